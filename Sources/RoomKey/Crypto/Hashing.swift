@@ -1,0 +1,41 @@
+import CSodium
+
+/// BLAKE2b (`crypto_generichash`), optionally keyed.
+public enum BLAKE2b {
+    /// Hashes the concatenation of `parts` to `length` bytes (16...64).
+    public static func hash(_ parts: [[UInt8]], length: Int = 32) -> [UInt8] {
+        hash(parts, length: length, keyBytes: nil)
+    }
+
+    /// Keyed BLAKE2b over the concatenation of `parts`, used as a MAC or blind index.
+    public static func hash(_ parts: [[UInt8]], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
+        key.bytes.withUnsafeBytes { k in hash(parts, length: length, keyBytes: k) }
+    }
+
+    private static func hash(_ parts: [[UInt8]], length: Int, keyBytes: UnsafeRawBufferPointer?) -> [UInt8] {
+        precondition(length >= Int(crypto_generichash_BYTES_MIN) && length <= Int(crypto_generichash_BYTES_MAX))
+        let stateSize = crypto_generichash_statebytes()
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: stateSize, alignment: 64)
+        defer { sodium_memzero(raw, stateSize); raw.deallocate() }
+        let state = OpaquePointer(raw)
+        _ = crypto_generichash_init(state, keyBytes?.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                    keyBytes?.count ?? 0, length)
+        for part in parts { _ = crypto_generichash_update(state, part, UInt64(part.count)) }
+        var out = [UInt8](repeating: 0, count: length)
+        _ = crypto_generichash_final(state, &out, length)
+        return out
+    }
+}
+
+/// SHA-512 (`crypto_hash_sha512`), as Signal's safety numbers require.
+public enum SHA512 {
+    /// Hashes the concatenation of `parts` (64 bytes out).
+    public static func hash(_ parts: [[UInt8]]) -> [UInt8] {
+        var state = crypto_hash_sha512_state()
+        _ = crypto_hash_sha512_init(&state)
+        for part in parts { _ = crypto_hash_sha512_update(&state, part, UInt64(part.count)) }
+        var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha512_BYTES))
+        _ = crypto_hash_sha512_final(&state, &out)
+        return out
+    }
+}

@@ -1,0 +1,92 @@
+import CSodium
+
+/// An X25519 public key (32 bytes) that sealed boxes are addressed to.
+public struct SealingPublicKey: Hashable, Sendable {
+    /// The raw 32 bytes.
+    public let bytes: [UInt8]
+
+    /// The length of an X25519 public key.
+    public static let length = Int(crypto_box_PUBLICKEYBYTES)
+    /// The bytes a sealed box adds to its message.
+    public static let sealOverhead = crypto_box_sealbytes()
+
+    /// Wraps 32 raw bytes.
+    public init(bytes: [UInt8]) throws(CryptoError) {
+        try Sodium.checkLength("X25519 public key", bytes.count, Self.length)
+        self.bytes = bytes
+    }
+
+    /// Seals `message` anonymously to this key (`crypto_box_seal`).
+    public func seal(_ message: UnsafeRawBufferPointer) throws(CryptoError) -> [UInt8] {
+        try Sodium.ready()
+        var out = [UInt8](repeating: 0, count: message.count + Self.sealOverhead)
+        let rc = crypto_box_seal(&out, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                 UInt64(message.count), bytes)
+        if rc != 0 { throw .operationFailed("crypto_box_seal") }
+        return out
+    }
+
+    /// Seals a secret to this key.
+    public func seal(_ secret: borrowing SecretBytes) throws(CryptoError) -> [UInt8] {
+        try secret.withUnsafeBytes { (buf) throws(CryptoError) in try seal(buf) }
+    }
+}
+
+/// An X25519 key pair for opening sealed boxes; the secret half is wiped when the pair ends.
+public struct SealingKeyPair: ~Copyable {
+    /// The length of an X25519 secret key.
+    public static let secretLength = Int(crypto_box_SECRETKEYBYTES)
+
+    /// The public half.
+    public let publicKey: SealingPublicKey
+    private let secretKey: SecretBytes
+
+    /// Generates a fresh key pair (`crypto_box_keypair`).
+    public static func generate() throws(CryptoError) -> SealingKeyPair {
+        try Sodium.ready()
+        var pk = [UInt8](repeating: 0, count: SealingPublicKey.length)
+        let sk = SecretBytes(count: secretLength) { buf in
+            _ = crypto_box_keypair(&pk, buf.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        return SealingKeyPair(publicKey: try SealingPublicKey(bytes: pk), secretKey: sk)
+    }
+
+    /// Restores a key pair from its 32-byte secret key, recomputing the public key.
+    public init(secretKey: consuming SecretBytes) throws(CryptoError) {
+        try Sodium.ready()
+        try Sodium.checkLength("X25519 secret key", secretKey.count, Self.secretLength)
+        var pk = [UInt8](repeating: 0, count: SealingPublicKey.length)
+        let rc = secretKey.withUnsafeBytes { s in
+            crypto_scalarmult_base(&pk, s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        if rc != 0 { throw .operationFailed("crypto_scalarmult_base") }
+        self.publicKey = try SealingPublicKey(bytes: pk)
+        self.secretKey = secretKey
+    }
+
+    private init(publicKey: SealingPublicKey, secretKey: consuming SecretBytes) {
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
+    /// Opens a sealed box addressed to this key pair into secret bytes (`crypto_box_seal_open`).
+    public func open(_ sealed: [UInt8]) throws(CryptoError) -> SecretBytes {
+        guard sealed.count >= SealingPublicKey.sealOverhead else {
+            throw .invalidLength(what: "sealed box", expected: SealingPublicKey.sealOverhead, found: sealed.count)
+        }
+        let pk = publicKey.bytes
+        var rc: Int32 = 0
+        let out = secretKey.withUnsafeBytes { sk in
+            SecretBytes(count: sealed.count - SealingPublicKey.sealOverhead) { buf in
+                rc = crypto_box_seal_open(buf.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed,
+                                          UInt64(sealed.count), pk,
+                                          sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        if rc != 0 { throw .sealedBoxOpenFailed }
+        return out
+    }
+
+    /// A copy of the 32-byte secret key, for storage in the encrypted keyring.
+    public func exportSecretKey() -> SecretBytes { secretKey.duplicate() }
+}

@@ -1,0 +1,77 @@
+import CSodium
+
+/// XChaCha20-Poly1305 (IETF) authenticated encryption with a random 24-byte nonce.
+///
+/// The output of `seal` is `nonce || ciphertext || tag`, and `open` takes the same.
+public enum XChaCha20Poly1305 {
+    /// Nonce length (24).
+    public static let nonceLength = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+    /// Tag length (16).
+    public static let tagLength = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    /// Bytes added to a plaintext by `seal`.
+    public static let overhead = nonceLength + tagLength
+
+    /// Encrypts `plaintext` with a fresh nonce from `random`, authenticating `ad` too.
+    public static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, ad: [UInt8],
+                            random: some RandomSource) -> [UInt8] {
+        let nonce = random.bytes(nonceLength)
+        return seal(plaintext, key: key, nonce: nonce, ad: ad)
+    }
+
+    /// Encrypts with an explicit nonce (the caller guarantees it is never reused under the key).
+    public static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, nonce: [UInt8],
+                            ad: [UInt8]) -> [UInt8] {
+        precondition(nonce.count == nonceLength, "nonce must be 24 bytes")
+        var out = [UInt8](repeating: 0, count: nonceLength + plaintext.count + tagLength)
+        out.replaceSubrange(0..<nonceLength, with: nonce)
+        key.bytes.withUnsafeBytes { k in
+            out.withUnsafeMutableBufferPointer { o in
+                var clen: UInt64 = 0
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    o.baseAddress! + nonceLength, &clen,
+                    plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
+                    ad, UInt64(ad.count), nil, nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        return out
+    }
+
+    /// Encrypts a byte array.
+    public static func seal(_ plaintext: [UInt8], key: borrowing SymmetricKey, ad: [UInt8],
+                            random: some RandomSource) -> [UInt8] {
+        plaintext.withUnsafeBytes { seal($0, key: key, ad: ad, random: random) }
+    }
+
+    /// Encrypts secret bytes.
+    public static func seal(_ plaintext: borrowing SecretBytes, key: borrowing SymmetricKey, ad: [UInt8],
+                            random: some RandomSource) -> [UInt8] {
+        plaintext.withUnsafeBytes { seal($0, key: key, ad: ad, random: random) }
+    }
+
+    /// Decrypts and authenticates `box` (nonce || ciphertext || tag) into secret bytes.
+    public static func openSecret(_ box: [UInt8], key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> SecretBytes {
+        guard box.count >= overhead else {
+            throw .invalidLength(what: "XChaCha20-Poly1305 box", expected: overhead, found: box.count)
+        }
+        var rc: Int32 = -1
+        let out = SecretBytes(count: box.count - overhead) { (buf) -> Void in
+            key.bytes.withUnsafeBytes { k in
+                box.withUnsafeBufferPointer { b in
+                    var mlen: UInt64 = 0
+                    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+                        buf.baseAddress?.assumingMemoryBound(to: UInt8.self), &mlen, nil,
+                        b.baseAddress! + nonceLength, UInt64(box.count - nonceLength),
+                        ad, UInt64(ad.count), b.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        if rc != 0 { throw .authenticationFailed }
+        return out
+    }
+
+    /// Decrypts and authenticates `box` into a plain byte array (for non-secret contents).
+    public static func open(_ box: [UInt8], key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> [UInt8] {
+        let secret = try openSecret(box, key: key, ad: ad)
+        return secret.withUnsafeBytes { Array($0) }
+    }
+}
