@@ -15,7 +15,7 @@ public struct SymmetricKey: ~Copyable {
     }
 
     /// A fresh random key from `random`.
-    public static func random(using random: some RandomSource) -> SymmetricKey {
+    public static func random(using random: any RandomSource) -> SymmetricKey {
         SymmetricKey(unchecked: random.secret(length))
     }
 

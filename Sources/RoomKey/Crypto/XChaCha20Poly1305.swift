@@ -13,7 +13,7 @@ public enum XChaCha20Poly1305 {
 
     /// Encrypts `plaintext` with a fresh nonce from `random`, authenticating `ad` too.
     public static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, ad: [UInt8],
-                            random: some RandomSource) -> [UInt8] {
+                            random: any RandomSource) -> [UInt8] {
         let nonce = random.bytes(nonceLength)
         return seal(plaintext, key: key, nonce: nonce, ad: ad)
     }
@@ -38,13 +38,13 @@ public enum XChaCha20Poly1305 {
 
     /// Encrypts a byte array.
     public static func seal(_ plaintext: [UInt8], key: borrowing SymmetricKey, ad: [UInt8],
-                            random: some RandomSource) -> [UInt8] {
+                            random: any RandomSource) -> [UInt8] {
         plaintext.withUnsafeBytes { seal($0, key: key, ad: ad, random: random) }
     }
 
     /// Encrypts secret bytes.
     public static func seal(_ plaintext: borrowing SecretBytes, key: borrowing SymmetricKey, ad: [UInt8],
-                            random: some RandomSource) -> [UInt8] {
+                            random: any RandomSource) -> [UInt8] {
         plaintext.withUnsafeBytes { seal($0, key: key, ad: ad, random: random) }
     }
 

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+
+/// The sealed plaintext of a `contact` row.
+struct ContactRecord: Codable {
+    var name: String
+    var card: String
+    var verified: Bool
+    var keyChanged: Bool
+    var added: UInt64
+}
+
+/// The sealed plaintext of a `contact_key_history` row: a card that a key change replaced.
+struct ContactHistoryRecord: Codable {
+    var name: String
+    var card: String
+    var replaced: UInt64
+}
+
+extension Keyring {
+    static let contactTable = "contact"
+    static let historyTable = "contact_key_history"
+
+    /// The blind index of a contact name.
+    func nameTag(_ name: String) -> [UInt8] {
+        BLAKE2b.hash([Array("contact-name".utf8), [0], Array(name.utf8)], key: tagKey)
+    }
+
+    /// The blind index of an identity id.
+    func idTag(_ id: IdentityID) -> [UInt8] {
+        BLAKE2b.hash([Array("contact-id".utf8), [0], id.bytes], key: tagKey)
+    }
+
+    private func decodeContact(_ sealed: Data, tag: [UInt8]) throws -> Contact {
+        let record = try rows.open(ContactRecord.self, Array(sealed), table: Self.contactTable, primaryKey: tag)
+        guard nameTag(record.name) == tag, let card = try? IdentityCard.verified(text: record.card) else {
+            throw KeyringError.integrityFailure(table: Self.contactTable)
+        }
+        return Contact(name: record.name, card: card, verified: record.verified, keyChanged: record.keyChanged, added: record.added)
+    }
+
+    private func storeContact(_ db: Database, _ c: Contact) throws {
+        let tag = nameTag(c.name)
+        let record = ContactRecord(name: c.name, card: c.card.text, verified: c.verified, keyChanged: c.keyChanged, added: c.added)
+        let sealed = try rows.seal(record: record, table: Self.contactTable, primaryKey: tag)
+        try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
+                       arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
+    }
+
+    private func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
+            return nil
+        }
+        return try decodeContact(sealed, tag: tag)
+    }
+
+    /// Adds verified cards in one transaction; `name` renames a single card.
+    public func addContacts(_ cards: [IdentityCard], as name: String?) throws -> [ContactAddResult] {
+        if cards.isEmpty { throw ContactError.noCards }
+        if name != nil, cards.count > 1 { throw ContactError.nameForManyCards(count: cards.count) }
+        if let name { try Handle.validate(name, what: "contact name") }
+        let own = try identityCard().id
+        var seen: [String: IdentityID] = [:]
+        for card in cards {
+            if card.id == own { throw ContactError.ownCard }
+            let key = name ?? card.handle
+            if let other = seen[key], other != card.id { throw ContactError.conflictingCards(name: key) }
+            seen[key] = card.id
+        }
+        let time = now()
+        return try write { db in
+            try cards.map { card in try addContact(db, card, name: name ?? card.handle, time: time) }
+        }
+    }
+
+    private func addContact(_ db: Database, _ card: IdentityCard, name: String, time: UInt64) throws -> ContactAddResult {
+        let tag = nameTag(name)
+        let existing = try fetchContact(db, tag: tag)
+        if existing == nil, let otherTag = try Data.fetchOne(db, sql: "SELECT name_tag FROM contact WHERE id_tag = ?",
+                                                             arguments: [Data(idTag(card.id))]),
+           let other = try fetchContact(db, tag: Array(otherTag)) {
+            return ContactAddResult(name: name, id: card.id, outcome: .alreadyKnown(as: other.name))
+        }
+        guard let existing else {
+            try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: false, added: time))
+            return ContactAddResult(name: name, id: card.id, outcome: .added)
+        }
+        if existing.card == card { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
+        if existing.card.signingKey == card.signingKey {
+            guard card.created > existing.card.created else { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
+            try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
+                                         added: existing.added))
+            return ContactAddResult(name: name, id: card.id, outcome: .updated)
+        }
+        try recordHistory(db, name: name, card: existing.card, time: time)
+        try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))
+        return ContactAddResult(name: name, id: card.id, outcome: .keyChanged(previous: existing.id))
+    }
+
+    private func recordHistory(_ db: Database, name: String, card: IdentityCard, time: UInt64) throws {
+        let rowID = random.bytes(16)
+        let record = ContactHistoryRecord(name: name, card: card.text, replaced: time)
+        let sealed = try rows.seal(record: record, table: Self.historyTable, primaryKey: rowID)
+        try db.execute(sql: "INSERT INTO contact_key_history (row_id, name_tag, sealed) VALUES (?, ?, ?)",
+                       arguments: [Data(rowID), Data(nameTag(name)), Data(sealed)])
+    }
+
+    /// Every contact, sorted by name.
+    public func contacts() throws -> [Contact] {
+        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
+        return try rows.map { row in try decodeContact(row["sealed"], tag: Array(row["name_tag"] as Data)) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// The contact called `name`.
+    public func contact(named name: String) throws -> Contact {
+        guard let c = try read({ db in try fetchContact(db, tag: nameTag(name)) }) else { throw ContactError.notFound(name: name) }
+        return c
+    }
+
+    /// Earlier cards of the contact `name` that key changes replaced, oldest first.
+    public func keyHistory(named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
+        let sealed = try read { db in
+            try Row.fetchAll(db, sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?",
+                             arguments: [Data(nameTag(name))])
+        }
+        return try sealed.map { row in
+            let record = try rows.open(ContactHistoryRecord.self, Array(row["sealed"] as Data), table: Self.historyTable,
+                                       primaryKey: Array(row["row_id"] as Data))
+            guard let card = try? IdentityCard.verified(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
+            return (card, record.replaced)
+        }.sorted { $0.replaced < $1.replaced }
+    }
+
+    /// Removes the contact `name` and its key history.
+    public func removeContact(named name: String) throws {
+        let tag = Data(nameTag(name))
+        try write { db in
+            try db.execute(sql: "DELETE FROM contact WHERE name_tag = ?", arguments: [tag])
+            if db.changesCount == 0 { throw ContactError.notFound(name: name) }
+            try db.execute(sql: "DELETE FROM contact_key_history WHERE name_tag = ?", arguments: [tag])
+        }
+    }
+}

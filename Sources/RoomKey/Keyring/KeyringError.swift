@@ -1,0 +1,67 @@
+/// Errors about the keyring file, its passphrase and its rows.
+public enum KeyringError: Error, Equatable, Sendable {
+    /// No keyring at the path.
+    case notFound(path: String)
+    /// `init` found a keyring (or another file) already at the path.
+    case alreadyExists(path: String)
+    /// The file exists but is not a roomkey keyring.
+    case notAKeyring(path: String)
+    /// The keyring was written by a newer roomkey (unknown migrations).
+    case newerSchema(path: String, unknown: [String])
+    /// The keyring header holds a format or KDF this roomkey cannot read.
+    case unsupportedHeader(reason: String)
+    /// The keyring needs a passphrase and none could be obtained.
+    case passphraseRequired
+    /// The passphrase did not unlock the keyring.
+    case wrongPassphrase
+    /// A passphrase given to `init` or `passwd` is empty.
+    case emptyPassphrase
+    /// A row failed its authentication check: the file was edited or rows were swapped.
+    case integrityFailure(table: String)
+    /// The keyring has no identity row.
+    case noIdentity
+    /// SQLite reported an error.
+    case database(String)
+}
+
+extension KeyringError: RoomKeyError {
+    /// The exit-code category.
+    public var category: ErrorCategory {
+        switch self {
+        case .notFound, .noIdentity: .notFound
+        case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .database: .failure
+        case .passphraseRequired, .wrongPassphrase: .locked
+        case .emptyPassphrase: .usage
+        case .integrityFailure: .rejected
+        }
+    }
+
+    /// A one-line description.
+    public var message: String {
+        switch self {
+        case let .notFound(path): "no keyring at \(path)"
+        case let .alreadyExists(path): "a keyring already exists at \(path)"
+        case let .notAKeyring(path): "\(path) is not a roomkey keyring"
+        case let .newerSchema(path, unknown): "\(path) was written by a newer roomkey (unknown migrations: \(unknown.joined(separator: ", ")))"
+        case let .unsupportedHeader(reason): "keyring header is not supported: \(reason)"
+        case .passphraseRequired: "the keyring is locked and no passphrase was given"
+        case .wrongPassphrase: "wrong passphrase"
+        case .emptyPassphrase: "the passphrase is empty"
+        case let .integrityFailure(table): "keyring row in \(table) failed its integrity check: the file was modified outside roomkey"
+        case .noIdentity: "the keyring has no identity"
+        case let .database(detail): "keyring database error: \(detail)"
+        }
+    }
+
+    /// A next step, where one exists.
+    public var hint: String? {
+        switch self {
+        case .notFound: "create one with 'roomkey init --name HANDLE', or pass --keyring PATH"
+        case .alreadyExists: "choose another path with --keyring, or remove the old keyring yourself"
+        case .newerSchema: "use a newer roomkey to open this keyring"
+        case .passphraseRequired: "pass --passphrase-file PATH, set ROOMKEY_PASSPHRASE_FILE, or run in a terminal"
+        case .emptyPassphrase: "use --no-passphrase to store the keyring key unwrapped"
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import GRDB
+
+/// The keyring's SQLite schema: named, append-only migrations that never reference app types.
+enum KeyringSchema {
+    /// `PRAGMA application_id` of a roomkey keyring ("rkey").
+    static let applicationID: Int32 = 0x726b_6579
+
+    /// Every migration, in order. Never edit one that has shipped; append a new one.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-keyring") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE keyring_header (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    format INTEGER NOT NULL,
+                    kdf TEXT NOT NULL,
+                    ops_limit INTEGER NOT NULL,
+                    mem_limit INTEGER NOT NULL,
+                    salt BLOB NOT NULL,
+                    wrapped_key BLOB NOT NULL
+                );
+                CREATE TABLE identity (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE contact (
+                    name_tag BLOB PRIMARY KEY,
+                    id_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX contact_by_id_tag ON contact(id_tag);
+                CREATE TABLE contact_key_history (
+                    row_id BLOB PRIMARY KEY,
+                    name_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX contact_key_history_by_name ON contact_key_history(name_tag);
+                """)
+        }
+        return m
+    }
+}

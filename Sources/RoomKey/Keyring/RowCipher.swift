@@ -1,0 +1,52 @@
+import Foundation
+
+/// Encrypts keyring rows under the row key, binding each to its table and primary key.
+///
+/// Sealed form: `01 || nonce (24) || ciphertext || tag (16)`, XChaCha20-Poly1305 with
+/// associated data `"roomkey/row/v1" 00 || table || 00 || primary key bytes`.
+struct RowCipher: ~Copyable {
+    static let version: UInt8 = 1
+    static let domain = Array("roomkey/row/v1".utf8) + [0]
+
+    let key: SymmetricKey
+    let random: any RandomSource
+
+    static func associatedData(table: String, primaryKey: [UInt8]) -> [UInt8] {
+        domain + Array(table.utf8) + [0] + primaryKey
+    }
+
+    /// Seals plain bytes for `table` / `primaryKey`.
+    func seal(_ plaintext: UnsafeRawBufferPointer, table: String, primaryKey: [UInt8]) -> [UInt8] {
+        [Self.version] + XChaCha20Poly1305.seal(plaintext, key: key, ad: Self.associatedData(table: table, primaryKey: primaryKey),
+                                                random: random)
+    }
+
+    /// Seals a Codable record as JSON.
+    func seal<T: Encodable>(record: T, table: String, primaryKey: [UInt8]) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = try encoder.encode(record)
+        return json.withUnsafeBytes { seal($0, table: table, primaryKey: primaryKey) }
+    }
+
+    /// Opens a sealed row into secret bytes; any mismatch is an integrity failure.
+    func openSecret(_ sealed: [UInt8], table: String, primaryKey: [UInt8]) throws(KeyringError) -> SecretBytes {
+        guard sealed.first == Self.version else { throw .integrityFailure(table: table) }
+        do {
+            return try XChaCha20Poly1305.openSecret(Array(sealed.dropFirst()), key: key,
+                                                    ad: Self.associatedData(table: table, primaryKey: primaryKey))
+        } catch {
+            throw .integrityFailure(table: table)
+        }
+    }
+
+    /// Opens a sealed row holding a JSON record.
+    func open<T: Decodable>(_ type: T.Type, _ sealed: [UInt8], table: String, primaryKey: [UInt8]) throws(KeyringError) -> T {
+        let plain = try openSecret(sealed, table: table, primaryKey: primaryKey)
+        do {
+            return try plain.withUnsafeBytes { try JSONDecoder().decode(T.self, from: Data($0)) }
+        } catch {
+            throw .integrityFailure(table: table)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+
+extension RoomKeyCommand.ContactCommand {
+    /// `roomkey contact add FILE|-`: imports one card or many.
+    struct Add: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import identity cards (one per line) from a file or standard input.",
+            discussion: """
+                Every card is checked before anything is stored: a card that cannot be parsed exits 65, a card whose \
+                signature fails exits 2, and then nothing is stored. A card with a new identity key for a known name \
+                replaces it, marks it key-changed and unverified, and keeps the old key in the contact's history.
+                """)
+
+        static let maxInputBytes = 64 * 1024 * 1024
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("A file of identity cards, or - for standard input.", valueName: "file"))
+        var file: String
+
+        @Option(name: .customLong("as"), help: ArgumentHelp("The contact name, for a single card (default: its handle).", valueName: "name"))
+        var name: String?
+
+        func validate() throws {
+            if let name { do { try Handle.validate(name, what: "contact name") } catch { throw ValidationError(error.message) } }
+        }
+
+        func execute(_ output: Output) throws {
+            let text = try InputFiles.readText(file, limit: Self.maxInputBytes, what: "card input")
+            let cards = try IdentityCard.verifiedCards(in: text)
+            let keyring = try openKeyring()
+            let results = try keyring.addContacts(cards, as: name)
+            for r in results {
+                switch r.outcome {
+                case let .keyChanged(previous):
+                    output.warn("the identity key of \"\(r.name)\" changed (was \(previous.hex), now \(r.id.hex)); it is no longer verified",
+                                hint: "compare safety numbers with 'roomkey verify \(r.name)' before sending it keys")
+                case let .alreadyKnown(existing):
+                    output.note("\(r.id.hex) is already your contact \"\(existing)\"; nothing stored for \"\(r.name)\"")
+                default: break
+                }
+            }
+            output.result(["results": results.map(ResultDocument.init)]) {
+                results.map { "\($0.outcome.word) \($0.name) \($0.id.hex)" }
+            }
+        }
+
+        struct ResultDocument: Encodable {
+            let name: String
+            let id: String
+            let status: String
+            let previousId: String?
+            let existingName: String?
+
+            init(_ r: ContactAddResult) {
+                name = r.name
+                id = r.id.hex
+                status = r.outcome.word
+                if case let .keyChanged(previous) = r.outcome { previousId = previous.hex } else { previousId = nil }
+                if case let .alreadyKnown(existing) = r.outcome { existingName = existing } else { existingName = nil }
+            }
+        }
+    }
+}
+
+extension ContactAddOutcome {
+    /// The snake_case status word used in text and JSON.
+    var word: String {
+        switch self {
+        case .added: "added"
+        case .unchanged: "unchanged"
+        case .updated: "updated"
+        case .keyChanged: "key_changed"
+        case .alreadyKnown: "already_known"
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import RoomKey
+
+extension RoomKeyCommand.ContactCommand {
+    /// `roomkey contact list`.
+    struct List: KeyringCommand {
+        static let configuration = CommandConfiguration(abstract: "List contacts with their ids and verification state.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func execute(_ output: Output) throws {
+            let docs = try openKeyring().contacts().map(ContactDocument.init)
+            output.result(["contacts": docs]) {
+                let width = max(4, docs.map(\.name.count).max() ?? 0)
+                func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+                return ["\(pad("NAME"))  ID                                STATUS       HANDLE"]
+                    + docs.map { "\(pad($0.name))  \($0.id)  \($0.status.padding(11))  \($0.handle)" }
+            }
+        }
+    }
+
+    /// `roomkey contact show NAME`.
+    struct Show: KeyringCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one contact: id, keys, card, verification and key history.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The contact name.", valueName: "name"))
+        var name: String
+
+        func execute(_ output: Output) throws {
+            let keyring = try openKeyring()
+            let contact = try keyring.contact(named: name)
+            let history = try keyring.keyHistory(named: name)
+            let doc = ShowDocument(contact: ContactDocument(contact), identity: IdentityDocument(contact.card),
+                                   previousIds: history.map(\.card.id.hex))
+            output.result(doc) {
+                ["name:        \(doc.contact.name)", "id:          \(doc.contact.id)", "handle:      \(doc.contact.handle)",
+                 "status:      \(doc.contact.status)", "signing key: \(doc.identity.signingKey)",
+                 "sealing key: \(doc.identity.sealingKey)", "created:     \(doc.identity.created)", "card:        \(doc.identity.card)"]
+                    + doc.previousIds.map { "previous id: \($0)" }
+            }
+        }
+
+        struct ShowDocument: Encodable {
+            let contact: ContactDocument
+            let identity: IdentityDocument
+            let previousIds: [String]
+
+            func encode(to encoder: any Encoder) throws {
+                try contact.encode(to: encoder)
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(identity.signingKey, forKey: .signingKey)
+                try c.encode(identity.sealingKey, forKey: .sealingKey)
+                try c.encode(identity.created, forKey: .created)
+                try c.encode(identity.card, forKey: .card)
+                try c.encode(previousIds, forKey: .previousIds)
+            }
+
+            enum Keys: String, CodingKey { case signingKey, sealingKey, created, card, previousIds }
+        }
+    }
+
+    /// `roomkey contact remove NAME`.
+    struct Remove: KeyringCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a contact and its key history.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The contact name.", valueName: "name"))
+        var name: String
+
+        func execute(_ output: Output) throws {
+            try openKeyring().removeContact(named: name)
+            output.result(["removed": name]) { ["removed \(name)"] }
+        }
+    }
+}
+
+extension String {
+    /// The string padded with spaces to `width` characters.
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

@@ -1,0 +1,26 @@
+import RoomKey
+
+/// The exit-code table of docs/CLI.md, in one place.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let rejected: Int32 = 2
+    static let locked: Int32 = 3
+    static let notFound: Int32 = 4
+    static let pending: Int32 = 5
+    static let usage: Int32 = 64
+    static let malformed: Int32 = 65
+
+    /// The exit code for an error category.
+    static func code(for category: ErrorCategory) -> Int32 {
+        switch category {
+        case .failure: failure
+        case .rejected: rejected
+        case .locked: locked
+        case .notFound: notFound
+        case .pending: pending
+        case .usage: usage
+        case .malformed: malformed
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+
+/// Options every command takes: where the keyring is, how to unlock it, and how to print.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The keyring file.",
+        discussion: "Default: $ROOMKEY_KEYRING, else $XDG_DATA_HOME/roomkey/keyring.sqlite, else ~/.local/share/roomkey/keyring.sqlite.",
+        valueName: "path"))
+    var keyring: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read the passphrase from the first line of this file.",
+        discussion: "Default: $ROOMKEY_PASSPHRASE_FILE, else a prompt on the terminal. A passphrase is never taken from the command line.",
+        valueName: "path"))
+    var passphraseFile: String?
+
+    @Flag(name: .long, help: "Print exactly one JSON document on standard output.")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "Print no notes on standard error (warnings and errors still appear).")
+    var quiet = false
+
+    /// The keyring path after applying the documented fallbacks.
+    var keyringPath: String {
+        let env = ProcessInfo.processInfo.environment
+        if let keyring { return keyring }
+        if let path = env["ROOMKEY_KEYRING"], !path.isEmpty { return path }
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/roomkey/keyring.sqlite" }
+        let home = env["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/share/roomkey/keyring.sqlite"
+    }
+
+    /// The passphrase file after applying `$ROOMKEY_PASSPHRASE_FILE`.
+    var passphrasePath: String? {
+        if let passphraseFile { return passphraseFile }
+        if let path = ProcessInfo.processInfo.environment["ROOMKEY_PASSPHRASE_FILE"], !path.isEmpty { return path }
+        return nil
+    }
+
+    var output: Output { Output(json: json, quiet: quiet) }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import RoomKey
+
+/// Bounded reading of input files and standard input, and atomic writing of output files.
+enum InputFiles {
+    /// Reads `path` ("-" for standard input), refusing more than `limit` bytes.
+    static func read(_ path: String, limit: Int, what: String) throws -> Data {
+        let handle: FileHandle
+        if path == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let h = FileHandle(forReadingAtPath: path) else { throw InputError.unreadable(path: path) }
+            handle = h
+        }
+        defer { if path != "-" { try? handle.close() } }
+        var data = Data()
+        while data.count <= limit {
+            guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
+            data.append(chunk)
+        }
+        if data.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
+        return data
+    }
+
+    /// Reads a UTF-8 text input.
+    static func readText(_ path: String, limit: Int, what: String) throws -> String {
+        let data = try read(path, limit: limit, what: what)
+        guard let text = String(data: data, encoding: .utf8) else { throw WireError.invalid(what: what, reason: "not UTF-8") }
+        return text
+    }
+
+    /// Writes `data` to `path` atomically (a temporary file renamed into place).
+    static func write(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw OutputError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
+
+/// Errors writing outputs.
+enum OutputError: RoomKeyError {
+    case cannotWrite(path: String, reason: String)
+
+    var category: ErrorCategory { .failure }
+    var message: String {
+        switch self {
+        case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
+        }
+    }
+}

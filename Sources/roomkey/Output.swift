@@ -1,0 +1,82 @@
+import Foundation
+import RoomKey
+
+/// The one output contract: results on stdout (text or one JSON document), messages and errors on stderr.
+struct Output {
+    let json: Bool
+    let quiet: Bool
+
+    /// Prints a result: the JSON document with `--json`, else the text lines.
+    func result(_ document: some Encodable, text: () -> [String]) {
+        if json {
+            print(Self.encode(document))
+        } else {
+            for line in text() { print(line) }
+        }
+    }
+
+    /// A note for people on stderr (`roomkey: ...`), silenced by `-q` and by `--json`.
+    func note(_ message: String) {
+        guard !quiet, !json else { return }
+        Self.stderr("roomkey: \(message)")
+    }
+
+    /// A warning on stderr; never silenced, because it reports something the user must act on.
+    func warn(_ message: String, hint: String? = nil) {
+        Self.stderr("roomkey: warning: \(message)")
+        if let hint { Self.stderr("roomkey: hint: \(hint)") }
+    }
+
+    /// Reports an error in the documented format and returns its exit code.
+    func report(_ error: any Error) -> Int32 {
+        let (category, message, hint) = Self.describe(error)
+        fail(kind: category.rawValue, message: message, hint: hint)
+        return ExitStatus.code(for: category)
+    }
+
+    /// Prints an error line (and hint) to stderr, and the JSON error document with `--json`.
+    func fail(kind: String, message: String, hint: String?) {
+        let line = Self.oneLine(message)
+        Self.stderr("roomkey: error: \(line)")
+        if let hint { Self.stderr("roomkey: hint: \(hint)") }
+        if json { print(Self.encode(ErrorDocument(error: .init(kind: kind, message: line)))) }
+    }
+
+    static func describe(_ error: any Error) -> (ErrorCategory, String, String?) {
+        if let e = error as? any RoomKeyError { return (e.category, e.message, e.hint) }
+        if let e = error as? CocoaError, e.code == .fileReadNoSuchFile || e.code == .fileNoSuchFile {
+            return (.notFound, "file not found: \(e.userInfo[NSFilePathErrorKey] as? String ?? "?")", nil)
+        }
+        return (.failure, String(describing: error), nil)
+    }
+
+    /// Lowercases the first letter and removes a final period and line breaks.
+    static func oneLine(_ message: String) -> String {
+        var s = message.replacingOccurrences(of: "\n", with: " ")
+        if s.hasSuffix(".") { s.removeLast() }
+        if let first = s.first, first.isUppercase, !(s.dropFirst().first?.isUppercase ?? false) {
+            s = first.lowercased() + s.dropFirst()
+        }
+        return s
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func stderr(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    struct ErrorDocument: Encodable {
+        struct Body: Encodable {
+            let kind: String
+            let message: String
+        }
+        let error: Body
+    }
+}
