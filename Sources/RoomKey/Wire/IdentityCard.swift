@@ -98,7 +98,7 @@ public struct IdentityCard: Hashable, Sendable {
     /// The first bad line throws, naming its line number, so a batch is all or nothing.
     public static func verifiedCards(in text: String) throws -> [IdentityCard] {
         var cards: [IdentityCard] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = String(line).trimmingWhitespace()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if cards.count == maxCardsPerInput { throw WireError.oversized(what: "card list", limit: maxCardsPerInput, found: cards.count + 1) }

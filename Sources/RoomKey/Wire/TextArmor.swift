@@ -55,10 +55,9 @@ public enum TextArmor {
 }
 
 extension String {
-    /// The string without leading and trailing ASCII whitespace.
+    /// The string without leading and trailing whitespace (including CR LF).
     func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let start = firstIndex(where: { !$0.isWhitespace }), let end = lastIndex(where: { !$0.isWhitespace }) else { return "" }
         return String(self[start...end])
     }
 }

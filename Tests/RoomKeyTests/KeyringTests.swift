@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RoomKey
+
+/// Library-level tests of the keyring file: creation, unlocking, integrity, schema checks, passphrase change.
+struct KeyringTests {
+    static let fastKDF = KDFLimits(opsLimit: Argon2id.minOpsLimit, memLimit: Argon2id.minMemLimit)
+
+    static func tempPath() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rk-\(UUID().uuidString)")
+        return dir.appendingPathComponent("keyring.sqlite").path
+    }
+
+    static func secret(_ text: String) -> PassphraseProvider {
+        { var bytes = Array(text.utf8); return SecretBytes(consuming: &bytes) }
+    }
+
+    static func create(_ handle: String = "alice", passphrase: String? = "correct horse") throws -> Keyring {
+        try Keyring.create(path: tempPath(), handle: handle, passphrase: passphrase.map(secret), limits: fastKDF,
+                           random: SystemRandom())
+    }
+
+    @Test func createThenOpenWithPassphrase() throws {
+        let keyring = try Self.create()
+        let card = try keyring.identityCard()
+        let reopened = try Keyring.open(path: keyring.path, passphrase: Self.secret("correct horse"), random: SystemRandom())
+        #expect(try reopened.identityCard() == card)
+        #expect(reopened.isPassphraseProtected)
+        let identity = try reopened.identity()
+        #expect(identity.card.signingKey == identity.signing.publicKey)
+    }
+
+    @Test func wrongPassphraseIsLocked() throws {
+        let keyring = try Self.create()
+        #expect(throws: KeyringError.wrongPassphrase) {
+            try Keyring.open(path: keyring.path, passphrase: Self.secret("wrong"), random: SystemRandom())
+        }
+    }
+
+    @Test func unprotectedKeyringNeverAsksForAPassphrase() throws {
+        let keyring = try Self.create(passphrase: nil)
+        let reopened = try Keyring.open(path: keyring.path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom())
+        #expect(!reopened.isPassphraseProtected)
+    }
+
+    @Test func createRefusesAnExistingFile() throws {
+        let keyring = try Self.create()
+        #expect(throws: KeyringError.alreadyExists(path: keyring.path)) {
+            try Keyring.create(path: keyring.path, handle: "x", passphrase: nil, random: SystemRandom())
+        }
+    }
+
+    @Test func fileAndFolderArePrivate() throws {
+        let keyring = try Self.create()
+        let fm = FileManager.default
+        let fileMode = try fm.attributesOfItem(atPath: keyring.path)[.posixPermissions] as? Int
+        let dirMode = try fm.attributesOfItem(atPath: (keyring.path as NSString).deletingLastPathComponent)[.posixPermissions] as? Int
+        #expect(fileMode == 0o600)
+        #expect(dirMode == 0o700)
+    }
+
+    @Test func foreignFilesAreNotKeyrings() throws {
+        let path = Self.tempPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("just some text, not SQLite at all".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: KeyringError.notAKeyring(path: path)) { try Keyring.open(path: path, passphrase: Self.secret("x"), random: SystemRandom()) }
+        let other = Self.tempPath()
+        try FileManager.default.createDirectory(atPath: (other as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try DatabaseQueue(path: other).write { try $0.execute(sql: "CREATE TABLE t (x)") }
+        #expect(throws: KeyringError.notAKeyring(path: other)) { try Keyring.open(path: other, passphrase: Self.secret("x"), random: SystemRandom()) }
+    }
+
+    @Test func newerSchemaIsRefused() throws {
+        let keyring = try Self.create(passphrase: nil)
+        try DatabaseQueue(path: keyring.path).write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')")
+        }
+        #expect(throws: KeyringError.newerSchema(path: keyring.path, unknown: ["v99-future"])) {
+            try Keyring.open(path: keyring.path, passphrase: Self.secret("x"), random: SystemRandom())
+        }
+    }
+
+    @Test func swappedOrEditedRowsFailIntegrity() throws {
+        let keyring = try Self.create(passphrase: nil)
+        let bob = try IdentityCardTests.makeCard(handle: "bob"), carol = try IdentityCardTests.makeCard(handle: "carol")
+        _ = try keyring.addContacts([bob, carol], as: nil)
+        // Swap the sealed payloads of the two contact rows: each is bound to its own primary key.
+        try DatabaseQueue(path: keyring.path).write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact")
+            try db.execute(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?", arguments: [rows[1]["sealed"] as Data, rows[0]["name_tag"] as Data])
+        }
+        let reopened = try Keyring.open(path: keyring.path, passphrase: Self.secret("x"), random: SystemRandom())
+        #expect(throws: KeyringError.integrityFailure(table: "contact")) { try reopened.contacts() }
+
+        try DatabaseQueue(path: keyring.path).write { db in
+            try db.execute(sql: "UPDATE identity SET sealed = substr(sealed, 1, 20) || x'00' || substr(sealed, 22)")
+        }
+        #expect(throws: KeyringError.integrityFailure(table: "identity")) { try reopened.identity() }
+    }
+
+    @Test func changingThePassphraseKeepsTheRows() throws {
+        let keyring = try Self.create()
+        let card = try keyring.identityCard()
+        try keyring.changePassphrase(to: Self.secret("new phrase"), limits: Self.fastKDF)
+        #expect(throws: KeyringError.wrongPassphrase) {
+            try Keyring.open(path: keyring.path, passphrase: Self.secret("correct horse"), random: SystemRandom())
+        }
+        let reopened = try Keyring.open(path: keyring.path, passphrase: Self.secret("new phrase"), random: SystemRandom())
+        #expect(try reopened.identityCard() == card)
+        #expect(throws: KeyringError.emptyPassphrase) { try reopened.changePassphrase(to: Self.secret(""), limits: Self.fastKDF) }
+    }
+
+    @Test func databaseHoldsNoPlainMetadata() throws {
+        let keyring = try Self.create("alice-handle-xyz", passphrase: nil)
+        _ = try keyring.addContacts([try IdentityCardTests.makeCard(handle: "bob-handle-xyz")], as: "bobs-name-xyz")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: keyring.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: keyring.path + "-wal"))) ?? Data())
+        for needle in ["alice-handle-xyz", "bob-handle-xyz", "bobs-name-xyz"] {
+            #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) found in clear")
+        }
+    }
+}
