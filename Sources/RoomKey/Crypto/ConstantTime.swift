@@ -4,6 +4,7 @@ import CSodium
 public enum ConstantTime {
     /// True when `a` and `b` have the same length and the same bytes (`sodium_memcmp`).
     public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        Sodium.prepare()
         guard a.count == b.count else { return false }
         if a.count == 0 { return true }
         return sodium_memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0

@@ -16,8 +16,17 @@ public struct SigningPublicKey: Hashable, Sendable {
 
     /// Verifies a detached signature over `message`.
     public func verify(_ signature: [UInt8], over message: [UInt8]) throws(CryptoError) {
+        Sodium.prepare()
         try Sodium.checkLength("Ed25519 signature", signature.count, Int(crypto_sign_BYTES))
         let ok = crypto_sign_verify_detached(signature, message, UInt64(message.count), bytes)
+        if ok != 0 { throw .signatureInvalid }
+    }
+
+    /// Verifies a detached signature over bytes held in a buffer.
+    public func verify(_ signature: [UInt8], over message: UnsafeRawBufferPointer) throws(CryptoError) {
+        try Sodium.checkLength("Ed25519 signature", signature.count, Int(crypto_sign_BYTES))
+        let ok = crypto_sign_verify_detached(signature, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                             UInt64(message.count), bytes)
         if ok != 0 { throw .signatureInvalid }
     }
 
@@ -28,6 +37,7 @@ public struct SigningPublicKey: Hashable, Sendable {
 
     /// The X25519 form of this key (`crypto_sign_ed25519_pk_to_curve25519`).
     public func curve25519() throws(CryptoError) -> [UInt8] {
+        try Sodium.ready()
         var out = [UInt8](repeating: 0, count: Int(crypto_scalarmult_curve25519_BYTES))
         if crypto_sign_ed25519_pk_to_curve25519(&out, bytes) != 0 { throw .keyConversionFailed }
         return out
@@ -69,18 +79,22 @@ public struct SigningKeyPair: ~Copyable {
         return SigningKeyPair(publicKey: try SigningPublicKey(bytes: pk), secretKey: sk)
     }
 
-    /// Restores a key pair from its 64-byte secret key, checking that it matches its embedded public key.
+    /// Restores a key pair from its 64-byte secret key (seed || public key), recomputing the public key
+    /// from the seed and refusing a key whose second half does not match it.
     public init(secretKey: consuming SecretBytes) throws(CryptoError) {
+        try Sodium.ready()
         try Sodium.checkLength("Ed25519 secret key", secretKey.count, Self.secretLength)
         var pk = [UInt8](repeating: 0, count: SigningPublicKey.length)
-        let derived = secretKey.withUnsafeBytes { s in
-            crypto_sign_ed25519_sk_to_pk(&pk, s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        let rebuilt = secretKey.withUnsafeBytes { s in
+            SecretBytes(count: Self.secretLength) { buf in
+                _ = crypto_sign_seed_keypair(&pk, buf.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                             s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
         }
-        if derived != 0 { throw .operationFailed("crypto_sign_ed25519_sk_to_pk") }
         let embedded = secretKey.withUnsafeBytes { Array($0[32..<64]) }
         if !ConstantTime.equals(pk, embedded) { throw .operationFailed("Ed25519 secret key does not match its public key") }
         self.publicKey = try SigningPublicKey(bytes: pk)
-        self.secretKey = secretKey
+        self.secretKey = rebuilt
     }
 
     private init(publicKey: SigningPublicKey, secretKey: consuming SecretBytes) {
@@ -93,6 +107,16 @@ public struct SigningKeyPair: ~Copyable {
         var sig = [UInt8](repeating: 0, count: Self.signatureLength)
         secretKey.withUnsafeBytes { sk in
             _ = crypto_sign_detached(&sig, nil, message, UInt64(message.count),
+                                     sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        return sig
+    }
+
+    /// Signs bytes held in a buffer (for contents that hold secrets).
+    public func sign(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+        var sig = [UInt8](repeating: 0, count: Self.signatureLength)
+        secretKey.withUnsafeBytes { sk in
+            _ = crypto_sign_detached(&sig, nil, message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
                                      sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         return sig

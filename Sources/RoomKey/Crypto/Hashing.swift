@@ -13,6 +13,7 @@ public enum BLAKE2b {
     }
 
     private static func hash(_ parts: [[UInt8]], length: Int, keyBytes: UnsafeRawBufferPointer?) -> [UInt8] {
+        Sodium.prepare()
         precondition(length >= Int(crypto_generichash_BYTES_MIN) && length <= Int(crypto_generichash_BYTES_MAX))
         let stateSize = crypto_generichash_statebytes()
         let raw = UnsafeMutableRawPointer.allocate(byteCount: stateSize, alignment: 64)
@@ -31,6 +32,7 @@ public enum BLAKE2b {
 public enum SHA512 {
     /// Hashes the concatenation of `parts` (64 bytes out).
     public static func hash(_ parts: [[UInt8]]) -> [UInt8] {
+        Sodium.prepare()
         var state = crypto_hash_sha512_state()
         _ = crypto_hash_sha512_init(&state)
         for part in parts { _ = crypto_hash_sha512_update(&state, part, UInt64(part.count)) }

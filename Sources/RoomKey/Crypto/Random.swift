@@ -34,7 +34,7 @@ public struct SystemRandom: RandomSource {
 /// A deterministic random source (`randombytes_buf_deterministic`) for tests and known-answer vectors.
 /// Not safe to share between threads.
 public final class SeededRandom: RandomSource {
-    private var seed: [UInt8]
+    private let seed: [UInt8]
     private var counter: UInt64 = 0
 
     /// Creates a source from a 32-byte seed; equal seeds give equal streams.
@@ -44,12 +44,14 @@ public final class SeededRandom: RandomSource {
         self.seed = seed
     }
 
-    /// Fills `buffer` with the next deterministic bytes.
+    /// Fills `buffer` with the next deterministic bytes: draw *n* uses the seed
+    /// `BLAKE2b-256(seed || u64 n)`, so streams of different seeds never overlap.
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         guard buffer.count > 0 else { return }
         counter += 1
-        var block = seed
-        withUnsafeBytes(of: counter.bigEndian) { c in for i in 0..<8 { block[24 + i] ^= c[i] } }
+        var n = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { n[i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
+        let block = BLAKE2b.hash([seed, n], length: Int(randombytes_SEEDBYTES))
         randombytes_buf_deterministic(buffer.baseAddress!, buffer.count, block)
     }
 }

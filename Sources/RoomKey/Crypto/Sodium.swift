@@ -29,6 +29,10 @@ enum Sodium {
         if status < 0 { throw .initializationFailed }
     }
 
+    /// Runs `sodium_init` if it has not run yet, for wrappers that cannot report a failure
+    /// (a failed initialisation still leaves libsodium's portable implementations usable).
+    static func prepare() { _ = status }
+
     /// Checks that `count` equals `expected`, naming `what` in the error.
     static func checkLength(_ what: String, _ count: Int, _ expected: Int) throws(CryptoError) {
         if count != expected { throw .invalidLength(what: what, expected: expected, found: count) }

@@ -23,6 +23,7 @@ public struct SymmetricKey: ~Copyable {
 
     /// Derives subkey `id` under an 8-byte `context` (`crypto_kdf_derive_from_key`).
     public func derive(subkey id: UInt64, context: KDFContext) -> SymmetricKey {
+        Sodium.prepare()
         let out = bytes.withUnsafeBytes { master in
             SecretBytes(count: Self.length) { buf in
                 _ = context.bytes.withUnsafeBufferPointer { ctx in

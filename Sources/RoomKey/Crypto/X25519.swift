@@ -71,6 +71,7 @@ public struct SealingKeyPair: ~Copyable {
 
     /// Opens a sealed box addressed to this key pair into secret bytes (`crypto_box_seal_open`).
     public func open(_ sealed: [UInt8]) throws(CryptoError) -> SecretBytes {
+        try Sodium.ready()
         guard sealed.count >= SealingPublicKey.sealOverhead else {
             throw .invalidLength(what: "sealed box", expected: SealingPublicKey.sealOverhead, found: sealed.count)
         }

@@ -21,6 +21,7 @@ public enum XChaCha20Poly1305 {
     /// Encrypts with an explicit nonce (the caller guarantees it is never reused under the key).
     public static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, nonce: [UInt8],
                             ad: [UInt8]) -> [UInt8] {
+        Sodium.prepare()
         precondition(nonce.count == nonceLength, "nonce must be 24 bytes")
         var out = [UInt8](repeating: 0, count: nonceLength + plaintext.count + tagLength)
         out.replaceSubrange(0..<nonceLength, with: nonce)
@@ -50,6 +51,7 @@ public enum XChaCha20Poly1305 {
 
     /// Decrypts and authenticates `box` (nonce || ciphertext || tag) into secret bytes.
     public static func openSecret(_ box: [UInt8], key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> SecretBytes {
+        Sodium.prepare()
         guard box.count >= overhead else {
             throw .invalidLength(what: "XChaCha20-Poly1305 box", expected: overhead, found: box.count)
         }
