@@ -1,0 +1,74 @@
+/// A room member: their card (as the log recorded it) and role.
+public struct Member: Equatable, Sendable {
+    /// The card the member was added with.
+    public let card: IdentityCard
+    /// True for admins, who may commit changes.
+    public var admin: Bool
+
+    /// The member's identity id.
+    public var id: IdentityID { card.id }
+}
+
+/// The members of a room at one epoch, keyed by identity id.
+public struct Roster: Equatable, Sendable {
+    /// Members by id.
+    public private(set) var members: [IdentityID: Member] = [:]
+    static let hashDomain = Array("roomkey/roster/v1".utf8) + [0]
+    static let storageVersion: UInt8 = 1
+
+    /// An empty roster.
+    public init() {}
+
+    /// Members sorted by id, the canonical order.
+    public var sorted: [Member] { members.values.sorted { $0.id < $1.id } }
+    /// How many members.
+    public var count: Int { members.count }
+    /// How many admins.
+    public var adminCount: Int { members.values.filter(\.admin).count }
+
+    /// The member with `id`, if any.
+    public subscript(id: IdentityID) -> Member? { members[id] }
+
+    /// Adds or replaces a member.
+    mutating func insert(_ member: Member) { members[member.id] = member }
+    /// Removes a member.
+    mutating func remove(_ id: IdentityID) { members[id] = nil }
+    /// Sets a member's role.
+    mutating func setAdmin(_ id: IdentityID, _ admin: Bool) { members[id]?.admin = admin }
+
+    /// `BLAKE2b-256("roomkey/roster/v1" 00 || u32 count || per member in id order: id || admin (u8) || u16 card length || card)`.
+    public var hash: [UInt8] {
+        BLAKE2b.hash([Self.hashDomain, encodedMembers])
+    }
+
+    private var encodedMembers: [UInt8] {
+        var w = ByteWriter()
+        w.writeU32(UInt32(members.count))
+        for m in sorted {
+            w.write(m.id.bytes)
+            w.writeU8(m.admin ? 1 : 0)
+            w.writePrefixed(width: 2, m.card.encoded)
+        }
+        return w.bytes
+    }
+
+    /// Storage form: `01 || the hashed member encoding`.
+    public var encoded: [UInt8] { [Self.storageVersion] + encodedMembers }
+
+    /// Reads the storage form; cards are not re-verified (they were when their commit was accepted).
+    public static func parse(_ bytes: [UInt8]) throws(WireError) -> Roster {
+        var r = ByteReader(bytes, what: "roster")
+        try r.expectVersion(storageVersion)
+        let count = try r.readCount(width: 4, "member", limit: Commit.maxOperations + 1)
+        var roster = Roster()
+        for _ in 0..<count {
+            let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+            let admin = try r.readU8("admin flag")
+            let card = try IdentityCard.parse(try r.readPrefixed(width: 2, "card", range: 1...IdentityCard.maxBinaryLength))
+            guard card.id == id, admin <= 1 else { throw .invalid(what: "roster", reason: "member id does not match card") }
+            roster.insert(Member(card: card, admin: admin == 1))
+        }
+        try r.finish()
+        return roster
+    }
+}
