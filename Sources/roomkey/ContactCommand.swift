@@ -7,7 +7,7 @@ extension RoomKeyCommand {
         static let configuration = CommandConfiguration(
             commandName: "contact",
             abstract: "Import, list, show and remove contacts.",
-            subcommands: [Add.self, List.self, Show.self, Remove.self])
+            subcommands: [Add.self, List.self, Show.self, Accept.self, Remove.self])
     }
 }
 

@@ -8,6 +8,8 @@ struct ContactRecord: Codable {
     var verified: Bool
     var keyChanged: Bool
     var added: UInt64
+    /// True once the user explicitly accepted a changed key without verifying it (`contact accept`); absent in older rows.
+    var accepted: Bool? = nil
 }
 
 /// The sealed plaintext of a `contact_key_history` row: a card that a key change replaced.
@@ -31,7 +33,7 @@ extension Keyring {
         BLAKE2b.hash([Array("contact-id".utf8), [0], id.bytes], key: tagKey)
     }
 
-    private func decodeContact(_ sealed: Data, tag: [UInt8]) throws -> Contact {
+    func decodeContact(_ sealed: Data, tag: [UInt8]) throws -> Contact {
         let record = try rows.open(ContactRecord.self, Array(sealed), table: Self.contactTable, primaryKey: tag)
         guard nameTag(record.name) == tag, let card = try? IdentityCard.verified(text: record.card) else {
             throw KeyringError.integrityFailure(table: Self.contactTable)
@@ -47,7 +49,7 @@ extension Keyring {
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
     }
 
-    private func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
+    func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
             return nil
         }
@@ -120,10 +122,12 @@ extension Keyring {
 
     /// Earlier cards of the contact `name` that key changes replaced, oldest first.
     public func keyHistory(named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
-        let sealed = try read { db in
-            try Row.fetchAll(db, sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?",
-                             arguments: [Data(nameTag(name))])
-        }
+        try read { db in try keyHistory(db, named: name) }
+    }
+
+    func keyHistory(_ db: Database, named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
+        let sealed = try Row.fetchAll(db, sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?",
+                                      arguments: [Data(nameTag(name))])
         return try sealed.map { row in
             let record = try rows.open(ContactHistoryRecord.self, Array(row["sealed"] as Data), table: Self.historyTable,
                                        primaryKey: Array(row["row_id"] as Data))
@@ -140,5 +144,15 @@ extension Keyring {
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }
             try db.execute(sql: "DELETE FROM contact_key_history WHERE name_tag = ?", arguments: [tag])
         }
+    }
+}
+
+extension Keyring {
+    /// The contact whose current identity is `id`, if any.
+    func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
+        guard let tag = try Data.fetchOne(db, sql: "SELECT name_tag FROM contact WHERE id_tag = ?", arguments: [Data(idTag(id))]) else {
+            return nil
+        }
+        return try fetchContact(db, tag: Array(tag))
     }
 }

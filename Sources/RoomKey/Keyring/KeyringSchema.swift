@@ -38,6 +38,41 @@ enum KeyringSchema {
                 CREATE INDEX contact_key_history_by_name ON contact_key_history(name_tag);
                 """)
         }
+        m.registerMigration("v2-rooms") { db in
+            try db.execute(sql: """
+                CREATE TABLE room (
+                    room_tag BLOB PRIMARY KEY,
+                    name_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX room_by_name_tag ON room(name_tag);
+                CREATE TABLE room_commit (
+                    commit_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE room_epoch (
+                    epoch_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE sender_key (
+                    key_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX sender_key_by_room ON sender_key(room_tag);
+                CREATE TABLE pending_bundle (
+                    bundle_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE seen_bundle (
+                    bundle_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -26,7 +26,7 @@ public struct SenderKeyInfo: Equatable, Sendable {
 /// A sender key as distributed in a bundle: its description and its secret chain key.
 ///
 /// Wire form (inside a bundle's sealed content): `epoch (u64) | generation (u32) | key id (16) | iteration (u32) |
-/// chain key (32) | signing public key (32)`, 92 bytes.
+/// chain key (32) | signing public key (32)`, 96 bytes.
 public struct SenderKey: ~Copyable {
     /// The public description.
     public let info: SenderKeyInfo
@@ -62,7 +62,7 @@ public struct SenderKey: ~Copyable {
         guard bytes.count == wireLength else {
             throw .invalid(what: "sender key", reason: "expected \(wireLength) bytes, found \(bytes.count)")
         }
-        var r = ByteReader(Array(bytes[0..<32]) + Array(bytes[64..<92]), what: "sender key")
+        var r = ByteReader(Array(bytes[0..<32]) + Array(bytes[64..<Self.wireLength]), what: "sender key")
         let epoch = try r.readU64("epoch")
         let generation = try r.readU32("generation")
         let keyID = try r.read(16, "key id")

@@ -1,6 +1,6 @@
 /// The sealed content of a bundle, after the payload was opened and before anything is trusted.
 ///
-/// Layout: `01 | has sender key (u8, 0 or 1) | sender key (92, if present) | commit count (u32) |
+/// Layout: `01 | has sender key (u8, 0 or 1) | sender key (96, if present) | commit count (u32) |
 /// per commit: length (u32) || commit bytes`. The payload plaintext is `content || signature (64)`.
 public struct BundleContent: ~Copyable {
     /// The content format version.
@@ -61,23 +61,24 @@ public struct BundleContent: ~Copyable {
         }
     }
 
-    /// Builds content bytes: an optional sender key and a list of commits.
-    public static func encode(senderKey: borrowing SenderKey?, commits: [Commit]) -> SecretBytes {
+    /// Builds content bytes carrying a sender key and a list of commits.
+    public static func encode(senderKey: borrowing SenderKey, commits: [Commit]) -> SecretBytes {
+        encode(keyLength: SenderKey.wireLength, commits: commits) { senderKey.write(into: $0) }
+    }
+
+    /// Builds content bytes carrying only commits.
+    public static func encode(commits: [Commit]) -> SecretBytes {
+        encode(keyLength: 0, commits: commits) { _ in }
+    }
+
+    private static func encode(keyLength: Int, commits: [Commit], writeKey: (UnsafeMutableRawBufferPointer) -> Void) -> SecretBytes {
         var tail = ByteWriter()
         tail.writeU32(UInt32(commits.count))
         for c in commits { tail.writePrefixed(width: 4, c.encoded) }
-        let keyLength: Int
-        switch senderKey {
-        case .some: keyLength = SenderKey.wireLength
-        case .none: keyLength = 0
-        }
         return SecretBytes(count: 2 + keyLength + tail.bytes.count) { out in
             out[0] = version
             out[1] = keyLength > 0 ? 1 : 0
-            switch senderKey {
-            case let .some(key): key.write(into: UnsafeMutableRawBufferPointer(rebasing: out[2..<(2 + keyLength)]))
-            case .none: break
-            }
+            writeKey(UnsafeMutableRawBufferPointer(rebasing: out[2..<(2 + keyLength)]))
             UnsafeMutableRawBufferPointer(rebasing: out[(2 + keyLength)...]).copyBytes(from: tail.bytes)
         }
     }

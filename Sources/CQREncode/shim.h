@@ -1,0 +1,4 @@
+#ifndef ROOMKEY_CQRENCODE_SHIM_H
+#define ROOMKEY_CQRENCODE_SHIM_H
+#include <qrencode.h>
+#endif

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+
+/// Storage of rooms, their logs and per-epoch rosters: every row sealed, found through blind tags.
+extension Keyring {
+    func tag(_ label: String, _ parts: [UInt8]...) -> [UInt8] {
+        BLAKE2b.hash([Array(label.utf8), [0]] + parts, key: tagKey)
+    }
+
+    func roomTag(_ id: RoomID) -> [UInt8] { tag("room", id.bytes) }
+    func roomNameTag(_ name: String) -> [UInt8] { tag("room-name", Array(name.utf8)) }
+    func commitTag(_ id: RoomID, _ epoch: UInt64) -> [UInt8] { tag("commit", id.bytes, u64(epoch)) }
+    func epochTag(_ id: RoomID, _ epoch: UInt64) -> [UInt8] { tag("epoch", id.bytes, u64(epoch)) }
+
+    func u64(_ v: UInt64) -> [UInt8] {
+        var w = ByteWriter()
+        w.writeU64(v)
+        return w.bytes
+    }
+
+    /// Loads a room by id.
+    func loadRoom(_ db: Database, _ id: RoomID) throws -> StoredRoom? {
+        let tag = roomTag(id)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+            return nil
+        }
+        let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
+        guard let room = try? record.room(), room.id == id else { throw KeyringError.integrityFailure(table: "room") }
+        return room
+    }
+
+    /// Inserts or replaces a room row.
+    func saveRoom(_ db: Database, _ room: StoredRoom) throws {
+        let tag = roomTag(room.id)
+        let sealed = try rows.seal(record: RoomRecord(room), table: "room", primaryKey: tag)
+        try db.execute(sql: "INSERT OR REPLACE INTO room (room_tag, name_tag, sealed) VALUES (?, ?, ?)",
+                       arguments: [Data(tag), Data(roomNameTag(room.name)), Data(sealed)])
+    }
+
+    /// Finds a room by name, or by its 32-hex-digit id.
+    func findRoom(_ db: Database, _ nameOrID: String) throws -> StoredRoom {
+        if nameOrID.count == 32, let bytes = try? Hex.decode(nameOrID, what: "room id"), let id = try? RoomID(bytes: bytes),
+           let room = try loadRoom(db, id) {
+            return room
+        }
+        let tags = try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(nameOrID))])
+        let rooms = try tags.compactMap { tag -> StoredRoom? in
+            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [tag]) else { return nil }
+            return try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: Array(tag)).room()
+        }.filter { $0.name == nameOrID }
+        guard let first = rooms.first else { throw RoomError.notFound(nameOrID) }
+        if rooms.count > 1 { throw RoomError.ambiguous(name: nameOrID, ids: rooms.map(\.id.hex).sorted()) }
+        return first
+    }
+
+    /// Every room, sorted by name.
+    public func rooms() throws -> [StoredRoom] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").map { row in
+                try rows.open(RoomRecord.self, Array(row["sealed"] as Data), table: "room", primaryKey: Array(row["room_tag"] as Data)).room()
+            }
+        }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
+    }
+
+    /// One room by name or id.
+    public func room(_ nameOrID: String) throws -> StoredRoom {
+        try read { db in try findRoom(db, nameOrID) }
+    }
+
+    /// Stores an accepted commit and the roster ids of the epoch it starts.
+    func storeCommit(_ db: Database, _ commit: Commit, roster: Roster) throws {
+        let ctag = commitTag(commit.roomID, commit.epoch)
+        let sealed = commit.encoded.withUnsafeBytes { rows.seal($0, table: "room_commit", primaryKey: ctag) }
+        try db.execute(sql: "INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
+                       arguments: [Data(ctag), Data(roomTag(commit.roomID)), Data(sealed)])
+        let etag = epochTag(commit.roomID, commit.epoch)
+        let ids = roster.sorted.flatMap(\.id.bytes)
+        let sealedIDs = ids.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
+        try db.execute(sql: "INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
+                       arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedIDs)])
+    }
+
+    /// The accepted commit of `epoch`, if stored.
+    func storedCommit(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Commit? {
+        let ctag = commitTag(id, epoch)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_commit WHERE commit_tag = ?", arguments: [Data(ctag)]) else {
+            return nil
+        }
+        let plain = try rows.openSecret(Array(sealed), table: "room_commit", primaryKey: ctag)
+        guard let commit = try? Commit.parse(plain.withUnsafeBytes { Array($0) }) else { throw KeyringError.integrityFailure(table: "room_commit") }
+        return commit
+    }
+
+    /// The whole stored log from genesis through `epoch`.
+    func storedLog(_ db: Database, _ id: RoomID, through epoch: UInt64) throws -> [Commit] {
+        try (0...epoch).map { e in
+            guard let c = try storedCommit(db, id, e) else { throw KeyringError.integrityFailure(table: "room_commit") }
+            return c
+        }
+    }
+
+    /// The member ids of the roster at `epoch`, if that epoch was accepted here.
+    func epochMembers(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Set<IdentityID>? {
+        let etag = epochTag(id, epoch)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_epoch WHERE epoch_tag = ?", arguments: [Data(etag)]) else {
+            return nil
+        }
+        let bytes = try rows.openSecret(Array(sealed), table: "room_epoch", primaryKey: etag).withUnsafeBytes { Array($0) }
+        guard bytes.count % IdentityID.length == 0 else { throw KeyringError.integrityFailure(table: "room_epoch") }
+        return Set(stride(from: 0, to: bytes.count, by: IdentityID.length).compactMap {
+            try? IdentityID(bytes: Array(bytes[$0..<($0 + IdentityID.length)]))
+        })
+    }
+
+    /// The full log of a room, for `room log`.
+    public func log(of nameOrID: String) throws -> (StoredRoom, [Commit]) {
+        try read { db in
+            let room = try findRoom(db, nameOrID)
+            return (room, try storedLog(db, room.id, through: room.state.epoch))
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// A room as this keyring knows it: the accepted state plus local bookkeeping.
+public struct StoredRoom: Sendable {
+    /// The accepted log's state.
+    public var state: RoomState
+    /// True once a conflicting valid commit was seen; distribution stops until an admin resolves it.
+    public var forked: Bool
+    /// The two heads of the fork, if any.
+    public var forkHeads: [String]
+    /// The generation of this member's current sender key at the current epoch.
+    public var ownGeneration: UInt32
+    /// The epoch at which this keyring joined the room.
+    public var joinedEpoch: UInt64
+    /// The epoch whose fingerprint the user confirmed, if any.
+    public var confirmedEpoch: UInt64?
+    /// True when a commit was applied and this member has not yet distributed its new sender key.
+    public var rotationDue = false
+
+    /// The room id.
+    public var id: RoomID { state.roomID }
+    /// The room name.
+    public var name: String { state.name }
+}
+
+/// The sealed plaintext of a `room` row.
+struct RoomRecord: Codable {
+    var roomID: String
+    var name: String
+    var epoch: UInt64
+    var head: String
+    var roster: Data
+    var forked: Bool
+    var forkHeads: [String]
+    var ownGeneration: UInt32
+    var joinedEpoch: UInt64
+    var confirmedEpoch: UInt64?
+    var rotationDue: Bool?
+
+    init(_ room: StoredRoom) {
+        roomID = room.id.hex
+        name = room.name
+        epoch = room.state.epoch
+        head = Hex.encode(room.state.head)
+        roster = Data(room.state.roster.encoded)
+        forked = room.forked
+        forkHeads = room.forkHeads
+        ownGeneration = room.ownGeneration
+        joinedEpoch = room.joinedEpoch
+        confirmedEpoch = room.confirmedEpoch
+        rotationDue = room.rotationDue
+    }
+
+    func room() throws -> StoredRoom {
+        let state = RoomState(roomID: try RoomID(bytes: Hex.decode(roomID, what: "room id")), name: name, epoch: epoch,
+                              head: try Hex.decode(head, what: "head"), roster: try Roster.parse(Array(roster)))
+        return StoredRoom(state: state, forked: forked, forkHeads: forkHeads, ownGeneration: ownGeneration,
+                          joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false)
+    }
+}
+
+/// Errors about rooms in this keyring.
+public enum RoomError: Error, Equatable, Sendable {
+    /// No room matches the name or id.
+    case notFound(String)
+    /// Several rooms share the name.
+    case ambiguous(name: String, ids: [String])
+    /// A room with this name already exists here.
+    case nameTaken(String)
+    /// The room is forked and refuses to distribute keys.
+    case forked(room: String, heads: [String])
+    /// This keyring is no longer a member of the room.
+    case notMember(room: String)
+    /// A contact whose key changed cannot receive keys until verified or accepted.
+    case keyChangedContact(name: String)
+    /// The contact is not a member of the room.
+    case contactNotMember(name: String, room: String)
+}
+
+extension RoomError: RoomKeyError {
+    /// The exit-code category.
+    public var category: ErrorCategory {
+        switch self {
+        case .notFound: .notFound
+        case .ambiguous, .nameTaken: .usage
+        case .forked, .notMember, .keyChangedContact, .contactNotMember: .rejected
+        }
+    }
+
+    /// A one-line description.
+    public var message: String {
+        switch self {
+        case let .notFound(name): "no room named \"\(name)\""
+        case let .ambiguous(name, ids): "several rooms are named \"\(name)\": \(ids.joined(separator: ", "))"
+        case let .nameTaken(name): "a room named \"\(name)\" already exists"
+        case let .forked(room, heads): "room \"\(room)\" is forked (heads \(heads.joined(separator: " and "))); it distributes no keys"
+        case let .notMember(room): "you are no longer a member of room \"\(room)\""
+        case let .keyChangedContact(name): "the identity key of contact \"\(name)\" changed; no keys are sealed to it"
+        case let .contactNotMember(name, room): "\"\(name)\" is not a member of room \"\(room)\""
+        }
+    }
+
+    /// A next step, where one exists.
+    public var hint: String? {
+        switch self {
+        case .notFound: "list rooms with 'roomkey room list'"
+        case .ambiguous: "name the room by its id"
+        case let .keyChangedContact(name): "compare safety numbers with 'roomkey verify \(name)', or run 'roomkey contact accept \(name)'"
+        case .forked: "compare the room fingerprint with the other members; an admin must resolve the fork"
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+
+/// A membership change named the way a user names things: contacts and members by name, handle or id.
+public enum MembershipChange: Sendable, Equatable {
+    /// Add these contacts.
+    case add([String])
+    /// Remove these members.
+    case remove([String])
+    /// Make this member an admin.
+    case promote(String)
+    /// Make this admin a plain member.
+    case demote(String)
+    /// Leave the room.
+    case leave
+}
+
+/// Making commits and rotations: the use cases an admin or member runs on their own keyring.
+extension Keyring {
+    /// Creates a room with the given contacts as members and writes its genesis bundle.
+    public func createRoom(name: String, members: [String], deliver: BundleDelivery) throws -> CommitResult {
+        try Handle.validate(name, what: "room name")
+        let me = try identity()
+        let cards = try read { db in try members.map { try sealableContact(db, $0).card } }
+        return try write { db in
+            let taken = try Data.fetchOne(db, sql: "SELECT 1 FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(name))])
+            if taken != nil, (try? findRoom(db, name)) != nil { throw RoomError.nameTaken(name) }
+            let roomID = RoomID.random(using: random)
+            let ops = [Operation.create(name: name, creator: me.card)] + cards.map { Operation.add($0) }
+            let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true)
+            let commit = Commit(roomID: roomID, epoch: 0, previousHead: Commit.genesisHead, signer: me.signing, time: now(),
+                                operations: ops, rosterHash: roster.hash)
+            let state = try RoomState.genesis(commit)
+            let room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: 0, confirmedEpoch: nil)
+            return try finishCommit(db, room: room, commits: [commit], me: me, rotate: true, deliver: deliver)
+        }
+    }
+
+    /// Commits membership changes to a room as one commit and one bundle.
+    public func change(room nameOrID: String, _ changes: [MembershipChange], deliver: BundleDelivery) throws -> CommitResult {
+        try changeMembership(room: nameOrID, deliver: deliver) { db, room in
+            try changes.flatMap { change -> [Operation] in
+                switch change {
+                case let .add(names): try names.map { .add(try sealableContact(db, $0).card) }
+                case let .remove(members): try members.map { .remove(try resolveMember(db, $0, in: room)) }
+                case let .promote(member): [.promote(try resolveMember(db, member, in: room))]
+                case let .demote(member): [.demote(try resolveMember(db, member, in: room))]
+                case .leave: [.leave]
+                }
+            }
+        }
+    }
+
+    /// Commits membership operations to a room; `operations` builds them from the current room state.
+    func changeMembership(room nameOrID: String, deliver: BundleDelivery,
+                                 operations: (Database, StoredRoom) throws -> [Operation]) throws -> CommitResult {
+        let me = try identity()
+        return try write { db in
+            let room = try distributableRoom(db, nameOrID, me: me.id)
+            let ops = try operations(db, room)
+            if let author = room.state.roster[me.id], !author.admin, ops != [.leave] { throw LogError.notAdmin(me.id) }
+            let roster = try RoomState.apply(ops, to: room.state.roster, author: me.id, genesis: false)
+            let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
+                                time: now(), operations: ops, rosterHash: roster.hash)
+            var next = room
+            next.state = try room.state.applying(commit)
+            next.ownGeneration = 0
+            let addsMembers = ops.contains { if case .add = $0 { true } else { false } }
+            let commits = addsMembers ? try storedLog(db, room.id, through: room.state.epoch) + [commit] : [commit]
+            return try finishCommit(db, room: next, commits: commits, me: me, rotate: ops != [.leave], deliver: deliver)
+        }
+    }
+
+    /// Makes a new sender-key generation in the current epoch and distributes it.
+    public func rotate(room nameOrID: String, deliver: BundleDelivery) throws -> CommitResult {
+        let me = try identity()
+        return try write { db in
+            var room = try distributableRoom(db, nameOrID, me: me.id)
+            room.ownGeneration += 1
+            return try finishCommit(db, room: room, commits: [], me: me, rotate: true, deliver: deliver)
+        }
+    }
+
+    /// Stores the new state and commits, makes this member's sender key, seals the bundle and delivers it.
+    func finishCommit(_ db: Database, room: StoredRoom, commits: [Commit], me: borrowing LocalIdentity, rotate: Bool,
+                      deliver: BundleDelivery) throws -> CommitResult {
+        try saveRoom(db, room)
+        if let last = commits.last, last.epoch == room.state.epoch {
+            try storeCommit(db, last, roster: room.state.roster)
+        }
+        let output = try makeBundle(db, room: room, commits: commits, me: me, withKey: rotate)
+        let path = try deliver(output)
+        return CommitResult(room: room, bundlePath: path, recipientCount: output.recipientCount)
+    }
+
+    /// Seals a bundle from this member to the room's roster, optionally carrying a fresh own sender key.
+    func makeBundle(_ db: Database, room: StoredRoom, commits: [Commit], me: borrowing LocalIdentity, withKey: Bool) throws -> BundleOutput {
+        let recipients = room.state.roster.sorted.filter { $0.id != me.id }.map { (id: $0.id, key: $0.card.sealingKey) }
+        let content: SecretBytes
+        if withKey {
+            let own = try OwnSenderKey.generate(roomID: room.id, owner: me.id, epoch: room.state.epoch,
+                                                generation: room.ownGeneration, random: random)
+            try storeSenderKey(db, own.shared, signingSecret: own.signing.exportSecretKey())
+            content = BundleContent.encode(senderKey: own.shared, commits: commits)
+        } else {
+            content = BundleContent.encode(commits: commits)
+        }
+        let bytes = try BundleSealer.seal(roomID: room.id, epoch: room.state.epoch, signer: me.signing, recipients: recipients,
+                                          content: content, random: random)
+        return BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch, recipientCount: recipients.count, bytes: bytes)
+    }
+
+    /// A room this member may distribute in: not forked, and still a member.
+    func distributableRoom(_ db: Database, _ nameOrID: String, me: IdentityID) throws -> StoredRoom {
+        let room = try findRoom(db, nameOrID)
+        if room.forked { throw RoomError.forked(room: room.name, heads: room.forkHeads) }
+        guard room.state.roster[me] != nil else { throw RoomError.notMember(room: room.name) }
+        return room
+    }
+
+    /// A contact that keys may be sealed to: it exists and its key change, if any, was accepted or verified.
+    func sealableContact(_ db: Database, _ name: String) throws -> Contact {
+        guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+        if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
+        return contact
+    }
+
+    /// Resolves a member argument: a contact name, a member's handle, or a 32-hex-digit identity id.
+    func resolveMember(_ db: Database, _ token: String, in room: StoredRoom) throws -> IdentityID {
+        let roster = room.state.roster
+        if token.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes), roster[id] != nil {
+            return id
+        }
+        if let contact = try fetchContact(db, tag: nameTag(token)) {
+            if roster[contact.id] != nil { return contact.id }
+            let old = try keyHistory(db, named: token).map(\.card.id).filter { roster[$0] != nil }
+            if let id = old.last { return id }
+        }
+        let byHandle = roster.sorted.filter { $0.card.handle == token }
+        if byHandle.count == 1 { return byHandle[0].id }
+        throw RoomError.contactNotMember(name: token, room: room.name)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import GRDB
+
+/// Bundles that wait for an earlier epoch, kept sealed in the keyring until they can be applied.
+extension Keyring {
+    /// The sealed plaintext of a `pending_bundle` row.
+    struct PendingRecord: Codable {
+        var path: String
+        var bundle: Data
+        var received: UInt64
+    }
+
+    /// Keeps a bundle for a later `receive`.
+    func storePending(_ item: Queued) throws {
+        let digest = tag("pending", BLAKE2b.hash([item.bytes]))
+        let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
+        let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed) VALUES (?, ?, ?)",
+                           arguments: [Data(digest), Data(roomTag(item.bundle.roomID)), Data(sealed)])
+        }
+    }
+
+    /// Every pending bundle: its row tag, original path and bytes.
+    func pendingBundles() throws -> [(tag: [UInt8], path: String, bytes: [UInt8])] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM pending_bundle").map { row in
+                let tag = Array(row["bundle_tag"] as Data)
+                let record = try rows.open(PendingRecord.self, Array(row["sealed"] as Data), table: "pending_bundle", primaryKey: tag)
+                return (tag, record.path, Array(record.bundle))
+            }
+        }
+    }
+
+    /// How many bundles are pending, for `room show`.
+    public func pendingCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+
+extension RoomKeyCommand {
+    /// `roomkey room`: rooms and their signed membership logs.
+    struct RoomCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "room",
+            abstract: "Create rooms, change their membership, rotate keys, and inspect their logs.",
+            discussion: """
+                Every membership change is a signed commit that starts a new epoch. The command writes one bundle \
+                for the whole room: the commit and this member's new sender key, sealed to every member of the new \
+                roster. Send the same bundle file to every member; they apply it with 'roomkey receive'.
+                """,
+            subcommands: [Create.self, Add.self, Remove.self, Promote.self, Demote.self, Leave.self, Rotate.self,
+                          List.self, Show.self, Log.self, Fingerprint.self])
+    }
+}
+
+/// Where produced bundles go: `-o FILE`, else the outbox folder.
+struct BundleOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file.", valueName: "bundle"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Write bundles into this folder under unique, sortable names.",
+        discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.", valueName: "dir"))
+    var outbox: String?
+
+    /// The delivery closure for the library: writes the bundle and returns its path.
+    var delivery: BundleDelivery {
+        { bundle in
+            if let output {
+                try InputFiles.write(Data(bundle.bytes), to: output)
+                return output
+            }
+            return try Outbox(path: outbox).write(bundle)
+        }
+    }
+}
+
+/// The outbox folder and its naming scheme: `<UTC time>-<microseconds>-<room id prefix>-e<epoch>-<random>.roomkey`.
+struct Outbox {
+    let folder: String
+
+    init(path: String?) {
+        let env = ProcessInfo.processInfo.environment["ROOMKEY_OUTBOX"]
+        folder = path ?? ((env?.isEmpty == false ? env : nil) ?? "roomkey-outbox")
+    }
+
+    func write(_ bundle: BundleOutput) throws -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw OutputError.cannotWrite(path: folder, reason: error.localizedDescription)
+        }
+        let now = Date()
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+        let micros = Int((now.timeIntervalSince1970 * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
+        let random = (try? SystemRandom().bytes(3)).map(Hex.encode) ?? "000000"
+        let name = "\(formatter.string(from: now))Z-\(String(format: "%06d", micros))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
+        let path = (folder as NSString).appendingPathComponent(name)
+        try InputFiles.write(Data(bundle.bytes), to: path)
+        return path
+    }
+}
+
+/// Reads contact names from `--members-file` (one per line, `#` comments).
+enum MembersFile {
+    static func names(_ path: String?) throws -> [String] {
+        guard let path else { return [] }
+        let text = try InputFiles.readText(path, limit: 16 * 1024 * 1024, what: "members file")
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+}
+
+/// The JSON and text result of a command that wrote a bundle.
+struct CommitDocument: Encodable {
+    let roomId: String
+    let name: String
+    let epoch: UInt64
+    let head: String
+    let bundle: String
+    let recipients: Int
+
+    init(_ r: CommitResult) {
+        roomId = r.room.id.hex
+        name = r.room.name
+        epoch = r.room.state.epoch
+        head = Hex.encode(r.room.state.head)
+        bundle = r.bundlePath
+        recipients = r.recipientCount
+    }
+
+    func lines(_ verb: String) -> [String] {
+        ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)", "bundle: \(bundle) (sealed to \(recipients) recipients)"]
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import RoomKey
+
+extension RoomKeyCommand.RoomCommand {
+    /// `roomkey room create NAME`.
+    struct Create: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a room (epoch 0) with you as admin and the given contacts as members.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var bundle: BundleOptions
+
+        @Argument(help: ArgumentHelp("The room's name.", valueName: "name"))
+        var name: String
+
+        @Option(name: .customLong("member"), help: ArgumentHelp("A contact to add (repeatable).", valueName: "contact"))
+        var members: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"))
+        var membersFile: String?
+
+        func execute(_ output: Output) throws {
+            let names = members + (try MembersFile.names(membersFile))
+            let result = try openKeyring().createRoom(name: name, members: names, deliver: bundle.delivery)
+            let doc = CommitDocument(result)
+            output.result(doc) { doc.lines("created") }
+        }
+    }
+
+    /// `roomkey room add ROOM CONTACT...`.
+    struct Add: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add contacts to a room (admins only); new members receive the whole log.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var bundle: BundleOptions
+
+        @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room"))
+        var room: String
+
+        @Argument(help: ArgumentHelp("Contacts to add.", valueName: "contact"))
+        var contacts: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"))
+        var membersFile: String?
+
+        func validate() throws {
+            if contacts.isEmpty && membersFile == nil { throw ValidationError("name at least one contact, or --members-file") }
+        }
+
+        func execute(_ output: Output) throws {
+            let names = contacts + (try MembersFile.names(membersFile))
+            let result = try openKeyring().change(room: room, [.add(names)], deliver: bundle.delivery)
+            let doc = CommitDocument(result)
+            output.result(doc) { doc.lines("added \(names.count) to") }
+        }
+    }
+}
