@@ -18,10 +18,16 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
+        ),
         .target(
             name: "RoomKey",
             dependencies: [
                 "CSodium",
+                "CQREncode",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -38,7 +44,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["roomkey"]
+            dependencies: [
+                "roomkey",
+                "RoomKey",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )
