@@ -38,6 +38,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "roomkey-bench",
+            dependencies: ["RoomKey"],
+            path: "Benchmarks/roomkey-bench"
+        ),
         .testTarget(
             name: "RoomKeyTests",
             dependencies: ["RoomKey"]

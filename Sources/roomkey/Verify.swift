@@ -67,7 +67,7 @@ extension RoomKeyCommand {
                 output.note("wrote the scannable safety number of \(name) as a QR code to \(qrPng)")
             }
             let doc = VerifyDocument(contact, number: number, confirmed: confirmed, qrPng: qrPng)
-            report(contact, confirmed: confirmed, output)
+            report(contact, confirmed: confirmed, ownHandle: own.handle, output)
             output.result(doc) {
                 var lines = scannable ? [doc.scannable] : ["safety number with \(name):"] + number.lines.map { "    " + $0 }
                     + ["status: \(ContactDocument(contact).status)"]
@@ -77,13 +77,15 @@ extension RoomKeyCommand {
         }
 
         /// Notes and warnings about the contact's state.
-        private func report(_ contact: Contact, confirmed: Bool, _ output: Output) {
+        private func report(_ contact: Contact, confirmed: Bool, ownHandle: String, _ output: Output) {
             if confirmed {
                 output.note("the safety number matches: \(name) is now verified")
             } else if contact.keyChanged {
                 output.warn("the identity key of \"\(name)\" changed since you first added it; it is not verified",
                             hint: "compare the number with \(name), then run 'roomkey verify \(name) --confirm DIGITS' "
                                 + "(or accept it unverified with 'roomkey contact accept \(name)')")
+            } else if !contact.verified, scannable || qr || qrPng != nil {
+                output.note("\(name) checks this with 'roomkey verify \(ownHandle) --compare-scannable HEX' (or a scan of the QR code)")
             } else if !contact.verified {
                 output.note("compare these digits with \(name) in person or on a call, then run 'roomkey verify \(name) --confirm DIGITS'")
             }

@@ -40,9 +40,14 @@ public final class Keyring {
 
     static func configuration() -> Configuration {
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
+            // WAL is set here rather than with `config.journalMode = .wal`, which makes GRDB create and drop a
+            // table on every open whose -wal file is empty: a write that changed the file even for read-only commands.
+            // On a keyring already in WAL mode this pragma writes nothing.
+            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                throw KeyringError.database("could not switch the keyring to WAL mode")
+            }
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         return config

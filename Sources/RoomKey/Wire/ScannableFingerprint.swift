@@ -51,7 +51,7 @@ public struct ScannableFingerprint: Sendable, Equatable {
     }
 
     /// Decodes a `CombinedFingerprints` message as protobuf (proto2) does: fields in any order, unknown fields
-    /// skipped, the last occurrence winning, absent fields empty (an absent version is 0).
+    /// skipped, a repeated field's last value winning, absent fields empty (an absent version is 0).
     public static func decode(_ bytes: [UInt8]) throws(SafetyNumberError) -> (version: UInt32, local: [UInt8], remote: [UInt8]) {
         if bytes.count > maxEncodedLength {
             throw .malformedScannable(reason: "\(bytes.count) bytes, more than \(maxEncodedLength)")
@@ -63,8 +63,8 @@ public struct ScannableFingerprint: Sendable, Equatable {
             case let (1, .varint(v)):
                 guard let v32 = UInt32(exactly: v) else { throw .malformedScannable(reason: "version does not fit 32 bits") }
                 version = v32
-            case let (2, .bytes(b)): local = try logicalContent(b)
-            case let (3, .bytes(b)): remote = try logicalContent(b)
+            case let (2, .bytes(b)): local = try logicalContent(b, merging: local)
+            case let (3, .bytes(b)): remote = try logicalContent(b, merging: remote)
             case (1...3, _): throw .malformedScannable(reason: "field \(field) has the wrong wire type")
             default: continue
             }
@@ -72,9 +72,9 @@ public struct ScannableFingerprint: Sendable, Equatable {
         return (version, local, remote)
     }
 
-    /// The `content` of a `LogicalFingerprint` message.
-    private static func logicalContent(_ bytes: [UInt8]) throws(SafetyNumberError) -> [UInt8] {
-        var content: [UInt8] = []
+    /// The `content` of a `LogicalFingerprint` message merged over `earlier` (a repeated message merges, as in protobuf).
+    private static func logicalContent(_ bytes: [UInt8], merging earlier: [UInt8]) throws(SafetyNumberError) -> [UInt8] {
+        var content = earlier
         var reader = ProtobufReader(bytes)
         while let (field, value) = try reader.next() {
             switch (field, value) {
