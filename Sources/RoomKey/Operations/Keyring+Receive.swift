@@ -68,7 +68,8 @@ extension Keyring {
                 if let tag = item.pendingTag { try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) } }
             }
         }
-        var rotated = try rotateDueRooms(me: me, deliver: deliver)
+        let touched = Set(results.values.filter { $0.status == .applied }.compactMap(\.roomID))
+        var rotated = try rotateDueRooms(touched, me: me, deliver: deliver)
         for (index, result) in results where result.status == .applied {
             if let room = result.roomID, let path = rotated[room] {
                 results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path])
@@ -136,11 +137,13 @@ extension Keyring {
                 }
                 var room = next
                 for (commit, roster) in applied { try storeCommit(db, commit, roster: roster) }
-                if !applied.isEmpty, room.state.roster[me.id] != nil {
-                    room.ownGeneration = 0
-                    room.rotationDue = true
+                if !applied.isEmpty {
+                    if room.state.roster[me.id] != nil {
+                        room.ownGeneration = 0
+                        room.rotationDue = true
+                    }
+                    try saveRoom(db, room)
                 }
-                try saveRoom(db, room)
                 try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(bundle.roomID))])
                 return .applied(bundles: [])
             }
@@ -155,11 +158,11 @@ extension Keyring {
 
     /// Writes this member's new sender key for every room whose epoch advanced (once per room, however many
     /// commits arrived). The flag is stored with the state change, so an interrupted run rotates on the next one.
-    func rotateDueRooms(me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> [RoomID: String] {
+    func rotateDueRooms(_ ids: Set<RoomID>, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> [RoomID: String] {
         var written: [RoomID: String] = [:]
-        for room in try rooms() where room.rotationDue && !room.forked && room.state.roster[me.id] != nil {
-            written[room.id] = try write { db in
-                var next = room
+        for id in ids {
+            written[id] = try write { db -> String? in
+                guard var next = try loadRoom(db, id), next.rotationDue, !next.forked, next.state.roster[me.id] != nil else { return nil }
                 next.rotationDue = false
                 try saveRoom(db, next)
                 return try deliver(try makeBundle(db, room: next, commits: [], me: me, withKey: true))

@@ -20,7 +20,7 @@ public struct Roster: Equatable, Sendable {
     public init() {}
 
     /// Members sorted by id, the canonical order.
-    public var sorted: [Member] { members.values.sorted { $0.id < $1.id } }
+    public var sorted: [Member] { members.keys.sorted().compactMap { members[$0] } }
     /// How many members.
     public var count: Int { members.count }
     /// How many admins.

@@ -11,6 +11,8 @@ public enum Handle {
         let bytes = handle.utf8.count
         if bytes == 0 { throw .invalid(what: what, reason: "empty") }
         if bytes > maxBytes { throw .oversized(what: what, limit: maxBytes, found: bytes) }
+        // Printable ASCII is always NFC and free of control characters: the common case needs no Unicode tables.
+        if handle.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return handle }
         if handle.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw .invalid(what: what, reason: "contains a control character")
         }

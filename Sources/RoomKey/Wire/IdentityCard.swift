@@ -22,6 +22,8 @@ public struct IdentityCard: Hashable, Sendable {
     public let created: UInt64
     /// The self-signature.
     public let signature: [UInt8]
+    /// The binary form, kept because rosters encode and hash many cards.
+    public let encoded: [UInt8]
 
     /// The identity id derived from `signingKey`.
     public var id: IdentityID { IdentityID(signingKey: signingKey) }
@@ -33,15 +35,19 @@ public struct IdentityCard: Hashable, Sendable {
         self.signingKey = signer.publicKey
         self.sealingKey = sealingKey
         self.created = created
-        self.signature = signer.sign(Self.signatureDomain + Self.body(handle, signer.publicKey, sealingKey, created))
+        let body = Self.body(handle, signer.publicKey, sealingKey, created)
+        self.signature = signer.sign(Self.signatureDomain + body)
+        self.encoded = body + signature
     }
 
-    private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, created: UInt64, signature: [UInt8]) {
+    private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, created: UInt64, signature: [UInt8],
+                 encoded: [UInt8]) {
         self.handle = handle
         self.signingKey = signingKey
         self.sealingKey = sealingKey
         self.created = created
         self.signature = signature
+        self.encoded = encoded
     }
 
     private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ created: UInt64) -> [UInt8] {
@@ -53,9 +59,6 @@ public struct IdentityCard: Hashable, Sendable {
         w.writeU64(created)
         return w.bytes
     }
-
-    /// The binary form.
-    public var encoded: [UInt8] { Self.body(handle, signingKey, sealingKey, created) + signature }
 
     /// The one-line text form.
     public var text: String { TextArmor.encode(encoded, prefix: Self.textPrefix) }
@@ -75,12 +78,13 @@ public struct IdentityCard: Hashable, Sendable {
         guard let signingKey = try? SigningPublicKey(bytes: sk), let sealingKey = try? SealingPublicKey(bytes: xk) else {
             throw .invalid(what: "identity card", reason: "bad key length")
         }
-        return IdentityCard(handle: handle, signingKey: signingKey, sealingKey: sealingKey, created: created, signature: sig)
+        return IdentityCard(handle: handle, signingKey: signingKey, sealingKey: sealingKey, created: created, signature: sig,
+                            encoded: bytes)
     }
 
     /// Checks the self-signature.
     public func verify() throws(CryptoError) {
-        try signingKey.verify(signature, over: Self.signatureDomain + Self.body(handle, signingKey, sealingKey, created))
+        try signingKey.verify(signature, over: Self.signatureDomain + encoded.dropLast(SigningKeyPair.signatureLength))
     }
 
     /// Parses and verifies a text card: malformed text throws `WireError`, a bad signature `CryptoError`.
