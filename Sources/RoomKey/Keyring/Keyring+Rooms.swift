@@ -24,8 +24,16 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
             return nil
         }
+        return try decodeRoom(db, sealed, tag: tag, expected: id)
+    }
+
+    private func decodeRoom(_ db: Database, _ sealed: Data, tag: [UInt8], expected: RoomID?) throws -> StoredRoom {
         let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
-        guard let room = try? record.room(), room.id == id else { throw KeyringError.integrityFailure(table: "room") }
+        guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), expected == nil || expected == id,
+              roomTag(id) == tag, let roster = try epochRoster(db, id, record.epoch),
+              let room = try? record.room(roster: roster) else {
+            throw KeyringError.integrityFailure(table: "room")
+        }
         return room
     }
 
@@ -46,7 +54,7 @@ extension Keyring {
         let tags = try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(nameOrID))])
         let rooms = try tags.compactMap { tag -> StoredRoom? in
             guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [tag]) else { return nil }
-            return try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: Array(tag)).room()
+            return try decodeRoom(db, sealed, tag: Array(tag), expected: nil)
         }.filter { $0.name == nameOrID }
         guard let first = rooms.first else { throw RoomError.notFound(nameOrID) }
         if rooms.count > 1 { throw RoomError.ambiguous(name: nameOrID, ids: rooms.map(\.id.hex).sorted()) }
@@ -57,7 +65,7 @@ extension Keyring {
     public func rooms() throws -> [StoredRoom] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").map { row in
-                try rows.open(RoomRecord.self, Array(row["sealed"] as Data), table: "room", primaryKey: Array(row["room_tag"] as Data)).room()
+                try decodeRoom(db, row["sealed"], tag: Array(row["room_tag"] as Data), expected: nil)
             }
         }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
     }
@@ -67,17 +75,16 @@ extension Keyring {
         try read { db in try findRoom(db, nameOrID) }
     }
 
-    /// Stores an accepted commit and the roster ids of the epoch it starts.
+    /// Stores an accepted commit and the roster of the epoch it starts.
     func storeCommit(_ db: Database, _ commit: Commit, roster: Roster) throws {
         let ctag = commitTag(commit.roomID, commit.epoch)
         let sealed = commit.encoded.withUnsafeBytes { rows.seal($0, table: "room_commit", primaryKey: ctag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(ctag), Data(roomTag(commit.roomID)), Data(sealed)])
         let etag = epochTag(commit.roomID, commit.epoch)
-        let ids = roster.sorted.flatMap(\.id.bytes)
-        let sealedIDs = ids.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
+        let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
-                       arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedIDs)])
+                       arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedRoster)])
     }
 
     /// The accepted commit of `epoch`, if stored.
@@ -99,17 +106,20 @@ extension Keyring {
         }
     }
 
-    /// The member ids of the roster at `epoch`, if that epoch was accepted here.
-    func epochMembers(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Set<IdentityID>? {
+    /// The roster at `epoch`, if that epoch was accepted here.
+    func epochRoster(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Roster? {
         let etag = epochTag(id, epoch)
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_epoch WHERE epoch_tag = ?", arguments: [Data(etag)]) else {
             return nil
         }
         let bytes = try rows.openSecret(Array(sealed), table: "room_epoch", primaryKey: etag).withUnsafeBytes { Array($0) }
-        guard bytes.count % IdentityID.length == 0 else { throw KeyringError.integrityFailure(table: "room_epoch") }
-        return Set(stride(from: 0, to: bytes.count, by: IdentityID.length).compactMap {
-            try? IdentityID(bytes: Array(bytes[$0..<($0 + IdentityID.length)]))
-        })
+        guard let roster = try? Roster.parse(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
+        return roster
+    }
+
+    /// The member ids at `epoch`, if that epoch was accepted here.
+    func epochMembers(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Set<IdentityID>? {
+        try epochRoster(db, id, epoch).map { Set($0.members.keys) }
     }
 
     /// The full log of a room, for `room log`.

@@ -23,13 +23,12 @@ public struct StoredRoom: Sendable {
     public var name: String { state.name }
 }
 
-/// The sealed plaintext of a `room` row.
+/// The sealed plaintext of a `room` row (JSON); the roster lives in the `room_epoch` row of the current epoch.
 struct RoomRecord: Codable {
     var roomID: String
     var name: String
     var epoch: UInt64
     var head: String
-    var roster: Data
     var forked: Bool
     var forkHeads: [String]
     var ownGeneration: UInt32
@@ -42,7 +41,6 @@ struct RoomRecord: Codable {
         name = room.name
         epoch = room.state.epoch
         head = Hex.encode(room.state.head)
-        roster = Data(room.state.roster.encoded)
         forked = room.forked
         forkHeads = room.forkHeads
         ownGeneration = room.ownGeneration
@@ -51,9 +49,10 @@ struct RoomRecord: Codable {
         rotationDue = room.rotationDue
     }
 
-    func room() throws -> StoredRoom {
+    /// The stored room, given the roster of its current epoch (kept in its own `room_epoch` row).
+    func room(roster: Roster) throws -> StoredRoom {
         let state = RoomState(roomID: try RoomID(bytes: Hex.decode(roomID, what: "room id")), name: name, epoch: epoch,
-                              head: try Hex.decode(head, what: "head"), roster: try Roster.parse(Array(roster)))
+                              head: try Hex.decode(head, what: "head"), roster: roster)
         return StoredRoom(state: state, forked: forked, forkHeads: forkHeads, ownGeneration: ownGeneration,
                           joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false)
     }

@@ -118,7 +118,7 @@ extension Keyring {
                 guard members.contains(bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
                 // A member removed since may still deliver a late key for an epoch in which it was a member.
                 guard let senderCard = try next.state.roster[bundle.sender]?.card
-                    ?? memberCard(db, next.id, bundle.sender, through: bundle.epoch) else {
+                    ?? epochRoster(db, next.id, bundle.epoch)?[bundle.sender]?.card else {
                     throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
                 }
                 if start == nil {
@@ -169,17 +169,6 @@ extension Keyring {
             }
         }
         return written
-    }
-
-    /// The card of `id` as the log recorded it when it was added, for members removed since.
-    func memberCard(_ db: Database, _ room: RoomID, _ id: IdentityID, through epoch: UInt64) throws -> IdentityCard? {
-        for commit in try storedLog(db, room, through: epoch).reversed() {
-            for op in commit.operations {
-                if case let .add(card) = op, card.id == id { return card }
-                if case let .create(_, card) = op, card.id == id { return card }
-            }
-        }
-        return nil
     }
 
     enum Step {
