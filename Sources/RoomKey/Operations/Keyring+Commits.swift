@@ -63,7 +63,7 @@ extension Keyring {
             let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
                                 time: now(), operations: ops, rosterHash: roster.hash)
             var next = room
-            next.state = try room.state.applying(commit)
+            next.state = room.state.advanced(by: commit, roster: roster)
             next.ownGeneration = 0
             let addsMembers = ops.contains { if case .add = $0 { true } else { false } }
             let commits = addsMembers ? try storedLog(db, room.id, through: room.state.epoch) + [commit] : [commit]

@@ -34,6 +34,12 @@ public struct IdentityID: Hashable, Sendable, Comparable, CustomStringConvertibl
             + (0..<8).map { UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * $0)) }
     }
 
+    /// Appends the 16 bytes to `writer` without building an intermediate array.
+    public func write(to writer: inout ByteWriter) {
+        writer.writeU64(high)
+        writer.writeU64(low)
+    }
+
     /// 32 lowercase hex digits.
     public var hex: String { Hex.encode(bytes) }
     /// The hex form.

@@ -51,6 +51,16 @@ public struct RoomState: Equatable, Sendable {
         return state
     }
 
+    /// The state after a commit this member made itself from `roster` (already computed and checked by `apply`);
+    /// saves checking the author's own signature and hashing the roster a second time.
+    public func advanced(by commit: Commit, roster: Roster) -> RoomState {
+        var state = self
+        state.epoch = commit.epoch
+        state.head = commit.head
+        state.roster = roster
+        return state
+    }
+
     /// Applies operations to a roster, enforcing each operation's rule and that an admin remains.
     public static func apply(_ ops: [Operation], to start: Roster, author: IdentityID, genesis: Bool) throws(LogError) -> Roster {
         if ops.isEmpty { throw .invalidOperation("a commit needs at least one operation") }

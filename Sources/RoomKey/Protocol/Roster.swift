@@ -42,10 +42,10 @@ public struct Roster: Equatable, Sendable {
     }
 
     private var encodedMembers: [UInt8] {
-        var w = ByteWriter()
+        var w = ByteWriter(capacity: 4 + members.count * (IdentityID.length + 3 + IdentityCard.maxBinaryLength))
         w.writeU32(UInt32(members.count))
         for m in sorted {
-            w.write(m.id.bytes)
+            m.id.write(to: &w)
             w.writeU8(m.admin ? 1 : 0)
             w.writePrefixed(width: 2, m.card.encoded)
         }

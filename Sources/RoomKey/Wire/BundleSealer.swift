@@ -1,6 +1,3 @@
-import Dispatch
-import Foundation
-import Synchronization
 
 /// Builds bundles: the content is signed once, the bundle key is sealed to every recipient in parallel.
 public enum BundleSealer {
@@ -44,32 +41,16 @@ public enum BundleSealer {
         let n = recipients.count
         var out = [UInt8](repeating: 0, count: 4 + n * Bundle.stanzaLength)
         for i in 0..<4 { out[i] = UInt8(truncatingIfNeeded: UInt32(n) >> UInt32(24 - 8 * i)) }
-        let failed = Atomic<Bool>(false)
-        key.bytes.withUnsafeBytes { k in
-            out.withUnsafeMutableBytes { buffer in
-                nonisolated(unsafe) let base = buffer
-                nonisolated(unsafe) let secret = k
-                let workers = max(1, min(System.cores, n / 64))
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let range = (n * w / workers)..<(n * (w + 1) / workers)
-                    for i in range {
-                        let start = 4 + i * Bundle.stanzaLength
-                        UnsafeMutableRawBufferPointer(rebasing: base[start..<(start + 16)]).copyBytes(from: recipients[i].id.bytes)
-                        let slot = UnsafeMutableRawBufferPointer(rebasing: base[(start + 16)..<(start + Bundle.stanzaLength)])
-                        do { try recipients[i].key.seal(secret, into: slot) } catch { failed.store(true, ordering: .relaxed) }
-                    }
-                }
-            }
+        var keys = [UInt8]()
+        keys.reserveCapacity(n * SealingPublicKey.length)
+        for (i, r) in recipients.enumerated() {
+            var id = ByteWriter(capacity: IdentityID.length)
+            r.id.write(to: &id)
+            let start = 4 + i * Bundle.stanzaLength
+            out.replaceSubrange(start..<(start + IdentityID.length), with: id.bytes)
+            keys.append(contentsOf: r.key.bytes)
         }
-        if failed.load(ordering: .relaxed) { throw .operationFailed("crypto_box_seal") }
+        try BatchSeal.seal(key.bytes, keys: keys, into: &out, offset: 4 + IdentityID.length, stride: Bundle.stanzaLength)
         return out
     }
-}
-
-/// The machine's core count, for parallel sealing.
-enum System {
-    static let cores: Int = {
-        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return n > 0 ? Int(n) : 1
-    }()
 }

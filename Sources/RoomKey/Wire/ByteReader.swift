@@ -79,8 +79,8 @@ public struct ByteWriter {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
 
-    /// An empty writer.
-    public init() {}
+    /// An empty writer with room for `capacity` bytes.
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
     /// Appends raw bytes.
     public mutating func write(_ data: [UInt8]) { bytes += data }

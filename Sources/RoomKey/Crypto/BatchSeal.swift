@@ -1,0 +1,52 @@
+import CSodium
+import Dispatch
+import Foundation
+import Synchronization
+
+/// `crypto_box_seal` of one secret to many X25519 keys at once, spread over every core.
+///
+/// The loop works on flat buffers only (no Swift objects are touched per recipient), so the threads share
+/// nothing but read-only memory and each writes its own slots.
+public enum BatchSeal {
+    /// The number of cores used for sealing.
+    public static let cores: Int = {
+        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return n > 0 ? Int(n) : 1
+    }()
+
+    /// Seals `message` to each key of `keys` (32 bytes each, concatenated). Box *i* is written to
+    /// `out[offset + i * stride ..< offset + i * stride + message.count + 48]`.
+    public static func seal(_ message: borrowing SecretBytes, keys: [UInt8], into out: inout [UInt8], offset: Int,
+                            stride: Int) throws(CryptoError) {
+        try Sodium.ready()
+        let keyLength = SealingPublicKey.length
+        let boxLength = message.count + SealingPublicKey.sealOverhead
+        let n = keys.count / keyLength
+        guard keys.count % keyLength == 0, stride >= boxLength, offset >= 0,
+              n == 0 || offset + (n - 1) * stride + boxLength <= out.count else {
+            throw .invalidLength(what: "batch seal buffers", expected: offset + n * stride, found: out.count)
+        }
+        if n == 0 { return }
+        let failures = Atomic<Int>(0)
+        message.withUnsafeBytes { m in
+            keys.withUnsafeBytes { k in
+                out.withUnsafeMutableBytes { o in
+                    // n > 0, so both buffers are non-empty and have base addresses.
+                    nonisolated(unsafe) let msg = m.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                    nonisolated(unsafe) let keyBase = k.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    nonisolated(unsafe) let outBase = o.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    let length = UInt64(m.count)
+                    let workers = max(1, min(cores, n / 64))
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        for i in (n * w / workers)..<(n * (w + 1) / workers) {
+                            if crypto_box_seal(outBase + offset + i * stride, msg, length, keyBase + i * keyLength) != 0 {
+                                failures.add(1, ordering: .relaxed)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if failures.load(ordering: .relaxed) != 0 { throw .operationFailed("crypto_box_seal") }
+    }
+}
