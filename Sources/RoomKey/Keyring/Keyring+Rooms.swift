@@ -106,20 +106,38 @@ extension Keyring {
         }
     }
 
-    /// The roster at `epoch`, if that epoch was accepted here.
-    func epochRoster(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Roster? {
+    /// The stored roster bytes of `epoch`, if that epoch was accepted here.
+    private func epochRosterBytes(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> [UInt8]? {
         let etag = epochTag(id, epoch)
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_epoch WHERE epoch_tag = ?", arguments: [Data(etag)]) else {
             return nil
         }
-        let bytes = try rows.openSecret(Array(sealed), table: "room_epoch", primaryKey: etag).withUnsafeBytes { Array($0) }
+        return try rows.openSecret(Array(sealed), table: "room_epoch", primaryKey: etag).withUnsafeBytes { Array($0) }
+    }
+
+    /// The roster at `epoch`, if that epoch was accepted here.
+    func epochRoster(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Roster? {
+        guard let bytes = try epochRosterBytes(db, id, epoch) else { return nil }
         guard let roster = try? Roster.parse(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
         return roster
     }
 
-    /// The member ids at `epoch`, if that epoch was accepted here.
-    func epochMembers(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Set<IdentityID>? {
-        try epochRoster(db, id, epoch).map { Set($0.members.keys) }
+    /// The roster at `epoch` as a lazy view (ids, and cards parsed on demand), if that epoch was accepted here.
+    func epochRosterView(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> RosterView? {
+        guard let bytes = try epochRosterBytes(db, id, epoch) else { return nil }
+        guard let view = try? RosterView(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
+        return view
+    }
+
+    /// A room's record without its roster (epoch, name, fork state), for paths that do not need every card.
+    func loadRoomRecord(_ db: Database, _ id: RoomID) throws -> RoomRecord? {
+        let tag = roomTag(id)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+            return nil
+        }
+        let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
+        guard record.roomID == id.hex else { throw KeyringError.integrityFailure(table: "room") }
+        return record
     }
 
     /// The full log of a room, for `room log`.

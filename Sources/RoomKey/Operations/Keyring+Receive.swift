@@ -94,6 +94,22 @@ extension Keyring {
                     return .duplicate
                 }
                 let content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
+                if content.commits.isEmpty {
+                    // A sender key alone: only the record, the member ids and the sender's card are needed.
+                    guard let record = try loadRoomRecord(db, bundle.roomID) else {
+                        return .pending(.waiting("the log of room \(bundle.roomID)"))
+                    }
+                    if record.forked { throw BundleError.roomForked(record.name) }
+                    if bundle.epoch > record.epoch { return .pending(.waiting("epoch \(bundle.epoch) of room \(record.name)")) }
+                    guard let view = try epochRosterView(db, bundle.roomID, bundle.epoch) else { throw BundleError.epochUnknown(bundle.epoch) }
+                    try checkSender(bundle, content: content, members: view.ids, card: try view.card(of: bundle.sender))
+                    if let key = content.senderKey {
+                        guard key.info.epoch == bundle.epoch else { throw BundleError.epochMismatch(header: bundle.epoch, content: key.info.epoch) }
+                        try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
+                    }
+                    try markSeen(db, digest, bundle.roomID)
+                    return .applied(bundles: [])
+                }
                 let step = try advance(db, bundle: bundle, commits: content.commits)
                 guard case let .ready(start, next, applied) = step else {
                     if case let .wait(why) = step { return .pending(why) }
@@ -106,31 +122,15 @@ extension Keyring {
                 if let last = content.commits.last, last.epoch != bundle.epoch {
                     throw BundleError.epochMismatch(header: bundle.epoch, content: last.epoch)
                 }
-                if bundle.epoch > next.state.epoch { return .pending(.waiting("epoch \(bundle.epoch) of room \(next.name)")) }
-                let members: Set<IdentityID>
-                if bundle.epoch == next.state.epoch {
-                    members = Set(next.state.roster.members.keys)
-                } else if let old = try epochMembers(db, bundle.roomID, bundle.epoch) {
-                    members = old
-                } else {
-                    throw BundleError.epochUnknown(bundle.epoch)
-                }
-                guard members.contains(bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
-                // A member removed since may still deliver a late key for an epoch in which it was a member.
-                guard let senderCard = try next.state.roster[bundle.sender]?.card
-                    ?? epochRoster(db, next.id, bundle.epoch)?[bundle.sender]?.card else {
-                    throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
-                }
+                // Commits end at the bundle's epoch, so its roster is the new current one.
+                let roster = next.state.roster
                 if start == nil {
-                    guard let contact = try fetchContact(db, id: bundle.sender), contact.card.signingKey == senderCard.signingKey else {
+                    guard let contact = try fetchContact(db, id: bundle.sender),
+                          contact.card.signingKey == roster[bundle.sender]?.card.signingKey else {
                         throw BundleError.unknownSender(bundle.sender)
                     }
                 }
-                try content.verify(signer: senderCard.signingKey)
-                let expected = members.subtracting([bundle.sender]), got = Set(bundle.recipients)
-                if got != expected {
-                    throw BundleError.recipientsMismatch(extra: got.subtracting(expected).sorted(), missing: expected.subtracting(got).sorted())
-                }
+                try checkSender(bundle, content: content, members: Set(roster.members.keys), card: roster[bundle.sender]?.card)
                 if let key = content.senderKey {
                     guard key.info.epoch == bundle.epoch else { throw BundleError.epochMismatch(header: bundle.epoch, content: key.info.epoch) }
                     try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
@@ -144,7 +144,7 @@ extension Keyring {
                     }
                     try saveRoom(db, room)
                 }
-                try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(bundle.roomID))])
+                try markSeen(db, digest, bundle.roomID)
                 return .applied(bundles: [])
             }
         } catch let error as WireError {
@@ -154,6 +154,20 @@ extension Keyring {
         } catch let error as any RoomKeyError where error.category == .rejected || error.category == .malformed {
             return error.category == .malformed ? .malformed(error) : .rejected(error)
         }
+    }
+
+    /// The sender is a member at the bundle's epoch, signed it, and sealed it to exactly the other members.
+    func checkSender(_ bundle: Bundle, content: borrowing BundleContent, members: Set<IdentityID>, card: IdentityCard?) throws {
+        guard members.contains(bundle.sender), let card else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try content.verify(signer: card.signingKey)
+        let expected = members.subtracting([bundle.sender]), got = Set(bundle.recipients)
+        if got != expected {
+            throw BundleError.recipientsMismatch(extra: got.subtracting(expected).sorted(), missing: expected.subtracting(got).sorted())
+        }
+    }
+
+    func markSeen(_ db: Database, _ digest: [UInt8], _ room: RoomID) throws {
+        try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(room))])
     }
 
     /// Writes this member's new sender key for every room whose epoch advanced (once per room, however many

@@ -23,6 +23,14 @@ public struct ByteReader {
         return Array(bytes[offset..<offset + count])
     }
 
+    /// Skips exactly `count` bytes.
+    public mutating func skip(_ count: Int, _ field: String) throws(WireError) {
+        guard count >= 0, count <= remaining else {
+            throw .truncated(what: "\(what) \(field)", needed: count, available: remaining)
+        }
+        offset += count
+    }
+
     /// Reads one byte.
     public mutating func readU8(_ field: String) throws(WireError) -> UInt8 {
         try read(1, field)[0]
