@@ -176,7 +176,7 @@ extension Keyring {
         var written: [RoomID: String] = [:]
         for id in ids {
             written[id] = try write { db -> String? in
-                guard var next = try loadRoom(db, id), next.rotationDue, !next.forked, next.state.roster[me.id] != nil else { return nil }
+                guard try loadRoomRecord(db, id)?.rotationDue == true, var next = try loadRoom(db, id), next.rotationDue, !next.forked, next.state.roster[me.id] != nil else { return nil }
                 next.rotationDue = false
                 try saveRoom(db, next)
                 return try deliver(try makeBundle(db, room: next, commits: [], me: me, withKey: true))
