@@ -5,7 +5,7 @@ import GRDB
 /// with inputs that wait for an earlier epoch kept as pending and retried whenever something is applied.
 extension Keyring {
     enum Outcome {
-        case applied(bundles: [String])
+        case applied(advanced: StoredRoom?)
         case duplicate
         case pending(BundleError)
         case rejected(any RoomKeyError)
@@ -44,6 +44,7 @@ extension Keyring {
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
         var waiting: [Int: BundleError] = [:]
+        var latest: [RoomID: StoredRoom] = [:]
         var progress = true
         while progress {
             progress = false
@@ -54,9 +55,10 @@ extension Keyring {
                 case let .pending(why):
                     waiting[item.index] = why
                     continue
-                case let .applied(bundles):
+                case let .applied(advanced):
                     progress = true
-                    results[item.index] = ReceiveResult(path: item.path, status: .applied, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: bundles)
+                    if let advanced { latest[advanced.id] = advanced }
+                    results[item.index] = ReceiveResult(path: item.path, status: .applied, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                 case .duplicate:
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                 case let .rejected(error):
@@ -68,8 +70,7 @@ extension Keyring {
                 if let tag = item.pendingTag { try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) } }
             }
         }
-        let touched = Set(results.values.filter { $0.status == .applied }.compactMap(\.roomID))
-        var rotated = try rotateDueRooms(touched, me: me, deliver: deliver)
+        var rotated = try rotateDueRooms(latest, me: me, deliver: deliver)
         for (index, result) in results where result.status == .applied {
             if let room = result.roomID, let path = rotated[room] {
                 results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path])
@@ -108,7 +109,7 @@ extension Keyring {
                         try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
                     }
                     try markSeen(db, digest, bundle.roomID)
-                    return .applied(bundles: [])
+                    return .applied(advanced: nil)
                 }
                 let step = try advance(db, bundle: bundle, commits: content.commits)
                 guard case let .ready(start, next, applied) = step else {
@@ -145,7 +146,7 @@ extension Keyring {
                     try saveRoom(db, room)
                 }
                 try markSeen(db, digest, bundle.roomID)
-                return .applied(bundles: [])
+                return .applied(advanced: applied.isEmpty ? nil : room)
             }
         } catch let error as WireError {
             return .malformed(error)
@@ -172,11 +173,14 @@ extension Keyring {
 
     /// Writes this member's new sender key for every room whose epoch advanced (once per room, however many
     /// commits arrived). The flag is stored with the state change, so an interrupted run rotates on the next one.
-    func rotateDueRooms(_ ids: Set<RoomID>, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> [RoomID: String] {
+    /// `latest` holds the rooms as this run left them; one is reused only if the stored record still matches it.
+    func rotateDueRooms(_ latest: [RoomID: StoredRoom], me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> [RoomID: String] {
         var written: [RoomID: String] = [:]
-        for id in ids {
+        for (id, cached) in latest {
             written[id] = try write { db -> String? in
-                guard try loadRoomRecord(db, id)?.rotationDue == true, var next = try loadRoom(db, id), next.rotationDue, !next.forked, next.state.roster[me.id] != nil else { return nil }
+                guard let record = try loadRoomRecord(db, id), record.rotationDue == true else { return nil }
+                let unchanged = record.epoch == cached.state.epoch && record.head == Hex.encode(cached.state.head) && !record.forked
+                guard var next = unchanged ? cached : try loadRoom(db, id), !next.forked, next.state.roster[me.id] != nil else { return nil }
                 next.rotationDue = false
                 try saveRoom(db, next)
                 return try deliver(try makeBundle(db, room: next, commits: [], me: me, withKey: true))
