@@ -11,7 +11,8 @@ extension RoomKeyCommand {
                 PATH may be a folder: every regular file in it is read. Each input gets a status: applied, duplicate, \
                 pending (kept until its earlier epoch arrives), not-for-me, rejected or malformed. Every good input is \
                 applied even when another is bad; the exit code is the worst among them (rejected 2, malformed 65, \
-                pending 5). When a commit is applied, your new sender key is written as a bundle to the outbox.
+                pending 5). When a commit is applied, your new sender key is written as a bundle to the outbox. \
+                With -q, the text output leaves out not-for-me and duplicate inputs.
                 """)
 
         static let maxBundleBytes = 256 * 1024 * 1024
@@ -34,7 +35,7 @@ extension RoomKeyCommand {
             let results = try openKeyring().receive(inputs) { try box.write($0) }
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {
-                docs.map { d in
+                docs.filter { !output.quiet || !["not-for-me", "duplicate"].contains($0.status) }.map { d in
                     "\(d.status)  \(d.path)" + (d.roomId.map { "  room \($0) epoch \(d.epoch ?? 0)" } ?? "")
                         + (d.error.map { ": \($0)" } ?? "") + d.bundles.map { "\n  wrote \($0)" }.joined()
                 }
