@@ -43,6 +43,9 @@ extension RoomKeyCommand {
             for r in results where r.status == .rejected || r.status == .malformed {
                 Output.stderr("roomkey: error: \(r.path): \(r.error?.message ?? r.status.rawValue)")
             }
+            for r in results where r.status == .applied {
+                if let error = r.error { output.warn("your new sender key was not sent: \(error.message)", hint: error.hint) }
+            }
             let worst = results.map(\.status).max() ?? .applied
             switch worst {
             case .rejected: throw ExitCode(ExitStatus.rejected)

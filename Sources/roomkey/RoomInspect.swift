@@ -12,15 +12,24 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let keyring = try openKeyring()
             let me = try keyring.identityCard().id
-            let docs = try keyring.rooms().map { RoomSummary($0, me: me) }
+            let docs = try keyring.rooms().map { room in
+                RoomSummary(room, me: me, trust: try keyring.memberTrust(of: room.id.hex).1)
+            }
             output.result(["rooms": docs]) {
-                docs.map { "\($0.roomId)  epoch \($0.epoch)  \($0.members) members  \($0.role)\($0.forked ? "  FORKED" : "")  \($0.name)" }
+                docs.map {
+                    "\($0.roomId)  epoch \($0.epoch)  \($0.members) members  \($0.role)\($0.forked ? "  FORKED" : "")"
+                        + ($0.keyChanged > 0 ? "  \($0.keyChanged) KEY-CHANGED" : "") + ($0.unverified > 0 ? "  \($0.unverified) unverified" : "")
+                        + "  \($0.name)"
+                }
             }
         }
 
         struct RoomSummary: Encodable {
             let roomId: String, name: String, epoch: UInt64, members: Int, admin: Bool, member: Bool, forked: Bool
-            init(_ r: StoredRoom, me: IdentityID) {
+            let unverified: Int, keyChanged: Int
+            init(_ r: StoredRoom, me: IdentityID, trust: [IdentityID: MemberTrust]) {
+                unverified = trust.values.filter { $0 == .unverified || $0 == .notContact }.count
+                keyChanged = trust.values.filter { $0 == .keyChanged }.count
                 roomId = r.id.hex
                 name = r.name
                 epoch = r.state.epoch
@@ -35,19 +44,25 @@ extension RoomKeyCommand.RoomCommand {
 
     /// `roomkey room show ROOM`.
     struct Show: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a room: id, epoch, head, members and their roles, fork state.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a room: id, epoch, head, fingerprint (and whether you confirmed it), members with role and trust, fork state.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let r = try openKeyring().room(room)
-            let doc = RoomDocument(r)
+            let (r, trust) = try openKeyring().memberTrust(of: room)
+            let doc = RoomDocument(r, trust: trust)
             output.result(doc) {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
-                 "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint))", "forked:      \(doc.forked ? "YES (\(r.forkHeads.joined(separator: " vs ")))" : "no")",
+                 "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
+                 "forked:      \(doc.forked ? "YES (\(r.forkHeads.joined(separator: " vs ")))" : "no")",
                  "members:     \(doc.members.count)"]
-                    + doc.members.map { "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.handle)" }
+                    + doc.members.map { "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \($0.handle)" }
+            }
+            for m in doc.members where m.trust == MemberTrust.keyChanged.rawValue {
+                output.warn("member \(m.handle) (\(m.id)) is a contact whose identity key changed; no keys are sealed to the room until you decide",
+                            hint: "run 'roomkey verify \(m.handle) --confirm DIGITS' or 'roomkey contact accept \(m.handle)'")
             }
         }
     }
@@ -99,16 +114,21 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room fingerprint ROOM`.
     struct Fingerprint: KeyringCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the room fingerprint: 60 digits from room id, epoch and head; members at one epoch compare it out of band.")
+            abstract: "Print the room fingerprint: 60 digits from room id, epoch and head; members at one epoch compare it out of band.",
+            discussion: "With --confirm DIGITS (spaces ignored), records that you compared it at the current epoch; digits that do not match exit 2.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+        @Option(name: .long, help: ArgumentHelp("The digits another member read to you.", valueName: "digits")) var confirm: String?
 
         func execute(_ output: Output) throws {
-            let r = try openKeyring().room(room)
+            let keyring = try openKeyring()
+            let r = try confirm.map { try keyring.confirmFingerprint(of: room, digits: $0) } ?? keyring.room(room)
             let digits = r.state.fingerprint
-            output.result(FingerprintDocument(roomId: r.id.hex, epoch: r.state.epoch, fingerprint: digits)) {
+            let confirmed = r.confirmedEpoch == r.state.epoch
+            output.result(FingerprintDocument(roomId: r.id.hex, epoch: r.state.epoch, fingerprint: digits, confirmed: confirmed)) {
                 ["room \(r.name) at epoch \(r.state.epoch):", RoomFingerprint.grouped(digits)]
+                    + (confirm != nil ? ["confirmed: it matches"] : [])
             }
         }
     }
@@ -116,21 +136,25 @@ extension RoomKeyCommand.RoomCommand {
 
 /// The JSON form of `room fingerprint`.
 struct FingerprintDocument: Encodable {
-    let roomId: String, epoch: UInt64, fingerprint: String
+    let roomId: String, epoch: UInt64, fingerprint: String, confirmed: Bool
 }
 
 /// The JSON form of `room show`.
 struct RoomDocument: Encodable {
-    struct MemberDocument: Encodable { let id: String, handle: String, admin: Bool }
+    struct MemberDocument: Encodable { let id: String, handle: String, admin: Bool, trust: String }
     let roomId: String, name: String, epoch: UInt64, head: String, members: [MemberDocument], forked: Bool, fingerprint: String
+    let fingerprintConfirmed: Bool
 
-    init(_ r: StoredRoom) {
+    init(_ r: StoredRoom, trust: [IdentityID: MemberTrust]) {
         roomId = r.id.hex
         name = r.name
         epoch = r.state.epoch
         head = Hex.encode(r.state.head)
-        members = r.state.roster.sorted.map { MemberDocument(id: $0.id.hex, handle: $0.card.handle, admin: $0.admin) }
+        members = r.state.roster.sorted.map {
+            MemberDocument(id: $0.id.hex, handle: $0.card.handle, admin: $0.admin, trust: (trust[$0.id] ?? .notContact).rawValue)
+        }
         forked = r.forked
         fingerprint = r.state.fingerprint
+        fingerprintConfirmed = r.confirmedEpoch == r.state.epoch
     }
 }

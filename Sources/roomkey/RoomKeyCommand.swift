@@ -13,7 +13,7 @@ struct RoomKeyCommand: ParsableCommand {
             4 not found, 5 pending, 64 usage error, 65 malformed input.
             """,
         version: RoomKeyVersion.string,
-        subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Passwd.self]
+        subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Audit.self, Passwd.self]
     )
 
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.

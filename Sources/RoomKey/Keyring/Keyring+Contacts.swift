@@ -47,6 +47,7 @@ extension Keyring {
         let sealed = try rows.seal(record: record, table: Self.contactTable, primaryKey: tag)
         try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
+        try syncKeyChangeAlert(db, tag: tag, keyChanged: c.keyChanged)
     }
 
     func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
@@ -85,6 +86,7 @@ extension Keyring {
         }
         guard let existing else {
             try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: false, added: time))
+            try audit(db, .contactAdd, "\(name) \(card.id)")
             return ContactAddResult(name: name, id: card.id, outcome: .added)
         }
         if existing.card == card { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
@@ -96,6 +98,7 @@ extension Keyring {
         }
         try recordHistory(db, name: name, card: existing.card, time: time)
         try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))
+        try audit(db, .contactKeyChange, "\(name) \(existing.id) -> \(card.id)")
         return ContactAddResult(name: name, id: card.id, outcome: .keyChanged(previous: existing.id))
     }
 
@@ -143,6 +146,8 @@ extension Keyring {
             try db.execute(sql: "DELETE FROM contact WHERE name_tag = ?", arguments: [tag])
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }
             try db.execute(sql: "DELETE FROM contact_key_history WHERE name_tag = ?", arguments: [tag])
+            try db.execute(sql: "DELETE FROM contact_alert WHERE name_tag = ?", arguments: [tag])
+            try audit(db, .contactRemove, name)
         }
     }
 }

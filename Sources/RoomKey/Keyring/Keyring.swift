@@ -82,6 +82,7 @@ public final class Keyring {
             try keyring.write { db in
                 try header.insert(db)
                 try keyring.insertNewIdentity(db, handle: handle)
+                try keyring.audit(db, .initialize, "created keyring for \(handle)" + (passphrase == nil ? " without passphrase" : ""))
             }
             return keyring
         } catch {
@@ -138,7 +139,10 @@ public final class Keyring {
         let secret = try newPassphrase()
         if secret.count == 0 { throw KeyringError.emptyPassphrase }
         let header = try KeyringHeader.protected(masterKey, passphrase: secret, limits: limits, random: random)
-        try write { db in try header.update(db) }
+        try write { db in
+            try header.update(db)
+            try audit(db, .passphraseChange, "keyring key re-wrapped under a new passphrase")
+        }
     }
 }
 

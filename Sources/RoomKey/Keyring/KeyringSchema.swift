@@ -73,6 +73,21 @@ enum KeyringSchema {
                 );
                 """)
         }
+        m.registerMigration("v4-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE contact_alert (
+                    name_tag BLOB PRIMARY KEY
+                );
+                CREATE TABLE audit_entry (
+                    seq INTEGER PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE audit_head (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sealed BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -77,6 +77,7 @@ extension Keyring {
         return try write { db in
             var room = try distributableRoom(db, nameOrID, me: me.id)
             room.ownGeneration += 1
+            room.rotationDue = false
             return try finishCommit(db, room: room, commits: [], me: me, rotate: true, deliver: deliver)
         }
     }
@@ -90,11 +91,18 @@ extension Keyring {
         }
         let output = try makeBundle(db, room: room, commits: commits, me: me, withKey: rotate)
         let path = try deliver(output)
+        if let last = commits.last, last.epoch == room.state.epoch {
+            try audit(db, .commitMade, "\(room.name) epoch \(last.epoch): " + last.operations.map(\.verb).joined(separator: ", "))
+        } else {
+            try audit(db, .rotation, "\(room.name) epoch \(room.state.epoch) generation \(room.ownGeneration)")
+        }
+        try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) sealed to \(output.recipientCount): \(path)")
         return CommitResult(room: room, bundlePath: path, recipientCount: output.recipientCount)
     }
 
     /// Seals a bundle from this member to the room's roster, optionally carrying a fresh own sender key.
     func makeBundle(_ db: Database, room: StoredRoom, commits: [Commit], me: borrowing LocalIdentity, withKey: Bool) throws -> BundleOutput {
+        try refuseKeyChangedMembers(db, roster: room.state.roster)
         let recipients = room.state.roster.sorted.filter { $0.id != me.id }.map { (id: $0.id, key: $0.card.sealingKey) }
         let content: SecretBytes
         if withKey {

@@ -70,11 +70,16 @@ extension Keyring {
                 if let tag = item.pendingTag { try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) } }
             }
         }
-        var rotated = try rotateDueRooms(latest, me: me, deliver: deliver)
-        for (index, result) in results where result.status == .applied {
-            if let room = result.roomID, let path = rotated[room] {
+        var blocked: [RoomID: RoomError] = [:]
+        var rotated = try rotateDueRooms(latest, me: me, deliver: deliver, blocked: &blocked)
+        for (index, result) in results.sorted(by: { $0.key > $1.key }) where result.status == .applied {
+            guard let room = result.roomID else { continue }
+            if let path = rotated[room] {
                 results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path])
                 rotated[room] = nil
+            } else if let why = blocked[room] {
+                results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: why, bundles: [])
+                blocked[room] = nil
             }
         }
         for item in queue where results[item.index] == nil && item.pendingTag == nil {
@@ -109,6 +114,7 @@ extension Keyring {
                         try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
                     }
                     try markSeen(db, digest, bundle.roomID)
+                    try audit(db, .bundleReceived, "\(record.name) epoch \(bundle.epoch) from \(bundle.sender): sender key")
                     return .applied(advanced: nil)
                 }
                 let step = try advance(db, bundle: bundle, commits: content.commits)
@@ -146,6 +152,11 @@ extension Keyring {
                     try saveRoom(db, room)
                 }
                 try markSeen(db, digest, bundle.roomID)
+                for (commit, _) in applied {
+                    try audit(db, .commitApplied, "\(room.name) epoch \(commit.epoch) by \(commit.author): "
+                        + commit.operations.map(\.verb).joined(separator: ", "))
+                }
+                try audit(db, .bundleReceived, "\(room.name) epoch \(bundle.epoch) from \(bundle.sender)")
                 return .applied(advanced: applied.isEmpty ? nil : room)
             }
         } catch let error as WireError {
@@ -174,16 +185,26 @@ extension Keyring {
     /// Writes this member's new sender key for every room whose epoch advanced (once per room, however many
     /// commits arrived). The flag is stored with the state change, so an interrupted run rotates on the next one.
     /// `latest` holds the rooms as this run left them; one is reused only if the stored record still matches it.
-    func rotateDueRooms(_ latest: [RoomID: StoredRoom], me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> [RoomID: String] {
+    func rotateDueRooms(_ latest: [RoomID: StoredRoom], me: borrowing LocalIdentity, deliver: BundleDelivery,
+                        blocked: inout [RoomID: RoomError]) throws -> [RoomID: String] {
         var written: [RoomID: String] = [:]
         for (id, cached) in latest {
+            do {
             written[id] = try write { db -> String? in
                 guard let record = try loadRoomRecord(db, id), record.rotationDue == true else { return nil }
                 let unchanged = record.epoch == cached.state.epoch && record.head == Hex.encode(cached.state.head) && !record.forked
                 guard var next = unchanged ? cached : try loadRoom(db, id), !next.forked, next.state.roster[me.id] != nil else { return nil }
                 next.rotationDue = false
                 try saveRoom(db, next)
-                return try deliver(try makeBundle(db, room: next, commits: [], me: me, withKey: true))
+                let output = try makeBundle(db, room: next, commits: [], me: me, withKey: true)
+                let path = try deliver(output)
+                try audit(db, .rotation, "\(next.name) epoch \(next.state.epoch) after a commit")
+                try audit(db, .bundleMade, "\(next.name) epoch \(next.state.epoch) sealed to \(output.recipientCount): \(path)")
+                return path
+            }
+            } catch let error as RoomError {
+                // The rotation stays due; the caller reports why (a contact whose key changed blocks it).
+                blocked[id] = error
             }
         }
         return written

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+/// What an audit entry records.
+public enum AuditEvent: String, Codable, Sendable, CaseIterable {
+    case initialize = "init"
+    case contactAdd = "contact-add"
+    case contactRemove = "contact-remove"
+    case contactKeyChange = "contact-key-change"
+    case contactVerify = "contact-verify"
+    case contactAccept = "contact-accept"
+    case commitMade = "commit-made"
+    case commitApplied = "commit-applied"
+    case bundleMade = "bundle-made"
+    case bundleReceived = "bundle-received"
+    case rotation
+    case prune
+    case passphraseChange = "passphrase-change"
+    case restore
+    case fingerprintConfirm = "fingerprint-confirm"
+}
+
+/// One entry of the keyring's audit log.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    /// Position in the log, from 1.
+    public let seq: Int64
+    /// When it happened (seconds since the epoch, keyring clock).
+    public let time: UInt64
+    /// What happened.
+    public let event: AuditEvent
+    /// Details for people: names, epochs, counts.
+    public let detail: String
+    /// The chain hash of the previous entry (hex; zeros for the first).
+    public let previous: String
+}
+
+/// Why `verifyAudit` failed.
+public enum AuditError: Error, Equatable, Sendable {
+    /// An entry is missing, edited, moved or out of chain.
+    case broken(seq: Int64, reason: String)
+}
+
+extension AuditError: RoomKeyError {
+    /// A broken log is a failed integrity check.
+    public var category: ErrorCategory { .rejected }
+    /// A one-line description naming the first bad entry.
+    public var message: String {
+        switch self {
+        case let .broken(seq, reason): "audit log is broken at entry \(seq): \(reason)"
+        }
+    }
+}
+
+/// The audit log: every keyring change appends a sealed entry; each entry's chain hash covers the previous one,
+/// and a sealed head row records the last entry, so edits, deletions and truncation are all detected.
+///
+/// `chain_n = BLAKE2b-256(key = tag key, "audit" 00 || chain_{n-1} || u64 n || sealed entry n)`, `chain_0` = zeros.
+extension Keyring {
+    struct AuditHead: Codable {
+        var seq: Int64
+        var chain: String
+    }
+
+    static let auditHeadKey: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
+
+    private func chainHash(previous: [UInt8], seq: Int64, sealed: [UInt8]) -> [UInt8] {
+        BLAKE2b.hash([Array("audit".utf8), [0], previous, u64(UInt64(seq)), sealed], key: tagKey)
+    }
+
+    private func auditHead(_ db: Database) throws -> AuditHead? {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM audit_head WHERE id = 1") else { return nil }
+        return try rows.open(AuditHead.self, Array(sealed), table: "audit_head", primaryKey: Self.auditHeadKey)
+    }
+
+    /// Appends an entry inside the caller's transaction.
+    func audit(_ db: Database, _ event: AuditEvent, _ detail: String) throws {
+        let head = try auditHead(db) ?? AuditHead(seq: 0, chain: Hex.encode(Commit.genesisHead))
+        let seq = head.seq + 1
+        let entry = AuditEntry(seq: seq, time: now(), event: event, detail: detail, previous: head.chain)
+        let sealed = try rows.seal(record: entry, table: "audit_entry", primaryKey: u64(UInt64(seq)))
+        try db.execute(sql: "INSERT INTO audit_entry (seq, sealed) VALUES (?, ?)", arguments: [seq, Data(sealed)])
+        let previous = (try? Hex.decode(head.chain, what: "chain")) ?? Commit.genesisHead
+        let next = AuditHead(seq: seq, chain: Hex.encode(chainHash(previous: previous, seq: seq, sealed: sealed)))
+        let sealedHead = try rows.seal(record: next, table: "audit_head", primaryKey: Self.auditHeadKey)
+        try db.execute(sql: "INSERT OR REPLACE INTO audit_head (id, sealed) VALUES (1, ?)", arguments: [Data(sealedHead)])
+    }
+
+    /// Every entry, oldest first (each row's integrity is checked as it is opened).
+    public func auditEntries() throws -> [AuditEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq").map { row in
+                let seq: Int64 = row["seq"]
+                return try rows.open(AuditEntry.self, Array(row["sealed"] as Data), table: "audit_entry", primaryKey: u64(UInt64(seq)))
+            }
+        }
+    }
+
+    /// Checks the whole log: consecutive sequence numbers from 1, every row opens, every chain link, and the head.
+    /// Returns the number of entries.
+    @discardableResult
+    public func verifyAudit() throws -> Int {
+        try read { db in
+            var chain = Commit.genesisHead
+            var expected: Int64 = 1
+            for row in try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq") {
+                let seq: Int64 = row["seq"]
+                let sealed = Array(row["sealed"] as Data)
+                if seq != expected { throw AuditError.broken(seq: expected, reason: "entry is missing") }
+                guard let entry = try? rows.open(AuditEntry.self, sealed, table: "audit_entry", primaryKey: u64(UInt64(seq))) else {
+                    throw AuditError.broken(seq: seq, reason: "entry was modified")
+                }
+                guard entry.seq == seq, entry.previous == Hex.encode(chain) else {
+                    throw AuditError.broken(seq: seq, reason: "entry does not chain to the one before")
+                }
+                chain = chainHash(previous: chain, seq: seq, sealed: sealed)
+                expected += 1
+            }
+            guard let head = try? auditHead(db) else { throw AuditError.broken(seq: expected, reason: "the log head is missing or modified") }
+            if head.seq != expected - 1 || head.chain != Hex.encode(chain) {
+                throw AuditError.broken(seq: min(head.seq, expected - 1) + 1, reason: "the log ends at entry \(expected - 1) but its head records \(head.seq)")
+            }
+            return Int(expected - 1)
+        }
+    }
+}
