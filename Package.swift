@@ -40,7 +40,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "roomkey-bench",
-            dependencies: ["RoomKey"],
+            dependencies: ["RoomKey", "CSodium"],
             path: "Benchmarks/roomkey-bench"
         ),
         .testTarget(

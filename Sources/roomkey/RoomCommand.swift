@@ -13,8 +13,8 @@ extension RoomKeyCommand {
                 for the whole room: the commit and this member's new sender key, sealed to every member of the new \
                 roster. Send the same bundle file to every member; they apply it with 'roomkey receive'.
                 """,
-            subcommands: [Create.self, Add.self, Remove.self, Promote.self, Demote.self, Leave.self, Rotate.self,
-                          List.self, Show.self, Log.self, Fingerprint.self])
+            subcommands: [Create.self, Add.self, Remove.self, Promote.self, Demote.self, Leave.self, Rotate.self, Settings.self,
+                          List.self, Show.self, Log.self, Fingerprint.self, Report.self])
     }
 }
 

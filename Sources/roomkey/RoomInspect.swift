@@ -57,6 +57,8 @@ extension RoomKeyCommand.RoomCommand {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
                  "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
                  "forked:      \(doc.forked ? "YES (\(r.forkHeads.joined(separator: " vs ")))" : "no")",
+                 "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
+                 "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
                  "members:     \(doc.members.count)"]
                     + doc.members.map { "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \($0.handle)" }
             }
@@ -144,6 +146,7 @@ struct RoomDocument: Encodable {
     struct MemberDocument: Encodable { let id: String, handle: String, admin: Bool, trust: String }
     let roomId: String, name: String, epoch: UInt64, head: String, members: [MemberDocument], forked: Bool, fingerprint: String
     let fingerprintConfirmed: Bool
+    let retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
 
     init(_ r: StoredRoom, trust: [IdentityID: MemberTrust]) {
         roomId = r.id.hex
@@ -156,5 +159,8 @@ struct RoomDocument: Encodable {
         forked = r.forked
         fingerprint = r.state.fingerprint
         fingerprintConfirmed = r.confirmedEpoch == r.state.epoch
+        retentionSeconds = r.retentionSeconds
+        rotateMessages = r.rotateMessages
+        rotateAfterSeconds = r.rotateAfterSeconds
     }
 }

@@ -13,7 +13,8 @@ struct RoomKeyCommand: ParsableCommand {
             4 not found, 5 pending, 64 usage error, 65 malformed input.
             """,
         version: RoomKeyVersion.string,
-        subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Audit.self, Passwd.self]
+        subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Encrypt.self,
+                      Decrypt.self, Prune.self, Apply.self, Offboard.self, Audit.self, Backup.self, Restore.self, Passwd.self]
     )
 
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.

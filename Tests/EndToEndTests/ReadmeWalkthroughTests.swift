@@ -7,11 +7,14 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let lines = readme.components(separatedBy: "\n")
-        let begin = try #require(lines.firstIndex(of: "<!-- walkthrough:begin -->"))
-        let end = try #require(lines.firstIndex(of: "<!-- walkthrough:end -->"))
-        let block = lines[(begin + 2)..<(end - 1)].joined(separator: "\n")
+        func block(_ name: String) throws -> String {
+            let begin = try #require(lines.firstIndex(of: "<!-- \(name):begin -->"))
+            let end = try #require(lines.firstIndex(of: "<!-- \(name):end -->"))
+            return lines[(begin + 2)..<(end - 1)].joined(separator: "\n")
+        }
+        let script = try block("walkthrough") + "\n" + block("admin") + "\n"
         let s = try Sandbox()
-        try Data(block.utf8).write(to: URL(fileURLWithPath: s.path("walkthrough.sh")))
+        try Data(script.utf8).write(to: URL(fileURLWithPath: s.path("walkthrough.sh")))
         let bin = CLI.binary.deletingLastPathComponent().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -30,5 +33,9 @@ import Testing
         let fingerprints = text.components(separatedBy: "\n").filter { $0.hasPrefix("room team at epoch 2:") }
         #expect(fingerprints.count == 3)
         #expect(text.contains("epoch:       1\n"), "carol should stay at epoch 1")
+        #expect(text.contains("would commit ops epoch 0: create, add, add"))
+        #expect(text.contains("removed  eng"))
+        #expect(text.contains("audit log intact"))
+        #expect(FileManager.default.fileExists(atPath: s.path("alice.backup")))
     }
 }

@@ -41,9 +41,11 @@ extension Keyring {
         return Contact(name: record.name, card: card, verified: record.verified, keyChanged: record.keyChanged, added: record.added)
     }
 
-    private func storeContact(_ db: Database, _ c: Contact) throws {
+    /// Writes a contact row; `accepted` carries an explicit acceptance of a changed key over to the new row.
+    private func storeContact(_ db: Database, _ c: Contact, accepted: Bool? = nil) throws {
         let tag = nameTag(c.name)
-        let record = ContactRecord(name: c.name, card: c.card.text, verified: c.verified, keyChanged: c.keyChanged, added: c.added)
+        let record = ContactRecord(name: c.name, card: c.card.text, verified: c.verified, keyChanged: c.keyChanged, added: c.added,
+                                   accepted: accepted)
         let sealed = try rows.seal(record: record, table: Self.contactTable, primaryKey: tag)
         try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
@@ -92,8 +94,12 @@ extension Keyring {
         if existing.card == card { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
         if existing.card.signingKey == card.signingKey {
             guard card.created > existing.card.created else { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
+            // The same identity key re-issued its card: keep every decision made about that key.
+            let accepted = try rows.open(ContactRecord.self, Array(try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?",
+                                                                                   arguments: [Data(tag)]) ?? Data()),
+                                         table: Self.contactTable, primaryKey: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
-                                         added: existing.added))
+                                         added: existing.added), accepted: accepted)
             return ContactAddResult(name: name, id: card.id, outcome: .updated)
         }
         try recordHistory(db, name: name, card: existing.card, time: time)

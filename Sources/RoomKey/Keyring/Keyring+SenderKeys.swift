@@ -1,70 +1,87 @@
 import Foundation
 import GRDB
 
-/// Storage of sender keys: members' keys received in bundles and this member's own keys.
+/// Storage of sender keys: members' keys received in bundles and this member's own keys, each with its ratchet
+/// state (row plaintext: see `SenderKeyRecord`).
 ///
-/// Row plaintext: `01 | owner (16) | epoch (u64) | generation (u32) | key id (16) | iteration (u32) | chain key (32) |
-/// signing public key (32) | has signing secret (u8) | signing secret key (64, own keys only) | stored at (u64)`.
+/// Columns: `key_tag` = tag("sender-key", room, owner, key id), `room_tag`, `epoch_tag` = tag("sender-key-epoch",
+/// room, u64 epoch) and `owner_tag` = tag("sender-key-owner", room, owner, u64 epoch), so retention and `encrypt`
+/// find rows without opening them.
 extension Keyring {
-    static let senderKeyRowVersion: UInt8 = 1
-
     func senderKeyTag(_ room: RoomID, owner: IdentityID, keyID: [UInt8]) -> [UInt8] {
         tag("sender-key", room.bytes, owner.bytes, keyID)
     }
 
-    /// Stores a sender key and, for this member's own key, its 64-byte signing secret (empty for others' keys).
+    func senderEpochTag(_ room: RoomID, _ epoch: UInt64) -> [UInt8] { tag("sender-key-epoch", room.bytes, u64(epoch)) }
+
+    func senderOwnerTag(_ room: RoomID, _ owner: IdentityID, _ epoch: UInt64) -> [UInt8] {
+        tag("sender-key-owner", room.bytes, owner.bytes, u64(epoch))
+    }
+
+    /// Stores a new sender key at the start of its chain and, for this member's own key, its 64-byte signing secret
+    /// (empty for others' keys). A key already stored keeps its ratchet state (storing it again cannot reopen
+    /// iterations already used), and a key that retention already deleted is not stored again.
     func storeSenderKey(_ db: Database, _ key: borrowing SenderKey, signingSecret secret: borrowing SecretBytes) throws {
         let info = key.info
-        var head = ByteWriter()
-        head.writeU8(Self.senderKeyRowVersion)
-        head.write(info.owner.bytes)
-        head.writeU64(info.epoch)
-        head.writeU32(info.generation)
-        head.write(info.keyID)
-        head.writeU32(info.iteration)
-        var tail = ByteWriter()
-        tail.write(info.signingKey.bytes)
-        tail.writeU8(secret.count > 0 ? 1 : 0)
-        var stamp = ByteWriter()
-        stamp.writeU64(now())
-        let plain = SecretBytes(count: head.bytes.count + 32 + tail.bytes.count + secret.count + 8) { out in
-            var offset = 0
-            func put(_ src: UnsafeRawBufferPointer) {
-                UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + src.count)]).copyMemory(from: src)
-                offset += src.count
-            }
-            head.bytes.withUnsafeBytes(put)
-            key.chainKey.bytes.withUnsafeBytes(put)
-            tail.bytes.withUnsafeBytes(put)
-            secret.withUnsafeBytes(put)
-            stamp.bytes.withUnsafeBytes(put)
-        }
         let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
+        if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return }
+        let ledger = try loadLedger(db, info.roomID)
+        if let ledger, ledger.isDeleted(epoch: info.epoch, keyTag: ktag) { return }
+        let record = SenderKeyRecord(info: info, storedAt: now(), signingSecret: secret.duplicate(),
+                                     chain: SenderChain(chainKey: key.chainKey.duplicate(), iteration: info.iteration))
+        try writeSenderKey(db, record)
+        try noteStoredKey(db, info, ledger: ledger)
+    }
+
+    /// Inserts or replaces a sender-key row (a new key, or a new ratchet state of a stored one).
+    func writeSenderKey(_ db: Database, _ record: borrowing SenderKeyRecord) throws {
+        let info = record.info
+        let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
+        let plain = record.encoded()
         let sealed = plain.withUnsafeBytes { rows.seal($0, table: "sender_key", primaryKey: ktag) }
-        try db.execute(sql: "INSERT OR REPLACE INTO sender_key (key_tag, room_tag, sealed) VALUES (?, ?, ?)",
-                       arguments: [Data(ktag), Data(roomTag(info.roomID)), Data(sealed)])
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO sender_key (key_tag, room_tag, sealed, epoch_tag, owner_tag) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [Data(ktag), Data(roomTag(info.roomID)), Data(sealed), Data(senderEpochTag(info.roomID, info.epoch)),
+                             Data(senderOwnerTag(info.roomID, info.owner, info.epoch))])
+    }
+
+    /// Loads the sender key row `keyTag` of room `room`, if stored.
+    func loadSenderKey(_ db: Database, _ room: RoomID, keyTag: [UInt8]) throws -> SenderKeyRecord? {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM sender_key WHERE key_tag = ?", arguments: [Data(keyTag)]) else {
+            return nil
+        }
+        let plain = try rows.openSecret(Array(sealed), table: "sender_key", primaryKey: keyTag)
+        let record = try SenderKeyRecord.decode(plain, roomID: room)
+        guard senderKeyTag(room, owner: record.info.owner, keyID: record.info.keyID) == keyTag else {
+            throw KeyringError.integrityFailure(table: "sender_key")
+        }
+        return record
+    }
+
+    /// Tags and generations of the keys `owner` holds in `room` at `epoch` (every generation).
+    func ownerKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epoch: UInt64) throws -> [(tag: [UInt8], generation: UInt32)] {
+        let tags = try Data.fetchAll(db, sql: "SELECT key_tag FROM sender_key WHERE owner_tag = ?",
+                                     arguments: [Data(senderOwnerTag(room, owner, epoch))])
+        return try tags.map { tag in
+            guard let record = try loadSenderKey(db, room, keyTag: Array(tag)), record.info.owner == owner, record.info.epoch == epoch else {
+                throw KeyringError.integrityFailure(table: "sender_key")
+            }
+            return (Array(tag), record.info.generation)
+        }
+    }
+
+    /// This member's own key of `generation` at `epoch`, if stored.
+    func ownSenderKey(_ db: Database, _ room: RoomID, me: IdentityID, epoch: UInt64, generation: UInt32) throws -> SenderKeyRecord? {
+        guard let match = try ownerKeys(db, room, owner: me, epoch: epoch).first(where: { $0.generation == generation }),
+              let record = try loadSenderKey(db, room, keyTag: match.tag) else { return nil }
+        guard record.isOwn else { throw KeyringError.integrityFailure(table: "sender_key") }
+        return record
     }
 
     /// The descriptions of every stored sender key of a room (for `room show` and tests).
     func senderKeyInfos(_ db: Database, _ room: RoomID) throws -> [SenderKeyInfo] {
-        let sealedRows = try Row.fetchAll(db, sql: "SELECT key_tag, sealed FROM sender_key WHERE room_tag = ?",
-                                          arguments: [Data(roomTag(room))])
-        return try sealedRows.map { row in
-            let plain = try rows.openSecret(Array(row["sealed"] as Data), table: "sender_key", primaryKey: Array(row["key_tag"] as Data))
-            return try plain.withUnsafeBytes { p throws -> SenderKeyInfo in
-                var r = ByteReader(Array(p[0..<(1 + 16 + 8 + 4 + 16 + 4)]) + Array(p[(1 + 16 + 8 + 4 + 16 + 4 + 32)..<(1 + 16 + 8 + 4 + 16 + 4 + 64)]),
-                                   what: "sender key row")
-                guard try r.readU8("version") == Self.senderKeyRowVersion else { throw KeyringError.integrityFailure(table: "sender_key") }
-                let owner = try IdentityID(bytes: r.read(16, "owner"))
-                let epoch = try r.readU64("epoch")
-                let generation = try r.readU32("generation")
-                let keyID = try r.read(16, "key id")
-                let iteration = try r.readU32("iteration")
-                let signing = try SigningPublicKey(bytes: r.read(32, "signing key"))
-                return SenderKeyInfo(roomID: room, owner: owner, epoch: epoch, generation: generation, keyID: keyID,
-                                     iteration: iteration, signingKey: signing)
-            }
-        }
+        let tags = try Data.fetchAll(db, sql: "SELECT key_tag FROM sender_key WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+        return try tags.compactMap { tag in try loadSenderKey(db, room, keyTag: Array(tag))?.info }
     }
 
     /// Sender keys of a room, newest epoch and generation first.

@@ -73,6 +73,21 @@ enum KeyringSchema {
                 );
                 """)
         }
+        m.registerMigration("v3-messages") { db in
+            // Sender-key rows (row format 2) become findable by epoch and by owner within an epoch, through blind
+            // tags, so retention deletes them without opening every row; key_retention keeps, sealed, when each
+            // epoch and generation was superseded.
+            try db.execute(sql: """
+                ALTER TABLE sender_key ADD COLUMN epoch_tag BLOB;
+                ALTER TABLE sender_key ADD COLUMN owner_tag BLOB;
+                CREATE INDEX sender_key_by_epoch ON sender_key(epoch_tag);
+                CREATE INDEX sender_key_by_owner ON sender_key(owner_tag);
+                CREATE TABLE key_retention (
+                    room_tag BLOB PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                """)
+        }
         m.registerMigration("v4-audit") { db in
             try db.execute(sql: """
                 CREATE TABLE contact_alert (
@@ -86,6 +101,12 @@ enum KeyringSchema {
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     sealed BLOB NOT NULL
                 );
+                CREATE TABLE room_bundle (
+                    bundle_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX room_bundle_by_room ON room_bundle(room_tag);
                 """)
         }
         return m

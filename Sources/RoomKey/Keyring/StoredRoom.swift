@@ -16,6 +16,14 @@ public struct StoredRoom: Sendable {
     public var confirmedEpoch: UInt64?
     /// True when a commit was applied and this member has not yet distributed its new sender key.
     public var rotationDue = false
+    /// How long superseded sender keys stay usable, in seconds (local setting, `room set --retention`).
+    public var retentionSeconds = RoomPolicy.defaultRetentionSeconds
+    /// This member's sender key rotates after this many messages (local setting, `room set --rotate-messages`).
+    public var rotateMessages = RoomPolicy.defaultRotateMessages
+    /// This member's sender key rotates once it is this old, in seconds (local setting, `room set --rotate-after`).
+    public var rotateAfterSeconds = RoomPolicy.defaultRotateAfterSeconds
+    /// Every epoch whose fingerprint the user confirmed.
+    public var confirmedEpochs: [UInt64] = []
 
     /// The room id.
     public var id: RoomID { state.roomID }
@@ -35,6 +43,10 @@ struct RoomRecord: Codable {
     var joinedEpoch: UInt64
     var confirmedEpoch: UInt64?
     var rotationDue: Bool?
+    var confirmedEpochs: [UInt64]?
+    var retentionSeconds: UInt64?
+    var rotateMessages: UInt32?
+    var rotateAfterSeconds: UInt64?
 
     init(_ room: StoredRoom) {
         roomID = room.id.hex
@@ -47,14 +59,24 @@ struct RoomRecord: Codable {
         joinedEpoch = room.joinedEpoch
         confirmedEpoch = room.confirmedEpoch
         rotationDue = room.rotationDue
+        confirmedEpochs = room.confirmedEpochs
+        retentionSeconds = room.retentionSeconds
+        rotateMessages = room.rotateMessages
+        rotateAfterSeconds = room.rotateAfterSeconds
     }
+
+    /// The retention window, with the default for rows written before it existed.
+    var retention: UInt64 { retentionSeconds ?? RoomPolicy.defaultRetentionSeconds }
 
     /// The stored room, given the roster of its current epoch (kept in its own `room_epoch` row).
     func room(roster: Roster) throws -> StoredRoom {
         let state = RoomState(roomID: try RoomID(bytes: Hex.decode(roomID, what: "room id")), name: name, epoch: epoch,
                               head: try Hex.decode(head, what: "head"), roster: roster)
         return StoredRoom(state: state, forked: forked, forkHeads: forkHeads, ownGeneration: ownGeneration,
-                          joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false)
+                          joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false,
+                          retentionSeconds: retention, rotateMessages: rotateMessages ?? RoomPolicy.defaultRotateMessages,
+                          rotateAfterSeconds: rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
+                          confirmedEpochs: confirmedEpochs ?? [])
     }
 }
 

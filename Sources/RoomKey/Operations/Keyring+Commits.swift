@@ -19,67 +19,91 @@ public enum MembershipChange: Sendable, Equatable {
 extension Keyring {
     /// Creates a room with the given contacts as members and writes its genesis bundle.
     public func createRoom(name: String, members: [String], deliver: BundleDelivery) throws -> CommitResult {
-        try Handle.validate(name, what: "room name")
+        _ = try pruneExpired()
         let me = try identity()
-        let cards = try read { db in try members.map { try sealableContact(db, $0).card } }
         return try write { db in
-            let taken = try Data.fetchOne(db, sql: "SELECT 1 FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(name))])
-            if taken != nil, (try? findRoom(db, name)) != nil { throw RoomError.nameTaken(name) }
-            let roomID = RoomID.random(using: random)
-            let ops = [Operation.create(name: name, creator: me.card)] + cards.map { Operation.add($0) }
-            let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true)
-            let commit = Commit(roomID: roomID, epoch: 0, previousHead: Commit.genesisHead, signer: me.signing, time: now(),
-                                operations: ops, rosterHash: roster.hash)
-            let state = try RoomState.genesis(commit)
-            let room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: 0, confirmedEpoch: nil)
-            return try finishCommit(db, room: room, commits: [commit], me: me, rotate: true, deliver: deliver)
+            let ops = try members.map { Operation.add(try sealableContact(db, $0).card) }
+            return try createRoom(db, name: name, operations: ops, me: me, deliver: deliver)
         }
+    }
+
+    /// Creates a room in the caller's transaction: `create` followed by `operations` in one genesis commit.
+    func createRoom(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity,
+                    deliver: BundleDelivery) throws -> CommitResult {
+        let (commit, state) = try genesisCommit(db, name: name, operations: operations, me: me)
+        let room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: 0, confirmedEpoch: nil)
+        return try finishCommit(db, room: room, commits: [commit], me: me, rotate: true, deliver: deliver)
+    }
+
+    /// Builds and checks a genesis commit without storing anything (also used to check scripts).
+    func genesisCommit(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity) throws -> (Commit, RoomState) {
+        try Handle.validate(name, what: "room name")
+        if (try? findRoom(db, name)) != nil { throw RoomError.nameTaken(name) }
+        let ops = [Operation.create(name: name, creator: me.card)] + operations
+        let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true)
+        let commit = Commit(roomID: RoomID.random(using: random), epoch: 0, previousHead: Commit.genesisHead, signer: me.signing,
+                            time: now(), operations: ops, rosterHash: roster.hash)
+        return (commit, try RoomState.genesis(commit))
     }
 
     /// Commits membership changes to a room as one commit and one bundle.
     public func change(room nameOrID: String, _ changes: [MembershipChange], deliver: BundleDelivery) throws -> CommitResult {
-        try changeMembership(room: nameOrID, deliver: deliver) { db, room in
-            try changes.flatMap { change -> [Operation] in
-                switch change {
-                case let .add(names): try names.map { .add(try sealableContact(db, $0).card) }
-                case let .remove(members): try members.map { .remove(try resolveMember(db, $0, in: room)) }
-                case let .promote(member): [.promote(try resolveMember(db, member, in: room))]
-                case let .demote(member): [.demote(try resolveMember(db, member, in: room))]
-                case .leave: [.leave]
-                }
-            }
-        }
-    }
-
-    /// Commits membership operations to a room; `operations` builds them from the current room state.
-    func changeMembership(room nameOrID: String, deliver: BundleDelivery,
-                                 operations: (Database, StoredRoom) throws -> [Operation]) throws -> CommitResult {
+        _ = try pruneExpired()
         let me = try identity()
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
-            let ops = try operations(db, room)
-            if let author = room.state.roster[me.id], !author.admin, ops != [.leave] { throw LogError.notAdmin(me.id) }
-            let roster = try RoomState.apply(ops, to: room.state.roster, author: me.id, genesis: false)
-            let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
-                                time: now(), operations: ops, rosterHash: roster.hash)
-            var next = room
-            next.state = room.state.advanced(by: commit, roster: roster)
-            next.ownGeneration = 0
-            let addsMembers = ops.contains { if case .add = $0 { true } else { false } }
-            let commits = addsMembers ? try storedLog(db, room.id, through: room.state.epoch) + [commit] : [commit]
-            return try finishCommit(db, room: next, commits: commits, me: me, rotate: ops != [.leave], deliver: deliver)
+            let ops = try changes.flatMap { try operations(db, for: $0, in: room) }
+            return try commit(db, room: room, operations: ops, me: me, deliver: deliver)
         }
+    }
+
+    /// The operations a change stands for, with contacts and members resolved in this keyring.
+    func operations(_ db: Database, for change: MembershipChange, in room: StoredRoom) throws -> [Operation] {
+        switch change {
+        case let .add(names): try names.map { .add(try sealableContact(db, $0).card) }
+        case let .remove(members): try members.map { .remove(try resolveMember(db, $0, in: room)) }
+        case let .promote(member): [.promote(try resolveMember(db, member, in: room))]
+        case let .demote(member): [.demote(try resolveMember(db, member, in: room))]
+        case .leave: [.leave]
+        }
+    }
+
+    /// The roster after `ops` by this member, checking authority and every operation rule.
+    func checkedRoster(_ room: StoredRoom, _ ops: [Operation], me: IdentityID) throws -> Roster {
+        if let author = room.state.roster[me], !author.admin, ops != [.leave] { throw LogError.notAdmin(me) }
+        return try RoomState.apply(ops, to: room.state.roster, author: me, genesis: false)
+    }
+
+    /// Commits `ops` to `room` in the caller's transaction and delivers the bundle.
+    func commit(_ db: Database, room: StoredRoom, operations ops: [Operation], me: borrowing LocalIdentity,
+                deliver: BundleDelivery) throws -> CommitResult {
+        let roster = try checkedRoster(room, ops, me: me.id)
+        let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
+                            time: now(), operations: ops, rosterHash: roster.hash)
+        var next = room
+        next.state = room.state.advanced(by: commit, roster: roster)
+        next.ownGeneration = 0
+        next.rotationDue = false
+        let addsMembers = ops.contains { if case .add = $0 { true } else { false } }
+        let commits = addsMembers ? try storedLog(db, room.id, through: room.state.epoch) + [commit] : [commit]
+        return try finishCommit(db, room: next, commits: commits, me: me, rotate: ops != [.leave], deliver: deliver)
     }
 
     /// Makes a new sender-key generation in the current epoch and distributes it.
     public func rotate(room nameOrID: String, deliver: BundleDelivery) throws -> CommitResult {
+        _ = try pruneExpired()
         let me = try identity()
         return try write { db in
-            var room = try distributableRoom(db, nameOrID, me: me.id)
-            room.ownGeneration += 1
-            room.rotationDue = false
-            return try finishCommit(db, room: room, commits: [], me: me, rotate: true, deliver: deliver)
+            try rotate(db, room: try distributableRoom(db, nameOrID, me: me.id), me: me, deliver: deliver)
         }
+    }
+
+    /// Rotates in the caller's transaction.
+    func rotate(_ db: Database, room: StoredRoom, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> CommitResult {
+        var next = room
+        next.ownGeneration += 1
+        next.rotationDue = false
+        return try finishCommit(db, room: next, commits: [], me: me, rotate: true, deliver: deliver)
     }
 
     /// Stores the new state and commits, makes this member's sender key, seals the bundle and delivers it.
@@ -97,6 +121,7 @@ extension Keyring {
             try audit(db, .rotation, "\(room.name) epoch \(room.state.epoch) generation \(room.ownGeneration)")
         }
         try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) sealed to \(output.recipientCount): \(path)")
+        try recordBundle(db, room: room.id, epoch: room.state.epoch, sender: me.id, made: true, commits: commits.count)
         return CommitResult(room: room, bundlePath: path, recipientCount: output.recipientCount)
     }
 

@@ -22,6 +22,7 @@ extension Keyring {
 
     /// Receives bundles; returns one result per input, plus one per earlier pending bundle that this run settled.
     public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery) throws -> [ReceiveResult] {
+        _ = try pruneExpired()
         let me = try identity()
         var results: [Int: ReceiveResult] = [:]
         var queue: [Queued] = []
@@ -115,6 +116,7 @@ extension Keyring {
                     }
                     try markSeen(db, digest, bundle.roomID)
                     try audit(db, .bundleReceived, "\(record.name) epoch \(bundle.epoch) from \(bundle.sender): sender key")
+                    try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: 0)
                     return .applied(advanced: nil)
                 }
                 let step = try advance(db, bundle: bundle, commits: content.commits)
@@ -157,6 +159,8 @@ extension Keyring {
                         + commit.operations.map(\.verb).joined(separator: ", "))
                 }
                 try audit(db, .bundleReceived, "\(room.name) epoch \(bundle.epoch) from \(bundle.sender)")
+                try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false,
+                                 commits: content.commits.count)
                 return .applied(advanced: applied.isEmpty ? nil : room)
             }
         } catch let error as WireError {
@@ -200,6 +204,7 @@ extension Keyring {
                 let path = try deliver(output)
                 try audit(db, .rotation, "\(next.name) epoch \(next.state.epoch) after a commit")
                 try audit(db, .bundleMade, "\(next.name) epoch \(next.state.epoch) sealed to \(output.recipientCount): \(path)")
+                try recordBundle(db, room: id, epoch: next.state.epoch, sender: me.id, made: true, commits: 0)
                 return path
             }
             } catch let error as RoomError {

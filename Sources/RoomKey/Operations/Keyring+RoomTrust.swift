@@ -66,6 +66,7 @@ extension Keyring {
                 throw FingerprintError.mismatch(room: room.name, epoch: room.state.epoch)
             }
             room.confirmedEpoch = room.state.epoch
+            if !room.confirmedEpochs.contains(room.state.epoch) { room.confirmedEpochs.append(room.state.epoch) }
             try saveRoom(db, room)
             try audit(db, .fingerprintConfirm, "\(room.name) epoch \(room.state.epoch)")
             return room

@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+
+/// Backups: an online copy of the keyring file (it stays sealed under the keyring key and passphrase), and a
+/// restore that checks the copy opens and its audit log is intact before replacing anything.
+extension Keyring {
+    /// Writes a consistent copy of the keyring to `path` (mode 0600), through SQLite's online backup.
+    public func backup(to path: String) throws {
+        let temp = path + ".tmp-\(Hex.encode(random.bytes(4)))"
+        do {
+            try KeyringFile.createPrivate(path: temp)
+            let target = try DatabaseQueue(path: temp)
+            try db.backup(to: target)
+            try target.close()
+            if rename(temp, path) != 0 { throw KeyringError.database("cannot move the backup to \(path): \(String(cString: strerror(errno)))") }
+        } catch {
+            KeyringFile.remove(path: temp)
+            throw Keyring.mapped(error)
+        }
+    }
+
+    /// Restores the backup at `backupPath` to `path`: the backup must open with `passphrase` and pass the audit
+    /// check; an existing keyring is replaced only with `force`. Returns the restored, opened keyring.
+    public static func restore(from backupPath: String, to path: String, force: Bool, passphrase: PassphraseProvider,
+                               random: any RandomSource, now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
+        let source = try Keyring.open(path: backupPath, passphrase: passphrase, random: random, now: now)
+        try source.verifyAudit()
+        if FileManager.default.fileExists(atPath: path), !force {
+            throw RestoreError.wouldReplace(path: path)
+        }
+        let temp = path + ".restore-\(Hex.encode(random.bytes(4)))"
+        do {
+            try KeyringFile.createPrivate(path: temp)
+            let target = try DatabaseQueue(path: temp)
+            try source.db.backup(to: target)
+            try target.close()
+            for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
+            if rename(temp, path) != 0 { throw KeyringError.database("cannot replace \(path): \(String(cString: strerror(errno)))") }
+        } catch {
+            KeyringFile.remove(path: temp)
+            throw Keyring.mapped(error)
+        }
+        let restored = try Keyring.open(path: path, passphrase: passphrase, random: random, now: now)
+        try restored.write { db in try restored.audit(db, .restore, "restored from \(backupPath)") }
+        return restored
+    }
+}
+
+/// Errors restoring a backup.
+public enum RestoreError: Error, Equatable, Sendable {
+    /// A keyring exists at the target and `--force` was not given.
+    case wouldReplace(path: String)
+}
+
+extension RestoreError: RoomKeyError {
+    /// Refusing to replace is a plain failure (exit 1).
+    public var category: ErrorCategory { .failure }
+    /// A one-line description.
+    public var message: String {
+        switch self {
+        case let .wouldReplace(path): "a keyring already exists at \(path); restore never replaces one without --force"
+        }
+    }
+    /// The next step.
+    public var hint: String? { "add --force to replace it, or restore to another path with --keyring" }
+}

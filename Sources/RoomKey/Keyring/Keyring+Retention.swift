@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+
+/// Retention: superseded sender keys stay usable for the room's retention window, then are deleted, by `prune`
+/// and at the start of every command that writes.
+extension Keyring {
+    /// The retention ledger of a room, if one was stored.
+    func loadLedger(_ db: Database, _ room: RoomID) throws -> RetentionLedger? {
+        let rtag = roomTag(room)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM key_retention WHERE room_tag = ?", arguments: [Data(rtag)]) else {
+            return nil
+        }
+        return try rows.open(RetentionLedger.self, Array(sealed), table: "key_retention", primaryKey: rtag)
+    }
+
+    func saveLedger(_ db: Database, _ room: RoomID, _ ledger: RetentionLedger) throws {
+        let rtag = roomTag(room)
+        let sealed = try rows.seal(record: ledger, table: "key_retention", primaryKey: rtag)
+        try db.execute(sql: "INSERT OR REPLACE INTO key_retention (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
+    }
+
+    /// After storing a key: a key of a new epoch supersedes the earlier epochs, and a new generation the owner's
+    /// earlier generations in that epoch (or, arriving late, the new key itself is already superseded).
+    func noteStoredKey(_ db: Database, _ info: SenderKeyInfo, ledger stored: RetentionLedger?) throws {
+        var ledger = stored ?? RetentionLedger(latestEpoch: info.epoch)
+        let time = now()
+        ledger.noteEpoch(info.epoch, now: time)
+        let siblings = try ownerKeys(db, info.roomID, owner: info.owner, epoch: info.epoch)
+        if let newest = siblings.map(\.generation).max() {
+            for sibling in siblings where sibling.generation < newest {
+                ledger.noteGeneration(sibling.tag, epoch: info.epoch, now: time)
+            }
+        }
+        if ledger != stored { try saveLedger(db, info.roomID, ledger) }
+    }
+
+    /// Deletes every superseded sender key whose retention window has ended: the room's own window, or `olderThan`
+    /// seconds when that is shorter. Cheap when nothing is due: one read of each room's record and ledger.
+    public func pruneExpired(olderThan: UInt64? = nil) throws -> PruneResult {
+        let time = now()
+        let due = try read { db in
+            try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").compactMap { row -> RoomID? in
+                let record = try rows.open(RoomRecord.self, Array(row["sealed"] as Data), table: "room", primaryKey: Array(row["room_tag"] as Data))
+                guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else {
+                    throw KeyringError.integrityFailure(table: "room")
+                }
+                var ledger = try loadLedger(db, id) ?? Self.firstLedger(record)
+                let before = ledger
+                let expiry = ledger.expire(currentEpoch: record.epoch, now: time, cutoff: Self.cutoff(record, now: time, olderThan: olderThan))
+                return expiry.isEmpty && ledger == before ? nil : id
+            }
+        }
+        if due.isEmpty { return PruneResult(senderKeys: 0, rooms: 0) }
+        return try write { db in
+            var keys = 0, rooms = 0
+            for id in due {
+                let n = try pruneRoom(db, id, now: time, olderThan: olderThan)
+                keys += n
+                if n > 0 { rooms += 1 }
+            }
+            return PruneResult(senderKeys: keys, rooms: rooms)
+        }
+    }
+
+    /// Applies retention to one room inside a write transaction; returns how many sender keys it deleted.
+    func pruneRoom(_ db: Database, _ id: RoomID, now time: UInt64, olderThan: UInt64?) throws -> Int {
+        guard let record = try loadRoomRecord(db, id) else { return 0 }
+        let stored = try loadLedger(db, id)
+        var ledger = stored ?? Self.firstLedger(record)
+        let expiry = ledger.expire(currentEpoch: record.epoch, now: time, cutoff: Self.cutoff(record, now: time, olderThan: olderThan))
+        var deleted = 0
+        if let epochs = expiry.epochs {
+            for epoch in epochs {
+                try db.execute(sql: "DELETE FROM sender_key WHERE epoch_tag = ?", arguments: [Data(senderEpochTag(id, epoch))])
+                deleted += db.changesCount
+            }
+        }
+        for hex in expiry.keys {
+            guard let tag = try? Hex.decode(hex, what: "key tag") else { throw KeyringError.integrityFailure(table: "key_retention") }
+            try db.execute(sql: "DELETE FROM sender_key WHERE key_tag = ?", arguments: [Data(tag)])
+            deleted += db.changesCount
+        }
+        if ledger != stored { try saveLedger(db, id, ledger) }
+        return deleted
+    }
+
+    /// The ledger of a room that has none yet: epochs before joining hold no keys.
+    static func firstLedger(_ record: RoomRecord) -> RetentionLedger {
+        RetentionLedger(latestEpoch: record.joinedEpoch, floor: record.joinedEpoch)
+    }
+
+    /// Keys superseded at or before this time have expired (nil: nothing can have expired yet).
+    static func cutoff(_ record: RoomRecord, now: UInt64, olderThan: UInt64?) -> UInt64? {
+        let window = min(record.retention, olderThan ?? .max)
+        return now >= window ? now - window : nil
+    }
+}

@@ -1,0 +1,87 @@
+/// When a room's superseded sender keys stopped being current, so that retention can delete them on time; the sealed
+/// plaintext (JSON) of a `key_retention` row, one per room.
+///
+/// An epoch is superseded when this keyring first stores a key of a later epoch (or, failing that, when `prune`
+/// first sees the room at a later epoch); a generation when a later generation of the same member in the same epoch
+/// is stored. Epochs below `floor` and the keys in `deleted` were deleted by retention; they are remembered so a
+/// late message gets "retention deleted its key" and a late bundle does not bring such a key back.
+struct RetentionLedger: Codable, Equatable {
+    /// Epochs from the floor up to (not including) `below` were superseded at time `at`.
+    struct Span: Codable, Equatable {
+        var below: UInt64
+        var at: UInt64
+    }
+
+    /// A superseded generation: its key tag (hex), epoch, and when it was superseded.
+    struct Retired: Codable, Equatable {
+        var tag: String
+        var epoch: UInt64
+        var at: UInt64
+    }
+
+    /// A generation retention deleted (while its epoch is still above the floor).
+    struct Deleted: Codable, Equatable {
+        var tag: String
+        var epoch: UInt64
+    }
+
+    /// The newest epoch seen.
+    var latestEpoch: UInt64
+    /// Every epoch below this was deleted.
+    var floor: UInt64 = 0
+    /// Superseded epochs, oldest first.
+    var epochs: [Span] = []
+    /// Superseded generations not yet deleted.
+    var keys: [Retired] = []
+    /// Deleted generations.
+    var deleted: [Deleted] = []
+
+    /// What expired: epochs to delete and generation key tags (hex) to delete.
+    struct Expiry: Equatable {
+        var epochs: Range<UInt64>? = nil
+        var keys: [String] = []
+        var isEmpty: Bool { epochs == nil && keys.isEmpty }
+    }
+
+    /// True when retention deleted the key `keyTag` of `epoch`.
+    func isDeleted(epoch: UInt64, keyTag: [UInt8]) -> Bool {
+        if epoch < floor { return true }
+        let hex = Hex.encode(keyTag)
+        return deleted.contains { $0.tag == hex }
+    }
+
+    /// Records that every epoch below `epoch` is superseded as of `now`, if it was not already.
+    mutating func noteEpoch(_ epoch: UInt64, now: UInt64) {
+        guard epoch > latestEpoch else { return }
+        epochs.append(Span(below: epoch, at: now))
+        latestEpoch = epoch
+    }
+
+    /// Records that the generation `keyTag` of `epoch` is superseded as of `now`, if it was not already.
+    mutating func noteGeneration(_ keyTag: [UInt8], epoch: UInt64, now: UInt64) {
+        let hex = Hex.encode(keyTag)
+        guard epoch >= floor, !keys.contains(where: { $0.tag == hex }), !deleted.contains(where: { $0.tag == hex }) else { return }
+        keys.append(Retired(tag: hex, epoch: epoch, at: now))
+    }
+
+    /// Applies the clock: the room is at `currentEpoch`, and whatever was superseded at or before `cutoff` expires
+    /// (nothing expires when `cutoff` is nil). Returns what the caller must delete.
+    mutating func expire(currentEpoch: UInt64, now: UInt64, cutoff: UInt64?) -> Expiry {
+        noteEpoch(currentEpoch, now: now)
+        var expiry = Expiry()
+        guard let cutoff else { return expiry }
+        let start = floor
+        while let first = epochs.first, first.at <= cutoff {
+            floor = max(floor, first.below)
+            epochs.removeFirst()
+        }
+        if floor > start { expiry.epochs = start..<floor }
+        for key in keys where key.at <= cutoff && key.epoch >= floor {
+            expiry.keys.append(key.tag)
+            deleted.append(Deleted(tag: key.tag, epoch: key.epoch))
+        }
+        keys.removeAll { $0.at <= cutoff || $0.epoch < floor }
+        deleted.removeAll { $0.epoch < floor }
+        return expiry
+    }
+}

@@ -1,0 +1,81 @@
+/// A batch membership script: one change a line, `VERB ROOM [ARG...]`, `#` starts a comment.
+///
+/// Verbs: `create ROOM [CONTACT...]`, `add ROOM CONTACT...`, `remove ROOM MEMBER...`, `promote ROOM MEMBER...`,
+/// `demote ROOM MEMBER...`, `rotate ROOM`. Words are separated by spaces or tabs.
+public struct ApplyScript: Sendable, Equatable {
+    /// One parsed line.
+    public struct Line: Sendable, Equatable {
+        /// The 1-based line number in the script.
+        public let number: Int
+        /// The verb.
+        public let verb: Verb
+        /// The room's name or id.
+        public let room: String
+        /// The contacts or members the verb takes.
+        public let arguments: [String]
+    }
+
+    /// The verbs a script may use.
+    public enum Verb: String, Sendable, CaseIterable {
+        case create, add, remove, promote, demote, rotate
+    }
+
+    /// The changes, in script order.
+    public let lines: [Line]
+
+    /// The most lines a script may hold.
+    public static let maxLines = 1_000_000
+
+    /// Parses a script; the first bad line throws `ScriptError` naming it.
+    public init(parsing text: String) throws(ScriptError) {
+        var lines: [Line] = []
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let number = index + 1
+            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = words.first else { continue }
+            if lines.count == Self.maxLines { throw .line(number, "the script has more than \(Self.maxLines) changes") }
+            guard let verb = Verb(rawValue: first) else {
+                throw .line(number, "unknown verb \"\(first)\" (expected \(Verb.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard words.count >= 2 else { throw .line(number, "\(verb.rawValue) needs a room") }
+            let args = Array(words.dropFirst(2))
+            if [.add, .remove, .promote, .demote].contains(verb), args.isEmpty {
+                throw .line(number, "\(verb.rawValue) needs at least one \(verb == .add ? "contact" : "member")")
+            }
+            if verb == .rotate, !args.isEmpty { throw .line(number, "rotate takes only a room") }
+            lines.append(Line(number: number, verb: verb, room: words[1], arguments: args))
+        }
+        self.lines = lines
+    }
+
+    /// The lines grouped by room, rooms in order of first mention.
+    public var byRoom: [(room: String, lines: [Line])] {
+        var order: [String] = []
+        var groups: [String: [Line]] = [:]
+        for line in lines {
+            if groups[line.room] == nil { order.append(line.room) }
+            groups[line.room, default: []].append(line)
+        }
+        return order.map { ($0, groups[$0] ?? []) }
+    }
+}
+
+/// A script line that cannot be applied; nothing in the script is applied.
+public enum ScriptError: Error, Equatable, Sendable {
+    /// Line `number` is wrong, for the reason given.
+    case line(Int, String)
+}
+
+extension ScriptError: RoomKeyError {
+    /// Every script error is malformed input (exit 65).
+    public var category: ErrorCategory { .malformed }
+    /// A one-line description naming the line.
+    public var message: String {
+        switch self {
+        case let .line(number, why): "line \(number): \(why)"
+        }
+    }
+    /// The next step.
+    public var hint: String? { "nothing was applied; fix the line and run the script again" }
+}

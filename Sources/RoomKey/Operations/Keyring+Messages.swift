@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+
+/// What `encrypt` produced.
+public struct EncryptedMessage: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The room's name.
+    public let roomName: String
+    /// The epoch of the sender key used.
+    public let epoch: UInt64
+    /// The generation of the sender key used.
+    public let generation: UInt32
+    /// The message's ratchet iteration.
+    public let iteration: UInt32
+    /// The binary message.
+    public let bytes: [UInt8]
+    /// The bundle of a rotation made first (rotation policy), if any.
+    public let rotationBundle: String?
+    /// Why that rotation was made.
+    public let rotationReason: String?
+}
+
+/// Where a decrypted message came from (the plaintext itself goes only to the delivery closure).
+public struct MessageOrigin: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The room's name.
+    public let roomName: String
+    /// The sender.
+    public let sender: IdentityID
+    /// The sender's handle, from the roster of the message's epoch.
+    public let senderHandle: String
+    /// The epoch of the message.
+    public let epoch: UInt64
+    /// The generation of the sender key.
+    public let generation: UInt32
+    /// The message's ratchet iteration.
+    public let iteration: UInt32
+}
+
+/// Room messages: encrypt with this member's current sender key, decrypt with the keys others distributed.
+extension Keyring {
+    /// Encrypts `plaintext` for a room. When the rotation policy says so (or this member has no current key),
+    /// a new generation is made first and its bundle handed to `deliverBundle`. `deliver` writes the message inside
+    /// the transaction: if it fails, the ratchet does not move and no rotation is kept.
+    public func encrypt(room nameOrID: String, plaintext: [UInt8], deliverBundle: BundleDelivery,
+                        deliver: (EncryptedMessage) throws -> Void) throws -> EncryptedMessage {
+        guard plaintext.count <= RoomMessage.maxPlaintext else { throw MessageError.tooLarge(limit: RoomMessage.maxPlaintext, found: plaintext.count) }
+        _ = try pruneExpired()
+        let me = try identity()
+        return try write { db in
+            var room = try distributableRoom(db, nameOrID, me: me.id)
+            var rotation: (path: String, reason: String)? = nil
+            let reason: String?
+            if room.rotationDue {
+                reason = "the room's epoch changed"
+            } else if let current = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) {
+                reason = RoomPolicy.rotationReason(messagesSent: current.chain.iteration,
+                                                   storedAt: current.storedAt, now: now(), room: room)
+            } else {
+                reason = "you have no sender key for this epoch"
+            }
+            if let reason {
+                let result = try rotate(db, room: room, me: me, deliver: deliverBundle)
+                room = result.room
+                rotation = (result.bundlePath, reason)
+            }
+            guard let key = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) else {
+                throw KeyringError.integrityFailure(table: "sender_key")
+            }
+            let signer = try SigningKeyPair(secretKey: key.signingSecret.duplicate())
+            let step = try key.chain.sendStep()
+            let message = try RoomMessage.seal(roomID: room.id, epoch: key.info.epoch, sender: me.id, keyID: key.info.keyID,
+                                               iteration: step.iteration, plaintext: plaintext, messageKey: step.messageKey,
+                                               signer: signer, random: random)
+            let result = EncryptedMessage(roomID: room.id, roomName: room.name, epoch: key.info.epoch, generation: key.info.generation,
+                                          iteration: step.iteration, bytes: message.bytes, rotationBundle: rotation?.path,
+                                          rotationReason: rotation?.reason)
+            try writeSenderKey(db, key.with(step.chain))
+            try deliver(result)
+            return result
+        }
+    }
+
+    /// Decrypts a room message. Every check runs before any state changes: the room is known and the sender key the
+    /// header names is here, its signature verifies, the key belongs to the header's epoch, that epoch is neither
+    /// deleted nor before joining, the sender is a member then and in every later epoch, the iteration is neither
+    /// replayed nor too far ahead, and the body authenticates. Then `deliver` gets the plaintext inside the
+    /// transaction, and the new ratchet state is committed only if it succeeds.
+    @discardableResult
+    public func decrypt(_ message: RoomMessage, deliver: (MessageOrigin, borrowing SecretBytes) throws -> Void) throws -> MessageOrigin {
+        _ = try pruneExpired()
+        let me = try identityCard().id
+        return try write { db in
+            guard let record = try loadRoomRecord(db, message.roomID) else { throw MessageError.unknownRoom(message.roomID) }
+            let name = record.name
+            let ktag = senderKeyTag(message.roomID, owner: message.sender, keyID: message.keyID)
+            guard let key = try loadSenderKey(db, message.roomID, keyTag: ktag) else {
+                // No key: nothing can be verified, so the answer depends on what the header claims.
+                let ledger = try checkEpochAndSender(db, message, record, me: me).ledger
+                if let ledger, ledger.isDeleted(epoch: message.epoch, keyTag: ktag) {
+                    throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
+                }
+                throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: name)
+            }
+            // A stored key: the signature decides first, so an altered header is a rejection, whatever it says.
+            try message.verify(key.info.signingKey)
+            try MessageDecryptor.check(message, against: key.info)
+            let handle = try checkEpochAndSender(db, message, record, me: me).handle
+            guard !key.isOwn else { throw MessageError.ownMessage(room: name) }
+            let step = try key.chain.receiveStep(message.iteration)
+            let plaintext = try message.open(step.messageKey)
+            let origin = MessageOrigin(roomID: message.roomID, roomName: name, sender: message.sender, senderHandle: handle,
+                                       epoch: message.epoch, generation: key.info.generation, iteration: message.iteration)
+            try writeSenderKey(db, key.with(step.chain))
+            try deliver(origin, plaintext)
+            return origin
+        }
+    }
+
+    /// Checks the message's epoch (known here, not deleted, not before joining) and sender (not this keyring, a
+    /// member then and since); returns the sender's handle and the room's retention ledger.
+    func checkEpochAndSender(_ db: Database, _ message: RoomMessage, _ record: RoomRecord,
+                             me: IdentityID) throws -> (handle: String, ledger: RetentionLedger?) {
+        let name = record.name
+        if message.epoch > record.epoch { throw MessageError.futureEpoch(epoch: message.epoch, current: record.epoch, room: name) }
+        let ledger = try loadLedger(db, message.roomID)
+        if message.epoch < (ledger?.floor ?? 0) { throw MessageError.retentionDeleted(epoch: message.epoch, room: name) }
+        if message.epoch < record.joinedEpoch { throw MessageError.beforeJoined(epoch: message.epoch, joined: record.joinedEpoch, room: name) }
+        if message.sender == me { throw MessageError.ownMessage(room: name) }
+        return (try memberHandle(db, message, through: record), ledger)
+    }
+
+    /// The sender's handle at the message's epoch, after checking it is a member at that epoch and every later one
+    /// this keyring accepted (a member removed since is no longer believed, whatever epoch its message claims).
+    func memberHandle(_ db: Database, _ message: RoomMessage, through record: RoomRecord) throws -> String {
+        var handle = ""
+        var epoch = message.epoch
+        while epoch <= record.epoch {
+            guard let view = try epochRosterView(db, message.roomID, epoch) else {
+                throw MessageError.beforeJoined(epoch: epoch, joined: record.joinedEpoch, room: record.name)
+            }
+            guard let card = try view.card(of: message.sender) else {
+                throw MessageError.senderNotMember(message.sender, epoch: epoch, room: record.name)
+            }
+            if epoch == message.epoch { handle = card.handle }
+            if epoch == UInt64.max { break }
+            epoch += 1
+        }
+        return handle
+    }
+}

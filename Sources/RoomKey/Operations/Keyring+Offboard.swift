@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+
+/// What `offboard` did in one room.
+public struct OffboardResult: Sendable {
+    /// What happened.
+    public enum Outcome: Sendable {
+        /// Removed: the room's new epoch and the bundle written.
+        case removed(epoch: UInt64, bundle: String)
+        /// This keyring is not an admin of the room: another admin must remove the contact.
+        case needsAnotherAdmin
+        /// The removal failed for this room (other rooms were still handled).
+        case failed(any RoomKeyError)
+    }
+
+    /// The room's name.
+    public let room: String
+    /// The room id.
+    public let roomID: RoomID
+    /// What happened.
+    public let outcome: Outcome
+}
+
+extension Keyring {
+    /// Removes the contact `name` (under its current or any earlier identity key) from every room it is in:
+    /// one commit and one bundle per room this keyring administers, each room in its own transaction.
+    public func offboard(contact name: String, deliver: BundleDelivery) throws -> [OffboardResult] {
+        _ = try pruneExpired()
+        let me = try identity()
+        let ids = try read { db -> [IdentityID] in
+            guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+            return [contact.id] + (try keyHistory(db, named: name)).map(\.card.id)
+        }
+        let rooms = try rooms()
+        var results: [OffboardResult] = []
+        for room in rooms {
+            let targets = ids.filter { room.state.roster[$0] != nil }
+            guard !targets.isEmpty, room.state.roster[me.id] != nil else { continue }
+            guard room.state.roster[me.id]?.admin == true else {
+                results.append(OffboardResult(room: room.name, roomID: room.id, outcome: .needsAnotherAdmin))
+                continue
+            }
+            do {
+                let result = try write { db in
+                    let current = try distributableRoom(db, room.id.hex, me: me.id)
+                    return try commit(db, room: current, operations: targets.map { .remove($0) }, me: me, deliver: deliver)
+                }
+                results.append(OffboardResult(room: room.name, roomID: room.id,
+                                              outcome: .removed(epoch: result.room.state.epoch, bundle: result.bundlePath)))
+            } catch let error as any RoomKeyError {
+                results.append(OffboardResult(room: room.name, roomID: room.id, outcome: .failed(error)))
+            }
+        }
+        return results
+    }
+}

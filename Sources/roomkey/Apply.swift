@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+
+extension RoomKeyCommand {
+    /// `roomkey apply SCRIPT`.
+    struct Apply: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply a batch membership script: one commit and one bundle per room, all checked first.",
+            discussion: """
+                One change a line: 'VERB ROOM [ARG...]' with verbs create (contacts may follow), add, remove, promote, \
+                demote, rotate; '#' starts a comment. The whole script is checked before anything changes: an unknown \
+                verb, room or contact, or a change the membership log would refuse, exits 65 naming the line, and \
+                nothing is applied. All changes to one room become one commit and one bundle.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The script file, or - for standard input.", valueName: "script"))
+        var script: String
+
+        @Option(name: .long, help: ArgumentHelp("Where bundles go.", discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.",
+                                                valueName: "dir"))
+        var outbox: String?
+
+        @Flag(name: .long, help: "Check the script and print the plan; change and write nothing.")
+        var dryRun = false
+
+        func execute(_ output: Output) throws {
+            let text = try InputFiles.readText(script, limit: 64 * 1024 * 1024, what: "script")
+            let parsed = try ApplyScript(parsing: text)
+            let box = Outbox(path: outbox)
+            let rooms = try openKeyring().apply(parsed, dryRun: dryRun) { try box.write($0) }
+            let docs = rooms.map(RoomDocument.init)
+            output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
+                docs.map { d in
+                    (dryRun ? "would commit " : "committed ") + "\(d.room) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"
+                        + (d.bundle.map { "\n  bundle: \($0)" } ?? "")
+                }
+            }
+        }
+
+        struct ApplyDocument: Encodable { let dryRun: Bool, rooms: [RoomDocument] }
+
+        struct RoomDocument: Encodable {
+            let room: String, roomId: String?, epoch: UInt64, operations: [String], bundle: String?
+            init(_ r: AppliedRoom) {
+                room = r.name
+                roomId = r.roomID?.hex
+                epoch = r.epoch
+                operations = r.operations
+                bundle = r.bundle
+            }
+        }
+    }
+
+    /// `roomkey offboard CONTACT`.
+    struct Offboard: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a contact from every room you administer, one commit and one bundle per room.",
+            discussion: "Rooms where you are not an admin are listed as needing another admin; the command then exits 1 after doing the rest.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The contact to remove everywhere.", valueName: "contact"))
+        var contact: String
+
+        @Option(name: .long, help: ArgumentHelp("Where bundles go.", discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.",
+                                                valueName: "dir"))
+        var outbox: String?
+
+        func execute(_ output: Output) throws {
+            let box = Outbox(path: outbox)
+            let results = try openKeyring().offboard(contact: contact) { try box.write($0) }
+            let docs = results.map(ResultDocument.init)
+            output.result(["results": docs]) {
+                docs.isEmpty ? ["\(contact) is in none of your rooms"] : docs.map { d in
+                    "\(d.status)  \(d.room) (\(d.roomId))" + (d.epoch.map { " epoch \($0)" } ?? "") + (d.bundle.map { "  bundle: \($0)" } ?? "")
+                        + (d.error.map { ": \($0)" } ?? "")
+                }
+            }
+            for d in docs where d.status == "needs-another-admin" {
+                output.warn("you are not an admin of \(d.room); \(contact) is still a member there", hint: "ask an admin of \(d.room) to remove \(contact)")
+            }
+            if docs.contains(where: { $0.status != "removed" }) { throw ExitCode(ExitStatus.failure) }
+        }
+
+        struct ResultDocument: Encodable {
+            let room: String, roomId: String, status: String, epoch: UInt64?, bundle: String?, error: String?
+            init(_ r: OffboardResult) {
+                room = r.room
+                roomId = r.roomID.hex
+                switch r.outcome {
+                case let .removed(epoch, bundle): (status, self.epoch, self.bundle, error) = ("removed", epoch, bundle, nil)
+                case .needsAnotherAdmin: (status, epoch, bundle, error) = ("needs-another-admin", nil, nil, nil)
+                case let .failed(e): (status, epoch, bundle, error) = ("failed", nil, nil, Output.oneLine(e.message))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+
+extension RoomKeyCommand {
+    /// `roomkey backup -o FILE`.
+    struct Backup: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a consistent copy of the keyring (it stays sealed under your passphrase).")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The backup file.", valueName: "file"))
+        var output: String
+
+        func execute(_ out: Output) throws {
+            try openKeyring().backup(to: output)
+            out.result(["backup": output]) { ["wrote a backup of \(global.keyringPath) to \(output)"] }
+        }
+    }
+
+    /// `roomkey restore FILE [--force]`.
+    struct Restore: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup: it must open with the passphrase and pass the audit check; an existing keyring is replaced only with --force.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The backup file.", valueName: "file"))
+        var file: String
+
+        @Flag(name: .long, help: "Replace an existing keyring.")
+        var force = false
+
+        func execute(_ output: Output) throws {
+            let path = global.keyringPath
+            guard FileManager.default.fileExists(atPath: file) else { throw InputError.unreadable(path: file) }
+            let keyring = try Keyring.restore(from: file, to: path, force: force,
+                                              passphrase: PassphraseInput.provider(file: global.passphrasePath, path: file),
+                                              random: try SystemRandom(), now: CommandClock.now)
+            let entries = try keyring.verifyAudit()
+            output.result(["restored": path, "audit_entries": String(entries)]) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
+        }
+    }
+}

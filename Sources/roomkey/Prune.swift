@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+
+extension RoomKeyCommand {
+    /// `roomkey prune [--older-than DURATION]`.
+    struct Prune: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete superseded sender keys whose retention window has ended.",
+            discussion: """
+                A sender key is superseded when its room moves to a new epoch, or its owner makes a new generation. \
+                It stays usable for late messages for the room's retention window ('room set ROOM --retention', \
+                default 72h), then is deleted. Every command that writes does this too; prune does it now, and with \
+                --older-than also deletes keys superseded more than DURATION ago when that is shorter than the \
+                room's window (72h, 30m, 7d, 3600s; 0s deletes every superseded key).
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .long, help: ArgumentHelp("Also delete keys superseded more than this long ago.", valueName: "duration"))
+        var olderThan: String?
+
+        func execute(_ output: Output) throws {
+            let seconds = try olderThan.map { try DurationText.parse($0) }
+            let result = try openKeyring().pruneExpired(olderThan: seconds)
+            output.result(PruneDocument(deletedSenderKeys: result.senderKeys, rooms: result.rooms)) {
+                ["deleted \(result.senderKeys) sender key\(result.senderKeys == 1 ? "" : "s") in \(result.rooms) room\(result.rooms == 1 ? "" : "s")"]
+            }
+        }
+
+        struct PruneDocument: Encodable { let deletedSenderKeys: Int, rooms: Int }
+    }
+}

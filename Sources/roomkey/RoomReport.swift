@@ -1,0 +1,62 @@
+import ArgumentParser
+import RoomKey
+
+extension RoomKeyCommand.RoomCommand {
+    /// `roomkey room report ROOM`.
+    struct Report: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Transparency report: per epoch, the commit, who was sent keys in each bundle, the fingerprint and its confirmation; then each member's trust.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+
+        func execute(_ output: Output) throws {
+            let keyring = try openKeyring()
+            let (r, epochs) = try keyring.report(of: room)
+            let trust = try keyring.memberTrust(of: r.id.hex).1
+            var handles: [IdentityID: String] = [:]
+            for e in epochs { for m in e.roster?.sorted ?? [] { handles[m.id] = m.card.handle } }
+            func name(_ hex: String) -> String { handles.first { $0.key.hex == hex }?.value ?? hex }
+            let doc = ReportDocument(
+                roomId: r.id.hex, name: r.name,
+                epochs: epochs.map { e in
+                    EpochDocument(
+                        epoch: e.epoch, author: e.commit.author.hex, authorHandle: handles[e.commit.author], time: e.commit.time,
+                        operations: e.commit.operations.map { op in
+                            let subject = op.subject ?? e.commit.author
+                            return "\(op.verb) \(handles[subject] ?? subject.hex)"
+                        },
+                        head: Hex.encode(e.commit.head), fingerprint: e.fingerprint, fingerprintConfirmed: e.confirmed,
+                        bundles: e.bundles.map { b in
+                            let recipients = (e.roster?.sorted ?? []).map(\.id.hex).filter { $0 != b.sender }
+                            return BundleDocument(direction: b.made ? "made" : "received", sender: b.sender, senderHandle: name(b.sender),
+                                                  recipients: recipients.map(name), commits: b.commits)
+                        })
+                },
+                members: r.state.roster.sorted.map { m in
+                    MemberDocument(id: m.id.hex, handle: m.card.handle, admin: m.admin, trust: (trust[m.id] ?? .notContact).rawValue)
+                })
+            output.result(doc) {
+                var lines = ["room \(doc.name) (\(doc.roomId))"]
+                for e in doc.epochs {
+                    lines.append("epoch \(e.epoch)  by \(e.authorHandle ?? e.author)  \(CommandClock.iso8601(e.time))  \(e.operations.joined(separator: ", "))")
+                    lines.append("  fingerprint \(RoomFingerprint.grouped(e.fingerprint))  \(e.fingerprintConfirmed ? "confirmed" : "not confirmed")")
+                    for b in e.bundles {
+                        lines.append("  bundle \(b.direction) from \(b.senderHandle) to \(b.recipients.count): \(b.recipients.joined(separator: ", "))")
+                    }
+                }
+                lines.append("members:")
+                lines += doc.members.map { "  \($0.handle)  \($0.admin ? "admin" : "member")  \($0.trust)" }
+                return lines
+            }
+        }
+
+        struct ReportDocument: Encodable { let roomId: String, name: String, epochs: [EpochDocument], members: [MemberDocument] }
+        struct EpochDocument: Encodable {
+            let epoch: UInt64, author: String, authorHandle: String?, time: UInt64, operations: [String], head: String
+            let fingerprint: String, fingerprintConfirmed: Bool, bundles: [BundleDocument]
+        }
+        struct BundleDocument: Encodable { let direction: String, sender: String, senderHandle: String, recipients: [String], commits: Int }
+        struct MemberDocument: Encodable { let id: String, handle: String, admin: Bool, trust: String }
+    }
+}

@@ -1,0 +1,34 @@
+import Testing
+@testable import RoomKey
+
+/// The batch script parser: verbs, comments, grouping, and errors that name their line.
+struct ApplyScriptTests {
+    @Test func parsesVerbsCommentsAndBlankLines() throws {
+        let s = try ApplyScript(parsing: "# header\ncreate eng bob carol\n\n  add eng dave   # trailing\nrotate ops\r\npromote eng bob\n")
+        #expect(s.lines.map(\.number) == [2, 4, 5, 6])
+        #expect(s.lines.map(\.verb) == [.create, .add, .rotate, .promote])
+        #expect(s.lines[0].arguments == ["bob", "carol"])
+        #expect(s.lines[1].arguments == ["dave"])
+        #expect(s.byRoom.map(\.room) == ["eng", "ops"])
+        #expect(s.byRoom[0].lines.count == 3)
+    }
+
+    @Test(arguments: [("frob eng\n", 1, "unknown verb"), ("create eng\nadd eng\n", 2, "needs at least one contact"),
+                      ("remove\n", 1, "needs a room"), ("rotate eng bob\n", 1, "rotate takes only a room"),
+                      ("\n\npromote eng\n", 3, "needs at least one member")])
+    func badLinesAreNamed(script: String, line: Int, reason: String) {
+        do throws(ScriptError) {
+            _ = try ApplyScript(parsing: script)
+            Issue.record("accepted: \(script)")
+        } catch {
+            guard case let .line(number, why) = error else { return }
+            #expect(number == line)
+            #expect(why.contains(reason))
+        }
+    }
+
+    @Test func scriptErrorsAreMalformedInput() {
+        #expect(ScriptError.line(3, "x").category == .malformed)
+        #expect(ScriptError.line(3, "x").message == "line 3: x")
+    }
+}
