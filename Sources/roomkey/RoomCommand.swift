@@ -14,7 +14,7 @@ extension RoomKeyCommand {
                 roster. Send the same bundle file to every member; they apply it with 'roomkey receive'.
                 """,
             subcommands: [Create.self, Add.self, Remove.self, Promote.self, Demote.self, Leave.self, Rotate.self, Settings.self,
-                          List.self, Show.self, Log.self, Fingerprint.self, Report.self])
+                          List.self, Show.self, Log.self, Fingerprint.self, Report.self, Resolve.self])
     }
 }
 

@@ -42,9 +42,9 @@ import Testing
         let messages = try (0..<100).map { i -> [UInt8] in
             try alice.encrypt(room: "team", plaintext: Array("message \(i)".utf8), deliverBundle: { _ in "" }) { _ in }.bytes
         }
-        // bob, carol and dave each decrypt all of them in their own random order, then a replay of each is refused.
+        // bob and carol each decrypt all of them in their own random order, then a replay of each is refused.
         // (Through the library, which is exactly what `decrypt` runs, to keep the test fast; the binary follows.)
-        for who in ["bob", "carol", "dave"] {
+        for who in ["bob", "carol"] {
             let ring = try w.keyring(who)
             for i in Array(0..<100).shuffled() {
                 var got: [UInt8] = []
@@ -52,6 +52,7 @@ import Testing
                 #expect(got == Array("message \(i)".utf8))
                 #expect(origin.iteration == UInt32(i) && origin.senderHandle == "alice")
             }
+            guard who == "bob" else { continue }
             for i in 0..<100 {
                 #expect(throws: MessageError.replay(iteration: UInt32(i))) { try ring.decrypt(try RoomMessage.parse(messages[i])) { _, _ in } }
             }

@@ -89,8 +89,8 @@ extension Keyring {
     public func auditEntries() throws -> [AuditEntry] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq").map { row in
-                let seq: Int64 = row["seq"]
-                return try rows.open(AuditEntry.self, Array(row["sealed"] as Data), table: "audit_entry", primaryKey: u64(UInt64(seq)))
+                let seq = try row.positiveInteger("seq", table: "audit_entry")
+                return try rows.open(AuditEntry.self, try row.blob("sealed", table: "audit_entry"), table: "audit_entry", primaryKey: u64(UInt64(seq)))
             }
         }
     }
@@ -103,8 +103,9 @@ extension Keyring {
             var chain = Commit.genesisHead
             var expected: Int64 = 1
             for row in try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq") {
-                let seq: Int64 = row["seq"]
-                let sealed = Array(row["sealed"] as Data)
+                guard let seq = try? row.positiveInteger("seq", table: "audit_entry"), let sealed = try? row.blob("sealed", table: "audit_entry") else {
+                    throw AuditError.broken(seq: expected, reason: "entry was modified")
+                }
                 if seq != expected { throw AuditError.broken(seq: expected, reason: "entry is missing") }
                 guard let entry = try? rows.open(AuditEntry.self, sealed, table: "audit_entry", primaryKey: u64(UInt64(seq))) else {
                     throw AuditError.broken(seq: seq, reason: "entry was modified")

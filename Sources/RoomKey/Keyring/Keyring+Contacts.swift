@@ -119,7 +119,7 @@ extension Keyring {
     /// Every contact, sorted by name.
     public func contacts() throws -> [Contact] {
         let rows = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
-        return try rows.map { row in try decodeContact(row["sealed"], tag: Array(row["name_tag"] as Data)) }
+        return try rows.map { row in try decodeContact(Data(try row.blob("sealed", table: "contact")), tag: try row.blob("name_tag", table: "contact")) }
             .sorted { $0.name < $1.name }
     }
 
@@ -138,8 +138,8 @@ extension Keyring {
         let sealed = try Row.fetchAll(db, sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?",
                                       arguments: [Data(nameTag(name))])
         return try sealed.map { row in
-            let record = try rows.open(ContactHistoryRecord.self, Array(row["sealed"] as Data), table: Self.historyTable,
-                                       primaryKey: Array(row["row_id"] as Data))
+            let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
+                                       primaryKey: try row.blob("row_id", table: Self.historyTable))
             guard let card = try? IdentityCard.verified(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
             return (card, record.replaced)
         }.sorted { $0.replaced < $1.replaced }
@@ -164,6 +164,9 @@ extension Keyring {
         guard let tag = try Data.fetchOne(db, sql: "SELECT name_tag FROM contact WHERE id_tag = ?", arguments: [Data(idTag(id))]) else {
             return nil
         }
-        return try fetchContact(db, tag: Array(tag))
+        // id_tag is an index outside the sealed row: trust it only if the row agrees.
+        guard let contact = try fetchContact(db, tag: Array(tag)) else { return nil }
+        guard contact.id == id else { throw KeyringError.integrityFailure(table: Self.contactTable) }
+        return contact
     }
 }

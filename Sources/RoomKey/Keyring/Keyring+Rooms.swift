@@ -37,6 +37,14 @@ extension Keyring {
         return room
     }
 
+    /// Rewrites a room's record only (its roster rows stay as they are).
+    func saveRecord(_ db: Database, _ record: RoomRecord) throws {
+        guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "room") }
+        let tag = roomTag(id)
+        let sealed = try rows.seal(record: record, table: "room", primaryKey: tag)
+        try db.execute(sql: "UPDATE room SET sealed = ? WHERE room_tag = ?", arguments: [Data(sealed), Data(tag)])
+    }
+
     /// Inserts or replaces a room row.
     func saveRoom(_ db: Database, _ room: StoredRoom) throws {
         let tag = roomTag(room.id)
@@ -65,7 +73,7 @@ extension Keyring {
     public func rooms() throws -> [StoredRoom] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").map { row in
-                try decodeRoom(db, row["sealed"], tag: Array(row["room_tag"] as Data), expected: nil)
+                try decodeRoom(db, Data(try row.blob("sealed", table: "room")), tag: try row.blob("room_tag", table: "room"), expected: nil)
             }
         }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
     }

@@ -36,6 +36,10 @@ struct RetentionLedger: Codable, Equatable {
     /// Deleted generations.
     var deleted: [Deleted] = []
 
+    /// The most deleted generations remembered per room (the oldest are forgotten first; a late message under a
+    /// forgotten one is then reported as pending rather than deleted).
+    static let maxDeleted = 4096
+
     /// What expired: epochs to delete and generation key tags (hex) to delete.
     struct Expiry: Equatable {
         var epochs: Range<UInt64>? = nil
@@ -82,6 +86,7 @@ struct RetentionLedger: Codable, Equatable {
         }
         keys.removeAll { $0.at <= cutoff || $0.epoch < floor }
         deleted.removeAll { $0.epoch < floor }
+        if deleted.count > Self.maxDeleted { deleted.removeFirst(deleted.count - Self.maxDeleted) }
         return expiry
     }
 }

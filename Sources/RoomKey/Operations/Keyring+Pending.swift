@@ -25,8 +25,8 @@ extension Keyring {
     func pendingBundles() throws -> [(tag: [UInt8], path: String, bytes: [UInt8])] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM pending_bundle").map { row in
-                let tag = Array(row["bundle_tag"] as Data)
-                let record = try rows.open(PendingRecord.self, Array(row["sealed"] as Data), table: "pending_bundle", primaryKey: tag)
+                let tag = try row.blob("bundle_tag", table: "pending_bundle")
+                let record = try rows.open(PendingRecord.self, try row.blob("sealed", table: "pending_bundle"), table: "pending_bundle", primaryKey: tag)
                 return (tag, record.path, Array(record.bundle))
             }
         }

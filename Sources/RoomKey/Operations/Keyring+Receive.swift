@@ -71,7 +71,13 @@ extension Keyring {
                 if let tag = item.pendingTag { try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) } }
             }
         }
-        var blocked: [RoomID: RoomError] = [:]
+        // Keep what waits before anything else can fail, so no input is lost.
+        for item in queue where results[item.index] == nil && item.pendingTag == nil {
+            try storePending(item)
+            results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
+                                                error: waiting[item.index], bundles: [])
+        }
+        var blocked: [RoomID: any RoomKeyError] = [:]
         var rotated = try rotateDueRooms(latest, me: me, deliver: deliver, blocked: &blocked)
         for (index, result) in results.sorted(by: { $0.key > $1.key }) where result.status == .applied {
             guard let room = result.roomID else { continue }
@@ -83,15 +89,10 @@ extension Keyring {
                 blocked[room] = nil
             }
         }
-        for item in queue where results[item.index] == nil && item.pendingTag == nil {
-            try storePending(item)
-            results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
-                                                error: waiting[item.index], bundles: [])
-        }
         return results.keys.sorted().compactMap { results[$0] }
     }
 
-    /// Checks and applies one bundle in one transaction.
+    /// Checks and applies one bundle in one transaction; nothing is stored unless every check passed.
     func process(_ item: Queued, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> Outcome {
         let bundle = item.bundle
         let digest = tag("bundle", BLAKE2b.hash([item.bytes]))
@@ -101,67 +102,40 @@ extension Keyring {
                     return .duplicate
                 }
                 let content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
-                if content.commits.isEmpty {
-                    // A sender key alone: only the record, the member ids and the sender's card are needed.
-                    guard let record = try loadRoomRecord(db, bundle.roomID) else {
-                        return .pending(.waiting("the log of room \(bundle.roomID)"))
-                    }
-                    if record.forked { throw BundleError.roomForked(record.name) }
-                    if bundle.epoch > record.epoch { return .pending(.waiting("epoch \(bundle.epoch) of room \(record.name)")) }
-                    guard let view = try epochRosterView(db, bundle.roomID, bundle.epoch) else { throw BundleError.epochUnknown(bundle.epoch) }
-                    try checkSender(bundle, content: content, members: view.ids, card: try view.card(of: bundle.sender))
-                    if let key = content.senderKey {
-                        guard key.info.epoch == bundle.epoch else { throw BundleError.epochMismatch(header: bundle.epoch, content: key.info.epoch) }
-                        try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
-                    }
-                    try markSeen(db, digest, bundle.roomID)
-                    try audit(db, .bundleReceived, "\(record.name) epoch \(bundle.epoch) from \(bundle.sender): sender key")
-                    try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: 0)
-                    return .applied(advanced: nil)
+                let commits = content.commits
+                // Commits run in consecutive epochs and end at the bundle's epoch.
+                for (a, b) in zip(commits, commits.dropFirst()) where b.epoch != a.epoch &+ 1 {
+                    throw BundleError.commitsOutOfOrder
                 }
-                let step = try advance(db, bundle: bundle, commits: content.commits)
-                guard case let .ready(start, next, applied) = step else {
-                    if case let .wait(why) = step { return .pending(why) }
-                    if case let .fork(room, error) = step {
-                        try saveRoom(db, room)
-                        return .rejected(error)
-                    }
-                    return .duplicate
-                }
-                if let last = content.commits.last, last.epoch != bundle.epoch {
+                if let last = commits.last, last.epoch != bundle.epoch {
                     throw BundleError.epochMismatch(header: bundle.epoch, content: last.epoch)
                 }
-                // Commits end at the bundle's epoch, so its roster is the new current one.
-                let roster = next.state.roster
-                if start == nil {
-                    guard let contact = try fetchContact(db, id: bundle.sender),
-                          contact.card.signingKey == roster[bundle.sender]?.card.signingKey else {
-                        throw BundleError.unknownSender(bundle.sender)
+                if let info = content.senderKeyInfo, info.epoch != bundle.epoch {
+                    throw BundleError.epochMismatch(header: bundle.epoch, content: info.epoch)
+                }
+                guard let record = try loadRoomRecord(db, bundle.roomID) else {
+                    guard commits.first?.epoch == 0 else { return .pending(.waiting("the log of room \(bundle.roomID)")) }
+                    return try join(db, bundle: bundle, content: content, digest: digest, me: me.id)
+                }
+                // Commits this keyring already has must be byte-identical: a different one is a fork or a forgery.
+                for commit in commits where commit.epoch <= record.epoch {
+                    let stored = try storedCommit(db, bundle.roomID, commit.epoch)
+                    if let stored, stored.encoded == commit.encoded { continue }
+                    return try fork(db, record: record, bundle: bundle, content: content, commit: commit, stored: stored)
+                }
+                let fresh = commits.filter { $0.epoch > record.epoch }
+                if fresh.isEmpty {
+                    if bundle.epoch > record.epoch { return .pending(.waiting("epoch \(bundle.epoch) of room \(record.name)")) }
+                    // Only known commits and no key: an old commit replayed after a newer one.
+                    if !commits.isEmpty, content.senderKeyInfo == nil, bundle.epoch < record.epoch {
+                        throw LogError.stale(epoch: bundle.epoch, current: record.epoch)
                     }
+                    return try acceptKey(db, record: record, bundle: bundle, content: content, digest: digest)
                 }
-                try checkSender(bundle, content: content, members: Set(roster.members.keys), card: roster[bundle.sender]?.card)
-                if let key = content.senderKey {
-                    guard key.info.epoch == bundle.epoch else { throw BundleError.epochMismatch(header: bundle.epoch, content: key.info.epoch) }
-                    try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
+                guard let first = fresh.first, first.epoch == record.epoch + 1 else {
+                    return .pending(.waiting("epoch \(record.epoch + 1) of room \(record.name)"))
                 }
-                var room = next
-                for (commit, roster) in applied { try storeCommit(db, commit, roster: roster) }
-                if !applied.isEmpty {
-                    if room.state.roster[me.id] != nil {
-                        room.ownGeneration = 0
-                        room.rotationDue = true
-                    }
-                    try saveRoom(db, room)
-                }
-                try markSeen(db, digest, bundle.roomID)
-                for (commit, _) in applied {
-                    try audit(db, .commitApplied, "\(room.name) epoch \(commit.epoch) by \(commit.author): "
-                        + commit.operations.map(\.verb).joined(separator: ", "))
-                }
-                try audit(db, .bundleReceived, "\(room.name) epoch \(bundle.epoch) from \(bundle.sender)")
-                try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false,
-                                 commits: content.commits.count)
-                return .applied(advanced: applied.isEmpty ? nil : room)
+                return try advance(db, bundle: bundle, content: content, commits: fresh, digest: digest, me: me.id)
             }
         } catch let error as WireError {
             return .malformed(error)
@@ -172,11 +146,132 @@ extension Keyring {
         }
     }
 
-    /// The sender is a member at the bundle's epoch, signed it, and sealed it to exactly the other members.
-    func checkSender(_ bundle: Bundle, content: borrowing BundleContent, members: Set<IdentityID>, card: IdentityCard?) throws {
-        guard members.contains(bundle.sender), let card else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+    /// A bundle that carries no new commit: a member's sender key for an epoch this keyring has accepted.
+    private func acceptKey(_ db: Database, record: RoomRecord, bundle: Bundle, content: borrowing BundleContent,
+                           digest: [UInt8]) throws -> Outcome {
+        guard let view = try epochRosterView(db, bundle.roomID, bundle.epoch) else { throw BundleError.epochUnknown(bundle.epoch) }
+        guard view.ids.contains(bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try checkSender(bundle, content: content, recipients: view.ids.subtracting([bundle.sender]), card: try view.card(of: bundle.sender))
+        try finish(db, bundle: bundle, content: content, digest: digest, roomName: record.name, applied: [])
+        return .applied(advanced: nil)
+    }
+
+    /// A bundle whose commits extend the accepted log (and may end a fork on the accepted branch).
+    private func advance(_ db: Database, bundle: Bundle, content: borrowing BundleContent, commits: [Commit], digest: [UInt8],
+                         me: IdentityID) throws -> Outcome {
+        guard var room = try loadRoom(db, bundle.roomID) else { throw KeyringError.integrityFailure(table: "room") }
+        var previous = room.state.roster
+        var applied: [(Commit, Roster)] = []
+        for commit in commits {
+            previous = room.state.roster
+            room.state = try room.state.applying(commit)
+            applied.append((commit, room.state.roster))
+        }
+        try checkCommitBundle(bundle, content: content, previous: previous, roster: room.state.roster, last: commits.last)
+        room.forked = false
+        room.forkHeads = []
+        if room.state.roster[me] != nil {
+            room.ownGeneration = 0
+            room.rotationDue = true
+        }
+        for (commit, roster) in applied { try storeCommit(db, commit, roster: roster) }
+        try saveRoom(db, room)
+        try finish(db, bundle: bundle, content: content, digest: digest, roomName: room.name, applied: applied.map(\.0))
+        return .applied(advanced: room)
+    }
+
+    /// A room this keyring does not know yet: the whole log, checked from genesis, from a sender who is a contact.
+    private func join(_ db: Database, bundle: Bundle, content: borrowing BundleContent, digest: [UInt8], me: IdentityID) throws -> Outcome {
+        let commits = content.commits
+        guard let genesis = commits.first else { return .pending(.waiting("the log of room \(bundle.roomID)")) }
+        var state = try RoomState.genesis(genesis)
+        var previous = Roster()
+        var applied = [(genesis, state.roster)]
+        var joined: UInt64? = state.roster[me] != nil ? 0 : nil
+        for commit in commits.dropFirst() {
+            previous = state.roster
+            state = try state.applying(commit)
+            applied.append((commit, state.roster))
+            if joined == nil, state.roster[me] != nil { joined = commit.epoch }
+        }
+        guard let contact = try fetchContact(db, id: bundle.sender),
+              contact.card.signingKey == (state.roster[bundle.sender] ?? previous[bundle.sender])?.card.signingKey else {
+            throw BundleError.unknownSender(bundle.sender)
+        }
+        try checkCommitBundle(bundle, content: content, previous: previous, roster: state.roster, last: commits.last)
+        let room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: joined ?? state.epoch,
+                              confirmedEpoch: nil, rotationDue: state.roster[me] != nil)
+        for (commit, roster) in applied { try storeCommit(db, commit, roster: roster) }
+        try saveRoom(db, room)
+        try finish(db, bundle: bundle, content: content, digest: digest, roomName: room.name, applied: commits)
+        return .applied(advanced: room)
+    }
+
+    /// Sender and recipients of a bundle that carries commits. A member who leaves sends the leave, from the
+    /// previous roster, to the whole new roster and with no key; anyone else is in the new roster and sends to
+    /// the rest of it.
+    private func checkCommitBundle(_ bundle: Bundle, content: borrowing BundleContent, previous: Roster, roster: Roster,
+                                   last: Commit?) throws {
+        let ids = Set(roster.members.keys)
+        if let last, last.operations == [.leave], last.author == bundle.sender {
+            guard content.senderKeyInfo == nil else { throw BundleError.keyFromLeaver }
+            try checkSender(bundle, content: content, recipients: ids, card: previous[bundle.sender]?.card)
+            return
+        }
+        guard ids.contains(bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try checkSender(bundle, content: content, recipients: ids.subtracting([bundle.sender]), card: roster[bundle.sender]?.card)
+    }
+
+    /// A commit that differs from the accepted one of its epoch. If it chains to the accepted head before it, is
+    /// valid there, and comes in a bundle signed by a member of that epoch, the room is marked forked (only the
+    /// room record changes) and the bundle is rejected naming both heads; otherwise it is simply rejected.
+    private func fork(_ db: Database, record: RoomRecord, bundle: Bundle, content: borrowing BundleContent, commit: Commit,
+                      stored: Commit?) throws -> Outcome {
+        guard let stored else { throw KeyringError.integrityFailure(table: "room_commit") }
+        let base: Roster
+        if commit.epoch == 0 {
+            // Anyone can sign a genesis of their own: only the same creator signing two is a fork.
+            guard commit.author == stored.author else { throw LogError.authorNotMember(commit.author) }
+            _ = try RoomState.genesis(commit)
+            base = try RoomState.genesis(stored).roster
+        } else {
+            guard let prior = try storedCommit(db, bundle.roomID, commit.epoch - 1),
+                  let roster = try epochRoster(db, bundle.roomID, commit.epoch - 1) else { throw BundleError.epochUnknown(commit.epoch - 1) }
+            guard commit.previousHead == prior.head else { throw LogError.brokenChain(epoch: commit.epoch) }
+            let state = RoomState(roomID: bundle.roomID, name: record.name, epoch: commit.epoch - 1, head: prior.head, roster: roster)
+            _ = try state.applying(commit)
+            base = roster
+        }
+        guard let card = base[bundle.sender]?.card else { throw BundleError.senderNotMember(bundle.sender, epoch: commit.epoch) }
         try content.verify(signer: card.signingKey)
-        let expected = members.subtracting([bundle.sender]), got = Set(bundle.recipients)
+        var marked = record
+        marked.forked = true
+        marked.forkHeads = [Hex.encode(stored.head), Hex.encode(commit.head)]
+        try saveRecord(db, marked)
+        try audit(db, .commitApplied, "\(record.name) FORK at epoch \(commit.epoch): \(Hex.encode(stored.head)) vs \(Hex.encode(commit.head))")
+        return .rejected(LogError.fork(epoch: commit.epoch, ours: stored.head, theirs: commit.head))
+    }
+
+    /// Stores the carried sender key and records the bundle as applied.
+    private func finish(_ db: Database, bundle: Bundle, content: borrowing BundleContent, digest: [UInt8], roomName: String,
+                        applied: [Commit]) throws {
+        switch content.senderKey {
+        case let .some(key): try storeSenderKey(db, key, signingSecret: SecretBytes(zeroed: 0))
+        case .none: break
+        }
+        try markSeen(db, digest, bundle.roomID)
+        for commit in applied {
+            try audit(db, .commitApplied, "\(roomName) epoch \(commit.epoch) by \(commit.author): " + commit.operations.map(\.verb).joined(separator: ", "))
+        }
+        try audit(db, .bundleReceived, "\(roomName) epoch \(bundle.epoch) from \(bundle.sender)" + (applied.isEmpty ? ": sender key" : ""))
+        try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: applied.count)
+    }
+
+    /// The bundle is signed by `card` (the sender's identity in the roster that counts) and sealed to exactly `recipients`.
+    func checkSender(_ bundle: Bundle, content: borrowing BundleContent, recipients expected: Set<IdentityID>, card: IdentityCard?) throws {
+        guard let card, card.id == bundle.sender else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try content.verify(signer: card.signingKey)
+        let got = Set(bundle.recipients)
         if got != expected {
             throw BundleError.recipientsMismatch(extra: got.subtracting(expected).sorted(), missing: expected.subtracting(got).sorted())
         }
@@ -190,7 +285,7 @@ extension Keyring {
     /// commits arrived). The flag is stored with the state change, so an interrupted run rotates on the next one.
     /// `latest` holds the rooms as this run left them; one is reused only if the stored record still matches it.
     func rotateDueRooms(_ latest: [RoomID: StoredRoom], me: borrowing LocalIdentity, deliver: BundleDelivery,
-                        blocked: inout [RoomID: RoomError]) throws -> [RoomID: String] {
+                        blocked: inout [RoomID: any RoomKeyError]) throws -> [RoomID: String] {
         var written: [RoomID: String] = [:]
         for (id, cached) in latest {
             do {
@@ -207,68 +302,11 @@ extension Keyring {
                 try recordBundle(db, room: id, epoch: next.state.epoch, sender: me.id, made: true, commits: 0)
                 return path
             }
-            } catch let error as RoomError {
-                // The rotation stays due; the caller reports why (a contact whose key changed blocks it).
+            } catch let error as any RoomKeyError {
+                // The rotation stays due and is retried when the room next advances; the caller reports why.
                 blocked[id] = error
             }
         }
         return written
-    }
-
-    enum Step {
-        case ready(start: StoredRoom?, next: StoredRoom, applied: [(Commit, Roster)])
-        case wait(BundleError)
-        case fork(StoredRoom, LogError)
-    }
-
-    /// Applies the commits a bundle carries to the stored room (or builds the room from a full log).
-    func advance(_ db: Database, bundle: Bundle, commits: [Commit]) throws -> Step {
-        guard let room = try loadRoom(db, bundle.roomID) else {
-            guard let first = commits.first, first.epoch == 0 else { return .wait(.waiting("the log of room \(bundle.roomID)")) }
-            var state = try RoomState.genesis(first)
-            var applied = [(first, state.roster)]
-            for commit in commits.dropFirst() {
-                state = try state.applying(commit)
-                applied.append((commit, state.roster))
-            }
-            let joined = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: state.epoch, confirmedEpoch: nil)
-            return .ready(start: nil, next: joined, applied: applied)
-        }
-        if room.forked { throw BundleError.roomForked(room.name) }
-        var next = room
-        var applied: [(Commit, Roster)] = []
-        for commit in commits.sorted(by: { $0.epoch < $1.epoch }) {
-            if commit.epoch <= next.state.epoch {
-                let stored = try storedCommit(db, room.id, commit.epoch)
-                if let stored, stored.encoded == commit.encoded { continue }
-                if let error = try forkCheck(db, room: room, commit: commit, stored: stored) {
-                    next.forked = true
-                    next.forkHeads = [Hex.encode(stored?.head ?? []), Hex.encode(commit.head)]
-                    return .fork(next, error)
-                }
-                continue
-            }
-            if commit.epoch > next.state.epoch + 1 { return .wait(.waiting("epoch \(next.state.epoch + 1) of room \(room.name)")) }
-            next.state = try next.state.applying(commit)
-            applied.append((commit, next.state.roster))
-        }
-        if !commits.isEmpty, applied.isEmpty, bundle.epoch < room.state.epoch {
-            throw LogError.stale(epoch: bundle.epoch, current: room.state.epoch)
-        }
-        return .ready(start: room, next: next, applied: applied)
-    }
-
-    /// For a commit that differs from the accepted one of its epoch: a fork error if it is valid there, else its own error.
-    func forkCheck(_ db: Database, room: StoredRoom, commit: Commit, stored: Commit?) throws -> LogError? {
-        do {
-            if commit.epoch == 0 {
-                _ = try RoomState.genesis(commit)
-            } else {
-                _ = try RoomState.replay(try storedLog(db, room.id, through: commit.epoch - 1)).applying(commit)
-            }
-        } catch let error as LogError {
-            throw error
-        }
-        return .fork(epoch: commit.epoch, ours: stored?.head ?? [], theirs: commit.head)
     }
 }

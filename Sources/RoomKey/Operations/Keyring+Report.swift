@@ -47,7 +47,8 @@ extension Keyring {
             let room = try findRoom(db, nameOrID)
             let bundles = try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM room_bundle WHERE room_tag = ?",
                                            arguments: [Data(roomTag(room.id))]).map { row in
-                try rows.open(BundleRecord.self, Array(row["sealed"] as Data), table: "room_bundle", primaryKey: Array(row["bundle_tag"] as Data))
+                try rows.open(BundleRecord.self, try row.blob("sealed", table: "room_bundle"), table: "room_bundle",
+                               primaryKey: try row.blob("bundle_tag", table: "room_bundle"))
             }
             let epochs = try storedLog(db, room.id, through: room.state.epoch).map { commit in
                 EpochReport(epoch: commit.epoch, commit: commit, roster: try epochRoster(db, room.id, commit.epoch),

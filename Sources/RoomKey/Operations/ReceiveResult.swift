@@ -73,6 +73,10 @@ public enum BundleError: Error, Equatable, Sendable {
     case waiting(String)
     /// The room is forked.
     case roomForked(String)
+    /// The carried commits are not in consecutive epochs.
+    case commitsOutOfOrder
+    /// A member who leaves sent a sender key with the leave.
+    case keyFromLeaver
 }
 
 extension BundleError: RoomKeyError {
@@ -96,6 +100,8 @@ extension BundleError: RoomKeyError {
         case let .epochUnknown(epoch): "bundle is for epoch \(epoch), before this keyring joined"
         case let .waiting(what): "waiting for \(what)"
         case let .roomForked(name): "room \"\(name)\" is forked"
+        case .commitsOutOfOrder: "bundle carries commits that are not in consecutive epochs"
+        case .keyFromLeaver: "a member who leaves may not send a new sender key"
         }
     }
 

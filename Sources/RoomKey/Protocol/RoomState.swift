@@ -95,6 +95,7 @@ public struct RoomState: Equatable, Sendable {
         }
         if genesis, case .create = ops[0] {} else if genesis { throw .invalidOperation("epoch 0 must start with create") }
         if roster.adminCount == 0 { throw .noAdminLeft }
+        if roster.count > Roster.maxMembers { throw .invalidOperation("a room holds at most \(Roster.maxMembers) members") }
         return roster
     }
 

@@ -15,6 +15,8 @@ public struct Roster: Equatable, Sendable {
     public private(set) var members: [IdentityID: Member] = [:]
     static let hashDomain = Array("roomkey/roster/v1".utf8) + [0]
     static let storageVersion: UInt8 = 1
+    /// The most members a room may have (every member must fit in one bundle's stanzas).
+    public static let maxMembers = 100_000
 
     /// An empty roster.
     public init() {}

@@ -53,6 +53,14 @@ public struct BundleContent: ~Copyable {
         self.content = opened.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[0..<contentLength])) }
     }
 
+    /// The description of the carried sender key, if any.
+    public var senderKeyInfo: SenderKeyInfo? {
+        switch senderKey {
+        case let .some(key): key.info
+        case .none: nil
+        }
+    }
+
     /// Checks the sender's identity signature over header, stanza hash and content.
     public func verify(signer: SigningPublicKey) throws(CryptoError) {
         guard IdentityID(signingKey: signer) == bundle.sender else { throw .signatureInvalid }

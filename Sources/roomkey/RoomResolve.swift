@@ -1,0 +1,25 @@
+import ArgumentParser
+import RoomKey
+
+extension RoomKeyCommand.RoomCommand {
+    /// `roomkey room resolve ROOM`.
+    struct Resolve: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a fork (admins): keep the accepted branch and allow distribution again.",
+            discussion: """
+                A forked room distributes no keys. An admin who has compared fingerprints with the other members keeps \
+                the branch this keyring accepted; the admin's next commit on it (for example removing whoever signed the \
+                conflicting commit) ends the fork for every member who applies it.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+
+        func execute(_ output: Output) throws {
+            let r = try openKeyring().resolveFork(of: room)
+            output.result(["room_id": r.id.hex, "head": Hex.encode(r.state.head)]) {
+                ["room \(r.name) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"]
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import RoomKey
+
+/// Leaving, late keys, hostile commit lists and fork resolution, end to end.
+@Suite struct RoomEdgeCLITests {
+    static func world() throws -> RoomWorld {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange(["alice", "bob", "carol"])
+        return w
+    }
+
+    @Test func aMemberWhoLeavesIsRemovedEverywhere() throws {
+        let w = try Self.world()
+        let leave = try w.rk("bob", ["room", "leave", "team", "--json"])
+        #expect(leave.code == 0, "\(leave)")
+        for who in ["alice", "carol"] {
+            let r = try w.rk(who, ["receive", try #require(try leave.json()["bundle"] as? String)])
+            #expect(r.code == 0, "\(who): \(r)")
+            let members = (try w.show(who)["members"] as? [[String: Any]] ?? []).compactMap { $0["handle"] as? String }
+            #expect(members.sorted() == ["alice", "carol"], "\(who)")
+        }
+        let rotate = try w.rk("bob", ["room", "rotate", "team"])
+        #expect(rotate.code == 2)
+        #expect(rotate.stderr.contains("you are no longer a member"))
+    }
+
+    @Test func aKeyBundleArrivingAfterAFullLogIsStillApplied() throws {
+        let w = try Self.world()
+        let s1 = try #require(try w.rk("alice", ["room", "add", "team", "dave", "--json"]).json()["bundle"] as? String)
+        let erin = try w.s.person("erin")
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(erin.utf8)).code == 0)
+        let s2 = try #require(try w.rk("alice", ["room", "add", "team", "erin", "--json"]).json()["bundle"] as? String)
+        #expect(try w.rk("bob", ["receive", s2]).code == 0)
+        let late = try w.rk("bob", ["receive", s1, "--json"])
+        #expect(late.code == 0, "\(late)")
+        let aliceID = try w.keyring("alice").identityCard().id
+        let keys = try w.keyring("bob").senderKeys(of: "team").filter { $0.owner == aliceID }.map(\.epoch)
+        #expect(Set(keys) == [0, 1, 2])
+    }
+
+    @Test func hostileCommitListsAreRejectedWithoutMarkingTheRoom() throws {
+        let w = try Self.world()
+        let alice = try w.keyring("alice"), room = try alice.room("team"), me = try alice.identity()
+        let dave = try freshCard("dave"), erin = try freshCard("erin")
+        func next(_ op: RoomKey.Operation) throws -> Commit {
+            let roster = try RoomState.apply([op], to: room.state.roster, author: me.id, genesis: false)
+            return Commit(roomID: room.id, epoch: 1, previousHead: room.state.head, signer: me.signing, time: 1, operations: [op],
+                          rosterHash: roster.hash)
+        }
+        let c1 = try next(.add(dave)), c1x = try next(.add(erin))
+        let others = { (r: StoredRoom, id: IdentityID) in r.state.roster.sorted.filter { $0.id != id } }
+        // Two commits for one epoch in one bundle, and commits out of order: refused before anything is stored.
+        let twice = try w.forge("alice", epoch: 1, commits: [c1, c1x], withKey: false, recipients: others)
+        let before = try w.snapshot("bob")
+        let r1 = try w.rk("bob", ["receive", twice])
+        #expect(r1.code == 2, "\(r1)")
+        #expect(r1.stderr.contains("not in consecutive epochs"))
+        #expect(try w.snapshot("bob") == before)
+        // bob accepts c1; then a stranger delivers the conflicting c1x: rejected, and the room is not marked forked.
+        let good = try w.forge("alice", epoch: 1, commits: [c1], withKey: false) { _, _ in
+            (try? RoomState.apply([.add(dave)], to: room.state.roster, author: me.id, genesis: false).sorted.filter { $0.id != me.id }) ?? []
+        }
+        #expect(try w.rk("bob", ["receive", good]).code == 0)
+        try w.s.person("mallory")
+        let mallory = try w.keyring("mallory")
+        let bobCard = try w.keyring("bob").identityCard()
+        let byStranger = try BundleSealer.seal(roomID: room.id, epoch: 1, signer: mallory.identity().signing,
+                                               recipients: [(id: bobCard.id, key: bobCard.sealingKey)],
+                                               content: BundleContent.encode(commits: [c1x]), random: SystemRandom())
+        let path = w.s.path("stranger.roomkey")
+        try Data(byStranger).write(to: URL(fileURLWithPath: path))
+        let r2 = try w.rk("bob", ["receive", path])
+        #expect(r2.code == 2, "\(r2)")
+        #expect(try w.show("bob")["forked"] as? Bool == false)
+    }
+
+    @Test func anAdminResolvesAForkWithItsNextCommit() throws {
+        let w = try Self.world()
+        try FileManager.default.copyItem(atPath: w.s.path("alice"), toPath: w.s.path("alice2"))
+        let b1 = try #require(try w.rk("alice", ["room", "remove", "team", "carol", "--json"]).json()["bundle"] as? String)
+        let b1x = try #require(try w.rk("alice2", ["room", "promote", "team", "bob", "-o", w.s.path("x.roomkey"), "--json"])
+            .json()["bundle"] as? String)
+        #expect(try w.rk("bob", ["receive", b1]).code == 0)
+        #expect(try w.rk("bob", ["receive", b1x]).code == 2)
+        #expect(try w.show("bob")["forked"] as? Bool == true)
+        // alice, an admin, keeps her branch and commits again; bob's room is whole once he applies it.
+        #expect(try w.rk("alice", ["room", "resolve", "team"]).code == 0)
+        let dave = try w.rk("alice", ["room", "add", "team", "dave", "--json"])
+        #expect(dave.code == 0, "\(dave)")
+        #expect(try w.rk("bob", ["receive", try #require(try dave.json()["bundle"] as? String)]).code == 0)
+        let bob = try w.show("bob")
+        #expect(bob["forked"] as? Bool == false)
+        #expect(bob["epoch"] as? Int == 2)
+        #expect(try w.rk("bob", ["room", "resolve", "team"]).code == 0)
+    }
+}
