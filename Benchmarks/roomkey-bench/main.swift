@@ -1,5 +1,5 @@
 // Benchmark helpers that need the library: synthetic identities for the big-room benchmark,
-// and (later) the message encryption benchmark. Not part of the roomkey tool.
+// and the message encryption benchmark (MessageBench.swift). Not part of the roomkey tool.
 import Foundation
 import RoomKey
 
@@ -26,8 +26,14 @@ do {
     case "cards" where args.count == 5:
         guard let n = Int(args[2]), n > 0 else { throw CocoaError(.formatting) }
         try writeCards(count: n, cards: args[3], names: args[4])
+    case "messages" where args.count <= 4:
+        // messages [COUNT] [KEYRING_COUNT]: defaults 10,000 in memory (median of 3 rounds) and 1,000 through keyrings.
+        let count = args.count > 2 ? Int(args[2]) ?? 0 : 10_000
+        let keyringCount = args.count > 3 ? Int(args[3]) ?? -1 : 1_000
+        guard count > 0, keyringCount >= 0 else { throw CocoaError(.formatting) }
+        try MessageBench.run(count: count, size: 1024, keyringCount: min(keyringCount, count), rounds: 3)
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE | messages [COUNT] [KEYRING_COUNT]\n".utf8))
         exit(64)
     }
 } catch {

@@ -128,6 +128,24 @@ import Testing
         #expect(try w.rk("alice", ["audit", "--verify"]).code == 0)
     }
 
+    @Test func pruneDeletesStalePendingBundles() throws {
+        let w = try RoomWorld()
+        let now = 1_900_000_000
+        let clock = ["ROOMKEY_TEST_NOW": String(now)]
+        #expect(try w.s.roomkey("alice", ["room", "create", "team", "--member", "bob", "-o", w.s.path("b0")], env: clock).code == 0)
+        #expect(try w.s.roomkey("alice", ["room", "promote", "team", "bob", "-o", w.s.path("b1")], env: clock).code == 0)
+        #expect(try w.s.roomkey("bob", ["receive", w.s.path("b1")], env: clock).code == 5)
+        let early = try w.s.roomkey("bob", ["prune", "--json"], env: ["ROOMKEY_TEST_NOW": String(now + 3_600)]).json()
+        #expect(early["deleted_pending_bundles"] as? Int == 0)
+        let late = try w.s.roomkey("bob", ["prune", "--json"], env: ["ROOMKEY_TEST_NOW": String(now + 73 * 3_600)]).json()
+        #expect(late["deleted_pending_bundles"] as? Int == 1)
+        let events = (try w.rk("bob", ["audit", "--json"]).json()["entries"] as? [[String: Any]] ?? []).compactMap { $0["event"] as? String }
+        #expect(events.contains("prune"))
+        // With the pending commit gone, receiving epoch 0 applies it alone.
+        #expect(try w.s.roomkey("bob", ["receive", w.s.path("b0")], env: clock).code == 0)
+        #expect(try w.show("bob")["epoch"] as? Int == 0)
+    }
+
     @Test func completionScripts() throws {
         for shell in ["bash", "zsh", "fish"] {
             let r = try CLI.run(["--generate-completion-script", shell])

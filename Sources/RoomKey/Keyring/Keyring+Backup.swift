@@ -41,7 +41,16 @@ extension Keyring {
             throw Keyring.mapped(error)
         }
         let restored = try Keyring.open(path: path, passphrase: passphrase, random: random, now: now)
-        try restored.write { db in try restored.audit(db, .restore, "restored from \(backupPath)") }
+        try restored.write { db in
+            // The backup's ratchets are behind what others have seen: every room starts a new generation first.
+            for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
+                var record = try restored.rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
+                                                    primaryKey: try row.blob("room_tag", table: "room"))
+                record.rotationDue = true
+                try restored.saveRecord(db, record)
+            }
+            try restored.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
+        }
         return restored
     }
 }

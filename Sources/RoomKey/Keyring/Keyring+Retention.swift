@@ -50,7 +50,8 @@ extension Keyring {
                 return expiry.isEmpty && ledger == before ? nil : id
             }
         }
-        if due.isEmpty { return PruneResult(senderKeys: 0, rooms: 0) }
+        let stalePending = try stalePendingTags(olderThan: olderThan ?? RoomPolicy.defaultRetentionSeconds, now: time)
+        if due.isEmpty && stalePending.isEmpty { return PruneResult(senderKeys: 0, rooms: 0) }
         return try write { db in
             var keys = 0, rooms = 0
             for id in due {
@@ -58,7 +59,13 @@ extension Keyring {
                 keys += n
                 if n > 0 { rooms += 1 }
             }
-            return PruneResult(senderKeys: keys, rooms: rooms)
+            for tag in stalePending { try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) }
+            var result = PruneResult(senderKeys: keys, rooms: rooms)
+            result.pendingBundles = stalePending.count
+            if keys > 0 || !stalePending.isEmpty {
+                try audit(db, .prune, "deleted \(keys) sender keys in \(rooms) rooms and \(stalePending.count) stale pending bundles")
+            }
+            return result
         }
     }
 

@@ -26,4 +26,6 @@ public struct PruneResult: Sendable, Equatable {
     public let senderKeys: Int
     /// Rooms in which something was deleted.
     public let rooms: Int
+    /// Pending bundles deleted because they waited longer than the window.
+    public var pendingBundles = 0
 }

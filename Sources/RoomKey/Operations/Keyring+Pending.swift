@@ -32,6 +32,19 @@ extension Keyring {
         }
     }
 
+    /// Tags of pending bundles that have waited longer than `olderThan` seconds.
+    func stalePendingTags(olderThan: UInt64, now time: UInt64) throws -> [[UInt8]] {
+        try read { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 > 0 else { return [] }
+            return try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM pending_bundle").compactMap { row in
+                let tag = try row.blob("bundle_tag", table: "pending_bundle")
+                let record = try rows.open(PendingRecord.self, try row.blob("sealed", table: "pending_bundle"), table: "pending_bundle",
+                                           primaryKey: tag)
+                return time >= record.received && time - record.received >= olderThan ? tag : nil
+            }
+        }
+    }
+
     /// How many bundles are pending, for `room show`.
     public func pendingCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 }

@@ -1,0 +1,151 @@
+// The `messages` benchmark (DESIGN §7): encrypt and decrypt of many 1 KiB room messages in one process, next to
+// libsodium's own Ed25519 sign + XChaCha20-Poly1305 (encrypt) and verify + XChaCha20-Poly1305 (decrypt) on the
+// same plaintexts, in the same run.
+import CSodium
+import Foundation
+import RoomKey
+
+enum MessageBench {
+    /// Header bytes the baseline authenticates and signs, as many as a roomkey message header.
+    static let headerLength = RoomMessage.headerLength
+
+    static func run(count: Int, size: Int, keyringCount: Int, rounds: Int) throws {
+        let random = try SystemRandom()
+        let plaintexts = (0..<count).map { _ in random.bytes(size) }
+        print("roomkey-bench messages: \(count) messages of \(size) bytes, one process, median of \(rounds) rounds")
+        var ours = (encrypt: [Double](), decrypt: [Double]()), sodium = (encrypt: [Double](), decrypt: [Double]())
+        for _ in 0..<rounds {
+            let s = try baseline(plaintexts)
+            sodium.encrypt.append(s.encrypt)
+            sodium.decrypt.append(s.decrypt)
+            let o = try protocolInMemory(plaintexts, random: random)
+            ours.encrypt.append(o.encrypt)
+            ours.decrypt.append(o.decrypt)
+        }
+        let (oe, od, se, sd) = (median(ours.encrypt), median(ours.decrypt), median(sodium.encrypt), median(sodium.decrypt))
+        print("")
+        print("in memory (what encrypt/decrypt compute, without the keyring): parse, sender-key ratchet, XChaCha20-Poly1305, Ed25519")
+        row("encrypt, roomkey", oe, count)
+        row("encrypt, libsodium sign + XChaCha20-Poly1305", se, count)
+        print(String(format: "  encrypt ratio: %.2f (target <= 1.5)", oe / se))
+        row("decrypt, roomkey", od, count)
+        row("decrypt, libsodium verify + XChaCha20-Poly1305", sd, count)
+        print(String(format: "  decrypt ratio: %.2f (target <= 1.5)", od / sd))
+        guard keyringCount > 0 else { return }
+        let k = try throughKeyring(Array(plaintexts.prefix(keyringCount)))
+        print("")
+        print("through the keyring (temp folder, no passphrase, one SQLite transaction per message, as the commands run it,")
+        print("without process start): \(keyringCount) messages, one round")
+        row("encrypt, Keyring.encrypt", k.encrypt, keyringCount)
+        row("decrypt, Keyring.decrypt", k.decrypt, keyringCount)
+        print(String(format: "  ratios to the libsodium loops above: encrypt %.1f, decrypt %.1f",
+                     k.encrypt / Double(keyringCount) / (se / Double(count)), k.decrypt / Double(keyringCount) / (sd / Double(count))))
+    }
+
+    static func row(_ label: String, _ seconds: Double, _ n: Int) {
+        print(String(format: "  %@ %9.1f ms  (%.1f us/message)", label.padding(toLength: 50, withPad: " ", startingAt: 0),
+                     seconds * 1000, seconds * 1e6 / Double(n)))
+    }
+
+    static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// The protocol core as `encrypt`/`decrypt` run it: ratchet step, seal, sign; parse, verify, ratchet step, open.
+    static func protocolInMemory(_ plaintexts: [[UInt8]], random: any RandomSource) throws -> (encrypt: Double, decrypt: Double) {
+        let owner = IdentityID(signingKey: try SigningKeyPair.generate().publicKey)
+        let own = try OwnSenderKey.generate(roomID: RoomID.random(using: random), owner: owner, epoch: 0, generation: 0, random: random)
+        var decryptor = MessageDecryptor(key: own.shared)
+        var encryptor = MessageEncryptor(key: own, random: random)
+        var wire: [[UInt8]] = []
+        wire.reserveCapacity(plaintexts.count)
+        let e = try time { for p in plaintexts { wire.append(try encryptor.encrypt(p).bytes) } }
+        var total = 0
+        let d = try time {
+            for bytes in wire {
+                let plain = try decryptor.decrypt(try RoomMessage.parse(bytes))
+                total += plain.count
+            }
+        }
+        guard total == plaintexts.reduce(0, { $0 + $1.count }) else { throw CocoaError(.coderInvalidValue) }
+        return (e, d)
+    }
+
+    /// libsodium alone: per message a fresh nonce, XChaCha20-Poly1305 with a header as associated data, and an
+    /// Ed25519 signature over header and box; then verify and decrypt.
+    static func baseline(_ plaintexts: [[UInt8]]) throws -> (encrypt: Double, decrypt: Double) {
+        guard sodium_init() >= 0 else { throw CocoaError(.featureUnsupported) }
+        var pk = [UInt8](repeating: 0, count: 32), sk = [UInt8](repeating: 0, count: 64), key = [UInt8](repeating: 0, count: 32)
+        crypto_sign_keypair(&pk, &sk)
+        randombytes_buf(&key, 32)
+        let header = [UInt8](repeating: 7, count: headerLength)
+        var wire: [[UInt8]] = []
+        wire.reserveCapacity(plaintexts.count)
+        let e = time {
+            for p in plaintexts {
+                let boxLength = 24 + p.count + 16
+                var out = [UInt8](repeating: 0, count: headerLength + boxLength + 64)
+                out.withUnsafeMutableBufferPointer { o in
+                    guard let base = o.baseAddress else { return }
+                    base.update(from: header, count: headerLength)
+                    randombytes_buf(base + headerLength, 24)
+                    var clen: UInt64 = 0
+                    crypto_aead_xchacha20poly1305_ietf_encrypt(base + headerLength + 24, &clen, p, UInt64(p.count), base,
+                                                               UInt64(headerLength), nil, base + headerLength, key)
+                    crypto_sign_detached(base + headerLength + boxLength, nil, base, UInt64(headerLength + boxLength), sk)
+                }
+                wire.append(out)
+            }
+        }
+        var failures = 0
+        let d = time {
+            for m in wire {
+                let boxLength = m.count - headerLength - 64
+                var plain = [UInt8](repeating: 0, count: boxLength - 40)
+                m.withUnsafeBufferPointer { b in
+                    guard let base = b.baseAddress else { return }
+                    if crypto_sign_verify_detached(base + headerLength + boxLength, base, UInt64(headerLength + boxLength), pk) != 0 {
+                        failures += 1
+                        return
+                    }
+                    var mlen: UInt64 = 0
+                    if crypto_aead_xchacha20poly1305_ietf_decrypt(&plain, &mlen, nil, base + headerLength + 24, UInt64(boxLength - 24),
+                                                                  base, UInt64(headerLength), base + headerLength, key) != 0 {
+                        failures += 1
+                    }
+                }
+            }
+        }
+        guard failures == 0 else { throw CocoaError(.coderInvalidValue) }
+        return (e, d)
+    }
+
+    /// Two keyrings in a temp folder, one room; alice encrypts every plaintext, bob decrypts every message.
+    static func throughKeyring(_ plaintexts: [[UInt8]]) throws -> (encrypt: Double, decrypt: Double) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("roomkey-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alice = try Keyring.create(path: dir.appendingPathComponent("alice.sqlite").path, handle: "alice", passphrase: nil,
+                                       random: SystemRandom())
+        let bob = try Keyring.create(path: dir.appendingPathComponent("bob.sqlite").path, handle: "bob", passphrase: nil, random: SystemRandom())
+        _ = try alice.addContacts([try bob.identityCard()], as: "bob")
+        _ = try bob.addContacts([try alice.identityCard()], as: "alice")
+        var bundle: [UInt8] = []
+        _ = try alice.createRoom(name: "bench", members: ["bob"]) { out in bundle = out.bytes; return "bundle" }
+        _ = try bob.receive([ReceiveInput(path: "bundle", bytes: bundle)]) { _ in "reply" }
+        _ = try alice.setRoomPolicy(room: "bench", retentionSeconds: nil, rotateMessages: UInt64(RoomPolicy.maxRotateMessages),
+                                    rotateAfterSeconds: nil)
+        var wire: [[UInt8]] = []
+        let e = try time {
+            for p in plaintexts {
+                wire.append(try alice.encrypt(room: "bench", plaintext: p, deliverBundle: { _ in "" }) { _ in }.bytes)
+            }
+        }
+        let d = try time { for bytes in wire { try bob.decrypt(try RoomMessage.parse(bytes)) { _, _ in } } }
+        return (e, d)
+    }
+}
