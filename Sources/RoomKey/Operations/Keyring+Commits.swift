@@ -128,7 +128,8 @@ extension Keyring {
     /// Seals a bundle from this member to the room's roster, optionally carrying a fresh own sender key.
     func makeBundle(_ db: Database, room: StoredRoom, commits: [Commit], me: borrowing LocalIdentity, withKey: Bool) throws -> BundleOutput {
         try refuseKeyChangedMembers(db, roster: room.state.roster)
-        let recipients = room.state.roster.sorted.filter { $0.id != me.id }.map { (id: $0.id, key: $0.card.sealingKey) }
+        let roster = room.state.roster
+        let recipients = roster.sortedIDs.compactMap { id in id == me.id ? nil : roster[id].map { (id: id, key: $0.card.sealingKey) } }
         let content: SecretBytes
         if withKey {
             let own = try OwnSenderKey.generate(roomID: room.id, owner: me.id, epoch: room.state.epoch,

@@ -12,7 +12,10 @@ public struct Member: Equatable, Sendable {
 /// The members of a room at one epoch, keyed by identity id.
 public struct Roster: Equatable, Sendable {
     /// Members by id.
-    public private(set) var members: [IdentityID: Member] = [:]
+    public private(set) var members: [IdentityID: Member] = [:] { didSet { encoding = EncodingCache() } }
+    /// The canonical member encoding, computed once per roster value (a large roster is hashed and stored once
+    /// per commit); every mutation starts a fresh cache.
+    private var encoding = EncodingCache()
     static let hashDomain = Array("roomkey/roster/v1".utf8) + [0]
     static let storageVersion: UInt8 = 1
     /// The most members a room may have (every member must fit in one bundle's stanzas).
@@ -23,6 +26,11 @@ public struct Roster: Equatable, Sendable {
 
     /// Members sorted by id, the canonical order.
     public var sorted: [Member] { members.keys.sorted().compactMap { members[$0] } }
+    /// Member ids in the canonical order.
+    public var sortedIDs: [IdentityID] { members.keys.sorted() }
+
+    /// Rosters are equal when their members are; the cache does not count.
+    public static func == (a: Roster, b: Roster) -> Bool { a.members == b.members }
     /// How many members.
     public var count: Int { members.count }
     /// How many admins.
@@ -44,13 +52,16 @@ public struct Roster: Equatable, Sendable {
     }
 
     private var encodedMembers: [UInt8] {
+        if let bytes = encoding.bytes { return bytes }
         var w = ByteWriter(capacity: 4 + members.count * (IdentityID.length + 3 + IdentityCard.maxBinaryLength))
         w.writeU32(UInt32(members.count))
-        for m in sorted {
-            m.id.write(to: &w)
+        for id in sortedIDs {
+            guard let m = members[id] else { continue }
+            id.write(to: &w)
             w.writeU8(m.admin ? 1 : 0)
             w.writePrefixed(width: 2, m.card.encoded)
         }
+        encoding.bytes = w.bytes
         return w.bytes
     }
 
@@ -73,4 +84,10 @@ public struct Roster: Equatable, Sendable {
         try r.finish()
         return roster
     }
+}
+
+/// Holds a roster's encoding once computed; a roster value and its copies share it until one of them changes.
+private final class EncodingCache: @unchecked Sendable {
+    // Written at most once, by the first reader of a roster value; rosters are not shared across threads while encoding.
+    var bytes: [UInt8]?
 }
