@@ -19,9 +19,7 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("The script file, or - for standard input.", valueName: "script"))
         var script: String
 
-        @Option(name: .long, help: ArgumentHelp("Where bundles go.", discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.",
-                                                valueName: "dir"))
-        var outbox: String?
+        @OptionGroup var outbox: OutboxOption
 
         @Flag(name: .long, help: "Check the script and print the plan; change and write nothing.")
         var dryRun = false
@@ -29,7 +27,7 @@ extension RoomKeyCommand {
         func execute(_ output: Output) throws {
             let text = try InputFiles.readText(script, limit: 64 * 1024 * 1024, what: "script")
             let parsed = try ApplyScript(parsing: text)
-            let box = Outbox(path: outbox)
+            let box = outbox.box
             let rooms = try openKeyring().apply(parsed, dryRun: dryRun) { try box.write($0) }
             let docs = rooms.map(RoomDocument.init)
             output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
@@ -65,12 +63,10 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("The contact to remove everywhere.", valueName: "contact"))
         var contact: String
 
-        @Option(name: .long, help: ArgumentHelp("Where bundles go.", discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.",
-                                                valueName: "dir"))
-        var outbox: String?
+        @OptionGroup var outbox: OutboxOption
 
         func execute(_ output: Output) throws {
-            let box = Outbox(path: outbox)
+            let box = outbox.box
             let results = try openKeyring().offboard(contact: contact) { try box.write($0) }
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {

@@ -29,15 +29,13 @@ extension RoomKeyCommand {
         @Flag(name: .long, help: "Write the message as text (roomkey-message-v1: and base64url lines).")
         var armor = false
 
-        @Option(name: .long, help: ArgumentHelp("Where a rotation bundle goes.",
-                                                discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.", valueName: "dir"))
-        var outbox: String?
+        @OptionGroup var outbox: OutboxOption
 
         func execute(_ out: Output) throws {
             let armored = armor || (out.json && output == nil)
             if output == nil, !armored, isatty(STDOUT_FILENO) == 1 { throw InputError.outputToTerminal }
             let plaintext = Array(try InputFiles.read(file ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
-            let box = Outbox(path: outbox)
+            let box = outbox.box
             var written: String? = nil
             let result: EncryptedMessage
             do {

@@ -22,16 +22,14 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("Bundle files or folders of bundles.", valueName: "path"))
         var paths: [String]
 
-        @Option(name: .long, help: ArgumentHelp("Where your own response bundles go.",
-                                                discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.", valueName: "dir"))
-        var outbox: String?
+        @OptionGroup var outbox: OutboxOption
 
         func execute(_ output: Output) throws {
             var inputs: [ReceiveInput] = []
             for path in try expand(paths) {
                 inputs.append(ReceiveInput(path: path, bytes: Array(try InputFiles.read(path, limit: Self.maxBundleBytes, what: "bundle"))))
             }
-            let box = Outbox(path: outbox)
+            let box = outbox.box
             let results = try openKeyring().receive(inputs) { try box.write($0) }
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {

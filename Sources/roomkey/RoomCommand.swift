@@ -18,15 +18,23 @@ extension RoomKeyCommand {
     }
 }
 
+/// The outbox folder option, shared by every command that writes bundles.
+struct OutboxOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Write bundles into this folder under unique, sortable names.",
+        discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.", valueName: "dir"))
+    var outbox: String?
+
+    /// The outbox the option names.
+    var box: Outbox { Outbox(path: outbox) }
+}
+
 /// Where produced bundles go: `-o FILE`, else the outbox folder.
 struct BundleOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file.", valueName: "bundle"))
     var output: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Write bundles into this folder under unique, sortable names.",
-        discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.", valueName: "dir"))
-    var outbox: String?
+    @OptionGroup var outbox: OutboxOption
 
     /// The delivery closure for the library: writes the bundle and returns its path.
     var delivery: BundleDelivery {
@@ -35,7 +43,7 @@ struct BundleOptions: ParsableArguments {
                 try InputFiles.write(Data(bundle.bytes), to: output)
                 return output
             }
-            return try Outbox(path: outbox).write(bundle)
+            return try outbox.box.write(bundle)
         }
     }
 }
