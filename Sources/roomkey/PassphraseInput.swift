@@ -9,8 +9,13 @@ enum PassphraseInput {
     static func fromFile(_ path: String) throws -> SecretBytes {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError.unreadable(path: path) }
         defer { try? handle.close() }
-        var data = Array((try? handle.read(upToCount: maxFileBytes + 1)) ?? Data())
-        defer { data.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        var raw = (try? handle.read(upToCount: maxFileBytes + 1)) ?? Data()
+        var data = Array(raw)
+        defer {
+            // Both copies of the file's bytes are overwritten before they are released.
+            raw.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            data.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        }
         if data.count > maxFileBytes { throw InputError.tooLarge(what: "passphrase file", limit: maxFileBytes) }
         var line = Array(data.prefix { $0 != 0x0A })
         if line.last == 0x0D { line.removeLast() }

@@ -59,7 +59,8 @@ extension Keyring {
     /// Records that the room fingerprint was compared out of band at the current epoch; digits must match
     /// (spaces ignored, compared in constant time).
     public func confirmFingerprint(of nameOrID: String, digits: String) throws -> StoredRoom {
-        try write { db in
+        _ = try pruneExpired()
+        return try write { db in
             var room = try findRoom(db, nameOrID)
             let typed = Array(digits.filter { !$0.isWhitespace }.utf8)
             guard ConstantTime.equals(typed, Array(room.state.fingerprint.utf8)) else {
@@ -79,6 +80,7 @@ extension Keyring {
     /// commit on that branch then clears the mark for every member who applies it.
     public func resolveFork(of nameOrID: String) throws -> StoredRoom {
         let me = try identityCard().id
+        _ = try pruneExpired()
         return try write { db in
             var room = try findRoom(db, nameOrID)
             guard room.forked else { return room }
