@@ -40,6 +40,9 @@ extension RoomKeyCommand {
             }
             for r in results where r.status == .rejected || r.status == .malformed {
                 Output.stderr("roomkey: error: \(r.path): \(r.error?.message ?? r.status.rawValue)")
+                if let input = inputs.first(where: { $0.path == r.path }), Self.looksLikeMessage(input.bytes) {
+                    Output.stderr("roomkey: hint: \(r.path) is a room message, not a bundle: read it with 'roomkey decrypt'")
+                }
             }
             for r in results where r.status == .applied {
                 if let error = r.error { output.warn("your new sender key was not sent: \(error.message)", hint: error.hint) }
@@ -51,6 +54,11 @@ extension RoomKeyCommand {
             case .pending: throw ExitCode(ExitStatus.pending)
             default: break
             }
+        }
+
+        /// True for a room message (binary `RKM` or armored), which `decrypt` reads, not `receive`.
+        static func looksLikeMessage(_ bytes: [UInt8]) -> Bool {
+            bytes.starts(with: Array("RKM".utf8)) || bytes.starts(with: Array("roomkey-message-".utf8))
         }
 
         /// Files as given, folders expanded to their regular files in name order (hidden files skipped).

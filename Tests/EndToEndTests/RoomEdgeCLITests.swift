@@ -26,6 +26,15 @@ import Testing
         #expect(rotate.stderr.contains("you are no longer a member"))
     }
 
+    @Test func aMessageGivenToReceiveGetsAHint() throws {
+        let w = try Self.world()
+        let path = w.s.path("hello.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", path], stdin: Data("hi".utf8)).code == 0)
+        let r = try w.rk("bob", ["receive", path])
+        #expect(r.code == 65)
+        #expect(r.stderr.contains("roomkey: hint: \(path) is a room message, not a bundle: read it with 'roomkey decrypt'"))
+    }
+
     @Test func aKeyBundleArrivingAfterAFullLogIsStillApplied() throws {
         let w = try Self.world()
         let s1 = try #require(try w.rk("alice", ["room", "add", "team", "dave", "--json"]).json()["bundle"] as? String)
