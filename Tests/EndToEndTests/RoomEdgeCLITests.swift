@@ -35,6 +35,23 @@ import Testing
         #expect(r.stderr.contains("roomkey: hint: \(path) is a room message, not a bundle: read it with 'roomkey decrypt'"))
     }
 
+    @Test func pendingBundlesAreBounded() throws {
+        let w = try Self.world()
+        // Epochs 1 and 2 are committed; carol sees only epoch 2's bundles, which wait for epoch 1.
+        _ = try w.rk("alice", ["room", "promote", "team", "bob", "-o", w.s.path("epoch1.roomkey")])
+        let b2 = try #require(try w.rk("alice", ["room", "demote", "team", "bob", "--json"]).json()["bundle"] as? String)
+        let b3 = try #require(try w.rk("alice", ["room", "rotate", "team", "--json"]).json()["bundle"] as? String)
+        let carol = try w.keyring("carol")
+        carol.pendingLimit = 1
+        func input(_ path: String) throws -> ReceiveInput {
+            ReceiveInput(path: path, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        #expect(try carol.receive([try input(b2)]) { _ in "" }.first?.status == .pending)
+        let over = try carol.receive([try input(b3)]) { _ in "" }
+        #expect(over.first?.status == .rejected)
+        #expect(over.first?.error?.message == "1 bundles already wait for earlier epochs; this one is not kept")
+    }
+
     @Test func aKeyBundleArrivingAfterAFullLogIsStillApplied() throws {
         let w = try Self.world()
         let s1 = try #require(try w.rk("alice", ["room", "add", "team", "dave", "--json"]).json()["bundle"] as? String)

@@ -11,11 +11,18 @@ extension Keyring {
     }
 
     /// Keeps a bundle for a later `receive`.
+    /// The most bundles kept waiting at once: they cannot be authenticated yet, so their number is bounded.
+    static let maxPending = 10_000
+
+    /// Keeps a bundle for a later `receive`; refuses when `maxPending` bundles already wait.
     func storePending(_ item: Queued) throws {
         let digest = tag("pending", BLAKE2b.hash([item.bytes]))
         let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
         let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
         try write { db in
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 >= pendingLimit {
+                throw BundleError.tooManyPending(limit: pendingLimit)
+            }
             try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed) VALUES (?, ?, ?)",
                            arguments: [Data(digest), Data(roomTag(item.bundle.roomID)), Data(sealed)])
         }

@@ -73,9 +73,14 @@ extension Keyring {
         }
         // Keep what waits before anything else can fail, so no input is lost.
         for item in queue where results[item.index] == nil && item.pendingTag == nil {
-            try storePending(item)
-            results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
-                                                error: waiting[item.index], bundles: [])
+            do {
+                try storePending(item)
+                results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
+                                                    error: waiting[item.index], bundles: [])
+            } catch let error as BundleError {
+                results[item.index] = ReceiveResult(path: item.path, status: .rejected, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
+                                                    error: error, bundles: [])
+            }
         }
         var blocked: [RoomID: any RoomKeyError] = [:]
         var rotated = try rotateDueRooms(latest, me: me, deliver: deliver, blocked: &blocked)

@@ -77,6 +77,8 @@ public enum BundleError: Error, Equatable, Sendable {
     case commitsOutOfOrder
     /// A member who leaves sent a sender key with the leave.
     case keyFromLeaver
+    /// Too many bundles already wait for earlier epochs.
+    case tooManyPending(limit: Int)
 }
 
 extension BundleError: RoomKeyError {
@@ -102,6 +104,7 @@ extension BundleError: RoomKeyError {
         case let .roomForked(name): "room \"\(name)\" is forked"
         case .commitsOutOfOrder: "bundle carries commits that are not in consecutive epochs"
         case .keyFromLeaver: "a member who leaves may not send a new sender key"
+        case let .tooManyPending(limit): "\(limit) bundles already wait for earlier epochs; this one is not kept"
         }
     }
 
@@ -109,6 +112,7 @@ extension BundleError: RoomKeyError {
     public var hint: String? {
         switch self {
         case .unknownSender: "import the sender's identity card with 'roomkey contact add' and receive again"
+        case .tooManyPending: "receive the missing earlier bundles, or run 'roomkey prune --older-than 1h'"
         default: nil
         }
     }
