@@ -74,22 +74,3 @@ extension Keyring {
         }
     }
 }
-
-extension Keyring {
-    /// Clears this keyring's fork mark on a room it administers, keeping the accepted branch. The admin's next
-    /// commit on that branch then clears the mark for every member who applies it.
-    public func resolveFork(of nameOrID: String) throws -> StoredRoom {
-        let me = try identityCard().id
-        _ = try pruneExpired()
-        return try write { db in
-            var room = try findRoom(db, nameOrID)
-            guard room.forked else { return room }
-            guard room.state.roster[me]?.admin == true else { throw LogError.notAdmin(me) }
-            try audit(db, .commitApplied, "\(room.name) fork resolved by keeping epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")
-            room.forked = false
-            room.forkHeads = []
-            try saveRoom(db, room)
-            return room
-        }
-    }
-}
