@@ -37,12 +37,14 @@ extension RoomKeyCommand {
             let plaintext = Array(try InputFiles.read(file ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
             let box = outbox.box
             var written: String? = nil
+            var committed = false
             let result: EncryptedMessage
             do {
                 result = try openKeyring().encrypt(room: room, plaintext: plaintext, deliverBundle: { bundle in
                     written = try box.write(bundle)
                     return written ?? ""
                 }) { message in
+                    committed = true
                     let data = armored ? Data(MessageArmor.encode(message.bytes).utf8) : Data(message.bytes)
                     if let output {
                         try InputFiles.write(data, to: output)
@@ -51,8 +53,9 @@ extension RoomKeyCommand {
                     }
                 }
             } catch {
-                // The keyring kept nothing, so a rotation bundle written on the way must not reach anyone.
-                if let written { try? FileManager.default.removeItem(atPath: written) }
+                // Before the commit the keyring kept nothing, so a rotation bundle written on the way must not reach
+                // anyone; after it, the rotation stands and its bundle must be sent.
+                if !committed, let written { try? FileManager.default.removeItem(atPath: written) }
                 throw error
             }
             if let bundle = result.rotationBundle {

@@ -94,7 +94,11 @@ struct KeyringTests {
         #expect(throws: KeyringError.integrityFailure(table: "contact")) { try reopened.contacts() }
 
         try DatabaseQueue(path: keyring.path).write { db in
-            try db.execute(sql: "UPDATE identity SET sealed = substr(sealed, 1, 20) || x'00' || substr(sealed, 22)")
+            // Change byte 21 to a different value whatever it was.
+            try db.execute(sql: """
+                UPDATE identity SET sealed = substr(sealed, 1, 20)
+                    || CASE WHEN substr(sealed, 21, 1) = x'00' THEN x'01' ELSE x'00' END || substr(sealed, 22)
+                """)
         }
         #expect(throws: KeyringError.integrityFailure(table: "identity")) { try reopened.identity() }
     }

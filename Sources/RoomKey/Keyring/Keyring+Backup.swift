@@ -47,6 +47,8 @@ extension Keyring {
                 var record = try restored.rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
                                                     primaryKey: try row.blob("room_tag", table: "room"))
                 record.rotationDue = true
+                // Generations after the backup may already be out: the next one is numbered well past them.
+                record.ownGeneration = record.ownGeneration &+ (1 << 16)
                 try restored.saveRecord(db, record)
             }
             try restored.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")

@@ -73,7 +73,7 @@ extension Keyring {
             seen[key] = card.id
         }
         let time = now()
-        _ = try pruneExpired()
+        try automaticPrune()
         return try write { db in
             try cards.map { card in try addContact(db, card, name: name ?? card.handle, time: time) }
         }
@@ -149,7 +149,7 @@ extension Keyring {
     /// Removes the contact `name` and its key history.
     public func removeContact(named name: String) throws {
         let tag = Data(nameTag(name))
-        _ = try pruneExpired()
+        try automaticPrune()
         try write { db in
             try db.execute(sql: "DELETE FROM contact WHERE name_tag = ?", arguments: [tag])
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }

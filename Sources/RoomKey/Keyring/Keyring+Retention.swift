@@ -102,3 +102,26 @@ extension Keyring {
         return now >= window ? now - window : nil
     }
 }
+
+/// The automatic prune that write commands run: at most once every `automaticPruneInterval` seconds of keyring
+/// time, so a burst of commands does not re-read every room and pending bundle each time.
+extension Keyring {
+    struct PruneClock: Codable { var last: UInt64 }
+
+    /// Seconds between automatic prunes.
+    static let automaticPruneInterval: UInt64 = 600
+    static let pruneClockKey: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
+
+    /// Runs `pruneExpired()` unless it ran less than `automaticPruneInterval` ago.
+    func automaticPrune() throws {
+        let time = now()
+        let last = try read { db -> UInt64? in
+            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM prune_clock WHERE id = 1") else { return nil }
+            return try rows.open(PruneClock.self, Array(sealed), table: "prune_clock", primaryKey: Self.pruneClockKey).last
+        }
+        if let last, time >= last, time - last < Self.automaticPruneInterval { return }
+        _ = try pruneExpired()
+        let sealed = try rows.seal(record: PruneClock(last: time), table: "prune_clock", primaryKey: Self.pruneClockKey)
+        try write { db in try db.execute(sql: "INSERT OR REPLACE INTO prune_clock (id, sealed) VALUES (1, ?)", arguments: [Data(sealed)]) }
+    }
+}

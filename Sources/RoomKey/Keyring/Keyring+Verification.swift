@@ -79,7 +79,7 @@ extension Keyring {
     /// Reads, changes and (when `change` returns true) re-seals the row of contact `name` in one write transaction.
     private func updateContact(named name: String, _ change: (inout ContactRecord, Contact) throws -> Bool) throws -> Contact {
         let tag = nameTag(name)
-        _ = try pruneExpired()
+        try automaticPrune()
         return try write { db in
             guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
                 throw ContactError.notFound(name: name)

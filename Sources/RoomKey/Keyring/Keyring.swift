@@ -141,7 +141,7 @@ public final class Keyring {
         let secret = try newPassphrase()
         if secret.count == 0 { throw KeyringError.emptyPassphrase }
         let header = try KeyringHeader.protected(masterKey, passphrase: secret, limits: limits, random: random)
-        _ = try pruneExpired()
+        try automaticPrune()
         try write { db in
             try header.update(db)
             try audit(db, .passphraseChange, "keyring key re-wrapped under a new passphrase")

@@ -107,6 +107,10 @@ enum KeyringSchema {
                     sealed BLOB NOT NULL
                 );
                 CREATE INDEX room_bundle_by_room ON room_bundle(room_tag);
+                CREATE TABLE prune_clock (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sealed BLOB NOT NULL
+                );
                 """)
         }
         return m

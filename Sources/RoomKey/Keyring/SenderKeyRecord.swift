@@ -80,7 +80,8 @@ struct SenderKeyRecord: ~Copyable {
         let floor = counters[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let skippedCount = Int(counters[8]) << 8 | Int(counters[9])
         let skippedStart = chainStart + 42
-        guard plain.count == skippedStart + skippedCount * SkippedKeys.entryLength else { throw failure }
+        // An edited row must fail here, not trap when the range floor..<iteration is formed.
+        guard floor <= iteration, plain.count == skippedStart + skippedCount * SkippedKeys.entryLength else { throw failure }
         let secret = plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[fixedLength..<chainStart])) }
         let chainBytes = plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[(chainStart + 8)..<(chainStart + 40)])) }
         let flat = plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[skippedStart...])) }

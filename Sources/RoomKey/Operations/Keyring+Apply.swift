@@ -78,7 +78,7 @@ extension Keyring {
     /// Checks `script`, then (unless `dryRun`) applies it: one commit and one bundle per room, in one transaction.
     /// Bundles already written are removed again if a later room fails.
     public func apply(_ script: ApplyScript, dryRun: Bool, deliver: BundleDelivery) throws -> [AppliedRoom] {
-        if !dryRun { _ = try pruneExpired() }
+        if !dryRun { try automaticPrune() }
         let me = try identity()
         if dryRun {
             return try read { db in

@@ -19,7 +19,7 @@ public enum MembershipChange: Sendable, Equatable {
 extension Keyring {
     /// Creates a room with the given contacts as members and writes its genesis bundle.
     public func createRoom(name: String, members: [String], deliver: BundleDelivery) throws -> CommitResult {
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identity()
         return try write { db in
             let ops = try members.map { Operation.add(try sealableContact(db, $0).card) }
@@ -48,7 +48,7 @@ extension Keyring {
 
     /// Commits membership changes to a room as one commit and one bundle.
     public func change(room nameOrID: String, _ changes: [MembershipChange], deliver: BundleDelivery) throws -> CommitResult {
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identity()
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
@@ -91,7 +91,7 @@ extension Keyring {
 
     /// Makes a new sender-key generation in the current epoch and distributes it.
     public func rotate(room nameOrID: String, deliver: BundleDelivery) throws -> CommitResult {
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identity()
         return try write { db in
             try rotate(db, room: try distributableRoom(db, nameOrID, me: me.id), me: me, deliver: deliver)

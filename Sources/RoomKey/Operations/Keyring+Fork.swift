@@ -38,7 +38,7 @@ extension Keyring {
     /// commit on that branch then clears the mark for every member who applies it.
     public func resolveFork(of nameOrID: String) throws -> StoredRoom {
         let me = try identityCard().id
-        _ = try pruneExpired()
+        try automaticPrune()
         return try write { db in
             var room = try findRoom(db, nameOrID)
             guard room.forked else { return room }

@@ -42,14 +42,15 @@ public struct MessageOrigin: Sendable {
 /// Room messages: encrypt with this member's current sender key, decrypt with the keys others distributed.
 extension Keyring {
     /// Encrypts `plaintext` for a room. When the rotation policy says so (or this member has no current key),
-    /// a new generation is made first and its bundle handed to `deliverBundle`. `deliver` writes the message inside
-    /// the transaction: if it fails, the ratchet does not move and no rotation is kept.
+    /// a new generation is made first and its bundle handed to `deliverBundle`. The ratchet step is committed
+    /// before `deliver` writes the message, so a message key is never used twice: if writing fails, that
+    /// iteration is simply skipped.
     public func encrypt(room nameOrID: String, plaintext: [UInt8], deliverBundle: BundleDelivery,
                         deliver: (EncryptedMessage) throws -> Void) throws -> EncryptedMessage {
         guard plaintext.count <= RoomMessage.maxPlaintext else { throw MessageError.tooLarge(limit: RoomMessage.maxPlaintext, found: plaintext.count) }
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identity()
-        return try write { db in
+        let sealed = try write { db in
             var room = try distributableRoom(db, nameOrID, me: me.id)
             var rotation: (path: String, reason: String)? = nil
             let reason: String?
@@ -78,9 +79,10 @@ extension Keyring {
                                           iteration: step.iteration, bytes: message.bytes, rotationBundle: rotation?.path,
                                           rotationReason: rotation?.reason)
             try writeSenderKey(db, key.with(step.chain))
-            try deliver(result)
             return result
         }
+        try deliver(sealed)
+        return sealed
     }
 
     /// Decrypts a room message. Every check runs before any state changes: the room is known and the sender key the
@@ -90,7 +92,7 @@ extension Keyring {
     /// transaction, and the new ratchet state is committed only if it succeeds.
     @discardableResult
     public func decrypt(_ message: RoomMessage, deliver: (MessageOrigin, borrowing SecretBytes) throws -> Void) throws -> MessageOrigin {
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identityCard().id
         return try write { db in
             guard let record = try loadRoomRecord(db, message.roomID) else { throw MessageError.unknownRoom(message.roomID) }

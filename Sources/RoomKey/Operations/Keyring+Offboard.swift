@@ -25,7 +25,7 @@ extension Keyring {
     /// Removes the contact `name` (under its current or any earlier identity key) from every room it is in:
     /// one commit and one bundle per room this keyring administers, each room in its own transaction.
     public func offboard(contact name: String, deliver: BundleDelivery) throws -> [OffboardResult] {
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identity()
         let ids = try read { db -> [IdentityID] in
             guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }

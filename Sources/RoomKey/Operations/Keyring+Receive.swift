@@ -22,7 +22,7 @@ extension Keyring {
 
     /// Receives bundles; returns one result per input, plus one per earlier pending bundle that this run settled.
     public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery) throws -> [ReceiveResult] {
-        _ = try pruneExpired()
+        try automaticPrune()
         let me = try identity()
         var results: [Int: ReceiveResult] = [:]
         var queue: [Queued] = []

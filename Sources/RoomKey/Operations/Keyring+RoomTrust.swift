@@ -59,7 +59,7 @@ extension Keyring {
     /// Records that the room fingerprint was compared out of band at the current epoch; digits must match
     /// (spaces ignored, compared in constant time).
     public func confirmFingerprint(of nameOrID: String, digits: String) throws -> StoredRoom {
-        _ = try pruneExpired()
+        try automaticPrune()
         return try write { db in
             var room = try findRoom(db, nameOrID)
             let typed = Array(digits.filter { !$0.isWhitespace }.utf8)
