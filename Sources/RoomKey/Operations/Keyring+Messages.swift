@@ -100,7 +100,8 @@ extension Keyring {
             let ktag = senderKeyTag(message.roomID, owner: message.sender, keyID: message.keyID)
             guard let key = try loadSenderKey(db, message.roomID, keyTag: ktag) else {
                 // No key: nothing can be verified, so the answer depends on what the header claims.
-                let ledger = try checkEpochAndSender(db, message, record, me: me).ledger
+                // Only the message's epoch and the current one are read: an unauthenticated header must stay cheap.
+                let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
                 if let ledger, ledger.isDeleted(epoch: message.epoch, keyTag: ktag) {
                     throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
                 }
@@ -123,23 +124,25 @@ extension Keyring {
 
     /// Checks the message's epoch (known here, not deleted, not before joining) and sender (not this keyring, a
     /// member then and since); returns the sender's handle and the room's retention ledger.
-    func checkEpochAndSender(_ db: Database, _ message: RoomMessage, _ record: RoomRecord,
-                             me: IdentityID) throws -> (handle: String, ledger: RetentionLedger?) {
+    func checkEpochAndSender(_ db: Database, _ message: RoomMessage, _ record: RoomRecord, me: IdentityID,
+                             everyEpoch: Bool = true) throws -> (handle: String, ledger: RetentionLedger?) {
         let name = record.name
         if message.epoch > record.epoch { throw MessageError.futureEpoch(epoch: message.epoch, current: record.epoch, room: name) }
         let ledger = try loadLedger(db, message.roomID)
         if message.epoch < (ledger?.floor ?? 0) { throw MessageError.retentionDeleted(epoch: message.epoch, room: name) }
         if message.epoch < record.joinedEpoch { throw MessageError.beforeJoined(epoch: message.epoch, joined: record.joinedEpoch, room: name) }
         if message.sender == me { throw MessageError.ownMessage(room: name) }
-        return (try memberHandle(db, message, through: record), ledger)
+        return (try memberHandle(db, message, through: record, everyEpoch: everyEpoch), ledger)
     }
 
     /// The sender's handle at the message's epoch, after checking it is a member at that epoch and every later one
     /// this keyring accepted (a member removed since is no longer believed, whatever epoch its message claims).
-    func memberHandle(_ db: Database, _ message: RoomMessage, through record: RoomRecord) throws -> String {
+    /// With `everyEpoch` false only the message's epoch and the current one are checked.
+    func memberHandle(_ db: Database, _ message: RoomMessage, through record: RoomRecord, everyEpoch: Bool = true) throws -> String {
         var handle = ""
         var epoch = message.epoch
         while epoch <= record.epoch {
+            if !everyEpoch, epoch != message.epoch, epoch != record.epoch { epoch = record.epoch }
             guard let view = try epochRosterView(db, message.roomID, epoch) else {
                 throw MessageError.beforeJoined(epoch: epoch, joined: record.joinedEpoch, room: record.name)
             }
