@@ -18,60 +18,52 @@ public struct AppliedRoom: Sendable {
 /// Batch membership changes: the whole script is checked first, then every room gets one commit and one bundle,
 /// all in one transaction.
 extension Keyring {
-    /// A room's planned change: the operations by line, or a plain rotation.
+    /// A room's planned change: the operations of its one commit (none for a plain rotation).
     private struct Planned {
         let name: String
         let existing: StoredRoom?
         let operations: [Operation]
-        let lines: [(Int, [Operation])]
     }
 
     /// Checks the script against the keyring and returns the plan, or throws `ScriptError` naming the first bad line.
+    /// Each line is applied to the roster the lines before it produced, with the same rules as a commit.
     private func plan(_ db: Database, _ script: ApplyScript, me: borrowing LocalIdentity) throws -> [Planned] {
         try script.byRoom.map { group in
             var existing: StoredRoom?
             var roster = Roster()
             var ops: [Operation] = []
-            var perLine: [(Int, [Operation])] = []
-            for line in group.lines {
+            for (index, line) in group.lines.enumerated() {
                 do {
                     if line.verb == .create {
-                        guard perLine.isEmpty else { throw ScriptError.line(line.number, "create must be the first change to \(line.room)") }
-                        _ = try genesisCommit(db, name: line.room, operations: [], me: me)
-                        roster = try RoomState.apply([.create(name: line.room, creator: me.card)], to: Roster(), author: me.id, genesis: true)
-                        let adds = try line.arguments.map { Operation.add(try sealableContact(db, $0).card) }
-                        roster = try adds.isEmpty ? roster : RoomState.apply(adds, to: roster, author: me.id, genesis: false)
-                        ops += adds
-                        perLine.append((line.number, adds))
+                        guard index == 0 else { throw ScriptError.line(line.number, "create must be the first change to \(line.room)") }
+                        try checkNewRoomName(db, line.room)
+                        ops = try line.arguments.map { Operation.add(try sealableContact(db, $0).card) }
+                        roster = try RoomState.apply([.create(name: line.room, creator: me.card)] + ops, to: Roster(), author: me.id,
+                                                     genesis: true)
                         continue
                     }
-                    if existing == nil && perLine.isEmpty {
-                        existing = try distributableRoom(db, line.room, me: me.id)
-                        roster = existing?.state.roster ?? Roster()
+                    if index == 0 {
+                        let room = try distributableRoom(db, line.room, me: me.id)
+                        existing = room
+                        roster = room.state.roster
                     }
-                    let view = StoredRoom(state: RoomState(roomID: existing?.id ?? RoomID.random(using: random), name: line.room,
-                                                           epoch: 0, head: [], roster: roster),
-                                          forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: 0, confirmedEpoch: nil)
-                    let lineOps: [Operation] = switch line.verb {
-                    case .add: try operations(db, for: .add(line.arguments), in: view)
-                    case .remove: try operations(db, for: .remove(line.arguments), in: view)
-                    case .promote: try line.arguments.flatMap { try operations(db, for: .promote($0), in: view) }
-                    case .demote: try line.arguments.flatMap { try operations(db, for: .demote($0), in: view) }
+                    let changes: [MembershipChange] = switch line.verb {
+                    case .add: [.add(line.arguments)]
+                    case .remove: [.remove(line.arguments)]
+                    case .promote: line.arguments.map { .promote($0) }
+                    case .demote: line.arguments.map { .demote($0) }
                     case .rotate, .create: []
                     }
-                    if !lineOps.isEmpty {
-                        if let author = roster[me.id], !author.admin { throw LogError.notAdmin(me.id) }
-                        roster = try RoomState.apply(lineOps, to: roster, author: me.id, genesis: false)
-                    }
+                    let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room) }
+                    if !lineOps.isEmpty { roster = try checkedRoster(roster, lineOps, me: me.id) }
                     ops += lineOps
-                    perLine.append((line.number, lineOps))
                 } catch let error as ScriptError {
                     throw error
                 } catch let error as any RoomKeyError {
                     throw ScriptError.line(line.number, error.message)
                 }
             }
-            return Planned(name: group.room, existing: existing, operations: ops, lines: perLine)
+            return Planned(name: group.room, existing: existing, operations: ops)
         }
     }
 

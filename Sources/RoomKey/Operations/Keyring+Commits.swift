@@ -35,10 +35,15 @@ extension Keyring {
         return try finishCommit(db, room: room, commits: [commit], me: me, rotate: true, deliver: deliver)
     }
 
-    /// Builds and checks a genesis commit without storing anything (also used to check scripts).
-    func genesisCommit(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity) throws -> (Commit, RoomState) {
+    /// Checks that `name` is a valid room name not yet used in this keyring.
+    func checkNewRoomName(_ db: Database, _ name: String) throws {
         try Handle.validate(name, what: "room name")
         if (try? findRoom(db, name)) != nil { throw RoomError.nameTaken(name) }
+    }
+
+    /// Builds and checks a genesis commit without storing anything.
+    func genesisCommit(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity) throws -> (Commit, RoomState) {
+        try checkNewRoomName(db, name)
         let ops = [Operation.create(name: name, creator: me.card)] + operations
         let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true)
         let commit = Commit(roomID: RoomID.random(using: random), epoch: 0, previousHead: Commit.genesisHead, signer: me.signing,
@@ -52,32 +57,33 @@ extension Keyring {
         let me = try identity()
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
-            let ops = try changes.flatMap { try operations(db, for: $0, in: room) }
+            let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name) }
             return try commit(db, room: room, operations: ops, me: me, deliver: deliver)
         }
     }
 
     /// The operations a change stands for, with contacts and members resolved in this keyring.
-    func operations(_ db: Database, for change: MembershipChange, in room: StoredRoom) throws -> [Operation] {
+    /// `roster` is the roster the members are looked up in; `room` names the room in errors.
+    func operations(_ db: Database, for change: MembershipChange, roster: Roster, room: String) throws -> [Operation] {
         switch change {
         case let .add(names): try names.map { .add(try sealableContact(db, $0).card) }
-        case let .remove(members): try members.map { .remove(try resolveMember(db, $0, in: room)) }
-        case let .promote(member): [.promote(try resolveMember(db, member, in: room))]
-        case let .demote(member): [.demote(try resolveMember(db, member, in: room))]
+        case let .remove(members): try members.map { .remove(try resolveMember(db, $0, roster: roster, room: room)) }
+        case let .promote(member): [.promote(try resolveMember(db, member, roster: roster, room: room))]
+        case let .demote(member): [.demote(try resolveMember(db, member, roster: roster, room: room))]
         case .leave: [.leave]
         }
     }
 
     /// The roster after `ops` by this member, checking authority and every operation rule.
-    func checkedRoster(_ room: StoredRoom, _ ops: [Operation], me: IdentityID) throws -> Roster {
-        if let author = room.state.roster[me], !author.admin, ops != [.leave] { throw LogError.notAdmin(me) }
-        return try RoomState.apply(ops, to: room.state.roster, author: me, genesis: false)
+    func checkedRoster(_ roster: Roster, _ ops: [Operation], me: IdentityID) throws -> Roster {
+        if let author = roster[me], !author.admin, ops != [.leave] { throw LogError.notAdmin(me) }
+        return try RoomState.apply(ops, to: roster, author: me, genesis: false)
     }
 
     /// Commits `ops` to `room` in the caller's transaction and delivers the bundle.
     func commit(_ db: Database, room: StoredRoom, operations ops: [Operation], me: borrowing LocalIdentity,
                 deliver: BundleDelivery) throws -> CommitResult {
-        let roster = try checkedRoster(room, ops, me: me.id)
+        let roster = try checkedRoster(room.state.roster, ops, me: me.id)
         let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
                             time: now(), operations: ops, rosterHash: roster.hash)
         var next = room
@@ -160,8 +166,7 @@ extension Keyring {
     }
 
     /// Resolves a member argument: a contact name, a member's handle, or a 32-hex-digit identity id.
-    func resolveMember(_ db: Database, _ token: String, in room: StoredRoom) throws -> IdentityID {
-        let roster = room.state.roster
+    func resolveMember(_ db: Database, _ token: String, roster: Roster, room: String) throws -> IdentityID {
         if token.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes), roster[id] != nil {
             return id
         }
@@ -172,6 +177,6 @@ extension Keyring {
         }
         let byHandle = roster.sorted.filter { $0.card.handle == token }
         if byHandle.count == 1 { return byHandle[0].id }
-        throw RoomError.contactNotMember(name: token, room: room.name)
+        throw RoomError.contactNotMember(name: token, room: room)
     }
 }
