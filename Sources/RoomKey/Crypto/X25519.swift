@@ -26,15 +26,6 @@ public struct SealingPublicKey: Hashable, Sendable {
         return out
     }
 
-    /// Seals `message` into `out`, which must hold `message.count + sealOverhead` bytes (for parallel sealing).
-    public func seal(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(CryptoError) {
-        try Sodium.ready()
-        try Sodium.checkLength("sealed box buffer", out.count, message.count + Self.sealOverhead)
-        let rc = crypto_box_seal(out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                 message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count), bytes)
-        if rc != 0 { throw .operationFailed("crypto_box_seal") }
-    }
-
     /// Seals a secret to this key.
     public func seal(_ secret: borrowing SecretBytes) throws(CryptoError) -> [UInt8] {
         try secret.withUnsafeBytes { (buf) throws(CryptoError) in try seal(buf) }

@@ -51,9 +51,4 @@ extension Keyring {
             }
         }
     }
-
-    /// How many bundles are pending, for `room show`.
-    public func pendingCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 }
-    }
 }

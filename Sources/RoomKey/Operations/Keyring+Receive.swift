@@ -264,19 +264,16 @@ extension Keyring {
         var written: [RoomID: String] = [:]
         for (id, cached) in latest {
             do {
-            written[id] = try write { db -> String? in
-                guard let record = try loadRoomRecord(db, id), record.rotationDue == true else { return nil }
-                let unchanged = record.epoch == cached.state.epoch && record.head == Hex.encode(cached.state.head) && !record.forked
-                guard var next = unchanged ? cached : try loadRoom(db, id), !next.forked, next.state.roster[me.id] != nil else { return nil }
-                next.rotationDue = false
-                try saveRoom(db, next)
-                let output = try makeBundle(db, room: next, commits: [], me: me, withKey: true)
-                let path = try deliver(output)
-                try audit(db, .rotation, "\(next.name) epoch \(next.state.epoch) after a commit")
-                try audit(db, .bundleMade, "\(next.name) epoch \(next.state.epoch) sealed to \(output.recipientCount): \(path)")
-                try recordBundle(db, room: id, epoch: next.state.epoch, sender: me.id, made: true, commits: 0)
-                return path
-            }
+                written[id] = try write { db -> String? in
+                    guard let record = try loadRoomRecord(db, id), record.rotationDue == true else { return nil }
+                    let unchanged = record.epoch == cached.state.epoch && record.head == Hex.encode(cached.state.head) && !record.forked
+                    guard var next = unchanged ? cached : try loadRoom(db, id), !next.forked, next.state.roster[me.id] != nil else {
+                        return nil
+                    }
+                    next.rotationDue = false
+                    // The same path as a commit's or `room rotate`'s bundle: stored state, sealing, delivery, audit.
+                    return try finishCommit(db, room: next, commits: [], me: me, rotate: true, deliver: deliver).bundlePath
+                }
             } catch let error as any RoomKeyError {
                 // The rotation stays due and is retried when the room next advances; the caller reports why.
                 blocked[id] = error

@@ -71,8 +71,6 @@ public enum BundleError: Error, Equatable, Sendable {
     case epochUnknown(UInt64)
     /// Waiting for something earlier.
     case waiting(String)
-    /// The room is forked.
-    case roomForked(String)
     /// The carried commits are not in consecutive epochs.
     case commitsOutOfOrder
     /// A member who leaves sent a sender key with the leave.
@@ -101,7 +99,6 @@ extension BundleError: RoomKeyError {
         case let .epochMismatch(header, content): "bundle says epoch \(header) but carries epoch \(content)"
         case let .epochUnknown(epoch): "bundle is for epoch \(epoch), before this keyring joined"
         case let .waiting(what): "waiting for \(what)"
-        case let .roomForked(name): "room \"\(name)\" is forked"
         case .commitsOutOfOrder: "bundle carries commits that are not in consecutive epochs"
         case .keyFromLeaver: "a member who leaves may not send a new sender key"
         case let .tooManyPending(limit): "\(limit) bundles already wait for earlier epochs; this one is not kept"

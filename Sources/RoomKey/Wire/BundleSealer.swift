@@ -38,18 +38,18 @@ public enum BundleSealer {
 
     /// `u32 count || (id || crypto_box_seal(key, recipient))*`, sealed on every core.
     static func sealStanzas(_ recipients: [(id: IdentityID, key: SealingPublicKey)], key: borrowing SymmetricKey) throws(CryptoError) -> [UInt8] {
-        let n = recipients.count
-        var out = [UInt8](repeating: 0, count: 4 + n * Bundle.stanzaLength)
-        for i in 0..<4 { out[i] = UInt8(truncatingIfNeeded: UInt32(n) >> UInt32(24 - 8 * i)) }
+        // Lay out count and ids with room for each sealed key, then seal every slot at once.
+        let emptySlot = [UInt8](repeating: 0, count: Bundle.stanzaLength - IdentityID.length)
+        var w = ByteWriter(capacity: 4 + recipients.count * Bundle.stanzaLength)
+        w.writeU32(UInt32(recipients.count))
         var keys = [UInt8]()
-        keys.reserveCapacity(n * SealingPublicKey.length)
-        for (i, r) in recipients.enumerated() {
-            var id = ByteWriter(capacity: IdentityID.length)
-            r.id.write(to: &id)
-            let start = 4 + i * Bundle.stanzaLength
-            out.replaceSubrange(start..<(start + IdentityID.length), with: id.bytes)
+        keys.reserveCapacity(recipients.count * SealingPublicKey.length)
+        for r in recipients {
+            r.id.write(to: &w)
+            w.write(emptySlot)
             keys.append(contentsOf: r.key.bytes)
         }
+        var out = w.bytes
         try BatchSeal.seal(key.bytes, keys: keys, into: &out, offset: 4 + IdentityID.length, stride: Bundle.stanzaLength)
         return out
     }
