@@ -5,6 +5,7 @@ let package = Package(
     name: "roomkey",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "RoomKeyCore", targets: ["RoomKeyCore"]),
         .library(name: "RoomKey", targets: ["RoomKey"]),
         .executable(name: "roomkey", targets: ["roomkey"]),
     ],
@@ -24,10 +25,13 @@ let package = Package(
             providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
         ),
         .target(
+            name: "RoomKeyCore",
+            dependencies: ["CSodium", "CQREncode"]
+        ),
+        .target(
             name: "RoomKey",
             dependencies: [
-                "CSodium",
-                "CQREncode",
+                "RoomKeyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -35,23 +39,34 @@ let package = Package(
             name: "roomkey",
             dependencies: [
                 "RoomKey",
+                "RoomKeyCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "roomkey-bench",
-            dependencies: ["RoomKey", "CSodium"],
+            dependencies: ["RoomKey", "RoomKeyCore", "CSodium"],
             path: "Benchmarks/roomkey-bench"
+        ),
+        .target(
+            name: "RoomKeyTestSupport",
+            dependencies: ["RoomKeyCore"],
+            path: "Tests/RoomKeyTestSupport"
+        ),
+        .testTarget(
+            name: "RoomKeyCoreTests",
+            dependencies: ["RoomKeyCore", "RoomKeyTestSupport", "CSodium"]
         ),
         .testTarget(
             name: "RoomKeyTests",
-            dependencies: ["RoomKey"]
+            dependencies: ["RoomKey", "RoomKeyCore", "RoomKeyTestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "roomkey",
                 "RoomKey",
+                "RoomKeyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -4,6 +4,7 @@
 import CSodium
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 enum MessageBench {
     /// Header bytes the baseline authenticates and signs, as many as a roomkey message header.

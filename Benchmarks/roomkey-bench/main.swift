@@ -2,6 +2,7 @@
 // and the message encryption benchmark (MessageBench.swift). Not part of the roomkey tool.
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 /// Writes `count` self-signed identity cards (handles m000001...) to `cards`, and their handles to `names`.
 func writeCards(count: Int, cards: String, names: String) throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand.ContactCommand {
     /// `roomkey contact accept NAME`: accepts a changed identity key without verifying it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand {
     /// `roomkey contact`: other people's identity cards.

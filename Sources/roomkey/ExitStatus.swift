@@ -1,4 +1,5 @@
 import RoomKey
+import RoomKeyCore
 
 /// The exit-code table of docs/CLI.md, in one place.
 enum ExitStatus {

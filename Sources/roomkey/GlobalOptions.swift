@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoomKeyCore
 
 /// Options every command takes: where the keyring is, how to unlock it, and how to print.
 struct GlobalOptions: ParsableArguments {

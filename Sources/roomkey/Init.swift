@@ -1,5 +1,6 @@
 import ArgumentParser
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand {
     /// `roomkey init`: creates a keyring and a new identity.

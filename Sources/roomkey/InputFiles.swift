@@ -1,5 +1,6 @@
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 /// Bounded reading of input files and standard input, and atomic writing of output files.
 enum InputFiles {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 /// A subcommand that uses the global options; `run` applies the output contract to whatever `execute` throws.
 protocol KeyringCommand: ParsableCommand {

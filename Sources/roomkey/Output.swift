@@ -1,5 +1,6 @@
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 /// The one output contract: results on stdout (text or one JSON document), messages and errors on stderr.
 struct Output {

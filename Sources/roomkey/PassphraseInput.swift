@@ -1,5 +1,6 @@
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 /// Obtains passphrases from a file or a no-echo terminal prompt; never from argv.
 enum PassphraseInput {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand {
     /// `roomkey passwd`: re-wraps the keyring key under a new passphrase.

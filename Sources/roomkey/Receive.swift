@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand {
     /// `roomkey receive PATH...`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoomKeyCore
 
 /// The root command: configuration only; every action lives in a subcommand.
 @main

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand.RoomCommand {
     /// `roomkey room report ROOM`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoomKey
+import RoomKeyCore
 
 extension RoomKeyCommand {
     /// `roomkey verify NAME`: the safety number shared with a contact; confirming it marks the contact verified.

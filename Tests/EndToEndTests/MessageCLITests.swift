@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Room messages end to end: encrypt and decrypt through the binary, with two and four members.
 @Suite struct MessageCLITests {

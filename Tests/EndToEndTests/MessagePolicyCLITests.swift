@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Retention of superseded keys and the rotation policy, with an injected clock (`ROOMKEY_TEST_NOW`).
 @Suite struct MessagePolicyCLITests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Room messages on top of `RoomWorld`: runs with an optional injected clock, messages kept outside the shared
 /// bundle folder.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Rooms end to end: four keyrings, one shared folder, bundles received in shuffled order.
 @Suite struct RoomCLITests {

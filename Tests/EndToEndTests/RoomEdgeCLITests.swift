@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Leaving, late keys, hostile commit lists and fork resolution, end to end.
 @Suite struct RoomEdgeCLITests {

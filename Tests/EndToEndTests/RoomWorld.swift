@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Four people (alice admin, bob, carol, dave) with keyrings in one sandbox, exchanging bundles through one folder.
 final class RoomWorld {

@@ -1,5 +1,6 @@
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// The batch script parser: verbs, comments, grouping, and errors that name their line.
 struct ApplyScriptTests {

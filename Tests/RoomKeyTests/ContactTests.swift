@@ -1,11 +1,13 @@
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Contacts: adding, renaming, key changes and their history, removal.
 struct ContactTests {
     @Test func addListShowRemove() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
-        let bob = try IdentityCardTests.makeCard(handle: "bob")
+        let bob = try makeTestCard(handle: "bob")
         #expect(try keyring.addContacts([bob], as: nil) == [ContactAddResult(name: "bob", id: bob.id, outcome: .added)])
         #expect(try keyring.addContacts([bob], as: nil).first?.outcome == .unchanged)
         let shown = try keyring.contact(named: "bob")
@@ -18,7 +20,7 @@ struct ContactTests {
 
     @Test func aNewKeyUnderAKnownNameIsFlaggedAndKept() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
-        let old = try IdentityCardTests.makeCard(handle: "bob"), new = try IdentityCardTests.makeCard(handle: "bob")
+        let old = try makeTestCard(handle: "bob"), new = try makeTestCard(handle: "bob")
         _ = try keyring.addContacts([old], as: nil)
         let result = try keyring.addContacts([new], as: nil)
         #expect(result.first?.outcome == .keyChanged(previous: old.id))
@@ -29,7 +31,7 @@ struct ContactTests {
 
     @Test func sameIdentityUnderAnotherNameIsNotDuplicated() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
-        let bob = try IdentityCardTests.makeCard(handle: "bob")
+        let bob = try makeTestCard(handle: "bob")
         _ = try keyring.addContacts([bob], as: nil)
         #expect(try keyring.addContacts([bob], as: "robert").first?.outcome == .alreadyKnown(as: "bob"))
         #expect(try keyring.contacts().count == 1)
@@ -38,13 +40,13 @@ struct ContactTests {
     @Test func batchIsAllOrNothing() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
         let own = try keyring.identityCard()
-        let bob = try IdentityCardTests.makeCard(handle: "bob")
+        let bob = try makeTestCard(handle: "bob")
         #expect(throws: ContactError.ownCard) { try keyring.addContacts([bob, own], as: nil) }
-        let other = try IdentityCardTests.makeCard(handle: "bob")
+        let other = try makeTestCard(handle: "bob")
         #expect(throws: ContactError.conflictingCards(name: "bob")) { try keyring.addContacts([bob, other], as: nil) }
         #expect(try keyring.contacts().isEmpty)
         #expect(throws: ContactError.nameForManyCards(count: 2)) {
-            try keyring.addContacts([bob, try IdentityCardTests.makeCard(handle: "c")], as: "x")
+            try keyring.addContacts([bob, try makeTestCard(handle: "c")], as: "x")
         }
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Library-level tests of the keyring file: creation, unlocking, integrity, schema checks, passphrase change.
 struct KeyringTests {
@@ -83,7 +85,7 @@ struct KeyringTests {
 
     @Test func swappedOrEditedRowsFailIntegrity() throws {
         let keyring = try Self.create(passphrase: nil)
-        let bob = try IdentityCardTests.makeCard(handle: "bob"), carol = try IdentityCardTests.makeCard(handle: "carol")
+        let bob = try makeTestCard(handle: "bob"), carol = try makeTestCard(handle: "carol")
         _ = try keyring.addContacts([bob, carol], as: nil)
         // Swap the sealed payloads of the two contact rows: each is bound to its own primary key.
         try DatabaseQueue(path: keyring.path).write { db in
@@ -117,7 +119,7 @@ struct KeyringTests {
 
     @Test func databaseHoldsNoPlainMetadata() throws {
         let keyring = try Self.create("alice-handle-xyz", passphrase: nil)
-        _ = try keyring.addContacts([try IdentityCardTests.makeCard(handle: "bob-handle-xyz")], as: "bobs-name-xyz")
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob-handle-xyz")], as: "bobs-name-xyz")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: keyring.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: keyring.path + "-wal"))) ?? Data())
         for needle in ["alice-handle-xyz", "bob-handle-xyz", "bobs-name-xyz"] {
             #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) found in clear")

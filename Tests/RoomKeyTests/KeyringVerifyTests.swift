@@ -1,12 +1,14 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Recording verification decisions: markVerified, acceptKeyChange, and rows written before `accepted` existed.
 @Suite struct KeyringVerifyTests {
     @Test func markVerifiedSetsVerifiedAndClearsKeyChanged() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
-        let old = try IdentityCardTests.makeCard(handle: "bob"), new = try IdentityCardTests.makeCard(handle: "bob")
+        let old = try makeTestCard(handle: "bob"), new = try makeTestCard(handle: "bob")
         _ = try keyring.addContacts([old], as: nil)
         let verified = try keyring.markVerified(named: "bob", identity: old.id)
         #expect(verified.verified && !verified.keyChanged)
@@ -25,7 +27,7 @@ import Testing
 
     @Test func acceptKeyChangeClearsTheFlagButDoesNotVerify() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
-        let old = try IdentityCardTests.makeCard(handle: "bob"), new = try IdentityCardTests.makeCard(handle: "bob")
+        let old = try makeTestCard(handle: "bob"), new = try makeTestCard(handle: "bob")
         _ = try keyring.addContacts([old], as: nil)
         #expect(try keyring.acceptKeyChange(named: "bob") == .notChanged)
         #expect(try !keyring.keyChangeAccepted(named: "bob"))

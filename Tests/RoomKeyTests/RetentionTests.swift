@@ -1,5 +1,6 @@
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// Durations as typed, the retention ledger's clock rules, and the rotation policy.
 struct RetentionTests {

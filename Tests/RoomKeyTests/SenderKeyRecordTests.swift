@@ -1,5 +1,7 @@
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// The stored form of a sender key with its ratchet state (`sender_key` row format 2).
 struct SenderKeyRecordTests {

@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// A contact: a name the user chose for someone else's identity card, and what the user knows of it.
 public struct Contact: Sendable, Equatable {
     /// The local name (defaults to the card's handle).

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// What an audit entry records.
 public enum AuditEvent: String, Codable, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Backups: an online copy of the keyring file (it stays sealed under the keyring key and passphrase), and a
 /// restore that checks the copy opens and its audit log is intact before replacing anything.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// The sealed plaintext of a `contact` row.
 struct ContactRecord: Codable {

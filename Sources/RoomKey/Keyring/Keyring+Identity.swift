@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// The keyring owner's identity: signing and sealing key pairs and the self-signed card.
 public struct LocalIdentity: ~Copyable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Which contacts have an unresolved key change, kept as a small index so that distributing keys in a large
 /// room can check its roster against them without opening every contact row.

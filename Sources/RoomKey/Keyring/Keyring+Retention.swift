@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Retention: superseded sender keys stay usable for the room's retention window, then are deleted, by `prune`
 /// and at the start of every command that writes.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Storage of rooms, their logs and per-epoch rosters: every row sealed, found through blind tags.
 extension Keyring {

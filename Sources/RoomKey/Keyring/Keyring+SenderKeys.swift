@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Storage of sender keys: members' keys received in bundles and this member's own keys, each with its ratchet
 /// state (row plaintext: see `SenderKeyRecord`).

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// What `acceptKeyChange(named:)` did.
 public enum KeyChangeAcceptance: Sendable, Equatable {

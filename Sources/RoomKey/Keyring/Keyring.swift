@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Supplies the passphrase when, and only when, a keyring needs one.
 public typealias PassphraseProvider = () throws -> SecretBytes

@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// Errors about the keyring file, its passphrase and its rows.
 public enum KeyringError: Error, Equatable, Sendable {
     /// No keyring at the path.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// File-system side of the keyring: private modes, creation, removal, and the checks made on open.
 enum KeyringFile {

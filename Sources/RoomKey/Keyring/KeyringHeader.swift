@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// How the keyring key is protected at rest: the single `keyring_header` row.
 ///

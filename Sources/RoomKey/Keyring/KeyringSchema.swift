@@ -1,4 +1,5 @@
 import GRDB
+import RoomKeyCore
 
 /// The keyring's SQLite schema: named, append-only migrations that never reference app types.
 enum KeyringSchema {

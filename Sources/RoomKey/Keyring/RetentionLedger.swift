@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// When a room's superseded sender keys stopped being current, so that retention can delete them on time; the sealed
 /// plaintext (JSON) of a `key_retention` row, one per room.
 ///

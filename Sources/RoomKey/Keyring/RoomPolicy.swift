@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// A room's local message settings: how long superseded sender keys stay usable, and when this member's own
 /// sender key rotates without a membership change (Megolm-style: after N messages or T time).
 public enum RoomPolicy {

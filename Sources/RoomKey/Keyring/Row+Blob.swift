@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 extension Row {
     /// The BLOB in `column`; anything else (an edited file) is an integrity failure of `table`, never a trap.

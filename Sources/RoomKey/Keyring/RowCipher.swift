@@ -1,4 +1,5 @@
 import Foundation
+import RoomKeyCore
 
 /// Encrypts keyring rows under the row key, binding each to its table and primary key.
 ///

@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// A sender key as the keyring stores it: its description, when it was stored, the signing secret for this member's
 /// own keys, and the ratchet state.
 ///

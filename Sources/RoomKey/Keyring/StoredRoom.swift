@@ -1,4 +1,5 @@
 import Foundation
+import RoomKeyCore
 
 /// A room as this keyring knows it: the accepted state plus local bookkeeping.
 public struct StoredRoom: Sendable {

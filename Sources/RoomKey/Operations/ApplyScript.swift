@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// A batch membership script: one change a line, `VERB ROOM [ARG...]`, `#` starts a comment.
 ///
 /// Verbs: `create ROOM [CONTACT...]`, `add ROOM CONTACT...`, `remove ROOM MEMBER...`, `promote ROOM MEMBER...`,

@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// A bundle produced by a command, ready to be written for delivery.
 public struct BundleOutput: Sendable {
     /// The room.

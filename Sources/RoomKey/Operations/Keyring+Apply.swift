@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// What `apply` did, or would do, to one room.
 public struct AppliedRoom: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// A membership change named the way a user names things: contacts and members by name, handle or id.
 public enum MembershipChange: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Forks: a second, different, valid commit for an accepted epoch marks the room, which then distributes no
 /// keys until an admin keeps one branch.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// What `encrypt` produced.
 public struct EncryptedMessage: Sendable {
@@ -70,15 +71,14 @@ extension Keyring {
             guard let key = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) else {
                 throw KeyringError.integrityFailure(table: "sender_key")
             }
-            let signer = try SigningKeyPair(secretKey: key.signingSecret.duplicate())
-            let step = try key.chain.sendStep()
-            let message = try RoomMessage.seal(roomID: room.id, epoch: key.info.epoch, sender: me.id, keyID: key.info.keyID,
-                                               iteration: step.iteration, plaintext: plaintext, messageKey: step.messageKey,
-                                               signer: signer, random: random)
+            var encryptor = MessageEncryptor(info: key.info, signing: try SigningKeyPair(secretKey: key.signingSecret.duplicate()),
+                                             chain: key.chain.duplicate(), random: random)
+            let iteration = encryptor.iteration
+            let message = try encryptor.encrypt(plaintext)
             let result = EncryptedMessage(roomID: room.id, roomName: room.name, epoch: key.info.epoch, generation: key.info.generation,
-                                          iteration: step.iteration, bytes: message.bytes, rotationBundle: rotation?.path,
+                                          iteration: iteration, bytes: message.bytes, rotationBundle: rotation?.path,
                                           rotationReason: rotation?.reason)
-            try writeSenderKey(db, key.with(step.chain))
+            try writeSenderKey(db, key.with(encryptor.chain.duplicate()))
             return result
         }
         try deliver(sealed)
@@ -108,15 +108,14 @@ extension Keyring {
                 throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: name)
             }
             // A stored key: the signature decides first, so an altered header is a rejection, whatever it says.
-            try message.verify(key.info.signingKey)
-            try MessageDecryptor.check(message, against: key.info)
+            var decryptor = MessageDecryptor(info: key.info, chain: key.chain.duplicate())
+            let authenticated = try decryptor.authenticate(message)
             let handle = try checkEpochAndSender(db, message, record, me: me).handle
             guard !key.isOwn else { throw MessageError.ownMessage(room: name) }
-            let step = try key.chain.receiveStep(message.iteration)
-            let plaintext = try message.open(step.messageKey)
+            let plaintext = try decryptor.open(authenticated)
             let origin = MessageOrigin(roomID: message.roomID, roomName: name, sender: message.sender, senderHandle: handle,
                                        epoch: message.epoch, generation: key.info.generation, iteration: message.iteration)
-            try writeSenderKey(db, key.with(step.chain))
+            try writeSenderKey(db, key.with(decryptor.chain.duplicate()))
             try deliver(origin, plaintext)
             return origin
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// What `offboard` did in one room.
 public struct OffboardResult: Sendable {

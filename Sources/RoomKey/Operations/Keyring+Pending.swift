@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Bundles that wait for an earlier epoch, kept sealed in the keyring until they can be applied.
 extension Keyring {

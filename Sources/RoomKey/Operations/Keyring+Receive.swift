@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Receiving bundles: every input is checked on its own and applied in its own transaction, in epoch order,
 /// with inputs that wait for an earlier epoch kept as pending and retried whenever something is applied.

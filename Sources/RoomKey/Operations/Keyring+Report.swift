@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// A bundle this keyring made or received, as the transparency report shows it.
 public struct BundleRecord: Codable, Sendable {

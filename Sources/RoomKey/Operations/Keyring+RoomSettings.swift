@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// Errors in room settings.
 public enum RoomSettingError: Error, Equatable, Sendable {

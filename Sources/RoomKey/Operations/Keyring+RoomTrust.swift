@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RoomKeyCore
 
 /// How far the user trusts a room member's key, as shown wherever the user decides something about a room.
 public enum MemberTrust: String, Sendable {

@@ -1,3 +1,4 @@
+import RoomKeyCore
 /// What `receive` did with one input.
 public enum ReceiveStatus: String, Sendable, Comparable {
     /// Checked and stored.

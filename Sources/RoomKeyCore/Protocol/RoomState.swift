@@ -1,0 +1,145 @@
+/// A room as its accepted log defines it: pure values, no I/O.
+public struct RoomState: Equatable, Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The name given at creation.
+    public let name: String
+    /// The last accepted epoch.
+    public private(set) var epoch: UInt64
+    /// The head hash after the last accepted commit.
+    public private(set) var head: [UInt8]
+    /// Members at `epoch`.
+    public private(set) var roster: Roster
+
+    /// Accepts a genesis commit (epoch 0, starting with `create`).
+    public static func genesis(_ commit: Commit) throws(LogError) -> RoomState {
+        guard commit.epoch == 0 else { throw .gap(expected: 0, found: commit.epoch) }
+        guard commit.previousHead == Commit.genesisHead else { throw .brokenChain(epoch: 0) }
+        guard case let .create(name, creator)? = commit.operations.first else {
+            throw .invalidOperation("epoch 0 must start with create")
+        }
+        guard creator.id == commit.author else { throw .invalidOperation("the creator must author epoch 0") }
+        do { try commit.verifySignature(creator.signingKey) } catch { throw .badSignature(epoch: 0) }
+        let roster = try Self.apply(commit.operations, to: Roster(), author: commit.author, genesis: true)
+        guard roster.hash == commit.rosterHash else { throw .rosterMismatch(epoch: 0) }
+        return RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, roster: roster)
+    }
+
+    /// Replays a whole log from its genesis commit, checking every rule.
+    public static func replay(_ log: [Commit]) throws(LogError) -> RoomState {
+        guard let first = log.first else { throw .invalidOperation("empty log") }
+        var state = try genesis(first)
+        for commit in log.dropFirst() { state = try state.applying(commit) }
+        return state
+    }
+
+    /// Accepts the next commit and returns the new state; throws the first rule it breaks.
+    public func applying(_ commit: Commit) throws(LogError) -> RoomState {
+        guard commit.roomID == roomID else { throw .wrongRoom(expected: roomID, found: commit.roomID) }
+        if commit.epoch <= epoch { throw .stale(epoch: commit.epoch, current: epoch) }
+        if commit.epoch > epoch + 1 { throw .gap(expected: epoch + 1, found: commit.epoch) }
+        guard commit.previousHead == head else { throw .brokenChain(epoch: commit.epoch) }
+        guard let author = roster[commit.author] else { throw .authorNotMember(commit.author) }
+        do { try commit.verifySignature(author.card.signingKey) } catch { throw .badSignature(epoch: commit.epoch) }
+        guard author.admin || commit.operations == [.leave] else { throw .notAdmin(commit.author) }
+        let next = try Self.apply(commit.operations, to: roster, author: commit.author, genesis: false)
+        guard next.hash == commit.rosterHash else { throw .rosterMismatch(epoch: commit.epoch) }
+        var state = self
+        state.epoch = commit.epoch
+        state.head = commit.head
+        state.roster = next
+        return state
+    }
+
+    /// The state after a commit this member made itself from `roster` (already computed and checked by `apply`);
+    /// saves checking the author's own signature and hashing the roster a second time.
+    public func advanced(by commit: Commit, roster: Roster) -> RoomState {
+        var state = self
+        state.epoch = commit.epoch
+        state.head = commit.head
+        state.roster = roster
+        return state
+    }
+
+    /// Applies operations to a roster, enforcing each operation's rule and that an admin remains.
+    public static func apply(_ ops: [Operation], to start: Roster, author: IdentityID, genesis: Bool) throws(LogError) -> Roster {
+        if ops.isEmpty { throw .invalidOperation("a commit needs at least one operation") }
+        var roster = start
+        for (index, op) in ops.enumerated() {
+            switch op {
+            case let .create(_, creator):
+                guard genesis, index == 0 else { throw .invalidOperation("create is only the first operation of epoch 0") }
+                try checkCard(creator)
+                roster.insert(Member(card: creator, admin: true))
+            case let .add(card):
+                guard roster[card.id] == nil else { throw .invalidOperation("\(card.handle) (\(card.id)) is already a member") }
+                try checkCard(card)
+                roster.insert(Member(card: card, admin: false))
+            case let .remove(id):
+                guard roster[id] != nil else { throw .invalidOperation("\(id) is not a member") }
+                guard id != author else { throw .invalidOperation("an author removes itself with leave") }
+                roster.remove(id)
+            case let .promote(id):
+                guard let m = roster[id] else { throw .invalidOperation("\(id) is not a member") }
+                guard !m.admin else { throw .invalidOperation("\(m.card.handle) is already an admin") }
+                roster.setAdmin(id, true)
+            case let .demote(id):
+                guard let m = roster[id] else { throw .invalidOperation("\(id) is not a member") }
+                guard m.admin else { throw .invalidOperation("\(m.card.handle) is not an admin") }
+                roster.setAdmin(id, false)
+            case .leave:
+                guard ops.count == 1, !genesis else { throw .invalidOperation("leave must be the only operation of its commit") }
+                guard roster[author] != nil else { throw .authorNotMember(author) }
+                roster.remove(author)
+            }
+        }
+        if genesis, case .create = ops[0] {} else if genesis { throw .invalidOperation("epoch 0 must start with create") }
+        if roster.adminCount == 0 { throw .noAdminLeft }
+        if roster.count > Roster.maxMembers { throw .invalidOperation("a room holds at most \(Roster.maxMembers) members") }
+        return roster
+    }
+
+    private static func checkCard(_ card: IdentityCard) throws(LogError) {
+        do { try card.verify() } catch { throw .invalidOperation("the card of \(card.handle) (\(card.id)) fails its signature") }
+    }
+
+    /// Rebuilds a state from stored fields (the keyring's room row).
+    public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], roster: Roster) {
+        self.roomID = roomID
+        self.name = name
+        self.epoch = epoch
+        self.head = head
+        self.roster = roster
+    }
+
+    /// The 60-digit room fingerprint at this epoch (see `RoomFingerprint`).
+    public var fingerprint: String { RoomFingerprint.digits(roomID: roomID, epoch: epoch, head: head) }
+}
+
+/// The room fingerprint: members at one epoch compare it out of band, as MLS members compare the epoch authenticator.
+///
+/// `h = BLAKE2b-512("roomkey/room-fingerprint/v1" 00 || room id || u64 epoch || head)`; the first 60 bytes as twelve
+/// 5-byte big-endian numbers, each `mod 100000` printed as 5 digits.
+public enum RoomFingerprint {
+    package static let domain = Array("roomkey/room-fingerprint/v1".utf8) + [0]
+
+    /// The 60 digits, without spaces.
+    public static func digits(roomID: RoomID, epoch: UInt64, head: [UInt8]) -> String {
+        var w = ByteWriter()
+        w.writeU64(epoch)
+        let h = BLAKE2b.hash([domain, roomID.bytes, w.bytes, head], length: 64)
+        return (0..<12).map { k in
+            let n = h[(5 * k)..<(5 * k + 5)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } % 100_000
+            let s = String(n)
+            return String(repeating: "0", count: 5 - s.count) + s
+        }.joined()
+    }
+
+    /// The digits in 12 groups of 5 separated by spaces.
+    public static func grouped(_ digits: String) -> String {
+        stride(from: 0, to: digits.count, by: 5).map { i in
+            let start = digits.index(digits.startIndex, offsetBy: i)
+            return String(digits[start..<digits.index(start, offsetBy: min(5, digits.count - i))])
+        }.joined(separator: " ")
+    }
+}

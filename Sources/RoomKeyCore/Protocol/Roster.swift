@@ -1,0 +1,93 @@
+/// A room member: their card (as the log recorded it) and role.
+public struct Member: Equatable, Sendable {
+    /// The card the member was added with.
+    public let card: IdentityCard
+    /// True for admins, who may commit changes.
+    public var admin: Bool
+
+    /// The member's identity id.
+    public var id: IdentityID { card.id }
+}
+
+/// The members of a room at one epoch, keyed by identity id.
+public struct Roster: Equatable, Sendable {
+    /// Members by id.
+    public private(set) var members: [IdentityID: Member] = [:] { didSet { encoding = EncodingCache() } }
+    /// The canonical member encoding, computed once per roster value (a large roster is hashed and stored once
+    /// per commit); every mutation starts a fresh cache.
+    private var encoding = EncodingCache()
+    package static let hashDomain = Array("roomkey/roster/v1".utf8) + [0]
+    package static let storageVersion: UInt8 = 1
+    /// The most members a room may have (every member must fit in one bundle's stanzas).
+    public static let maxMembers = 100_000
+
+    /// An empty roster.
+    public init() {}
+
+    /// Members sorted by id, the canonical order.
+    public var sorted: [Member] { members.keys.sorted().compactMap { members[$0] } }
+    /// Member ids in the canonical order.
+    public var sortedIDs: [IdentityID] { members.keys.sorted() }
+
+    /// Rosters are equal when their members are; the cache does not count.
+    public static func == (a: Roster, b: Roster) -> Bool { a.members == b.members }
+    /// How many members.
+    public var count: Int { members.count }
+    /// How many admins.
+    public var adminCount: Int { members.values.filter(\.admin).count }
+
+    /// The member with `id`, if any.
+    public subscript(id: IdentityID) -> Member? { members[id] }
+
+    /// Adds or replaces a member.
+    package mutating func insert(_ member: Member) { members[member.id] = member }
+    /// Removes a member.
+    package mutating func remove(_ id: IdentityID) { members[id] = nil }
+    /// Sets a member's role.
+    package mutating func setAdmin(_ id: IdentityID, _ admin: Bool) { members[id]?.admin = admin }
+
+    /// `BLAKE2b-256("roomkey/roster/v1" 00 || u32 count || per member in id order: id || admin (u8) || u16 card length || card)`.
+    public var hash: [UInt8] {
+        BLAKE2b.hash([Self.hashDomain, encodedMembers])
+    }
+
+    private var encodedMembers: [UInt8] {
+        if let bytes = encoding.bytes { return bytes }
+        var w = ByteWriter(capacity: 4 + members.count * (IdentityID.length + 3 + IdentityCard.maxBinaryLength))
+        w.writeU32(UInt32(members.count))
+        for id in sortedIDs {
+            guard let m = members[id] else { continue }
+            id.write(to: &w)
+            w.writeU8(m.admin ? 1 : 0)
+            w.writePrefixed(width: 2, m.card.encoded)
+        }
+        encoding.bytes = w.bytes
+        return w.bytes
+    }
+
+    /// Storage form: `01 || the hashed member encoding`.
+    public var encoded: [UInt8] { [Self.storageVersion] + encodedMembers }
+
+    /// Reads the storage form; cards are not re-verified (they were when their commit was accepted).
+    public static func parse(_ bytes: [UInt8]) throws(WireError) -> Roster {
+        var r = ByteReader(bytes, what: "roster")
+        try r.expectVersion(storageVersion)
+        let count = try r.readCount(width: 4, "member", limit: Commit.maxOperations + 1)
+        var roster = Roster()
+        for _ in 0..<count {
+            let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+            let admin = try r.readU8("admin flag")
+            let card = try IdentityCard.parse(try r.readPrefixed(width: 2, "card", range: 1...IdentityCard.maxBinaryLength))
+            guard card.id == id, admin <= 1 else { throw .invalid(what: "roster", reason: "member id does not match card") }
+            roster.insert(Member(card: card, admin: admin == 1))
+        }
+        try r.finish()
+        return roster
+    }
+}
+
+/// Holds a roster's encoding once computed; a roster value and its copies share it until one of them changes.
+private final class EncodingCache: @unchecked Sendable {
+    // Written at most once, by the first reader of a roster value; rosters are not shared across threads while encoding.
+    package var bytes: [UInt8]?
+}

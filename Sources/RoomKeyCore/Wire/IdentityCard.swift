@@ -1,0 +1,140 @@
+/// A self-signed identity card: handle, Ed25519 identity key, X25519 sealing key, creation time.
+///
+/// Binary form (version 1): `01 | len(u8) handle | ed25519 pk (32) | x25519 pk (32) | created (u64 BE) | signature (64)`,
+/// the signature being Ed25519 over `"roomkey/card/v1" 00 || every byte before it`.
+/// Text form: `roomkey-card-v1:` followed by the binary form in unpadded base64url.
+public struct IdentityCard: Hashable, Sendable {
+    /// The binary format version this code reads and writes.
+    public static let version: UInt8 = 1
+    /// The text prefix, which carries the version.
+    public static let textPrefix = "roomkey-card-v1:"
+    /// The largest binary card (longest handle).
+    public static let maxBinaryLength = 1 + 1 + Handle.maxBytes + 32 + 32 + 8 + 64
+    package static let signatureDomain = Array("roomkey/card/v1".utf8) + [0]
+
+    /// The owner's chosen handle.
+    public let handle: String
+    /// The Ed25519 identity key that signs everything the owner produces.
+    public let signingKey: SigningPublicKey
+    /// The X25519 key that bundles are sealed to.
+    public let sealingKey: SealingPublicKey
+    /// Creation time, seconds since the Unix epoch.
+    public let created: UInt64
+    /// The self-signature.
+    public let signature: [UInt8]
+    /// The binary form, kept because rosters encode and hash many cards.
+    public let encoded: [UInt8]
+
+    /// The identity id derived from `signingKey`.
+    public var id: IdentityID { IdentityID(signingKey: signingKey) }
+
+    /// Makes and signs a card for `signer`'s identity.
+    public init(handle: String, signer: borrowing SigningKeyPair, sealingKey: SealingPublicKey, created: UInt64) throws(WireError) {
+        try Handle.validate(handle)
+        self.handle = handle
+        self.signingKey = signer.publicKey
+        self.sealingKey = sealingKey
+        self.created = created
+        let body = Self.body(handle, signer.publicKey, sealingKey, created)
+        self.signature = signer.sign(Self.signatureDomain + body)
+        self.encoded = body + signature
+    }
+
+    private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, created: UInt64, signature: [UInt8],
+                 encoded: [UInt8]) {
+        self.handle = handle
+        self.signingKey = signingKey
+        self.sealingKey = sealingKey
+        self.created = created
+        self.signature = signature
+        self.encoded = encoded
+    }
+
+    private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ created: UInt64) -> [UInt8] {
+        var w = ByteWriter()
+        w.writeU8(version)
+        w.writePrefixed(width: 1, Array(handle.utf8))
+        w.write(sk.bytes)
+        w.write(xk.bytes)
+        w.writeU64(created)
+        return w.bytes
+    }
+
+    /// The one-line text form.
+    public var text: String { TextArmor.encode(encoded, prefix: Self.textPrefix) }
+
+    /// Parses a binary card strictly, without checking its signature.
+    public static func parse(_ bytes: [UInt8]) throws(WireError) -> IdentityCard {
+        if bytes.count > maxBinaryLength { throw .oversized(what: "identity card", limit: maxBinaryLength, found: bytes.count) }
+        var r = ByteReader(bytes, what: "identity card")
+        try r.expectVersion(version)
+        let handle = try Handle.decode(try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes))
+        let sk = try r.read(SigningPublicKey.length, "identity key")
+        let xk = try r.read(SealingPublicKey.length, "sealing key")
+        let created = try r.readU64("creation time")
+        let sig = try r.read(SigningKeyPair.signatureLength, "signature")
+        try r.finish()
+        // Lengths were checked by the reader, so these wrappers cannot fail.
+        guard let signingKey = try? SigningPublicKey(bytes: sk), let sealingKey = try? SealingPublicKey(bytes: xk) else {
+            throw .invalid(what: "identity card", reason: "bad key length")
+        }
+        return IdentityCard(handle: handle, signingKey: signingKey, sealingKey: sealingKey, created: created, signature: sig,
+                            encoded: bytes)
+    }
+
+    /// Checks the self-signature.
+    public func verify() throws(CryptoError) {
+        try signingKey.verify(signature, over: Self.signatureDomain + encoded.dropLast(SigningKeyPair.signatureLength))
+    }
+
+    /// Parses and verifies a text card: malformed text throws `WireError`, a bad signature `CryptoError`.
+    public static func verified(text: String) throws -> IdentityCard {
+        let bytes = try TextArmor.decode(text, prefix: textPrefix, what: "identity card", maxBytes: maxBinaryLength)
+        let card = try parse(bytes)
+        try card.verify()
+        return card
+    }
+
+    /// The most cards one input may hold.
+    public static let maxCardsPerInput = 100_000
+
+    /// Parses and verifies every card in `text`, one per line; blank lines and `#` comments are skipped.
+    /// The first bad line throws, naming its line number, so a batch is all or nothing.
+    public static func verifiedCards(in text: String) throws -> [IdentityCard] {
+        var cards: [IdentityCard] = []
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let trimmed = String(line).trimmingWhitespace()
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if cards.count == maxCardsPerInput { throw WireError.oversized(what: "card list", limit: maxCardsPerInput, found: cards.count + 1) }
+            do {
+                cards.append(try verified(text: trimmed))
+            } catch let error as WireError {
+                throw LineError(line: index + 1, underlying: error)
+            } catch let error as CryptoError {
+                throw LineError(line: index + 1, underlying: error)
+            }
+        }
+        return cards
+    }
+}
+
+/// An error in one line of a multi-line input, keeping the underlying error's category.
+public struct LineError: RoomKeyError {
+    /// The 1-based line number.
+    public let line: Int
+    /// What was wrong with the line.
+    public let underlying: any RoomKeyError
+
+    /// Creates a line error.
+    public init(line: Int, underlying: any RoomKeyError) {
+        self.line = line
+        self.underlying = underlying
+    }
+
+    /// The underlying error's category.
+    public var category: ErrorCategory { underlying.category }
+    /// The underlying message, prefixed with the line number.
+    public var message: String { "line \(line): \(underlying.message)" }
+    /// The underlying hint.
+    public var hint: String? { underlying.hint }
+}
