@@ -43,14 +43,22 @@ import Testing
         let b2 = try #require(try w.rk("alice", ["room", "demote", "team", "bob", "--json"]).json()["bundle"] as? String)
         let b3 = try #require(try w.rk("alice", ["room", "rotate", "team", "--json"]).json()["bundle"] as? String)
         let carol = try w.keyring("carol")
-        carol.pendingLimit = 1
+        carol.pendingByteLimit = 1
         func input(_ path: String) throws -> ReceiveInput {
             ReceiveInput(path: path, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
         }
         #expect(try carol.receive([try input(b2)]) { _ in "" }.first?.status == .pending)
+        // Over the cap the oldest waiting bundle goes, with a warning; the new one is kept, never refused.
         let over = try carol.receive([try input(b3)]) { _ in "" }
-        #expect(over.first?.status == .rejected)
-        #expect(over.first?.error?.message == "1 bundles already wait for earlier epochs; this one is not kept")
+        #expect(over.first?.status == .pending)
+        #expect(over.first?.warning?.contains("dropped") == true)
+        // A bundle that applies now is applied whatever the pending store holds.
+        let now = try carol.receive([try input(w.s.path("epoch1.roomkey"))]) { _ in "" }
+        #expect(now.first?.status == .applied)
+        #expect(try carol.room("team").state.epoch == 1)
+        let rest = try carol.receive([try input(b2)]) { _ in "" }
+        #expect(rest.map(\.status) == [.applied, .applied])
+        #expect(try carol.room("team").state.epoch == 2)
     }
 
     @Test func aKeyBundleArrivingAfterAFullLogIsStillApplied() throws {

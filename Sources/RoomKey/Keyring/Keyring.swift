@@ -23,8 +23,8 @@ public final class Keyring {
     public let now: () -> UInt64
     /// True when the keyring key is wrapped under a passphrase.
     public let isPassphraseProtected: Bool
-    /// How many bundles may wait as pending at once (`maxPending`; lowered only by tests).
-    var pendingLimit = Keyring.maxPending
+    /// How many bytes of pending bundles a keyring keeps (`maxPendingBytes`; lowered only by tests).
+    var pendingByteLimit = Keyring.maxPendingBytes
 
     private init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
                  now: @escaping () -> UInt64, isPassphraseProtected: Bool) {

@@ -25,6 +25,8 @@ public struct StoredRoom: Sendable {
     public var rotateAfterSeconds = RoomPolicy.defaultRotateAfterSeconds
     /// Every epoch whose fingerprint the user confirmed.
     public var confirmedEpochs: [UInt64] = []
+    /// True once this member left the room (`room leave`): its keys are gone and it distributes nothing.
+    public var left = false
 
     /// The room id.
     public var id: RoomID { state.roomID }
@@ -48,6 +50,7 @@ struct RoomRecord: Codable {
     var retentionSeconds: UInt64?
     var rotateMessages: UInt32?
     var rotateAfterSeconds: UInt64?
+    var left: Bool?
 
     init(_ room: StoredRoom) {
         roomID = room.id.hex
@@ -64,6 +67,7 @@ struct RoomRecord: Codable {
         retentionSeconds = room.retentionSeconds
         rotateMessages = room.rotateMessages
         rotateAfterSeconds = room.rotateAfterSeconds
+        left = room.left ? true : nil
     }
 
     /// The retention window, with the default for rows written before it existed.
@@ -77,7 +81,7 @@ struct RoomRecord: Codable {
                           joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false,
                           retentionSeconds: retention, rotateMessages: rotateMessages ?? RoomPolicy.defaultRotateMessages,
                           rotateAfterSeconds: rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
-                          confirmedEpochs: confirmedEpochs ?? [])
+                          confirmedEpochs: confirmedEpochs ?? [], left: left ?? false)
     }
 }
 

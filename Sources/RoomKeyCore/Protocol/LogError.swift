@@ -14,8 +14,10 @@ public enum LogError: Error, Equatable, Sendable {
     case authorNotMember(IdentityID)
     /// The signature does not verify under the author's key.
     case badSignature(epoch: UInt64)
-    /// The author is not an admin and the commit is not a plain leave.
+    /// The author is not an admin of the previous epoch.
     case notAdmin(IdentityID)
+    /// The commit's time is implausible: too far in the receiver's future, too far before its predecessor, or before 2020.
+    case badTime(epoch: UInt64, time: UInt64, reason: String)
     /// An operation is not valid in this state.
     case invalidOperation(String)
     /// No admin would remain.
@@ -43,6 +45,7 @@ extension LogError: RoomKeyError {
         case let .authorNotMember(id): "commit author \(id) is not a member of the room"
         case let .badSignature(epoch): "signature of the commit for epoch \(epoch) does not verify"
         case let .notAdmin(id): "commit author \(id) is not an admin"
+        case let .badTime(epoch, time, reason): "commit for epoch \(epoch) has time \(time), \(reason)"
         case let .invalidOperation(why): "invalid operation: \(why)"
         case .noAdminLeft: "the change would leave the room without an admin"
         case let .rosterMismatch(epoch): "roster hash of the commit for epoch \(epoch) does not match its operations"

@@ -10,7 +10,7 @@ public enum Operation: Equatable, Sendable {
     case promote(IdentityID)
     /// Makes an admin a plain member.
     case demote(IdentityID)
-    /// The author leaves the room (the only operation a non-admin may commit).
+    /// The author, an admin, leaves the room (members ask an admin with a `LeaveRequest`).
     case leave
 
     package enum Tag: UInt8 { case create = 1, add, remove, promote, demote, leave }

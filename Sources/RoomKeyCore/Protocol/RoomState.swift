@@ -41,7 +41,7 @@ public struct RoomState: Equatable, Sendable {
         guard commit.previousHead == head else { throw .brokenChain(epoch: commit.epoch) }
         guard let author = roster[commit.author] else { throw .authorNotMember(commit.author) }
         do { try commit.verifySignature(author.card.signingKey) } catch { throw .badSignature(epoch: commit.epoch) }
-        guard author.admin || commit.operations == [.leave] else { throw .notAdmin(commit.author) }
+        guard author.admin else { throw .notAdmin(commit.author) }
         let next = try Self.apply(commit.operations, to: roster, author: commit.author, genesis: false)
         guard next.hash == commit.rosterHash else { throw .rosterMismatch(epoch: commit.epoch) }
         var state = self

@@ -8,6 +8,10 @@ public struct RosterView {
 
     /// The member ids.
     public var ids: Set<IdentityID> { Set(cardRanges.keys) }
+    /// How many members.
+    public var count: Int { cardRanges.count }
+    /// True when `id` is a member.
+    public func contains(_ id: IdentityID) -> Bool { cardRanges[id] != nil }
 
     /// Indexes a roster's storage form (see `Roster.encoded`), checking every length against the bounds.
     public init(_ bytes: [UInt8]) throws(WireError) {

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import RoomKeyCore
 
-/// Bundles that wait for an earlier epoch, kept sealed in the keyring until they can be applied.
+/// Bundles that wait for an earlier epoch, kept sealed in the keyring until they can be applied, and digests of applied ones.
 extension Keyring {
     /// The sealed plaintext of a `pending_bundle` row.
     struct PendingRecord: Codable {
@@ -11,22 +11,39 @@ extension Keyring {
         var received: UInt64
     }
 
-    /// Keeps a bundle for a later `receive`.
-    /// The most bundles kept waiting at once: they cannot be authenticated yet, so their number is bounded.
-    static let maxPending = 10_000
+    /// The most bytes of sealed pending rows kept in one keyring; the oldest go first beyond it.
+    static let maxPendingBytes = 64 * 1024 * 1024
 
-    /// Keeps a bundle for a later `receive`; refuses when `maxPending` bundles already wait.
-    func storePending(_ item: Queued) throws {
+    /// Keeps a bundle for a later `receive`. Storing never fails for lack of room: when the pending rows would exceed
+    /// `pendingByteLimit`, the oldest are dropped first; returns how many were dropped.
+    func storePending(_ item: Queued) throws -> Int {
         let digest = tag("pending", BLAKE2b.hash([item.bytes]))
         let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
         let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
-        try write { db in
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 >= pendingLimit {
-                throw BundleError.tooManyPending(limit: pendingLimit)
-            }
+        return try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed) VALUES (?, ?, ?)",
                            arguments: [Data(digest), Data(roomTag(item.bundle.roomID)), Data(sealed)])
+            var total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle") ?? 0
+            var dropped = 0
+            while total > pendingByteLimit {
+                guard let oldest = try Row.fetchOne(db, sql: "SELECT rowid, LENGTH(sealed) AS size FROM pending_bundle ORDER BY rowid LIMIT 1")
+                else { break }
+                try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
+                total -= oldest["size"] as Int
+                dropped += 1
+            }
+            return dropped
         }
+    }
+
+    /// Forgets a pending bundle that was settled.
+    func deletePending(tag: [UInt8]) throws {
+        try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) }
+    }
+
+    /// Records an applied bundle's digest, so the same bytes are a duplicate next time.
+    func markSeen(_ db: Database, _ digest: [UInt8], _ room: RoomID) throws {
+        try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(room))])
     }
 
     /// Every pending bundle: its row tag, original path and bytes.

@@ -1,0 +1,33 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// The keyring as the acceptance decision sees it: read-only lookups inside the receiving transaction.
+struct ReceiverStore: ReceiverView {
+    let keyring: Keyring
+    let db: Database
+
+    func seenBundle(_ digest: [UInt8]) throws -> Bool {
+        try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+    }
+
+    func room(_ id: RoomID) throws -> HeldRoom? {
+        guard let record = try keyring.loadRoomRecord(db, id) else { return nil }
+        return HeldRoom(roomID: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),
+                        joinedEpoch: record.joinedEpoch, left: record.left ?? false)
+    }
+
+    func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try keyring.storedCommit(db, room, epoch) }
+
+    func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? { try keyring.epochRoster(db, room, epoch) }
+
+    func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? { try keyring.epochRosterView(db, room, epoch) }
+
+    func contactCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.fetchContact(db, id: id)?.card }
+
+    func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {
+        let ktag = keyring.senderKeyTag(key.roomID, owner: key.owner, keyID: key.keyID)
+        if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return true }
+        return try keyring.loadLedger(db, key.roomID)?.isDeleted(epoch: key.epoch, keyTag: ktag) ?? false
+    }
+}

@@ -1,0 +1,260 @@
+/// What a receiver does with a bundle, decided from the bundle and a read-only view of its state.
+public enum BundleDecision: Sendable {
+    /// Store these changes.
+    case apply(AcceptedBundle)
+    /// These exact bytes were applied before; nothing to do.
+    case duplicate
+    /// Valid as far as it can be checked now; keep it and retry when the room advances.
+    case pending(BundleError)
+    /// A rule failed; store nothing.
+    case rejected(any RoomKeyError)
+    /// Checked evidence that the room forked; only the room's fork mark may change.
+    case fork(ForkEvidence)
+    /// Addressed to this receiver but for a room it left: nothing to do.
+    case ignored(String)
+}
+
+/// The changes an applied bundle makes.
+public struct AcceptedBundle: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The room's state after the carried commits; nil when only a sender key arrived.
+    public let state: RoomState?
+    /// The new commits, each with the roster it produced, to store.
+    public let commits: [(commit: Commit, roster: Roster)]
+    /// For a room this receiver did not hold: the first epoch whose roster holds the receiver.
+    public let joinedEpoch: UInt64?
+    /// True when the bundle's sender key is new here and is to be stored.
+    public let storesKey: Bool
+    /// True when the receiver is in the new roster (it then owes its own new sender key).
+    public let receiverIsMember: Bool
+}
+
+/// Two different commits for one epoch, each checked as valid on the same predecessor and properly distributed.
+public struct ForkEvidence: Sendable, Equatable {
+    /// The epoch both commits claim.
+    public let epoch: UInt64
+    /// The accepted head.
+    public let ours: [UInt8]
+    /// The conflicting head.
+    public let theirs: [UInt8]
+}
+
+/// The acceptance rules of bundles (docs/PROTOCOL.md §3.3, §3.5, §5.4): a pure function of the bundle, its opened
+/// content, the receiver's view and clock. Storage loads, asks, and stores what the decision says.
+public struct BundleAcceptance<View: ReceiverView> {
+    /// How many epochs ahead of a held room a bundle may wait.
+    public static var maxEpochsAhead: UInt64 { 64 }
+    /// The receiver's stored state.
+    public let view: View
+    /// The receiver's identity.
+    public let receiver: IdentityID
+    /// The receiver's clock (seconds since the Unix epoch).
+    public let now: UInt64
+
+    /// A decision maker over `view` for `receiver` at time `now`.
+    public init(view: View, receiver: IdentityID, now: UInt64) {
+        self.view = view
+        self.receiver = receiver
+        self.now = now
+    }
+
+    /// The largest bundle that may wait for a room of `members` members.
+    public static func maxWaitingSize(members: Int) -> Int { 1024 * 1024 + 4096 * members }
+
+    /// Decides what to do with `content`, opened from `bundle` (whose full bytes are `size` long and hash to `digest`).
+    /// Throws only when the view fails.
+    public func decide(_ content: borrowing BundleContent, digest: [UInt8], size: Int) throws -> BundleDecision {
+        do {
+            return try rules(content, digest: digest, size: size)
+        } catch let failure as ViewFailure {
+            throw failure.underlying
+        } catch let error as BundleError where error.category == .pending {
+            return .pending(error)
+        } catch let error as any RoomKeyError {
+            return .rejected(error)
+        }
+    }
+
+    private func rules(_ content: borrowing BundleContent, digest: [UInt8], size: Int) throws -> BundleDecision {
+        let bundle = content.bundle
+        if try held({ try view.seenBundle(digest) }) { return .duplicate }
+        let commits = content.commits
+        for commit in commits where commit.roomID != bundle.roomID {
+            throw BundleError.roomMismatch(header: bundle.roomID, commit: commit.roomID)
+        }
+        for (a, b) in zip(commits, commits.dropFirst()) where b.epoch != a.epoch &+ 1 { throw BundleError.commitsOutOfOrder }
+        if let last = commits.last, last.epoch != bundle.epoch {
+            throw BundleError.epochMismatch(header: bundle.epoch, content: last.epoch)
+        }
+        if let info = content.senderKeyInfo, info.epoch != bundle.epoch {
+            throw BundleError.epochMismatch(header: bundle.epoch, content: info.epoch)
+        }
+        guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content) }
+        if room.left { return .ignored("you left room \(room.name)") }
+        // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all.
+        for commit in commits where commit.epoch <= room.epoch {
+            guard let stored = try held({ try view.commit(room.roomID, epoch: commit.epoch) }) else {
+                throw BundleError.epochUnknown(commit.epoch)
+            }
+            if stored.encoded != commit.encoded { return try fork(content, room: room, conflicting: commit, stored: stored) }
+        }
+        let fresh = commits.filter { $0.epoch > room.epoch }
+        guard let first = fresh.first else {
+            if bundle.epoch > room.epoch { return try wait(content, room: room, size: size, for: "epoch \(bundle.epoch)") }
+            return try senderKey(content, room: room)
+        }
+        guard first.epoch == room.epoch + 1 else { return try wait(content, room: room, size: size, for: "epoch \(room.epoch + 1)") }
+        guard let roster = try held({ try view.roster(room.roomID, epoch: room.epoch) }),
+              let previous = try held({ try view.commit(room.roomID, epoch: room.epoch) }) else {
+            throw BundleError.epochUnknown(room.epoch)
+        }
+        var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, roster: roster)
+        var applied: [(commit: Commit, roster: Roster)] = []
+        var previousTime = previous.time
+        for commit in fresh {
+            try CommitClock.check(commit, previousTime: previousTime, now: now)
+            state = try state.applying(commit)
+            applied.append((commit, state.roster))
+            previousTime = commit.time
+        }
+        try checkSender(content, roster: state.roster)
+        return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
+                                     storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
+    }
+
+    /// A room this receiver does not hold: only a contact can bring it, signed, with the whole log from genesis.
+    private func join(_ content: borrowing BundleContent) throws -> BundleDecision {
+        let bundle = content.bundle
+        guard let card = try held({ try view.contactCard(bundle.sender) }) else { throw BundleError.unknownSender(bundle.sender) }
+        try verify(content, card: card)
+        let commits = content.commits
+        guard let genesis = commits.first, genesis.epoch == 0 else { throw BundleError.waiting("the log of room \(bundle.roomID)") }
+        try CommitClock.check(genesis, previousTime: nil, now: now)
+        var state = try RoomState.genesis(genesis)
+        var applied = [(commit: genesis, roster: state.roster)]
+        var joined: UInt64? = state.roster[receiver] != nil ? 0 : nil
+        for (previous, commit) in zip(commits, commits.dropFirst()) {
+            try CommitClock.check(commit, previousTime: previous.time, now: now)
+            state = try state.applying(commit)
+            applied.append((commit, state.roster))
+            if joined == nil, state.roster[receiver] != nil { joined = commit.epoch }
+        }
+        guard state.roster[bundle.sender]?.card.signingKey == card.signingKey else {
+            throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
+        }
+        try checkRecipients(bundle, isMember: { state.roster[$0] != nil }, count: state.roster.count,
+                            all: { state.roster.sortedIDs })
+        return .apply(AcceptedBundle(roomID: bundle.roomID, state: state, commits: applied, joinedEpoch: joined ?? state.epoch,
+                                     storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
+    }
+
+    /// A bundle with no new commit for an epoch this receiver holds: a sender key, new here, from a member of that epoch.
+    private func senderKey(_ content: borrowing BundleContent, room: HeldRoom) throws -> BundleDecision {
+        let bundle = content.bundle
+        guard let info = content.senderKeyInfo else { throw BundleError.noOp(epoch: bundle.epoch) }
+        guard let roster = try held({ try view.rosterView(room.roomID, epoch: bundle.epoch) }) else {
+            throw BundleError.epochUnknown(bundle.epoch)
+        }
+        guard let card = try roster.card(of: bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try verify(content, card: card)
+        try checkRecipients(bundle, isMember: roster.contains, count: roster.count, all: { roster.ids.sorted() })
+        if try held({ try view.holdsSenderKey(info) }) {
+            throw BundleError.noOp(epoch: bundle.epoch)
+        }
+        return .apply(AcceptedBundle(roomID: room.roomID, state: nil, commits: [], joinedEpoch: nil, storesKey: true,
+                                     receiverIsMember: roster.contains(receiver)))
+    }
+
+    /// A bundle that needs an earlier epoch first: kept only when it is near, small enough, and, whenever the sender's
+    /// card is known here, signed by it.
+    private func wait(_ content: borrowing BundleContent, room: HeldRoom, size: Int, for what: String) throws -> BundleDecision {
+        let bundle = content.bundle
+        if bundle.epoch > room.epoch, bundle.epoch - room.epoch > Self.maxEpochsAhead {
+            throw BundleError.tooFarAhead(epoch: bundle.epoch, current: room.epoch, limit: Self.maxEpochsAhead)
+        }
+        guard let current = try held({ try view.rosterView(room.roomID, epoch: room.epoch) }) else {
+            throw BundleError.epochUnknown(room.epoch)
+        }
+        let limit = Self.maxWaitingSize(members: current.count)
+        if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
+        if let card = try knownCard(bundle.sender, room: room, current: current) { try verify(content, card: card) }
+        return .pending(.waiting("\(what) of room \(room.name)"))
+    }
+
+    /// The sender's card if this receiver knows it: from the current roster, a contact, or a roster of the last
+    /// `maxEpochsAhead` held epochs.
+    private func knownCard(_ id: IdentityID, room: HeldRoom, current: RosterView) throws -> IdentityCard? {
+        if let card = try current.card(of: id) { return card }
+        if let card = try held({ try view.contactCard(id) }) { return card }
+        var epoch = room.epoch
+        while epoch > room.joinedEpoch, room.epoch - epoch < Self.maxEpochsAhead {
+            epoch -= 1
+            if let card = try held({ try view.rosterView(room.roomID, epoch: epoch) })?.card(of: id) { return card }
+        }
+        return nil
+    }
+
+    /// A commit that differs from the accepted one of its epoch. It is evidence of a fork only when it chains to the
+    /// accepted head before it, is valid there (so its author was an admin then), every later commit it brings is valid
+    /// on its branch, and the bundle is signed by its sender and sealed to exactly that branch's roster minus the sender.
+    private func fork(_ content: borrowing BundleContent, room: HeldRoom, conflicting commit: Commit,
+                      stored: Commit) throws -> BundleDecision {
+        let bundle = content.bundle
+        var branch: RoomState
+        if commit.epoch == 0 {
+            // Anyone can sign a genesis of their own for a room id they saw: only the same creator signing two is a fork.
+            guard commit.author == stored.author else { throw LogError.authorNotMember(commit.author) }
+            try CommitClock.check(commit, previousTime: nil, now: now)
+            branch = try RoomState.genesis(commit)
+        } else {
+            guard let prior = try held({ try view.commit(room.roomID, epoch: commit.epoch - 1) }),
+                  let roster = try held({ try view.roster(room.roomID, epoch: commit.epoch - 1) }) else {
+                throw BundleError.epochUnknown(commit.epoch - 1)
+            }
+            guard commit.previousHead == prior.head else { throw LogError.brokenChain(epoch: commit.epoch) }
+            try CommitClock.check(commit, previousTime: prior.time, now: now)
+            branch = try RoomState(roomID: room.roomID, name: room.name, epoch: commit.epoch - 1, head: prior.head, roster: roster)
+                .applying(commit)
+        }
+        var previousTime = commit.time
+        for later in content.commits where later.epoch > commit.epoch {
+            try CommitClock.check(later, previousTime: previousTime, now: now)
+            branch = try branch.applying(later)
+            previousTime = later.time
+        }
+        try checkSender(content, roster: branch.roster)
+        return .fork(ForkEvidence(epoch: commit.epoch, ours: stored.head, theirs: commit.head))
+    }
+
+    /// The sender is in `roster`, signed the bundle with that card, and sealed it to exactly the rest of `roster`.
+    private func checkSender(_ content: borrowing BundleContent, roster: Roster) throws {
+        let bundle = content.bundle
+        guard let card = roster[bundle.sender]?.card else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try verify(content, card: card)
+        try checkRecipients(bundle, isMember: { roster[$0] != nil }, count: roster.count, all: { roster.sortedIDs })
+    }
+
+    private func verify(_ content: borrowing BundleContent, card: IdentityCard) throws {
+        do { try content.verify(signer: card.signingKey) } catch { throw BundleError.badSignature(card.id) }
+    }
+
+    /// The stanza recipients are exactly the members minus the sender (recipients are unique: the parser checks).
+    private func checkRecipients(_ bundle: Bundle, isMember: (IdentityID) -> Bool, count: Int, all: () -> [IdentityID]) throws {
+        let expected = count - (isMember(bundle.sender) ? 1 : 0)
+        if bundle.recipients.count == expected, bundle.recipients.allSatisfy({ $0 != bundle.sender && isMember($0) }) { return }
+        let got = Set(bundle.recipients)
+        let want = Set(all()).subtracting([bundle.sender])
+        throw BundleError.recipientsMismatch(extra: got.subtracting(want).sorted(), missing: want.subtracting(got).sorted())
+    }
+
+    /// Runs a view call, marking its errors as storage failures rather than rule failures.
+    private func held<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw ViewFailure(underlying: error) }
+    }
+}
+
+/// A storage error raised through the view, passed through the decision unchanged.
+struct ViewFailure: Error {
+    let underlying: any Error
+}

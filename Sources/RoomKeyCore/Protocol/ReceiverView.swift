@@ -1,0 +1,44 @@
+/// What a receiver holds about one room, without its roster: the acceptance decision's starting point.
+public struct HeldRoom: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The room's name.
+    public let name: String
+    /// The last accepted epoch.
+    public let epoch: UInt64
+    /// The accepted head.
+    public let head: [UInt8]
+    /// The first epoch this receiver holds (it joined then).
+    public let joinedEpoch: UInt64
+    /// True when this receiver left the room.
+    public let left: Bool
+
+    /// Describes a held room.
+    public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], joinedEpoch: UInt64, left: Bool) {
+        self.roomID = roomID
+        self.name = name
+        self.epoch = epoch
+        self.head = head
+        self.joinedEpoch = joinedEpoch
+        self.left = left
+    }
+}
+
+/// A read-only view of a receiver's stored state: everything the acceptance decision may consult. Storage implements
+/// it over the keyring; tests implement it in memory. Errors it throws are storage failures, never rule failures.
+public protocol ReceiverView {
+    /// True when a bundle with this digest was applied before.
+    func seenBundle(_ digest: [UInt8]) throws -> Bool
+    /// The held room, if any.
+    func room(_ id: RoomID) throws -> HeldRoom?
+    /// The accepted commit of an epoch, if held.
+    func commit(_ room: RoomID, epoch: UInt64) throws -> Commit?
+    /// The roster of an epoch, if held.
+    func roster(_ room: RoomID, epoch: UInt64) throws -> Roster?
+    /// The roster of an epoch as ids plus cards on demand (cheaper than `roster` for large rooms), if held.
+    func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView?
+    /// A contact's current card, if the id is a contact.
+    func contactCard(_ id: IdentityID) throws -> IdentityCard?
+    /// True when this sender key is held, or was held and deleted by retention.
+    func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool
+}
