@@ -49,4 +49,25 @@ public enum BatchSeal {
         }
         if failures.load(ordering: .relaxed) != 0 { throw .operationFailed("crypto_box_seal") }
     }
+
+    /// **For known-answer tests only; production code never calls this.** Writes the same layout as `seal`, one box
+    /// per key, on the calling thread, box *i* made by `SealingPublicKey.sealForKnownAnswerTests` with the ephemeral
+    /// seed `ephemeralSeeds[i]` (32 bytes), so that a bundle's stanzas are reproducible byte for byte.
+    package static func sealForKnownAnswerTests(_ message: borrowing SecretBytes, keys: [UInt8], ephemeralSeeds: [[UInt8]],
+                                                into out: inout [UInt8], offset: Int, stride: Int) throws(CryptoError) {
+        let keyLength = SealingPublicKey.length
+        let boxLength = message.count + SealingPublicKey.sealOverhead
+        let n = keys.count / keyLength
+        guard keys.count % keyLength == 0, ephemeralSeeds.count == n, stride >= boxLength, offset >= 0,
+              n == 0 || offset + (n - 1) * stride + boxLength <= out.count else {
+            throw .invalidLength(what: "batch seal buffers", expected: offset + n * stride, found: out.count)
+        }
+        for i in 0..<n {
+            let key = try SealingPublicKey(bytes: Array(keys[(i * keyLength)..<((i + 1) * keyLength)]))
+            let box = try message.withUnsafeBytes { (m) throws(CryptoError) in
+                try key.sealForKnownAnswerTests(m, ephemeralSeed: ephemeralSeeds[i])
+            }
+            out.replaceSubrange((offset + i * stride)..<(offset + i * stride + boxLength), with: box)
+        }
+    }
 }

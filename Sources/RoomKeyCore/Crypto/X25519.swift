@@ -30,6 +30,29 @@ public struct SealingPublicKey: Hashable, Sendable {
     public func seal(_ secret: borrowing SecretBytes) throws(CryptoError) -> [UInt8] {
         try secret.withUnsafeBytes { (buf) throws(CryptoError) in try seal(buf) }
     }
+
+    /// **For known-answer tests only; production code never calls this** (it seals with `seal`, whose ephemeral key
+    /// pair comes from libsodium's RNG). Builds exactly what `crypto_box_seal` builds, but with the ephemeral key
+    /// pair derived from the 32-byte `ephemeralSeed` (`crypto_box_seed_keypair`):
+    /// `nonce = BLAKE2b-192(epk || recipient pk)`, output `epk || crypto_box_easy(message, nonce, recipient pk, esk)`.
+    /// So `crypto_box_seal_open` (`SealingKeyPair.open`) opens it like any sealed box, and a fixed seed gives a fixed
+    /// box for regression vectors. A seed must never be reused outside tests: it would reuse the ephemeral key.
+    package func sealForKnownAnswerTests(_ message: UnsafeRawBufferPointer, ephemeralSeed: [UInt8]) throws(CryptoError) -> [UInt8] {
+        try Sodium.ready()
+        try Sodium.checkLength("X25519 ephemeral seed", ephemeralSeed.count, Int(crypto_box_SEEDBYTES))
+        var epk = [UInt8](repeating: 0, count: Self.length)
+        var esk = [UInt8](repeating: 0, count: SealingKeyPair.secretLength)
+        defer { esk.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) } }
+        if crypto_box_seed_keypair(&epk, &esk, ephemeralSeed) != 0 { throw .operationFailed("crypto_box_seed_keypair") }
+        let nonce = BLAKE2b.hash([epk, bytes], length: Int(crypto_box_NONCEBYTES))
+        var out = epk + [UInt8](repeating: 0, count: message.count + Int(crypto_box_MACBYTES))
+        let rc = out.withUnsafeMutableBufferPointer { o in
+            crypto_box_easy(o.baseAddress! + Self.length, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                            UInt64(message.count), nonce, bytes, esk)
+        }
+        if rc != 0 { throw .operationFailed("crypto_box_easy") }
+        return out
+    }
 }
 
 /// An X25519 key pair for opening sealed boxes; the secret half is wiped when the pair ends.
@@ -48,6 +71,22 @@ public struct SealingKeyPair: ~Copyable {
         let sk = SecretBytes(count: secretLength) { buf in
             _ = crypto_box_keypair(&pk, buf.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
+        return SealingKeyPair(publicKey: try SealingPublicKey(bytes: pk), secretKey: sk)
+    }
+
+    /// Derives a key pair from a 32-byte seed (`crypto_box_seed_keypair`), for known-answer tests.
+    package static func fromSeed(_ seed: borrowing SecretBytes) throws(CryptoError) -> SealingKeyPair {
+        try Sodium.ready()
+        try Sodium.checkLength("X25519 seed", seed.count, Int(crypto_box_SEEDBYTES))
+        var pk = [UInt8](repeating: 0, count: SealingPublicKey.length)
+        var rc: Int32 = -1
+        let sk = seed.withUnsafeBytes { (s) -> SecretBytes in
+            SecretBytes(count: secretLength) { (buf) -> Void in
+                rc = crypto_box_seed_keypair(&pk, buf.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                             s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        if rc != 0 { throw .operationFailed("crypto_box_seed_keypair") }
         return SealingKeyPair(publicKey: try SealingPublicKey(bytes: pk), secretKey: sk)
     }
 

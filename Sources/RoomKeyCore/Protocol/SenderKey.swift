@@ -101,7 +101,14 @@ public struct OwnSenderKey: ~Copyable {
     /// Makes a fresh sender key at iteration 0.
     public static func generate(roomID: RoomID, owner: IdentityID, epoch: UInt64, generation: UInt32,
                                 random: any RandomSource) throws(CryptoError) -> OwnSenderKey {
-        let signing = try SigningKeyPair.generate()
+        make(roomID: roomID, owner: owner, epoch: epoch, generation: generation, signing: try SigningKeyPair.generate(),
+             random: random)
+    }
+
+    /// Makes a sender key at iteration 0 around a given signing key pair, the chain key drawn from `random`.
+    /// `generate` passes a fresh pair; known-answer tests pass one made from a fixed seed.
+    package static func make(roomID: RoomID, owner: IdentityID, epoch: UInt64, generation: UInt32,
+                             signing: consuming SigningKeyPair, random: any RandomSource) -> OwnSenderKey {
         let info = SenderKeyInfo(roomID: roomID, owner: owner, epoch: epoch, generation: generation,
                                  keyID: SenderKeyInfo.keyID(for: signing.publicKey), iteration: 0, signingKey: signing.publicKey)
         return OwnSenderKey(shared: SenderKey(info: info, chainKey: .random(using: random)), signing: signing)
