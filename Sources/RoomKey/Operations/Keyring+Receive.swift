@@ -9,7 +9,7 @@ extension Keyring {
         case applied(advanced: StoredRoom?)
         case duplicate
         case ignored(String)
-        case pending(BundleError)
+        case pending(BundleError, keep: Bool)
         case rejected(any RoomKeyError)
         case malformed(any RoomKeyError)
     }
@@ -46,7 +46,7 @@ extension Keyring {
             queue.append(Queued(index: inputs.count + offset, path: stored.path, bytes: stored.bytes, bundle: bundle, pendingTag: stored.tag))
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
-        var waiting: [Int: BundleError] = [:]
+        var waiting: [Int: (why: BundleError, keep: Bool)] = [:]
         var latest: [RoomID: StoredRoom] = [:]
         var progress = true
         while progress {
@@ -55,8 +55,8 @@ extension Keyring {
                 let outcome = try process(item, me: me, deliver: deliver)
                 let b = item.bundle
                 switch outcome {
-                case let .pending(why):
-                    waiting[item.index] = why
+                case let .pending(why, keep):
+                    waiting[item.index] = (why, keep)
                     continue
                 case let .applied(advanced):
                     progress = true
@@ -77,9 +77,10 @@ extension Keyring {
         }
         // Keep what waits before anything else can fail, so no input is lost.
         for item in queue where results[item.index] == nil && item.pendingTag == nil {
-            let dropped = try storePending(item)
+            let wait = waiting[item.index]
+            let dropped = wait?.keep == false ? 0 : try storePending(item)
             results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
-                                                error: waiting[item.index], bundles: [],
+                                                error: wait?.why, bundles: [],
                                                 warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes")
         }
         var blocked: [RoomID: any RoomKeyError] = [:]
@@ -108,7 +109,7 @@ extension Keyring {
                     .decide(content, digest: digest, size: item.bytes.count)
                 switch decision {
                 case .duplicate: return .duplicate
-                case let .pending(why): return .pending(why)
+                case let .pending(why, keep): return .pending(why, keep: keep)
                 case let .ignored(why): return .ignored(why)
                 case let .rejected(error): return error.category == .malformed ? .malformed(error) : .rejected(error)
                 case let .fork(evidence):

@@ -4,8 +4,9 @@ public enum BundleDecision: Sendable {
     case apply(AcceptedBundle)
     /// These exact bytes were applied before; nothing to do.
     case duplicate
-    /// Valid as far as it can be checked now; keep it and retry when the room advances.
-    case pending(BundleError)
+    /// Valid as far as it can be checked now; retry when something else applies, and keep it for later runs only if
+    /// `keep` (a bundle for an unknown room from a stranger is retried in this run but never stored).
+    case pending(BundleError, keep: Bool)
     /// A rule failed; store nothing.
     case rejected(any RoomKeyError)
     /// Checked evidence that the room forked; only the room's fork mark may change.
@@ -70,7 +71,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         } catch let failure as ViewFailure {
             throw failure.underlying
         } catch let error as BundleError where error.category == .pending {
-            return .pending(error)
+            return .pending(error, keep: true)
         } catch let error as any RoomKeyError {
             return .rejected(error)
         }
@@ -126,7 +127,9 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// A room this receiver does not hold: only a contact can bring it, signed, with the whole log from genesis.
     private func join(_ content: borrowing BundleContent) throws -> BundleDecision {
         let bundle = content.bundle
-        guard let card = try held({ try view.contactCard(bundle.sender) }) else { throw BundleError.unknownSender(bundle.sender) }
+        guard let card = try held({ try view.contactCard(bundle.sender) }) else {
+            return .pending(.unknownSender(bundle.sender), keep: false)
+        }
         try verify(content, card: card)
         let commits = content.commits
         guard let genesis = commits.first, genesis.epoch == 0 else { throw BundleError.waiting("the log of room \(bundle.roomID)") }
@@ -179,7 +182,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         let limit = Self.maxWaitingSize(members: current.count)
         if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
         if let card = try knownCard(bundle.sender, room: room, current: current) { try verify(content, card: card) }
-        return .pending(.waiting("\(what) of room \(room.name)"))
+        return .pending(.waiting("\(what) of room \(room.name)"), keep: true)
     }
 
     /// The sender's card if this receiver knows it: from the current roster, a contact, or a roster of the last

@@ -27,10 +27,12 @@ public enum BundleError: Error, Equatable, Sendable {
 }
 
 extension BundleError: RoomKeyError {
-    /// Waiting is pending; the rest are rejections.
+    /// Waiting (for an earlier epoch, or for the room's log from a contact) is pending; the rest are rejections.
     public var category: ErrorCategory {
-        if case .waiting = self { return .pending }
-        return .rejected
+        switch self {
+        case .waiting, .unknownSender: .pending
+        default: .rejected
+        }
     }
 
     /// A one-line description.
@@ -42,7 +44,7 @@ extension BundleError: RoomKeyError {
                 + (extra.isEmpty || missing.isEmpty ? "" : "; ")
                 + (missing.isEmpty ? "" : "missing members: \(missing.map(\.hex).joined(separator: ", "))")
         case let .senderNotMember(id, epoch): "bundle sender \(id) is not a member at epoch \(epoch)"
-        case let .unknownSender(id): "bundle for an unknown room from \(id), who is not a contact"
+        case let .unknownSender(id): "bundle for an unknown room from \(id), who is not a contact; not kept"
         case let .epochMismatch(header, content): "bundle says epoch \(header) but carries epoch \(content)"
         case let .epochUnknown(epoch): "bundle is for epoch \(epoch), before this keyring joined"
         case let .waiting(what): "waiting for \(what)"
