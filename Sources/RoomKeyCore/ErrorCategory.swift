@@ -10,6 +10,8 @@ public enum ErrorCategory: String, Sendable, Equatable {
     case notFound = "not_found"
     /// Valid, but waiting for something earlier (exit 5).
     case pending
+    /// A valid request the rules do not allow; nothing changed (exit 6).
+    case refused
     /// The command was used wrongly (exit 64).
     case usage
     /// Input that cannot be parsed: truncated, oversized, unknown version (exit 65).

@@ -12,7 +12,9 @@ extension RoomKeyCommand {
                 One change a line: 'VERB ROOM [ARG...]' with verbs create (contacts may follow), add, remove, promote, \
                 demote, rotate; '#' starts a comment. The whole script is checked before anything changes: an unknown \
                 verb, room or contact, or a change the membership log would refuse, exits 65 naming the line, and \
-                nothing is applied. All changes to one room become one commit and one bundle.
+                nothing is applied. A line that would put two identities with the same handle in a room exits 6 \
+                naming the line, unless --allow-same-handle is given. All changes to one room become one commit and \
+                one bundle.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -25,11 +27,14 @@ extension RoomKeyCommand {
         @Flag(name: .long, help: "Check the script and print the plan; change and write nothing.")
         var dryRun = false
 
+        @Flag(name: .long, help: "Let add and create lines add contacts whose handle a member already has; listings then show short ids.")
+        var allowSameHandle = false
+
         func execute(_ output: Output) throws {
             let text = try InputFiles.readText(script, limit: 64 * 1024 * 1024, what: "script")
             let parsed = try ApplyScript(parsing: text)
             let box = outbox.box
-            let rooms = try openKeyring().apply(parsed, dryRun: dryRun) { try box.write($0) }
+            let rooms = try openKeyring().apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.write($0) }
             let docs = rooms.map(RoomDocument.init)
             output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.map { d in

@@ -9,6 +9,7 @@ enum ExitStatus {
     static let locked: Int32 = 3
     static let notFound: Int32 = 4
     static let pending: Int32 = 5
+    static let refused: Int32 = 6
     static let usage: Int32 = 64
     static let malformed: Int32 = 65
 
@@ -20,6 +21,7 @@ enum ExitStatus {
         case .locked: locked
         case .notFound: notFound
         case .pending: pending
+        case .refused: refused
         case .usage: usage
         case .malformed: malformed
         }

@@ -6,7 +6,8 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room create NAME`.
     struct Create: KeyringCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a room (epoch 0) with you as admin and the given contacts as members.")
+            abstract: "Create a room (epoch 0) with you as admin and the given contacts as members.",
+            discussion: "A contact whose handle you or another member has is refused (exit 6) unless --allow-same-handle is given.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
@@ -20,9 +21,12 @@ extension RoomKeyCommand.RoomCommand {
         @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"))
         var membersFile: String?
 
+        @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
+        var allowSameHandle = false
+
         func execute(_ output: Output) throws {
             let names = members + (try MembersFile.names(membersFile))
-            let result = try openKeyring().createRoom(name: name, members: names, deliver: bundle.delivery)
+            let result = try openKeyring().createRoom(name: name, members: names, allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("created") }
         }
@@ -31,7 +35,8 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room add ROOM CONTACT...`.
     struct Add: KeyringCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add contacts to a room (admins only); new members receive the whole log.")
+            abstract: "Add contacts to a room (admins only); new members receive the whole log.",
+            discussion: "A contact whose handle a member (or another contact added) has is refused (exit 6) unless --allow-same-handle is given.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
@@ -45,13 +50,16 @@ extension RoomKeyCommand.RoomCommand {
         @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"))
         var membersFile: String?
 
+        @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
+        var allowSameHandle = false
+
         func validate() throws {
             if contacts.isEmpty && membersFile == nil { throw ValidationError("name at least one contact, or --members-file") }
         }
 
         func execute(_ output: Output) throws {
             let names = contacts + (try MembersFile.names(membersFile))
-            let result = try openKeyring().change(room: room, [.add(names)], deliver: bundle.delivery)
+            let result = try openKeyring().change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("added \(names.count) to") }
         }

@@ -54,6 +54,7 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let (r, trust) = try openKeyring().memberTrust(of: room)
             let doc = RoomDocument(r, trust: trust)
+            let labels = Dictionary(uniqueKeysWithValues: r.state.roster.displayLabels.map { ($0.key.hex, $0.value) })
             output.result(doc) {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
                  "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
@@ -61,7 +62,7 @@ extension RoomKeyCommand.RoomCommand {
                  "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
                  "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
                  "members:     \(doc.members.count)"]
-                    + doc.members.map { "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \($0.handle)" }
+                    + doc.members.map { "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \(labels[$0.id] ?? $0.handle)" }
             }
             for m in doc.members where m.trust == MemberTrust.keyChanged.rawValue {
                 output.warn("member \(m.handle) (\(m.id)) is a contact whose identity key changed; no keys are sealed to the room until you decide",
@@ -87,10 +88,13 @@ extension RoomKeyCommand.RoomCommand {
                 }
                 return Entry(commit, handles: roster)
             }
+            // Text names everyone who was ever in the room apart; JSON has the ids.
+            let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(roster.map { ($0.key, $0.value) }).map { ($0.key.hex, $0.value) })
+            func name(_ id: String?, _ handle: String?) -> String { id.flatMap { labels[$0] } ?? handle ?? id ?? "" }
             output.result(LogDocument(roomId: r.id.hex, name: r.name, commits: entries)) {
                 entries.flatMap { e in
-                    ["epoch \(e.epoch)  \(CommandClock.iso8601(e.time))  by \(e.authorHandle ?? e.author)  head \(e.head)"]
-                        + e.operations.map { "  \($0.op) \($0.handle ?? $0.id ?? "")" }
+                    ["epoch \(e.epoch)  \(CommandClock.iso8601(e.time))  by \(name(e.author, e.authorHandle))  head \(e.head)"]
+                        + e.operations.map { "  \($0.op) \(name($0.id, $0.handle))" }
                 }
             }
         }

@@ -11,7 +11,7 @@ struct RoomKeyCommand: ParsableCommand {
         discussion: """
             Errors go to standard error as 'roomkey: error: ...'. Exit codes: 0 success, 1 other failure, \
             2 rejected (a signature, MAC, authority, roster or replay check failed), 3 keyring locked, \
-            4 not found, 5 pending, 64 usage error, 65 malformed input.
+            4 not found, 5 pending, 6 refused by a rule, 64 usage error, 65 malformed input.
             """,
         version: RoomKeyVersion.string,
         subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Encrypt.self,

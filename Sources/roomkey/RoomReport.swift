@@ -18,6 +18,9 @@ extension RoomKeyCommand.RoomCommand {
             var handles: [IdentityID: String] = [:]
             for e in epochs { for m in e.roster?.sorted ?? [] { handles[m.id] = m.card.handle } }
             func name(_ hex: String) -> String { handles.first { $0.key.hex == hex }?.value ?? hex }
+            // Text tells everyone who was ever in the room apart by short id where handles collide; JSON has the ids.
+            let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(handles.map { ($0.key, $0.value) }).map { ($0.key.hex, $0.value) })
+            func label(_ hex: String) -> String { labels[hex] ?? hex }
             let doc = ReportDocument(
                 roomId: r.id.hex, name: r.name,
                 epochs: epochs.map { e in
@@ -39,15 +42,17 @@ extension RoomKeyCommand.RoomCommand {
                 })
             output.result(doc) {
                 var lines = ["room \(doc.name) (\(doc.roomId))"]
-                for e in doc.epochs {
-                    lines.append("epoch \(e.epoch)  by \(e.authorHandle ?? e.author)  \(CommandClock.iso8601(e.time))  \(e.operations.joined(separator: ", "))")
+                for (e, source) in zip(doc.epochs, epochs) {
+                    let operations = source.commit.operations.map { "\($0.verb) \(label(($0.subject ?? source.commit.author).hex))" }
+                    lines.append("epoch \(e.epoch)  by \(label(e.author))  \(CommandClock.iso8601(e.time))  \(operations.joined(separator: ", "))")
                     lines.append("  fingerprint \(RoomFingerprint.grouped(e.fingerprint))  \(e.fingerprintConfirmed ? "confirmed" : "not confirmed")")
-                    for b in e.bundles {
-                        lines.append("  bundle \(b.direction) from \(b.senderHandle) to \(b.recipients.count): \(b.recipients.joined(separator: ", "))")
+                    for (b, bundle) in zip(e.bundles, source.bundles) {
+                        let recipients = (source.roster?.sorted ?? []).map(\.id.hex).filter { $0 != bundle.sender }.map(label)
+                        lines.append("  bundle \(b.direction) from \(label(bundle.sender)) to \(recipients.count): \(recipients.joined(separator: ", "))")
                     }
                 }
                 lines.append("members:")
-                lines += doc.members.map { "  \($0.handle)  \($0.admin ? "admin" : "member")  \($0.trust)" }
+                lines += doc.members.map { "  \(label($0.id))  \($0.admin ? "admin" : "member")  \($0.trust)" }
                 return lines
             }
         }

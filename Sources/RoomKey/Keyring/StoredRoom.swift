@@ -101,6 +101,8 @@ public enum RoomError: Error, Equatable, Sendable {
     case keyChangedContact(name: String)
     /// The contact is not a member of the room.
     case contactNotMember(name: String, room: String)
+    /// Adding the contact would put two identities with the same handle on the roster.
+    case sameHandle(room: String, HandleCollision)
 }
 
 extension RoomError: RoomKeyError {
@@ -110,6 +112,7 @@ extension RoomError: RoomKeyError {
         case .notFound: .notFound
         case .ambiguous, .nameTaken: .usage
         case .forked, .notMember, .keyChangedContact, .contactNotMember: .rejected
+        case .sameHandle: .refused
         }
     }
 
@@ -123,6 +126,10 @@ extension RoomError: RoomKeyError {
         case let .notMember(room): "you are no longer a member of room \"\(room)\""
         case let .keyChangedContact(name): "the identity key of contact \"\(name)\" changed; no keys are sealed to it"
         case let .contactNotMember(name, room): "\"\(name)\" is not a member of room \"\(room)\""
+        case let .sameHandle(room, c) where c.existingIsMember:
+            "room \"\(room)\" already has a member with the handle \"\(c.handle)\" (\(c.existing.shortHex)); \(c.added.shortHex) would look the same"
+        case let .sameHandle(room, c):
+            "two contacts added to room \"\(room)\" have the handle \"\(c.handle)\" (\(c.existing.shortHex) and \(c.added.shortHex))"
         }
     }
 
@@ -133,6 +140,7 @@ extension RoomError: RoomKeyError {
         case .ambiguous: "name the room by its id"
         case let .keyChangedContact(name): "compare safety numbers with 'roomkey verify \(name)', or run 'roomkey contact accept \(name)'"
         case .forked: "compare the room fingerprint with the other members; an admin must resolve the fork"
+        case .sameHandle: "to add them anyway, run again with --allow-same-handle; listings then show each with its short id"
         default: nil
         }
     }

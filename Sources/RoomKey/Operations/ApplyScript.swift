@@ -66,17 +66,29 @@ public struct ApplyScript: Sendable, Equatable {
 public enum ScriptError: Error, Equatable, Sendable {
     /// Line `number` is wrong, for the reason given.
     case line(Int, String)
+    /// Line `number` is a valid change a rule refuses, for the reason given, with a next step.
+    case refused(Int, String, hint: String?)
 }
 
 extension ScriptError: RoomKeyError {
-    /// Every script error is malformed input (exit 65).
-    public var category: ErrorCategory { .malformed }
+    /// A bad line is malformed input (exit 65); a refused one is refused (exit 6).
+    public var category: ErrorCategory {
+        switch self {
+        case .line: .malformed
+        case .refused: .refused
+        }
+    }
     /// A one-line description naming the line.
     public var message: String {
         switch self {
-        case let .line(number, why): "line \(number): \(why)"
+        case let .line(number, why), let .refused(number, why, _): "line \(number): \(why)"
         }
     }
     /// The next step.
-    public var hint: String? { "nothing was applied; fix the line and run the script again" }
+    public var hint: String? {
+        switch self {
+        case .line: "nothing was applied; fix the line and run the script again"
+        case let .refused(_, _, hint): "nothing was applied; " + (hint ?? "change the line and run the script again")
+        }
+    }
 }

@@ -28,7 +28,7 @@ extension Keyring {
 
     /// Checks the script against the keyring and returns the plan, or throws `ScriptError` naming the first bad line.
     /// Each line is applied to the roster the lines before it produced, with the same rules as a commit.
-    private func plan(_ db: Database, _ script: ApplyScript, me: borrowing LocalIdentity) throws -> [Planned] {
+    private func plan(_ db: Database, _ script: ApplyScript, me: borrowing LocalIdentity, allowSameHandle: Bool) throws -> [Planned] {
         try script.byRoom.map { group in
             var existing: StoredRoom?
             var roster = Roster()
@@ -39,6 +39,7 @@ extension Keyring {
                         guard index == 0 else { throw ScriptError.line(line.number, "create must be the first change to \(line.room)") }
                         try checkNewRoomName(db, line.room)
                         ops = try line.arguments.map { Operation.add(try sealableContact(db, $0).card) }
+                        if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: line.room) }
                         roster = try RoomState.apply([.create(name: line.room, creator: me.card)] + ops, to: Roster(), author: me.id,
                                                      genesis: true)
                         continue
@@ -56,10 +57,13 @@ extension Keyring {
                     case .rotate, .create: []
                     }
                     let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room) }
+                    if !allowSameHandle { try refuseSameHandles(roster, adding: lineOps, room: line.room) }
                     if !lineOps.isEmpty { roster = try checkedRoster(roster, lineOps, me: me.id) }
                     ops += lineOps
                 } catch let error as ScriptError {
                     throw error
+                } catch let error as RoomError where error.category == .refused {
+                    throw ScriptError.refused(line.number, error.message, hint: error.hint)
                 } catch let error as any RoomKeyError {
                     throw ScriptError.line(line.number, error.message)
                 }
@@ -69,13 +73,15 @@ extension Keyring {
     }
 
     /// Checks `script`, then (unless `dryRun`) applies it: one commit and one bundle per room, in one transaction.
-    /// Bundles already written are removed again if a later room fails.
-    public func apply(_ script: ApplyScript, dryRun: Bool, deliver: BundleDelivery) throws -> [AppliedRoom] {
+    /// Bundles already written are removed again if a later room fails. Unless `allowSameHandle`, a line that would put
+    /// two identities with the same handle in a room is refused.
+    public func apply(_ script: ApplyScript, dryRun: Bool, allowSameHandle: Bool = false,
+                      deliver: BundleDelivery) throws -> [AppliedRoom] {
         if !dryRun { try automaticPrune() }
         let me = try identity()
         if dryRun {
             return try read { db in
-                try plan(db, script, me: me).map { p in
+                try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
                     AppliedRoom(name: p.name, roomID: p.existing?.id, epoch: p.existing.map { $0.state.epoch + (p.operations.isEmpty ? 0 : 1) } ?? 0,
                                 operations: p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb), bundle: nil)
                 }
@@ -89,7 +95,7 @@ extension Keyring {
         }
         do {
             return try write { db in
-                try plan(db, script, me: me).map { p in
+                try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
                     let result: CommitResult
                     if let room = p.existing {
                         result = p.operations.isEmpty

@@ -19,11 +19,14 @@ public enum MembershipChange: Sendable, Equatable {
 /// Making commits and rotations: the use cases an admin or member runs on their own keyring.
 extension Keyring {
     /// Creates a room with the given contacts as members and writes its genesis bundle.
-    public func createRoom(name: String, members: [String], deliver: BundleDelivery) throws -> CommitResult {
+    /// Unless `allowSameHandle`, refuses members whose handle another member (or you) already has.
+    public func createRoom(name: String, members: [String], allowSameHandle: Bool = false,
+                           deliver: BundleDelivery) throws -> CommitResult {
         try automaticPrune()
         let me = try identity()
         return try write { db in
             let ops = try members.map { Operation.add(try sealableContact(db, $0).card) }
+            if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: name) }
             return try createRoom(db, name: name, operations: ops, me: me, deliver: deliver)
         }
     }
@@ -53,13 +56,29 @@ extension Keyring {
     }
 
     /// Commits membership changes to a room as one commit and one bundle.
-    public func change(room nameOrID: String, _ changes: [MembershipChange], deliver: BundleDelivery) throws -> CommitResult {
+    /// Unless `allowSameHandle`, refuses to add a contact whose handle a member (or another added contact) already has.
+    public func change(room nameOrID: String, _ changes: [MembershipChange], allowSameHandle: Bool = false,
+                       deliver: BundleDelivery) throws -> CommitResult {
         try automaticPrune()
         let me = try identity()
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
             let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name) }
+            if !allowSameHandle { try refuseSameHandles(room.state.roster, adding: ops, room: room.name) }
             return try commit(db, room: room, operations: ops, me: me, deliver: deliver)
+        }
+    }
+
+    /// Throws `RoomError.sameHandle` for the first `add` in `ops` whose handle is already on `roster` or added before it.
+    func refuseSameHandles(_ roster: Roster, adding ops: [Operation], room: String) throws {
+        if let c = roster.handleCollisions(adding: ops.addedCards).first { throw RoomError.sameHandle(room: room, c) }
+    }
+
+    /// The same check for a new room, whose roster holds only its creator.
+    func refuseSameHandles(creator: IdentityCard, adding ops: [Operation], room: String) throws {
+        let added = ops.addedCards.map { (id: $0.id, handle: $0.handle) }
+        if let c = MemberNames.collisions(members: [(creator.id, creator.handle)], adding: added).first {
+            throw RoomError.sameHandle(room: room, c)
         }
     }
 
@@ -180,4 +199,9 @@ extension Keyring {
         if byHandle.count == 1 { return byHandle[0].id }
         throw RoomError.contactNotMember(name: token, room: room)
     }
+}
+
+extension [Operation] {
+    /// The cards of the `add` operations, in order.
+    var addedCards: [IdentityCard] { compactMap { if case let .add(card) = $0 { card } else { nil } } }
 }

@@ -1,0 +1,84 @@
+/// A handle that would be shown twice in one room: an identity being added has the handle of another.
+public struct HandleCollision: Equatable, Sendable {
+    /// The shared handle.
+    public let handle: String
+    /// The identity being added.
+    public let added: IdentityID
+    /// The identity that has the handle already: a member, or one added before `added` in the same change.
+    public let existing: IdentityID
+    /// True when `existing` is a member already; false when it is being added in the same change.
+    public let existingIsMember: Bool
+}
+
+/// How members are named to people: which handles collide, and the label that tells colliding members apart.
+///
+/// Pure rules over (id, handle) pairs, so every listing and every check applies the same ones.
+public enum MemberNames {
+    /// The fewest hex digits of an identity id shown next to a handle that is not unique.
+    public static let shortIDDigits = 8
+
+    /// The collisions that adding `adding` (in order) to `members` would make: each added identity whose handle
+    /// a different member, or a different identity added before it, already has. An identity that is already a
+    /// member, or is named twice, is not a handle collision (the membership rules decide about it).
+    public static func collisions(members: [(id: IdentityID, handle: String)],
+                                  adding: [(id: IdentityID, handle: String)]) -> [HandleCollision] {
+        var ids = Set(members.map(\.id))
+        var owner: [String: (id: IdentityID, member: Bool)] = [:]
+        for m in members.sorted(by: { $0.id < $1.id }) where owner[m.handle] == nil { owner[m.handle] = (m.id, true) }
+        var found: [HandleCollision] = []
+        for a in adding where ids.insert(a.id).inserted {
+            if let o = owner[a.handle] {
+                found.append(HandleCollision(handle: a.handle, added: a.id, existing: o.id, existingIsMember: o.member))
+            } else {
+                owner[a.handle] = (a.id, false)
+            }
+        }
+        return found
+    }
+
+    /// The label of each identity: its handle, or `handle (short id)` when another identity has the same handle or
+    /// another's label would read the same. The short id is the first 8 hex digits of the identity id, more when
+    /// two identities with the same handle share them.
+    public static func labels(_ people: [(id: IdentityID, handle: String)]) -> [IdentityID: String] {
+        var handleOf: [IdentityID: String] = [:]
+        for p in people { handleOf[p.id] = p.handle }
+        let byHandle = Dictionary(grouping: handleOf.keys, by: { handleOf[$0] ?? "" })
+        var labels: [IdentityID: String] = [:]
+        for (handle, ids) in byHandle where ids.count > 1 {
+            let digits = distinguishingDigits(ids)
+            for id in ids { labels[id] = "\(handle) (\(id.hex.prefix(digits)))" }
+        }
+        // A unique handle that reads like another member's label (`bob (3fa2c1d0)`) gets its own short id too.
+        let suffixed = Set(labels.values)
+        for (handle, ids) in byHandle where ids.count == 1 {
+            let id = ids[0]
+            labels[id] = suffixed.contains(handle) ? "\(handle) (\(id.shortHex))" : handle
+        }
+        return labels
+    }
+
+    /// The fewest hex digits (at least `shortIDDigits`) that tell `ids` apart.
+    static func distinguishingDigits(_ ids: [IdentityID]) -> Int {
+        let hexes = ids.map(\.hex)
+        var digits = shortIDDigits
+        while digits < IdentityID.length * 2, Set(hexes.map { $0.prefix(digits) }).count < hexes.count { digits += 1 }
+        return digits
+    }
+}
+
+extension IdentityID {
+    /// The first 8 hex digits: enough to tell members with the same handle apart in text.
+    public var shortHex: String { String(hex.prefix(MemberNames.shortIDDigits)) }
+}
+
+extension Roster {
+    /// The handle collisions adding `cards` (in order) would make; see `MemberNames.collisions`.
+    public func handleCollisions(adding cards: [IdentityCard]) -> [HandleCollision] {
+        MemberNames.collisions(members: sorted.map { ($0.id, $0.card.handle) }, adding: cards.map { ($0.id, $0.handle) })
+    }
+
+    /// Each member's label for listings; see `MemberNames.labels`.
+    public var displayLabels: [IdentityID: String] {
+        MemberNames.labels(sorted.map { ($0.id, $0.card.handle) })
+    }
+}
