@@ -58,14 +58,16 @@ extension RoomKeyCommand.RoomCommand {
 
     /// `roomkey room leave ROOM`.
     struct Leave: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Leave a room: a commit that removes you, sent to the others.")
+        static let configuration = CommandConfiguration(
+            abstract: "Leave a room: your keys for it are deleted at once and a signed leave request goes to the admins.",
+            discussion: "An admin's next 'roomkey receive' of the request removes you in a commit of its own. An admin who leaves commits the leave directly (another admin must remain).")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring().change(room: room, [.leave], deliver: bundle.delivery)
+            let result = try openKeyring().leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("left") }
         }

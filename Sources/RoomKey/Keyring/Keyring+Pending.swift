@@ -15,7 +15,8 @@ extension Keyring {
     static let maxPendingBytes = 64 * 1024 * 1024
 
     /// Keeps a bundle for a later `receive`. Storing never fails for lack of room: when the pending rows would exceed
-    /// `pendingByteLimit`, the oldest are dropped first; returns how many were dropped.
+    /// `pendingByteLimit`, the oldest others are dropped first (one bundle alone is bounded by the core's
+    /// `maxWaitingSize`); returns how many were dropped.
     func storePending(_ item: Queued) throws -> Int {
         let digest = tag("pending", BLAKE2b.hash([item.bytes]))
         let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
@@ -26,8 +27,9 @@ extension Keyring {
             var total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle") ?? 0
             var dropped = 0
             while total > pendingByteLimit {
-                guard let oldest = try Row.fetchOne(db, sql: "SELECT rowid, LENGTH(sealed) AS size FROM pending_bundle ORDER BY rowid LIMIT 1")
-                else { break }
+                guard let oldest = try Row.fetchOne(db, sql: """
+                    SELECT rowid, LENGTH(sealed) AS size FROM pending_bundle WHERE bundle_tag != ? ORDER BY rowid LIMIT 1
+                    """, arguments: [Data(digest)]) else { break }
                 try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
                 total -= oldest["size"] as Int
                 dropped += 1

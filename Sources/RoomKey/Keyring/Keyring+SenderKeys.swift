@@ -92,4 +92,11 @@ extension Keyring {
             return try senderKeyInfos(db, room.id).sorted { ($0.epoch, $0.generation) > ($1.epoch, $1.generation) }
         }
     }
+
+    /// Deletes every sender key `owner` holds for `room` in epochs `epochs` (a member who leaves forgets its own keys).
+    func deleteSenderKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epochs: ClosedRange<UInt64>) throws {
+        for epoch in epochs {
+            try db.execute(sql: "DELETE FROM sender_key WHERE owner_tag = ?", arguments: [Data(senderOwnerTag(room, owner, epoch))])
+        }
+    }
 }

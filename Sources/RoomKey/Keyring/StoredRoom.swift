@@ -97,6 +97,8 @@ public enum RoomError: Error, Equatable, Sendable {
     case forked(room: String, heads: [String])
     /// This keyring is no longer a member of the room.
     case notMember(room: String)
+    /// This member left the room and waits for an admin to remove it.
+    case left(room: String)
     /// A contact whose key changed cannot receive keys until verified or accepted.
     case keyChangedContact(name: String)
     /// The contact is not a member of the room.
@@ -112,7 +114,7 @@ extension RoomError: RoomKeyError {
         case .notFound: .notFound
         case .ambiguous, .nameTaken: .usage
         case .forked, .notMember, .keyChangedContact, .contactNotMember: .rejected
-        case .sameHandle: .refused
+        case .sameHandle, .left: .refused
         }
     }
 
@@ -124,6 +126,7 @@ extension RoomError: RoomKeyError {
         case let .nameTaken(name): "a room named \"\(name)\" already exists"
         case let .forked(room, heads): "room \"\(room)\" is forked (heads \(heads.joined(separator: " and "))); it distributes no keys"
         case let .notMember(room): "you are no longer a member of room \"\(room)\""
+        case let .left(room): "you left room \"\(room)\"; it distributes nothing from here"
         case let .keyChangedContact(name): "the identity key of contact \"\(name)\" changed; no keys are sealed to it"
         case let .contactNotMember(name, room): "\"\(name)\" is not a member of room \"\(room)\""
         case let .sameHandle(room, c) where c.existingIsMember:

@@ -12,7 +12,7 @@ public enum MembershipChange: Sendable, Equatable {
     case promote(String)
     /// Make this admin a plain member.
     case demote(String)
-    /// Leave the room.
+    /// Leave the room (an admin's own `leave` commit; members use `Keyring.leave`).
     case leave
 }
 
@@ -96,7 +96,7 @@ extension Keyring {
 
     /// The roster after `ops` by this member, checking authority and every operation rule.
     func checkedRoster(_ roster: Roster, _ ops: [Operation], me: IdentityID) throws -> Roster {
-        if let author = roster[me], !author.admin, ops != [.leave] { throw LogError.notAdmin(me) }
+        if let author = roster[me], !author.admin { throw LogError.notAdmin(me) }
         return try RoomState.apply(ops, to: roster, author: me, genesis: false)
     }
 
@@ -173,6 +173,7 @@ extension Keyring {
     /// A room this member may distribute in: not forked, and still a member.
     func distributableRoom(_ db: Database, _ nameOrID: String, me: IdentityID) throws -> StoredRoom {
         let room = try findRoom(db, nameOrID)
+        if room.left { throw RoomError.left(room: room.name) }
         if room.forked { throw RoomError.forked(room: room.name, heads: room.forkHeads) }
         guard room.state.roster[me] != nil else { throw RoomError.notMember(room: room.name) }
         return room

@@ -28,8 +28,13 @@ extension Keyring {
         let me = try identity()
         var results: [Int: ReceiveResult] = [:]
         var queue: [Queued] = []
+        var requests: [(index: Int, path: String, request: LeaveRequest)] = []
         for (index, input) in inputs.enumerated() {
             do {
+                if LeaveRequest.looksLike(input.bytes) {
+                    requests.append((index, input.path, try LeaveRequest.parse(input.bytes)))
+                    continue
+                }
                 let bundle = try Bundle.parse(input.bytes)
                 if bundle.sender == me.id || !bundle.recipients.contains(me.id) {
                     results[index] = ReceiveResult(path: input.path, status: .notForMe, roomID: bundle.roomID, epoch: bundle.epoch,
@@ -95,6 +100,8 @@ extension Keyring {
                 blocked[room] = nil
             }
         }
+        // Leave requests after every bundle: an admin acts on the roster this run left.
+        results.merge(try receiveLeaveRequests(requests, me: me, deliver: deliver)) { _, new in new }
         return results.keys.sorted().compactMap { results[$0] }
     }
 
