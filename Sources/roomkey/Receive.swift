@@ -48,6 +48,7 @@ extension RoomKeyCommand {
             for r in results where r.status == .applied {
                 if let error = r.error { output.warn("your new sender key was not sent: \(error.message)", hint: error.hint) }
             }
+            for r in results { if let warning = r.warning { output.warn(warning, hint: nil) } }
             let worst = results.map(\.status).max() ?? .applied
             switch worst {
             case .rejected: throw ExitCode(ExitStatus.rejected)
