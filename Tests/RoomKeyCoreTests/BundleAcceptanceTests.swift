@@ -1,0 +1,644 @@
+import Testing
+import RoomKeyTestSupport
+@testable import RoomKeyCore
+
+/// Every rule of the acceptance decision (docs/PROTOCOL.md §3.3, §3.5, §5.4), one table row each: what the receiver
+/// holds, the bundle it gets (real keys, real commits, really sealed and opened), and the decision it must make.
+/// The receiver is carol over an in-memory view; no keyring, no SQLite.
+struct BundleAcceptanceTests {
+    // MARK: - People, the room, bundles
+
+    /// A person: identity key, sealing key, and the card they make.
+    final class Person {
+        let signing: SigningKeyPair
+        let sealing: SealingKeyPair
+        let card: IdentityCard
+        init(_ handle: String) throws {
+            signing = try SigningKeyPair.generate()
+            sealing = try SealingKeyPair.generate()
+            card = try IdentityCard(handle: handle, signer: signing, sealingKey: sealing.publicKey, created: 1_700_000_000)
+        }
+        var id: IdentityID { card.id }
+    }
+
+    /// A bundle as built: its bytes, parsed, and what went into it.
+    struct Built {
+        let bytes: [UInt8]
+        let bundle: Bundle
+        let commits: [Commit]
+        let key: SenderKeyInfo?
+        var digest: [UInt8] { BLAKE2b.hash([bytes]) }
+    }
+
+    /// The standard room "team": at epoch 0 alice (the only admin) creates it with bob, carol and dave; at epoch 1
+    /// she removes dave. carol is the receiver; erin is a contact-to-be; mallory is a stranger.
+    final class World {
+        static let hour: UInt64 = 3600
+        /// The receiver's clock.
+        static let clock: UInt64 = 1_800_000_000
+        let alice: Person, bob: Person, carol: Person, dave: Person, erin: Person, mallory: Person
+        let room: RoomID
+        let c0: Commit, c1: Commit
+        let s0: RoomState, s1: RoomState
+        let random: SystemRandom
+        var now: UInt64 { World.clock }
+
+        init() throws {
+            let alice = try Person("alice"), bob = try Person("bob"), carol = try Person("carol"), dave = try Person("dave")
+            let random = try SystemRandom()
+            let room = RoomID.random(using: random)
+            let c0 = World.commit(alice, room: room, on: nil,
+                                  [.create(name: "team", creator: alice.card), .add(bob.card), .add(carol.card), .add(dave.card)],
+                                  time: World.clock - 2 * World.hour)
+            let s0 = try RoomState.genesis(c0)
+            let c1 = World.commit(alice, room: room, on: s0, [.remove(dave.id)], time: World.clock - World.hour)
+            self.alice = alice
+            self.bob = bob
+            self.carol = carol
+            self.dave = dave
+            erin = try Person("erin")
+            mallory = try Person("mallory")
+            self.random = random
+            self.room = room
+            self.c0 = c0
+            self.c1 = c1
+            self.s0 = s0
+            s1 = try s0.applying(c1)
+        }
+
+        var everyone: [Person] { [alice, bob, carol, dave, erin, mallory] }
+        /// The accepted log through epoch 1.
+        var log: [Commit] { [c0, c1] }
+
+        /// A commit by `author` on `state` (a genesis when nil), its roster hash computed from the operations as an
+        /// honest author would (so that only the rule under test fails).
+        static func commit(_ author: Person, room: RoomID, on state: RoomState?, _ ops: [Operation], epoch: UInt64? = nil,
+                           previous: [UInt8]? = nil, time: UInt64) -> Commit {
+            let roster = (try? RoomState.apply(ops, to: state?.roster ?? Roster(), author: author.id, genesis: state == nil)) ?? Roster()
+            return Commit(roomID: room, epoch: epoch ?? state.map { $0.epoch + 1 } ?? 0,
+                          previousHead: previous ?? state?.head ?? Commit.genesisHead, signer: author.signing, time: time,
+                          operations: ops, rosterHash: roster.hash)
+        }
+
+        func commit(_ author: Person, on state: RoomState?, _ ops: [Operation], epoch: UInt64? = nil, previous: [UInt8]? = nil,
+                    time: UInt64? = nil, room: RoomID? = nil) -> Commit {
+            Self.commit(author, room: room ?? self.room, on: state, ops, epoch: epoch, previous: previous, time: time ?? now - 60)
+        }
+
+        /// Alice's next commit on epoch 1: adding erin.
+        func addErin(time: UInt64? = nil) -> Commit { commit(alice, on: s1, [.add(erin.card)], time: time) }
+
+        /// The people of `roster` but `sender`: whom an honest sender seals to.
+        func rest(of roster: Roster, but sender: Person) -> [Person] {
+            everyone.filter { $0.id != sender.id && roster[$0.id] != nil }
+        }
+
+        /// Seals a bundle from `sender` for `epoch` to `recipients`, carrying `commits` and (when `key`) a fresh sender
+        /// key for `keyEpoch` (default `epoch`). With `signedBy`, the header still names `sender` but another key signs.
+        func seal(_ sender: Person, epoch: UInt64, to recipients: [Person], commits: [Commit] = [], key: Bool = true,
+                  keyEpoch: UInt64? = nil, room: RoomID? = nil, signedBy forger: Person? = nil) throws -> Built {
+            let roomID = room ?? self.room
+            var info: SenderKeyInfo? = nil
+            let content: SecretBytes
+            if key {
+                let own = try OwnSenderKey.generate(roomID: roomID, owner: sender.id, epoch: keyEpoch ?? epoch, generation: 0,
+                                                    random: random)
+                info = own.shared.info
+                content = BundleContent.encode(senderKey: own.shared, commits: commits)
+            } else {
+                content = BundleContent.encode(commits: commits)
+            }
+            let to = recipients.map { (id: $0.id, key: $0.card.sealingKey) }
+            let bytes: [UInt8]
+            if let forger {
+                bytes = try forge(roomID: roomID, epoch: epoch, sender: sender.id, signer: forger, recipients: to, content: content)
+            } else {
+                bytes = try BundleSealer.seal(roomID: roomID, epoch: epoch, signer: sender.signing, recipients: to,
+                                              content: content, random: random)
+            }
+            return Built(bytes: bytes, bundle: try Bundle.parse(bytes), commits: commits, key: info)
+        }
+
+        /// `BundleSealer.seal`, except that the header names `sender` while `signer` signs: a bundle that opens but
+        /// whose signature does not verify under the sender's card.
+        private func forge(roomID: RoomID, epoch: UInt64, sender: IdentityID, signer: Person,
+                           recipients: [(id: IdentityID, key: SealingPublicKey)], content: borrowing SecretBytes) throws -> [UInt8] {
+            let header = Bundle.header(roomID: roomID, epoch: epoch, sender: sender)
+            let bundleKey = SymmetricKey.random(using: random)
+            let stanzas = try BundleSealer.sealStanzas(recipients, key: bundleKey)
+            let stanzaHash = BLAKE2b.hash([stanzas])
+            let signature = try BundleSealer.signedMessage(header: header, stanzaHash: stanzaHash, content: content) {
+                signer.signing.sign($0)
+            }
+            let plaintext = content.withUnsafeBytes { Array($0) } + signature
+            let payload = XChaCha20Poly1305.seal(plaintext, key: bundleKey, ad: Bundle.adDomain + header + stanzaHash, random: random)
+            return header + stanzas + payload
+        }
+
+        // What the receiver holds.
+
+        /// Holds nothing but these contacts.
+        func stranger(contacts: [Person] = []) -> InMemoryReceiver {
+            var r = InMemoryReceiver()
+            for p in contacts { r.addContact(p.card) }
+            return r
+        }
+
+        /// Holds the room through `log` (default: epochs 0 and 1, joined at genesis).
+        func member(_ log: [Commit]? = nil, joinedEpoch: UInt64 = 0, left: Bool = false) throws -> InMemoryReceiver {
+            var r = InMemoryReceiver()
+            try r.hold(log ?? self.log, joinedEpoch: joinedEpoch, left: left)
+            return r
+        }
+
+        /// A commit so large (70,000 removals of unknown ids) that its bundle is over the waiting limit.
+        func hugeCommit(epoch: UInt64) throws -> Commit {
+            let ops = try (0..<70_000).map { _ in Operation.remove(try IdentityID(bytes: random.bytes(IdentityID.length))) }
+            return Commit(roomID: room, epoch: epoch, previousHead: random.bytes(32), signer: alice.signing, time: now - 60,
+                          operations: ops, rosterHash: random.bytes(32))
+        }
+    }
+
+    // MARK: - The table
+
+    /// What an applied bundle must bring.
+    struct Applied {
+        var epochs: [UInt64] = []
+        var stateEpoch: UInt64? = nil
+        var joinedEpoch: UInt64? = nil
+        var storesKey = true
+        var receiverIsMember = true
+    }
+
+    /// A rule failure, by its exact error.
+    enum Rejection: Equatable, CustomStringConvertible {
+        case bundle(BundleError)
+        case log(LogError)
+        case other(String)
+
+        init(_ error: any RoomKeyError) {
+            switch error {
+            case let e as BundleError: self = .bundle(e)
+            case let e as LogError: self = .log(e)
+            default: self = .other("\(type(of: error)): \(error.message)")
+            }
+        }
+
+        var description: String {
+            switch self {
+            case let .bundle(e): "BundleError.\(e)"
+            case let .log(e): "LogError.\(e)"
+            case let .other(s): s
+            }
+        }
+    }
+
+    /// The decision a case expects. For `pending(.waiting(_), …)` only the case `waiting` is compared, not its text.
+    enum Expected {
+        case apply(Applied)
+        case duplicate
+        case pending(BundleError, keep: Bool)
+        case rejected(Rejection)
+        case fork(ForkEvidence)
+        case ignored
+
+        static func rejected(_ e: BundleError) -> Expected { .rejected(.bundle(e)) }
+        static func rejected(_ e: LogError) -> Expected { .rejected(.log(e)) }
+        static let waiting = Expected.pending(.waiting(""), keep: true)
+    }
+
+    /// One row: what the receiver holds, the bundle, the expected decision.
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let holds: @Sendable (World, Built) throws -> InMemoryReceiver
+        let bundle: @Sendable (World) throws -> Built
+        let expect: @Sendable (World, Built) -> Expected
+        /// Set when the decision is known to be wrong (a production bug): the row then records a known issue.
+        var knownIssue: String? = nil
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = consistency + unknownRoom + heldRoomCommits + forks + senderKeys + nextEpoch + waiting + times
+
+    // Step 1 and 3: seen, consistency.
+    static let consistency: [Case] = [
+        Case(name: "the same bytes applied before are a duplicate",
+             holds: { w, b in var r = try w.member(); r.markSeen(b.digest); return r },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .duplicate }),
+        Case(name: "a carried commit of another room than the header's is rejected (roomMismatch)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let other = RoomID.random(using: w.random)
+                 let c = w.commit(w.alice, on: nil, [.create(name: "other", creator: w.alice.card), .add(w.carol.card)], room: other)
+                 return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [c])
+             },
+             expect: { w, b in .rejected(.roomMismatch(header: w.room, commit: b.commits[0].roomID)) }),
+        Case(name: "commits that skip an epoch are rejected (commitsOutOfOrder)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.c0, w.addErin()]) },
+             expect: { _, _ in .rejected(.commitsOutOfOrder) }),
+        Case(name: "a last commit for another epoch than the header's is rejected (epochMismatch)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.c1]) },
+             expect: { _, _ in .rejected(.epochMismatch(header: 2, content: 1)) }),
+        Case(name: "a sender key for another epoch than the header's is rejected (epochMismatch)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol], keyEpoch: 0) },
+             expect: { _, _ in .rejected(.epochMismatch(header: 1, content: 0)) }),
+        Case(name: "a room this receiver left is ignored",
+             holds: { w, _ in try w.member(left: true) },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()]) },
+             expect: { _, _ in .ignored }),
+    ]
+
+    // Step 4 and 5: a room this receiver does not hold.
+    static let unknownRoom: [Case] = [
+        Case(name: "unknown room from a non-contact: pending, not kept",
+             holds: { w, _ in w.stranger(contacts: [w.bob]) },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log) },
+             expect: { w, _ in .pending(.unknownSender(w.alice.id), keep: false) }),
+        Case(name: "unknown room from a contact, signed by another key: rejected (badSignature)",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log, signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.alice.id)) }),
+        Case(name: "unknown room from a contact, log not from genesis: pending, kept",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c1]) },
+             expect: { _, _ in .waiting }),
+        Case(name: "unknown room from a contact, log not from genesis, over 1 MiB: rejected (tooLargeToWait)",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.hugeCommit(epoch: 2)]) },
+             expect: { _, b in .rejected(.tooLargeToWait(size: b.bytes.count, limit: 1024 * 1024)) },
+             knownIssue: "§5.4 Waiting: a bundle for an unknown room may wait only up to 1 MiB (no members); join() never checks the size"),
+        Case(name: "unknown room from a contact, whole log: applied, joined at genesis",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log) },
+             expect: { _, _ in .apply(Applied(epochs: [0, 1], stateEpoch: 1, joinedEpoch: 0)) }),
+        Case(name: "unknown room from a contact, whole log adding the receiver at epoch 1: joined at 1",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in
+                 let other = RoomID.random(using: w.random)
+                 let g = w.commit(w.alice, on: nil, [.create(name: "pair", creator: w.alice.card), .add(w.bob.card)], room: other)
+                 let add = w.commit(w.alice, on: try RoomState.genesis(g), [.add(w.carol.card)], room: other)
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [g, add], room: other)
+             },
+             expect: { _, _ in .apply(Applied(epochs: [0, 1], stateEpoch: 1, joinedEpoch: 1)) }),
+        Case(name: "unknown room from a contact no longer in the roster: rejected (senderNotMember)",
+             holds: { w, _ in w.stranger(contacts: [w.dave]) },
+             bundle: { w in try w.seal(w.dave, epoch: 1, to: [w.alice, w.bob, w.carol], commits: w.log) },
+             expect: { w, _ in .rejected(.senderNotMember(w.dave.id, epoch: 1)) }),
+        Case(name: "unknown room from a contact, sealed to a non-member too: rejected (recipientsMismatch)",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.mallory], commits: w.log) },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [w.mallory.id], missing: [])) }),
+        Case(name: "unknown room from a contact, genesis at time 0: rejected (badTime)",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in
+                 let g = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card)], time: 0)
+                 return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [g])
+             },
+             expect: { _, _ in .rejected(.badTime(epoch: 0, time: 0, reason: "before 2020")) }),
+    ]
+
+    // Step 7, §3.3: new commits on a held room, only by admins.
+    static let heldRoomCommits: [Case] = [
+        Case(name: "a non-admin member's commit for the next epoch: rejected (notAdmin), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c = w.commit(w.bob, on: w.s1, [.add(w.erin.card)])
+                 return try w.seal(w.bob, epoch: 2, to: [w.alice, w.carol, w.erin], commits: [c])
+             },
+             expect: { w, _ in .rejected(.notAdmin(w.bob.id)) }),
+        Case(name: "a removed member's commit: rejected (authorNotMember)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c = w.commit(w.dave, on: w.s1, [.add(w.mallory.card)])
+                 return try w.seal(w.dave, epoch: 2, to: [w.alice, w.bob, w.carol, w.mallory], commits: [c])
+             },
+             expect: { w, _ in .rejected(.authorNotMember(w.dave.id)) }),
+        Case(name: "an admin's commit for the next epoch: applied with the new state",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()]) },
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2)) }),
+        Case(name: "an admin's add with the whole log: only the new commit is applied",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: w.log + [w.addErin()]) },
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2)) }),
+        Case(name: "two consecutive admin commits: both applied",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c2 = w.addErin()
+                 let c3 = w.commit(w.alice, on: try w.s1.applying(c2), [.promote(w.bob.id)])
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol, w.erin], commits: [c2, c3])
+             },
+             expect: { _, _ in .apply(Applied(epochs: [2, 3], stateEpoch: 3)) }),
+        Case(name: "an admin's commit signed by another key: rejected (badSignature)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()], signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.alice.id)) }),
+        Case(name: "an admin's commit sealed without a new member: rejected (recipientsMismatch)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.addErin()]) },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [], missing: [w.erin.id])) }),
+        Case(name: "an admin's own [leave], no sender key, sealed to the new roster: applied",
+             holds: { w, _ in try w.member(w.log + [w.commit(w.alice, on: w.s1, [.promote(w.bob.id)])]) },
+             bundle: { w in
+                 let s2 = try w.s1.applying(w.commit(w.alice, on: w.s1, [.promote(w.bob.id)]))
+                 let leave = w.commit(w.alice, on: s2, [.leave])
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: [leave], key: false)
+             },
+             expect: { _, _ in .apply(Applied(epochs: [3], stateEpoch: 3, storesKey: false)) },
+             knownIssue: "§5.4 step 8: after the sender's own [leave] its card is in the roster before it; checkSender uses the roster after"),
+    ]
+
+    // §3.5: different commits for held epochs.
+    static let forks: [Case] = [
+        Case(name: "a non-admin's [leave] for a held epoch (the member freezing the room): rejected (notAdmin), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let leave = w.commit(w.bob, on: w.s0, [.leave])
+                 return try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol, w.dave], commits: [leave], key: false)
+             },
+             expect: { w, _ in .rejected(.notAdmin(w.bob.id)) }),
+        Case(name: "an admin's conflicting commit sealed to exactly its roster: fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)])
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
+             },
+             expect: { w, b in .fork(ForkEvidence(epoch: 1, ours: w.c1.head, theirs: b.commits[0].head)) }),
+        Case(name: "an admin's conflicting commit after the equal genesis, with the whole log: fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)])
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [w.c0, other])
+             },
+             expect: { w, b in .fork(ForkEvidence(epoch: 1, ours: w.c1.head, theirs: b.commits[1].head)) }),
+        Case(name: "the same conflicting commit sealed to the wrong recipients: rejected (recipientsMismatch), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)])
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [other])
+             },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [], missing: [w.dave.id])) }),
+        Case(name: "an admin's conflicting commit that does not chain to the held head: rejected (brokenChain), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)], previous: [UInt8](repeating: 7, count: 32))
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
+             },
+             expect: { _, _ in .rejected(.brokenChain(epoch: 1)) }),
+        Case(name: "an admin's conflicting commit at time 0: rejected (badTime), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)], time: 0)
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
+             },
+             expect: { _, _ in .rejected(.badTime(epoch: 1, time: 0, reason: "before 2020")) }),
+        Case(name: "a stranger's genesis for a held room id: rejected (authorNotMember), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let g = w.commit(w.mallory, on: nil, [.create(name: "team", creator: w.mallory.card), .add(w.carol.card)])
+                 return try w.seal(w.mallory, epoch: 0, to: [w.carol], commits: [g])
+             },
+             expect: { w, _ in .rejected(.authorNotMember(w.mallory.id)) }),
+        Case(name: "the creator's second genesis for the room: fork at epoch 0",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let g = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card)])
+                 return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [g])
+             },
+             expect: { w, b in .fork(ForkEvidence(epoch: 0, ours: w.c0.head, theirs: b.commits[0].head)) }),
+    ]
+
+    // Steps 7 (no new commit), 8 and 9: sender keys.
+    static let senderKeys: [Case] = [
+        Case(name: "a member's new key for the current epoch: applied, key stored",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .apply(Applied()) }),
+        Case(name: "known commits with a new key: applied, key stored, no commit",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log) },
+             expect: { _, _ in .apply(Applied()) }),
+        Case(name: "a key already held: rejected (noOp)",
+             holds: { w, b in var r = try w.member(); r.holdSenderKey(b.key!); return r },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .rejected(.noOp(epoch: 1)) }),
+        Case(name: "no commit and no key: rejected (noOp)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol], key: false) },
+             expect: { _, _ in .rejected(.noOp(epoch: 1)) }),
+        Case(name: "only known commits and no key (a replay): rejected (noOp)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c1], key: false) },
+             expect: { _, _ in .rejected(.noOp(epoch: 1)) }),
+        Case(name: "a key from a non-member: rejected (senderNotMember)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.mallory, epoch: 1, to: [w.alice, w.bob, w.carol]) },
+             expect: { w, _ in .rejected(.senderNotMember(w.mallory.id, epoch: 1)) }),
+        Case(name: "a removed member's key for an epoch after its removal: rejected (senderNotMember)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.dave, epoch: 1, to: [w.alice, w.bob, w.carol]) },
+             expect: { w, _ in .rejected(.senderNotMember(w.dave.id, epoch: 1)) }),
+        Case(name: "a removed member's late key for an epoch it was in: applied",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.dave, epoch: 0, to: [w.alice, w.bob, w.carol]) },
+             expect: { _, _ in .apply(Applied()) }),
+        Case(name: "a key sealed to a non-member too: rejected (recipientsMismatch)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol, w.mallory]) },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [w.mallory.id], missing: [])) }),
+        Case(name: "a key sealed without a member: rejected (recipientsMismatch)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.carol]) },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [], missing: [w.alice.id])) }),
+        Case(name: "a member's key signed by another key: rejected (badSignature)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol], signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.bob.id)) }),
+        Case(name: "a key for an epoch before this receiver joined: rejected (epochUnknown)",
+             holds: { w, _ in try w.member(joinedEpoch: 1) },
+             bundle: { w in try w.seal(w.bob, epoch: 0, to: [w.alice, w.carol, w.dave]) },
+             expect: { _, _ in .rejected(.epochUnknown(0)) }),
+    ]
+
+    // Step 7 (first new commit past the next epoch) and Waiting.
+    static let nextEpoch: [Case] = [
+        Case(name: "a commit two epochs ahead (a gap): pending, kept",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)], epoch: 3, previous: w.random.bytes(32))
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: [c])
+             },
+             expect: { _, _ in .waiting }),
+        Case(name: "a key for a later epoch: pending, kept",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 2, to: [w.alice, w.carol, w.erin]) },
+             expect: { _, _ in .waiting }),
+        Case(name: "exactly 64 epochs ahead: pending, kept",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)], epoch: 65, previous: w.random.bytes(32))
+                 return try w.seal(w.alice, epoch: 65, to: [w.bob, w.carol], commits: [c])
+             },
+             expect: { _, _ in .waiting }),
+        Case(name: "more than 64 epochs ahead: rejected (tooFarAhead)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)], epoch: 66, previous: w.random.bytes(32))
+                 return try w.seal(w.alice, epoch: 66, to: [w.bob, w.carol], commits: [c])
+             },
+             expect: { _, _ in .rejected(.tooFarAhead(epoch: 66, current: 1, limit: 64)) }),
+    ]
+
+    static let waiting: [Case] = [
+        Case(name: "a waiting bundle over maxWaitingSize: rejected (tooLargeToWait)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: [w.hugeCommit(epoch: 3)]) },
+             expect: { _, b in
+                 .rejected(.tooLargeToWait(size: b.bytes.count, limit: BundleAcceptance<InMemoryReceiver>.maxWaitingSize(members: 3)))
+             }),
+        Case(name: "a waiting bundle from a member, signed by another key: rejected (badSignature)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)], epoch: 3, previous: w.random.bytes(32))
+                 return try w.seal(w.bob, epoch: 3, to: [w.alice, w.carol], commits: [c], signedBy: w.mallory)
+             },
+             expect: { w, _ in .rejected(.badSignature(w.bob.id)) }),
+        Case(name: "a waiting bundle from a member of an older roster, signed by another key: rejected (badSignature)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.dave, epoch: 3, to: [w.alice, w.bob, w.carol], signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.dave.id)) }),
+        Case(name: "a waiting bundle from a contact, signed by another key: rejected (badSignature)",
+             holds: { w, _ in var r = try w.member(); r.addContact(w.erin.card); return r },
+             bundle: { w in try w.seal(w.erin, epoch: 3, to: [w.alice, w.bob, w.carol], signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.erin.id)) }),
+        Case(name: "a waiting bundle from a sender whose card is unknown: pending, kept",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.mallory, epoch: 3, to: [w.alice, w.bob, w.carol]) },
+             expect: { _, _ in .waiting }),
+    ]
+
+    // §3.3 time rule, on the next commit (its predecessor is c1, an hour before now).
+    static let times: [Case] = [
+        Case(name: "a commit more than 24 h ahead of the receiver's clock: rejected (badTime)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.now + 25 * World.hour)]) },
+             expect: { w, _ in
+                 .rejected(.badTime(epoch: 2, time: w.now + 25 * World.hour, reason: "more than 24 hours ahead of this clock (\(w.now))"))
+             }),
+        Case(name: "a commit 23 h ahead of the receiver's clock: applied",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.now + 23 * World.hour)]) },
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2)) }),
+        Case(name: "a commit more than 24 h before its predecessor: rejected (badTime)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.c1.time - 25 * World.hour)]) },
+             expect: { w, _ in
+                 .rejected(.badTime(epoch: 2, time: w.c1.time - 25 * World.hour,
+                                    reason: "more than 24 hours before its predecessor (\(w.c1.time))"))
+             }),
+        Case(name: "a commit 23 h before its predecessor: applied",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.c1.time - 23 * World.hour)]) },
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2)) }),
+        Case(name: "a commit at time 0 (before 2020): rejected (badTime)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: 0)]) },
+             expect: { _, _ in .rejected(.badTime(epoch: 2, time: 0, reason: "before 2020")) }),
+        Case(name: "the second of two new commits more than 24 h before the first: rejected (badTime)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let c2 = w.addErin(time: w.now + 20 * World.hour)
+                 let c3 = w.commit(w.alice, on: try w.s1.applying(c2), [.promote(w.bob.id)], time: w.now - 5 * World.hour)
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol, w.erin], commits: [c2, c3])
+             },
+             expect: { w, _ in
+                 .rejected(.badTime(epoch: 3, time: w.now - 5 * World.hour,
+                                    reason: "more than 24 hours before its predecessor (\(w.now + 20 * World.hour))"))
+             }),
+    ]
+
+    // MARK: - Running the table
+
+    @Test(arguments: BundleAcceptanceTests.cases)
+    func decides(_ row: Case) throws {
+        let w = try World()
+        let built = try row.bundle(w)
+        let view = try row.holds(w, built)
+        let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
+        let decision = try BundleAcceptance(view: view, receiver: w.carol.id, now: w.now)
+            .decide(content, digest: built.digest, size: built.bytes.count)
+        let expected = row.expect(w, built)
+        if let issue = row.knownIssue {
+            withKnownIssue(Comment(rawValue: issue)) { check(decision, expected) }
+        } else {
+            check(decision, expected)
+        }
+    }
+
+    /// Every row has a distinct name (they name the parameterized runs).
+    @Test func rowNamesAreDistinct() {
+        #expect(Set(Self.cases.map(\.name)).count == Self.cases.count)
+    }
+
+    /// A failing view is a storage failure: it is thrown, never turned into a decision.
+    @Test func viewFailuresAreThrownNotDecided() throws {
+        let w = try World()
+        let built = try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol])
+        var view = try w.member()
+        view.failing = true
+        let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
+        #expect(throws: InMemoryReceiver.StorageFailure()) {
+            _ = try BundleAcceptance(view: view, receiver: w.carol.id, now: w.now).decide(content, digest: built.digest, size: built.bytes.count)
+        }
+    }
+
+    func check(_ decision: BundleDecision, _ expected: Expected, sourceLocation: SourceLocation = #_sourceLocation) {
+        switch (decision, expected) {
+        case let (.apply(a), .apply(x)):
+            #expect(a.commits.map(\.commit.epoch) == x.epochs, sourceLocation: sourceLocation)
+            #expect(a.state?.epoch == x.stateEpoch, sourceLocation: sourceLocation)
+            #expect(a.joinedEpoch == x.joinedEpoch, sourceLocation: sourceLocation)
+            #expect(a.storesKey == x.storesKey, sourceLocation: sourceLocation)
+            #expect(a.receiverIsMember == x.receiverIsMember, sourceLocation: sourceLocation)
+            if let last = a.commits.last {
+                // The new state is the one the last commit produced.
+                #expect(a.state?.head == last.commit.head, sourceLocation: sourceLocation)
+                #expect(a.state?.roster == last.roster, sourceLocation: sourceLocation)
+                #expect(last.roster.hash == last.commit.rosterHash, sourceLocation: sourceLocation)
+            }
+        case (.duplicate, .duplicate), (.ignored, .ignored):
+            break
+        case let (.pending(why, keep), .pending(x, xkeep)):
+            #expect(keep == xkeep, sourceLocation: sourceLocation)
+            if case .waiting = x {
+                guard case .waiting = why else {
+                    Issue.record("expected pending waiting, got pending \(why)", sourceLocation: sourceLocation)
+                    return
+                }
+            } else {
+                #expect(why == x, sourceLocation: sourceLocation)
+            }
+        case let (.rejected(error), .rejected(x)):
+            #expect(Rejection(error) == x, sourceLocation: sourceLocation)
+        case let (.fork(evidence), .fork(x)):
+            #expect(evidence == x, sourceLocation: sourceLocation)
+        default:
+            Issue.record("expected \(expected), decided \(Self.describe(decision))", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func describe(_ decision: BundleDecision) -> String {
+        switch decision {
+        case let .apply(a): "apply(epochs: \(a.commits.map(\.commit.epoch)), storesKey: \(a.storesKey))"
+        case .duplicate: "duplicate"
+        case let .pending(why, keep): "pending(\(why), keep: \(keep))"
+        case let .rejected(error): "rejected(\(Rejection(error)))"
+        case let .fork(f): "fork(epoch: \(f.epoch))"
+        case let .ignored(why): "ignored(\(why))"
+        }
+    }
+}
