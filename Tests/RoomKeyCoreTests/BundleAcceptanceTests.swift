@@ -269,8 +269,7 @@ struct BundleAcceptanceTests {
         Case(name: "unknown room from a contact, log not from genesis, over 1 MiB: rejected (tooLargeToWait)",
              holds: { w, _ in w.stranger(contacts: [w.alice]) },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.hugeCommit(epoch: 2)]) },
-             expect: { _, b in .rejected(.tooLargeToWait(size: b.bytes.count, limit: 1024 * 1024)) },
-             knownIssue: "§5.4 Waiting: a bundle for an unknown room may wait only up to 1 MiB (no members); join() never checks the size"),
+             expect: { _, b in .rejected(.tooLargeToWait(size: b.bytes.count, limit: 1024 * 1024)) }),
         Case(name: "unknown room from a contact, whole log: applied, joined at genesis",
              holds: { w, _ in w.stranger(contacts: [w.alice]) },
              bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log) },
@@ -348,8 +347,7 @@ struct BundleAcceptanceTests {
                  let leave = w.commit(w.alice, on: s2, [.leave])
                  return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: [leave], key: false)
              },
-             expect: { _, _ in .apply(Applied(epochs: [3], stateEpoch: 3, storesKey: false)) },
-             knownIssue: "§5.4 step 8: after the sender's own [leave] its card is in the roster before it; checkSender uses the roster after"),
+             expect: { _, _ in .apply(Applied(epochs: [3], stateEpoch: 3, storesKey: false)) }),
     ]
 
     // §3.5: different commits for held epochs.

@@ -61,7 +61,7 @@ public struct BundleAcceptance<View: ReceiverView> {
     }
 
     /// The largest bundle that may wait for a room of `members` members.
-    public static func maxWaitingSize(members: Int) -> Int { 1024 * 1024 + 4096 * members }
+    public static func maxWaitingSize(members: Int) -> Int { min(1024 * 1024 + 4096 * members, 64 * 1024 * 1024) }
 
     /// Decides what to do with `content`, opened from `bundle` (whose full bytes are `size` long and hash to `digest`).
     /// Throws only when the view fails.
@@ -91,7 +91,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         if let info = content.senderKeyInfo, info.epoch != bundle.epoch {
             throw BundleError.epochMismatch(header: bundle.epoch, content: info.epoch)
         }
-        guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content) }
+        guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content, size: size) }
         if room.left { return .ignored("you left room \(room.name)") }
         // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all.
         for commit in commits where commit.epoch <= room.epoch {
@@ -113,26 +113,32 @@ public struct BundleAcceptance<View: ReceiverView> {
         var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, roster: roster)
         var applied: [(commit: Commit, roster: Roster)] = []
         var previousTime = previous.time
+        var beforeLast = state.roster
         for commit in fresh {
             try CommitClock.check(commit, previousTime: previousTime, now: now)
+            beforeLast = state.roster
             state = try state.applying(commit)
             applied.append((commit, state.roster))
             previousTime = commit.time
         }
-        try checkSender(content, roster: state.roster)
+        try checkSender(content, roster: state.roster, leaving: beforeLast)
         return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }
 
     /// A room this receiver does not hold: only a contact can bring it, signed, with the whole log from genesis.
-    private func join(_ content: borrowing BundleContent) throws -> BundleDecision {
+    private func join(_ content: borrowing BundleContent, size: Int) throws -> BundleDecision {
         let bundle = content.bundle
         guard let card = try held({ try view.contactCard(bundle.sender) }) else {
             return .pending(.unknownSender(bundle.sender), keep: false)
         }
         try verify(content, card: card)
         let commits = content.commits
-        guard let genesis = commits.first, genesis.epoch == 0 else { throw BundleError.waiting("the log of room \(bundle.roomID)") }
+        guard let genesis = commits.first, genesis.epoch == 0 else {
+            let limit = Self.maxWaitingSize(members: 0)
+            if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
+            throw BundleError.waiting("the log of room \(bundle.roomID)")
+        }
         try CommitClock.check(genesis, previousTime: nil, now: now)
         var state = try RoomState.genesis(genesis)
         var applied = [(commit: genesis, roster: state.roster)]
@@ -205,11 +211,13 @@ public struct BundleAcceptance<View: ReceiverView> {
                       stored: Commit) throws -> BundleDecision {
         let bundle = content.bundle
         var branch: RoomState
+        let branchBase: Roster
         if commit.epoch == 0 {
             // Anyone can sign a genesis of their own for a room id they saw: only the same creator signing two is a fork.
             guard commit.author == stored.author else { throw LogError.authorNotMember(commit.author) }
             try CommitClock.check(commit, previousTime: nil, now: now)
             branch = try RoomState.genesis(commit)
+            branchBase = Roster()
         } else {
             guard let prior = try held({ try view.commit(room.roomID, epoch: commit.epoch - 1) }),
                   let roster = try held({ try view.roster(room.roomID, epoch: commit.epoch - 1) }) else {
@@ -217,23 +225,31 @@ public struct BundleAcceptance<View: ReceiverView> {
             }
             guard commit.previousHead == prior.head else { throw LogError.brokenChain(epoch: commit.epoch) }
             try CommitClock.check(commit, previousTime: prior.time, now: now)
+            branchBase = roster
             branch = try RoomState(roomID: room.roomID, name: room.name, epoch: commit.epoch - 1, head: prior.head, roster: roster)
                 .applying(commit)
         }
         var previousTime = commit.time
+        var beforeLast = branchBase
         for later in content.commits where later.epoch > commit.epoch {
             try CommitClock.check(later, previousTime: previousTime, now: now)
+            beforeLast = branch.roster
             branch = try branch.applying(later)
             previousTime = later.time
         }
-        try checkSender(content, roster: branch.roster)
+        try checkSender(content, roster: branch.roster, leaving: beforeLast)
         return .fork(ForkEvidence(epoch: commit.epoch, ours: stored.head, theirs: commit.head))
     }
 
-    /// The sender is in `roster`, signed the bundle with that card, and sealed it to exactly the rest of `roster`.
-    private func checkSender(_ content: borrowing BundleContent, roster: Roster) throws {
+    /// The sender is in `roster`, signed the bundle with that card, and sealed it to exactly the rest of `roster`. An
+    /// admin whose last carried commit is its own `[leave]` signs with its card in `leaving` (the roster before that
+    /// commit) and seals to the whole new roster.
+    private func checkSender(_ content: borrowing BundleContent, roster: Roster, leaving: Roster) throws {
         let bundle = content.bundle
-        guard let card = roster[bundle.sender]?.card else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        let leaves = content.commits.last.map { $0.author == bundle.sender && $0.operations == [.leave] } ?? false
+        guard let card = roster[bundle.sender]?.card ?? (leaves ? leaving[bundle.sender]?.card : nil) else {
+            throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
+        }
         try verify(content, card: card)
         try checkRecipients(bundle, isMember: { roster[$0] != nil }, count: roster.count, all: { roster.sortedIDs })
     }
