@@ -145,6 +145,19 @@ import Testing
         #expect(again.code == 0, "\(again)")
     }
 
+    /// The one exception the rules keep: an admin's own `[leave]` (another admin remaining) is signed under its card in
+    /// the roster before the commit, carries no sender key, and applies everywhere.
+    @Test func anAdminsOwnLeaveStillApplies() throws {
+        let w = try Self.world()
+        #expect(try w.rk("carol", ["receive", try Self.bundlePath(try w.rk("alice", ["room", "promote", "team", "bob", "--json"]))]).code == 0)
+        let leave = try Self.bundlePath(try w.rk("alice", ["room", "leave", "team", "--json"]))
+        let r = try w.rk("carol", ["receive", leave])
+        #expect(r.code == 0, "\(r)")
+        let members = (try w.show("carol")["members"] as? [[String: Any]] ?? []).compactMap { $0["handle"] as? String }
+        #expect(members.sorted() == ["bob", "carol", "dave"])
+        #expect(try w.show("carol")["epoch"] as? Int == 2)
+    }
+
     // MARK: 2. Bundles that carry nothing
 
     @Test func aBundleWithNoNewCommitAndNoNewKeyIsRejectedAndStoresNothing() throws {

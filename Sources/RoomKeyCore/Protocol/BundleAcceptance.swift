@@ -113,13 +113,15 @@ public struct BundleAcceptance<View: ReceiverView> {
         var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, roster: roster)
         var applied: [(commit: Commit, roster: Roster)] = []
         var previousTime = previous.time
+        var beforeLast = state.roster
         for commit in fresh {
             try CommitClock.check(commit, previousTime: previousTime, now: now)
+            beforeLast = state.roster
             state = try state.applying(commit)
             applied.append((commit, state.roster))
             previousTime = commit.time
         }
-        try checkSender(content, roster: state.roster)
+        try checkSender(content, roster: state.roster, beforeLast: beforeLast)
         return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }
@@ -205,6 +207,7 @@ public struct BundleAcceptance<View: ReceiverView> {
                       stored: Commit) throws -> BundleDecision {
         let bundle = content.bundle
         var branch: RoomState
+        var beforeLast: Roster? = nil
         if commit.epoch == 0 {
             // Anyone can sign a genesis of their own for a room id they saw: only the same creator signing two is a fork.
             guard commit.author == stored.author else { throw LogError.authorNotMember(commit.author) }
@@ -216,6 +219,7 @@ public struct BundleAcceptance<View: ReceiverView> {
                 throw BundleError.epochUnknown(commit.epoch - 1)
             }
             guard commit.previousHead == prior.head else { throw LogError.brokenChain(epoch: commit.epoch) }
+            beforeLast = roster
             try CommitClock.check(commit, previousTime: prior.time, now: now)
             branch = try RoomState(roomID: room.roomID, name: room.name, epoch: commit.epoch - 1, head: prior.head, roster: roster)
                 .applying(commit)
@@ -223,17 +227,25 @@ public struct BundleAcceptance<View: ReceiverView> {
         var previousTime = commit.time
         for later in content.commits where later.epoch > commit.epoch {
             try CommitClock.check(later, previousTime: previousTime, now: now)
+            beforeLast = branch.roster
             branch = try branch.applying(later)
             previousTime = later.time
         }
-        try checkSender(content, roster: branch.roster)
+        try checkSender(content, roster: branch.roster, beforeLast: beforeLast)
         return .fork(ForkEvidence(epoch: commit.epoch, ours: stored.head, theirs: commit.head))
     }
 
-    /// The sender is in `roster`, signed the bundle with that card, and sealed it to exactly the rest of `roster`.
-    private func checkSender(_ content: borrowing BundleContent, roster: Roster) throws {
+    /// The sender is in `roster` (or, when the bundle's last commit is the sender's own `[leave]` and no sender key is
+    /// carried, in `beforeLast`, the roster before that commit), signed the bundle with that card, and sealed it to
+    /// exactly the rest of `roster` (§5.4 step 8, §3.5).
+    private func checkSender(_ content: borrowing BundleContent, roster: Roster, beforeLast: Roster?) throws {
         let bundle = content.bundle
-        guard let card = roster[bundle.sender]?.card else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        var found = roster[bundle.sender]?.card
+        if found == nil, let beforeLast, content.senderKeyInfo == nil, let last = content.commits.last,
+           last.author == bundle.sender, last.operations == [.leave] {
+            found = beforeLast[bundle.sender]?.card
+        }
+        guard let card = found else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
         try verify(content, card: card)
         try checkRecipients(bundle, isMember: { roster[$0] != nil }, count: roster.count, all: { roster.sortedIDs })
     }
