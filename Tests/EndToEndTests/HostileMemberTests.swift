@@ -276,6 +276,7 @@ import Testing
         #expect(r.code == 2, "\(r)")
         let limit = BundleAcceptance<ReceiverStore>.maxWaitingSize(members: state.roster.count)
         #expect(limit == 1024 * 1024 + 4096 * 4)
+        #expect(BundleAcceptance<ReceiverStore>.maxWaitingSize(members: 100_000) == 64 * 1024 * 1024)
         #expect(Self.line(r) == "roomkey: error: \(path): bundle of \(bytes) bytes is larger than the room could need (\(limit)); not kept")
         #expect(try Self.observe(w, "carol") == before)
         #expect(w.s.rawBytes(of: "carol").count - size < 256 * 1024, "the keyring grew by \(w.s.rawBytes(of: "carol").count - size) bytes")

@@ -60,8 +60,8 @@ public struct BundleAcceptance<View: ReceiverView> {
         self.now = now
     }
 
-    /// The largest bundle that may wait for a room of `members` members.
-    public static func maxWaitingSize(members: Int) -> Int { 1024 * 1024 + 4096 * members }
+    /// The largest bundle that may wait for a room of `members` members: 1 MiB + 4 KiB per member, at most 64 MiB.
+    public static func maxWaitingSize(members: Int) -> Int { min(1024 * 1024 + 4096 * members, 64 * 1024 * 1024) }
 
     /// Decides what to do with `content`, opened from `bundle` (whose full bytes are `size` long and hash to `digest`).
     /// Throws only when the view fails.
