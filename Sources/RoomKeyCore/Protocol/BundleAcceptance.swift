@@ -161,16 +161,14 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// A bundle with no new commit for an epoch this receiver holds: a sender key, new here, from a member of that epoch.
     private func senderKey(_ content: borrowing BundleContent, room: HeldRoom) throws -> BundleDecision {
         let bundle = content.bundle
-        guard let info = content.senderKeyInfo else { throw BundleError.noOp(epoch: bundle.epoch) }
         guard let roster = try held({ try view.rosterView(room.roomID, epoch: bundle.epoch) }) else {
             throw BundleError.epochUnknown(bundle.epoch)
         }
         guard let card = try roster.card(of: bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
         try verify(content, card: card)
         try checkRecipients(bundle, isMember: roster.contains, count: roster.count, all: { roster.ids.sorted() })
-        if try held({ try view.holdsSenderKey(info) }) {
-            throw BundleError.noOp(epoch: bundle.epoch)
-        }
+        guard let info = content.senderKeyInfo else { throw BundleError.noOp(epoch: bundle.epoch) }
+        if try held({ try view.holdsSenderKey(info) }) { throw BundleError.noOp(epoch: bundle.epoch) }
         return .apply(AcceptedBundle(roomID: room.roomID, state: nil, commits: [], joinedEpoch: nil, storesKey: true,
                                      receiverIsMember: roster.contains(receiver)))
     }
