@@ -323,7 +323,7 @@ import Testing
             try f.fromAlice(epoch: 2, recipients: [f.carolCard, f.strangerCard]))
         add("61-sender-not-member.roomkey", "rejected", 2, "§5.4 step 8: a stranger's sender key for epoch 2",
             try f.fromStranger(epoch: 2))
-        add("62-epoch-before-joining.roomkey", "rejected", 2, "§5.4 step 7: alice's key for epoch 0, before carol joined",
+        add("62-epoch-before-joining.roomkey", "rejected", 2, "§5.4 steps 7-8: alice's key for epoch 0, before carol joined (carol holds epoch 0's roster from the whole log, so it fails on recipients)",
             try f.fromAlice(epoch: 0))
         add("63-no-op.roomkey", "rejected", 2, "§5.4 step 9: neither a commit nor a sender key",
             try f.fromAlice(epoch: 2, key: false))
