@@ -46,9 +46,13 @@ extension Keyring {
                 results[index] = ReceiveResult(path: input.path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: [])
             }
         }
-        for (offset, stored) in try pendingBundles().enumerated() {
-            guard let bundle = try? Bundle.parse(stored.bytes) else { continue }
-            queue.append(Queued(index: inputs.count + offset, path: stored.path, bytes: stored.bytes, bundle: bundle, pendingTag: stored.tag))
+        // Bundles kept by earlier runs could not apply then, and their room has not moved since: they are retried only
+        // when this run applies something to their room, so a full pending store costs nothing to an unrelated run.
+        var stored: [RoomID: [Queued]] = [:]
+        for (offset, kept) in try pendingBundles().enumerated() {
+            guard let bundle = try? Bundle.parse(kept.bytes) else { continue }
+            stored[bundle.roomID, default: []].append(
+                Queued(index: inputs.count + offset, path: kept.path, bytes: kept.bytes, bundle: bundle, pendingTag: kept.tag))
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
         var waiting: [Int: (why: BundleError, keep: Bool)] = [:]
@@ -56,6 +60,8 @@ extension Keyring {
         var progress = true
         while progress {
             progress = false
+            var resort = false
+            defer { if resort { queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) } } }
             for item in queue where results[item.index] == nil {
                 let outcome = try process(item, me: me, deliver: deliver)
                 let b = item.bundle
@@ -66,6 +72,10 @@ extension Keyring {
                 case let .applied(advanced):
                     progress = true
                     if let advanced { latest[advanced.id] = advanced }
+                    if let more = stored.removeValue(forKey: b.roomID) {
+                        queue += more
+                        resort = true
+                    }
                     results[item.index] = ReceiveResult(path: item.path, status: .applied, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                 case .duplicate:
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
