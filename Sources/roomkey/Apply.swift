@@ -34,7 +34,7 @@ extension RoomKeyCommand {
             let text = try InputFiles.readText(script, limit: 64 * 1024 * 1024, what: "script")
             let parsed = try ApplyScript(parsing: text)
             let box = outbox.box
-            let rooms = try openKeyring().apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.write($0) }
+            let rooms = try openKeyring(outbox: box).apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.name($0) }
             let docs = rooms.map(RoomDocument.init)
             output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.map { d in
@@ -73,7 +73,7 @@ extension RoomKeyCommand {
 
         func execute(_ output: Output) throws {
             let box = outbox.box
-            let results = try openKeyring().offboard(contact: contact) { try box.write($0) }
+            let results = try openKeyring(outbox: box).offboard(contact: contact) { try box.name($0) }
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {
                 docs.isEmpty ? ["\(contact) is in none of your rooms"] : docs.map { d in

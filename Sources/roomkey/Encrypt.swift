@@ -41,8 +41,8 @@ extension RoomKeyCommand {
             var committed = false
             let result: EncryptedMessage
             do {
-                result = try openKeyring().encrypt(room: room, plaintext: plaintext, deliverBundle: { bundle in
-                    written = try box.write(bundle)
+                result = try openKeyring(outbox: box).encrypt(room: room, plaintext: plaintext, deliverBundle: { bundle in
+                    written = try box.name(bundle)
                     return written ?? ""
                 }) { message in
                     committed = true

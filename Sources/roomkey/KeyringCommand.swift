@@ -23,11 +23,14 @@ extension KeyringCommand {
         }
     }
 
-    /// Opens and unlocks the keyring named by the global options.
-    func openKeyring() throws -> Keyring {
+    /// Opens and unlocks the keyring named by the global options; its outbox is written to `outbox` (default: the
+    /// default outbox folder).
+    func openKeyring(outbox: Outbox = Outbox(path: nil)) throws -> Keyring {
         let path = global.keyringPath
-        return try Keyring.open(path: path, passphrase: PassphraseInput.provider(file: global.passphrasePath, path: path),
-                                random: try SystemRandom(), now: CommandClock.now)
+        let keyring = try Keyring.open(path: path, passphrase: PassphraseInput.provider(file: global.passphrasePath, path: path),
+                                       random: try SystemRandom(), now: CommandClock.now)
+        keyring.sink = outbox.sink
+        return keyring
     }
 }
 

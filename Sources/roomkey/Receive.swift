@@ -31,7 +31,7 @@ extension RoomKeyCommand {
                 inputs.append(ReceiveInput(path: path, bytes: Array(try InputFiles.read(path, limit: Self.maxBundleBytes, what: "bundle"))))
             }
             let box = outbox.box
-            let results = try openKeyring().receive(inputs) { try box.write($0) }
+            let results = try openKeyring(outbox: box).receive(inputs) { try box.name($0) }
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {
                 docs.filter { !output.quiet || !["not-for-me", "duplicate"].contains($0.status) }.map { d in

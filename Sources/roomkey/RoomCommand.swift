@@ -37,14 +37,12 @@ struct BundleOptions: ParsableArguments {
 
     @OptionGroup var outbox: OutboxOption
 
-    /// The delivery closure for the library: writes the bundle and returns its path.
+    /// Names the bundle's file for the library's outbox: `-o FILE`, else the next name in the outbox folder. The file
+    /// is written only after the change is committed.
     var delivery: BundleDelivery {
         { bundle in
-            if let output {
-                try InputFiles.write(Data(bundle.bytes), to: output)
-                return output
-            }
-            return try outbox.box.write(bundle)
+            if let output { return output }
+            return try outbox.box.name(bundle)
         }
     }
 }
@@ -58,7 +56,8 @@ struct Outbox {
         folder = path ?? ((env?.isEmpty == false ? env : nil) ?? "roomkey-outbox")
     }
 
-    func write(_ bundle: BundleOutput) throws -> String {
+    /// The file a new bundle goes to: a fresh, sortable name in the folder (created, mode 0700, when missing).
+    func name(_ bundle: BundleOutput) throws -> String {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
@@ -72,10 +71,11 @@ struct Outbox {
         let micros = Int((now.timeIntervalSince1970 * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
         let random = (try? SystemRandom().bytes(3)).map(Hex.encode) ?? "000000"
         let name = "\(formatter.string(from: now))Z-\(String(format: "%06d", micros))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
-        let path = (folder as NSString).appendingPathComponent(name)
-        try InputFiles.write(Data(bundle.bytes), to: path)
-        return path
+        return (folder as NSString).appendingPathComponent(name)
     }
+
+    /// The keyring's sink: names files in this folder, writes them durably.
+    var sink: BundleSink { BundleSink(name: name, write: { try DurableFile.write($1, to: $0) }) }
 }
 
 /// Reads contact names from `--members-file` (one per line, `#` comments).

@@ -26,7 +26,7 @@ extension RoomKeyCommand.RoomCommand {
 
         func execute(_ output: Output) throws {
             let names = members + (try MembersFile.names(membersFile))
-            let result = try openKeyring().createRoom(name: name, members: names, allowSameHandle: allowSameHandle, deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).createRoom(name: name, members: names, allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("created") }
         }
@@ -59,7 +59,7 @@ extension RoomKeyCommand.RoomCommand {
 
         func execute(_ output: Output) throws {
             let names = contacts + (try MembersFile.names(membersFile))
-            let result = try openKeyring().change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("added \(names.count) to") }
         }

@@ -15,7 +15,8 @@ struct RoomKeyCommand: ParsableCommand {
             """,
         version: RoomKeyVersion.string,
         subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Encrypt.self,
-                      Decrypt.self, Prune.self, Apply.self, Offboard.self, Audit.self, Backup.self, Restore.self, Passwd.self]
+                      Decrypt.self, Prune.self, Apply.self, Offboard.self, OutboxCommand.self, Audit.self, Backup.self, Restore.self,
+                      Passwd.self]
     )
 
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.

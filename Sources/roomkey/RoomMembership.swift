@@ -18,7 +18,7 @@ extension RoomKeyCommand.RoomCommand {
         var members: [String]
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring().change(room: room, [.remove(members)], deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.remove(members)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("removed \(members.count) from") }
         }
@@ -34,7 +34,7 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The member: contact name, handle or id.", valueName: "member")) var member: String
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring().change(room: room, [.promote(member)], deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.promote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("promoted \(member) in") }
         }
@@ -50,7 +50,7 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The member: contact name, handle or id.", valueName: "member")) var member: String
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring().change(room: room, [.demote(member)], deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.demote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("demoted \(member) in") }
         }
@@ -67,7 +67,7 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring().leave(room: room, deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("left") }
         }
@@ -82,7 +82,7 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring().rotate(room: room, deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).rotate(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("rotated your sender key in") }
         }

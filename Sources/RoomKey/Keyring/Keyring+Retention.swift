@@ -61,6 +61,7 @@ extension Keyring {
                 if n > 0 { rooms += 1 }
             }
             for tag in stalePending { try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) }
+            _ = try pruneOutbox(db, now: time)
             var result = PruneResult(senderKeys: keys, rooms: rooms)
             result.pendingBundles = stalePending.count
             if keys > 0 || !stalePending.isEmpty {
@@ -115,6 +116,7 @@ extension Keyring {
 
     /// Runs `pruneExpired()` unless it ran less than `automaticPruneInterval` ago.
     func automaticPrune() throws {
+        try settleOutbox()
         let time = now()
         let last = try read { db -> UInt64? in
             guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM prune_clock WHERE id = 1") else { return nil }

@@ -28,6 +28,14 @@ extension Keyring {
         return try decodeRoom(db, sealed, tag: tag, expected: id)
     }
 
+    /// Loads a room by its row tag (from an index such as `owed_rotation`).
+    func loadRoom(_ db: Database, tag: [UInt8]) throws -> StoredRoom? {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+            return nil
+        }
+        return try decodeRoom(db, sealed, tag: tag, expected: nil)
+    }
+
     private func decodeRoom(_ db: Database, _ sealed: Data, tag: [UInt8], expected: RoomID?) throws -> StoredRoom {
         let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), expected == nil || expected == id,
@@ -44,6 +52,7 @@ extension Keyring {
         let tag = roomTag(id)
         let sealed = try rows.seal(record: record, table: "room", primaryKey: tag)
         try db.execute(sql: "UPDATE room SET sealed = ? WHERE room_tag = ?", arguments: [Data(sealed), Data(tag)])
+        try noteOwedRotation(db, id, due: record.rotationDue ?? false)
     }
 
     /// Inserts or replaces a room row.
@@ -52,6 +61,7 @@ extension Keyring {
         let sealed = try rows.seal(record: RoomRecord(room), table: "room", primaryKey: tag)
         try db.execute(sql: "INSERT OR REPLACE INTO room (room_tag, name_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(roomNameTag(room.name)), Data(sealed)])
+        try noteOwedRotation(db, room.id, due: room.rotationDue)
     }
 
     /// Finds a room by name, or by its 32-hex-digit id.

@@ -25,6 +25,14 @@ public final class Keyring {
     public let isPassphraseProtected: Bool
     /// How many bytes of pending bundles a keyring keeps (`maxPendingBytes`; lowered only by tests).
     var pendingByteLimit = Keyring.maxPendingBytes
+    /// Where outbox entries are written after their transaction commits; without one they stay in the outbox.
+    public var sink: BundleSink?
+    /// True when the running transaction recorded outbox entries.
+    var outboxDirty = false
+    /// True while the outbox is being written out (its own transactions do not start another flush).
+    var flushing = false
+    /// Every entry written out by this keyring value, in order (for `outbox flush` to report).
+    var flushed: [FlushedBundle] = []
 
     private init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
                  now: @escaping () -> UInt64, isPassphraseProtected: Bool) {
@@ -115,15 +123,22 @@ public final class Keyring {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it lands, or none.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         var result: T?
+        outboxDirty = false
         do {
             try db.inTransaction(.immediate) { db in
                 result = try body(db)
                 return .commit
             }
         } catch {
+            outboxDirty = false
             throw Keyring.mapped(error)
         }
         guard let result else { throw KeyringError.database("transaction produced no result") }
+        // Only now, with the state committed, do its bundles become files.
+        if outboxDirty, !flushing {
+            outboxDirty = false
+            try flushOutbox()
+        }
         return result
     }
 

@@ -114,6 +114,20 @@ enum KeyringSchema {
                 );
                 """)
         }
+        m.registerMigration("v5-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    entry_tag BLOB PRIMARY KEY,
+                    seq INTEGER NOT NULL UNIQUE,
+                    delivered INTEGER NOT NULL DEFAULT 0,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX outbox_undelivered ON outbox(delivered, seq);
+                CREATE TABLE owed_rotation (
+                    room_tag BLOB PRIMARY KEY
+                );
+                """)
+        }
         return m
     }
 }

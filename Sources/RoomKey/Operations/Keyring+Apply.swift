@@ -73,7 +73,7 @@ extension Keyring {
     }
 
     /// Checks `script`, then (unless `dryRun`) applies it: one commit and one bundle per room, in one transaction.
-    /// Bundles already written are removed again if a later room fails. Unless `allowSameHandle`, a line that would put
+    /// Bundles are recorded in the outbox with the changes and written out only after the transaction commits. Unless `allowSameHandle`, a line that would put
     /// two identities with the same handle in a room is refused.
     public func apply(_ script: ApplyScript, dryRun: Bool, allowSameHandle: Bool = false,
                       deliver: BundleDelivery) throws -> [AppliedRoom] {
@@ -87,31 +87,20 @@ extension Keyring {
                 }
             }
         }
-        var written: [String] = []
-        func recording(_ output: BundleOutput) throws -> String {
-            let path = try deliver(output)
-            written.append(path)
-            return path
-        }
-        do {
-            return try write { db in
-                try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
-                    let result: CommitResult
-                    if let room = p.existing {
-                        result = p.operations.isEmpty
-                            ? try rotate(db, room: room, me: me, deliver: recording)
-                            : try commit(db, room: room, operations: p.operations, me: me, deliver: recording)
-                    } else {
-                        result = try createRoom(db, name: p.name, operations: p.operations, me: me, deliver: recording)
-                    }
-                    let ops = p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb)
-                    return AppliedRoom(name: p.name, roomID: result.room.id, epoch: result.room.state.epoch, operations: ops,
-                                       bundle: result.bundlePath)
+        return try write { db in
+            try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
+                let result: CommitResult
+                if let room = p.existing {
+                    result = p.operations.isEmpty
+                        ? try rotate(db, room: room, me: me, deliver: deliver)
+                        : try commit(db, room: room, operations: p.operations, me: me, deliver: deliver)
+                } else {
+                    result = try createRoom(db, name: p.name, operations: p.operations, me: me, deliver: deliver)
                 }
+                let ops = p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb)
+                return AppliedRoom(name: p.name, roomID: result.room.id, epoch: result.room.state.epoch, operations: ops,
+                                   bundle: result.bundlePath)
             }
-        } catch {
-            for path in written { unlink(path) }
-            throw error
         }
     }
 }

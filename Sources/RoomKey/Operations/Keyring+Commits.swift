@@ -140,7 +140,7 @@ extension Keyring {
             try storeCommit(db, last, roster: room.state.roster)
         }
         let output = try makeBundle(db, room: room, commits: commits, me: me, withKey: rotate)
-        let path = try deliver(output)
+        let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", deliver: deliver)
         if let last = commits.last, last.epoch == room.state.epoch {
             try audit(db, .commitMade, "\(room.name) epoch \(last.epoch): " + last.operations.map(\.verb).joined(separator: ", "))
         } else {
@@ -152,7 +152,9 @@ extension Keyring {
     }
 
     /// Seals a bundle from this member to the room's roster, optionally carrying a fresh own sender key.
-    func makeBundle(_ db: Database, room: StoredRoom, commits: [Commit], me: borrowing LocalIdentity, withKey: Bool) throws -> BundleOutput {
+    /// With `ownKey` (and not `withKey`), carries this member's existing key of that generation at its current iteration.
+    func makeBundle(_ db: Database, room: StoredRoom, commits: [Commit], me: borrowing LocalIdentity, withKey: Bool,
+                    ownKey: UInt32? = nil) throws -> BundleOutput {
         try refuseKeyChangedMembers(db, roster: room.state.roster)
         let roster = room.state.roster
         let recipients = roster.sortedIDs.compactMap { id in id == me.id ? nil : roster[id].map { (id: id, key: $0.card.sealingKey) } }
@@ -162,6 +164,9 @@ extension Keyring {
                                                 generation: room.ownGeneration, random: random)
             try storeSenderKey(db, own.shared, signingSecret: own.signing.exportSecretKey())
             content = BundleContent.encode(senderKey: own.shared, commits: commits)
+        } else if let generation = ownKey,
+                  let key = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: generation) {
+            content = BundleContent.encode(senderKey: SenderKey(info: key.info, chainKey: key.chain.chainKey.duplicate()), commits: commits)
         } else {
             content = BundleContent.encode(commits: commits)
         }

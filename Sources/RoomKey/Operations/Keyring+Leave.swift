@@ -20,8 +20,9 @@ extension Keyring {
             room.rotationDue = false
             try saveRoom(db, room)
             let admins = room.state.roster.members.values.filter(\.admin).count
-            let path = try deliver(BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch,
-                                                recipientCount: admins, bytes: request.encoded))
+            let path = try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch,
+                                                    recipientCount: admins, bytes: request.encoded),
+                                   kind: "leave-request", deliver: deliver)
             try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) leave request to the admins: \(path)")
             return CommitResult(room: room, bundlePath: path, recipientCount: admins)
         }

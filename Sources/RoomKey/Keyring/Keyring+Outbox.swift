@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// One entry of the transactional outbox: a bundle recorded with the state it belongs to, written out after commit.
+public struct OutboxEntry: Sendable {
+    /// Where the caller asked the bundle to be written.
+    public let target: String
+    /// The room.
+    public let roomID: RoomID
+    /// The room's name when the bundle was made.
+    public let roomName: String
+    /// The bundle's epoch.
+    public let epoch: UInt64
+    /// What it carries: `commit`, `sender-key`, `leave-request` or `resend`.
+    public let kind: String
+    /// When it was recorded.
+    public let created: UInt64
+    /// When it was written out, if it was.
+    public let delivered: UInt64?
+    /// Its size in bytes.
+    public let size: Int
+}
+
+/// Names a bundle's file (inside the keyring transaction; nothing is written yet) and writes it (after commit).
+/// The keyring never picks files: the caller does both.
+public struct BundleSink {
+    /// Chooses the file a new bundle goes to (the outbox folder's next name, say).
+    public let name: BundleDelivery
+    /// Writes bytes to a file named earlier, durably (temp file, fsync, rename, fsync of the folder). Writing the same
+    /// bytes to the same file again must succeed: an entry whose write was interrupted is written again.
+    public let write: (_ path: String, _ bytes: [UInt8]) throws -> Void
+
+    /// A sink from its two halves.
+    public init(name: @escaping BundleDelivery, write: @escaping (_ path: String, _ bytes: [UInt8]) throws -> Void) {
+        self.name = name
+        self.write = write
+    }
+}
+
+/// Why an outbox entry could not be written out.
+public enum OutboxError: Error, Equatable, Sendable {
+    /// The state change is recorded; its bundle is not written yet.
+    case undelivered(path: String, reason: String)
+    /// `outbox resend` names an epoch this keyring does not hold.
+    case noSuchEpoch(room: String, epoch: UInt64)
+}
+
+extension OutboxError: RoomKeyError {
+    /// A failed write is an I/O failure; an unknown epoch is not found.
+    public var category: ErrorCategory {
+        switch self {
+        case .undelivered: .failure
+        case .noSuchEpoch: .notFound
+        }
+    }
+
+    /// A one-line description.
+    public var message: String {
+        switch self {
+        case let .undelivered(path, reason): "the change is recorded but its bundle was not written to \(path): \(reason)"
+        case let .noSuchEpoch(room, epoch): "room \"\(room)\" has no epoch \(epoch) here"
+        }
+    }
+
+    /// A next step.
+    public var hint: String? {
+        switch self {
+        case .undelivered: "fix the cause, then run 'roomkey outbox flush' (any later command also retries it)"
+        case .noSuchEpoch: "see 'roomkey room log ROOM' for the epochs this keyring holds"
+        }
+    }
+}
+
+/// The outbox tables: `outbox` (sealed entries, delivered flag) and `owed_rotation` (rooms whose own sender key for
+/// the current epoch is still to be made: the index of `rotationDue` in the sealed room rows).
+extension Keyring {
+    /// The sealed plaintext of an `outbox` row.
+    struct OutboxRecord: Codable {
+        var target: String
+        var roomID: String
+        var roomName: String
+        var epoch: UInt64
+        var kind: String
+        var bytes: Data
+        var created: UInt64
+        var delivered: UInt64?
+    }
+
+    /// How long delivered entries stay listed and resendable (30 days).
+    static let outboxHistorySeconds: UInt64 = 30 * 24 * 3600
+
+    /// Records a bundle in the caller's transaction and returns the file it will be written to after commit.
+    func enqueue(_ db: Database, _ output: BundleOutput, kind: String, deliver: BundleDelivery) throws -> String {
+        let target = try deliver(output)
+        let tag = self.tag("outbox", random.bytes(16))
+        let record = OutboxRecord(target: target, roomID: output.roomID.hex, roomName: output.roomName, epoch: output.epoch,
+                                  kind: kind, bytes: Data(output.bytes), created: now(), delivered: nil)
+        let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
+        try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)",
+                       arguments: [Data(tag), seq, Data(try rows.seal(record: record, table: "outbox", primaryKey: tag))])
+        outboxDirty = true
+        return target
+    }
+
+    /// Undelivered entries, oldest first: their row tags and records.
+    func undeliveredOutbox() throws -> [(tag: [UInt8], record: OutboxRecord)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox WHERE delivered = 0 ORDER BY seq").map { row in
+                let tag = try row.blob("entry_tag", table: "outbox")
+                return (tag, try rows.open(OutboxRecord.self, try row.blob("sealed", table: "outbox"), table: "outbox", primaryKey: tag))
+            }
+        }
+    }
+
+    /// Every entry still kept (undelivered, and delivered within the history window), oldest first.
+    func outboxRecords(_ db: Database) throws -> [(tag: [UInt8], record: OutboxRecord)] {
+        try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq").map { row in
+            let tag = try row.blob("entry_tag", table: "outbox")
+            return (tag, try rows.open(OutboxRecord.self, try row.blob("sealed", table: "outbox"), table: "outbox", primaryKey: tag))
+        }
+    }
+
+    /// Marks an entry written out.
+    func markDelivered(_ tag: [UInt8], _ record: OutboxRecord) throws {
+        var done = record
+        done.delivered = now()
+        let sealed = try rows.seal(record: done, table: "outbox", primaryKey: tag)
+        try write { db in
+            try db.execute(sql: "UPDATE outbox SET delivered = 1, sealed = ? WHERE entry_tag = ?", arguments: [Data(sealed), Data(tag)])
+        }
+    }
+
+    /// Deletes delivered entries older than the history window; returns how many.
+    func pruneOutbox(_ db: Database, now time: UInt64) throws -> Int {
+        var gone = 0
+        for (tag, record) in try outboxRecords(db) {
+            guard let delivered = record.delivered, time >= delivered, time - delivered >= Self.outboxHistorySeconds else { continue }
+            try db.execute(sql: "DELETE FROM outbox WHERE entry_tag = ?", arguments: [Data(tag)])
+            gone += 1
+        }
+        return gone
+    }
+
+    /// Keeps the `owed_rotation` index in step with a room's sealed `rotationDue` flag.
+    func noteOwedRotation(_ db: Database, _ room: RoomID, due: Bool) throws {
+        if due {
+            try db.execute(sql: "INSERT OR IGNORE INTO owed_rotation (room_tag) VALUES (?)", arguments: [Data(roomTag(room))])
+        } else {
+            try db.execute(sql: "DELETE FROM owed_rotation WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+        }
+    }
+
+    /// Rooms whose own sender key is owed, by room tag.
+    func owedRotations() throws -> [[UInt8]] {
+        try read { db in try Data.fetchAll(db, sql: "SELECT room_tag FROM owed_rotation").map { Array($0) } }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// What `outbox flush` wrote.
+public struct FlushedBundle: Sendable {
+    /// The file written.
+    public let path: String
+    /// The room.
+    public let roomID: RoomID
+    /// The bundle's epoch.
+    public let epoch: UInt64
+}
+
+/// Delivery through the transactional outbox: entries are written out after their transaction commits, every write
+/// command first writes what an earlier, interrupted one left, and own sender keys owed after a receive are made.
+extension Keyring {
+    /// Writes every undelivered entry through `sink`, oldest first, marking each delivered once its file is durable.
+    /// Without a sink nothing is written. Stops at the first failure (the rest stay undelivered, in order).
+    @discardableResult
+    public func flushOutbox() throws -> [FlushedBundle] {
+        guard let sink, !flushing else { return [] }
+        flushing = true
+        defer { flushing = false }
+        var done: [FlushedBundle] = []
+        for (tag, record) in try undeliveredOutbox() {
+            do {
+                try sink.write(record.target, Array(record.bytes))
+            } catch let error as any RoomKeyError {
+                throw OutboxError.undelivered(path: record.target, reason: error.message)
+            } catch {
+                throw OutboxError.undelivered(path: record.target, reason: "\(error)")
+            }
+            try markDelivered(tag, record)
+            if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
+                done.append(FlushedBundle(path: record.target, roomID: id, epoch: record.epoch))
+            }
+            flushed += done.suffix(1)
+        }
+        return done
+    }
+
+    /// Pays what earlier commands left: own sender keys owed for rooms that advanced (a `receive` killed before its
+    /// rotation), then every undelivered entry. A rotation that cannot be made now (a key change blocks it) stays owed.
+    func settleOutbox() throws {
+        guard let sink else { return }
+        let owed = try owedRotations()
+        if !owed.isEmpty {
+            let me = try identity()
+            let rooms = try read { db in try owed.compactMap { try loadRoom(db, tag: $0) } }
+            var blocked: [RoomID: any RoomKeyError] = [:]
+            _ = try rotateDueRooms(Dictionary(rooms.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }), me: me,
+                                   deliver: sink.name, blocked: &blocked)
+        }
+        try flushOutbox()
+    }
+
+    /// `outbox flush`: pays owed sender keys and writes every undelivered entry; returns what was written.
+    public func settleOutboxNow() throws -> [FlushedBundle] {
+        flushed = []
+        try settleOutbox()
+        return flushed
+    }
+
+    /// The outbox: undelivered entries and those delivered within the history window, oldest first.
+    public func outboxEntries() throws -> [OutboxEntry] {
+        try read { db in
+            try outboxRecords(db).compactMap { _, r in
+                guard let id = try? RoomID(bytes: Hex.decode(r.roomID, what: "room id")) else { return nil }
+                return OutboxEntry(target: r.target, roomID: id, roomName: r.roomName, epoch: r.epoch, kind: r.kind, created: r.created,
+                                   delivered: r.delivered, size: r.bytes.count)
+            }
+        }
+    }
+
+    /// Writes again what this keyring sent for a room's epoch (default: the current one), for members who lost it:
+    /// the recorded bundles of that epoch if the outbox still holds them, else a new bundle carrying the epoch's commit
+    /// (the whole log if it added members) and, at the current epoch, this member's current sender key, sealed to that
+    /// epoch's roster. Returns the files written.
+    public func resend(room nameOrID: String, epoch requested: UInt64?, deliver: BundleDelivery) throws -> [String] {
+        try automaticPrune()
+        let me = try identity()
+        return try write { db in
+            let room = try distributableRoom(db, nameOrID, me: me.id)
+            let epoch = requested ?? room.state.epoch
+            guard epoch <= room.state.epoch, epoch >= room.joinedEpoch, let commit = try storedCommit(db, room.id, epoch),
+                  let roster = try epochRoster(db, room.id, epoch) else {
+                throw OutboxError.noSuchEpoch(room: room.name, epoch: epoch)
+            }
+            let kept = try outboxRecords(db).filter { $0.record.roomID == room.id.hex && $0.record.epoch == epoch
+                && ($0.record.kind == "commit" || $0.record.kind == "sender-key") }
+            if !kept.isEmpty {
+                return try kept.map { _, r in
+                    try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: Array(r.bytes)),
+                                kind: "resend", deliver: deliver)
+                }
+            }
+            guard roster[me.id] != nil else { throw RoomError.notMember(room: room.name) }
+            let adds = commit.operations.contains { if case .add = $0 { true } else { false } }
+            let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]
+            var atEpoch = room
+            atEpoch.state = RoomState(roomID: room.id, name: room.name, epoch: epoch, head: commit.head, roster: roster)
+            let output = try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false,
+                                        ownKey: epoch == room.state.epoch ? room.ownGeneration : nil)
+            return [try enqueue(db, output, kind: "resend", deliver: deliver)]
+        }
+    }
+}
