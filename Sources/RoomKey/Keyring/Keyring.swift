@@ -137,6 +137,7 @@ public final class Keyring {
         // Only now, with the state committed, do its bundles become files.
         if outboxDirty, !flushing {
             outboxDirty = false
+            CrashPoint.reach(CrashPoint.afterCommit)
             try flushOutbox()
         }
         return result

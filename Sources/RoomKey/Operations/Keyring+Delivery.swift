@@ -31,6 +31,7 @@ extension Keyring {
             } catch {
                 throw OutboxError.undelivered(path: record.target, reason: "\(error)")
             }
+            CrashPoint.reach(CrashPoint.afterWrite)
             try markDelivered(tag, record)
             if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
                 done.append(FlushedBundle(path: record.target, roomID: id, epoch: record.epoch))

@@ -98,6 +98,7 @@ extension Keyring {
                                                 error: wait?.why, bundles: [],
                                                 warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes")
         }
+        CrashPoint.reach(CrashPoint.beforeRotation)
         var blocked: [RoomID: any RoomKeyError] = [:]
         var rotated = try rotateDueRooms(latest, me: me, deliver: deliver, blocked: &blocked)
         for (index, result) in results.sorted(by: { $0.key > $1.key }) where result.status == .applied {

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+
+/// Processes killed at chosen steps (`ROOMKEY_TEST_CRASH`, test builds only): afterwards the audit log is intact, each
+/// room is at its old or its new epoch, no bundle file exists for a change the keyring does not have, and once the
+/// outbox is flushed every member converges.
+@Suite struct CrashCLITests {
+    /// alice (admin) with bob and carol, everyone at epoch 0 with everyone's keys.
+    static func world() throws -> RoomWorld { try RoomWorld.team(["bob", "carol"]) }
+
+    func crash(_ w: RoomWorld, _ who: String, at step: String, _ args: [String]) throws -> Run {
+        let r = try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_CRASH": step])
+        #expect(r.code == SIGKILL, "expected a kill at \(step): \(r)")
+        return r
+    }
+
+    func epoch(_ w: RoomWorld, _ who: String) throws -> Int { try w.show(who)["epoch"] as? Int ?? -1 }
+
+    func auditIntact(_ w: RoomWorld, _ who: String) throws {
+        let r = try w.rk(who, ["audit", "--verify"])
+        #expect(r.code == 0, "\(who): \(r)")
+    }
+
+    /// Everyone who is still a member ends at alice's epoch with the same fingerprint.
+    func converged(_ w: RoomWorld, _ who: [String]) throws {
+        try w.exchange(who)
+        let prints = try who.map { try w.rk($0, ["room", "fingerprint", "team", "--json"]).json()["fingerprint"] as? String }
+        #expect(Set(prints).count == 1, "\(prints)")
+        #expect(prints.first != nil)
+    }
+
+    @Test func removeKilledInsideItsTransactionLeavesNoBundleAndNoChange() throws {
+        let w = try Self.world()
+        let before = try w.bundles()
+        _ = try crash(w, "alice", at: CrashPoint.inTransaction, ["room", "remove", "team", "bob"])
+        #expect(try w.bundles() == before, "an orphan bundle was written")
+        #expect(try epoch(w, "alice") == 0)
+        try auditIntact(w, "alice")
+        #expect(try w.rk("alice", ["room", "remove", "team", "bob"]).code == 0)
+        try converged(w, ["alice", "carol"])
+    }
+
+    @Test func removeKilledAfterItsCommitIsDeliveredByTheNextCommand() throws {
+        let w = try Self.world()
+        let before = try w.bundles()
+        _ = try crash(w, "alice", at: CrashPoint.afterCommit, ["room", "remove", "team", "bob"])
+        #expect(try w.bundles() == before, "the bundle is written only by the flush")
+        #expect(try epoch(w, "alice") == 1)
+        try auditIntact(w, "alice")
+        let list = try w.rk("alice", ["outbox", "list", "--json"])
+        let entries = try #require(try list.json()["entries"] as? [[String: Any]])
+        #expect(entries.contains { $0["delivered"] == nil && $0["epoch"] as? Int == 1 })
+        let flush = try w.rk("alice", ["outbox", "flush", "--json"])
+        #expect(flush.code == 0, "\(flush)")
+        #expect((try flush.json()["written"] as? [String])?.count == 1)
+        #expect(try w.bundles().count == before.count + 1)
+        try converged(w, ["alice", "carol"])
+    }
+
+    @Test func aWriteKilledBeforeItsMarkIsConfirmedNotDuplicated() throws {
+        let w = try Self.world()
+        let before = try w.bundles()
+        _ = try crash(w, "alice", at: CrashPoint.afterWrite, ["room", "rotate", "team"])
+        #expect(try w.bundles().count == before.count + 1)
+        #expect(try w.rk("alice", ["outbox", "flush"]).code == 0)
+        #expect(try w.bundles().count == before.count + 1, "the same file is confirmed, not written twice")
+        let entries = try #require(try w.rk("alice", ["outbox", "list", "--json"]).json()["entries"] as? [[String: Any]])
+        #expect(entries.allSatisfy { $0["delivered"] != nil })
+    }
+
+    @Test func receiveKilledBeforeItsRotationOwesTheKeyToTheNextCommand() throws {
+        let w = try Self.world()
+        let remove = try w.rk("alice", ["room", "remove", "team", "bob", "--json"])
+        let bundle = try #require(try remove.json()["bundle"] as? String)
+        let before = try w.bundles()
+        _ = try crash(w, "carol", at: CrashPoint.beforeRotation, ["receive", bundle])
+        #expect(try epoch(w, "carol") == 1)
+        #expect(try w.bundles() == before, "carol's own key for epoch 1 is not out yet")
+        try auditIntact(w, "carol")
+        // Any later write command pays the debt; `outbox flush` is the explicit one.
+        let flush = try w.rk("carol", ["outbox", "flush", "--json"])
+        #expect(flush.code == 0, "\(flush)")
+        let written = try #require(try flush.json()["written"] as? [String])
+        #expect(written.count == 1)
+        let got = try w.rk("alice", ["receive", try #require(written.first), "--json"])
+        #expect(got.code == 0, "\(got)")
+        #expect(got.stdout.contains("\"applied\""))
+    }
+
+    @Test func aLostBundleIsResent() throws {
+        let w = try Self.world()
+        let remove = try w.rk("alice", ["room", "remove", "team", "bob", "--json"])
+        let lost = try #require(try remove.json()["bundle"] as? String)
+        try FileManager.default.removeItem(atPath: lost)
+        let resend = try w.rk("alice", ["outbox", "resend", "team", "--json"])
+        #expect(resend.code == 0, "\(resend)")
+        let again = try #require((try resend.json()["bundles"] as? [String])?.first)
+        #expect(try w.rk("carol", ["receive", again]).code == 0)
+        #expect(try epoch(w, "carol") == 1)
+        try converged(w, ["alice", "carol"])
+    }
+
+    @Test func applyOverManyRoomsKilledInsideItsTransactionChangesNothing() throws {
+        let w = try Self.world()
+        let script = (1...12).map { "create room\($0) bob carol" }.joined(separator: "\n") + "\n"
+        let path = w.s.path("onboard.txt")
+        try Data(script.utf8).write(to: URL(fileURLWithPath: path))
+        let before = try w.bundles()
+        _ = try crash(w, "alice", at: CrashPoint.inTransaction, ["apply", path])
+        #expect(try w.bundles() == before)
+        #expect(try w.rk("alice", ["room", "show", "room1"]).code == 4)
+        try auditIntact(w, "alice")
+        #expect(try w.rk("alice", ["apply", path]).code == 0)
+        #expect(try w.bundles().count == before.count + 12)
+    }
+}
