@@ -115,4 +115,47 @@ import Testing
         #expect(try w.rk("alice", ["apply", path]).code == 0)
         #expect(try w.bundles().count == before.count + 12)
     }
+
+    @Test func encryptWithARotationKilledBeforeCommitSendsNothing() throws {
+        let w = try Self.world()
+        #expect(try w.rk("alice", ["room", "set", "team", "--rotate-messages", "1"]).code == 0)
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", w.s.path("m1.msg")], stdin: Data("one".utf8)).code == 0)
+        let before = try w.bundles()
+        let r = try w.s.roomkey("alice", ["encrypt", "team", "-o", w.s.path("m2.msg")], stdin: Data("two".utf8),
+                                env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_CRASH": CrashPoint.beforeCommit])
+        #expect(r.code == SIGKILL, "\(r)")
+        #expect(try w.bundles() == before)
+        #expect(!FileManager.default.fileExists(atPath: w.s.path("m2.msg")))
+        try auditIntact(w, "alice")
+        // The retry rotates and sends once; bob reads it.
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", w.s.path("m2.msg")], stdin: Data("two".utf8)).code == 0)
+        #expect(try w.bundles().count == before.count + 1)
+        try w.exchange(["alice", "bob"])
+        let read = try w.rk("bob", ["decrypt", w.s.path("m2.msg")])
+        #expect(read.code == 0, "\(read)")
+        #expect(read.stdout == "two")
+    }
+
+    @Test(arguments: 1...3)
+    func passwdAndPruneKilledAtEitherSideOfEachCommit(_ n: Int) throws {
+        for step in [CrashPoint.beforeCommit, CrashPoint.afterAnyCommit] {
+            let s = try Sandbox()
+            _ = try s.roomkey("alice", ["init", "--name", "alice"], passphrase: true)
+            try Data("a brand new passphrase\n".utf8).write(to: URL(fileURLWithPath: s.path("new")))
+            let id = try s.roomkey("alice", ["id", "--json"], passphrase: true).json()["id"] as? String
+            _ = try s.roomkey("alice", ["passwd", "--new-passphrase-file", s.path("new")], passphrase: true,
+                              env: ["ROOMKEY_TEST_CRASH": "\(step)#\(n)"])
+            // Exactly one passphrase opens the keyring, and it is the same identity: old state or new, never a mix.
+            let old = try s.roomkey("alice", ["id", "--json"], passphrase: true)
+            let new = try s.roomkey("alice", ["id", "--json", "--passphrase-file", s.path("new")])
+            #expect((old.code == 0) != (new.code == 0), "\(step)#\(n): \(old) \(new)")
+            let opened = old.code == 0 ? old : new
+            #expect(try opened.json()["id"] as? String == id)
+            let file = old.code == 0 ? s.passphraseFile.path : s.path("new")
+            _ = try s.roomkey("alice", ["prune", "--older-than", "0s", "--passphrase-file", file],
+                              env: ["ROOMKEY_TEST_CRASH": "\(step)#\(n)"])
+            let audit = try s.roomkey("alice", ["audit", "--verify", "--passphrase-file", file])
+            #expect(audit.code == 0, "\(step)#\(n): \(audit)")
+        }
+    }
 }

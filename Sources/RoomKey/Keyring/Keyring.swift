@@ -127,6 +127,7 @@ public final class Keyring {
         do {
             try db.inTransaction(.immediate) { db in
                 result = try body(db)
+                CrashPoint.reach(CrashPoint.beforeCommit)
                 return .commit
             }
         } catch {
@@ -134,6 +135,7 @@ public final class Keyring {
             throw Keyring.mapped(error)
         }
         guard let result else { throw KeyringError.database("transaction produced no result") }
+        CrashPoint.reach(CrashPoint.afterAnyCommit)
         // Only now, with the state committed, do its bundles become files.
         if outboxDirty, !flushing {
             outboxDirty = false
