@@ -32,8 +32,11 @@ struct OutboxOption: ParsableArguments {
 
 /// Where produced bundles go: `-o FILE`, else the outbox folder.
 struct BundleOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file.", valueName: "bundle"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file ('-': standard output).", valueName: "bundle"))
     var output: String?
+
+    @Flag(name: .long, help: "Replace an existing file at the -o path.")
+    var force = false
 
     @OptionGroup var outbox: OutboxOption
 
@@ -41,8 +44,7 @@ struct BundleOptions: ParsableArguments {
     var delivery: BundleDelivery {
         { bundle in
             if let output {
-                try InputFiles.write(Data(bundle.bytes), to: output)
-                return output
+                return try OutputFile.write(Data(bundle.bytes), to: output, force: force)
             }
             return try outbox.box.write(bundle)
         }
@@ -73,7 +75,7 @@ struct Outbox {
         let random = (try? SystemRandom().bytes(3)).map(Hex.encode) ?? "000000"
         let name = "\(formatter.string(from: now))Z-\(String(format: "%06d", micros))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
         let path = (folder as NSString).appendingPathComponent(name)
-        try InputFiles.write(Data(bundle.bytes), to: path)
+        try OutputPath.write(Data(bundle.bytes), to: path, replace: false)
         return path
     }
 }
