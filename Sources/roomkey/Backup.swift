@@ -11,11 +11,15 @@ extension RoomKeyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("The backup file.", valueName: "file"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("The backup file ('-': standard output).", valueName: "file"))
         var output: String
 
+        @Flag(name: .long, help: "Replace an existing file at the -o path.")
+        var force = false
+
         func execute(_ out: Output) throws {
-            try openKeyring().backup(to: output)
+            try OutputFile.check(output, force: force)
+            try OutputFile.writeBackup(of: try openKeyring(), to: output, force: force)
             out.result(["backup": output]) { ["wrote a backup of \(global.keyringPath) to \(output)"] }
         }
     }

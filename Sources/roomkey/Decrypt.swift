@@ -21,17 +21,23 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("The message file (default: standard input).", valueName: "file"))
         var file: String?
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file.", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output).", valueName: "out"))
         var output: String?
 
+        @Flag(name: .long, help: "Replace an existing file at the -o path.")
+        var force = false
+
         func execute(_ out: Output) throws {
+            // `-o -` is the same as no -o: standard output.
+            let output = output == OutputFile.standardOutput ? nil : output
+            try OutputFile.check(output, force: force)
             let input = Array(try InputFiles.read(file ?? "-", limit: MessageArmor.maxTextLength, what: "message"))
             let message = try MessageArmor.read(input)
             var base64: String? = nil
             let origin = try openKeyring().decrypt(message) { _, plaintext in
                 let data = plaintext.withUnsafeBytes { Data($0) }
                 if let output {
-                    try InputFiles.write(data, to: output)
+                    try OutputFile.write(data, to: output, force: force)
                 } else if out.json {
                     base64 = data.base64EncodedString()
                 } else {

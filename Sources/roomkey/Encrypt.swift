@@ -24,8 +24,11 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("The plaintext file (default: standard input).", valueName: "file"))
         var file: String?
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this file.", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this file ('-': standard output).", valueName: "out"))
         var output: String?
+
+        @Flag(name: .long, help: "Replace an existing file at the -o path.")
+        var force = false
 
         @Flag(name: .long, help: "Write the message as text (roomkey-message-v1: and base64url lines).")
         var armor = false
@@ -33,6 +36,9 @@ extension RoomKeyCommand {
         @OptionGroup var outbox: OutboxOption
 
         func execute(_ out: Output) throws {
+            // `-o -` is the same as no -o: standard output.
+            let output = output == OutputFile.standardOutput ? nil : output
+            try OutputFile.check(output, force: force)
             let armored = armor || (out.json && output == nil)
             if output == nil, !armored, isatty(STDOUT_FILENO) == 1 { throw InputError.outputToTerminal }
             let plaintext = Array(try InputFiles.read(file ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
@@ -48,7 +54,7 @@ extension RoomKeyCommand {
                     committed = true
                     let data = armored ? Data(MessageArmor.encode(message.bytes).utf8) : Data(message.bytes)
                     if let output {
-                        try InputFiles.write(data, to: output)
+                        try OutputFile.write(data, to: output, force: force)
                     } else if !out.json {
                         try StandardOutput.write(data)
                     }

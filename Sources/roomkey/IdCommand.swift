@@ -37,13 +37,20 @@ extension RoomKeyCommand.IdCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the card to this file instead of standard output.", valueName: "file"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the card to this file instead of standard output ('-': standard output).",
+                                                        valueName: "file"))
         var output: String?
 
+        @Flag(name: .long, help: "Replace an existing file at the -o path.")
+        var force = false
+
         func execute(_ out: Output) throws {
+            // `-o -` is the same as no -o: standard output.
+            let output = output == OutputFile.standardOutput ? nil : output
+            try OutputFile.check(output, force: force)
             let card = try openKeyring().identityCard()
             if let output {
-                try InputFiles.write(Data((card.text + "\n").utf8), to: output)
+                try OutputFile.write(Data((card.text + "\n").utf8), to: output, force: force, binary: false)
                 out.note("wrote the identity card of \(card.handle) to \(output)")
                 if out.json { print(Output.encode(["card": card.text, "path": output])) }
             } else {

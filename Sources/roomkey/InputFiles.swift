@@ -2,7 +2,7 @@ import Foundation
 import RoomKey
 import RoomKeyCore
 
-/// Bounded reading of input files and standard input, and atomic writing of output files.
+/// Bounded reading of input files and standard input (output files: `OutputFile`).
 enum InputFiles {
     /// Reads `path` ("-" for standard input), refusing more than `limit` bytes.
     static func read(_ path: String, limit: Int, what: String) throws -> Data {
@@ -30,15 +30,6 @@ enum InputFiles {
         let data = try read(path, limit: limit, what: what)
         guard let text = String(data: data, encoding: .utf8) else { throw WireError.invalid(what: what, reason: "not UTF-8") }
         return text
-    }
-
-    /// Writes `data` to `path` atomically (a temporary file renamed into place).
-    static func write(_ data: Data, to path: String) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw OutputError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
     }
 }
 

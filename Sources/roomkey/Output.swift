@@ -7,12 +7,14 @@ struct Output {
     let json: Bool
     let quiet: Bool
 
+    /// True once `-o -` wrote data to standard output: results then go to standard error so they do not mix with it.
+    nonisolated(unsafe) static var standardOutputTaken = false
+
     /// Prints a result: the JSON document with `--json`, else the text lines.
     func result(_ document: some Encodable, text: () -> [String]) {
-        if json {
-            print(Self.encode(document))
-        } else {
-            for line in text() { print(line) }
+        let lines = json ? [Self.encode(document)] : text()
+        for line in lines {
+            if Self.standardOutputTaken { Self.stderr(line) } else { print(line) }
         }
     }
 
@@ -40,7 +42,10 @@ struct Output {
         let line = Self.oneLine(message)
         Self.stderr("roomkey: error: \(line)")
         if let hint { Self.stderr("roomkey: hint: \(hint)") }
-        if json { print(Self.encode(ErrorDocument(error: .init(kind: kind, message: line)))) }
+        if json {
+            let document = Self.encode(ErrorDocument(error: .init(kind: kind, message: line)))
+            if Self.standardOutputTaken { Self.stderr(document) } else { print(document) }
+        }
     }
 
     static func describe(_ error: any Error) -> (ErrorCategory, String, String?) {

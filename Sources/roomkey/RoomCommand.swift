@@ -32,8 +32,11 @@ struct OutboxOption: ParsableArguments {
 
 /// Where produced bundles go: `-o FILE`, else the outbox folder.
 struct BundleOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file.", valueName: "bundle"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file ('-': standard output).", valueName: "bundle"))
     var output: String?
+
+    @Flag(name: .long, help: "Replace an existing file at the -o path.")
+    var force = false
 
     @OptionGroup var outbox: OutboxOption
 
@@ -41,7 +44,11 @@ struct BundleOptions: ParsableArguments {
     /// is written only after the change is committed.
     var delivery: BundleDelivery {
         { bundle in
-            if let output { return output }
+            if let output {
+                try OutputFile.check(output, force: force)
+                if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
+                return output
+            }
             return try outbox.box.name(bundle)
         }
     }
@@ -74,8 +81,24 @@ struct Outbox {
         return (folder as NSString).appendingPathComponent(name)
     }
 
-    /// The keyring's sink: names files in this folder, writes them durably.
-    var sink: BundleSink { BundleSink(name: name, write: { try DurableFile.write($1, to: $0) }) }
+    /// True once this process named standard output (`-o -`) for a bundle.
+    nonisolated(unsafe) static var standardOutputNamed = false
+
+    /// The keyring's sink: names files in this folder; writes each entry under the output-file rules, after its
+    /// transaction committed. The path was checked when it was named (an existing file only with --force), so the write
+    /// replaces; a file that already holds the entry's bytes is an interrupted write, confirmed as it is. An entry meant
+    /// for the standard output of an earlier, interrupted command is not printed here ('outbox resend' makes it again).
+    var sink: BundleSink {
+        BundleSink(name: name, write: { path, bytes in
+            if path == OutputFile.standardOutput {
+                if Outbox.standardOutputNamed { try OutputFile.write(Data(bytes), to: path, force: true) }
+                else { Output.stderr("roomkey: warning: a bundle for the standard output of an interrupted command was dropped; use 'roomkey outbox resend'") }
+                return
+            }
+            if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
+            try OutputPath.write(Data(bytes), to: path, replace: true)
+        })
+    }
 }
 
 /// Reads contact names from `--members-file` (one per line, `#` comments).

@@ -36,8 +36,12 @@ extension RoomKeyCommand {
         @Flag(help: "Draw the scannable form as a QR code on the terminal.")
         var qr = false
 
-        @Option(name: .customLong("qr-png"), help: ArgumentHelp("Write the scannable form as a QR code PNG image to this file.", valueName: "file"))
+        @Option(name: .customLong("qr-png"), help: ArgumentHelp("Write the scannable form as a QR code PNG image to this file ('-': standard output).",
+                                                                 valueName: "file"))
         var qrPng: String?
+
+        @Flag(name: .long, help: "Replace an existing file at the --qr-png path.")
+        var force = false
 
         func validate() throws {
             if confirm != nil, compareScannable != nil { throw ValidationError("give --confirm or --compare-scannable, not both") }
@@ -45,6 +49,7 @@ extension RoomKeyCommand {
         }
 
         func execute(_ output: Output) throws {
+            try OutputFile.check(qrPng, force: force)
             let keyring = try openKeyring()
             let own = try keyring.identityCard()
             var contact = try keyring.contact(named: name)
@@ -64,7 +69,7 @@ extension RoomKeyCommand {
             let image = try qrPng.flatMap { _ in try code?.png() }
             if confirmed { contact = try keyring.markVerified(named: name, identity: contact.id) }
             if let qrPng, let image {
-                try InputFiles.write(Data(image), to: qrPng)
+                try OutputFile.write(Data(image), to: qrPng, force: force)
                 output.note("wrote the scannable safety number of \(name) as a QR code to \(qrPng)")
             }
             let doc = VerifyDocument(contact, number: number, confirmed: confirmed, qrPng: qrPng)

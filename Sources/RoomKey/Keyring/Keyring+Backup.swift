@@ -5,19 +5,38 @@ import RoomKeyCore
 /// Backups: an online copy of the keyring file (it stays sealed under the keyring key and passphrase), and a
 /// restore that checks the copy opens and its audit log is intact before replacing anything.
 extension Keyring {
-    /// Writes a consistent copy of the keyring to `path` (mode 0600), through SQLite's online backup.
-    public func backup(to path: String) throws {
-        let temp = path + ".tmp-\(Hex.encode(random.bytes(4)))"
+    /// Writes a consistent copy of the keyring to `path` (mode 0600), through SQLite's online backup, under the
+    /// output-file rules: a symbolic link is followed; a device or FIFO is written in place; an existing regular file
+    /// is replaced only with `force`; otherwise the copy is made in a temporary `.roomkey-tmp-*` file beside the target,
+    /// synced, and moved into place, and that temporary file is removed if anything fails.
+    public func backup(to path: String, force: Bool = false) throws {
         do {
-            try KeyringFile.createPrivate(path: temp)
-            let target = try DatabaseQueue(path: temp)
-            try db.backup(to: target)
-            try target.close()
-            if rename(temp, path) != 0 { throw KeyringError.database("cannot move the backup to \(path): \(String(cString: strerror(errno)))") }
+            try OutputPath.write(to: path, replace: force, bytes: { try backupData() }, fill: { try self.copy(to: $0) })
         } catch {
-            KeyringFile.remove(path: temp)
             throw Keyring.mapped(error)
         }
+    }
+
+    /// A consistent copy of the keyring file, as bytes (made in a temporary file beside the keyring).
+    public func backupData() throws -> Data {
+        do {
+            return try OutputPath.withTemporaryFile(in: OutputPath.folder(of: path), for: path) { temp in
+                try copy(to: temp)
+                guard let data = FileManager.default.contents(atPath: temp) else {
+                    throw KeyringError.database("cannot read the copy of \(path)")
+                }
+                return data
+            }
+        } catch {
+            throw Keyring.mapped(error)
+        }
+    }
+
+    /// Copies the keyring into the empty file at `file` through SQLite's online backup.
+    private func copy(to file: String) throws {
+        let target = try DatabaseQueue(path: file)
+        try db.backup(to: target)
+        try target.close()
     }
 
     /// Restores the backup at `backupPath` to `path`: the backup must open with `passphrase` and pass the audit

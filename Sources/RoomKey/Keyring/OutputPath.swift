@@ -1,0 +1,261 @@
+import Foundation
+import RoomKeyCore
+
+/// The rules for writing an output file, shared by `Keyring.backup` and the command line's `-o`:
+///
+/// - a symbolic link is followed (a dangling one creates its target);
+/// - a path that exists and is not a regular file (a device, a FIFO) is opened and written in place, never replaced;
+/// - an existing regular file is replaced only when `replace` is true;
+/// - a new or replaced file is written durably: a temporary file `.roomkey-tmp-*` beside the target, created with
+///   mode 0600, written, fsynced, moved into place, and the folder fsynced. The temporary file is removed on failure,
+///   and stale ones (older than `staleAge`, left by a killed run) are removed by the next write into that folder.
+package enum OutputPath {
+    /// The name prefix of temporary files.
+    package static let tempPrefix = ".roomkey-tmp-"
+    /// A temporary file older than this is left over from a run that was killed, never one still being written.
+    package static let staleAge: TimeInterval = 600
+
+    /// Writes `data` to `path` under the rules above.
+    package static func write(_ data: Data, to path: String, replace: Bool) throws {
+        try write(to: path, replace: replace, bytes: { data }, fill: nil)
+    }
+
+    /// Writes to `path` under the rules above. A regular file is produced by `fill` (given the temporary file's path)
+    /// when there is one, else from `bytes`; a device or FIFO always gets `bytes`.
+    package static func write(to path: String, replace: Bool, bytes: () throws -> Data,
+                              fill: ((String) throws -> Void)?) throws {
+        let target = try resolve(path)
+        if let fd = try openInPlace(target) {
+            try writeInPlace(fd, bytes(), path: target)
+            return
+        }
+        try placeNew(at: target, replace: replace) { temp in
+            if let fill {
+                try fill(temp)
+            } else {
+                let fd = Foundation.open(temp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+                guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
+                defer { close(fd) }
+                try writeAll(fd, bytes(), path: target)
+            }
+        }
+    }
+
+    /// Refuses early, before anything changes, what `write` would refuse: a folder, or an existing regular file
+    /// unless `replace`.
+    package static func check(_ path: String, replace: Bool) throws {
+        let target = try resolve(path)
+        var st = stat()
+        guard stat(target, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw OutputFileError.isFolder(path: path) }
+        if (st.st_mode & S_IFMT) == S_IFREG, !replace { throw OutputFileError.exists(path: path) }
+    }
+
+    /// Follows symbolic links to the path that will be written; a dangling link resolves to the missing target.
+    package static func resolve(_ path: String) throws -> String {
+        var current = path
+        for _ in 0..<40 {
+            var st = stat()
+            if lstat(current, &st) != 0 {
+                if errno == ENOENT { return current }
+                throw OutputFileError.system(path: path, errno: errno)
+            }
+            guard (st.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n >= 0 else { throw OutputFileError.system(path: path, errno: errno) }
+            let destination = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = destination.hasPrefix("/") ? destination
+                : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
+        }
+        throw OutputFileError.system(path: path, errno: ELOOP)
+    }
+
+    /// Removes temporary files older than `staleAge` that this user left in `folder`.
+    package static func removeStale(in folder: String, now: Date = Date()) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(tempPrefix) {
+            let file = (folder as NSString).appendingPathComponent(name)
+            var st = stat()
+            guard lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid() else { continue }
+            #if os(Linux)
+            let modified = TimeInterval(st.st_mtim.tv_sec)
+            #else
+            let modified = TimeInterval(st.st_mtimespec.tv_sec)
+            #endif
+            if now.timeIntervalSince1970 - modified > staleAge { unlink(file) }
+        }
+    }
+
+    /// Makes a temporary file in `folder` (mode 0600, never an existing name), lets `body` use its path, and removes
+    /// it and any SQLite companions afterwards.
+    package static func withTemporaryFile<T>(in folder: String, for path: String, _ body: (String) throws -> T) throws -> T {
+        removeStale(in: folder)
+        let temp = try createTemporary(in: folder, for: path)
+        defer { removeTemporary(temp) }
+        return try body(temp)
+    }
+
+    /// The folder a path is in ("." for a bare name).
+    static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+
+    /// Opens an existing path that is not a regular file or folder for writing in place; nil when it is missing or
+    /// a regular file.
+    private static func openInPlace(_ target: String) throws -> Int32? {
+        var st = stat()
+        guard stat(target, &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: throw OutputFileError.isFolder(path: target)
+        default: break
+        }
+        // No O_CREAT and no O_TRUNC: the node stays what it is. A FIFO blocks here until a reader opens it.
+        let fd = Foundation.open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG else {
+            // Replaced by a regular file since the check: write it the regular way.
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    private static func writeInPlace(_ fd: Int32, _ data: Data, path: String) throws {
+        var st = stat()
+        let isBlockDevice = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFBLK
+        do {
+            try writeAll(fd, data, path: path)
+            if isBlockDevice, fsync(fd) != 0 { throw OutputFileError.system(path: path, errno: errno) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        if close(fd) != 0, errno != EINTR { throw OutputFileError.system(path: path, errno: errno) }
+    }
+
+    /// Creates a temporary file beside `target`, lets `fill` write it, syncs it, and moves it into place: replacing
+    /// an existing file only when `replace`, else refusing atomically if one appeared. The temporary file never
+    /// outlives a failure.
+    private static func placeNew(at target: String, replace: Bool, fill: (String) throws -> Void) throws {
+        let folder = folder(of: target)
+        removeStale(in: folder)
+        let temp = try createTemporary(in: folder, for: target)
+        var moved = false
+        defer { if !moved { removeTemporary(temp) } }
+        try fill(temp)
+        try sync(temp, reportAs: target)
+        if replace {
+            guard rename(temp, target) == 0 else { throw OutputFileError.system(path: target, errno: errno) }
+            moved = true
+        } else if link(temp, target) != 0 {
+            let code = errno
+            if code == EEXIST { throw OutputFileError.exists(path: target) }
+            // A file system without hard links: check, then move.
+            guard [EPERM, EOPNOTSUPP, ENOSYS, EMLINK].contains(code) else { throw OutputFileError.system(path: target, errno: code) }
+            var st = stat()
+            if lstat(target, &st) == 0 { throw OutputFileError.exists(path: target) }
+            guard rename(temp, target) == 0 else { throw OutputFileError.system(path: target, errno: errno) }
+            moved = true
+        }
+        try syncFolder(folder, reportAs: target)
+    }
+
+    private static func createTemporary(in folder: String, for target: String) throws -> String {
+        for _ in 0..<8 {
+            let name = tempPrefix + String(format: "%016llx", UInt64.random(in: .min ... .max))
+            let temp = (folder as NSString).appendingPathComponent(name)
+            let fd = Foundation.open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd < 0 {
+                if errno == EEXIST { continue }
+                throw OutputFileError.system(path: target, errno: errno)
+            }
+            fchmod(fd, 0o600)
+            close(fd)
+            return temp
+        }
+        throw OutputFileError.system(path: target, errno: EEXIST)
+    }
+
+    private static func removeTemporary(_ temp: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temp + suffix) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
+        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw OutputFileError.system(path: path, errno: errno)
+                }
+                offset += n
+            }
+        }
+    }
+
+    private static func sync(_ file: String, reportAs target: String) throws {
+        let fd = Foundation.open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw OutputFileError.system(path: target, errno: errno) }
+    }
+
+    private static func syncFolder(_ folder: String, reportAs target: String) throws {
+        let fd = Foundation.open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
+        defer { close(fd) }
+        // Some file systems cannot sync a folder (EINVAL); the file itself is already on disk there.
+        if fsync(fd) != 0, errno != EINVAL { throw OutputFileError.system(path: target, errno: errno) }
+    }
+}
+
+/// Errors writing an output file.
+public enum OutputFileError: Error, Equatable, Sendable {
+    /// A regular file exists at the path and replacing it was not asked for.
+    case exists(path: String)
+    /// The path is a folder.
+    case isFolder(path: String)
+    /// The operating system refused; `errno` says why.
+    case system(path: String, errno: Int32)
+}
+
+extension OutputFileError: RoomKeyError {
+    /// Refusing to replace is a rule (exit 6); an operating-system failure is a failure (exit 1).
+    public var category: ErrorCategory {
+        switch self {
+        case .exists, .isFolder: .refused
+        case .system: .failure
+        }
+    }
+
+    /// A one-line description with the operating system's reason.
+    public var message: String {
+        switch self {
+        case let .exists(path): "\(path) already exists; an existing file is replaced only with --force"
+        case let .isFolder(path): "\(path) is a folder; give a file name"
+        case let .system(path, code) where code == ENOSPC: "no space left on device while writing \(path)"
+        case let .system(path, code): "cannot write \(path): \(Self.reason(code))"
+        }
+    }
+
+    /// The next step.
+    public var hint: String? {
+        switch self {
+        case .exists: "add --force to replace it, or choose another path"
+        case .system(_, EROFS): "the file system is mounted read-only: choose another folder"
+        case .system(_, EACCES), .system(_, EPERM): "check the folder's permissions, or choose another folder"
+        default: nil
+        }
+    }
+
+    /// `strerror` in lowercase.
+    static func reason(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        guard let first = text.first else { return "error \(code)" }
+        return first.lowercased() + text.dropFirst()
+    }
+}

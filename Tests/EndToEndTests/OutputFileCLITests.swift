@@ -1,0 +1,258 @@
+import Foundation
+import Testing
+
+/// Transcripts of the output-file rules every `-o` follows: `-` is standard output, an existing file is refused
+/// unless `--force`, a symbolic link is followed, a device or FIFO is written in place, and the `.roomkey-tmp-*`
+/// temporary files never outlive a run.
+@Suite struct OutputFileCLITests {
+    /// A sandbox with alice's keyring and a room `solo` she is alone in.
+    static func alice() throws -> Sandbox {
+        let s = try Sandbox()
+        try s.person("alice")
+        let r = try s.roomkey("alice", ["room", "create", "solo", "--outbox", s.path("outbox")])
+        #expect(r.code == 0, "\(r)")
+        return s
+    }
+
+    /// Every name in `folder` that starts with `.roomkey-tmp-` (or the old `.tmp-` backup suffix).
+    static func temporaries(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            $0.hasPrefix(".roomkey-tmp-") || $0.contains(".tmp-")
+        }
+    }
+
+    static func type(_ path: String) -> FileAttributeType? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+    }
+
+    static func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+    /// The commands that take `-o`, each writing into `path` (a room `solo` exists; `alice` runs them).
+    static func writers(_ command: String, _ path: String) -> [String] {
+        switch command {
+        case "id export": ["id", "export", "-o", path]
+        case "backup": ["backup", "-o", path]
+        case "encrypt": ["encrypt", "solo", "--armor", "-o", path]
+        case "room rotate": ["room", "rotate", "solo", "-o", path]
+        default: ["room", "create", "other-\(UUID().uuidString.prefix(8))", "-o", path]
+        }
+    }
+
+    @Test(arguments: ["id export", "backup", "room create"])
+    func dashIsStandardOutputAndNoFileNamedDash(command: String) throws {
+        let s = try Self.alice()
+        let r = try s.roomkey("alice", Self.writers(command, "-"), stdin: Data("hello".utf8))
+        #expect(r.code == 0, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: s.path("-")), "a file named - was made")
+        switch command {
+        case "id export": #expect(r.stdout.hasPrefix("roomkey-card-v1:"))
+        case "backup": #expect(r.stdout.hasPrefix("SQLite format 3"))
+        default: #expect(!r.stdout.isEmpty && !r.stdout.contains("created room"), "the result must not mix with the bundle: \(r)")
+        }
+        #expect(Self.temporaries(in: s.root.path).isEmpty)
+    }
+
+    @Test func dashForMessagesIsTheSameAsNoOutputOption() throws {
+        let s = try Self.alice()
+        let r = try s.roomkey("alice", ["encrypt", "solo", "--armor", "-o", "-"], stdin: Data("hello".utf8))
+        #expect(r.code == 0, "\(r)")
+        #expect(r.stdout.hasPrefix("roomkey-message-v1:"))
+        #expect(!FileManager.default.fileExists(atPath: s.path("-")))
+        let d = try s.roomkey("alice", ["decrypt", "-o", "-", "--json"], stdin: Data(r.stdout.utf8))
+        #expect(!FileManager.default.fileExists(atPath: s.path("-")), "\(d)")
+    }
+
+    @Test(arguments: ["id export", "backup", "encrypt", "room rotate"])
+    func anExistingFileIsRefusedWithExit6ThenReplacedWithForce(command: String) throws {
+        let s = try Self.alice()
+        let target = s.path("existing")
+        let original = Data("precious backup\n".utf8)
+        try original.write(to: URL(fileURLWithPath: target))
+        let args = Self.writers(command, target)
+        let refused = try s.roomkey("alice", args, stdin: Data("hello".utf8))
+        #expect(refused.code == 6, "\(refused)")
+        #expect(refused.stderr.contains("roomkey: error: \(target) already exists"), "\(refused)")
+        #expect(refused.stderr.contains("roomkey: hint: add --force"), "\(refused)")
+        #expect(Self.contents(target) == original)
+        #expect(Self.temporaries(in: s.root.path).isEmpty, "\(Self.temporaries(in: s.root.path))")
+
+        let forced = try s.roomkey("alice", args + ["--force"], stdin: Data("hello".utf8))
+        #expect(forced.code == 0, "\(forced)")
+        #expect(Self.contents(target) != original && Self.contents(target)?.isEmpty == false)
+        #expect(Self.type(target) == .typeRegular)
+        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(Self.temporaries(in: s.root.path).isEmpty)
+    }
+
+    @Test func decryptAndQRCodeRefuseAnExistingFile() throws {
+        let w = try RoomWorld.team(["bob"])
+        let message = try w.send("alice", Array("hi bob".utf8))
+        let target = w.s.path("plain.txt")
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: target))
+        let refused = try w.run("bob", ["decrypt", message, "-o", target])
+        #expect(refused.code == 6, "\(refused)")
+        #expect(Self.contents(target) == Data("keep".utf8))
+        // Refused before anything changed: the same message still decrypts.
+        let forced = try w.run("bob", ["decrypt", message, "-o", target, "--force"])
+        #expect(forced.code == 0, "\(forced)")
+        #expect(Self.contents(target) == Data("hi bob".utf8))
+
+        let png = w.s.path("qr.png")
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: png))
+        let qr = try w.run("alice", ["verify", "bob", "--qr-png", png])
+        #expect(qr.code == 6, "\(qr)")
+        #expect(Self.contents(png) == Data("keep".utf8))
+        #expect(try w.run("alice", ["verify", "bob", "--qr-png", png, "--force"]).code == 0)
+        #expect(Self.contents(png)?.starts(with: [0x89, 0x50, 0x4E, 0x47]) == true)
+    }
+
+    @Test(arguments: ["id export", "backup", "room rotate"])
+    func aSymbolicLinkIsFollowed(command: String) throws {
+        let s = try Self.alice()
+        let real = s.path("real-target"), link = s.path("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real-target")
+        let created = try s.roomkey("alice", Self.writers(command, link))
+        #expect(created.code == 0, "\(created)")
+        #expect(Self.type(link) == .typeSymbolicLink)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "real-target")
+        let first = try #require(Self.contents(real))
+        #expect(!first.isEmpty)
+
+        // Now the link points at an existing file: refused as that file, replaced through the link with --force.
+        let refused = try s.roomkey("alice", Self.writers(command, link))
+        #expect(refused.code == 6, "\(refused)")
+        let forced = try s.roomkey("alice", Self.writers(command, link) + ["--force"])
+        #expect(forced.code == 0, "\(forced)")
+        #expect(Self.type(link) == .typeSymbolicLink)
+        #expect(Self.type(real) == .typeRegular)
+        #expect(Self.temporaries(in: s.root.path).isEmpty)
+    }
+
+    @Test(arguments: ["id export", "backup", "room rotate"])
+    func aFIFOIsWrittenInPlaceAndStaysAFIFO(command: String) throws {
+        let s = try Self.alice()
+        let fifo = s.path("pipe")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // The reader holds the FIFO open (non-blocking) from before the run, so the writer never waits, and drains it
+        // on another thread: a backup is larger than the pipe buffer.
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        final class Box: @unchecked Sendable { var data = Data(); var done = false; let lock = NSLock() }
+        let box = Box()
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var sawData = false
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let n = read(fd, &buffer, buffer.count)
+                if n > 0 {
+                    sawData = true
+                    box.lock.withLock { box.data.append(contentsOf: buffer[0..<n]) }
+                } else if n == 0, sawData {
+                    break  // the writer closed it
+                } else if n == 0, box.lock.withLock({ box.done }) {
+                    break  // the run ended without ever writing
+                } else {
+                    usleep(2000)
+                }
+            }
+        }
+        reader.start()
+        let r = try s.roomkey("alice", Self.writers(command, fifo))
+        box.lock.withLock { box.done = true }
+        #expect(r.code == 0, "\(r)")
+        while !reader.isFinished { usleep(5000) }
+        let received = box.lock.withLock { box.data }
+        var st = stat()
+        #expect(lstat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO, "the FIFO was replaced")
+        #expect(!received.isEmpty, "nothing was written into the FIFO: \(r)")
+        if command == "backup" { #expect(received.starts(with: Data("SQLite format 3".utf8))) }
+        if command == "id export" { #expect(received.starts(with: Data("roomkey-card-v1:".utf8))) }
+        #expect(Self.temporaries(in: s.root.path).isEmpty)
+    }
+
+    /// A character device made in the sandbox: the same node numbers as /dev/null and /dev/full, so writing them is
+    /// harmless, and replacing them could never touch the system's. Nil where mknod is not allowed.
+    static func device(_ s: Sandbox, _ name: String, minor: Int) -> String? {
+        let path = s.path(name)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mknod", path, "c", "1", String(minor)]
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? path : nil
+    }
+
+    @Test func aDeviceIsWrittenInPlaceAndNoSpaceIsReported() throws {
+        let s = try Self.alice()
+        guard let null = Self.device(s, "null-device", minor: 3), let full = Self.device(s, "full-device", minor: 7) else {
+            return  // no mknod here (not root, or a container without it)
+        }
+        for args in [["id", "export", "-o", null], ["backup", "-o", null], ["room", "rotate", "solo", "-o", null]] {
+            let r = try s.roomkey("alice", args)
+            #expect(r.code == 0, "\(args): \(r)")
+            #expect(Self.type(null) == .typeCharacterSpecial, "\(args) replaced the device")
+        }
+        let r = try s.roomkey("alice", ["id", "export", "-o", full])
+        #expect(r.code == 1, "\(r)")
+        #expect(r.stderr.contains("roomkey: error: no space left on device while writing \(full)"), "\(r)")
+        #expect(Self.type(full) == .typeCharacterSpecial)
+        #expect(Self.temporaries(in: s.root.path).isEmpty)
+    }
+
+    @Test func aStaleTemporaryFileIsRemovedByTheNextWriteAndAFreshOneIsKept() throws {
+        let s = try Self.alice()
+        let folder = s.path("out")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let stale = folder + "/.roomkey-tmp-0123456789abcdef", fresh = folder + "/.roomkey-tmp-fedcba9876543210"
+        try Data("left by a killed run".utf8).write(to: URL(fileURLWithPath: stale))
+        try Data("being written right now".utf8).write(to: URL(fileURLWithPath: fresh))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: stale)
+        let r = try s.roomkey("alice", ["id", "export", "-o", folder + "/card.txt"])
+        #expect(r.code == 0, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: stale), "the stale temporary file is still there")
+        #expect(FileManager.default.fileExists(atPath: fresh), "a temporary file another run may be writing was removed")
+    }
+
+    @Test func noTemporaryFileIsLeftAfterARefusedBundleOrAFailure() throws {
+        let s = try Self.alice()
+        // The bundle's refusal comes when it is moved into place, after its temporary file was written.
+        let bundle = s.path("bundle")
+        try Data("an earlier bundle".utf8).write(to: URL(fileURLWithPath: bundle))
+        let refused = try s.roomkey("alice", ["room", "rotate", "solo", "-o", bundle])
+        #expect(refused.code == 6, "\(refused)")
+        #expect(Self.contents(bundle) == Data("an earlier bundle".utf8))
+        #expect(Self.temporaries(in: s.root.path).isEmpty, "\(Self.temporaries(in: s.root.path))")
+
+        // A folder that does not exist: the OS reason is given.
+        let missing = try s.roomkey("alice", ["backup", "-o", s.path("gone/backup")])
+        #expect(missing.code == 1, "\(missing)")
+        #expect(missing.stderr.contains("cannot write \(s.path("gone/backup")): no such file or directory"), "\(missing)")
+
+        // A folder is refused, never replaced.
+        let folder = try s.roomkey("alice", ["backup", "-o", s.root.path, "--force"])
+        #expect(folder.code == 6, "\(folder)")
+
+        // backup -o - makes its copy beside the keyring and removes it.
+        #expect(try s.roomkey("alice", ["backup", "-o", "-"]).code == 0)
+        #expect(Self.temporaries(in: s.root.appendingPathComponent("alice").path).isEmpty)
+    }
+
+    @Test(.enabled(if: getuid() != 0, "root writes into read-only folders"))
+    func aReadOnlyFolderFailsWithTheReasonAndLeavesNothing() throws {
+        let s = try Self.alice()
+        let folder = s.path("readonly")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        chmod(folder, 0o500)
+        defer { chmod(folder, 0o700) }
+        for args in [["id", "export", "-o", folder + "/card"], ["backup", "-o", folder + "/backup"]] {
+            let r = try s.roomkey("alice", args)
+            #expect(r.code == 1, "\(r)")
+            #expect(r.stderr.contains("permission denied"), "\(r)")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).isEmpty)
+    }
+}
