@@ -187,7 +187,11 @@ public final class Keyring {
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it lands, or none.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        if let readOnlyReason { throw readOnlyReason }
+        switch readOnlyReason {
+        case .noSpace?: throw KeyringError.noSpace(while: "writing the keyring")
+        case let reason?: throw reason
+        case nil: break
+        }
         var result: T?
         do {
             try db.inTransaction(.immediate) { db in
