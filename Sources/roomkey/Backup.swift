@@ -27,7 +27,7 @@ extension RoomKeyCommand {
     /// `roomkey restore FILE [--force]`.
     struct Restore: KeyringCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Restore a backup: it must open with the passphrase and pass the audit check; an existing keyring is replaced only with --force.")
+            abstract: "Restore a backup: a staged copy must pass SQLite's integrity check, open with the passphrase, open every sealed row and pass the audit check before it replaces the keyring in one rename; an existing keyring is replaced only with --force.")
 
         @OptionGroup var global: GlobalOptions
 

@@ -3,7 +3,7 @@ import GRDB
 import RoomKeyCore
 
 /// Backups: an online copy of the keyring file (it stays sealed under the keyring key and passphrase), and a
-/// restore that checks the copy opens and its audit log is intact before replacing anything.
+/// restore that checks a staged copy of the backup completely before it replaces anything, in one rename.
 extension Keyring {
     /// Writes a consistent copy of the keyring to `path` (mode 0600), through SQLite's online backup, under the
     /// output-file rules: a symbolic link is followed; a device or FIFO is written in place; an existing regular file
@@ -12,8 +12,11 @@ extension Keyring {
     public func backup(to path: String, force: Bool = false) throws {
         do {
             try OutputPath.write(to: path, replace: force, bytes: { try backupData() }, fill: { try self.copy(to: $0) })
+        } catch let error as KeyringError {
+            if case .noSpace = error { throw KeyringError.noSpace(while: "writing the backup") }
+            throw error
         } catch {
-            throw Keyring.mapped(error)
+            throw Keyring.diagnosed(error, path: path, while: "writing the backup")
         }
     }
 
@@ -28,7 +31,7 @@ extension Keyring {
                 return data
             }
         } catch {
-            throw Keyring.mapped(error)
+            throw Keyring.diagnosed(error, path: path, while: "writing the backup")
         }
     }
 
@@ -39,41 +42,184 @@ extension Keyring {
         try target.close()
     }
 
-    /// Restores the backup at `backupPath` to `path`: the backup must open with `passphrase` and pass the audit
-    /// check; an existing keyring is replaced only with `force`. Returns the restored, opened keyring.
+    /// Restores the backup at `backupPath` to `path`; an existing keyring is replaced only with `force`.
+    ///
+    /// The backup is copied to a staged file beside `path` (`.roomkey-tmp-<random>`), and the staged copy is
+    /// checked whole: SQLite's integrity check, the passphrase, every sealed row of every table, the audit chain.
+    /// The restore mark (every room rotates before its next message, its generations move 2^16 on, and an audit
+    /// entry) is written into the staged copy, which is flushed and then renamed over `path` in one step. Any
+    /// failure removes the staged copy and leaves `path` exactly as it was. Returns the restored, opened keyring.
     public static func restore(from backupPath: String, to path: String, force: Bool, passphrase: PassphraseProvider,
                                random: any RandomSource, now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
-        let source = try Keyring.open(path: backupPath, passphrase: passphrase, random: random, now: now)
-        try source.verifyAudit()
-        if FileManager.default.fileExists(atPath: path), !force {
-            throw RestoreError.wouldReplace(path: path)
-        }
-        let temp = path + ".restore-\(Hex.encode(random.bytes(4)))"
+        if !force, FileManager.default.fileExists(atPath: path) { throw RestoreError.wouldReplace(path: path) }
+        guard FileManager.default.fileExists(atPath: backupPath) else { throw KeyringError.notFound(path: backupPath) }
+        if let reason = KeyringFile.unreadableReason(backupPath) { throw KeyringError.unreadable(path: backupPath, reason: reason) }
+        let what = "restoring the backup"
+        let madeFolders = try KeyringFile.createFolders(for: path)
+        let folder = KeyringFile.folder(of: path)
+        let staged = (folder as NSString).appendingPathComponent(".roomkey-tmp-\(Hex.encode(random.bytes(8)))")
+        var checked: Keyring?
         do {
-            try KeyringFile.createPrivate(path: temp)
-            let target = try DatabaseQueue(path: temp)
-            try source.db.backup(to: target)
-            try target.close()
-            for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
-            if rename(temp, path) != 0 { throw KeyringError.database("cannot replace \(path): \(String(cString: strerror(errno)))") }
-        } catch {
-            KeyringFile.remove(path: temp)
-            throw Keyring.mapped(error)
-        }
-        let restored = try Keyring.open(path: path, passphrase: passphrase, random: random, now: now)
-        try restored.write { db in
-            // The backup's ratchets are behind what others have seen: every room starts a new generation first.
-            for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
-                var record = try restored.rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
-                                                    primaryKey: try row.blob("room_tag", table: "room"))
-                record.rotationDue = true
-                // Generations after the backup may already be out: the next one is numbered well past them.
-                record.ownGeneration = record.ownGeneration &+ (1 << 16)
-                try restored.saveRecord(db, record)
+            do {
+                try KeyringFile.copyPrivate(from: backupPath, to: staged, while: what)
+            } catch {
+                if KeyringFile.isReadOnly(staged) { throw KeyringError.readOnly(path: path) }
+                throw error
             }
-            try restored.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
+            let keyring = try checkedStagedCopy(staged, backupPath: backupPath, passphrase: passphrase,
+                                                random: random, now: now)
+            checked = keyring
+            try markRestored(keyring, backupPath: backupPath, what: what)
+            try keyring.db.close()
+            for suffix in ["-wal", "-shm", "-journal"] { unlink(staged + suffix) }
+            try KeyringFile.sync(staged, while: what)
+            try install(staged, at: path, force: force, what: what)
+            try? KeyringFile.sync(folder, while: what)
+            return try keyring.reopened(at: path)
+        } catch {
+            try? checked?.db.close()
+            KeyringFile.remove(path: staged)
+            for made in madeFolders { rmdir(made) }
+            throw error
         }
-        return restored
+    }
+
+    /// Opens the staged copy and checks it whole; any damage is reported against `backupPath`.
+    private static func checkedStagedCopy(_ staged: String, backupPath: String, passphrase: PassphraseProvider,
+                                          random: any RandomSource, now: @escaping () -> UInt64) throws -> Keyring {
+        let db: DatabaseQueue
+        let header: KeyringHeader
+        do {
+            db = try DatabaseQueue(path: staged, configuration: configuration())
+        } catch {
+            throw damage(error, backupPath: backupPath, staged: staged)
+        }
+        do {
+            let problems = try db.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+            guard problems == ["ok"] else {
+                throw RestoreError.damaged(path: backupPath, reason: "SQLite's integrity check failed: \(problems.first ?? "no result")")
+            }
+            header = try KeyringFile.checkedHeader(db, path: backupPath)
+        } catch {
+            try? db.close()
+            throw damage(error, backupPath: backupPath, staged: staged)
+        }
+        let key: SymmetricKey
+        do { key = try header.unwrap(passphrase: passphrase) } catch { try? db.close(); throw error }
+        let keyring = Keyring(path: staged, db: db, key: key, random: random, now: now,
+                              isPassphraseProtected: header.needsPassphrase)
+        do {
+            try keyring.verifySealedRows(backupPath: backupPath)
+            do { try keyring.verifyAudit() } catch let error as AuditError {
+                throw RestoreError.damaged(path: backupPath, reason: error.message)
+            }
+        } catch {
+            try? db.close()
+            throw damage(error, backupPath: backupPath, staged: staged)
+        }
+        return keyring
+    }
+
+    /// Writes the restore mark into the staged copy and folds its write-ahead log into the main file.
+    private static func markRestored(_ keyring: Keyring, backupPath: String, what: String) throws {
+        do {
+            try keyring.db.inTransaction(.immediate) { db in
+                // The backup's ratchets are behind what others have seen: every room starts a new generation first.
+                for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
+                    var record = try keyring.rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
+                                                       primaryKey: try row.blob("room_tag", table: "room"))
+                    record.rotationDue = true
+                    // Generations after the backup may already be out: the next one is numbered well past them.
+                    record.ownGeneration = record.ownGeneration &+ (1 << 16)
+                    try keyring.saveRecord(db, record)
+                }
+                try keyring.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
+                return .commit
+            }
+            try keyring.db.writeWithoutTransaction { db in
+                guard let result = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)"), result[0] as Int == 0 else {
+                    throw KeyringError.database("could not fold the restored keyring's log into its file")
+                }
+            }
+        } catch {
+            switch Keyring.diagnosed(error, path: keyring.path, while: what) {
+            case let reason as KeyringError where reason == .noSpace(while: what): throw reason
+            default: throw damage(error, backupPath: backupPath, staged: keyring.path)
+            }
+        }
+    }
+
+    /// Moves the checked staged copy to `path`: over an existing keyring only with `force`, else only if `path` is
+    /// still free.
+    private static func install(_ staged: String, at path: String, force: Bool, what: String) throws {
+        if !force {
+            if link(staged, path) == 0 {
+                unlink(staged)
+                return
+            }
+            if errno == EEXIST { throw RestoreError.wouldReplace(path: path) }
+            if FileManager.default.fileExists(atPath: path) { throw RestoreError.wouldReplace(path: path) }
+        }
+        // A log or index left beside the old keyring would be replayed into the restored one.
+        for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        if rename(staged, path) != 0 {
+            let code = errno
+            if [EROFS, EACCES, EPERM].contains(code) { throw KeyringError.readOnly(path: path) }
+            throw KeyringFile.failure(code, path: path, action: "cannot replace", while: what)
+        }
+    }
+
+    /// The error for a backup that failed its checks: a file that is no SQLite database at all is not a keyring,
+    /// a full disk is a full disk, anything else SQLite found wrong is damage (exit 2).
+    private static func damage(_ error: any Error, backupPath: String, staged: String) -> any Error {
+        if let failure = error as? DatabaseError {
+            if failure.resultCode == .SQLITE_NOTADB { return KeyringError.notAKeyring(path: backupPath) }
+            if case KeyringError.noSpace? = Keyring.diagnosed(error, path: staged, while: "restoring the backup") as? KeyringError {
+                return KeyringError.noSpace(while: "restoring the backup")
+            }
+            return RestoreError.damaged(path: backupPath, reason: "SQLite reports: \(failure.message ?? "\(failure.resultCode)")")
+        }
+        switch error as? KeyringError {
+        case let .integrityFailure(table)?:
+            return RestoreError.damaged(path: backupPath, reason: "a row in \(table) fails its integrity check")
+        case .noIdentity?:
+            return RestoreError.damaged(path: backupPath, reason: "it has no identity")
+        case .database?, .readOnly?:
+            return RestoreError.damaged(path: backupPath, reason: (error as? KeyringError)?.message ?? "\(error)")
+        default:
+            return error
+        }
+    }
+
+    /// Every table whose rows are sealed under the row key, with the column its rows' associated data binds.
+    static let sealedTables: [(table: String, key: String, integerKey: Bool)] = [
+        ("identity", "id", true), ("contact", "name_tag", false), ("contact_key_history", "row_id", false),
+        ("room", "room_tag", false), ("room_commit", "commit_tag", false), ("room_epoch", "epoch_tag", false),
+        ("sender_key", "key_tag", false), ("pending_bundle", "bundle_tag", false), ("key_retention", "room_tag", false),
+        ("audit_entry", "seq", true), ("audit_head", "id", true), ("room_bundle", "bundle_tag", false), ("outbox", "entry_tag", false),
+        ("prune_clock", "id", true),
+    ]
+
+    /// Opens every sealed row of every table: each must authenticate under this keyring's row key, bound to its table
+    /// and primary key. A table with sealed rows that is not known here is damage too.
+    func verifySealedRows(backupPath: String) throws {
+        try read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            for table in tables {
+                let sealed = try db.columns(in: table).contains { $0.name == "sealed" }
+                if sealed, !Self.sealedTables.contains(where: { $0.table == table }) {
+                    throw RestoreError.damaged(path: backupPath, reason: "it has an unknown table \(table)")
+                }
+            }
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM identity") == 1 else { throw KeyringError.noIdentity }
+            for (table, key, integerKey) in Self.sealedTables {
+                for row in try Row.fetchAll(db, sql: "SELECT \(key) AS pk, sealed FROM \(table)") {
+                    let primaryKey = integerKey ? u64(UInt64(try row.positiveInteger("pk", table: table)))
+                                                : try row.blob("pk", table: table)
+                    _ = try rows.openSecret(try row.blob("sealed", table: table), table: table, primaryKey: primaryKey)
+                }
+            }
+        }
     }
 }
 
@@ -81,17 +227,30 @@ extension Keyring {
 public enum RestoreError: Error, Equatable, Sendable {
     /// A keyring exists at the target and `--force` was not given.
     case wouldReplace(path: String)
+    /// The backup failed a check: SQLite's integrity check, a sealed row, or its audit log.
+    case damaged(path: String, reason: String)
 }
 
 extension RestoreError: RoomKeyError {
-    /// Refusing to replace is a plain failure (exit 1).
-    public var category: ErrorCategory { .failure }
+    /// Refusing to replace is a plain failure (exit 1); a damaged backup is a failed integrity check (exit 2).
+    public var category: ErrorCategory {
+        switch self {
+        case .wouldReplace: .failure
+        case .damaged: .rejected
+        }
+    }
     /// A one-line description.
     public var message: String {
         switch self {
         case let .wouldReplace(path): "a keyring already exists at \(path); restore never replaces one without --force"
+        case let .damaged(path, reason): "backup \(path) is damaged: \(reason); nothing was restored"
         }
     }
     /// The next step.
-    public var hint: String? { "add --force to replace it, or restore to another path with --keyring" }
+    public var hint: String? {
+        switch self {
+        case .wouldReplace: "add --force to replace it, or restore to another path with --keyring"
+        case .damaged: "the keyring was left as it was; restore an older backup"
+        }
+    }
 }

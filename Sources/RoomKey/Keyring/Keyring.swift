@@ -1,5 +1,10 @@
 import Foundation
 import GRDB
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#elseif canImport(SQLite3)
+import SQLite3
+#endif
 import RoomKeyCore
 
 /// Supplies the passphrase when, and only when, a keyring needs one.
@@ -33,11 +38,15 @@ public final class Keyring {
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).
     var flushed: [FlushedBundle] = []
+    /// Set when the keyring could only be opened for reading (a read-only file, folder or mount, or a full disk):
+    /// every write throws it before touching the file.
+    let readOnlyReason: KeyringError?
 
-    private init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
-                 now: @escaping () -> UInt64, isPassphraseProtected: Bool) {
+    init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
+         now: @escaping () -> UInt64, isPassphraseProtected: Bool, readOnlyReason: KeyringError? = nil) {
         self.path = path
         self.db = db
+        self.readOnlyReason = readOnlyReason
         self.rows = RowCipher(key: key.derive(subkey: 1, context: KDFContext("rkrows01")), random: random)
         self.tagKey = key.derive(subkey: 2, context: KDFContext("rktags01"))
         self.masterKey = key
@@ -64,6 +73,14 @@ public final class Keyring {
         return config
     }
 
+    /// The configuration of a keyring opened only for reading: nothing is written, not even the journal mode.
+    static func readOnlyConfiguration() -> Configuration {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        return config
+    }
+
     /// Creates a keyring with a new identity named `handle`; refuses to replace any existing file.
     ///
     /// `passphrase` nil means `--no-passphrase`: the keyring key is stored unwrapped.
@@ -84,6 +101,7 @@ public final class Keyring {
         } else {
             header = KeyringHeader.unprotected(key)
         }
+        let madeFolders = try KeyringFile.createFolders(for: path)
         try KeyringFile.createPrivate(path: path)
         do {
             let db = try DatabaseQueue(path: path, configuration: configuration())
@@ -98,7 +116,8 @@ public final class Keyring {
             return keyring
         } catch {
             KeyringFile.remove(path: path)
-            throw Keyring.mapped(error)
+            for folder in madeFolders { rmdir(folder) }
+            throw Keyring.diagnosed(error, path: path, while: "creating the keyring")
         }
     }
 
@@ -106,22 +125,81 @@ public final class Keyring {
     public static func open(path: String, passphrase: PassphraseProvider, random: any RandomSource,
                             now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
         guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
-        let db: DatabaseQueue
-        let header: KeyringHeader
+        if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
+        let (db, header, readOnlyReason) = try openDatabase(path: path)
+        let key: SymmetricKey
+        do { key = try header.unwrap(passphrase: passphrase) } catch { try? db.close(); throw error }
+        return Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase,
+                       readOnlyReason: readOnlyReason)
+    }
+
+    /// Opens the database at `path` and checks its header. A keyring that cannot be written (read-only file, folder
+    /// or mount; full disk) is opened read-only instead, with the reason writes will report.
+    private static func openDatabase(path: String) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
+        let original: any Error
         do {
-            db = try DatabaseQueue(path: path, configuration: configuration())
-            header = try KeyringFile.checkedHeader(db, path: path)
+            let db = try DatabaseQueue(path: path, configuration: configuration())
+            do {
+                return (db, try KeyringFile.checkedHeader(db, path: path), nil)
+            } catch {
+                try? db.close()
+                throw error
+            }
         } catch let error as KeyringError {
             throw error
         } catch {
-            throw KeyringError.notAKeyring(path: path)
+            original = error
         }
-        let key = try header.unwrap(passphrase: passphrase)
-        return Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase)
+        // Only a file SQLite cannot read as a database at all, or one without the roomkey header, is "not a roomkey
+        // keyring"; any other failure keeps its own reason.
+        if (original as? DatabaseError)?.resultCode == .SQLITE_NOTADB { throw KeyringError.notAKeyring(path: path) }
+        let reason = diagnosed(original, path: path, while: "opening the keyring")
+        switch reason as? KeyringError {
+        case .readOnly?, .noSpace?:
+            // Commands that only read still work; writes report the reason.
+            guard let (db, header) = openReadOnly(path: path) else { throw reason }
+            return (db, header, reason as? KeyringError)
+        default:
+            throw reason
+        }
+    }
+
+    /// Opens a keyring without writing anything: read-only, and when no shared-memory index can be made beside it
+    /// (read-only folder or mount, full disk) as an immutable file, which is safe only when its write-ahead log is
+    /// empty, that is when every committed change is in the main file.
+    private static func openReadOnly(path: String) -> (DatabaseQueue, KeyringHeader)? {
+        var locations = [path]
+        if KeyringFile.walIsEmpty(path) {
+            let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))
+            if let escaped = path.addingPercentEncoding(withAllowedCharacters: allowed) {
+                locations.append("file:\(escaped)?immutable=1")
+            }
+        }
+        for location in locations {
+            guard let db = try? DatabaseQueue(path: location, configuration: readOnlyConfiguration()) else { continue }
+            if let header = try? KeyringFile.checkedHeader(db, path: path) { return (db, header) }
+            try? db.close()
+        }
+        return nil
+    }
+
+    /// A new connection to the same keyring file at `newPath` (the file was renamed), with the same key.
+    func reopened(at newPath: String) throws -> Keyring {
+        let db: DatabaseQueue
+        do { db = try DatabaseQueue(path: newPath, configuration: Keyring.configuration()) } catch {
+            throw Keyring.diagnosed(error, path: newPath, while: "opening the keyring")
+        }
+        return Keyring(path: newPath, db: db, key: masterKey.duplicate(), random: random, now: now,
+                       isPassphraseProtected: isPassphraseProtected)
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it lands, or none.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
+        switch readOnlyReason {
+        case .noSpace?: throw KeyringError.noSpace(while: "writing the keyring")
+        case let reason?: throw reason
+        case nil: break
+        }
         var result: T?
         outboxDirty = false
         do {
@@ -132,7 +210,7 @@ public final class Keyring {
             }
         } catch {
             outboxDirty = false
-            throw Keyring.mapped(error)
+            throw Keyring.diagnosed(error, path: path, while: "writing the keyring", systemErrno: systemErrno())
         }
         guard let result else { throw KeyringError.database("transaction produced no result") }
         CrashPoint.reach(CrashPoint.afterAnyCommit)
@@ -147,12 +225,37 @@ public final class Keyring {
 
     /// Runs `body` in a read transaction.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try db.read(body) } catch { throw Keyring.mapped(error) }
+        do { return try db.read(body) } catch {
+            throw Keyring.diagnosed(error, path: path, while: "reading the keyring", systemErrno: systemErrno())
+        }
     }
 
-    static func mapped(_ error: any Error) -> any Error {
-        if let db = error as? DatabaseError { return KeyringError.database(db.message ?? "\(db.resultCode)") }
-        return error
+    /// The OS error behind SQLite's last failure on this connection (0 when none).
+    private func systemErrno() -> Int32 {
+        db.inDatabase { db in db.sqliteConnection.map { sqlite3_system_errno($0) } ?? 0 }
+    }
+
+    /// Turns a SQLite error met while doing `what` to the keyring (or file) at `path` into one that says what happened:
+    /// a read-only file, folder or mount; a full disk; the OS reason for an I/O error. Other errors pass unchanged.
+    static func diagnosed(_ error: any Error, path: String, while what: String, systemErrno: Int32 = 0) -> any Error {
+        guard let failure = error as? DatabaseError else { return error }
+        let detail = failure.message ?? "\(failure.resultCode)"
+        switch failure.resultCode {
+        case .SQLITE_FULL:
+            return KeyringError.noSpace(while: what)
+        case .SQLITE_READONLY:
+            return KeyringFile.isFull(near: path) ? KeyringError.noSpace(while: what) : KeyringError.readOnly(path: path)
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_OK:
+            if systemErrno == ENOSPC || systemErrno == EDQUOT || KeyringFile.isFull(near: path) { return KeyringError.noSpace(while: what) }
+            if [EROFS, EACCES, EPERM].contains(systemErrno) || KeyringFile.isReadOnly(path) { return KeyringError.readOnly(path: path) }
+            if FileManager.default.fileExists(atPath: path), let reason = KeyringFile.unreadableReason(path) {
+                return KeyringError.unreadable(path: path, reason: reason)
+            }
+            if systemErrno != 0 { return KeyringError.database("\(detail): \(String(cString: strerror(systemErrno)))") }
+            return KeyringError.database(detail)
+        default:
+            return KeyringError.database(detail)
+        }
     }
 
     /// Replaces the passphrase (or adds one) by re-wrapping the keyring key; no other row changes.

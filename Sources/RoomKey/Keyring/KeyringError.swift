@@ -21,6 +21,12 @@ public enum KeyringError: Error, Equatable, Sendable {
     case integrityFailure(table: String)
     /// The keyring has no identity row.
     case noIdentity
+    /// The keyring file or its folder cannot be written (permissions, a read-only mount, an immutable file).
+    case readOnly(path: String)
+    /// The disk filled up while doing `what` ("writing the keyring", "writing the backup", ...).
+    case noSpace(while: String)
+    /// The file cannot be read; `reason` is the operating system's.
+    case unreadable(path: String, reason: String)
     /// SQLite reported an error.
     case database(String)
 }
@@ -30,7 +36,7 @@ extension KeyringError: RoomKeyError {
     public var category: ErrorCategory {
         switch self {
         case .notFound, .noIdentity: .notFound
-        case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .database: .failure
+        case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database: .failure
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
         case .integrityFailure: .rejected
@@ -50,6 +56,9 @@ extension KeyringError: RoomKeyError {
         case .emptyPassphrase: "the passphrase is empty"
         case let .integrityFailure(table): "keyring row in \(table) failed its integrity check: the file was modified outside roomkey"
         case .noIdentity: "the keyring has no identity"
+        case let .readOnly(path): "keyring is read-only: \(path)"
+        case let .noSpace(what): "no space left on device while \(what)"
+        case let .unreadable(path, reason): "cannot read \(path): \(reason)"
         case let .database(detail): "keyring database error: \(detail)"
         }
     }
@@ -62,6 +71,8 @@ extension KeyringError: RoomKeyError {
         case .newerSchema: "use a newer roomkey to open this keyring"
         case .passphraseRequired: "pass --passphrase-file PATH, set ROOMKEY_PASSPHRASE_FILE, or run in a terminal"
         case .emptyPassphrase: "use --no-passphrase to store the keyring key unwrapped"
+        case .readOnly: "commands that only read still work; make the file and its folder writable to change it"
+        case .noSpace: "nothing was changed; free some space and run the command again"
         default: nil
         }
     }

@@ -6,27 +6,120 @@ import RoomKeyCore
 enum KeyringFile {
     /// Creates the parent folder (mode 0700 when roomkey makes it) and an empty file with mode 0600.
     static func createPrivate(path: String) throws {
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
-            do {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw KeyringError.database("cannot create folder \(parent): \(error.localizedDescription)")
-            }
-        }
+        _ = try createFolders(for: path)
         let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         if fd < 0 {
-            if errno == EEXIST { throw KeyringError.alreadyExists(path: path) }
-            throw KeyringError.database("cannot create \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            if code == EEXIST { throw KeyringError.alreadyExists(path: path) }
+            throw failure(code, path: path, action: "cannot create")
         }
         fchmod(fd, 0o600)
         close(fd)
     }
 
+    /// The folder holding `path` ("." for a bare file name).
+    static func folder(of path: String) -> String {
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+
+    /// Creates the missing folders above `path` (mode 0700) and returns them, deepest first, so a failed command
+    /// can remove what it made.
+    static func createFolders(for path: String) throws -> [String] {
+        var missing: [String] = []
+        var folder = (path as NSString).deletingLastPathComponent
+        while !folder.isEmpty, folder != "/", !FileManager.default.fileExists(atPath: folder) {
+            missing.append(folder)
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        for folder in missing.reversed() where mkdir(folder, 0o700) != 0 && errno != EEXIST {
+            let code = errno
+            for made in missing where FileManager.default.fileExists(atPath: made) { rmdir(made) }
+            throw failure(code, path: folder, action: "cannot create folder")
+        }
+        return missing
+    }
+
+    /// The error for a failed system call on `path`: a full disk by name, else the OS reason.
+    static func failure(_ code: Int32, path: String, action: String, while what: String? = nil) -> KeyringError {
+        if code == ENOSPC || code == EDQUOT { return .noSpace(while: what ?? "writing \(path)") }
+        return .database("\(action) \(path): \(String(cString: strerror(code)))")
+    }
+
     /// Removes a keyring file and its SQLite companions (used when creation fails half-way).
     static func remove(path: String) {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+    }
+
+    /// True when `path` or its folder cannot be written: permissions, a read-only mount, an immutable file.
+    static func isReadOnly(_ path: String) -> Bool {
+        for target in [path, folder(of: path)] where access(target, W_OK) != 0 {
+            if [EROFS, EACCES, EPERM].contains(errno) { return true }
+        }
+        return false
+    }
+
+    /// True when the file system holding `path` has almost no space left (SQLite needs 32 KB for its shared-memory
+    /// index and a few pages for every write).
+    static func isFull(near path: String) -> Bool {
+        var stats = statvfs()
+        guard statvfs(folder(of: path), &stats) == 0 else { return false }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 256 * 1024
+    }
+
+    /// The operating system's reason `path` cannot be read, or nil when it can.
+    static func unreadableReason(_ path: String) -> String? {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        if pread(fd, &byte, 1, 0) < 0 { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    /// True when `path`'s write-ahead log is missing or empty: the main file alone holds every committed change.
+    static func walIsEmpty(_ path: String) -> Bool {
+        var info = stat()
+        if stat(path + "-wal", &info) != 0 { return errno == ENOENT }
+        return info.st_size == 0
+    }
+
+    /// Copies `source` to the new file `target` (mode 0600, never replacing one) and flushes it to disk.
+    static func copyPrivate(from source: String, to target: String, while what: String) throws {
+        let input = Foundation.open(source, O_RDONLY | O_CLOEXEC)
+        if input < 0 { throw KeyringError.unreadable(path: source, reason: String(cString: strerror(errno))) }
+        defer { close(input) }
+        let output = Foundation.open(target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if output < 0 { throw failure(errno, path: target, action: "cannot create", while: what) }
+        defer { close(output) }
+        fchmod(output, 0o600)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw KeyringError.unreadable(path: source, reason: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            var done = 0
+            while done < count {
+                let written = buffer.withUnsafeBytes { write(output, $0.baseAddress! + done, count - done) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure(errno, path: target, action: "cannot write", while: what)
+                }
+                done += written
+            }
+        }
+        if fsync(output) != 0 { throw failure(errno, path: target, action: "cannot write", while: what) }
+    }
+
+    /// Flushes a file (or, opened read-only, a folder's entries) to disk.
+    static func sync(_ path: String, while what: String) throws {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw failure(errno, path: path, action: "cannot open") }
+        defer { close(fd) }
+        if fsync(fd) != 0, errno != EINVAL { throw failure(errno, path: path, action: "cannot flush", while: what) }
     }
 
     /// Checks the file is a roomkey keyring of a schema this code knows, migrates it forward, and reads its header.
