@@ -44,6 +44,8 @@ extension RoomKeyCommand {
                                               passphrase: PassphraseInput.provider(file: global.passphrasePath, path: file),
                                               random: try SystemRandom(), now: CommandClock.now)
             let entries = try keyring.verifyAudit()
+            // A restore is a deliberate rollback: this machine's state file now follows the restored keyring.
+            try keyring.acceptCurrentState(stateFolder: GlobalOptions.stateFolder)
             output.result(["restored": path, "audit_entries": String(entries)]) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
         }
     }

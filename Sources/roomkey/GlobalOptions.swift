@@ -22,6 +22,18 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print no notes on standard error (warnings and errors still appear).")
     var quiet = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Open a keyring that is older than this machine last saw it (a copy restored on purpose).",
+        discussion: "Every room then makes a new sender key before its next message."))
+    var acceptRollback = false
+
+    /// This machine's state folder (rollback detection): $XDG_STATE_HOME/roomkey, else ~/.local/state/roomkey.
+    static var stateFolder: String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/roomkey" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/state/roomkey"
+    }
+
     /// The keyring path after applying the documented fallbacks.
     var keyringPath: String {
         let env = ProcessInfo.processInfo.environment

@@ -28,7 +28,9 @@ extension KeyringCommand {
     func openKeyring(outbox: Outbox = Outbox(path: nil)) throws -> Keyring {
         let path = global.keyringPath
         let keyring = try Keyring.open(path: path, passphrase: PassphraseInput.provider(file: global.passphrasePath, path: path),
-                                       random: try SystemRandom(), now: CommandClock.now)
+                                       random: try SystemRandom(), now: CommandClock.now, stateFolder: GlobalOptions.stateFolder,
+                                       acceptRollback: global.acceptRollback)
+        for warning in keyring.openWarnings { global.output.warn(warning) }
         keyring.sink = outbox.sink
         return keyring
     }

@@ -31,12 +31,17 @@ enum CLI {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/roomkey")
     }()
 
+    /// This test process's `XDG_STATE_HOME`.
+    static let stateHome = FileManager.default.temporaryDirectory.appendingPathComponent("roomkey-e2e-state-\(getpid())").path
+
     /// Runs roomkey with `arguments`, an environment cleared of roomkey's variables plus `env`, and `stdin`.
     static func run(_ arguments: [String], env: [String: String] = [:], stdin: Data? = nil, cwd: URL? = nil) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+        // State files (rollback detection) go to a folder of this test process, never the user's own.
+        environment["XDG_STATE_HOME"] = stateHome
         environment.merge(env) { $1 }
         process.environment = environment
         if let cwd { process.currentDirectoryURL = cwd }
@@ -84,7 +89,8 @@ final class Sandbox {
     /// Runs roomkey as `name`: its keyring and, if `passphrase`, the shared passphrase file.
     func roomkey(_ name: String, _ arguments: [String], passphrase: Bool = false, stdin: Data? = nil,
                  env: [String: String] = [:]) throws -> Run {
-        var extra = ["ROOMKEY_KEYRING": keyring(name)]
+        // Each sandbox has its own state folder: its keyrings are copies of nothing outside it.
+        var extra = ["ROOMKEY_KEYRING": keyring(name), "XDG_STATE_HOME": path("state")]
         if passphrase { extra["ROOMKEY_PASSPHRASE_FILE"] = passphraseFile.path }
         return try CLI.run(arguments, env: extra.merging(env) { $1 }, stdin: stdin, cwd: root)
     }

@@ -48,7 +48,8 @@ import Testing
         config.readonly = true
         let db = try DatabaseQueue(path: path, configuration: config)
         return try db.read { db in
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            // The write counter ticks with every transaction, including the automatic prune a command starts with.
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'write_counter' ORDER BY name")
             return try tables.flatMap { table in
                 try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"").map { "\(table): \($0)" }.sorted()
             }
@@ -66,9 +67,11 @@ import Testing
             let keyring = s.keyring("carol")
             try FileManager.default.createDirectory(atPath: s.path("carol"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: Self.keyrings.appendingPathComponent("carol.sqlite").path, toPath: keyring)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyring)
             let outbox = s.path("outbox")
             try FileManager.default.createDirectory(atPath: outbox, withIntermediateDirectories: true)
-            let env = ["ROOMKEY_KEYRING": keyring, "ROOMKEY_OUTBOX": outbox, "ROOMKEY_TEST_NOW": String(Self.now)]
+            let env = ["ROOMKEY_KEYRING": keyring, "ROOMKEY_OUTBOX": outbox, "ROOMKEY_TEST_NOW": String(Self.now),
+                       "XDG_STATE_HOME": s.path("state")]
             func rk(_ args: [String]) throws -> Run { try CLI.run(args, env: env, cwd: s.root) }
             func state() throws -> (show: String, audit: String, rows: [String]) {
                 let show = try rk(["room", "show", "ops", "--json"])
@@ -112,6 +115,7 @@ import Testing
             for who in ["alice", "carol"] {
                 try FileManager.default.createDirectory(atPath: s.path(who), withIntermediateDirectories: true)
                 try FileManager.default.copyItem(atPath: keyrings.appendingPathComponent("\(who).sqlite").path, toPath: s.keyring(who))
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: s.keyring(who))
             }
             alice = try Keyring.open(path: s.keyring("alice"), passphrase: {
                 var b = Array("correct horse".utf8)

@@ -123,7 +123,9 @@ import Testing
         // Copy alice's keyring, then make two different commits for epoch 1 from the two copies.
         try FileManager.default.copyItem(atPath: w.s.path("alice"), toPath: w.s.path("alice2"))
         let b1 = try #require(try w.rk("alice", ["room", "add", "team", "dave", "--json"]).json()["bundle"] as? String)
-        let b1x = try #require(try w.rk("alice2", ["room", "remove", "team", "carol", "-o", w.s.path("fork.roomkey"), "--json"])
+        // alice2 is the same identity on another machine: its own state folder (else it is a rolled-back alice).
+        let b1x = try #require(try w.s.roomkey("alice2", ["room", "remove", "team", "carol", "-o", w.s.path("fork.roomkey"), "--json"],
+                                                env: ["ROOMKEY_OUTBOX": w.shared, "XDG_STATE_HOME": w.s.path("alice2-state")])
             .json()["bundle"] as? String)
         #expect(try w.rk("bob", ["receive", b1]).code == 0)
         let r = try w.rk("bob", ["receive", b1x])

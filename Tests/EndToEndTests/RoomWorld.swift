@@ -62,7 +62,8 @@ final class RoomWorld {
         config.readonly = true
         let db = try DatabaseQueue(path: s.keyring(who), configuration: config)
         return try db.read { db in
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            // The write counter ticks with every transaction, including the automatic prune a command starts with.
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'write_counter' ORDER BY name")
             return try tables.flatMap { table in
                 try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"").map { "\(table): \($0)" }.sorted()
             }

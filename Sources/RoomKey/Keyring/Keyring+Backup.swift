@@ -124,15 +124,7 @@ extension Keyring {
     private static func markRestored(_ keyring: Keyring, backupPath: String, what: String) throws {
         do {
             try keyring.db.inTransaction(.immediate) { db in
-                // The backup's ratchets are behind what others have seen: every room starts a new generation first.
-                for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
-                    var record = try keyring.rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
-                                                       primaryKey: try row.blob("room_tag", table: "room"))
-                    record.rotationDue = true
-                    // Generations after the backup may already be out: the next one is numbered well past them.
-                    record.ownGeneration = record.ownGeneration &+ (1 << 16)
-                    try keyring.saveRecord(db, record)
-                }
+                try keyring.rotateEveryRoom(db)
                 try keyring.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
                 return .commit
             }
@@ -196,7 +188,7 @@ extension Keyring {
         ("identity", "id", true), ("contact", "name_tag", false), ("contact_key_history", "row_id", false),
         ("room", "room_tag", false), ("room_commit", "commit_tag", false), ("room_epoch", "epoch_tag", false),
         ("sender_key", "key_tag", false), ("pending_bundle", "bundle_tag", false), ("key_retention", "room_tag", false),
-        ("audit_entry", "seq", true), ("audit_head", "id", true), ("room_bundle", "bundle_tag", false), ("outbox", "entry_tag", false),
+        ("audit_entry", "seq", true), ("audit_head", "id", true), ("room_bundle", "bundle_tag", false), ("outbox", "entry_tag", false), ("write_counter", "id", true),
         ("prune_clock", "id", true),
     ]
 

@@ -55,6 +55,18 @@ extension Keyring {
         try noteOwedRotation(db, id, due: record.rotationDue ?? false)
     }
 
+    /// Every room starts a new generation before its next message, numbered well past any made since: the state is
+    /// older than what others have seen (a restored backup, an accepted rollback).
+    func rotateEveryRoom(_ db: Database) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
+            var record = try rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
+                                       primaryKey: try row.blob("room_tag", table: "room"))
+            record.rotationDue = true
+            record.ownGeneration = record.ownGeneration &+ (1 << 16)
+            try saveRecord(db, record)
+        }
+    }
+
     /// Inserts or replaces a room row.
     func saveRoom(_ db: Database, _ room: StoredRoom) throws {
         let tag = roomTag(room.id)

@@ -38,6 +38,10 @@ public final class Keyring {
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).
     var flushed: [FlushedBundle] = []
+    /// The folder of this machine's state files (rollback detection); nil turns the check off.
+    var stateFolder: String?
+    /// Warnings found while opening (permissions of a passphrase-protected keyring) for the caller to show.
+    public private(set) var openWarnings: [String] = []
     /// Set when the keyring could only be opened for reading (a read-only file, folder or mount, or a full disk):
     /// every write throws it before touching the file.
     let readOnlyReason: KeyringError?
@@ -122,15 +126,31 @@ public final class Keyring {
     }
 
     /// Opens and unlocks the keyring at `path`, asking `passphrase` only if it is protected.
+    ///
+    /// A keyring without a passphrase that others could read or change (or in a folder others can write, or owned by
+    /// another user) is refused, as ssh refuses such a key; a protected one opens with a warning in `openWarnings`.
+    /// With `stateFolder`, the keyring is checked against this machine's state file and refused if it is an older copy
+    /// of itself, unless `acceptRollback`.
     public static func open(path: String, passphrase: PassphraseProvider, random: any RandomSource,
-                            now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
+                            now: @escaping () -> UInt64 = systemClock, stateFolder: String? = nil,
+                            acceptRollback: Bool = false) throws -> Keyring {
         guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
         let (db, header, readOnlyReason) = try openDatabase(path: path)
+        if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {
+            try? db.close()
+            throw KeyringError.unsafePermissions(path: path, problem: problem, fix: fix)
+        }
         let key: SymmetricKey
         do { key = try header.unwrap(passphrase: passphrase) } catch { try? db.close(); throw error }
-        return Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase,
-                       readOnlyReason: readOnlyReason)
+        let keyring = Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase,
+                              readOnlyReason: readOnlyReason)
+        if let (problem, fix) = KeyringFile.permissionProblem(path) {
+            keyring.openWarnings.append("\(path) \(problem); run '\(fix)'")
+        }
+        keyring.stateFolder = stateFolder
+        try keyring.checkRollback(acceptRollback: acceptRollback)
+        return keyring
     }
 
     /// Opens the database at `path` and checks its header. A keyring that cannot be written (read-only file, folder
@@ -201,10 +221,12 @@ public final class Keyring {
         case nil: break
         }
         var result: T?
+        var count: UInt64 = 0
         outboxDirty = false
         do {
             try db.inTransaction(.immediate) { db in
                 result = try body(db)
+                count = try bumpWriteCount(db)
                 CrashPoint.reach(CrashPoint.beforeCommit)
                 return .commit
             }
@@ -213,6 +235,7 @@ public final class Keyring {
             throw Keyring.diagnosed(error, path: path, while: "writing the keyring", systemErrno: systemErrno())
         }
         guard let result else { throw KeyringError.database("transaction produced no result") }
+        recordState(count)
         CrashPoint.reach(CrashPoint.afterAnyCommit)
         // Only now, with the state committed, do its bundles become files.
         if outboxDirty, !flushing {

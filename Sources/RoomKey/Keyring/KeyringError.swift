@@ -29,6 +29,10 @@ public enum KeyringError: Error, Equatable, Sendable {
     case unreadable(path: String, reason: String)
     /// SQLite reported an error.
     case database(String)
+    /// The keyring is older than the last state this machine saw it in: it was replaced by an older copy.
+    case rolledBack(path: String, keyring: UInt64, seen: UInt64)
+    /// A keyring without a passphrase that others could read or change.
+    case unsafePermissions(path: String, problem: String, fix: String)
 }
 
 extension KeyringError: RoomKeyError {
@@ -39,7 +43,8 @@ extension KeyringError: RoomKeyError {
         case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database: .failure
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
-        case .integrityFailure: .rejected
+        case .integrityFailure, .rolledBack: .rejected
+        case .unsafePermissions: .refused
         }
     }
 
@@ -60,6 +65,9 @@ extension KeyringError: RoomKeyError {
         case let .noSpace(what): "no space left on device while \(what)"
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"
         case let .database(detail): "keyring database error: \(detail)"
+        case let .rolledBack(path, keyring, seen):
+            "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy"
+        case let .unsafePermissions(path, problem, _): "\(path) has no passphrase and \(problem)"
         }
     }
 
@@ -73,6 +81,8 @@ extension KeyringError: RoomKeyError {
         case .emptyPassphrase: "use --no-passphrase to store the keyring key unwrapped"
         case .readOnly: "commands that only read still work; make the file and its folder writable to change it"
         case .noSpace: "nothing was changed; free some space and run the command again"
+        case .rolledBack: "if you restored this copy on purpose, run the command again with --accept-rollback (every room then rotates)"
+        case let .unsafePermissions(_, _, fix): "run '\(fix)'"
         default: nil
         }
     }

@@ -4,6 +4,26 @@ import RoomKeyCore
 
 /// File-system side of the keyring: private modes, creation, removal, and the checks made on open.
 enum KeyringFile {
+    /// What makes a keyring file unsafe to trust, as ssh judges a private key: readable or writable by group or others,
+    /// a folder others may write (without the sticky bit), or an owner other than this user; with the command that fixes it.
+    static func permissionProblem(_ path: String) -> (problem: String, fix: String)? {
+        var file = stat()
+        guard stat(path, &file) == 0 else { return nil }
+        if file.st_uid != geteuid() {
+            return ("is owned by another user (uid \(file.st_uid))", "chown \(geteuid()) \(path)")
+        }
+        let mode = file.st_mode & 0o777
+        if mode & 0o077 != 0 {
+            return ("is readable or writable by group or others (mode \(String(mode, radix: 8)))", "chmod 600 \(path)")
+        }
+        let folder = Self.folder(of: path)
+        var dir = stat()
+        if stat(folder, &dir) == 0, dir.st_mode & 0o002 != 0, dir.st_mode & 0o1000 == 0 {
+            return ("is in a folder others can write (\(folder))", "chmod o-w \(folder)")
+        }
+        return nil
+    }
+
     /// Creates the parent folder (mode 0700 when roomkey makes it) and an empty file with mode 0600.
     static func createPrivate(path: String) throws {
         _ = try createFolders(for: path)

@@ -126,6 +126,10 @@ enum KeyringSchema {
                 CREATE TABLE owed_rotation (
                     room_tag BLOB PRIMARY KEY
                 );
+                CREATE TABLE write_counter (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sealed BLOB NOT NULL
+                );
                 """)
         }
         return m

@@ -202,7 +202,12 @@ extension Keyring {
                 written[id] = try write { db -> String? in
                     guard let record = try loadRoomRecord(db, id), record.rotationDue == true else { return nil }
                     let unchanged = record.epoch == cached.state.epoch && record.head == Hex.encode(cached.state.head) && !record.forked
-                    guard var next = unchanged ? cached : try loadRoom(db, id), !next.forked, next.state.roster[me.id] != nil else {
+                    guard var next = unchanged ? cached : try loadRoom(db, id), !next.forked else { return nil }
+                    guard next.state.roster[me.id] != nil, !next.left else {
+                        // Nothing to send in a room this member is no longer in: the debt is void.
+                        var cleared = record
+                        cleared.rotationDue = false
+                        try saveRecord(db, cleared)
                         return nil
                     }
                     next.rotationDue = false

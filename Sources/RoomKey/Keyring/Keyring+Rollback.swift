@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// Rollback detection: every write transaction counts itself in a sealed row, and the count is also kept, authenticated
+/// with the keyring key, in a small state file outside the keyring. A keyring whose count is below its state file's was
+/// replaced by an older copy of itself.
+extension Keyring {
+    /// The sealed plaintext of the `write_counter` row.
+    struct WriteCounter: Codable {
+        var count: UInt64
+    }
+
+    static let writeCounterKey: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
+
+    /// The stored count of write transactions (0 before the first one counted).
+    func writeCount(_ db: Database) throws -> UInt64 {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") else { return 0 }
+        return try rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey).count
+    }
+
+    /// Counts the running write transaction; returns the new count.
+    func bumpWriteCount(_ db: Database) throws -> UInt64 {
+        let next = try writeCount(db) &+ 1
+        let sealed = try rows.seal(record: WriteCounter(count: next), table: "write_counter", primaryKey: Self.writeCounterKey)
+        try db.execute(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
+        return next
+    }
+
+    /// The state file of this keyring in `folder`: named by a keyed tag, so it names no user and no path.
+    func stateFilePath(in folder: String) -> String {
+        (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-file").prefix(16))) + ".state")
+    }
+
+    /// The line the state file holds for `count`: `roomkey-state-v1 COUNT MAC`.
+    func stateLine(_ count: UInt64) -> String {
+        "roomkey-state-v1 \(count) \(Hex.encode(tag("state-mac", u64(count))))\n"
+    }
+
+    /// The count an authentic state file holds, or nil (missing, unreadable, or not made with this keyring's key).
+    func seenCount(in folder: String) -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: stateFilePath(in: folder)), data.count < 256,
+              let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 3, parts[0] == "roomkey-state-v1", let count = UInt64(parts[1]), text == stateLine(count) else { return nil }
+        return count
+    }
+
+    /// Records `count` in the state file (best effort: a lost update only weakens detection, never blocks a command).
+    func recordState(_ count: UInt64) {
+        guard let folder = stateFolder else { return }
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? OutputPath.write(Data(stateLine(count).utf8), to: stateFilePath(in: folder), replace: true)
+    }
+
+    /// Makes this machine's state file follow the keyring as it is now (after a deliberate restore).
+    public func acceptCurrentState(stateFolder folder: String) throws {
+        stateFolder = folder
+        recordState(try read { db in try writeCount(db) })
+    }
+
+    /// Checks the keyring against its state file at open. A keyring behind it is refused unless `acceptRollback`, which
+    /// then makes every room rotate before its next message (as a restore does) and records the new state.
+    func checkRollback(acceptRollback: Bool) throws {
+        guard let folder = stateFolder else { return }
+        let count = try read { db in try writeCount(db) }
+        guard let seen = seenCount(in: folder), seen > count else {
+            if readOnlyReason == nil, seenCount(in: folder) != count { recordState(count) }
+            return
+        }
+        guard acceptRollback else { throw KeyringError.rolledBack(path: path, keyring: count, seen: seen) }
+        try write { db in
+            try rotateEveryRoom(db)
+            try audit(db, .restore, "accepted a rollback from write \(seen) to \(count); every room rotates before its next message")
+        }
+        recordState(try read { db in try writeCount(db) })
+    }
+}
