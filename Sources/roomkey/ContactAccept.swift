@@ -11,7 +11,8 @@ extension RoomKeyCommand.ContactCommand {
                 Clears the key-changed mark and records that you accepted the new key unverified, so rooms may \
                 seal to it again. Comparing safety numbers with 'roomkey verify NAME --confirm DIGITS' is safer: \
                 it clears the mark too, and marks the contact verified. A contact whose key has not changed is \
-                left as it is.
+                left as it is. The rooms where the contact's old identity key is still a member are listed with \
+                the command that swaps it for the new one: 'roomkey room replace ROOM NAME'.
                 """)
 
         @OptionGroup var global: GlobalOptions
