@@ -9,8 +9,11 @@ extension RoomKeyCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply a batch membership script: one commit and one bundle per room, all checked first.",
             discussion: """
-                One change a line: 'VERB ROOM [ARG...]' with verbs create (contacts may follow), add, remove, promote, \
-                demote, rotate; '#' starts a comment. The whole script is checked before anything changes: an unknown \
+                One change a line: 'VERB ROOM [ARG...]' with verbs create (contacts may follow), add (with \
+                --if-missing: skip contacts already in), remove (with --if-present: skip non-members), promote, \
+                demote, rotate, replace (swap a contact's changed key), members (the roster made exactly the names \
+                given, and the admins those after --admins; you stay); '#' starts a comment. A room whose lines ask \
+                for nothing new is already up to date: no commit, no bundle. The whole script is checked before anything changes: an unknown \
                 verb, room or contact, or a change the membership log would refuse, exits 65 naming the line, and \
                 nothing is applied. A line that would put two identities with the same handle in a room exits 6 \
                 naming the line, unless --allow-same-handle is given. All changes to one room become one commit and \
@@ -38,7 +41,8 @@ extension RoomKeyCommand {
             let docs = rooms.map(RoomDocument.init)
             output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.map { d in
-                    (dryRun ? "would commit " : "committed ") + "\(d.room) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"
+                    if d.upToDate { return "\(d.room) is already up to date at epoch \(d.epoch)" }
+                    return (dryRun ? "would commit " : "committed ") + "\(d.room) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"
                         + (d.bundle.map { "\n  bundle: \($0)" } ?? "")
                 }
             }
@@ -47,8 +51,9 @@ extension RoomKeyCommand {
         struct ApplyDocument: Encodable { let dryRun: Bool, rooms: [RoomDocument] }
 
         struct RoomDocument: Encodable {
-            let room: String, roomId: String?, epoch: UInt64, operations: [String], bundle: String?
+            let room: String, roomId: String?, epoch: UInt64, operations: [String], bundle: String?, upToDate: Bool
             init(_ r: AppliedRoom) {
+                upToDate = r.upToDate
                 room = r.name
                 roomId = r.roomID?.hex
                 epoch = r.epoch

@@ -11,7 +11,8 @@ extension RoomKeyCommand.ContactCommand {
                 Clears the key-changed mark and records that you accepted the new key unverified, so rooms may \
                 seal to it again. Comparing safety numbers with 'roomkey verify NAME --confirm DIGITS' is safer: \
                 it clears the mark too, and marks the contact verified. A contact whose key has not changed is \
-                left as it is.
+                left as it is. The rooms where the contact's old identity key is still a member are listed with \
+                the command that swaps it for the new one: 'roomkey room replace ROOM NAME'.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -23,14 +24,17 @@ extension RoomKeyCommand.ContactCommand {
             let keyring = try openKeyring()
             let outcome = try keyring.acceptKeyChange(named: name)
             let contact = ContactDocument(try keyring.contact(named: name))
-            let doc = AcceptDocument(contact: contact, status: outcome == .accepted ? "accepted" : "unchanged")
+            let rooms = try keyring.oldKeyMembers(contact: name).map(OldKeyDocument.init)
+            let doc = AcceptDocument(contact: contact, status: outcome == .accepted ? "accepted" : "unchanged", rooms: rooms)
             if outcome == .accepted {
                 output.note("\(name) stays unverified; compare safety numbers with 'roomkey verify \(name)' when you can")
             }
             output.result(doc) {
-                outcome == .accepted
+                (outcome == .accepted
                     ? ["accepted the new identity key of \(name) (\(contact.id)), unverified"]
-                    : ["the identity key of \(name) has not changed; nothing to accept (status: \(contact.status))"]
+                    : ["the identity key of \(name) has not changed; nothing to accept (status: \(contact.status))"])
+                    + (rooms.isEmpty ? [] : ["the old identity key of \(name) is still a member of \(rooms.count) room\(rooms.count == 1 ? "" : "s"):"]
+                        + rooms.map { "  \($0.room) (\($0.roomId)): old \($0.oldId); run '\($0.command)'" })
             }
         }
 
@@ -38,14 +42,30 @@ extension RoomKeyCommand.ContactCommand {
         struct AcceptDocument: Encodable {
             let contact: ContactDocument
             let status: String
+            let rooms: [OldKeyDocument]
 
             func encode(to encoder: any Encoder) throws {
                 try contact.encode(to: encoder)
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(status, forKey: .status)
+                try c.encode(rooms, forKey: .oldKeyRooms)
             }
 
-            enum Keys: String, CodingKey { case status }
+            enum Keys: String, CodingKey { case status, oldKeyRooms }
         }
+    }
+}
+
+/// A room where an old identity key of a contact is still a member, and the command that swaps it.
+struct OldKeyDocument: Encodable {
+    let room: String, roomId: String, oldId: String, newId: String, contact: String, pending: Bool, command: String
+    init(_ m: Keyring.OldKeyMember) {
+        room = m.room
+        roomId = m.roomID.hex
+        oldId = m.oldID.hex
+        newId = m.newID.hex
+        contact = m.contact
+        pending = m.pending
+        command = "roomkey room replace \(m.room) \(m.contact)"
     }
 }

@@ -14,7 +14,7 @@ extension RoomKeyCommand {
                 for the whole room: the commit and this member's new sender key, sealed to every member of the new \
                 roster. Send the same bundle file to every member; they apply it with 'roomkey receive'.
                 """,
-            subcommands: [Create.self, Add.self, Remove.self, Promote.self, Demote.self, Leave.self, Rotate.self, Settings.self,
+            subcommands: [Create.self, Add.self, Remove.self, Replace.self, Members.self, Promote.self, Demote.self, Leave.self, Rotate.self, Settings.self,
                           List.self, Show.self, Log.self, Fingerprint.self, Report.self, Resolve.self])
     }
 }
@@ -131,5 +131,45 @@ struct CommitDocument: Encodable {
 
     func lines(_ verb: String) -> [String] {
         ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)", "bundle: \(bundle) (sealed to \(recipients) recipients)"]
+    }
+}
+
+/// The JSON and text result of a change that may commit nothing (`--if-missing`, `--if-present`, `replace`, `members`):
+/// the commit's fields when one was made, the operations, and whether the room was already up to date.
+struct ChangeDocument: Encodable {
+    struct Op: Encodable { let op: String, id: String, handle: String? }
+    let roomId: String
+    let name: String
+    let epoch: UInt64
+    let head: String
+    let bundle: String?
+    let recipients: Int?
+    let operations: [Op]
+    let upToDate: Bool
+    let dryRun: Bool
+
+    init(_ p: PlannedChange, dryRun: Bool) {
+        let room = p.commit?.room ?? p.room
+        roomId = room.id.hex
+        name = room.name
+        epoch = room.state.epoch
+        head = Hex.encode(room.state.head)
+        bundle = p.commit?.bundlePath
+        recipients = p.commit?.recipientCount
+        let handles = Dictionary(p.room.state.roster.sorted.map { ($0.id, $0.card.handle) }, uniquingKeysWith: { a, _ in a })
+        operations = p.operations.map { op in
+            if case let .add(card) = op { return Op(op: op.verb, id: card.id.hex, handle: card.handle) }
+            let id = op.subject
+            return Op(op: op.verb, id: id?.hex ?? "", handle: id.flatMap { handles[$0] })
+        }
+        upToDate = p.operations.isEmpty
+        self.dryRun = dryRun
+    }
+
+    func lines(_ verb: String) -> [String] {
+        if upToDate { return ["room \(name) (\(roomId)) is already up to date at epoch \(epoch)"] }
+        let ops = operations.map { "  \($0.op) \($0.handle.map { "\($0) " } ?? "")(\($0.id))" }
+        guard let bundle, let recipients else { return ["\(verb) room \(name) (\(roomId)) at epoch \(epoch + 1):"] + ops }
+        return ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)"] + ops + ["bundle: \(bundle) (sealed to \(recipients) recipients)"]
     }
 }

@@ -53,13 +53,23 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
         var allowSameHandle = false
 
+        @Flag(name: .long, help: "Skip contacts already in the room (under any of their keys); nothing to add exits 0 with no commit.")
+        var ifMissing = false
+
         func validate() throws {
             if contacts.isEmpty && membersFile == nil { throw ValidationError("name at least one contact, or --members-file") }
         }
 
         func execute(_ output: Output) throws {
             let names = contacts + (try MembersFile.names(membersFile))
-            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if ifMissing {
+                let planned = try keyring.changeIfNeeded(room: room, [.addIfMissing(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
+                let doc = ChangeDocument(planned, dryRun: false)
+                output.result(doc) { doc.lines("added \(planned.operations.count) to") }
+                return
+            }
+            let result = try keyring.change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("added \(names.count) to") }
         }

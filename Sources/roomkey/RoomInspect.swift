@@ -52,8 +52,10 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let (r, trust) = try openKeyring().memberTrust(of: room)
-            let doc = RoomDocument(r, trust: trust)
+            let keyring = try openKeyring()
+            let (r, trust) = try keyring.memberTrust(of: room)
+            let oldKeys = try keyring.oldKeyMembers(room: r.id.hex)
+            let doc = RoomDocument(r, trust: trust, oldKeys: oldKeys)
             let labels = Dictionary(uniqueKeysWithValues: r.state.roster.displayLabels.map { ($0.key.hex, $0.value) })
             output.result(doc) {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
@@ -62,10 +64,24 @@ extension RoomKeyCommand.RoomCommand {
                  "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
                  "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
                  "members:     \(doc.members.count)"]
-                    + doc.members.map { "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \(labels[$0.id] ?? $0.handle)" }
+                    + doc.members.map {
+                        "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \(labels[$0.id] ?? $0.handle)"
+                            + ($0.replaceCommand.map { "  (old key; run '\($0)')" } ?? "")
+                    }
             }
-            for m in doc.members where m.trust == MemberTrust.keyChanged.rawValue {
-                output.warn("member \(m.handle) (\(m.id)) is a contact whose identity key changed; no keys are sealed to the room until you decide",
+            for old in oldKeys {
+                let command = "roomkey room replace \(r.name) \(old.contact)"
+                if old.pending {
+                    output.warn("member \(old.contact) (\(old.oldID)) is the old identity key of contact \(old.contact), whose key changed; nothing is sealed to the new key until you decide",
+                                hint: "run 'roomkey verify \(old.contact) --confirm DIGITS' or 'roomkey contact accept \(old.contact)', then '\(command)'")
+                } else {
+                    output.warn("member \(old.contact) (\(old.oldID)) is the old identity key of contact \(old.contact), whose new key you accepted",
+                                hint: "swap it for the new key with '\(command)'")
+                }
+            }
+            let covered = Set(oldKeys.map(\.oldID.hex))
+            for m in doc.members where m.trust == MemberTrust.keyChanged.rawValue && !covered.contains(m.id) {
+                output.warn("member \(m.handle) (\(m.id)) is a contact whose new identity key is neither verified nor accepted; no keys are sealed to the room until you decide",
                             hint: "run 'roomkey verify \(m.handle) --confirm DIGITS' or 'roomkey contact accept \(m.handle)'")
             }
         }
@@ -148,18 +164,25 @@ struct FingerprintDocument: Encodable {
 
 /// The JSON form of `room show`.
 struct RoomDocument: Encodable {
-    struct MemberDocument: Encodable { let id: String, handle: String, admin: Bool, trust: String }
+    struct MemberDocument: Encodable {
+        let id: String, handle: String, admin: Bool, trust: String
+        /// For an old identity key of a contact whose key changed: the contact's name and the command that swaps it.
+        var oldKeyOf: String? = nil
+        var replaceCommand: String? = nil
+    }
     let roomId: String, name: String, epoch: UInt64, head: String, members: [MemberDocument], forked: Bool, fingerprint: String
     let fingerprintConfirmed: Bool
     let retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
 
-    init(_ r: StoredRoom, trust: [IdentityID: MemberTrust]) {
+    init(_ r: StoredRoom, trust: [IdentityID: MemberTrust], oldKeys: [Keyring.OldKeyMember] = []) {
+        let old = Dictionary(oldKeys.map { ($0.oldID, $0.contact) }, uniquingKeysWith: { a, _ in a })
         roomId = r.id.hex
         name = r.name
         epoch = r.state.epoch
         head = Hex.encode(r.state.head)
         members = r.state.roster.sorted.map {
-            MemberDocument(id: $0.id.hex, handle: $0.card.handle, admin: $0.admin, trust: (trust[$0.id] ?? .notContact).rawValue)
+            MemberDocument(id: $0.id.hex, handle: $0.card.handle, admin: $0.admin, trust: old[$0.id] != nil && trust[$0.id] == .notContact ? "old-key" : (trust[$0.id] ?? .notContact).rawValue,
+                           oldKeyOf: old[$0.id], replaceCommand: old[$0.id].map { "roomkey room replace \(r.name) \($0)" })
         }
         forked = r.forked
         fingerprint = r.state.fingerprint

@@ -17,10 +17,85 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("Members to remove: contact name, handle or id.", valueName: "member"))
         var members: [String]
 
+        @Flag(name: .long, help: "Skip names that are not members; nothing to remove exits 0 with no commit.")
+        var ifPresent = false
+
         func execute(_ output: Output) throws {
-            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.remove(members)], deliver: bundle.delivery)
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if ifPresent {
+                let planned = try keyring.changeIfNeeded(room: room, [.removeIfPresent(members)], deliver: bundle.delivery)
+                let doc = ChangeDocument(planned, dryRun: false)
+                output.result(doc) { doc.lines("removed \(planned.operations.count) from") }
+                return
+            }
+            let result = try keyring.change(room: room, [.remove(members)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("removed \(members.count) from") }
+        }
+    }
+
+    /// `roomkey room replace ROOM NAME`.
+    struct Replace: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Swap a contact's changed identity key in a room: its old identity out, its new card in, one commit.",
+            discussion: """
+                The contact's new key must be verified ('roomkey verify NAME --confirm DIGITS') or accepted ('roomkey \
+                contact accept NAME') first (exit 6 otherwise). The new identity keeps the old one's role. Refused \
+                (exit 6) when the contact's key never changed or no old identity of it is a member.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var bundle: BundleOptions
+        @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+        @Argument(help: ArgumentHelp("The contact whose key changed.", valueName: "name")) var name: String
+
+        func execute(_ output: Output) throws {
+            let planned = try openKeyring(outbox: bundle.outbox.box).changeIfNeeded(room: room, [.replace(name)], deliver: bundle.delivery)
+            let doc = ChangeDocument(planned, dryRun: false)
+            let removed = planned.operations.compactMap { if case let .remove(id) = $0 { id.hex } else { nil } }
+            let added = planned.operations.compactMap { if case let .add(card) = $0 { card.id.hex } else { nil } }
+            output.result(doc) {
+                doc.lines("replaced \(name) (\(removed.joined(separator: ", ")) -> \(added.joined(separator: ", "))) in")
+            }
+        }
+    }
+
+    /// `roomkey room members ROOM --members-file F [--admins-file F] [--dry-run]`.
+    struct Members: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a room's members exactly those of a file, in one commit (adds, removes, promotions, demotions).",
+            discussion: """
+                The file holds contact names or identity ids, one a line ('#' comments). You stay in the room, and \
+                keep your role, whether the file names you or not. With --admins-file, the admins become exactly \
+                those (they are made members too); without it, members who stay keep their roles and new ones are \
+                plain members. A roster already as the files say makes no commit (exit 0, 'already up to date'). \
+                A contact whose changed key is not yet verified or accepted counts as present under its old key; \
+                one whose new key was accepted is swapped for its new card.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var bundle: BundleOptions
+        @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+
+        @Option(name: .long, help: ArgumentHelp("The members: contact names or ids, one per line.", valueName: "file"))
+        var membersFile: String
+
+        @Option(name: .long, help: ArgumentHelp("The admins: contact names or ids, one per line.", valueName: "file"))
+        var adminsFile: String?
+
+        @Flag(name: .long, help: "Print the operations the commit would have; change and write nothing.")
+        var dryRun = false
+
+        @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
+        var allowSameHandle = false
+
+        func execute(_ output: Output) throws {
+            let members = try MembersFile.names(membersFile)
+            let admins = try adminsFile.map { try MembersFile.names($0) }
+            let planned = try openKeyring(outbox: bundle.outbox.box).changeIfNeeded(
+                room: room, [.members(members, admins: admins)], allowSameHandle: allowSameHandle, dryRun: dryRun, deliver: bundle.delivery)
+            let doc = ChangeDocument(planned, dryRun: dryRun)
+            output.result(doc) { doc.lines(dryRun ? "would change" : "changed") }
         }
     }
 

@@ -21,12 +21,54 @@ extension Keyring {
         }.filter(\.keyChanged)
     }
 
-    /// Throws naming the first contact with an unresolved key change whose old or new identity is in the roster:
-    /// no keys are sealed to the room until the user verifies or accepts it.
+    /// Throws naming the first contact with an unresolved key change whose *new* identity is in the roster (another
+    /// admin added it): nothing is sealed to a new key until the user verifies or accepts it. An older identity the
+    /// roster still holds is what the room sealed to before the change, so bundles to it (removals, rotations,
+    /// offboarding, the rotation after `receive`) go on (`MembershipPlan.unsealable`).
     func refuseKeyChangedMembers(_ db: Database, roster: Roster) throws {
-        for contact in try keyChangedContacts(db) {
-            let ids = [contact.id] + (try keyHistory(db, named: contact.name)).map(\.card.id)
-            if ids.contains(where: { roster[$0] != nil }) { throw RoomError.keyChangedContact(name: contact.name) }
+        let pending = try keyChangedContacts(db)
+        let blocked = MembershipPlan.unsealable(recipients: roster.sortedIDs, pendingNewKeys: Set(pending.map(\.id)))
+        if let id = blocked.first, let contact = pending.first(where: { $0.id == id }) {
+            throw RoomError.keyChangedContact(name: contact.name)
+        }
+    }
+
+    /// A member of a room that is an older identity of a contact whose key changed.
+    public struct OldKeyMember: Sendable, Equatable {
+        /// The room's name.
+        public let room: String
+        /// The room id.
+        public let roomID: RoomID
+        /// The older identity that is still a member.
+        public let oldID: IdentityID
+        /// The contact's name.
+        public let contact: String
+        /// The contact's current identity.
+        public let newID: IdentityID
+        /// True while the new key is neither verified nor accepted.
+        public let pending: Bool
+    }
+
+    /// Every room member that is an older identity of a contact (of the contact `name` only, when given): the rooms
+    /// where `room replace ROOM NAME` would swap in the contact's current card. Sorted by room name, then contact.
+    public func oldKeyMembers(contact name: String? = nil, room nameOrID: String? = nil) throws -> [OldKeyMember] {
+        let rooms = try nameOrID.map { [try room($0)] } ?? rooms()
+        let contacts = try name.map { [try contact(named: $0)] } ?? contacts()
+        return try read { db in
+            var found: [OldKeyMember] = []
+            for contact in contacts {
+                let previous = try keyHistory(db, named: contact.name).map(\.card.id)
+                if previous.isEmpty { continue }
+                for room in rooms where !room.left {
+                    let roster = room.state.roster
+                    if case let .oldKey(old, pending) = MembershipPlan.presence(roster: roster, current: contact.id, previous: previous,
+                                                                                keyChangePending: contact.keyChanged) {
+                        found.append(OldKeyMember(room: room.name, roomID: room.id, oldID: old, contact: contact.name, newID: contact.id,
+                                                  pending: pending))
+                    }
+                }
+            }
+            return found.sorted { ($0.room, $0.contact) < ($1.room, $1.contact) }
         }
     }
 }

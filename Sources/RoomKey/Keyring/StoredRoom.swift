@@ -105,6 +105,15 @@ public enum RoomError: Error, Equatable, Sendable {
     case contactNotMember(name: String, room: String)
     /// Adding the contact would put two identities with the same handle on the roster.
     case sameHandle(room: String, HandleCollision)
+    /// The contact's current identity is a member already.
+    case alreadyMember(name: String, room: String)
+    /// An older identity of the contact (one a key change replaced) is still a member; `pending` when the new key is
+    /// neither verified nor accepted.
+    case oldKeyMember(name: String, room: String, old: IdentityID, pending: Bool)
+    /// `replace` of a contact whose identity key never changed.
+    case keyNotChanged(name: String)
+    /// `replace` of a contact none of whose older identities is a member (`current`: its current identity is).
+    case oldKeyNotMember(name: String, room: String, current: Bool)
 }
 
 extension RoomError: RoomKeyError {
@@ -113,8 +122,8 @@ extension RoomError: RoomKeyError {
         switch self {
         case .notFound: .notFound
         case .ambiguous, .nameTaken: .usage
-        case .forked, .notMember, .keyChangedContact, .contactNotMember: .rejected
-        case .sameHandle, .left: .refused
+        case .forked, .notMember, .contactNotMember: .rejected
+        case .sameHandle, .left, .keyChangedContact, .alreadyMember, .oldKeyMember, .keyNotChanged, .oldKeyNotMember: .refused
         }
     }
 
@@ -127,7 +136,15 @@ extension RoomError: RoomKeyError {
         case let .forked(room, heads): "room \"\(room)\" is forked (heads \(heads.joined(separator: " and "))); it distributes no keys"
         case let .notMember(room): "you are no longer a member of room \"\(room)\""
         case let .left(room): "you left room \"\(room)\"; it distributes nothing from here"
-        case let .keyChangedContact(name): "the identity key of contact \"\(name)\" changed; no keys are sealed to it"
+        case let .keyChangedContact(name): "the identity key of contact \"\(name)\" changed; no keys are sealed to the new key until you verify or accept it"
+        case let .alreadyMember(name, room): "\"\(name)\" is already a member of room \"\(room)\""
+        case let .oldKeyMember(name, room, old, true):
+            "\"\(name)\" is a member of room \"\(room)\" under its old identity key (\(old.shortHex)); its new key is neither verified nor accepted"
+        case let .oldKeyMember(name, room, old, false):
+            "\"\(name)\" is a member of room \"\(room)\" under its old identity key (\(old.shortHex)); adding the new key beside it is refused"
+        case let .keyNotChanged(name): "the identity key of contact \"\(name)\" has not changed; there is nothing to replace"
+        case let .oldKeyNotMember(name, room, true): "\"\(name)\" is already a member of room \"\(room)\" under its current identity key"
+        case let .oldKeyNotMember(name, room, false): "no earlier identity key of \"\(name)\" is a member of room \"\(room)\""
         case let .contactNotMember(name, room): "\"\(name)\" is not a member of room \"\(room)\""
         case let .sameHandle(room, c) where c.existingIsMember:
             "room \"\(room)\" already has a member with the handle \"\(c.handle)\" (\(c.existing.shortHex)); \(c.added.shortHex) would look the same"
@@ -142,6 +159,10 @@ extension RoomError: RoomKeyError {
         case .notFound: "list rooms with 'roomkey room list'"
         case .ambiguous: "name the room by its id"
         case let .keyChangedContact(name): "compare safety numbers with 'roomkey verify \(name)', or run 'roomkey contact accept \(name)'"
+        case let .oldKeyMember(name, room, _, true):
+            "compare safety numbers with 'roomkey verify \(name)' or run 'roomkey contact accept \(name)', then 'roomkey room replace \(room) \(name)'"
+        case let .oldKeyMember(name, room, _, false): "swap the old key for the new one with 'roomkey room replace \(room) \(name)'"
+        case let .oldKeyNotMember(name, room, false): "add the contact with 'roomkey room add \(room) \(name)'"
         case .forked: "compare the room fingerprint with the other members; an admin must resolve the fork"
         case .sameHandle: "to add them anyway, run again with --allow-same-handle; listings then show each with its short id"
         default: nil

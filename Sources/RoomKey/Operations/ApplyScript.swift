@@ -1,8 +1,9 @@
 import RoomKeyCore
 /// A batch membership script: one change a line, `VERB ROOM [ARG...]`, `#` starts a comment.
 ///
-/// Verbs: `create ROOM [CONTACT...]`, `add ROOM CONTACT...`, `remove ROOM MEMBER...`, `promote ROOM MEMBER...`,
-/// `demote ROOM MEMBER...`, `rotate ROOM`. Words are separated by spaces or tabs.
+/// Verbs: `create ROOM [CONTACT...]`, `add ROOM [--if-missing] CONTACT...`, `remove ROOM [--if-present] MEMBER...`,
+/// `promote ROOM MEMBER...`, `demote ROOM MEMBER...`, `rotate ROOM`, `replace ROOM CONTACT...` (swap a changed key),
+/// `members ROOM NAME... [--admins NAME...]` (the roster made exactly so; you stay). Words are separated by spaces or tabs.
 public struct ApplyScript: Sendable, Equatable {
     /// One parsed line.
     public struct Line: Sendable, Equatable {
@@ -14,11 +15,15 @@ public struct ApplyScript: Sendable, Equatable {
         public let room: String
         /// The contacts or members the verb takes.
         public let arguments: [String]
+        /// `add --if-missing` or `remove --if-present`: skip what is already so.
+        public var ifNeeded = false
+        /// For `members`: the names after `--admins` (nil without it).
+        public var admins: [String]? = nil
     }
 
     /// The verbs a script may use.
     public enum Verb: String, Sendable, CaseIterable {
-        case create, add, remove, promote, demote, rotate
+        case create, add, remove, promote, demote, rotate, replace, members
     }
 
     /// The changes, in script order.
@@ -40,12 +45,23 @@ public struct ApplyScript: Sendable, Equatable {
                 throw .line(number, "unknown verb \"\(first)\" (expected \(Verb.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard words.count >= 2 else { throw .line(number, "\(verb.rawValue) needs a room") }
-            let args = Array(words.dropFirst(2))
-            if [.add, .remove, .promote, .demote].contains(verb), args.isEmpty {
-                throw .line(number, "\(verb.rawValue) needs at least one \(verb == .add ? "contact" : "member")")
+            var args = Array(words.dropFirst(2))
+            let flag = verb == .add ? "--if-missing" : (verb == .remove ? "--if-present" : nil)
+            let ifNeeded = flag.map { args.contains($0) } ?? false
+            if let flag { args.removeAll { $0 == flag } }
+            var admins: [String]?
+            if verb == .members, let i = args.firstIndex(of: "--admins") {
+                admins = Array(args[(i + 1)...])
+                args = Array(args[..<i])
+            }
+            if let option = (args + (admins ?? [])).first(where: { $0.hasPrefix("--") }) {
+                throw .line(number, "unknown option \"\(option)\" for \(verb.rawValue)")
+            }
+            if [.add, .remove, .promote, .demote, .replace].contains(verb), args.isEmpty {
+                throw .line(number, "\(verb.rawValue) needs at least one \([.add, .replace].contains(verb) ? "contact" : "member")")
             }
             if verb == .rotate, !args.isEmpty { throw .line(number, "rotate takes only a room") }
-            lines.append(Line(number: number, verb: verb, room: words[1], arguments: args))
+            lines.append(Line(number: number, verb: verb, room: words[1], arguments: args, ifNeeded: ifNeeded, admins: admins))
         }
         self.lines = lines
     }

@@ -10,10 +10,13 @@ public struct AppliedRoom: Sendable {
     public let roomID: RoomID?
     /// The epoch after the change.
     public let epoch: UInt64
-    /// The operations of the commit (empty for a plain rotation).
+    /// The operations of the commit (empty for a plain rotation or a room already up to date).
     public let operations: [String]
-    /// The bundle written (nil in a dry run).
+    /// The bundle written (nil in a dry run, or when the room was already up to date).
     public let bundle: String?
+    /// True when the room's lines asked for nothing new (`members`, `add --if-missing`, `remove --if-present` already
+    /// satisfied): no commit, no bundle.
+    public var upToDate: Bool = false
 }
 
 /// Batch membership changes: the whole script is checked first, then every room gets one commit and one bundle,
@@ -24,6 +27,10 @@ extension Keyring {
         let name: String
         let existing: StoredRoom?
         let operations: [Operation]
+        /// A `rotate` line asked for a new sender key (an existing room whose lines make no operations rotates only then).
+        let rotate: Bool
+        /// An existing room that needs nothing: no operations and no `rotate` line.
+        var upToDate: Bool { existing != nil && operations.isEmpty && !rotate }
     }
 
     /// Checks the script against the keyring and returns the plan, or throws `ScriptError` naming the first bad line.
@@ -50,25 +57,27 @@ extension Keyring {
                         roster = room.state.roster
                     }
                     let changes: [MembershipChange] = switch line.verb {
-                    case .add: [.add(line.arguments)]
-                    case .remove: [.remove(line.arguments)]
+                    case .add: [line.ifNeeded ? .addIfMissing(line.arguments) : .add(line.arguments)]
+                    case .remove: [line.ifNeeded ? .removeIfPresent(line.arguments) : .remove(line.arguments)]
                     case .promote: line.arguments.map { .promote($0) }
                     case .demote: line.arguments.map { .demote($0) }
+                    case .replace: line.arguments.map { .replace($0) }
+                    case .members: [.members(line.arguments, admins: line.admins)]
                     case .rotate, .create: []
                     }
-                    let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room) }
+                    let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room, me: me.id) }
                     if !allowSameHandle { try refuseSameHandles(roster, adding: lineOps, room: line.room) }
                     if !lineOps.isEmpty { roster = try checkedRoster(roster, lineOps, me: me.id) }
                     ops += lineOps
                 } catch let error as ScriptError {
                     throw error
-                } catch let error as RoomError where error.category == .refused {
+                } catch let error as any RoomKeyError where error.category == .refused {
                     throw ScriptError.refused(line.number, error.message, hint: error.hint)
                 } catch let error as any RoomKeyError {
                     throw ScriptError.line(line.number, error.message)
                 }
             }
-            return Planned(name: group.room, existing: existing, operations: ops)
+            return Planned(name: group.room, existing: existing, operations: ops, rotate: group.lines.contains { $0.verb == .rotate })
         }
     }
 
@@ -83,12 +92,16 @@ extension Keyring {
             return try read { db in
                 try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
                     AppliedRoom(name: p.name, roomID: p.existing?.id, epoch: p.existing.map { $0.state.epoch + (p.operations.isEmpty ? 0 : 1) } ?? 0,
-                                operations: p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb), bundle: nil)
+                                operations: p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb), bundle: nil,
+                                upToDate: p.upToDate)
                 }
             }
         }
         return try write { db in
             try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
+                if p.upToDate, let room = p.existing {
+                    return AppliedRoom(name: p.name, roomID: room.id, epoch: room.state.epoch, operations: [], bundle: nil, upToDate: true)
+                }
                 let result: CommitResult
                 if let room = p.existing {
                     result = p.operations.isEmpty

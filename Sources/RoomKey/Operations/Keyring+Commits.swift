@@ -14,6 +14,25 @@ public enum MembershipChange: Sendable, Equatable {
     case demote(String)
     /// Leave the room (an admin's own `leave` commit; members use `Keyring.leave`).
     case leave
+    /// Add these contacts, skipping any already in the room (under its current or an older identity key).
+    case addIfMissing([String])
+    /// Remove these members, skipping any that is not a member.
+    case removeIfPresent([String])
+    /// Swap the older identity of this contact that is still a member for its current card (the role is kept).
+    case replace(String)
+    /// Make the members exactly these contacts (names or ids; you always stay) and, with `admins`, the admins exactly
+    /// those (they are made members too; you keep your role).
+    case members([String], admins: [String]?)
+}
+
+/// What `changeIfNeeded` did, or (in a dry run) would do.
+public struct PlannedChange: Sendable {
+    /// The room before the change (`commit.room` is the room after it).
+    public let room: StoredRoom
+    /// The operations of the commit; empty when the room is already as asked.
+    public let operations: [RoomKeyCore.Operation]
+    /// The commit made; nil in a dry run or when nothing needed changing.
+    public let commit: CommitResult?
 }
 
 /// Making commits and rotations: the use cases an admin or member runs on their own keyring.
@@ -63,15 +82,47 @@ extension Keyring {
         let me = try identity()
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
-            let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name) }
+            let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name, me: me.id) }
             if !allowSameHandle { try refuseSameHandles(room.state.roster, adding: ops, room: room.name) }
             return try commit(db, room: room, operations: ops, me: me, deliver: deliver)
         }
     }
 
-    /// Throws `RoomError.sameHandle` for the first `add` in `ops` whose handle is already on `roster` or added before it.
+    /// Like `change`, but a change that asks for nothing new (every `--if-missing` contact present, every
+    /// `--if-present` member gone, the roster already as `members` asks) commits nothing and returns no result.
+    /// With `dryRun`, nothing is committed either way; the result holds the operations that would be.
+    public func changeIfNeeded(room nameOrID: String, _ changes: [MembershipChange], allowSameHandle: Bool = false, dryRun: Bool = false,
+                               deliver: BundleDelivery) throws -> PlannedChange {
+        if !dryRun { try automaticPrune() }
+        let me = try identity()
+        let myID = me.id
+        let plan = { (db: Database) throws -> (StoredRoom, [Operation]) in
+            let room = try self.distributableRoom(db, nameOrID, me: myID)
+            let ops = try changes.flatMap { try self.operations(db, for: $0, roster: room.state.roster, room: room.name, me: myID) }
+            if !allowSameHandle { try self.refuseSameHandles(room.state.roster, adding: ops, room: room.name) }
+            if !ops.isEmpty { _ = try self.checkedRoster(room.state.roster, ops, me: myID) }
+            return (room, ops)
+        }
+        if dryRun {
+            return try read { db in
+                let (room, ops) = try plan(db)
+                return PlannedChange(room: room, operations: ops, commit: nil)
+            }
+        }
+        return try write { db in
+            let (room, ops) = try plan(db)
+            if ops.isEmpty { return PlannedChange(room: room, operations: [], commit: nil) }
+            let result = try commit(db, room: room, operations: ops, me: me, deliver: deliver)
+            return PlannedChange(room: room, operations: ops, commit: result)
+        }
+    }
+
+    /// Throws `RoomError.sameHandle` for the first `add` in `ops` whose handle is already on `roster` (less the members
+    /// `ops` removes, so a key swap is not a collision) or added before it.
     func refuseSameHandles(_ roster: Roster, adding ops: [Operation], room: String) throws {
-        if let c = roster.handleCollisions(adding: ops.addedCards).first { throw RoomError.sameHandle(room: room, c) }
+        var base = roster
+        for case let .remove(id) in ops { base.remove(id) }
+        if let c = base.handleCollisions(adding: ops.addedCards).first { throw RoomError.sameHandle(room: room, c) }
     }
 
     /// The same check for a new room, whose roster holds only its creator.
@@ -83,14 +134,107 @@ extension Keyring {
     }
 
     /// The operations a change stands for, with contacts and members resolved in this keyring.
-    /// `roster` is the roster the members are looked up in; `room` names the room in errors.
-    func operations(_ db: Database, for change: MembershipChange, roster: Roster, room: String) throws -> [Operation] {
+    /// `roster` is the roster the members are looked up in; `room` names the room in errors; `me` is the author.
+    func operations(_ db: Database, for change: MembershipChange, roster: Roster, room: String, me: IdentityID) throws -> [Operation] {
         switch change {
-        case let .add(names): try names.map { .add(try sealableContact(db, $0).card) }
-        case let .remove(members): try members.map { .remove(try resolveMember(db, $0, roster: roster, room: room)) }
-        case let .promote(member): [.promote(try resolveMember(db, member, roster: roster, room: room))]
-        case let .demote(member): [.demote(try resolveMember(db, member, roster: roster, room: room))]
-        case .leave: [.leave]
+        case let .add(names): return try names.compactMap { try addableCard(db, $0, roster: roster, room: room, ifMissing: false).map { .add($0) } }
+        case let .addIfMissing(names):
+            var seen = Set<IdentityID>()
+            return try names.compactMap { try addableCard(db, $0, roster: roster, room: room, ifMissing: true) }
+                .filter { seen.insert($0.id).inserted }.map { .add($0) }
+        case let .remove(members): return try members.map { .remove(try resolveMember(db, $0, roster: roster, room: room)) }
+        case let .removeIfPresent(members):
+            var seen = Set<IdentityID>()
+            return try members.compactMap { token -> IdentityID? in
+                do { return try resolveMember(db, token, roster: roster, room: room) } catch RoomError.contactNotMember { return nil }
+            }.filter { $0 != me && seen.insert($0).inserted }.map { .remove($0) }
+        case let .promote(member): return [.promote(try resolveMember(db, member, roster: roster, room: room))]
+        case let .demote(member): return [.demote(try resolveMember(db, member, roster: roster, room: room))]
+        case .leave: return [.leave]
+        case let .replace(name): return try replaceOperations(db, name, roster: roster, room: room)
+        case let .members(names, admins): return try declarativeOperations(db, members: names, admins: admins, roster: roster, me: me)
+        }
+    }
+
+    /// The card `room add` seals to for contact `name`: refused when the contact is in the room already (under its
+    /// current or an older key) or its key change is pending; with `ifMissing`, nil for a contact in the room under any key.
+    func addableCard(_ db: Database, _ name: String, roster: Roster, room: String, ifMissing: Bool) throws -> IdentityCard? {
+        guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+        switch try presence(db, contact, roster: roster) {
+        case .current:
+            if ifMissing { return nil }
+            throw RoomError.alreadyMember(name: name, room: room)
+        case let .oldKey(old, pending):
+            if ifMissing { return nil }
+            throw RoomError.oldKeyMember(name: name, room: room, old: old, pending: pending)
+        case .absent:
+            if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
+            return contact.card
+        }
+    }
+
+    /// Where `contact` stands in `roster`: see `MembershipPlan.presence`.
+    func presence(_ db: Database, _ contact: Contact, roster: Roster) throws -> ContactPresence {
+        MembershipPlan.presence(roster: roster, current: contact.id, previous: try keyHistory(db, named: contact.name).map(\.card.id),
+                                keyChangePending: contact.keyChanged)
+    }
+
+    /// The operations of `room replace`: the contact's older identity out, its current card in, the role kept.
+    func replaceOperations(_ db: Database, _ name: String, roster: Roster, room: String) throws -> [Operation] {
+        guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+        let previous = try keyHistory(db, named: contact.name).map(\.card.id)
+        do {
+            return try MembershipPlan.replace(roster: roster, new: contact.card, previous: previous, keyChangePending: contact.keyChanged)
+        } catch .keyNotChanged {
+            throw RoomError.keyNotChanged(name: name)
+        } catch .alreadyReplaced {
+            throw RoomError.oldKeyNotMember(name: name, room: room, current: true)
+        } catch .oldKeyNotMember {
+            throw RoomError.oldKeyNotMember(name: name, room: room, current: false)
+        } catch .keyChangePending {
+            let old = previous.last { roster[$0] != nil } ?? contact.id
+            throw RoomError.oldKeyMember(name: name, room: room, old: old, pending: true)
+        }
+    }
+
+    /// The operations of `room members`: the roster made equal to `names` (and the admins to `admins`, when given).
+    /// A contact in the room under an older key whose change is pending counts as present under that key (nothing is
+    /// sealed to the new key yet); one whose change was accepted or verified is swapped for its current card.
+    func declarativeOperations(_ db: Database, members names: [String], admins adminNames: [String]?, roster: Roster,
+                               me: IdentityID) throws -> [Operation] {
+        var successors: [IdentityID: IdentityID] = [:]
+        func wanted(_ token: String) throws -> IdentityCard {
+            if let card = try declaredCard(db, token, roster: roster, me: me, successors: &successors) { return card }
+            throw ContactError.notFound(name: token)
+        }
+        let adminCards = try adminNames.map { try $0.map(wanted) }
+        let cards = try names.map(wanted) + (adminCards ?? [])
+        return MembershipPlan.operations(from: roster, members: cards, admins: adminCards.map { Set($0.map(\.id)) }, author: me,
+                                         successors: successors)
+    }
+
+    /// The card a name in a members file stands for: a contact (by name or current id) or a member (by id or unique
+    /// handle); nil when it names nothing. Records old id -> new id for a contact swapped for its current card.
+    private func declaredCard(_ db: Database, _ token: String, roster: Roster, me: IdentityID,
+                              successors: inout [IdentityID: IdentityID]) throws -> IdentityCard? {
+        var contact = try fetchContact(db, tag: nameTag(token))
+        if contact == nil, token.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes) {
+            if let member = roster[id] { return member.card }
+            contact = try fetchContact(db, id: id)
+        }
+        guard let contact else {
+            let byHandle = roster.sorted.filter { $0.card.handle == token }
+            return byHandle.count == 1 ? byHandle[0].card : nil
+        }
+        switch try presence(db, contact, roster: roster) {
+        case .current: return contact.card
+        case let .oldKey(old, true): return roster[old]?.card
+        case let .oldKey(old, false):
+            successors[old] = contact.id
+            return contact.card
+        case .absent:
+            if contact.keyChanged { throw RoomError.keyChangedContact(name: token) }
+            return contact.card
         }
     }
 
