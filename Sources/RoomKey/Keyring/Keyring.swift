@@ -25,6 +25,8 @@ public final class Keyring {
     public let isPassphraseProtected: Bool
     /// How many bytes of pending bundles a keyring keeps (`maxPendingBytes`; lowered only by tests).
     var pendingByteLimit = Keyring.maxPendingBytes
+    /// How many write transactions this object committed (for tests of the batch commands).
+    private(set) var committedWrites = 0
 
     private init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
                  now: @escaping () -> UInt64, isPassphraseProtected: Bool) {
@@ -123,6 +125,7 @@ public final class Keyring {
         } catch {
             throw Keyring.mapped(error)
         }
+        committedWrites += 1
         guard let result else { throw KeyringError.database("transaction produced no result") }
         return result
     }
