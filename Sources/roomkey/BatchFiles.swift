@@ -12,6 +12,19 @@ enum BatchFiles {
     /// True when a command with these arguments runs in batch mode: several files, `--suffix`, or `-o` naming a folder.
     static func isBatch(files: [String], output: String?, suffix: String?) -> Bool {
         files.count > 1 || suffix != nil || output.map(isFolder) == true || output?.hasSuffix("/") == true
+            || files.first.map(isFolder) == true
+    }
+
+    /// Files as given, folders expanded to their regular files in name order (hidden files skipped), as `receive`
+    /// does. A folder is also the cheap way to name many thousands of files: the argument parser's cost grows with
+    /// the square of the number of arguments.
+    static func expand(_ paths: [String]) -> [String] {
+        paths.flatMap { path -> [String] in
+            guard isFolder(path), let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [path] }
+            return names.sorted().filter { !$0.hasPrefix(".") }
+                .map { (path as NSString).appendingPathComponent($0) }
+                .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+        }
     }
 
     static func isFolder(_ path: String) -> Bool {
@@ -44,7 +57,20 @@ enum BatchFiles {
         return outputs
     }
 
-    static func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    /// The absolute form of `path` with `.`, `..` and repeated slashes removed, computed without touching the file
+    /// system (symbolic links are not followed: thousands of paths must stay cheap).
+    static func canonical(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : workingDirectory + "/" + path
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static let workingDirectory = FileManager.default.currentDirectoryPath
 
     /// Refuses an output that exists, unless `force`.
     static func checkFree(_ path: String, force: Bool) throws {

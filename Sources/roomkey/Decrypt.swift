@@ -69,6 +69,7 @@ extension RoomKeyCommand {
 
         /// Batch mode: reads up to 100 files (and 64 MiB), decrypts them in one transaction, then writes the plaintexts.
         func batch(_ out: Output) throws {
+            let files = BatchFiles.expand(self.files)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
             let keyring = try openKeyring()
             var records = files.map { BatchFiles.Record(path: $0) }

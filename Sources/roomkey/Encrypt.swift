@@ -88,6 +88,7 @@ extension RoomKeyCommand {
 
         /// Batch mode: reads up to 100 files (and 64 MiB), encrypts them in one transaction, then writes the messages.
         func batch(_ out: Output) throws {
+            let files = BatchFiles.expand(self.files)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix) { $0 + ".msg" }
             let keyring = try openKeyring()
             let box = outbox.box

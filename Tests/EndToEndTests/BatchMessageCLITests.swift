@@ -130,6 +130,29 @@ import Testing
         #expect((try forced.json()["results"] as? [[String: Any]])?.first?["iteration"] as? Int == 4, "\(forced)")
     }
 
+    @Test func encryptRotatesBetweenMessagesOfOneBatchWhenThePolicySaysSo() throws {
+        let w = try RoomWorld.team(["bob"])
+        #expect(try w.run("alice", ["room", "set", "team", "--rotate-messages", "2", "-q"]).code == 0)
+        let files = try (1...5).map { try w.file(Array("rotating \($0)".utf8), "r\($0)") }
+        let before = Set(try w.bundles())
+        let e = try w.run("alice", ["encrypt", "team", "--json"] + files)
+        #expect(e.code == 0, "\(e)")
+        let records = try #require(try e.json()["results"] as? [[String: Any]])
+        #expect(records.map { $0["generation"] as? Int } == [0, 0, 1, 1, 2], "\(e)")
+        #expect(records.map { $0["iteration"] as? Int } == [0, 1, 0, 1, 0], "\(e)")
+        let bundles = records.compactMap { $0["bundle"] as? String }
+        #expect(bundles.count == 2 && Set(try w.bundles()).subtracting(before) == Set(bundles), "\(e)")
+        #expect(try w.run("bob", ["receive", "-q"] + bundles).code == 0)
+        // Without -o or --suffix, r1.msg would be written to r1, which exists: refused, and nothing is used up.
+        let refused = try w.run("bob", ["decrypt", "-q"] + files.map { $0 + ".msg" })
+        #expect(refused.code == 6, "\(refused)")
+        let d = try w.run("bob", ["decrypt", "--json", "--suffix", ".out"] + files.map { $0 + ".msg" })
+        #expect(d.code == 0, "\(d)")
+        let decrypted = try #require(try d.json()["results"] as? [[String: Any]])
+        #expect(decrypted.map { $0["output"] as? String } == files.map { $0 + ".msg.out" })
+        for i in 1...5 { #expect(try w.bytes(w.s.path("r\(i).msg.out")) == Array("rotating \(i)".utf8)) }
+    }
+
     @Test func aBatchOf250MessagesUsesThreeTransactionsAndChainsEachSenderKey() throws {
         let w = try RoomWorld.team(["bob", "carol"])
         let alice = try w.keyring("alice"), carol = try w.keyring("carol")
