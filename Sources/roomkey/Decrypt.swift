@@ -15,7 +15,8 @@ extension RoomKeyCommand {
                 terminal. Exit 4: no key for this message (never received, or deleted by retention); exit 5: the \
                 sender's key has not arrived yet.
 
-                Batch mode (several FILEs, --suffix, or -o naming a folder): every file is decrypted in one run, up to \
+                Batch mode (several FILEs, a FILE that is a folder, standing for its files, --suffix, or -o naming a \
+                folder): every file is decrypted in one run, up to \
                 100 messages per keyring transaction. Each plaintext goes next to its message, or into the -o folder, \
                 named after the message without a final .msg (else with .out added), or with --suffix S added; an \
                 output that exists is refused unless --force. A bad file is reported and the others go on; the exit \
@@ -38,7 +39,8 @@ extension RoomKeyCommand {
         var force = false
 
         func execute(_ out: Output) throws {
-            if BatchFiles.isBatch(files: files, output: output, suffix: suffix) { return try batch(out) }
+            let files = ArgumentStash.restore(self.files)
+            if BatchFiles.isBatch(files: files, output: output, suffix: suffix) { return try batch(files, out) }
             let input = Array(try InputFiles.read(files.first ?? "-", limit: MessageArmor.maxTextLength, what: "message"))
             let message = try MessageArmor.read(input)
             var base64: String? = nil
@@ -68,8 +70,8 @@ extension RoomKeyCommand {
         }
 
         /// Batch mode: reads up to 100 files (and 64 MiB), decrypts them in one transaction, then writes the plaintexts.
-        func batch(_ out: Output) throws {
-            let files = BatchFiles.expand(self.files)
+        func batch(_ given: [String], _ out: Output) throws {
+            let files = BatchFiles.expand(given)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
             let keyring = try openKeyring()
             var records = files.map { BatchFiles.Record(path: $0) }

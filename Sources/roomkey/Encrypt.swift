@@ -15,7 +15,8 @@ extension RoomKeyCommand {
                 messages as the room allows, or is older than the room allows ('room set'), a new generation is made \
                 first and its bundle written to the outbox: send it along.
 
-                Batch mode (several FILEs, --suffix, or -o naming a folder): every file is encrypted in one run, with \
+                Batch mode (several FILEs, a FILE that is a folder, standing for its files, --suffix, or -o naming a \
+                folder): every file is encrypted in one run, with \
                 consecutive iterations, up to 100 messages per keyring transaction. Each message goes next to its \
                 plaintext, or into the -o folder, named after it with .msg added (or --suffix S); an output that \
                 exists is refused unless --force. A file that cannot be read is reported and the others go on; the \
@@ -46,7 +47,8 @@ extension RoomKeyCommand {
         @OptionGroup var outbox: OutboxOption
 
         func execute(_ out: Output) throws {
-            if BatchFiles.isBatch(files: files, output: output, suffix: suffix) { return try batch(out) }
+            let files = ArgumentStash.restore(self.files)
+            if BatchFiles.isBatch(files: files, output: output, suffix: suffix) { return try batch(files, out) }
             let armored = armor || (out.json && output == nil)
             if output == nil, !armored, isatty(STDOUT_FILENO) == 1 { throw InputError.outputToTerminal }
             let plaintext = Array(try InputFiles.read(files.first ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
@@ -87,8 +89,8 @@ extension RoomKeyCommand {
         }
 
         /// Batch mode: reads up to 100 files (and 64 MiB), encrypts them in one transaction, then writes the messages.
-        func batch(_ out: Output) throws {
-            let files = BatchFiles.expand(self.files)
+        func batch(_ given: [String], _ out: Output) throws {
+            let files = BatchFiles.expand(given)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix) { $0 + ".msg" }
             let keyring = try openKeyring()
             let box = outbox.box
