@@ -4,34 +4,47 @@ import RoomKey
 import RoomKeyCore
 
 extension RoomKeyCommand {
-    /// `roomkey decrypt [FILE]`.
+    /// `roomkey decrypt [FILE...]`.
     struct Decrypt: KeyringCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decrypt a room message (binary or armored) and check who sent it.",
+            abstract: "Decrypt room messages (binary or armored) and check who sent them.",
             discussion: """
                 Reads the message from FILE or standard input and writes the plaintext to -o FILE or standard output, \
                 only after every check passed: the sender is a member at the message's epoch and was not removed \
                 since, the signature verifies, the message is not a replay. Binary plaintext is never written to a \
                 terminal. Exit 4: no key for this message (never received, or deleted by retention); exit 5: the \
                 sender's key has not arrived yet.
+
+                Batch mode (several FILEs, a FILE that is a folder, standing for its files, --suffix, or -o naming a \
+                folder): every file is decrypted in one run, up to \
+                100 messages per keyring transaction. Each plaintext goes next to its message, or into the -o folder, \
+                named after the message without a final .msg (else with .out added), or with --suffix S added; an \
+                output that exists is refused unless --force. A bad file is reported and the others go on; the exit \
+                code is the worst among the files (2 if any was rejected, else the largest). The ratchet state is \
+                committed before the plaintexts are written: a plaintext that cannot be written is lost for good.
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The message file (default: standard input).", valueName: "file"))
-        var file: String?
+        @Argument(help: ArgumentHelp("The message files (default: standard input).", valueName: "file"))
+        var files: [String] = []
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output).", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"))
         var output: String?
 
-        @Flag(name: .long, help: "Replace an existing file at the -o path.")
+        @Option(name: .long, help: ArgumentHelp("Batch mode: name each output after its message with this suffix added.", valueName: "suffix"))
+        var suffix: String?
+
+        @Flag(name: .long, help: "Replace an existing output file.")
         var force = false
 
         func execute(_ out: Output) throws {
+            let files = ArgumentStash.restore(self.files)
+            if BatchFiles.isBatch(files: files, output: output, suffix: suffix) { return try batch(files, out) }
             // `-o -` is the same as no -o: standard output.
             let output = output == OutputFile.standardOutput ? nil : output
             try OutputFile.check(output, force: force)
-            let input = Array(try InputFiles.read(file ?? "-", limit: MessageArmor.maxTextLength, what: "message"))
+            let input = Array(try InputFiles.read(files.first ?? "-", limit: MessageArmor.maxTextLength, what: "message"))
             let message = try MessageArmor.read(input)
             var base64: String? = nil
             let origin = try openKeyring().decrypt(message) { _, plaintext in
@@ -52,6 +65,69 @@ extension RoomKeyCommand {
                                                     senderHandle: origin.senderHandle, epoch: origin.epoch, generation: origin.generation,
                                                     iteration: origin.iteration, plaintextBase64: base64, path: output)))
             }
+        }
+
+        /// The output name of a message file: without a final `.msg`, else with `.out` added.
+        static func outputName(_ base: String) -> String {
+            base.hasSuffix(".msg") && base.count > 4 ? String(base.dropLast(4)) : base + ".out"
+        }
+
+        /// Batch mode: reads up to 100 files (and 64 MiB), decrypts them in one transaction, then writes the plaintexts.
+        func batch(_ given: [String], _ out: Output) throws {
+            let files = BatchFiles.expand(given)
+            let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
+            let keyring = try openKeyring()
+            var records = files.map { BatchFiles.Record(path: $0) }
+            var next = 0
+            while next < files.count {
+                var chunk: [(index: Int, message: RoomMessage)] = []
+                var bytes = 0
+                while next < files.count, chunk.count < Keyring.messagesPerTransaction, bytes < BatchFiles.maxBatchBytes {
+                    let i = next
+                    next += 1
+                    do {
+                        try BatchFiles.checkFree(outputs[i], force: force)
+                        let input = Array(try InputFiles.read(files[i], limit: MessageArmor.maxTextLength, what: "message"))
+                        let message = try MessageArmor.read(input)
+                        chunk.append((i, message))
+                        bytes += message.bytes.count
+                    } catch {
+                        records[i].fail(error)
+                    }
+                }
+                guard !chunk.isEmpty else { continue }
+                let results: [Result<DecryptedMessage, any Error>]
+                do {
+                    results = try keyring.decryptBatch(chunk.map(\.message))
+                } catch {
+                    // Nothing was committed: this batch and the files not yet read fail with the same error.
+                    for (i, _) in chunk { records[i].fail(error) }
+                    for i in next..<files.count { records[i].fail(error) }
+                    break
+                }
+                for ((i, _), result) in zip(chunk, results) {
+                    switch result {
+                    case let .failure(error):
+                        records[i].fail(error)
+                    case let .success(decrypted):
+                        let origin = decrypted.origin
+                        records[i].roomId = origin.roomID.hex
+                        records[i].name = origin.roomName
+                        records[i].senderId = origin.sender.hex
+                        records[i].senderHandle = origin.senderHandle
+                        records[i].epoch = origin.epoch
+                        records[i].generation = origin.generation
+                        records[i].iteration = origin.iteration
+                        do {
+                            try BatchFiles.write(decrypted.plaintext, to: outputs[i], force: force)
+                            records[i].output = outputs[i]
+                        } catch {
+                            records[i].fail(BatchError.plaintextLost(output: outputs[i], reason: Output.describe(error).1))
+                        }
+                    }
+                }
+            }
+            try BatchFiles.finish(records, out)
         }
 
         struct DecryptDocument: Encodable {

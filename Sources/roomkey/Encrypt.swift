@@ -4,7 +4,7 @@ import RoomKey
 import RoomKeyCore
 
 extension RoomKeyCommand {
-    /// `roomkey encrypt ROOM [FILE]`.
+    /// `roomkey encrypt ROOM [FILE...]`.
     struct Encrypt: KeyringCommand {
         static let configuration = CommandConfiguration(
             abstract: "Encrypt a message for a room with your sender key.",
@@ -14,6 +14,13 @@ extension RoomKeyCommand {
                 message to every member; they read it with 'roomkey decrypt'. When your sender key has encrypted as many \
                 messages as the room allows, or is older than the room allows ('room set'), a new generation is made \
                 first and its bundle written to the outbox: send it along.
+
+                Batch mode (several FILEs, a FILE that is a folder, standing for its files, --suffix, or -o naming a \
+                folder): every file is encrypted in one run, with \
+                consecutive iterations, up to 100 messages per keyring transaction. Each message goes next to its \
+                plaintext, or into the -o folder, named after it with .msg added (or --suffix S); an output that \
+                exists is refused unless --force. A file that cannot be read is reported and the others go on; the \
+                exit code is the worst among the files.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -21,13 +28,17 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room"))
         var room: String
 
-        @Argument(help: ArgumentHelp("The plaintext file (default: standard input).", valueName: "file"))
-        var file: String?
+        @Argument(help: ArgumentHelp("The plaintext files (default: standard input).", valueName: "file"))
+        var files: [String] = []
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this file ('-': standard output).", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"))
         var output: String?
 
-        @Flag(name: .long, help: "Replace an existing file at the -o path.")
+        @Option(name: .long, help: ArgumentHelp("Batch mode: name each message after its plaintext with this suffix added (default .msg).",
+                                                valueName: "suffix"))
+        var suffix: String?
+
+        @Flag(name: .long, help: "Replace an existing output file.")
         var force = false
 
         @Flag(name: .long, help: "Write the message as text (roomkey-message-v1: and base64url lines).")
@@ -36,34 +47,23 @@ extension RoomKeyCommand {
         @OptionGroup var outbox: OutboxOption
 
         func execute(_ out: Output) throws {
+            let files = ArgumentStash.restore(self.files)
+            if BatchFiles.isBatch(files: files, output: output, suffix: suffix) { return try batch(files, out) }
             // `-o -` is the same as no -o: standard output.
             let output = output == OutputFile.standardOutput ? nil : output
             try OutputFile.check(output, force: force)
             let armored = armor || (out.json && output == nil)
             if output == nil, !armored, isatty(STDOUT_FILENO) == 1 { throw InputError.outputToTerminal }
-            let plaintext = Array(try InputFiles.read(file ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
+            let plaintext = Array(try InputFiles.read(files.first ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
             let box = outbox.box
-            var written: String? = nil
-            var committed = false
-            let result: EncryptedMessage
-            do {
-                result = try openKeyring(outbox: box).encrypt(room: room, plaintext: plaintext, deliverBundle: { bundle in
-                    written = try box.name(bundle)
-                    return written ?? ""
-                }) { message in
-                    committed = true
-                    let data = armored ? Data(MessageArmor.encode(message.bytes).utf8) : Data(message.bytes)
-                    if let output {
-                        try OutputFile.write(data, to: output, force: force)
-                    } else if !out.json {
-                        try StandardOutput.write(data)
-                    }
+            // A rotation made first is recorded in the outbox and written only once its transaction committed.
+            let result = try openKeyring(outbox: box).encrypt(room: room, plaintext: plaintext, deliverBundle: box.name) { message in
+                let data = armored ? Data(MessageArmor.encode(message.bytes).utf8) : Data(message.bytes)
+                if let output {
+                    try OutputFile.write(data, to: output, force: force)
+                } else if !out.json {
+                    try StandardOutput.write(data)
                 }
-            } catch {
-                // Before the commit the keyring kept nothing, so a rotation bundle written on the way must not reach
-                // anyone; after it, the rotation stands and its bundle must be sent.
-                if !committed, let written { try? FileManager.default.removeItem(atPath: written) }
-                throw error
             }
             if let bundle = result.rotationBundle {
                 out.note("made a new sender key for room \(result.roomName) first (\(result.rotationReason ?? "rotation policy")); "
@@ -76,6 +76,64 @@ extension RoomKeyCommand {
                                           message: output == nil ? MessageArmor.encode(result.bytes) : nil, bundle: result.rotationBundle)
                 print(Output.encode(doc))
             }
+        }
+
+        /// Batch mode: reads up to 100 files (and 64 MiB), encrypts them in one transaction, then writes the messages.
+        func batch(_ given: [String], _ out: Output) throws {
+            let files = BatchFiles.expand(given)
+            let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix) { $0 + ".msg" }
+            let box = outbox.box
+            let keyring = try openKeyring(outbox: box)
+            var records = files.map { BatchFiles.Record(path: $0) }
+            var next = 0
+            while next < files.count {
+                var chunk: [(index: Int, plaintext: [UInt8])] = []
+                var bytes = 0
+                while next < files.count, chunk.count < Keyring.messagesPerTransaction, bytes < BatchFiles.maxBatchBytes {
+                    let i = next
+                    next += 1
+                    do {
+                        try BatchFiles.checkFree(outputs[i], force: force)
+                        let plaintext = Array(try InputFiles.read(files[i], limit: RoomMessage.maxPlaintext, what: "message plaintext"))
+                        chunk.append((i, plaintext))
+                        bytes += plaintext.count
+                    } catch {
+                        records[i].fail(error)
+                    }
+                }
+                guard !chunk.isEmpty else { continue }
+                let messages: [EncryptedMessage]
+                do {
+                    messages = try keyring.encryptBatch(room: room, plaintexts: chunk.map(\.plaintext), deliverBundle: box.name)
+                } catch {
+                    // Nothing was committed (rotation bundles stay unwritten in a rolled-back outbox); this batch and the
+                    // files not yet read fail with the same error.
+                    for (i, _) in chunk { records[i].fail(error) }
+                    for i in next..<files.count { records[i].fail(error) }
+                    break
+                }
+                for ((i, _), message) in zip(chunk, messages) {
+                    records[i].roomId = message.roomID.hex
+                    records[i].name = message.roomName
+                    records[i].epoch = message.epoch
+                    records[i].generation = message.generation
+                    records[i].iteration = message.iteration
+                    records[i].bundle = message.rotationBundle
+                    if let bundle = message.rotationBundle {
+                        out.note("made a new sender key for room \(message.roomName) first (\(message.rotationReason ?? "rotation policy")); "
+                                 + "wrote its bundle to \(bundle): send it to the members with the messages")
+                    }
+                    let data = armor ? Data(MessageArmor.encode(message.bytes).utf8) : Data(message.bytes)
+                    do {
+                        try BatchFiles.write(data, to: outputs[i], force: force)
+                        records[i].output = outputs[i]
+                    } catch {
+                        records[i].fail(BatchError.messageNotWritten(output: outputs[i], iteration: message.iteration,
+                                                                     reason: Output.describe(error).1))
+                    }
+                }
+            }
+            try BatchFiles.finish(records, out)
         }
 
         struct EncryptDocument: Encodable {

@@ -26,4 +26,12 @@ enum ExitStatus {
         case .malformed: malformed
         }
     }
+
+    /// The exit code of a run that handled several inputs (docs/CLI.md): success when every one succeeded; else
+    /// `rejected` (2) if any input was rejected, else the largest code among the failures (65 > 6 > 5 > 4 > 1).
+    static func worst(_ codes: [Int32]) -> Int32 {
+        let failures = codes.filter { $0 != success }
+        if failures.contains(rejected) { return rejected }
+        return failures.max() ?? success
+    }
 }

@@ -24,7 +24,7 @@ struct RoomKeyCommand: ParsableCommand {
         umask(0o077)
         let command: any ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(ArgumentStash.collapse(Array(CommandLine.arguments.dropFirst())))
         } catch {
             exit(reportingParseError: error)
         }

@@ -45,6 +45,8 @@ public final class Keyring {
     /// Set when the keyring could only be opened for reading (a read-only file, folder or mount, or a full disk):
     /// every write throws it before touching the file.
     let readOnlyReason: KeyringError?
+    /// How many write transactions this object committed (for tests of the batch commands).
+    private(set) var committedWrites = 0
 
     init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
          now: @escaping () -> UInt64, isPassphraseProtected: Bool, readOnlyReason: KeyringError? = nil) {
@@ -234,6 +236,7 @@ public final class Keyring {
             outboxDirty = false
             throw Keyring.diagnosed(error, path: path, while: "writing the keyring", systemErrno: systemErrno())
         }
+        committedWrites += 1
         guard let result else { throw KeyringError.database("transaction produced no result") }
         recordState(count)
         CrashPoint.reach(CrashPoint.afterAnyCommit)

@@ -15,21 +15,28 @@ package enum OutputPath {
     /// A temporary file older than this is left over from a run that was killed, never one still being written.
     package static let staleAge: TimeInterval = 600
 
-    /// Writes `data` to `path` under the rules above.
-    package static func write(_ data: Data, to path: String, replace: Bool) throws {
-        try write(to: path, replace: replace, bytes: { data }, fill: nil)
+    /// Writes `data` to `path` under the rules above. With `durable` false the file and folder are not synced here:
+    /// the caller syncs many files at once with `syncFileSystem(of:)` (batch outputs).
+    package static func write(_ data: Data, to path: String, replace: Bool, durable: Bool = true) throws {
+        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable)
+    }
+
+    /// Makes every write so far durable at once (`sync`, which also covers the renames in `folder`).
+    package static func syncFileSystem(of folder: String) throws {
+        Glibc.sync()
+        try syncFolder(folder, reportAs: folder)
     }
 
     /// Writes to `path` under the rules above. A regular file is produced by `fill` (given the temporary file's path)
     /// when there is one, else from `bytes`; a device or FIFO always gets `bytes`.
     package static func write(to path: String, replace: Bool, bytes: () throws -> Data,
-                              fill: ((String) throws -> Void)?) throws {
+                              fill: ((String) throws -> Void)?, durable: Bool = true) throws {
         let target = try resolve(path)
         if let fd = try openInPlace(target) {
             try writeInPlace(fd, bytes(), path: target)
             return
         }
-        try placeNew(at: target, replace: replace) { temp in
+        try placeNew(at: target, replace: replace, durable: durable) { temp in
             if let fill {
                 try fill(temp)
             } else {
@@ -97,7 +104,7 @@ package enum OutputPath {
     }
 
     /// The folder a path is in ("." for a bare name).
-    static func folder(of path: String) -> String {
+    package static func folder(of path: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         return folder.isEmpty ? "." : folder
     }
@@ -139,14 +146,14 @@ package enum OutputPath {
     /// Creates a temporary file beside `target`, lets `fill` write it, syncs it, and moves it into place: replacing
     /// an existing file only when `replace`, else refusing atomically if one appeared. The temporary file never
     /// outlives a failure.
-    private static func placeNew(at target: String, replace: Bool, fill: (String) throws -> Void) throws {
+    private static func placeNew(at target: String, replace: Bool, durable: Bool, fill: (String) throws -> Void) throws {
         let folder = folder(of: target)
         removeStale(in: folder)
         let temp = try createTemporary(in: folder, for: target)
         var moved = false
         defer { if !moved { removeTemporary(temp) } }
         try fill(temp)
-        try sync(temp, reportAs: target)
+        if durable { try sync(temp, reportAs: target) }
         if replace {
             guard rename(temp, target) == 0 else { throw OutputFileError.system(path: target, errno: errno) }
             moved = true
@@ -160,7 +167,7 @@ package enum OutputPath {
             guard rename(temp, target) == 0 else { throw OutputFileError.system(path: target, errno: errno) }
             moved = true
         }
-        try syncFolder(folder, reportAs: target)
+        if durable { try syncFolder(folder, reportAs: target) }
     }
 
     private static func createTemporary(in folder: String, for target: String) throws -> String {

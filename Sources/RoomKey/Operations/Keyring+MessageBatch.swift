@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// A message `decryptBatch` decrypted: where it came from and its plaintext, wiped when the object ends.
+public final class DecryptedMessage {
+    /// Where the message came from.
+    public let origin: MessageOrigin
+    /// The plaintext.
+    public let plaintext: SecretBytes
+
+    init(origin: MessageOrigin, plaintext: consuming SecretBytes) {
+        self.origin = origin
+        self.plaintext = plaintext
+    }
+}
+
+/// Many messages in few transactions: the batch forms of `decrypt` and `encrypt`.
+extension Keyring {
+    /// The most messages one batch transaction handles (`decryptBatch` splits; callers of `encryptBatch` should).
+    public static let messagesPerTransaction = 100
+
+    /// Decrypts many room messages, `messagesPerTransaction` per transaction. In each transaction every message goes
+    /// through the checks of `decrypt`; one that fails a check is reported and leaves no trace, the others go on.
+    /// A sender key used by several messages is loaded once, stepped in message order, and its final state written
+    /// once. The transaction commits before any plaintext is returned, so a message is never decrypted twice (across
+    /// a crash as well): a caller that fails to keep a returned plaintext has lost that message for good.
+    ///
+    /// Returns one result per message, in order. Throws only when nothing was committed; a transaction that fails
+    /// after earlier ones committed makes its messages and every later one fail with its error.
+    public func decryptBatch(_ messages: [RoomMessage]) throws -> [Result<DecryptedMessage, any Error>] {
+        try automaticPrune()
+        let me = try identityCard().id
+        var results: [Result<DecryptedMessage, any Error>] = []
+        results.reserveCapacity(messages.count)
+        var start = 0
+        while start < messages.count {
+            let end = min(start + Self.messagesPerTransaction, messages.count)
+            do {
+                results += try write { db in try decryptTransaction(db, messages[start..<end], me: me) }
+            } catch {
+                if start == 0 { throw error }
+                results += (start..<messages.count).map { _ in .failure(error) }
+                return results
+            }
+            start = end
+        }
+        return results
+    }
+
+    /// Encrypts `plaintexts` in one transaction, with consecutive iterations of this member's sender key, making a new
+    /// generation first whenever the rotation policy says so (before the first message or between two; each bundle
+    /// goes to `deliverBundle` and is named in the next message's `rotationBundle`). The ratchet state is committed
+    /// before the messages are returned, so no message key is used twice; the caller writes them. On an error nothing
+    /// is stored, and bundles `deliverBundle` wrote must not be sent. Keep a call to about `messagesPerTransaction`
+    /// plaintexts: they are all held in memory.
+    public func encryptBatch(room nameOrID: String, plaintexts: [[UInt8]], deliverBundle: BundleDelivery) throws -> [EncryptedMessage] {
+        for plaintext in plaintexts where plaintext.count > RoomMessage.maxPlaintext {
+            throw MessageError.tooLarge(limit: RoomMessage.maxPlaintext, found: plaintext.count)
+        }
+        guard !plaintexts.isEmpty else { return [] }
+        try automaticPrune()
+        let me = try identity()
+        return try write { db in
+            var room = try distributableRoom(db, nameOrID, me: me.id)
+            var sealed: [EncryptedMessage] = []
+            sealed.reserveCapacity(plaintexts.count)
+            var index = 0
+            while index < plaintexts.count {
+                // Each pass uses one generation: rotate first when due, then encrypt until the policy says to rotate.
+                var rotation: (path: String, reason: String)? = nil
+                let reason: String?
+                if room.rotationDue {
+                    reason = "the room's epoch changed"
+                } else if let current = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) {
+                    reason = RoomPolicy.rotationReason(messagesSent: current.chain.iteration, storedAt: current.storedAt, now: now(), room: room)
+                } else {
+                    reason = "you have no sender key for this epoch"
+                }
+                if let reason {
+                    let result = try rotate(db, room: room, me: me, deliver: deliverBundle)
+                    room = result.room
+                    rotation = (result.bundlePath, reason)
+                }
+                guard let key = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) else {
+                    throw KeyringError.integrityFailure(table: "sender_key")
+                }
+                var encryptor = MessageEncryptor(info: key.info, signing: try SigningKeyPair(secretKey: key.signingSecret.duplicate()),
+                                                 chain: key.chain.duplicate(), random: random)
+                let time = now()
+                repeat {
+                    let iteration = encryptor.iteration
+                    let message = try encryptor.encrypt(plaintexts[index])
+                    sealed.append(EncryptedMessage(roomID: room.id, roomName: room.name, epoch: key.info.epoch,
+                                                   generation: key.info.generation, iteration: iteration, bytes: message.bytes,
+                                                   rotationBundle: rotation?.path, rotationReason: rotation?.reason))
+                    rotation = nil
+                    index += 1
+                } while index < plaintexts.count
+                    && RoomPolicy.rotationReason(messagesSent: encryptor.iteration, storedAt: key.storedAt, now: time, room: room) == nil
+                try writeSenderKey(db, key.with(encryptor.chain.duplicate()))
+            }
+            return sealed
+        }
+    }
+
+    /// One transaction of `decryptBatch`: per message the checks of `decrypt`, against the ratchet states this
+    /// transaction already moved; then every moved state written once.
+    private func decryptTransaction(_ db: Database, _ messages: ArraySlice<RoomMessage>,
+                                    me: IdentityID) throws -> [Result<DecryptedMessage, any Error>] {
+        final class KeyState {
+            var record: SenderKeyRecord
+            var moved = false
+            init(_ record: consuming SenderKeyRecord) { self.record = record }
+        }
+        struct SenderAt: Hashable { let room: RoomID, sender: IdentityID, epoch: UInt64 }
+        var rooms: [RoomID: RoomRecord?] = [:]
+        var keys: [[UInt8]: KeyState] = [:]
+        var handles: [SenderAt: String] = [:]
+        var results: [Result<DecryptedMessage, any Error>] = []
+        results.reserveCapacity(messages.count)
+        for message in messages {
+            do {
+                let cached = try rooms[message.roomID] ?? loadRoomRecord(db, message.roomID)
+                rooms[message.roomID] = cached
+                guard let record = cached else { throw MessageError.unknownRoom(message.roomID) }
+                let ktag = senderKeyTag(message.roomID, owner: message.sender, keyID: message.keyID)
+                let state: KeyState
+                if let known = keys[ktag] {
+                    state = known
+                } else if let loaded = try loadSenderKey(db, message.roomID, keyTag: ktag) {
+                    state = KeyState(loaded)
+                    keys[ktag] = state
+                } else {
+                    // As in `decrypt`: nothing can be verified, so the answer depends on what the header claims.
+                    let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
+                    if let ledger, ledger.isDeleted(epoch: message.epoch, keyTag: ktag) {
+                        throw MessageError.retentionDeleted(epoch: message.epoch, room: record.name)
+                    }
+                    throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: record.name)
+                }
+                var decryptor = MessageDecryptor(info: state.record.info, chain: state.record.chain.duplicate())
+                let authenticated = try decryptor.authenticate(message)
+                let at = SenderAt(room: message.roomID, sender: message.sender, epoch: message.epoch)
+                let handle: String
+                if let known = handles[at] {
+                    handle = known
+                } else {
+                    handle = try checkEpochAndSender(db, message, record, me: me).handle
+                    handles[at] = handle
+                }
+                guard !state.record.isOwn else { throw MessageError.ownMessage(room: record.name) }
+                let plaintext = try decryptor.open(authenticated)
+                let origin = MessageOrigin(roomID: message.roomID, roomName: record.name, sender: message.sender, senderHandle: handle,
+                                           epoch: message.epoch, generation: state.record.info.generation, iteration: message.iteration)
+                state.record = state.record.with(decryptor.chain.duplicate())
+                state.moved = true
+                results.append(.success(DecryptedMessage(origin: origin, plaintext: plaintext)))
+            } catch let error as DatabaseError {
+                throw error
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        for state in keys.values where state.moved {
+            try writeSenderKey(db, state.record)
+        }
+        return results
+    }
+}
