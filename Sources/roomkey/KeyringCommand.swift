@@ -30,7 +30,9 @@ extension KeyringCommand {
         let keyring = try Keyring.open(path: path, passphrase: PassphraseInput.provider(file: global.passphrasePath, path: path),
                                        random: try SystemRandom(), now: CommandClock.now, stateFolder: GlobalOptions.stateFolder,
                                        acceptRollback: global.acceptRollback)
-        for warning in keyring.openWarnings { global.output.warn(warning) }
+        let output = global.output
+        for warning in keyring.openWarnings { output.warn(warning) }
+        keyring.onWarning = { output.warn($0) }
         keyring.sink = outbox.sink
         return keyring
     }

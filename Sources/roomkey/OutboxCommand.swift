@@ -67,9 +67,24 @@ extension RoomKeyCommand {
             @Option(name: .long, help: ArgumentHelp("The epoch to resend.", valueName: "n")) var epoch: UInt64?
 
             func execute(_ output: Output) throws {
-                let paths = try openKeyring(outbox: bundle.outbox.box).resend(room: room, epoch: epoch, deliver: bundle.delivery)
+                // `-o FILE` names one file: an epoch with several recorded bundles needs a folder.
+                var named = 0
+                let deliver = bundle.delivery
+                let paths = try openKeyring(outbox: bundle.outbox.box).resend(room: room, epoch: epoch) { output in
+                    named += 1
+                    if named > 1, bundle.output != nil { throw ResendError.severalBundles }
+                    return try deliver(output)
+                }
                 output.result(["bundles": paths]) { paths.map { "wrote \($0)" } }
             }
+        }
+
+        /// Why a resend cannot go to one `-o` file.
+        enum ResendError: RoomKeyError {
+            case severalBundles
+            var category: ErrorCategory { .usage }
+            var message: String { "this epoch has several recorded bundles, and -o names one file" }
+            var hint: String? { "write them into a folder with --outbox DIR instead of -o" }
         }
 
         struct EntryDocument: Encodable {

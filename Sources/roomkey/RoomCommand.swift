@@ -23,7 +23,7 @@ extension RoomKeyCommand {
 struct OutboxOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Write bundles into this folder under unique, sortable names.",
-        discussion: "Default: $ROOMKEY_OUTBOX, else ./roomkey-outbox.", valueName: "dir"))
+        discussion: "Default: $ROOMKEY_OUTBOX, else $XDG_STATE_HOME/roomkey/outbox, else ~/.local/state/roomkey/outbox.", valueName: "dir"))
     var outbox: String?
 
     /// The outbox the option names.
@@ -47,7 +47,7 @@ struct BundleOptions: ParsableArguments {
             if let output {
                 try OutputFile.check(output, force: force)
                 if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
-                return output
+                return Outbox.absolute(output)
             }
             return try outbox.box.name(bundle)
         }
@@ -60,7 +60,8 @@ struct Outbox {
 
     init(path: String?) {
         let env = ProcessInfo.processInfo.environment["ROOMKEY_OUTBOX"]
-        folder = path ?? ((env?.isEmpty == false ? env : nil) ?? "roomkey-outbox")
+        // Absolute, so an entry recorded now is written to the same place by a later command run elsewhere.
+        folder = Outbox.absolute(path ?? ((env?.isEmpty == false ? env : nil) ?? GlobalOptions.stateFolder + "/outbox"))
     }
 
     /// The file a new bundle goes to: a fresh, sortable name in the folder (created, mode 0700, when missing).
@@ -79,6 +80,13 @@ struct Outbox {
         let random = (try? SystemRandom().bytes(3)).map(Hex.encode) ?? "000000"
         let name = "\(formatter.string(from: now))Z-\(String(format: "%06d", micros))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
         return (folder as NSString).appendingPathComponent(name)
+    }
+
+    /// `path` made absolute against the working folder (`-` stays standard output).
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") || path == OutputFile.standardOutput { return path }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+            .standardizedFileURL.path
     }
 
     /// True once this process named standard output (`-o -`) for a bundle.

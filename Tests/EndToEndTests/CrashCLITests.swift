@@ -158,4 +158,40 @@ import Testing
             #expect(audit.code == 0, "\(step)#\(n): \(audit)")
         }
     }
+
+    @Test func anUndeliverableEntryWarnsButBlocksNothingAndIsWrittenLater() throws {
+        let w = try Self.world()
+        _ = try crash(w, "alice", at: CrashPoint.afterCommit, ["room", "rotate", "team"])
+        // The outbox folder is gone (a file stands in its place): the recorded bundle cannot be written for now.
+        let moved = w.s.path("shared-moved")
+        try FileManager.default.moveItem(atPath: w.shared, toPath: moved)
+        try Data().write(to: URL(fileURLWithPath: w.shared))
+        let other = w.s.path("other")
+        let r = try w.s.roomkey("alice", ["room", "rotate", "team", "--outbox", other, "--json"])
+        #expect(r.code == 0, "\(r)")
+        #expect(r.stderr.contains("roomkey: warning: the change is recorded but its bundle was not written to \(w.shared)/"))
+        #expect(r.stderr.contains("see 'roomkey outbox list'"))
+        try FileManager.default.removeItem(atPath: w.shared)
+        try FileManager.default.moveItem(atPath: moved, toPath: w.shared)
+        let flush = try w.rk("alice", ["outbox", "flush", "--json"])
+        #expect(flush.code == 0, "\(flush)")
+        #expect((try flush.json()["written"] as? [String])?.count == 1)
+    }
+
+    @Test func aBundleFileIsCheckedBeforeTheChangeAndNamedAbsolutely() throws {
+        let w = try Self.world()
+        let missing = try w.s.roomkey("alice", ["room", "rotate", "team", "-o", "no-such-folder/x.roomkey"])
+        #expect(missing.code != 0)
+        #expect(try w.rk("alice", ["outbox", "list", "--json"]).json()["entries"] as? [[String: Any]] != nil)
+        let undelivered = (try w.rk("alice", ["outbox", "list", "--json"]).json()["entries"] as? [[String: Any]] ?? [])
+            .filter { $0["delivered"] == nil }
+        #expect(undelivered.isEmpty, "a refused -o must record nothing")
+        let relative = try w.s.roomkey("alice", ["room", "rotate", "team", "-o", "rotated.roomkey", "--json"])
+        #expect(relative.code == 0, "\(relative)")
+        #expect(try relative.json()["bundle"] as? String == w.s.path("rotated.roomkey"))
+        // Two recorded bundles of one epoch cannot go to one -o file.
+        let several = try w.s.roomkey("alice", ["outbox", "resend", "team", "-o", w.s.path("resent.roomkey")])
+        #expect(several.code == 64, "\(several)")
+        #expect(!FileManager.default.fileExists(atPath: w.s.path("resent.roomkey")))
+    }
 }

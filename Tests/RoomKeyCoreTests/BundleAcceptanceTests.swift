@@ -395,19 +395,26 @@ struct BundleAcceptanceTests {
              },
              expect: { _, _ in .rejected(.badTime(epoch: 1, time: 0, reason: "before 2020")) }),
         Case(name: "a stranger's genesis for a held room id: rejected (authorNotMember), not fork",
-             holds: { w, _ in try w.member() },
+             holds: { w, _ in try w.member([w.c0]) },
              bundle: { w in
                  let g = w.commit(w.mallory, on: nil, [.create(name: "team", creator: w.mallory.card), .add(w.carol.card)])
                  return try w.seal(w.mallory, epoch: 0, to: [w.carol], commits: [g])
              },
              expect: { w, _ in .rejected(.authorNotMember(w.mallory.id)) }),
         Case(name: "the creator's second genesis for the room: fork at epoch 0",
-             holds: { w, _ in try w.member() },
+             holds: { w, _ in try w.member([w.c0]) },
              bundle: { w in
                  let g = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card)])
                  return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [g])
              },
              expect: { w, b in .fork(ForkEvidence(epoch: 0, ours: w.c0.head, theirs: b.commits[0].head)) }),
+        Case(name: "the creator's second genesis once the room moved on: rejected (staleConflict), not fork",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let g = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card)])
+                 return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [g])
+             },
+             expect: { w, _ in .rejected(.staleConflict(epoch: 0, current: UInt64(w.log.count - 1))) }),
     ]
 
     // Steps 7 (no new commit), 8 and 9: sender keys.

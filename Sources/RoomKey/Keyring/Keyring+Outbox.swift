@@ -100,6 +100,7 @@ extension Keyring {
         try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)",
                        arguments: [Data(tag), seq, Data(try rows.seal(record: record, table: "outbox", primaryKey: tag))])
         outboxDirty = true
+        enqueuedNow.insert(tag)
         CrashPoint.reach(CrashPoint.inTransaction)
         return target
     }

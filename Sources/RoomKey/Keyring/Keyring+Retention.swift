@@ -116,7 +116,10 @@ extension Keyring {
 
     /// Runs `pruneExpired()` unless it ran less than `automaticPruneInterval` ago.
     func automaticPrune() throws {
-        try settleOutbox()
+        // What an earlier command left undelivered must not stop this one: it is reported and stays in the outbox.
+        do { try settleOutbox() } catch let error as any RoomKeyError {
+            onWarning?("\(error.message); see 'roomkey outbox list'")
+        }
         let time = now()
         let last = try read { db -> UInt64? in
             guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM prune_clock WHERE id = 1") else { return nil }

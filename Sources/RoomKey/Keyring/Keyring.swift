@@ -34,12 +34,16 @@ public final class Keyring {
     public var sink: BundleSink?
     /// True when the running transaction recorded outbox entries.
     var outboxDirty = false
+    /// The outbox entries the running (or last committed) transaction recorded.
+    var enqueuedNow: Set<[UInt8]> = []
     /// True while the outbox is being written out (its own transactions do not start another flush).
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).
     var flushed: [FlushedBundle] = []
     /// The folder of this machine's state files (rollback detection); nil turns the check off.
     var stateFolder: String?
+    /// Where the keyring reports what the user should know but that does not fail the command (undelivered bundles).
+    public var onWarning: ((String) -> Void)?
     /// Warnings found while opening (permissions of a passphrase-protected keyring) for the caller to show.
     public private(set) var openWarnings: [String] = []
     /// Set when the keyring could only be opened for reading (a read-only file, folder or mount, or a full disk):
@@ -225,6 +229,7 @@ public final class Keyring {
         var result: T?
         var count: UInt64 = 0
         outboxDirty = false
+        enqueuedNow = []
         do {
             try db.inTransaction(.immediate) { db in
                 result = try body(db)
@@ -244,7 +249,7 @@ public final class Keyring {
         if outboxDirty, !flushing {
             outboxDirty = false
             CrashPoint.reach(CrashPoint.afterCommit)
-            try flushOutbox()
+            try flushOutbox(ownOnly: true)
         }
         return result
     }

@@ -53,7 +53,12 @@ package enum OutputPath {
     package static func check(_ path: String, replace: Bool) throws {
         let target = try resolve(path)
         var st = stat()
-        guard stat(target, &st) == 0 else { return }
+        guard stat(target, &st) == 0 else {
+            // A new file: its folder must exist and be writable now, before anything it belongs to is committed.
+            let folder = folder(of: target)
+            if access(folder, W_OK) != 0 { throw OutputFileError.system(path: path, errno: errno) }
+            return
+        }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw OutputFileError.isFolder(path: path) }
         if (st.st_mode & S_IFMT) == S_IFREG, !replace { throw OutputFileError.exists(path: path) }
     }

@@ -16,20 +16,28 @@ public struct FlushedBundle: Sendable {
 /// command first writes what an earlier, interrupted one left, and own sender keys owed after a receive are made.
 extension Keyring {
     /// Writes every undelivered entry through `sink`, oldest first, marking each delivered once its file is durable.
-    /// Without a sink nothing is written. Stops at the first failure (the rest stay undelivered, in order).
+    /// Without a sink nothing is written. An entry that cannot be written stays undelivered and the others go on; the
+    /// first such failure is thrown at the end, unless it concerns only entries older than the running command's
+    /// (`ownOnly`), which are reported through `onWarning` instead.
     @discardableResult
-    public func flushOutbox() throws -> [FlushedBundle] {
+    public func flushOutbox(ownOnly: Bool = false) throws -> [FlushedBundle] {
         guard let sink, !flushing else { return [] }
         flushing = true
         defer { flushing = false }
         var done: [FlushedBundle] = []
+        var failure: OutboxError?
         for (tag, record) in try undeliveredOutbox() {
             do {
                 try sink.write(record.target, Array(record.bytes))
-            } catch let error as any RoomKeyError {
-                throw OutboxError.undelivered(path: record.target, reason: error.message)
             } catch {
-                throw OutboxError.undelivered(path: record.target, reason: "\(error)")
+                let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
+                let undelivered = OutboxError.undelivered(path: record.target, reason: reason)
+                if ownOnly, !enqueuedNow.contains(tag) {
+                    onWarning?("\(undelivered.message); see 'roomkey outbox list'")
+                } else if failure == nil {
+                    failure = undelivered
+                }
+                continue
             }
             CrashPoint.reach(CrashPoint.afterWrite)
             try markDelivered(tag, record)
@@ -38,6 +46,7 @@ extension Keyring {
             }
             flushed += done.suffix(1)
         }
+        if let failure { throw failure }
         return done
     }
 

@@ -98,7 +98,11 @@ public struct BundleAcceptance<View: ReceiverView> {
             guard let stored = try held({ try view.commit(room.roomID, epoch: commit.epoch) }) else {
                 throw BundleError.epochUnknown(commit.epoch)
             }
-            if stored.encoded != commit.encoded { return try fork(content, room: room, conflicting: commit, stored: stored) }
+            guard stored.encoded != commit.encoded else { continue }
+            // Only a conflict with the accepted head can be evidence: once the room moved past an epoch, an old branch
+            // (replayed after a resolution, or kept by an admin removed since) changes nothing.
+            guard commit.epoch == room.epoch else { throw BundleError.staleConflict(epoch: commit.epoch, current: room.epoch) }
+            return try fork(content, room: room, conflicting: commit, stored: stored)
         }
         let fresh = commits.filter { $0.epoch > room.epoch }
         guard let first = fresh.first else {
@@ -248,6 +252,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         guard let card = roster[bundle.sender]?.card ?? (leaves ? leaving[bundle.sender]?.card : nil) else {
             throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
         }
+        if roster[bundle.sender] == nil, content.senderKeyInfo != nil { throw BundleError.keyFromLeaver }
         try verify(content, card: card)
         try checkRecipients(bundle, isMember: { roster[$0] != nil }, count: roster.count, all: { roster.sortedIDs })
     }

@@ -24,6 +24,10 @@ public enum BundleError: Error, Equatable, Sendable {
     case tooLargeToWait(size: Int, limit: Int)
     /// The bundle's signature does not verify under the sender's known card.
     case badSignature(IdentityID)
+    /// A commit that conflicts with an accepted one of an epoch the room has moved past: not evidence of anything.
+    case staleConflict(epoch: UInt64, current: UInt64)
+    /// An admin's own leave carries a sender key for a room it leaves.
+    case keyFromLeaver
 }
 
 extension BundleError: RoomKeyError {
@@ -55,6 +59,9 @@ extension BundleError: RoomKeyError {
             "bundle for epoch \(epoch) is more than \(limit) epochs ahead of the room (epoch \(current)); not kept"
         case let .tooLargeToWait(size, limit): "bundle of \(size) bytes is larger than the room could need (\(limit)); not kept"
         case let .badSignature(id): "bundle signature does not verify under the card of \(id)"
+        case let .staleConflict(epoch, current):
+            "bundle carries a commit for epoch \(epoch) that differs from the accepted one, and the room is at epoch \(current); ignored as stale"
+        case .keyFromLeaver: "a member who leaves may not send a new sender key"
         }
     }
 
