@@ -617,7 +617,7 @@ struct BundleAcceptanceTests {
             }
         case (.duplicate, .duplicate), (.ignored, .ignored):
             break
-        case let (.pending(why, keep), .pending(x, xkeep)):
+        case let (.pending(why, keep, _), .pending(x, xkeep)):
             #expect(keep == xkeep, sourceLocation: sourceLocation)
             if case .waiting = x {
                 guard case .waiting = why else {
@@ -640,7 +640,7 @@ struct BundleAcceptanceTests {
         switch decision {
         case let .apply(a): "apply(epochs: \(a.commits.map(\.commit.epoch)), storesKey: \(a.storesKey))"
         case .duplicate: "duplicate"
-        case let .pending(why, keep): "pending(\(why), keep: \(keep))"
+        case let .pending(why, keep, _): "pending(\(why), keep: \(keep))"
         case let .rejected(error): "rejected(\(Rejection(error)))"
         case let .fork(f): "fork(epoch: \(f.epoch))"
         case let .ignored(why): "ignored(\(why))"

@@ -15,23 +15,36 @@ extension Keyring {
     static let maxPendingBytes = 64 * 1024 * 1024
 
     /// Keeps a bundle for a later `receive`. Storing never fails for lack of room: when the pending rows would exceed
-    /// `pendingByteLimit`, the oldest others are dropped first (one bundle alone is bounded by the core's
-    /// `maxWaitingSize`); returns how many were dropped.
-    func storePending(_ item: Queued) throws -> Int {
+    /// `pendingByteLimit`, the oldest others are dropped first, unauthenticated ones (no known card signed them) before
+    /// any authenticated one; unauthenticated rows together keep at most an eighth of the limit. (One bundle alone is
+    /// bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
+    func storePending(_ item: Queued, authenticated: Bool) throws -> Int {
         let digest = tag("pending", BLAKE2b.hash([item.bytes]))
         let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
         let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
         return try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed) VALUES (?, ?, ?)",
-                           arguments: [Data(digest), Data(roomTag(item.bundle.roomID)), Data(sealed)])
-            var total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle") ?? 0
-            var dropped = 0
-            while total > pendingByteLimit {
+            try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
+                           arguments: [Data(digest), Data(roomTag(item.bundle.roomID)), Data(sealed), authenticated ? 1 : 0])
+            func total(_ filter: String) throws -> Int {
+                try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle \(filter)") ?? 0
+            }
+            func dropOldest(_ filter: String) throws -> Int? {
                 guard let oldest = try Row.fetchOne(db, sql: """
-                    SELECT rowid, LENGTH(sealed) AS size FROM pending_bundle WHERE bundle_tag != ? ORDER BY rowid LIMIT 1
-                    """, arguments: [Data(digest)]) else { break }
+                    SELECT rowid, LENGTH(sealed) AS size FROM pending_bundle WHERE bundle_tag != ? \(filter) ORDER BY rowid LIMIT 1
+                    """, arguments: [Data(digest)]) else { return nil }
                 try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
-                total -= oldest["size"] as Int
+                return oldest["size"] as Int
+            }
+            var dropped = 0
+            var strangers = try total("WHERE authenticated = 0")
+            while strangers > pendingByteLimit / 8, let size = try dropOldest("AND authenticated = 0") {
+                strangers -= size
+                dropped += 1
+            }
+            var all = try total("")
+            while all > pendingByteLimit {
+                guard let size = try dropOldest("AND authenticated = 0") ?? dropOldest("") else { break }
+                all -= size
                 dropped += 1
             }
             return dropped

@@ -126,6 +126,7 @@ enum KeyringSchema {
                 CREATE TABLE owed_rotation (
                     room_tag BLOB PRIMARY KEY
                 );
+                ALTER TABLE pending_bundle ADD COLUMN authenticated INTEGER NOT NULL DEFAULT 0;
                 CREATE TABLE write_counter (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     sealed BLOB NOT NULL

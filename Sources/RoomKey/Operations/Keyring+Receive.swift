@@ -9,7 +9,7 @@ extension Keyring {
         case applied(advanced: StoredRoom?)
         case duplicate
         case ignored(String)
-        case pending(BundleError, keep: Bool)
+        case pending(BundleError, keep: Bool, authenticated: Bool)
         case rejected(any RoomKeyError)
         case malformed(any RoomKeyError)
     }
@@ -55,7 +55,7 @@ extension Keyring {
                 Queued(index: inputs.count + offset, path: kept.path, bytes: kept.bytes, bundle: bundle, pendingTag: kept.tag))
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
-        var waiting: [Int: (why: BundleError, keep: Bool)] = [:]
+        var waiting: [Int: (why: BundleError, keep: Bool, authenticated: Bool)] = [:]
         var latest: [RoomID: StoredRoom] = [:]
         var progress = true
         while progress {
@@ -66,8 +66,8 @@ extension Keyring {
                 let outcome = try process(item, me: me, deliver: deliver)
                 let b = item.bundle
                 switch outcome {
-                case let .pending(why, keep):
-                    waiting[item.index] = (why, keep)
+                case let .pending(why, keep, authenticated):
+                    waiting[item.index] = (why, keep, authenticated)
                     continue
                 case let .applied(advanced):
                     progress = true
@@ -93,7 +93,7 @@ extension Keyring {
         // Keep what waits before anything else can fail, so no input is lost.
         for item in queue where results[item.index] == nil && item.pendingTag == nil {
             let wait = waiting[item.index]
-            let dropped = wait?.keep == false ? 0 : try storePending(item)
+            let dropped = wait?.keep == false ? 0 : try storePending(item, authenticated: wait?.authenticated ?? false)
             results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
                                                 error: wait?.why, bundles: [],
                                                 warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes")
@@ -127,7 +127,7 @@ extension Keyring {
                     .decide(content, digest: digest, size: item.bytes.count)
                 switch decision {
                 case .duplicate: return .duplicate
-                case let .pending(why, keep): return .pending(why, keep: keep)
+                case let .pending(why, keep, authenticated): return .pending(why, keep: keep, authenticated: authenticated)
                 case let .ignored(why): return .ignored(why)
                 case let .rejected(error): return error.category == .malformed ? .malformed(error) : .rejected(error)
                 case let .fork(evidence):

@@ -5,8 +5,10 @@ public enum BundleDecision: Sendable {
     /// These exact bytes were applied before; nothing to do.
     case duplicate
     /// Valid as far as it can be checked now; retry when something else applies, and keep it for later runs only if
-    /// `keep` (a bundle for an unknown room from a stranger is retried in this run but never stored).
-    case pending(BundleError, keep: Bool)
+    /// `keep` (a bundle for an unknown room from a stranger is retried in this run but never stored). `authenticated`
+    /// says its signature was checked against a card this receiver knows; unauthenticated waiting bundles get a small
+    /// share of the pending store and are dropped first.
+    case pending(BundleError, keep: Bool, authenticated: Bool = false)
     /// A rule failed; store nothing.
     case rejected(any RoomKeyError)
     /// Checked evidence that the room forked; only the room's fork mark may change.
@@ -71,7 +73,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         } catch let failure as ViewFailure {
             throw failure.underlying
         } catch let error as BundleError where error.category == .pending {
-            return .pending(error, keep: true)
+            return .pending(error, keep: true, authenticated: true)
         } catch let error as any RoomKeyError {
             return .rejected(error)
         }
@@ -189,8 +191,9 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
         let limit = Self.maxWaitingSize(members: current.count)
         if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
-        if let card = try knownCard(bundle.sender, room: room, current: current) { try verify(content, card: card) }
-        return .pending(.waiting("\(what) of room \(room.name)"), keep: true)
+        let card = try knownCard(bundle.sender, room: room, current: current)
+        if let card { try verify(content, card: card) }
+        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: card != nil)
     }
 
     /// The sender's card if this receiver knows it: from the current roster, a contact, or a roster of the last
