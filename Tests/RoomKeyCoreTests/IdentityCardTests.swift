@@ -80,7 +80,7 @@ struct IdentityCardTests {
 
     @Test func longestHandleIsAccepted() throws {
         let card = try Self.makeCard(handle: String(repeating: "é", count: 64))
-        #expect(card.encoded.count == IdentityCard.maxBinaryLength)
+        #expect(card.encoded.count == IdentityCard.maxV1BinaryLength)
         #expect(try IdentityCard.verified(text: card.text) == card)
     }
 
