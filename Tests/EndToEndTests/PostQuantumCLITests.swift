@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    static func stanzaKinds(_ path: String) throws -> (version: UInt8, kinds: [IdentityID: Bundle.StanzaKind]) {
-        let b = try Bundle.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+    static func stanzaKinds(_ path: String) throws -> (version: UInt8, kinds: [IdentityID: RoomKeyCore.Bundle.StanzaKind]) {
+        let b = try RoomKeyCore.Bundle.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
         return (b.version, Dictionary(uniqueKeysWithValues: zip(b.recipients, b.stanzaKinds)))
     }
 
@@ -36,8 +36,8 @@ import Testing
         let card = try s.person("alice")
         #expect(card.hasPrefix("roomkey-card-v2:"))
         let id = try s.roomkey("alice", ["id", "--json"]).json()
-        #expect(id["cardVersion"] as? Int == 2)
-        #expect((id["xwingKey"] as? String)?.count == 2 * 1216)
+        #expect(id["card_version"] as? Int == 2)
+        #expect((id["xwing_key"] as? String)?.count == 2 * 1216)
         let again = try s.roomkey("alice", ["id", "upgrade"])
         #expect(again.code == 0 && again.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == card, "\(again)")
     }
@@ -70,8 +70,8 @@ import Testing
 
         // room show / list name carol as the member still on a v1 card.
         let show = try w.show("alice")
-        #expect(show["postQuantum"] as? Bool == false)
-        #expect(show["classicalMembers"] as? [String] == ["carol"])
+        #expect(show["post_quantum"] as? Bool == false)
+        #expect(show["classical_members"] as? [String] == ["carol"])
         let list = try w.rk("alice", ["room", "list"])
         #expect(list.stdout.contains("1 on v1 cards: carol"), "\(list)")
 
@@ -93,7 +93,7 @@ import Testing
         let old = try w.rk("alice", ["contact", "add", "-", "--json"], stdin: Data(m.cards["carol"]!.utf8))
         #expect(old.code == 0 && old.stdout.contains("unchanged"), "\(old)")
 
-        #expect(try w.show("alice")["postQuantum"] as? Bool == true)
+        #expect(try w.show("alice")["post_quantum"] as? Bool == true)
         let had = Set(try w.bundles())
         #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
         let rotated = try #require(try w.bundles().first { !had.contains($0) })
@@ -112,8 +112,8 @@ import Testing
         #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
         let set = try w.rk("alice", ["room", "set", "team", "--require-pq", "--json"])
         #expect(set.code == 0, "\(set)")
-        #expect(try set.json()["requirePq"] as? Bool == true)
-        #expect(try w.show("alice")["requirePq"] as? Bool == true)
+        #expect(try set.json()["require_pq"] as? Bool == true)
+        #expect(try w.show("alice")["require_pq"] as? Bool == true)
         // A v2-only room under --require-pq distributes as usual.
         try w.exchange(["alice", "bob"])
         let file = w.s.path("pq.msg")
@@ -140,7 +140,7 @@ import Testing
         let rotate = try w.rk("alice", ["room", "rotate", "team"])
         #expect(rotate.code != 0 && rotate.stderr.contains("carol"), "\(rotate)")
         let show = try w.show("alice")
-        #expect(show["postQuantum"] as? Bool == false && show["classicalMembers"] as? [String] == ["carol"])
+        #expect(show["post_quantum"] as? Bool == false && show["classical_members"] as? [String] == ["carol"])
     }
 
     @Test func flippedByteInVersion2StanzaStoresNothing() throws {
@@ -149,11 +149,11 @@ import Testing
         #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
         let path = try #require(try w.bundles().first)
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        let bundle = try Bundle.parse(bytes)
+        let bundle = try RoomKeyCore.Bundle.parse(bytes)
         let bob = try Self.id(w, "bob")
         let index = try #require(bundle.recipients.firstIndex(of: bob))
         #expect(bundle.stanzaKinds[index] == .xwing)
-        let stanza = Bundle.headerLength + bundle.sealedOffsets[index]   // start of bob's sealed key (enc || ct)
+        let stanza = RoomKeyCore.Bundle.headerLength + bundle.sealedOffsets[index]   // start of bob's sealed key (enc || ct)
         let before = try w.snapshot("bob")
         // A flipped byte in the X-Wing ciphertext, in the HPKE ciphertext, and in the recipient id.
         for (offset, expected) in [(stanza + 10, "rejected"), (stanza + 1130, "rejected"), (stanza - 2, "not-for-me")] {

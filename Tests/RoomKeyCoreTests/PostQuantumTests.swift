@@ -122,33 +122,34 @@ struct PostQuantumTests {
 
     @Test func mixedBundleOpensForEveryKindAndRejectsTampering() throws {
         let sender = try SigningKeyPair.generate()
-        let classic = (signing: try SigningKeyPair.generate(), sealing: try SealingKeyPair.generate())
-        let pq = (signing: try SigningKeyPair.generate(), sealing: try SealingKeyPair.generate(), xwing: try XWingKeyPair.generate())
-        let classicID = IdentityID(signingKey: classic.signing.publicKey)
-        let pqID = IdentityID(signingKey: pq.signing.publicKey)
+        let classicSealing = try SealingKeyPair.generate()
+        let pqSealing = try SealingKeyPair.generate()
+        let pqXWing = try XWingKeyPair.generate()
+        let classicID = IdentityID(signingKey: try SigningKeyPair.generate().publicKey)
+        let pqID = IdentityID(signingKey: try SigningKeyPair.generate().publicKey)
         let room = try RoomID(bytes: counting(16))
         let content = BundleContent.encode(commits: [])
-        let recipients = [StanzaRecipient(id: classicID, sealingKey: classic.sealing.publicKey),
-                          StanzaRecipient(id: pqID, sealingKey: pq.sealing.publicKey, xwingKey: pq.xwing.publicKey)]
+        let recipients = [StanzaRecipient(id: classicID, sealingKey: classicSealing.publicKey),
+                          StanzaRecipient(id: pqID, sealingKey: pqSealing.publicKey, xwingKey: pqXWing.publicKey)]
         let bytes = try BundleSealer.seal(roomID: room, epoch: 7, signer: sender, recipients: recipients, content: content,
                                           random: try SystemRandom())
         let bundle = try Bundle.parse(bytes)
         #expect(bundle.version == 2 && Array(bytes.prefix(4)) == Bundle.magicV2)
         #expect(bundle.recipients == [classicID, pqID] && bundle.stanzaKinds == [.sealedBox, .xwing])
         #expect(bytes.count == Bundle.headerLength + 4 + Bundle.stanzaLengthV2Box + Bundle.stanzaLengthV2XWing + 24 + 6 + 64 + 16)
-        let a = try BundleContent(opening: bundle, recipient: classicID, keyPair: classic.sealing)
+        let a = try BundleContent(opening: bundle, recipient: classicID, keyPair: classicSealing)
         try a.verify(signer: sender.publicKey)
-        let b = try BundleContent(opening: bundle, recipient: pqID, keyPair: pq.sealing, xwing: pq.xwing)
+        let b = try BundleContent(opening: bundle, recipient: pqID, keyPair: pqSealing, xwing: pqXWing)
         try b.verify(signer: sender.publicKey)
         // Without its X-Wing key the post-quantum recipient cannot open its stanza.
-        #expect(throws: CryptoError.self) { _ = try BundleContent(opening: bundle, recipient: pqID, keyPair: pq.sealing) }
+        #expect(throws: CryptoError.self) { _ = try BundleContent(opening: bundle, recipient: pqID, keyPair: pqSealing) }
         // The info binds the recipient: pq's stanza does not open as classic (who has no stanza of that kind anyway),
         // and a flipped byte anywhere in the X-Wing stanza body fails to open.
         let body = Bundle.headerLength + bundle.sealedOffsets[1]
         for index in [body, body + 1119, body + 1120, body + 1167] {
             let bad = try Bundle.parse(flippingBit(bytes, at: index))
             #expect(throws: CryptoError.self, "byte \(index)") {
-                _ = try BundleContent(opening: bad, recipient: pqID, keyPair: pq.sealing, xwing: pq.xwing)
+                _ = try BundleContent(opening: bad, recipient: pqID, keyPair: pqSealing, xwing: pqXWing)
             }
         }
         // An unknown stanza kind, and a version 2 bundle without any X-Wing stanza, are malformed.
