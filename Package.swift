@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // X-Wing (ML-KEM-768 + X25519) and HPKE only, used in Sources/RoomKeyCore/Crypto alone.
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -26,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "RoomKeyCore",
-            dependencies: ["CSodium", "CQREncode"]
+            dependencies: ["CSodium", "CQREncode", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "RoomKey",

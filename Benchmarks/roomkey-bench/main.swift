@@ -4,8 +4,9 @@ import Foundation
 import RoomKey
 import RoomKeyCore
 
-/// Writes `count` self-signed identity cards (handles m000001...) to `cards`, and their handles to `names`.
-func writeCards(count: Int, cards: String, names: String) throws {
+/// Writes `count` self-signed identity cards (handles m000001...) to `cards`, and their handles to `names`;
+/// version 2 cards (with an X-Wing key) when `postQuantum`.
+func writeCards(count: Int, cards: String, names: String, postQuantum: Bool = false) throws {
     var cardLines: [String] = []
     var nameLines: [String] = []
     cardLines.reserveCapacity(count)
@@ -13,7 +14,8 @@ func writeCards(count: Int, cards: String, names: String) throws {
         let handle = String(format: "m%06d", i)
         let signing = try SigningKeyPair.generate()
         let sealing = try SealingKeyPair.generate()
-        let card = try IdentityCard(handle: handle, signer: signing, sealingKey: sealing.publicKey, created: 1_790_000_000)
+        let xwing = postQuantum ? try XWingKeyPair.generate().publicKey : nil
+        let card = try IdentityCard(handle: handle, signer: signing, sealingKey: sealing.publicKey, xwingKey: xwing, created: 1_790_000_000)
         cardLines.append(card.text)
         nameLines.append(handle)
     }
@@ -24,9 +26,30 @@ func writeCards(count: Int, cards: String, names: String) throws {
 let args = CommandLine.arguments
 do {
     switch args.dropFirst().first {
-    case "cards" where args.count == 5:
+    case "cards" where args.count == 5 || (args.count == 6 && args[5] == "pq"):
         guard let n = Int(args[2]), n > 0 else { throw CocoaError(.formatting) }
-        try writeCards(count: n, cards: args[3], names: args[4])
+        try writeCards(count: n, cards: args[3], names: args[4], postQuantum: args.count == 6)
+    case "xwing-seal-loop" where args.count <= 3:
+        // The post-quantum floor: N X-Wing HPKE seals of a 32-byte key on one core (the counterpart of bench/seal_loop.c).
+        // Prints wall and CPU seconds of the loop.
+        let n = args.count > 2 ? Int(args[2]) ?? 0 : 9_998
+        guard n > 0 else { throw CocoaError(.formatting) }
+        let key = try XWingKeyPair.generate().publicKey
+        var message = [UInt8](repeating: 0, count: 32)
+        let info = [UInt8](repeating: 1, count: 60)
+        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &wall0)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
+        var sink: UInt8 = 0
+        for i in 0..<n {
+            message[0] = UInt8(truncatingIfNeeded: i)
+            let box = try message.withUnsafeBytes { try XWingHPKE.seal($0, to: key, info: info) }
+            sink ^= box[0]
+        }
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
+        clock_gettime(CLOCK_MONOTONIC, &wall1)
+        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
+        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)) + (sink == 0 && n < 0 ? " " : ""))
     case "messages" where args.count <= 4:
         // messages [COUNT] [KEYRING_COUNT]: defaults 10,000 in memory (median of 3 rounds) and 1,000 through keyrings.
         let count = args.count > 2 ? Int(args[2]) ?? 0 : 10_000
@@ -34,7 +57,7 @@ do {
         guard count > 0, keyringCount >= 0 else { throw CocoaError(.formatting) }
         try MessageBench.run(count: count, size: 1024, keyringCount: min(keyringCount, count), rounds: 3)
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE | messages [COUNT] [KEYRING_COUNT]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | messages [COUNT] [KEYRING_COUNT]\n".utf8))
         exit(64)
     }
 } catch {

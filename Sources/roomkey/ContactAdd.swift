@@ -73,6 +73,7 @@ extension ContactAddOutcome {
         case .added: "added"
         case .unchanged: "unchanged"
         case .updated: "updated"
+        case .upgraded: "upgraded"
         case .keyChanged: "key_changed"
         case .alreadyKnown: "already_known"
         }

@@ -9,7 +9,7 @@ extension RoomKeyCommand {
         static let configuration = CommandConfiguration(
             commandName: "id",
             abstract: "Show or export your identity.",
-            subcommands: [Show.self, Export.self],
+            subcommands: [Show.self, Export.self, Upgrade.self],
             defaultSubcommand: Show.self)
     }
 }
@@ -26,9 +26,30 @@ extension RoomKeyCommand.IdCommand {
             let doc = IdentityDocument(card)
             output.result(doc) {
                 ["id:          \(doc.id)", "handle:      \(doc.handle)", "signing key: \(doc.signingKey)",
-                 "sealing key: \(doc.sealingKey)", "created:     \(doc.created)", "card:        \(doc.card)"]
+                 "sealing key: \(doc.sealingKey)", "pq key:      \(doc.pqSummary)", "created:     \(doc.created)", "card:        \(doc.card)"]
             }
         }
+    }
+
+    /// `roomkey id upgrade`: adds an X-Wing key to a version 1 identity and prints the new (version 2) card.
+    struct Upgrade: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a post-quantum (X-Wing) key to your identity and print the new card.",
+            discussion: """
+                The new card (roomkey-card-v2:) keeps your id, handle, identity key and sealing key, so your safety \
+                number does not change; send it to your contacts, whose 'contact add' records it as an upgrade. \
+                Bundles sealed to you then use post-quantum stanzas. An identity made by 'init' is already version 2.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        func execute(_ output: Output) throws {
+            let (card, upgraded) = try openKeyring().upgradeIdentity()
+            if !upgraded { output.note("your identity already has a post-quantum key (card v2)") }
+            output.result(UpgradeDocument(card: card.text, upgraded: upgraded)) { [card.text] }
+        }
+
+        struct UpgradeDocument: Encodable { let card: String, upgraded: Bool }
     }
 
     /// `roomkey id export`: the identity card as one line.
@@ -68,8 +89,16 @@ struct IdentityDocument: Encodable {
     let sealingKey: String
     let created: String
     let card: String
+    let cardVersion: Int
+    let xwingKey: String?
+
+    var pqSummary: String {
+        xwingKey == nil ? "none (card v1; 'roomkey id upgrade' adds one)" : "X-Wing (ML-KEM-768 + X25519), card v2"
+    }
 
     init(_ card: IdentityCard) {
+        cardVersion = Int(card.formatVersion)
+        xwingKey = card.xwingKey.map { Hex.encode($0.bytes) }
         id = card.id.hex
         handle = card.handle
         signingKey = Hex.encode(card.signingKey.bytes)

@@ -13,13 +13,17 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let keyring = try openKeyring()
             let me = try keyring.identityCard().id
-            let docs = try keyring.rooms().map { room in
-                RoomSummary(room, me: me, trust: try keyring.memberTrust(of: room.id.hex).1)
+            let rooms = try keyring.rooms()
+            let classical = try keyring.classicalMembers(rooms: rooms)
+            let docs = try rooms.map { room in
+                RoomSummary(room, me: me, trust: try keyring.memberTrust(of: room.id.hex).1, classical: classical[room.id] ?? [])
             }
             output.result(["rooms": docs]) {
                 docs.map {
                     "\($0.roomId)  epoch \($0.epoch)  \($0.members) members  \($0.role)\($0.forked ? "  FORKED" : "")"
                         + ($0.keyChanged > 0 ? "  \($0.keyChanged) KEY-CHANGED" : "") + ($0.unverified > 0 ? "  \($0.unverified) unverified" : "")
+                        + ($0.postQuantum ? "  pq" : "  \($0.classicalMembers.count) on v1 cards: \($0.classicalMembers.joined(separator: ", "))")
+                        + ($0.requirePq ? " (pq required)" : "")
                         + "  \($0.name)"
                 }
             }
@@ -28,7 +32,11 @@ extension RoomKeyCommand.RoomCommand {
         struct RoomSummary: Encodable {
             let roomId: String, name: String, epoch: UInt64, members: Int, admin: Bool, member: Bool, forked: Bool
             let unverified: Int, keyChanged: Int
-            init(_ r: StoredRoom, me: IdentityID, trust: [IdentityID: MemberTrust]) {
+            let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]
+            init(_ r: StoredRoom, me: IdentityID, trust: [IdentityID: MemberTrust], classical: [ClassicalMember]) {
+                postQuantum = classical.isEmpty
+                requirePq = r.requirePQ
+                classicalMembers = classical.map(\.name)
                 unverified = trust.values.filter { $0 == .unverified || $0 == .notContact }.count
                 keyChanged = trust.values.filter { $0 == .keyChanged }.count
                 roomId = r.id.hex
@@ -55,7 +63,8 @@ extension RoomKeyCommand.RoomCommand {
             let keyring = try openKeyring()
             let (r, trust) = try keyring.memberTrust(of: room)
             let oldKeys = try keyring.oldKeyMembers(room: r.id.hex)
-            let doc = RoomDocument(r, trust: trust, oldKeys: oldKeys)
+            let classical = try keyring.classicalMembers(rooms: [r])[r.id] ?? []
+            let doc = RoomDocument(r, trust: trust, oldKeys: oldKeys, classical: classical)
             let labels = Dictionary(uniqueKeysWithValues: r.state.roster.displayLabels.map { ($0.key.hex, $0.value) })
             output.result(doc) {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
@@ -63,9 +72,11 @@ extension RoomKeyCommand.RoomCommand {
                  "forked:      \(doc.forked ? "YES (\(r.forkHeads.joined(separator: " vs ")))" : "no")",
                  "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
                  "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
+                 "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(doc.classicalMembers.joined(separator: ", "))")
+                    + (doc.requirePq ? " (required)" : ""),
                  "members:     \(doc.members.count)"]
                     + doc.members.map {
-                        "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \(labels[$0.id] ?? $0.handle)"
+                        "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \($0.card)  \(labels[$0.id] ?? $0.handle)"
                             + ($0.replaceCommand.map { "  (old key; run '\($0)')" } ?? "")
                     }
             }
@@ -165,7 +176,7 @@ struct FingerprintDocument: Encodable {
 /// The JSON form of `room show`.
 struct RoomDocument: Encodable {
     struct MemberDocument: Encodable {
-        let id: String, handle: String, admin: Bool, trust: String
+        let id: String, handle: String, admin: Bool, trust: String, card: String
         /// For an old identity key of a contact whose key changed: the contact's name and the command that swaps it.
         var oldKeyOf: String? = nil
         var replaceCommand: String? = nil
@@ -173,15 +184,21 @@ struct RoomDocument: Encodable {
     let roomId: String, name: String, epoch: UInt64, head: String, members: [MemberDocument], forked: Bool, fingerprint: String
     let fingerprintConfirmed: Bool
     let retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
+    let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]
 
-    init(_ r: StoredRoom, trust: [IdentityID: MemberTrust], oldKeys: [Keyring.OldKeyMember] = []) {
+    init(_ r: StoredRoom, trust: [IdentityID: MemberTrust], oldKeys: [Keyring.OldKeyMember] = [], classical: [ClassicalMember] = []) {
         let old = Dictionary(oldKeys.map { ($0.oldID, $0.contact) }, uniquingKeysWith: { a, _ in a })
+        postQuantum = classical.isEmpty
+        requirePq = r.requirePQ
+        classicalMembers = classical.map(\.name)
+        let v1 = Set(classical.map(\.id))
         roomId = r.id.hex
         name = r.name
         epoch = r.state.epoch
         head = Hex.encode(r.state.head)
         members = r.state.roster.sorted.map {
             MemberDocument(id: $0.id.hex, handle: $0.card.handle, admin: $0.admin, trust: old[$0.id] != nil && trust[$0.id] == .notContact ? "old-key" : (trust[$0.id] ?? .notContact).rawValue,
+                           card: v1.contains($0.id) ? "v1" : "v2",
                            oldKeyOf: old[$0.id], replaceCommand: old[$0.id].map { "roomkey room replace \(r.name) \($0)" })
         }
         forked = r.forked

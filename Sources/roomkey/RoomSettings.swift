@@ -4,7 +4,7 @@ import RoomKey
 import RoomKeyCore
 
 extension RoomKeyCommand.RoomCommand {
-    /// `roomkey room set ROOM [--retention D] [--rotate-messages N] [--rotate-after D]`.
+    /// `roomkey room set ROOM [--retention D] [--rotate-messages N] [--rotate-after D] [--require-pq | --no-require-pq]`.
     struct Settings: KeyringCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
@@ -13,8 +13,10 @@ extension RoomKeyCommand.RoomCommand {
                 --retention: how long superseded sender keys stay usable for late messages (default 72h); a shorter \
                 window deletes expired keys at once. --rotate-messages and --rotate-after: your sender key rotates \
                 after that many messages or that long (defaults 1000 and 7d); 'encrypt' then makes the new generation \
-                first and writes its bundle to the outbox. Durations: 72h, 30m, 7d, 3600s. These settings stay in your \
-                keyring; they are not sent to the other members.
+                first and writes its bundle to the outbox. Durations: 72h, 30m, 7d, 3600s. --require-pq: every stanza \
+                must be post-quantum (X-Wing): adding a member on a version 1 card is refused, and nothing is \
+                distributed while a member is still on one (they run 'roomkey id upgrade', you 'roomkey contact add' \
+                the new card). These settings stay in your keyring; they are not sent to the other members.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -31,23 +33,42 @@ extension RoomKeyCommand.RoomCommand {
         @Option(name: .long, help: ArgumentHelp("Rotate your sender key once it is this old.", valueName: "duration"))
         var rotateAfter: String?
 
+        @Flag(inversion: .prefixedNo, help: "Require post-quantum (X-Wing) stanzas for every member.")
+        var requirePq: Bool?
+
         func execute(_ output: Output) throws {
-            let (r, pruned) = try openKeyring().setRoomPolicy(room: room, retentionSeconds: try retention.map { try DurationText.parse($0) },
-                                                              rotateMessages: rotateMessages,
-                                                              rotateAfterSeconds: try rotateAfter.map { try DurationText.parse($0) })
+            let keyring = try openKeyring()
+            var r: StoredRoom
+            var deleted = 0
+            if let requirePq { r = try keyring.setRequirePQ(room: room, requirePq) }
+            if requirePq == nil || retention != nil || rotateMessages != nil || rotateAfter != nil {
+                let (updated, pruned) = try keyring.setRoomPolicy(room: room, retentionSeconds: try retention.map { try DurationText.parse($0) },
+                                                                  rotateMessages: rotateMessages,
+                                                                  rotateAfterSeconds: try rotateAfter.map { try DurationText.parse($0) })
+                r = updated
+                deleted = pruned.senderKeys
+            } else {
+                r = try keyring.room(room)
+            }
+            let classical = try keyring.classicalMembers(rooms: [r])[r.id] ?? []
             let doc = RoomSettingsDocument(roomId: r.id.hex, name: r.name, retentionSeconds: r.retentionSeconds,
                                            rotateMessages: r.rotateMessages, rotateAfterSeconds: r.rotateAfterSeconds,
-                                           deletedSenderKeys: pruned.senderKeys)
+                                           deletedSenderKeys: deleted, requirePq: r.requirePQ, postQuantum: classical.isEmpty,
+                                           classicalMembers: classical.map(\.name))
             output.result(doc) {
                 ["room \(r.name): retention \(DurationText.format(r.retentionSeconds)), your sender key rotates after "
-                    + "\(r.rotateMessages) messages or \(DurationText.format(r.rotateAfterSeconds))"]
-                    + (pruned.senderKeys > 0 ? ["deleted \(pruned.senderKeys) expired sender keys"] : [])
+                    + "\(r.rotateMessages) messages or \(DurationText.format(r.rotateAfterSeconds))"
+                    + (r.requirePQ ? ", post-quantum stanzas required" : "")]
+                    + (deleted > 0 ? ["deleted \(deleted) expired sender keys"] : [])
+                    + (r.requirePQ && !classical.isEmpty
+                        ? ["still on version 1 cards (nothing is distributed until they upgrade): \(classical.map(\.name).joined(separator: ", "))"] : [])
             }
         }
 
         struct RoomSettingsDocument: Encodable {
             let roomId: String, name: String, retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
             let deletedSenderKeys: Int
+            let requirePq: Bool, postQuantum: Bool, classicalMembers: [String]
         }
     }
 }

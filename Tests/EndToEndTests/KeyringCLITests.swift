@@ -14,7 +14,7 @@ import Testing
         #expect((id["id"] as? String)?.count == 32)
         #expect((id["signing_key"] as? String)?.count == 64)
         #expect((id["sealing_key"] as? String)?.count == 64)
-        #expect((id["card"] as? String)?.hasPrefix("roomkey-card-v1:") == true)
+        #expect((id["card"] as? String)?.hasPrefix("roomkey-card-v2:") == true)
         let text = try s.roomkey("alice", ["id"], passphrase: true)
         #expect(text.stdout.contains("handle:      alice\n"))
     }

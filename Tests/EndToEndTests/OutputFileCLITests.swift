@@ -45,7 +45,7 @@ import Testing
         #expect(r.code == 0, "\(r)")
         #expect(!FileManager.default.fileExists(atPath: s.path("-")), "a file named - was made")
         switch command {
-        case "id export": #expect(r.stdout.hasPrefix("roomkey-card-v1:"))
+        case "id export": #expect(r.stdout.hasPrefix("roomkey-card-v2:"))
         case "backup": #expect(r.stdout.hasPrefix("SQLite format 3"))
         default: #expect(!r.stdout.isEmpty && !r.stdout.contains("created room"), "the result must not mix with the bundle: \(r)")
         }
@@ -169,7 +169,7 @@ import Testing
         #expect(lstat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO, "the FIFO was replaced")
         #expect(!received.isEmpty, "nothing was written into the FIFO: \(r)")
         if command == "backup" { #expect(received.starts(with: Data("SQLite format 3".utf8))) }
-        if command == "id export" { #expect(received.starts(with: Data("roomkey-card-v1:".utf8))) }
+        if command == "id export" { #expect(received.starts(with: Data("roomkey-card-v2:".utf8))) }
         #expect(Self.temporaries(in: s.root.path).isEmpty)
     }
 

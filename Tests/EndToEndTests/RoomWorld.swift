@@ -10,12 +10,18 @@ final class RoomWorld {
     let shared: String
     let people = ["alice", "bob", "carol", "dave"]
 
-    init() throws {
-        s = try Sandbox()
+    convenience init() throws {
+        let s = try Sandbox()
+        var cards: [String: String] = [:]
+        for p in ["alice", "bob", "carol", "dave"] { cards[p] = try s.person(p) }
+        try self.init(sandbox: s, cards: cards)
+    }
+
+    /// A world of people whose keyrings `sandbox` already holds, with their exported `cards`.
+    init(sandbox: Sandbox, cards: [String: String]) throws {
+        s = sandbox
         shared = s.path("shared")
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        var cards: [String: String] = [:]
-        for p in people { cards[p] = try s.person(p) }
         let all = ["bob", "carol", "dave"].compactMap { cards[$0] }.joined(separator: "\n")
         #expect(try s.roomkey("alice", ["contact", "add", "-"], stdin: Data(all.utf8)).code == 0)
         for p in ["bob", "carol", "dave"] {

@@ -24,6 +24,8 @@ public enum ContactAddOutcome: Sendable, Equatable {
     case unchanged
     /// A newer card for the same identity key replaced the stored one.
     case updated
+    /// A version 2 (post-quantum) card for the same identity key replaced a version 1 card: an upgrade, not a key change.
+    case upgraded
     /// The name held a different identity key: it was replaced, marked changed and unverified.
     case keyChanged(previous: IdentityID)
     /// The identity is already a contact under another name; nothing was stored.

@@ -19,6 +19,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case passphraseChange = "passphrase-change"
     case restore
     case fingerprintConfirm = "fingerprint-confirm"
+    case identityUpgrade = "identity-upgrade"
+    case roomPolicy = "room-policy"
 }
 
 /// One entry of the keyring's audit log.

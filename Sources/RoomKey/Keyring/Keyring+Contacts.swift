@@ -95,14 +95,21 @@ extension Keyring {
         }
         if existing.card == card { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
         if existing.card.signingKey == card.signingKey {
-            guard card.created > existing.card.created else { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
+            // A version 2 card for a version 1 one is an upgrade (same identity key, so nothing about trust changes);
+            // a version 1 card never replaces a version 2 one (no downgrade).
+            let upgrade = card.isPostQuantum && !existing.card.isPostQuantum
+            if existing.card.isPostQuantum && !card.isPostQuantum { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
+            guard card.created > existing.card.created || (upgrade && card.created == existing.card.created) else {
+                return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
+            }
             // The same identity key re-issued its card: keep every decision made about that key.
             let accepted = try rows.open(ContactRecord.self, Array(try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?",
                                                                                    arguments: [Data(tag)]) ?? Data()),
                                          table: Self.contactTable, primaryKey: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
                                          added: existing.added), accepted: accepted)
-            return ContactAddResult(name: name, id: card.id, outcome: .updated)
+            if upgrade { try audit(db, .contactAdd, "\(name) \(card.id) upgraded to card v2") }
+            return ContactAddResult(name: name, id: card.id, outcome: upgrade ? .upgraded : .updated)
         }
         try recordHistory(db, name: name, card: existing.card, time: time)
         try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))

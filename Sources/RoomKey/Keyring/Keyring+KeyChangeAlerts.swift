@@ -72,3 +72,86 @@ extension Keyring {
         }
     }
 }
+
+/// Post-quantum stanzas: which card each member is sealed to, and the `--require-pq` policy.
+extension Keyring {
+    /// The card a member's stanza is sealed to: this keyring's own card for itself; else the roster's card, or, when
+    /// that is version 1, a version 2 card of the same identity key stored as a contact (an upgrade, `id upgrade`).
+    func effectiveCard(_ db: Database, _ member: Member, me: IdentityCard) throws -> IdentityCard {
+        if member.id == me.id { return me }
+        if member.card.isPostQuantum { return member.card }
+        if let contact = try fetchContact(db, id: member.id), contact.card.isPostQuantum, contact.card.signingKey == member.card.signingKey {
+            return contact.card
+        }
+        return member.card
+    }
+
+    /// One recipient per member but `me`, in increasing id order, post-quantum where its effective card allows.
+    func stanzaRecipients(_ db: Database, roster: Roster, me own: IdentityCard) throws -> [StanzaRecipient] {
+        try roster.sortedIDs.compactMap { id in
+            guard id != own.id, let member = roster[id] else { return nil }
+            return StanzaRecipient(card: try effectiveCard(db, member, me: own))
+        }
+    }
+
+    /// Members of `roster` (this keyring's own identity included) whose effective card is version 1, by display name.
+    func classicalMembers(_ db: Database, roster: Roster, me own: IdentityCard) throws -> [(id: IdentityID, name: String)] {
+        var out: [(id: IdentityID, name: String)] = []
+        for id in roster.sortedIDs {
+            guard let member = roster[id], !(try effectiveCard(db, member, me: own)).isPostQuantum else { continue }
+            let name = id == own.id ? "you (\(member.card.handle))" : (try fetchContact(db, id: id)?.name ?? member.card.handle)
+            out.append((id, name))
+        }
+        return out
+    }
+
+    /// Under `--require-pq`, refuses to distribute while any member is on a version 1 card, naming them.
+    /// Members that `commits` add are named as refused additions; otherwise the error is about distribution.
+    func refuseClassicalMembers(_ db: Database, room: StoredRoom, me: IdentityCard, commits: [Commit] = []) throws {
+        guard room.requirePQ else { return }
+        let classical = try classicalMembers(db, roster: room.state.roster, me: me)
+        if classical.isEmpty { return }
+        let added = Set(commits.flatMap { $0.operations.compactMap { op -> IdentityID? in
+            if case let .add(card) = op { return card.id } else { return nil }
+        } })
+        let refusedAdds = classical.filter { added.contains($0.id) }
+        if !refusedAdds.isEmpty { throw RoomError.classicalMembers(room: room.name, names: refusedAdds.map(\.name), adding: true) }
+        throw RoomError.classicalMembers(room: room.name, names: classical.map(\.name), adding: false)
+    }
+}
+
+/// A member still on a version 1 card, as `room show` and `room list` name it.
+public struct ClassicalMember: Sendable, Equatable {
+    /// The member's identity id.
+    public let id: IdentityID
+    /// The contact name, or the handle (or "you (handle)" for this keyring's identity).
+    public let name: String
+}
+
+extension Keyring {
+    /// For each room, the members whose stanzas would still be classical (version 1 cards): empty means the room is
+    /// fully post-quantum.
+    public func classicalMembers(rooms: [StoredRoom]) throws -> [RoomID: [ClassicalMember]] {
+        try read { db in
+            let own = try identityCard(db)
+            var out: [RoomID: [ClassicalMember]] = [:]
+            for room in rooms {
+                out[room.id] = try classicalMembers(db, roster: room.state.roster, me: own).map { ClassicalMember(id: $0.id, name: $0.name) }
+            }
+            return out
+        }
+    }
+
+    /// Turns `--require-pq` on or off for a room (a local setting, not shared with the other members).
+    public func setRequirePQ(room nameOrID: String, _ on: Bool) throws -> StoredRoom {
+        try write { db in
+            var room = try findRoom(db, nameOrID)
+            if room.requirePQ != on {
+                room.requirePQ = on
+                try saveRoom(db, room)
+                try audit(db, .roomPolicy, "\(room.name) require-pq \(on ? "on" : "off")")
+            }
+            return room
+        }
+    }
+}

@@ -27,6 +27,9 @@ public struct StoredRoom: Sendable {
     public var confirmedEpochs: [UInt64] = []
     /// True once this member left the room (`room leave`): its keys are gone and it distributes nothing.
     public var left = false
+    /// True when every stanza must be post-quantum (`room set --require-pq`, local setting): members on version 1
+    /// cards cannot be added, and nothing is distributed while one is in the roster.
+    public var requirePQ = false
 
     /// The room id.
     public var id: RoomID { state.roomID }
@@ -51,6 +54,7 @@ struct RoomRecord: Codable {
     var rotateMessages: UInt32?
     var rotateAfterSeconds: UInt64?
     var left: Bool?
+    var requirePQ: Bool?
 
     init(_ room: StoredRoom) {
         roomID = room.id.hex
@@ -68,6 +72,7 @@ struct RoomRecord: Codable {
         rotateMessages = room.rotateMessages
         rotateAfterSeconds = room.rotateAfterSeconds
         left = room.left ? true : nil
+        requirePQ = room.requirePQ ? true : nil
     }
 
     /// The retention window, with the default for rows written before it existed.
@@ -81,7 +86,7 @@ struct RoomRecord: Codable {
                           joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false,
                           retentionSeconds: retention, rotateMessages: rotateMessages ?? RoomPolicy.defaultRotateMessages,
                           rotateAfterSeconds: rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
-                          confirmedEpochs: confirmedEpochs ?? [], left: left ?? false)
+                          confirmedEpochs: confirmedEpochs ?? [], left: left ?? false, requirePQ: requirePQ ?? false)
     }
 }
 
@@ -114,6 +119,8 @@ public enum RoomError: Error, Equatable, Sendable {
     case keyNotChanged(name: String)
     /// `replace` of a contact none of whose older identities is a member (`current`: its current identity is).
     case oldKeyNotMember(name: String, room: String, current: Bool)
+    /// The room requires post-quantum stanzas and these members (names or handles) are on version 1 cards.
+    case classicalMembers(room: String, names: [String], adding: Bool)
 }
 
 extension RoomError: RoomKeyError {
@@ -123,7 +130,8 @@ extension RoomError: RoomKeyError {
         case .notFound: .notFound
         case .ambiguous, .nameTaken: .usage
         case .forked, .notMember, .contactNotMember: .rejected
-        case .sameHandle, .left, .keyChangedContact, .alreadyMember, .oldKeyMember, .keyNotChanged, .oldKeyNotMember: .refused
+        case .sameHandle, .left, .keyChangedContact, .alreadyMember, .oldKeyMember, .keyNotChanged, .oldKeyNotMember,
+             .classicalMembers: .refused
         }
     }
 
@@ -146,6 +154,9 @@ extension RoomError: RoomKeyError {
         case let .oldKeyNotMember(name, room, true): "\"\(name)\" is already a member of room \"\(room)\" under its current identity key"
         case let .oldKeyNotMember(name, room, false): "no earlier identity key of \"\(name)\" is a member of room \"\(room)\""
         case let .contactNotMember(name, room): "\"\(name)\" is not a member of room \"\(room)\""
+        case let .classicalMembers(room, names, adding):
+            adding ? "room \"\(room)\" requires post-quantum cards; \(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") a version 1 card"
+                : "room \"\(room)\" requires post-quantum cards and \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") still on a version 1 card; nothing was distributed"
         case let .sameHandle(room, c) where c.existingIsMember:
             "room \"\(room)\" already has a member with the handle \"\(c.handle)\" (\(c.existing.shortHex)); \(c.added.shortHex) would look the same"
         case let .sameHandle(room, c):
@@ -164,6 +175,7 @@ extension RoomError: RoomKeyError {
         case let .oldKeyMember(name, room, _, false): "swap the old key for the new one with 'roomkey room replace \(room) \(name)'"
         case let .oldKeyNotMember(name, room, false): "add the contact with 'roomkey room add \(room) \(name)'"
         case .forked: "compare the room fingerprint with the other members; an admin must resolve the fork"
+        case .classicalMembers: "each of them runs 'roomkey id upgrade' and you 'roomkey contact add' the new card, or 'roomkey room set ROOM --no-require-pq'"
         case .sameHandle: "to add them anyway, run again with --allow-same-handle; listings then show each with its short id"
         default: nil
         }

@@ -301,7 +301,8 @@ extension Keyring {
                     ownKey: UInt32? = nil) throws -> BundleOutput {
         try refuseKeyChangedMembers(db, roster: room.state.roster)
         let roster = room.state.roster
-        let recipients = roster.sortedIDs.compactMap { id in id == me.id ? nil : roster[id].map { (id: id, key: $0.card.sealingKey) } }
+        try refuseClassicalMembers(db, room: room, me: me.card, commits: commits)
+        let recipients = try stanzaRecipients(db, roster: roster, me: me.card)
         let content: SecretBytes
         if withKey {
             let own = try OwnSenderKey.generate(roomID: room.id, owner: me.id, epoch: room.state.epoch,

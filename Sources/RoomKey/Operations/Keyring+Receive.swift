@@ -122,7 +122,11 @@ extension Keyring {
         let digest = tag("bundle", BLAKE2b.hash([item.bytes]))
         do {
             return try write { db in
-                let content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
+                let content: BundleContent
+                switch me.xwing {
+                case .some(let xwing): content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
+                case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
+                }
                 let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
                     .decide(content, digest: digest, size: item.bytes.count)
                 switch decision {

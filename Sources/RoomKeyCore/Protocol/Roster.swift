@@ -53,7 +53,7 @@ public struct Roster: Equatable, Sendable {
 
     private var encodedMembers: [UInt8] {
         if let bytes = encoding.bytes { return bytes }
-        var w = ByteWriter(capacity: 4 + members.count * (IdentityID.length + 3 + IdentityCard.maxBinaryLength))
+        var w = ByteWriter(capacity: 4 + members.values.reduce(0) { $0 + IdentityID.length + 3 + $1.card.encoded.count })
         w.writeU32(UInt32(members.count))
         for id in sortedIDs {
             guard let m = members[id] else { continue }

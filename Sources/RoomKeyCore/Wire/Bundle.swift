@@ -1,22 +1,44 @@
 /// A distribution bundle as it travels: a clear header, one stanza per recipient, and a sealed payload.
 ///
-/// Layout: `"RKB" 01 | room id (16) | epoch (u64) | sender id (16) | stanza count (u32) |
-/// stanzas: recipient id (16) || crypto_box_seal(bundle key) (80) | payload: XChaCha20-Poly1305 box`.
-/// The payload's associated data is `"roomkey/bundle/v1" 00 || header || stanza hash`, where the header is
-/// every byte before the stanza count and the stanza hash is `BLAKE2b-256` of the stanza bytes (count included).
+/// Layout: `"RKB" version | room id (16) | epoch (u64) | sender id (16) | stanza count (u32) | stanzas | payload`.
+/// Version 1 stanzas: `recipient id (16) || crypto_box_seal(bundle key) (80)`.
+/// Version 2 stanzas: `recipient id (16) || kind (u8) || body`, kind 1 = `crypto_box_seal(bundle key)` (80),
+/// kind 2 = X-Wing HPKE `enc (1120) || AES-256-GCM(bundle key) || tag` (1,168); a version 2 bundle has at least one
+/// kind 2 stanza (with none, the sender writes version 1).
+/// The payload is an XChaCha20-Poly1305 box; its associated data is `"roomkey/bundle/v1" 00 || header || stanza hash`, where
+/// the header is every byte before the stanza count (the version byte included) and the stanza hash is `BLAKE2b-256` of the
+/// stanza bytes (count included).
 public struct Bundle: Sendable {
-    /// The magic and version bytes.
+    /// The magic and version bytes of a version 1 bundle.
     public static let magic: [UInt8] = [0x52, 0x4B, 0x42, 0x01]
+    /// The magic and version bytes of a version 2 bundle (post-quantum stanzas).
+    public static let magicV2: [UInt8] = [0x52, 0x4B, 0x42, 0x02]
     /// Header length (magic, room id, epoch, sender id).
     public static let headerLength = 4 + 16 + 8 + 16
-    /// One stanza's length.
+    /// One version 1 stanza's length.
     public static let stanzaLength = 16 + 32 + SealingPublicKey.sealOverhead
+    /// A version 2 stanza of kind 1 (sealed box).
+    public static let stanzaLengthV2Box = 16 + 1 + 32 + SealingPublicKey.sealOverhead
+    /// A version 2 stanza of kind 2 (X-Wing HPKE).
+    public static let stanzaLengthV2XWing = 16 + 1 + XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
     /// The most recipients a bundle may name.
     public static let maxStanzas = 100_001
     /// The largest bundle file roomkey reads.
     public static let maxLength = 256 * 1024 * 1024
     package static let adDomain = Array("roomkey/bundle/v1".utf8) + [0]
+    /// The domain of a kind 2 stanza's HPKE `info`.
+    package static let stanzaInfoDomain = Array("roomkey/stanza/v2".utf8) + [0]
 
+    /// How a stanza seals the bundle key.
+    public enum StanzaKind: UInt8, Sendable {
+        /// `crypto_box_seal` to the recipient's X25519 key (every version 1 stanza).
+        case sealedBox = 1
+        /// HPKE base mode with the X-Wing KEM to the recipient's X-Wing key.
+        case xwing = 2
+    }
+
+    /// The format version (1 or 2).
+    public let version: UInt8
     /// The room.
     public let roomID: RoomID
     /// The epoch of the sender key (and of the last commit) this bundle carries.
@@ -25,6 +47,10 @@ public struct Bundle: Sendable {
     public let sender: IdentityID
     /// Recipient ids in stanza order.
     public let recipients: [IdentityID]
+    /// Stanza kinds in stanza order.
+    public let stanzaKinds: [StanzaKind]
+    /// Where each stanza's sealed key starts in `stanzaBytes` (relative to its start).
+    package let sealedOffsets: [Int]
     package let stanzaBytes: ArraySlice<UInt8>
     package let headerBytes: [UInt8]
     package let payload: [UInt8]
@@ -32,57 +58,113 @@ public struct Bundle: Sendable {
     /// `BLAKE2b-256` of the stanza count and stanzas.
     public var stanzaHash: [UInt8] { BLAKE2b.hash([Array(stanzaBytes)]) }
 
-    /// Parses a bundle strictly: bounded counts, unique recipients, a payload at least one AEAD overhead long.
+    /// Parses a bundle strictly: a known version, bounded counts, known stanza kinds, unique recipients, a payload at
+    /// least one AEAD overhead long.
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> Bundle {
         if bytes.count > maxLength { throw .oversized(what: "bundle", limit: maxLength, found: bytes.count) }
         var r = ByteReader(bytes, what: "bundle")
         let magic = try r.read(3, "magic")
         guard magic == Array(Self.magic.prefix(3)) else { throw .invalid(what: "bundle", reason: "not a roomkey bundle") }
         let version = try r.readU8("version")
-        guard version == Self.magic[3] else { throw .unknownVersion(what: "bundle", expected: Self.magic[3], found: version) }
+        guard version == Self.magic[3] || version == Self.magicV2[3] else {
+            throw .unknownVersion(what: "bundle", expected: Self.magicV2[3], found: version)
+        }
         let room = try RoomID(bytes: r.read(16, "room id"))
         let epoch = try r.readU64("epoch")
         let sender = try IdentityID(bytes: r.read(16, "sender id"))
         let count = try r.readCount(width: 4, "stanza", limit: maxStanzas)
-        guard r.remaining >= count * stanzaLength + XChaCha20Poly1305.overhead else {
-            throw .truncated(what: "bundle stanzas", needed: count * stanzaLength + XChaCha20Poly1305.overhead, available: r.remaining)
+        let smallest = version == 1 ? stanzaLength : stanzaLengthV2Box
+        guard r.remaining >= count * smallest + XChaCha20Poly1305.overhead else {
+            throw .truncated(what: "bundle stanzas", needed: count * smallest + XChaCha20Poly1305.overhead, available: r.remaining)
         }
         var recipients: [IdentityID] = []
+        var kinds: [StanzaKind] = []
+        var offsets: [Int] = []
         recipients.reserveCapacity(count)
+        kinds.reserveCapacity(count)
+        offsets.reserveCapacity(count)
         var seen = Set<IdentityID>()
+        let stanzaStart = headerLength
         for _ in 0..<count {
             let id = try IdentityID(bytes: r.read(16, "recipient"))
-            _ = try r.read(stanzaLength - 16, "sealed key")
+            var kind = StanzaKind.sealedBox
+            if version == 2 {
+                let raw = try r.readU8("stanza kind")
+                guard let k = StanzaKind(rawValue: raw) else { throw .invalid(what: "bundle", reason: "unknown stanza kind \(raw)") }
+                kind = k
+            }
+            let length = kind == .sealedBox ? 32 + SealingPublicKey.sealOverhead : XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
+            offsets.append(bytes.count - r.remaining - stanzaStart)
+            try r.skip(length, "sealed key")
             guard seen.insert(id).inserted else { throw .invalid(what: "bundle", reason: "recipient \(id) appears twice") }
             recipients.append(id)
+            kinds.append(kind)
+        }
+        if version == 2, !kinds.contains(.xwing) {
+            throw .invalid(what: "bundle", reason: "a version 2 bundle without an X-Wing stanza")
+        }
+        let stanzaEnd = bytes.count - r.remaining
+        guard r.remaining >= XChaCha20Poly1305.overhead else {
+            throw .truncated(what: "bundle payload", needed: XChaCha20Poly1305.overhead, available: r.remaining)
         }
         let payload = try r.read(r.remaining, "payload")
-        return Bundle(roomID: room, epoch: epoch, sender: sender, recipients: recipients,
-                      stanzaBytes: bytes[headerLength..<(headerLength + 4 + count * stanzaLength)],
+        return Bundle(version: version, roomID: room, epoch: epoch, sender: sender, recipients: recipients, stanzaKinds: kinds,
+                      sealedOffsets: offsets, stanzaBytes: bytes[stanzaStart..<stanzaEnd],
                       headerBytes: Array(bytes[0..<headerLength]), payload: payload)
     }
 
-    /// The sealed bundle key addressed to `id`, if the bundle has a stanza for it.
-    public func sealedKey(for id: IdentityID) -> [UInt8]? {
+    /// The stanza addressed to `id`, if any: its kind and sealed bundle key.
+    public func stanza(for id: IdentityID) -> (kind: StanzaKind, sealed: [UInt8])? {
         guard let index = recipients.firstIndex(of: id) else { return nil }
-        let start = stanzaBytes.startIndex + 4 + index * Self.stanzaLength + 16
-        return Array(stanzaBytes[start..<(start + Self.stanzaLength - 16)])
+        let kind = stanzaKinds[index]
+        let length = kind == .sealedBox ? 32 + SealingPublicKey.sealOverhead : XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
+        let start = stanzaBytes.startIndex + sealedOffsets[index]
+        return (kind, Array(stanzaBytes[start..<(start + length)]))
     }
+
+    /// The sealed bundle key addressed to `id`, if the bundle has a stanza for it.
+    public func sealedKey(for id: IdentityID) -> [UInt8]? { stanza(for: id)?.sealed }
 
     /// The payload's associated data.
     package var associatedData: [UInt8] { Self.adDomain + headerBytes + stanzaHash }
 
-    /// Opens the payload with this recipient's sealing key pair: `content || signature (64)`.
+    /// The HPKE `info` of a kind 2 stanza: `"roomkey/stanza/v2" 00 || 02 || room id || epoch (u64) || recipient id`.
+    package static func stanzaInfo(roomID: RoomID, epoch: UInt64, recipient: IdentityID) -> [UInt8] {
+        var w = ByteWriter()
+        w.write(stanzaInfoDomain)
+        w.writeU8(magicV2[3])
+        w.write(roomID.bytes)
+        w.writeU64(epoch)
+        w.write(recipient.bytes)
+        return w.bytes
+    }
+
+    /// Opens the payload with this recipient's sealing key pair: `content || signature (64)`. A kind 2 stanza cannot be
+    /// opened without an X-Wing key pair (see `openPayload(for:with:xwing:)`).
     public func openPayload(for id: IdentityID, with keyPair: borrowing SealingKeyPair) throws(CryptoError) -> SecretBytes {
-        guard let sealed = sealedKey(for: id) else { throw .sealedBoxOpenFailed }
-        let key = try SymmetricKey(try keyPair.open(sealed))
+        guard let stanza = stanza(for: id), stanza.kind == .sealedBox else { throw .sealedBoxOpenFailed }
+        let key = try SymmetricKey(try keyPair.open(stanza.sealed))
+        return try XChaCha20Poly1305.openSecret(payload, key: key, ad: associatedData)
+    }
+
+    /// Opens the payload with whichever of this recipient's key pairs its stanza needs.
+    public func openPayload(for id: IdentityID, with keyPair: borrowing SealingKeyPair,
+                            xwing: borrowing XWingKeyPair) throws(CryptoError) -> SecretBytes {
+        guard let stanza = stanza(for: id) else { throw .sealedBoxOpenFailed }
+        let key: SymmetricKey
+        switch stanza.kind {
+        case .sealedBox: key = try SymmetricKey(try keyPair.open(stanza.sealed))
+        case .xwing:
+            key = try SymmetricKey(try XWingHPKE.open(stanza.sealed[...], with: xwing,
+                                                      info: Self.stanzaInfo(roomID: roomID, epoch: epoch, recipient: id)))
+        }
         return try XChaCha20Poly1305.openSecret(payload, key: key, ad: associatedData)
     }
 
     /// The header bytes a bundle for `roomID` / `epoch` / `sender` starts with.
-    package static func header(roomID: RoomID, epoch: UInt64, sender: IdentityID) -> [UInt8] {
+    package static func header(roomID: RoomID, epoch: UInt64, sender: IdentityID, version: UInt8 = 1) -> [UInt8] {
         var w = ByteWriter()
-        w.write(magic)
+        w.write(version == 2 ? magicV2 : magic)
         w.write(roomID.bytes)
         w.writeU64(epoch)
         w.write(sender.bytes)

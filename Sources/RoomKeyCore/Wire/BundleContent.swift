@@ -20,7 +20,16 @@ public struct BundleContent: ~Copyable {
     /// Opens and parses the payload of `bundle` addressed to `recipient`. The signature is not yet checked:
     /// call `verify(signer:)` with the sender's identity key before using anything.
     public init(opening bundle: Bundle, recipient: IdentityID, keyPair: borrowing SealingKeyPair) throws {
-        let opened = try bundle.openPayload(for: recipient, with: keyPair)
+        try self.init(bundle: bundle, opened: try bundle.openPayload(for: recipient, with: keyPair))
+    }
+
+    /// As `init(opening:recipient:keyPair:)`, for a recipient with an X-Wing key pair too (a version 2 card): its stanza
+    /// may be of either kind.
+    public init(opening bundle: Bundle, recipient: IdentityID, keyPair: borrowing SealingKeyPair, xwing: borrowing XWingKeyPair) throws {
+        try self.init(bundle: bundle, opened: try bundle.openPayload(for: recipient, with: keyPair, xwing: xwing))
+    }
+
+    private init(bundle: Bundle, opened: consuming SecretBytes) throws {
         let sigLength = SigningKeyPair.signatureLength
         guard opened.count >= 2 + 4 + sigLength else {
             throw WireError.truncated(what: "bundle content", needed: 2 + 4 + sigLength, available: opened.count)

@@ -1,12 +1,43 @@
 
+/// One recipient of a bundle: its id and the keys its card names. With an X-Wing key the stanza is post-quantum (kind 2).
+public struct StanzaRecipient: Sendable {
+    /// The recipient's identity id.
+    public let id: IdentityID
+    /// The X25519 sealing key (version 1 stanzas).
+    public let sealingKey: SealingPublicKey
+    /// The X-Wing key of a version 2 card, if any.
+    public let xwingKey: XWingPublicKey?
+
+    /// Creates a recipient.
+    public init(id: IdentityID, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey? = nil) {
+        self.id = id
+        self.sealingKey = sealingKey
+        self.xwingKey = xwingKey
+    }
+
+    /// The recipient a card describes (post-quantum when it is a version 2 card).
+    public init(card: IdentityCard) {
+        self.init(id: card.id, sealingKey: card.sealingKey, xwingKey: card.xwingKey)
+    }
+}
+
 /// Builds bundles: the content is signed once, the bundle key is sealed to every recipient in parallel.
 public enum BundleSealer {
     package static let signatureDomain = Array("roomkey/bundle-signature/v1".utf8) + [0]
 
-    /// Seals `content` (see `BundleContent`) for `recipients`, signed by `signer` (the sender's identity key).
+    /// Seals `content` (see `BundleContent`) for `recipients`, signed by `signer` (the sender's identity key), with
+    /// version 1 stanzas only.
     public static func seal(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair,
                             recipients: [(id: IdentityID, key: SealingPublicKey)], content: borrowing SecretBytes,
                             random: any RandomSource) throws(CryptoError) -> [UInt8] {
+        try seal(roomID: roomID, epoch: epoch, signer: signer, recipients: recipients.map { StanzaRecipient(id: $0.id, sealingKey: $0.key) },
+                 content: content, random: random, stanzaSeeds: nil)
+    }
+
+    /// Seals `content` for `recipients`: an X-Wing HPKE stanza for each recipient with an X-Wing key, a sealed box for the
+    /// others. The bundle is version 2 when at least one stanza is X-Wing, version 1 otherwise.
+    public static func seal(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair, recipients: [StanzaRecipient],
+                            content: borrowing SecretBytes, random: any RandomSource) throws(CryptoError) -> [UInt8] {
         try seal(roomID: roomID, epoch: epoch, signer: signer, recipients: recipients, content: content, random: random,
                  stanzaSeeds: nil)
     }
@@ -19,17 +50,32 @@ public enum BundleSealer {
                                                 recipients: [(id: IdentityID, key: SealingPublicKey)],
                                                 content: borrowing SecretBytes, random: any RandomSource,
                                                 stanzaSeeds: [[UInt8]]) throws(CryptoError) -> [UInt8] {
+        try seal(roomID: roomID, epoch: epoch, signer: signer, recipients: recipients.map { StanzaRecipient(id: $0.id, sealingKey: $0.key) },
+                 content: content, random: random, stanzaSeeds: stanzaSeeds)
+    }
+
+    /// **For known-answer tests only; production code never calls this.** As above with post-quantum recipients: a
+    /// sealed-box stanza takes a 32-byte seed, an X-Wing stanza a 64-byte encapsulation seed (`XWingHPKE.sealForKnownAnswerTests`).
+    package static func sealForKnownAnswerTests(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair,
+                                                recipients: [StanzaRecipient], content: borrowing SecretBytes,
+                                                random: any RandomSource, stanzaSeeds: [[UInt8]]) throws(CryptoError) -> [UInt8] {
         try seal(roomID: roomID, epoch: epoch, signer: signer, recipients: recipients, content: content, random: random,
                  stanzaSeeds: stanzaSeeds)
     }
 
     private static func seal(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair,
-                             recipients: [(id: IdentityID, key: SealingPublicKey)], content: borrowing SecretBytes,
+                             recipients: [StanzaRecipient], content: borrowing SecretBytes,
                              random: any RandomSource, stanzaSeeds: [[UInt8]]?) throws(CryptoError) -> [UInt8] {
         let sender = IdentityID(signingKey: signer.publicKey)
-        let header = Bundle.header(roomID: roomID, epoch: epoch, sender: sender)
+        let version: UInt8 = recipients.contains { $0.xwingKey != nil } ? 2 : 1
+        let header = Bundle.header(roomID: roomID, epoch: epoch, sender: sender, version: version)
         let bundleKey = SymmetricKey.random(using: random)
-        let stanzas = try sealStanzas(recipients, key: bundleKey, ephemeralSeeds: stanzaSeeds)
+        let stanzas: [UInt8]
+        if version == 1 {
+            stanzas = try sealStanzas(recipients.map { (id: $0.id, key: $0.sealingKey) }, key: bundleKey, ephemeralSeeds: stanzaSeeds)
+        } else {
+            stanzas = try sealStanzasV2(recipients, key: bundleKey, roomID: roomID, epoch: epoch, seeds: stanzaSeeds)
+        }
         let stanzaHash = BLAKE2b.hash([stanzas])
         let signature = try signedMessage(header: header, stanzaHash: stanzaHash, content: content) { signer.sign($0) }
         let plaintext = content.withUnsafeBytes { c in
@@ -40,6 +86,65 @@ public enum BundleSealer {
         }
         let payload = XChaCha20Poly1305.seal(plaintext, key: bundleKey, ad: Bundle.adDomain + header + stanzaHash, random: random)
         return header + stanzas + payload
+    }
+
+    /// Version 2 stanzas: `u32 count || (id || kind || sealed key)*`; the sealed boxes and the X-Wing seals each run on
+    /// every core. `seeds` is for known-answer tests only (nil in production): sealed serially and reproducibly.
+    package static func sealStanzasV2(_ recipients: [StanzaRecipient], key: borrowing SymmetricKey, roomID: RoomID, epoch: UInt64,
+                                      seeds: [[UInt8]]? = nil) throws(CryptoError) -> [UInt8] {
+        let boxBody = Bundle.stanzaLength - IdentityID.length
+        let xwingBody = Bundle.stanzaLengthV2XWing - IdentityID.length - 1
+        var size = 4
+        for r in recipients { size += r.xwingKey == nil ? Bundle.stanzaLengthV2Box : Bundle.stanzaLengthV2XWing }
+        var w = ByteWriter(capacity: size)
+        w.writeU32(UInt32(recipients.count))
+        var boxKeys = [UInt8](), boxOffsets: [Int] = [], boxSeeds: [[UInt8]] = []
+        var pqKeys: [XWingPublicKey] = [], pqOffsets: [Int] = [], pqInfos: [[UInt8]] = [], pqSeeds: [[UInt8]] = []
+        for (i, r) in recipients.enumerated() {
+            r.id.write(to: &w)
+            if let pq = r.xwingKey {
+                w.writeU8(Bundle.StanzaKind.xwing.rawValue)
+                pqOffsets.append(w.bytes.count)
+                pqKeys.append(pq)
+                pqInfos.append(Bundle.stanzaInfo(roomID: roomID, epoch: epoch, recipient: r.id))
+                if let seeds { pqSeeds.append(seeds[i]) }
+                w.write([UInt8](repeating: 0, count: xwingBody))
+            } else {
+                w.writeU8(Bundle.StanzaKind.sealedBox.rawValue)
+                boxOffsets.append(w.bytes.count)
+                boxKeys.append(contentsOf: r.sealingKey.bytes)
+                if let seeds { boxSeeds.append(seeds[i]) }
+                w.write([UInt8](repeating: 0, count: boxBody))
+            }
+        }
+        var out = w.bytes
+        if let seeds {
+            guard seeds.count == recipients.count else {
+                throw .invalidLength(what: "stanza seeds", expected: recipients.count, found: seeds.count)
+            }
+            for (j, offset) in pqOffsets.enumerated() {
+                let box = try key.bytes.withUnsafeBytes { (k) throws(CryptoError) in
+                    try XWingHPKE.sealForKnownAnswerTests(Array(k), to: pqKeys[j], info: pqInfos[j], eseed: pqSeeds[j])
+                }
+                out.replaceSubrange(offset..<(offset + xwingBody), with: box)
+            }
+        } else {
+            try XWingHPKE.batchSeal(key.bytes, keys: pqKeys, infos: pqInfos, offsets: pqOffsets, into: &out)
+        }
+        if !boxOffsets.isEmpty {
+            // Sealed boxes are laid out at irregular offsets here: seal them densely, then copy each into its slot.
+            var dense = [UInt8](repeating: 0, count: boxOffsets.count * boxBody)
+            if seeds != nil {
+                try BatchSeal.sealForKnownAnswerTests(key.bytes, keys: boxKeys, ephemeralSeeds: boxSeeds, into: &dense, offset: 0,
+                                                      stride: boxBody)
+            } else {
+                try BatchSeal.seal(key.bytes, keys: boxKeys, into: &dense, offset: 0, stride: boxBody)
+            }
+            for (j, offset) in boxOffsets.enumerated() {
+                out.replaceSubrange(offset..<(offset + boxBody), with: dense[(j * boxBody)..<((j + 1) * boxBody)])
+            }
+        }
+        return out
     }
 
     /// Runs `body` on `domain || header || stanza hash || content`, the bytes the sender signs.

@@ -1,23 +1,35 @@
-/// A self-signed identity card: handle, Ed25519 identity key, X25519 sealing key, creation time.
+/// A self-signed identity card: handle, Ed25519 identity key, X25519 sealing key, (version 2) X-Wing key, creation time.
 ///
-/// Binary form (version 1): `01 | len(u8) handle | ed25519 pk (32) | x25519 pk (32) | created (u64 BE) | signature (64)`,
+/// Binary form, version 1: `01 | len(u8) handle | ed25519 pk (32) | x25519 pk (32) | created (u64 BE) | signature (64)`,
 /// the signature being Ed25519 over `"roomkey/card/v1" 00 || every byte before it`.
-/// Text form: `roomkey-card-v1:` followed by the binary form in unpadded base64url.
+/// Version 2: `02 | len(u8) handle | ed25519 pk (32) | x25519 pk (32) | x-wing pk (1216) | created (u64 BE) | signature (64)`,
+/// signed over `"roomkey/card/v2" 00 || every byte before it`.
+/// Text form: `roomkey-card-v1:` or `roomkey-card-v2:` (matching the binary version) followed by the binary form in
+/// unpadded base64url.
 public struct IdentityCard: Hashable, Sendable {
-    /// The binary format version this code reads and writes.
+    /// The oldest binary format version this code reads and writes (no X-Wing key).
     public static let version: UInt8 = 1
-    /// The text prefix, which carries the version.
+    /// The post-quantum binary format version (with an X-Wing key).
+    public static let versionPQ: UInt8 = 2
+    /// The text prefix of a version 1 card.
     public static let textPrefix = "roomkey-card-v1:"
-    /// The largest binary card (longest handle).
-    public static let maxBinaryLength = 1 + 1 + Handle.maxBytes + 32 + 32 + 8 + 64
+    /// The text prefix of a version 2 card.
+    public static let textPrefixV2 = "roomkey-card-v2:"
+    /// The largest version 1 binary card (longest handle).
+    public static let maxV1BinaryLength = 1 + 1 + Handle.maxBytes + 32 + 32 + 8 + 64
+    /// The largest binary card of any version (a version 2 card with the longest handle).
+    public static let maxBinaryLength = maxV1BinaryLength + XWingPublicKey.length
     package static let signatureDomain = Array("roomkey/card/v1".utf8) + [0]
+    package static let signatureDomainV2 = Array("roomkey/card/v2".utf8) + [0]
 
     /// The owner's chosen handle.
     public let handle: String
     /// The Ed25519 identity key that signs everything the owner produces.
     public let signingKey: SigningPublicKey
-    /// The X25519 key that bundles are sealed to.
+    /// The X25519 key that version 1 stanzas are sealed to.
     public let sealingKey: SealingPublicKey
+    /// The X-Wing key that version 2 (post-quantum) stanzas are sealed to; nil in a version 1 card.
+    public let xwingKey: XWingPublicKey?
     /// Creation time, seconds since the Unix epoch.
     public let created: UInt64
     /// The self-signature.
@@ -27,50 +39,64 @@ public struct IdentityCard: Hashable, Sendable {
 
     /// The identity id derived from `signingKey`.
     public var id: IdentityID { IdentityID(signingKey: signingKey) }
+    /// The binary format version: 2 with an X-Wing key, else 1.
+    public var formatVersion: UInt8 { xwingKey == nil ? Self.version : Self.versionPQ }
+    /// True for a version 2 card (it carries an X-Wing key).
+    public var isPostQuantum: Bool { xwingKey != nil }
 
-    /// Makes and signs a card for `signer`'s identity.
-    public init(handle: String, signer: borrowing SigningKeyPair, sealingKey: SealingPublicKey, created: UInt64) throws(WireError) {
+    /// Makes and signs a card for `signer`'s identity: version 2 when `xwingKey` is given, else version 1.
+    public init(handle: String, signer: borrowing SigningKeyPair, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey? = nil,
+                created: UInt64) throws(WireError) {
         try Handle.validate(handle)
         self.handle = handle
         self.signingKey = signer.publicKey
         self.sealingKey = sealingKey
+        self.xwingKey = xwingKey
         self.created = created
-        let body = Self.body(handle, signer.publicKey, sealingKey, created)
-        self.signature = signer.sign(Self.signatureDomain + body)
+        let body = Self.body(handle, signer.publicKey, sealingKey, xwingKey, created)
+        self.signature = signer.sign((xwingKey == nil ? Self.signatureDomain : Self.signatureDomainV2) + body)
         self.encoded = body + signature
     }
 
-    private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, created: UInt64, signature: [UInt8],
-                 encoded: [UInt8]) {
+    private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
+                 signature: [UInt8], encoded: [UInt8]) {
         self.handle = handle
         self.signingKey = signingKey
         self.sealingKey = sealingKey
+        self.xwingKey = xwingKey
         self.created = created
         self.signature = signature
         self.encoded = encoded
     }
 
-    private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ created: UInt64) -> [UInt8] {
+    private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ pq: XWingPublicKey?,
+                             _ created: UInt64) -> [UInt8] {
         var w = ByteWriter()
-        w.writeU8(version)
+        w.writeU8(pq == nil ? version : versionPQ)
         w.writePrefixed(width: 1, Array(handle.utf8))
         w.write(sk.bytes)
         w.write(xk.bytes)
+        if let pq { w.write(pq.bytes) }
         w.writeU64(created)
         return w.bytes
     }
 
     /// The one-line text form.
-    public var text: String { TextArmor.encode(encoded, prefix: Self.textPrefix) }
+    public var text: String { TextArmor.encode(encoded, prefix: isPostQuantum ? Self.textPrefixV2 : Self.textPrefix) }
 
-    /// Parses a binary card strictly, without checking its signature.
+    /// Parses a binary card strictly (version 1 or 2, no trailing byte), without checking its signature.
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> IdentityCard {
         if bytes.count > maxBinaryLength { throw .oversized(what: "identity card", limit: maxBinaryLength, found: bytes.count) }
         var r = ByteReader(bytes, what: "identity card")
-        try r.expectVersion(version)
+        let v = try r.readU8("version")
+        guard v == version || v == versionPQ else { throw .unknownVersion(what: "identity card", expected: versionPQ, found: v) }
+        if v == version, bytes.count > maxV1BinaryLength {
+            throw .oversized(what: "identity card", limit: maxV1BinaryLength, found: bytes.count)
+        }
         let handle = try Handle.decode(try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes))
         let sk = try r.read(SigningPublicKey.length, "identity key")
         let xk = try r.read(SealingPublicKey.length, "sealing key")
+        let pq = v == versionPQ ? try r.read(XWingPublicKey.length, "X-Wing key") : nil
         let created = try r.readU64("creation time")
         let sig = try r.read(SigningKeyPair.signatureLength, "signature")
         try r.finish()
@@ -78,19 +104,32 @@ public struct IdentityCard: Hashable, Sendable {
         guard let signingKey = try? SigningPublicKey(bytes: sk), let sealingKey = try? SealingPublicKey(bytes: xk) else {
             throw .invalid(what: "identity card", reason: "bad key length")
         }
-        return IdentityCard(handle: handle, signingKey: signingKey, sealingKey: sealingKey, created: created, signature: sig,
-                            encoded: bytes)
+        var xwingKey: XWingPublicKey? = nil
+        if let pq {
+            guard let key = try? XWingPublicKey(bytes: pq) else { throw .invalid(what: "identity card", reason: "bad key length") }
+            xwingKey = key
+        }
+        return IdentityCard(handle: handle, signingKey: signingKey, sealingKey: sealingKey, xwingKey: xwingKey, created: created,
+                            signature: sig, encoded: bytes)
     }
 
     /// Checks the self-signature.
     public func verify() throws(CryptoError) {
-        try signingKey.verify(signature, over: Self.signatureDomain + encoded.dropLast(SigningKeyPair.signatureLength))
+        try signingKey.verify(signature, over: (isPostQuantum ? Self.signatureDomainV2 : Self.signatureDomain)
+                                + encoded.dropLast(SigningKeyPair.signatureLength))
     }
 
-    /// Parses and verifies a text card: malformed text throws `WireError`, a bad signature `CryptoError`.
+    /// Parses and verifies a text card (`roomkey-card-v1:` or `roomkey-card-v2:`, the prefix matching the binary version):
+    /// malformed text throws `WireError`, a bad signature `CryptoError`.
     public static func verified(text: String) throws -> IdentityCard {
-        let bytes = try TextArmor.decode(text, prefix: textPrefix, what: "identity card", maxBytes: maxBinaryLength)
+        let trimmed = text.trimmingWhitespace()
+        let isV2 = trimmed.hasPrefix(textPrefixV2)
+        let bytes = try TextArmor.decode(trimmed, prefix: isV2 ? textPrefixV2 : textPrefix, what: "identity card",
+                                         maxBytes: isV2 ? maxBinaryLength : maxV1BinaryLength)
         let card = try parse(bytes)
+        guard card.isPostQuantum == isV2 else {
+            throw WireError.invalid(what: "identity card", reason: "the text prefix does not match card version \(card.formatVersion)")
+        }
         try card.verify()
         return card
     }
