@@ -194,4 +194,21 @@ import Testing
         #expect(several.code == 64, "\(several)")
         #expect(!FileManager.default.fileExists(atPath: w.s.path("resent.roomkey")))
     }
+
+    @Test func backupAndRestoreKilledBeforeTheirRenameLeaveEverythingAsItWas() throws {
+        let w = try Self.world()
+        let backup = w.s.path("alice.backup")
+        _ = try crash(w, "alice", at: CrashPoint.beforeRename, ["backup", "-o", backup])
+        #expect(!FileManager.default.fileExists(atPath: backup), "no partial backup under the real name")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        let keyring = w.s.keyring("alice")
+        let before = try Data(contentsOf: URL(fileURLWithPath: keyring))
+        _ = try crash(w, "alice", at: CrashPoint.beforeRename, ["restore", backup, "--force"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyring)) == before, "the keyring is byte for byte as it was")
+        try auditIntact(w, "alice")
+        let restored = try w.rk("alice", ["restore", backup, "--force"])
+        #expect(restored.code == 0, "\(restored)")
+        try auditIntact(w, "alice")
+    }
 }

@@ -13,6 +13,8 @@ enum CrashPoint {
     static let afterCommit = "after-commit"
     /// After a bundle file was written, before the outbox marks it delivered.
     static let afterWrite = "after-write"
+    /// After a new file (a backup, a restored keyring, an output) is complete beside its target, before it is renamed.
+    static let beforeRename = "before-rename"
     /// In `receive`, after every input was applied, before this member's own sender keys are made.
     static let beforeRotation = "before-rotation"
 

@@ -73,6 +73,7 @@ extension Keyring {
             try keyring.db.close()
             for suffix in ["-wal", "-shm", "-journal"] { unlink(staged + suffix) }
             try KeyringFile.sync(staged, while: what)
+            CrashPoint.reach(CrashPoint.beforeRename)
             try install(staged, at: path, force: force, what: what)
             try? KeyringFile.sync(folder, while: what)
             return try keyring.reopened(at: path)

@@ -159,6 +159,7 @@ package enum OutputPath {
         defer { if !moved { removeTemporary(temp) } }
         try fill(temp)
         if durable { try sync(temp, reportAs: target) }
+        CrashPoint.reach(CrashPoint.beforeRename)
         if replace {
             guard rename(temp, target) == 0 else { throw OutputFileError.system(path: target, errno: errno) }
             moved = true
