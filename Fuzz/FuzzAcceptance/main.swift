@@ -174,6 +174,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         violated("the view never fails, but decide threw \(error)")
     }
+    #if FUZZ_DIAG
+    // swiftc -D FUZZ_DIAG: print each decision (to see which rules a corpus reaches).
+    print("decision:", String(describing: decision).prefix(60))
+    #endif
     switch decision {
     case let .apply(accepted):
         require(accepted.roomID == bundle.roomID, "applied to another room")
