@@ -6,6 +6,7 @@
 //   1: the rest is the bundle's content plaintext, sealed here by a chosen sender to chosen recipients;
 //   2: the rest describes commits (authors, epochs, times, operations, honest or fuzzed chain/roster hash) that are
 //      signed here, put in a content with or without a sender key, and sealed: this reaches the log and fork rules.
+// bob also holds a room he left, and has seen one bundle (see `view`).
 // Whatever the input, decide returns a decision (the view never fails here); an applied decision is checked.
 import RoomKeyCore
 
@@ -14,6 +15,8 @@ let alice = Person("alice"), bob = Person("bob"), carol = Person("carol"), dave 
 let people = [alice, bob, carol, dave, mallory]
 let room = try! RoomID(bytes: Array(seed("room").prefix(16)))
 let otherRoom = try! RoomID(bytes: Array(seed("other room").prefix(16)))
+let leftRoom = try! RoomID(bytes: Array(seed("left room").prefix(16)))
+let rooms = [room, otherRoom, leftRoom]
 
 func signed(_ author: Person, room: RoomID, epoch: UInt64, previous: [UInt8], time: UInt64, _ ops: [Operation],
             on roster: Roster?, rosterHash: [UInt8]? = nil) -> Commit {
@@ -58,6 +61,10 @@ let view: View = {
         v.rosters[View.EpochKey(room: room, epoch: c.epoch)] = s.roster
     }
     v.rooms[room] = HeldRoom(roomID: room, name: "garden", epoch: 1, head: s1.head, joinedEpoch: 0, left: false)
+    v.rooms[leftRoom] = HeldRoom(roomID: leftRoom, name: "old", epoch: 0, head: Commit.genesisHead, joinedEpoch: 0, left: true)
+    // One bundle applied before: the one mode 2 builds from these bytes (a sender key from alice, no commit).
+    var seenInput = Takes([0x30, 0x00, 0x00])
+    v.seen.insert(BLAKE2b.hash([structured(&seenInput)]))
     v.contacts[alice.id] = alice.card
     v.contacts[dave.id] = dave.card
     // A sender key bob holds already: alice's for epoch 1 made from the fixed seed below.
@@ -105,7 +112,7 @@ func operation(_ t: inout Takes) -> Operation {
 func structured(_ t: inout Takes) -> [UInt8] {
     let flags = t.u8()
     let sender = person(t.u8())
-    let roomID = flags & 1 == 0 ? room : otherRoom
+    let roomID = flags & 0x41 == 0x41 ? leftRoom : flags & 1 == 0 ? room : otherRoom
     // Where the branch starts: after epoch 1 (next commit 2), after epoch 0 (a rival epoch 1), or a genesis.
     var state: RoomState? = nil
     switch (flags >> 1) % 3 {
@@ -158,7 +165,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         bytes = t.rest()
     case 1:
         let sender = person(t.u8())
-        let roomID = t.u8() & 1 == 0 ? room : otherRoom
+        let roomID = rooms[Int(t.u8()) % rooms.count]
         let epoch = UInt64(t.u8())
         let to = recipients(t.u8(), sender: sender)
         bytes = seal(secret(t.rest()), sender: sender, room: roomID, epoch: epoch, to: to)
