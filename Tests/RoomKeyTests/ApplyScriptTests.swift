@@ -28,6 +28,14 @@ struct ApplyScriptTests {
         }
     }
 
+    /// A space, tab or `#` followed by a combining mark is one Swift character, but still a separator (found by fuzzing:
+    /// `add eng bob \u{301}carol` used to name one contact "bob \u{301}carol", and `#\u{301}` was no comment).
+    @Test func separatorsBeforeCombiningMarksStillSeparate() throws {
+        let s = try ApplyScript(parsing: "add eng bob \u{301}carol\t\u{30D}dave\nrotate eng #\u{301} comment\n")
+        #expect(s.lines[0].arguments == ["bob", "\u{301}carol", "\u{30D}dave"])
+        #expect(s.lines[1].verb == .rotate && s.lines[1].arguments.isEmpty)
+    }
+
     @Test func scriptErrorsAreMalformedInput() {
         #expect(ScriptError.line(3, "x").category == .malformed)
         #expect(ScriptError.line(3, "x").message == "line 3: x")

@@ -37,8 +37,11 @@ public struct ApplyScript: Sendable, Equatable {
         var lines: [Line] = []
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
-            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            // Comments and words are split on Unicode scalars, not characters: a space or `#` followed by a combining
+            // mark is one character, and must still separate (found by Fuzz/FuzzApplyScript).
+            let scalars = raw.unicodeScalars
+            let content = scalars.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? scalars[...]
+            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String(String.UnicodeScalarView($0)) }
             guard let first = words.first else { continue }
             if lines.count == Self.maxLines { throw .line(number, "the script has more than \(Self.maxLines) changes") }
             guard let verb = Verb(rawValue: first) else {

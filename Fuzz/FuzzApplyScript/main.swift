@@ -1,0 +1,18 @@
+// Fuzzes ApplyScript(parsing:) (compiled in from Sources/RoomKey/Operations/ApplyScript.swift, which is pure): any
+// text gives a script or ScriptError; an accepted script, written back line by line, parses to the same lines.
+import RoomKeyCore
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let text = String(decoding: input(data, size), as: UTF8.self)
+    guard let script = try? ApplyScript(parsing: text) else { return 0 }
+    var out: [String] = []
+    for line in script.lines {
+        while out.count < line.number - 1 { out.append("") }
+        out.append(([line.verb.rawValue, line.room] + line.arguments).joined(separator: " "))
+    }
+    let again = try? ApplyScript(parsing: out.joined(separator: "\n"))
+    require(again == script, "script does not round-trip")
+    _ = script.byRoom
+    return 0
+}

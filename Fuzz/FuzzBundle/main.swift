@@ -1,0 +1,25 @@
+// Fuzzes the outer bundle (Bundle.parse) and opening it as the fixed receiver (BundleContent(opening:)): any input
+// gives a value or a thrown error; an accepted bundle's header, stanzas and payload cover its bytes exactly.
+import RoomKeyCore
+
+let receiver = Person("bob")
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = input(data, size)
+    _ = LeaveRequest.looksLike(bytes)
+    guard let bundle = try? Bundle.parse(bytes) else { return 0 }
+    require(Bundle.header(roomID: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender) == Array(bytes.prefix(Bundle.headerLength)),
+            "header does not re-encode")
+    require(bundle.headerBytes.count == Bundle.headerLength, "header length")
+    require(bundle.stanzaBytes.count == 4 + bundle.recipients.count * Bundle.stanzaLength, "stanza length")
+    require(bundle.headerBytes.count + bundle.stanzaBytes.count + bundle.payload.count == bytes.count, "bundle parts do not add up")
+    require(Set(bundle.recipients).count == bundle.recipients.count, "duplicate recipient accepted")
+    for id in bundle.recipients { require(bundle.sealedKey(for: id)?.count == Bundle.stanzaLength - 16, "sealed key length") }
+    _ = bundle.stanzaHash
+    if let content = try? BundleContent(opening: bundle, recipient: receiver.id, keyPair: receiver.sealing) {
+        _ = content.commits.count
+        _ = try? content.verify(signer: receiver.signing.publicKey)
+    }
+    return 0
+}
