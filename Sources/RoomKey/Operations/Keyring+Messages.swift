@@ -48,38 +48,9 @@ extension Keyring {
     /// iteration is simply skipped.
     public func encrypt(room nameOrID: String, plaintext: [UInt8], deliverBundle: BundleDelivery,
                         deliver: (EncryptedMessage) throws -> Void) throws -> EncryptedMessage {
-        guard plaintext.count <= RoomMessage.maxPlaintext else { throw MessageError.tooLarge(limit: RoomMessage.maxPlaintext, found: plaintext.count) }
-        try automaticPrune()
-        let me = try identity()
-        let sealed = try write { db in
-            var room = try distributableRoom(db, nameOrID, me: me.id)
-            var rotation: (path: String, reason: String)? = nil
-            let reason: String?
-            if room.rotationDue {
-                reason = "the room's epoch changed"
-            } else if let current = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) {
-                reason = RoomPolicy.rotationReason(messagesSent: current.chain.iteration,
-                                                   storedAt: current.storedAt, now: now(), room: room)
-            } else {
-                reason = "you have no sender key for this epoch"
-            }
-            if let reason {
-                let result = try rotate(db, room: room, me: me, deliver: deliverBundle)
-                room = result.room
-                rotation = (result.bundlePath, reason)
-            }
-            guard let key = try ownSenderKey(db, room.id, me: me.id, epoch: room.state.epoch, generation: room.ownGeneration) else {
-                throw KeyringError.integrityFailure(table: "sender_key")
-            }
-            var encryptor = MessageEncryptor(info: key.info, signing: try SigningKeyPair(secretKey: key.signingSecret.duplicate()),
-                                             chain: key.chain.duplicate(), random: random)
-            let iteration = encryptor.iteration
-            let message = try encryptor.encrypt(plaintext)
-            let result = EncryptedMessage(roomID: room.id, roomName: room.name, epoch: key.info.epoch, generation: key.info.generation,
-                                          iteration: iteration, bytes: message.bytes, rotationBundle: rotation?.path,
-                                          rotationReason: rotation?.reason)
-            try writeSenderKey(db, key.with(encryptor.chain.duplicate()))
-            return result
+        // One message is a batch of one: the same rotation policy, key handling and single transaction.
+        guard let sealed = try encryptBatch(room: nameOrID, plaintexts: [plaintext], deliverBundle: deliverBundle).first else {
+            throw KeyringError.integrityFailure(table: "sender_key")
         }
         try deliver(sealed)
         return sealed
