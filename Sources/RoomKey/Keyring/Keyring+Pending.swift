@@ -56,6 +56,11 @@ extension Keyring {
         try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) }
     }
 
+    /// True when a bundle with this digest was applied before.
+    func isSeen(_ db: Database, _ digest: [UInt8]) throws -> Bool {
+        try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+    }
+
     /// Records an applied bundle's digest, so the same bytes are a duplicate next time.
     func markSeen(_ db: Database, _ digest: [UInt8], _ room: RoomID) throws {
         try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(room))])

@@ -24,14 +24,19 @@ extension Keyring {
     /// iterations already used), and a key that retention already deleted is not stored again.
     func storeSenderKey(_ db: Database, _ key: borrowing SenderKey, signingSecret secret: borrowing SecretBytes) throws {
         let info = key.info
-        let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
-        if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return }
         let ledger = try loadLedger(db, info.roomID)
-        if let ledger, ledger.isDeleted(epoch: info.epoch, keyTag: ktag) { return }
+        if try holdsSenderKey(db, info, ledger: ledger) { return }
         let record = SenderKeyRecord(info: info, storedAt: now(), signingSecret: secret.duplicate(),
                                      chain: SenderChain(chainKey: key.chainKey.duplicate(), iteration: info.iteration))
         try writeSenderKey(db, record)
         try noteStoredKey(db, info, ledger: ledger)
+    }
+
+    /// True when this sender key is stored, or was stored and deleted by retention (`ledger` is the room's).
+    func holdsSenderKey(_ db: Database, _ info: SenderKeyInfo, ledger: RetentionLedger?) throws -> Bool {
+        let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
+        if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return true }
+        return ledger?.isDeleted(epoch: info.epoch, keyTag: ktag) ?? false
     }
 
     /// Inserts or replaces a sender-key row (a new key, or a new ratchet state of a stored one).

@@ -8,7 +8,7 @@ struct ReceiverStore: ReceiverView {
     let db: Database
 
     func seenBundle(_ digest: [UInt8]) throws -> Bool {
-        try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+        try keyring.isSeen(db, digest)
     }
 
     func room(_ id: RoomID) throws -> HeldRoom? {
@@ -26,8 +26,6 @@ struct ReceiverStore: ReceiverView {
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.fetchContact(db, id: id)?.card }
 
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {
-        let ktag = keyring.senderKeyTag(key.roomID, owner: key.owner, keyID: key.keyID)
-        if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return true }
-        return try keyring.loadLedger(db, key.roomID)?.isDeleted(epoch: key.epoch, keyTag: ktag) ?? false
+        try keyring.holdsSenderKey(db, key, ledger: keyring.loadLedger(db, key.roomID))
     }
 }
