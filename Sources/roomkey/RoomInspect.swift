@@ -70,10 +70,8 @@ extension RoomKeyCommand.RoomCommand {
             let lookalikes = MemberNames.lookalikes(people)
             var doc = RoomDocument(r, trust: trust, oldKeys: oldKeys, classical: classical)
             let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(people).map { ($0.key.hex, $0.value) })
-            for i in doc.members.indices {
-                guard let id = r.state.roster.sorted.first(where: { $0.id.hex == doc.members[i].id })?.id, let others = lookalikes[id] else { continue }
-                doc.members[i].looksLike = others.map(\.hex)
-            }
+            let lookalikeHexes = Dictionary(uniqueKeysWithValues: lookalikes.map { ($0.key.hex, $0.value.map(\.hex)) })
+            for i in doc.members.indices { doc.members[i].looksLike = lookalikeHexes[doc.members[i].id] }
             output.result(doc) {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
                  "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RoomKeyCore
 
@@ -58,6 +59,9 @@ struct NameRulesTests {
         ("rn and m", "rnary", "mary", true),
         ("Greek ο", "b\u{3BF}b", "bob", true),
         ("precomposed and decomposed", "jos\u{E9}", "jose\u{301}", true),
+        ("the ASCII fast path agrees: 0 and O", "b0b", "bOb", true),
+        ("the ASCII fast path agrees: | and l", "a|ice", "alice", true),
+        ("% maps outside ASCII", "100%", "100\u{BA}/\u{2080}", true),
         ("different names", "alice", "alicia", false),
         ("case is not a look-alike", "bob", "Bob", false),
     ]
@@ -65,6 +69,16 @@ struct NameRulesTests {
     @Test(arguments: skeletonCases)
     func skeletons(_ what: String, _ a: String, _ b: String, _ same: Bool) {
         #expect((Lookalikes.skeleton(a) == Lookalikes.skeleton(b)) == same, "\(what)")
+    }
+
+    /// The ASCII fast path gives what the general path (NFD, map, NFD) gives, for every printable ASCII scalar.
+    @Test func asciiFastPathMatchesTheGeneralPath() {
+        for value in UInt8(0x20)..<0x7F {
+            let s = "a" + String(UnicodeScalar(value)) + "b"
+            let general = String(String.UnicodeScalarView(s.unicodeScalars.flatMap { Lookalikes.prototypes[$0.value] ?? [$0] }))
+                .decomposedStringWithCanonicalMapping
+            #expect(Lookalikes.skeleton(s) == general, "\(s)")
+        }
     }
 
     /// (name, the scripts it mixes).

@@ -30,11 +30,25 @@ public enum Lookalikes {
     /// The UTS #39 skeleton of `name`: NFD, default-ignorable code points dropped, each scalar replaced by its
     /// prototype, NFD again. Two names look alike when their skeletons are equal.
     public static func skeleton(_ name: String) -> String {
+        if let ascii = asciiSkeleton(name) { return ascii }
         var mapped = String.UnicodeScalarView()
         for scalar in name.decomposedStringWithCanonicalMapping.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
             if let prototype = prototypes[scalar.value] { mapped.append(contentsOf: prototype) } else { mapped.append(scalar) }
         }
         return String(mapped).decomposedStringWithCanonicalMapping
+    }
+
+    /// The skeleton of an ASCII name whose prototypes are ASCII too (all but `%`): ASCII is NFD, so no normalization
+    /// is needed. Nil for any other name.
+    static func asciiSkeleton(_ name: String) -> String? {
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var mapped = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars {
+            guard let prototype = prototypes[scalar.value] else { mapped.append(scalar); continue }
+            guard prototype.allSatisfy(\.isASCII) else { return nil }
+            mapped.append(contentsOf: prototype)
+        }
+        return String(mapped)
     }
 
     /// The script code (`Latn`, `Cyrl`, ...) of `scalar`, or nil for Common, Inherited and unassigned scalars.
