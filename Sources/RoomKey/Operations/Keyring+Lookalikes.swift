@@ -5,13 +5,13 @@ extension Keyring {
     /// name) may be mistaken for the owner's handle, a contact's name or handle, or an earlier card of the same input
     /// (`Lookalikes.confusions`). Cards for a name already stored are not checked again: that name was accepted before.
     func lookalikes(_ cards: [IdentityCard], as name: String?, own: IdentityCard) throws -> [IdentityID: [String]] {
-        let contacts = try contacts()
+        let contacts = try contactNames()
         let storedNames = Set(contacts.map(\.name))
         var index = LookalikeIndex<IdentityID>()
         index.add(own.handle, owner: own.id)
         for c in contacts {
             index.add(c.name, owner: c.id)
-            if c.card.handle != c.name { index.add(c.card.handle, owner: c.id) }
+            if c.handle != c.name { index.add(c.handle, owner: c.id) }
         }
         var found: [IdentityID: [String]] = [:]
         for card in cards {
