@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
 
 /// #11 finding 1: untrusted text (file names, input quoted in errors) never reaches the terminal raw.
 @Suite struct TerminalOutputCLITests {
@@ -36,6 +38,39 @@ import Testing
         #expect(json.code == 65)
         let paths = try #require(try json.json()["results"] as? [[String: Any]]).compactMap { $0["path"] as? String }
         #expect(Set(paths) == Set(Self.hostile.map { folder + "/" + $0 }), "JSON keeps names exact")
+    }
+
+    /// util-linux `script`, which runs a command with a pseudo-terminal as its standard output.
+    static let script = "/usr/bin/script"
+
+    /// Runs roomkey as `who` in `w` on a terminal; returns the exit code and what the terminal received.
+    static func onTerminal(_ w: RoomWorld, _ who: String, _ arguments: [String]) throws -> (code: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        let command = ([CLI.binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        process.arguments = ["-qec", command.joined(separator: " "), "/dev/null"]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+        environment.merge(["ROOMKEY_KEYRING": w.s.keyring(who), "XDG_STATE_HOME": w.s.path("state"), "ROOMKEY_OUTBOX": w.shared]) { $1 }
+        process.environment = environment
+        let output = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// `decrypt` to a terminal refuses what would overdraw or reorder a line, not only ESC and C1.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "needs script(1) for a terminal"))
+    func decryptToATerminalRefusesCarriageReturnsAndBidiControls() throws {
+        let w = try RoomWorld.team(["bob"])
+        for (text, shown) in [("hello\nworld\n", true), ("ok\rforged\n", false), ("abc\u{202E}fed\n", false), ("x\u{1B}[2J", false)] {
+            let r = try Self.onTerminal(w, "bob", ["decrypt", try w.send("alice", Array(text.utf8))])
+            #expect(r.code == (shown ? 0 : 64), "\(text.debugDescription): \(r.output.debugDescription)")
+            #expect(r.output.contains("refusing to write") != shown, "\(r.output.debugDescription)")
+            if shown { #expect(r.output.contains("hello\r\nworld"), "\(r.output.debugDescription)") }
+        }
     }
 
     @Test func inputQuotedInAnErrorIsEscapedOnOneLine() throws {
