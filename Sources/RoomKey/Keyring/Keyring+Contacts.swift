@@ -148,8 +148,8 @@ extension Keyring {
         let fetched = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
         return try fetched.map { row in
             let tag = try row.blob("name_tag", table: Self.contactTable)
-            let record = try rows.open(ContactRecord.self, Array(Data(try row.blob("sealed", table: Self.contactTable))),
-                                       table: Self.contactTable, primaryKey: tag)
+            let record = try rows.open(ContactRecord.self, try row.blob("sealed", table: Self.contactTable), table: Self.contactTable,
+                                       primaryKey: tag)
             guard nameTag(record.name) == tag, let card = try? IdentityCard.parsed(text: record.card) else {
                 throw KeyringError.integrityFailure(table: Self.contactTable)
             }

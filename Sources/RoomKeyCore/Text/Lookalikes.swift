@@ -75,10 +75,9 @@ public enum Lookalikes {
     /// What makes `candidate` easy to mistake: each of `known` that differs from it but has its skeleton (in the order
     /// given, each once), and the scripts it mixes.
     public static func confusions(of candidate: String, with known: [String]) -> NameConfusions {
-        let target = skeleton(candidate)
-        var seen: Set<String> = [candidate]
-        let alike = known.filter { seen.insert($0).inserted && skeleton($0) == target }
-        return NameConfusions(name: candidate, looksLike: alike, mixedScripts: mixedScripts(candidate))
+        var index = LookalikeIndex<Int>()
+        for (i, name) in known.enumerated() { index.add(name, owner: i) }
+        return index.confusions(of: candidate, owner: -1)
     }
 }
 
