@@ -40,10 +40,10 @@ extension RoomKeyCommand {
             let rooms = try openKeyring(outbox: box).apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.name($0) }
             let docs = rooms.map(RoomDocument.init)
             output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
-                docs.map { d in
-                    if d.upToDate { return "\(d.room) is already up to date at epoch \(d.epoch)" }
-                    return (dryRun ? "would commit " : "committed ") + "\(d.room) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"
-                        + (d.bundle.map { "\n  bundle: \($0)" } ?? "")
+                docs.flatMap { d in
+                    if d.upToDate { return ["\(d.room) is already up to date at epoch \(d.epoch)"] }
+                    return [(dryRun ? "would commit " : "committed ") + "\(d.room) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
+                        + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
                 }
             }
         }

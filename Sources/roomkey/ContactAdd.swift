@@ -11,7 +11,11 @@ extension RoomKeyCommand.ContactCommand {
             discussion: """
                 Every card is checked before anything is stored: a card that cannot be parsed exits 65, a card whose \
                 signature fails exits 2, and then nothing is stored. A card with a new identity key for a known name \
-                replaces it, marks it key-changed and unverified, and keeps the old key in the contact's history.
+                replaces it, marks it key-changed and unverified, and keeps the old key in the contact's history. \
+                A name or handle with invisible characters (bidi controls, zero-width characters) exits 65. A new name \
+                that looks like your handle or a contact's name or handle (same Unicode skeleton, as "аlice" in \
+                Cyrillic and "alice"), or that mixes scripts, is refused with exit 6 naming both, unless \
+                --allow-confusable is given; it is then stored with a warning.
                 """)
 
         static let maxInputBytes = 64 * 1024 * 1024
@@ -24,16 +28,20 @@ extension RoomKeyCommand.ContactCommand {
         @Option(name: .customLong("as"), help: ArgumentHelp("The contact name, for a single card (default: its handle).", valueName: "name"))
         var name: String?
 
+        @Flag(name: .long, help: "Store a card whose name looks like a known name or mixes scripts (with a warning).")
+        var allowConfusable = false
+
         func validate() throws {
-            if let name { do { try Handle.validate(name, what: "contact name") } catch { throw ValidationError(error.message) } }
+            if let name { do { try Handle.validateNew(name, what: "contact name") } catch { throw ValidationError(error.message) } }
         }
 
         func execute(_ output: Output) throws {
             let text = try InputFiles.readText(file, limit: Self.maxInputBytes, what: "card input")
             let cards = try IdentityCard.verifiedCards(in: text)
             let keyring = try openKeyring()
-            let results = try keyring.addContacts(cards, as: name)
+            let results = try keyring.addContacts(cards, as: name, allowConfusable: allowConfusable)
             for r in results {
+                for lookalike in r.lookalikes { output.warn("\(lookalike); stored as --allow-confusable was given") }
                 switch r.outcome {
                 case let .keyChanged(previous):
                     output.warn("the identity key of \"\(r.name)\" changed (was \(previous.hex), now \(r.id.hex)); it is no longer verified",
@@ -54,8 +62,10 @@ extension RoomKeyCommand.ContactCommand {
             let status: String
             let previousId: String?
             let existingName: String?
+            let lookalikes: [String]
 
             init(_ r: ContactAddResult) {
+                lookalikes = r.lookalikes
                 name = r.name
                 id = r.id.hex
                 status = r.outcome.word

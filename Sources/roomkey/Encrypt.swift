@@ -154,9 +154,9 @@ enum StandardOutput {
         }
     }
 
-    /// True when `data` is UTF-8 text without control characters other than tab, CR and LF, so a terminal may show it.
+    /// True when `data` is UTF-8 text a terminal may show as it is (`SafeText.isTerminalSafe`).
     static func isText(_ data: Data) -> Bool {
         guard let text = String(data: data, encoding: .utf8) else { return false }
-        return !text.unicodeScalars.contains { $0.properties.generalCategory == .control && !["\n", "\r", "\t"].contains($0) }
+        return SafeText.isTerminalSafe(text)
     }
 }

@@ -18,7 +18,7 @@ extension RoomKeyCommand {
         var noPassphrase = false
 
         func validate() throws {
-            do { try Handle.validate(name) } catch { throw ValidationError(error.message) }
+            do { try Handle.validateNew(name) } catch { throw ValidationError(error.message) }
         }
 
         func execute(_ output: Output) throws {

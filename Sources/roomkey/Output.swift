@@ -3,6 +3,8 @@ import RoomKey
 import RoomKeyCore
 
 /// The one output contract: results on stdout (text or one JSON document), messages and errors on stderr.
+/// Every line of text passes through `SafeText.escaped`, so untrusted text in it (file names, handles, names, input
+/// quoted in errors) cannot move the cursor, recolour, retitle or reorder the terminal; JSON documents are exact.
 struct Output {
     let json: Bool
     let quiet: Bool
@@ -12,9 +14,19 @@ struct Output {
 
     /// Prints a result: the JSON document with `--json`, else the text lines.
     func result(_ document: some Encodable, text: () -> [String]) {
-        let lines = json ? [Self.encode(document)] : text()
+        let lines = json ? [Self.encode(document)] : text().map(SafeText.escaped)
+        Self.printRaw(lines)
+    }
+
+    /// Prints lines made by roomkey itself that must reach the terminal unescaped (the colours of a QR code).
+    func terminalArt(_ lines: [String]) {
+        Self.printRaw(lines)
+    }
+
+    /// Prints lines to stdout, or to stderr once `-o -` took stdout.
+    private static func printRaw(_ lines: [String]) {
         for line in lines {
-            if Self.standardOutputTaken { Self.stderr(line) } else { print(line) }
+            if standardOutputTaken { stderrRaw(line) } else { print(line) }
         }
     }
 
@@ -42,10 +54,7 @@ struct Output {
         let line = Self.oneLine(message)
         Self.stderr("roomkey: error: \(line)")
         if let hint { Self.stderr("roomkey: hint: \(hint)") }
-        if json {
-            let document = Self.encode(ErrorDocument(error: .init(kind: kind, message: line)))
-            if Self.standardOutputTaken { Self.stderr(document) } else { print(document) }
-        }
+        if json { Self.printRaw([Self.encode(ErrorDocument(error: .init(kind: kind, message: line)))]) }
     }
 
     static func describe(_ error: any Error) -> (ErrorCategory, String, String?) {
@@ -74,7 +83,13 @@ struct Output {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Writes one line of text to stderr, escaped with `SafeText.escaped`.
     static func stderr(_ line: String) {
+        stderrRaw(SafeText.escaped(line))
+    }
+
+    /// Writes a line to stderr as it is: only for JSON and for roomkey's own terminal art.
+    private static func stderrRaw(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

@@ -95,7 +95,7 @@ enum InputError: RoomKeyError {
         case let .unreadable(path): "cannot read \(path)"
         case let .tooLarge(what, limit): "\(what) is larger than \(limit) bytes"
         case .passphraseMismatch: "the passphrases do not match"
-        case .outputToTerminal: "refusing to write binary output to a terminal"
+        case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }
     }
 }

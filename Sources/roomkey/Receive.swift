@@ -34,10 +34,7 @@ extension RoomKeyCommand {
             let results = try openKeyring(outbox: box).receive(inputs) { try box.name($0) }
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {
-                docs.filter { !output.quiet || !["not-for-me", "duplicate"].contains($0.status) }.map { d in
-                    "\(d.status)  \(d.path)" + (d.roomId.map { "  room \($0) epoch \(d.epoch ?? 0)" } ?? "")
-                        + (d.error.map { ": \($0)" } ?? "") + d.bundles.map { "\n  wrote \($0)" }.joined()
-                }
+                docs.filter { !output.quiet || !["not-for-me", "duplicate"].contains($0.status) }.flatMap(\.lines)
             }
             for r in results where r.status == .rejected || r.status == .malformed {
                 Output.stderr("roomkey: error: \(r.path): \(r.error?.message ?? r.status.rawValue)")
@@ -84,6 +81,13 @@ extension RoomKeyCommand {
                 epoch = r.epoch
                 error = r.error.map { Output.oneLine($0.message) }
                 bundles = r.bundles
+            }
+
+            /// The text lines: the status line, then one for each bundle written.
+            var lines: [String] {
+                let room = roomId.map { "  room \($0) epoch \(epoch ?? 0)" } ?? ""
+                let detail = error.map { ": \($0)" } ?? ""
+                return ["\(status)  \(path)\(room)\(detail)"] + bundles.map { "  wrote \($0)" }
             }
         }
     }

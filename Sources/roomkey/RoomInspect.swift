@@ -64,8 +64,14 @@ extension RoomKeyCommand.RoomCommand {
             let (r, trust) = try keyring.memberTrust(of: room)
             let oldKeys = try keyring.oldKeyMembers(room: r.id.hex)
             let classical = try keyring.classicalMembers(rooms: [r])[r.id] ?? []
-            let doc = RoomDocument(r, trust: trust, oldKeys: oldKeys, classical: classical)
-            let labels = Dictionary(uniqueKeysWithValues: r.state.roster.displayLabels.map { ($0.key.hex, $0.value) })
+            let own = try keyring.identityCard()
+            var people = r.state.roster.sorted.map { (id: $0.id, handle: $0.card.handle) }
+            if !people.contains(where: { $0.id == own.id }) { people.append((own.id, own.handle)) }
+            let lookalikes = MemberNames.lookalikes(people)
+            var doc = RoomDocument(r, trust: trust, oldKeys: oldKeys, classical: classical)
+            let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(people).map { ($0.key.hex, $0.value) })
+            let lookalikeHexes = Dictionary(uniqueKeysWithValues: lookalikes.map { ($0.key.hex, $0.value.map(\.hex)) })
+            for i in doc.members.indices { doc.members[i].looksLike = lookalikeHexes[doc.members[i].id] }
             output.result(doc) {
                 ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
                  "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
@@ -78,8 +84,13 @@ extension RoomKeyCommand.RoomCommand {
                     + doc.members.map {
                         "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \($0.card)  \(labels[$0.id] ?? $0.handle)"
                             + ($0.replaceCommand.map { "  (old key; run '\($0)')" } ?? "")
+                            + ($0.looksLike.map { "  LOOKS LIKE " + $0.map { labels[$0] ?? $0 }.joined(separator: ", ") } ?? "")
                     }
             }
+            for m in doc.members { if let alike = m.looksLike {
+                output.warn("member \(labels[m.id] ?? m.handle) (\(m.id)) looks like " + alike.map { "\(labels[$0] ?? $0) (\($0))" }.joined(separator: ", "),
+                            hint: "compare ids before trusting a name; 'roomkey room report' shows who added whom")
+            } }
             for old in oldKeys {
                 let command = "roomkey room replace \(r.name) \(old.contact)"
                 if old.pending {
@@ -180,8 +191,12 @@ struct RoomDocument: Encodable {
         /// For an old identity key of a contact whose key changed: the contact's name and the command that swaps it.
         var oldKeyOf: String? = nil
         var replaceCommand: String? = nil
+        /// The ids of other members (or you) whose different handle looks the same as this member's; absent when none.
+        var looksLike: [String]? = nil
     }
-    let roomId: String, name: String, epoch: UInt64, head: String, members: [MemberDocument], forked: Bool, fingerprint: String
+    let roomId: String, name: String, epoch: UInt64, head: String
+    var members: [MemberDocument]
+    let forked: Bool, fingerprint: String
     let fingerprintConfirmed: Bool
     let retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
     let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]

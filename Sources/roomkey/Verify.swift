@@ -75,11 +75,11 @@ extension RoomKeyCommand {
             let doc = VerifyDocument(contact, number: number, confirmed: confirmed, qrPng: qrPng)
             report(contact, confirmed: confirmed, ownHandle: own.handle, output)
             output.result(doc) {
-                var lines = scannable ? [doc.scannable] : ["safety number with \(name):"] + number.lines.map { "    " + $0 }
+                let lines = scannable ? [doc.scannable] : ["safety number with \(name):"] + number.lines.map { "    " + $0 }
                     + ["status: \(ContactDocument(contact).status)"]
-                if let code { lines += Self.terminalLines(code) }
                 return lines
             }
+            if let code, !global.json { output.terminalArt(Self.terminalLines(code)) }
         }
 
         /// Notes and warnings about the contact's state.

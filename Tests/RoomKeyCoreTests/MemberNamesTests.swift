@@ -67,3 +67,24 @@ struct MemberNamesTests {
         #expect(Self.id("3fa2c1d0ff").shortHex == "3fa2c1d0")
     }
 }
+
+/// Members whose different handles look the same (#11 finding 2), as `room show` marks them.
+struct MemberLookalikeTests {
+    func id(_ prefix: String) -> IdentityID { MemberNamesTests.id(prefix) }
+
+    @Test func threeBobsAndAnAlice() {
+        let people = MemberNamesTests.people([("aa", "alice"), ("b1", "bob"), ("b2", "bob\u{200B}"), ("b3", "b\u{43E}b"),
+                                              ("cc", "carol")])
+        let found = MemberNames.lookalikes(people)
+        #expect(found[id("b1")] == [id("b2"), id("b3")])
+        #expect(found[id("b2")] == [id("b1"), id("b3")])
+        #expect(found[id("b3")] == [id("b1"), id("b2")])
+        #expect(found[id("aa")] == nil && found[id("cc")] == nil)
+    }
+
+    @Test func sameHandlesAreNotLookalikes() {
+        let found = MemberNames.lookalikes(MemberNamesTests.people([("b1", "bob"), ("b2", "bob"), ("aa", "\u{430}lice"), ("a2", "alice")]))
+        #expect(found[id("b1")] == nil && found[id("b2")] == nil, "labels already tell identical handles apart")
+        #expect(found[id("aa")] == [id("a2")] && found[id("a2")] == [id("aa")])
+    }
+}

@@ -40,6 +40,8 @@ public struct ContactAddResult: Sendable, Equatable {
     public let id: IdentityID
     /// What happened.
     public let outcome: ContactAddOutcome
+    /// Why the name may be mistaken for another (stored anyway, as `allowConfusable` was given); empty when not.
+    public var lookalikes: [String] = []
 }
 
 /// Errors about contacts.
@@ -54,6 +56,8 @@ public enum ContactError: Error, Equatable, Sendable {
     case ownCard
     /// Two cards in one input claim the same name with different identity keys.
     case conflictingCards(name: String)
+    /// A card's name looks like a known name or mixes scripts, and `--allow-confusable` was not given; one clause each.
+    case lookalike(descriptions: [String])
 }
 
 extension ContactError: RoomKeyError {
@@ -64,6 +68,7 @@ extension ContactError: RoomKeyError {
         case .nameForManyCards: .usage
         case .noCards, .conflictingCards: .malformed
         case .ownCard: .usage
+        case .lookalike: .refused
         }
     }
 
@@ -75,6 +80,7 @@ extension ContactError: RoomKeyError {
         case .noCards: "the input holds no identity card"
         case .ownCard: "this is your own identity card"
         case let .conflictingCards(name): "the input holds two different identity keys for \"\(name)\""
+        case let .lookalike(descriptions): "nothing stored: " + descriptions.joined(separator: "; ")
         }
     }
 
@@ -83,6 +89,7 @@ extension ContactError: RoomKeyError {
         switch self {
         case .notFound: "list contacts with 'roomkey contact list'"
         case .nameForManyCards: "add the cards one at a time, or without --as"
+        case .lookalike: "check the card with its owner; to store it anyway, run again with --allow-confusable (or pick a name with --as)"
         default: nil
         }
     }

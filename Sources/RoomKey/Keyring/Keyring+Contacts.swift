@@ -60,11 +60,13 @@ extension Keyring {
         return try decodeContact(sealed, tag: tag)
     }
 
-    /// Adds verified cards in one transaction; `name` renames a single card.
-    public func addContacts(_ cards: [IdentityCard], as name: String?) throws -> [ContactAddResult] {
+    /// Adds verified cards in one transaction; `name` renames a single card. A name or handle that looks like a known
+    /// one (see `lookalikes`) is refused unless `allowConfusable`, and then reported in the result.
+    public func addContacts(_ cards: [IdentityCard], as name: String?, allowConfusable: Bool = false) throws -> [ContactAddResult] {
         if cards.isEmpty { throw ContactError.noCards }
         if name != nil, cards.count > 1 { throw ContactError.nameForManyCards(count: cards.count) }
-        if let name { try Handle.validate(name, what: "contact name") }
+        if let name { try Handle.validateNew(name, what: "contact name") }
+        for card in cards { try Handle.validateNew(card.handle, what: "handle of card \(card.id.shortHex)") }
         let own = try identityCard().id
         var seen: [String: IdentityID] = [:]
         for card in cards {
@@ -73,10 +75,18 @@ extension Keyring {
             if let other = seen[key], other != card.id { throw ContactError.conflictingCards(name: key) }
             seen[key] = card.id
         }
+        let found = try lookalikes(cards, as: name, own: try identityCard())
+        if !allowConfusable, let first = cards.lazy.compactMap({ found[$0.id] }).first {
+            throw ContactError.lookalike(descriptions: first)
+        }
         let time = now()
         try automaticPrune()
         return try write { db in
-            try cards.map { card in try addContact(db, card, name: name ?? card.handle, time: time) }
+            try cards.map { card in
+                var result = try addContact(db, card, name: name ?? card.handle, time: time)
+                result.lookalikes = found[card.id] ?? []
+                return result
+            }
         }
     }
 
@@ -130,6 +140,21 @@ extension Keyring {
         let rows = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
         return try rows.map { row in try decodeContact(Data(try row.blob("sealed", table: "contact")), tag: try row.blob("name_tag", table: "contact")) }
             .sorted { $0.name < $1.name }
+    }
+
+    /// Every contact's identity id, name and handle, for comparing a new name with: the sealed rows are opened, but
+    /// card signatures (checked before a card is stored) are not checked again, so this costs a fraction of `contacts()`.
+    func contactNames() throws -> [(id: IdentityID, name: String, handle: String)] {
+        let fetched = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
+        return try fetched.map { row in
+            let tag = try row.blob("name_tag", table: Self.contactTable)
+            let record = try rows.open(ContactRecord.self, try row.blob("sealed", table: Self.contactTable), table: Self.contactTable,
+                                       primaryKey: tag)
+            guard nameTag(record.name) == tag, let card = try? IdentityCard.parsed(text: record.card) else {
+                throw KeyringError.integrityFailure(table: Self.contactTable)
+            }
+            return (card.id, record.name, card.handle)
+        }
     }
 
     /// The contact called `name`.

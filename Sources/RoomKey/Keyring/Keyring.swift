@@ -97,7 +97,7 @@ public final class Keyring {
     public static func create(path: String, handle: String, passphrase: PassphraseProvider?,
                               limits: KDFLimits = .interactive, random: any RandomSource,
                               now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
-        try Handle.validate(handle)
+        try Handle.validateNew(handle)
         let fm = FileManager.default
         for suffix in ["", "-wal", "-journal"] where fm.fileExists(atPath: path + suffix) {
             throw KeyringError.alreadyExists(path: path)

@@ -60,7 +60,7 @@ extension Keyring {
 
     /// Checks that `name` is a valid room name not yet used in this keyring.
     func checkNewRoomName(_ db: Database, _ name: String) throws {
-        try Handle.validate(name, what: "room name")
+        try Handle.validateNew(name, what: "room name")
         if (try? findRoom(db, name)) != nil { throw RoomError.nameTaken(name) }
     }
 

@@ -57,6 +57,21 @@ public enum MemberNames {
         return labels
     }
 
+    /// For each identity whose handle looks like another identity's different handle (same UTS #39 skeleton, as
+    /// "bоb" with a Cyrillic о and "bob", or "bob" with a zero-width space): those others, sorted by id.
+    /// Identical handles are not listed: `labels` already tells them apart.
+    public static func lookalikes(_ people: [(id: IdentityID, handle: String)]) -> [IdentityID: [IdentityID]] {
+        let bySkeleton = Dictionary(grouping: people, by: { Lookalikes.skeleton($0.handle) })
+        var found: [IdentityID: [IdentityID]] = [:]
+        for group in bySkeleton.values where Set(group.map(\.handle)).count > 1 {
+            for p in group {
+                let others = group.filter { $0.handle != p.handle && $0.id != p.id }.map(\.id).sorted()
+                if !others.isEmpty { found[p.id] = others }
+            }
+        }
+        return found
+    }
+
     /// The fewest hex digits (at least `shortIDDigits`) that tell `ids` apart.
     static func distinguishingDigits(_ ids: [IdentityID]) -> Int {
         let hexes = ids.map(\.hex)

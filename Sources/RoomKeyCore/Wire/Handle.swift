@@ -22,6 +22,38 @@ public enum Handle {
         return handle
     }
 
+    /// Checks a name a person chooses or imports (`init --name`, a card in `contact add`, `--as`, a new room's name):
+    /// `validate`, and nothing that hides or fakes what the name reads as. Refused: default-ignorable and format
+    /// characters (bidi controls, zero-width characters, U+FEFF), white space other than U+0020, a space at either end,
+    /// and private-use or unassigned code points. Names already stored or received are only held to `validate`.
+    @discardableResult
+    public static func validateNew(_ name: String, what: String = "handle") throws(WireError) -> String {
+        try validate(name, what: what)
+        if name.hasPrefix(" ") || name.hasSuffix(" ") { throw .invalid(what: what, reason: "starts or ends with a space") }
+        for scalar in name.unicodeScalars where scalar.value >= 0x7F {
+            if let kind = refusedKind(scalar) {
+                throw .invalid(what: what, reason: "contains \(kind) U+\(String(scalar.value, radix: 16, uppercase: true))")
+            }
+        }
+        return name
+    }
+
+    /// Why `validateNew` refuses `scalar`, or nil when it is allowed.
+    static func refusedKind(_ scalar: Unicode.Scalar) -> String? {
+        let properties = scalar.properties
+        if SafeText.isBidiControl(scalar) { return "a bidi control" }
+        switch properties.generalCategory {
+        case .format: return "an invisible format character"
+        case .spaceSeparator, .lineSeparator, .paragraphSeparator: return "a space other than U+0020"
+        case .privateUse: return "a private-use character"
+        case .unassigned: return "an unassigned code point"
+        default: break
+        }
+        if properties.isDefaultIgnorableCodePoint { return "an invisible character" }
+        if properties.isWhitespace { return "a space other than U+0020" }
+        return nil
+    }
+
     /// Decodes UTF-8 bytes strictly (no replacement characters) and validates the result.
     public static func decode(_ bytes: [UInt8], what: String = "handle") throws(WireError) -> String {
         guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid(what: what, reason: "not UTF-8") }
