@@ -26,10 +26,10 @@ extension RoomKeyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The message files (default: standard input).", valueName: "file"))
+        @Argument(help: ArgumentHelp("The message files (default: standard input).", valueName: "file"), completion: .file())
         var files: [String] = []
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"), completion: .file())
         var output: String?
 
         @Option(name: .long, help: ArgumentHelp("Batch mode: name each output after its message with this suffix added.", valueName: "suffix"))

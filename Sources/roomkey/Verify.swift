@@ -37,7 +37,7 @@ extension RoomKeyCommand {
         var qr = false
 
         @Option(name: .customLong("qr-png"), help: ArgumentHelp("Write the scannable form as a QR code PNG image to this file ('-': standard output).",
-                                                                 valueName: "file"))
+                                                                 valueName: "file"), completion: .file())
         var qrPng: String?
 
         @Flag(name: .long, help: "Replace an existing file at the --qr-png path.")
@@ -100,8 +100,13 @@ extension RoomKeyCommand {
         /// The QR code in half blocks; on a terminal, colours force light modules on a dark background whatever the theme.
         static func terminalLines(_ code: QRCode) -> [String] {
             let lines = code.halfBlockLines(quietZone: 2)
-            guard isatty(STDOUT_FILENO) == 1 else { return lines }
+            guard usesColour(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment) else { return lines }
             return lines.map { "\u{1B}[97;40m" + $0 + "\u{1B}[0m" }
+        }
+
+        /// Colours only on a terminal, and never when `NO_COLOR` is set to anything non-empty (no-color.org).
+        static func usesColour(isTerminal: Bool, environment: [String: String]) -> Bool {
+            isTerminal && (environment["NO_COLOR"] ?? "").isEmpty
         }
     }
 
