@@ -21,7 +21,7 @@ enum ExitStatus {
         (locked, "the keyring is locked: the passphrase is missing or wrong, or the prompt was cancelled"),
         (notFound, "not found: no such keyring, contact, room, file, or no key for this message"),
         (pending, "pending: valid, but waiting for an earlier epoch or a sender key not yet received"),
-        (refused, "refused by a rule: a valid request the rules do not allow (already a member, not an admin, read twice); nothing changed"),
+        (refused, "refused by a rule: a valid request the rules do not allow (already a member, not a member, not an admin); nothing changed"),
         (usage, "usage error: an unknown command or option, a missing argument"),
         (malformed, "malformed input: cannot be parsed, truncated, oversized, unknown version"),
     ]

@@ -66,3 +66,12 @@ struct InFileError: RoomKeyError {
         do { return try body() } catch { throw naming(path, when: name, error) }
     }
 }
+
+/// An input error with a better next step than its own hint, keeping its category and message.
+struct HintedError: RoomKeyError {
+    let underlying: any RoomKeyError
+    let hint: String?
+
+    var category: ErrorCategory { underlying.category }
+    var message: String { underlying.message }
+}
