@@ -35,3 +35,14 @@ import Testing
         #expect(CommandPath.distance("", "abc") == 3)
     }
 }
+
+/// The options the argv rewrite moves are exactly those of `GlobalOptions`, so a new global option cannot be missed.
+@Suite struct GlobalOptionListTests {
+    @Test func theRewriteKnowsEveryGlobalOption() throws {
+        let help = GlobalOptions.helpMessage(columns: 400)
+        let words = help.split(whereSeparator: { " \n,[]()'<>".contains($0) }).map(String.init)
+        var names = Set(words.filter { $0.wholeMatch(of: /--?[a-z][a-z-]*/) != nil })
+        names.subtract(["-h", "--help"])
+        #expect(names == Set(CommandPath.globalOptions.keys), "\(help)")
+    }
+}
