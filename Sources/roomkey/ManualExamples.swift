@@ -9,7 +9,7 @@ enum ManualExamples {
 
     static let byCommand: [String: [Example]] = [
         "": [
-            .init(purpose: "Create your keyring and send your card to a friend", arguments: "init --name alice"),
+            .init(purpose: "Create your keyring with a new identity", arguments: "init --name alice"),
             .init(purpose: "Use another keyring for one command (global options go before or after the subcommand)",
                   arguments: "--keyring work.sqlite room list"),
             .init(purpose: "Apply every bundle in a synced folder", arguments: "receive ~/Sync/roomkey"),
@@ -22,7 +22,7 @@ enum ManualExamples {
         "id show": [.init(purpose: "Show your id, handle and card", arguments: "id show")],
         "id export": [.init(purpose: "Write your identity card to a file", arguments: "id export -o alice.card")],
         "id upgrade": [.init(purpose: "Add a post-quantum key to your identity", arguments: "id upgrade")],
-        "contact": [.init(purpose: "Add every card in a folder", arguments: "contact add cards/bob.card cards/carol.card")],
+        "contact": [.init(purpose: "Add two cards at once", arguments: "contact add cards/bob.card cards/carol.card")],
         "contact add": [
             .init(purpose: "Add many cards at once (nothing is added if one is bad)", arguments: "contact add cards/bob.card cards/carol.card"),
             .init(purpose: "Add a card from standard input under another name", arguments: "contact add - --as robert"),
