@@ -7,7 +7,7 @@ public enum ErrorCategory: String, Sendable, Equatable {
     /// The keyring is locked: passphrase missing or wrong (exit 3).
     case locked
     /// No such keyring, contact, room, or key (exit 4).
-    case notFound = "not_found"
+    case notFound = "not-found"
     /// Valid, but waiting for something earlier (exit 5).
     case pending
     /// A valid request the rules do not allow; nothing changed (exit 6).

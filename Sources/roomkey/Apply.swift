@@ -15,14 +15,15 @@ extension RoomKeyCommand {
                 given, and the admins those after --admins; you stay); '#' starts a comment. A room whose lines ask \
                 for nothing new is already up to date: no commit, no bundle. The whole script is checked before anything changes: an unknown \
                 verb, room or contact, or a change the membership log would refuse, exits 65 naming the line, and \
-                nothing is applied. A line that would put two identities with the same handle in a room exits 6 \
+                nothing is applied. A line the rules refuse (removing a non-member, adding a member) exits 6 naming the line, \
+                as the direct command does. A line that would put two identities with the same handle in a room exits 6 \
                 naming the line, unless --allow-same-handle is given. All changes to one room become one commit and \
                 one bundle.
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The script file, or - for standard input.", valueName: "script"))
+        @Argument(help: ArgumentHelp("The script file, or - for standard input.", valueName: "script"), completion: .file())
         var script: String
 
         @OptionGroup var outbox: OutboxOption
@@ -41,8 +42,8 @@ extension RoomKeyCommand {
             let docs = rooms.map(RoomDocument.init)
             output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.flatMap { d in
-                    if d.upToDate { return ["\(d.room) is already up to date at epoch \(d.epoch)"] }
-                    return [(dryRun ? "would commit " : "committed ") + "\(d.room) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
+                    if d.upToDate { return ["\(d.name) is already up to date at epoch \(d.epoch)"] }
+                    return [(dryRun ? "would commit " : "committed ") + "\(d.name) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
                         + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
                 }
             }
@@ -51,10 +52,10 @@ extension RoomKeyCommand {
         struct ApplyDocument: Encodable { let dryRun: Bool, rooms: [RoomDocument] }
 
         struct RoomDocument: Encodable {
-            let room: String, roomId: String?, epoch: UInt64, operations: [String], bundle: String?, upToDate: Bool
+            let name: String, roomId: String?, epoch: UInt64, operations: [String], bundle: String?, upToDate: Bool
             init(_ r: AppliedRoom) {
                 upToDate = r.upToDate
-                room = r.name
+                name = r.name
                 roomId = r.roomID?.hex
                 epoch = r.epoch
                 operations = r.operations
@@ -82,20 +83,20 @@ extension RoomKeyCommand {
             let docs = results.map(ResultDocument.init)
             output.result(["results": docs]) {
                 docs.isEmpty ? ["\(contact) is in none of your rooms"] : docs.map { d in
-                    "\(d.status)  \(d.room) (\(d.roomId))" + (d.epoch.map { " epoch \($0)" } ?? "") + (d.bundle.map { "  bundle: \($0)" } ?? "")
+                    "\(d.status)  \(d.name) (\(d.roomId))" + (d.epoch.map { " epoch \($0)" } ?? "") + (d.bundle.map { "  bundle: \($0)" } ?? "")
                         + (d.error.map { ": \($0)" } ?? "")
                 }
             }
             for d in docs where d.status == "needs-another-admin" {
-                output.warn("you are not an admin of \(d.room); \(contact) is still a member there", hint: "ask an admin of \(d.room) to remove \(contact)")
+                output.warn("you are not an admin of \(d.name); \(contact) is still a member there", hint: "ask an admin of \(d.name) to remove \(contact)")
             }
             if docs.contains(where: { $0.status != "removed" }) { throw ExitCode(ExitStatus.failure) }
         }
 
         struct ResultDocument: Encodable {
-            let room: String, roomId: String, status: String, epoch: UInt64?, bundle: String?, error: String?
+            let name: String, roomId: String, status: String, epoch: UInt64?, bundle: String?, error: String?
             init(_ r: OffboardResult) {
-                room = r.room
+                name = r.room
                 roomId = r.roomID.hex
                 switch r.outcome {
                 case let .removed(epoch, bundle): (status, self.epoch, self.bundle, error) = ("removed", epoch, bundle, nil)

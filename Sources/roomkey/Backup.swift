@@ -11,7 +11,7 @@ extension RoomKeyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("The backup file ('-': standard output).", valueName: "file"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("The backup file ('-': standard output).", valueName: "file"), completion: .file())
         var output: String
 
         @Flag(name: .long, help: "Replace an existing file at the -o path.")
@@ -31,7 +31,7 @@ extension RoomKeyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The backup file.", valueName: "file"))
+        @Argument(help: ArgumentHelp("The backup file.", valueName: "file"), completion: .file())
         var file: String
 
         @Flag(name: .long, help: "Replace an existing keyring.")
@@ -40,13 +40,24 @@ extension RoomKeyCommand {
         func execute(_ output: Output) throws {
             let path = global.keyringPath
             guard FileManager.default.fileExists(atPath: file) else { throw InputError.unreadable(path: file) }
-            let keyring = try Keyring.restore(from: file, to: path, force: force,
-                                              passphrase: PassphraseInput.provider(file: global.passphrasePath, path: file),
+            let source = global.passphraseSource
+            let keyring: Keyring
+            do {
+                keyring = try Keyring.restore(from: file, to: path, force: force, passphrase: PassphraseInput.provider(source, path: file),
                                               random: try SystemRandom(), now: CommandClock.now)
+            } catch {
+                throw PassphraseError.naming(source, in: error)
+            }
             let entries = try keyring.verifyAudit()
             // A restore is a deliberate rollback: this machine's state file now follows the restored keyring.
             try keyring.acceptCurrentState(stateFolder: GlobalOptions.stateFolder)
-            output.result(["restored": path, "audit_entries": String(entries)]) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
+            output.result(RestoreDocument(restored: path, auditEntries: entries)) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
         }
+    }
+
+    /// The JSON form of `restore`.
+    struct RestoreDocument: Encodable {
+        let restored: String
+        let auditEntries: Int
     }
 }

@@ -34,7 +34,7 @@ extension RoomKeyCommand.ContactCommand {
                     ? ["accepted the new identity key of \(name) (\(contact.id)), unverified"]
                     : ["the identity key of \(name) has not changed; nothing to accept (status: \(contact.status))"])
                     + (rooms.isEmpty ? [] : ["the old identity key of \(name) is still a member of \(rooms.count) room\(rooms.count == 1 ? "" : "s"):"]
-                        + rooms.map { "  \($0.room) (\($0.roomId)): old \($0.oldId); run '\($0.command)'" })
+                        + rooms.map { "  \($0.name) (\($0.roomId)): old \($0.oldId); run '\($0.command)'" })
             }
         }
 
@@ -58,9 +58,9 @@ extension RoomKeyCommand.ContactCommand {
 
 /// A room where an old identity key of a contact is still a member, and the command that swaps it.
 struct OldKeyDocument: Encodable {
-    let room: String, roomId: String, oldId: String, newId: String, contact: String, pending: Bool, command: String
+    let name: String, roomId: String, oldId: String, newId: String, contact: String, pending: Bool, command: String
     init(_ m: Keyring.OldKeyMember) {
-        room = m.room
+        name = m.room
         roomId = m.roomID.hex
         oldId = m.oldID.hex
         newId = m.newID.hex

@@ -4,13 +4,14 @@ import RoomKey
 import RoomKeyCore
 
 extension RoomKeyCommand.ContactCommand {
-    /// `roomkey contact add FILE|-`: imports one card or many.
+    /// `roomkey contact add FILE...`: imports one card or many, from one file or many.
     struct Add: KeyringCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import identity cards (one per line) from a file or standard input.",
+            abstract: "Import identity cards (one per line) from files or standard input.",
             discussion: """
-                Every card is checked before anything is stored: a card that cannot be parsed exits 65, a card whose \
-                signature fails exits 2, and then nothing is stored. A card with a new identity key for a known name \
+                Every card of every file is checked before anything is stored: a card that cannot be parsed exits 65, \
+                a card whose signature fails exits 2, a file that cannot be read exits 4, and then nothing is stored; \
+                with several files the error names the file. A card with a new identity key for a known name \
                 replaces it, marks it key-changed and unverified, and keeps the old key in the contact's history. \
                 A name or handle with invisible characters (bidi controls, zero-width characters) exits 65. A new name \
                 that looks like your handle or a contact's name or handle (same Unicode skeleton, as "аlice" in \
@@ -22,8 +23,8 @@ extension RoomKeyCommand.ContactCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("A file of identity cards, or - for standard input.", valueName: "file"))
-        var file: String
+        @Argument(help: ArgumentHelp("Files of identity cards, or - for standard input.", valueName: "file"), completion: .file())
+        var files: [String]
 
         @Option(name: .customLong("as"), help: ArgumentHelp("The contact name, for a single card (default: its handle).", valueName: "name"))
         var name: String?
@@ -32,14 +33,23 @@ extension RoomKeyCommand.ContactCommand {
         var allowConfusable = false
 
         func validate() throws {
+            if files.isEmpty { throw ValidationError("give at least one card file, or - for standard input") }
+            if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
             if let name { do { try Handle.validateNew(name, what: "contact name") } catch { throw ValidationError(error.message) } }
         }
 
         func execute(_ output: Output) throws {
-            let text = try InputFiles.readText(file, limit: Self.maxInputBytes, what: "card input")
-            let cards = try IdentityCard.verifiedCards(in: text)
+            let inputs = try files.map { file in (file, try InFileError.naming(file, when: files.count > 1) {
+                let cards = try IdentityCard.verifiedCards(in: try InputFiles.readText(file, limit: Self.maxInputBytes, what: "card input"))
+                if cards.isEmpty, files.count > 1 { throw ContactError.noCards }
+                return cards
+            }) }
             let keyring = try openKeyring()
-            let results = try keyring.addContacts(cards, as: name, allowConfusable: allowConfusable)
+            let own = try keyring.identityCard().id
+            for (file, cards) in inputs where cards.contains(where: { $0.id == own }) {
+                throw InFileError.naming(file, when: files.count > 1, ContactError.ownCard)
+            }
+            let results = try keyring.addContacts(inputs.flatMap(\.1), as: name, allowConfusable: allowConfusable)
             for r in results {
                 for lookalike in r.lookalikes { output.warn("\(lookalike); stored as --allow-confusable was given") }
                 switch r.outcome {
@@ -77,15 +87,15 @@ extension RoomKeyCommand.ContactCommand {
 }
 
 extension ContactAddOutcome {
-    /// The snake_case status word used in text and JSON.
+    /// The status word used in text and JSON (kebab-case, like every JSON value).
     var word: String {
         switch self {
         case .added: "added"
         case .unchanged: "unchanged"
         case .updated: "updated"
         case .upgraded: "upgraded"
-        case .keyChanged: "key_changed"
-        case .alreadyKnown: "already_known"
+        case .keyChanged: "key-changed"
+        case .alreadyKnown: "already-known"
         }
     }
 }

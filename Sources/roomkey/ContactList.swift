@@ -64,7 +64,9 @@ extension RoomKeyCommand.ContactCommand {
 
     /// `roomkey contact remove NAME`.
     struct Remove: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a contact and its key history.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a contact and its key history.",
+            discussion: "Rooms are not changed: a warning names the rooms of yours the contact is still a member of.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -72,8 +74,24 @@ extension RoomKeyCommand.ContactCommand {
         var name: String
 
         func execute(_ output: Output) throws {
-            try openKeyring().removeContact(named: name)
-            output.result(["removed": name]) { ["removed \(name)"] }
+            let keyring = try openKeyring()
+            let id = try keyring.contact(named: name).card.id
+            let me = try keyring.identityCard().id
+            let rooms = try keyring.rooms().filter { $0.state.roster[id] != nil && $0.state.roster[me] != nil }
+            try keyring.removeContact(named: name)
+            if !rooms.isEmpty {
+                output.warn("\(name) is still a member of \(plural(rooms.count, "room")): \(rooms.map(\.name).joined(separator: ", "))",
+                            hint: "removing a contact changes no room; take them out with 'roomkey room remove ROOM \(id.hex)'")
+            }
+            output.result(RemoveDocument(removed: name, stillMemberOf: rooms.map { .init(name: $0.name, roomId: $0.id.hex) })) {
+                ["removed \(name)"]
+            }
+        }
+
+        struct RemoveDocument: Encodable {
+            struct Room: Encodable { let name: String, roomId: String }
+            let removed: String
+            let stillMemberOf: [Room]
         }
     }
 }

@@ -26,10 +26,10 @@ extension RoomKeyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The message files (default: standard input).", valueName: "file"))
+        @Argument(help: ArgumentHelp("The message files (default: standard input).", valueName: "file"), completion: .file())
         var files: [String] = []
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the plaintext to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"), completion: .file())
         var output: String?
 
         @Option(name: .long, help: ArgumentHelp("Batch mode: name each output after its message with this suffix added.", valueName: "suffix"))
@@ -44,8 +44,9 @@ extension RoomKeyCommand {
             // `-o -` is the same as no -o: standard output.
             let output = output == OutputFile.standardOutput ? nil : output
             try OutputFile.check(output, force: force)
-            let input = Array(try InputFiles.read(files.first ?? "-", limit: MessageArmor.maxTextLength, what: "message"))
-            let message = try MessageArmor.read(input)
+            let file = files.first ?? "-"
+            let input = Array(try InputFiles.read(file, limit: MessageArmor.maxTextLength, what: "message"))
+            let message = try Self.readMessage(input, file: file)
             var base64: String? = nil
             let origin = try openKeyring().decrypt(message) { _, plaintext in
                 let data = plaintext.withUnsafeBytes { Data($0) }
@@ -64,6 +65,16 @@ extension RoomKeyCommand {
                 print(Output.encode(DecryptDocument(roomId: origin.roomID.hex, name: origin.roomName, senderId: origin.sender.hex,
                                                     senderHandle: origin.senderHandle, epoch: origin.epoch, generation: origin.generation,
                                                     iteration: origin.iteration, plaintextBase64: base64, path: output)))
+            }
+        }
+
+        /// Reads a room message; a bundle given by mistake gets a hint to `receive` it.
+        static func readMessage(_ input: [UInt8], file: String) throws -> RoomMessage {
+            do {
+                return try MessageArmor.read(input)
+            } catch {
+                guard input.starts(with: RoomKeyCore.Bundle.magic.prefix(3)) || LeaveRequest.looksLike(input) else { throw error }
+                throw HintedError(underlying: error, hint: "\(file == "-" ? "the input" : file) is a bundle, not a room message: apply it with 'roomkey receive'")
             }
         }
 

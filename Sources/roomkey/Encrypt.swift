@@ -28,10 +28,10 @@ extension RoomKeyCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room"))
         var room: String
 
-        @Argument(help: ArgumentHelp("The plaintext files (default: standard input).", valueName: "file"))
+        @Argument(help: ArgumentHelp("The plaintext files (default: standard input).", valueName: "file"), completion: .file())
         var files: [String] = []
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this file ('-': standard output), or into this folder (batch mode).", valueName: "out"), completion: .file())
         var output: String?
 
         @Option(name: .long, help: ArgumentHelp("Batch mode: name each message after its plaintext with this suffix added (default .msg).",

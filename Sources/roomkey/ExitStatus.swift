@@ -13,6 +13,19 @@ enum ExitStatus {
     static let usage: Int32 = 64
     static let malformed: Int32 = 65
 
+    /// Every exit code with its meaning, as the man pages' EXIT STATUS section lists them.
+    static let meanings: [(code: Int32, meaning: String)] = [
+        (success, "success, including inputs that were duplicate, not for you or ignored"),
+        (failure, "other failure: I/O, an existing keyring, a file that is not a keyring"),
+        (rejected, "rejected: a signature, MAC, authority, roster or fork check failed; nothing was stored"),
+        (locked, "the keyring is locked: the passphrase is missing or wrong, or the prompt was cancelled"),
+        (notFound, "not found: no such keyring, contact, room, file, or no key for this message"),
+        (pending, "pending: valid, but waiting for an earlier epoch or a sender key not yet received"),
+        (refused, "refused by a rule: a valid request the rules do not allow (already a member, not a member, not an admin); nothing changed"),
+        (usage, "usage error: an unknown command or option, a missing argument"),
+        (malformed, "malformed input: cannot be parsed, truncated, oversized, unknown version"),
+    ]
+
     /// The exit code for an error category.
     static func code(for category: ErrorCategory) -> Int32 {
         switch category {

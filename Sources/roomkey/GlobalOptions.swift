@@ -7,14 +7,20 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The keyring file.",
         discussion: "Default: $ROOMKEY_KEYRING, else $XDG_DATA_HOME/roomkey/keyring.sqlite, else ~/.local/share/roomkey/keyring.sqlite.",
-        valueName: "path"))
+        valueName: "path"), completion: .file())
     var keyring: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "Read the passphrase from the first line of this file.",
         discussion: "Default: $ROOMKEY_PASSPHRASE_FILE, else a prompt on the terminal. A passphrase is never taken from the command line.",
-        valueName: "path"))
+        valueName: "path"), completion: .file())
     var passphraseFile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read the passphrase from the first line of this open file descriptor (as gpg does).",
+        discussion: "For example 'roomkey room list --passphrase-fd 3 3<secret'. Overrides $ROOMKEY_PASSPHRASE_FILE.",
+        valueName: "n"))
+    var passphraseFd: Int32?
 
     @Flag(name: .long, help: "Print exactly one JSON document on standard output.")
     var json = false
@@ -44,11 +50,18 @@ struct GlobalOptions: ParsableArguments {
         return home + "/.local/share/roomkey/keyring.sqlite"
     }
 
-    /// The passphrase file after applying `$ROOMKEY_PASSPHRASE_FILE`.
-    var passphrasePath: String? {
-        if let passphraseFile { return passphraseFile }
-        if let path = ProcessInfo.processInfo.environment["ROOMKEY_PASSPHRASE_FILE"], !path.isEmpty { return path }
-        return nil
+    func validate() throws {
+        if passphraseFile != nil, passphraseFd != nil { throw ValidationError(PassphraseError.twoSources.message) }
+    }
+
+    /// Where the passphrase comes from: `--passphrase-fd`, `--passphrase-file`, `$ROOMKEY_PASSPHRASE_FILE`, else a prompt.
+    var passphraseSource: PassphraseSource {
+        if let passphraseFd { return .descriptor(passphraseFd) }
+        if let passphraseFile { return .file(path: passphraseFile, fromEnvironment: false) }
+        if let path = ProcessInfo.processInfo.environment["ROOMKEY_PASSPHRASE_FILE"], !path.isEmpty {
+            return .file(path: path, fromEnvironment: true)
+        }
+        return .prompt
     }
 
     var output: Output { Output(json: json, quiet: quiet) }

@@ -59,7 +59,7 @@ extension RoomKeyCommand.IdCommand {
         @OptionGroup var global: GlobalOptions
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Write the card to this file instead of standard output ('-': standard output).",
-                                                        valueName: "file"))
+                                                        valueName: "file"), completion: .file())
         var output: String?
 
         @Flag(name: .long, help: "Replace an existing file at the -o path.")

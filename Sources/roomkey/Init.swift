@@ -23,7 +23,7 @@ extension RoomKeyCommand {
 
         func execute(_ output: Output) throws {
             let path = global.keyringPath
-            let provider = noPassphrase ? nil : PassphraseInput.newProvider(file: global.passphrasePath)
+            let provider = noPassphrase ? nil : PassphraseInput.newProvider(global.passphraseSource)
             let keyring = try Keyring.create(path: path, handle: name, passphrase: provider, random: try SystemRandom(),
                                              now: CommandClock.now)
             let card = try keyring.identityCard()

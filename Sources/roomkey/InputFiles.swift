@@ -44,3 +44,34 @@ enum OutputError: RoomKeyError {
         }
     }
 }
+
+/// An input error tied to the file it came from (`cards/bob.card: line 2: ...`), keeping its category and hint.
+struct InFileError: RoomKeyError {
+    let path: String
+    let underlying: any RoomKeyError
+
+    var category: ErrorCategory { underlying.category }
+    var message: String { "\(path): \(underlying.message)" }
+    var hint: String? { underlying.hint }
+
+    /// `underlying` named after `path` when `name` is true (several inputs), else as it is.
+    static func naming(_ path: String, when name: Bool, _ underlying: any Error) -> any Error {
+        guard name, let known = underlying as? any RoomKeyError, !(known is InFileError) else { return underlying }
+        if case InputError.unreadable = known { return underlying }
+        return InFileError(path: path, underlying: known)
+    }
+
+    /// Runs `body`, naming `path` in what it throws when `name` is true.
+    static func naming<T>(_ path: String, when name: Bool, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw naming(path, when: name, error) }
+    }
+}
+
+/// An input error with a better next step than its own hint, keeping its category and message.
+struct HintedError: RoomKeyError {
+    let underlying: any RoomKeyError
+    let hint: String?
+
+    var category: ErrorCategory { underlying.category }
+    var message: String { underlying.message }
+}

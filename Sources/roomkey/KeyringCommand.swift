@@ -27,9 +27,15 @@ extension KeyringCommand {
     /// default outbox folder).
     func openKeyring(outbox: Outbox = Outbox(path: nil)) throws -> Keyring {
         let path = global.keyringPath
-        let keyring = try Keyring.open(path: path, passphrase: PassphraseInput.provider(file: global.passphrasePath, path: path),
+        let source = global.passphraseSource
+        let keyring: Keyring
+        do {
+            keyring = try Keyring.open(path: path, passphrase: PassphraseInput.provider(source, path: path),
                                        random: try SystemRandom(), now: CommandClock.now, stateFolder: GlobalOptions.stateFolder,
                                        acceptRollback: global.acceptRollback)
+        } catch {
+            throw PassphraseError.naming(source, in: error)
+        }
         let output = global.output
         for warning in keyring.openWarnings { output.warn(warning) }
         keyring.onWarning = { output.warn($0) }

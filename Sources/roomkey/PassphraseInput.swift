@@ -2,9 +2,11 @@ import Foundation
 import RoomKey
 import RoomKeyCore
 
-/// Obtains passphrases from a file or a no-echo terminal prompt; never from argv.
+/// Obtains passphrases from a file, a file descriptor or a no-echo terminal prompt; never from argv.
 enum PassphraseInput {
     static let maxFileBytes = 64 * 1024
+    /// How many times a new passphrase is asked for before a mismatch ends the command.
+    static let newPassphraseTries = 3
 
     /// The first line of `path` (without its line ending) as secret bytes.
     static func fromFile(_ path: String) throws -> SecretBytes {
@@ -23,6 +25,28 @@ enum PassphraseInput {
         return SecretBytes(consuming: &line)
     }
 
+    /// The first line read from the open descriptor `fd`, one byte at a time so nothing after it is consumed.
+    static func fromDescriptor(_ fd: Int32) throws -> SecretBytes {
+        guard fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
+        guard var line = readLine(fd) else { throw PassphraseError.cancelled }
+        return SecretBytes(consuming: &line)
+    }
+
+    /// One line from `fd` without its line ending; nil when the descriptor ends before any byte (EOF, Ctrl-D).
+    static func readLine(_ fd: Int32) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var c: UInt8 = 0
+        var sawAny = false
+        while read(fd, &c, 1) == 1 {
+            sawAny = true
+            if c == 0x0A || bytes.count > maxFileBytes { break }
+            bytes.append(c)
+        }
+        guard sawAny else { return nil }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        return bytes
+    }
+
     /// True when a person can be asked: standard input is a terminal and /dev/tty opens.
     static var hasTerminal: Bool {
         guard isatty(STDIN_FILENO) == 1 else { return false }
@@ -32,18 +56,37 @@ enum PassphraseInput {
         return true
     }
 
-    /// Prompts on /dev/tty with echo off; `confirm` asks twice and requires a match.
+    /// Prompts on /dev/tty with echo off; `confirm` asks twice and asks again on a mismatch (three tries).
     static func prompt(_ message: String, confirm: Bool) throws -> SecretBytes {
         guard hasTerminal else { throw KeyringError.passphraseRequired }
-        let first = try readNoEcho(message)
-        if confirm {
-            let second = try readNoEcho("Repeat the passphrase: ")
-            if !first.constantTimeEquals(second) { throw InputError.passphraseMismatch }
+        if !confirm {
+            guard let secret = try readNoEcho(message) else { throw PassphraseError.cancelled }
+            return secret
         }
-        return first
+        return try askNew(read: readNoEcho, tell: tellTerminal)
     }
 
-    private static func readNoEcho(_ message: String) throws -> SecretBytes {
+    /// Asks for a new passphrase and its repetition until both match, at most `tries` times; `read` returns nil at
+    /// the end of input (Ctrl-D), which cancels.
+    static func askNew(tries: Int = newPassphraseTries, read: (String) throws -> SecretBytes?,
+                       tell: (String) -> Void) throws -> SecretBytes {
+        for attempt in 1...max(1, tries) {
+            guard let first = try read("New passphrase: ") else { throw PassphraseError.cancelled }
+            guard let second = try read("Repeat the passphrase: ") else { throw PassphraseError.cancelled }
+            if first.constantTimeEquals(second) { return first }
+            if attempt < tries { tell("The passphrases do not match; try again.") }
+        }
+        throw PassphraseError.mismatch(tries: max(1, tries))
+    }
+
+    private static func tellTerminal(_ line: String) {
+        let fd = open("/dev/tty", O_WRONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = (line + "\n").withCString { write(fd, $0, strlen($0)) }
+    }
+
+    private static func readNoEcho(_ message: String) throws -> SecretBytes? {
         let fd = open("/dev/tty", O_RDWR)
         guard fd >= 0 else { throw KeyringError.passphraseRequired }
         defer { close(fd) }
@@ -57,21 +100,23 @@ enum PassphraseInput {
             tcsetattr(fd, TCSAFLUSH, &saved)
             _ = write(fd, "\n", 1)
         }
-        var bytes: [UInt8] = []
-        var c: UInt8 = 0
-        while read(fd, &c, 1) == 1, c != 0x0A, bytes.count <= maxFileBytes { bytes.append(c) }
-        if bytes.last == 0x0D { bytes.removeLast() }
+        guard var bytes = readLine(fd) else { return nil }
         return SecretBytes(consuming: &bytes)
     }
 
-    /// The passphrase for an existing keyring: from the file if one is set, else the prompt.
-    static func provider(file: String?, path: String) -> PassphraseProvider {
-        { if let file { try fromFile(file) } else { try prompt("Passphrase for \(path): ", confirm: false) } }
+    /// The passphrase for an existing keyring at `path`, from `source`.
+    static func provider(_ source: PassphraseSource, path: String) -> PassphraseProvider {
+        { try source.read(prompt: "Passphrase for \(path): ") }
     }
 
-    /// A new passphrase: from the file if one is set, else asked twice.
-    static func newProvider(file: String?) -> PassphraseProvider {
-        { if let file { try fromFile(file) } else { try prompt("New passphrase: ", confirm: true) } }
+    /// A new passphrase: from the file if one is set, else asked twice (again on a mismatch).
+    static func newProvider(_ source: PassphraseSource) -> PassphraseProvider {
+        {
+            switch source {
+            case .prompt: try prompt("New passphrase: ", confirm: true)
+            default: try source.read(prompt: "")
+            }
+        }
     }
 }
 
@@ -79,14 +124,13 @@ enum PassphraseInput {
 enum InputError: RoomKeyError {
     case unreadable(path: String)
     case tooLarge(what: String, limit: Int)
-    case passphraseMismatch
     case outputToTerminal
 
     var category: ErrorCategory {
         switch self {
         case .unreadable: .notFound
         case .tooLarge: .malformed
-        case .passphraseMismatch, .outputToTerminal: .usage
+        case .outputToTerminal: .usage
         }
     }
 
@@ -94,7 +138,6 @@ enum InputError: RoomKeyError {
         switch self {
         case let .unreadable(path): "cannot read \(path)"
         case let .tooLarge(what, limit): "\(what) is larger than \(limit) bytes"
-        case .passphraseMismatch: "the passphrases do not match"
         case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }
     }

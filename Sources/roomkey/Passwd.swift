@@ -11,12 +11,12 @@ extension RoomKeyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file.", valueName: "path"))
+        @Option(name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file.", valueName: "path"), completion: .file())
         var newPassphraseFile: String?
 
         func execute(_ output: Output) throws {
             let keyring = try openKeyring()
-            try keyring.changePassphrase(to: PassphraseInput.newProvider(file: newPassphraseFile))
+            try keyring.changePassphrase(to: PassphraseInput.newProvider(newPassphraseFile.map { .file(path: $0, fromEnvironment: false) } ?? .prompt))
             output.result(["changed": true]) { ["changed the passphrase of \(keyring.path)"] }
         }
     }

@@ -9,39 +9,49 @@ extension RoomKeyCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply bundles: commits in epoch order, members' sender keys, and your own rotation in response.",
             discussion: """
-                PATH may be a folder: every regular file in it is read. Each input gets a status: applied, duplicate, \
-                pending (kept until its earlier epoch arrives), not-for-me, rejected or malformed. Every good input is \
-                applied even when another is bad; the exit code is the worst among them (rejected 2, malformed 65, \
-                pending 5). When a commit is applied, your new sender key is written as a bundle to the outbox. \
-                With -q, the text output leaves out not-for-me and duplicate inputs.
+                PATH may be a folder: every regular file in it is read (hidden files are skipped). Each input gets a \
+                status: applied, duplicate, pending (kept until its earlier epoch arrives), not-for-me, ignored, \
+                rejected or malformed. A file in a folder that is no roomkey input (empty, not a roomkey file, a room \
+                message, a partly written .roomkey-tmp-* file) is ignored with the reason and does not fail the run. \
+                Every good input is applied even when another is bad; the exit code is the worst among them (rejected \
+                2, malformed 65, pending 5), and 0 when every input was applied, duplicate, not-for-me or ignored. Each \
+                result is printed as it is decided, then the bundles written in response, then a one-line summary; a \
+                progress line appears on standard error for long runs when it is a terminal. With -q only errors are \
+                printed.
                 """)
 
         static let maxBundleBytes = 256 * 1024 * 1024
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("Bundle files or folders of bundles.", valueName: "path"))
+        @Argument(help: ArgumentHelp("Bundle files or folders of bundles.", valueName: "path"), completion: .file())
         var paths: [String]
 
         @OptionGroup var outbox: OutboxOption
 
         func execute(_ output: Output) throws {
+            let files = try expand(paths)
+            let report = ReceiveReport(output: output, total: files.count)
             var inputs: [ReceiveInput] = []
-            for path in try expand(paths) {
-                inputs.append(ReceiveInput(path: path, bytes: Array(try InputFiles.read(path, limit: Self.maxBundleBytes, what: "bundle"))))
+            var ignored: [ReceiveReport.Line] = []
+            for file in files {
+                if file.inFolder, StrayInput.isPartialWrite(fileName: (file.path as NSString).lastPathComponent) {
+                    ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
+                    continue
+                }
+                let bytes = Array(try InputFiles.read(file.path, limit: Self.maxBundleBytes, what: "bundle"))
+                if file.inFolder, let reason = StrayInput.reason(bytes) {
+                    ignored.append(report.ignored(file.path, reason: reason))
+                    continue
+                }
+                inputs.append(ReceiveInput(path: file.path, bytes: bytes))
             }
             let box = outbox.box
-            let results = try openKeyring(outbox: box).receive(inputs) { try box.name($0) }
-            let docs = results.map(ResultDocument.init)
-            output.result(["results": docs]) {
-                docs.filter { !output.quiet || !["not-for-me", "duplicate"].contains($0.status) }.flatMap(\.lines)
+            let messages = Set(inputs.filter { Self.looksLikeMessage($0.bytes) }.map(\.path))
+            let results = try openKeyring(outbox: box).receive(inputs, deliver: { try box.name($0) }) { result in
+                report.decided(result, looksLikeMessage: messages.contains(result.path))
             }
-            for r in results where r.status == .rejected || r.status == .malformed {
-                Output.stderr("roomkey: error: \(r.path): \(r.error?.message ?? r.status.rawValue)")
-                if let input = inputs.first(where: { $0.path == r.path }), Self.looksLikeMessage(input.bytes) {
-                    Output.stderr("roomkey: hint: \(r.path) is a room message, not a bundle: read it with 'roomkey decrypt'")
-                }
-            }
+            report.finish(results, ignored: ignored)
             for r in results where r.status == .applied {
                 if let error = r.error { output.warn("your new sender key was not sent: \(error.message)", hint: error.hint) }
             }
@@ -60,27 +70,24 @@ extension RoomKeyCommand {
             bytes.starts(with: Array("RKM".utf8)) || bytes.starts(with: Array("roomkey-message-".utf8))
         }
 
-        /// Files as given, folders expanded to their regular files in name order (hidden files skipped).
-        func expand(_ paths: [String]) throws -> [String] {
-            try paths.flatMap { path -> [String] in
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError.unreadable(path: path) }
-                guard isDirectory.boolValue else { return [path] }
-                return try FileManager.default.contentsOfDirectory(atPath: path).sorted().filter { !$0.hasPrefix(".") }
-                    .map { (path as NSString).appendingPathComponent($0) }
-                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
-            }
+        /// One file to read, and whether it was found in a folder (where stray files are ignored, not refused).
+        struct InputFile {
+            let path: String
+            let inFolder: Bool
         }
 
-        struct ResultDocument: Encodable {
-            let path: String, status: String, roomId: String?, epoch: UInt64?, error: String?, bundles: [String]
-            init(_ r: ReceiveResult) {
-                path = r.path
-                status = r.status.rawValue
-                roomId = r.roomID?.hex
-                epoch = r.epoch
-                error = r.error.map { Output.oneLine($0.message) }
-                bundles = r.bundles
+        /// Files as given, folders expanded to their regular files in name order (hidden files skipped, except the
+        /// partial writes `.roomkey-tmp-*`, which are reported).
+        func expand(_ paths: [String]) throws -> [InputFile] {
+            try paths.flatMap { path -> [InputFile] in
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError.unreadable(path: path) }
+                guard isDirectory.boolValue else { return [InputFile(path: path, inFolder: false)] }
+                return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+                    .filter { !$0.hasPrefix(".") || StrayInput.isPartialWrite(fileName: $0) }
+                    .map { (path as NSString).appendingPathComponent($0) }
+                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+                    .map { InputFile(path: $0, inFolder: true) }
             }
 
             /// The text lines: the status line, then one for each bundle written.

@@ -23,7 +23,7 @@ extension RoomKeyCommand {
 struct OutboxOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Write bundles into this folder under unique, sortable names.",
-        discussion: "Default: $ROOMKEY_OUTBOX, else $XDG_STATE_HOME/roomkey/outbox, else ~/.local/state/roomkey/outbox.", valueName: "dir"))
+        discussion: "Default: $ROOMKEY_OUTBOX, else $XDG_STATE_HOME/roomkey/outbox, else ~/.local/state/roomkey/outbox.", valueName: "dir"), completion: .directory)
     var outbox: String?
 
     /// The outbox the option names.
@@ -32,7 +32,7 @@ struct OutboxOption: ParsableArguments {
 
 /// Where produced bundles go: `-o FILE`, else the outbox folder.
 struct BundleOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file ('-': standard output).", valueName: "bundle"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the bundle to this file ('-': standard output).", valueName: "bundle"), completion: .file())
     var output: String?
 
     @Flag(name: .long, help: "Replace an existing file at the -o path.")
@@ -138,7 +138,7 @@ struct CommitDocument: Encodable {
     }
 
     func lines(_ verb: String) -> [String] {
-        ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)", "bundle: \(bundle) (sealed to \(recipients) recipients)"]
+        ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)", "bundle: \(bundle) (sealed to \(plural(recipients, "recipient")))"]
     }
 }
 
@@ -178,6 +178,9 @@ struct ChangeDocument: Encodable {
         if upToDate { return ["room \(name) (\(roomId)) is already up to date at epoch \(epoch)"] }
         let ops = operations.map { "  \($0.op) \($0.handle.map { "\($0) " } ?? "")(\($0.id))" }
         guard let bundle, let recipients else { return ["\(verb) room \(name) (\(roomId)) at epoch \(epoch + 1):"] + ops }
-        return ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)"] + ops + ["bundle: \(bundle) (sealed to \(recipients) recipients)"]
+        return ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)"] + ops + ["bundle: \(bundle) (sealed to \(plural(recipients, "recipient")))"]
     }
 }
+
+/// "1 recipient", "3 recipients".
+func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -18,7 +18,7 @@ extension RoomKeyCommand.RoomCommand {
         @Option(name: .customLong("member"), help: ArgumentHelp("A contact to add (repeatable).", valueName: "contact"))
         var members: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"))
+        @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"), completion: .file())
         var membersFile: String?
 
         @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
@@ -47,7 +47,7 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("Contacts to add.", valueName: "contact"))
         var contacts: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"))
+        @Option(name: .long, help: ArgumentHelp("A file of contact names, one per line.", valueName: "file"), completion: .file())
         var membersFile: String?
 
         @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")

@@ -19,12 +19,14 @@ extension RoomKeyCommand.RoomCommand {
                 RoomSummary(room, me: me, trust: try keyring.memberTrust(of: room.id.hex).1, classical: classical[room.id] ?? [])
             }
             output.result(["rooms": docs]) {
-                docs.map {
-                    "\($0.roomId)  epoch \($0.epoch)  \($0.members) members  \($0.role)\($0.forked ? "  FORKED" : "")"
+                // A table with a header, as `contact list` prints, even when there is no room yet.
+                let width = max(4, docs.map(\.name.count).max() ?? 0)
+                return ["\("NAME".padding(width))  ROOM ID                           EPOCH  MEMBERS  ROLE    NOTES"] + docs.map {
+                    "\($0.name.padding(width))  \($0.roomId)  \(String($0.epoch).padding(5))  \(String($0.members).padding(7))  \($0.role.padding(6))"
+                        + ($0.forked ? "  FORKED" : "")
                         + ($0.keyChanged > 0 ? "  \($0.keyChanged) KEY-CHANGED" : "") + ($0.unverified > 0 ? "  \($0.unverified) unverified" : "")
                         + ($0.postQuantum ? "  pq" : "  \($0.classicalMembers.count) on v1 cards: \($0.classicalMembers.joined(separator: ", "))")
                         + ($0.requirePq ? " (pq required)" : "")
-                        + "  \($0.name)"
                 }
             }
         }

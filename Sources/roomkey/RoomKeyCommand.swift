@@ -19,14 +19,24 @@ struct RoomKeyCommand: ParsableCommand {
                       Passwd.self]
     )
 
+    /// A folder of pages made by swift-argument-parser's manual generator, to complete (`scripts/man`); never shown.
+    @Option(help: .private) var manualSections: String?
+
+    /// `roomkey` alone prints its help; `--manual-sections DIR` adds the generated man page sections.
+    func run() throws {
+        guard let manualSections else { throw CleanExit.helpRequest(self) }
+        try ManualSections.rewrite(folder: manualSections)
+    }
+
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.
     static func main() {
         umask(0o077)
         let command: any ParsableCommand
+        let arguments = CommandPath.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self)
         do {
-            command = try parseAsRoot(ArgumentStash.collapse(Array(CommandLine.arguments.dropFirst())))
+            command = try parseAsRoot(ArgumentStash.collapse(arguments))
         } catch {
-            exit(reportingParseError: error)
+            exit(reportingParseError: error, arguments: arguments)
         }
         do {
             var runnable = command
@@ -34,20 +44,30 @@ struct RoomKeyCommand: ParsableCommand {
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
-            exit(reportingParseError: error)
+            exit(reportingParseError: error, arguments: arguments)
         }
         Foundation.exit(0)
     }
 
-    private static func exit(reportingParseError error: any Error) -> Never {
+    /// Reports a parse error in roomkey's format: a mistyped subcommand gets the closest names, and the hint names the
+    /// help of the subcommand the arguments reached.
+    private static func exit(reportingParseError error: any Error, arguments: [String]) -> Never {
         let code = exitCode(for: error)
         if code == .success {
             print(fullMessage(for: error))
             Foundation.exit(0)
         }
-        let json = CommandLine.arguments.contains("--json")
-        Output(json: json, quiet: false).fail(kind: "usage", message: message(for: error),
-                                              hint: "see 'roomkey help' for usage")
+        let output = Output(json: arguments.contains("--json"), quiet: false)
+        if let (walk, name) = CommandPath.unknownSubcommand(arguments, root: Self.self) {
+            let names = walk.command.configuration.subcommands.map { $0._commandName }
+            let close = CommandPath.suggestions(for: name, among: names)
+            let hint = close.isEmpty ? "see '\(CommandPath.display(walk)) --help' for its commands"
+                : "did you mean " + close.map { "'\($0)'" }.joined(separator: " or ") + "?"
+            output.fail(kind: "usage", message: "'\(name)' is not a '\(CommandPath.display(walk))' command", hint: hint)
+            Foundation.exit(ExitStatus.usage)
+        }
+        let walk = CommandPath.walk(arguments, root: Self.self)
+        output.fail(kind: "usage", message: message(for: error), hint: "see '\(CommandPath.display(walk)) --help'")
         Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
     }
 }

@@ -77,10 +77,10 @@ extension RoomKeyCommand.RoomCommand {
         @OptionGroup var bundle: BundleOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
-        @Option(name: .long, help: ArgumentHelp("The members: contact names or ids, one per line.", valueName: "file"))
+        @Option(name: .long, help: ArgumentHelp("The members: contact names or ids, one per line.", valueName: "file"), completion: .file())
         var membersFile: String
 
-        @Option(name: .long, help: ArgumentHelp("The admins: contact names or ids, one per line.", valueName: "file"))
+        @Option(name: .long, help: ArgumentHelp("The admins: contact names or ids, one per line.", valueName: "file"), completion: .file())
         var adminsFile: String?
 
         @Flag(name: .long, help: "Print the operations the commit would have; change and write nothing.")

@@ -37,7 +37,7 @@ extension RoomKeyCommand {
         var qr = false
 
         @Option(name: .customLong("qr-png"), help: ArgumentHelp("Write the scannable form as a QR code PNG image to this file ('-': standard output).",
-                                                                 valueName: "file"))
+                                                                 valueName: "file"), completion: .file())
         var qrPng: String?
 
         @Flag(name: .long, help: "Replace an existing file at the --qr-png path.")
@@ -100,8 +100,13 @@ extension RoomKeyCommand {
         /// The QR code in half blocks; on a terminal, colours force light modules on a dark background whatever the theme.
         static func terminalLines(_ code: QRCode) -> [String] {
             let lines = code.halfBlockLines(quietZone: 2)
-            guard isatty(STDOUT_FILENO) == 1 else { return lines }
+            guard usesColour(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment) else { return lines }
             return lines.map { "\u{1B}[97;40m" + $0 + "\u{1B}[0m" }
+        }
+
+        /// Colours only on a terminal, and never when `NO_COLOR` is set to anything non-empty (no-color.org).
+        static func usesColour(isTerminal: Bool, environment: [String: String]) -> Bool {
+            isTerminal && (environment["NO_COLOR"] ?? "").isEmpty
         }
     }
 
@@ -131,17 +136,26 @@ extension RoomKeyCommand {
     }
 }
 
-/// A safety-number comparison that failed: exit 2, nothing stored.
+/// A safety-number comparison that failed: exit 2, nothing stored; `--confirm` with something that is not 60 digits
+/// is a usage error (64).
 enum VerifyError: RoomKeyError {
     case digitsDiffer(name: String, typed: String)
     case scannableDiffers(name: String)
 
-    var category: ErrorCategory { .rejected }
+    var category: ErrorCategory {
+        if case let .digitsDiffer(_, typed) = self, !Self.isSafetyNumber(typed) { return .usage }
+        return .rejected
+    }
+
+    /// True for 60 decimal digits, the form of a safety number.
+    static func isSafetyNumber(_ typed: String) -> Bool {
+        typed.count == SafetyNumber.digitCount && typed.allSatisfy { ("0"..."9").contains($0) }
+    }
 
     var message: String {
         switch self {
         case let .digitsDiffer(name, typed):
-            if typed.count != SafetyNumber.digitCount || !typed.allSatisfy({ ("0"..."9").contains($0) }) {
+            if !Self.isSafetyNumber(typed) {
                 "--confirm takes the \(SafetyNumber.digitCount) digits of the safety number; "
                     + "\"\(typed.prefix(80))\" is not (\(typed.count) characters)"
             } else {
@@ -154,6 +168,8 @@ enum VerifyError: RoomKeyError {
 
     var hint: String? {
         switch self {
+        case let .digitsDiffer(name, typed) where !Self.isSafetyNumber(typed):
+            "give all \(SafetyNumber.digitCount) digits that 'roomkey verify \(name)' shows (spaces between groups are fine)"
         case let .digitsDiffer(name, _), let .scannableDiffers(name):
             "nothing was changed; check again with \(name), and if the numbers really differ do not trust this key"
         }

@@ -107,7 +107,7 @@ import Testing
         let e = try w.run("alice", ["encrypt", "team", "--json"] + files + [dir + "/missing"])
         #expect(e.code == 4, "\(e)")
         let records = try #require(try e.json()["results"] as? [[String: Any]])
-        #expect(records.map { $0["status"] as? String } == ["ok", "ok", "ok", "not_found"])
+        #expect(records.map { $0["status"] as? String } == ["ok", "ok", "ok", "not-found"])
         #expect(records.map { $0["iteration"] as? Int } == [0, 1, 2, nil])
         #expect(records[0]["output"] as? String == files[0] + ".msg")
         let out = w.s.path("bob-out")

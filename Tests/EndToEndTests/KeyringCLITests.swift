@@ -51,7 +51,8 @@ import Testing
         try Data("not it\n".utf8).write(to: URL(fileURLWithPath: s.path("wrong")))
         let r = try s.roomkey("alice", ["id", "--passphrase-file", s.path("wrong")])
         #expect(r.code == 3)
-        #expect(r.stderr == "roomkey: error: wrong passphrase\n")
+        #expect(r.stderr == "roomkey: error: the passphrase from --passphrase-file \(s.path("wrong")) is wrong\n"
+                + "roomkey: hint: check the first line of \(s.path("wrong"))\n")
         #expect(r.stdout == "")
         let j = try s.roomkey("alice", ["id", "--json", "--passphrase-file", s.path("wrong")])
         let error = try #require(try j.json()["error"] as? [String: Any])

@@ -161,7 +161,7 @@ import Testing
         #expect(ok.code == 0 && got == Array("new generation".utf8), "\(ok)")
         let unknown = try w.run("carol", ["decrypt", path, "--json"])
         #expect(unknown.code == 4, "\(unknown)")
-        #expect((try unknown.json()["error"] as? [String: Any])?["kind"] as? String == "not_found")
+        #expect((try unknown.json()["error"] as? [String: Any])?["kind"] as? String == "not-found")
     }
 
     @Test func concurrentDecryptsOfOneSenderBothSucceed() throws {

@@ -33,6 +33,7 @@ import Testing
         let fingerprints = text.components(separatedBy: "\n").filter { $0.hasPrefix("room team at epoch 2:") }
         #expect(fingerprints.count == 3)
         #expect(text.contains("epoch:       1\n"), "carol should stay at epoch 1")
+        #expect(text.contains("room team (") && text.contains(") is already up to date at epoch 1"), "the second 'room members' is a no-op")
         #expect(text.contains("hello team, bob here"))
         #expect(text.contains("carol cannot read it (exit 4)"))
         #expect(text.contains("would commit ops epoch 0: create, add, add"))

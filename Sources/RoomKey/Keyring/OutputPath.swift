@@ -11,7 +11,7 @@ import RoomKeyCore
 ///   and stale ones (older than `staleAge`, left by a killed run) are removed by the next write into that folder.
 package enum OutputPath {
     /// The name prefix of temporary files.
-    package static let tempPrefix = ".roomkey-tmp-"
+    package static let tempPrefix = StrayInput.temporaryPrefix
     /// A temporary file older than this is left over from a run that was killed, never one still being written.
     package static let staleAge: TimeInterval = 600
 

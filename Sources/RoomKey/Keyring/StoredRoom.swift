@@ -129,9 +129,9 @@ extension RoomError: RoomKeyError {
         switch self {
         case .notFound: .notFound
         case .ambiguous, .nameTaken: .usage
-        case .forked, .notMember, .contactNotMember: .rejected
-        case .sameHandle, .left, .keyChangedContact, .alreadyMember, .oldKeyMember, .keyNotChanged, .oldKeyNotMember,
-             .classicalMembers: .refused
+        case .forked: .rejected
+        case .sameHandle, .left, .keyChangedContact, .alreadyMember, .notMember, .contactNotMember, .oldKeyMember, .keyNotChanged,
+             .oldKeyNotMember, .classicalMembers: .refused
         }
     }
 

@@ -137,12 +137,18 @@ extension Keyring {
     /// `roster` is the roster the members are looked up in; `room` names the room in errors; `me` is the author.
     func operations(_ db: Database, for change: MembershipChange, roster: Roster, room: String, me: IdentityID) throws -> [Operation] {
         switch change {
-        case let .add(names): return try names.compactMap { try addableCard(db, $0, roster: roster, room: room, ifMissing: false).map { .add($0) } }
+        // A name given twice (`room add team dave dave`) stands for one operation.
+        case let .add(names):
+            var seen = Set<IdentityID>()
+            return try names.compactMap { try addableCard(db, $0, roster: roster, room: room, ifMissing: false) }
+                .filter { seen.insert($0.id).inserted }.map { .add($0) }
         case let .addIfMissing(names):
             var seen = Set<IdentityID>()
             return try names.compactMap { try addableCard(db, $0, roster: roster, room: room, ifMissing: true) }
                 .filter { seen.insert($0.id).inserted }.map { .add($0) }
-        case let .remove(members): return try members.map { .remove(try resolveMember(db, $0, roster: roster, room: room)) }
+        case let .remove(members):
+            var seen = Set<IdentityID>()
+            return try members.map { try resolveMember(db, $0, roster: roster, room: room) }.filter { seen.insert($0).inserted }.map { .remove($0) }
         case let .removeIfPresent(members):
             var seen = Set<IdentityID>()
             return try members.compactMap { token -> IdentityID? in

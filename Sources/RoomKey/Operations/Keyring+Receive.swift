@@ -23,10 +23,12 @@ extension Keyring {
     }
 
     /// Receives bundles; returns one result per input, plus one per earlier pending bundle that this run settled.
-    public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery) throws -> [ReceiveResult] {
+    /// `onResult` sees each result as soon as it is decided (before the responses of the run are written).
+    public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery,
+                        onResult: @escaping (ReceiveResult) -> Void = { _ in }) throws -> [ReceiveResult] {
         try automaticPrune()
         let me = try identity()
-        var results: [Int: ReceiveResult] = [:]
+        var results = ReceiveResultTable(announce: onResult)
         var queue: [Queued] = []
         var requests: [(index: Int, path: String, request: LeaveRequest)] = []
         for (index, input) in inputs.enumerated() {
@@ -101,7 +103,7 @@ extension Keyring {
         CrashPoint.reach(CrashPoint.beforeRotation)
         var blocked: [RoomID: any RoomKeyError] = [:]
         var rotated = try rotateDueRooms(latest, me: me, deliver: deliver, blocked: &blocked)
-        for (index, result) in results.sorted(by: { $0.key > $1.key }) where result.status == .applied {
+        for (index, result) in results.values.sorted(by: { $0.key > $1.key }) where result.status == .applied {
             guard let room = result.roomID else { continue }
             if let path = rotated[room] {
                 results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path])
@@ -112,8 +114,10 @@ extension Keyring {
             }
         }
         // Leave requests after every bundle: an admin acts on the roster this run left.
-        results.merge(try receiveLeaveRequests(requests, me: me, deliver: deliver)) { _, new in new }
-        return results.keys.sorted().compactMap { results[$0] }
+        for (index, result) in try receiveLeaveRequests(requests, me: me, deliver: deliver).sorted(by: { $0.key < $1.key }) {
+            results[index] = result
+        }
+        return results.values.keys.sorted().compactMap { results[$0] }
     }
 
     /// Checks one bundle in one transaction: the core decides (`BundleAcceptance`), this stores what it decided.

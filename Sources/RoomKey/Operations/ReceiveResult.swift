@@ -60,3 +60,19 @@ public struct ReceiveInput: Sendable {
     }
 }
 
+
+/// The results of one `receive` run by input index; the first result stored for an index is announced at once.
+struct ReceiveResultTable {
+    /// The results so far.
+    private(set) var values: [Int: ReceiveResult] = [:]
+    /// Called with each index's first result.
+    let announce: (ReceiveResult) -> Void
+
+    subscript(index: Int) -> ReceiveResult? {
+        get { values[index] }
+        set {
+            if values[index] == nil, let newValue { announce(newValue) }
+            values[index] = newValue
+        }
+    }
+}

@@ -80,6 +80,7 @@ extension MessageError: RoomKeyError {
         case .senderKeyMissing: "receive the sender's bundle ('roomkey receive') and decrypt again"
         case .retentionDeleted: "'roomkey room set ROOM --retention DURATION' keeps superseded keys longer, for later messages"
         case .chainExhausted: "run 'roomkey room rotate ROOM'"
+        case .replay: "each message can be read once: its key is deleted when it is read, so a stolen keyring cannot read it later; keep the plaintext (decrypt -o FILE) to read it again"
         default: nil
         }
     }

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import roomkey
+
+/// The smaller findings of issue 12 (finding 10): an empty room list, plurals, NO_COLOR, and removing a contact who
+/// is still a room member.
+@Suite struct SmallFindingsCLITests {
+    static let roomHeader = "NAME  ROOM ID                           EPOCH  MEMBERS  ROLE    NOTES"
+
+    @Test func anEmptyRoomListPrintsItsHeaderAsContactListDoes() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        try s.roomkey("alice", ["room", "list"]).expect(exit: 0, stderr: "", stdout: Self.roomHeader + "\n")
+        let contacts = try s.roomkey("alice", ["contact", "list"])
+        contacts.expect(exit: 0, stderr: "")
+        #expect(contacts.stdout.hasPrefix("NAME  ID "))
+        #expect(contacts.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func aRoomListRowSitsUnderItsHeader() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        let lines = try w.rk("alice", ["room", "list"]).stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == Self.roomHeader)
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("team  ") == true)
+        #expect(lines.last?.contains("  0      2        admin ") == true, "\(lines)")
+    }
+
+    @Test func oneRecipientIsSingular() throws {
+        let w = try RoomWorld()
+        let r = try w.rk("alice", ["room", "create", "team", "--member", "bob"])
+        #expect(r.code == 0, "\(r)")
+        #expect(r.stdout.contains("(sealed to 1 recipient)"), "\(r)")
+        let two = try w.rk("alice", ["room", "add", "team", "carol"])
+        #expect(two.stdout.contains("(sealed to 2 recipients)"), "\(two)")
+    }
+
+    @Test func qrColoursHonourNoColor() {
+        typealias V = RoomKeyCommand.Verify
+        #expect(V.usesColour(isTerminal: true, environment: [:]))
+        #expect(!V.usesColour(isTerminal: true, environment: ["NO_COLOR": "1"]))
+        #expect(V.usesColour(isTerminal: true, environment: ["NO_COLOR": ""]))
+        #expect(!V.usesColour(isTerminal: false, environment: [:]))
+    }
+
+    @Test func removingAContactWhoIsStillAMemberSaysWhere() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        #expect(try w.rk("alice", ["room", "create", "ops", "--member", "bob", "--member", "carol"]).code == 0)
+        let bobID = try #require(try w.rk("bob", ["id", "--json"]).json()["id"] as? String)
+        try w.rk("alice", ["contact", "remove", "bob"]).expect(exit: 0, stderr: """
+            roomkey: warning: bob is still a member of 2 rooms: ops, team
+            roomkey: hint: removing a contact changes no room; take them out with 'roomkey room remove ROOM \(bobID)'
+
+            """, stdout: "removed bob\n")
+        let carol = try w.rk("alice", ["contact", "remove", "carol", "--json"])
+        #expect(carol.code == 0)
+        let rooms = try #require(try carol.json()["still_member_of"] as? [[String: Any]])
+        #expect(rooms.map { $0["name"] as? String } == ["ops"])
+        try w.rk("alice", ["contact", "remove", "dave"]).expect(exit: 0, stderr: "", stdout: "removed dave\n")
+    }
+}
