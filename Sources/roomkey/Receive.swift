@@ -89,13 +89,6 @@ extension RoomKeyCommand {
                     .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
                     .map { InputFile(path: $0, inFolder: true) }
             }
-
-            /// The text lines: the status line, then one for each bundle written.
-            var lines: [String] {
-                let room = roomId.map { "  room \($0) epoch \(epoch ?? 0)" } ?? ""
-                let detail = error.map { ": \($0)" } ?? ""
-                return ["\(status)  \(path)\(room)\(detail)"] + bundles.map { "  wrote \($0)" }
-            }
         }
     }
 }
