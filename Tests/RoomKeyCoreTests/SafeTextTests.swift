@@ -23,13 +23,21 @@ struct SafeTextTests {
         ("a soft hyphen (invisible)", "bo\u{AD}b", "bo\\u{ad}b"),
         ("letters of any script stay", "josé 日本 аlice 🙂", "josé 日本 аlice 🙂"),
         ("no-break space is visible as a space and stays", "a\u{A0}b", "a\u{A0}b"),
-        ("a backslash stays", "a\\b", "a\\b"),
+        ("a backslash is doubled", "a\\b", "a\\\\b"),
+        ("an escape spelled out in the input stays distinct from the character", "\\u{1b}[2J", "\\\\u{1b}[2J"),
     ]
 
     @Test(arguments: escapeCases)
     func escaped(_ what: String, _ input: String, _ expected: String) {
         #expect(SafeText.escaped(input) == expected, "\(what)")
         #expect(!SafeText.escaped(input).unicodeScalars.contains(where: SafeText.isHidden), "\(what): nothing hidden is left")
+    }
+
+    /// Escaping is unambiguous: different inputs never show the same text.
+    @Test func differentInputsShowDifferently() {
+        let inputs = ["a\nb", "a\\u{a}b", "a\\\\u{a}b", "\u{1B}[2J", "\\u{1b}[2J", "bob", "bob\u{200B}", "bob\u{FEFF}"]
+        let shown = inputs.map(SafeText.escaped)
+        #expect(Set(shown.map { Array($0.utf8) }).count == inputs.count, "\(shown)")
     }
 
     /// (what, message text, may be written raw to a terminal).

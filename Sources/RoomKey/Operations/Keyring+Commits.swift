@@ -41,6 +41,8 @@ extension Keyring {
     /// Unless `allowSameHandle`, refuses members whose handle another member (or you) already has.
     public func createRoom(name: String, members: [String], allowSameHandle: Bool = false,
                            deliver: BundleDelivery) throws -> CommitResult {
+        // A bad name is refused before anything, the automatic prune included, touches the keyring.
+        try Handle.validateNew(name, what: "room name")
         try automaticPrune()
         let me = try identity()
         return try write { db in

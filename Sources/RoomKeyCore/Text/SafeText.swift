@@ -13,12 +13,16 @@ public enum SafeText {
         }
     }
 
-    /// `text` with every hidden scalar written as `\u{hex}` (lowercase hex, as Swift writes it); other text unchanged.
+    /// `text` with every hidden scalar written as `\u{hex}` (lowercase hex, as Swift writes it) and every backslash
+    /// doubled, so the output is unambiguous: `\u{1b}` always stands for one ESC, never for the six characters a file
+    /// name may spell; other text unchanged.
     public static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isHidden) else { return text }
+        guard text.unicodeScalars.contains(where: { isHidden($0) || $0 == "\\" }) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            if isHidden(scalar) {
+            if scalar == "\\" {
+                out.append(contentsOf: "\\\\".unicodeScalars)
+            } else if isHidden(scalar) {
                 out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
             } else {
                 out.append(scalar)
