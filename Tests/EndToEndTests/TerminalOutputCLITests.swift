@@ -22,10 +22,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for name in Self.hostile { try Data("not a bundle".utf8).write(to: URL(fileURLWithPath: folder + "/" + name)) }
 
-        let r = try s.roomkey("alice", ["receive", folder])
+        // Named on the command line, every file is read as a bundle (in a folder they would be ignored).
+        let files = Self.hostile.map { folder + "/" + $0 }
+        let r = try s.roomkey("alice", ["receive"] + files)
         #expect(r.code == 65, "\(r)")
         #expect(Self.raw(r.stdout).isEmpty && Self.raw(r.stderr).isEmpty, "raw controls reached the terminal: \(r)")
-        let out = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let out = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().filter { !$0.hasPrefix("summary: ") }
         #expect(out.count == Self.hostile.count && out.allSatisfy { $0.hasPrefix("malformed  ") }, "one line per file: \(r)")
         let err = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(err.count == Self.hostile.count && err.allSatisfy { $0.hasPrefix("roomkey: error: ") }, "one line per file: \(r)")
@@ -34,7 +36,7 @@ import Testing
             #expect(r.stdout.contains(folder + "/" + escaped), "\(escaped) in \(r)")
         }
 
-        let json = try s.roomkey("alice", ["receive", folder, "--json"])
+        let json = try s.roomkey("alice", ["receive"] + files + ["--json"])
         #expect(json.code == 65)
         let paths = try #require(try json.json()["results"] as? [[String: Any]]).compactMap { $0["path"] as? String }
         #expect(Set(paths) == Set(Self.hostile.map { folder + "/" + $0 }), "JSON keeps names exact")

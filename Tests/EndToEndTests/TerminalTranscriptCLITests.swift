@@ -25,13 +25,20 @@ import Testing
         let inbox = s.path("inbox")
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
         for (name, _) in Self.hostile { try Data("not a bundle".utf8).write(to: URL(fileURLWithPath: inbox + "/" + name)) }
+        // In a folder, files that are not roomkey files are reported as ignored (exit 0), each name escaped.
         let r = try s.roomkey("alice", ["receive", inbox])
-        #expect(r.code == 65, "\(r)")
+        #expect(r.code == 0, "\(r)")
         // Folder entries are taken in name order.
-        let shown = Self.hostile.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }.map(\.1)
+        let sorted = Self.hostile.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+        let shown = sorted.map(\.1)
+        #expect(Self.same(r.stdout, shown.map { "ignored  \(inbox)/\($0): not a roomkey file\n" }.joined()
+                          + "summary: \(shown.count) ignored\n"), "\(r)")
+        #expect(Self.same(r.stderr, ""), "\(r)")
+        // Named on the command line, each file is read as a bundle: malformed, and the error quotes the name escaped.
+        let named = try s.roomkey("alice", ["receive"] + sorted.map { inbox + "/" + $0.0 })
+        #expect(named.code == 65, "\(named)")
         let reason = "bundle is invalid: not a roomkey bundle"
-        #expect(Self.same(r.stdout, shown.map { "malformed  \(inbox)/\($0): \(reason)\n" }.joined()), "\(r)")
-        #expect(Self.same(r.stderr, shown.map { "roomkey: error: \(inbox)/\($0): \(reason)\n" }.joined()), "\(r)")
+        #expect(Self.same(named.stderr, shown.map { "roomkey: error: \(inbox)/\($0): \(reason)\n" }.joined()), "\(named)")
         // The file that holds ESC and the one that spells it are told apart.
         #expect(r.stdout.contains(#"/\u{1b}[2J: "#) && r.stdout.contains(#"/\\u{1b}[2J: "#), "\(r)")
     }
