@@ -79,6 +79,20 @@ import Testing
         Self.expectEdited(read, "rows of sender_key")
     }
 
+    /// Used iterations live in the sealed sender-key row; putting back an older copy of that row (which still opens:
+    /// same table, same key) would make a read message readable again.
+    @Test func anOlderCopyOfASenderKeyRowDoesNotReopenAReadMessage() throws {
+        let w = try RoomWorld.team(["bob"])
+        let message = try w.send("alice", Array("read once".utf8))
+        let before = w.s.path("bob-before.sqlite")
+        try FileManager.default.copyItem(atPath: w.s.keyring("bob"), toPath: before)
+        #expect(try w.receiveMessage("bob", message).1 == Array("read once".utf8))
+        try Self.edit(w, "bob", "ATTACH '\(before)' AS old; DELETE FROM sender_key; INSERT INTO sender_key SELECT * FROM old.sender_key")
+        let (again, plain) = try w.receiveMessage("bob", message)
+        #expect(plain == nil)
+        Self.expectEdited(again, "rows of sender_key")
+    }
+
     static func count(_ w: RoomWorld, _ who: String, _ table: String) throws -> Int {
         var config = Configuration()
         config.readonly = true
