@@ -55,7 +55,9 @@ final class IntegrityState: @unchecked Sendable {
 /// edit made outside roomkey moves a table away from its digest: decisions that rest on a table check it first, and
 /// `audit --verify` checks them all.
 extension Keyring {
+    /// Tables outside the digest: the one that holds it, and GRDB's list of migrations (checked by count instead).
     static let digestExempt: Set<String> = ["write_counter", "grdb_migrations"]
+    /// The SQL function the triggers call: `roomkey_row_hash(table, value...)` is the row's `RowDigest.rowHash`.
     static let rowHashFunction = "roomkey_row_hash"
 
     /// The tables the digest covers, as the file holds them now.
@@ -94,6 +96,8 @@ extension Keyring {
         integrity.triggersReady = true
     }
 
+    /// True for the names roomkey gives tables and columns (lowercase ASCII letters, digits, underscores), which are
+    /// safe to write into trigger SQL as they are.
     static func isPlainName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
     }
@@ -151,6 +155,7 @@ extension Keyring {
     /// Marks a successful commit: a recomputation is done.
     func digestCommitted() { integrity.recomputeOnWrite = false }
 
+    /// The digests of a sealed record; one that is not 32 bytes of hex is damage.
     static func decode(_ sealed: [String: String]) throws -> [String: RowDigest] {
         try sealed.mapValues { hex in
             guard let bytes = try? Hex.decode(hex, what: "digest"), let d = RowDigest(bytes: bytes) else {

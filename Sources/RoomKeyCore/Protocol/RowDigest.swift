@@ -36,6 +36,7 @@ public struct RowDigest: Equatable, Sendable {
         self.bytes = bytes
     }
 
+    /// The domain separator that starts every row hash.
     static let domain = Array("roomkey/row-digest/v1".utf8) + [0]
 
     /// The keyed hash of one row of `table` (32 bytes).
