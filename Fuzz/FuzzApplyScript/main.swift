@@ -9,7 +9,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var out: [String] = []
     for line in script.lines {
         while out.count < line.number - 1 { out.append("") }
-        out.append(([line.verb.rawValue, line.room] + line.arguments).joined(separator: " "))
+        // The flags are written back too (found by this target: a round trip that dropped `--if-missing` failed).
+        let flag = line.ifNeeded ? [line.verb == .add ? "--if-missing" : "--if-present"] : []
+        let admins = line.admins.map { ["--admins"] + $0 } ?? []
+        out.append(([line.verb.rawValue, line.room] + flag + line.arguments + admins).joined(separator: " "))
     }
     let again = try? ApplyScript(parsing: out.joined(separator: "\n"))
     require(again == script, "script does not round-trip")

@@ -16,6 +16,11 @@ enum InputFiles {
             handle = h
         }
         defer { if path != "-" { try? handle.close() } }
+        // A regular file (or standard input redirected from one) that is too large is refused before a byte is read.
+        var info = stat()
+        if fstat(handle.fileDescriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > off_t(limit) {
+            throw InputError.tooLarge(what: what, limit: limit)
+        }
         var data = Data()
         while data.count <= limit {
             guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }

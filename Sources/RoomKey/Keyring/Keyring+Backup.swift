@@ -90,6 +90,7 @@ extension Keyring {
                                           random: any RandomSource, now: @escaping () -> UInt64) throws -> Keyring {
         let db: DatabaseQueue
         let header: KeyringHeader
+        var migrationsBefore: Int?
         do {
             db = try DatabaseQueue(path: staged, configuration: configuration())
         } catch {
@@ -100,7 +101,7 @@ extension Keyring {
             guard problems == ["ok"] else {
                 throw RestoreError.damaged(path: backupPath, reason: "SQLite's integrity check failed: \(problems.first ?? "no result")")
             }
-            header = try KeyringFile.checkedHeader(db, path: backupPath)
+            header = try KeyringFile.checkedHeader(db, path: backupPath, migrationsBefore: &migrationsBefore)
         } catch {
             try? db.close()
             throw damage(error, backupPath: backupPath, staged: staged)
@@ -114,6 +115,7 @@ extension Keyring {
             do { try keyring.verifyAudit() } catch let error as AuditError {
                 throw RestoreError.damaged(path: backupPath, reason: error.message)
             }
+            try keyring.prepareRestoredDigest(migrationsBefore: migrationsBefore)
         } catch {
             try? db.close()
             throw damage(error, backupPath: backupPath, staged: staged)
@@ -124,11 +126,14 @@ extension Keyring {
     /// Writes the restore mark into the staged copy and folds its write-ahead log into the main file.
     private static func markRestored(_ keyring: Keyring, backupPath: String, what: String) throws {
         do {
+            try keyring.installDigestTriggers()
             try keyring.db.inTransaction(.immediate) { db in
                 try keyring.rotateEveryRoom(db)
                 try keyring.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
+                _ = try keyring.bumpWriteCount(db)
                 return .commit
             }
+            keyring.digestCommitted()
             try keyring.db.writeWithoutTransaction { db in
                 guard let result = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)"), result[0] as Int == 0 else {
                     throw KeyringError.database("could not fold the restored keyring's log into its file")
@@ -172,6 +177,7 @@ extension Keyring {
             }
             return RestoreError.damaged(path: backupPath, reason: "SQLite reports: \(failure.message ?? "\(failure.resultCode)")")
         }
+        if let edited = error as? IntegrityError { return RestoreError.damaged(path: backupPath, reason: edited.message) }
         switch error as? KeyringError {
         case let .integrityFailure(table)?:
             return RestoreError.damaged(path: backupPath, reason: "a row in \(table) fails its integrity check")

@@ -16,7 +16,8 @@ extension Keyring {
 
     /// Contacts whose identity key changed and was neither verified nor accepted.
     func keyChangedContacts(_ db: Database) throws -> [Contact] {
-        try Data.fetchAll(db, sql: "SELECT name_tag FROM contact_alert").compactMap { tag in
+        try requireIntact(db, "contact_alert")
+        return try Data.fetchAll(db, sql: "SELECT name_tag FROM contact_alert").compactMap { tag in
             try fetchContact(db, tag: Array(tag))
         }.filter(\.keyChanged)
     }

@@ -155,6 +155,8 @@ extension Keyring {
 
     /// Rooms whose own sender key is owed, by room tag.
     func owedRotations() throws -> [[UInt8]] {
-        try read { db in try Data.fetchAll(db, sql: "SELECT room_tag FROM owed_rotation").map { Array($0) } }
+        try read { db in
+            try requireIntact(db, "owed_rotation")
+            return try Data.fetchAll(db, sql: "SELECT room_tag FROM owed_rotation").map { Array($0) } }
     }
 }

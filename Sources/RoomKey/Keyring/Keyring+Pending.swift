@@ -58,7 +58,8 @@ extension Keyring {
 
     /// True when a bundle with this digest was applied before.
     func isSeen(_ db: Database, _ digest: [UInt8]) throws -> Bool {
-        try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+        try requireIntact(db, "seen_bundle")
+        return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
     }
 
     /// Records an applied bundle's digest, so the same bytes are a duplicate next time.

@@ -74,6 +74,7 @@ extension Keyring {
     /// Applies retention to one room inside a write transaction; returns how many sender keys it deleted.
     func pruneRoom(_ db: Database, _ id: RoomID, now time: UInt64, olderThan: UInt64?) throws -> Int {
         guard let record = try loadRoomRecord(db, id) else { return 0 }
+        try requireIntact(db, "sender_key")
         let stored = try loadLedger(db, id)
         var ledger = stored ?? Self.firstLedger(record)
         let expiry = ledger.expire(currentEpoch: record.epoch, now: time, cutoff: Self.cutoff(record, now: time, olderThan: olderThan))

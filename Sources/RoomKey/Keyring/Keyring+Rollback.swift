@@ -9,22 +9,33 @@ extension Keyring {
     /// The sealed plaintext of the `write_counter` row.
     struct WriteCounter: Codable {
         var count: UInt64
+        /// The row digest of each table (hex `RowDigest`; a table without rows is left out); see `Keyring+Integrity`.
+        var digests: [String: String]?
+        /// How many migrations the keyring had when this record was written.
+        var migrations: Int?
     }
 
     static let writeCounterKey: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
 
     /// The stored count of write transactions (0 before the first one counted).
     func writeCount(_ db: Database) throws -> UInt64 {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") else { return 0 }
-        return try rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey).count
+        try writeCounter(db)?.count ?? 0
     }
 
-    /// Counts the running write transaction; returns the new count.
+    /// The sealed write counter record, if one was stored.
+    func writeCounter(_ db: Database) throws -> WriteCounter? {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") else { return nil }
+        return try rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey)
+    }
+
+    /// Counts the running write transaction and folds its row changes into the sealed digests; returns the new count.
     func bumpWriteCount(_ db: Database) throws -> UInt64 {
-        let next = try writeCount(db) &+ 1
-        let sealed = try rows.seal(record: WriteCounter(count: next), table: "write_counter", primaryKey: Self.writeCounterKey)
+        let old = try writeCounter(db)
+        let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
+                                migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count)
+        let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
         try db.execute(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
-        return next
+        return next.count
     }
 
     /// The state file of this keyring in `folder`: named by a keyed tag, so it names no user and no path.

@@ -34,6 +34,7 @@ extension Keyring {
 
     /// True when this sender key is stored, or was stored and deleted by retention (`ledger` is the room's).
     func holdsSenderKey(_ db: Database, _ info: SenderKeyInfo, ledger: RetentionLedger?) throws -> Bool {
+        try requireIntact(db, "sender_key")
         let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
         if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return true }
         return ledger?.isDeleted(epoch: info.epoch, keyTag: ktag) ?? false
@@ -53,6 +54,7 @@ extension Keyring {
 
     /// Loads the sender key row `keyTag` of room `room`, if stored.
     func loadSenderKey(_ db: Database, _ room: RoomID, keyTag: [UInt8]) throws -> SenderKeyRecord? {
+        try requireIntact(db, "sender_key")
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM sender_key WHERE key_tag = ?", arguments: [Data(keyTag)]) else {
             return nil
         }

@@ -51,6 +51,8 @@ public final class Keyring {
     let readOnlyReason: KeyringError?
     /// How many write transactions this object committed (for tests of the batch commands).
     private(set) var committedWrites = 0
+    /// The running row digest's key and this connection's triggers (`Keyring+Integrity`).
+    let integrity: IntegrityState
 
     init(path: String, db: DatabaseQueue, key: consuming SymmetricKey, random: any RandomSource,
          now: @escaping () -> UInt64, isPassphraseProtected: Bool, readOnlyReason: KeyringError? = nil) {
@@ -59,6 +61,7 @@ public final class Keyring {
         self.readOnlyReason = readOnlyReason
         self.rows = RowCipher(key: key.derive(subkey: 1, context: KDFContext("rkrows01")), random: random)
         self.tagKey = key.derive(subkey: 2, context: KDFContext("rktags01"))
+        self.integrity = IntegrityState(key: key.derive(subkey: 3, context: KDFContext("rkdgst01")))
         self.masterKey = key
         self.random = random
         self.now = now
@@ -79,6 +82,8 @@ public final class Keyring {
                 throw KeyringError.database("could not switch the keyring to WAL mode")
             }
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // REPLACE fires the delete triggers of the running row digest only with this on (`Keyring+Integrity`).
+            try db.execute(sql: "PRAGMA recursive_triggers = ON")
         }
         return config
     }
@@ -118,6 +123,7 @@ public final class Keyring {
             try KeyringSchema.migrator.migrate(db)
             let keyring = Keyring(path: path, db: db, key: key, random: random, now: now,
                                   isPassphraseProtected: passphrase != nil)
+            keyring.integrity.recomputeOnWrite = true
             try keyring.write { db in
                 try header.insert(db)
                 try keyring.insertNewIdentity(db, handle: handle)
@@ -142,7 +148,8 @@ public final class Keyring {
                             acceptRollback: Bool = false) throws -> Keyring {
         guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
-        let (db, header, readOnlyReason) = try openDatabase(path: path)
+        var migrationsBefore: Int?
+        let (db, header, readOnlyReason) = try openDatabase(path: path, migrationsBefore: &migrationsBefore)
         if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {
             try? db.close()
             throw KeyringError.unsafePermissions(path: path, problem: problem, fix: fix)
@@ -155,18 +162,21 @@ public final class Keyring {
             keyring.openWarnings.append("\(path) \(problem); run '\(fix)'")
         }
         keyring.stateFolder = stateFolder
+        keyring.integrity.migrationsBefore = migrationsBefore
+        try keyring.prepareDigest()
         try keyring.checkRollback(acceptRollback: acceptRollback)
+        if keyring.integrity.recomputeOnWrite { try keyring.write { _ in } }
         return keyring
     }
 
     /// Opens the database at `path` and checks its header. A keyring that cannot be written (read-only file, folder
     /// or mount; full disk) is opened read-only instead, with the reason writes will report.
-    private static func openDatabase(path: String) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
+    private static func openDatabase(path: String, migrationsBefore: inout Int?) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
         let original: any Error
         do {
             let db = try DatabaseQueue(path: path, configuration: configuration())
             do {
-                return (db, try KeyringFile.checkedHeader(db, path: path), nil)
+                return (db, try KeyringFile.checkedHeader(db, path: path, migrationsBefore: &migrationsBefore), nil)
             } catch {
                 try? db.close()
                 throw error
@@ -226,6 +236,7 @@ public final class Keyring {
         case let reason?: throw reason
         case nil: break
         }
+        try installDigestTriggers()
         var result: T?
         var count: UInt64 = 0
         outboxDirty = false
@@ -242,6 +253,7 @@ public final class Keyring {
             throw Keyring.diagnosed(error, path: path, while: "writing the keyring", systemErrno: systemErrno())
         }
         committedWrites += 1
+        digestCommitted()
         guard let result else { throw KeyringError.database("transaction produced no result") }
         recordState(count)
         CrashPoint.reach(CrashPoint.afterAnyCommit)

@@ -133,6 +133,10 @@ enum KeyringSchema {
                 );
                 """)
         }
+        m.registerMigration("v6-integrity") { _ in
+            // No schema change: the running row digest lives, sealed, in the write counter row. Running this migration
+            // is what lets the first open of an older keyring compute the digest from its rows (`Keyring+Integrity`).
+        }
         return m
     }
 }

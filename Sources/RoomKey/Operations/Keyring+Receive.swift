@@ -147,6 +147,9 @@ extension Keyring {
             }
         } catch let error as WireError {
             return .malformed(error)
+        } catch let error as IntegrityError {
+            // An edited keyring is no verdict on this bundle: the whole command stops.
+            throw error
         } catch let error as any RoomKeyError where error.category == .rejected || error.category == .malformed {
             return error.category == .malformed ? .malformed(error) : .rejected(error)
         }

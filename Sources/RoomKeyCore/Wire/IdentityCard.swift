@@ -147,6 +147,8 @@ public struct IdentityCard: Hashable, Sendable {
     /// Parses and verifies every card in `text`, one per line; blank lines and `#` comments are skipped.
     /// The first bad line throws, naming its line number, so a batch is all or nothing.
     public static func verifiedCards(in text: String) throws -> [IdentityCard] {
+        // Counted before any card is parsed or verified: an oversized list is refused at once.
+        try EntryLines.requireAtMost(maxCardsPerInput, in: text, what: "card list")
         var cards: [IdentityCard] = []
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = String(line).trimmingWhitespace()

@@ -1,0 +1,234 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// Why the keyring's rows no longer match their sealed digest.
+public enum IntegrityError: Error, Equatable, Sendable {
+    /// Rows were added, deleted or changed by something other than roomkey (`what` says where).
+    case edited(String)
+}
+
+extension IntegrityError: RoomKeyError {
+    /// An edited keyring failed an integrity check (exit 2).
+    public var category: ErrorCategory { .rejected }
+    /// "keyring was edited: …".
+    public var message: String {
+        switch self {
+        case let .edited(what): "keyring was edited: \(what)"
+        }
+    }
+    /// Where to go from here.
+    public var hint: String? { "restore a backup you trust ('roomkey restore'), or run 'roomkey audit --verify' to see what else changed" }
+}
+
+/// The key of the row digest and what this connection knows about it.
+final class IntegrityState: @unchecked Sendable {
+    /// Keys `RowDigest.rowHash`.
+    let key: SymmetricKey
+    /// True once this connection has the row-hash function, the delta table and the triggers.
+    var triggersReady = false
+    /// May the next write (re)compute every digest from the rows: a new keyring, or one that migrations just changed.
+    var recomputeOnWrite = false
+    /// How many migrations were applied when the keyring was opened (nil: not known, e.g. a new keyring).
+    var migrationsBefore: Int?
+    /// Tables checked against the digest, with `PRAGMA data_version` as it was then: valid until another connection writes.
+    var verified: [String: Int64] = [:]
+
+    init(key: consuming SymmetricKey) { self.key = key }
+
+    /// A SQLite value as the row digest reads it.
+    static func value(_ value: DatabaseValue) -> RowDigest.Value {
+        switch value.storage {
+        case .null: .null
+        case let .int64(v): .integer(v)
+        case let .double(v): .real(v)
+        case let .string(s): .text(Array(s.utf8))
+        case let .blob(d): .blob(Array(d))
+        }
+    }
+}
+
+/// The running digest: every row of every table (but `write_counter`, which holds the digests, and GRDB's migration
+/// list) is accounted in a per-table `RowDigest` kept, sealed, in the write counter row. TEMP triggers, which live in
+/// this connection only and never in the file, record each row change of a write transaction in `temp.rk_digest_delta`;
+/// the transaction folds them into the sealed digests as it counts itself, so both land together or not at all. An
+/// edit made outside roomkey moves a table away from its digest: decisions that rest on a table check it first, and
+/// `audit --verify` checks them all.
+extension Keyring {
+    /// Tables outside the digest: the one that holds it, and GRDB's list of migrations (checked by count instead).
+    static let digestExempt: Set<String> = ["write_counter", "grdb_migrations"]
+    /// The SQL function the triggers call: `roomkey_row_hash(table, value...)` is the row's `RowDigest.rowHash`.
+    static let rowHashFunction = "roomkey_row_hash"
+
+    /// The tables the digest covers, as the file holds them now.
+    static func digestedTables(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .filter { !digestExempt.contains($0) }
+    }
+
+    /// Creates, on this connection, the row-hash function, the delta table and one trigger per table and change.
+    func installDigestTriggers() throws {
+        if integrity.triggersReady { return }
+        let state = integrity
+        try db.inDatabase { db in
+            db.add(function: DatabaseFunction(Self.rowHashFunction, pure: true) { values in
+                guard case let .string(table)? = values.first?.storage else { return nil }
+                return Data(RowDigest.rowHash(table: table, values: values.dropFirst().map(IntegrityState.value), key: state.key))
+            })
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL)")
+            for table in try Self.digestedTables(db) {
+                let columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
+                    .map { $0["name"] as String? ?? "" }
+                // Only names roomkey itself makes; an added table with another name has no digest, so its rows show up.
+                guard Self.isPlainName(table), columns.allSatisfy(Self.isPlainName) else { continue }
+                func row(_ which: String) -> String { (["'\(table)'"] + columns.map { "\(which).\($0)" }).joined(separator: ", ") }
+                func record(_ sign: Int, _ which: String) -> String {
+                    "INSERT INTO rk_digest_delta (tbl, sign, hash) VALUES ('\(table)', \(sign), \(Self.rowHashFunction)(\(row(which))));"
+                }
+                try db.execute(sql: """
+                    CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_insert_\(table) AFTER INSERT ON main.\(table) BEGIN \(record(1, "NEW")) END;
+                    CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_delete_\(table) AFTER DELETE ON main.\(table) BEGIN \(record(-1, "OLD")) END;
+                    CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_update_\(table) AFTER UPDATE ON main.\(table) BEGIN
+                        \(record(-1, "OLD")) \(record(1, "NEW")) END;
+                    """)
+            }
+        }
+        integrity.triggersReady = true
+    }
+
+    /// True for the names roomkey gives tables and columns (lowercase ASCII letters, digits, underscores), which are
+    /// safe to write into trigger SQL as they are.
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
+    }
+
+    /// The digest of every row `table` holds now, computed from the rows.
+    func computedDigest(_ db: Database, _ table: String) throws -> RowDigest {
+        var digest = RowDigest.empty
+        let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM main.\(quoted)")
+        while let row = try rows.next() {
+            digest.add(RowDigest.rowHash(table: table, values: row.databaseValues.map(IntegrityState.value), key: integrity.key))
+        }
+        return digest
+    }
+
+    /// The row changes this transaction made so far, per table (empty without triggers).
+    func pendingDigestDelta(_ db: Database, table: String? = nil) throws -> [String: (added: RowDigest, removed: RowDigest)] {
+        guard integrity.triggersReady else { return [:] }
+        var out: [String: (added: RowDigest, removed: RowDigest)] = [:]
+        let rows = if let table {
+            try Row.fetchAll(db, sql: "SELECT tbl, sign, hash FROM temp.rk_digest_delta WHERE tbl = ?", arguments: [table])
+        } else {
+            try Row.fetchAll(db, sql: "SELECT tbl, sign, hash FROM temp.rk_digest_delta")
+        }
+        for row in rows {
+            let name: String = row["tbl"]
+            var entry = out[name] ?? (.empty, .empty)
+            let hash = Array(row["hash"] as Data? ?? Data())
+            if row["sign"] as Int64? == 1 { entry.added.add(hash) } else { entry.removed.add(hash) }
+            out[name] = entry
+        }
+        return out
+    }
+
+    /// The sealed digests with this transaction's changes folded in, or, when the keyring is new or was just migrated,
+    /// computed from every row. Clears the recorded changes; called once per write transaction, from `bumpWriteCount`.
+    func foldedDigests(_ db: Database, sealed: [String: String]?) throws -> [String: String] {
+        var digests: [String: RowDigest] = [:]
+        if integrity.recomputeOnWrite {
+            for table in try Self.digestedTables(db) { digests[table] = try computedDigest(db, table) }
+        } else {
+            guard let sealed else { throw IntegrityError.edited("its integrity digest is missing") }
+            digests = try Self.decode(sealed)
+            for (table, change) in try pendingDigestDelta(db) {
+                var d = digests[table] ?? .empty
+                d.add(change.added)
+                d.subtract(change.removed)
+                digests[table] = d
+            }
+        }
+        if integrity.triggersReady { try db.execute(sql: "DELETE FROM temp.rk_digest_delta") }
+        return digests.filter { $0.value != .empty }.mapValues { Hex.encode($0.bytes) }
+    }
+
+    /// Marks a successful commit: a recomputation is done.
+    func digestCommitted() { integrity.recomputeOnWrite = false }
+
+    /// The digests of a sealed record; one that is not 32 bytes of hex is damage.
+    static func decode(_ sealed: [String: String]) throws -> [String: RowDigest] {
+        try sealed.mapValues { hex in
+            guard let bytes = try? Hex.decode(hex, what: "digest"), let d = RowDigest(bytes: bytes) else {
+                throw KeyringError.integrityFailure(table: "write_counter")
+            }
+            return d
+        }
+    }
+
+    /// Refuses ("keyring was edited: …") when the rows of `tables` do not match their sealed digests, counting this
+    /// transaction's own changes. A table checked once is not read again until another connection writes the file.
+    func requireIntact(_ db: Database, _ tables: String...) throws {
+        let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+        let due = tables.filter { integrity.verified[$0] != version }
+        if due.isEmpty { return }
+        guard let sealed = try writeCounter(db)?.digests else {
+            // A keyring from before the digest, opened read-only (it could not be migrated): nothing to check against.
+            if readOnlyReason != nil, (try? KeyringSchema.migrator.hasCompletedMigrations(db)) == false { return }
+            if integrity.recomputeOnWrite { return }
+            throw IntegrityError.edited("its integrity digest is missing")
+        }
+        let digests = try Self.decode(sealed)
+        for table in due {
+            var expected = digests[table] ?? .empty
+            if let change = try pendingDigestDelta(db, table: table)[table] {
+                expected.add(change.added)
+                expected.subtract(change.removed)
+            }
+            guard try computedDigest(db, table) == expected else {
+                throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
+            }
+            integrity.verified[table] = version
+        }
+    }
+
+    /// Checks every table against its digest (`audit --verify`); returns how many tables were checked.
+    @discardableResult
+    public func verifyRows() throws -> Int {
+        try read { db in
+            guard let sealed = try writeCounter(db)?.digests else { throw IntegrityError.edited("its integrity digest is missing") }
+            let digests = try Self.decode(sealed)
+            let tables = try Self.digestedTables(db)
+            for table in tables where try computedDigest(db, table) != digests[table] ?? .empty {
+                throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
+            }
+            if let gone = digests.keys.sorted().first(where: { !tables.contains($0) }) {
+                throw IntegrityError.edited("table \(gone) was dropped outside roomkey")
+            }
+            return tables.count
+        }
+    }
+
+    /// At open: a keyring whose migrations just ran (this one among them, for a keyring from before the digest) has its
+    /// digests computed from its rows by its next write; one whose sealed record counts more migrations than the file
+    /// lists was stripped back and migrated again; one without digests was stripped of them.
+    func prepareDigest() throws {
+        guard readOnlyReason == nil else { return }
+        let (record, applied) = try read { db in (try writeCounter(db), try KeyringSchema.migrator.appliedIdentifiers(db).count) }
+        if let before = integrity.migrationsBefore, let recorded = record?.migrations, before < recorded {
+            throw IntegrityError.edited("its list of migrations was cut back (\(before) of \(recorded))")
+        }
+        if let before = integrity.migrationsBefore, before < applied {
+            integrity.recomputeOnWrite = true
+        } else if record?.digests == nil {
+            throw IntegrityError.edited("its integrity digest is missing")
+        }
+    }
+
+    /// A staged backup being restored: its rows must match its digests (a backup from before the digest gets them
+    /// computed by the restore's own write).
+    func prepareRestoredDigest(migrationsBefore: Int?) throws {
+        integrity.migrationsBefore = migrationsBefore
+        try prepareDigest()
+        if !integrity.recomputeOnWrite { try verifyRows() }
+    }
+}
