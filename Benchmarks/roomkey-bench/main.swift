@@ -56,8 +56,13 @@ do {
         let keyringCount = args.count > 3 ? Int(args[3]) ?? -1 : 1_000
         guard count > 0, keyringCount >= 0 else { throw CocoaError(.formatting) }
         try MessageBench.run(count: count, size: 1024, keyringCount: min(keyringCount, count), rounds: 3)
+    case "epochs" where args.count <= 6:
+        // epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]: defaults 100 members, 1,000 epochs, 200 messages, 5 rounds.
+        let numbers = args.dropFirst(2).map { Int($0) ?? 0 }
+        func arg(_ i: Int, _ fallback: Int) -> Int { i < numbers.count ? numbers[i] : fallback }
+        try EpochBench.run(members: arg(0, 100), epochs: arg(1, 1_000), messages: arg(2, 200), rounds: arg(3, 5))
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | messages [COUNT] [KEYRING_COUNT]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | messages [COUNT] [KEYRING_COUNT] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
         exit(64)
     }
 } catch {

@@ -156,6 +156,7 @@ public final class Keyring {
         }
         keyring.stateFolder = stateFolder
         try keyring.checkRollback(acceptRollback: acceptRollback)
+        try keyring.backfillScaleIndexes()
         return keyring
     }
 

@@ -122,15 +122,22 @@ public struct IdentityCard: Hashable, Sendable {
     /// Parses and verifies a text card (`roomkey-card-v1:` or `roomkey-card-v2:`, the prefix matching the binary version):
     /// malformed text throws `WireError`, a bad signature `CryptoError`.
     public static func verified(text: String) throws -> IdentityCard {
+        let card = try parse(text: text)
+        try card.verify()
+        return card
+    }
+
+    /// Parses a text card strictly without checking its signature: only for a card read back from authenticated storage
+    /// (a sealed keyring row), whose signature was checked when it was stored.
+    public static func parse(text: String) throws(WireError) -> IdentityCard {
         let trimmed = text.trimmingWhitespace()
         let isV2 = trimmed.hasPrefix(textPrefixV2)
         let bytes = try TextArmor.decode(trimmed, prefix: isV2 ? textPrefixV2 : textPrefix, what: "identity card",
                                          maxBytes: isV2 ? maxBinaryLength : maxV1BinaryLength)
         let card = try parse(bytes)
         guard card.isPostQuantum == isV2 else {
-            throw WireError.invalid(what: "identity card", reason: "the text prefix does not match card version \(card.formatVersion)")
+            throw .invalid(what: "identity card", reason: "the text prefix does not match card version \(card.formatVersion)")
         }
-        try card.verify()
         return card
     }
 
