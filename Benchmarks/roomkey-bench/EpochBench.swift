@@ -29,10 +29,8 @@ enum EpochBench {
         let capture: BundleDelivery = { out in bundles.append(out.bytes); return "bundle-\(bundles.count)" }
         let ignore: BundleDelivery = { _ in "ignored" }
         _ = try alice.createRoom(name: "aged", members: cards.map(\.handle), deliver: capture)
-        for policy in [alice, bob] {
-            _ = try policy.setRoomPolicy(room: "aged", retentionSeconds: nil, rotateMessages: UInt64(RoomPolicy.maxRotateMessages),
-                                         rotateAfterSeconds: nil)
-        }
+        _ = try alice.setRoomPolicy(room: "aged", retentionSeconds: nil, rotateMessages: UInt64(RoomPolicy.maxRotateMessages),
+                                    rotateAfterSeconds: nil)
         try deliver(&bundles, to: bob, ignore)
 
         let count = messages * rounds

@@ -18,6 +18,12 @@ struct Output {
         }
     }
 
+    /// Writes part of a result as it is produced (a long listing), with no line break added: on stdout, or on stderr
+    /// once `-o -` took stdout.
+    func stream(_ chunk: String) {
+        if Self.standardOutputTaken { FileHandle.standardError.write(Data(chunk.utf8)) } else { print(chunk, terminator: "") }
+    }
+
     /// A note for people on stderr (`roomkey: ...`), silenced by `-q` and by `--json`.
     func note(_ message: String) {
         guard !quiet, !json else { return }

@@ -53,6 +53,7 @@ extension Keyring {
         try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
         try syncKeyChangeAlert(db, tag: tag, keyChanged: c.keyChanged)
+        try noteContactChange(db, [c.id] + keyHistory(db, named: c.name).map(\.card.id))
     }
 
     func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
@@ -161,6 +162,9 @@ extension Keyring {
         let tag = Data(nameTag(name))
         try automaticPrune()
         try write { db in
+            if let contact = try fetchContact(db, tag: Array(tag)) {
+                try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
+            }
             try db.execute(sql: "DELETE FROM contact WHERE name_tag = ?", arguments: [tag])
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }
             try db.execute(sql: "DELETE FROM contact_key_history WHERE name_tag = ?", arguments: [tag])

@@ -7,7 +7,7 @@ import RoomKeyCore
 /// indexed read instead of opening the rosters from its epoch to now. Rows are found by a keyed tag of (room, member);
 /// `member_key` (a keyed tag of the member alone) finds every room a member was in.
 ///
-/// `scale_backfill` lists rooms whose tenures (and summary) were not built yet: every room of a keyring made before
+/// `scale_backfill` lists rooms whose tenures and summary were not built yet: every room of a keyring made before
 /// migration `v7-scale`. They are built from the stored log right after the keyring is unlocked; until then (a read-only
 /// keyring) the tenure of such a room is computed from its log when asked.
 extension Keyring {
@@ -34,14 +34,20 @@ extension Keyring {
                        arguments: [Data(mtag), Data(roomTag(room)), Data(memberKey(tenure.member)), Data(sealed)])
     }
 
-    /// Records what an accepted commit changes in its members' tenures, in the transaction that stores it.
-    func noteTenures(_ db: Database, _ commit: Commit) throws {
+    /// Records what an accepted commit changes in its members' tenures, and in the room's summary, in the transaction
+    /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing.
+    func noteMembership(_ db: Database, _ commit: Commit, roster: Roster) throws {
+        var joined: [IdentityID] = [], left: [IdentityID] = []
         for (member, changes) in MemberTenure.changes(of: commit) {
-            var tenure = try storedTenure(db, commit.roomID, member) ?? MemberTenure(member: member)
-            let before = tenure
+            let before = try storedTenure(db, commit.roomID, member) ?? MemberTenure(member: member)
+            if let latest = before.latestEpoch, latest >= commit.epoch { continue }
+            var tenure = before
             tenure.apply(changes, at: commit.epoch)
-            if tenure != before || before.stays.isEmpty { try saveTenure(db, commit.roomID, tenure) }
+            try saveTenure(db, commit.roomID, tenure)
+            if commit.epoch > 0, before.stay(at: commit.epoch - 1) != nil { left.append(member) }
+            if roster[member] != nil { joined.append(member) }
         }
+        try noteSummary(db, commit, roster: roster, joined: joined, left: left)
     }
 
     /// The tenure of `member` in `room`: one indexed read, or, for a room not built yet (a keyring from before
@@ -76,8 +82,9 @@ extension Keyring {
         let waiting = try read { db in try Data.fetchAll(db, sql: "SELECT room_tag FROM scale_backfill").map { Array($0) } }
         for rtag in waiting {
             try write { db in
-                if let record = try loadRoomRecord(db, tag: rtag), let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
-                    for (_, tenure) in tenures(fromLog: try storedLog(db, id, through: record.epoch)) { try saveTenure(db, id, tenure) }
+                if let room = try loadRoom(db, tag: rtag) {
+                    for (_, tenure) in tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch)) { try saveTenure(db, room.id, tenure) }
+                    try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: try identityCard(db)))
                 }
                 try db.execute(sql: "DELETE FROM scale_backfill WHERE room_tag = ?", arguments: [Data(rtag)])
             }
