@@ -57,7 +57,7 @@ extension Keyring {
     }
 
     func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
         return try decodeContact(sealed, tag: tag)
@@ -177,7 +177,7 @@ extension Keyring {
 extension Keyring {
     /// The contact whose current identity is `id`, if any.
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
-        guard let tag = try Data.fetchOne(db, sql: "SELECT name_tag FROM contact WHERE id_tag = ?", arguments: [Data(idTag(id))]) else {
+        guard let tag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ?"), arguments: [Data(idTag(id))]) else {
             return nil
         }
         // id_tag is an index outside the sealed row: trust it only if the row agrees.

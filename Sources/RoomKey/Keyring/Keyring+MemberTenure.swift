@@ -17,7 +17,7 @@ extension Keyring {
     /// The stored tenure of `member` in `room`, nil if it never was a member.
     func storedTenure(_ db: Database, _ room: RoomID, _ member: IdentityID) throws -> MemberTenure? {
         let mtag = tenureTag(room, member)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM member_tenure WHERE member_tag = ?", arguments: [Data(mtag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM member_tenure WHERE member_tag = ?"), arguments: [Data(mtag)]) else {
             return nil
         }
         let plain = try rows.openSecret(Array(sealed), table: "member_tenure", primaryKey: mtag)
@@ -72,7 +72,7 @@ extension Keyring {
 
     /// True when `room` is listed in `scale_backfill`.
     func awaitsBackfill(_ db: Database, _ room: RoomID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM scale_backfill WHERE room_tag = ?", arguments: [Data(roomTag(room))]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM scale_backfill WHERE room_tag = ?"), arguments: [Data(roomTag(room))]) ?? false
     }
 
     /// Builds the tenures of every room listed in `scale_backfill` from its stored log, one transaction per room, and

@@ -11,7 +11,7 @@ extension Keyring {
     /// The stored summary of a room, if built.
     func storedSummary(_ db: Database, _ room: RoomID) throws -> RosterSummary? {
         let rtag = roomTag(room)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_summary WHERE room_tag = ?", arguments: [Data(rtag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil
         }
         return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag)

@@ -170,7 +170,7 @@ extension Keyring {
 
     /// A room's record by its row tag, checked against the tag.
     func loadRoomRecord(_ db: Database, tag: [UInt8]) throws -> RoomRecord? {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
         let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)

@@ -78,7 +78,7 @@ extension Keyring {
         var colliding: [(id: IdentityID, handle: String)] = []
         var seen = Set<String>()
         for (id, _) in view.ordered {
-            guard let handle = try view.card(of: id)?.handle else { continue }
+            guard let handle = try view.handle(of: id) else { continue }
             if let other = first[handle] {
                 if seen.insert(handle).inserted { colliding.append((other, handle)) }
                 colliding.append((id, handle))

@@ -43,6 +43,15 @@ public struct RosterView {
         self.ordered = ordered
     }
 
+    /// The handle on the card of member `id` (read from the card's start, without parsing the rest), or nil if `id`
+    /// is not a member.
+    public func handle(of id: IdentityID) throws(WireError) -> String? {
+        guard let range = cardRanges[id] else { return nil }
+        var r = ByteReader(Array(bytes[range.lowerBound..<min(range.upperBound, range.lowerBound + 2 + Handle.maxBytes)]), what: "roster card")
+        _ = try r.readU8("version")
+        return try Handle.decode(try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes))
+    }
+
     /// The card of member `id`, or nil if `id` is not a member.
     public func card(of id: IdentityID) throws(WireError) -> IdentityCard? {
         guard let range = cardRanges[id] else { return nil }
