@@ -32,6 +32,9 @@ enum MessageBench {
         row("decrypt, roomkey", od, count)
         row("decrypt, libsodium verify + XChaCha20-Poly1305", sd, count)
         print(String(format: "  decrypt ratio: %.2f (target <= 1.5)", od / sd))
+        let samples: [String: Any] = ["count": count, "size": size, "encrypt": ours.encrypt, "decrypt": ours.decrypt,
+                                      "sodium_encrypt": sodium.encrypt, "sodium_decrypt": sodium.decrypt]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: samples, options: [.sortedKeys]), as: UTF8.self))
         guard keyringCount > 0 else { return }
         let k = try throughKeyring(Array(plaintexts.prefix(keyringCount)))
         print("")

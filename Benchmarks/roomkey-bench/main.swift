@@ -1,4 +1,4 @@
-// Benchmark helpers that need the library: synthetic identities for the big-room benchmark,
+// Benchmark helpers that need the library (run by Benchmarks/run): synthetic identities for the big-room benchmarks,
 // and the message encryption benchmark (MessageBench.swift). Not part of the roomkey tool.
 import Foundation
 import RoomKey
@@ -30,7 +30,7 @@ do {
         guard let n = Int(args[2]), n > 0 else { throw CocoaError(.formatting) }
         try writeCards(count: n, cards: args[3], names: args[4], postQuantum: args.count == 6)
     case "xwing-seal-loop" where args.count <= 3:
-        // The post-quantum floor: N X-Wing HPKE seals of a 32-byte key on one core (the counterpart of bench/seal_loop.c).
+        // The post-quantum floor: N X-Wing HPKE seals of a 32-byte key on one core (the counterpart of Benchmarks/seal_loop.c).
         // Prints wall and CPU seconds of the loop.
         let n = args.count > 2 ? Int(args[2]) ?? 0 : 9_998
         guard n > 0 else { throw CocoaError(.formatting) }
@@ -50,14 +50,20 @@ do {
         clock_gettime(CLOCK_MONOTONIC, &wall1)
         func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
         print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)) + (sink == 0 && n < 0 ? " " : ""))
-    case "messages" where args.count <= 4:
-        // messages [COUNT] [KEYRING_COUNT]: defaults 10,000 in memory (median of 3 rounds) and 1,000 through keyrings.
+    case "messages" where args.count <= 5:
+        // messages [COUNT] [KEYRING_COUNT] [ROUNDS]: defaults 10,000 in memory (median of 3 rounds) and 1,000 through keyrings.
         let count = args.count > 2 ? Int(args[2]) ?? 0 : 10_000
         let keyringCount = args.count > 3 ? Int(args[3]) ?? -1 : 1_000
-        guard count > 0, keyringCount >= 0 else { throw CocoaError(.formatting) }
-        try MessageBench.run(count: count, size: 1024, keyringCount: min(keyringCount, count), rounds: 3)
+        let rounds = args.count > 4 ? Int(args[4]) ?? 0 : 3
+        guard count > 0, keyringCount >= 0, rounds > 0 else { throw CocoaError(.formatting) }
+        try MessageBench.run(count: count, size: 1024, keyringCount: min(keyringCount, count), rounds: rounds)
+    case "epochs" where args.count <= 6:
+        // epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]: defaults 100 members, 1,000 epochs, 200 messages, 5 rounds.
+        let numbers = args.dropFirst(2).map { Int($0) ?? 0 }
+        func arg(_ i: Int, _ fallback: Int) -> Int { i < numbers.count ? numbers[i] : fallback }
+        try EpochBench.run(members: arg(0, 100), epochs: arg(1, 1_000), messages: arg(2, 200), rounds: arg(3, 5))
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | messages [COUNT] [KEYRING_COUNT]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
         exit(64)
     }
 } catch {

@@ -10,12 +10,21 @@ extension RoomKeyCommand.ContactCommand {
         @OptionGroup var global: GlobalOptions
 
         func execute(_ output: Output) throws {
-            let docs = try openKeyring().contacts().map(ContactDocument.init)
-            output.result(["contacts": docs]) {
-                let width = max(4, docs.map(\.name.count).max() ?? 0)
-                func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-                return ["\(pad("NAME"))  ID                                STATUS       HANDLE"]
-                    + docs.map { "\(pad($0.name))  \($0.id)  \($0.status.padding(11))  \($0.handle)" }
+            // Sorted by name, so every contact is read first; the lines (or JSON objects) are then written one by one.
+            let contacts = try openKeyring().contacts()
+            if output.json {
+                output.stream("{\"contacts\":[")
+                for (index, contact) in contacts.enumerated() {
+                    output.stream((index == 0 ? "" : ",") + Output.encode(ContactDocument(contact)))
+                }
+                return output.stream("]}\n")
+            }
+            let width = max(4, contacts.map(\.name.count).max() ?? 0)
+            func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+            output.stream("\(pad("NAME"))  ID                                STATUS       HANDLE\n")
+            for contact in contacts {
+                let doc = ContactDocument(contact)
+                output.stream("\(pad(doc.name))  \(doc.id)  \(doc.status.padding(11))  \(doc.handle)\n")
             }
         }
     }

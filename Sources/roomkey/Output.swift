@@ -30,6 +30,14 @@ struct Output {
         }
     }
 
+    /// Writes part of a result as it is produced (a long listing), with no line break added: on stdout, or on stderr
+    /// once `-o -` took stdout. Text is escaped line by line with `SafeText.escaped`; JSON is written exact.
+    func stream(_ chunk: String) {
+        let text = json ? chunk
+            : chunk.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escaped(String($0)) }.joined(separator: "\n")
+        if Self.standardOutputTaken { FileHandle.standardError.write(Data(text.utf8)) } else { print(text, terminator: "") }
+    }
+
     /// A note for people on stderr (`roomkey: ...`), silenced by `-q` and by `--json`.
     func note(_ message: String) {
         guard !quiet, !json else { return }

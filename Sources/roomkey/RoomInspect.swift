@@ -11,13 +11,8 @@ extension RoomKeyCommand.RoomCommand {
         @OptionGroup var global: GlobalOptions
 
         func execute(_ output: Output) throws {
-            let keyring = try openKeyring()
-            let me = try keyring.identityCard().id
-            let rooms = try keyring.rooms()
-            let classical = try keyring.classicalMembers(rooms: rooms)
-            let docs = try rooms.map { room in
-                RoomSummary(room, me: me, trust: try keyring.memberTrust(of: room.id.hex).1, classical: classical[room.id] ?? [])
-            }
+            // One room row and one summary row per room: no roster and no contact is opened.
+            let docs = try openKeyring().roomListings().map(RoomSummary.init)
             output.result(["rooms": docs]) {
                 // A table with a header, as `contact list` prints, even when there is no room yet.
                 let width = max(4, docs.map(\.name.count).max() ?? 0)
@@ -35,18 +30,18 @@ extension RoomKeyCommand.RoomCommand {
             let roomId: String, name: String, epoch: UInt64, members: Int, admin: Bool, member: Bool, forked: Bool
             let unverified: Int, keyChanged: Int
             let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]
-            init(_ r: StoredRoom, me: IdentityID, trust: [IdentityID: MemberTrust], classical: [ClassicalMember]) {
-                postQuantum = classical.isEmpty
+            init(_ r: RoomListing) {
+                postQuantum = r.summary.classical.isEmpty
                 requirePq = r.requirePQ
-                classicalMembers = classical.map(\.name)
-                unverified = trust.values.filter { $0 == .unverified || $0 == .notContact }.count
-                keyChanged = trust.values.filter { $0 == .keyChanged }.count
+                classicalMembers = r.summary.classical.map(\.name)
+                unverified = r.summary.count(.unverified) + r.summary.count(.notContact)
+                keyChanged = r.summary.count(.keyChanged)
                 roomId = r.id.hex
                 name = r.name
-                epoch = r.state.epoch
-                members = r.state.roster.count
-                admin = r.state.roster[me]?.admin ?? false
-                member = r.state.roster[me] != nil
+                epoch = r.epoch
+                members = r.summary.members
+                admin = r.summary.isAdmin
+                member = r.summary.isMember
                 forked = r.forked
             }
             var role: String { admin ? "admin" : (member ? "member" : "left") }
@@ -62,49 +57,56 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let keyring = try openKeyring()
-            let (r, trust) = try keyring.memberTrust(of: room)
-            let oldKeys = try keyring.oldKeyMembers(room: r.id.hex)
-            let classical = try keyring.classicalMembers(rooms: [r])[r.id] ?? []
-            let own = try keyring.identityCard()
-            var people = r.state.roster.sorted.map { (id: $0.id, handle: $0.card.handle) }
-            if !people.contains(where: { $0.id == own.id }) { people.append((own.id, own.handle)) }
-            let lookalikes = MemberNames.lookalikes(people)
-            var doc = RoomDocument(r, trust: trust, oldKeys: oldKeys, classical: classical)
-            let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(people).map { ($0.key.hex, $0.value) })
-            let lookalikeHexes = Dictionary(uniqueKeysWithValues: lookalikes.map { ($0.key.hex, $0.value.map(\.hex)) })
-            for i in doc.members.indices { doc.members[i].looksLike = lookalikeHexes[doc.members[i].id] }
-            output.result(doc) {
-                ["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
-                 "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
-                 "forked:      \(doc.forked ? "YES (\(r.forkHeads.joined(separator: " vs ")))" : "no")",
-                 "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
-                 "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
-                 "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(doc.classicalMembers.joined(separator: ", "))")
-                    + (doc.requirePq ? " (required)" : ""),
-                 "members:     \(doc.members.count)"]
-                    + doc.members.map {
-                        "  \($0.id)  \($0.admin ? "admin " : "member")  \($0.trust.padding(13))  \($0.card)  \(labels[$0.id] ?? $0.handle)"
-                            + ($0.replaceCommand.map { "  (old key; run '\($0)')" } ?? "")
-                            + ($0.looksLike.map { "  LOOKS LIKE " + $0.map { labels[$0] ?? $0 }.joined(separator: ", ") } ?? "")
-                    }
+            // Streamed: the header, then one line (or JSON object) per member as it is read.
+            var oldKeys: [(id: IdentityID, contact: String, pending: Bool)] = []
+            var unresolved: [(id: IdentityID, handle: String)] = []
+            var lookalikeWarnings: [String] = []
+            var roomName = "", jsonTail = ""
+            var first = true
+            try openKeyring().showRoom(room, header: { h in
+                roomName = h.name
+                let doc = RoomShowHead(h)
+                jsonTail = doc.jsonAfterMembers
+                if output.json { return output.stream(doc.jsonBeforeMembers) }
+                output.stream(["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
+                               "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
+                               "forked:      \(doc.forked ? "YES (\(h.forkHeads.joined(separator: " vs ")))" : "no")",
+                               "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
+                               "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
+                               "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(doc.classicalMembers.joined(separator: ", "))")
+                                   + (doc.requirePq ? " (required)" : ""),
+                               "members:     \(h.summary.members)"].map { $0 + "\n" }.joined())
+            }, member: { m in
+                let doc = MemberDocument(m, room: roomName)
+                if let old = m.oldKeyOf { oldKeys.append((m.id, old.contact, old.pending)) }
+                if m.trust == .keyChanged, m.oldKeyOf == nil { unresolved.append((m.id, m.handle)) }
+                if !m.looksLike.isEmpty {
+                    lookalikeWarnings.append("member \(m.label) (\(m.id.hex)) looks like " + m.looksLike.map { "\($0.label) (\($0.id.hex))" }.joined(separator: ", "))
+                }
+                if output.json {
+                    output.stream((first ? "" : ",") + Output.encode(doc))
+                } else {
+                    output.stream("  \(doc.id)  \(doc.admin ? "admin " : "member")  \(doc.trust.padding(13))  \(doc.card)  \(m.label)"
+                                      + (doc.replaceCommand.map { "  (old key; run '\($0)')" } ?? "")
+                                      + (m.looksLike.isEmpty ? "" : "  LOOKS LIKE " + m.looksLike.map(\.label).joined(separator: ", ")) + "\n")
+                }
+                first = false
+            })
+            if output.json { output.stream(jsonTail + "\n") }
+            for warning in lookalikeWarnings {
+                output.warn(warning, hint: "compare ids before trusting a name; 'roomkey room report' shows who added whom")
             }
-            for m in doc.members { if let alike = m.looksLike {
-                output.warn("member \(labels[m.id] ?? m.handle) (\(m.id)) looks like " + alike.map { "\(labels[$0] ?? $0) (\($0))" }.joined(separator: ", "),
-                            hint: "compare ids before trusting a name; 'roomkey room report' shows who added whom")
-            } }
             for old in oldKeys {
-                let command = "roomkey room replace \(r.name) \(old.contact)"
+                let command = "roomkey room replace \(roomName) \(old.contact)"
                 if old.pending {
-                    output.warn("member \(old.contact) (\(old.oldID)) is the old identity key of contact \(old.contact), whose key changed; nothing is sealed to the new key until you decide",
+                    output.warn("member \(old.contact) (\(old.id)) is the old identity key of contact \(old.contact), whose key changed; nothing is sealed to the new key until you decide",
                                 hint: "run 'roomkey verify \(old.contact) --confirm DIGITS' or 'roomkey contact accept \(old.contact)', then '\(command)'")
                 } else {
-                    output.warn("member \(old.contact) (\(old.oldID)) is the old identity key of contact \(old.contact), whose new key you accepted",
+                    output.warn("member \(old.contact) (\(old.id)) is the old identity key of contact \(old.contact), whose new key you accepted",
                                 hint: "swap it for the new key with '\(command)'")
                 }
             }
-            let covered = Set(oldKeys.map(\.oldID.hex))
-            for m in doc.members where m.trust == MemberTrust.keyChanged.rawValue && !covered.contains(m.id) {
+            for m in unresolved {
                 output.warn("member \(m.handle) (\(m.id)) is a contact whose new identity key is neither verified nor accepted; no keys are sealed to the room until you decide",
                             hint: "run 'roomkey verify \(m.handle) --confirm DIGITS' or 'roomkey contact accept \(m.handle)'")
             }
@@ -186,43 +188,62 @@ struct FingerprintDocument: Encodable {
     let roomId: String, epoch: UInt64, fingerprint: String, confirmed: Bool
 }
 
-/// The JSON form of `room show`.
-struct RoomDocument: Encodable {
-    struct MemberDocument: Encodable {
-        let id: String, handle: String, admin: Bool, trust: String, card: String
-        /// For an old identity key of a contact whose key changed: the contact's name and the command that swaps it.
-        var oldKeyOf: String? = nil
-        var replaceCommand: String? = nil
-        /// The ids of other members (or you) whose different handle looks the same as this member's; absent when none.
-        var looksLike: [String]? = nil
+/// The JSON form of `room show`, written around its members as they stream: one document with sorted keys, whose
+/// `members` array falls between `head` and `name`.
+struct RoomShowHead {
+    struct Before: Encodable {
+        let classicalMembers: [String], epoch: UInt64, fingerprint: String, fingerprintConfirmed: Bool, forked: Bool, head: String
     }
-    let roomId: String, name: String, epoch: UInt64, head: String
-    var members: [MemberDocument]
-    let forked: Bool, fingerprint: String
-    let fingerprintConfirmed: Bool
-    let retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
-    let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]
+    struct After: Encodable {
+        let name: String, postQuantum: Bool, requirePq: Bool, retentionSeconds: UInt64, roomId: String, rotateAfterSeconds: UInt64
+        let rotateMessages: UInt32
+    }
+    let before: Before, after: After
 
-    init(_ r: StoredRoom, trust: [IdentityID: MemberTrust], oldKeys: [Keyring.OldKeyMember] = [], classical: [ClassicalMember] = []) {
-        let old = Dictionary(oldKeys.map { ($0.oldID, $0.contact) }, uniquingKeysWith: { a, _ in a })
-        postQuantum = classical.isEmpty
-        requirePq = r.requirePQ
-        classicalMembers = classical.map(\.name)
-        let v1 = Set(classical.map(\.id))
-        roomId = r.id.hex
-        name = r.name
-        epoch = r.state.epoch
-        head = Hex.encode(r.state.head)
-        members = r.state.roster.sorted.map {
-            MemberDocument(id: $0.id.hex, handle: $0.card.handle, admin: $0.admin, trust: old[$0.id] != nil && trust[$0.id] == .notContact ? "old-key" : (trust[$0.id] ?? .notContact).rawValue,
-                           card: v1.contains($0.id) ? "v1" : "v2",
-                           oldKeyOf: old[$0.id], replaceCommand: old[$0.id].map { "roomkey room replace \(r.name) \($0)" })
-        }
-        forked = r.forked
-        fingerprint = r.state.fingerprint
-        fingerprintConfirmed = r.confirmedEpoch == r.state.epoch
-        retentionSeconds = r.retentionSeconds
-        rotateMessages = r.rotateMessages
-        rotateAfterSeconds = r.rotateAfterSeconds
+    init(_ h: RoomHeader) {
+        before = Before(classicalMembers: h.summary.classical.map(\.name), epoch: h.epoch, fingerprint: h.fingerprint,
+                        fingerprintConfirmed: h.fingerprintConfirmed, forked: h.forked, head: Hex.encode(h.head))
+        after = After(name: h.name, postQuantum: h.summary.classical.isEmpty, requirePq: h.requirePQ, retentionSeconds: h.retentionSeconds,
+                      roomId: h.id.hex, rotateAfterSeconds: h.rotateAfterSeconds, rotateMessages: h.rotateMessages)
+    }
+
+    /// The document up to and including the opening of `members`.
+    var jsonBeforeMembers: String { String(Output.encode(before).dropLast()) + ",\"members\":[" }
+    /// The document from the closing of `members` on.
+    var jsonAfterMembers: String { "]," + Output.encode(after).dropFirst() }
+
+    var name: String { after.name }
+    var roomId: String { after.roomId }
+    var epoch: UInt64 { before.epoch }
+    var head: String { before.head }
+    var fingerprint: String { before.fingerprint }
+    var fingerprintConfirmed: Bool { before.fingerprintConfirmed }
+    var forked: Bool { before.forked }
+    var retentionSeconds: UInt64 { after.retentionSeconds }
+    var rotateMessages: UInt32 { after.rotateMessages }
+    var rotateAfterSeconds: UInt64 { after.rotateAfterSeconds }
+    var postQuantum: Bool { after.postQuantum }
+    var requirePq: Bool { after.requirePq }
+    var classicalMembers: [String] { before.classicalMembers }
+}
+
+/// One member in the JSON form of `room show`.
+struct MemberDocument: Encodable {
+    let id: String, handle: String, admin: Bool, trust: String, card: String
+    /// For an old identity key of a contact whose key changed: the contact's name and the command that swaps it.
+    var oldKeyOf: String? = nil
+    var replaceCommand: String? = nil
+    /// The ids of other members (or you) whose different handle looks the same as this member's; absent when none.
+    var looksLike: [String]? = nil
+
+    init(_ m: MemberListing, room: String) {
+        id = m.id.hex
+        handle = m.handle
+        admin = m.admin
+        trust = m.oldKeyOf != nil && m.trust == .notContact ? "old-key" : m.trust.rawValue
+        card = m.postQuantum ? "v2" : "v1"
+        oldKeyOf = m.oldKeyOf?.contact
+        replaceCommand = m.oldKeyOf.map { "roomkey room replace \(room) \($0.contact)" }
+        looksLike = m.looksLike.isEmpty ? nil : m.looksLike.map(\.id.hex)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import GRDB
 import Testing
 @testable import RoomKey
 @testable import RoomKeyCore
@@ -63,6 +65,33 @@ struct RetentionTests {
         #expect(ledger.floor == 6)
         #expect(ledger.keys.isEmpty && ledger.deleted.isEmpty)
         #expect(ledger.isDeleted(epoch: 5, keyTag: [0xBB]))
+    }
+
+    @Test func ledgerStorageFormRoundTripsAndOldJSONRowsStillRead() throws {
+        var ledger = RetentionLedger(latestEpoch: 0)
+        for epoch in 1...500 { ledger.noteEpoch(UInt64(epoch), now: UInt64(1_000 + epoch)) }
+        ledger.noteGeneration([0xAA, 0x01], epoch: 500, now: 2_000)
+        ledger.noteGeneration([0xBB], epoch: 500, now: 2_001)
+        _ = ledger.expire(currentEpoch: 500, now: 2_100, cutoff: 1_100)
+        #expect(ledger.floor == 100 && ledger.epochs.count == 400)
+        #expect(try RetentionLedger.parse(ledger.encoded) == ledger)
+        #expect(throws: WireError.self) { try RetentionLedger.parse(ledger.encoded + [0]) }
+        #expect(throws: WireError.self) { try RetentionLedger.parse(Array(ledger.encoded.dropLast())) }
+        var count = ledger.encoded
+        count[17...20] = [0xFF, 0xFF, 0xFF, 0xFF]
+        #expect(throws: WireError.self) { try RetentionLedger.parse(count) }
+        // A row from before the binary form is JSON, and reads as the same ledger.
+        let keyring = try Keyring.create(path: NSTemporaryDirectory() + "ledger-\(UUID().uuidString)/k.sqlite", handle: "me",
+                                         passphrase: nil, random: SystemRandom())
+        let room = RoomID.random(using: try SystemRandom())
+        let rtag = keyring.roomTag(room)
+        let json = try keyring.rows.seal(record: ledger, table: "key_retention", primaryKey: rtag)
+        try keyring.write { db in
+            try db.execute(sql: "INSERT INTO key_retention (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(json)])
+        }
+        #expect(try keyring.read { db in try keyring.loadLedger(db, room) } == ledger)
+        try keyring.write { db in try keyring.saveLedger(db, room, ledger) }
+        #expect(try keyring.read { db in try keyring.loadLedger(db, room) } == ledger)
     }
 
     @Test func rotationPolicy() throws {

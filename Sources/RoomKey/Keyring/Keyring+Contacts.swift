@@ -34,9 +34,11 @@ extension Keyring {
         BLAKE2b.hash([Array("contact-id".utf8), [0], id.bytes], key: tagKey)
     }
 
+    /// Opens a contact row. Its card's signature was checked before it was stored and the sealed row authenticates it,
+    /// so it is parsed, not verified again (listing many contacts would otherwise cost one Ed25519 check each).
     func decodeContact(_ sealed: Data, tag: [UInt8]) throws -> Contact {
         let record = try rows.open(ContactRecord.self, Array(sealed), table: Self.contactTable, primaryKey: tag)
-        guard nameTag(record.name) == tag, let card = try? IdentityCard.verified(text: record.card) else {
+        guard nameTag(record.name) == tag, let card = try? IdentityCard.parsed(text: record.card) else {
             throw KeyringError.integrityFailure(table: Self.contactTable)
         }
         return Contact(name: record.name, card: card, verified: record.verified, keyChanged: record.keyChanged, added: record.added)
@@ -51,10 +53,11 @@ extension Keyring {
         try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
         try syncKeyChangeAlert(db, tag: tag, keyChanged: c.keyChanged)
+        try noteContactChange(db, [c.id] + keyHistory(db, named: c.name).map(\.card.id))
     }
 
     func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
         return try decodeContact(sealed, tag: tag)
@@ -174,7 +177,7 @@ extension Keyring {
         return try sealed.map { row in
             let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
                                        primaryKey: try row.blob("row_id", table: Self.historyTable))
-            guard let card = try? IdentityCard.verified(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
+            guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
             return (card, record.replaced)
         }.sorted { $0.replaced < $1.replaced }
     }
@@ -184,6 +187,9 @@ extension Keyring {
         let tag = Data(nameTag(name))
         try automaticPrune()
         try write { db in
+            if let contact = try fetchContact(db, tag: Array(tag)) {
+                try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
+            }
             try db.execute(sql: "DELETE FROM contact WHERE name_tag = ?", arguments: [tag])
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }
             try db.execute(sql: "DELETE FROM contact_key_history WHERE name_tag = ?", arguments: [tag])
@@ -196,7 +202,7 @@ extension Keyring {
 extension Keyring {
     /// The contact whose current identity is `id`, if any.
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
-        guard let tag = try Data.fetchOne(db, sql: "SELECT name_tag FROM contact WHERE id_tag = ?", arguments: [Data(idTag(id))]) else {
+        guard let tag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ?"), arguments: [Data(idTag(id))]) else {
             return nil
         }
         // id_tag is an index outside the sealed row: trust it only if the row agrees.

@@ -116,6 +116,7 @@ extension Keyring {
             let card = try IdentityCard(handle: old.card.handle, signer: old.signing, sealingKey: old.sealing.publicKey,
                                         xwingKey: xwing.publicKey, created: Swift.max(now(), old.card.created))
             try writeIdentity(db, signing: old.signing, sealing: old.sealing, xwing: xwing.exportSeed(), card: card, insert: false)
+            try noteEveryRoomChanged(db)
             try audit(db, .identityUpgrade, "\(card.id) card v2")
             return (card, true)
         }

@@ -75,7 +75,7 @@ extension OutboxError: RoomKeyError {
 /// The outbox tables: `outbox` (sealed entries, delivered flag) and `owed_rotation` (rooms whose own sender key for
 /// the current epoch is still to be made: the index of `rotationDue` in the sealed room rows).
 extension Keyring {
-    /// The sealed plaintext of an `outbox` row.
+    /// The sealed plaintext of an `outbox` row (binary, see `OutboxRecord.encoded`; JSON in older rows).
     struct OutboxRecord: Codable {
         var target: String
         var roomID: String
@@ -98,7 +98,7 @@ extension Keyring {
                                   kind: kind, bytes: Data(output.bytes), created: now(), delivered: nil)
         let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
         try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)",
-                       arguments: [Data(tag), seq, Data(try rows.seal(record: record, table: "outbox", primaryKey: tag))])
+                       arguments: [Data(tag), seq, Data(sealOutbox(record, tag: tag))])
         outboxDirty = true
         enqueuedNow.insert(tag)
         CrashPoint.reach(CrashPoint.inTransaction)
@@ -110,7 +110,7 @@ extension Keyring {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox WHERE delivered = 0 ORDER BY seq").map { row in
                 let tag = try row.blob("entry_tag", table: "outbox")
-                return (tag, try rows.open(OutboxRecord.self, try row.blob("sealed", table: "outbox"), table: "outbox", primaryKey: tag))
+                return (tag, try openOutbox(try row.blob("sealed", table: "outbox"), tag: tag))
             }
         }
     }
@@ -119,7 +119,7 @@ extension Keyring {
     func outboxRecords(_ db: Database) throws -> [(tag: [UInt8], record: OutboxRecord)] {
         try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq").map { row in
             let tag = try row.blob("entry_tag", table: "outbox")
-            return (tag, try rows.open(OutboxRecord.self, try row.blob("sealed", table: "outbox"), table: "outbox", primaryKey: tag))
+            return (tag, try openOutbox(try row.blob("sealed", table: "outbox"), tag: tag))
         }
     }
 
@@ -127,21 +127,28 @@ extension Keyring {
     func markDelivered(_ tag: [UInt8], _ record: OutboxRecord) throws {
         var done = record
         done.delivered = now()
-        let sealed = try rows.seal(record: done, table: "outbox", primaryKey: tag)
+        let sealed = sealOutbox(done, tag: tag)
         try write { db in
             try db.execute(sql: "UPDATE outbox SET delivered = 1, sealed = ? WHERE entry_tag = ?", arguments: [Data(sealed), Data(tag)])
         }
     }
 
-    /// Deletes delivered entries older than the history window; returns how many.
+    /// Deletes delivered entries older than the history window; returns how many. Entries are read oldest first and
+    /// only until one made within the window (which was delivered within it too, if at all): the work is what expires,
+    /// not the whole history the outbox keeps.
     func pruneOutbox(_ db: Database, now time: UInt64) throws -> Int {
-        var gone = 0
-        for (tag, record) in try outboxRecords(db) {
-            guard let delivered = record.delivered, time >= delivered, time - delivered >= Self.outboxHistorySeconds else { continue }
-            try db.execute(sql: "DELETE FROM outbox WHERE entry_tag = ?", arguments: [Data(tag)])
-            gone += 1
+        guard time >= Self.outboxHistorySeconds else { return 0 }
+        let cutoff = time - Self.outboxHistorySeconds
+        var expired: [[UInt8]] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq")
+        while let row = try cursor.next() {
+            let tag = try row.blob("entry_tag", table: "outbox")
+            let record = try openOutbox(try row.blob("sealed", table: "outbox"), tag: tag)
+            if record.created > cutoff { break }
+            if let delivered = record.delivered, delivered <= cutoff { expired.append(tag) }
         }
-        return gone
+        for tag in expired { try db.execute(sql: "DELETE FROM outbox WHERE entry_tag = ?", arguments: [Data(tag)]) }
+        return expired.count
     }
 
     /// Keeps the `owed_rotation` index in step with a room's sealed `rotationDue` flag.

@@ -11,12 +11,17 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM key_retention WHERE room_tag = ?", arguments: [Data(rtag)]) else {
             return nil
         }
-        return try rows.open(RetentionLedger.self, Array(sealed), table: "key_retention", primaryKey: rtag)
+        let plain = try rows.openSecret(Array(sealed), table: "key_retention", primaryKey: rtag).withUnsafeBytes { Array($0) }
+        // Rows written before the binary form are JSON, which starts with "{"; the binary form starts with its version.
+        let ledger = plain.first == UInt8(ascii: "{") ? try? JSONDecoder().decode(RetentionLedger.self, from: Data(plain))
+                                                      : try? RetentionLedger.parse(plain)
+        guard let ledger else { throw KeyringError.integrityFailure(table: "key_retention") }
+        return ledger
     }
 
     func saveLedger(_ db: Database, _ room: RoomID, _ ledger: RetentionLedger) throws {
         let rtag = roomTag(room)
-        let sealed = try rows.seal(record: ledger, table: "key_retention", primaryKey: rtag)
+        let sealed = ledger.encoded.withUnsafeBytes { rows.seal($0, table: "key_retention", primaryKey: rtag) }
         try db.execute(sql: "INSERT OR REPLACE INTO key_retention (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
     }
 

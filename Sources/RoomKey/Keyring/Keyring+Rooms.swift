@@ -116,6 +116,7 @@ extension Keyring {
         let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedRoster)])
+        try noteMembership(db, commit, roster: roster)
     }
 
     /// The accepted commit of `epoch`, if stored.
@@ -162,12 +163,20 @@ extension Keyring {
 
     /// A room's record without its roster (epoch, name, fork state), for paths that do not need every card.
     func loadRoomRecord(_ db: Database, _ id: RoomID) throws -> RoomRecord? {
-        let tag = roomTag(id)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+        guard let record = try loadRoomRecord(db, tag: roomTag(id)) else { return nil }
+        guard record.roomID == id.hex else { throw KeyringError.integrityFailure(table: "room") }
+        return record
+    }
+
+    /// A room's record by its row tag, checked against the tag.
+    func loadRoomRecord(_ db: Database, tag: [UInt8]) throws -> RoomRecord? {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
         let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
-        guard record.roomID == id.hex else { throw KeyringError.integrityFailure(table: "room") }
+        guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), roomTag(id) == tag else {
+            throw KeyringError.integrityFailure(table: "room")
+        }
         return record
     }
 

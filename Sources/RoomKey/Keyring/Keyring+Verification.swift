@@ -92,6 +92,7 @@ extension Keyring {
             let resealed = try rows.seal(record: record, table: Self.contactTable, primaryKey: tag)
             try db.execute(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?", arguments: [Data(resealed), Data(tag)])
             try syncKeyChangeAlert(db, tag: tag, keyChanged: record.keyChanged)
+            try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
             try audit(db, record.verified ? .contactVerify : .contactAccept, name)
             return Contact(name: contact.name, card: contact.card, verified: record.verified, keyChanged: record.keyChanged,
                            added: contact.added)

@@ -36,6 +36,8 @@ public final class Keyring {
     var outboxDirty = false
     /// The outbox entries the running (or last committed) transaction recorded.
     var enqueuedNow: Set<[UInt8]> = []
+    /// Rooms whose summaries a contact change in the running transaction made stale (recounted before it commits).
+    var summariesDue: Set<[UInt8]> = []
     /// True while the outbox is being written out (its own transactions do not start another flush).
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).
@@ -166,6 +168,7 @@ public final class Keyring {
         try keyring.prepareDigest()
         try keyring.checkRollback(acceptRollback: acceptRollback)
         if keyring.integrity.recomputeOnWrite { try keyring.write { _ in } }
+        try keyring.backfillScaleIndexes()
         return keyring
     }
 
@@ -241,9 +244,11 @@ public final class Keyring {
         var count: UInt64 = 0
         outboxDirty = false
         enqueuedNow = []
+        summariesDue = []
         do {
             try db.inTransaction(.immediate) { db in
                 result = try body(db)
+                try recountDueSummaries(db)
                 count = try bumpWriteCount(db)
                 CrashPoint.reach(CrashPoint.beforeCommit)
                 return .commit

@@ -137,6 +137,29 @@ enum KeyringSchema {
             // No schema change: the running row digest lives, sealed, in the write counter row. Running this migration
             // is what lets the first open of an older keyring compute the digest from its rows (`Keyring+Integrity`).
         }
+        m.registerMigration("v7-scale") { db in
+            // Lookups that do not grow with history or breadth: member_tenure holds, per room and member (keyed tag), the
+            // sealed epochs it was a member with its handle; room_summary one sealed row per room for `room list`.
+            // scale_backfill lists the rooms whose rows are still to be built from their stored logs (every room already
+            // here); the keyring builds them once it is unlocked, since only the keyring key can seal them.
+            try db.execute(sql: """
+                CREATE TABLE member_tenure (
+                    member_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    member_key BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX member_tenure_by_member ON member_tenure(member_key);
+                CREATE TABLE room_summary (
+                    room_tag BLOB PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE scale_backfill (
+                    room_tag BLOB PRIMARY KEY
+                );
+                INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room;
+                """)
+        }
         return m
     }
 }

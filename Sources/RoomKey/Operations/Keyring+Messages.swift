@@ -107,22 +107,10 @@ extension Keyring {
 
     /// The sender's handle at the message's epoch, after checking it is a member at that epoch and every later one
     /// this keyring accepted (a member removed since is no longer believed, whatever epoch its message claims).
-    /// With `everyEpoch` false only the message's epoch and the current one are checked.
+    /// With `everyEpoch` false only the message's epoch and the current one are checked. One read of the sender's
+    /// tenure (`MemberTenure` decides), however old the epoch.
     func memberHandle(_ db: Database, _ message: RoomMessage, through record: RoomRecord, everyEpoch: Bool = true) throws -> String {
-        var handle = ""
-        var epoch = message.epoch
-        while epoch <= record.epoch {
-            if !everyEpoch, epoch != message.epoch, epoch != record.epoch { epoch = record.epoch }
-            guard let view = try epochRosterView(db, message.roomID, epoch) else {
-                throw MessageError.beforeJoined(epoch: epoch, joined: record.joinedEpoch, room: record.name)
-            }
-            guard let card = try view.card(of: message.sender) else {
-                throw MessageError.senderNotMember(message.sender, epoch: epoch, room: record.name)
-            }
-            if epoch == message.epoch { handle = card.handle }
-            if epoch == UInt64.max { break }
-            epoch += 1
-        }
-        return handle
+        try tenure(db, message.roomID, message.sender, through: record.epoch)
+            .senderHandle(at: message.epoch, current: record.epoch, everyEpoch: everyEpoch, room: record.name)
     }
 }

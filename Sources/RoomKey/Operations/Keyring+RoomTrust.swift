@@ -2,20 +2,6 @@ import Foundation
 import GRDB
 import RoomKeyCore
 
-/// How far the user trusts a room member's key, as shown wherever the user decides something about a room.
-public enum MemberTrust: String, Sendable {
-    /// The keyring owner.
-    case you
-    /// A contact whose safety number was confirmed.
-    case verified
-    /// A contact not verified (or whose changed key was accepted without verification).
-    case unverified
-    /// A contact whose identity key changed and is neither verified nor accepted.
-    case keyChanged = "key-changed"
-    /// Not one of the user's contacts.
-    case notContact = "not-a-contact"
-}
-
 /// Errors confirming a room fingerprint.
 public enum FingerprintError: Error, Equatable, Sendable {
     /// The digits do not match the room's fingerprint at its current epoch.
@@ -41,20 +27,28 @@ extension Keyring {
         let me = try identityCard().id
         return try read { db in
             let room = try findRoom(db, nameOrID)
-            var changed = Set<IdentityID>()
-            for contact in try keyChangedContacts(db) {
-                changed.insert(contact.id)
-                for old in try keyHistory(db, named: contact.name) { changed.insert(old.card.id) }
-            }
+            let changed = try changedKeys(db)
             var trust: [IdentityID: MemberTrust] = [:]
-            for id in room.state.roster.members.keys {
-                if id == me { trust[id] = .you; continue }
-                if changed.contains(id) { trust[id] = .keyChanged; continue }
-                guard let contact = try fetchContact(db, id: id) else { trust[id] = .notContact; continue }
-                trust[id] = contact.keyChanged ? .keyChanged : (contact.verified ? .verified : .unverified)
-            }
+            for id in room.state.roster.members.keys { trust[id] = try memberTrust(db, id, me: me, changedKeys: changed) }
             return (room, trust)
         }
+    }
+
+    /// Every identity, current or older, of a contact whose key change is unresolved.
+    func changedKeys(_ db: Database) throws -> Set<IdentityID> {
+        var changed = Set<IdentityID>()
+        for contact in try keyChangedContacts(db) {
+            changed.insert(contact.id)
+            for old in try keyHistory(db, named: contact.name) { changed.insert(old.card.id) }
+        }
+        return changed
+    }
+
+    /// The trust of one member (`MemberTrust.of` decides from the contact whose current identity it is).
+    func memberTrust(_ db: Database, _ id: IdentityID, me: IdentityID, changedKeys: Set<IdentityID>) throws -> MemberTrust {
+        if id == me || changedKeys.contains(id) { return MemberTrust.of(id, me: me, contact: nil, changedKeys: changedKeys) }
+        let contact = try fetchContact(db, id: id)
+        return MemberTrust.of(id, me: me, contact: contact.map { ($0.verified, $0.keyChanged) }, changedKeys: changedKeys)
     }
 
     /// Records that the room fingerprint was compared out of band at the current epoch; digits must match

@@ -72,6 +72,26 @@ public enum MemberNames {
         return found
     }
 
+    /// The labels of one roster met one member at a time: built from the members whose handles collide (`colliding`,
+    /// every identity whose handle another one has too), it names any member exactly as `labels` over the whole
+    /// roster would.
+    public struct Labeler: Sendable {
+        private let labels: [IdentityID: String]
+        private let suffixed: Set<String>
+
+        /// Prepares the labels of the colliding members.
+        public init(colliding: [(id: IdentityID, handle: String)]) {
+            labels = MemberNames.labels(colliding)
+            suffixed = Set(labels.values)
+        }
+
+        /// The label of member `id` with `handle`.
+        public func label(_ id: IdentityID, _ handle: String) -> String {
+            if let label = labels[id] { return label }
+            return suffixed.contains(handle) ? "\(handle) (\(id.shortHex))" : handle
+        }
+    }
+
     /// The fewest hex digits (at least `shortIDDigits`) that tell `ids` apart.
     static func distinguishingDigits(_ ids: [IdentityID]) -> Int {
         let hexes = ids.map(\.hex)

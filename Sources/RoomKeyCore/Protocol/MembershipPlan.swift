@@ -27,8 +27,14 @@ public enum MembershipPlan {
     /// Where a contact with identity `current` and older identities `previous` (oldest first) stands in `roster`.
     /// When several older identities are members, the newest of them is named.
     public static func presence(roster: Roster, current: IdentityID, previous: [IdentityID], keyChangePending: Bool) -> ContactPresence {
-        if roster[current] != nil { return .current }
-        if let old = previous.last(where: { roster[$0] != nil }) { return .oldKey(old, pending: keyChangePending) }
+        presence(isMember: { roster[$0] != nil }, current: current, previous: previous, keyChangePending: keyChangePending)
+    }
+
+    /// The same, for a roster known only through `isMember` (a lazy `RosterView`).
+    public static func presence(isMember: (IdentityID) -> Bool, current: IdentityID, previous: [IdentityID],
+                                keyChangePending: Bool) -> ContactPresence {
+        if isMember(current) { return .current }
+        if let old = previous.last(where: isMember) { return .oldKey(old, pending: keyChangePending) }
         return .absent
     }
 

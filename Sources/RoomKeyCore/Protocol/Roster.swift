@@ -7,6 +7,12 @@ public struct Member: Equatable, Sendable {
 
     /// The member's identity id.
     public var id: IdentityID { card.id }
+
+    /// A member with `card` and role.
+    package init(card: IdentityCard, admin: Bool) {
+        self.card = card
+        self.admin = admin
+    }
 }
 
 /// The members of a room at one epoch, keyed by identity id.

@@ -5,6 +5,8 @@
 public struct RosterView {
     private let bytes: [UInt8]
     private let cardRanges: [IdentityID: Range<Int>]
+    /// Member ids with their admin flag, in the canonical (id) order of the encoding.
+    public let ordered: [(id: IdentityID, admin: Bool)]
 
     /// The member ids.
     public var ids: Set<IdentityID> { Set(cardRanges.keys) }
@@ -19,10 +21,14 @@ public struct RosterView {
         try r.expectVersion(Roster.storageVersion)
         let count = try r.readCount(width: 4, "member", limit: Commit.maxOperations + 1)
         var ranges: [IdentityID: Range<Int>] = [:]
+        var ordered: [(id: IdentityID, admin: Bool)] = []
         ranges.reserveCapacity(count)
+        ordered.reserveCapacity(count)
         for _ in 0..<count {
             let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
-            _ = try r.readU8("admin flag")
+            let admin = try r.readU8("admin flag")
+            guard admin <= 1 else { throw .invalid(what: "roster", reason: "bad admin flag") }
+            ordered.append((id, admin == 1))
             let length = Int(try r.readU16("card length"))
             guard length <= IdentityCard.maxBinaryLength else {
                 throw .oversized(what: "roster card", limit: IdentityCard.maxBinaryLength, found: length)
@@ -34,6 +40,16 @@ public struct RosterView {
         try r.finish()
         self.bytes = bytes
         self.cardRanges = ranges
+        self.ordered = ordered
+    }
+
+    /// The handle on the card of member `id` (read from the card's start, without parsing the rest), or nil if `id`
+    /// is not a member.
+    public func handle(of id: IdentityID) throws(WireError) -> String? {
+        guard let range = cardRanges[id] else { return nil }
+        var r = ByteReader(Array(bytes[range.lowerBound..<min(range.upperBound, range.lowerBound + 2 + Handle.maxBytes)]), what: "roster card")
+        _ = try r.readU8("version")
+        return try Handle.decode(try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes))
     }
 
     /// The card of member `id`, or nil if `id` is not a member.

@@ -136,7 +136,7 @@ public struct IdentityCard: Hashable, Sendable {
                                          maxBytes: isV2 ? maxBinaryLength : maxV1BinaryLength)
         let card = try parse(bytes)
         guard card.isPostQuantum == isV2 else {
-            throw WireError.invalid(what: "identity card", reason: "the text prefix does not match card version \(card.formatVersion)")
+            throw .invalid(what: "identity card", reason: "the text prefix does not match card version \(card.formatVersion)")
         }
         return card
     }

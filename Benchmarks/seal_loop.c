@@ -1,5 +1,5 @@
 /* Reference for the distribution benchmark: N crypto_box_seal calls over 32-byte messages on one core.
- * Prints the elapsed seconds. Build: cc -O2 bench/seal_loop.c -lsodium */
+ * Prints the elapsed seconds. Built by Benchmarks/run: cc -O2 Benchmarks/seal_loop.c -lsodium */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>

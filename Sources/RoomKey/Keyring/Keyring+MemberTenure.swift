@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// The `member_tenure` table: per room and member, the sealed `MemberTenure` (the epochs it was a member, with its
+/// handle), kept in the same transaction as every stored commit, so a message from any epoch is checked with one
+/// indexed read instead of opening the rosters from its epoch to now. Rows are found by a keyed tag of (room, member);
+/// `member_key` (a keyed tag of the member alone) finds every room a member was in.
+///
+/// `scale_backfill` lists rooms whose tenures and summary were not built yet: every room of a keyring made before
+/// migration `v7-scale`. They are built from the stored log right after the keyring is unlocked; until then (a read-only
+/// keyring) the tenure of such a room is computed from its log when asked.
+extension Keyring {
+    func tenureTag(_ room: RoomID, _ member: IdentityID) -> [UInt8] { tag("member-tenure", room.bytes, member.bytes) }
+    func memberKey(_ member: IdentityID) -> [UInt8] { tag("member-key", member.bytes) }
+
+    /// The stored tenure of `member` in `room`, nil if it never was a member.
+    func storedTenure(_ db: Database, _ room: RoomID, _ member: IdentityID) throws -> MemberTenure? {
+        let mtag = tenureTag(room, member)
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM member_tenure WHERE member_tag = ?"), arguments: [Data(mtag)]) else {
+            return nil
+        }
+        let plain = try rows.openSecret(Array(sealed), table: "member_tenure", primaryKey: mtag)
+        guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == member else {
+            throw KeyringError.integrityFailure(table: "member_tenure")
+        }
+        return tenure
+    }
+
+    private func saveTenure(_ db: Database, _ room: RoomID, _ tenure: MemberTenure) throws {
+        let mtag = tenureTag(room, tenure.member)
+        let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
+        try db.execute(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)",
+                       arguments: [Data(mtag), Data(roomTag(room)), Data(memberKey(tenure.member)), Data(sealed)])
+    }
+
+    /// Records what an accepted commit changes in its members' tenures, and in the room's summary, in the transaction
+    /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing.
+    func noteMembership(_ db: Database, _ commit: Commit, roster: Roster) throws {
+        var joined: [IdentityID] = [], left: [IdentityID] = []
+        for (member, changes) in MemberTenure.changes(of: commit) {
+            let before = try storedTenure(db, commit.roomID, member) ?? MemberTenure(member: member)
+            if let latest = before.latestEpoch, latest >= commit.epoch { continue }
+            var tenure = before
+            tenure.apply(changes, at: commit.epoch)
+            try saveTenure(db, commit.roomID, tenure)
+            if commit.epoch > 0, before.stay(at: commit.epoch - 1) != nil { left.append(member) }
+            if roster[member] != nil { joined.append(member) }
+        }
+        try noteSummary(db, commit, roster: roster, joined: joined, left: left)
+    }
+
+    /// The tenure of `member` in `room`: one indexed read, or, for a room not built yet (a keyring from before
+    /// `v7-scale` opened read-only), computed from the stored log through `epoch`.
+    func tenure(_ db: Database, _ room: RoomID, _ member: IdentityID, through epoch: UInt64) throws -> MemberTenure {
+        if try awaitsBackfill(db, room) {
+            return try tenures(fromLog: storedLog(db, room, through: epoch))[member] ?? MemberTenure(member: member)
+        }
+        return try storedTenure(db, room, member) ?? MemberTenure(member: member)
+    }
+
+    /// Every member's tenure after replaying `log`'s membership changes.
+    private func tenures(fromLog log: [Commit]) -> [IdentityID: MemberTenure] {
+        var all: [IdentityID: MemberTenure] = [:]
+        for commit in log {
+            for (member, changes) in MemberTenure.changes(of: commit) {
+                all[member, default: MemberTenure(member: member)].apply(changes, at: commit.epoch)
+            }
+        }
+        return all
+    }
+
+    /// True when `room` is listed in `scale_backfill`.
+    func awaitsBackfill(_ db: Database, _ room: RoomID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM scale_backfill WHERE room_tag = ?"), arguments: [Data(roomTag(room))]) ?? false
+    }
+
+    /// Builds the tenures of every room listed in `scale_backfill` from its stored log, one transaction per room, and
+    /// takes it off the list in the same transaction. Does nothing on a keyring opened read-only.
+    func backfillScaleIndexes() throws {
+        guard readOnlyReason == nil else { return }
+        let waiting = try read { db in try Data.fetchAll(db, sql: "SELECT room_tag FROM scale_backfill").map { Array($0) } }
+        for rtag in waiting {
+            try write { db in
+                if let room = try loadRoom(db, tag: rtag) {
+                    for (_, tenure) in tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch)) { try saveTenure(db, room.id, tenure) }
+                    try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: try identityCard(db)))
+                }
+                try db.execute(sql: "DELETE FROM scale_backfill WHERE room_tag = ?", arguments: [Data(rtag)])
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// The `room_summary` table: one sealed `RosterSummary` per room (keyed by the room's tag), so `room list` reads one
+/// row per room instead of every roster and every member's contact. Kept up to date in the transaction of every change
+/// that moves it: a stored commit adjusts it member by member; a contact change (added, key changed, verified, accepted,
+/// removed) or the owner's card upgrade marks the rooms it touches, whose summaries are recounted before that
+/// transaction commits.
+extension Keyring {
+    /// The stored summary of a room, if built.
+    func storedSummary(_ db: Database, _ room: RoomID) throws -> RosterSummary? {
+        let rtag = roomTag(room)
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
+            return nil
+        }
+        return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag)
+    }
+
+    func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
+        let rtag = roomTag(room)
+        let sealed = try rows.seal(record: summary, table: "room_summary", primaryKey: rtag)
+        try db.execute(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
+    }
+
+    /// A member's trust and, when its effective card is version 1, the name listings give it (one contact read).
+    func listingFacts(_ db: Database, _ member: Member, me: IdentityCard, changedKeys: Set<IdentityID>) throws -> (MemberTrust, String?) {
+        if member.id == me.id { return (.you, me.isPostQuantum ? nil : "you (\(me.handle))") }
+        let contact = try fetchContact(db, id: member.id)
+        let trust = MemberTrust.of(member.id, me: me.id, contact: contact.map { ($0.verified, $0.keyChanged) }, changedKeys: changedKeys)
+        let upgraded = contact.map { $0.card.isPostQuantum && $0.card.signingKey == member.card.signingKey } ?? false
+        return (trust, member.card.isPostQuantum || upgraded ? nil : (contact?.name ?? member.card.handle))
+    }
+
+    /// Counts a roster from scratch.
+    func summary(_ db: Database, roster: Roster, me: IdentityCard) throws -> RosterSummary {
+        let changed = try changedKeys(db)
+        var summary = RosterSummary()
+        for id in roster.sortedIDs {
+            guard let member = roster[id] else { continue }
+            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed)
+            summary.add(id, trust: trust, classicalName: classical)
+        }
+        summary.isMember = roster[me.id] != nil
+        summary.isAdmin = roster[me.id]?.admin ?? false
+        return summary
+    }
+
+    /// Adjusts a room's summary for a stored commit: `joined` and `left` are the members the commit brought in and took
+    /// out (a member both, taken out and back, is recounted); `roster` is the roster the commit produced.
+    func noteSummary(_ db: Database, _ commit: Commit, roster: Roster, joined: [IdentityID], left: [IdentityID]) throws {
+        let me = try identityCard(db)
+        guard commit.epoch > 0, var summary = try storedSummary(db, commit.roomID) else {
+            return try saveSummary(db, commit.roomID, try summary(db, roster: roster, me: me))
+        }
+        let changed = try changedKeys(db)
+        for id in left {
+            let trust = try memberTrust(db, id, me: me.id, changedKeys: changed)
+            summary.remove(id, trust: trust)
+        }
+        for id in joined {
+            guard let member = roster[id] else { continue }
+            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed)
+            summary.add(id, trust: trust, classicalName: classical)
+        }
+        summary.isMember = roster[me.id] != nil
+        summary.isAdmin = roster[me.id]?.admin ?? false
+        try saveSummary(db, commit.roomID, summary)
+    }
+
+    /// Marks every room in which one of `ids` is a member now: its summary is recounted before the transaction commits.
+    func noteContactChange(_ db: Database, _ ids: [IdentityID]) throws {
+        for id in Set(ids) {
+            for row in try Row.fetchAll(db, sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?",
+                                        arguments: [Data(memberKey(id))]) {
+                let mtag = try row.blob("member_tag", table: "member_tenure")
+                let plain = try rows.openSecret(try row.blob("sealed", table: "member_tenure"), table: "member_tenure", primaryKey: mtag)
+                guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == id else {
+                    throw KeyringError.integrityFailure(table: "member_tenure")
+                }
+                if tenure.stays.last?.left == nil { summariesDue.insert(try row.blob("room_tag", table: "member_tenure")) }
+            }
+        }
+    }
+
+    /// Marks every room (the owner's own card changed).
+    func noteEveryRoomChanged(_ db: Database) throws {
+        for rtag in try Data.fetchAll(db, sql: "SELECT room_tag FROM room") { summariesDue.insert(Array(rtag)) }
+    }
+
+    /// Recounts the summaries of the rooms marked in this transaction (see `write`).
+    func recountDueSummaries(_ db: Database) throws {
+        let due = summariesDue
+        summariesDue = []
+        guard !due.isEmpty else { return }
+        let me = try identityCard(db)
+        for rtag in due {
+            guard let room = try loadRoom(db, tag: rtag) else { continue }
+            try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: me))
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// One room as `room list` shows it: its record and its roster's summary, read without its roster.
+public struct RoomListing: Sendable {
+    /// The room id.
+    public let id: RoomID
+    /// The room's name.
+    public let name: String
+    /// The current epoch.
+    public let epoch: UInt64
+    /// True when the room is forked.
+    public let forked: Bool
+    /// True when the room requires post-quantum cards (`room set --require-pq`).
+    public let requirePQ: Bool
+    /// Size, your role, trust counts and members on version 1 cards.
+    public let summary: RosterSummary
+}
+
+extension Keyring {
+    /// Every room, sorted by name then id, from one room row and one summary row each (a room whose summary is not
+    /// built yet, in a keyring from before `v7-scale` opened read-only, is counted from its roster).
+    public func roomListings() throws -> [RoomListing] {
+        try read { db in
+            var me: IdentityCard?
+            return try Row.fetchAll(db, sql: "SELECT room_tag FROM room").compactMap { row -> RoomListing? in
+                let rtag = try row.blob("room_tag", table: "room")
+                guard let record = try loadRoomRecord(db, tag: rtag),
+                      let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { return nil }
+                var summary = try storedSummary(db, id)
+                if summary == nil {
+                    guard let roster = try epochRoster(db, id, record.epoch) else { throw KeyringError.integrityFailure(table: "room") }
+                    let own = try me ?? identityCard(db)
+                    me = own
+                    summary = try self.summary(db, roster: roster, me: own)
+                }
+                guard let summary else { return nil }
+                return RoomListing(id: id, name: record.name, epoch: record.epoch, forked: record.forked,
+                                   requirePQ: record.requirePQ ?? false, summary: summary)
+            }
+        }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// A room as `room show` prints it before its members: its record and summary, without its roster.
+public struct RoomHeader: Sendable {
+    /// The room id.
+    public let id: RoomID
+    /// The room's name.
+    public let name: String
+    /// The current epoch.
+    public let epoch: UInt64
+    /// The head hash.
+    public let head: [UInt8]
+    /// True when the room is forked, with the two heads.
+    public let forked: Bool, forkHeads: [String]
+    /// True when the user confirmed the fingerprint at this epoch.
+    public let fingerprintConfirmed: Bool
+    /// The local retention and rotation settings.
+    public let retentionSeconds: UInt64, rotateMessages: UInt32, rotateAfterSeconds: UInt64
+    /// True when the room requires post-quantum cards.
+    public let requirePQ: Bool
+    /// Size, trust counts and the members on version 1 cards.
+    public let summary: RosterSummary
+
+    /// The room fingerprint at this epoch.
+    public var fingerprint: String { RoomFingerprint.digits(roomID: id, epoch: epoch, head: head) }
+}
+
+/// One member as `room show` lists it.
+public struct MemberListing: Sendable {
+    /// The member's identity id.
+    public let id: IdentityID
+    /// The handle of its card, and the label that tells it apart from members with the same handle.
+    public let handle: String, label: String
+    /// True for admins.
+    public let admin: Bool
+    /// How far the user trusts its key.
+    public let trust: MemberTrust
+    /// True when its stanzas are post-quantum (its effective card is version 2).
+    public let postQuantum: Bool
+    /// When it is the older identity of a contact whose key changed: that contact's name, and whether the new key is
+    /// still neither verified nor accepted.
+    public let oldKeyOf: (contact: String, pending: Bool)?
+    /// Other members (or you) whose different handle looks the same as this one's (UTS #39 skeleton): id and label.
+    public let looksLike: [(id: IdentityID, label: String)]
+}
+
+extension Keyring {
+    /// `room show`, streamed: `header` gets the room, then `member` each member in id order as it is read (one card and
+    /// one contact at a time; nothing holds every member's card or line).
+    public func showRoom(_ nameOrID: String, header: (RoomHeader) throws -> Void, member: (MemberListing) throws -> Void) throws {
+        try read { db in
+            let record = try findRoomRecord(db, nameOrID)
+            guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")),
+                  let view = try epochRosterView(db, id, record.epoch) else { throw KeyringError.integrityFailure(table: "room") }
+            let me = try identityCard(db)
+            var summary = try storedSummary(db, id)
+            if summary == nil, let roster = try epochRoster(db, id, record.epoch) { summary = try self.summary(db, roster: roster, me: me) }
+            try header(RoomHeader(id: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),
+                                  forked: record.forked, forkHeads: record.forkHeads, fingerprintConfirmed: record.confirmedEpoch == record.epoch,
+                                  retentionSeconds: record.retention, rotateMessages: record.rotateMessages ?? RoomPolicy.defaultRotateMessages,
+                                  rotateAfterSeconds: record.rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
+                                  requirePQ: record.requirePQ ?? false, summary: summary ?? RosterSummary()))
+            let labeler = try labeler(view)
+            let alike = try lookalikes(view, me: me)
+            let oldKeys = record.left == true ? [:] : try oldKeyMembers(db, isMember: view.contains)
+            let changed = try changedKeys(db)
+            for (memberID, admin) in view.ordered {
+                guard let card = try view.card(of: memberID) else { continue }
+                let (trust, classical) = try listingFacts(db, Member(card: card, admin: admin), me: me, changedKeys: changed)
+                try member(MemberListing(id: memberID, handle: card.handle, label: labeler.label(memberID, card.handle), admin: admin,
+                                         trust: trust, postQuantum: classical == nil, oldKeyOf: oldKeys[memberID],
+                                         looksLike: alike.of[memberID, default: []].map { ($0, labeler.label($0, alike.handles[$0] ?? "")) }))
+            }
+        }
+    }
+
+    /// The members (and you) whose handles look alike, with every handle by id: one more pass over the roster's handles.
+    private func lookalikes(_ view: RosterView, me: IdentityCard) throws -> (of: [IdentityID: [IdentityID]], handles: [IdentityID: String]) {
+        var people: [(id: IdentityID, handle: String)] = []
+        for (id, _) in view.ordered { if let handle = try view.handle(of: id) { people.append((id, handle)) } }
+        if !people.contains(where: { $0.id == me.id }) { people.append((me.id, me.handle)) }
+        let handles = Dictionary(people.map { ($0.id, $0.handle) }, uniquingKeysWith: { a, _ in a })
+        return (MemberNames.lookalikes(people), handles)
+    }
+
+    /// The labeler of a roster: one pass over its handles to find those that collide.
+    private func labeler(_ view: RosterView) throws -> MemberNames.Labeler {
+        var first: [String: IdentityID] = [:]
+        var colliding: [(id: IdentityID, handle: String)] = []
+        var seen = Set<String>()
+        for (id, _) in view.ordered {
+            guard let handle = try view.handle(of: id) else { continue }
+            if let other = first[handle] {
+                if seen.insert(handle).inserted { colliding.append((other, handle)) }
+                colliding.append((id, handle))
+            } else {
+                first[handle] = id
+            }
+        }
+        return MemberNames.Labeler(colliding: colliding)
+    }
+
+    /// Members that are the older identity of a contact whose key changed, with the contact and whether its change is
+    /// pending (`MembershipPlan.presence` decides). Only contacts with a key history are read.
+    func oldKeyMembers(_ db: Database, isMember: (IdentityID) -> Bool) throws -> [IdentityID: (contact: String, pending: Bool)] {
+        var found: [IdentityID: (contact: String, pending: Bool)] = [:]
+        for tag in try Data.fetchAll(db, sql: "SELECT DISTINCT name_tag FROM contact_key_history") {
+            guard let contact = try fetchContact(db, tag: Array(tag)) else { continue }
+            let previous = try keyHistory(db, named: contact.name).map(\.card.id)
+            if case let .oldKey(old, pending) = MembershipPlan.presence(isMember: isMember, current: contact.id, previous: previous,
+                                                                         keyChangePending: contact.keyChanged) {
+                found[old] = (contact.name, pending)
+            }
+        }
+        return found
+    }
+
+    /// A room's record by name, or by its 32-hex-digit id, without its roster (see `findRoom`).
+    func findRoomRecord(_ db: Database, _ nameOrID: String) throws -> RoomRecord {
+        if nameOrID.count == 32, let bytes = try? Hex.decode(nameOrID, what: "room id"), let id = try? RoomID(bytes: bytes),
+           let record = try loadRoomRecord(db, id) {
+            return record
+        }
+        let tags = try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(nameOrID))])
+        let records = try tags.compactMap { try loadRoomRecord(db, tag: Array($0)) }.filter { $0.name == nameOrID }
+        guard let first = records.first else { throw RoomError.notFound(nameOrID) }
+        if records.count > 1 { throw RoomError.ambiguous(name: nameOrID, ids: records.map(\.roomID).sorted()) }
+        return first
+    }
+}
