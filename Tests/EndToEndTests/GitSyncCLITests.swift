@@ -103,7 +103,7 @@ struct GitSyncCLITests {
         daemon.standardError = FileHandle.nullDevice
         try daemon.run()
         defer {
-            daemon.terminate()
+            kill(daemon.processIdentifier, SIGKILL)
             daemon.waitUntilExit()
         }
         #expect(Self.waitForListener(port: port), "git daemon did not start listening on 127.0.0.1:\(port)")
