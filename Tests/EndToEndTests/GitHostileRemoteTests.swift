@@ -46,8 +46,8 @@ struct GitHostileRemoteTests {
     @Test func forgedCommitByAMemberIsRefusedAndReplaced() throws {
         let w = try GitSyncCLITests.team()
         let room = try #require(try w.show("alice")["room_id"] as? String)
-        // bob, a plain member with push access, publishes a commit removing carol at the next epoch.
-        let forged = try w.forgedCommit(by: "bob", removing: "carol")
+        // bob, a plain member with push access, publishes a commit removing alice (the admin) at the next epoch.
+        let forged = try w.forgedCommit(by: "bob", removing: "alice")
         try w.tamper(["rooms/\(room)/log/\(forged.epoch).roomkey": forged.bytes])
         let carol = try w.rk("carol", ["sync", "--json"])
         #expect(carol.code == 0, "\(carol)")

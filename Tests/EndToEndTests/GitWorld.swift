@@ -104,7 +104,7 @@ final class GitWorld: @unchecked Sendable {
     /// Commits `files` (path -> bytes; nil deletes) straight into the remote's `main`, as anyone with push access could.
     func tamper(_ files: [String: [UInt8]?]) throws {
         let work = s.path("tamper-\(UUID().uuidString)")
-        #expect(try GitWorld.runGit(["clone", "-q", bare, work], in: s.root.path).code == 0)
+        #expect(try GitWorld.runGit(["clone", "-q", "-b", "main", bare, work], in: s.root.path).code == 0)
         for (path, bytes) in files {
             let full = work + "/" + path
             if let bytes {
