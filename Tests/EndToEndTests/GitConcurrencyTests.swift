@@ -6,9 +6,9 @@ import Testing
 /// and all five keyrings converge. A member offline through all of it catches up with one sync.
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitConcurrencyTests {
-    /// Changes per admin (the issue asks for 20; 20 each runs in about a minute on two idle cores, so the suite uses
-    /// fewer unless ROOMKEY_GIT_STORM says otherwise).
-    static let changesPerAdmin = Int(ProcessInfo.processInfo.environment["ROOMKEY_GIT_STORM"] ?? "") ?? 8
+    /// Changes per admin. The issue asks for 20; on this project's shared two-core machine each change with its sync
+    /// takes about a second of wall time, so the suite makes 6 each and `ROOMKEY_GIT_STORM=20` runs the full storm.
+    static let changesPerAdmin = Int(ProcessInfo.processInfo.environment["ROOMKEY_GIT_STORM"] ?? "") ?? 6
 
     /// Outcomes of one admin's requests.
     final class Tally: @unchecked Sendable {
@@ -50,6 +50,8 @@ struct GitConcurrencyTests {
                 switch r.code {
                 case 0, 5: if let doc = try? r.json() { Self.collect(doc, into: t) }
                 case 6: t.refused += 1
+                // Removing someone who is not a member is refused with exit 2 by `room remove` (as without a remote).
+                case 2 where r.stderr.contains("is not a member"): t.refused += 1
                 default: t.failures.append("\(verb) \(target): \(r)")
                 }
             }
