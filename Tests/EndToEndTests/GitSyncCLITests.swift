@@ -88,6 +88,19 @@ struct GitSyncCLITests {
         #expect(sync["still_staged"] as? Int == 0)
     }
 
+    @Test func offboardStagesAndPublishes() throws {
+        let w = try Self.team([])
+        let r = try w.rk("alice", ["offboard", "carol", "--json"])
+        #expect(r.code == 0, "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["removed"])
+        #expect(results.first?["epoch"] as? Int == 1)
+        try w.sync("bob")
+        #expect(try w.state("bob") == w.state("alice"))
+        let members = try #require(try w.show("bob")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
+        #expect(Set(members) == ["alice", "bob"])
+    }
+
     @Test func gitDaemonOnLoopback() throws {
         let daemonRoot = try Sandbox()
         let repo = daemonRoot.path("team.git")
