@@ -105,6 +105,10 @@ struct GitSyncCLITests {
         let daemonRoot = try Sandbox()
         let repo = daemonRoot.path("team.git")
         #expect(try GitWorld.runGit(["init", "--bare", "-q", repo], in: daemonRoot.root.path).code == 0)
+        // Like a hosting service: partial clones allowed, so the mirrors fetch blobs only when they read them.
+        for setting in ["uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"] {
+            #expect(try GitWorld.runGit(["config", setting, "true"], in: repo).code == 0)
+        }
         let port = try Self.freePort()
         // git-daemon itself (not the `git` wrapper, which would outlive a SIGTERM), so the test can stop it.
         let execPath = try GitWorld.runGit(["--exec-path"], in: "/").out.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -126,6 +130,9 @@ struct GitSyncCLITests {
         try w.sync("bob")
         #expect(try w.state("bob") == w.state("alice"))
         #expect(try w.state("bob").0 == 1)
+        // bob's mirror is a partial clone of this server (blobs fetched only when read), and it worked.
+        let mirror = w.s.path("state-bob/roomkey/remotes/origin")
+        #expect(try GitWorld.runGit(["config", "remote.origin.promisor"], in: mirror).out.contains("true"))
     }
 
     /// The README's "team on a git remote" block runs after the walk-through and administration blocks, as

@@ -146,7 +146,10 @@ extension Keyring {
             if entry.kind == .commit && entry.epoch <= room.state.epoch { return false }
             return entry.epoch >= room.joinedEpoch
         }.sorted { $0.path < $1.path }
-        let bytes = try mirror.blobs(Array(Set(entries.map(\.blob))), limit: Bundle.maxLength)
+        let bytes = try mirror.blobs(Array(Set(entries.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
+        // The marker moves past these files only once every one of them was read.
+        let unread = entries.filter { bytes[$0.blob] == nil }.count
+        if unread > 0 { throw RemoteError.git(command: "cat-file", reason: "\(unread) file(s) of the remote could not be read") }
         var bundles: [ReceiveInput] = []
         var leaves: [(String, [UInt8])] = []
         for (path, blob) in entries {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A remote's local mirror: a bare repository under the state folder that fetches `main` from the remote's URL and
-/// pushes commits built without a work tree (blobs, a private index, a tree, a commit), so nothing is checked out.
+/// A remote's local mirror: a bare repository under the state folder that fetches `main` from the remote's URL (as a
+/// partial clone, `--filter=blob:none`, where the server allows it) and pushes commits built without a work tree
+/// (blobs, a private index, a tree, a commit), so nothing is checked out.
 struct GitMirror {
     /// The branch every roomkey remote uses.
     static let branch = "refs/heads/main"
@@ -34,6 +35,9 @@ struct GitMirror {
         try git.check(["config", "remote.origin.url", url])
         // A glob refspec: fetching an empty repository (no `main` yet) is not an error.
         try git.check(["config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"])
+        // A partial clone where the server allows it: commits and trees are fetched, blobs only when read.
+        try git.check(["config", "remote.origin.promisor", "true"])
+        try git.check(["config", "remote.origin.partialclonefilter", "blob:none"])
         for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(Self.temporaryPrefix) {
             try? fm.removeItem(atPath: folder + "/" + name)
         }
@@ -41,7 +45,7 @@ struct GitMirror {
 
     /// Fetches the remote's `main`; returns its tip, or nil when the remote has no such branch yet.
     func fetch() throws -> String? {
-        let r = try git.run(["fetch", "-q", "--no-tags", "--prune", "origin"])
+        let r = try git.run(["fetch", "-q", "--no-tags", "--prune", "--filter=blob:none", "origin"])
         guard r.status == 0 else { throw RemoteError.git(command: "fetch", reason: Git.reason(r)) }
         let tip = try git.run(["rev-parse", "-q", "--verify", Self.tracking + "^{commit}"])
         return tip.status == 0 ? Git.text(tip.stdout) : nil
@@ -87,9 +91,16 @@ struct GitMirror {
         return result
     }
 
-    /// The contents of blobs, by id, read with one `git cat-file --batch`; a blob larger than `limit` is left out.
-    func blobs(_ ids: [String], limit: Int) throws -> [String: [UInt8]] {
+    /// The contents of blobs, by id, read with one `git cat-file --batch` (a missing one is fetched on demand); a blob larger than `limit` reads as empty, and
+    /// one that cannot be had is missing from the result.
+    func blobs(_ ids: [String], limit: Int, prefetch: Bool = false) throws -> [String: [UInt8]] {
         guard !ids.isEmpty else { return [:] }
+        // With `prefetch`, one fetch for every blob wanted (a partial clone would otherwise fetch them one at a time); a
+        // server that sent every blob already, or refuses the request, leaves the reading below to find them.
+        for start in stride(from: 0, to: prefetch ? ids.count : 0, by: 1000) {
+            _ = try git.run(["fetch", "-q", "--no-tags", "--no-write-fetch-head", "--filter=blob:none", "origin"]
+                            + ids[start..<min(start + 1000, ids.count)])
+        }
         let out = [UInt8](try git.check(["cat-file", "--batch"], input: Data(ids.map { $0 + "\n" }.joined().utf8)))
         var result: [String: [UInt8]] = [:]
         var i = 0
@@ -98,7 +109,8 @@ struct GitMirror {
             let header = String(decoding: out[i..<nl], as: UTF8.self).split(separator: " ")
             i = nl + 1
             guard header.count == 3, let size = Int(header[2]), size >= 0, i + size <= out.count else { continue }
-            if header[1] == "blob", size <= limit { result[String(header[0])] = Array(out[i..<(i + size)]) }
+            // An oversized file reads as empty: receive then reports it as malformed instead of stopping every sync.
+            if header[1] == "blob" { result[String(header[0])] = size <= limit ? Array(out[i..<(i + size)]) : [] }
             i += size + 1
         }
         return result
