@@ -46,20 +46,20 @@ extension Keyring {
         let me = try identity()
         let myID = me.id
         return try write { db in
-            let room = try findRoom(db, nameOrID)
-            guard let remote = try remoteName(db, room: room.id) else { return nil }
-            let room2 = try distributableRoom(db, room.id.hex, me: myID)
-            let earlier = try stagedIntents(db, room: room2.id).map { StagedRebase.Intent($0.intent.operations) }
-            let planned = StagedRebase.plan(earlier, roster: room2.state.roster, author: myID)
-            let roster = planned.operations.isEmpty ? room2.state.roster
-                : try RoomState.apply(planned.operations, to: room2.state.roster, author: myID, genesis: false)
-            let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room2.name, me: myID) }
-            if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room2.name) }
-            guard !ops.isEmpty else { return StagedChange(room: room2, remote: remote, operations: []) }
+            // A room without a remote is left to the direct path, which reports its own errors.
+            guard let remote = try remoteName(db, room: try findRoom(db, nameOrID).id) else { return nil }
+            let room = try distributableRoom(db, nameOrID, me: myID)
+            let earlier = try stagedIntents(db, room: room.id).map { StagedRebase.Intent($0.intent.operations) }
+            let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: myID)
+            let roster = planned.operations.isEmpty ? room.state.roster
+                : try RoomState.apply(planned.operations, to: room.state.roster, author: myID, genesis: false)
+            let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.name, me: myID) }
+            if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room.name) }
+            guard !ops.isEmpty else { return StagedChange(room: room, remote: remote, operations: []) }
             _ = try checkedRoster(roster, ops, me: myID)
-            try stageIntent(db, room: room2.id, operations: ops)
-            try audit(db, .staged, "\(room2.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
-            return StagedChange(room: room2, remote: remote, operations: ops)
+            try stageIntent(db, room: room.id, operations: ops)
+            try audit(db, .staged, "\(room.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
+            return StagedChange(room: room, remote: remote, operations: ops)
         }
     }
 
