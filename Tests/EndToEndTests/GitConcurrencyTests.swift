@@ -16,6 +16,8 @@ struct GitConcurrencyTests {
         var dropped = 0
         var refused = 0
         var upToDate = 0
+        var races = 0
+        var rebased = 0
         var failures: [String] = []
     }
 
@@ -24,6 +26,8 @@ struct GitConcurrencyTests {
             for op in p["operations"] as? [[String: Any]] ?? [] { t.published.append("\(op["op"] ?? "") \(op["id"] ?? "")") }
         }
         t.dropped += (doc["dropped"] as? [Any])?.count ?? 0
+        t.races += doc["races"] as? Int ?? 0
+        t.rebased += (doc["rebased"] as? [Any])?.count ?? 0
         if let staged = doc["staged"] as? [String: Any], staged["up_to_date"] as? Bool == true { t.upToDate += 1 }
     }
 
@@ -65,6 +69,9 @@ struct GitConcurrencyTests {
             }
         }
         for t in tallies { #expect(t.failures.isEmpty, "\(t.failures)") }
+        // How much contention the storm met (lost pushes, commits planned again, operations dropped), for the record.
+        print("git storm: \(n) changes per admin; races \(tallies.map(\.races)), rebased \(tallies.map(\.rebased)), "
+              + "dropped \(tallies.map(\.dropped)), refused \(tallies.map(\.refused)), published \(tallies.map(\.published.count))")
         // Everyone online converges; the offline member catches up with one sync.
         for _ in 0..<2 { for p in admins + ["m1"] { try w.sync(p) } }
         try w.sync("m2")
