@@ -79,8 +79,23 @@ extension RoomKeyCommand {
 
         func execute(_ output: Output) throws {
             let box = outbox.box
-            let results = try openKeyring(outbox: box).offboard(contact: contact) { try box.name($0) }
-            let docs = results.map(ResultDocument.init)
+            let keyring = try openKeyring(outbox: box)
+            let results = try keyring.offboard(contact: contact) { try box.name($0) }
+            var docs = results.map(ResultDocument.init)
+            // Rooms with a git remote staged the removal: publish it now, then report each room's outcome.
+            let remotes = Set(results.compactMap { if case let .staged(remote) = $0.outcome { remote } else { nil } })
+            for remote in remotes.sorted() {
+                let report = try keyring.sync(remote: remote, stateFolder: GlobalOptions.stateFolder) { try box.name($0) }
+                for (i, d) in docs.enumerated() where d.status == "staged" {
+                    if let p = report.published.last(where: { $0.roomID.hex == d.roomId }) {
+                        docs[i] = ResultDocument(room: d.room, roomId: d.roomId, status: "removed", epoch: p.epoch, bundle: "\(remote):"
+                            + RemoteLayout.commitPath(room: d.roomId, epoch: p.epoch), error: nil)
+                    } else if report.dropped.contains(where: { $0.roomID.hex == d.roomId }) {
+                        docs[i] = ResultDocument(room: d.room, roomId: d.roomId, status: "removed", epoch: nil, bundle: nil,
+                                                 error: "another admin removed \(contact) first")
+                    }
+                }
+            }
             output.result(["results": docs]) {
                 docs.isEmpty ? ["\(contact) is in none of your rooms"] : docs.map { d in
                     "\(d.status)  \(d.name) (\(d.roomId))" + (d.epoch.map { " epoch \($0)" } ?? "") + (d.bundle.map { "  bundle: \($0)" } ?? "")
@@ -90,11 +105,18 @@ extension RoomKeyCommand {
             for d in docs where d.status == "needs-another-admin" {
                 output.warn("you are not an admin of \(d.name); \(contact) is still a member there", hint: "ask an admin of \(d.name) to remove \(contact)")
             }
+            if docs.contains(where: { $0.status == "staged" }) {
+                output.warn("some removals are staged but not published yet", hint: "run 'roomkey sync' again")
+                throw ExitCode(ExitStatus.pending)
+            }
             if docs.contains(where: { $0.status != "removed" }) { throw ExitCode(ExitStatus.failure) }
         }
 
         struct ResultDocument: Encodable {
             let name: String, roomId: String, status: String, epoch: UInt64?, bundle: String?, error: String?
+            init(room: String, roomId: String, status: String, epoch: UInt64?, bundle: String?, error: String?) {
+                (self.name, self.roomId, self.status, self.epoch, self.bundle, self.error) = (room, roomId, status, epoch, bundle, error)
+            }
             init(_ r: OffboardResult) {
                 name = r.room
                 roomId = r.roomID.hex
@@ -102,6 +124,7 @@ extension RoomKeyCommand {
                 case let .removed(epoch, bundle): (status, self.epoch, self.bundle, error) = ("removed", epoch, bundle, nil)
                 case .needsAnotherAdmin: (status, epoch, bundle, error) = ("needs-another-admin", nil, nil, nil)
                 case let .failed(e): (status, epoch, bundle, error) = ("failed", nil, nil, Output.oneLine(e.message))
+                case .staged: (status, epoch, bundle, error) = ("staged", nil, nil, nil)
                 }
             }
         }

@@ -56,6 +56,8 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(name: .long, help: "Skip contacts already in the room (under any of their keys); nothing to add exits 0 with no commit.")
         var ifMissing = false
 
+        @OptionGroup var staging: StagingOptions
+
         func validate() throws {
             if contacts.isEmpty && membersFile == nil { throw ValidationError("name at least one contact, or --members-file") }
         }
@@ -63,6 +65,8 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let names = contacts + (try MembersFile.names(membersFile))
             let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if try staging.stageIfRemote(keyring, room: room, [ifMissing ? .addIfMissing(names) : .add(names)], allowSameHandle: allowSameHandle,
+                                         outbox: bundle.outbox.box, output: output) { return }
             if ifMissing {
                 let planned = try keyring.changeIfNeeded(room: room, [.addIfMissing(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
                 let doc = ChangeDocument(planned, dryRun: false)

@@ -15,7 +15,7 @@ struct RoomKeyCommand: ParsableCommand {
             """,
         version: RoomKeyVersion.string,
         subcommands: [Init.self, IdCommand.self, ContactCommand.self, Verify.self, RoomCommand.self, Receive.self, Encrypt.self,
-                      Decrypt.self, Prune.self, Apply.self, Offboard.self, OutboxCommand.self, Audit.self, Backup.self, Restore.self,
+                      Decrypt.self, Prune.self, Apply.self, Offboard.self, OutboxCommand.self, RemoteCommand.self, Sync.self, Audit.self, Backup.self, Restore.self,
                       Passwd.self]
     )
 

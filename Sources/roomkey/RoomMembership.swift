@@ -20,8 +20,12 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(name: .long, help: "Skip names that are not members; nothing to remove exits 0 with no commit.")
         var ifPresent = false
 
+        @OptionGroup var staging: StagingOptions
+
         func execute(_ output: Output) throws {
             let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if try staging.stageIfRemote(keyring, room: room, [ifPresent ? .removeIfPresent(members) : .remove(members)],
+                                         outbox: bundle.outbox.box, output: output) { return }
             if ifPresent {
                 let planned = try keyring.changeIfNeeded(room: room, [.removeIfPresent(members)], deliver: bundle.delivery)
                 let doc = ChangeDocument(planned, dryRun: false)
@@ -48,9 +52,12 @@ extension RoomKeyCommand.RoomCommand {
         @OptionGroup var bundle: BundleOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
         @Argument(help: ArgumentHelp("The contact whose key changed.", valueName: "name")) var name: String
+        @OptionGroup var staging: StagingOptions
 
         func execute(_ output: Output) throws {
-            let planned = try openKeyring(outbox: bundle.outbox.box).changeIfNeeded(room: room, [.replace(name)], deliver: bundle.delivery)
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if try staging.stageIfRemote(keyring, room: room, [.replace(name)], outbox: bundle.outbox.box, output: output) { return }
+            let planned = try keyring.changeIfNeeded(room: room, [.replace(name)], deliver: bundle.delivery)
             let doc = ChangeDocument(planned, dryRun: false)
             let removed = planned.operations.compactMap { if case let .remove(id) = $0 { id.hex } else { nil } }
             let added = planned.operations.compactMap { if case let .add(card) = $0 { card.id.hex } else { nil } }
@@ -89,10 +96,15 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
         var allowSameHandle = false
 
+        @OptionGroup var staging: StagingOptions
+
         func execute(_ output: Output) throws {
             let members = try MembersFile.names(membersFile)
             let admins = try adminsFile.map { try MembersFile.names($0) }
-            let planned = try openKeyring(outbox: bundle.outbox.box).changeIfNeeded(
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if !dryRun, try staging.stageIfRemote(keyring, room: room, [.members(members, admins: admins)], allowSameHandle: allowSameHandle,
+                                                  outbox: bundle.outbox.box, output: output) { return }
+            let planned = try keyring.changeIfNeeded(
                 room: room, [.members(members, admins: admins)], allowSameHandle: allowSameHandle, dryRun: dryRun, deliver: bundle.delivery)
             let doc = ChangeDocument(planned, dryRun: dryRun)
             output.result(doc) { doc.lines(dryRun ? "would change" : "changed") }
@@ -107,9 +119,12 @@ extension RoomKeyCommand.RoomCommand {
         @OptionGroup var bundle: BundleOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
         @Argument(help: ArgumentHelp("The member: contact name, handle or id.", valueName: "member")) var member: String
+        @OptionGroup var staging: StagingOptions
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.promote(member)], deliver: bundle.delivery)
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if try staging.stageIfRemote(keyring, room: room, [.promote(member)], outbox: bundle.outbox.box, output: output) { return }
+            let result = try keyring.change(room: room, [.promote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("promoted \(member) in") }
         }
@@ -123,9 +138,12 @@ extension RoomKeyCommand.RoomCommand {
         @OptionGroup var bundle: BundleOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
         @Argument(help: ArgumentHelp("The member: contact name, handle or id.", valueName: "member")) var member: String
+        @OptionGroup var staging: StagingOptions
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring(outbox: bundle.outbox.box).change(room: room, [.demote(member)], deliver: bundle.delivery)
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if try staging.stageIfRemote(keyring, room: room, [.demote(member)], outbox: bundle.outbox.box, output: output) { return }
+            let result = try keyring.change(room: room, [.demote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("demoted \(member) in") }
         }
@@ -140,9 +158,13 @@ extension RoomKeyCommand.RoomCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+        @OptionGroup var staging: StagingOptions
 
         func execute(_ output: Output) throws {
-            let result = try openKeyring(outbox: bundle.outbox.box).leave(room: room, deliver: bundle.delivery)
+            let keyring = try openKeyring(outbox: bundle.outbox.box)
+            if try keyring.isAdmin(of: room),
+               try staging.stageIfRemote(keyring, room: room, [.leave], outbox: bundle.outbox.box, output: output) { return }
+            let result = try keyring.leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.result(doc) { doc.lines("left") }
         }

@@ -36,12 +36,16 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(inversion: .prefixedNo, help: "Require post-quantum (X-Wing) stanzas for every member.")
         var requirePq: Bool?
 
+        @Option(name: .long, help: ArgumentHelp("Deliver this room through this git remote (see 'roomkey remote').", valueName: "name"))
+        var remote: String?
+
         func execute(_ output: Output) throws {
             let keyring = try openKeyring()
             var r: StoredRoom
             var deleted = 0
+            if let remote { r = try keyring.setRemote(room: room, remote: remote) }
             if let requirePq { r = try keyring.setRequirePQ(room: room, requirePq) }
-            if requirePq == nil || retention != nil || rotateMessages != nil || rotateAfter != nil {
+            if requirePq == nil && remote == nil || retention != nil || rotateMessages != nil || rotateAfter != nil {
                 let (updated, pruned) = try keyring.setRoomPolicy(room: room, retentionSeconds: try retention.map { try DurationText.parse($0) },
                                                                   rotateMessages: rotateMessages,
                                                                   rotateAfterSeconds: try rotateAfter.map { try DurationText.parse($0) })

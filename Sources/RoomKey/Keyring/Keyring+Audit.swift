@@ -21,6 +21,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case fingerprintConfirm = "fingerprint-confirm"
     case identityUpgrade = "identity-upgrade"
     case roomPolicy = "room-policy"
+    case remote
+    case staged
 }
 
 /// One entry of the keyring's audit log.

@@ -85,17 +85,19 @@ extension Keyring {
         var bytes: Data
         var created: UInt64
         var delivered: UInt64?
+        /// The generation of the sender key the bundle carries, when it carries a new one (names its file on a remote).
+        var generation: UInt32?
     }
 
     /// How long delivered entries stay listed and resendable (30 days).
     static let outboxHistorySeconds: UInt64 = 30 * 24 * 3600
 
     /// Records a bundle in the caller's transaction and returns the file it will be written to after commit.
-    func enqueue(_ db: Database, _ output: BundleOutput, kind: String, deliver: BundleDelivery) throws -> String {
+    func enqueue(_ db: Database, _ output: BundleOutput, kind: String, generation: UInt32? = nil, deliver: BundleDelivery) throws -> String {
         let target = try deliver(output)
         let tag = self.tag("outbox", random.bytes(16))
         let record = OutboxRecord(target: target, roomID: output.roomID.hex, roomName: output.roomName, epoch: output.epoch,
-                                  kind: kind, bytes: Data(output.bytes), created: now(), delivered: nil)
+                                  kind: kind, bytes: Data(output.bytes), created: now(), delivered: nil, generation: generation)
         let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
         try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)",
                        arguments: [Data(tag), seq, Data(sealOutbox(record, tag: tag))])

@@ -160,6 +160,32 @@ enum KeyringSchema {
                 INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room;
                 """)
         }
+        m.registerMigration("v8-remotes") { db in
+            // Git remotes (sealed name, URL and last-synced marker), the remote a room uses when there are several,
+            // membership changes staged for a room with a remote, and the commit built from them that is being pushed.
+            try db.execute(sql: """
+                CREATE TABLE remote (
+                    name_tag BLOB PRIMARY KEY,
+                    seq INTEGER NOT NULL UNIQUE,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE room_remote (
+                    room_tag BLOB PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE staged_intent (
+                    intent_tag BLOB PRIMARY KEY,
+                    seq INTEGER NOT NULL UNIQUE,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX staged_intent_by_room ON staged_intent(room_tag, seq);
+                CREATE TABLE staged_flight (
+                    room_tag BLOB PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

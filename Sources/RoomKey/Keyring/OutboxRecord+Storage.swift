@@ -6,7 +6,7 @@ import RoomKeyCore
 /// still read.
 ///
 /// `01 || u16 n || target || u16 n || room id (hex) || u16 n || room name || u64 epoch || u16 n || kind || u64 created
-/// || u8 delivered? || [u64 delivered] || u32 n || bundle bytes`, every string UTF-8.
+/// || u8 delivered? || [u64 delivered] || u32 n || bundle bytes || u8 generation? || [u32 generation]`, every string UTF-8.
 extension Keyring.OutboxRecord {
     static let storageVersion: UInt8 = 1
 
@@ -22,6 +22,8 @@ extension Keyring.OutboxRecord {
         if let delivered { w.writeU64(delivered) }
         w.writeU32(UInt32(bytes.count))
         w.write([UInt8](bytes))
+        w.writeU8(generation == nil ? 0 : 1)
+        if let generation { w.writeU32(generation) }
         return w.bytes
     }
 
@@ -40,9 +42,12 @@ extension Keyring.OutboxRecord {
         guard hasDelivered <= 1 else { throw .invalid(what: "outbox entry", reason: "bad delivered flag") }
         let delivered = hasDelivered == 1 ? try r.readU64("delivered") : nil
         let bytes = try r.readPrefixed(width: 4, "bundle", range: 0...Bundle.maxLength)
+        let hasGeneration = try r.readU8("generation flag")
+        guard hasGeneration <= 1 else { throw .invalid(what: "outbox entry", reason: "bad generation flag") }
+        let generation = hasGeneration == 1 ? try r.readU32("generation") : nil
         try r.finish()
         return Keyring.OutboxRecord(target: target, roomID: roomID, roomName: roomName, epoch: epoch, kind: kind, bytes: Data(bytes),
-                                    created: created, delivered: delivered)
+                                    created: created, delivered: delivered, generation: generation)
     }
 }
 

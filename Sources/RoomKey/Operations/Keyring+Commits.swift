@@ -292,7 +292,8 @@ extension Keyring {
             try storeCommit(db, last, roster: room.state.roster)
         }
         let output = try makeBundle(db, room: room, commits: commits, me: me, withKey: rotate)
-        let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", deliver: deliver)
+        let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", generation: rotate ? room.ownGeneration : nil,
+                               deliver: deliver)
         if let last = commits.last, last.epoch == room.state.epoch {
             try audit(db, .commitMade, "\(room.name) epoch \(last.epoch): " + last.operations.map(\.verb).joined(separator: ", "))
         } else {

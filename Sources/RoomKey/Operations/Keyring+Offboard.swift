@@ -12,6 +12,8 @@ public struct OffboardResult: Sendable {
         case needsAnotherAdmin
         /// The removal failed for this room (other rooms were still handled).
         case failed(any RoomKeyError)
+        /// The room has a git remote: the removal is staged for `sync`, which makes it the next epoch's commit.
+        case staged(remote: String)
     }
 
     /// The room's name.
@@ -24,7 +26,8 @@ public struct OffboardResult: Sendable {
 
 extension Keyring {
     /// Removes the contact `name` (under its current or any earlier identity key) from every room it is in:
-    /// one commit and one bundle per room this keyring administers, each room in its own transaction.
+    /// one commit and one bundle per room this keyring administers, each room in its own transaction. In a room with a
+    /// git remote the removal is staged instead (the caller syncs).
     public func offboard(contact name: String, deliver: BundleDelivery) throws -> [OffboardResult] {
         try automaticPrune()
         let me = try identity()
@@ -42,12 +45,17 @@ extension Keyring {
                 continue
             }
             do {
-                let result = try write { db in
+                let outcome = try write { db -> OffboardResult.Outcome in
                     let current = try distributableRoom(db, room.id.hex, me: me.id)
-                    return try commit(db, room: current, operations: targets.map { .remove($0) }, me: me, deliver: deliver)
+                    if let remote = try remoteName(db, room: current.id) {
+                        try stageIntent(db, room: current.id, operations: targets.map { .remove($0) })
+                        try audit(db, .staged, "\(current.name): offboard of \(name) staged for remote \(remote)")
+                        return .staged(remote: remote)
+                    }
+                    let result = try commit(db, room: current, operations: targets.map { .remove($0) }, me: me, deliver: deliver)
+                    return .removed(epoch: result.room.state.epoch, bundle: result.bundlePath)
                 }
-                results.append(OffboardResult(room: room.name, roomID: room.id,
-                                              outcome: .removed(epoch: result.room.state.epoch, bundle: result.bundlePath)))
+                results.append(OffboardResult(room: room.name, roomID: room.id, outcome: outcome))
             } catch let error as any RoomKeyError {
                 results.append(OffboardResult(room: room.name, roomID: room.id, outcome: .failed(error)))
             }

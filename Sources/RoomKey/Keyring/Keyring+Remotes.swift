@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// A git remote as `remote list` shows it.
+public struct RemoteInfo: Sendable, Equatable {
+    /// The remote's local name.
+    public let name: String
+    /// The URL git fetches from and pushes to.
+    public let url: String
+    /// When it was added.
+    public let added: UInt64
+    /// The remote's branch tip at the last sync (a git commit id), if any.
+    public let lastSynced: String?
+}
+
+/// The `remote` table (sealed name, URL and last-synced marker, in the order added) and `room_remote` (the remote a
+/// room uses when the keyring has several).
+extension Keyring {
+    /// The sealed plaintext of a `remote` row.
+    struct RemoteRecord: Codable {
+        var name: String
+        var url: String
+        var added: UInt64
+        var lastSynced: String?
+    }
+
+    /// The sealed plaintext of a `room_remote` row.
+    struct RoomRemoteRecord: Codable {
+        var roomID: String
+        var remote: String
+    }
+
+    func remoteTag(_ name: String) -> [UInt8] { tag("remote", Array(name.utf8)) }
+
+    /// Adds a remote; refuses a name in use.
+    public func addRemote(name: String, url: String) throws -> RemoteInfo {
+        try RemoteAddress.validateName(name)
+        try RemoteAddress.validateURL(url)
+        return try write { db in
+            let tag = remoteTag(name)
+            if try Data.fetchOne(db, sql: "SELECT name_tag FROM remote WHERE name_tag = ?", arguments: [Data(tag)]) != nil {
+                throw RemoteError.exists(name)
+            }
+            let record = RemoteRecord(name: name, url: url, added: now(), lastSynced: nil)
+            let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM remote") ?? 0) + 1
+            try db.execute(sql: "INSERT INTO remote (name_tag, seq, sealed) VALUES (?, ?, ?)",
+                           arguments: [Data(tag), seq, Data(try rows.seal(record: record, table: "remote", primaryKey: tag))])
+            try audit(db, .remote, "added remote \(name)")
+            return RemoteInfo(record)
+        }
+    }
+
+    /// Every remote, in the order added.
+    public func remotes() throws -> [RemoteInfo] {
+        try read { db in try remoteRecords(db).map(RemoteInfo.init) }
+    }
+
+    /// Removes a remote and every room's choice of it; returns what it was.
+    public func removeRemote(name: String) throws -> RemoteInfo {
+        try write { db in
+            guard let record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
+            try db.execute(sql: "DELETE FROM remote WHERE name_tag = ?", arguments: [Data(remoteTag(name))])
+            for (tag, choice) in try roomRemoteRecords(db) where choice.remote == name {
+                try db.execute(sql: "DELETE FROM room_remote WHERE room_tag = ?", arguments: [Data(tag)])
+            }
+            try audit(db, .remote, "removed remote \(name)")
+            return RemoteInfo(record)
+        }
+    }
+
+    /// Makes `room` use the remote `name` (`room set ROOM --remote NAME`).
+    public func setRemote(room nameOrID: String, remote name: String) throws -> StoredRoom {
+        try write { db in
+            let room = try findRoom(db, nameOrID)
+            guard try remoteRecord(db, name) != nil else { throw RemoteError.notFound(name) }
+            let tag = roomTag(room.id)
+            let record = RoomRemoteRecord(roomID: room.id.hex, remote: name)
+            try db.execute(sql: "INSERT OR REPLACE INTO room_remote (room_tag, sealed) VALUES (?, ?)",
+                           arguments: [Data(tag), Data(try rows.seal(record: record, table: "room_remote", primaryKey: tag))])
+            try audit(db, .remote, "room \(room.name) uses remote \(name)")
+            return room
+        }
+    }
+
+    /// The remote a room uses: its own choice, else the first remote added; nil without remotes.
+    public func remote(forRoom nameOrID: String) throws -> RemoteInfo? {
+        try read { db in try remoteName(db, room: try findRoom(db, nameOrID).id).flatMap { try remoteRecord(db, $0) }.map(RemoteInfo.init) }
+    }
+
+    /// The name of the remote `room` uses, in the caller's transaction.
+    func remoteName(_ db: Database, room: RoomID) throws -> String? {
+        let tag = roomTag(room)
+        if let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_remote WHERE room_tag = ?", arguments: [Data(tag)]) {
+            let choice = try rows.open(RoomRemoteRecord.self, Array(sealed), table: "room_remote", primaryKey: tag)
+            if try remoteRecord(db, choice.remote) != nil { return choice.remote }
+        }
+        return try remoteRecords(db).first?.name
+    }
+
+    /// One remote's record.
+    func remoteRecord(_ db: Database, _ name: String) throws -> RemoteRecord? {
+        let tag = remoteTag(name)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM remote WHERE name_tag = ?", arguments: [Data(tag)]) else { return nil }
+        let record = try rows.open(RemoteRecord.self, Array(sealed), table: "remote", primaryKey: tag)
+        guard record.name == name else { throw KeyringError.integrityFailure(table: "remote") }
+        return record
+    }
+
+    /// Every remote's record, in the order added.
+    func remoteRecords(_ db: Database) throws -> [RemoteRecord] {
+        try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM remote ORDER BY seq").map { row in
+            try rows.open(RemoteRecord.self, try row.blob("sealed", table: "remote"), table: "remote", primaryKey: try row.blob("name_tag", table: "remote"))
+        }
+    }
+
+    /// Every room's explicit choice.
+    private func roomRemoteRecords(_ db: Database) throws -> [(tag: [UInt8], record: RoomRemoteRecord)] {
+        try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room_remote").map { row in
+            let tag = try row.blob("room_tag", table: "room_remote")
+            return (tag, try rows.open(RoomRemoteRecord.self, try row.blob("sealed", table: "room_remote"), table: "room_remote", primaryKey: tag))
+        }
+    }
+
+    /// Records the remote's branch tip that this keyring has received everything of.
+    func saveSyncMarker(_ db: Database, remote name: String, tip: String?) throws {
+        guard var record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
+        record.lastSynced = tip
+        let tag = remoteTag(name)
+        try db.execute(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?",
+                       arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])
+    }
+}
+
+extension RemoteInfo {
+    init(_ r: Keyring.RemoteRecord) { self.init(name: r.name, url: r.url, added: r.added, lastSynced: r.lastSynced) }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// A membership change staged for a room with a git remote, waiting to be published.
+public struct StagedIntent: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The operations it stands for.
+    public let operations: [RoomKeyCore.Operation]
+    /// When it was staged.
+    public let created: UInt64
+}
+
+/// The `staged_intent` table (membership changes waiting for a push, in order) and `staged_flight` (per room, the commit
+/// built from them and being pushed: its epoch, bytes and bundle, kept so a sync killed after its push recognises it).
+extension Keyring {
+    /// The sealed plaintext of a `staged_intent` row.
+    struct IntentRecord: Codable {
+        var roomID: String
+        var operations: Data
+        var created: UInt64
+    }
+
+    /// The sealed plaintext of a `staged_flight` row.
+    struct FlightRecord: Codable {
+        var roomID: String
+        var epoch: UInt64
+        var previousHead: String
+        var commit: Data
+        var bundle: Data
+        /// The intents the commit carries (row tags, hex).
+        var intents: [String]
+    }
+
+    /// Encodes operations: a 4-byte count, then each operation in its commit form.
+    static func encodeOperations(_ ops: [RoomKeyCore.Operation]) -> Data {
+        var w = ByteWriter()
+        w.writeU32(UInt32(ops.count))
+        for op in ops { op.write(to: &w) }
+        return Data(w.bytes)
+    }
+
+    /// Decodes what `encodeOperations` wrote; a damaged row is an integrity failure.
+    static func decodeOperations(_ data: Data, table: String) throws -> [RoomKeyCore.Operation] {
+        var r = ByteReader(Array(data), what: "staged operations")
+        do {
+            let count = try r.readCount(width: 4, "operations", limit: Commit.maxOperations)
+            let ops = try (0..<count).map { _ throws(WireError) in try RoomKeyCore.Operation.read(from: &r) }
+            try r.finish()
+            return ops
+        } catch {
+            throw KeyringError.integrityFailure(table: table)
+        }
+    }
+
+    /// Stages `ops` for `room` after every change staged before.
+    func stageIntent(_ db: Database, room: RoomID, operations ops: [RoomKeyCore.Operation]) throws {
+        let tag = self.tag("staged-intent", random.bytes(16))
+        let record = IntentRecord(roomID: room.hex, operations: Self.encodeOperations(ops), created: now())
+        let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM staged_intent") ?? 0) + 1
+        try db.execute(sql: "INSERT INTO staged_intent (intent_tag, seq, room_tag, sealed) VALUES (?, ?, ?, ?)",
+                       arguments: [Data(tag), seq, Data(roomTag(room)), Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag))])
+    }
+
+    /// A room's staged intents, oldest first, with their row tags.
+    func stagedIntents(_ db: Database, room: RoomID) throws -> [(tag: [UInt8], intent: StagedIntent)] {
+        try Row.fetchAll(db, sql: "SELECT intent_tag, sealed FROM staged_intent WHERE room_tag = ? ORDER BY seq",
+                         arguments: [Data(roomTag(room))]).map { row in
+            let tag = try row.blob("intent_tag", table: "staged_intent")
+            let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
+            guard record.roomID == room.hex else { throw KeyringError.integrityFailure(table: "staged_intent") }
+            return (tag, StagedIntent(roomID: room, operations: try Self.decodeOperations(record.operations, table: "staged_intent"),
+                                      created: record.created))
+        }
+    }
+
+    /// Every room with staged intents or a flight (by room tag).
+    func stagedRoomTags(_ db: Database) throws -> [[UInt8]] {
+        let tags = try Data.fetchAll(db, sql: "SELECT DISTINCT room_tag FROM staged_intent UNION SELECT room_tag FROM staged_flight")
+        return tags.map { Array($0) }
+    }
+
+    /// Every staged intent, oldest first (for `sync` and `outbox list` to report).
+    public func stagedIntents() throws -> [StagedIntent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT intent_tag, sealed FROM staged_intent ORDER BY seq").map { row in
+                let tag = try row.blob("intent_tag", table: "staged_intent")
+                let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
+                guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "staged_intent") }
+                return StagedIntent(roomID: id, operations: try Self.decodeOperations(record.operations, table: "staged_intent"), created: record.created)
+            }
+        }
+    }
+
+    /// Replaces an intent's operations (what a rebase kept), or deletes it when none is left.
+    func rewriteIntent(_ db: Database, tag: [UInt8], room: RoomID, operations ops: [RoomKeyCore.Operation], created: UInt64) throws {
+        if ops.isEmpty {
+            try db.execute(sql: "DELETE FROM staged_intent WHERE intent_tag = ?", arguments: [Data(tag)])
+            return
+        }
+        let record = IntentRecord(roomID: room.hex, operations: Self.encodeOperations(ops), created: created)
+        try db.execute(sql: "UPDATE staged_intent SET sealed = ? WHERE intent_tag = ?",
+                       arguments: [Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag)), Data(tag)])
+    }
+
+    /// Deletes intents by row tag.
+    func deleteIntents(_ db: Database, tags: [[UInt8]]) throws {
+        for tag in tags { try db.execute(sql: "DELETE FROM staged_intent WHERE intent_tag = ?", arguments: [Data(tag)]) }
+    }
+
+    /// The commit being pushed for a room, if any.
+    func flight(_ db: Database, room: RoomID) throws -> FlightRecord? {
+        let tag = roomTag(room)
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM staged_flight WHERE room_tag = ?", arguments: [Data(tag)]) else { return nil }
+        let record = try rows.open(FlightRecord.self, Array(sealed), table: "staged_flight", primaryKey: tag)
+        guard record.roomID == room.hex else { throw KeyringError.integrityFailure(table: "staged_flight") }
+        return record
+    }
+
+    /// Every room's flight.
+    func flights(_ db: Database) throws -> [FlightRecord] {
+        try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM staged_flight").map { row in
+            try rows.open(FlightRecord.self, try row.blob("sealed", table: "staged_flight"), table: "staged_flight",
+                          primaryKey: try row.blob("room_tag", table: "staged_flight"))
+        }
+    }
+
+    /// How many intents are staged for `room`.
+    func stagedCount(_ db: Database, room: RoomID) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staged_intent WHERE room_tag = ?", arguments: [Data(roomTag(room))]) ?? 0
+    }
+
+    /// Records the commit being pushed for a room (one per room).
+    func saveFlight(_ db: Database, _ record: FlightRecord, room: RoomID) throws {
+        let tag = roomTag(room)
+        try db.execute(sql: "INSERT OR REPLACE INTO staged_flight (room_tag, sealed) VALUES (?, ?)",
+                       arguments: [Data(tag), Data(try rows.seal(record: record, table: "staged_flight", primaryKey: tag))])
+    }
+
+    /// Forgets a room's flight (published and applied, or superseded).
+    func deleteFlight(_ db: Database, room: RoomID) throws {
+        try db.execute(sql: "DELETE FROM staged_flight WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+    }
+}

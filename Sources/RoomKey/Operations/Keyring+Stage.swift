@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// What `stage` recorded: a membership change for a room with a git remote, applied only once its push succeeds.
+public struct StagedChange: Sendable {
+    /// The room as it is now (unchanged).
+    public let room: StoredRoom
+    /// The remote the room uses.
+    public let remote: String
+    /// The operations staged; empty when the room is already as asked.
+    public let operations: [RoomKeyCore.Operation]
+}
+
+/// A commit that sync published and applied.
+public struct PublishedCommit: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The room's name.
+    public let name: String
+    /// The epoch the commit started.
+    public let epoch: UInt64
+    /// Its operations.
+    public let operations: [RoomKeyCore.Operation]
+}
+
+/// A staged operation that another admin's commit made unnecessary (or impossible), reported and forgotten.
+public struct DroppedChange: Sendable {
+    /// The room.
+    public let roomID: RoomID
+    /// The room's name.
+    public let name: String
+    /// The operation.
+    public let operation: RoomKeyCore.Operation
+    /// Why.
+    public let reason: String
+}
+
+/// Staging membership changes for rooms with a git remote, building the commit that carries them, and applying it
+/// once the remote took it (docs/PROTOCOL.md §9.4). The room's state changes only in `applyFlight`.
+extension Keyring {
+    /// Stages `changes` for a room that has a remote; nil (nothing staged) when the room has none. The change is checked
+    /// now, against the roster with every earlier staged change applied, so a refused request fails here.
+    public func stage(room nameOrID: String, _ changes: [MembershipChange], allowSameHandle: Bool = false) throws -> StagedChange? {
+        try automaticPrune()
+        let me = try identity()
+        let myID = me.id
+        return try write { db in
+            // A room without a remote is left to the direct path, which reports its own errors.
+            guard let remote = try remoteName(db, room: try findRoom(db, nameOrID).id) else { return nil }
+            let room = try distributableRoom(db, nameOrID, me: myID)
+            let earlier = try stagedIntents(db, room: room.id).map { StagedRebase.Intent($0.intent.operations) }
+            let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: myID)
+            let roster = planned.operations.isEmpty ? room.state.roster
+                : try RoomState.apply(planned.operations, to: room.state.roster, author: myID, genesis: false)
+            let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.name, me: myID) }
+            if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room.name) }
+            guard !ops.isEmpty else { return StagedChange(room: room, remote: remote, operations: []) }
+            _ = try checkedRoster(roster, ops, me: myID)
+            try stageIntent(db, room: room.id, operations: ops)
+            try audit(db, .staged, "\(room.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
+            return StagedChange(room: room, remote: remote, operations: ops)
+        }
+    }
+
+    /// True when this keyring is an admin of the room.
+    public func isAdmin(of nameOrID: String) throws -> Bool {
+        let me = try identity().id
+        return try room(nameOrID).state.roster[me]?.admin == true
+    }
+
+    /// Builds, in the caller's transaction, the commit that carries `room`'s staged intents re-planned on its roster,
+    /// and records it as the room's flight. Rewrites each intent to what it keeps and returns what was dropped.
+    func buildFlight(_ db: Database, room: StoredRoom, me: borrowing LocalIdentity) throws -> (FlightRecord?, [DroppedChange]) {
+        let intents = try stagedIntents(db, room: room.id)
+        guard !intents.isEmpty else { return (nil, []) }
+        let plan = StagedRebase.plan(intents.map { StagedRebase.Intent($0.intent.operations) }, roster: room.state.roster, author: me.id)
+        var carried: [String] = []
+        for (index, kept) in plan.covered {
+            let (tag, intent) = intents[index]
+            if kept != intent.operations { try rewriteIntent(db, tag: tag, room: room.id, operations: kept, created: intent.created) }
+            if !kept.isEmpty { carried.append(Hex.encode(tag)) }
+        }
+        let dropped = plan.dropped.map { DroppedChange(roomID: room.id, name: room.name, operation: $0.operation, reason: $0.reason) }
+        for d in dropped { try audit(db, .staged, "\(room.name): dropped \(d.operation.verb): \(d.reason)") }
+        guard !plan.operations.isEmpty, !room.forked, !room.left else { return (nil, dropped) }
+        let roster = try checkedRoster(room.state.roster, plan.operations, me: me.id)
+        let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
+                            time: now(), operations: plan.operations, rosterHash: roster.hash)
+        var next = room
+        next.state = room.state.advanced(by: commit, roster: roster)
+        let adds = plan.operations.contains { if case .add = $0 { true } else { false } }
+        let commits = adds ? try storedLog(db, room.id, through: room.state.epoch) + [commit] : [commit]
+        let output = try makeBundle(db, room: next, commits: commits, me: me, withKey: false)
+        let flight = FlightRecord(roomID: room.id.hex, epoch: commit.epoch, previousHead: Hex.encode(room.state.head),
+                                  commit: Data(commit.encoded), bundle: Data(output.bytes), intents: carried)
+        try saveFlight(db, flight, room: room.id)
+        return (flight, dropped)
+    }
+
+    /// Applies a flight the remote took as `room`'s new head, in the caller's transaction: the commit and roster are
+    /// stored, the bundle is recorded in the outbox (history, resend), the intents it carried are done, and this member
+    /// owes its new sender key. Returns nil (and forgets the flight) when the room is no longer where it was built.
+    func applyFlight(_ db: Database, _ flight: FlightRecord, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> PublishedCommit? {
+        guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")), let room = try loadRoom(db, id) else {
+            throw KeyringError.integrityFailure(table: "staged_flight")
+        }
+        try deleteFlight(db, room: id)
+        guard room.state.epoch + 1 == flight.epoch, Hex.encode(room.state.head) == flight.previousHead,
+              let commit = try? Commit.parse(Array(flight.commit)), let bundle = try? Bundle.parse(Array(flight.bundle)) else { return nil }
+        let roster = try checkedRoster(room.state.roster, commit.operations, me: me.id)
+        var next = room
+        next.state = room.state.advanced(by: commit, roster: roster)
+        next.ownGeneration = 0
+        next.rotationDue = roster[me.id] != nil && commit.operations != [.leave]
+        try saveRoom(db, next)
+        try storeCommit(db, commit, roster: roster)
+        let path = try enqueue(db, BundleOutput(roomID: id, roomName: room.name, epoch: commit.epoch, recipientCount: bundle.recipients.count,
+                                                bytes: Array(flight.bundle)), kind: "commit", deliver: deliver)
+        try deleteIntents(db, tags: flight.intents.compactMap { try? Hex.decode($0, what: "intent") })
+        try audit(db, .commitMade, "\(room.name) epoch \(commit.epoch): " + commit.operations.map(\.verb).joined(separator: ", ") + " (published)")
+        try audit(db, .bundleMade, "\(room.name) epoch \(commit.epoch) sealed to \(bundle.recipients.count): \(path)")
+        try recordBundle(db, room: id, epoch: commit.epoch, sender: me.id, made: true, commits: 1)
+        return PublishedCommit(roomID: id, name: room.name, epoch: commit.epoch, operations: commit.operations)
+    }
+
+    /// Stages the removal a checked leave request asks for (an admin's sync), instead of committing it at once: the
+    /// remote decides which admin's commit carries it. Returns the result to report.
+    func stageLeaveRequest(_ request: LeaveRequest, path: String, me: borrowing LocalIdentity) throws -> ReceiveResult {
+        func result(_ status: ReceiveStatus, _ error: (any RoomKeyError)? = nil) -> ReceiveResult {
+            ReceiveResult(path: path, status: status, roomID: request.roomID, epoch: request.epoch, error: error, bundles: [])
+        }
+        do {
+            return try write { db in
+                switch try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(request) {
+                case .notForMe: return result(.notForMe)
+                case .duplicate: return result(.duplicate)
+                case let .pending(why): return result(.pending, why)
+                case let .rejected(error): return result(.rejected, error)
+                case let .remove(member):
+                    let room = try distributableRoom(db, request.roomID.hex, me: me.id)
+                    let staged = try stagedIntents(db, room: room.id).contains { $0.intent.operations.contains(.remove(member)) }
+                    if !staged {
+                        try stageIntent(db, room: room.id, operations: [.remove(member)])
+                        try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
+                    }
+                    return result(.applied)
+                }
+            }
+        } catch let error as any RoomKeyError where error.category != .failure {
+            return result(.rejected, error)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+extension CrashPoint {
+    /// In `sync`, after a push went through and before the commits it published are applied here.
+    static let afterPush = "after-push"
+    /// In `sync`, after the remote's new bundles were received and before the last-synced marker moves.
+    static let beforeMarker = "before-marker"
+}
+
+/// `sync`: delivery and ordering through a git remote (docs/PROTOCOL.md §9). Fetch; confirm staged commits the remote
+/// took; receive only what arrived since the last sync; re-plan staged commits that lost their epoch; publish staged
+/// commits and what the remote lacks from the outbox history; push; on a lost race, start over with jitter.
+extension Keyring {
+    /// How many lost push races one sync accepts before it stops with changes still staged.
+    public static let maxSyncRaces = 12
+
+    /// Syncs with the remote `requested` (default: the first added). The mirror lives in `stateFolder/remotes/NAME`.
+    public func sync(remote requested: String?, stateFolder: String, deliver: @escaping BundleDelivery,
+                     maxRaces: Int = Keyring.maxSyncRaces) throws -> SyncReport {
+        try automaticPrune()
+        let me = try identity()
+        let info: RemoteRecord = try read { db in
+            if let requested {
+                try RemoteAddress.validateName(requested)
+                guard let record = try remoteRecord(db, requested) else { throw RemoteError.notFound(requested) }
+                return record
+            }
+            guard let first = try remoteRecords(db).first else { throw RemoteError.noRemote }
+            return first
+        }
+        let lock = try SyncLock(path: "\(stateFolder)/remotes/\(info.name).lock")
+        defer { lock.release() }
+        let mirror = GitMirror(folder: "\(stateFolder)/remotes/\(info.name)", url: info.url)
+        try mirror.prepare()
+        var report = SyncReport(remote: info.name)
+        var rounds = 0
+        syncRounds: while true {
+            rounds += 1
+            let tip = try mirror.fetch()
+            report.tip = tip
+            try confirmFlights(mirror, tip: tip, me: me, deliver: deliver, report: &report)
+            try receiveNew(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
+            let rooms = try roomsOn(remote: info.name)
+            var adds = try stageFlights(mirror, tip: tip, rooms: rooms, me: me, report: &report)
+            adds += try republish(mirror, tip: tip, rooms: rooms, me: me, taken: Set(adds.map(\.path)), report: &report)
+            let deletes = try expiredKeyFiles(mirror, tip: tip, rooms: rooms, me: me.id)
+            if adds.isEmpty && deletes.isEmpty { break }
+            let commit = try mirror.commit(parent: tip, add: adds, delete: deletes)
+            switch try mirror.push(commit) {
+            case .pushed:
+                CrashPoint.reach(CrashPoint.afterPush)
+                report.filesPushed += adds.count
+                report.filesDeleted += deletes.count
+                report.tip = commit
+                // Everything up to the old tip was received above; what the push added is this keyring's own.
+                try write { db in try saveSyncMarker(db, remote: info.name, tip: commit) }
+                let before = report.published.count
+                try confirmFlights(mirror, tip: commit, me: me, deliver: deliver, report: &report)
+                let owed = try rotateOwed(me: me, deliver: deliver)
+                if report.published.count == before && !owed || rounds > maxRaces + 4 { break syncRounds }
+            case .raced:
+                report.races += 1
+                if report.races >= maxRaces { break syncRounds }
+                let jitter = UInt32.random(in: 10_000...60_000) * UInt32(min(report.races, 8))
+                usleep(jitter)
+            }
+        }
+        report.stillStaged = try read { db in try rooms(db, on: info.name).reduce(0) { $0 + (try stagedCount(db, room: $1.id)) } }
+        return report
+    }
+
+    /// Removes a remote's local mirror (after `removeRemote`).
+    public static func removeMirror(remote name: String, stateFolder: String) throws {
+        try RemoteAddress.validateName(name)
+        let folder = "\(stateFolder)/remotes/\(name)"
+        if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+        try? FileManager.default.removeItem(atPath: folder + ".lock")
+    }
+
+    /// The rooms that use remote `name`.
+    private func roomsOn(remote name: String) throws -> [StoredRoom] { try read { db in try rooms(db, on: name) } }
+
+    private func rooms(_ db: Database, on name: String) throws -> [StoredRoom] {
+        try Data.fetchAll(db, sql: "SELECT room_tag FROM room").compactMap { tag -> StoredRoom? in
+            guard let room = try loadRoom(db, tag: Array(tag)) else { return nil }
+            return try remoteName(db, room: room.id) == name ? room : nil
+        }
+    }
+
+    /// Applies every flight whose exact bundle the remote holds at its epoch's path.
+    private func confirmFlights(_ mirror: GitMirror, tip: String?, me: borrowing LocalIdentity, deliver: BundleDelivery,
+                                report: inout SyncReport) throws {
+        guard let tip else { return }
+        let all = try read { db in try flights(db) }
+        guard !all.isEmpty else { return }
+        let held = try remoteFiles(mirror, tip: tip, flights: all)
+        for flight in all where held[flight.roomID] == .ours {
+            if let done = try write({ db in try applyFlight(db, flight, me: me, deliver: deliver) }) { report.published.append(done) }
+        }
+    }
+
+    /// What the remote holds at each flight's path, by room id.
+    private func remoteFiles(_ mirror: GitMirror, tip: String?, flights: [FlightRecord]) throws -> [String: StagedPublication.RemoteFile] {
+        guard let tip else { return Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }) }
+        let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
+        let files = try mirror.files(at: tip, under: paths)
+        let bytes = try mirror.blobs(Array(Set(files.values)), limit: Bundle.maxLength)
+        var result: [String: StagedPublication.RemoteFile] = [:]
+        for (flight, path) in zip(flights, paths) {
+            guard let blob = files[path] else { result[flight.roomID] = .absent; continue }
+            result[flight.roomID] = bytes[blob] == Array(flight.bundle) ? .ours : .other
+        }
+        return result
+    }
+
+    /// Receives the bundles added or changed since the last sync (the whole tree on a first sync), skipping this
+    /// member's own files and epochs it holds already; leave requests become staged removals. Then moves the marker.
+    private func receiveNew(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
+                            report: inout SyncReport) throws {
+        guard let tip else { return }
+        let marker = try read { db in try remoteRecord(db, remote)?.lastSynced }
+        guard marker != tip else { return }
+        var entries: [(path: String, blob: String)]
+        if let marker, mirror.hasCommit(marker) {
+            if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
+            entries = try mirror.changedFiles(from: marker, to: tip)
+        } else {
+            entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
+        }
+        let held = try read { db in
+            try Data.fetchAll(db, sql: "SELECT room_tag FROM room").compactMap { try loadRoom(db, tag: Array($0)) }
+        }
+        let rooms = Dictionary(held.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        let mine = me.id.hex
+        entries = entries.filter { path, _ in
+            guard let entry = RemoteLayout.parse(path) else { return false }
+            switch entry.kind {
+            case let .senderKey(sender, _): if sender == mine { return false }
+            case let .leaveRequest(member): if member == mine { return false }
+            case let .resent(sender, _): if sender == mine { return false }
+            case .commit: break
+            }
+            guard let room = rooms[entry.room] else { return true }
+            if entry.kind == .commit && entry.epoch <= room.state.epoch { return false }
+            return entry.epoch >= room.joinedEpoch
+        }.sorted { $0.path < $1.path }
+        let bytes = try mirror.blobs(Array(Set(entries.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
+        // The marker moves past these files only once every one of them was read.
+        let unread = entries.filter { bytes[$0.blob] == nil }.count
+        if unread > 0 { throw RemoteError.git(command: "cat-file", reason: "\(unread) file(s) of the remote could not be read") }
+        var bundles: [ReceiveInput] = []
+        var leaves: [(String, [UInt8])] = []
+        for (path, blob) in entries {
+            guard let data = bytes[blob] else { continue }
+            if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
+        }
+        if !bundles.isEmpty { report.received += try receive(bundles, deliver: deliver) }
+        for (path, data) in leaves {
+            do {
+                report.received.append(try stageLeaveRequest(try LeaveRequest.parse(data), path: path, me: me))
+            } catch let error as WireError {
+                report.received.append(ReceiveResult(path: path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: []))
+            }
+        }
+        CrashPoint.reach(CrashPoint.beforeMarker)
+        try write { db in try saveSyncMarker(db, remote: remote, tip: tip) }
+    }
+
+    /// Decides each staged room's flight against the remote (push it, replace a refused file, or re-plan after losing
+    /// the epoch) and builds flights for staged intents; returns the files to push.
+    private func stageFlights(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity,
+                              report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
+        let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
+        let candidates = rooms.filter { staged.contains(Hex.encode(roomTag($0.id))) }
+        guard !candidates.isEmpty else { return [] }
+        let held = try remoteFiles(mirror, tip: tip, flights: try read { db in try flights(db) })
+        var adds: [(path: String, bytes: [UInt8])] = []
+        for candidate in candidates {
+            let (files, dropped, lost) = try write { db -> ([(path: String, bytes: [UInt8])], [DroppedChange], UInt64?) in
+                guard let room = try loadRoom(db, candidate.id) else { return ([], [], nil) }
+                var lost: UInt64?
+                if let flight = try flight(db, room: room.id), let previous = try? Hex.decode(flight.previousHead, what: "head") {
+                    let verdict = StagedPublication.decide(epoch: flight.epoch, previousHead: previous, roomEpoch: room.state.epoch,
+                                                           roomHead: room.state.head, remote: held[flight.roomID] ?? .absent)
+                    switch verdict {
+                    case .push, .replace, .published:
+                        return ([(RemoteLayout.commitPath(room: flight.roomID, epoch: flight.epoch), Array(flight.bundle))], [], nil)
+                    case .superseded:
+                        try deleteFlight(db, room: room.id)
+                        lost = flight.epoch
+                    }
+                }
+                let (built, dropped) = try buildFlight(db, room: room, me: me)
+                let files = built.map { [(RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch), Array($0.bundle))] } ?? []
+                return (files, dropped, lost)
+            }
+            if let lost { report.rebased.append(SyncReport.Rebased(roomID: candidate.id, name: candidate.name, epoch: lost)) }
+            report.dropped += dropped
+            adds += files
+        }
+        return adds
+    }
+
+    /// Makes the sender keys this member owes (after its published commits); true when it made any.
+    private func rotateOwed(me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> Bool {
+        let owed = try owedRotations()
+        guard !owed.isEmpty else { return false }
+        let rooms = try read { db in try owed.compactMap { try loadRoom(db, tag: $0) } }
+        var blocked: [RoomID: any RoomKeyError] = [:]
+        let made = try rotateDueRooms(Dictionary(rooms.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }), me: me, deliver: deliver,
+                                      blocked: &blocked)
+        return !made.isEmpty
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// What sync writes to and removes from the remote besides staged commits: this keyring's bundles the remote lacks
+/// (a rewind, a deleted file, a room older than the remote) and, for admins, sender keys past the retention window.
+extension Keyring {
+    /// Files the remote should hold and does not: this keyring's bundles from the outbox history (commits of any epoch,
+    /// sender keys, leave requests and re-sent bundles of the current epoch), and for a room whose current epoch is
+    /// missing ("behind"), every epoch's commit this member can seal again.
+    func republish(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity, taken: Set<String>,
+                           report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
+        let byID = Dictionary(rooms.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        let mine = me.id.hex
+        var wanted: [String: [UInt8]] = [:]
+        for (_, r) in try read({ db in try outboxRecords(db) }) {
+            guard let room = byID[r.roomID] else { continue }
+            let bytes = Array(r.bytes)
+            let digest = Hex.encode(Array(BLAKE2b.hash([bytes]).prefix(8)))
+            let path: String
+            switch r.kind {
+            case "commit": path = RemoteLayout.commitPath(room: r.roomID, epoch: r.epoch)
+            case "sender-key" where r.epoch == room.state.epoch && !room.left:
+                path = RemoteLayout.senderKeyPath(room: r.roomID, epoch: r.epoch, sender: mine, generation: r.generation.map(String.init) ?? "x" + digest)
+            case "leave-request" where r.epoch == room.state.epoch:
+                path = RemoteLayout.leavePath(room: r.roomID, member: mine, epoch: r.epoch)
+            case "resend" where r.epoch == room.state.epoch:
+                path = RemoteLayout.resentPath(room: r.roomID, epoch: r.epoch, sender: mine, digest: digest)
+            default: continue
+            }
+            if !taken.contains(path), wanted[path] == nil { wanted[path] = bytes }
+        }
+        let heads = rooms.filter { !$0.left }.map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch) }
+        let present = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: Array(wanted.keys) + heads)
+        var adds = wanted.filter { present[$0.key] == nil }.map { (path: $0.key, bytes: $0.value) }
+        for room in rooms where !room.left && present[RemoteLayout.commitPath(room: room.id.hex, epoch: room.state.epoch)] == nil {
+            let head = RemoteLayout.commitPath(room: room.id.hex, epoch: room.state.epoch)
+            if taken.contains(head) || wanted[head] != nil && tip == nil { continue }
+            if tip != nil { report.behind.append(SyncReport.Behind(roomID: room.id, name: room.name, epoch: room.state.epoch)) }
+            let log = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: [RemoteLayout.logFolder(room.id.hex)])
+            let have = Set(adds.map(\.path)).union(taken).union(log.keys)
+            for epoch in room.joinedEpoch...room.state.epoch {
+                let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
+                guard !have.contains(path) else { continue }
+                if let bytes = wanted[path] { adds.append((path, bytes)); continue }
+                if let bytes = try read({ db in try resealedCommit(db, room: room, epoch: epoch, me: me) }) { adds.append((path, bytes)) }
+            }
+        }
+        return adds.sorted { $0.path < $1.path }
+    }
+
+    /// A new bundle from this member carrying the commit of `epoch` (the whole log through it if it added members),
+    /// sealed to that epoch's roster; nil when this member was not in it.
+    private func resealedCommit(_ db: Database, room: StoredRoom, epoch: UInt64, me: borrowing LocalIdentity) throws -> [UInt8]? {
+        guard let commit = try storedCommit(db, room.id, epoch), let roster = try epochRoster(db, room.id, epoch), roster[me.id] != nil else { return nil }
+        let adds = epoch == 0 || commit.operations.contains { if case .add = $0 { true } else { false } }
+        let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]
+        var atEpoch = room
+        atEpoch.state = RoomState(roomID: room.id, name: room.name, epoch: epoch, head: commit.head, roster: roster)
+        return try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false).bytes
+    }
+
+    /// Sender-key files of epochs past the retention window, for an admin to delete from the branch tip.
+    func expiredKeyFiles(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: IdentityID) throws -> [String] {
+        guard let tip else { return [] }
+        var deletes: [String] = []
+        for room in rooms where room.state.roster[me]?.admin == true && room.state.epoch > 0 {
+            let files = try mirror.files(at: tip, under: [RemoteLayout.keysFolder(room.id.hex)])
+            let byEpoch = Dictionary(grouping: files.keys) { RemoteLayout.parse($0)?.epoch ?? UInt64.max }
+            let times = try read { db in
+                try Dictionary(byEpoch.keys.filter { $0 < room.state.epoch }.compactMap { e in
+                    try storedCommit(db, room.id, e + 1).map { (e, $0.time) }
+                }, uniquingKeysWith: { a, _ in a })
+            }
+            let expired = RemoteLayout.expiredKeyEpochs(Array(byEpoch.keys), current: room.state.epoch, retention: room.retentionSeconds,
+                                                        now: now(), superseded: { times[$0] })
+            deletes += expired.flatMap { byEpoch[$0] ?? [] }
+        }
+        return deletes.sorted()
+    }
+}

@@ -1,0 +1,52 @@
+import RoomKeyCore
+
+/// What one `sync` did.
+public struct SyncReport: Sendable {
+    /// A room whose log on the remote stops before this keyring's epoch.
+    public struct Behind: Sendable {
+        /// The room.
+        public let roomID: RoomID
+        /// Its name here.
+        public let name: String
+        /// This keyring's epoch, which the remote lacks.
+        public let epoch: UInt64
+    }
+
+    /// A staged commit that lost its epoch to another admin's and was planned again.
+    public struct Rebased: Sendable {
+        /// The room.
+        public let roomID: RoomID
+        /// Its name here.
+        public let name: String
+        /// The epoch the lost commit claimed.
+        public let epoch: UInt64
+    }
+
+    /// The remote's name.
+    public let remote: String
+    /// Every bundle received from the remote.
+    public var received: [ReceiveResult] = []
+    /// Commits this keyring published and applied.
+    public var published: [PublishedCommit] = []
+    /// Staged commits that another admin's commit superseded.
+    public var rebased: [Rebased] = []
+    /// Staged operations dropped because they were already done or no longer allowed.
+    public var dropped: [DroppedChange] = []
+    /// Rooms the remote lacks recent epochs of (it was rewound or lost files); they were published again.
+    public var behind: [Behind] = []
+    /// True when the remote's branch no longer contains what the last sync saw (a force-push).
+    public var rewound = false
+    /// Files written to the remote.
+    public var filesPushed = 0
+    /// Expired sender-key files removed from the branch tip.
+    public var filesDeleted = 0
+    /// Pushes refused because another keyring pushed first.
+    public var races = 0
+    /// Staged operations still waiting (the retries ran out).
+    public var stillStaged = 0
+    /// The remote's branch tip after the sync.
+    public var tip: String?
+
+    /// An empty report for `remote`.
+    public init(remote: String) { self.remote = remote }
+}

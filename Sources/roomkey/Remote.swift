@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+import RoomKeyCore
+
+extension RoomKeyCommand {
+    /// `roomkey remote`: git remotes that deliver bundles and order each room's log.
+    struct RemoteCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remote",
+            abstract: "Add, list and remove the git remotes that carry this keyring's bundles.",
+            discussion: """
+                A remote is any URL the system git understands (a bare repository on disk, ssh://, https://, \
+                git://); authentication is git's own. The repository holds only sealed bundles under hex names \
+                (docs/PROTOCOL.md §9). With one remote every room uses it; with several, the first added is the \
+                default and 'roomkey room set ROOM --remote NAME' picks another. Remotes are stored sealed in the \
+                keyring; the local mirror lives in $XDG_STATE_HOME/roomkey/remotes/NAME.
+                """,
+            subcommands: [Add.self, List.self, Remove.self])
+
+        /// `roomkey remote add NAME URL`.
+        struct Add: KeyringCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a git remote; 'roomkey sync' then publishes and receives through it.")
+
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("A name for the remote: letters, digits, '.', '_' or '-'.", valueName: "name")) var name: String
+            @Argument(help: ArgumentHelp("The repository's URL, as git takes it.", valueName: "url")) var url: String
+
+            func execute(_ output: Output) throws {
+                let info = try openKeyring().addRemote(name: name, url: url)
+                let doc = RemoteDocument(info)
+                output.result(doc) { ["added remote \(info.name) (\(Output.oneLine(info.url)))", "run 'roomkey sync' to publish and receive"] }
+            }
+        }
+
+        /// `roomkey remote list`.
+        struct List: KeyringCommand {
+            static let configuration = CommandConfiguration(abstract: "Show the remotes, the first added (the default) first.")
+
+            @OptionGroup var global: GlobalOptions
+
+            func execute(_ output: Output) throws {
+                let docs = try openKeyring().remotes().map(RemoteDocument.init)
+                output.result(["remotes": docs]) {
+                    docs.isEmpty ? ["no remotes"] : docs.map { d in
+                        "\(d.name)  \(Output.oneLine(d.url))" + (d.lastSynced.map { "  synced at \($0.prefix(12))" } ?? "  never synced")
+                    }
+                }
+            }
+        }
+
+        /// `roomkey remote remove NAME`.
+        struct Remove: KeyringCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Remove a remote and its local mirror (the repository itself is not touched).")
+
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("The remote's name.", valueName: "name")) var name: String
+
+            func execute(_ output: Output) throws {
+                try RemoteAddress.validateName(name)
+                let info = try openKeyring().removeRemote(name: name)
+                try Keyring.removeMirror(remote: name, stateFolder: GlobalOptions.stateFolder)
+                output.result(RemoteDocument(info)) { ["removed remote \(info.name)"] }
+            }
+        }
+
+        struct RemoteDocument: Encodable {
+            let name: String, url: String, added: UInt64, lastSynced: String?
+            init(_ r: RemoteInfo) {
+                name = r.name
+                url = r.url
+                added = r.added
+                lastSynced = r.lastSynced
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import RoomKey
+import RoomKeyCore
+
+extension RoomKeyCommand {
+    /// `roomkey sync [REMOTE]`.
+    struct Sync: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch, receive what is new, publish staged changes and the outbox, and push, through a git remote.",
+            discussion: """
+                Receives only the files added since the last sync (a sealed marker in the keyring). A membership \
+                change on a room with a remote is staged and becomes the room's head only once its push succeeds; \
+                when another admin published that epoch first, sync receives the winner, plans the change again on \
+                the new roster (dropping and reporting what is already done), and pushes again, with bounded retries \
+                and jitter. The repository is untrusted: what it holds is received under the same rules as \
+                'roomkey receive', and what it lacks (a rewind, a deleted file) is published again. Bundles are also \
+                written to the outbox folder. Exit 5 when changes are still staged after the retries.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var outbox: OutboxOption
+        @Argument(help: ArgumentHelp("The remote (default: the first added).", valueName: "remote")) var remote: String?
+
+        func execute(_ output: Output) throws {
+            let box = outbox.box
+            let keyring = try openKeyring(outbox: box)
+            let report = try keyring.sync(remote: remote, stateFolder: GlobalOptions.stateFolder) { try box.name($0) }
+            try SyncDocument.emit(report, staged: nil, output: output)
+        }
+    }
+}
+
+/// `--no-sync` and the staging path shared by the membership commands.
+struct StagingOptions: ParsableArguments {
+    @Flag(name: .long, help: "On a room with a git remote: only stage the change; 'roomkey sync' publishes it.")
+    var noSync = false
+
+    /// Stages `changes` when the room has a remote and, unless `--no-sync`, syncs; false when the room has no remote
+    /// (the caller then commits as before).
+    func stageIfRemote(_ keyring: Keyring, room: String, _ changes: [MembershipChange], allowSameHandle: Bool = false,
+                       outbox: Outbox, output: Output) throws -> Bool {
+        guard let staged = try keyring.stage(room: room, changes, allowSameHandle: allowSameHandle) else { return false }
+        if noSync || staged.operations.isEmpty {
+            try SyncDocument.emit(nil, staged: staged, output: output)
+            return true
+        }
+        let report = try keyring.sync(remote: staged.remote, stateFolder: GlobalOptions.stateFolder) { try outbox.name($0) }
+        try SyncDocument.emit(report, staged: staged, output: output)
+        return true
+    }
+}
+
+/// The JSON and text result of `sync` and of a staged change.
+struct SyncDocument: Encodable {
+    struct Op: Encodable { let op: String, id: String? }
+    struct Published: Encodable { let roomId: String, name: String, epoch: UInt64, operations: [Op] }
+    struct Rebased: Encodable { let roomId: String, name: String, epoch: UInt64 }
+    struct Dropped: Encodable { let roomId: String, name: String, operation: Op, reason: String }
+    struct Behind: Encodable { let roomId: String, name: String, epoch: UInt64 }
+    struct Received: Encodable { let path: String, status: String, roomId: String?, epoch: UInt64?, error: String? }
+    struct Staged: Encodable { let roomId: String, name: String, remote: String, operations: [Op], upToDate: Bool }
+
+    let remote: String?
+    let staged: Staged?
+    let received: [Received]
+    let published: [Published]
+    let rebased: [Rebased]
+    let dropped: [Dropped]
+    let behind: [Behind]
+    let rewound: Bool
+    let filesPushed: Int
+    let filesDeleted: Int
+    let races: Int
+    let stillStaged: Int
+    let tip: String?
+
+    static func op(_ o: RoomKeyCore.Operation) -> Op { Op(op: o.verb, id: o.subject?.hex) }
+
+    /// Prints the document (or its text lines and warnings) and exits 5 when changes are still staged.
+    static func emit(_ r: SyncReport?, staged s: StagedChange?, output: Output) throws {
+        let doc = SyncDocument(
+            remote: r?.remote ?? s?.remote,
+            staged: s.map { Staged(roomId: $0.room.id.hex, name: $0.room.name, remote: $0.remote, operations: $0.operations.map(op), upToDate: $0.operations.isEmpty) },
+            received: (r?.received ?? []).map { Received(path: $0.path, status: $0.status.rawValue, roomId: $0.roomID?.hex, epoch: $0.epoch,
+                                                          error: $0.error.map { Output.oneLine($0.message) }) },
+            published: (r?.published ?? []).map { Published(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch, operations: $0.operations.map(op)) },
+            rebased: (r?.rebased ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
+            dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
+            behind: (r?.behind ?? []).map { Behind(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
+            rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
+            stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0), tip: r?.tip)
+        output.result(doc) { doc.lines(synced: r != nil) }
+        for b in doc.behind { output.warn("remote is behind this keyring at epoch \(b.epoch) in room \(Output.oneLine(b.name)); published again") }
+        if doc.rewound { output.warn("the remote's branch was rewound since the last sync") }
+        for x in doc.received where x.status == "rejected" || x.status == "malformed" {
+            output.warn("\(x.path): \(x.status): \(x.error ?? "")")
+        }
+        if r != nil, doc.stillStaged > 0 {
+            Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
+            Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")
+            throw ExitCode(ExitStatus.pending)
+        }
+    }
+
+    func lines(synced: Bool) -> [String] {
+        var out: [String] = []
+        if let staged {
+            out.append(staged.upToDate ? "room \(Output.oneLine(staged.name)) is already up to date"
+                       : "staged in room \(Output.oneLine(staged.name)): " + staged.operations.map { "\($0.op) \($0.id ?? "")" }.joined(separator: ", "))
+            if !synced && !staged.upToDate { out.append("run 'roomkey sync' to publish it through remote \(staged.remote)") }
+        }
+        guard synced else { return out }
+        let applied = received.filter { $0.status == "applied" }.count
+        out.append("received \(applied) bundle(s) from \(remote ?? "the remote")" + (received.count > applied ? " (\(received.count - applied) other file(s) skipped)" : ""))
+        for p in published {
+            out.append("published room \(Output.oneLine(p.name)) epoch \(p.epoch): " + p.operations.map { "\($0.op) \($0.id ?? "")" }.joined(separator: ", "))
+        }
+        for r in rebased { out.append("another admin took epoch \(r.epoch) of room \(Output.oneLine(r.name)); planned again") }
+        for d in dropped { out.append("dropped in room \(Output.oneLine(d.name)): \(d.operation.op) \(d.operation.id ?? ""): \(d.reason)") }
+        out.append("pushed \(filesPushed) file(s)" + (filesDeleted > 0 ? ", removed \(filesDeleted) expired" : ""))
+        return out
+    }
+}

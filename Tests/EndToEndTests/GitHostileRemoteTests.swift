@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import RoomKey
+
+/// The remote is untrusted: a rewind, a deleted bundle or a forged commit changes nothing beyond what `receive` allows,
+/// and what the remote lost is published again. A sync killed at any step converges on the next one, with no bundle on
+/// the remote for a change the keyring does not have.
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitHostileRemoteTests {
+    @Test func rewoundRemoteIsRepublished() throws {
+        let w = try GitSyncCLITests.team()
+        let early = try w.git(["rev-parse", "main"])
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
+        for p in ["bob", "dave"] { try w.sync(p) }
+        let before = try w.state("bob")
+        #expect(before.0 == 2)
+        // Someone with push access rewinds main to before both commits.
+        try w.git(["update-ref", "refs/heads/main", early])
+        let bob = try w.rk("bob", ["sync", "--json"])
+        #expect(bob.code == 0, "\(bob)")
+        #expect(bob.stderr.contains("remote is behind this keyring at epoch 2"), "\(bob)")
+        #expect(try w.state("bob") == before)
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.remoteFiles().contains("rooms/\(room)/log/2.roomkey"))
+        // A member who never saw epochs 1 and 2 catches up from what was published again.
+        try w.sync("carol")
+        #expect(try w.state("carol").0 == 1, "carol was removed at epoch 2 and stops at 1")
+        try w.sync("alice")
+        #expect(try w.state("alice") == before)
+    }
+
+    /// A remote that refuses every push as if another admin always won: sync gives up after its bounded retries
+    /// (exit 5, the change kept staged) instead of looping, and publishes it once the remote takes pushes again.
+    @Test func endlesslyRefusedPushGivesUpWithTheChangeStaged() throws {
+        let w = try GitSyncCLITests.team()
+        let hook = w.bare + "/hooks/pre-receive"
+        try Data("#!/bin/sh\necho 'non-fast-forward' >&2\nexit 1\n".utf8).write(to: URL(fileURLWithPath: hook))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
+        let before = try w.state("alice")
+        let add = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(add.code == 5, "\(add)")
+        #expect(try w.state("alice") == before, "the change stays staged until it is published")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(!(try w.remoteFiles()).contains("rooms/\(room)/log/1.roomkey"))
+        try FileManager.default.removeItem(atPath: hook)
+        try w.sync("alice")
+        #expect(try w.state("alice").0 == before.0 + 1)
+        #expect(try w.remoteFiles().contains("rooms/\(room)/log/1.roomkey"))
+    }
+
+    /// A gitlink (a submodule entry) pushed at a bundle's path by anyone with push access is not a file: members'
+    /// syncs skip it instead of failing on it for ever.
+    @Test func gitlinkAtABundlePathDoesNotStopSync() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let tip = try w.git(["rev-parse", "main"])
+        let fake = String(repeating: "ab", count: 20)
+        let tree = try w.git(["ls-tree", "main"])
+        // Rebuild main's tree with one more entry: a gitlink at the next epoch's commit path.
+        let work = w.s.path("gitlink-index")
+        let env = ["GIT_INDEX_FILE": work]
+        for args in [["read-tree", tip], ["update-index", "--add", "--cacheinfo", "160000,\(fake),rooms/\(room)/log/1.roomkey"]] {
+            let r = try GitWorld.runGit(["--git-dir", w.bare] + args, in: w.s.root.path, env: env)
+            #expect(r.code == 0, "\(r.err)")
+        }
+        let written = try GitWorld.runGit(["--git-dir", w.bare, "write-tree"], in: w.s.root.path, env: env)
+        let newTree = written.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let commit = try GitWorld.runGit(["--git-dir", w.bare, "commit-tree", newTree, "-p", tip, "-m", "x"], in: w.s.root.path,
+                                         env: ["GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@invalid", "GIT_COMMITTER_NAME": "x",
+                                               "GIT_COMMITTER_EMAIL": "x@invalid"])
+        let id = commit.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!tree.isEmpty && !id.isEmpty, "\(commit.err)")
+        try w.git(["update-ref", "refs/heads/main", id])
+        for p in ["bob", "carol"] {
+            let r = try w.rk(p, ["sync"])
+            #expect(r.code == 0, "\(p): \(r)")
+        }
+    }
+
+    @Test func deletedBundleIsPublishedAgain() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        try w.tamper(["rooms/\(room)/log/1.roomkey": nil])
+        #expect(!(try w.remoteFiles()).contains("rooms/\(room)/log/1.roomkey"))
+        let alice = try w.rk("alice", ["sync"])
+        #expect(alice.code == 0 && alice.stderr.contains("remote is behind this keyring at epoch 1"), "\(alice)")
+        #expect(try w.remoteFiles().contains("rooms/\(room)/log/1.roomkey"))
+        for p in ["bob", "dave"] { try w.sync(p) }
+        #expect(try w.state("dave") == w.state("alice"))
+    }
+
+    @Test func forgedCommitByAMemberIsRefusedAndReplaced() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        // bob, a plain member with push access, publishes a commit removing alice (the admin) at the next epoch.
+        let forged = try w.forgedCommit(by: "bob", removing: "alice")
+        try w.tamper(["rooms/\(room)/log/\(forged.epoch).roomkey": forged.bytes])
+        let carol = try w.rk("carol", ["sync", "--json"])
+        #expect(carol.code == 0, "\(carol)")
+        let statuses = try #require(try carol.json()["received"] as? [[String: Any]]).compactMap { $0["status"] as? String }
+        #expect(statuses.contains("rejected"), "\(carol)")
+        #expect(carol.stderr.contains("roomkey: warning:"))
+        #expect(try w.state("carol").0 == 0)
+        // The epoch is still free for an admin: alice's next change replaces the forged file, and everyone follows her.
+        let add = try w.rk("alice", ["room", "add", "team", "dave", "--json"])
+        #expect(add.code == 0, "\(add)")
+        for p in ["bob", "carol", "dave"] { try w.sync(p) }
+        for p in ["bob", "carol", "dave"] { #expect(try w.state(p) == w.state("alice"), "\(p)") }
+        #expect(try w.state("carol").0 == 1)
+    }
+
+    @Test(arguments: [CrashPoint.afterPush, CrashPoint.beforeMarker, CrashPoint.afterCommit])
+    func killedSyncConverges(_ step: String) throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("bob", ["room", "rotate", "team"]).code == 0)
+        try w.sync("bob")
+        let r = try w.rk("alice", ["room", "add", "team", "dave"], env: ["ROOMKEY_TEST_CRASH": step])
+        #expect(r.code == SIGKILL || r.code == 0, "\(step): \(r)")
+        let audit = try w.rk("alice", ["audit", "--verify"])
+        #expect(audit.code == 0, "\(audit)")
+        // No orphan: every commit file on the remote is for an epoch the keyring holds, or it is the staged commit
+        // the next sync applies.
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let epochBefore = try w.state("alice").0
+        let logs = try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/log/") }
+        #expect(logs.count <= epochBefore + 2, "\(step): \(logs)")
+        try w.sync("alice")
+        for p in ["bob", "carol", "dave", "alice", "bob", "carol", "dave"] { try w.sync(p) }
+        let alice = try w.state("alice")
+        #expect(alice.0 == 1, "\(step): the staged add is published exactly once")
+        #expect(try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/log/") }.count == 2)
+        for p in ["bob", "carol", "dave"] { #expect(try w.state(p) == alice, "\(step): \(p)") }
+    }
+}

@@ -1,0 +1,91 @@
+import RoomKeyTestSupport
+import Testing
+@testable import RoomKeyCore
+
+/// Re-planning staged changes on the roster another admin's commit left, and what sync does with a built commit.
+struct StagedRebaseTests {
+    static let cards: [String: IdentityCard] = {
+        var cards: [String: IdentityCard] = [:]
+        for name in ["me", "a", "b", "c", "d"] { cards[name] = try! makeTestCard(handle: name) }
+        return cards
+    }()
+
+    static func id(_ name: String) -> IdentityID { cards[name]!.id }
+
+    /// A roster from "name" (member) and "name*" (admin).
+    static func roster(_ spec: [String]) -> Roster {
+        var r = Roster()
+        for s in spec { r.insert(Member(card: cards[s.replacingOccurrences(of: "*", with: "")]!, admin: s.hasSuffix("*"))) }
+        return r
+    }
+
+    /// "add a", "remove b", "promote c", "demote d", "leave".
+    static func op(_ text: String) -> Operation {
+        let parts = text.split(separator: " ").map(String.init)
+        switch parts[0] {
+        case "add": return .add(cards[parts[1]]!)
+        case "remove": return .remove(id(parts[1]))
+        case "promote": return .promote(id(parts[1]))
+        case "demote": return .demote(id(parts[1]))
+        default: return .leave
+        }
+    }
+
+    static func render(_ ops: [Operation]) -> [String] {
+        ops.map { o in "\(o.verb)" + (o.verb == "leave" ? "" : " " + (cards.first { $0.value.id == o.subject }?.key ?? "?")) }
+    }
+
+    @Test(arguments: [
+        // (roster, intents, expected operations, expected dropped)
+        (["me*", "a"], [["add b"]], ["add b"], [String]()),
+        // Another admin added b already: the add is dropped, the removal still to do stays.
+        (["me*", "a", "b"], [["add b", "remove a"]], ["remove a"], ["add b"]),
+        // Another admin removed a: dropped; intents after it still apply.
+        (["me*", "b"], [["remove a"], ["promote b"]], ["promote b"], ["remove a"]),
+        (["me*", "b*"], [["promote b"], ["demote c"]], [], ["promote b", "demote c"]),
+        // Staged in order: add then remove of the same contact both stay.
+        (["me*"], [["add a"], ["remove a"]], ["add a", "remove a"], []),
+        // Demoting the last other admin while I leave: leave waits for its own commit.
+        (["me*", "a*"], [["demote a"], ["leave"]], ["demote a"], []),
+        (["me*", "a*"], [["leave"], ["add b"]], ["leave"], []),
+        // Leaving as the only admin is dropped (another admin must remain); the next intent goes on.
+        (["me*", "a"], [["leave"], ["add b"]], ["add b"], ["leave"]),
+        // No longer an admin: everything is dropped.
+        (["me", "a*"], [["add b"], ["remove a"]], [], ["add b", "remove a"]),
+        (["a*"], [["add b"]], [], ["add b"]),
+    ] as [([String], [[String]], [String], [String])])
+    func plan(_ roster: [String], _ intents: [[String]], _ operations: [String], _ dropped: [String]) {
+        let plan = StagedRebase.plan(intents.map { StagedRebase.Intent($0.map(Self.op)) }, roster: Self.roster(roster), author: Self.id("me"))
+        #expect(Self.render(plan.operations) == operations)
+        #expect(Self.render(plan.dropped.map(\.operation)) == dropped)
+        // Every kept operation is in the plan, in order, and nothing else is.
+        #expect(plan.covered.flatMap(\.kept) == plan.operations)
+    }
+
+    @Test func anIntentTheRulesRefuseIsDroppedWhole() {
+        // Demoting the only admin other than... me demoting myself leaves no admin: refused by the log rules.
+        let plan = StagedRebase.plan([.init([.demote(Self.id("me"))]), .init([.add(Self.cards["b"]!)])],
+                                     roster: Self.roster(["me*", "a"]), author: Self.id("me"))
+        #expect(Self.render(plan.operations) == ["add b"])
+        #expect(plan.dropped.count == 1)
+        #expect(plan.dropped.first?.reason.contains("admin") == true)
+        #expect(plan.covered.map(\.index) == [0, 1])
+    }
+
+    @Test(arguments: [
+        // (flight epoch, room epoch, same head, remote, verdict)
+        (5, 4, true, StagedPublication.RemoteFile.ours, StagedPublication.Verdict.published),
+        (5, 4, true, .absent, .push),
+        (5, 4, true, .other, .replace),
+        (5, 5, false, .other, .superseded),     // the winner was received: the room moved on
+        (5, 5, false, .ours, .superseded),
+        (5, 4, false, .absent, .superseded),    // same epoch, other head: a different history
+        (5, 3, true, .absent, .superseded),
+    ] as [(UInt64, UInt64, Bool, StagedPublication.RemoteFile, StagedPublication.Verdict)])
+    func publication(_ epoch: UInt64, _ roomEpoch: UInt64, _ sameHead: Bool, _ remote: StagedPublication.RemoteFile,
+                     _ verdict: StagedPublication.Verdict) {
+        let head: [UInt8] = Array(repeating: 1, count: 32)
+        #expect(StagedPublication.decide(epoch: epoch, previousHead: head, roomEpoch: roomEpoch,
+                                         roomHead: sameHead ? head : Array(repeating: 2, count: 32), remote: remote) == verdict)
+    }
+}
