@@ -88,10 +88,10 @@ extension RoomKeyCommand {
                 let report = try keyring.sync(remote: remote, stateFolder: GlobalOptions.stateFolder) { try box.name($0) }
                 for (i, d) in docs.enumerated() where d.status == "staged" {
                     if let p = report.published.last(where: { $0.roomID.hex == d.roomId }) {
-                        docs[i] = ResultDocument(room: d.room, roomId: d.roomId, status: "removed", epoch: p.epoch, bundle: "\(remote):"
+                        docs[i] = ResultDocument(room: d.name, roomId: d.roomId, status: "removed", epoch: p.epoch, bundle: "\(remote):"
                             + RemoteLayout.commitPath(room: d.roomId, epoch: p.epoch), error: nil)
                     } else if report.dropped.contains(where: { $0.roomID.hex == d.roomId }) {
-                        docs[i] = ResultDocument(room: d.room, roomId: d.roomId, status: "removed", epoch: nil, bundle: nil,
+                        docs[i] = ResultDocument(room: d.name, roomId: d.roomId, status: "removed", epoch: nil, bundle: nil,
                                                  error: "another admin removed \(contact) first")
                     }
                 }

@@ -10,7 +10,7 @@ struct RoomKeyCommand: ParsableCommand {
         abstract: "End-to-end-encrypted group rooms: keyring, contacts, signed membership, sender keys.",
         discussion: """
             Errors go to standard error as 'roomkey: error: ...'. Exit codes: 0 success, 1 other failure, \
-            2 rejected (a signature, MAC, authority, roster or replay check failed), 3 keyring locked, \
+            2 rejected (a signature, MAC, authority or roster check failed), 3 keyring locked, \
             4 not found, 5 pending, 6 refused by a rule, 64 usage error, 65 malformed input.
             """,
         version: RoomKeyVersion.string,

@@ -35,10 +35,12 @@ public enum MessageError: Error, Equatable, Sendable {
 }
 
 extension MessageError: RoomKeyError {
-    /// Replays, forgeries and strangers are rejections; missing keys are not found, or pending while they may still arrive.
+    /// Forgeries and strangers are rejections; a message read twice is refused by a rule; missing keys are not found, or pending while they may still arrive.
     public var category: ErrorCategory {
         switch self {
-        case .replay, .tooOld, .jumpTooFar, .signatureInvalid, .decryptionFailed, .corruptState, .senderNotMember, .keyMismatch:
+        // A replay is found only after the signature verified: an authentic message already read is a rule, not an attack.
+        case .replay: .refused
+        case .tooOld, .jumpTooFar, .signatureInvalid, .decryptionFailed, .corruptState, .senderNotMember, .keyMismatch:
             .rejected
         case .chainExhausted: .failure
         case .tooLarge: .malformed
