@@ -171,6 +171,11 @@ extension Keyring {
         try read { db in try keyHistory(db, named: name) }
     }
 
+    /// The name tags of the contacts that have a key history (an older identity key).
+    func contactTagsWithHistory(_ db: Database) throws -> [[UInt8]] {
+        try Data.fetchAll(db, sql: "SELECT DISTINCT name_tag FROM contact_key_history").map { Array($0) }
+    }
+
     func keyHistory(_ db: Database, named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
         let sealed = try Row.fetchAll(db, sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?",
                                       arguments: [Data(nameTag(name))])

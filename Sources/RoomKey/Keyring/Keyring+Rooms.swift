@@ -82,11 +82,7 @@ extension Keyring {
            let room = try loadRoom(db, id) {
             return room
         }
-        let tags = try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(nameOrID))])
-        let rooms = try tags.compactMap { tag -> StoredRoom? in
-            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [tag]) else { return nil }
-            return try decodeRoom(db, sealed, tag: Array(tag), expected: nil)
-        }.filter { $0.name == nameOrID }
+        let rooms = try roomTags(db, named: nameOrID).compactMap { try loadRoom(db, tag: $0) }.filter { $0.name == nameOrID }
         guard let first = rooms.first else { throw RoomError.notFound(nameOrID) }
         if rooms.count > 1 { throw RoomError.ambiguous(name: nameOrID, ids: rooms.map(\.id.hex).sorted()) }
         return first
@@ -94,11 +90,24 @@ extension Keyring {
 
     /// Every room, sorted by name.
     public func rooms() throws -> [StoredRoom] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").map { row in
-                try decodeRoom(db, Data(try row.blob("sealed", table: "room")), tag: try row.blob("room_tag", table: "room"), expected: nil)
-            }
-        }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
+        try read { db in try allRooms(db) }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
+    }
+
+    /// Every room row, opened, in table order.
+    func allRooms(_ db: Database) throws -> [StoredRoom] {
+        try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").map { row in
+            try decodeRoom(db, Data(try row.blob("sealed", table: "room")), tag: try row.blob("room_tag", table: "room"), expected: nil)
+        }
+    }
+
+    /// The row tags of every room.
+    func roomTags(_ db: Database) throws -> [[UInt8]] {
+        try Data.fetchAll(db, sql: "SELECT room_tag FROM room").map { Array($0) }
+    }
+
+    /// The row tags of the rooms whose name index matches `name` (the sealed name still has to be compared).
+    func roomTags(_ db: Database, named name: String) throws -> [[UInt8]] {
+        try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(name))]).map { Array($0) }
     }
 
     /// One room by name or id.

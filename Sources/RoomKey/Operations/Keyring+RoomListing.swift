@@ -24,8 +24,7 @@ extension Keyring {
     public func roomListings() throws -> [RoomListing] {
         try read { db in
             var me: IdentityCard?
-            return try Row.fetchAll(db, sql: "SELECT room_tag FROM room").compactMap { row -> RoomListing? in
-                let rtag = try row.blob("room_tag", table: "room")
+            return try roomTags(db).compactMap { rtag -> RoomListing? in
                 guard let record = try loadRoomRecord(db, tag: rtag),
                       let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { return nil }
                 var summary = try storedSummary(db, id)

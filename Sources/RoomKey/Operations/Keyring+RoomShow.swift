@@ -106,8 +106,8 @@ extension Keyring {
     /// pending (`MembershipPlan.presence` decides). Only contacts with a key history are read.
     func oldKeyMembers(_ db: Database, isMember: (IdentityID) -> Bool) throws -> [IdentityID: (contact: String, pending: Bool)] {
         var found: [IdentityID: (contact: String, pending: Bool)] = [:]
-        for tag in try Data.fetchAll(db, sql: "SELECT DISTINCT name_tag FROM contact_key_history") {
-            guard let contact = try fetchContact(db, tag: Array(tag)) else { continue }
+        for tag in try contactTagsWithHistory(db) {
+            guard let contact = try fetchContact(db, tag: tag) else { continue }
             let previous = try keyHistory(db, named: contact.name).map(\.card.id)
             if case let .oldKey(old, pending) = MembershipPlan.presence(isMember: isMember, current: contact.id, previous: previous,
                                                                          keyChangePending: contact.keyChanged) {
@@ -123,8 +123,7 @@ extension Keyring {
            let record = try loadRoomRecord(db, id) {
             return record
         }
-        let tags = try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(nameOrID))])
-        let records = try tags.compactMap { try loadRoomRecord(db, tag: Array($0)) }.filter { $0.name == nameOrID }
+        let records = try roomTags(db, named: nameOrID).compactMap { try loadRoomRecord(db, tag: $0) }.filter { $0.name == nameOrID }
         guard let first = records.first else { throw RoomError.notFound(nameOrID) }
         if records.count > 1 { throw RoomError.ambiguous(name: nameOrID, ids: records.map(\.roomID).sorted()) }
         return first

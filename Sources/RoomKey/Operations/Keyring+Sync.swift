@@ -83,10 +83,7 @@ extension Keyring {
     private func roomsOn(remote name: String) throws -> [StoredRoom] { try read { db in try rooms(db, on: name) } }
 
     private func rooms(_ db: Database, on name: String) throws -> [StoredRoom] {
-        try Data.fetchAll(db, sql: "SELECT room_tag FROM room").compactMap { tag -> StoredRoom? in
-            guard let room = try loadRoom(db, tag: Array(tag)) else { return nil }
-            return try remoteName(db, room: room.id) == name ? room : nil
-        }
+        try allRooms(db).filter { try remoteName(db, room: $0.id) == name }
     }
 
     /// Applies every flight whose exact bundle the remote holds at its epoch's path.
@@ -129,9 +126,7 @@ extension Keyring {
         } else {
             entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
         }
-        let held = try read { db in
-            try Data.fetchAll(db, sql: "SELECT room_tag FROM room").compactMap { try loadRoom(db, tag: Array($0)) }
-        }
+        let held = try read { db in try allRooms(db) }
         let rooms = Dictionary(held.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
         let mine = me.id.hex
         entries = entries.filter { path, _ in
