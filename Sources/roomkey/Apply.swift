@@ -40,7 +40,7 @@ extension RoomKeyCommand {
             let box = outbox.box
             let rooms = try openKeyring(outbox: box).apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.name($0) }
             let docs = rooms.map(RoomDocument.init)
-            output.result(ApplyDocument(dryRun: dryRun, rooms: docs)) {
+            output.confirmation(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.flatMap { d in
                     if d.upToDate { return ["\(d.name) is already up to date at epoch \(d.epoch)"] }
                     return [(dryRun ? "would commit " : "committed ") + "\(d.name) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
@@ -96,7 +96,7 @@ extension RoomKeyCommand {
                     }
                 }
             }
-            output.result(["results": docs]) {
+            output.confirmation(["results": docs]) {
                 docs.isEmpty ? ["\(contact) is in none of your rooms"] : docs.map { d in
                     "\(d.status)  \(d.name) (\(d.roomId))" + (d.epoch.map { " epoch \($0)" } ?? "") + (d.bundle.map { "  bundle: \($0)" } ?? "")
                         + (d.error.map { ": \($0)" } ?? "")

@@ -23,7 +23,7 @@ extension RoomKeyCommand {
             if verify {
                 let count = try keyring.verifyAudit()
                 let tables = try keyring.verifyRows()
-                output.result(VerifyDocument(entries: count, intact: true, tables: tables)) {
+                output.confirmation(VerifyDocument(entries: count, intact: true, tables: tables)) {
                     ["audit log intact: \(count) entries; the rows of all \(tables) tables match their sealed digest"]
                 }
                 return

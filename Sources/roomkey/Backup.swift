@@ -51,7 +51,7 @@ extension RoomKeyCommand {
             let entries = try keyring.verifyAudit()
             // A restore is a deliberate rollback: this machine's state file now follows the restored keyring.
             try keyring.acceptCurrentState(stateFolder: GlobalOptions.stateFolder)
-            output.result(RestoreDocument(restored: path, auditEntries: entries)) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
+            output.confirmation(RestoreDocument(restored: path, auditEntries: entries)) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
         }
     }
 

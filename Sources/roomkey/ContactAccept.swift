@@ -29,7 +29,7 @@ extension RoomKeyCommand.ContactCommand {
             if outcome == .accepted {
                 output.note("\(name) stays unverified; compare safety numbers with 'roomkey verify \(name)' when you can")
             }
-            output.result(doc) {
+            output.confirmation(doc) {
                 (outcome == .accepted
                     ? ["accepted the new identity key of \(name) (\(contact.id)), unverified"]
                     : ["the identity key of \(name) has not changed; nothing to accept (status: \(contact.status))"])

@@ -61,7 +61,7 @@ extension RoomKeyCommand.ContactCommand {
                 default: break
                 }
             }
-            output.result(["results": results.map(ResultDocument.init)]) {
+            output.confirmation(["results": results.map(ResultDocument.init)]) {
                 results.map { "\($0.outcome.word) \($0.name) \($0.id.hex)" }
             }
         }

@@ -28,7 +28,7 @@ extension RoomKeyCommand {
                                              now: CommandClock.now)
             let card = try keyring.identityCard()
             if noPassphrase { output.warn("the keyring key is stored unwrapped: anyone who can read \(path) can use it") }
-            output.result(InitDocument(keyring: path, id: card.id.hex, handle: card.handle, passphraseProtected: !noPassphrase)) {
+            output.confirmation(InitDocument(keyring: path, id: card.id.hex, handle: card.handle, passphraseProtected: !noPassphrase)) {
                 ["created keyring \(path)", "id:     \(card.id.hex)", "handle: \(card.handle)"]
             }
         }

@@ -44,7 +44,7 @@ extension RoomKeyCommand {
             func execute(_ output: Output) throws {
                 let keyring = try openKeyring(outbox: outbox.box)
                 let written = try keyring.settleOutboxNow()
-                output.result(["written": written.map(\.path)]) {
+                output.confirmation(["written": written.map(\.path)]) {
                     written.isEmpty ? ["nothing to write"] : written.map { "wrote \($0.path)" }
                 }
             }
@@ -75,7 +75,7 @@ extension RoomKeyCommand {
                     if named > 1, bundle.output != nil { throw ResendError.severalBundles }
                     return try deliver(output)
                 }
-                output.result(["bundles": paths]) { paths.map { "wrote \($0)" } }
+                output.confirmation(["bundles": paths]) { paths.map { "wrote \($0)" } }
             }
         }
 

@@ -18,6 +18,13 @@ struct Output {
         Self.printRaw(lines)
     }
 
+    /// Prints what a command did (a confirmation, not data asked for): the JSON document with `--json`, else the
+    /// text lines, which `-q` silences.
+    func confirmation(_ document: some Encodable, text: () -> [String]) {
+        if quiet && !json { return }
+        result(document, text: text)
+    }
+
     /// Prints lines made by roomkey itself that must reach the terminal unescaped (the colours of a QR code).
     func terminalArt(_ lines: [String]) {
         Self.printRaw(lines)

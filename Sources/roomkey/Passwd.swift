@@ -17,7 +17,7 @@ extension RoomKeyCommand {
         func execute(_ output: Output) throws {
             let keyring = try openKeyring()
             try keyring.changePassphrase(to: PassphraseInput.newProvider(newPassphraseFile.map { .file(path: $0, fromEnvironment: false) } ?? .prompt))
-            output.result(["changed": true]) { ["changed the passphrase of \(keyring.path)"] }
+            output.confirmation(["changed": true]) { ["changed the passphrase of \(keyring.path)"] }
         }
     }
 }

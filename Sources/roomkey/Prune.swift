@@ -26,7 +26,7 @@ extension RoomKeyCommand {
         func execute(_ output: Output) throws {
             let seconds = try olderThan.map { try DurationText.parse($0) }
             let result = try openKeyring().pruneExpired(olderThan: seconds)
-            output.result(PruneDocument(deletedSenderKeys: result.senderKeys, rooms: result.rooms, deletedPendingBundles: result.pendingBundles)) {
+            output.confirmation(PruneDocument(deletedSenderKeys: result.senderKeys, rooms: result.rooms, deletedPendingBundles: result.pendingBundles)) {
                 ["deleted \(result.senderKeys) sender key\(result.senderKeys == 1 ? "" : "s") in \(result.rooms) room\(result.rooms == 1 ? "" : "s")"
                     + " and \(result.pendingBundles) stale pending bundle\(result.pendingBundles == 1 ? "" : "s")"]
             }

@@ -28,7 +28,7 @@ extension RoomKeyCommand.RoomCommand {
             let names = members + (try MembersFile.names(membersFile))
             let result = try openKeyring(outbox: bundle.outbox.box).createRoom(name: name, members: names, allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("created") }
+            output.confirmation(doc) { doc.lines("created") }
         }
     }
 
@@ -70,12 +70,12 @@ extension RoomKeyCommand.RoomCommand {
             if ifMissing {
                 let planned = try keyring.changeIfNeeded(room: room, [.addIfMissing(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
                 let doc = ChangeDocument(planned, dryRun: false)
-                output.result(doc) { doc.lines("added \(planned.operations.count) to") }
+                output.confirmation(doc) { doc.lines("added \(planned.operations.count) to") }
                 return
             }
             let result = try keyring.change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("added \(names.count) to") }
+            output.confirmation(doc) { doc.lines("added \(names.count) to") }
         }
     }
 }

@@ -29,12 +29,12 @@ extension RoomKeyCommand.RoomCommand {
             if ifPresent {
                 let planned = try keyring.changeIfNeeded(room: room, [.removeIfPresent(members)], deliver: bundle.delivery)
                 let doc = ChangeDocument(planned, dryRun: false)
-                output.result(doc) { doc.lines("removed \(planned.operations.count) from") }
+                output.confirmation(doc) { doc.lines("removed \(planned.operations.count) from") }
                 return
             }
             let result = try keyring.change(room: room, [.remove(members)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("removed \(members.count) from") }
+            output.confirmation(doc) { doc.lines("removed \(members.count) from") }
         }
     }
 
@@ -61,7 +61,7 @@ extension RoomKeyCommand.RoomCommand {
             let doc = ChangeDocument(planned, dryRun: false)
             let removed = planned.operations.compactMap { if case let .remove(id) = $0 { id.hex } else { nil } }
             let added = planned.operations.compactMap { if case let .add(card) = $0 { card.id.hex } else { nil } }
-            output.result(doc) {
+            output.confirmation(doc) {
                 doc.lines("replaced \(name) (\(removed.joined(separator: ", ")) -> \(added.joined(separator: ", "))) in")
             }
         }
@@ -107,7 +107,7 @@ extension RoomKeyCommand.RoomCommand {
             let planned = try keyring.changeIfNeeded(
                 room: room, [.members(members, admins: admins)], allowSameHandle: allowSameHandle, dryRun: dryRun, deliver: bundle.delivery)
             let doc = ChangeDocument(planned, dryRun: dryRun)
-            output.result(doc) { doc.lines(dryRun ? "would change" : "changed") }
+            output.confirmation(doc) { doc.lines(dryRun ? "would change" : "changed") }
         }
     }
 
@@ -126,7 +126,7 @@ extension RoomKeyCommand.RoomCommand {
             if try staging.stageIfRemote(keyring, room: room, [.promote(member)], outbox: bundle.outbox.box, output: output) { return }
             let result = try keyring.change(room: room, [.promote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("promoted \(member) in") }
+            output.confirmation(doc) { doc.lines("promoted \(member) in") }
         }
     }
 
@@ -145,7 +145,7 @@ extension RoomKeyCommand.RoomCommand {
             if try staging.stageIfRemote(keyring, room: room, [.demote(member)], outbox: bundle.outbox.box, output: output) { return }
             let result = try keyring.change(room: room, [.demote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("demoted \(member) in") }
+            output.confirmation(doc) { doc.lines("demoted \(member) in") }
         }
     }
 
@@ -166,7 +166,7 @@ extension RoomKeyCommand.RoomCommand {
                try staging.stageIfRemote(keyring, room: room, [.leave], outbox: bundle.outbox.box, output: output) { return }
             let result = try keyring.leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("left") }
+            output.confirmation(doc) { doc.lines("left") }
         }
     }
 
@@ -181,7 +181,7 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let result = try openKeyring(outbox: bundle.outbox.box).rotate(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.result(doc) { doc.lines("rotated your sender key in") }
+            output.confirmation(doc) { doc.lines("rotated your sender key in") }
         }
     }
 }

@@ -18,7 +18,7 @@ extension RoomKeyCommand.RoomCommand {
 
         func execute(_ output: Output) throws {
             let r = try openKeyring().resolveFork(of: room)
-            output.result(["room_id": r.id.hex, "head": Hex.encode(r.state.head)]) {
+            output.confirmation(["room_id": r.id.hex, "head": Hex.encode(r.state.head)]) {
                 ["room \(r.name) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"]
             }
         }

@@ -59,7 +59,7 @@ extension RoomKeyCommand.RoomCommand {
                                            rotateMessages: r.rotateMessages, rotateAfterSeconds: r.rotateAfterSeconds,
                                            deletedSenderKeys: deleted, requirePq: r.requirePQ, postQuantum: classical.isEmpty,
                                            classicalMembers: classical.map(\.name))
-            output.result(doc) {
+            output.confirmation(doc) {
                 ["room \(r.name): retention \(DurationText.format(r.retentionSeconds)), your sender key rotates after "
                     + "\(r.rotateMessages) messages or \(DurationText.format(r.rotateAfterSeconds))"
                     + (r.requirePQ ? ", post-quantum stanzas required" : "")]

@@ -90,7 +90,7 @@ struct SyncDocument: Encodable {
             behind: (r?.behind ?? []).map { Behind(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
             stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0), tip: r?.tip)
-        output.result(doc) { doc.lines(synced: r != nil) }
+        output.confirmation(doc) { doc.lines(synced: r != nil) }
         for b in doc.behind { output.warn("remote is behind this keyring at epoch \(b.epoch) in room \(Output.oneLine(b.name)); published again") }
         if doc.rewound { output.warn("the remote's branch was rewound since the last sync") }
         for x in doc.received where x.status == "rejected" || x.status == "malformed" {

@@ -22,6 +22,11 @@ import Testing
             roomkey: error: "carol" is not a member of room "team"
 
             """)
+        try w.rk("alice", ["room", "create", "team", "--member", "carol"]).expect(exit: 6, stderr: """
+            roomkey: error: a room named "team" already exists
+            roomkey: hint: choose another name; 'roomkey room list' shows the rooms you have
+
+            """)
         try w.rk("alice", ["room", "add", "team", "zed"]).expect(exit: 4, stderr: """
             roomkey: error: no contact named "zed"
             roomkey: hint: list contacts with 'roomkey contact list'

@@ -94,8 +94,37 @@ import Testing
         let created = try c.w.s.roomkey("erin", ["init", "--name", "erin", "--json"], passphrase: true)
         #expect(JSONSchemaValidator.errors(try JSONValue.parse(created.stdout), schema: try Self.schema("init")).isEmpty, "\(created)")
         c.used.insert("init")
+        try Self.checkGit(&c.used)
 
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).filter { $0.hasSuffix(".json") }
         #expect(Set(files.map { String($0.dropLast(5)) }) == c.used, "every schema in docs/json is checked, and every check has a schema")
+    }
+
+    /// The git commands' JSON: `remote add|list|remove`, `sync`, and a membership change on a room with a remote,
+    /// for two admins sharing a bare repository (the README's set-up installs git, so this never skips).
+    static func checkGit(_ used: inout Set<String>) throws {
+        #expect(GitWorld.gitAvailable, "git is needed: scripts/deps installs it")
+        guard GitWorld.gitAvailable else { return }
+        let g = try GitWorld(["alice", "bob"])
+        func check(_ schema: String, _ who: String, _ args: [String], exit: Int32 = 0,
+                   sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let r = try g.rk(who, args + ["--json"])
+            #expect(r.code == exit, "\(args): \(r)", sourceLocation: sourceLocation)
+            let errors = JSONSchemaValidator.errors(try JSONValue.parse(r.stdout), schema: try JSONSchemaCLITests.schema(schema))
+            #expect(errors.isEmpty, "\(args) against \(schema).json: \(errors)\n\(r.stdout)", sourceLocation: sourceLocation)
+            used.insert(schema)
+        }
+        try check("remote", "alice", ["remote", "add", "origin", g.url])
+        try check("remote", "bob", ["remote", "add", "origin", g.url])
+        try check("remote", "alice", ["remote", "add", "spare", g.url])
+        try check("remote-list", "alice", ["remote", "list"])
+        try check("remote", "alice", ["remote", "remove", "spare"])
+        #expect(try g.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        try check("sync", "alice", ["sync"])
+        try check("sync", "bob", ["sync"])
+        try check("sync", "alice", ["room", "promote", "team", "bob"])
+        try check("sync", "alice", ["room", "demote", "team", "bob", "--no-sync"])
+        try check("sync", "bob", ["sync", "origin"])
+        try check("sync", "alice", ["sync"])
     }
 }

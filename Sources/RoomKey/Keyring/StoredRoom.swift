@@ -128,9 +128,9 @@ extension RoomError: RoomKeyError {
     public var category: ErrorCategory {
         switch self {
         case .notFound: .notFound
-        case .ambiguous, .nameTaken: .usage
+        case .ambiguous: .usage
         case .forked: .rejected
-        case .sameHandle, .left, .keyChangedContact, .alreadyMember, .notMember, .contactNotMember, .oldKeyMember, .keyNotChanged,
+        case .nameTaken, .sameHandle, .left, .keyChangedContact, .alreadyMember, .notMember, .contactNotMember, .oldKeyMember, .keyNotChanged,
              .oldKeyNotMember, .classicalMembers: .refused
         }
     }
@@ -169,6 +169,7 @@ extension RoomError: RoomKeyError {
         switch self {
         case .notFound: "list rooms with 'roomkey room list'"
         case .ambiguous: "name the room by its id"
+        case .nameTaken: "choose another name; 'roomkey room list' shows the rooms you have"
         case let .keyChangedContact(name): "compare safety numbers with 'roomkey verify \(name)', or run 'roomkey contact accept \(name)'"
         case let .oldKeyMember(name, room, _, true):
             "compare safety numbers with 'roomkey verify \(name)' or run 'roomkey contact accept \(name)', then 'roomkey room replace \(room) \(name)'"
