@@ -40,7 +40,8 @@ extension RoomKeyCommand {
             let box = outbox.box
             let rooms = try openKeyring(outbox: box).apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.name($0) }
             let docs = rooms.map(RoomDocument.init)
-            output.confirmation(ApplyDocument(dryRun: dryRun, rooms: docs)) {
+            // A dry run's plan is the data asked for, so `-q` keeps it.
+            (dryRun ? output.result : output.confirmation)(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.flatMap { d in
                     if d.upToDate { return ["\(d.name) is already up to date at epoch \(d.epoch)"] }
                     return [(dryRun ? "would commit " : "committed ") + "\(d.name) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]

@@ -20,7 +20,7 @@ extension RoomKeyCommand {
         func execute(_ out: Output) throws {
             try OutputFile.check(output, force: force)
             try OutputFile.writeBackup(of: try openKeyring(), to: output, force: force)
-            out.result(["backup": output]) { ["wrote a backup of \(global.keyringPath) to \(output)"] }
+            out.confirmation(["backup": output]) { ["wrote a backup of \(global.keyringPath) to \(output)"] }
         }
     }
 

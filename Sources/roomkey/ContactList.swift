@@ -92,7 +92,7 @@ extension RoomKeyCommand.ContactCommand {
                 output.warn("\(name) is still a member of \(plural(rooms.count, "room")): \(rooms.map(\.name).joined(separator: ", "))",
                             hint: "removing a contact changes no room; take them out with 'roomkey room remove ROOM \(id.hex)'")
             }
-            output.result(RemoveDocument(removed: name, stillMemberOf: rooms.map { .init(name: $0.name, roomId: $0.id.hex) })) {
+            output.confirmation(RemoveDocument(removed: name, stillMemberOf: rooms.map { .init(name: $0.name, roomId: $0.id.hex) })) {
                 ["removed \(name)"]
             }
         }

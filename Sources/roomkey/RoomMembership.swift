@@ -107,7 +107,8 @@ extension RoomKeyCommand.RoomCommand {
             let planned = try keyring.changeIfNeeded(
                 room: room, [.members(members, admins: admins)], allowSameHandle: allowSameHandle, dryRun: dryRun, deliver: bundle.delivery)
             let doc = ChangeDocument(planned, dryRun: dryRun)
-            output.confirmation(doc) { doc.lines(dryRun ? "would change" : "changed") }
+            // A dry run's plan is the data asked for, so `-q` keeps it.
+            if dryRun { output.result(doc) { doc.lines("would change") } } else { output.confirmation(doc) { doc.lines("changed") } }
         }
     }
 

@@ -34,6 +34,9 @@ import Testing
             ["outbox", "flush"],
             ["prune"],
             ["audit", "--verify"],
+            ["backup", "-o", w.s.path("alice.backup")],
+            ["room", "remove", "team", "dave"],
+            ["contact", "remove", "dave"],
         ]
         for step in steps {
             try w.rk("alice", step + ["-q"]).expect(exit: 0, stderr: "", stdout: "")
@@ -53,6 +56,20 @@ import Testing
         #expect(list.stdout.contains("team  "), "\(list)")
         let show = try w.rk("alice", ["room", "show", "team", "-q"])
         #expect(show.stdout.contains("bob"), "\(show)")
+    }
+
+    /// A dry run's plan is the data asked for.
+    @Test func aDryRunStillPrintsItsPlanWithQuiet() throws {
+        let w = try RoomWorld()
+        try w.rk("alice", ["room", "create", "team", "--member", "bob", "-q"]).expect(exit: 0, stderr: "", stdout: "")
+        let members = w.s.path("members.txt")
+        try Data("bob\ncarol\n".utf8).write(to: URL(fileURLWithPath: members))
+        let plan = try w.rk("alice", ["room", "members", "team", "--members-file", members, "--dry-run", "-q"])
+        #expect(plan.code == 0 && plan.stdout.contains("would change"), "\(plan)")
+        let script = w.s.path("script.txt")
+        try Data("add team dave\n".utf8).write(to: URL(fileURLWithPath: script))
+        let applied = try w.rk("alice", ["apply", script, "--dry-run", "-q"])
+        #expect(applied.code == 0 && applied.stdout.contains("would commit team"), "\(applied)")
     }
 
     /// Errors are never silenced.
