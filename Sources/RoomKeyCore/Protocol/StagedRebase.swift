@@ -80,7 +80,7 @@ public enum StagedRebase {
         guard let me = start[author], me.admin else {
             let why = start[author] == nil ? "you are no longer a member of the room" : "you are no longer an admin of the room"
             let dropped = intents.enumerated().flatMap { i, intent in
-                intent.operations.map { Dropped(intent: i, operation: $0, reason: why, done: alreadyTrue($0, roster: start, author: author) != nil) }
+                intent.operations.map { Dropped(intent: i, operation: $0, reason: why, done: isDone($0, roster: start, author: author)) }
             }
             return Plan(operations: [], covered: intents.indices.map { ($0, []) }, dropped: dropped)
         }
@@ -89,7 +89,7 @@ public enum StagedRebase {
         var covered: [(index: Int, kept: [Operation])] = []
         var dropped: [Dropped] = []
         func dropAll(_ index: Int, _ ops: [Operation], _ why: String) {
-            dropped += ops.map { Dropped(intent: index, operation: $0, reason: why, done: alreadyTrue($0, roster: roster, author: author) != nil) }
+            dropped += ops.map { Dropped(intent: index, operation: $0, reason: why, done: isDone($0, roster: roster, author: author)) }
             covered.append((index, []))
         }
         for (index, intent) in intents.enumerated() {
@@ -114,7 +114,7 @@ public enum StagedRebase {
                 continue
             case let .keep(ops, done):
                 kept = ops
-                dropped += done.map { Dropped(intent: index, operation: $0.0, reason: $0.1, done: true) }
+                dropped += done.map { Dropped(intent: index, operation: $0.0, reason: $0.1, done: isDone($0.0, roster: roster, author: author)) }
             }
             if !kept.isEmpty {
                 do {
@@ -145,9 +145,7 @@ public enum StagedRebase {
                 let who = roster[hit].map { "\($0.card.handle) (\(hit))" } ?? "\(hit)"
                 return .dropWhole("another admin changed \(who) in the room since this change was staged")
             }
-            if let why = intent.operations.lazy.compactMap({ alreadyTrue($0, roster: roster, author: author) }).first {
-                return .dropWhole(why)
-            }
+            if let why = screened(intent.operations, roster: roster, author: author).done.first?.1 { return .dropWhole(why) }
             if !intent.allowSameHandle {
                 var base = roster
                 for case let .remove(id) in intent.operations { base.remove(id) }
@@ -162,12 +160,38 @@ public enum StagedRebase {
         for case let .remove(id) in intent.operations where adds && roster[id] == nil {
             return .dropWhole("the old key \(id) is no longer a member: the key swap is not made")
         }
+        let (kept, done) = screened(intent.operations, roster: roster, author: author)
+        return .keep(kept, done: done)
+    }
+
+    /// `ops` split into those still to do and those already true (with why), each checked on the roster the operations
+    /// before it leave (so a promotion of a member the same intent adds is still to do).
+    private static func screened(_ ops: [Operation], roster start: Roster, author: IdentityID) -> (kept: [Operation], done: [(Operation, String)]) {
+        var roster = start
         var kept: [Operation] = []
         var done: [(Operation, String)] = []
-        for op in intent.operations {
-            if let why = alreadyTrue(op, roster: roster, author: author) { done.append((op, why)) } else { kept.append(op) }
+        for op in ops {
+            if let why = alreadyTrue(op, roster: roster, author: author) {
+                done.append((op, why))
+            } else {
+                kept.append(op)
+                roster = (try? RoomState.apply([op], to: roster, author: author, genesis: false)) ?? roster
+            }
         }
-        return .keep(kept, done: done)
+        return (kept, done)
+    }
+
+    /// True when `op` is already the case on `roster`: a member to add, a non-member to remove, an admin to promote, a
+    /// plain member to demote.
+    static func isDone(_ op: Operation, roster: Roster, author: IdentityID) -> Bool {
+        switch op {
+        case let .add(card): roster[card.id] != nil
+        case let .remove(id): roster[id] == nil
+        case let .promote(id): roster[id]?.admin == true
+        case let .demote(id): roster[id]?.admin == false
+        case .create: false
+        case .leave: roster[author] == nil
+        }
     }
 
     /// Why `op` needs no doing on `roster`, or nil when it still changes something.
