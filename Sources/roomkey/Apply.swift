@@ -18,7 +18,8 @@ extension RoomKeyCommand {
                 nothing is applied. A line the rules refuse (removing a non-member, adding a member) exits 6 naming the line, \
                 as the direct command does. A line that would put two identities with the same handle in a room exits 6 \
                 naming the line, unless --allow-same-handle is given. All changes to one room become one commit and \
-                one bundle.
+                one bundle. A room with a git remote gets its change staged instead ('staged' names the remote) and, \
+                unless --no-sync, published by a sync; exit 5 when it is still staged after the sync.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -95,7 +96,12 @@ extension RoomKeyCommand {
     struct Offboard: KeyringCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a contact from every room you administer, one commit and one bundle per room.",
-            discussion: "Rooms where you are not an admin are listed as needing another admin; the command then exits 1 after doing the rest.")
+            discussion: """
+                Rooms where you are not an admin are listed as needing another admin; the command then exits 1 after \
+                doing the rest. In a room with a git remote the removal is staged and synced: 'removed' only once it \
+                was published (or the key was already gone and no key of the contact is left), 'staged' and exit 5 \
+                while it waits, 'failed' with the reason when it was dropped.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
