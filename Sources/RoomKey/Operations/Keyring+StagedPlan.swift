@@ -37,7 +37,7 @@ extension Keyring {
                 ops.append(.add(fresh))
                 veto = veto ?? why
             }
-            guard let base = intent.base, let subjects = intent.subjects else { return StagedRebase.Intent(ops) }
+            guard let base = intent.base, let subjects = intent.subjects else { return StagedRebase.Intent(ops, subjects: nil, veto: veto) }
             let baseHead = base.epoch > room.state.epoch || base.epoch < room.joinedEpoch ? nil : try storedCommit(db, room.id, base.epoch)?.head
             if veto == nil, baseHead != base.head { veto = "the room's history changed since this change was staged" }
             if veto == nil, let bytes = intent.leaveRequest { veto = try leaveVeto(db, bytes, me: me) }
