@@ -18,7 +18,8 @@ extension RoomKeyCommand {
                 nothing is applied. A line the rules refuse (removing a non-member, adding a member) exits 6 naming the line, \
                 as the direct command does. A line that would put two identities with the same handle in a room exits 6 \
                 naming the line, unless --allow-same-handle is given. All changes to one room become one commit and \
-                one bundle.
+                one bundle. A room with a git remote gets its change staged instead ('staged' names the remote) and, \
+                unless --no-sync, published by a sync; exit 5 when it is still staged after the sync.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -34,26 +35,47 @@ extension RoomKeyCommand {
         @Flag(name: .long, help: "Let add and create lines add contacts whose handle a member already has; listings then show short ids.")
         var allowSameHandle = false
 
+        @OptionGroup var staging: StagingOptions
+
         func execute(_ output: Output) throws {
             let text = try InputFiles.readText(script, limit: 64 * 1024 * 1024, what: "script")
             let parsed = try ApplyScript(parsing: text)
             let box = outbox.box
-            let rooms = try openKeyring(outbox: box).apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.name($0) }
-            let docs = rooms.map(RoomDocument.init)
+            let keyring = try openKeyring(outbox: box)
+            let rooms = try keyring.apply(parsed, dryRun: dryRun, allowSameHandle: allowSameHandle) { try box.name($0) }
+            var docs = rooms.map(RoomDocument.init)
+            // Rooms with a git remote staged their change: unless --no-sync, publish it now.
+            var dropped: [DroppedChange] = []
+            for remote in Set(rooms.compactMap(\.staged)).sorted() where !staging.noSync {
+                let report = try keyring.sync(remote: remote, stateFolder: GlobalOptions.stateFolder) { try box.name($0) }
+                let waiting = Set(try keyring.stagedIntents().map(\.roomID.hex))
+                dropped += report.dropped
+                for (i, d) in docs.enumerated() where d.staged == remote && !waiting.contains(d.roomId ?? "") {
+                    guard let p = report.published.last(where: { $0.roomID.hex == d.roomId }) else { continue }
+                    docs[i].published(epoch: p.epoch, bundle: "\(remote):" + RemoteLayout.commitPath(room: p.roomID.hex, epoch: p.epoch))
+                }
+            }
             // A dry run's plan is the data asked for, so `-q` keeps it.
             (dryRun ? output.result : output.confirmation)(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.flatMap { d in
                     if d.upToDate { return ["\(d.name) is already up to date at epoch \(d.epoch)"] }
-                    return [(dryRun ? "would commit " : "committed ") + "\(d.name) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
+                    let verb = dryRun ? "would commit " : d.staged.map { "staged for remote \($0): " } ?? "committed "
+                    return [verb + "\(d.name) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
                         + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
                 }
+            }
+            for d in dropped { output.warn("dropped in room \(Output.oneLine(d.name)): \(d.operation.verb) \(d.operation.subject?.hex ?? ""): \(d.reason)") }
+            if !staging.noSync, docs.contains(where: { $0.staged != nil }) {
+                output.warn("some changes are staged but not published yet", hint: "run 'roomkey sync' to publish them")
+                throw ExitCode(ExitStatus.pending)
             }
         }
 
         struct ApplyDocument: Encodable { let dryRun: Bool, rooms: [RoomDocument] }
 
         struct RoomDocument: Encodable {
-            let name: String, roomId: String?, epoch: UInt64, operations: [String], bundle: String?, upToDate: Bool
+            let name: String, roomId: String?, operations: [String], upToDate: Bool
+            var epoch: UInt64, bundle: String?, staged: String?
             init(_ r: AppliedRoom) {
                 upToDate = r.upToDate
                 name = r.name
@@ -61,6 +83,12 @@ extension RoomKeyCommand {
                 epoch = r.epoch
                 operations = r.operations
                 bundle = r.bundle
+                staged = r.staged
+            }
+
+            /// The staged change was published as `epoch` at `bundle` (remote:path).
+            mutating func published(epoch: UInt64, bundle: String) {
+                (self.epoch, self.bundle, staged) = (epoch, bundle, nil)
             }
         }
     }
@@ -69,7 +97,12 @@ extension RoomKeyCommand {
     struct Offboard: KeyringCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a contact from every room you administer, one commit and one bundle per room.",
-            discussion: "Rooms where you are not an admin are listed as needing another admin; the command then exits 1 after doing the rest.")
+            discussion: """
+                Rooms where you are not an admin are listed as needing another admin; the command then exits 1 after \
+                doing the rest. In a room with a git remote the removal is staged and synced: 'removed' only once it \
+                was published (or the key was already gone and no key of the contact is left), 'staged' and exit 5 \
+                while it waits, 'failed' with the reason when it was dropped.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
@@ -84,17 +117,16 @@ extension RoomKeyCommand {
             let results = try keyring.offboard(contact: contact) { try box.name($0) }
             var docs = results.map(ResultDocument.init)
             // Rooms with a git remote staged the removal: publish it now, then report each room's outcome.
-            let remotes = Set(results.compactMap { if case let .staged(remote) = $0.outcome { remote } else { nil } })
-            for remote in remotes.sorted() {
+            let targets = Dictionary(results.compactMap { r -> (String, (String, [IdentityID]))? in
+                if case let .staged(remote, ids) = r.outcome { (r.roomID.hex, (remote, ids)) } else { nil }
+            }, uniquingKeysWith: { a, _ in a })
+            let keys = Set(try [keyring.contact(named: contact).id] + keyring.keyHistory(named: contact).map(\.card.id))
+            for remote in Set(targets.values.map(\.0)).sorted() {
                 let report = try keyring.sync(remote: remote, stateFolder: GlobalOptions.stateFolder) { try box.name($0) }
-                for (i, d) in docs.enumerated() where d.status == "staged" {
-                    if let p = report.published.last(where: { $0.roomID.hex == d.roomId }) {
-                        docs[i] = ResultDocument(room: d.name, roomId: d.roomId, status: "removed", epoch: p.epoch, bundle: "\(remote):"
-                            + RemoteLayout.commitPath(room: d.roomId, epoch: p.epoch), error: nil)
-                    } else if report.dropped.contains(where: { $0.roomID.hex == d.roomId }) {
-                        docs[i] = ResultDocument(room: d.name, roomId: d.roomId, status: "removed", epoch: nil, bundle: nil,
-                                                 error: "another admin removed \(contact) first")
-                    }
+                let waiting = Set(try keyring.stagedIntents().map(\.roomID.hex))
+                for (i, d) in docs.enumerated() where d.status == "staged" && targets[d.roomId]?.0 == remote {
+                    docs[i] = try Self.outcome(d, targets: targets[d.roomId]?.1 ?? [], keys: keys, contact: contact, remote: remote,
+                                               report: report, stillStaged: waiting.contains(d.roomId), keyring: keyring)
                 }
             }
             output.confirmation(["results": docs]) {
@@ -111,6 +143,29 @@ extension RoomKeyCommand {
                 throw ExitCode(ExitStatus.pending)
             }
             if docs.contains(where: { $0.status != "removed" }) { throw ExitCode(ExitStatus.failure) }
+        }
+
+        /// A staged room's row after sync: "removed" only when the removal of every target was published, or dropped
+        /// because the target is gone already, and no key of the contact is left in the room; "staged" while it waits;
+        /// "failed" (with the reason) when it was dropped for another reason.
+        static func outcome(_ d: ResultDocument, targets: [IdentityID], keys: Set<IdentityID>, contact: String, remote: String,
+                            report: SyncReport, stillStaged: Bool, keyring: Keyring) throws -> ResultDocument {
+            let published = report.published.filter { $0.roomID.hex == d.roomId }
+            let dropped = report.dropped.filter { $0.roomID.hex == d.roomId }
+            func removal(_ op: RoomKeyCore.Operation) -> IdentityID? { if case let .remove(id) = op { id } else { nil } }
+            let byUs = targets.filter { t in published.contains { $0.operations.contains(.remove(t)) } }
+            let gone = targets.filter { t in dropped.contains { $0.done && removal($0.operation) == t } }
+            let left = try keyring.room(d.roomId).state.roster.sortedIDs.contains { keys.contains($0) }
+            if !targets.isEmpty, Set(byUs + gone) == Set(targets), !left {
+                let epoch = byUs.isEmpty ? nil : published.last { p in byUs.contains { p.operations.contains(.remove($0)) } }?.epoch
+                return ResultDocument(room: d.name, roomId: d.roomId, status: "removed", epoch: epoch,
+                                      bundle: epoch.map { "\(remote):" + RemoteLayout.commitPath(room: d.roomId, epoch: $0) },
+                                      error: byUs.isEmpty ? "another admin removed \(contact) first" : nil)
+            }
+            if stillStaged && report.stillStaged > 0 { return d }
+            let why = dropped.first { removal($0.operation).map(targets.contains) == true }?.reason
+                ?? (left ? "\(contact) is still a member" : "the removal was not published")
+            return ResultDocument(room: d.name, roomId: d.roomId, status: "failed", epoch: nil, bundle: nil, error: Output.oneLine(why))
         }
 
         struct ResultDocument: Encodable {

@@ -52,14 +52,19 @@ extension RoomKeyCommand {
         /// `roomkey remote remove NAME`.
         struct Remove: KeyringCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Remove a remote and its local mirror (the repository itself is not touched).")
+                abstract: "Remove a remote and its local mirror (the repository itself is not touched).",
+                discussion: """
+                    Refused (exit 6, naming the room) while a room on the remote has changes staged for it or a commit \
+                    being pushed: run 'roomkey sync NAME' first, or give --force to delete them (recorded in the audit log).
+                    """)
 
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The remote's name.", valueName: "name")) var name: String
+            @Flag(name: .long, help: "Delete the changes still staged for rooms on this remote.") var force = false
 
             func execute(_ output: Output) throws {
                 try RemoteAddress.validateName(name)
-                let info = try openKeyring().removeRemote(name: name)
+                let info = try openKeyring().removeRemote(name: name, force: force)
                 try Keyring.removeMirror(remote: name, stateFolder: GlobalOptions.stateFolder)
                 output.result(RemoteDocument(info)) { ["removed remote \(info.name)"] }
             }

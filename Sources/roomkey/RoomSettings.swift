@@ -16,7 +16,9 @@ extension RoomKeyCommand.RoomCommand {
                 first and writes its bundle to the outbox. Durations: 72h, 30m, 7d, 3600s. --require-pq: every stanza \
                 must be post-quantum (X-Wing): adding a member on a version 1 card is refused, and nothing is \
                 distributed while a member is still on one (they run 'roomkey id upgrade', you 'roomkey contact add' \
-                the new card). These settings stay in your keyring; they are not sent to the other members.
+                the new card). --remote: deliver the room through another git remote; refused (exit 6) while the room \
+                has changes staged for its current remote, unless --force deletes them. These settings stay in your \
+                keyring; they are not sent to the other members.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -39,11 +41,14 @@ extension RoomKeyCommand.RoomCommand {
         @Option(name: .long, help: ArgumentHelp("Deliver this room through this git remote (see 'roomkey remote').", valueName: "name"))
         var remote: String?
 
+        @Flag(name: .long, help: "With --remote: delete the changes still staged for the room's current remote.")
+        var force = false
+
         func execute(_ output: Output) throws {
             let keyring = try openKeyring()
             var r: StoredRoom
             var deleted = 0
-            if let remote { r = try keyring.setRemote(room: room, remote: remote) }
+            if let remote { r = try keyring.setRemote(room: room, remote: remote, force: force) }
             if let requirePq { r = try keyring.setRequirePQ(room: room, requirePq) }
             if requirePq == nil && remote == nil || retention != nil || rotateMessages != nil || rotateAfter != nil {
                 let (updated, pruned) = try keyring.setRoomPolicy(room: room, retentionSeconds: try retention.map { try DurationText.parse($0) },

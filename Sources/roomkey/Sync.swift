@@ -73,6 +73,7 @@ struct SyncDocument: Encodable {
     let filesDeleted: Int
     let races: Int
     let stillStaged: Int
+    let forked: [Rebased]
     let tip: String?
 
     static func op(_ o: RoomKeyCore.Operation) -> Op { Op(op: o.verb, id: o.subject?.hex) }
@@ -89,7 +90,8 @@ struct SyncDocument: Encodable {
             dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
             behind: (r?.behind ?? []).map { Behind(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
-            stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0), tip: r?.tip)
+            stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0),
+            forked: (r?.forked ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) }, tip: r?.tip)
         output.confirmation(doc) { doc.lines(synced: r != nil) }
         for b in doc.behind { output.warn("remote is behind this keyring at epoch \(b.epoch) in room \(Output.oneLine(b.name)); published again") }
         if doc.rewound { output.warn("the remote's branch was rewound since the last sync") }
@@ -97,8 +99,14 @@ struct SyncDocument: Encodable {
             output.warn("\(x.path): \(x.status): \(x.error ?? "")")
         }
         if r != nil, doc.stillStaged > 0 {
-            Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
-            Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")
+            if let f = doc.forked.first {
+                // Nothing is published in a forked room: retrying cannot help until an admin resolves the fork.
+                let name = Output.oneLine(f.name)
+                Output.stderr("roomkey: error: room \(name) is forked; resolve it first (roomkey room resolve \(name)); its staged changes are kept")
+            } else {
+                Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
+                Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")
+            }
             throw ExitCode(ExitStatus.pending)
         }
     }

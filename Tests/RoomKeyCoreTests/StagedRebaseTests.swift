@@ -7,6 +7,8 @@ struct StagedRebaseTests {
     static let cards: [String: IdentityCard] = {
         var cards: [String: IdentityCard] = [:]
         for name in ["me", "a", "b", "c", "d"] { cards[name] = try! makeTestCard(handle: name) }
+        // a2: another identity with a's handle.
+        cards["a2"] = try! makeTestCard(handle: "a")
         return cards
     }()
 
@@ -60,6 +62,86 @@ struct StagedRebaseTests {
         #expect(Self.render(plan.dropped.map(\.operation)) == dropped)
         // Every kept operation is in the plan, in order, and nothing else is.
         #expect(plan.covered.flatMap(\.kept) == plan.operations)
+    }
+
+    /// "a,b" -> the ids of a and b.
+    static func ids(_ spec: String) -> Set<IdentityID> { Set(spec.split(separator: ",").map { id(String($0)) }) }
+
+    @Test(arguments: [
+        // (roster, intent, subjects, changed since its base, veto, expected operations, expected dropped)
+        // H3: b offboarded admin a while I staged the swap a -> c: the whole swap goes, c is not added nor promoted.
+        (["me*", "b*"], ["add c", "promote c", "remove a"], "a,c", "a", nil, [], ["add c", "promote c", "remove a"]),
+        // Nobody else touched its subjects: the swap is made.
+        (["me*", "a*", "b*"], ["add c", "promote c", "remove a"], "a,c", "b", nil, ["add c", "promote c", "remove a"], []),
+        // a was removed and added back by another admin since the removal was staged: not removed again.
+        (["me*", "a"], ["remove a"], "a", "a", nil, [], ["remove a"]),
+        (["me*", "a"], ["remove a"], "a", "", nil, ["remove a"], []),
+        // Part of it is already true: the whole intent is dropped, not half made.
+        (["me*", "a", "b"], ["add b", "remove a"], "a,b", "", nil, [], ["add b", "remove a"]),
+        // A veto found outside the roster (a stale card, a leave request no longer accepted) drops it whole.
+        (["me*", "a"], ["remove a"], "a", "", "stale", [], ["remove a"]),
+        // Another member now has the handle of the contact to add.
+        (["me*", "a"], ["add a2"], "a2", "", nil, [], ["add a2"]),
+    ] as [([String], [String], String, String, String?, [String], [String])])
+    func wholeIntents(_ roster: [String], _ ops: [String], _ subjects: String, _ changed: String, _ veto: String?,
+                      _ operations: [String], _ dropped: [String]) {
+        let intent = StagedRebase.Intent(ops.map(Self.op), subjects: Self.ids(subjects), changed: changed.isEmpty ? [] : Self.ids(changed), veto: veto)
+        let plan = StagedRebase.plan([intent], roster: Self.roster(roster), author: Self.id("me"))
+        #expect(Self.render(plan.operations) == operations)
+        #expect(Self.render(plan.dropped.map(\.operation)) == dropped)
+        if let veto { #expect(plan.dropped.allSatisfy { $0.reason == veto }) }
+        #expect(plan.covered.flatMap(\.kept) == plan.operations)
+    }
+
+    @Test func anAdminMayInsistOnASameHandle() {
+        let intent = StagedRebase.Intent([Self.op("add a2")], subjects: Self.ids("a2"), allowSameHandle: true)
+        #expect(Self.render(StagedRebase.plan([intent], roster: Self.roster(["me*", "a"]), author: Self.id("me")).operations) == ["add a2"])
+    }
+
+    @Test(arguments: [
+        // (roster, intent, expected operations, expected dropped): intents staged before subjects were recorded.
+        // The swap's old key is gone: the add and promotion go too, so the removed contact is not brought back.
+        (["me*", "b*"], ["add c", "promote c", "remove a"], [String](), ["add c", "promote c", "remove a"]),
+        (["me*", "a*"], ["add c", "promote c", "remove a"], ["add c", "promote c", "remove a"], []),
+    ] as [([String], [String], [String], [String])])
+    func olderIntentsKeepTheirPerOperationPlanningButNotHalfASwap(_ roster: [String], _ ops: [String], _ operations: [String],
+                                                                  _ dropped: [String]) {
+        let plan = StagedRebase.plan([.init(ops.map(Self.op))], roster: Self.roster(roster), author: Self.id("me"))
+        #expect(Self.render(plan.operations) == operations)
+        #expect(Self.render(plan.dropped.map(\.operation)) == dropped)
+    }
+
+    @Test(arguments: [
+        // (roster, intent, expected (operation, done) of the dropped): `done` says another admin made it already.
+        (["me*", "b"], ["remove a"], [("remove a", true)]),
+        (["me", "a*"], ["remove a"], [("remove a", false)]),           // I was demoted: a is still a member
+        (["me*", "b*"], ["add c", "remove a"], [("add c", false), ("remove a", true)]),
+    ] as [([String], [String], [(String, Bool)])])
+    func droppedSaysWhetherItIsDone(_ roster: [String], _ ops: [String], _ expected: [(String, Bool)]) {
+        let intent = StagedRebase.Intent(ops.map(Self.op), subjects: Self.ids("a"), changed: Self.ids("a"))
+        let plan = StagedRebase.plan([intent], roster: Self.roster(roster), author: Self.id("me"))
+        #expect(Self.render(plan.dropped.map(\.operation)) == expected.map(\.0))
+        #expect(plan.dropped.map(\.done) == expected.map(\.1))
+    }
+
+    @Test(arguments: [
+        // (commits as author: operations, expected changed)
+        ([("b", ["remove a"])], "a"),
+        ([("me", ["remove a"]), ("b", ["add c", "promote c"])], "c"),   // my own commits carried my earlier intents
+        ([("b", ["leave"])], "b"),                                      // an admin who left changed too
+        ([("me", ["add c"])], ""),
+    ] as [([(String, [String])], String)])
+    func changedSinceTheBase(_ commits: [(String, [String])], _ expected: String) {
+        let changed = StagedRebase.changed(since: commits.map { (Self.id($0.0), $0.1.map(Self.op)) }, me: Self.id("me"))
+        #expect(changed == (expected.isEmpty ? [] : Self.ids(expected)))
+    }
+
+    @Test(arguments: [
+        // (request epoch, room epoch here, keep): only a request ahead of this keyring's room may settle later.
+        (5 as UInt64, 4 as UInt64?, true), (4, 4, false), (3, 4, false), (5, nil, false),
+    ] as [(UInt64, UInt64?, Bool)])
+    func leaveRequestsWorthKeeping(_ request: UInt64, _ room: UInt64?, _ keep: Bool) {
+        #expect(LeaveDecision.worthKeeping(requestEpoch: request, roomEpoch: room) == keep)
     }
 
     @Test func anIntentTheRulesRefuseIsDroppedWhole() {

@@ -19,12 +19,17 @@ extension Keyring {
     /// any authenticated one; unauthenticated rows together keep at most an eighth of the limit. (One bundle alone is
     /// bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
     func storePending(_ item: Queued, authenticated: Bool) throws -> Int {
-        let digest = tag("pending", BLAKE2b.hash([item.bytes]))
-        let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
+        try storePending(bytes: item.bytes, path: item.path, room: item.bundle.roomID, authenticated: authenticated)
+    }
+
+    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) under the same bounds as `storePending`.
+    func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool) throws -> Int {
+        let digest = tag("pending", BLAKE2b.hash([bytes]))
+        let record = PendingRecord(path: path, bundle: Data(bytes), received: now())
         let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
         return try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
-                           arguments: [Data(digest), Data(roomTag(item.bundle.roomID)), Data(sealed), authenticated ? 1 : 0])
+                           arguments: [Data(digest), Data(roomTag(room)), Data(sealed), authenticated ? 1 : 0])
             func total(_ filter: String) throws -> Int {
                 try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle \(filter)") ?? 0
             }

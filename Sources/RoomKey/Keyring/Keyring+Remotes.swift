@@ -14,6 +14,32 @@ public struct RemoteInfo: Sendable, Equatable {
     public let lastSynced: String?
 }
 
+/// Why a room cannot leave its remote now.
+public enum StagedChangesError: Error, Equatable, Sendable {
+    /// The room has changes staged for (or a commit being pushed to) the remote it would leave.
+    case staged(room: String, remote: String, intents: Int, flight: Bool)
+}
+
+extension StagedChangesError: RoomKeyError {
+    /// A rule refuses it: the staged changes would be orphaned.
+    public var category: ErrorCategory { .refused }
+
+    /// A one-line description.
+    public var message: String {
+        switch self {
+        case let .staged(room, remote, intents, flight):
+            "room \"\(room)\" has \(intents) change(s) staged for remote \(remote)" + (flight ? " and a commit being pushed" : "")
+        }
+    }
+
+    /// What to do.
+    public var hint: String? {
+        switch self {
+        case let .staged(_, remote, _, _): "run 'roomkey sync \(remote)' to publish them first, or add --force to delete them"
+        }
+    }
+}
+
 /// The `remote` table (sealed name, URL and last-synced marker, in the order added) and `room_remote` (the remote a
 /// room uses when the keyring has several).
 extension Keyring {
@@ -56,10 +82,14 @@ extension Keyring {
         try read { db in try remoteRecords(db).map(RemoteInfo.init) }
     }
 
-    /// Removes a remote and every room's choice of it; returns what it was.
-    public func removeRemote(name: String) throws -> RemoteInfo {
+    /// Removes a remote and every room's choice of it; returns what it was. Refused while a room on it has staged changes
+    /// or a commit being pushed, unless `force`, which deletes them (recorded in the audit log).
+    public func removeRemote(name: String, force: Bool = false) throws -> RemoteInfo {
         try write { db in
             guard let record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
+            for room in try allRooms(db) where try remoteName(db, room: room.id) == name {
+                try dropStaged(db, room: room, remote: name, force: force)
+            }
             try db.execute(sql: "DELETE FROM remote WHERE name_tag = ?", arguments: [Data(remoteTag(name))])
             for (tag, choice) in try roomRemoteRecords(db) where choice.remote == name {
                 try db.execute(sql: "DELETE FROM room_remote WHERE room_tag = ?", arguments: [Data(tag)])
@@ -69,11 +99,13 @@ extension Keyring {
         }
     }
 
-    /// Makes `room` use the remote `name` (`room set ROOM --remote NAME`).
-    public func setRemote(room nameOrID: String, remote name: String) throws -> StoredRoom {
+    /// Makes `room` use the remote `name` (`room set ROOM --remote NAME`). Refused while the room has staged changes or a
+    /// commit being pushed through its current remote, unless `force`, which deletes them (recorded in the audit log).
+    public func setRemote(room nameOrID: String, remote name: String, force: Bool = false) throws -> StoredRoom {
         try write { db in
             let room = try findRoom(db, nameOrID)
             guard try remoteRecord(db, name) != nil else { throw RemoteError.notFound(name) }
+            if let current = try remoteName(db, room: room.id), current != name { try dropStaged(db, room: room, remote: current, force: force) }
             let tag = roomTag(room.id)
             let record = RoomRemoteRecord(roomID: room.id.hex, remote: name)
             try db.execute(sql: "INSERT OR REPLACE INTO room_remote (room_tag, sealed) VALUES (?, ?)",
@@ -81,6 +113,18 @@ extension Keyring {
             try audit(db, .remote, "room \(room.name) uses remote \(name)")
             return room
         }
+    }
+
+    /// Refuses (`StagedChangesError`) when `room` has staged intents or a flight for `remote`; with `force`, deletes them
+    /// and records it in the audit log.
+    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool) throws {
+        let intents = try stagedCount(db, room: room.id)
+        let flying = try flight(db, room: room.id) != nil
+        guard intents > 0 || flying else { return }
+        guard force else { throw StagedChangesError.staged(room: room.name, remote: remote, intents: intents, flight: flying) }
+        _ = try deleteStaged(db, room: room.id)
+        try audit(db, .staged, "\(room.name): \(intents) staged change(s)" + (flying ? " and the commit being pushed" : "")
+                  + " deleted (--force) as the room left remote \(remote)")
     }
 
     /// The remote a room uses: its own choice, else the first remote added; nil without remotes.

@@ -10,6 +10,14 @@ public struct StagedIntent: Sendable {
     public let operations: [RoomKeyCore.Operation]
     /// When it was staged.
     public let created: UInt64
+    /// The room's epoch and head when it was staged (nil for a change staged by an older version).
+    public let base: (epoch: UInt64, head: [UInt8])?
+    /// The identities it is about: every key of each contact it names (nil for a change staged by an older version).
+    public let subjects: [IdentityID]?
+    /// The member's leave request, for a removal the member asked for (checked again whenever it is planned).
+    public let leaveRequest: [UInt8]?
+    /// The admin insisted on adding a handle the room already had.
+    public let allowSameHandle: Bool
 }
 
 /// The `staged_intent` table (membership changes waiting for a push, in order) and `staged_flight` (per room, the commit
@@ -20,6 +28,32 @@ extension Keyring {
         var roomID: String
         var operations: Data
         var created: UInt64
+        var baseEpoch: UInt64?
+        var baseHead: String?
+        var subjects: [String]?
+        var leaveRequest: Data?
+        var allowSameHandle: Bool?
+
+        /// The intent this row holds (a damaged row is an integrity failure).
+        func intent(room: RoomID) throws -> StagedIntent {
+            let ops = try Keyring.decodeOperations(operations, table: "staged_intent")
+            let head = try baseHead.map { try Hex.decode($0, what: "head") }
+            let ids = try subjects.map { try $0.map { try IdentityID(bytes: Hex.decode($0, what: "id")) } }
+            return StagedIntent(roomID: room, operations: ops, created: created, base: baseEpoch.flatMap { e in head.map { (e, $0) } },
+                                subjects: ids, leaveRequest: leaveRequest.map(Array.init), allowSameHandle: allowSameHandle ?? false)
+        }
+
+        /// The row for `intent`.
+        init(_ intent: StagedIntent) {
+            roomID = intent.roomID.hex
+            operations = Keyring.encodeOperations(intent.operations)
+            created = intent.created
+            baseEpoch = intent.base?.epoch
+            baseHead = intent.base.map { Hex.encode($0.head) }
+            subjects = intent.subjects?.map(\.hex)
+            leaveRequest = intent.leaveRequest.map { Data($0) }
+            allowSameHandle = intent.allowSameHandle ? true : nil
+        }
     }
 
     /// The sealed plaintext of a `staged_flight` row.
@@ -54,13 +88,13 @@ extension Keyring {
         }
     }
 
-    /// Stages `ops` for `room` after every change staged before.
-    func stageIntent(_ db: Database, room: RoomID, operations ops: [RoomKeyCore.Operation]) throws {
+    /// Stages `intent` after every change staged before.
+    func stageIntent(_ db: Database, _ intent: StagedIntent) throws {
         let tag = self.tag("staged-intent", random.bytes(16))
-        let record = IntentRecord(roomID: room.hex, operations: Self.encodeOperations(ops), created: now())
+        let record = IntentRecord(intent)
         let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM staged_intent") ?? 0) + 1
         try db.execute(sql: "INSERT INTO staged_intent (intent_tag, seq, room_tag, sealed) VALUES (?, ?, ?, ?)",
-                       arguments: [Data(tag), seq, Data(roomTag(room)), Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag))])
+                       arguments: [Data(tag), seq, Data(roomTag(intent.roomID)), Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag))])
     }
 
     /// A room's staged intents, oldest first, with their row tags.
@@ -70,8 +104,7 @@ extension Keyring {
             let tag = try row.blob("intent_tag", table: "staged_intent")
             let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
             guard record.roomID == room.hex else { throw KeyringError.integrityFailure(table: "staged_intent") }
-            return (tag, StagedIntent(roomID: room, operations: try Self.decodeOperations(record.operations, table: "staged_intent"),
-                                      created: record.created))
+            do { return (tag, try record.intent(room: room)) } catch { throw KeyringError.integrityFailure(table: "staged_intent") }
         }
     }
 
@@ -88,20 +121,29 @@ extension Keyring {
                 let tag = try row.blob("intent_tag", table: "staged_intent")
                 let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
                 guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "staged_intent") }
-                return StagedIntent(roomID: id, operations: try Self.decodeOperations(record.operations, table: "staged_intent"), created: record.created)
+                do { return try record.intent(room: id) } catch { throw KeyringError.integrityFailure(table: "staged_intent") }
             }
         }
     }
 
     /// Replaces an intent's operations (what a rebase kept), or deletes it when none is left.
-    func rewriteIntent(_ db: Database, tag: [UInt8], room: RoomID, operations ops: [RoomKeyCore.Operation], created: UInt64) throws {
+    func rewriteIntent(_ db: Database, tag: [UInt8], _ intent: StagedIntent, operations ops: [RoomKeyCore.Operation]) throws {
         if ops.isEmpty {
             try db.execute(sql: "DELETE FROM staged_intent WHERE intent_tag = ?", arguments: [Data(tag)])
             return
         }
-        let record = IntentRecord(roomID: room.hex, operations: Self.encodeOperations(ops), created: created)
+        var record = IntentRecord(intent)
+        record.operations = Self.encodeOperations(ops)
         try db.execute(sql: "UPDATE staged_intent SET sealed = ? WHERE intent_tag = ?",
                        arguments: [Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag)), Data(tag)])
+    }
+
+    /// Deletes a room's staged intents and flight (`remote remove --force`); returns how many intents there were.
+    func deleteStaged(_ db: Database, room: RoomID) throws -> Int {
+        let count = try stagedCount(db, room: room)
+        try db.execute(sql: "DELETE FROM staged_intent WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+        try deleteFlight(db, room: room)
+        return count
     }
 
     /// Deletes intents by row tag.

@@ -25,4 +25,7 @@ public struct CommitResult: Sendable {
     public let bundlePath: String
     /// How many recipients the bundle is sealed to.
     public let recipientCount: Int
+    /// The remote the change was staged for instead of committed (the room has a git remote, which orders its epochs:
+    /// `sync` publishes the change); `room` is then unchanged and `bundlePath` empty.
+    public var stagedFor: String? = nil
 }

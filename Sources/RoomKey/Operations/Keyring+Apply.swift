@@ -17,10 +17,12 @@ public struct AppliedRoom: Sendable {
     /// True when the room's lines asked for nothing new (`members`, `add --if-missing`, `remove --if-present` already
     /// satisfied): no commit, no bundle.
     public var upToDate: Bool = false
+    /// The remote the room's change was staged for (the room has a git remote: `sync` publishes it); nil when committed.
+    public var staged: String? = nil
 }
 
 /// Batch membership changes: the whole script is checked first, then every room gets one commit and one bundle,
-/// all in one transaction.
+/// all in one transaction. A room with a git remote gets its change staged instead (`commit` decides).
 extension Keyring {
     /// A room's planned change: the operations of its one commit (none for a plain rotation).
     private struct Planned {
@@ -112,7 +114,7 @@ extension Keyring {
                 }
                 let ops = p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb)
                 return AppliedRoom(name: p.name, roomID: result.room.id, epoch: result.room.state.epoch, operations: ops,
-                                   bundle: result.bundlePath)
+                                   bundle: result.stagedFor == nil ? result.bundlePath : nil, staged: result.stagedFor)
             }
         }
     }

@@ -252,9 +252,13 @@ extension Keyring {
         return try RoomState.apply(ops, to: roster, author: me, genesis: false)
     }
 
-    /// Commits `ops` to `room` in the caller's transaction and delivers the bundle.
+    /// Commits `ops` to `room` in the caller's transaction and delivers the bundle. In a room with a git remote the
+    /// change is staged instead (the remote orders the epochs; `sync` publishes it): every membership commit comes here.
     func commit(_ db: Database, room: StoredRoom, operations ops: [Operation], me: borrowing LocalIdentity,
                 deliver: BundleDelivery) throws -> CommitResult {
+        if let remote = try stageIfRemote(db, room: room, operations: ops, me: me.id) {
+            return CommitResult(room: room, bundlePath: "", recipientCount: 0, stagedFor: remote)
+        }
         let roster = try checkedRoster(room.state.roster, ops, me: me.id)
         let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
                             time: now(), operations: ops, rosterHash: roster.hash)

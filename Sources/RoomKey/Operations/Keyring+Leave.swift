@@ -28,7 +28,8 @@ extension Keyring {
         }
     }
 
-    /// Settles leave requests received in this run: the core decides, and an admin commits each removal at once.
+    /// Settles leave requests received in this run: the core decides, and an admin commits each removal at once (in a
+    /// room with a git remote, stages it).
     func receiveLeaveRequests(_ requests: [(index: Int, path: String, request: LeaveRequest)], me: borrowing LocalIdentity,
                               deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
         var results: [Int: ReceiveResult] = [:]
@@ -36,6 +37,11 @@ extension Keyring {
             let r = item.request
             func result(_ status: ReceiveStatus, _ error: (any RoomKeyError)? = nil, _ bundles: [String] = []) -> ReceiveResult {
                 ReceiveResult(path: item.path, status: status, roomID: r.roomID, epoch: r.epoch, error: error, bundles: bundles)
+            }
+            // In a room with a git remote the removal is staged, with the request, for sync to publish (and check again).
+            if try read({ db in try loadRoom(db, r.roomID).flatMap { try remoteName(db, room: $0.id) } }) != nil {
+                results[item.index] = try stageLeaveRequest(r, path: item.path, me: me)
+                continue
             }
             do {
                 results[item.index] = try write { db in

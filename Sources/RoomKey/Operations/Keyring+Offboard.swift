@@ -12,8 +12,8 @@ public struct OffboardResult: Sendable {
         case needsAnotherAdmin
         /// The removal failed for this room (other rooms were still handled).
         case failed(any RoomKeyError)
-        /// The room has a git remote: the removal is staged for `sync`, which makes it the next epoch's commit.
-        case staged(remote: String)
+        /// The room has a git remote: the removal of `targets` is staged for `sync`, which makes it the next epoch's commit.
+        case staged(remote: String, targets: [IdentityID])
     }
 
     /// The room's name.
@@ -48,9 +48,9 @@ extension Keyring {
                 let outcome = try write { db -> OffboardResult.Outcome in
                     let current = try distributableRoom(db, room.id.hex, me: me.id)
                     if let remote = try remoteName(db, room: current.id) {
-                        try stageIntent(db, room: current.id, operations: targets.map { .remove($0) })
+                        try stageIntent(db, try newIntent(db, room: current, operations: targets.map { .remove($0) }))
                         try audit(db, .staged, "\(current.name): offboard of \(name) staged for remote \(remote)")
-                        return .staged(remote: remote)
+                        return .staged(remote: remote, targets: targets)
                     }
                     let result = try commit(db, room: current, operations: targets.map { .remove($0) }, me: me, deliver: deliver)
                     return .removed(epoch: result.room.state.epoch, bundle: result.bundlePath)

@@ -34,6 +34,9 @@ public struct DroppedChange: Sendable {
     public let operation: RoomKeyCore.Operation
     /// Why.
     public let reason: String
+    /// True when the operation is already true in the room (another admin made it): a removal of a non-member, an add
+    /// of a member, and so on.
+    public let done: Bool
 }
 
 /// Staging membership changes for rooms with a git remote, building the commit that carries them, and applying it
@@ -49,18 +52,33 @@ extension Keyring {
             // A room without a remote is left to the direct path, which reports its own errors.
             guard let remote = try remoteName(db, room: try findRoom(db, nameOrID).id) else { return nil }
             let room = try distributableRoom(db, nameOrID, me: myID)
-            let earlier = try stagedIntents(db, room: room.id).map { StagedRebase.Intent($0.intent.operations) }
-            let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: myID)
-            let roster = planned.operations.isEmpty ? room.state.roster
-                : try RoomState.apply(planned.operations, to: room.state.roster, author: myID, genesis: false)
+            let roster = try stagedRoster(db, room: room, me: myID)
             let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.name, me: myID) }
             if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room.name) }
             guard !ops.isEmpty else { return StagedChange(room: room, remote: remote, operations: []) }
             _ = try checkedRoster(roster, ops, me: myID)
-            try stageIntent(db, room: room.id, operations: ops)
+            try stageIntent(db, try newIntent(db, room: room, operations: ops, allowSameHandle: allowSameHandle))
             try audit(db, .staged, "\(room.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
             return StagedChange(room: room, remote: remote, operations: ops)
         }
+    }
+
+    /// Stages `ops` for `room` in the caller's transaction when the room has a remote, checked against the roster with
+    /// every earlier staged change applied; returns the remote, or nil (nothing staged) when the room has none.
+    func stageIfRemote(_ db: Database, room: StoredRoom, operations ops: [RoomKeyCore.Operation], me: IdentityID) throws -> String? {
+        guard let remote = try remoteName(db, room: room.id) else { return nil }
+        _ = try checkedRoster(try stagedRoster(db, room: room, me: me), ops, me: me)
+        try stageIntent(db, try newIntent(db, room: room, operations: ops))
+        try audit(db, .staged, "\(room.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
+        return remote
+    }
+
+    /// `room`'s roster with every change staged for it applied (what a new change is checked against).
+    func stagedRoster(_ db: Database, room: StoredRoom, me: IdentityID) throws -> Roster {
+        let earlier = try plannerIntents(db, room: room, try stagedIntents(db, room: room.id).map(\.intent), me: me)
+        let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: me)
+        return planned.operations.isEmpty ? room.state.roster
+            : try RoomState.apply(planned.operations, to: room.state.roster, author: me, genesis: false)
     }
 
     /// True when this keyring is an admin of the room.
@@ -73,17 +91,18 @@ extension Keyring {
     /// and records it as the room's flight. Rewrites each intent to what it keeps and returns what was dropped.
     func buildFlight(_ db: Database, room: StoredRoom, me: borrowing LocalIdentity) throws -> (FlightRecord?, [DroppedChange]) {
         let intents = try stagedIntents(db, room: room.id)
-        guard !intents.isEmpty else { return (nil, []) }
-        let plan = StagedRebase.plan(intents.map { StagedRebase.Intent($0.intent.operations) }, roster: room.state.roster, author: me.id)
+        // A forked room's roster is one branch of two: nothing is planned on it until it is resolved.
+        guard !intents.isEmpty, !room.forked else { return (nil, []) }
+        let plan = StagedRebase.plan(try plannerIntents(db, room: room, intents.map(\.intent), me: me.id), roster: room.state.roster, author: me.id)
         var carried: [String] = []
         for (index, kept) in plan.covered {
             let (tag, intent) = intents[index]
-            if kept != intent.operations { try rewriteIntent(db, tag: tag, room: room.id, operations: kept, created: intent.created) }
+            if kept != intent.operations { try rewriteIntent(db, tag: tag, intent, operations: kept) }
             if !kept.isEmpty { carried.append(Hex.encode(tag)) }
         }
-        let dropped = plan.dropped.map { DroppedChange(roomID: room.id, name: room.name, operation: $0.operation, reason: $0.reason) }
+        let dropped = plan.dropped.map { DroppedChange(roomID: room.id, name: room.name, operation: $0.operation, reason: $0.reason, done: $0.done) }
         for d in dropped { try audit(db, .staged, "\(room.name): dropped \(d.operation.verb): \(d.reason)") }
-        guard !plan.operations.isEmpty, !room.forked, !room.left else { return (nil, dropped) }
+        guard !plan.operations.isEmpty, !room.left else { return (nil, dropped) }
         let roster = try checkedRoster(room.state.roster, plan.operations, me: me.id)
         let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
                             time: now(), operations: plan.operations, rosterHash: roster.hash)
@@ -141,7 +160,7 @@ extension Keyring {
                     let room = try distributableRoom(db, request.roomID.hex, me: me.id)
                     let staged = try stagedIntents(db, room: room.id).contains { $0.intent.operations.contains(.remove(member)) }
                     if !staged {
-                        try stageIntent(db, room: room.id, operations: [.remove(member)])
+                        try stageIntent(db, try newIntent(db, room: room, operations: [.remove(member)], leaveRequest: request))
                         try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
                     }
                     return result(.applied)

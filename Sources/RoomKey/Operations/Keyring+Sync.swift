@@ -68,6 +68,8 @@ extension Keyring {
             }
         }
         report.stillStaged = try read { db in try rooms(db, on: info.name).reduce(0) { $0 + (try stagedCount(db, room: $1.id)) } }
+        report.forked = try read { db in try rooms(db, on: info.name).filter { try $0.forked && stagedCount(db, room: $0.id) > 0 } }
+            .map { SyncReport.Rebased(roomID: $0.id, name: $0.name, epoch: $0.state.epoch) }
         return report
     }
 
@@ -152,13 +154,7 @@ extension Keyring {
             if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
         }
         if !bundles.isEmpty { report.received += try receive(bundles, deliver: deliver) }
-        for (path, data) in leaves {
-            do {
-                report.received.append(try stageLeaveRequest(try LeaveRequest.parse(data), path: path, me: me))
-            } catch let error as WireError {
-                report.received.append(ReceiveResult(path: path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: []))
-            }
-        }
+        report.received += try settleLeaveRequests(leaves.map { (path: $0.0, bytes: $0.1) }, me: me)
         CrashPoint.reach(CrashPoint.beforeMarker)
         try write { db in try saveSyncMarker(db, remote: remote, tip: tip) }
     }

@@ -42,8 +42,10 @@ public struct SyncReport: Sendable {
     public var filesDeleted = 0
     /// Pushes refused because another keyring pushed first.
     public var races = 0
-    /// Staged operations still waiting (the retries ran out).
+    /// Staged operations still waiting (the retries ran out, or their room is forked).
     public var stillStaged = 0
+    /// Rooms with staged changes that are forked: nothing is published there until the fork is resolved.
+    public var forked: [Rebased] = []
     /// The remote's branch tip after the sync.
     public var tip: String?
 

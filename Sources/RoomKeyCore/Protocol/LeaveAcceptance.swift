@@ -74,3 +74,14 @@ public struct LeaveAcceptance<View: ReceiverView> {
         return .remove(request.member)
     }
 }
+
+extension LeaveDecision {
+    /// True when a request that is not settled now may be settled later by this receiver, so it is kept and tried
+    /// again when the room moves: its epoch is ahead of the receiver's room (`roomEpoch`; nil when the receiver does
+    /// not hold the room or left it). Whatever the decision (`pending`, or `notForMe` for an admin whose promotion is
+    /// in the epochs it lacks), a later epoch may settle it.
+    public static func worthKeeping(requestEpoch: UInt64, roomEpoch: UInt64?) -> Bool {
+        guard let roomEpoch else { return false }
+        return requestEpoch > roomEpoch
+    }
+}

@@ -1,12 +1,35 @@
 /// Re-plans membership changes staged for a room with a git remote against the roster they will now apply to
 /// (docs/PROTOCOL.md §9.4): what another admin already did is dropped and reported, what is still to do stays.
 public enum StagedRebase {
-    /// One staged change (an admin's command) as the operations it stood for when it was made.
+    /// One staged change (an admin's command) as the operations it stood for when it was made, with what it is about.
     public struct Intent: Equatable, Sendable {
         /// The operations, in order.
         public let operations: [Operation]
-        /// An intent from its operations.
-        public init(_ operations: [Operation]) { self.operations = operations }
+        /// The identities the change is about (every key of each contact it names); nil for a change staged before
+        /// subjects were recorded, which is planned operation by operation.
+        public let subjects: Set<IdentityID>?
+        /// The identities other admins' commits named since the change was staged (see `changed(since:me:)`).
+        public let changed: Set<IdentityID>
+        /// Why the change can no longer be made, found outside the roster (a contact's key changed, a leave request no
+        /// longer holds, the room's history changed); nil when nothing was found.
+        public let veto: String?
+        /// The admin insisted on adding a handle the roster already has.
+        public let allowSameHandle: Bool
+
+        /// An intent from its operations (planned operation by operation).
+        public init(_ operations: [Operation]) {
+            self.init(operations, subjects: nil)
+        }
+
+        /// An intent that is planned whole: dropped when another admin changed one of its `subjects` since it was staged.
+        public init(_ operations: [Operation], subjects: Set<IdentityID>?, changed: Set<IdentityID> = [], veto: String? = nil,
+                    allowSameHandle: Bool = false) {
+            self.operations = operations
+            self.subjects = subjects
+            self.changed = changed
+            self.veto = veto
+            self.allowSameHandle = allowSameHandle
+        }
     }
 
     /// An operation dropped, with why.
@@ -17,6 +40,9 @@ public enum StagedRebase {
         public let operation: Operation
         /// Why it is not done (lowercase, one line).
         public let reason: String
+        /// True when the operation is already true on the roster (another admin did it): an add of a member, a removal
+        /// of a non-member, and so on.
+        public let done: Bool
     }
 
     /// The next commit's operations and what the intents became.
@@ -34,53 +60,138 @@ public enum StagedRebase {
         }
     }
 
-    /// Plans the next commit by `author` from `intents` (oldest first) on `roster`. An operation that is already true
-    /// (an add of a member, a removal of a non-member, a promotion of an admin, a demotion of a plain member) is dropped;
-    /// an intent whose remaining operations the log rules refuse on the roster is dropped whole with the rule's reason;
-    /// a `leave` goes alone into its own commit, after what is before it. When the author is no longer an admin,
-    /// everything is dropped.
+    /// The identities that `commits` (author, operations), made since an intent was staged, named, leaving out
+    /// `me`'s own commits (they carried this keyring's earlier intents, which later ones were checked against).
+    public static func changed(since commits: [(author: IdentityID, operations: [Operation])], me: IdentityID) -> Set<IdentityID> {
+        Set(commits.filter { $0.author != me }.flatMap { c in c.operations.compactMap(\.subject) + (c.operations.contains(.leave) ? [c.author] : []) })
+    }
+
+    /// Plans the next commit by `author` from `intents` (oldest first) on `roster`.
+    ///
+    /// An intent with subjects is planned whole: it is dropped, every operation reported, when it has a veto, when
+    /// another admin's commit named one of its subjects since it was staged, when one of its operations is already true
+    /// (an add of a member, a removal of a non-member, a promotion of an admin, a demotion of a plain member), when it
+    /// would give two members one handle (unless the admin insisted), or when the log rules refuse it. An intent
+    /// without subjects (staged by an older version) is planned operation by operation: what is already true is dropped,
+    /// except that a key swap (adds and removals) whose old key is gone is dropped whole, so a removed key's contact is
+    /// never added back. A `leave` goes alone into its own commit, after what is before it. When the author is no
+    /// longer an admin, everything is dropped.
     public static func plan(_ intents: [Intent], roster start: Roster, author: IdentityID) -> Plan {
         guard let me = start[author], me.admin else {
             let why = start[author] == nil ? "you are no longer a member of the room" : "you are no longer an admin of the room"
-            let dropped = intents.enumerated().flatMap { i, intent in intent.operations.map { Dropped(intent: i, operation: $0, reason: why) } }
+            let dropped = intents.enumerated().flatMap { i, intent in
+                intent.operations.map { Dropped(intent: i, operation: $0, reason: why, done: isDone($0, roster: start, author: author)) }
+            }
             return Plan(operations: [], covered: intents.indices.map { ($0, []) }, dropped: dropped)
         }
         var roster = start
         var operations: [Operation] = []
         var covered: [(index: Int, kept: [Operation])] = []
         var dropped: [Dropped] = []
+        func dropAll(_ index: Int, _ ops: [Operation], _ why: String) {
+            dropped += ops.map { Dropped(intent: index, operation: $0, reason: why, done: isDone($0, roster: roster, author: author)) }
+            covered.append((index, []))
+        }
         for (index, intent) in intents.enumerated() {
+            if let veto = intent.veto {
+                dropAll(index, intent.operations, veto)
+                continue
+            }
             if intent.operations == [.leave] {
                 if operations.isEmpty {
                     if (try? RoomState.apply([.leave], to: roster, author: author, genesis: false)) != nil {
                         return Plan(operations: [.leave], covered: covered + [(index, [.leave])], dropped: dropped)
                     }
-                    dropped.append(Dropped(intent: index, operation: .leave, reason: "another admin must remain"))
-                    covered.append((index, []))
+                    dropAll(index, [.leave], "another admin must remain")
                     continue
                 }
                 break
             }
-            var kept: [Operation] = []
-            for op in intent.operations {
-                if let why = alreadyTrue(op, roster: roster, author: author) {
-                    dropped.append(Dropped(intent: index, operation: op, reason: why))
-                } else {
-                    kept.append(op)
-                }
+            let kept: [Operation]
+            switch screen(intent, roster: roster, author: author) {
+            case let .dropWhole(why):
+                dropAll(index, intent.operations, why)
+                continue
+            case let .keep(ops, done):
+                kept = ops
+                dropped += done.map { Dropped(intent: index, operation: $0.0, reason: $0.1, done: isDone($0.0, roster: roster, author: author)) }
             }
             if !kept.isEmpty {
                 do {
                     roster = try RoomState.apply(kept, to: roster, author: author, genesis: false)
                 } catch {
-                    dropped += kept.map { Dropped(intent: index, operation: $0, reason: error.message) }
-                    kept = []
+                    dropAll(index, kept, error.message)
+                    continue
                 }
             }
             operations += kept
             covered.append((index, kept))
         }
         return Plan(operations: operations, covered: covered, dropped: dropped)
+    }
+
+    /// What `screen` found for one intent.
+    private enum Screened {
+        /// Drop the whole intent, for this reason.
+        case dropWhole(String)
+        /// Keep these operations; the others (with why) are already true.
+        case keep([Operation], done: [(Operation, String)])
+    }
+
+    /// What of `intent` is still to do on `roster`, before the log rules are applied.
+    private static func screen(_ intent: Intent, roster: Roster, author: IdentityID) -> Screened {
+        if let subjects = intent.subjects {
+            if let hit = subjects.intersection(intent.changed).sorted().first {
+                let who = roster[hit].map { "\($0.card.handle) (\(hit))" } ?? "\(hit)"
+                return .dropWhole("another admin changed \(who) in the room since this change was staged")
+            }
+            if let why = screened(intent.operations, roster: roster, author: author).done.first?.1 { return .dropWhole(why) }
+            if !intent.allowSameHandle {
+                var base = roster
+                for case let .remove(id) in intent.operations { base.remove(id) }
+                let added = intent.operations.compactMap { if case let .add(card) = $0 { card } else { nil } }
+                if let c = base.handleCollisions(adding: added).first {
+                    return .dropWhole("another member now has the handle \"\(c.handle)\" (\(c.existing))")
+                }
+            }
+            return .keep(intent.operations, done: [])
+        }
+        let adds = intent.operations.contains { if case .add = $0 { true } else { false } }
+        for case let .remove(id) in intent.operations where adds && roster[id] == nil {
+            return .dropWhole("the old key \(id) is no longer a member: the key swap is not made")
+        }
+        let (kept, done) = screened(intent.operations, roster: roster, author: author)
+        return .keep(kept, done: done)
+    }
+
+    /// `ops` split into those still to do and those already true (with why), each checked on the roster the operations
+    /// before it leave (so a promotion of a member the same intent adds is still to do).
+    private static func screened(_ ops: [Operation], roster start: Roster, author: IdentityID) -> (kept: [Operation], done: [(Operation, String)]) {
+        var roster = start
+        var kept: [Operation] = []
+        var done: [(Operation, String)] = []
+        for op in ops {
+            if let why = alreadyTrue(op, roster: roster, author: author) {
+                done.append((op, why))
+            } else {
+                kept.append(op)
+                roster = (try? RoomState.apply([op], to: roster, author: author, genesis: false)) ?? roster
+            }
+        }
+        return (kept, done)
+    }
+
+    /// True when `op` is already the case on `roster`: a member to add, a non-member to remove, an admin to promote, a
+    /// plain member to demote.
+    static func isDone(_ op: Operation, roster: Roster, author: IdentityID) -> Bool {
+        switch op {
+        case let .add(card): roster[card.id] != nil
+        case let .remove(id): roster[id] == nil
+        case let .promote(id): roster[id]?.admin == true
+        case let .demote(id): roster[id]?.admin == false
+        case .create: false
+        case .leave: roster[author] == nil
+        }
     }
 
     /// Why `op` needs no doing on `roster`, or nil when it still changes something.
