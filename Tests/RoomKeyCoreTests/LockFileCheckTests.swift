@@ -32,6 +32,10 @@ struct LockFileCheckTests {
         Row(name: "from a stranger, not openable here", file: { w in
             try w.seal(w.mallory, epoch: 2, to: [w.bob], commits: [w.addErin()], key: false)
         }, verdict: "replace"),
+        Row(name: "from a plain member, not openable here (a commit removing this keyring)", file: { w in
+            let c = w.commit(w.bob, on: w.s1, [.remove(w.carol.id)])
+            return try w.seal(w.bob, epoch: 2, to: [w.alice], commits: [c], key: false)
+        }, verdict: "replace"),
         Row(name: "from the admin, not openable here (a damaged or missing stanza)", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "keep"),

@@ -140,16 +140,26 @@ extension Keyring {
                             report: inout SyncReport) throws {
         guard let tip else { return }
         let marker = try read { db in try remoteRecord(db, remote)?.lastSynced }
-        guard marker != tip else { return }
-        var entries: [(path: String, blob: String)]
-        if let marker, mirror.hasCommit(marker) {
+        let known = try read { db in try allRooms(db) }
+        let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
+        // commit this keyring could not apply before (its clock) may apply now, and the change is then planned again.
+        let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
+        let next = known.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
+            .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
+        let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
+        guard marker != tip || !retry.isEmpty else { return }
+        var entries: [(path: String, blob: String)] = []
+        if let marker, marker == tip {
+            entries = []
+        } else if let marker, mirror.hasCommit(marker) {
             if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
             entries = try mirror.changedFiles(from: marker, to: tip)
         } else {
             entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
         }
-        let known = try read { db in try allRooms(db) }
-        let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        let arrived = Set(entries.map(\.path))
+        entries += retry.filter { !arrived.contains($0.key) }.map { ($0.key, $0.value) }
         let mine = me.id.hex
         // Commit files of epochs a room holds already are received only when they hold another commit (see below).
         var held: [(path: String, blob: String, room: StoredRoom, epoch: UInt64)] = []

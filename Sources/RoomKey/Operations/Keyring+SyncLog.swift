@@ -92,8 +92,11 @@ extension Keyring {
             if cache.holds(room.id.hex, keys[room.id] ?? "") { continue }
             for epoch in room.joinedEpoch...room.state.epoch {
                 let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
-                if skip.contains(path) { continue }
-                if let blob = log[path] { suspects.append((room, epoch, path, blob)) } else { redo.append((room, epoch, nil)) }
+                if let blob = log[path] {
+                    if !skip.contains(path) { suspects.append((room, epoch, path, blob)) }
+                } else {
+                    redo.append((room, epoch, nil))
+                }
             }
         }
         let own = suspects.compactMap { s in wanted[s.path].map { (s.path, $0) } }
@@ -127,6 +130,8 @@ extension Keyring {
                 }
             }
             let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
+            // A path already being written (this keyring's outbox bundle, a flight) is only reported.
+            if skip.contains(path) { continue }
             if let own = wanted[path] { adds.append((path, own)); continue }
             if let sealed = try read({ db in try resealedCommit(db, room: room, epoch: epoch, me: me) }) { adds.append((path, sealed)) }
         }

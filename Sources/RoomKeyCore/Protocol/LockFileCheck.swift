@@ -48,11 +48,11 @@ public enum LockFileCheck {
         case .unparsable: return .replace("it cannot be parsed")
         case let .opened(_, c): commits = c
         case let .sealed(_, why):
-            // Unread, it may still be valid: only a sender who cannot have made the epoch's bundle is refused outright.
+            // Unread, it may still be valid: only a sender who cannot have made the epoch's commit is refused outright.
             switch base {
             case let .genesis(creator) where bundle.sender != creator: return .replace("it is not from the room's creator")
-            case let .after(state, _) where state.roster[bundle.sender] == nil:
-                return .replace("it is from \(bundle.sender), not a member of epoch \(state.epoch)")
+            case let .after(state, _) where state.roster[bundle.sender]?.admin != true:
+                return .replace("it is from \(bundle.sender), not an admin of epoch \(state.epoch)")
             default: return .keep("it cannot be opened here: \(why)")
             }
         }
