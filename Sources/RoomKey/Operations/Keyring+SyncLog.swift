@@ -161,6 +161,7 @@ struct LogCheckCache {
     /// True when `room` was found whole under exactly `key`.
     func holds(_ room: String, _ key: String) -> Bool { entries[room] == key }
 
+    /// Records that `room` was found whole under `key`.
     mutating func set(_ room: String, _ key: String) { entries[room] = key }
 
     /// Writes the file (atomically); a failure only costs a full check next time.
