@@ -58,6 +58,7 @@ struct SyncDocument: Encodable {
     struct Rebased: Encodable { let roomId: String, name: String, epoch: UInt64 }
     struct Dropped: Encodable { let roomId: String, name: String, operation: Op, reason: String }
     struct Behind: Encodable { let roomId: String, name: String, epoch: UInt64 }
+    struct Note: Encodable { let roomId: String, name: String, epoch: UInt64, reason: String }
     struct Received: Encodable { let path: String, status: String, roomId: String?, epoch: UInt64?, error: String? }
     struct Staged: Encodable { let roomId: String, name: String, remote: String, operations: [Op], upToDate: Bool }
 
@@ -68,6 +69,10 @@ struct SyncDocument: Encodable {
     let rebased: [Rebased]
     let dropped: [Dropped]
     let behind: [Behind]
+    let forks: [Note]
+    let conflicts: [Note]
+    let blocked: [Note]
+    let repaired: [Note]
     let rewound: Bool
     let filesPushed: Int
     let filesDeleted: Int
@@ -77,6 +82,10 @@ struct SyncDocument: Encodable {
     let tip: String?
 
     static func op(_ o: RoomKeyCore.Operation) -> Op { Op(op: o.verb, id: o.subject?.hex) }
+
+    static func notes(_ list: [SyncReport.LogNote]?) -> [Note] {
+        (list ?? []).map { Note(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch, reason: Output.oneLine($0.reason)) }
+    }
 
     /// Prints the document (or its text lines and warnings) and exits 5 when changes are still staged.
     static func emit(_ r: SyncReport?, staged s: StagedChange?, output: Output) throws {
@@ -89,6 +98,7 @@ struct SyncDocument: Encodable {
             rebased: (r?.rebased ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
             behind: (r?.behind ?? []).map { Behind(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
+            forks: notes(r?.forks), conflicts: notes(r?.conflicts), blocked: notes(r?.blocked), repaired: notes(r?.repaired),
             rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
             stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0),
             forked: (r?.forked ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) }, tip: r?.tip)
@@ -98,13 +108,31 @@ struct SyncDocument: Encodable {
         for x in doc.received where x.status == "rejected" || x.status == "malformed" {
             output.warn("\(x.path): \(x.status): \(x.error ?? "")")
         }
+        for n in doc.repaired {
+            output.warn("the remote's commit file of epoch \(n.epoch) in room \(Output.oneLine(n.name)) was \(n.reason == "missing" ? "missing" : "invalid: \(n.reason)"); published again")
+        }
+        for n in doc.conflicts where !doc.forks.contains(where: { $0.roomId == n.roomId && $0.epoch == n.epoch }) {
+            output.warn("the remote holds another commit for epoch \(n.epoch) of room \(Output.oneLine(n.name)) than this keyring: \(n.reason)")
+        }
+        if !doc.forks.isEmpty {
+            for n in doc.forks {
+                Output.stderr("roomkey: error: room \(Output.oneLine(n.name)) forked at epoch \(n.epoch): the remote holds another admin's commit for it")
+            }
+            Output.stderr("roomkey: hint: compare room fingerprints with the other admins; 'roomkey room resolve ROOM' keeps this keyring's branch")
+            throw ExitCode(ExitStatus.rejected)
+        }
         if r != nil, doc.stillStaged > 0 {
             if let f = doc.forked.first {
                 // Nothing is published in a forked room: retrying cannot help until an admin resolves the fork.
                 let name = Output.oneLine(f.name)
                 Output.stderr("roomkey: error: room \(name) is forked; resolve it first (roomkey room resolve \(name)); its staged changes are kept")
             } else {
-                Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
+                for n in doc.blocked {
+                    Output.stderr("roomkey: error: epoch \(n.epoch) of room \(Output.oneLine(n.name)) holds a commit this keyring cannot apply: \(n.reason)")
+                }
+                if doc.blocked.isEmpty {
+                    Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
+                }
                 Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")
             }
             throw ExitCode(ExitStatus.pending)

@@ -127,8 +127,9 @@ final class GitWorld: @unchecked Sendable {
     }
 
     /// A commit bundle for the next epoch of `room` signed by `who` (who may not be an admin), removing `victim`, sealed
-    /// to the roster that commit would make: a forgery when `who` is a plain member.
-    func forgedCommit(by who: String, removing victim: String, room: String = "team") throws -> (epoch: UInt64, bytes: [UInt8]) {
+    /// to the roster that commit would make: a forgery when `who` is a plain member. `time` defaults to now.
+    func forgedCommit(by who: String, removing victim: String, room: String = "team",
+                      time: UInt64? = nil) throws -> (epoch: UInt64, bytes: [UInt8]) {
         let keyring = try keyring(who)
         let me = try keyring.identity()
         let stored = try keyring.room(room)
@@ -136,7 +137,7 @@ final class GitWorld: @unchecked Sendable {
         var roster = stored.state.roster
         roster.remove(target.id)
         let commit = Commit(roomID: stored.id, epoch: stored.state.epoch + 1, previousHead: stored.state.head, signer: me.signing,
-                            time: Keyring.systemClock(), operations: [.remove(target.id)], rosterHash: roster.hash)
+                            time: time ?? Keyring.systemClock(), operations: [.remove(target.id)], rosterHash: roster.hash)
         let recipients = roster.sorted.filter { $0.id != me.id }.map { (id: $0.id, key: $0.card.sealingKey) }
         let bytes = try BundleSealer.seal(roomID: stored.id, epoch: commit.epoch, signer: me.signing, recipients: recipients,
                                           content: BundleContent.encode(commits: [commit]), random: SystemRandom())

@@ -158,8 +158,11 @@ struct StagedRebaseTests {
         // (flight epoch, room epoch, same head, remote, verdict)
         (5, 4, true, StagedPublication.RemoteFile.ours, StagedPublication.Verdict.published),
         (5, 4, true, .absent, .push),
-        (5, 4, true, .other, .replace),
-        (5, 5, false, .other, .superseded),     // the winner was received: the room moved on
+        (5, 4, true, .invalid, .replace),       // forged, malformed, not from an admin, on another head
+        // A commit that may be valid for others (this keyring's clock, a stanza it cannot open): never replaced.
+        (5, 4, true, .other("ahead of this clock"), .blocked("ahead of this clock")),
+        (5, 5, false, .other("x"), .superseded),     // the winner was received: the room moved on
+        (5, 5, false, .invalid, .superseded),
         (5, 5, false, .ours, .superseded),
         (5, 4, false, .absent, .superseded),    // same epoch, other head: a different history
         (5, 3, true, .absent, .superseded),

@@ -36,6 +36,8 @@ extension Keyring {
         try mirror.prepare()
         var report = SyncReport(remote: info.name)
         var rounds = 0
+        // Rooms whose commit files were checked in this sync and needed nothing (checked at most once per sync).
+        var checked = Set<RoomID>()
         syncRounds: while true {
             rounds += 1
             let tip = try mirror.fetch()
@@ -44,7 +46,8 @@ extension Keyring {
             try receiveNew(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
             let rooms = try roomsOn(remote: info.name)
             var adds = try stageFlights(mirror, tip: tip, rooms: rooms, me: me, report: &report)
-            adds += try republish(mirror, tip: tip, rooms: rooms, me: me, taken: Set(adds.map(\.path)), report: &report)
+            adds += try republish(mirror, tip: tip, rooms: rooms, me: me, taken: Set(adds.map(\.path)), checked: &checked,
+                                  report: &report)
             let deletes = try expiredKeyFiles(mirror, tip: tip, rooms: rooms, me: me.id)
             if adds.isEmpty && deletes.isEmpty { break }
             let commit = try mirror.commit(parent: tip, add: adds, delete: deletes)
@@ -94,24 +97,43 @@ extension Keyring {
         guard let tip else { return }
         let all = try read { db in try flights(db) }
         guard !all.isEmpty else { return }
-        let held = try remoteFiles(mirror, tip: tip, flights: all)
+        let held = try remoteFiles(mirror, tip: tip, flights: all).files
         for flight in all where held[flight.roomID] == .ours {
             if let done = try write({ db in try applyFlight(db, flight, me: me, deliver: deliver) }) { report.published.append(done) }
         }
     }
 
-    /// What the remote holds at each flight's path, by room id.
-    private func remoteFiles(_ mirror: GitMirror, tip: String?, flights: [FlightRecord]) throws -> [String: StagedPublication.RemoteFile] {
-        guard let tip else { return Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }) }
+    /// What the remote holds at each flight's path, by room id (`other` not yet judged), with the bytes of other files.
+    private func remoteFiles(_ mirror: GitMirror, tip: String?,
+                             flights: [FlightRecord]) throws -> (files: [String: StagedPublication.RemoteFile], others: [String: [UInt8]]) {
+        guard let tip else { return (Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }), [:]) }
         let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
         let files = try mirror.files(at: tip, under: paths)
         let bytes = try mirror.blobs(Array(Set(files.values)), limit: Bundle.maxLength)
         var result: [String: StagedPublication.RemoteFile] = [:]
+        var others: [String: [UInt8]] = [:]
         for (flight, path) in zip(flights, paths) {
             guard let blob = files[path] else { result[flight.roomID] = .absent; continue }
-            result[flight.roomID] = bytes[blob] == Array(flight.bundle) ? .ours : .other
+            guard let found = bytes[blob] else { result[flight.roomID] = .other("it could not be read"); continue }
+            if found == Array(flight.bundle) { result[flight.roomID] = .ours; continue }
+            result[flight.roomID] = .other("another file")
+            others[flight.roomID] = found
         }
-        return result
+        return (result, others)
+    }
+
+    /// Judges another file at a flight's path: `invalid` (it may be replaced) or why this keyring cannot apply it.
+    private func judgeFlightPath(_ bytes: [UInt8], flight: FlightRecord, me: borrowing LocalIdentity) throws -> StagedPublication.RemoteFile {
+        guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")) else { return .other("a bad room id") }
+        let verdict = try read { db -> LockFileCheck.Verdict in
+            guard let room = try loadRoom(db, id) else { return .keep("the room is not held here") }
+            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, me: me).verdict
+        }
+        switch verdict {
+        case .replace: return .invalid
+        case .expected: return .other("it holds this keyring's commit of that epoch")
+        case let .keep(why): return .other(why)
+        }
     }
 
     /// Receives the bundles added or changed since the last sync (the whole tree on a first sync), skipping this
@@ -120,18 +142,30 @@ extension Keyring {
                             report: inout SyncReport) throws {
         guard let tip else { return }
         let marker = try read { db in try remoteRecord(db, remote)?.lastSynced }
-        guard marker != tip else { return }
-        var entries: [(path: String, blob: String)]
-        if let marker, mirror.hasCommit(marker) {
+        let known = try read { db in try allRooms(db) }
+        let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
+        // commit this keyring could not apply before (its clock) may apply now, and the change is then planned again.
+        let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
+        let next = known.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
+            .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
+        let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
+        guard marker != tip || !retry.isEmpty else { return }
+        var entries: [(path: String, blob: String)] = []
+        if let marker, marker == tip {
+            entries = []
+        } else if let marker, mirror.hasCommit(marker) {
             if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
             entries = try mirror.changedFiles(from: marker, to: tip)
         } else {
             entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
         }
-        let held = try read { db in try allRooms(db) }
-        let rooms = Dictionary(held.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        let arrived = Set(entries.map(\.path))
+        entries += retry.filter { !arrived.contains($0.key) }.map { ($0.key, $0.value) }
         let mine = me.id.hex
-        entries = entries.filter { path, _ in
+        // Commit files of epochs a room holds already are received only when they hold another commit (see below).
+        var held: [(path: String, blob: String, room: StoredRoom, epoch: UInt64)] = []
+        entries = entries.filter { path, blob in
             guard let entry = RemoteLayout.parse(path) else { return false }
             switch entry.kind {
             case let .senderKey(sender, _): if sender == mine { return false }
@@ -140,56 +174,81 @@ extension Keyring {
             case .commit: break
             }
             guard let room = rooms[entry.room] else { return true }
-            if entry.kind == .commit && entry.epoch <= room.state.epoch { return false }
-            return entry.epoch >= room.joinedEpoch
+            guard entry.epoch >= room.joinedEpoch else { return false }
+            if entry.kind == .commit && entry.epoch <= room.state.epoch {
+                if !room.left { held.append((path, blob, room, entry.epoch)) }
+                return false
+            }
+            return true
         }.sorted { $0.path < $1.path }
-        let bytes = try mirror.blobs(Array(Set(entries.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
+        let bytes = try mirror.blobs(Array(Set(entries.map(\.blob) + held.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
         // The marker moves past these files only once every one of them was read.
-        let unread = entries.filter { bytes[$0.blob] == nil }.count
+        let unread = entries.filter { bytes[$0.blob] == nil }.count + held.filter { bytes[$0.blob] == nil }.count
         if unread > 0 { throw RemoteError.git(command: "cat-file", reason: "\(unread) file(s) of the remote could not be read") }
-        var bundles: [ReceiveInput] = []
+        let conflicting = try conflictingCommits(held.compactMap { h in bytes[h.blob].map { (h.path, h.room, h.epoch, $0) } }, me: me,
+                                                 report: &report)
+        var bundles: [ReceiveInput] = conflicting.map { ReceiveInput(path: "\(remote):\($0.path)", bytes: $0.bytes) }
         var leaves: [(String, [UInt8])] = []
         for (path, blob) in entries {
             guard let data = bytes[blob] else { continue }
             if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
         }
-        if !bundles.isEmpty { report.received += try receive(bundles, deliver: deliver) }
+        if !bundles.isEmpty {
+            let results = try receive(bundles, deliver: deliver)
+            report.received += results
+            for result in results {
+                guard case let .fork(epoch, _, _)? = result.error as? LogError, let id = result.roomID, let room = rooms[id.hex] else { continue }
+                report.forks.append(SyncReport.LogNote(roomID: id, name: room.name, epoch: epoch, reason: result.error?.message ?? "fork"))
+            }
+        }
         report.received += try settleLeaveRequests(leaves.map { (path: $0.0, bytes: $0.1) }, me: me)
         CrashPoint.reach(CrashPoint.beforeMarker)
         try write { db in try saveSyncMarker(db, remote: remote, tip: tip) }
     }
 
-    /// Decides each staged room's flight against the remote (push it, replace a refused file, or re-plan after losing
-    /// the epoch) and builds flights for staged intents; returns the files to push.
+    /// Decides each staged room's flight against the remote (push it, replace an invalid file, re-plan after losing the
+    /// epoch, or keep it staged when the epoch holds a commit this keyring cannot apply) and builds flights for staged
+    /// intents; returns the files to push.
     private func stageFlights(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity,
                               report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
         let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
         let candidates = rooms.filter { staged.contains(Hex.encode(roomTag($0.id))) }
         guard !candidates.isEmpty else { return [] }
-        let held = try remoteFiles(mirror, tip: tip, flights: try read { db in try flights(db) })
-        var adds: [(path: String, bytes: [UInt8])] = []
+        var ready: [FlightRecord] = []
         for candidate in candidates {
-            let (files, dropped, lost) = try write { db -> ([(path: String, bytes: [UInt8])], [DroppedChange], UInt64?) in
-                guard let room = try loadRoom(db, candidate.id) else { return ([], [], nil) }
+            let (toPublish, dropped, lost) = try write { db -> (FlightRecord?, [DroppedChange], UInt64?) in
+                guard let room = try loadRoom(db, candidate.id) else { return (nil, [], nil) }
                 var lost: UInt64?
                 if let flight = try flight(db, room: room.id), let previous = try? Hex.decode(flight.previousHead, what: "head") {
                     let verdict = StagedPublication.decide(epoch: flight.epoch, previousHead: previous, roomEpoch: room.state.epoch,
-                                                           roomHead: room.state.head, remote: held[flight.roomID] ?? .absent)
-                    switch verdict {
-                    case .push, .replace, .published:
-                        return ([(RemoteLayout.commitPath(room: flight.roomID, epoch: flight.epoch), Array(flight.bundle))], [], nil)
-                    case .superseded:
-                        try deleteFlight(db, room: room.id)
-                        lost = flight.epoch
-                    }
+                                                           roomHead: room.state.head, remote: .absent)
+                    guard verdict == .superseded else { return (flight, [], nil) }
+                    try deleteFlight(db, room: room.id)
+                    lost = flight.epoch
                 }
                 let (built, dropped) = try buildFlight(db, room: room, me: me)
-                let files = built.map { [(RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch), Array($0.bundle))] } ?? []
-                return (files, dropped, lost)
+                return (built, dropped, lost)
             }
             if let lost { report.rebased.append(SyncReport.Rebased(roomID: candidate.id, name: candidate.name, epoch: lost)) }
             report.dropped += dropped
-            adds += files
+            if let toPublish { ready.append(toPublish) }
+        }
+        // Only now look at each flight's path: a flight built just above may find it taken too.
+        let (held, others) = try remoteFiles(mirror, tip: tip, flights: ready)
+        var adds: [(path: String, bytes: [UInt8])] = []
+        for flight in ready {
+            var remote = held[flight.roomID] ?? .absent
+            if let bytes = others[flight.roomID] { remote = try judgeFlightPath(bytes, flight: flight, me: me) }
+            guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")), let previous = try? Hex.decode(flight.previousHead, what: "head"),
+                  let room = try read({ db in try loadRoom(db, id) }) else { continue }
+            let verdict = StagedPublication.decide(epoch: flight.epoch, previousHead: previous, roomEpoch: room.state.epoch,
+                                                   roomHead: room.state.head, remote: remote)
+            switch verdict {
+            case .push, .replace, .published: adds.append((RemoteLayout.commitPath(room: flight.roomID, epoch: flight.epoch), Array(flight.bundle)))
+            case let .blocked(why):
+                report.blocked.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: flight.epoch, reason: why))
+            case .superseded: continue
+            }
         }
         return adds
     }

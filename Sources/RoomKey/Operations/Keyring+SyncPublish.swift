@@ -6,10 +6,10 @@ import RoomKeyCore
 /// (a rewind, a deleted file, a room older than the remote) and, for admins, sender keys past the retention window.
 extension Keyring {
     /// Files the remote should hold and does not: this keyring's bundles from the outbox history (commits of any epoch,
-    /// sender keys, leave requests and re-sent bundles of the current epoch), and for a room whose current epoch is
-    /// missing ("behind"), every epoch's commit this member can seal again.
+    /// sender keys, leave requests and re-sent bundles of the current epoch), and, once per sync for each room not in
+    /// `checked`, every held epoch's commit whose file is missing or invalid (`repairLogs`).
     func republish(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity, taken: Set<String>,
-                           report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
+                   checked: inout Set<RoomID>, report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
         let byID = Dictionary(rooms.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
         let mine = me.id.hex
         var wanted: [String: [UInt8]] = [:]
@@ -30,28 +30,19 @@ extension Keyring {
             }
             if !taken.contains(path), wanted[path] == nil { wanted[path] = bytes }
         }
-        let heads = rooms.filter { !$0.left }.map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch) }
-        let present = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: Array(wanted.keys) + heads)
+        let present = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: Array(wanted.keys))
         var adds = wanted.filter { present[$0.key] == nil }.map { (path: $0.key, bytes: $0.value) }
-        for room in rooms where !room.left && present[RemoteLayout.commitPath(room: room.id.hex, epoch: room.state.epoch)] == nil {
-            let head = RemoteLayout.commitPath(room: room.id.hex, epoch: room.state.epoch)
-            if taken.contains(head) || wanted[head] != nil && tip == nil { continue }
-            if tip != nil { report.behind.append(SyncReport.Behind(roomID: room.id, name: room.name, epoch: room.state.epoch)) }
-            let log = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: [RemoteLayout.logFolder(room.id.hex)])
-            let have = Set(adds.map(\.path)).union(taken).union(log.keys)
-            for epoch in room.joinedEpoch...room.state.epoch {
-                let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
-                guard !have.contains(path) else { continue }
-                if let bytes = wanted[path] { adds.append((path, bytes)); continue }
-                if let bytes = try read({ db in try resealedCommit(db, room: room, epoch: epoch, me: me) }) { adds.append((path, bytes)) }
-            }
-        }
+        let unchecked = rooms.filter { !$0.left && !checked.contains($0.id) }
+        let repair = try repairLogs(mirror, tip: tip, rooms: unchecked, me: me, wanted: wanted,
+                                    skip: taken.union(adds.map(\.path)), report: &report)
+        adds += repair.adds
+        checked.formUnion(repair.clean)
         return adds.sorted { $0.path < $1.path }
     }
 
     /// A new bundle from this member carrying the commit of `epoch` (the whole log through it if it added members),
     /// sealed to that epoch's roster; nil when this member was not in it.
-    private func resealedCommit(_ db: Database, room: StoredRoom, epoch: UInt64, me: borrowing LocalIdentity) throws -> [UInt8]? {
+    func resealedCommit(_ db: Database, room: StoredRoom, epoch: UInt64, me: borrowing LocalIdentity) throws -> [UInt8]? {
         guard let commit = try storedCommit(db, room.id, epoch), let roster = try epochRoster(db, room.id, epoch), roster[me.id] != nil else { return nil }
         let adds = epoch == 0 || commit.operations.contains { if case .add = $0 { true } else { false } }
         let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]

@@ -22,6 +22,18 @@ public struct SyncReport: Sendable {
         public let epoch: UInt64
     }
 
+    /// Something sync found at an epoch's commit file (`rooms/<room>/log/<epoch>.roomkey`).
+    public struct LogNote: Sendable, Equatable {
+        /// The room.
+        public let roomID: RoomID
+        /// Its name here.
+        public let name: String
+        /// The epoch of the file.
+        public let epoch: UInt64
+        /// What was found (one line).
+        public let reason: String
+    }
+
     /// The remote's name.
     public let remote: String
     /// Every bundle received from the remote.
@@ -34,6 +46,14 @@ public struct SyncReport: Sendable {
     public var dropped: [DroppedChange] = []
     /// Rooms the remote lacks recent epochs of (it was rewound or lost files); they were published again.
     public var behind: [Behind] = []
+    /// Rooms this sync marked forked: the remote holds another admin's valid commit for the room's current epoch.
+    public var forks: [LogNote] = []
+    /// Epochs this keyring holds for which the remote holds another commit that may be valid (never overwritten).
+    public var conflicts: [LogNote] = []
+    /// Staged commits not published because their epoch holds a commit this keyring cannot apply (kept staged).
+    public var blocked: [LogNote] = []
+    /// Commit files of held epochs that were missing or invalid on the remote and were published again.
+    public var repaired: [LogNote] = []
     /// True when the remote's branch no longer contains what the last sync saw (a force-push).
     public var rewound = false
     /// Files written to the remote.

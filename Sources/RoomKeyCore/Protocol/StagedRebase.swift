@@ -209,7 +209,7 @@ public enum StagedRebase {
     }
 }
 
-/// What sync does with a staged commit after fetching (docs/PROTOCOL.md §9.4), decided from the room's state and what
+/// What sync does with a staged commit after fetching (docs/PROTOCOL.md §9.3), decided from the room's state and what
 /// the remote holds at the commit's path.
 public enum StagedPublication {
     /// What the remote holds at `rooms/<room>/log/<epoch>.roomkey`.
@@ -218,8 +218,10 @@ public enum StagedPublication {
         case absent
         /// Exactly the bytes of the staged bundle.
         case ours
-        /// Another file.
-        case other
+        /// Another file that fails a check every receiver makes the same way (`LockFileCheck` said replace).
+        case invalid
+        /// Another file that may be a valid commit for other receivers: why this keyring cannot apply it.
+        case other(String)
     }
 
     /// The verdict.
@@ -228,9 +230,11 @@ public enum StagedPublication {
         case published
         /// The path is free: push it.
         case push
-        /// The remote holds another file there that this keyring refused (forged, malformed, not from an admin): the
-        /// epoch is still free, so replace the file.
+        /// The remote holds an invalid file there (unparsable, forged, not from an admin, on another head): the epoch is
+        /// still free, so replace the file.
         case replace
+        /// The remote holds a commit there that this keyring cannot apply but must not overwrite: keep the change staged.
+        case blocked(String)
         /// The room moved on (another admin's commit took the epoch): drop the built commit and re-plan the intents.
         case superseded
     }
@@ -242,7 +246,8 @@ public enum StagedPublication {
         switch remote {
         case .ours: return .published
         case .absent: return .push
-        case .other: return .replace
+        case .invalid: return .replace
+        case let .other(why): return .blocked(why)
         }
     }
 }

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// The commit files of epochs a keyring holds (docs/PROTOCOL.md §9.3): another commit there is given to `receive` (a
+/// fork at the current epoch becomes evidence), and a missing or invalid one is published again; a file that may be a
+/// valid commit for other receivers is never overwritten (`LockFileCheck`).
+extension Keyring {
+    /// Judges the file `bytes` at the commit path of `room`'s `epoch` against what this keyring holds; `opened` is
+    /// true when this keyring could open it (so a different commit in it can be shown to `receive`).
+    func judgeLockFile(_ db: Database, _ bytes: [UInt8], room: StoredRoom, epoch: UInt64,
+                       me: borrowing LocalIdentity) throws -> (verdict: LockFileCheck.Verdict, opened: Bool) {
+        let base: LockFileCheck.Base
+        if epoch == 0 {
+            guard let genesis = try storedCommit(db, room.id, 0) else { return (.keep("epoch 0 is not held here"), false) }
+            base = .genesis(creator: genesis.author)
+        } else {
+            guard let prior = try storedCommit(db, room.id, epoch - 1), let roster = try epochRoster(db, room.id, epoch - 1) else {
+                return (.keep("epoch \(epoch - 1) is not held here"), false)
+            }
+            base = .after(RoomState(roomID: room.id, name: room.name, epoch: epoch - 1, head: prior.head, roster: roster), time: prior.time)
+        }
+        let expected = try storedCommit(db, room.id, epoch)?.head
+        func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
+            LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(), signed: signed)
+        }
+        let bundle: Bundle
+        do throws(WireError) { bundle = try Bundle.parse(bytes) } catch { return (judge(.unparsable(error.message)), false) }
+        do {
+            let content = try open(bundle, me: me)
+            return (judge(.opened(bundle, commits: content.commits)) { (try? content.verify(signer: $0)) != nil }, true)
+        } catch let error as WireError {
+            return (judge(.unparsable(error.message)), false)
+        } catch {
+            let why = bundle.recipients.contains(me.id) ? "its stanza for this keyring does not open" : "it has no stanza for this keyring"
+            return (judge(.sealed(bundle, why)), false)
+        }
+    }
+
+    /// Opens `bundle`'s payload with whichever of this identity's key pairs its stanza needs.
+    private func open(_ bundle: Bundle, me: borrowing LocalIdentity) throws -> BundleContent {
+        switch me.xwing {
+        case .some(let xwing): try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
+        case .none: try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
+        }
+    }
+
+    /// Of the commit files of held epochs that arrived (`files`: path, epoch, room, bytes), the ones holding another
+    /// commit than this keyring's, to be received (their fork check runs there); each is noted in `report.conflicts`.
+    func conflictingCommits(_ files: [(path: String, room: StoredRoom, epoch: UInt64, bytes: [UInt8])], me: borrowing LocalIdentity,
+                            report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
+        guard !files.isEmpty else { return [] }
+        let own = try ownCommitFiles()
+        var result: [(path: String, bytes: [UInt8])] = []
+        for file in files where own[file.path] != file.bytes {
+            let (verdict, opened) = try read { db in try judgeLockFile(db, file.bytes, room: file.room, epoch: file.epoch, me: me) }
+            // An invalid file changes nothing here (the repair republishes over it); a different commit goes to receive.
+            guard case let .keep(why) = verdict, opened else { continue }
+            report.conflicts.append(SyncReport.LogNote(roomID: file.room.id, name: file.room.name, epoch: file.epoch, reason: why))
+            result.append((file.path, file.bytes))
+        }
+        return result
+    }
+
+    /// This keyring's own commit bundles kept in the outbox, by their path on a remote.
+    func ownCommitFiles() throws -> [String: [UInt8]] {
+        var own: [String: [UInt8]] = [:]
+        for (_, r) in try read({ db in try outboxRecords(db) }) where r.kind == "commit" {
+            own[RemoteLayout.commitPath(room: r.roomID, epoch: r.epoch)] = Array(r.bytes)
+        }
+        return own
+    }
+
+    /// The commits of every epoch `rooms` hold (from the joined one on) whose file is missing from `tip` or fails a
+    /// check that does not depend on the receiver, to publish: from `wanted` (this keyring's own bundles by path) or
+    /// sealed again. A file that may be valid elsewhere is reported in `conflicts` and left alone. Files equal to this
+    /// keyring's own bundle are known by blob id; a room whose log folder was found whole at the same tree, epoch and
+    /// head before is skipped. `clean`: the rooms that needed nothing.
+    func repairLogs(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity, wanted: [String: [UInt8]],
+                    skip: Set<String>, report: inout SyncReport) throws -> (adds: [(path: String, bytes: [UInt8])], clean: [RoomID]) {
+        guard !rooms.isEmpty else { return ([], []) }
+        let folders = rooms.map { RemoteLayout.logFolder($0.id.hex) }
+        let log = try tip.map { try mirror.files(at: $0, under: folders) } ?? [:]
+        let trees = try tip.map { try mirror.treeIDs(at: $0, folders) } ?? [:]
+        var cache = LogCheckCache(folder: mirror.folder)
+        var redo: [(room: StoredRoom, epoch: UInt64, why: String?)] = []
+        var suspects: [(room: StoredRoom, epoch: UInt64, path: String, blob: String)] = []
+        var keys: [RoomID: String] = [:]
+        for room in rooms {
+            let tree = trees[RemoteLayout.logFolder(room.id.hex)] ?? "none"
+            keys[room.id] = "\(room.id.hex) \(tree) \(room.joinedEpoch) \(room.state.epoch) \(Hex.encode(room.state.head))"
+            if cache.holds(room.id.hex, keys[room.id] ?? "") { continue }
+            for epoch in room.joinedEpoch...room.state.epoch {
+                let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
+                if let blob = log[path] {
+                    if !skip.contains(path) { suspects.append((room, epoch, path, blob)) }
+                } else {
+                    redo.append((room, epoch, nil))
+                }
+            }
+        }
+        let own = suspects.compactMap { s in wanted[s.path].map { (s.path, $0) } }
+        let ownIDs = Dictionary(zip(own.map(\.0), try mirror.blobIDs(of: own.map(\.1))), uniquingKeysWith: { a, _ in a })
+        suspects.removeAll { ownIDs[$0.path] == $0.blob }
+        let bytes = try mirror.blobs(Array(Set(suspects.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
+        var unsettled = Set<RoomID>()
+        for s in suspects {
+            guard let found = bytes[s.blob] else { unsettled.insert(s.room.id); continue }
+            let (verdict, opened) = try read { db in try judgeLockFile(db, found, room: s.room, epoch: s.epoch, me: me) }
+            switch verdict {
+            case .expected: continue
+            case let .replace(why): redo.append((s.room, s.epoch, why))
+            case let .keep(why):
+                // This keyring's own bundle whose outbox entry expired cannot be opened here: nothing to say about it.
+                if !opened, (try? Bundle.parse(found))?.sender == me.id { continue }
+                unsettled.insert(s.room.id)
+                if !report.conflicts.contains(where: { $0.roomID == s.room.id && $0.epoch == s.epoch }) {
+                    report.conflicts.append(SyncReport.LogNote(roomID: s.room.id, name: s.room.name, epoch: s.epoch, reason: why))
+                }
+            }
+        }
+        var adds: [(path: String, bytes: [UInt8])] = []
+        for (room, epoch, why) in redo {
+            unsettled.insert(room.id)
+            if tip != nil {
+                if why == nil && epoch == room.state.epoch {
+                    report.behind.append(SyncReport.Behind(roomID: room.id, name: room.name, epoch: epoch))
+                } else {
+                    report.repaired.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: epoch, reason: why ?? "missing"))
+                }
+            }
+            let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
+            // A path already being written (this keyring's outbox bundle, a flight) is only reported.
+            if skip.contains(path) { continue }
+            if let own = wanted[path] { adds.append((path, own)); continue }
+            if let sealed = try read({ db in try resealedCommit(db, room: room, epoch: epoch, me: me) }) { adds.append((path, sealed)) }
+        }
+        let clean = rooms.map(\.id).filter { !unsettled.contains($0) }
+        if tip != nil {
+            for id in clean { cache.set(id.hex, keys[id] ?? "") }
+            cache.save()
+        }
+        return (adds, clean)
+    }
+}
+
+/// Rooms whose log folder was found whole, keyed by (room, tree, joined epoch, epoch, head): a file in the mirror,
+/// `roomkey-checked-logs`. It only saves work: a lost or edited file makes the next sync check every room again.
+struct LogCheckCache {
+    let path: String
+    var entries: [String: String] = [:]
+
+    init(folder: String) {
+        path = folder + "/roomkey-checked-logs"
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            if let room = line.split(separator: " ").first { entries[String(room)] = String(line) }
+        }
+    }
+
+    /// True when `room` was found whole under exactly `key`.
+    func holds(_ room: String, _ key: String) -> Bool { entries[room] == key }
+
+    /// Records that `room` was found whole under `key`.
+    mutating func set(_ room: String, _ key: String) { entries[room] = key }
+
+    /// Writes the file (atomically); a failure only costs a full check next time.
+    func save() {
+        try? Data(entries.values.sorted().joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
