@@ -30,12 +30,13 @@ struct GitSyncCLITests {
         #expect(remotes.map { $0["name"] as? String } == ["origin"])
         #expect(remotes.first?["url"] as? String == w.url)
         try w.sync("alice")
-        #expect(FileManager.default.fileExists(atPath: w.s.path("state-alice/roomkey/remotes/origin/HEAD")))
+        let mirror = try #require(GitMirrorSafetyTests.mirrors(w, "alice").first)
+        #expect(FileManager.default.fileExists(atPath: mirror + "/HEAD"))
         // Nothing personal in the keyring file: the URL is sealed like every other row.
         let raw = w.s.rawBytes(of: "alice")
         #expect(raw.range(of: Data(w.bare.utf8)) == nil)
         #expect(try w.rk("alice", ["remote", "remove", "origin"]).code == 0)
-        #expect(!FileManager.default.fileExists(atPath: w.s.path("state-alice/roomkey/remotes/origin")))
+        #expect(GitMirrorSafetyTests.mirrors(w, "alice").isEmpty)
         #expect(try w.rk("alice", ["remote", "remove", "origin"]).code == 4)
         #expect(try w.rk("alice", ["remote", "list", "--json"]).json()["remotes"] as? [Any] != nil)
     }
