@@ -22,7 +22,7 @@ enum ManualSections {
         ("~/.local/share/roomkey/keyring.sqlite", "The keyring (without $ROOMKEY_KEYRING or $XDG_DATA_HOME), mode 0600."),
         ("~/.local/state/roomkey/outbox", "The default outbox folder (without $ROOMKEY_OUTBOX or $XDG_STATE_HOME)."),
         ("~/.local/state/roomkey", "This machine's record of each keyring's last state, to detect a rolled-back copy."),
-        ("~/.local/state/roomkey/remotes/NAME-HASH", "The local mirror of git remote NAME (a bare repository; HASH depends on the keyring and the URL)."),
+        ("~/.local/state/roomkey/remotes/NAME-HASH", "The local mirror of git remote NAME (a bare repository; HASH depends on the identity and the URL)."),
         ("KEYRING.sync.lock", "Beside the keyring: held while it syncs, so that two syncs of one keyring take turns."),
         (".roomkey-tmp-*", "A file being written; renamed into place when complete, and ignored by receive."),
     ]

@@ -15,7 +15,7 @@ extension RoomKeyCommand {
                 (docs/PROTOCOL.md §9). With one remote every room uses it; with several, the first added is the \
                 default and 'roomkey room set ROOM --remote NAME' picks another. Remotes are stored sealed in the \
                 keyring; the local mirror lives in $XDG_STATE_HOME/roomkey/remotes/NAME-HASH (HASH depends on the \
-                keyring and the URL). A URL must not hold a password: let a git credential helper supply it. URLs \
+                identity and the URL). A URL must not hold a password: let a git credential helper supply it. URLs \
                 are shown with the user part of a non-ssh URL replaced by '***'.
                 """,
             subcommands: [Add.self, List.self, Remove.self])

@@ -96,7 +96,8 @@ struct GitMirrorSafetyTests {
         let config = try Data(contentsOf: URL(fileURLWithPath: home + "/.git/config"))
         let state = home + "/state"
         // Killed during `git init`: HEAD written, nothing else (at the old and the new mirror name).
-        let now = GitMirror.folder(stateFolder: state + "/roomkey", remote: "origin", keyring: w.s.keyring("bob"), url: w.url)
+        let id = try #require(try w.rk("bob", ["id", "--json"]).json()["id"] as? String)
+        let now = GitMirror.folder(stateFolder: state + "/roomkey", remote: "origin", identity: id, url: w.url)
         for folder in [state + "/roomkey/remotes/origin", now] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Data("ref: refs/heads/main\n".utf8).write(to: URL(fileURLWithPath: folder + "/HEAD"))
@@ -164,5 +165,33 @@ struct GitMirrorSafetyTests {
         #expect(add.code == 0, "\(add)")
         #expect(try w.remoteFiles().count > 0)
         #expect(!FileManager.default.fileExists(atPath: marker), "a global hook ran")
+    }
+
+    /// L3: one sync of a keyring at a time, whatever the state folder: a sync waits while the keyring's lock is held.
+    @Test func syncWaitsForTheKeyringsLock() throws {
+        let w = try GitSyncCLITests.team()
+        let fd = open(w.s.keyring("bob") + ".sync.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+        final class Box: @unchecked Sendable { var run: Run?; var done = false }
+        let box = Box()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            box.run = try? w.rk("bob", ["sync"], env: ["XDG_STATE_HOME": w.s.path("other-state")])
+        }
+        let early = group.wait(timeout: .now() + 3)
+        close(fd)
+        group.wait()
+        #expect(early == .timedOut, "the sync did not wait for the keyring's lock")
+        #expect(box.run?.code == 0, "\(String(describing: box.run))")
+    }
+
+    /// L2: a relative XDG_STATE_HOME is ignored (a cloned folder must not supply the mirror).
+    @Test func relativeStateHomeIsIgnored() throws {
+        let w = try GitSyncCLITests.team()
+        let home = w.s.path("home-rel")
+        let r = try w.rk("bob", ["sync"], env: ["XDG_STATE_HOME": "rel-state", "HOME": home])
+        #expect(r.code == 0, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: w.s.path("rel-state")))
+        #expect(FileManager.default.fileExists(atPath: home + "/.local/state/roomkey/remotes"))
     }
 }

@@ -33,9 +33,13 @@ extension Keyring {
         }
         try RemoteAddress.validateURL(info.url)
         let started = Date()
+        // This keyring's lock, then the mirror's (two copies of one keyring share a mirror).
         let lock = try SyncLock(path: SyncLock.path(keyring: path))
         defer { lock.release() }
-        let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: info.name, keyring: path, url: info.url), url: info.url)
+        let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: info.name, identity: me.id.hex, url: info.url),
+                               url: info.url)
+        let mirrorLock = try SyncLock(path: GitMirror.lock(of: mirror.folder))
+        defer { mirrorLock.release() }
         try mirror.prepare(started: started)
         var report = SyncReport(remote: info.name)
         var rounds = 0
@@ -81,8 +85,11 @@ extension Keyring {
         try RemoteAddress.validateName(remote.name)
         let lock = try SyncLock(path: SyncLock.path(keyring: path))
         defer { lock.release() }
-        let folder = GitMirror.folder(stateFolder: stateFolder, remote: remote.name, keyring: path, url: remote.url)
+        let folder = GitMirror.folder(stateFolder: stateFolder, remote: remote.name, identity: try identity().id.hex, url: remote.url)
+        let mirrorLock = try SyncLock(path: GitMirror.lock(of: folder))
+        defer { mirrorLock.release() }
         if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+        try? FileManager.default.removeItem(atPath: GitMirror.lock(of: folder))
     }
 
     /// The rooms that use remote `name`.

@@ -25,13 +25,18 @@ struct GitMirror {
         git = Git(directory: folder)
     }
 
-    /// The mirror of remote `name` with `url` for the keyring at `keyring`: `stateFolder/remotes/NAME-HASH`, HASH the
-    /// first 4 bytes (hex) of BLAKE2b-256 of the keyring's real path and the URL, so two keyrings, or a remote whose
-    /// URL changed, never share a mirror.
-    static func folder(stateFolder: String, remote name: String, keyring: String, url: String) -> String {
-        let real = URL(fileURLWithPath: keyring).resolvingSymlinksInPath().path
-        let hash = Hex.encode(Array(BLAKE2b.hash([Array(real.utf8), [0], Array(url.utf8)]).prefix(4)))
+    /// The mirror of remote `name` with `url` for the identity `identity` (hex): `stateFolder/remotes/NAME-HASH`, HASH
+    /// the first 4 bytes (hex) of BLAKE2b-256 of the identity id, a zero byte and the URL, so two keyrings of different
+    /// people, or a remote whose URL changed, never share a mirror, and a keyring moved or copied keeps its own.
+    static func folder(stateFolder: String, remote name: String, identity: String, url: String) -> String {
+        let hash = Hex.encode(Array(BLAKE2b.hash([Array(identity.utf8), [0], Array(url.utf8)]).prefix(4)))
         return "\(stateFolder)/remotes/\(name)-\(hash)"
+    }
+
+    /// The lock file of the mirror at `folder`: `remotes/locks/NAME-HASH.lock`, apart from every mirror folder.
+    static func lock(of folder: String) -> String {
+        let remotes = (folder as NSString).deletingLastPathComponent
+        return "\(remotes)/locks/\((folder as NSString).lastPathComponent).lock"
     }
 
     /// Makes the mirror if it is missing or broken (initialised beside it and renamed into place, mode 0700), removes
