@@ -35,20 +35,21 @@ struct GitMirrorSafetyTests {
     }
 
     /// H5: a file over the limit at a valid path is reported as malformed, never downloaded where the server filters
-    /// (so never buffered), and does not stop the files beside it nor the marker.
-    @Test func hugeFileIsSkippedWithoutBlockingTheOthers() throws {
+    /// (and never read where it does not), and does not stop the files beside it nor the marker.
+    @Test(arguments: [true, false])
+    func hugeFileIsSkippedWithoutBlockingTheOthers(serverFilters: Bool) throws {
         let w = try GitSyncCLITests.team()
-        try w.git(["config", "uploadpack.allowFilter", "true"])
+        try w.git(["config", "uploadpack.allowFilter", serverFilters ? "true" : "false"])
         #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
         let blob = try Self.hugeFile(w, size: 300_000)
         let report = try Self.sync(w, "bob", fileLimit: 200_000)
         #expect(try w.state("bob") == w.state("alice"), "the commit beside the huge file is received")
         let bad = report.received.filter { $0.path.hasSuffix("abababababababababababababababab/log/0.roomkey") }
         #expect(bad.map(\.status) == [.malformed], "\(report.received.map { ($0.path, $0.status) })")
-        #expect(!report.filterIgnored)
+        #expect(report.filterIgnored == !serverFilters)
         let mirror = try #require(Self.mirrors(w, "bob").first)
         let has = try GitWorld.runGit(["--git-dir", mirror, "cat-file", "-e", blob], in: w.s.root.path)
-        #expect(has.code != 0, "the huge file was downloaded into the mirror")
+        #expect((has.code == 0) == !serverFilters, "the huge file was downloaded into the mirror")
         // The marker moved: the next sync reads nothing again.
         let again = try Self.sync(w, "bob", fileLimit: 200_000)
         #expect(again.received.isEmpty, "\(again.received.map(\.path))")
@@ -193,5 +194,28 @@ struct GitMirrorSafetyTests {
         #expect(r.code == 0, "\(r)")
         #expect(!FileManager.default.fileExists(atPath: w.s.path("rel-state")))
         #expect(FileManager.default.fileExists(atPath: home + "/.local/state/roomkey/remotes"))
+    }
+
+    /// L2: git variables set around roomkey (a hook or CI step: GIT_CONFIG_COUNT, GIT_DIR) do not reach its git.
+    @Test func callersGitEnvironmentIsIgnored() throws {
+        let w = try GitSyncCLITests.team()
+        let elsewhere = w.s.path("elsewhere.git")
+        #expect(try GitWorld.runGit(["init", "--bare", "-q", elsewhere], in: w.s.root.path).code == 0)
+        let env = ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "remote.origin.pushurl", "GIT_CONFIG_VALUE_0": elsewhere,
+                   "GIT_DIR": elsewhere]
+        let add = try w.rk("alice", ["room", "add", "team", "dave"], env: env)
+        #expect(add.code == 0, "\(add)")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.remoteFiles().contains("rooms/\(room)/log/1.roomkey"), "the push went elsewhere")
+        #expect(try GitWorld.runGit(["--git-dir", elsewhere, "rev-parse", "-q", "--verify", "refs/heads/main"], in: w.s.root.path).code != 0)
+    }
+
+    /// L2: a git run that does not end in time is killed with everything it started, and sync fails instead of waiting.
+    @Test func gitRunsHaveATimeLimit() throws {
+        let start = Date()
+        #expect(throws: RemoteError.self) {
+            try Git(directory: nil, timeout: 1).run(["slow"], options: ["alias.slow=!sleep 30"])
+        }
+        #expect(Date().timeIntervalSince(start) < 15, "the run (or its sleep) was not killed")
     }
 }

@@ -6,6 +6,8 @@ import Foundation
 struct Git {
     /// The repository (a bare mirror) every command runs in; nil for commands that take no repository (`init`).
     let directory: String?
+    /// How long one git run may take before it and its process group are killed, in seconds.
+    var timeout = Git.defaultTimeout
 
     /// What one git run produced.
     struct Result {
@@ -14,8 +16,8 @@ struct Git {
         let stderr: String
     }
 
-    /// How long one git run may take before it is killed, in seconds.
-    static let timeout: Double = 900
+    /// The time limit of a git run (15 minutes: a first fetch of a large repository over a slow link).
+    static let defaultTimeout: Double = 900
 
     /// The git executable on PATH (absolute entries only: `.` or `bin` would run a git from the working folder), or nil.
     static let executable: String? = {
@@ -69,7 +71,7 @@ struct Git {
         final class Box: @unchecked Sendable { var data = Data(); var timedOut = false }
         let box = Box()
         let timer = DispatchWorkItem { box.timedOut = true; child.kill() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + Git.timeout, execute: timer)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
         let errors = DispatchGroup(), writer = DispatchGroup()
         DispatchQueue.global().async(group: errors) { box.data = Git.tail(child.errors, keep: 64 * 1024) }
         if let input {
@@ -88,7 +90,7 @@ struct Git {
         timer.cancel()
         _ = errors.wait(timeout: .now() + 5)
         if let failure { throw failure }
-        if box.timedOut { throw RemoteError.git(command: args.first ?? "", reason: "no answer within \(Int(Git.timeout)) seconds") }
+        if box.timedOut { throw RemoteError.git(command: args.first ?? "", reason: "no answer within \(Int(timeout)) seconds") }
         return Result(status: status, stdout: out, stderr: String(decoding: box.data, as: UTF8.self))
     }
 
