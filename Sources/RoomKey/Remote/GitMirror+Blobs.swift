@@ -21,7 +21,10 @@ extension GitMirror {
         var seen = Set<String>(), unique: [String] = []
         for id in ids where seen.insert(id).inserted { unique.append(id) }
         guard !unique.isEmpty else { return batch }
-        let check = try git.check(["cat-file", "--batch-check"], input: Data(unique.map { $0 + "\n" }.joined().utf8))
+        // No promisor is configured (GitMirror.configure), so a missing blob reads as missing; git 2.45 and later also
+        // honour GIT_NO_LAZY_FETCH.
+        let noFetch = ["GIT_NO_LAZY_FETCH": "1"]
+        let check = try git.check(["cat-file", "--batch-check"], input: Data(unique.map { $0 + "\n" }.joined().utf8), env: noFetch)
         var sizes: [String: (type: String, size: Int)] = [:]
         for line in check.split(separator: 10) {
             let f = String(decoding: line, as: UTF8.self).split(separator: " ")
@@ -38,7 +41,7 @@ extension GitMirror {
         }
         guard !wanted.isEmpty else { return batch }
         var read: [String: [UInt8]] = [:]
-        let r = try git.run(["cat-file", "--batch"], input: Data(wanted.map { $0 + "\n" }.joined().utf8)) { child in
+        let r = try git.run(["cat-file", "--batch"], input: Data(wanted.map { $0 + "\n" }.joined().utf8), env: noFetch) { child in
             var reader = OutputReader(child)
             for _ in wanted {
                 guard let header = reader.line() else { break }
