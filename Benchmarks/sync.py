@@ -101,7 +101,10 @@ def main():
             # The copied keyring keeps bob's state folder (his mirror) inside its own folder.
             state = os.path.join(work, who, "state")
             if side == "sync":
-                mirror = os.path.join(state, "roomkey", "remotes", "origin", "objects")
+                remotes = os.path.join(state, "roomkey", "remotes")
+                # The mirror is remotes/NAME-HASH (HASH of bob's identity and the URL), so the copy keeps bob's.
+                name = next(n for n in os.listdir(remotes) if n.startswith("origin-"))
+                mirror = os.path.join(remotes, name, "objects")
                 before = tree_bytes(mirror)
                 syncs.append(run([rk, "sync", "-q"], env(who, state))[0])
                 fetched.append(tree_bytes(mirror) - before)

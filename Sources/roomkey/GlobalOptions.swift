@@ -36,7 +36,8 @@ struct GlobalOptions: ParsableArguments {
     /// This machine's state folder (rollback detection): $XDG_STATE_HOME/roomkey, else ~/.local/state/roomkey.
     static var stateFolder: String {
         let env = ProcessInfo.processInfo.environment
-        if let xdg = env["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/roomkey" }
+        // A relative XDG_STATE_HOME is ignored, as the XDG spec says: it would make a cloned folder the state folder.
+        if let xdg = env["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/roomkey" }
         return (env["HOME"] ?? NSHomeDirectory()) + "/.local/state/roomkey"
     }
 

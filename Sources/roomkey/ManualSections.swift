@@ -13,7 +13,7 @@ enum ManualSections {
         ("ROOMKEY_PASSPHRASE_FILE", "A file whose first line is the passphrase, when neither --passphrase-file nor --passphrase-fd is given."),
         ("ROOMKEY_OUTBOX", "The folder bundles are written to, when neither -o nor --outbox is given."),
         ("XDG_DATA_HOME", "Where the default keyring lives: $XDG_DATA_HOME/roomkey/keyring.sqlite."),
-        ("XDG_STATE_HOME", "Where the default outbox and this machine's rollback record live: $XDG_STATE_HOME/roomkey."),
+        ("XDG_STATE_HOME", "Where the default outbox, this machine's rollback record and the git mirrors live: $XDG_STATE_HOME/roomkey (ignored unless it is an absolute path)."),
         ("NO_COLOR", "When set to anything, the QR code of verify --qr is printed without colours."),
     ]
 
@@ -22,6 +22,8 @@ enum ManualSections {
         ("~/.local/share/roomkey/keyring.sqlite", "The keyring (without $ROOMKEY_KEYRING or $XDG_DATA_HOME), mode 0600."),
         ("~/.local/state/roomkey/outbox", "The default outbox folder (without $ROOMKEY_OUTBOX or $XDG_STATE_HOME)."),
         ("~/.local/state/roomkey", "This machine's record of each keyring's last state, to detect a rolled-back copy."),
+        ("~/.local/state/roomkey/remotes/NAME-HASH", "The local mirror of git remote NAME (a bare repository; HASH depends on the identity and the URL)."),
+        ("KEYRING.sync.lock", "Beside the keyring: held while it syncs, so that two syncs of one keyring take turns."),
         (".roomkey-tmp-*", "A file being written; renamed into place when complete, and ignored by receive."),
     ]
 

@@ -14,7 +14,9 @@ extension RoomKeyCommand {
                 git://); authentication is git's own. The repository holds only sealed bundles under hex names \
                 (docs/PROTOCOL.md §9). With one remote every room uses it; with several, the first added is the \
                 default and 'roomkey room set ROOM --remote NAME' picks another. Remotes are stored sealed in the \
-                keyring; the local mirror lives in $XDG_STATE_HOME/roomkey/remotes/NAME.
+                keyring; the local mirror lives in $XDG_STATE_HOME/roomkey/remotes/NAME-HASH (HASH depends on the \
+                identity and the URL). A URL must not hold a password: let a git credential helper supply it. URLs \
+                are shown with the user part of a non-ssh URL replaced by '***'.
                 """,
             subcommands: [Add.self, List.self, Remove.self])
 
@@ -29,7 +31,7 @@ extension RoomKeyCommand {
             func execute(_ output: Output) throws {
                 let info = try openKeyring().addRemote(name: name, url: url)
                 let doc = RemoteDocument(info)
-                output.result(doc) { ["added remote \(info.name) (\(Output.oneLine(info.url)))", "run 'roomkey sync' to publish and receive"] }
+                output.confirmation(doc) { ["added remote \(info.name) (\(Output.oneLine(doc.url)))", "run 'roomkey sync' to publish and receive"] }
             }
         }
 
@@ -64,17 +66,19 @@ extension RoomKeyCommand {
 
             func execute(_ output: Output) throws {
                 try RemoteAddress.validateName(name)
-                let info = try openKeyring().removeRemote(name: name, force: force)
-                try Keyring.removeMirror(remote: name, stateFolder: GlobalOptions.stateFolder)
-                output.result(RemoteDocument(info)) { ["removed remote \(info.name)"] }
+                let keyring = try openKeyring()
+                let info = try keyring.removeRemote(name: name, force: force)
+                try keyring.removeMirror(info, stateFolder: GlobalOptions.stateFolder)
+                output.confirmation(RemoteDocument(info)) { ["removed remote \(info.name)"] }
             }
         }
 
+        /// A remote as `remote` commands print it (the URL redacted).
         struct RemoteDocument: Encodable {
             let name: String, url: String, added: UInt64, lastSynced: String?
             init(_ r: RemoteInfo) {
                 name = r.name
-                url = r.url
+                url = RemoteAddress.redacted(r.url)
                 added = r.added
                 lastSynced = r.lastSynced
             }

@@ -79,6 +79,8 @@ struct SyncDocument: Encodable {
     let races: Int
     let stillStaged: Int
     let forked: [Rebased]
+    let deferred: Int
+    let filterIgnored: Bool
     let tip: String?
 
     static func op(_ o: RoomKeyCore.Operation) -> Op { Op(op: o.verb, id: o.subject?.hex) }
@@ -101,7 +103,8 @@ struct SyncDocument: Encodable {
             forks: notes(r?.forks), conflicts: notes(r?.conflicts), blocked: notes(r?.blocked), repaired: notes(r?.repaired),
             rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
             stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0),
-            forked: (r?.forked ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) }, tip: r?.tip)
+            forked: (r?.forked ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) }, deferred: r?.deferred ?? 0,
+            filterIgnored: r?.filterIgnored ?? false, tip: r?.tip)
         output.confirmation(doc) { doc.lines(synced: r != nil) }
         for b in doc.behind { output.warn("remote is behind this keyring at epoch \(b.epoch) in room \(Output.oneLine(b.name)); published again") }
         if doc.rewound { output.warn("the remote's branch was rewound since the last sync") }
@@ -155,6 +158,8 @@ struct SyncDocument: Encodable {
         for r in rebased { out.append("another admin took epoch \(r.epoch) of room \(Output.oneLine(r.name)); planned again") }
         for d in dropped { out.append("dropped in room \(Output.oneLine(d.name)): \(d.operation.op) \(d.operation.id ?? ""): \(d.reason)") }
         out.append("pushed \(filesPushed) file(s)" + (filesDeleted > 0 ? ", removed \(filesDeleted) expired" : ""))
+        if deferred > 0 { out.append("\(deferred) file(s) left for the next sync (this one read as much as it may)") }
+        if filterIgnored { out.append("the server does not filter by size: every file was downloaded (git config uploadpack.allowFilter true on it avoids that)") }
         return out
     }
 }

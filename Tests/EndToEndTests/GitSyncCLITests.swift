@@ -30,12 +30,13 @@ struct GitSyncCLITests {
         #expect(remotes.map { $0["name"] as? String } == ["origin"])
         #expect(remotes.first?["url"] as? String == w.url)
         try w.sync("alice")
-        #expect(FileManager.default.fileExists(atPath: w.s.path("state-alice/roomkey/remotes/origin/HEAD")))
+        let mirror = try #require(GitMirrorSafetyTests.mirrors(w, "alice").first)
+        #expect(FileManager.default.fileExists(atPath: mirror + "/HEAD"))
         // Nothing personal in the keyring file: the URL is sealed like every other row.
         let raw = w.s.rawBytes(of: "alice")
         #expect(raw.range(of: Data(w.bare.utf8)) == nil)
         #expect(try w.rk("alice", ["remote", "remove", "origin"]).code == 0)
-        #expect(!FileManager.default.fileExists(atPath: w.s.path("state-alice/roomkey/remotes/origin")))
+        #expect(GitMirrorSafetyTests.mirrors(w, "alice").isEmpty)
         #expect(try w.rk("alice", ["remote", "remove", "origin"]).code == 4)
         #expect(try w.rk("alice", ["remote", "list", "--json"]).json()["remotes"] as? [Any] != nil)
     }
@@ -105,7 +106,7 @@ struct GitSyncCLITests {
         let daemonRoot = try Sandbox()
         let repo = daemonRoot.path("team.git")
         #expect(try GitWorld.runGit(["init", "--bare", "-q", repo], in: daemonRoot.root.path).code == 0)
-        // Like a hosting service: partial clones allowed, so the mirrors fetch blobs only when they read them.
+        // Like a hosting service: partial clones allowed, so the mirrors never download files over the size limit.
         for setting in ["uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"] {
             #expect(try GitWorld.runGit(["config", setting, "true"], in: repo).code == 0)
         }
@@ -127,12 +128,14 @@ struct GitSyncCLITests {
         let w = try Self.team([], url: { _ in "git://127.0.0.1:\(port)/team.git" })
         let add = try w.rk("alice", ["room", "remove", "team", "carol", "--json"])
         #expect(add.code == 0, "\(add)")
-        try w.sync("bob")
+        let bob = try w.sync("bob")
         #expect(try w.state("bob") == w.state("alice"))
         #expect(try w.state("bob").0 == 1)
-        // bob's mirror is a partial clone of this server (blobs fetched only when read), and it worked.
-        let mirror = w.s.path("state-bob/roomkey/remotes/origin")
-        #expect(try GitWorld.runGit(["config", "remote.origin.promisor"], in: mirror).out.contains("true"))
+        // bob's mirror is a partial clone of this server (files over the limit are never downloaded), and it worked.
+        #expect(bob["filter_ignored"] as? Bool == false, "\(bob)")
+        let mirror = try #require(GitMirrorSafetyTests.mirrors(w, "bob").first)
+        let packs = (try? FileManager.default.contentsOfDirectory(atPath: mirror + "/objects/pack")) ?? []
+        #expect(packs.contains { $0.hasSuffix(".promisor") }, "\(packs)")
     }
 
     /// The README's "team on a git remote" block runs after the walk-through and administration blocks, as

@@ -49,6 +49,8 @@ extension Keyring {
         var url: String
         var added: UInt64
         var lastSynced: String?
+        /// Paths at `lastSynced` that a sync left unread (its byte budget ran out): the next sync reads them first.
+        var unread: [String]?
     }
 
     /// The sealed plaintext of a `room_remote` row.
@@ -166,10 +168,12 @@ extension Keyring {
         }
     }
 
-    /// Records the remote's branch tip that this keyring has received everything of.
-    func saveSyncMarker(_ db: Database, remote name: String, tip: String?) throws {
+    /// Records the remote's branch tip that this keyring has received everything of but `unread` (nil: the paths
+    /// left unread before).
+    func saveSyncMarker(_ db: Database, remote name: String, tip: String?, unread: [String]? = nil) throws {
         guard var record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
         record.lastSynced = tip
+        if let unread { record.unread = unread.isEmpty ? nil : unread }
         let tag = remoteTag(name)
         try db.execute(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?",
                        arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])

@@ -30,6 +30,11 @@ public final class Keyring {
     public let isPassphraseProtected: Bool
     /// How many bytes of pending bundles a keyring keeps (`maxPendingBytes`; lowered only by tests).
     var pendingByteLimit = Keyring.maxPendingBytes
+    /// The largest file sync reads from a remote (`Bundle.maxLength`; lowered only by tests).
+    var syncFileLimit = Bundle.maxLength
+    /// How many bytes of files one sync reads before leaving the rest to the next (twice the pending cap; lowered only
+    /// by tests).
+    var syncByteBudget = 2 * Keyring.maxPendingBytes
     /// Where outbox entries are written after their transaction commits; without one they stay in the outbox.
     public var sink: BundleSink?
     /// True when the running transaction recorded outbox entries.

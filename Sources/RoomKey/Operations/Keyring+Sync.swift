@@ -16,7 +16,8 @@ extension Keyring {
     /// How many lost push races one sync accepts before it stops with changes still staged.
     public static let maxSyncRaces = 12
 
-    /// Syncs with the remote `requested` (default: the first added). The mirror lives in `stateFolder/remotes/NAME`.
+    /// Syncs with the remote `requested` (default: the first added). The mirror lives in `stateFolder/remotes/NAME-HASH`
+    /// (`GitMirror.folder`); one sync of this keyring runs at a time (`SyncLock`).
     public func sync(remote requested: String?, stateFolder: String, deliver: @escaping BundleDelivery,
                      maxRaces: Int = Keyring.maxSyncRaces) throws -> SyncReport {
         try automaticPrune()
@@ -30,19 +31,27 @@ extension Keyring {
             guard let first = try remoteRecords(db).first else { throw RemoteError.noRemote }
             return first
         }
-        let lock = try SyncLock(path: "\(stateFolder)/remotes/\(info.name).lock")
+        try RemoteAddress.validateURL(info.url)
+        let started = Date()
+        // This keyring's lock, then the mirror's (two copies of one keyring share a mirror).
+        let lock = try SyncLock(path: SyncLock.path(keyring: path))
         defer { lock.release() }
-        let mirror = GitMirror(folder: "\(stateFolder)/remotes/\(info.name)", url: info.url)
-        try mirror.prepare()
+        let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: info.name, identity: me.id.hex, url: info.url),
+                               url: info.url)
+        let mirrorLock = try SyncLock(path: GitMirror.lock(of: mirror.folder))
+        defer { mirrorLock.release() }
+        try mirror.prepare(started: started)
         var report = SyncReport(remote: info.name)
         var rounds = 0
         // Rooms whose commit files were checked in this sync and needed nothing (checked at most once per sync).
         var checked = Set<RoomID>()
         syncRounds: while true {
             rounds += 1
-            let tip = try mirror.fetch()
+            let fetched = try mirror.fetch(fileLimit: syncFileLimit)
+            let tip = fetched.tip
             report.tip = tip
-            try confirmFlights(mirror, tip: tip, me: me, deliver: deliver, report: &report)
+            report.filterIgnored = report.filterIgnored || fetched.filterIgnored
+            try confirmFlights(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
             try receiveNew(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
             let rooms = try roomsOn(remote: info.name)
             var adds = try stageFlights(mirror, tip: tip, rooms: rooms, me: me, report: &report)
@@ -60,7 +69,7 @@ extension Keyring {
                 // Everything up to the old tip was received above; what the push added is this keyring's own.
                 try write { db in try saveSyncMarker(db, remote: info.name, tip: commit) }
                 let before = report.published.count
-                try confirmFlights(mirror, tip: commit, me: me, deliver: deliver, report: &report)
+                try confirmFlights(mirror, tip: commit, remote: info.name, me: me, deliver: deliver, report: &report)
                 let owed = try rotateOwed(me: me, deliver: deliver)
                 if report.published.count == before && !owed || rounds > maxRaces + 4 { break syncRounds }
             case .raced:
@@ -76,12 +85,16 @@ extension Keyring {
         return report
     }
 
-    /// Removes a remote's local mirror (after `removeRemote`).
-    public static func removeMirror(remote name: String, stateFolder: String) throws {
-        try RemoteAddress.validateName(name)
-        let folder = "\(stateFolder)/remotes/\(name)"
+    /// Removes a remote's local mirror (after `removeRemote`), waiting for a sync of this keyring to end first.
+    public func removeMirror(_ remote: RemoteInfo, stateFolder: String) throws {
+        try RemoteAddress.validateName(remote.name)
+        let lock = try SyncLock(path: SyncLock.path(keyring: path))
+        defer { lock.release() }
+        let folder = GitMirror.folder(stateFolder: stateFolder, remote: remote.name, identity: try identity().id.hex, url: remote.url)
+        let mirrorLock = try SyncLock(path: GitMirror.lock(of: folder))
+        defer { mirrorLock.release() }
         if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
-        try? FileManager.default.removeItem(atPath: folder + ".lock")
+        try? FileManager.default.removeItem(atPath: GitMirror.lock(of: folder))
     }
 
     /// The rooms that use remote `name`.
@@ -91,11 +104,12 @@ extension Keyring {
         try allRooms(db).filter { try remoteName(db, room: $0.id) == name }
     }
 
-    /// Applies every flight whose exact bundle the remote holds at its epoch's path.
-    private func confirmFlights(_ mirror: GitMirror, tip: String?, me: borrowing LocalIdentity, deliver: BundleDelivery,
+    /// Applies every flight of a room on `remote` whose exact bundle the remote holds at its epoch's path.
+    private func confirmFlights(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
                                 report: inout SyncReport) throws {
         guard let tip else { return }
-        let all = try read { db in try flights(db) }
+        let here = Set(try roomsOn(remote: remote).map(\.id.hex))
+        let all = try read { db in try flights(db) }.filter { here.contains($0.roomID) }
         guard !all.isEmpty else { return }
         let held = try remoteFiles(mirror, tip: tip, flights: all).files
         for flight in all where held[flight.roomID] == .ours {
@@ -109,7 +123,7 @@ extension Keyring {
         guard let tip else { return (Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }), [:]) }
         let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
         let files = try mirror.files(at: tip, under: paths)
-        let bytes = try mirror.blobs(Array(Set(files.values)), limit: Bundle.maxLength)
+        let bytes = try mirror.readBlobs(Array(Set(files.values)), limit: syncFileLimit, budget: Int.max).bytes
         var result: [String: StagedPublication.RemoteFile] = [:]
         var others: [String: [UInt8]] = [:]
         for (flight, path) in zip(flights, paths) {
@@ -141,7 +155,7 @@ extension Keyring {
     private func receiveNew(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
                             report: inout SyncReport) throws {
         guard let tip else { return }
-        let marker = try read { db in try remoteRecord(db, remote)?.lastSynced }
+        let (marker, unread) = try read { db in (try remoteRecord(db, remote)?.lastSynced, try remoteRecord(db, remote)?.unread ?? []) }
         let known = try read { db in try allRooms(db) }
         let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
         // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
@@ -150,7 +164,7 @@ extension Keyring {
         let next = known.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
             .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
         let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
-        guard marker != tip || !retry.isEmpty else { return }
+        guard marker != tip || !retry.isEmpty || !unread.isEmpty else { return }
         var entries: [(path: String, blob: String)] = []
         if let marker, marker == tip {
             entries = []
@@ -160,8 +174,12 @@ extension Keyring {
         } else {
             entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
         }
-        let arrived = Set(entries.map(\.path))
-        entries += retry.filter { !arrived.contains($0.key) }.map { ($0.key, $0.value) }
+        // Files a staged change waits on, and files an earlier sync left unread (its byte budget ran out), as the tip
+        // now holds them.
+        var listed = Set(entries.map(\.path))
+        entries += retry.filter { !listed.contains($0.key) }.map { ($0.key, $0.value) }
+        listed = Set(entries.map(\.path))
+        entries += try mirror.files(at: tip, under: unread.filter { !listed.contains($0) }).map { ($0.key, $0.value) }
         let mine = me.id.hex
         // Commit files of epochs a room holds already are received only when they hold another commit (see below).
         var held: [(path: String, blob: String, room: StoredRoom, epoch: UInt64)] = []
@@ -181,15 +199,21 @@ extension Keyring {
             }
             return true
         }.sorted { $0.path < $1.path }
-        let bytes = try mirror.blobs(Array(Set(entries.map(\.blob) + held.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
-        // The marker moves past these files only once every one of them was read.
-        let unread = entries.filter { bytes[$0.blob] == nil }.count + held.filter { bytes[$0.blob] == nil }.count
-        if unread > 0 { throw RemoteError.git(command: "cat-file", reason: "\(unread) file(s) of the remote could not be read") }
+        // Read as a stream within the sync's byte budget: a file too large or missing is malformed and never stops the
+        // marker; files past the budget are left for the next sync, the marker moving past them with their paths kept.
+        let batch = try mirror.readBlobs(entries.map(\.blob) + held.map(\.blob), limit: syncFileLimit, budget: syncByteBudget)
+        let bytes = batch.bytes
+        let later = (entries.map { ($0.path, $0.blob) } + held.map { ($0.path, $0.blob) }).filter { batch.deferred.contains($0.1) }.map(\.0)
+        report.deferred = later.count
         let conflicting = try conflictingCommits(held.compactMap { h in bytes[h.blob].map { (h.path, h.room, h.epoch, $0) } }, me: me,
                                                  report: &report)
         var bundles: [ReceiveInput] = conflicting.map { ReceiveInput(path: "\(remote):\($0.path)", bytes: $0.bytes) }
         var leaves: [(String, [UInt8])] = []
         for (path, blob) in entries {
+            if let why = batch.unreadable[blob] {
+                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil,
+                                                     error: RemoteError.unreadableFile(why), bundles: []))
+            }
             guard let data = bytes[blob] else { continue }
             if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
         }
@@ -203,7 +227,7 @@ extension Keyring {
         }
         report.received += try settleLeaveRequests(leaves.map { (path: $0.0, bytes: $0.1) }, me: me)
         CrashPoint.reach(CrashPoint.beforeMarker)
-        try write { db in try saveSyncMarker(db, remote: remote, tip: tip) }
+        try write { db in try saveSyncMarker(db, remote: remote, tip: tip, unread: later) }
     }
 
     /// Decides each staged room's flight against the remote (push it, replace an invalid file, re-plan after losing the

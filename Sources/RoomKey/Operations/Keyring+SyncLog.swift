@@ -102,7 +102,7 @@ extension Keyring {
         let own = suspects.compactMap { s in wanted[s.path].map { (s.path, $0) } }
         let ownIDs = Dictionary(zip(own.map(\.0), try mirror.blobIDs(of: own.map(\.1))), uniquingKeysWith: { a, _ in a })
         suspects.removeAll { ownIDs[$0.path] == $0.blob }
-        let bytes = try mirror.blobs(Array(Set(suspects.map(\.blob))), limit: Bundle.maxLength, prefetch: true)
+        let bytes = try mirror.readBlobs(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: Int.max).bytes
         var unsettled = Set<RoomID>()
         for s in suspects {
             guard let found = bytes[s.blob] else { unsettled.insert(s.room.id); continue }

@@ -66,6 +66,10 @@ public struct SyncReport: Sendable {
     public var stillStaged = 0
     /// Rooms with staged changes that are forked: nothing is published there until the fork is resolved.
     public var forked: [Rebased] = []
+    /// Files left for the next sync because this one's byte budget ran out.
+    public var deferred = 0
+    /// True when the server ignored the size filter of the fetch (every file was downloaded, whatever its size).
+    public var filterIgnored = false
     /// The remote's branch tip after the sync.
     public var tip: String?
 

@@ -1,10 +1,13 @@
 import Foundation
 
-/// Runs the system `git` (found on PATH) with arguments as an array, never through a shell, with prompts off and a
-/// fixed author so that commits carry nothing personal.
+/// Runs the system `git` (found on the absolute entries of PATH) with arguments as an array, never through a shell:
+/// on an explicit `--git-dir` (no repository discovery), without a terminal, with a cleaned environment, no hooks, no
+/// signing, a fixed author so that commits carry nothing personal, and a time limit.
 struct Git {
-    /// The repository (a bare mirror) every command runs in.
-    let directory: String
+    /// The repository (a bare mirror) every command runs in; nil for commands that take no repository (`init`).
+    let directory: String?
+    /// How long one git run may take before it and its process group are killed, in seconds.
+    var timeout = Git.defaultTimeout
 
     /// What one git run produced.
     struct Result {
@@ -13,10 +16,13 @@ struct Git {
         let stderr: String
     }
 
-    /// The git executable on PATH, or nil.
+    /// The time limit of a git run (15 minutes: a first fetch of a large repository over a slow link).
+    static let defaultTimeout: Double = 900
+
+    /// The git executable on PATH (absolute entries only: `.` or `bin` would run a git from the working folder), or nil.
     static let executable: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for folder in path.split(separator: ":") where !folder.isEmpty {
+        for folder in path.split(separator: ":") where folder.hasPrefix("/") {
             let candidate = "\(folder)/git"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
@@ -29,50 +35,97 @@ struct Git {
         "GIT_COMMITTER_NAME": "roomkey", "GIT_COMMITTER_EMAIL": "roomkey@invalid", "GIT_COMMITTER_DATE": "1577836800 +0000",
     ]
 
-    /// Runs `git -C directory args...`; `input` goes to standard input. Throws only when git cannot be started.
-    func run(_ args: [String], input: Data? = nil, env extra: [String: String] = [:]) throws -> Result {
-        guard let git = Git.executable else { throw RemoteError.gitMissing }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: git)
-        process.arguments = ["-C", directory] + args
-        var env = ProcessInfo.processInfo.environment
+    /// Configuration given on every command line, over the user's: no hooks, no signing, received objects checked,
+    /// only the transports a remote URL may use (never `ext::`), and no maintenance left running in the background.
+    static let safety: [String] = [
+        "core.hooksPath=/dev/null", "push.gpgSign=false", "commit.gpgSign=false", "transfer.fsckObjects=true",
+        "protocol.allow=never", "protocol.file.allow=always", "protocol.git.allow=always", "protocol.ssh.allow=always",
+        "protocol.http.allow=always", "protocol.https.allow=always", "gc.autoDetach=false", "maintenance.autoDetach=false",
+        "core.fsmonitor=false",
+    ]
+
+    /// The `GIT_*` variables a git child keeps (how to reach and authenticate to the server); every other one (a
+    /// `GIT_DIR`, `GIT_CONFIG_*` or `GIT_OBJECT_DIRECTORY` set by a hook or a CI step) is removed.
+    static let keptVariables: Set<String> = ["GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_ASKPASS", "GIT_PROXY_COMMAND",
+                                             "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_TERMINAL_PROMPT"]
+
+    /// The environment of a git child: this process's, cleaned of `GIT_*` except `keptVariables` and `GIT_SSL_*`, with
+    /// prompts off, the C locale, the fixed identity and `extra`.
+    static func environment(_ base: [String: String], extra: [String: String] = [:]) -> [String: String] {
+        var env = base.filter { key, _ in !key.hasPrefix("GIT_") || keptVariables.contains(key) || key.hasPrefix("GIT_SSL_") }
         env["GIT_TERMINAL_PROMPT"] = "0"
         env["LC_ALL"] = "C"
-        env["GIT_DIR"] = nil
-        env["GIT_INDEX_FILE"] = nil
-        env.merge(Git.identity) { $1 }
+        env.merge(identity) { $1 }
         env.merge(extra) { $1 }
-        process.environment = env
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch { throw RemoteError.git(command: args.first ?? "", reason: "\(error)") }
-        final class Box: @unchecked Sendable { var data = Data() }
-        let err = Box()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { err.data = stderr.fileHandleForReading.readDataToEndOfFile() }
-        let writer = stdin.fileHandleForWriting
+        return env
+    }
+
+    /// Runs `git --git-dir=directory -c … args…`; `input` goes to standard input; `options` are more `-c` values.
+    /// `consume` reads standard output as it comes (default: all of it, returned in the result). Throws only when git
+    /// cannot be started, ran out of time, or `consume` threw.
+    func run(_ args: [String], input: Data? = nil, env extra: [String: String] = [:], options: [String] = [],
+             consume: ((Subprocess) throws -> Data)? = nil) throws -> Result {
+        guard let git = Git.executable else { throw RemoteError.gitMissing }
+        let argv = (directory.map { ["--git-dir=" + $0] } ?? []) + (Git.safety + options).flatMap { ["-c", $0] } + args
+        let child = try Subprocess(git, argv, env: Git.environment(ProcessInfo.processInfo.environment, extra: extra))
+        final class Box: @unchecked Sendable { var data = Data(); var timedOut = false }
+        let box = Box()
+        let timer = DispatchWorkItem { box.timedOut = true; child.kill() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+        let errors = DispatchGroup(), writer = DispatchGroup()
+        DispatchQueue.global().async(group: errors) { box.data = Git.tail(child.errors, keep: 64 * 1024) }
         if let input {
-            DispatchQueue.global().async(group: group) {
-                try? writer.write(contentsOf: input)
-                try? writer.close()
-            }
+            DispatchQueue.global().async(group: writer) { child.write(input); child.closeInput() }
         } else {
-            try? writer.close()
+            child.closeInput()
         }
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: out, stderr: String(decoding: err.data, as: UTF8.self))
+        var out = Data()
+        var failure: (any Error)?
+        do { out = try (consume ?? Git.readAll)(child) } catch {
+            failure = error
+            child.kill()
+        }
+        writer.wait()
+        let status = child.wait()
+        timer.cancel()
+        _ = errors.wait(timeout: .now() + 5)
+        if let failure { throw failure }
+        if box.timedOut { throw RemoteError.git(command: args.first ?? "", reason: "no answer within \(Int(timeout)) seconds") }
+        return Result(status: status, stdout: out, stderr: String(decoding: box.data, as: UTF8.self))
     }
 
     /// Runs git and returns its standard output; a non-zero exit throws with git's own last line.
     @discardableResult
-    func check(_ args: [String], input: Data? = nil, env: [String: String] = [:]) throws -> Data {
-        let r = try run(args, input: input, env: env)
+    func check(_ args: [String], input: Data? = nil, env: [String: String] = [:], options: [String] = []) throws -> Data {
+        let r = try run(args, input: input, env: env, options: options)
         guard r.status == 0 else { throw RemoteError.git(command: args.first ?? "", reason: Git.reason(r)) }
         return r.stdout
+    }
+
+    /// All of a child's standard output.
+    static func readAll(_ child: Subprocess) -> Data {
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { raw in raw.baseAddress.map { child.read(into: $0, count: raw.count) } ?? 0 }
+            if n == 0 { return data }
+            data.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Reads `fd` to its end, keeping the last `keep` bytes, then closes it.
+    static func tail(_ fd: Int32, keep: Int) -> Data {
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            data.append(contentsOf: chunk[0..<n])
+            if data.count > 2 * keep { data = data.suffix(keep) }
+        }
+        close(fd)
+        return data.suffix(keep)
     }
 
     /// The last non-empty line git wrote to standard error, or its exit status.

@@ -1,13 +1,17 @@
 import Foundation
+import RoomKeyCore
 
-/// A remote's local mirror: a bare repository under the state folder that fetches `main` from the remote's URL (as a
-/// partial clone, `--filter=blob:none`, where the server allows it) and pushes commits built without a work tree
-/// (blobs, a private index, a tree, a commit), so nothing is checked out.
+/// A remote's local mirror: a bare repository under the state folder that fetches only `main` from the remote's URL
+/// (as a partial clone without blobs over the file limit, where the server allows it) and pushes commits built without
+/// a work tree (blobs, a private index, a tree, a commit), so nothing is checked out. Git always runs on it with
+/// `--git-dir`, so a broken mirror never sends git looking for an enclosing repository.
 struct GitMirror {
     /// The branch every roomkey remote uses.
     static let branch = "refs/heads/main"
     /// Where the fetched tip is kept.
     static let tracking = "refs/remotes/origin/main"
+    /// The only refspec fetched: other branches of the remote are never downloaded.
+    static let refspec = "+\(branch):\(tracking)"
     /// Prefix of this mirror's temporary files (removed at every start, so a killed sync leaves none behind).
     static let temporaryPrefix = "roomkey-tmp-"
 
@@ -21,34 +25,115 @@ struct GitMirror {
         git = Git(directory: folder)
     }
 
-    /// Makes the mirror if missing (mode 0700), points `origin` at the URL, and removes temporaries a killed sync left.
-    func prepare() throws {
+    /// The mirror of remote `name` with `url` for the identity `identity` (hex): `stateFolder/remotes/NAME-HASH`, HASH
+    /// the first 4 bytes (hex) of BLAKE2b-256 of the identity id, a zero byte and the URL, so two keyrings of different
+    /// people, or a remote whose URL changed, never share a mirror, and a keyring moved or copied keeps its own.
+    static func folder(stateFolder: String, remote name: String, identity: String, url: String) -> String {
+        let hash = Hex.encode(Array(BLAKE2b.hash([Array(identity.utf8), [0], Array(url.utf8)]).prefix(4)))
+        return "\(stateFolder)/remotes/\(name)-\(hash)"
+    }
+
+    /// The lock file of the mirror at `folder`: `remotes/locks/NAME-HASH.lock`, apart from every mirror folder.
+    static func lock(of folder: String) -> String {
+        let remotes = (folder as NSString).deletingLastPathComponent
+        return "\(remotes)/locks/\((folder as NSString).lastPathComponent).lock"
+    }
+
+    /// Makes the mirror if it is missing or broken (initialised beside it and renamed into place, mode 0700), removes
+    /// lock files a killed git left (older than `started`; call it with the sync lock held) and temporaries, and sets
+    /// `origin` (writing the config only when a value differs).
+    func prepare(started: Date) throws {
         let fm = FileManager.default
-        if !fm.fileExists(atPath: folder + "/HEAD") {
-            do {
-                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw RemoteError.git(command: "init", reason: "cannot create \(folder): \(error.localizedDescription)")
-            }
-            try git.check(["init", "--bare", "-q", "."])
+        let parent = (folder as NSString).deletingLastPathComponent, base = (folder as NSString).lastPathComponent
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RemoteError.git(command: "init", reason: "cannot create \(parent): \(error.localizedDescription)")
         }
-        try git.check(["config", "remote.origin.url", url])
-        // A glob refspec: fetching an empty repository (no `main` yet) is not an error.
-        try git.check(["config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"])
-        // A partial clone where the server allows it: commits and trees are fetched, blobs only when read.
-        try git.check(["config", "remote.origin.promisor", "true"])
-        try git.check(["config", "remote.origin.partialclonefilter", "blob:none"])
+        for name in (try? fm.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(Self.temporaryPrefix + base + "-") {
+            try? fm.removeItem(atPath: parent + "/" + name)
+        }
+        if !isBare() {
+            // Half made by a killed sync, or not a repository: the mirror is a cache, made again.
+            if fm.fileExists(atPath: folder) { try fm.removeItem(atPath: folder) }
+            let scratch = parent + "/" + Self.temporaryPrefix + base + "-" + UUID().uuidString
+            try Git(directory: nil).check(["init", "--bare", "-q", scratch])
+            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: scratch)
+            guard rename(scratch, folder) == 0 else {
+                throw RemoteError.git(command: "init", reason: "cannot rename into \(folder): \(String(cString: strerror(errno)))")
+            }
+            guard isBare() else { throw RemoteError.git(command: "init", reason: "\(folder) is not a bare repository") }
+        }
+        removeStaleLocks(olderThan: started)
+        try configure()
         for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(Self.temporaryPrefix) {
             try? fm.removeItem(atPath: folder + "/" + name)
         }
     }
 
-    /// Fetches the remote's `main`; returns its tip, or nil when the remote has no such branch yet.
-    func fetch() throws -> String? {
-        let r = try git.run(["fetch", "-q", "--no-tags", "--prune", "--filter=blob:none", "origin"])
-        guard r.status == 0 else { throw RemoteError.git(command: "fetch", reason: Git.reason(r)) }
+    /// True when the folder is a bare repository git can open.
+    func isBare() -> Bool {
+        guard let r = try? git.run(["rev-parse", "--is-bare-repository"]), r.status == 0 else { return false }
+        return Git.text(r.stdout) == "true"
+    }
+
+    /// Removes `*.lock` files older than `date` (outside the loose object folders): a git killed while it held one
+    /// would otherwise fail every later sync.
+    func removeStaleLocks(olderThan date: Date) {
+        let fm = FileManager.default
+        guard let walk = fm.enumerator(atPath: folder) else { return }
+        while let relative = walk.nextObject() as? String {
+            let parts = relative.split(separator: "/")
+            if parts.count == 2, parts[0] == "objects", parts[1].count == 2 { walk.skipDescendants(); continue }
+            guard relative.hasSuffix(".lock"), let attrs = try? fm.attributesOfItem(atPath: folder + "/" + relative),
+                  attrs[.type] as? FileAttributeType == .typeRegular,
+                  let modified = attrs[.modificationDate] as? Date, modified < date else { continue }
+            try? fm.removeItem(atPath: folder + "/" + relative)
+        }
+    }
+
+    /// Sets `origin`'s URL and refspec, and removes the partial-clone settings a fetch records (with them, reading a
+    /// missing blob would download it whatever its size).
+    private func configure() throws {
+        var current: [String: [String]] = [:]
+        for entry in try git.check(["config", "--local", "--list", "-z"]).split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            current[String(parts[0]), default: []].append(parts.count > 1 ? String(parts[1]) : "")
+        }
+        for (key, value) in [("remote.origin.url", url), ("remote.origin.fetch", Self.refspec)] where current[key] != [value] {
+            try git.check(["config", "--replace-all", key, value])
+        }
+        for key in ["remote.origin.promisor", "remote.origin.partialclonefilter"] where current[key] != nil {
+            try git.check(["config", "--unset-all", key])
+        }
+    }
+
+    /// What a fetch found.
+    struct Fetched {
+        /// The remote's `main`, or nil when it has none yet.
+        let tip: String?
+        /// True when the server ignored the size filter and sent every file.
+        let filterIgnored: Bool
+    }
+
+    /// Fetches the remote's `main` alone, without files larger than `fileLimit` where the server allows filters.
+    func fetch(fileLimit: Int) throws -> Fetched {
+        let r = try git.run(["fetch", "-q", "--no-tags", "--no-write-fetch-head", "--filter=blob:limit=\(fileLimit)", "origin", Self.refspec],
+                            options: ["remote.origin.promisor=true"])
+        // The fetch recorded its filter in the config; without removing it, reading would fetch what was filtered.
+        if (try? git.run(["config", "--get-all", "remote.origin.partialclonefilter"]))?.status == 0 {
+            try git.check(["config", "--unset-all", "remote.origin.partialclonefilter"])
+        }
+        guard r.status == 0 else {
+            guard r.stderr.contains("couldn't find remote ref") else {
+                throw RemoteError.git(command: "fetch", reason: RemoteAddress.scrub(Git.reason(r), url: url))
+            }
+            _ = try git.run(["update-ref", "-d", Self.tracking])
+            return Fetched(tip: nil, filterIgnored: false)
+        }
         let tip = try git.run(["rev-parse", "-q", "--verify", Self.tracking + "^{commit}"])
-        return tip.status == 0 ? Git.text(tip.stdout) : nil
+        return Fetched(tip: tip.status == 0 ? Git.text(tip.stdout) : nil, filterIgnored: r.stderr.contains("filtering not recognized by server"))
     }
 
     /// True when commit `a` is `b` or one of its ancestors (false when either is unknown here).
@@ -61,10 +146,10 @@ struct GitMirror {
         (try? git.run(["cat-file", "-e", id + "^{commit}"]).status) == 0
     }
 
-    /// Files added or changed from commit `old` to commit `new`, with their blob ids: what arrived since a sync.
     /// The tree entry modes of regular files.
     static let regularModes: Set<String> = ["100644", "100755"]
 
+    /// Files added or changed from commit `old` to commit `new`, with their blob ids: what arrived since a sync.
     func changedFiles(from old: String, to new: String) throws -> [(path: String, blob: String)] {
         let out = try git.check(["diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new])
         let fields = out.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
@@ -96,110 +181,5 @@ struct GitMirror {
             }
         }
         return result
-    }
-
-    /// The contents of blobs, by id, read with one `git cat-file --batch` (a missing one is fetched on demand); a blob larger than `limit` reads as empty, and
-    /// one that cannot be had is missing from the result.
-    func blobs(_ ids: [String], limit: Int, prefetch: Bool = false) throws -> [String: [UInt8]] {
-        guard !ids.isEmpty else { return [:] }
-        // With `prefetch`, one fetch for every blob wanted (a partial clone would otherwise fetch them one at a time); a
-        // server that sent every blob already, or refuses the request, leaves the reading below to find them.
-        for start in stride(from: 0, to: prefetch ? ids.count : 0, by: 1000) {
-            _ = try git.run(["fetch", "-q", "--no-tags", "--no-write-fetch-head", "--filter=blob:none", "origin"]
-                            + ids[start..<min(start + 1000, ids.count)])
-        }
-        let out = [UInt8](try git.check(["cat-file", "--batch"], input: Data(ids.map { $0 + "\n" }.joined().utf8)))
-        var result: [String: [UInt8]] = [:]
-        var i = 0
-        while i < out.count {
-            guard let nl = out[i...].firstIndex(of: 10) else { break }
-            let header = String(decoding: out[i..<nl], as: UTF8.self).split(separator: " ")
-            i = nl + 1
-            guard header.count == 3, let size = Int(header[2]), size >= 0, i + size <= out.count else { continue }
-            // An oversized file reads as empty: receive then reports it as malformed instead of stopping every sync.
-            if header[1] == "blob" { result[String(header[0])] = size <= limit ? Array(out[i..<(i + size)]) : [] }
-            i += size + 1
-        }
-        return result
-    }
-
-    /// The blob ids `bytes` would have in this mirror (nothing is written): one `git hash-object` for all of them.
-    func blobIDs(of contents: [[UInt8]]) throws -> [String] {
-        guard !contents.isEmpty else { return [] }
-        let fm = FileManager.default
-        let scratch = folder + "/" + Self.temporaryPrefix + UUID().uuidString
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? fm.removeItem(atPath: scratch) }
-        var files: [String] = []
-        for (n, bytes) in contents.enumerated() {
-            let file = "\(scratch)/\(n)"
-            guard fm.createFile(atPath: file, contents: Data(bytes)) else { throw RemoteError.git(command: "hash-object", reason: "cannot write \(file)") }
-            files.append(file)
-        }
-        let ids = Git.text(try git.check(["hash-object", "--stdin-paths"], input: Data(files.map { $0 + "\n" }.joined().utf8)))
-            .split(separator: "\n").map(String.init)
-        guard ids.count == contents.count else { throw RemoteError.git(command: "hash-object", reason: "hashed \(ids.count) of \(contents.count) files") }
-        return ids
-    }
-
-    /// The tree ids of the folders `paths` in commit `id`, path -> tree id (a missing folder is absent).
-    func treeIDs(at id: String, _ paths: [String]) throws -> [String: String] {
-        guard !paths.isEmpty else { return [:] }
-        var result: [String: String] = [:]
-        for start in stride(from: 0, to: paths.count, by: 500) {
-            let out = try git.check(["ls-tree", "-z", id, "--"] + paths[start..<min(start + 500, paths.count)])
-            for entry in out.split(separator: 0) {
-                let text = String(decoding: entry, as: UTF8.self)
-                guard let tab = text.firstIndex(of: "\t") else { continue }
-                let meta = text[..<tab].split(separator: " ")
-                if meta.count == 3, meta[1] == "tree" { result[String(text[text.index(after: tab)...])] = String(meta[2]) }
-            }
-        }
-        return result
-    }
-
-    /// Builds a commit on `parent` (nil: the first one) that adds or replaces `add` and deletes `delete`; returns its id.
-    func commit(parent: String?, add: [(path: String, bytes: [UInt8])], delete: [String]) throws -> String {
-        let fm = FileManager.default
-        let scratch = folder + "/" + Self.temporaryPrefix + UUID().uuidString
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? fm.removeItem(atPath: scratch) }
-        var files: [String] = []
-        for (n, item) in add.enumerated() {
-            let file = "\(scratch)/\(n)"
-            guard fm.createFile(atPath: file, contents: Data(item.bytes)) else {
-                throw RemoteError.git(command: "hash-object", reason: "cannot write \(file)")
-            }
-            files.append(file)
-        }
-        let blobs = add.isEmpty ? [] : Git.text(try git.check(["hash-object", "-w", "--stdin-paths"], input: Data(files.map { $0 + "\n" }.joined().utf8)))
-            .split(separator: "\n").map(String.init)
-        guard blobs.count == add.count else { throw RemoteError.git(command: "hash-object", reason: "wrote \(blobs.count) of \(add.count) blobs") }
-        let index = ["GIT_INDEX_FILE": scratch + "/index"]
-        try git.check(parent.map { ["read-tree", $0] } ?? ["read-tree", "--empty"], env: index)
-        var info = Data()
-        for (item, blob) in zip(add, blobs) { info.append(Data("100644 \(blob)\t\(item.path)\0".utf8)) }
-        for path in delete { info.append(Data("0 0000000000000000000000000000000000000000\t\(path)\0".utf8)) }
-        try git.check(["update-index", "-z", "--index-info"], input: info, env: index)
-        let tree = Git.text(try git.check(["write-tree"], env: index))
-        return Git.text(try git.check(["commit-tree", tree] + (parent.map { ["-p", $0] } ?? []) + ["-m", "roomkey sync"]))
-    }
-
-    /// How a push ended.
-    enum PushResult { case pushed, raced }
-
-    /// Pushes `commit` as the remote's `main` without force: `raced` when the remote moved since the fetch.
-    func push(_ commit: String) throws -> PushResult {
-        let r = try git.run(["push", "-q", "--porcelain", "origin", "\(commit):\(Self.branch)"])
-        if r.status == 0 {
-            try git.check(["update-ref", Self.tracking, commit])
-            return .pushed
-        }
-        let out = String(decoding: r.stdout, as: UTF8.self) + r.stderr
-        if out.contains("[rejected]") || out.contains("non-fast-forward") || out.contains("fetch first") || out.contains("cannot lock ref")
-            || out.contains("failed to update ref") {
-            return .raced
-        }
-        throw RemoteError.git(command: "push", reason: Git.reason(r))
     }
 }

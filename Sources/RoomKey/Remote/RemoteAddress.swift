@@ -1,3 +1,4 @@
+import Foundation
 import RoomKeyCore
 
 /// Checks of a remote's name and URL before either is stored or reaches `git`.
@@ -10,12 +11,35 @@ public enum RemoteAddress {
         guard ok, let first = name.utf8.first, first != 45, first != 46, first != 95 else { throw .invalidName(name) }
     }
 
-    /// A URL git understands: not empty, at most 4096 bytes, no control characters, and not starting with `-` (which
-    /// git would read as an option).
+    /// A URL git understands: not empty, at most 4096 bytes, no control characters, not starting with `-` (which
+    /// git would read as an option), and no password in its user part (git's credential helpers keep those).
     public static func validateURL(_ url: String) throws(RemoteError) {
         guard !url.isEmpty, url.utf8.count <= 4096, !url.hasPrefix("-"), url.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
-            throw .invalidURL(url)
+            throw .invalidURL(redacted(url))
         }
+        if let user = userinfo(url), user.userinfo.contains(":") { throw .passwordInURL(redacted(url)) }
+    }
+
+    /// The URL as roomkey prints it: the user part of a `scheme://user@host` URL other than ssh (where it may be a
+    /// token) replaced by `***`.
+    public static func redacted(_ url: String) -> String {
+        guard let user = userinfo(url), !["ssh", "git+ssh", "ssh+git"].contains(user.scheme) || user.userinfo.contains(":") else { return url }
+        return url.replacingCharacters(in: user.range, with: "***")
+    }
+
+    /// `text` (a line git wrote) with the URL's user part replaced as in `redacted`.
+    static func scrub(_ text: String, url: String) -> String {
+        guard let user = userinfo(url), redacted(url) != url else { return text }
+        return text.replacingOccurrences(of: user.userinfo, with: "***")
+    }
+
+    /// The scheme (lowercased), user part and its range of a `scheme://user@host/...` URL, or nil without one.
+    private static func userinfo(_ url: String) -> (scheme: String, userinfo: String, range: Range<String.Index>)? {
+        guard let sep = url.range(of: "://") else { return nil }
+        let rest = url[sep.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@"), at > authority.startIndex else { return nil }
+        return (url[..<sep.lowerBound].lowercased(), String(url[authority.startIndex..<at]), authority.startIndex..<at)
     }
 }
 
@@ -23,8 +47,10 @@ public enum RemoteAddress {
 public enum RemoteError: Error, Equatable, Sendable {
     /// A name that is not a valid remote name.
     case invalidName(String)
-    /// A URL that cannot be handed to git.
+    /// A URL that cannot be handed to git (shown redacted).
     case invalidURL(String)
+    /// A URL with a password in it (shown redacted).
+    case passwordInURL(String)
     /// No remote of that name.
     case notFound(String)
     /// The keyring has no remote at all.
@@ -35,6 +61,8 @@ public enum RemoteError: Error, Equatable, Sendable {
     case gitMissing
     /// A git command failed.
     case git(command: String, reason: String)
+    /// A file of the remote that sync did not read (too large, or not provided); reported as malformed.
+    case unreadableFile(String)
     /// The push kept losing races to other admins.
     case tooManyRetries(attempts: Int)
 }
@@ -43,10 +71,11 @@ extension RemoteError: RoomKeyError {
     /// Bad names and URLs are usage errors; unknown remotes are not found; git failures are failures.
     public var category: ErrorCategory {
         switch self {
-        case .invalidName, .invalidURL: .usage
+        case .invalidName, .invalidURL, .passwordInURL: .usage
         case .notFound, .noRemote: .notFound
         case .exists: .refused
         case .gitMissing, .git: .failure
+        case .unreadableFile: .malformed
         case .tooManyRetries: .pending
         }
     }
@@ -56,11 +85,13 @@ extension RemoteError: RoomKeyError {
         switch self {
         case let .invalidName(name): "invalid remote name \"\(name)\": use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         case let .invalidURL(url): "invalid remote URL \"\(url)\""
+        case let .passwordInURL(url): "the remote URL \"\(url)\" holds a password"
         case let .notFound(name): "no remote named \"\(name)\""
         case .noRemote: "this keyring has no remote"
         case let .exists(name): "a remote named \"\(name)\" exists already"
         case .gitMissing: "git is not installed (no 'git' on PATH)"
         case let .git(command, reason): "git \(command) failed: \(reason)"
+        case let .unreadableFile(reason): "not read from the remote: \(reason)"
         case let .tooManyRetries(attempts): "other admins kept publishing first; gave up after \(attempts) attempts with changes still staged"
         }
     }
@@ -69,10 +100,11 @@ extension RemoteError: RoomKeyError {
     public var hint: String? {
         switch self {
         case .invalidName, .invalidURL: "see 'roomkey remote add --help'"
+        case .passwordInURL: "leave the password out of the URL and let a git credential helper supply it (see 'git help credentials')"
         case .notFound, .noRemote: "see 'roomkey remote list'; add one with 'roomkey remote add NAME URL'"
         case .exists: "remove it first with 'roomkey remote remove NAME'"
         case .gitMissing: "install git (Debian: apt-get install git)"
-        case .git: nil
+        case .git, .unreadableFile: nil
         case .tooManyRetries: "run 'roomkey sync' again: the staged changes are kept"
         }
     }

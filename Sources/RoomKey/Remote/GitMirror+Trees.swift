@@ -1,0 +1,39 @@
+import Foundation
+
+/// Blob and tree ids, for comparing what the remote holds with what this keyring made without reading it.
+extension GitMirror {
+    /// The blob ids `bytes` would have in this mirror (nothing is written): one `git hash-object` for all of them.
+    func blobIDs(of contents: [[UInt8]]) throws -> [String] {
+        guard !contents.isEmpty else { return [] }
+        let fm = FileManager.default
+        let scratch = folder + "/" + Self.temporaryPrefix + UUID().uuidString
+        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? fm.removeItem(atPath: scratch) }
+        var files: [String] = []
+        for (n, bytes) in contents.enumerated() {
+            let file = "\(scratch)/\(n)"
+            guard fm.createFile(atPath: file, contents: Data(bytes)) else { throw RemoteError.git(command: "hash-object", reason: "cannot write \(file)") }
+            files.append(file)
+        }
+        let ids = Git.text(try git.check(["hash-object", "--stdin-paths"], input: Data(files.map { $0 + "\n" }.joined().utf8)))
+            .split(separator: "\n").map(String.init)
+        guard ids.count == contents.count else { throw RemoteError.git(command: "hash-object", reason: "hashed \(ids.count) of \(contents.count) files") }
+        return ids
+    }
+
+    /// The tree ids of the folders `paths` in commit `id`, path -> tree id (a missing folder is absent).
+    func treeIDs(at id: String, _ paths: [String]) throws -> [String: String] {
+        guard !paths.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for start in stride(from: 0, to: paths.count, by: 500) {
+            let out = try git.check(["ls-tree", "-z", id, "--"] + paths[start..<min(start + 500, paths.count)])
+            for entry in out.split(separator: 0) {
+                let text = String(decoding: entry, as: UTF8.self)
+                guard let tab = text.firstIndex(of: "\t") else { continue }
+                let meta = text[..<tab].split(separator: " ")
+                if meta.count == 3, meta[1] == "tree" { result[String(text[text.index(after: tab)...])] = String(meta[2]) }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+@testable import RoomKey
+
+/// The local mirror and the git children that work on it (review git-sync-2026-12-02, H5, M3-M5, L1-L2): huge files
+/// are never buffered nor block the others, a killed git's locks do not break the next sync, git never works on an
+/// enclosing repository, only `main` is fetched, remotes never share a mirror, URLs keep no password, and the user's
+/// global git hooks do not run.
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitMirrorSafetyTests {
+    /// The mirror folders of `who`'s remote `name` (under the old naming too, so the tests ran before the fix).
+    static func mirrors(_ w: GitWorld, _ who: String, _ name: String = "origin") -> [String] {
+        let folder = w.s.path("state-\(who)/roomkey/remotes")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { entry in
+            var dir: ObjCBool = false
+            let full = folder + "/" + entry
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &dir), dir.boolValue else { return false }
+            return entry == name || entry.hasPrefix(name + "-") && entry.dropFirst(name.count + 1).count == 8
+        }.map { folder + "/" + $0 }
+    }
+
+    /// A file of `size` random bytes at a valid bundle path of a made-up room, as any member with push access can add.
+    static func hugeFile(_ w: GitWorld, size: Int) throws -> String {
+        let path = "rooms/\(String(repeating: "ab", count: 16))/log/0.roomkey"
+        try w.tamper([path: (0..<size).map { _ in UInt8.random(in: 0...255) }])
+        return try w.git(["rev-parse", "main:" + path])
+    }
+
+    /// Syncs `who` through the library with a lowered file limit and byte budget.
+    static func sync(_ w: GitWorld, _ who: String, fileLimit: Int, budget: Int = Keyring.maxPendingBytes * 2) throws -> SyncReport {
+        let keyring = try w.keyring(who)
+        keyring.syncFileLimit = fileLimit
+        keyring.syncByteBudget = budget
+        return try keyring.sync(remote: nil, stateFolder: w.s.path("state-\(who)/roomkey")) { _ in "" }
+    }
+
+    /// H5: a file over the limit at a valid path is reported as malformed, never downloaded where the server filters
+    /// (and never read where it does not), and does not stop the files beside it nor the marker.
+    @Test(arguments: [true, false])
+    func hugeFileIsSkippedWithoutBlockingTheOthers(serverFilters: Bool) throws {
+        let w = try GitSyncCLITests.team()
+        try w.git(["config", "uploadpack.allowFilter", serverFilters ? "true" : "false"])
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let blob = try Self.hugeFile(w, size: 300_000)
+        let report = try Self.sync(w, "bob", fileLimit: 200_000)
+        #expect(try w.state("bob") == w.state("alice"), "the commit beside the huge file is received")
+        let bad = report.received.filter { $0.path.hasSuffix("abababababababababababababababab/log/0.roomkey") }
+        #expect(bad.map(\.status) == [.malformed], "\(report.received.map { ($0.path, $0.status) })")
+        #expect(report.filterIgnored == !serverFilters)
+        let mirror = try #require(Self.mirrors(w, "bob").first)
+        let has = try GitWorld.runGit(["--git-dir", mirror, "cat-file", "-e", blob], in: w.s.root.path)
+        #expect((has.code == 0) == !serverFilters, "the huge file was downloaded into the mirror")
+        // The marker moved: the next sync reads nothing again.
+        let again = try Self.sync(w, "bob", fileLimit: 200_000)
+        #expect(again.received.isEmpty, "\(again.received.map(\.path))")
+    }
+
+    /// H5: past the sync's byte budget the remaining files wait for the next sync, which reads them.
+    @Test func byteBudgetLeavesTheRestForTheNextSync() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        try w.sync("alice")
+        var deferred: [Int] = []
+        for _ in 0..<8 {
+            let r = try Self.sync(w, "bob", fileLimit: Bundle.maxLength, budget: 1)
+            deferred.append(r.deferred)
+            if r.deferred == 0 { break }
+        }
+        #expect(deferred.first ?? 0 > 0, "\(deferred)")
+        #expect(deferred.last == 0, "\(deferred)")
+        #expect(try w.state("bob") == w.state("alice"))
+    }
+
+    /// M3: lock files a killed git left in the mirror (config, a ref) do not break the next sync.
+    @Test func staleLocksInTheMirrorDoNotBreakTheNextSync() throws {
+        let w = try GitSyncCLITests.team()
+        let mirror = try #require(Self.mirrors(w, "bob").first)
+        let old = Date(timeIntervalSinceNow: -3600)
+        for lock in ["config.lock", "refs/remotes/origin/main.lock"] {
+            try FileManager.default.createDirectory(atPath: ((mirror + "/" + lock) as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: mirror + "/" + lock))
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: mirror + "/" + lock)
+        }
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let bob = try w.rk("bob", ["sync"])
+        #expect(bob.code == 0, "\(bob)")
+        #expect(try w.state("bob") == w.state("alice"))
+    }
+
+    /// M3: a half-made mirror inside a git work tree (a $HOME kept in git) never makes git change that repository.
+    @Test func halfMadeMirrorNeverTouchesAnEnclosingRepository() throws {
+        let w = try GitSyncCLITests.team()
+        let home = w.s.path("home")
+        #expect(try GitWorld.runGit(["init", "-q", home], in: w.s.root.path).code == 0)
+        let config = try Data(contentsOf: URL(fileURLWithPath: home + "/.git/config"))
+        let state = home + "/state"
+        // Killed during `git init`: HEAD written, nothing else (at the old and the new mirror name).
+        let id = try #require(try w.rk("bob", ["id", "--json"]).json()["id"] as? String)
+        let now = GitMirror.folder(stateFolder: state + "/roomkey", remote: "origin", identity: id, url: w.url)
+        for folder in [state + "/roomkey/remotes/origin", now] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data("ref: refs/heads/main\n".utf8).write(to: URL(fileURLWithPath: folder + "/HEAD"))
+        }
+        let bob = try w.rk("bob", ["sync"], env: ["XDG_STATE_HOME": state])
+        #expect(bob.code == 0, "\(bob)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: home + "/.git/config")) == config)
+        let bare = try GitWorld.runGit(["--git-dir", now, "rev-parse", "--is-bare-repository"], in: w.s.root.path)
+        #expect(bare.out.trimmingCharacters(in: .whitespacesAndNewlines) == "true", "\(bare)")
+    }
+
+    /// M4: a branch other than `main` on the remote is never downloaded.
+    @Test func junkBranchIsNotFetched() throws {
+        let w = try GitSyncCLITests.team()
+        try w.tamper(["junk.bin": Array(repeating: 7, count: 1000)])
+        let junk = try w.git(["rev-parse", "main"])
+        let tip = try w.git(["rev-parse", "main~1"])
+        try w.git(["update-ref", "refs/heads/junk", junk])
+        try w.git(["update-ref", "refs/heads/main", tip])
+        try w.sync("bob")
+        let mirror = try #require(Self.mirrors(w, "bob").first)
+        let has = try GitWorld.runGit(["--git-dir", mirror, "cat-file", "-e", junk], in: w.s.root.path)
+        #expect(has.code != 0, "the junk branch was fetched")
+    }
+
+    /// M5: remotes named `a` and `a.lock` do not collide, and removing one keeps the other's mirror.
+    @Test func remotesNamedAAndALockDoNotCollide() throws {
+        let w = try GitWorld(["bob"])
+        for name in ["a", "a.lock"] { #expect(try w.rk("bob", ["remote", "add", name, w.url]).code == 0) }
+        for name in ["a", "a.lock", "a"] {
+            let r = try w.rk("bob", ["sync", name])
+            #expect(r.code == 0, "\(name): \(r)")
+        }
+        #expect(try w.rk("bob", ["remote", "remove", "a"]).code == 0)
+        #expect(Self.mirrors(w, "bob", "a.lock").count == 1)
+        #expect(try w.rk("bob", ["sync", "a.lock"]).code == 0)
+    }
+
+    /// L1: a URL with a password is refused (exit 64) without printing it; a user part is never printed.
+    @Test func passwordURLIsRefusedAndUserPartsRedacted() throws {
+        let w = try GitWorld(["bob"])
+        let refused = try w.rk("bob", ["remote", "add", "x", "https://user:s3cret@example.invalid/r.git"])
+        #expect(refused.code == 64, "\(refused)")
+        #expect(!refused.stderr.contains("s3cret") && refused.stderr.contains("credential"), "\(refused)")
+        let added = try w.rk("bob", ["remote", "add", "y", "https://tok3n@example.invalid/r.git"])
+        #expect(added.code == 0 && !added.stdout.contains("tok3n"), "\(added)")
+        let list = try w.rk("bob", ["remote", "list", "--json"])
+        #expect(list.code == 0 && !list.stdout.contains("tok3n") && list.stdout.contains("example.invalid"), "\(list)")
+        let ssh = try w.rk("bob", ["remote", "add", "z", "ssh://git@example.invalid/r.git"])
+        #expect(ssh.code == 0 && ssh.stdout.contains("ssh://git@example.invalid/r.git"), "\(ssh)")
+    }
+
+    /// L2: the user's global git configuration cannot run hooks in the mirror (a `core.hooksPath` pre-push hook).
+    @Test func globalHooksDoNotRun() throws {
+        let w = try GitSyncCLITests.team()
+        let hooks = w.s.path("hooks"), marker = w.s.path("hook-ran")
+        try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        for hook in ["pre-push", "reference-transaction"] {
+            try Data("#!/bin/sh\ntouch '\(marker)'\n".utf8).write(to: URL(fileURLWithPath: hooks + "/" + hook))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hooks + "/" + hook)
+        }
+        let global = w.s.path("global.gitconfig")
+        try Data("[core]\n\thooksPath = \(hooks)\n".utf8).write(to: URL(fileURLWithPath: global))
+        let add = try w.rk("alice", ["room", "add", "team", "dave"], env: ["GIT_CONFIG_GLOBAL": global])
+        #expect(add.code == 0, "\(add)")
+        #expect(try w.remoteFiles().count > 0)
+        #expect(!FileManager.default.fileExists(atPath: marker), "a global hook ran")
+    }
+
+    /// L3: one sync of a keyring at a time, whatever the state folder: a sync waits while the keyring's lock is held.
+    @Test func syncWaitsForTheKeyringsLock() throws {
+        let w = try GitSyncCLITests.team()
+        let fd = open(w.s.keyring("bob") + ".sync.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+        final class Box: @unchecked Sendable { var run: Run?; var done = false }
+        let box = Box()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            box.run = try? w.rk("bob", ["sync"], env: ["XDG_STATE_HOME": w.s.path("other-state")])
+        }
+        let early = group.wait(timeout: .now() + 3)
+        close(fd)
+        group.wait()
+        #expect(early == .timedOut, "the sync did not wait for the keyring's lock")
+        #expect(box.run?.code == 0, "\(String(describing: box.run))")
+    }
+
+    /// L2: a relative XDG_STATE_HOME is ignored (a cloned folder must not supply the mirror).
+    @Test func relativeStateHomeIsIgnored() throws {
+        let w = try GitSyncCLITests.team()
+        let home = w.s.path("home-rel")
+        let r = try w.rk("bob", ["sync"], env: ["XDG_STATE_HOME": "rel-state", "HOME": home])
+        #expect(r.code == 0, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: w.s.path("rel-state")))
+        #expect(FileManager.default.fileExists(atPath: home + "/.local/state/roomkey/remotes"))
+    }
+
+    /// L2: git variables set around roomkey (a hook or CI step: GIT_CONFIG_COUNT, GIT_DIR) do not reach its git.
+    @Test func callersGitEnvironmentIsIgnored() throws {
+        let w = try GitSyncCLITests.team()
+        let elsewhere = w.s.path("elsewhere.git")
+        #expect(try GitWorld.runGit(["init", "--bare", "-q", elsewhere], in: w.s.root.path).code == 0)
+        let env = ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "remote.origin.pushurl", "GIT_CONFIG_VALUE_0": elsewhere,
+                   "GIT_DIR": elsewhere]
+        let add = try w.rk("alice", ["room", "add", "team", "dave"], env: env)
+        #expect(add.code == 0, "\(add)")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.remoteFiles().contains("rooms/\(room)/log/1.roomkey"), "the push went elsewhere")
+        #expect(try GitWorld.runGit(["--git-dir", elsewhere, "rev-parse", "-q", "--verify", "refs/heads/main"], in: w.s.root.path).code != 0)
+    }
+
+    /// L2: a git run that does not end in time is killed with everything it started, and sync fails instead of waiting.
+    @Test func gitRunsHaveATimeLimit() throws {
+        let start = Date()
+        #expect(throws: RemoteError.self) {
+            try Git(directory: nil, timeout: 1).run(["slow"], options: ["alias.slow=!sleep 30"])
+        }
+        #expect(Date().timeIntervalSince(start) < 15, "the run (or its sleep) was not killed")
+    }
+}
