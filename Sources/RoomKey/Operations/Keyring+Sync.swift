@@ -164,7 +164,11 @@ extension Keyring {
         let next = known.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
             .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
         let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
-        guard marker != tip || !retry.isEmpty || !unread.isEmpty else { return }
+        guard marker != tip || !retry.isEmpty || !unread.isEmpty else {
+            // Nothing new on the remote, but the room may have moved here (a flight applied): kept leave requests again.
+            report.received += try settleLeaveRequests([], me: me)
+            return
+        }
         var entries: [(path: String, blob: String)] = []
         if let marker, marker == tip {
             entries = []
