@@ -132,7 +132,8 @@ extension Keyring {
                             report: inout SyncReport) throws {
         guard let tip else { return }
         let (marker, unread) = try read { db in (try remoteRecord(db, remote)?.lastSynced, try remoteRecord(db, remote)?.unread ?? []) }
-        guard marker != tip || !unread.isEmpty else { return }
+        // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
+        guard marker != tip || !unread.isEmpty && report.deferred == 0 else { return }
         var entries: [(path: String, blob: String)]
         if let marker, mirror.hasCommit(marker) {
             if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
