@@ -164,6 +164,8 @@ extension Keyring {
         let next = known.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
             .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
         let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
+        // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
+        let unread = report.deferred == 0 ? unread : []
         guard marker != tip || !retry.isEmpty || !unread.isEmpty else {
             // Nothing new on the remote, but the room may have moved here (a flight applied): kept leave requests again.
             report.received += try settleLeaveRequests([], me: me)
