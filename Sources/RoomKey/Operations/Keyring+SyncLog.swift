@@ -90,10 +90,16 @@ extension Keyring {
             let tree = trees[RemoteLayout.logFolder(room.id.hex)] ?? "none"
             keys[room.id] = "\(room.id.hex) \(tree) \(room.joinedEpoch) \(room.state.epoch) \(Hex.encode(room.state.head))"
             if cache.holds(room.id.hex, keys[room.id] ?? "") { continue }
+            // A held epoch's commit never changes: since the last whole check (same joined epoch) only the files added
+            // or changed, and those of epochs held since, need a look.
+            let last = cache.whole(room.id.hex, joined: room.joinedEpoch)
+            let folder = RemoteLayout.logFolder(room.id.hex)
+            let changed = last.flatMap { old in try? mirror.changedFiles(from: old.tree, to: tree) }.map { Set($0.map { folder + "/" + $0.path }) }
             for epoch in room.joinedEpoch...room.state.epoch {
                 let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
                 if let blob = log[path] {
-                    if !skip.contains(path) { suspects.append((room, epoch, path, blob)) }
+                    let fresh = changed.map { $0.contains(path) } ?? true || epoch > (last?.epoch ?? 0)
+                    if !skip.contains(path) && fresh { suspects.append((room, epoch, path, blob)) }
                 } else {
                     redo.append((room, epoch, nil))
                 }
@@ -160,6 +166,13 @@ struct LogCheckCache {
 
     /// True when `room` was found whole under exactly `key`.
     func holds(_ room: String, _ key: String) -> Bool { entries[room] == key }
+
+    /// The log tree and epoch of `room`'s last whole check, if it was made from the same joined epoch.
+    func whole(_ room: String, joined: UInt64) -> (tree: String, epoch: UInt64)? {
+        let fields = (entries[room] ?? "").split(separator: " ").map(String.init)
+        guard fields.count == 5, fields[1] != "none", UInt64(fields[2]) == joined, let epoch = UInt64(fields[3]) else { return nil }
+        return (fields[1], epoch)
+    }
 
     /// Records that `room` was found whole under `key`.
     mutating func set(_ room: String, _ key: String) { entries[room] = key }
