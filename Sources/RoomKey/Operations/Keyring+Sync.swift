@@ -155,7 +155,7 @@ extension Keyring {
     private func receiveNew(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
                             report: inout SyncReport) throws {
         guard let tip else { return }
-        let (marker, unread) = try read { db in (try remoteRecord(db, remote)?.lastSynced, try remoteRecord(db, remote)?.unread ?? []) }
+        let (marker, leftUnread) = try read { db in (try remoteRecord(db, remote)?.lastSynced, try remoteRecord(db, remote)?.unread ?? []) }
         let known = try read { db in try allRooms(db) }
         let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
         // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
@@ -165,7 +165,7 @@ extension Keyring {
             .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
         let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
         // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
-        let unread = report.deferred == 0 ? unread : []
+        let unread = report.deferred == 0 ? leftUnread : []
         guard marker != tip || !retry.isEmpty || !unread.isEmpty else {
             // Nothing new on the remote, but the room may have moved here (a flight applied): kept leave requests again.
             report.received += try settleLeaveRequests([], me: me)
