@@ -14,12 +14,16 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil
         }
-        return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag)
+        let plain = try rows.openSecret(Array(sealed), table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) }
+        // Summaries stored before the binary form are JSON.
+        if plain.first == UInt8(ascii: "{") { return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag) }
+        guard let summary = RosterSummary.decode(plain) else { throw KeyringError.integrityFailure(table: "room_summary") }
+        return summary
     }
 
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
         let rtag = roomTag(room)
-        let sealed = try rows.seal(record: summary, table: "room_summary", primaryKey: rtag)
+        let sealed = summary.encoded().withUnsafeBytes { rows.seal($0, table: "room_summary", primaryKey: rtag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
     }
 
