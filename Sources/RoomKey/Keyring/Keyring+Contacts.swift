@@ -2,17 +2,6 @@ import Foundation
 import GRDB
 import RoomKeyCore
 
-/// The sealed plaintext of a `contact` row.
-struct ContactRecord: Codable {
-    var name: String
-    var card: String
-    var verified: Bool
-    var keyChanged: Bool
-    var added: UInt64
-    /// True once the user explicitly accepted a changed key without verifying it (`contact accept`); absent in older rows.
-    var accepted: Bool? = nil
-}
-
 /// The sealed plaintext of a `contact_key_history` row: a card that a key change replaced.
 struct ContactHistoryRecord: Codable {
     var name: String
@@ -34,22 +23,33 @@ extension Keyring {
         BLAKE2b.hash([Array("contact-id".utf8), [0], id.bytes], key: tagKey)
     }
 
+    /// Opens a contact row's record, checked against its name tag (either form, see `ContactRecord`).
+    func openContactRecord(_ sealed: [UInt8], tag: [UInt8]) throws -> ContactRecord {
+        let plain = try rows.openSecret(sealed, table: Self.contactTable, primaryKey: tag)
+        guard let record = plain.withUnsafeBytes(ContactRecord.decode), nameTag(record.name) == tag else {
+            throw KeyringError.integrityFailure(table: Self.contactTable)
+        }
+        return record
+    }
+
+    /// Seals a contact row's record (binary form).
+    func sealContactRecord(_ record: ContactRecord, tag: [UInt8]) -> [UInt8] {
+        record.encoded().withUnsafeBytes { rows.seal($0, table: Self.contactTable, primaryKey: tag) }
+    }
+
     /// Opens a contact row. Its card's signature was checked before it was stored and the sealed row authenticates it,
     /// so it is parsed, not verified again (listing many contacts would otherwise cost one Ed25519 check each).
     func decodeContact(_ sealed: Data, tag: [UInt8]) throws -> Contact {
-        let record = try rows.open(ContactRecord.self, Array(sealed), table: Self.contactTable, primaryKey: tag)
-        guard nameTag(record.name) == tag, let card = try? IdentityCard.parsed(text: record.card) else {
-            throw KeyringError.integrityFailure(table: Self.contactTable)
-        }
-        return Contact(name: record.name, card: card, verified: record.verified, keyChanged: record.keyChanged, added: record.added)
+        let record = try openContactRecord(Array(sealed), tag: tag)
+        return Contact(name: record.name, card: record.card, verified: record.verified, keyChanged: record.keyChanged, added: record.added)
     }
 
     /// Writes a contact row; `accepted` carries an explicit acceptance of a changed key over to the new row.
     private func storeContact(_ db: Database, _ c: Contact, accepted: Bool? = nil) throws {
         let tag = nameTag(c.name)
-        let record = ContactRecord(name: c.name, card: c.card.text, verified: c.verified, keyChanged: c.keyChanged, added: c.added,
+        let record = ContactRecord(name: c.name, card: c.card, verified: c.verified, keyChanged: c.keyChanged, added: c.added,
                                    accepted: accepted)
-        let sealed = try rows.seal(record: record, table: Self.contactTable, primaryKey: tag)
+        let sealed = sealContactRecord(record, tag: tag)
         try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
         try syncKeyChangeAlert(db, tag: tag, keyChanged: c.keyChanged)
@@ -116,9 +116,8 @@ extension Keyring {
                 return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
             }
             // The same identity key re-issued its card: keep every decision made about that key.
-            let accepted = try rows.open(ContactRecord.self, Array(try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?",
-                                                                                   arguments: [Data(tag)]) ?? Data()),
-                                         table: Self.contactTable, primaryKey: tag).accepted
+            let accepted = try openContactRecord(Array(try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?",
+                                                                         arguments: [Data(tag)]) ?? Data()), tag: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
                                          added: existing.added), accepted: accepted)
             if upgrade { try audit(db, .contactAdd, "\(name) \(card.id) upgraded to card v2") }
@@ -150,13 +149,9 @@ extension Keyring {
     func contactNames() throws -> [(id: IdentityID, name: String, handle: String)] {
         let fetched = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
         return try fetched.map { row in
-            let tag = try row.blob("name_tag", table: Self.contactTable)
-            let record = try rows.open(ContactRecord.self, try row.blob("sealed", table: Self.contactTable), table: Self.contactTable,
-                                       primaryKey: tag)
-            guard nameTag(record.name) == tag, let card = try? IdentityCard.parsed(text: record.card) else {
-                throw KeyringError.integrityFailure(table: Self.contactTable)
-            }
-            return (card.id, record.name, card.handle)
+            let record = try openContactRecord(try row.blob("sealed", table: Self.contactTable),
+                                               tag: try row.blob("name_tag", table: Self.contactTable))
+            return (record.card.id, record.name, record.card.handle)
         }
     }
 
@@ -205,13 +200,15 @@ extension Keyring {
 }
 
 extension Keyring {
-    /// The contact whose current identity is `id`, if any.
+    /// The contact whose current identity is `id`, if any (one indexed read).
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
-        guard let tag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ?"), arguments: [Data(idTag(id))]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ?"),
+                                         arguments: [Data(idTag(id))]) else {
             return nil
         }
+        let contact = try decodeContact(Data(try row.blob("sealed", table: Self.contactTable)),
+                                        tag: try row.blob("name_tag", table: Self.contactTable))
         // id_tag is an index outside the sealed row: trust it only if the row agrees.
-        guard let contact = try fetchContact(db, tag: Array(tag)) else { return nil }
         guard contact.id == id else { throw KeyringError.integrityFailure(table: Self.contactTable) }
         return contact
     }

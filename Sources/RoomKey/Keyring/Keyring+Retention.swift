@@ -46,7 +46,7 @@ extension Keyring {
         let time = now()
         let due = try read { db in
             try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").compactMap { row -> RoomID? in
-                let record = try rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room", primaryKey: try row.blob("room_tag", table: "room"))
+                let record = try openRoomRecord(try row.blob("sealed", table: "room"), tag: try row.blob("room_tag", table: "room"))
                 guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else {
                     throw KeyringError.integrityFailure(table: "room")
                 }

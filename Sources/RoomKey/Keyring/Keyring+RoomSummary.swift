@@ -14,31 +14,38 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil
         }
-        return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag)
+        let plain = try rows.openSecret(Array(sealed), table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) }
+        // Summaries stored before the binary form are JSON.
+        if plain.first == UInt8(ascii: "{") { return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag) }
+        guard let summary = RosterSummary.decode(plain) else { throw KeyringError.integrityFailure(table: "room_summary") }
+        return summary
     }
 
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
         let rtag = roomTag(room)
-        let sealed = try rows.seal(record: summary, table: "room_summary", primaryKey: rtag)
+        let sealed = summary.encoded().withUnsafeBytes { rows.seal($0, table: "room_summary", primaryKey: rtag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
     }
 
-    /// A member's trust and, when its effective card is version 1, the name listings give it (one contact read).
-    func listingFacts(_ db: Database, _ member: Member, me: IdentityCard, changedKeys: Set<IdentityID>) throws -> (MemberTrust, String?) {
+    /// A member's trust and, when its effective card is version 1, the name listings give it (one contact read, or one
+    /// lookup in `contacts`'s pass over the table).
+    func listingFacts(_ db: Database, _ member: Member, me: IdentityCard, changedKeys: Set<IdentityID>,
+                      contacts: ContactLookup = ContactLookup(scanned: nil)) throws -> (MemberTrust, String?) {
         if member.id == me.id { return (.you, me.isPostQuantum ? nil : "you (\(me.handle))") }
-        let contact = try fetchContact(db, id: member.id)
+        let contact = try listedContact(db, member.id, in: contacts)
         let trust = MemberTrust.of(member.id, me: me.id, contact: contact.map { ($0.verified, $0.keyChanged) }, changedKeys: changedKeys)
-        let upgraded = contact.map { $0.card.isPostQuantum && $0.card.signingKey == member.card.signingKey } ?? false
+        let upgraded = contact.map { $0.postQuantum && $0.signingKey == member.card.signingKey } ?? false
         return (trust, member.card.isPostQuantum || upgraded ? nil : (contact?.name ?? member.card.handle))
     }
 
     /// Counts a roster from scratch.
     func summary(_ db: Database, roster: Roster, me: IdentityCard) throws -> RosterSummary {
         let changed = try changedKeys(db)
+        let contacts = try contactLookup(db, members: roster.count)
         var summary = RosterSummary()
         for id in roster.sortedIDs {
             guard let member = roster[id] else { continue }
-            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed)
+            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, contacts: contacts)
             summary.add(id, trust: trust, classicalName: classical)
         }
         summary.isMember = roster[me.id] != nil
@@ -58,9 +65,10 @@ extension Keyring {
             let trust = try memberTrust(db, id, me: me.id, changedKeys: changed)
             summary.remove(id, trust: trust)
         }
+        let contacts = try contactLookup(db, members: joined.count)
         for id in joined {
             guard let member = roster[id] else { continue }
-            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed)
+            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, contacts: contacts)
             summary.add(id, trust: trust, classicalName: classical)
         }
         summary.isMember = roster[me.id] != nil

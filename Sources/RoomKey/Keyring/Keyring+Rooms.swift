@@ -37,7 +37,7 @@ extension Keyring {
     }
 
     private func decodeRoom(_ db: Database, _ sealed: Data, tag: [UInt8], expected: RoomID?) throws -> StoredRoom {
-        let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
+        let record = try openRoomRecord(Array(sealed), tag: tag)
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), expected == nil || expected == id,
               roomTag(id) == tag, let roster = try epochRoster(db, id, record.epoch),
               let room = try? record.room(roster: roster) else {
@@ -50,7 +50,7 @@ extension Keyring {
     func saveRecord(_ db: Database, _ record: RoomRecord) throws {
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "room") }
         let tag = roomTag(id)
-        let sealed = try rows.seal(record: record, table: "room", primaryKey: tag)
+        let sealed = sealRoomRecord(record, tag: tag)
         try db.execute(sql: "UPDATE room SET sealed = ? WHERE room_tag = ?", arguments: [Data(sealed), Data(tag)])
         try noteOwedRotation(db, id, due: record.rotationDue ?? false)
     }
@@ -59,8 +59,7 @@ extension Keyring {
     /// older than what others have seen (a restored backup, an accepted rollback).
     func rotateEveryRoom(_ db: Database) throws {
         for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
-            var record = try rows.open(RoomRecord.self, try row.blob("sealed", table: "room"), table: "room",
-                                       primaryKey: try row.blob("room_tag", table: "room"))
+            var record = try openRoomRecord(try row.blob("sealed", table: "room"), tag: try row.blob("room_tag", table: "room"))
             record.rotationDue = true
             record.ownGeneration = record.ownGeneration &+ (1 << 16)
             try saveRecord(db, record)
@@ -70,7 +69,7 @@ extension Keyring {
     /// Inserts or replaces a room row.
     func saveRoom(_ db: Database, _ room: StoredRoom) throws {
         let tag = roomTag(room.id)
-        let sealed = try rows.seal(record: RoomRecord(room), table: "room", primaryKey: tag)
+        let sealed = sealRoomRecord(RoomRecord(room), tag: tag)
         try db.execute(sql: "INSERT OR REPLACE INTO room (room_tag, name_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(tag), Data(roomNameTag(room.name)), Data(sealed)])
         try noteOwedRotation(db, room.id, due: room.rotationDue)
@@ -182,7 +181,7 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
-        let record = try rows.open(RoomRecord.self, Array(sealed), table: "room", primaryKey: tag)
+        let record = try openRoomRecord(Array(sealed), tag: tag)
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), roomTag(id) == tag else {
             throw KeyringError.integrityFailure(table: "room")
         }

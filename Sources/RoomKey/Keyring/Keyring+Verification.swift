@@ -70,8 +70,7 @@ extension Keyring {
             guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
                 return nil
             }
-            _ = try decodeContact(sealed, tag: tag)
-            return try rows.open(ContactRecord.self, Array(sealed), table: Self.contactTable, primaryKey: tag)
+            return try openContactRecord(Array(sealed), tag: tag)
         }
         guard let record else { throw ContactError.notFound(name: name) }
         return record.accepted ?? false
@@ -85,11 +84,12 @@ extension Keyring {
             guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
                 throw ContactError.notFound(name: name)
             }
-            // decodeContact checks the row's name tag and the card's signature.
-            let contact = try decodeContact(sealed, tag: tag)
-            var record = try rows.open(ContactRecord.self, Array(sealed), table: Self.contactTable, primaryKey: tag)
+            // openContactRecord checks the row's name tag.
+            var record = try openContactRecord(Array(sealed), tag: tag)
+            let contact = Contact(name: record.name, card: record.card, verified: record.verified, keyChanged: record.keyChanged,
+                                  added: record.added)
             guard try change(&record, contact) else { return contact }
-            let resealed = try rows.seal(record: record, table: Self.contactTable, primaryKey: tag)
+            let resealed = sealContactRecord(record, tag: tag)
             try db.execute(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?", arguments: [Data(resealed), Data(tag)])
             try syncKeyChangeAlert(db, tag: tag, keyChanged: record.keyChanged)
             try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))

@@ -30,6 +30,14 @@ public struct SigningPublicKey: Hashable, Sendable {
         if ok != 0 { throw .signatureInvalid }
     }
 
+    /// Verifies a detached signature and the message it covers, both held in buffers (no copy of either).
+    public func verify(signature: UnsafeRawBufferPointer, over message: UnsafeRawBufferPointer) throws(CryptoError) {
+        try Sodium.checkLength("Ed25519 signature", signature.count, Int(crypto_sign_BYTES))
+        guard let sig = signature.baseAddress?.assumingMemoryBound(to: UInt8.self) else { throw .signatureInvalid }
+        let ok = crypto_sign_verify_detached(sig, message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count), bytes)
+        if ok != 0 { throw .signatureInvalid }
+    }
+
     /// True when the signature verifies (for callers that only need a yes or no).
     public func isValidSignature(_ signature: [UInt8], over message: [UInt8]) -> Bool {
         (try? verify(signature, over: message)) != nil

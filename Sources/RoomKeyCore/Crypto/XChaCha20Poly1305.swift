@@ -71,6 +71,31 @@ public enum XChaCha20Poly1305 {
         return out
     }
 
+    /// Decrypts and authenticates the box at `box` of `bytes`, with the bytes at `ad` as associated data, reading both
+    /// in place (no copy of either).
+    public static func openSecret(in bytes: [UInt8], box: Range<Int>, ad: Range<Int>,
+                                  key: borrowing SymmetricKey) throws(CryptoError) -> SecretBytes {
+        Sodium.prepare()
+        guard box.count >= overhead, box.lowerBound >= 0, box.upperBound <= bytes.count, ad.lowerBound >= 0, ad.upperBound <= bytes.count else {
+            throw .invalidLength(what: "XChaCha20-Poly1305 box", expected: overhead, found: box.count)
+        }
+        var rc: Int32 = -1
+        let out = SecretBytes(count: box.count - overhead) { (buf) -> Void in
+            key.bytes.withUnsafeBytes { k in
+                bytes.withUnsafeBufferPointer { all in
+                    guard let base = all.baseAddress else { return }
+                    var mlen: UInt64 = 0
+                    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+                        buf.baseAddress?.assumingMemoryBound(to: UInt8.self), &mlen, nil,
+                        base + box.lowerBound + nonceLength, UInt64(box.count - nonceLength),
+                        base + ad.lowerBound, UInt64(ad.count), base + box.lowerBound, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        if rc != 0 { throw .authenticationFailed }
+        return out
+    }
+
     /// Decrypts and authenticates `box` into a plain byte array (for non-secret contents).
     public static func open(_ box: [UInt8], key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> [UInt8] {
         let secret = try openSecret(box, key: key, ad: ad)

@@ -96,3 +96,64 @@ extension Array {
         return low
     }
 }
+
+extension RosterSummary {
+    /// The first byte of the storage form (a JSON summary starts with `{`).
+    public static let storageVersion: UInt8 = 1
+
+    /// The storage form: `01 | members (u32) | flags (u8: 1 member, 2 admin) | trust classes (u8), each name (u8-prefixed)
+    /// and count (u32) | classical members (u32), each id (u8-prefixed hex) and name (u16-prefixed)`.
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: 16 + classical.count * 48)
+        w.writeU8(Self.storageVersion)
+        w.writeU32(UInt32(clamping: members))
+        w.writeU8((isMember ? 1 : 0) | (isAdmin ? 2 : 0))
+        let classes = trust.sorted { $0.key < $1.key }
+        w.writeU8(UInt8(clamping: classes.count))
+        for (name, count) in classes.prefix(255) {
+            w.writePrefixed(width: 1, Array(name.utf8.prefix(255)))
+            w.writeU32(UInt32(clamping: count))
+        }
+        w.writeU32(UInt32(clamping: classical.count))
+        for entry in classical {
+            w.writePrefixed(width: 1, Array(entry.id.utf8.prefix(255)))
+            w.writePrefixed(width: 2, Array(entry.name.utf8.prefix(65_535)))
+        }
+        return w.bytes
+    }
+
+    /// Reads the storage form; nil for anything else (summaries stored before it are JSON, read by the keyring).
+    public static func decode(_ stored: [UInt8]) -> RosterSummary? {
+        guard stored.first == storageVersion else { return nil }
+        var r = ByteReader(stored, what: "roster summary")
+        var s = RosterSummary()
+        guard (try? r.readU8("version")) != nil, let members = try? r.readU32("members"), let flags = try? r.readU8("flags"),
+              flags & ~3 == 0, let classes = try? r.readU8("trust classes") else { return nil }
+        s.members = Int(members)
+        s.isMember = flags & 1 != 0
+        s.isAdmin = flags & 2 != 0
+        for _ in 0..<classes {
+            guard let name = try? r.readPrefixed(width: 1, "trust class", range: 1...255), let key = String(validating: name, as: UTF8.self),
+                  let count = try? r.readU32("trust count"), s.trust[key] == nil else { return nil }
+            s.trust[key] = Int(count)
+        }
+        guard let count = try? r.readU32("classical members"), Int(count) <= r.remaining / 3 else { return nil }
+        s.classical.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let id = try? r.readPrefixed(width: 1, "member id", range: 0...255), let hex = String(validating: id, as: UTF8.self),
+                  let name = try? r.readPrefixed(width: 2, "member name", range: 0...65_535),
+                  let text = String(validating: name, as: UTF8.self) else { return nil }
+            s.classical.append(Classical(storedID: hex, name: text))
+        }
+        guard (try? r.finish()) != nil else { return nil }
+        return s
+    }
+}
+
+extension RosterSummary.Classical {
+    /// An entry as stored (its id already hex).
+    init(storedID: String, name: String) {
+        id = storedID
+        self.name = name
+    }
+}

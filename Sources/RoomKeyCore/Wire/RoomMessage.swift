@@ -81,21 +81,21 @@ public struct RoomMessage: Sendable {
         return RoomMessage(roomID: roomID, epoch: epoch, sender: sender, keyID: keyID, iteration: iteration, bytes: out)
     }
 
-    /// Checks the sender key's signature over header and body.
+    /// Checks the sender key's signature over header and body (read in place, not copied).
     public func verify(_ signingKey: SigningPublicKey) throws(MessageError) {
         let signed = bytes.count - SigningKeyPair.signatureLength
-        let signature = Array(bytes[signed...])
         let ok = bytes.withUnsafeBytes { all in
-            (try? signingKey.verify(signature, over: UnsafeRawBufferPointer(rebasing: all[0..<signed]))) != nil
+            (try? signingKey.verify(signature: UnsafeRawBufferPointer(rebasing: all[signed...]),
+                                    over: UnsafeRawBufferPointer(rebasing: all[0..<signed]))) != nil
         }
         if !ok { throw .signatureInvalid }
     }
 
-    /// Decrypts the body with its message key (call `verify` first).
+    /// Decrypts the body with its message key (call `verify` first); body and header are read in place, not copied.
     public func open(_ messageKey: borrowing SymmetricKey) throws(MessageError) -> SecretBytes {
-        let body = Array(bytes[Self.headerLength..<(bytes.count - SigningKeyPair.signatureLength)])
         do {
-            return try XChaCha20Poly1305.openSecret(body, key: messageKey, ad: Array(bytes[0..<Self.headerLength]))
+            return try XChaCha20Poly1305.openSecret(in: bytes, box: Self.headerLength..<(bytes.count - SigningKeyPair.signatureLength),
+                                                    ad: 0..<Self.headerLength, key: messageKey)
         } catch {
             throw .decryptionFailed
         }

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import RoomKeyCore
+
+/// The storage form of a roster summary: round trips, and edits that must be refused.
+@Suite struct RosterSummaryStorageTests {
+    static func summary(members: Int, classical: Int, admin: Bool) throws -> RosterSummary {
+        var s = RosterSummary()
+        let trusts = MemberTrust.allCases
+        for i in 0..<members {
+            let id = IdentityID(signingKey: try SigningPublicKey(bytes: [UInt8](repeating: UInt8(i % 251), count: 31) + [UInt8(i / 251)]))
+            s.add(id, trust: trusts[i % trusts.count], classicalName: i < classical ? "m\(i) é" : nil)
+        }
+        s.isMember = members > 0
+        s.isAdmin = admin
+        return s
+    }
+
+    @Test(arguments: [(0, 0, false), (1, 0, true), (1, 1, false), (7, 3, true), (600, 600, false)])
+    func roundTrips(members: Int, classical: Int, admin: Bool) throws {
+        let s = try Self.summary(members: members, classical: classical, admin: admin)
+        #expect(RosterSummary.decode(s.encoded()) == s)
+    }
+
+    /// Each edit of a good summary, and what it is.
+    static let damaged: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
+        ("empty", { _ in [] }),
+        ("JSON (read by the keyring, not here)", { _ in Array("{}".utf8) }),
+        ("unknown version", { [2] + $0.dropFirst() }),
+        ("unknown flag", { var b = $0; b[5] |= 4; return b }),
+        ("truncated", { Array($0.dropLast()) }),
+        ("trailing byte", { $0 + [0] }),
+        ("classical count beyond the bytes", { var b = $0; b[b.count - 1] = 0; return Array(b.prefix(7)) + [0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF] }),
+    ]
+
+    @Test(arguments: damaged.indices)
+    func damagedSummariesAreRefused(index: Int) throws {
+        let good = try Self.summary(members: 3, classical: 2, admin: true).encoded()
+        let (what, edit) = Self.damaged[index]
+        #expect(RosterSummary.decode(edit(good)) == nil, "\(what)")
+    }
+}
