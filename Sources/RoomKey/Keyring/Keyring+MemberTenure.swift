@@ -35,11 +35,12 @@ extension Keyring {
     }
 
     /// Records what an accepted commit changes in its members' tenures, and in the room's summary, in the transaction
-    /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing.
-    func noteMembership(_ db: Database, _ commit: Commit, roster: Roster) throws {
+    /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing. With
+    /// `newRoom` (the genesis of a room made in this transaction) no stored tenure is looked up.
+    func noteMembership(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         var joined: [IdentityID] = [], left: [IdentityID] = []
         for (member, changes) in MemberTenure.changes(of: commit) {
-            let before = try storedTenure(db, commit.roomID, member) ?? MemberTenure(member: member)
+            let before = (newRoom ? nil : try storedTenure(db, commit.roomID, member)) ?? MemberTenure(member: member)
             if let latest = before.latestEpoch, latest >= commit.epoch { continue }
             var tenure = before
             tenure.apply(changes, at: commit.epoch)

@@ -19,7 +19,7 @@ extension Keyring {
     /// any authenticated one; unauthenticated rows together keep at most an eighth of the limit. (One bundle alone is
     /// bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
     func storePending(_ item: Queued, authenticated: Bool) throws -> Int {
-        let digest = tag("pending", BLAKE2b.hash([item.bytes]))
+        let digest = tag("pending", item.bundle.byteHash ?? BLAKE2b.hash([item.bytes]))
         let record = PendingRecord(path: item.path, bundle: Data(item.bytes), received: now())
         let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
         return try write { db in

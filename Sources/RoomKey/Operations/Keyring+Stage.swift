@@ -47,7 +47,7 @@ extension Keyring {
         let myID = me.id
         return try write { db in
             // A room without a remote is left to the direct path, which reports its own errors.
-            guard let remote = try remoteName(db, room: try findRoom(db, nameOrID).id) else { return nil }
+            guard let remote = try remoteName(db, room: try findRoomID(db, nameOrID)) else { return nil }
             let room = try distributableRoom(db, nameOrID, me: myID)
             let earlier = try stagedIntents(db, room: room.id).map { StagedRebase.Intent($0.intent.operations) }
             let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: myID)
