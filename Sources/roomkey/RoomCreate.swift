@@ -24,9 +24,13 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(name: .long, help: "Add contacts even if a member (or another contact added) has the same handle; listings then show short ids.")
         var allowSameHandle = false
 
+        @Flag(name: .long, help: "Require post-quantum stanzas from the start, as room set --require-pq does: members on version 1 cards are refused, by name (exit 6).")
+        var requirePq = false
+
         func execute(_ output: Output) throws {
             let names = members + (try MembersFile.names(membersFile))
-            let result = try openKeyring(outbox: bundle.outbox.box).createRoom(name: name, members: names, allowSameHandle: allowSameHandle, deliver: bundle.delivery)
+            let result = try openKeyring(outbox: bundle.outbox.box).createRoom(name: name, members: names, allowSameHandle: allowSameHandle,
+                                                                              requirePQ: requirePq, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.confirmation(doc) { doc.lines("created") }
         }

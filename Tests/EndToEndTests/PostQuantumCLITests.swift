@@ -143,6 +143,28 @@ import Testing
         #expect(show["post_quantum"] as? Bool == false && show["classical_members"] as? [String] == ["carol"])
     }
 
+    @Test func createWithRequirePQRefusesClassicalMembersByName() throws {
+        let m = try Mixed(classical: ["carol", "dave"])
+        let w = m.w
+        let snapshot = try w.snapshot("alice")
+        // Members on version 1 cards are refused at creation, each named, and nothing is stored or written.
+        let refused = try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave", "--require-pq"])
+        #expect(refused.code == 6 && refused.stderr.contains("carol") && refused.stderr.contains("dave") && !refused.stderr.contains("bob"),
+                "\(refused)")
+        #expect(try w.snapshot("alice") == snapshot)
+        #expect(try w.bundles().isEmpty)
+        // An all-v2 room is created with the requirement on, and it stays on for later changes.
+        let created = try w.rk("alice", ["room", "create", "team", "--member", "bob", "--require-pq"])
+        #expect(created.code == 0, "\(created)")
+        #expect(try w.show("alice")["require_pq"] as? Bool == true)
+        let (version, kinds) = try Self.stanzaKinds(try #require(try w.bundles().first))
+        #expect(version == 2 && kinds.values.allSatisfy { $0 == .xwing })
+        let add = try w.rk("alice", ["room", "add", "team", "carol"])
+        #expect(add.code == 6 && add.stderr.contains("carol"), "\(add)")
+        // Without the flag a mixed room is made as before.
+        #expect(try w.rk("alice", ["room", "create", "mixed", "--member", "carol"]).code == 0)
+    }
+
     @Test func flippedByteInVersion2StanzaStoresNothing() throws {
         let m = try Mixed(classical: [])
         let w = m.w

@@ -46,6 +46,7 @@ extension Keyring {
 
     /// Writes a contact row; `accepted` carries an explicit acceptance of a changed key over to the new row.
     private func storeContact(_ db: Database, _ c: Contact, accepted: Bool? = nil) throws {
+        if contactsSeen != nil { contactsSeen = [:] }
         let tag = nameTag(c.name)
         let record = ContactRecord(name: c.name, card: c.card, verified: c.verified, keyChanged: c.keyChanged, added: c.added,
                                    accepted: accepted)
@@ -60,7 +61,15 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
-        return try decodeContact(sealed, tag: tag)
+        let contact = try decodeContact(sealed, tag: tag)
+        if contactsSeen != nil { contactsSeen?[contact.id] = contact }
+        return contact
+    }
+
+    /// True for a card that is exactly the current card of a contact read in this operation: it was verified when its
+    /// contact row was stored, and the sealed row authenticates it since.
+    func storedContactCard(_ card: IdentityCard) -> Bool {
+        contactsSeen?[card.id]?.card.encoded == card.encoded
     }
 
     /// Adds verified cards in one transaction; `name` renames a single card. A name or handle that looks like a known
@@ -187,6 +196,7 @@ extension Keyring {
         let tag = Data(nameTag(name))
         try automaticPrune()
         try write { db in
+            contactsSeen = nil
             if let contact = try fetchContact(db, tag: Array(tag)) {
                 try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
             }
@@ -202,6 +212,7 @@ extension Keyring {
 extension Keyring {
     /// The contact whose current identity is `id`, if any (one indexed read).
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
+        if let seen = contactsSeen?[id] { return seen }
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ?"),
                                          arguments: [Data(idTag(id))]) else {
             return nil

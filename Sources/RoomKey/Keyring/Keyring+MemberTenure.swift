@@ -30,16 +30,19 @@ extension Keyring {
     private func saveTenure(_ db: Database, _ room: RoomID, _ tenure: MemberTenure) throws {
         let mtag = tenureTag(room, tenure.member)
         let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
-        try db.execute(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)",
-                       arguments: [Data(mtag), Data(roomTag(room)), Data(memberKey(tenure.member)), Data(sealed)])
+        // Cached: a room of many members saves one row per member in one transaction, and compiling the statement each
+        // time (with GRDB's authorizer called per column) costs more than the insert.
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [Data(mtag), Data(roomTag(room)), Data(memberKey(tenure.member)), Data(sealed)])
     }
 
     /// Records what an accepted commit changes in its members' tenures, and in the room's summary, in the transaction
-    /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing.
-    func noteMembership(_ db: Database, _ commit: Commit, roster: Roster) throws {
+    /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing. With
+    /// `newRoom` (the genesis of a room made in this transaction) no stored tenure is looked up.
+    func noteMembership(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         var joined: [IdentityID] = [], left: [IdentityID] = []
         for (member, changes) in MemberTenure.changes(of: commit) {
-            let before = try storedTenure(db, commit.roomID, member) ?? MemberTenure(member: member)
+            let before = (newRoom ? nil : try storedTenure(db, commit.roomID, member)) ?? MemberTenure(member: member)
             if let latest = before.latestEpoch, latest >= commit.epoch { continue }
             var tenure = before
             tenure.apply(changes, at: commit.epoch)

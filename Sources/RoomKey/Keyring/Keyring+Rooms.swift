@@ -87,6 +87,19 @@ extension Keyring {
         return first
     }
 
+    /// The id of the room `findRoom` would find, read from room records only (no roster is opened); a name that is
+    /// ambiguous or unknown throws as `findRoom` does.
+    func findRoomID(_ db: Database, _ nameOrID: String) throws -> RoomID {
+        if nameOrID.count == 32, let bytes = try? Hex.decode(nameOrID, what: "room id"), let id = try? RoomID(bytes: bytes),
+           try loadRoomRecord(db, id) != nil {
+            return id
+        }
+        let ids = try roomTags(db, named: nameOrID).compactMap { try loadRoomRecord(db, tag: $0) }.filter { $0.name == nameOrID }
+            .compactMap { try? RoomID(bytes: Hex.decode($0.roomID, what: "room id")) }
+        guard ids.count == 1, let id = ids.first else { return try findRoom(db, nameOrID).id }
+        return id
+    }
+
     /// Every room, sorted by name.
     public func rooms() throws -> [StoredRoom] {
         try read { db in try allRooms(db) }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
@@ -114,8 +127,9 @@ extension Keyring {
         try read { db in try findRoom(db, nameOrID) }
     }
 
-    /// Stores an accepted commit and the roster of the epoch it starts.
-    func storeCommit(_ db: Database, _ commit: Commit, roster: Roster) throws {
+    /// Stores an accepted commit and the roster of the epoch it starts. `newRoom` says the commit is the genesis of a
+    /// room made in this transaction, so no member has a tenure to look up yet.
+    func storeCommit(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         let ctag = commitTag(commit.roomID, commit.epoch)
         let sealed = commit.encoded.withUnsafeBytes { rows.seal($0, table: "room_commit", primaryKey: ctag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
@@ -124,7 +138,7 @@ extension Keyring {
         let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedRoster)])
-        try noteMembership(db, commit, roster: roster)
+        try noteMembership(db, commit, roster: roster, newRoom: newRoom)
     }
 
     /// The accepted commit of `epoch`, if stored.
@@ -149,10 +163,13 @@ extension Keyring {
     /// The stored roster bytes of `epoch`, if that epoch was accepted here.
     private func epochRosterBytes(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> [UInt8]? {
         let etag = epochTag(id, epoch)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_epoch WHERE epoch_tag = ?", arguments: [Data(etag)]) else {
-            return nil
+        // A roster row is large (megabytes in a big room): it is opened where SQLite holds it, into one plain array.
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT sealed FROM room_epoch WHERE epoch_tag = ?"), arguments: [Data(etag)])
+        guard let row = try cursor.next() else { return nil }
+        return try row.withUnsafeData(atIndex: 0) { data in
+            guard let data else { throw KeyringError.integrityFailure(table: "room_epoch") }
+            return try data.withUnsafeBytes { (b) throws(KeyringError) in try rows.open(raw: b, table: "room_epoch", primaryKey: etag) }
         }
-        return try rows.openSecret(Array(sealed), table: "room_epoch", primaryKey: etag).withUnsafeBytes { Array($0) }
     }
 
     /// The roster at `epoch`, if that epoch was accepted here.

@@ -43,6 +43,9 @@ public final class Keyring {
     var enqueuedNow: Set<[UInt8]> = []
     /// Rooms whose summaries a contact change in the running transaction made stale (recounted before it commits).
     var summariesDue: Set<[UInt8]> = []
+    /// Contacts read in the running operation, by current id, while one (`createRoom`) asks for them to be kept; nil
+    /// otherwise. Any contact write empties it.
+    var contactsSeen: [IdentityID: Contact]?
     /// True while the outbox is being written out (its own transactions do not start another flush).
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).

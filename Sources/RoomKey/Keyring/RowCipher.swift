@@ -18,8 +18,8 @@ struct RowCipher: ~Copyable {
 
     /// Seals plain bytes for `table` / `primaryKey`.
     func seal(_ plaintext: UnsafeRawBufferPointer, table: String, primaryKey: [UInt8]) -> [UInt8] {
-        [Self.version] + XChaCha20Poly1305.seal(plaintext, key: key, ad: Self.associatedData(table: table, primaryKey: primaryKey),
-                                                random: random)
+        XChaCha20Poly1305.seal(plaintext, key: key, ad: Self.associatedData(table: table, primaryKey: primaryKey), random: random,
+                               prefix: [Self.version])
     }
 
     /// Seals a Codable record as JSON.
@@ -34,8 +34,19 @@ struct RowCipher: ~Copyable {
     func openSecret(_ sealed: [UInt8], table: String, primaryKey: [UInt8]) throws(KeyringError) -> SecretBytes {
         guard sealed.first == Self.version else { throw .integrityFailure(table: table) }
         do {
-            return try XChaCha20Poly1305.openSecret(Array(sealed.dropFirst()), key: key,
-                                                    ad: Self.associatedData(table: table, primaryKey: primaryKey))
+            return try XChaCha20Poly1305.openSecret(sealed, from: 1, key: key, ad: Self.associatedData(table: table, primaryKey: primaryKey))
+        } catch {
+            throw .integrityFailure(table: table)
+        }
+    }
+
+    /// Opens a sealed row where it lies (a large row read without copying) into a plain array, for contents that are
+    /// not key material (rosters); any mismatch is an integrity failure.
+    func open(raw sealed: UnsafeRawBufferPointer, table: String, primaryKey: [UInt8]) throws(KeyringError) -> [UInt8] {
+        guard sealed.first == Self.version else { throw .integrityFailure(table: table) }
+        do {
+            return try XChaCha20Poly1305.open(raw: UnsafeRawBufferPointer(rebasing: sealed[1...]), key: key,
+                                              ad: Self.associatedData(table: table, primaryKey: primaryKey))
         } catch {
             throw .integrityFailure(table: table)
         }

@@ -38,25 +38,31 @@ public struct PlannedChange: Sendable {
 /// Making commits and rotations: the use cases an admin or member runs on their own keyring.
 extension Keyring {
     /// Creates a room with the given contacts as members and writes its genesis bundle.
-    /// Unless `allowSameHandle`, refuses members whose handle another member (or you) already has.
-    public func createRoom(name: String, members: [String], allowSameHandle: Bool = false,
+    /// Unless `allowSameHandle`, refuses members whose handle another member (or you) already has. With `requirePQ`, the
+    /// room is made with `--require-pq` on, refusing (naming them) members on version 1 cards; nothing is stored then.
+    public func createRoom(name: String, members: [String], allowSameHandle: Bool = false, requirePQ: Bool = false,
                            deliver: BundleDelivery) throws -> CommitResult {
         // A bad name is refused before anything, the automatic prune included, touches the keyring.
         try Handle.validateNew(name, what: "room name")
         try automaticPrune()
         let me = try identity()
         return try write { db in
+            // Every member is a contact read here: the summary and the stanzas reuse these reads instead of one more each.
+            contactsSeen = [:]
+            defer { contactsSeen = nil }
             let ops = try members.map { Operation.add(try sealableContact(db, $0).card) }
             if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: name) }
-            return try createRoom(db, name: name, operations: ops, me: me, deliver: deliver)
+            return try createRoom(db, name: name, operations: ops, me: me, requirePQ: requirePQ, deliver: deliver)
         }
     }
 
-    /// Creates a room in the caller's transaction: `create` followed by `operations` in one genesis commit.
-    func createRoom(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity,
+    /// Creates a room in the caller's transaction: `create` followed by `operations` in one genesis commit. With
+    /// `requirePQ` the room requires post-quantum stanzas from its genesis bundle on (see `refuseClassicalMembers`).
+    func createRoom(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity, requirePQ: Bool = false,
                     deliver: BundleDelivery) throws -> CommitResult {
         let (commit, state) = try genesisCommit(db, name: name, operations: operations, me: me)
-        let room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: 0, confirmedEpoch: nil)
+        var room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: 0, confirmedEpoch: nil)
+        room.requirePQ = requirePQ
         return try finishCommit(db, room: room, commits: [commit], me: me, rotate: true, deliver: deliver)
     }
 
@@ -70,10 +76,11 @@ extension Keyring {
     func genesisCommit(_ db: Database, name: String, operations: [Operation], me: borrowing LocalIdentity) throws -> (Commit, RoomState) {
         try checkNewRoomName(db, name)
         let ops = [Operation.create(name: name, creator: me.card)] + operations
-        let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true)
+        // Cards read from contact rows were checked when they were stored; each other card is checked once, here.
+        let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true, verified: storedContactCard)
         let commit = Commit(roomID: RoomID.random(using: random), epoch: 0, previousHead: Commit.genesisHead, signer: me.signing,
                             time: now(), operations: ops, rosterHash: roster.hash)
-        return (commit, try RoomState.genesis(commit))
+        return (commit, RoomState.ownGenesis(commit, name: name, roster: roster))
     }
 
     /// Commits membership changes to a room as one commit and one bundle.
@@ -293,7 +300,8 @@ extension Keyring {
                       deliver: BundleDelivery) throws -> CommitResult {
         try saveRoom(db, room)
         if let last = commits.last, last.epoch == room.state.epoch {
-            try storeCommit(db, last, roster: room.state.roster)
+            // A genesis made here names a fresh random room id: none of its members has a stored tenure yet.
+            try storeCommit(db, last, roster: room.state.roster, newRoom: last.epoch == 0)
         }
         let output = try makeBundle(db, room: room, commits: commits, me: me, withKey: rotate)
         let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", generation: rotate ? room.ownGeneration : nil,

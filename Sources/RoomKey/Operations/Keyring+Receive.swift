@@ -37,7 +37,7 @@ extension Keyring {
                     requests.append((index, input.path, try LeaveRequest.parse(input.bytes)))
                     continue
                 }
-                let bundle = try Bundle.parse(input.bytes)
+                let bundle = try Bundle.parse(input.bytes, hashingAll: true)
                 if bundle.sender == me.id || !bundle.recipients.contains(me.id) {
                     results[index] = ReceiveResult(path: input.path, status: .notForMe, roomID: bundle.roomID, epoch: bundle.epoch,
                                                    error: nil, bundles: [])
@@ -52,7 +52,7 @@ extension Keyring {
         // when this run applies something to their room, so a full pending store costs nothing to an unrelated run.
         var stored: [RoomID: [Queued]] = [:]
         for (offset, kept) in try pendingBundles().enumerated() {
-            guard let bundle = try? Bundle.parse(kept.bytes) else { continue }
+            guard let bundle = try? Bundle.parse(kept.bytes, hashingAll: true) else { continue }
             stored[bundle.roomID, default: []].append(
                 Queued(index: inputs.count + offset, path: kept.path, bytes: kept.bytes, bundle: bundle, pendingTag: kept.tag))
         }
@@ -123,7 +123,7 @@ extension Keyring {
     /// Checks one bundle in one transaction: the core decides (`BundleAcceptance`), this stores what it decided.
     func process(_ item: Queued, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> Outcome {
         let bundle = item.bundle
-        let digest = tag("bundle", BLAKE2b.hash([item.bytes]))
+        let digest = tag("bundle", item.bundle.byteHash ?? BLAKE2b.hash([item.bytes]))
         do {
             return try write { db in
                 let content: BundleContent

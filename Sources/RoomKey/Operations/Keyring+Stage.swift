@@ -50,7 +50,7 @@ extension Keyring {
         let myID = me.id
         return try write { db in
             // A room without a remote is left to the direct path, which reports its own errors.
-            guard let remote = try remoteName(db, room: try findRoom(db, nameOrID).id) else { return nil }
+            guard let remote = try remoteName(db, room: try findRoomID(db, nameOrID)) else { return nil }
             let room = try distributableRoom(db, nameOrID, me: myID)
             let roster = try stagedRoster(db, room: room, me: myID)
             let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.name, me: myID) }

@@ -1,4 +1,6 @@
 import CSodium
+import Dispatch
+import Synchronization
 
 /// BLAKE2b (`crypto_generichash`), optionally keyed.
 public enum BLAKE2b {
@@ -7,12 +9,53 @@ public enum BLAKE2b {
         hash(parts, length: length, keyBytes: nil)
     }
 
+    /// Unkeyed BLAKE2b of a region of a larger buffer, without copying it out first.
+    public static func hash(_ region: ArraySlice<UInt8>, length: Int = 32) -> [UInt8] {
+        region.withUnsafeBytes { hash(raw: [$0], length: length, keyBytes: nil) }
+    }
+
+    /// Unkeyed BLAKE2b-256 of two regions at once, one per core (a bundle's stanza list and its whole bytes).
+    public static func hashBoth(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> (a: [UInt8], b: [UInt8]) {
+        if BatchSeal.cores < 2 || a.count + b.count < 1 << 20 { return (hash(a), hash(b)) }
+        let results = Mutex<[[UInt8]]>([[], []])
+        a.withUnsafeBytes { ra in
+            b.withUnsafeBytes { rb in
+                nonisolated(unsafe) let regions = [ra, rb]
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    let h = hash(raw: [regions[i]], length: 32, keyBytes: nil)
+                    results.withLock { $0[i] = h }
+                }
+            }
+        }
+        let both = results.withLock { $0 }
+        return (both[0], both[1])
+    }
+
+    /// Keyed BLAKE2b over the concatenation of raw `parts` (large values hashed where they lie).
+    public static func hash(raw parts: [UnsafeRawBufferPointer], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
+        key.bytes.withUnsafeBytes { k in hash(raw: parts, length: length, keyBytes: k) }
+    }
+
     /// Keyed BLAKE2b over the concatenation of `parts`, used as a MAC or blind index.
     public static func hash(_ parts: [[UInt8]], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
         key.bytes.withUnsafeBytes { k in hash(parts, length: length, keyBytes: k) }
     }
 
     private static func hash(_ parts: [[UInt8]], length: Int, keyBytes: UnsafeRawBufferPointer?) -> [UInt8] {
+        digest(length: length, keyBytes: keyBytes) { state in
+            for part in parts { _ = crypto_generichash_update(state, part, UInt64(part.count)) }
+        }
+    }
+
+    private static func hash(raw parts: [UnsafeRawBufferPointer], length: Int, keyBytes: UnsafeRawBufferPointer?) -> [UInt8] {
+        digest(length: length, keyBytes: keyBytes) { state in
+            for part in parts where part.count > 0 {
+                _ = crypto_generichash_update(state, part.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(part.count))
+            }
+        }
+    }
+
+    private static func digest(length: Int, keyBytes: UnsafeRawBufferPointer?, _ update: (OpaquePointer) -> Void) -> [UInt8] {
         Sodium.prepare()
         precondition(length >= Int(crypto_generichash_BYTES_MIN) && length <= Int(crypto_generichash_BYTES_MAX))
         let stateSize = crypto_generichash_statebytes()
@@ -21,7 +64,7 @@ public enum BLAKE2b {
         let state = OpaquePointer(raw)
         _ = crypto_generichash_init(state, keyBytes?.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                     keyBytes?.count ?? 0, length)
-        for part in parts { _ = crypto_generichash_update(state, part, UInt64(part.count)) }
+        update(state)
         var out = [UInt8](repeating: 0, count: length)
         _ = crypto_generichash_final(state, &out, length)
         return out

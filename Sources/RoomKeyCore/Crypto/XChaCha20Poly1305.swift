@@ -18,20 +18,35 @@ public enum XChaCha20Poly1305 {
         return seal(plaintext, key: key, nonce: nonce, ad: ad)
     }
 
+    /// Encrypts `plaintext` like `seal(_:key:ad:random:)`, returning `prefix || nonce || ciphertext || tag` in one buffer
+    /// (a large plaintext is not copied again to put a version byte in front).
+    public static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, ad: [UInt8],
+                            random: any RandomSource, prefix: [UInt8]) -> [UInt8] {
+        seal(plaintext, key: key, nonce: random.bytes(nonceLength), ad: ad, prefix: prefix)
+    }
+
     /// Encrypts with an explicit nonce (the caller guarantees it is never reused under the key).
     public static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, nonce: [UInt8],
                             ad: [UInt8]) -> [UInt8] {
+        seal(plaintext, key: key, nonce: nonce, ad: ad, prefix: [])
+    }
+
+    private static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, nonce: [UInt8],
+                             ad: [UInt8], prefix: [UInt8]) -> [UInt8] {
         Sodium.prepare()
         precondition(nonce.count == nonceLength, "nonce must be 24 bytes")
-        var out = [UInt8](repeating: 0, count: nonceLength + plaintext.count + tagLength)
-        out.replaceSubrange(0..<nonceLength, with: nonce)
-        key.bytes.withUnsafeBytes { k in
-            out.withUnsafeMutableBufferPointer { o in
+        let start = prefix.count
+        let out = key.bytes.withUnsafeBytes { k in
+            [UInt8](unsafeUninitializedCapacity: start + nonceLength + plaintext.count + tagLength) { buf, n in
+                _ = buf.initialize(from: prefix)
+                _ = UnsafeMutableBufferPointer(rebasing: buf[start...]).initialize(from: nonce)
+                // The cipher writes every remaining byte: ciphertext (plaintext.count) and tag.
                 var clen: UInt64 = 0
                 _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    o.baseAddress! + nonceLength, &clen,
+                    buf.baseAddress! + start + nonceLength, &clen,
                     plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
                     ad, UInt64(ad.count), nil, nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                n = buf.count
             }
         }
         return out
@@ -49,21 +64,50 @@ public enum XChaCha20Poly1305 {
         plaintext.withUnsafeBytes { seal($0, key: key, ad: ad, random: random) }
     }
 
-    /// Decrypts and authenticates `box` (nonce || ciphertext || tag) into secret bytes.
-    public static func openSecret(_ box: [UInt8], key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> SecretBytes {
+    /// Decrypts and authenticates a box where it lies into a plain array (for large, non-secret contents such as rosters):
+    /// no copy of the box is made first.
+    public static func open(raw box: UnsafeRawBufferPointer, key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> [UInt8] {
         Sodium.prepare()
-        guard box.count >= overhead else {
+        guard box.count >= overhead, let base = box.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .invalidLength(what: "XChaCha20-Poly1305 box", expected: overhead, found: box.count)
         }
         var rc: Int32 = -1
-        let out = SecretBytes(count: box.count - overhead) { (buf) -> Void in
+        let out = key.bytes.withUnsafeBytes { k in
+            [UInt8](unsafeUninitializedCapacity: box.count - overhead) { buf, n in
+                var mlen: UInt64 = 0
+                rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    buf.baseAddress, &mlen, nil, base + nonceLength, UInt64(box.count - nonceLength),
+                    ad, UInt64(ad.count), base, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                if rc != 0 { buf.initialize(repeating: 0) }
+                n = buf.count
+            }
+        }
+        if rc != 0 { throw .authenticationFailed }
+        return out
+    }
+
+    /// Decrypts and authenticates `box` (nonce || ciphertext || tag) into secret bytes.
+    public static func openSecret(_ box: [UInt8], key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> SecretBytes {
+        try openSecret(box, from: 0, key: key, ad: ad)
+    }
+
+    /// Decrypts and authenticates the box that fills `box[offset...]` (after a version byte, say), without copying it out.
+    public static func openSecret(_ box: [UInt8], from offset: Int, key: borrowing SymmetricKey, ad: [UInt8]) throws(CryptoError) -> SecretBytes {
+        Sodium.prepare()
+        let length = box.count - offset
+        guard offset >= 0, length >= overhead else {
+            throw .invalidLength(what: "XChaCha20-Poly1305 box", expected: overhead, found: max(length, 0))
+        }
+        var rc: Int32 = -1
+        let out = SecretBytes(count: length - overhead) { (buf) -> Void in
             key.bytes.withUnsafeBytes { k in
-                box.withUnsafeBufferPointer { b in
+                box.withUnsafeBufferPointer { whole in
+                    let b = whole.baseAddress! + offset
                     var mlen: UInt64 = 0
                     rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
                         buf.baseAddress?.assumingMemoryBound(to: UInt8.self), &mlen, nil,
-                        b.baseAddress! + nonceLength, UInt64(box.count - nonceLength),
-                        ad, UInt64(ad.count), b.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                        b + nonceLength, UInt64(length - nonceLength),
+                        ad, UInt64(ad.count), b, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
             }
         }

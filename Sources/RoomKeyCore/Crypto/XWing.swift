@@ -194,23 +194,60 @@ public enum XWingHPKE {
             throw .invalidLength(what: "X-Wing batch buffers", expected: n, found: offsets.count)
         }
         if n == 0 { return }
+        // The workers read flat buffers only: sharing the arrays of keys and infos would make both cores retain and
+        // release the same objects for every recipient, which costs more than copying them out once.
+        var flatKeys = [UInt8]()
+        flatKeys.reserveCapacity(n * XWingPublicKey.length)
+        var flatInfos = [UInt8](), infoStarts = [Int]()
+        infoStarts.reserveCapacity(n + 1)
+        for i in 0..<n {
+            flatKeys.append(contentsOf: keys[i].bytes)
+            infoStarts.append(flatInfos.count)
+            flatInfos.append(contentsOf: infos[i])
+        }
+        infoStarts.append(flatInfos.count)
         let failures = Atomic<Int>(0)
         message.withUnsafeBytes { m in
             out.withUnsafeMutableBytes { o in
-                nonisolated(unsafe) let msg = m
-                nonisolated(unsafe) let outBase = o.baseAddress!
-                let workers = max(1, min(BatchSeal.cores, n / 8))
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    for i in (n * w / workers)..<(n * (w + 1) / workers) {
-                        guard let box = try? seal(msg, to: keys[i], info: infos[i]), box.count == boxLength else {
-                            failures.add(1, ordering: .relaxed)
-                            continue
+                flatKeys.withUnsafeBytes { k in
+                    flatInfos.withUnsafeBytes { f in
+                        infoStarts.withUnsafeBufferPointer { starts in
+                            offsets.withUnsafeBufferPointer { slots in
+                                nonisolated(unsafe) let (msg, outBase, keyBase, infoBase) = (m, o.baseAddress!, k.baseAddress!, f.baseAddress)
+                                nonisolated(unsafe) let (infoAt, slotAt) = (starts, slots)
+                                let workers = max(1, min(BatchSeal.cores, n / 8))
+                                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                                    for i in (n * w / workers)..<(n * (w + 1) / workers) {
+                                        let key = UnsafeRawBufferPointer(start: keyBase + i * XWingPublicKey.length, count: XWingPublicKey.length)
+                                        let info = UnsafeRawBufferPointer(start: infoBase.map { $0 + infoAt[i] }, count: infoAt[i + 1] - infoAt[i])
+                                        if !sealRaw(msg, to: key, info: info, into: outBase + slotAt[i], boxLength: boxLength) {
+                                            failures.add(1, ordering: .relaxed)
+                                        }
+                                    }
+                                }
+                            }
                         }
-                        box.withUnsafeBytes { (outBase + offsets[i]).copyMemory(from: $0.baseAddress!, byteCount: boxLength) }
                     }
                 }
             }
         }
         if failures.load(ordering: .relaxed) != 0 { throw .operationFailed("X-Wing HPKE seal") }
+    }
+
+    /// `seal` from raw buffers, writing the box (`boxLength` bytes) at `out`; false on any failure.
+    private static func sealRaw(_ message: UnsafeRawBufferPointer, to key: UnsafeRawBufferPointer, info: UnsafeRawBufferPointer,
+                                into out: UnsafeMutableRawPointer, boxLength: Int) -> Bool {
+        do {
+            let pk = try XWingMLKEM768X25519.PublicKey(rawRepresentation: key)
+            var sender = try HPKE.Sender(recipientKey: pk, ciphersuite: ciphersuite, info: Data(info))
+            let ct = try sender.seal(message)
+            let enc = sender.encapsulatedKey
+            guard enc.count + ct.count == boxLength else { return false }
+            enc.copyBytes(to: out.assumingMemoryBound(to: UInt8.self), count: enc.count)
+            ct.copyBytes(to: (out + enc.count).assumingMemoryBound(to: UInt8.self), count: ct.count)
+            return true
+        } catch {
+            return false
+        }
     }
 }

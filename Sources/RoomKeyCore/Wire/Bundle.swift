@@ -55,12 +55,14 @@ public struct Bundle: Sendable {
     package let headerBytes: [UInt8]
     package let payload: [UInt8]
 
-    /// `BLAKE2b-256` of the stanza count and stanzas.
-    public var stanzaHash: [UInt8] { BLAKE2b.hash([Array(stanzaBytes)]) }
+    /// `BLAKE2b-256` of the stanza count and stanzas, hashed once from the raw stanza region when the bundle is parsed.
+    public let stanzaHash: [UInt8]
+    /// `BLAKE2b-256` of the whole bundle, when parsed with `hashingAll` (computed on a second core beside `stanzaHash`).
+    public let byteHash: [UInt8]?
 
     /// Parses a bundle strictly: a known version, bounded counts, known stanza kinds, unique recipients, a payload at
-    /// least one AEAD overhead long.
-    public static func parse(_ bytes: [UInt8]) throws(WireError) -> Bundle {
+    /// least one AEAD overhead long. With `hashingAll`, `byteHash` is computed too, beside the stanza hash.
+    public static func parse(_ bytes: [UInt8], hashingAll: Bool = false) throws(WireError) -> Bundle {
         if bytes.count > maxLength { throw .oversized(what: "bundle", limit: maxLength, found: bytes.count) }
         var r = ByteReader(bytes, what: "bundle")
         let magic = try r.read(3, "magic")
@@ -108,9 +110,17 @@ public struct Bundle: Sendable {
             throw .truncated(what: "bundle payload", needed: XChaCha20Poly1305.overhead, available: r.remaining)
         }
         let payload = try r.read(r.remaining, "payload")
+        let stanzas = bytes[stanzaStart..<stanzaEnd]
+        var stanzaHash: [UInt8], all: [UInt8]? = nil
+        if hashingAll {
+            let both = BLAKE2b.hashBoth(stanzas, bytes[...])
+            (stanzaHash, all) = (both.a, both.b)
+        } else {
+            stanzaHash = BLAKE2b.hash(stanzas)
+        }
         return Bundle(version: version, roomID: room, epoch: epoch, sender: sender, recipients: recipients, stanzaKinds: kinds,
-                      sealedOffsets: offsets, stanzaBytes: bytes[stanzaStart..<stanzaEnd],
-                      headerBytes: Array(bytes[0..<headerLength]), payload: payload)
+                      sealedOffsets: offsets, stanzaBytes: stanzas, headerBytes: Array(bytes[0..<headerLength]), payload: payload,
+                      stanzaHash: stanzaHash, byteHash: all)
     }
 
     /// The stanza addressed to `id`, if any: its kind and sealed bundle key.
