@@ -6,9 +6,8 @@ import Testing
 /// and all five keyrings converge. A member offline through all of it catches up with one sync.
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitConcurrencyTests {
-    /// Changes per admin. The issue asks for 20; on this project's shared two-core machine each change with its sync
-    /// takes about a second of wall time, so the suite makes 6 each and `ROOMKEY_GIT_STORM=20` runs the full storm.
-    static let changesPerAdmin = Int(ProcessInfo.processInfo.environment["ROOMKEY_GIT_STORM"] ?? "") ?? 6
+    /// Changes per admin: 20, as the issue asks (`ROOMKEY_GIT_STORM=N` runs a smaller or larger storm by hand).
+    static let changesPerAdmin = Int(ProcessInfo.processInfo.environment["ROOMKEY_GIT_STORM"] ?? "") ?? 20
 
     /// Outcomes of one admin's requests.
     final class Tally: @unchecked Sendable {
@@ -95,5 +94,28 @@ struct GitConcurrencyTests {
             #expect(mine.sorted() == t.published.sorted(), "\(a): log \(mine) vs reported \(t.published)")
             #expect(t.published.count + t.dropped + t.refused + t.upToDate == n, "\(a): \(t.published.count) + \(t.dropped) + \(t.refused) + \(t.upToDate)")
         }
+    }
+
+    /// A member offline for 100 epochs catches up with one sync (issue 14, deliverable 6). The 100 commits are made
+    /// before the remote is added, so the test does not pay 100 pushes: the admin's first sync publishes the whole log,
+    /// which is what the member finds after being away. One sync of the member reaches the admin's epoch, head and
+    /// fingerprint.
+    @Test func memberOfflineFor100EpochsCatchesUpWithOneSync() throws {
+        let w = try GitWorld(["alice", "bob", "carol"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-q"]).code == 0)
+        #expect(try w.rk("bob", ["receive", w.s.path("outbox-alice"), "-q"]).code == 0)
+        #expect(try w.state("bob").0 == 0)
+        for epoch in 1...100 {
+            let r = try w.rk("alice", ["room", epoch % 2 == 1 ? "promote" : "demote", "team", "carol", "-q"])
+            #expect(r.code == 0, "epoch \(epoch): \(r)")
+        }
+        try w.addRemote(["alice", "bob"])
+        try w.sync("alice")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/log/") }.count == 101, "every epoch's commit file is on the remote")
+        let caughtUp = try w.sync("bob")
+        #expect(((caughtUp["received"] as? [[String: Any]]) ?? []).filter { $0["status"] as? String == "applied" }.count >= 100)
+        #expect(try w.state("bob").0 == 100)
+        #expect(try w.state("bob") == w.state("alice"), "bob reaches alice's epoch, head and fingerprint in one sync")
     }
 }
