@@ -99,7 +99,9 @@ extension Keyring {
                 let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
                 if let blob = log[path] {
                     let fresh = changed.map { $0.contains(path) } ?? true || epoch > (last?.epoch ?? 0)
-                    if !skip.contains(path) && fresh { suspects.append((room, epoch, path, blob)) }
+                    // A file this sync received and applied holds the stored commit: nothing to look at.
+                    let accepted = report.acceptedCommitFiles[path] == blob
+                    if !skip.contains(path) && fresh && !accepted { suspects.append((room, epoch, path, blob)) }
                 } else {
                     redo.append((room, epoch, nil))
                 }

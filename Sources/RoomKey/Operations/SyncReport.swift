@@ -70,6 +70,9 @@ public struct SyncReport: Sendable {
     public var deferred = 0
     /// True when the server ignored the size filter of the fetch (every file was downloaded, whatever its size).
     public var filterIgnored = false
+    /// Commit files this sync received and applied (or found applied before), path -> blob id: they hold exactly the
+    /// stored commit, so the log check does not open them again.
+    var acceptedCommitFiles: [String: String] = [:]
     /// The remote's branch tip after the sync.
     public var tip: String?
 
