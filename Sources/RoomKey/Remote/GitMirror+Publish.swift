@@ -4,29 +4,17 @@ import Foundation
 extension GitMirror {
     /// Builds a commit on `parent` (nil: the first one) that adds or replaces `add` and deletes `delete`; returns its id.
     func commit(parent: String?, add: [(path: String, bytes: [UInt8])], delete: [String]) throws -> String {
-        let fm = FileManager.default
-        let scratch = folder + "/" + Self.temporaryPrefix + UUID().uuidString
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? fm.removeItem(atPath: scratch) }
-        var files: [String] = []
-        for (n, item) in add.enumerated() {
-            let file = "\(scratch)/\(n)"
-            guard fm.createFile(atPath: file, contents: Data(item.bytes)) else {
-                throw RemoteError.git(command: "hash-object", reason: "cannot write \(file)")
-            }
-            files.append(file)
+        try withScratch { scratch in
+            let blobs = add.isEmpty ? [] : try hashObjects(add.map(\.bytes), in: scratch, write: true)
+            let index = ["GIT_INDEX_FILE": scratch + "/index"]
+            try git.check(parent.map { ["read-tree", $0] } ?? ["read-tree", "--empty"], env: index)
+            var info = Data()
+            for (item, blob) in zip(add, blobs) { info.append(Data("100644 \(blob)\t\(item.path)\0".utf8)) }
+            for path in delete { info.append(Data("0 0000000000000000000000000000000000000000\t\(path)\0".utf8)) }
+            try git.check(["update-index", "-z", "--index-info"], input: info, env: index)
+            let tree = Git.text(try git.check(["write-tree"], env: index))
+            return Git.text(try git.check(["commit-tree", "--no-gpg-sign", tree] + (parent.map { ["-p", $0] } ?? []) + ["-m", "roomkey sync"]))
         }
-        let blobs = add.isEmpty ? [] : Git.text(try git.check(["hash-object", "-w", "--stdin-paths"], input: Data(files.map { $0 + "\n" }.joined().utf8)))
-            .split(separator: "\n").map(String.init)
-        guard blobs.count == add.count else { throw RemoteError.git(command: "hash-object", reason: "wrote \(blobs.count) of \(add.count) blobs") }
-        let index = ["GIT_INDEX_FILE": scratch + "/index"]
-        try git.check(parent.map { ["read-tree", $0] } ?? ["read-tree", "--empty"], env: index)
-        var info = Data()
-        for (item, blob) in zip(add, blobs) { info.append(Data("100644 \(blob)\t\(item.path)\0".utf8)) }
-        for path in delete { info.append(Data("0 0000000000000000000000000000000000000000\t\(path)\0".utf8)) }
-        try git.check(["update-index", "-z", "--index-info"], input: info, env: index)
-        let tree = Git.text(try git.check(["write-tree"], env: index))
-        return Git.text(try git.check(["commit-tree", "--no-gpg-sign", tree] + (parent.map { ["-p", $0] } ?? []) + ["-m", "roomkey sync"]))
     }
 
     /// How a push ended.

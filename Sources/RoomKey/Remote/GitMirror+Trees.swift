@@ -2,22 +2,38 @@ import Foundation
 
 /// Blob and tree ids, for comparing what the remote holds with what this keyring made without reading it.
 extension GitMirror {
-    /// The blob ids `bytes` would have in this mirror (nothing is written): one `git hash-object` for all of them.
+    /// The blob ids `contents` would have in this mirror (nothing is written): one `git hash-object` for all of them.
     func blobIDs(of contents: [[UInt8]]) throws -> [String] {
         guard !contents.isEmpty else { return [] }
+        return try withScratch { try hashObjects(contents, in: $0, write: false) }
+    }
+
+    /// Runs `body` with a new private folder inside the mirror, removed afterwards.
+    func withScratch<T>(_ body: (String) throws -> T) throws -> T {
         let fm = FileManager.default
         let scratch = folder + "/" + Self.temporaryPrefix + UUID().uuidString
         try fm.createDirectory(atPath: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? fm.removeItem(atPath: scratch) }
+        return try body(scratch)
+    }
+
+    /// The blob ids of `contents`, hashed by one `git hash-object --stdin-paths` from files written in `scratch`;
+    /// `write` also stores them in the mirror.
+    func hashObjects(_ contents: [[UInt8]], in scratch: String, write: Bool) throws -> [String] {
         var files: [String] = []
         for (n, bytes) in contents.enumerated() {
             let file = "\(scratch)/\(n)"
-            guard fm.createFile(atPath: file, contents: Data(bytes)) else { throw RemoteError.git(command: "hash-object", reason: "cannot write \(file)") }
+            guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
+                throw RemoteError.git(command: "hash-object", reason: "cannot write \(file)")
+            }
             files.append(file)
         }
-        let ids = Git.text(try git.check(["hash-object", "--stdin-paths"], input: Data(files.map { $0 + "\n" }.joined().utf8)))
+        let ids = Git.text(try git.check(["hash-object"] + (write ? ["-w"] : []) + ["--stdin-paths"],
+                                         input: Data(files.map { $0 + "\n" }.joined().utf8)))
             .split(separator: "\n").map(String.init)
-        guard ids.count == contents.count else { throw RemoteError.git(command: "hash-object", reason: "hashed \(ids.count) of \(contents.count) files") }
+        guard ids.count == contents.count else {
+            throw RemoteError.git(command: "hash-object", reason: "hashed \(ids.count) of \(contents.count) files")
+        }
         return ids
     }
 
