@@ -4,7 +4,7 @@ import Testing
 /// kill -9 at random instants of a sync (issue 14, deliverable 6): an admin's change that syncs by itself is killed
 /// after a random delay, eight times over; after each kill the keyring verifies, and after all of them one more sync
 /// converges every member on one epoch, head and fingerprint, with exactly one commit file per epoch on the remote
-/// (no orphan) and no temporary file left in the outbox.
+/// (no orphan), and a partly written outbox file left by a kill is ignored by `receive`.
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitRandomKillTests {
     /// Starts `roomkey args` as `who` in `w` (its keyring, state folder and outbox) without waiting for it.
@@ -51,7 +51,17 @@ struct GitRandomKillTests {
         let room = try #require(try w.show("alice")["room_id"] as? String)
         let logs = try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/log/") }
         #expect(logs.count == alice.0 + 1, "one commit file per epoch, no orphan: \(logs) at epoch \(alice.0), kills at \(delays)")
+        // A write killed between its temporary file and the rename leaves `.roomkey-tmp-*` in the outbox (removed by a
+        // later write there once stale, OutputPath.removeStale); receive reports it as ignored, and the run succeeds.
         let outbox = (try? FileManager.default.contentsOfDirectory(atPath: w.s.path("outbox-alice"))) ?? []
-        #expect(!outbox.contains { $0.hasPrefix(".roomkey-tmp") || $0.hasPrefix("roomkey-tmp") }, "\(outbox)")
+        let partial = outbox.filter { $0.hasPrefix(".roomkey-tmp-") }.map { w.s.path("outbox-alice/\($0)") }
+        if !partial.isEmpty {
+            // Received as a folder holding just them, as a synced outbox folder would be read.
+            let folder = w.s.path("partial")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for file in partial { try FileManager.default.copyItem(atPath: file, toPath: folder + "/" + (file as NSString).lastPathComponent) }
+            let inbox = try w.rk("bob", ["receive", "--json", folder])
+            #expect(inbox.code == 0 && !inbox.stdout.contains("\"applied\""), "\(inbox)")
+        }
     }
 }
