@@ -226,11 +226,12 @@ extension Keyring {
         if !bundles.isEmpty {
             let results = try receive(bundles, deliver: deliver)
             report.received += results
-            let blobs = Dictionary(entries.map { ("\(remote):\($0.path)", $0.blob) }, uniquingKeysWith: { a, _ in a })
+            let blobs = Dictionary(entries.map { ($0.path, $0.blob) }, uniquingKeysWith: { a, _ in a })
             for result in results where result.status == .applied || result.status == .duplicate {
-                guard let blob = blobs[result.path], let entry = RemoteLayout.parse(String(result.path.dropFirst(remote.count + 1))),
-                      entry.kind == .commit, result.epoch == entry.epoch else { continue }
-                report.acceptedCommitFiles[String(result.path.dropFirst(remote.count + 1))] = blob
+                let path = String(result.path.dropFirst(remote.count + 1))
+                guard let blob = blobs[path], let entry = RemoteLayout.parse(path), entry.kind == .commit, result.epoch == entry.epoch
+                else { continue }
+                report.acceptedCommitFiles[path] = blob
             }
             for result in results {
                 guard case let .fork(epoch, _, _)? = result.error as? LogError, let id = result.roomID, let room = rooms[id.hex] else { continue }
