@@ -51,8 +51,8 @@ struct GitRandomKillTests {
         let room = try #require(try w.show("alice")["room_id"] as? String)
         let logs = try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/log/") }
         #expect(logs.count == alice.0 + 1, "one commit file per epoch, no orphan: \(logs) at epoch \(alice.0), kills at \(delays)")
-        // A write killed between its temporary file and the rename leaves `.roomkey-tmp-*` in the outbox (removed by a
-        // later write there once stale, OutputPath.removeStale); receive reports it as ignored, and the run succeeds.
+        // A write killed between its temporary file and the rename leaves `.roomkey-tmp-*` in the outbox (removed by the
+        // next write there, TemporaryFile.removeLeftovers); receive reports it as ignored, and the run succeeds.
         let outbox = (try? FileManager.default.contentsOfDirectory(atPath: w.s.path("outbox-alice"))) ?? []
         let partial = outbox.filter { $0.hasPrefix(".roomkey-tmp-") }.map { w.s.path("outbox-alice/\($0)") }
         if !partial.isEmpty {

@@ -203,18 +203,27 @@ import Testing
         #expect(Self.temporaries(in: s.root.path).isEmpty)
     }
 
-    @Test func aStaleTemporaryFileIsRemovedByTheNextWriteAndAFreshOneIsKept() throws {
+    @Test func aKilledWritersTemporaryFileIsRemovedAtOnceAndALiveWritersIsKept() throws {
         let s = try Self.alice()
         let folder = s.path("out")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let stale = folder + "/.roomkey-tmp-0123456789abcdef", fresh = folder + "/.roomkey-tmp-fedcba9876543210"
-        try Data("left by a killed run".utf8).write(to: URL(fileURLWithPath: stale))
-        try Data("being written right now".utf8).write(to: URL(fileURLWithPath: fresh))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: stale)
+        // A run killed with its file complete beside the target, before the rename: the file is left, just written.
+        let killed = try s.roomkey("alice", ["id", "export", "-o", folder + "/first.txt"],
+                                   env: ["ROOMKEY_TEST_CRASH": "before-rename"])
+        #expect(killed.code == SIGKILL, "\(killed)")
+        let left = Self.temporaries(in: folder)
+        #expect(left.count == 1, "\(left)")
+        // A live writer's file (this process holds its lock, as a writer does), dated an hour back.
+        let live = folder + "/.roomkey-tmp-fedcba9876543210"
+        let fd = open(live, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX) == 0)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: live)
         let r = try s.roomkey("alice", ["id", "export", "-o", folder + "/card.txt"])
         #expect(r.code == 0, "\(r)")
-        #expect(!FileManager.default.fileExists(atPath: stale), "the stale temporary file is still there")
-        #expect(FileManager.default.fileExists(atPath: fresh), "a temporary file another run may be writing was removed")
+        #expect(Self.temporaries(in: folder) == [".roomkey-tmp-fedcba9876543210"],
+                "the killed run's file must go at once and the live writer's stay: \(Self.temporaries(in: folder))")
     }
 
     @Test func noTemporaryFileIsLeftAfterARefusedBundleOrAFailure() throws {

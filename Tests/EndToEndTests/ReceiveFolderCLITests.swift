@@ -32,9 +32,11 @@ import Testing
         #expect(lines.count > 4 && lines[4].hasPrefix("wrote \(w.shared)/"), "\(r)")
         #expect(lines.last == "summary: 1 applied, 3 ignored")
 
+        // Bob's own bundle written into the folder removed the partly written file: no live writer held it.
+        #expect(!FileManager.default.fileExists(atPath: w.shared + "/.roomkey-tmp-0123456789abcdef"))
         let again = try w.rk("bob", ["receive", w.shared])
         again.expect(exit: 0, stderr: "")
-        #expect(again.stdout.hasSuffix("summary: 1 duplicate, 1 not-for-me, 3 ignored\n"), "\(again)")
+        #expect(again.stdout.hasSuffix("summary: 1 duplicate, 1 not-for-me, 2 ignored\n"), "\(again)")
     }
 
     @Test func jsonListsIgnoredFilesWithTheReason() throws {

@@ -57,7 +57,16 @@ extension Keyring {
         let what = "restoring the backup"
         let madeFolders = try KeyringFile.createFolders(for: path)
         let folder = KeyringFile.folder(of: path)
-        let staged = (folder as NSString).appendingPathComponent(".roomkey-tmp-\(Hex.encode(random.bytes(8)))")
+        TemporaryFile.removeLeftovers(in: folder)
+        let stagedFile: TemporaryFile
+        do { stagedFile = try TemporaryFile.create(in: folder, for: path) } catch {
+            for made in madeFolders { rmdir(made) }
+            guard case OutputFileError.system(_, let code) = error else { throw error }
+            if KeyringFile.isReadOnly(path) { throw KeyringError.readOnly(path: path) }
+            throw KeyringFile.failure(code, path: path, action: "cannot create", while: what)
+        }
+        let staged = stagedFile.path
+        defer { stagedFile.release() }
         var checked: Keyring?
         do {
             do {

@@ -104,15 +104,14 @@ enum KeyringFile {
         return info.st_size == 0
     }
 
-    /// Copies `source` to the new file `target` (mode 0600, never replacing one) and flushes it to disk.
+    /// Copies `source` into the empty file `target` that the caller made (mode 0600) and flushes it to disk.
     static func copyPrivate(from source: String, to target: String, while what: String) throws {
         let input = Foundation.open(source, O_RDONLY | O_CLOEXEC)
         if input < 0 { throw KeyringError.unreadable(path: source, reason: String(cString: strerror(errno))) }
         defer { close(input) }
-        let output = Foundation.open(target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        if output < 0 { throw failure(errno, path: target, action: "cannot create", while: what) }
+        let output = Foundation.open(target, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+        if output < 0 { throw failure(errno, path: target, action: "cannot open", while: what) }
         defer { close(output) }
-        fchmod(output, 0o600)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }

@@ -6,14 +6,10 @@ import RoomKeyCore
 /// - a symbolic link is followed (a dangling one creates its target);
 /// - a path that exists and is not a regular file (a device, a FIFO) is opened and written in place, never replaced;
 /// - an existing regular file is replaced only when `replace` is true;
-/// - a new or replaced file is written durably: a temporary file `.roomkey-tmp-*` beside the target, created with
-///   mode 0600, written, fsynced, moved into place, and the folder fsynced. The temporary file is removed on failure,
-///   and stale ones (older than `staleAge`, left by a killed run) are removed by the next write into that folder.
+/// - a new or replaced file is written durably: a temporary file `.roomkey-tmp-*` beside the target (`TemporaryFile`,
+///   locked by its writer), written, fsynced, moved into place, and the folder fsynced. The temporary file is removed
+///   on failure, and one left by a killed run (no live writer holds it) is removed by the next write into that folder.
 package enum OutputPath {
-    /// The name prefix of temporary files.
-    package static let tempPrefix = StrayInput.temporaryPrefix
-    /// A temporary file older than this is left over from a run that was killed, never one still being written.
-    package static let staleAge: TimeInterval = 600
 
     /// Writes `data` to `path` under the rules above. With `durable` false the file and folder are not synced here:
     /// the caller syncs many files at once with `syncFileSystem(of:)` (batch outputs).
@@ -83,29 +79,13 @@ package enum OutputPath {
         throw OutputFileError.system(path: path, errno: ELOOP)
     }
 
-    /// Removes temporary files older than `staleAge` that this user left in `folder`.
-    package static func removeStale(in folder: String, now: Date = Date()) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(tempPrefix) {
-            let file = (folder as NSString).appendingPathComponent(name)
-            var st = stat()
-            guard lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid() else { continue }
-            #if os(Linux)
-            let modified = TimeInterval(st.st_mtim.tv_sec)
-            #else
-            let modified = TimeInterval(st.st_mtimespec.tv_sec)
-            #endif
-            if now.timeIntervalSince1970 - modified > staleAge { unlink(file) }
-        }
-    }
-
     /// Makes a temporary file in `folder` (mode 0600, never an existing name), lets `body` use its path, and removes
     /// it and any SQLite companions afterwards.
     package static func withTemporaryFile<T>(in folder: String, for path: String, _ body: (String) throws -> T) throws -> T {
-        removeStale(in: folder)
-        let temp = try createTemporary(in: folder, for: path)
-        defer { removeTemporary(temp) }
-        return try body(temp)
+        TemporaryFile.removeLeftovers(in: folder)
+        let temp = try TemporaryFile.create(in: folder, for: path)
+        defer { temp.remove() }
+        return try body(temp.path)
     }
 
     /// The folder a path is in ("." for a bare name).
@@ -153,10 +133,11 @@ package enum OutputPath {
     /// outlives a failure.
     private static func placeNew(at target: String, replace: Bool, durable: Bool, fill: (String) throws -> Void) throws {
         let folder = folder(of: target)
-        removeStale(in: folder)
-        let temp = try createTemporary(in: folder, for: target)
+        TemporaryFile.removeLeftovers(in: folder)
+        let file = try TemporaryFile.create(in: folder, for: target)
+        let temp = file.path
         var moved = false
-        defer { if !moved { removeTemporary(temp) } }
+        defer { if moved { file.release() } else { file.remove() } }
         try fill(temp)
         if durable { try sync(temp, reportAs: target) }
         CrashPoint.reach(CrashPoint.beforeRename)
@@ -174,26 +155,6 @@ package enum OutputPath {
             moved = true
         }
         if durable { try syncFolder(folder, reportAs: target) }
-    }
-
-    private static func createTemporary(in folder: String, for target: String) throws -> String {
-        for _ in 0..<8 {
-            let name = tempPrefix + String(format: "%016llx", UInt64.random(in: .min ... .max))
-            let temp = (folder as NSString).appendingPathComponent(name)
-            let fd = Foundation.open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            if fd < 0 {
-                if errno == EEXIST { continue }
-                throw OutputFileError.system(path: target, errno: errno)
-            }
-            fchmod(fd, 0o600)
-            close(fd)
-            return temp
-        }
-        throw OutputFileError.system(path: target, errno: EEXIST)
-    }
-
-    private static func removeTemporary(_ temp: String) {
-        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temp + suffix) }
     }
 
     private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
