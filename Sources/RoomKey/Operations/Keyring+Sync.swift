@@ -98,7 +98,7 @@ extension Keyring {
     }
 
     /// The rooms that use remote `name`.
-    private func roomsOn(remote name: String) throws -> [StoredRoom] { try read { db in try rooms(db, on: name) } }
+    func roomsOn(remote name: String) throws -> [StoredRoom] { try read { db in try rooms(db, on: name) } }
 
     private func rooms(_ db: Database, on name: String) throws -> [StoredRoom] {
         try allRooms(db).filter { try remoteName(db, room: $0.id) == name }
@@ -148,99 +148,6 @@ extension Keyring {
         case .expected: return .other("it holds this keyring's commit of that epoch")
         case let .keep(why): return .other(why)
         }
-    }
-
-    /// Receives the bundles added or changed since the last sync (the whole tree on a first sync), skipping this
-    /// member's own files and epochs it holds already; leave requests become staged removals. Then moves the marker.
-    private func receiveNew(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
-                            report: inout SyncReport) throws {
-        guard let tip else { return }
-        let (marker, leftUnread) = try read { db in (try remoteRecord(db, remote)?.lastSynced, try remoteRecord(db, remote)?.unread ?? []) }
-        let known = try read { db in try allRooms(db) }
-        let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
-        // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
-        // commit this keyring could not apply before (its clock) may apply now, and the change is then planned again.
-        let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
-        let next = known.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
-            .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
-        let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
-        // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
-        let unread = report.deferred == 0 ? leftUnread : []
-        guard marker != tip || !retry.isEmpty || !unread.isEmpty else {
-            // Nothing new on the remote, but the room may have moved here (a flight applied): kept leave requests again.
-            report.received += try settleLeaveRequests([], me: me)
-            return
-        }
-        var entries: [(path: String, blob: String)] = []
-        if let marker, marker == tip {
-            entries = []
-        } else if let marker, mirror.hasCommit(marker) {
-            if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
-            entries = try mirror.changedFiles(from: marker, to: tip)
-        } else {
-            entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
-        }
-        // Files a staged change waits on, and files an earlier sync left unread (its byte budget ran out), as the tip
-        // now holds them.
-        var listed = Set(entries.map(\.path))
-        entries += retry.filter { !listed.contains($0.key) }.map { ($0.key, $0.value) }
-        listed = Set(entries.map(\.path))
-        entries += try mirror.files(at: tip, under: unread.filter { !listed.contains($0) }).map { ($0.key, $0.value) }
-        let mine = me.id.hex
-        // Commit files of epochs a room holds already are received only when they hold another commit (see below).
-        var held: [(path: String, blob: String, room: StoredRoom, epoch: UInt64)] = []
-        entries = entries.filter { path, blob in
-            guard let entry = RemoteLayout.parse(path) else { return false }
-            switch entry.kind {
-            case let .senderKey(sender, _): if sender == mine { return false }
-            case let .leaveRequest(member): if member == mine { return false }
-            case let .resent(sender, _): if sender == mine { return false }
-            case .commit: break
-            }
-            guard let room = rooms[entry.room] else { return true }
-            guard entry.epoch >= room.joinedEpoch else { return false }
-            if entry.kind == .commit && entry.epoch <= room.state.epoch {
-                if !room.left { held.append((path, blob, room, entry.epoch)) }
-                return false
-            }
-            return true
-        }.sorted { $0.path < $1.path }
-        // Read as a stream within the sync's byte budget: a file too large or missing is malformed and never stops the
-        // marker; files past the budget are left for the next sync, the marker moving past them with their paths kept.
-        let batch = try mirror.readBlobs(entries.map(\.blob) + held.map(\.blob), limit: syncFileLimit, budget: syncByteBudget)
-        let bytes = batch.bytes
-        let later = (entries.map { ($0.path, $0.blob) } + held.map { ($0.path, $0.blob) }).filter { batch.deferred.contains($0.1) }.map(\.0)
-        report.deferred = later.count
-        let conflicting = try conflictingCommits(held.compactMap { h in bytes[h.blob].map { (h.path, h.room, h.epoch, $0) } }, me: me,
-                                                 report: &report)
-        var bundles: [ReceiveInput] = conflicting.map { ReceiveInput(path: "\(remote):\($0.path)", bytes: $0.bytes) }
-        var leaves: [(String, [UInt8])] = []
-        for (path, blob) in entries {
-            if let why = batch.unreadable[blob] {
-                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil,
-                                                     error: RemoteError.unreadableFile(why), bundles: []))
-            }
-            guard let data = bytes[blob] else { continue }
-            if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
-        }
-        if !bundles.isEmpty {
-            let results = try receive(bundles, deliver: deliver)
-            report.received += results
-            let blobs = Dictionary(entries.map { ($0.path, $0.blob) }, uniquingKeysWith: { a, _ in a })
-            for result in results where result.status == .applied || result.status == .duplicate {
-                let path = String(result.path.dropFirst(remote.count + 1))
-                guard let blob = blobs[path], let entry = RemoteLayout.parse(path), entry.kind == .commit, result.epoch == entry.epoch
-                else { continue }
-                report.acceptedCommitFiles[path] = blob
-            }
-            for result in results {
-                guard case let .fork(epoch, _, _)? = result.error as? LogError, let id = result.roomID, let room = rooms[id.hex] else { continue }
-                report.forks.append(SyncReport.LogNote(roomID: id, name: room.name, epoch: epoch, reason: result.error?.message ?? "fork"))
-            }
-        }
-        report.received += try settleLeaveRequests(leaves.map { (path: $0.0, bytes: $0.1) }, me: me)
-        CrashPoint.reach(CrashPoint.beforeMarker)
-        try write { db in try saveSyncMarker(db, remote: remote, tip: tip, unread: later) }
     }
 
     /// Decides each staged room's flight against the remote (push it, replace an invalid file, re-plan after losing the

@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// `sync`'s receive step: list what the remote holds that this keyring has not received, read it within the sync's
+/// byte budget, receive it as bundles and leave requests, and move the last-synced marker.
+extension Keyring {
+    /// A remote file to read: its path in the repository and its blob.
+    typealias RemoteEntry = (path: String, blob: String)
+    /// A commit file at an epoch its room holds already (received only when it holds another commit).
+    typealias HeldEntry = (path: String, blob: String, room: StoredRoom, epoch: UInt64)
+
+    /// Receives the bundles added or changed since the last sync (the whole tree on a first sync), skipping this
+    /// member's own files and epochs it holds already; leave requests become staged removals. Then moves the marker.
+    func receiveNew(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
+                    report: inout SyncReport) throws {
+        guard let tip else { return }
+        let known = try read { db in try allRooms(db) }
+        let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        guard let listed = try newEntries(mirror, tip: tip, remote: remote, rooms: known, report: &report) else {
+            // Nothing new on the remote, but the room may have moved here (a flight applied): kept leave requests again.
+            report.received += try settleLeaveRequests([], me: me)
+            return
+        }
+        let (entries, held) = Self.sortedForReceive(listed, rooms: rooms, me: me.id.hex)
+        // Read as a stream within the sync's byte budget: a file too large or missing is malformed and never stops the
+        // marker; files past the budget are left for the next sync, the marker moving past them with their paths kept.
+        let batch = try mirror.readBlobs(entries.map(\.blob) + held.map(\.blob), limit: syncFileLimit, budget: syncByteBudget)
+        let bytes = batch.bytes
+        let later = (entries + held.map { ($0.path, $0.blob) }).filter { batch.deferred.contains($0.blob) }.map(\.path)
+        report.deferred = later.count
+        let conflicting = try conflictingCommits(held.compactMap { h in bytes[h.blob].map { (h.path, h.room, h.epoch, $0) } }, me: me,
+                                                 report: &report)
+        var bundles: [ReceiveInput] = conflicting.map { ReceiveInput(path: "\(remote):\($0.path)", bytes: $0.bytes) }
+        var leaves: [(path: String, bytes: [UInt8])] = []
+        for (path, blob) in entries {
+            if let why = batch.unreadable[blob] {
+                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil,
+                                                     error: RemoteError.unreadableFile(why), bundles: []))
+            }
+            guard let data = bytes[blob] else { continue }
+            if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
+        }
+        if !bundles.isEmpty {
+            let results = try receive(bundles, deliver: deliver)
+            report.received += results
+            Self.noteReceived(results, entries: entries, remote: remote, rooms: rooms, report: &report)
+        }
+        report.received += try settleLeaveRequests(leaves, me: me)
+        CrashPoint.reach(CrashPoint.beforeMarker)
+        try write { db in try saveSyncMarker(db, remote: remote, tip: tip, unread: later) }
+    }
+
+    /// The files to look at in this sync: changed since the marker (the whole tree on a first sync or after a rewind),
+    /// plus the next-epoch file of each room with a staged change and the files an earlier sync left unread; nil when
+    /// there is nothing new.
+    private func newEntries(_ mirror: GitMirror, tip: String, remote: String, rooms: [StoredRoom],
+                            report: inout SyncReport) throws -> [RemoteEntry]? {
+        let record = try read { db in try remoteRecord(db, remote) }
+        let marker = record?.lastSynced
+        // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
+        // commit this keyring could not apply before (its clock) may apply now, and the change is then planned again.
+        let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
+        let next = rooms.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
+            .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
+        let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
+        // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
+        let unread = report.deferred == 0 ? (record?.unread ?? []) : []
+        guard marker != tip || !retry.isEmpty || !unread.isEmpty else { return nil }
+        var entries: [RemoteEntry] = []
+        if let marker, marker == tip {
+            entries = []
+        } else if let marker, mirror.hasCommit(marker) {
+            if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
+            entries = try mirror.changedFiles(from: marker, to: tip)
+        } else {
+            entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
+        }
+        // Files a staged change waits on, and files an earlier sync left unread (its byte budget ran out), as the tip
+        // now holds them.
+        var listed = Set(entries.map(\.path))
+        entries += retry.filter { !listed.contains($0.key) }.map { ($0.key, $0.value) }
+        listed = Set(entries.map(\.path))
+        entries += try mirror.files(at: tip, under: unread.filter { !listed.contains($0) }).map { ($0.key, $0.value) }
+        return entries
+    }
+
+    /// Drops this member's own files, files from before it joined and unknown paths; sets apart commit files at epochs
+    /// a room holds already; the rest sorted by path (a room's epochs in order).
+    private static func sortedForReceive(_ listed: [RemoteEntry], rooms: [String: StoredRoom],
+                                         me mine: String) -> (entries: [RemoteEntry], held: [HeldEntry]) {
+        var held: [HeldEntry] = []
+        let entries = listed.filter { path, blob in
+            guard let entry = RemoteLayout.parse(path) else { return false }
+            switch entry.kind {
+            case let .senderKey(sender, _): if sender == mine { return false }
+            case let .leaveRequest(member): if member == mine { return false }
+            case let .resent(sender, _): if sender == mine { return false }
+            case .commit: break
+            }
+            guard let room = rooms[entry.room] else { return true }
+            guard entry.epoch >= room.joinedEpoch else { return false }
+            if entry.kind == .commit && entry.epoch <= room.state.epoch {
+                if !room.left { held.append((path, blob, room, entry.epoch)) }
+                return false
+            }
+            return true
+        }.sorted { $0.path < $1.path }
+        return (entries, held)
+    }
+
+    /// Records the commit files this sync applied (or held already), so the log check skips them, and the forks found.
+    private static func noteReceived(_ results: [ReceiveResult], entries: [RemoteEntry], remote: String,
+                                     rooms: [String: StoredRoom], report: inout SyncReport) {
+        let blobs = Dictionary(entries.map { ($0.path, $0.blob) }, uniquingKeysWith: { a, _ in a })
+        for result in results where result.status == .applied || result.status == .duplicate {
+            let path = String(result.path.dropFirst(remote.count + 1))
+            guard let blob = blobs[path], let entry = RemoteLayout.parse(path), entry.kind == .commit, result.epoch == entry.epoch
+            else { continue }
+            report.acceptedCommitFiles[path] = blob
+        }
+        for result in results {
+            guard case let .fork(epoch, _, _)? = result.error as? LogError, let id = result.roomID, let room = rooms[id.hex] else { continue }
+            report.forks.append(SyncReport.LogNote(roomID: id, name: room.name, epoch: epoch, reason: result.error?.message ?? "fork"))
+        }
+    }
+}
