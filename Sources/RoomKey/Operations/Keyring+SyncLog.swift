@@ -37,6 +37,13 @@ extension Keyring {
         }
     }
 
+    /// Judges each commit file (its bytes, room and epoch) as `judgeLockFile` does, all in one read of the keyring.
+    func judgeLockFiles(_ files: [(bytes: [UInt8], room: StoredRoom, epoch: UInt64)],
+                        me: borrowing LocalIdentity) throws -> [(verdict: LockFileCheck.Verdict, opened: Bool)] {
+        guard !files.isEmpty else { return [] }
+        return try read { db in try files.map { try judgeLockFile(db, $0.bytes, room: $0.room, epoch: $0.epoch, me: me) } }
+    }
+
     /// Opens `bundle`'s payload with whichever of this identity's key pairs its stanza needs.
     private func open(_ bundle: Bundle, me: borrowing LocalIdentity) throws -> BundleContent {
         switch me.xwing {
@@ -52,8 +59,8 @@ extension Keyring {
         guard !files.isEmpty else { return [] }
         let own = try ownCommitFiles()
         var result: [(path: String, bytes: [UInt8])] = []
-        for file in files where own[file.path] != file.bytes {
-            let (verdict, opened) = try read { db in try judgeLockFile(db, file.bytes, room: file.room, epoch: file.epoch, me: me) }
+        let others = files.filter { own[$0.path] != $0.bytes }
+        for (file, (verdict, opened)) in zip(others, try judgeLockFiles(others.map { ($0.bytes, $0.room, $0.epoch) }, me: me)) {
             // An invalid file changes nothing here (the repair republishes over it); a different commit goes to receive.
             guard case let .keep(why) = verdict, opened else { continue }
             report.conflicts.append(SyncReport.LogNote(roomID: file.room.id, name: file.room.name, epoch: file.epoch, reason: why))
@@ -111,10 +118,10 @@ extension Keyring {
         let ownIDs = Dictionary(zip(own.map(\.0), try mirror.blobIDs(of: own.map(\.1))), uniquingKeysWith: { a, _ in a })
         suspects.removeAll { ownIDs[$0.path] == $0.blob }
         let bytes = try mirror.readBlobs(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: Int.max).bytes
-        var unsettled = Set<RoomID>()
-        for s in suspects {
-            guard let found = bytes[s.blob] else { unsettled.insert(s.room.id); continue }
-            let (verdict, opened) = try read { db in try judgeLockFile(db, found, room: s.room, epoch: s.epoch, me: me) }
+        var unsettled = Set(suspects.filter { bytes[$0.blob] == nil }.map(\.room.id))
+        let readable = suspects.compactMap { s in bytes[s.blob].map { (s, $0) } }
+        let verdicts = try judgeLockFiles(readable.map { ($0.1, $0.0.room, $0.0.epoch) }, me: me)
+        for ((s, found), (verdict, opened)) in zip(readable, verdicts) {
             switch verdict {
             case .expected: continue
             case let .replace(why): redo.append((s.room, s.epoch, why))
