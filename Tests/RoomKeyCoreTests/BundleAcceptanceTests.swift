@@ -8,18 +8,7 @@ import RoomKeyTestSupport
 struct BundleAcceptanceTests {
     // MARK: - People, the room, bundles
 
-    /// A person: identity key, sealing key, and the card they make.
-    final class Person {
-        let signing: SigningKeyPair
-        let sealing: SealingKeyPair
-        let card: IdentityCard
-        init(_ handle: String) throws {
-            signing = try SigningKeyPair.generate()
-            sealing = try SealingKeyPair.generate()
-            card = try IdentityCard(handle: handle, signer: signing, sealingKey: sealing.publicKey, created: 1_700_000_000)
-        }
-        var id: IdentityID { card.id }
-    }
+    typealias Person = TestPerson
 
     /// A bundle as built: its bytes, parsed, and what went into it.
     struct Built {
@@ -43,8 +32,11 @@ struct BundleAcceptanceTests {
         let random: SystemRandom
         var now: UInt64 { World.clock }
 
+        /// A person whose card was made well before the world's clock.
+        static func person(_ handle: String) throws -> Person { try Person(handle, created: 1_700_000_000) }
+
         init() throws {
-            let alice = try Person("alice"), bob = try Person("bob"), carol = try Person("carol"), dave = try Person("dave")
+            let alice = try Self.person("alice"), bob = try Self.person("bob"), carol = try Self.person("carol"), dave = try Self.person("dave")
             let random = try SystemRandom()
             let room = RoomID.random(using: random)
             let c0 = World.commit(alice, room: room, on: nil,
@@ -56,8 +48,8 @@ struct BundleAcceptanceTests {
             self.bob = bob
             self.carol = carol
             self.dave = dave
-            erin = try Person("erin")
-            mallory = try Person("mallory")
+            erin = try Self.person("erin")
+            mallory = try Self.person("mallory")
             self.random = random
             self.room = room
             self.c0 = c0

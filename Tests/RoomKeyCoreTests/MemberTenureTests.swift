@@ -5,15 +5,7 @@ import RoomKeyTestSupport
 /// `MemberTenure`: the epochs a member belonged to a room agree with the rosters the log produces, and the decision a
 /// message needs (member then, and since) is the one the rosters give.
 struct MemberTenureTests {
-    final class Person {
-        let signing: SigningKeyPair
-        let card: IdentityCard
-        init(_ handle: String) throws {
-            signing = try SigningKeyPair.generate()
-            card = try IdentityCard(handle: handle, signer: signing, sealingKey: SealingKeyPair.generate().publicKey, created: 1)
-        }
-        var id: IdentityID { card.id }
-    }
+    typealias Person = TestPerson
 
     let alice: Person, bob: Person, carol: Person, dave: Person
 

@@ -4,16 +4,7 @@ import RoomKeyTestSupport
 
 /// Every acceptance rule of the membership log, each on its own, on the pure `RoomState` core.
 struct RoomLogTests {
-    /// A person with an identity key and a card.
-    final class Person {
-        let signing: SigningKeyPair
-        let card: IdentityCard
-        init(_ handle: String) throws {
-            signing = try SigningKeyPair.generate()
-            card = try IdentityCard(handle: handle, signer: signing, sealingKey: SealingKeyPair.generate().publicKey, created: 1)
-        }
-        var id: IdentityID { card.id }
-    }
+    typealias Person = TestPerson
 
     let alice: Person, bob: Person, carol: Person, mallory: Person
     let room: RoomID
