@@ -138,6 +138,7 @@ extension Keyring {
         let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
                        arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedRoster)])
+        try saveEpochMembers(db, commit.roomID, commit.epoch, EpochMembers(roster: roster))
         try noteMembership(db, commit, roster: roster, newRoom: newRoom)
     }
 

@@ -177,6 +177,7 @@ public final class Keyring {
         try keyring.checkRollback(acceptRollback: acceptRollback)
         if keyring.integrity.recomputeOnWrite { try keyring.write { _ in } }
         try keyring.backfillScaleIndexes()
+        try keyring.backfillEpochMembers()
         return keyring
     }
 

@@ -186,6 +186,22 @@ enum KeyringSchema {
                 );
                 """)
         }
+        m.registerMigration("v9-epoch-members") { db in
+            // Per room and epoch (keyed tag), the sealed member ids with their signing keys: a sender-key bundle is
+            // checked against it instead of the whole roster. epoch_members_backfill lists the rooms whose rows are still
+            // to be built from their stored rosters (every room already here), once the keyring is unlocked.
+            try db.execute(sql: """
+                CREATE TABLE epoch_members (
+                    epoch_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE epoch_members_backfill (
+                    room_tag BLOB PRIMARY KEY
+                );
+                INSERT INTO epoch_members_backfill (room_tag) SELECT room_tag FROM room;
+                """)
+        }
         return m
     }
 }

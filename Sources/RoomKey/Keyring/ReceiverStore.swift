@@ -23,6 +23,8 @@ struct ReceiverStore: ReceiverView {
 
     func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? { try keyring.epochRosterView(db, room, epoch) }
 
+    func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers? { try keyring.epochMembers(db, room, epoch) }
+
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.fetchContact(db, id: id)?.card }
 
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {

@@ -130,6 +130,17 @@ public struct SigningKeyPair: ~Copyable {
         return sig
     }
 
+    /// Signs bytes held in a buffer, writing the 64-byte signature into `signature` (which must be that long).
+    public func sign(_ message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) {
+        precondition(signature.count == Self.signatureLength, "a signature is 64 bytes")
+        guard let out = signature.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        secretKey.withUnsafeBytes { sk in
+            _ = crypto_sign_detached(out, nil,
+                                     message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                                     sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
     /// A copy of the 64-byte secret key, for storage in the encrypted keyring.
     public func exportSecretKey() -> SecretBytes { secretKey.duplicate() }
 }

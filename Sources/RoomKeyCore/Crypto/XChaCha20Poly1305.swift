@@ -52,6 +52,31 @@ public enum XChaCha20Poly1305 {
         return out
     }
 
+    /// Encrypts `plaintext` with a fresh nonce, `prefix` (the header) as associated data, into one buffer:
+    /// `prefix || nonce || ciphertext || tag || trailer`, where `trailer` (`trailerLength` bytes) is written by `fill`
+    /// from every byte before it (a signature over them, say). Neither the ciphertext nor the header is copied again.
+    public static func seal(_ plaintext: [UInt8], key: borrowing SymmetricKey, headerAsAD prefix: [UInt8], random: any RandomSource,
+                            trailerLength: Int,
+                            fill: (_ before: UnsafeRawBufferPointer, _ trailer: UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
+        Sodium.prepare()
+        let start = prefix.count
+        let sealedEnd = start + nonceLength + plaintext.count + tagLength
+        return key.bytes.withUnsafeBytes { k in
+            [UInt8](unsafeUninitializedCapacity: sealedEnd + trailerLength) { buf, n in
+                _ = buf.initialize(from: prefix)
+                let raw = UnsafeMutableRawBufferPointer(buf)
+                random.fill(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + nonceLength)]))
+                // The cipher writes ciphertext and tag; `fill` writes the trailer: every byte is initialized.
+                var clen: UInt64 = 0
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    buf.baseAddress! + start + nonceLength, &clen, plaintext, UInt64(plaintext.count),
+                    buf.baseAddress, UInt64(start), nil, buf.baseAddress! + start, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                fill(UnsafeRawBufferPointer(rebasing: raw[0..<sealedEnd]), UnsafeMutableRawBufferPointer(rebasing: raw[sealedEnd...]))
+                n = buf.count
+            }
+        }
+    }
+
     /// Encrypts a byte array.
     public static func seal(_ plaintext: [UInt8], key: borrowing SymmetricKey, ad: [UInt8],
                             random: any RandomSource) -> [UInt8] {

@@ -167,16 +167,17 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// A bundle with no new commit for an epoch this receiver holds: a sender key, new here, from a member of that epoch.
     private func senderKey(_ content: borrowing BundleContent, room: HeldRoom) throws -> BundleDecision {
         let bundle = content.bundle
-        guard let roster = try held({ try view.rosterView(room.roomID, epoch: bundle.epoch) }) else {
+        // The epoch's member ids and signing keys are all this needs: its roster's cards stay closed.
+        guard let members = try held({ try view.members(room.roomID, epoch: bundle.epoch) }) else {
             throw BundleError.epochUnknown(bundle.epoch)
         }
-        guard let card = try roster.card(of: bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
-        try verify(content, card: card)
-        try checkRecipients(bundle, isMember: roster.contains, count: roster.count, all: { roster.ids.sorted() })
+        guard let key = members.signingKey(of: bundle.sender) else { throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch) }
+        try verify(content, signer: key, id: bundle.sender)
+        try checkRecipients(bundle, isMember: members.contains, count: members.count, all: { members.ids })
         guard let info = content.senderKeyInfo else { throw BundleError.noOp(epoch: bundle.epoch) }
         if try held({ try view.holdsSenderKey(info) }) { throw BundleError.noOp(epoch: bundle.epoch) }
         return .apply(AcceptedBundle(roomID: room.roomID, state: nil, commits: [], joinedEpoch: nil, storesKey: true,
-                                     receiverIsMember: roster.contains(receiver)))
+                                     receiverIsMember: members.contains(receiver)))
     }
 
     /// A bundle that needs an earlier epoch first: kept only when it is near, small enough, and, whenever the sender's
@@ -261,7 +262,11 @@ public struct BundleAcceptance<View: ReceiverView> {
     }
 
     private func verify(_ content: borrowing BundleContent, card: IdentityCard) throws {
-        do { try content.verify(signer: card.signingKey) } catch { throw BundleError.badSignature(card.id) }
+        try verify(content, signer: card.signingKey, id: card.id)
+    }
+
+    private func verify(_ content: borrowing BundleContent, signer: SigningPublicKey, id: IdentityID) throws {
+        do { try content.verify(signer: signer) } catch { throw BundleError.badSignature(id) }
     }
 
     /// The stanza recipients are exactly the members minus the sender (recipients are unique: the parser checks).

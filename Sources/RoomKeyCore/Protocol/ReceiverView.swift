@@ -37,8 +37,17 @@ public protocol ReceiverView {
     func roster(_ room: RoomID, epoch: UInt64) throws -> Roster?
     /// The roster of an epoch as ids plus cards on demand (cheaper than `roster` for large rooms), if held.
     func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView?
+    /// The members of an epoch with their signing keys (what a sender-key bundle is checked against), if held.
+    func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers?
     /// A contact's current card, if the id is a contact.
     func contactCard(_ id: IdentityID) throws -> IdentityCard?
     /// True when this sender key is held, or was held and deleted by retention.
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool
+}
+
+extension ReceiverView {
+    /// By default, the members of the epoch's roster.
+    public func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers? {
+        try roster(room, epoch: epoch).map(EpochMembers.init(roster:))
+    }
 }

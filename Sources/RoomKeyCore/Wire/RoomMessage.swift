@@ -74,10 +74,11 @@ public struct RoomMessage: Sendable {
         guard keyID.count == 16 else { throw .corruptState }
         let header = header(roomID: roomID, epoch: epoch, sender: sender, keyID: keyID, iteration: iteration,
                             bodyLength: plaintext.count + XChaCha20Poly1305.overhead)
-        var out = header
-        out.reserveCapacity(header.count + plaintext.count + XChaCha20Poly1305.overhead + SigningKeyPair.signatureLength)
-        out += XChaCha20Poly1305.seal(plaintext, key: messageKey, ad: header, random: random)
-        out += signer.sign(out)
+        // header || box || signature, built in one buffer: the signature is written over the bytes before it in place.
+        let out = XChaCha20Poly1305.seal(plaintext, key: messageKey, headerAsAD: header, random: random,
+                                         trailerLength: SigningKeyPair.signatureLength) { signed, signature in
+            signer.sign(signed, into: signature)
+        }
         return RoomMessage(roomID: roomID, epoch: epoch, sender: sender, keyID: keyID, iteration: iteration, bytes: out)
     }
 

@@ -1,0 +1,85 @@
+/// The members of one epoch as a sender-key bundle's check needs them: each member's id with its card's signing key, in
+/// id order. Far smaller than the roster (48 bytes a member instead of a whole card), so a receiver checks a bundle's
+/// sender, signature and recipients against it without opening the roster.
+///
+/// Storage form: `version (1) | count (u32) | per member in strictly increasing id order: id (16) || signing key (32)`.
+public struct EpochMembers: Equatable, Sendable {
+    /// The storage form's version.
+    public static let storageVersion: UInt8 = 1
+    /// One member's length in the storage form.
+    static let entryLength = IdentityID.length + SigningPublicKey.length
+
+    /// Member ids in increasing order.
+    public let ids: [IdentityID]
+    private let keys: [SigningPublicKey]
+
+    /// The members of `roster`.
+    public init(roster: Roster) {
+        let sorted = roster.sorted
+        ids = sorted.map(\.id)
+        keys = sorted.map(\.card.signingKey)
+    }
+
+    /// How many members.
+    public var count: Int { ids.count }
+
+    /// True when `id` is a member.
+    public func contains(_ id: IdentityID) -> Bool { index(of: id) != nil }
+
+    /// The signing key of member `id`'s card, nil when `id` is not a member.
+    public func signingKey(of id: IdentityID) -> SigningPublicKey? { index(of: id).map { keys[$0] } }
+
+    private func index(of id: IdentityID) -> Int? {
+        var low = 0, high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ids[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        return low < ids.count && ids[low] == id ? low : nil
+    }
+
+    /// The storage form.
+    public var encoded: [UInt8] {
+        var w = ByteWriter(capacity: 5 + ids.count * Self.entryLength)
+        w.writeU8(Self.storageVersion)
+        w.writeU32(UInt32(ids.count))
+        for (id, key) in zip(ids, keys) {
+            id.write(to: &w)
+            w.write(key.bytes)
+        }
+        return w.bytes
+    }
+
+    private init(ids: [IdentityID], keys: [SigningPublicKey]) {
+        self.ids = ids
+        self.keys = keys
+    }
+
+    /// Parses the storage form strictly: known version, bounded count checked against the bytes before anything is
+    /// allocated, ids strictly increasing (so unique), no trailing bytes.
+    public static func parse(_ bytes: [UInt8]) throws(WireError) -> EpochMembers {
+        var r = ByteReader(bytes, what: "epoch members")
+        try r.expectVersion(storageVersion)
+        let count = try r.readCount(width: 4, "member", limit: Roster.maxMembers)
+        guard r.remaining == count * entryLength else {
+            if r.remaining < count * entryLength {
+                throw .truncated(what: "epoch members", needed: count * entryLength, available: r.remaining)
+            }
+            throw .trailingBytes(what: "epoch members", count: r.remaining - count * entryLength)
+        }
+        var ids: [IdentityID] = [], keys: [SigningPublicKey] = []
+        ids.reserveCapacity(count)
+        keys.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+            if let last = ids.last, !(last < id) { throw .invalid(what: "epoch members", reason: "ids out of order") }
+            guard let key = try? SigningPublicKey(bytes: r.read(SigningPublicKey.length, "signing key")) else {
+                throw .invalid(what: "epoch members", reason: "bad signing key")
+            }
+            ids.append(id)
+            keys.append(key)
+        }
+        try r.finish()
+        return EpochMembers(ids: ids, keys: keys)
+    }
+}
