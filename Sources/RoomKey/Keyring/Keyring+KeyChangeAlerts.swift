@@ -87,10 +87,14 @@ extension Keyring {
         return member.card
     }
 
-    /// One recipient per member but `me`, in increasing id order, post-quantum where its effective card allows.
-    func stanzaRecipients(_ db: Database, roster: Roster, me own: IdentityCard) throws -> [StanzaRecipient] {
-        try roster.sortedIDs.compactMap { id in
+    /// One recipient per member but `me`, in increasing id order, post-quantum where its effective card allows. A member
+    /// on a version 1 card that `room`'s summary counts as classical has no upgraded card stored: it is sealed to its
+    /// roster card without reading its contact (a large room's bundle costs no read per member).
+    func stanzaRecipients(_ db: Database, roster: Roster, me own: IdentityCard, room: RoomID) throws -> [StanzaRecipient] {
+        let classical = try summaryClassicalIDs(db, room: room, roster: roster)
+        return try roster.sortedIDs.compactMap { id in
             guard id != own.id, let member = roster[id] else { return nil }
+            if !member.card.isPostQuantum, classical.contains(id) { return StanzaRecipient(card: member.card) }
             return StanzaRecipient(card: try effectiveCard(db, member, me: own))
         }
     }

@@ -102,17 +102,23 @@ extension Keyring {
         try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)",
                        arguments: [Data(tag), seq, Data(sealOutbox(record, tag: tag))])
         outboxDirty = true
-        enqueuedNow.insert(tag)
+        enqueuedNow[tag] = record
         CrashPoint.reach(CrashPoint.inTransaction)
         return target
     }
 
-    /// Undelivered entries, oldest first: their row tags and records.
-    func undeliveredOutbox() throws -> [(tag: [UInt8], record: OutboxRecord)] {
+    /// Undelivered entries, oldest first: their row tags and records. An entry of `known` (recorded by the transaction
+    /// that just committed) is taken from there instead of being read back and opened again.
+    func undeliveredOutbox(known: [[UInt8]: OutboxRecord] = [:]) throws -> [(tag: [UInt8], record: OutboxRecord)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox WHERE delivered = 0 ORDER BY seq").map { row in
+            try Row.fetchAll(db, sql: "SELECT entry_tag FROM outbox WHERE delivered = 0 ORDER BY seq").map { row in
                 let tag = try row.blob("entry_tag", table: "outbox")
-                return (tag, try openOutbox(try row.blob("sealed", table: "outbox"), tag: tag))
+                if let record = known[tag] { return (tag, record) }
+                guard let sealed = try Row.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM outbox WHERE entry_tag = ?"),
+                                                    arguments: [Data(tag)]) else {
+                    throw KeyringError.integrityFailure(table: "outbox")
+                }
+                return (tag, try openOutbox(try sealed.blob("sealed", table: "outbox"), tag: tag))
             }
         }
     }

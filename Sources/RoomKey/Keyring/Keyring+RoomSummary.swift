@@ -21,6 +21,23 @@ extension Keyring {
         return summary
     }
 
+    /// The members of `roster` whose effective card `room`'s stored summary counts as version 1 (no upgraded contact
+    /// card), checked against the integrity digest. Empty (so nothing is taken from it) when the room has no summary, its
+    /// summary counts another number of members, or a contact change in the running transaction made summaries stale.
+    func summaryClassicalIDs(_ db: Database, room: RoomID, roster: Roster) throws -> Set<IdentityID> {
+        guard summariesDue.isEmpty else { return [] }
+        try requireIntact(db, "room_summary")
+        guard let summary = try storedSummary(db, room), summary.members == roster.count else { return [] }
+        var ids = Set<IdentityID>(minimumCapacity: summary.classical.count)
+        for entry in summary.classical {
+            guard let bytes = try? Hex.decode(entry.id, what: "id"), let id = try? IdentityID(bytes: bytes) else {
+                throw KeyringError.integrityFailure(table: "room_summary")
+            }
+            ids.insert(id)
+        }
+        return ids
+    }
+
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
         let rtag = roomTag(room)
         let sealed = summary.encoded().withUnsafeBytes { rows.seal($0, table: "room_summary", primaryKey: rtag) }

@@ -39,8 +39,9 @@ public final class Keyring {
     public var sink: BundleSink?
     /// True when the running transaction recorded outbox entries.
     var outboxDirty = false
-    /// The outbox entries the running (or last committed) transaction recorded.
-    var enqueuedNow: Set<[UInt8]> = []
+    /// The outbox entries the running (or last committed) transaction recorded, by row tag, as recorded: writing them
+    /// out after the commit needs no read back of what was just sealed.
+    var enqueuedNow: [[UInt8]: OutboxRecord] = [:]
     /// Rooms whose summaries a contact change in the running transaction made stale (recounted before it commits).
     var summariesDue: Set<[UInt8]> = []
     /// Contacts read in the running operation, by current id, while one (`createRoom`) asks for them to be kept; nil
@@ -252,7 +253,7 @@ public final class Keyring {
         var result: T?
         var count: UInt64 = 0
         outboxDirty = false
-        enqueuedNow = []
+        enqueuedNow = [:]
         summariesDue = []
         do {
             try db.inTransaction(.immediate) { db in

@@ -129,6 +129,8 @@ extension Keyring {
     /// Throws `RoomError.sameHandle` for the first `add` in `ops` whose handle is already on `roster` (less the members
     /// `ops` removes, so a key swap is not a collision) or added before it.
     func refuseSameHandles(_ roster: Roster, adding ops: [Operation], room: String) throws {
+        // Nothing added, nothing to collide: a removal in a large room does not copy and scan its roster for this.
+        if ops.addedCards.isEmpty { return }
         var base = roster
         for case let .remove(id) in ops { base.remove(id) }
         if let c = base.handleCollisions(adding: ops.addedCards).first { throw RoomError.sameHandle(room: room, c) }
@@ -323,7 +325,7 @@ extension Keyring {
         try refuseKeyChangedMembers(db, roster: room.state.roster)
         let roster = room.state.roster
         try refuseClassicalMembers(db, room: room, me: me.card, commits: commits)
-        let recipients = try stanzaRecipients(db, roster: roster, me: me.card)
+        let recipients = try stanzaRecipients(db, roster: roster, me: me.card, room: room.id)
         let content: SecretBytes
         if withKey {
             let own = try OwnSenderKey.generate(roomID: room.id, owner: me.id, epoch: room.state.epoch,

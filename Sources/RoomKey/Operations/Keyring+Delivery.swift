@@ -26,13 +26,13 @@ extension Keyring {
         defer { flushing = false }
         var done: [FlushedBundle] = []
         var failure: OutboxError?
-        for (tag, record) in try undeliveredOutbox() {
+        for (tag, record) in try undeliveredOutbox(known: enqueuedNow) {
             do {
                 try sink.write(record.target, Array(record.bytes))
             } catch {
                 let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
                 let undelivered = OutboxError.undelivered(path: record.target, reason: reason)
-                if ownOnly, !enqueuedNow.contains(tag) {
+                if ownOnly, enqueuedNow[tag] == nil {
                     onWarning?("\(undelivered.message); see 'roomkey outbox list'")
                 } else if failure == nil {
                     failure = undelivered

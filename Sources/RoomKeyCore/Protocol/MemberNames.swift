@@ -109,7 +109,8 @@ extension IdentityID {
 extension Roster {
     /// The handle collisions adding `cards` (in order) would make; see `MemberNames.collisions`.
     public func handleCollisions(adding cards: [IdentityCard]) -> [HandleCollision] {
-        MemberNames.collisions(members: sorted.map { ($0.id, $0.card.handle) }, adding: cards.map { ($0.id, $0.handle) })
+        if cards.isEmpty { return [] }
+        return MemberNames.collisions(members: sorted.map { ($0.id, $0.card.handle) }, adding: cards.map { ($0.id, $0.handle) })
     }
 
     /// Each member's label for listings; see `MemberNames.labels`.
