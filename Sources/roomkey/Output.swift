@@ -40,9 +40,25 @@ struct Output {
     /// Writes part of a result as it is produced (a long listing), with no line break added: on stdout, or on stderr
     /// once `-o -` took stdout. Text is escaped line by line with `SafeText.escaped`; JSON is written exact.
     func stream(_ chunk: String) {
-        let text = json ? chunk
-            : chunk.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escaped(String($0)) }.joined(separator: "\n")
+        let text = json ? chunk : Self.escapedLines(chunk)
         if Self.standardOutputTaken { FileHandle.standardError.write(Data(text.utf8)) } else { print(text, terminator: "") }
+    }
+
+    /// `chunk` with each line (split at line feeds) passed through `SafeText.escaped`. Printable ASCII without a
+    /// backslash is returned as it is (escaping changes none of it), other text is split on its UTF-8 bytes; a carriage
+    /// return falls back to splitting on characters, where CR LF is one character and so not a line break.
+    static func escapedLines(_ chunk: String) -> String {
+        var plain = true, carriageReturn = false
+        for byte in chunk.utf8 where byte != 0x0A && (byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\")) {
+            plain = false
+            if byte == 0x0D { carriageReturn = true; break }
+        }
+        if plain { return chunk }
+        if carriageReturn {
+            return chunk.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escaped(String($0)) }.joined(separator: "\n")
+        }
+        return chunk.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { SafeText.escaped(String(Substring($0))) }.joined(separator: "\n")
     }
 
     /// A note for people on stderr (`roomkey: ...`), silenced by `-q` and by `--json`.

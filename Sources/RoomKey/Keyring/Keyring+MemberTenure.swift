@@ -27,8 +27,8 @@ extension Keyring {
         return tenure
     }
 
-    private func saveTenure(_ db: Database, _ room: RoomID, _ tenure: MemberTenure) throws {
-        let mtag = tenureTag(room, tenure.member)
+    private func saveTenure(_ db: Database, _ room: RoomID, _ tenure: MemberTenure, tag: [UInt8]? = nil) throws {
+        let mtag = tag ?? tenureTag(room, tenure.member)
         let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
         // Cached: a room of many members saves one row per member in one transaction, and compiling the statement each
         // time (with GRDB's authorizer called per column) costs more than the insert.
@@ -41,15 +41,20 @@ extension Keyring {
     /// `newRoom` (the genesis of a room made in this transaction) no stored tenure is looked up.
     func noteMembership(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         var joined: [IdentityID] = [], left: [IdentityID] = []
+        var changed: [(tag: [UInt8], tenure: MemberTenure)] = []
         for (member, changes) in MemberTenure.changes(of: commit) {
             let before = (newRoom ? nil : try storedTenure(db, commit.roomID, member)) ?? MemberTenure(member: member)
             if let latest = before.latestEpoch, latest >= commit.epoch { continue }
             var tenure = before
             tenure.apply(changes, at: commit.epoch)
-            try saveTenure(db, commit.roomID, tenure)
+            changed.append((tenureTag(commit.roomID, member), tenure))
             if commit.epoch > 0, before.stay(at: commit.epoch - 1) != nil { left.append(member) }
             if roster[member] != nil { joined.append(member) }
         }
+        // Saved in row-tag order: the rows' primary-key index then takes them page by page instead of at random places
+        // (with thousands of members, random inserts push dirty pages out to the log and read them back, over and over).
+        changed.sort { $0.tag.lexicographicallyPrecedes($1.tag) }
+        for (tag, tenure) in changed { try saveTenure(db, commit.roomID, tenure, tag: tag) }
         try noteSummary(db, commit, roster: roster, joined: joined, left: left)
     }
 

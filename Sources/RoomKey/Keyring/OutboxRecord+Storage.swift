@@ -21,7 +21,7 @@ extension Keyring.OutboxRecord {
         w.writeU8(delivered == nil ? 0 : 1)
         if let delivered { w.writeU64(delivered) }
         w.writeU32(UInt32(bytes.count))
-        w.write([UInt8](bytes))
+        bytes.withUnsafeBytes { w.write($0) }
         w.writeU8(generation == nil ? 0 : 1)
         if let generation { w.writeU32(generation) }
         return w.bytes

@@ -15,3 +15,14 @@ extension Row {
         return value
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Runs `body` with these bytes seen as `Data`, without copying them (a bundle or a sealed row is megabytes). The
+    /// `Data` must not outlive `body`: SQLite copies a bound value, and an encoder reads it before returning.
+    func withDataView<R>(_ body: (Data) throws -> R) rethrows -> R {
+        try withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0 else { return try body(Data()) }
+            return try body(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none))
+        }
+    }
+}

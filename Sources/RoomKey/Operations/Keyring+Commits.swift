@@ -49,6 +49,7 @@ extension Keyring {
         return try write { db in
             // Every member is a contact read here: the summary and the stanzas reuse these reads instead of one more each.
             contactsSeen = [:]
+            contactsSeen?.reserveCapacity(members.count)
             defer { contactsSeen = nil }
             let ops = try members.map { Operation.add(try sealableContact(db, $0).card) }
             if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: name) }

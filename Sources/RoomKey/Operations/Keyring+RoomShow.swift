@@ -62,8 +62,9 @@ extension Keyring {
                                   retentionSeconds: record.retention, rotateMessages: record.rotateMessages ?? RoomPolicy.defaultRotateMessages,
                                   rotateAfterSeconds: record.rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
                                   requirePQ: record.requirePQ ?? false, summary: summary ?? RosterSummary()))
-            let labeler = try labeler(view)
-            let alike = try lookalikes(view, me: me)
+            let handles = try rosterHandles(view)
+            let labeler = labeler(handles)
+            let alike = lookalikes(handles, me: me)
             let oldKeys = record.left == true ? [:] : try oldKeyMembers(db, isMember: view.contains)
             let changed = try changedKeys(db)
             let contacts = try contactLookup(db, members: view.count)
@@ -77,22 +78,32 @@ extension Keyring {
         }
     }
 
-    /// The members (and you) whose handles look alike, with every handle by id: one more pass over the roster's handles.
-    private func lookalikes(_ view: RosterView, me: IdentityCard) throws -> (of: [IdentityID: [IdentityID]], handles: [IdentityID: String]) {
+    /// Every member's handle, in id order: read once for the labels and the look-alikes.
+    private func rosterHandles(_ view: RosterView) throws -> [(id: IdentityID, handle: String)] {
         var people: [(id: IdentityID, handle: String)] = []
+        people.reserveCapacity(view.count + 1)
         for (id, _) in view.ordered { if let handle = try view.handle(of: id) { people.append((id, handle)) } }
+        return people
+    }
+
+    /// The members (and you) whose handles look alike, with the handle of each of them.
+    private func lookalikes(_ members: [(id: IdentityID, handle: String)], me: IdentityCard)
+        -> (of: [IdentityID: [IdentityID]], handles: [IdentityID: String]) {
+        var people = members
         if !people.contains(where: { $0.id == me.id }) { people.append((me.id, me.handle)) }
-        let handles = Dictionary(people.map { ($0.id, $0.handle) }, uniquingKeysWith: { a, _ in a })
-        return (MemberNames.lookalikes(people), handles)
+        let of = MemberNames.lookalikes(people)
+        // Only those that look like someone are ever named as looking alike.
+        var handles: [IdentityID: String] = [:]
+        if !of.isEmpty { for p in people where of[p.id] != nil && handles[p.id] == nil { handles[p.id] = p.handle } }
+        return (of, handles)
     }
 
     /// The labeler of a roster: one pass over its handles to find those that collide.
-    private func labeler(_ view: RosterView) throws -> MemberNames.Labeler {
+    private func labeler(_ members: [(id: IdentityID, handle: String)]) -> MemberNames.Labeler {
         var first: [String: IdentityID] = [:]
         var colliding: [(id: IdentityID, handle: String)] = []
         var seen = Set<String>()
-        for (id, _) in view.ordered {
-            guard let handle = try view.handle(of: id) else { continue }
+        for (id, handle) in members {
             if let other = first[handle] {
                 if seen.insert(handle).inserted { colliding.append((other, handle)) }
                 colliding.append((id, handle))

@@ -59,7 +59,9 @@ public struct Commit: Equatable, Sendable {
 
     private static func body(_ room: RoomID, _ epoch: UInt64, _ prev: [UInt8], _ author: IdentityID, _ time: UInt64,
                              _ ops: [Operation], _ rosterHash: [UInt8]) -> [UInt8] {
-        var w = ByteWriter()
+        // Room for the signature too: `body + signature` then extends this buffer instead of copying a large commit.
+        var w = ByteWriter(capacity: 128 + prev.count + rosterHash.count + SigningKeyPair.signatureLength
+                                     + ops.reduce(0) { $0 + $1.encodedLength })
         w.writeU8(version)
         w.write(room.bytes)
         w.writeU64(epoch)

@@ -61,9 +61,21 @@ public enum MemberNames {
     /// "bоb" with a Cyrillic о and "bob", or "bob" with a zero-width space): those others, sorted by id.
     /// Identical handles are not listed: `labels` already tells them apart.
     public static func lookalikes(_ people: [(id: IdentityID, handle: String)]) -> [IdentityID: [IdentityID]] {
-        let bySkeleton = Dictionary(grouping: people, by: { Lookalikes.skeleton($0.handle) })
+        // One skeleton per person; only skeletons that two different handles share are grouped.
+        let skeletons = people.map { Lookalikes.skeleton($0.handle) }
+        var firstHandle: [String: (handle: String, shared: Bool)] = [:]
+        firstHandle.reserveCapacity(people.count)
+        for (p, skeleton) in zip(people, skeletons) {
+            if let first = firstHandle[skeleton] {
+                if !first.shared, first.handle != p.handle { firstHandle[skeleton] = (first.handle, true) }
+            } else {
+                firstHandle[skeleton] = (p.handle, false)
+            }
+        }
+        var bySkeleton: [String: [(id: IdentityID, handle: String)]] = [:]
+        for (p, skeleton) in zip(people, skeletons) where firstHandle[skeleton]?.shared == true { bySkeleton[skeleton, default: []].append(p) }
         var found: [IdentityID: [IdentityID]] = [:]
-        for group in bySkeleton.values where Set(group.map(\.handle)).count > 1 {
+        for group in bySkeleton.values {
             for p in group {
                 let others = group.filter { $0.handle != p.handle && $0.id != p.id }.map(\.id).sorted()
                 if !others.isEmpty { found[p.id] = others }

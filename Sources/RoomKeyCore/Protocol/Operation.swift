@@ -37,6 +37,16 @@ public enum Operation: Equatable, Sendable {
         }
     }
 
+    /// The number of bytes `write(to:)` appends, so a large commit is encoded into one buffer of the right size.
+    package var encodedLength: Int {
+        switch self {
+        case let .create(name, creator): 1 + 1 + name.utf8.count + 2 + creator.encoded.count
+        case let .add(card): 1 + 2 + card.encoded.count
+        case .remove, .promote, .demote: 1 + IdentityID.length
+        case .leave: 1
+        }
+    }
+
     package func write(to w: inout ByteWriter) {
         switch self {
         case let .create(name, creator):

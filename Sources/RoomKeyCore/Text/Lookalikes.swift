@@ -41,14 +41,21 @@ public enum Lookalikes {
     /// The skeleton of an ASCII name whose prototypes are ASCII too (all but `%`): ASCII is NFD, so no normalization
     /// is needed. Nil for any other name.
     static func asciiSkeleton(_ name: String) -> String? {
-        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
-        var mapped = String.UnicodeScalarView()
-        for scalar in name.unicodeScalars {
-            guard let prototype = prototypes[scalar.value] else { mapped.append(scalar); continue }
-            guard prototype.allSatisfy(\.isASCII) else { return nil }
+        let table = asciiPrototypes
+        var mapped: [UInt8] = []
+        mapped.reserveCapacity(name.utf8.count + 8)
+        for byte in name.utf8 {
+            guard byte < 0x80, let prototype = table[Int(byte)] else { return nil }
             mapped.append(contentsOf: prototype)
         }
-        return String(mapped)
+        return String(decoding: mapped, as: UTF8.self)
+    }
+
+    /// For each ASCII byte, the UTF-8 of its prototype (itself when it has none); nil when the prototype is not ASCII.
+    static let asciiPrototypes: [[UInt8]?] = (0..<0x80).map { (value: UInt32) -> [UInt8]? in
+        guard let prototype = prototypes[value] else { return [UInt8(value)] }
+        guard prototype.allSatisfy(\.isASCII) else { return nil }
+        return prototype.map { UInt8($0.value) }
     }
 
     /// The script code (`Latn`, `Cyrl`, ...) of `scalar`, or nil for Common, Inherited and unassigned scalars.

@@ -92,6 +92,8 @@ public struct ByteWriter {
 
     /// Appends raw bytes.
     public mutating func write(_ data: [UInt8]) { bytes += data }
+    /// Appends raw bytes read in place (a large buffer, without first copying it into an array).
+    public mutating func write(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
     /// Appends one byte.
     public mutating func writeU8(_ v: UInt8) { bytes.append(v) }
     /// Appends a big-endian UInt16.
