@@ -96,12 +96,11 @@ extension Keyring {
     func enqueue(_ db: Database, _ output: BundleOutput, kind: String, generation: UInt32? = nil, deliver: BundleDelivery) throws -> String {
         let target = try deliver(output)
         let tag = self.tag("outbox", random.bytes(16))
-        // The bundle is megabytes in a large room: the record reads it in place and the sealed row is bound in place,
-        // so only the encoding and the sealed row are extra copies.
-        let sealed = output.bytes.withDataView { bundle in
-            sealOutbox(OutboxRecord(target: target, roomID: output.roomID.hex, roomName: output.roomName, epoch: output.epoch,
-                                    kind: kind, bytes: bundle, created: now(), delivered: nil, generation: generation), tag: tag)
-        }
+        // The bundle is megabytes in a large room: the record keeps one copy (written to its file after the commit,
+        // without reading the row back), and the sealed row is bound in place.
+        let record = OutboxRecord(target: target, roomID: output.roomID.hex, roomName: output.roomName, epoch: output.epoch,
+                                  kind: kind, bytes: Data(output.bytes), created: now(), delivered: nil, generation: generation)
+        let sealed = sealOutbox(record, tag: tag)
         let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
         try sealed.withDataView { row in
             try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)", arguments: [Data(tag), seq, row])
