@@ -40,18 +40,12 @@ extension Keyring {
     /// Builds the rows of every room listed in `epoch_members_backfill` from its stored rosters, one transaction per
     /// room, and takes it off the list in the same transaction. Does nothing on a keyring opened read-only.
     func backfillEpochMembers() throws {
-        guard readOnlyReason == nil else { return }
-        let waiting = try read { db in try Data.fetchAll(db, sql: "SELECT room_tag FROM epoch_members_backfill").map { Array($0) } }
-        for rtag in waiting {
-            try write { db in
-                if let record = try loadRoomRecord(db, tag: rtag) {
-                    let id = try RoomID(bytes: Hex.decode(record.roomID, what: "room id"))
-                    for epoch in record.joinedEpoch...max(record.joinedEpoch, record.epoch) {
-                        guard let roster = try epochRoster(db, id, epoch) else { continue }
-                        try saveEpochMembers(db, id, epoch, EpochMembers(roster: roster))
-                    }
-                }
-                try db.execute(sql: "DELETE FROM epoch_members_backfill WHERE room_tag = ?", arguments: [Data(rtag)])
+        try backfillRooms(listedIn: "epoch_members_backfill") { db, rtag in
+            guard let record = try loadRoomRecord(db, tag: rtag) else { return }
+            let id = try RoomID(bytes: Hex.decode(record.roomID, what: "room id"))
+            for epoch in record.joinedEpoch...max(record.joinedEpoch, record.epoch) {
+                guard let roster = try epochRoster(db, id, epoch) else { continue }
+                try saveEpochMembers(db, id, epoch, EpochMembers(roster: roster))
             }
         }
     }

@@ -86,16 +86,10 @@ extension Keyring {
     /// Builds the tenures of every room listed in `scale_backfill` from its stored log, one transaction per room, and
     /// takes it off the list in the same transaction. Does nothing on a keyring opened read-only.
     func backfillScaleIndexes() throws {
-        guard readOnlyReason == nil else { return }
-        let waiting = try read { db in try Data.fetchAll(db, sql: "SELECT room_tag FROM scale_backfill").map { Array($0) } }
-        for rtag in waiting {
-            try write { db in
-                if let room = try loadRoom(db, tag: rtag) {
-                    for (_, tenure) in tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch)) { try saveTenure(db, room.id, tenure) }
-                    try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: try identityCard(db)))
-                }
-                try db.execute(sql: "DELETE FROM scale_backfill WHERE room_tag = ?", arguments: [Data(rtag)])
-            }
+        try backfillRooms(listedIn: "scale_backfill") { db, rtag in
+            guard let room = try loadRoom(db, tag: rtag) else { return }
+            for (_, tenure) in tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch)) { try saveTenure(db, room.id, tenure) }
+            try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: try identityCard(db)))
         }
     }
 }
