@@ -39,4 +39,34 @@ import Testing
         let (what, edit) = Self.damaged[index]
         #expect(RosterSummary.decode(edit(good)) == nil, "\(what)")
     }
+
+    /// Summaries stored before the binary form are JSON, their ids in hex: they still read, and an id that is not 32
+    /// lowercase hex digits is refused (the keyring then reports the row as damaged).
+    @Test func jsonSummariesKeepTheirHexIDs() throws {
+        let s = try Self.summary(members: 5, classical: 3, admin: false)
+        let json = try JSONEncoder().encode(s)
+        #expect(try JSONDecoder().decode(RosterSummary.self, from: json) == s)
+        let text = String(decoding: json, as: UTF8.self)
+        let id = s.classical[0].id.hex
+        #expect(text.contains("\"\(id)\""))
+        for bad in [id.uppercased(), String(id.dropLast()), "zz" + id.dropFirst(2)] {
+            let edited = Data(text.replacingOccurrences(of: id, with: bad).utf8)
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(RosterSummary.self, from: edited) }
+        }
+    }
+
+    /// The binary form keeps ids as 32 hex digits; any other id makes the summary unreadable.
+    @Test func binaryIDsMustBeLowercaseHex() throws {
+        let good = try Self.summary(members: 2, classical: 1, admin: false).encoded()
+        let hex = Array(try Self.summary(members: 2, classical: 1, admin: false).classical[0].id.hex.utf8)
+        guard let at = good.indices.first(where: { Array(good[$0..<min($0 + hex.count, good.count)]) == hex }) else {
+            Issue.record("hex id not found in the storage form")
+            return
+        }
+        var upper = good
+        upper[at] = UInt8(ascii: "G")
+        #expect(RosterSummary.decode(upper) == nil)
+        #expect(RosterSummary.decode(good) != nil)
+    }
 }
+

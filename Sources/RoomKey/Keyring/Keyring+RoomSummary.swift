@@ -28,14 +28,7 @@ extension Keyring {
         guard summariesDue.isEmpty else { return [] }
         try requireIntact(db, "room_summary")
         guard let summary = try storedSummary(db, room), summary.members == roster.count else { return [] }
-        var ids = Set<IdentityID>(minimumCapacity: summary.classical.count)
-        for entry in summary.classical {
-            guard let bytes = try? Hex.decode(entry.id, what: "id"), let id = try? IdentityID(bytes: bytes) else {
-                throw KeyringError.integrityFailure(table: "room_summary")
-            }
-            ids.insert(id)
-        }
-        return ids
+        return Set(summary.classical.lazy.map(\.id))
     }
 
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {

@@ -42,6 +42,35 @@ public struct IdentityID: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     /// 32 lowercase hex digits.
     public var hex: String { Hex.encode(bytes) }
+
+    /// Parses exactly 32 lowercase hex digits (the form `hex` writes) without intermediate arrays; nil otherwise.
+    public init?<Digits: Collection<UInt8>>(hex digits: Digits) {
+        guard digits.count == 2 * Self.length else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for (i, c) in digits.enumerated() {
+            let nibble: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if i < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
+        }
+        self.high = high
+        self.low = low
+    }
+
+    /// Appends the 32 lowercase hex digits to `writer`.
+    public func writeHex(to writer: inout ByteWriter) {
+        func digits(_ word: UInt64) {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(shift)) & 0xF
+                writer.writeU8(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            }
+        }
+        digits(high)
+        digits(low)
+    }
     /// The hex form.
     public var description: String { hex }
 

@@ -59,10 +59,13 @@ public struct Roster: Equatable, Sendable {
 
     private var encodedMembers: [UInt8] {
         if let bytes = encoding.bytes { return bytes }
-        var w = ByteWriter(capacity: 4 + members.values.reduce(0) { $0 + IdentityID.length + 3 + $1.card.encoded.count })
+        // One sorted pass over the entries: no lookup per member.
+        let entries = members.sorted { $0.key < $1.key }
+        var size = 4
+        for entry in entries { size += IdentityID.length + 3 + entry.value.card.encoded.count }
+        var w = ByteWriter(capacity: size)
         w.writeU32(UInt32(members.count))
-        for id in sortedIDs {
-            guard let m = members[id] else { continue }
+        for (id, m) in entries {
             id.write(to: &w)
             w.writeU8(m.admin ? 1 : 0)
             w.writePrefixed(width: 2, m.card.encoded)
@@ -80,6 +83,7 @@ public struct Roster: Equatable, Sendable {
         try r.expectVersion(storageVersion)
         let count = try r.readCount(width: 4, "member", limit: Commit.maxOperations + 1)
         var roster = Roster()
+        roster.members.reserveCapacity(count)
         for _ in 0..<count {
             let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
             let admin = try r.readU8("admin flag")

@@ -28,14 +28,34 @@ public enum MemberTrust: String, Sendable, Codable, CaseIterable {
 public struct RosterSummary: Codable, Equatable, Sendable {
     /// A member whose stanza would be classical (its effective card is version 1), with the name listings use.
     public struct Classical: Codable, Equatable, Sendable {
-        /// The member's identity id (hex).
-        public let id: String
+        /// The member's identity id (stored as hex).
+        public let id: IdentityID
         /// The contact name, the handle, or "you (handle)".
         public let name: String
         /// Makes an entry.
         public init(id: IdentityID, name: String) {
-            self.id = id.hex
+            self.id = id
             self.name = name
+        }
+
+        private enum CodingKeys: String, CodingKey { case id, name }
+
+        /// Reads a JSON entry (summaries stored before the binary form): the id must be 32 hex digits.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let hex = try c.decode(String.self, forKey: .id)
+            guard let id = IdentityID(hex: Array(hex.utf8)) else {
+                throw DecodingError.dataCorruptedError(forKey: .id, in: c, debugDescription: "not an identity id")
+            }
+            self.id = id
+            name = try c.decode(String.self, forKey: .name)
+        }
+
+        /// Writes a JSON entry, the id in hex.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id.hex, forKey: .id)
+            try c.encode(name, forKey: .name)
         }
     }
 
@@ -73,9 +93,9 @@ public struct RosterSummary: Codable, Equatable, Sendable {
 
     /// Records that a member's effective card is version 1 (with its listing name), or not (nil).
     public mutating func setClassical(_ id: IdentityID, name: String?) {
-        let hex = id.hex
-        let index = classical.partitionPoint { $0.id < hex }
-        let present = index < classical.count && classical[index].id == hex
+        // Byte order of ids is the order of their lowercase hex forms: the stored order is unchanged.
+        let index = classical.partitionPoint { $0.id < id }
+        let present = index < classical.count && classical[index].id == id
         switch (present, name) {
         case (true, nil): classical.remove(at: index)
         case let (true, name?): classical[index] = Classical(id: id, name: name)
@@ -116,7 +136,8 @@ extension RosterSummary {
         }
         w.writeU32(UInt32(clamping: classical.count))
         for entry in classical {
-            w.writePrefixed(width: 1, Array(entry.id.utf8.prefix(255)))
+            w.writeU8(UInt8(IdentityID.length * 2))
+            entry.id.writeHex(to: &w)
             w.writePrefixed(width: 2, Array(entry.name.utf8.prefix(65_535)))
         }
         return w.bytes
@@ -140,20 +161,12 @@ extension RosterSummary {
         guard let count = try? r.readU32("classical members"), Int(count) <= r.remaining / 3 else { return nil }
         s.classical.reserveCapacity(Int(count))
         for _ in 0..<count {
-            guard let id = try? r.readPrefixed(width: 1, "member id", range: 0...255), let hex = String(validating: id, as: UTF8.self),
+            guard let hex = try? r.readPrefixed(width: 1, "member id", range: 0...255), let id = IdentityID(hex: hex),
                   let name = try? r.readPrefixed(width: 2, "member name", range: 0...65_535),
                   let text = String(validating: name, as: UTF8.self) else { return nil }
-            s.classical.append(Classical(storedID: hex, name: text))
+            s.classical.append(Classical(id: id, name: text))
         }
         guard (try? r.finish()) != nil else { return nil }
         return s
-    }
-}
-
-extension RosterSummary.Classical {
-    /// An entry as stored (its id already hex).
-    init(storedID: String, name: String) {
-        id = storedID
-        self.name = name
     }
 }

@@ -16,24 +16,22 @@ public struct ByteReader {
 
     /// Reads exactly `count` bytes.
     public mutating func read(_ count: Int, _ field: String) throws(WireError) -> [UInt8] {
-        guard count >= 0, count <= remaining else {
-            throw .truncated(what: "\(what) \(field)", needed: count, available: remaining)
-        }
+        try need(count, field)
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
 
     /// Skips exactly `count` bytes.
     public mutating func skip(_ count: Int, _ field: String) throws(WireError) {
-        guard count >= 0, count <= remaining else {
-            throw .truncated(what: "\(what) \(field)", needed: count, available: remaining)
-        }
+        try need(count, field)
         offset += count
     }
 
     /// Reads one byte.
     public mutating func readU8(_ field: String) throws(WireError) -> UInt8 {
-        try read(1, field)[0]
+        try need(1, field)
+        defer { offset += 1 }
+        return bytes[offset]
     }
 
     /// Reads a big-endian UInt16.
@@ -51,8 +49,21 @@ public struct ByteReader {
         try readUInt(8, field)
     }
 
-    private mutating func readUInt(_ width: Int, _ field: String) throws(WireError) -> UInt64 {
-        try read(width, field).reduce(0) { $0 << 8 | UInt64($1) }
+    /// Throws unless `count` more bytes are there. The field's name is only built for the error: rosters and bundles
+    /// read tens of thousands of fields, and formatting a name for each would cost more than reading it.
+    private func need(_ count: Int, _ field: @autoclosure () -> String) throws(WireError) {
+        guard count >= 0, count <= remaining else {
+            throw .truncated(what: "\(what) \(field())", needed: count, available: remaining)
+        }
+    }
+
+    /// Reads a big-endian integer of `width` bytes in place.
+    private mutating func readUInt(_ width: Int, _ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        try need(width, field())
+        var value: UInt64 = 0
+        for i in offset..<(offset + width) { value = value << 8 | UInt64(bytes[i]) }
+        offset += width
+        return value
     }
 
     /// Reads a version byte and checks it equals `expected`.

@@ -37,8 +37,9 @@ public struct IdentityCard: Hashable, Sendable {
     /// The binary form, kept because rosters encode and hash many cards.
     public let encoded: [UInt8]
 
-    /// The identity id derived from `signingKey`.
-    public var id: IdentityID { IdentityID(signingKey: signingKey) }
+    /// The identity id derived from `signingKey`, computed once when the card is made or parsed (rosters of many
+    /// thousands look members up by id over and over).
+    public let id: IdentityID
     /// The binary format version: 2 with an X-Wing key, else 1.
     public var formatVersion: UInt8 { xwingKey == nil ? Self.version : Self.versionPQ }
     /// True for a version 2 card (it carries an X-Wing key).
@@ -50,6 +51,7 @@ public struct IdentityCard: Hashable, Sendable {
         try Handle.validate(handle)
         self.handle = handle
         self.signingKey = signer.publicKey
+        self.id = IdentityID(signingKey: signer.publicKey)
         self.sealingKey = sealingKey
         self.xwingKey = xwingKey
         self.created = created
@@ -62,6 +64,7 @@ public struct IdentityCard: Hashable, Sendable {
                  signature: [UInt8], encoded: [UInt8]) {
         self.handle = handle
         self.signingKey = signingKey
+        self.id = IdentityID(signingKey: signingKey)
         self.sealingKey = sealingKey
         self.xwingKey = xwingKey
         self.created = created
