@@ -14,10 +14,13 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil
         }
-        let plain = try rows.openSecret(Array(sealed), table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) }
+        let row = Array(sealed)
+        if let memo = summaryMemo, memo.tag == rtag, memo.sealed == row { return memo.summary }
+        let plain = try rows.openSecret(row, table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) }
         // Summaries stored before the binary form are JSON.
-        if plain.first == UInt8(ascii: "{") { return try rows.open(RosterSummary.self, Array(sealed), table: "room_summary", primaryKey: rtag) }
+        if plain.first == UInt8(ascii: "{") { return try rows.open(RosterSummary.self, row, table: "room_summary", primaryKey: rtag) }
         guard let summary = RosterSummary.decode(plain) else { throw KeyringError.integrityFailure(table: "room_summary") }
+        summaryMemo = (rtag, row, summary)
         return summary
     }
 
@@ -35,6 +38,7 @@ extension Keyring {
         let rtag = roomTag(room)
         let sealed = summary.encoded().withUnsafeBytes { rows.seal($0, table: "room_summary", primaryKey: rtag) }
         try db.execute(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
+        summaryMemo = (rtag, Array(sealed), summary)
     }
 
     /// A member's trust and, when its effective card is version 1, the name listings give it (one contact read, or one

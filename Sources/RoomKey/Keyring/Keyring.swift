@@ -47,6 +47,9 @@ public final class Keyring {
     /// Contacts read in the running operation, by current id, while one (`createRoom`) asks for them to be kept; nil
     /// otherwise. Any contact write empties it.
     var contactsSeen: [IdentityID: Contact]?
+    /// The summary last sealed or opened, with its row's sealed bytes: the same bytes always hold the same summary, and
+    /// a commit reads back the summary it just updated (the stanza rule), which then costs no second decoding.
+    var summaryMemo: (tag: [UInt8], sealed: [UInt8], summary: RosterSummary)?
     /// True while the outbox is being written out (its own transactions do not start another flush).
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).

@@ -22,20 +22,45 @@ public struct IdentityCard: Hashable, Sendable {
     package static let signatureDomain = Array("roomkey/card/v1".utf8) + [0]
     package static let signatureDomainV2 = Array("roomkey/card/v2".utf8) + [0]
 
+    /// The fields, held once: a card is copied in and out of rosters of many thousands, and one reference costs one
+    /// retain where seven separate buffers cost seven.
+    private final class Storage: Sendable {
+        let handle: String
+        let signingKey: SigningPublicKey
+        let sealingKey: SealingPublicKey
+        let xwingKey: XWingPublicKey?
+        let created: UInt64
+        let signature: [UInt8]
+        let encoded: [UInt8]
+
+        init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
+             signature: [UInt8], encoded: [UInt8]) {
+            self.handle = handle
+            self.signingKey = signingKey
+            self.sealingKey = sealingKey
+            self.xwingKey = xwingKey
+            self.created = created
+            self.signature = signature
+            self.encoded = encoded
+        }
+    }
+
+    private let storage: Storage
+
     /// The owner's chosen handle.
-    public let handle: String
+    public var handle: String { storage.handle }
     /// The Ed25519 identity key that signs everything the owner produces.
-    public let signingKey: SigningPublicKey
+    public var signingKey: SigningPublicKey { storage.signingKey }
     /// The X25519 key that version 1 stanzas are sealed to.
-    public let sealingKey: SealingPublicKey
+    public var sealingKey: SealingPublicKey { storage.sealingKey }
     /// The X-Wing key that version 2 (post-quantum) stanzas are sealed to; nil in a version 1 card.
-    public let xwingKey: XWingPublicKey?
+    public var xwingKey: XWingPublicKey? { storage.xwingKey }
     /// Creation time, seconds since the Unix epoch.
-    public let created: UInt64
+    public var created: UInt64 { storage.created }
     /// The self-signature.
-    public let signature: [UInt8]
+    public var signature: [UInt8] { storage.signature }
     /// The binary form, kept because rosters encode and hash many cards.
-    public let encoded: [UInt8]
+    public var encoded: [UInt8] { storage.encoded }
 
     /// The identity id derived from `signingKey`, computed once when the card is made or parsed (rosters of many
     /// thousands look members up by id over and over).
@@ -45,31 +70,26 @@ public struct IdentityCard: Hashable, Sendable {
     /// True for a version 2 card (it carries an X-Wing key).
     public var isPostQuantum: Bool { xwingKey != nil }
 
+    /// Cards are equal when their binary forms are: every field is read from, or written into, that form.
+    public static func == (a: IdentityCard, b: IdentityCard) -> Bool { a.storage === b.storage || a.encoded == b.encoded }
+    /// Hashes the binary form.
+    public func hash(into hasher: inout Hasher) { hasher.combine(encoded) }
+
     /// Makes and signs a card for `signer`'s identity: version 2 when `xwingKey` is given, else version 1.
     public init(handle: String, signer: borrowing SigningKeyPair, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey? = nil,
                 created: UInt64) throws(WireError) {
         try Handle.validate(handle)
-        self.handle = handle
-        self.signingKey = signer.publicKey
-        self.id = IdentityID(signingKey: signer.publicKey)
-        self.sealingKey = sealingKey
-        self.xwingKey = xwingKey
-        self.created = created
         let body = Self.body(handle, signer.publicKey, sealingKey, xwingKey, created)
-        self.signature = signer.sign((xwingKey == nil ? Self.signatureDomain : Self.signatureDomainV2) + body)
-        self.encoded = body + signature
+        let signature = signer.sign((xwingKey == nil ? Self.signatureDomain : Self.signatureDomainV2) + body)
+        self.init(handle: handle, signingKey: signer.publicKey, sealingKey: sealingKey, xwingKey: xwingKey, created: created,
+                  signature: signature, encoded: body + signature)
     }
 
     private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
                  signature: [UInt8], encoded: [UInt8]) {
-        self.handle = handle
-        self.signingKey = signingKey
-        self.id = IdentityID(signingKey: signingKey)
-        self.sealingKey = sealingKey
-        self.xwingKey = xwingKey
-        self.created = created
-        self.signature = signature
-        self.encoded = encoded
+        storage = Storage(handle: handle, signingKey: signingKey, sealingKey: sealingKey, xwingKey: xwingKey, created: created,
+                          signature: signature, encoded: encoded)
+        id = IdentityID(signingKey: signingKey)
     }
 
     private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ pq: XWingPublicKey?,
