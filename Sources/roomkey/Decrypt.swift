@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey decrypt [FILE...]`.
     struct Decrypt: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "decrypt",
             abstract: "Decrypt room messages (binary or armored) and check who sent them.",
             discussion: """
                 Reads the message from FILE or standard input and writes the plaintext to -o FILE or standard output, \

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey encrypt ROOM [FILE...]`.
     struct Encrypt: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "encrypt",
             abstract: "Encrypt a message for a room with your sender key.",
             discussion: """
                 Reads the plaintext from FILE or standard input (at most 64 MiB) and writes the message to -o FILE or \

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey receive PATH...`.
     struct Receive: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "receive",
             abstract: "Apply bundles: commits in epoch order, members' sender keys, and your own rotation in response.",
             discussion: """
                 PATH may be a folder: every regular file in it is read (hidden files are skipped). Each input gets a \
