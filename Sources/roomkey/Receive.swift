@@ -40,7 +40,7 @@ extension RoomKeyCommand {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
-                let bytes = Array(try InputFiles.read(file.path, limit: Self.maxBundleBytes, what: "bundle"))
+                let bytes = try InputFiles.read(file.path, limit: Self.maxBundleBytes, what: "bundle")
                 if file.inFolder, let reason = StrayInput.reason(bytes) {
                     ignored.append(report.ignored(file.path, reason: reason))
                     continue
