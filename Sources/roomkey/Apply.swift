@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey apply SCRIPT`.
     struct Apply: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "apply",
             abstract: "Apply a batch membership script: one commit and one bundle per room, all checked first.",
             discussion: """
                 One change a line: 'VERB ROOM [ARG...]' with verbs create (contacts may follow), add (with \
@@ -96,6 +97,7 @@ extension RoomKeyCommand {
     /// `roomkey offboard CONTACT`.
     struct Offboard: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "offboard",
             abstract: "Remove a contact from every room you administer, one commit and one bundle per room.",
             discussion: """
                 Rooms where you are not an admin are listed as needing another admin; the command then exits 1 after \

@@ -6,6 +6,7 @@ extension RoomKeyCommand {
     /// `roomkey audit [--verify]`.
     struct Audit: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "audit",
             abstract: "List the keyring's audit log, or check its chain and every entry's integrity.",
             discussion: """
                 Every change to the keyring (init, contacts, verification, commits made and applied, bundles made and \

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey backup -o FILE`.
     struct Backup: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Write a consistent copy of the keyring (it stays sealed under your passphrase).")
 
         @OptionGroup var global: GlobalOptions
@@ -27,6 +28,7 @@ extension RoomKeyCommand {
     /// `roomkey restore FILE [--force]`.
     struct Restore: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore a backup: a staged copy must pass SQLite's integrity check, open with the passphrase, open every sealed row and pass the audit check before it replaces the keyring in one rename; an existing keyring is replaced only with --force.")
 
         @OptionGroup var global: GlobalOptions

@@ -6,6 +6,7 @@ extension RoomKeyCommand.ContactCommand {
     /// `roomkey contact accept NAME`: accepts a changed identity key without verifying it.
     struct Accept: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "accept",
             abstract: "Accept a contact's changed identity key without verifying it.",
             discussion: """
                 Clears the key-changed mark and records that you accepted the new key unverified, so rooms may \

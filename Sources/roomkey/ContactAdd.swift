@@ -7,6 +7,7 @@ extension RoomKeyCommand.ContactCommand {
     /// `roomkey contact add FILE...`: imports one card or many, from one file or many.
     struct Add: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Import identity cards (one per line) from files or standard input.",
             discussion: """
                 Every card of every file is checked before anything is stored: a card that cannot be parsed exits 65, \

@@ -5,7 +5,8 @@ import RoomKeyCore
 extension RoomKeyCommand.ContactCommand {
     /// `roomkey contact list`.
     struct List: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "List contacts with their ids and verification state.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List contacts with their ids and verification state.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -31,7 +32,8 @@ extension RoomKeyCommand.ContactCommand {
 
     /// `roomkey contact show NAME`.
     struct Show: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one contact: id, keys, card, verification and key history.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one contact: id, keys, card, verification and key history.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -74,6 +76,7 @@ extension RoomKeyCommand.ContactCommand {
     /// `roomkey contact remove NAME`.
     struct Remove: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a contact and its key history.",
             discussion: "Rooms are not changed: a warning names the rooms of yours the contact is still a member of.")
 

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey decrypt [FILE...]`.
     struct Decrypt: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "decrypt",
             abstract: "Decrypt room messages (binary or armored) and check who sent them.",
             discussion: """
                 Reads the message from FILE or standard input and writes the plaintext to -o FILE or standard output, \
@@ -45,7 +46,7 @@ extension RoomKeyCommand {
             let output = output == OutputFile.standardOutput ? nil : output
             try OutputFile.check(output, force: force)
             let file = files.first ?? "-"
-            let input = Array(try InputFiles.read(file, limit: MessageArmor.maxTextLength, what: "message"))
+            let input = try InputFiles.read(file, limit: MessageArmor.maxTextLength, what: "message")
             let message = try Self.readMessage(input, file: file)
             var base64: String? = nil
             let origin = try openKeyring().decrypt(message) { _, plaintext in
@@ -98,7 +99,7 @@ extension RoomKeyCommand {
                     next += 1
                     do {
                         try BatchFiles.checkFree(outputs[i], force: force)
-                        let input = Array(try InputFiles.read(files[i], limit: MessageArmor.maxTextLength, what: "message"))
+                        let input = try InputFiles.read(files[i], limit: MessageArmor.maxTextLength, what: "message")
                         let message = try MessageArmor.read(input)
                         chunk.append((i, message))
                         bytes += message.bytes.count

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey encrypt ROOM [FILE...]`.
     struct Encrypt: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "encrypt",
             abstract: "Encrypt a message for a room with your sender key.",
             discussion: """
                 Reads the plaintext from FILE or standard input (at most 64 MiB) and writes the message to -o FILE or \
@@ -54,7 +55,7 @@ extension RoomKeyCommand {
             try OutputFile.check(output, force: force)
             let armored = armor || (out.json && output == nil)
             if output == nil, !armored, isatty(STDOUT_FILENO) == 1 { throw InputError.outputToTerminal }
-            let plaintext = Array(try InputFiles.read(files.first ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext"))
+            let plaintext = try InputFiles.read(files.first ?? "-", limit: RoomMessage.maxPlaintext, what: "message plaintext")
             let box = outbox.box
             // A rotation made first is recorded in the outbox and written only once its transaction committed.
             let result = try openKeyring(outbox: box).encrypt(room: room, plaintext: plaintext, deliverBundle: box.name) { message in
@@ -94,7 +95,7 @@ extension RoomKeyCommand {
                     next += 1
                     do {
                         try BatchFiles.checkFree(outputs[i], force: force)
-                        let plaintext = Array(try InputFiles.read(files[i], limit: RoomMessage.maxPlaintext, what: "message plaintext"))
+                        let plaintext = try InputFiles.read(files[i], limit: RoomMessage.maxPlaintext, what: "message plaintext")
                         chunk.append((i, plaintext))
                         bytes += plaintext.count
                     } catch {

@@ -17,7 +17,8 @@ extension RoomKeyCommand {
 extension RoomKeyCommand.IdCommand {
     /// `roomkey id [show]`: id, handle, keys, card, creation time.
     struct Show: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Show your id, handle, public keys and identity card.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show your id, handle, public keys and identity card.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -34,6 +35,7 @@ extension RoomKeyCommand.IdCommand {
     /// `roomkey id upgrade`: adds an X-Wing key to a version 1 identity and prints the new (version 2) card.
     struct Upgrade: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "upgrade",
             abstract: "Add a post-quantum (X-Wing) key to your identity and print the new card.",
             discussion: """
                 The new card (roomkey-card-v2:) keeps your id, handle, identity key and sealing key, so your safety \
@@ -54,7 +56,8 @@ extension RoomKeyCommand.IdCommand {
 
     /// `roomkey id export`: the identity card as one line.
     struct Export: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Print or write your identity card (one line of text).")
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Print or write your identity card (one line of text).")
 
         @OptionGroup var global: GlobalOptions
 

@@ -6,6 +6,7 @@ extension RoomKeyCommand {
     /// `roomkey init`: creates a keyring and a new identity.
     struct Init: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a keyring with a new identity.",
             discussion: "Refuses to replace an existing keyring (exit 1). The keyring key is wrapped with Argon2id under your passphrase unless --no-passphrase is given.")
 

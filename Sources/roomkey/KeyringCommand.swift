@@ -51,8 +51,30 @@ enum CommandClock {
         return Keyring.systemClock()
     }
 
-    /// ISO 8601 UTC form of a Unix time.
+    /// ISO 8601 UTC form of a Unix time (`2026-12-02T14:17:40Z`). Times before the year 10000 are computed here
+    /// (a date formatter costs milliseconds of ICU set-up, each time); later ones, which no clock reaches but a card
+    /// or commit may claim, go through the formatter.
     static func iso8601(_ seconds: UInt64) -> String {
+        guard seconds < 253_402_300_800 else { return formatted(seconds) }
+        // Days since 1970-01-01 to a civil date (H. Hinnant's `civil_from_days`, proleptic Gregorian).
+        let z = Int(seconds / 86_400) + 719_468
+        let era = z / 146_097, dayOfEra = z % 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let time = Int(seconds % 86_400)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(time / 3600, 2)):\(pad(time / 60 % 60, 2)):\(pad(time % 60, 2))Z"
+    }
+
+    /// `iso8601` by Foundation's formatter.
+    static func formatted(_ seconds: UInt64) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))

@@ -19,7 +19,8 @@ extension RoomKeyCommand {
 
         /// `roomkey outbox list`.
         struct List: KeyringCommand {
-            static let configuration = CommandConfiguration(abstract: "Show undelivered and recently delivered bundles.")
+            static let configuration = CommandConfiguration(
+                commandName: "list", abstract: "Show undelivered and recently delivered bundles.")
 
             @OptionGroup var global: GlobalOptions
 
@@ -36,6 +37,7 @@ extension RoomKeyCommand {
         /// `roomkey outbox flush`.
         struct Flush: KeyringCommand {
             static let configuration = CommandConfiguration(
+                commandName: "flush",
                 abstract: "Write every undelivered bundle now, and make the sender keys still owed after an interrupted receive.")
 
             @OptionGroup var global: GlobalOptions
@@ -53,6 +55,7 @@ extension RoomKeyCommand {
         /// `roomkey outbox resend ROOM [--epoch N]`.
         struct Resend: KeyringCommand {
             static let configuration = CommandConfiguration(
+                commandName: "resend",
                 abstract: "Write again the bundle of a recorded epoch, for members who lost it.",
                 discussion: """
                     Writes again what this keyring sent for the epoch (default: the room's current one) while the \

@@ -6,6 +6,7 @@ extension RoomKeyCommand {
     /// `roomkey passwd`: re-wraps the keyring key under a new passphrase.
     struct Passwd: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "passwd",
             abstract: "Change the keyring passphrase (or add one to a keyring made with --no-passphrase).",
             discussion: "Only the wrapped keyring key changes; every other row stays as it is.")
 

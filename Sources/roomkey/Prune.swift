@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey prune [--older-than DURATION]`.
     struct Prune: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Delete superseded sender keys (with their kept message keys) and stale pending bundles past the retention window.",
             discussion: """
                 A sender key is superseded when its room moves to a new epoch, or its owner makes a new generation. \

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey receive PATH...`.
     struct Receive: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "receive",
             abstract: "Apply bundles: commits in epoch order, members' sender keys, and your own rotation in response.",
             discussion: """
                 PATH may be a folder: every regular file in it is read (hidden files are skipped). Each input gets a \
@@ -39,7 +40,7 @@ extension RoomKeyCommand {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
-                let bytes = Array(try InputFiles.read(file.path, limit: Self.maxBundleBytes, what: "bundle"))
+                let bytes = try InputFiles.read(file.path, limit: Self.maxBundleBytes, what: "bundle")
                 if file.inFolder, let reason = StrayInput.reason(bytes) {
                     ignored.append(report.ignored(file.path, reason: reason))
                     continue

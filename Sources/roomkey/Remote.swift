@@ -22,7 +22,8 @@ extension RoomKeyCommand {
 
         /// `roomkey remote add NAME URL`.
         struct Add: KeyringCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a git remote; 'roomkey sync' then publishes and receives through it.")
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Add a git remote; 'roomkey sync' then publishes and receives through it.")
 
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("A name for the remote: letters, digits, '.', '_' or '-'.", valueName: "name")) var name: String
@@ -37,7 +38,8 @@ extension RoomKeyCommand {
 
         /// `roomkey remote list`.
         struct List: KeyringCommand {
-            static let configuration = CommandConfiguration(abstract: "Show the remotes, the first added (the default) first.")
+            static let configuration = CommandConfiguration(
+                commandName: "list", abstract: "Show the remotes, the first added (the default) first.")
 
             @OptionGroup var global: GlobalOptions
 
@@ -54,6 +56,7 @@ extension RoomKeyCommand {
         /// `roomkey remote remove NAME`.
         struct Remove: KeyringCommand {
             static let configuration = CommandConfiguration(
+                commandName: "remove",
                 abstract: "Remove a remote and its local mirror (the repository itself is not touched).",
                 discussion: """
                     Refused (exit 6, naming the room) while a room on the remote has changes staged for it or a commit \

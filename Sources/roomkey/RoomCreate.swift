@@ -6,6 +6,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room create NAME`.
     struct Create: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a room (epoch 0) with you as admin and the given contacts as members.",
             discussion: "A contact whose handle you or another member has is refused (exit 6) unless --allow-same-handle is given.")
 
@@ -39,6 +40,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room add ROOM CONTACT...`.
     struct Add: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add contacts to a room (admins only); new members receive the whole log.",
             discussion: "A contact whose handle a member (or another contact added) has is refused (exit 6) unless --allow-same-handle is given.")
 

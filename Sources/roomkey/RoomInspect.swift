@@ -6,7 +6,7 @@ import RoomKeyCore
 extension RoomKeyCommand.RoomCommand {
     /// `roomkey room list`.
     struct List: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "List rooms: id, name, epoch, members, your role.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List rooms: id, name, epoch, members, your role.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -51,6 +51,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room show ROOM`.
     struct Show: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a room: id, epoch, head, fingerprint (and whether you confirmed it), members with role and trust, fork state.")
 
         @OptionGroup var global: GlobalOptions
@@ -115,7 +116,8 @@ extension RoomKeyCommand.RoomCommand {
 
     /// `roomkey room log ROOM`.
     struct Log: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a room's membership log: every commit with its author, time, operations and head.")
+        static let configuration = CommandConfiguration(
+            commandName: "log", abstract: "Print a room's membership log: every commit with its author, time, operations and head.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
@@ -163,6 +165,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room fingerprint ROOM`.
     struct Fingerprint: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "fingerprint",
             abstract: "Print the room fingerprint: 60 digits from room id, epoch and head; members at one epoch compare it out of band.",
             discussion: "With --confirm DIGITS (spaces ignored), records that you compared it at the current epoch; digits that do not match exit 2.")
 

@@ -6,6 +6,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room remove ROOM MEMBER...`.
     struct Remove: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove members from a room (admins only); they receive nothing for the new epoch.")
 
         @OptionGroup var global: GlobalOptions
@@ -41,6 +42,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room replace ROOM NAME`.
     struct Replace: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replace",
             abstract: "Swap a contact's changed identity key in a room: its old identity out, its new card in, one commit.",
             discussion: """
                 The contact's new key must be verified ('roomkey verify NAME --confirm DIGITS') or accepted ('roomkey \
@@ -70,6 +72,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room members ROOM --members-file F [--admins-file F] [--dry-run]`.
     struct Members: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "members",
             abstract: "Make a room's members exactly those of a file, in one commit (adds, removes, promotions, demotions).",
             discussion: """
                 The file holds contact names or identity ids, one a line ('#' comments). You stay in the room, and \
@@ -114,7 +117,7 @@ extension RoomKeyCommand.RoomCommand {
 
     /// `roomkey room promote ROOM MEMBER`.
     struct Promote: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a member an admin (admins only).")
+        static let configuration = CommandConfiguration(commandName: "promote", abstract: "Make a member an admin (admins only).")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
@@ -133,7 +136,8 @@ extension RoomKeyCommand.RoomCommand {
 
     /// `roomkey room demote ROOM MEMBER`.
     struct Demote: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Make an admin a plain member (admins only; one admin must remain).")
+        static let configuration = CommandConfiguration(
+            commandName: "demote", abstract: "Make an admin a plain member (admins only; one admin must remain).")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
@@ -153,6 +157,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room leave ROOM`.
     struct Leave: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "leave",
             abstract: "Leave a room: your keys for it are deleted at once and a signed leave request goes to the admins.",
             discussion: "An admin's next 'roomkey receive' of the request removes you in a commit of its own. An admin who leaves commits the leave directly (another admin must remain).")
 
@@ -173,7 +178,8 @@ extension RoomKeyCommand.RoomCommand {
 
     /// `roomkey room rotate ROOM`.
     struct Rotate: KeyringCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a new sender-key generation in the current epoch and distribute it.")
+        static let configuration = CommandConfiguration(
+            commandName: "rotate", abstract: "Make a new sender-key generation in the current epoch and distribute it.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions

@@ -6,6 +6,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room report ROOM`.
     struct Report: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Transparency report: per epoch, the commit, who was sent keys in each bundle, the fingerprint and its confirmation; then each member's trust.")
 
         @OptionGroup var global: GlobalOptions

@@ -6,6 +6,7 @@ extension RoomKeyCommand.RoomCommand {
     /// `roomkey room resolve ROOM`.
     struct Resolve: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "End a fork (admins): keep the accepted branch and allow distribution again.",
             discussion: """
                 A forked room distributes no keys. An admin who has compared fingerprints with the other members keeps \

@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey sync [REMOTE]`.
     struct Sync: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sync",
             abstract: "Fetch, receive what is new, publish staged changes and the outbox, and push, through a git remote.",
             discussion: """
                 Receives only the files added since the last sync (a sealed marker in the keyring). A membership \

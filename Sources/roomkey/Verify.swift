@@ -7,6 +7,7 @@ extension RoomKeyCommand {
     /// `roomkey verify NAME`: the safety number shared with a contact; confirming it marks the contact verified.
     struct Verify: KeyringCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Show the safety number you share with a contact; confirm it to mark the contact verified.",
             discussion: """
                 The safety number is Signal's 60-digit numeric fingerprint of your identity key and handle and the \

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Testing
 @testable import roomkey
 
@@ -44,5 +45,24 @@ import Testing
         var names = Set(words.filter { $0.wholeMatch(of: /--?[a-z][a-z-]*/) != nil })
         names.subtract(["-h", "--help"])
         #expect(names == Set(CommandPath.globalOptions.keys), "\(help)")
+    }
+}
+
+/// Every command names itself: the parser builds the whole command tree on each run, and a command without a name
+/// makes it derive one from the type name (`String(describing:)`, runtime conformance lookups: milliseconds at start-up).
+@Suite struct CommandNameTests {
+    static func all(_ command: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
+        [command] + command.configuration.subcommands.flatMap { all($0) }
+    }
+
+    @Test func everyCommandNamesItself() {
+        var names: [String] = []
+        for command in Self.all(RoomKeyCommand.self) {
+            let name = command.configuration.commandName ?? ""
+            #expect(!name.isEmpty && name.allSatisfy { $0 >= "a" && $0 <= "z" }, "\(command) has no plain commandName")
+            names.append(name)
+        }
+        #expect(names.count > 40)
+        #expect(names.contains("fingerprint"))
     }
 }

@@ -58,16 +58,21 @@ extension Keyring {
     }
 
     /// Records `count` in the state file (best effort: a lost update only weakens detection, never blocks a command).
-    func recordState(_ count: UInt64) {
+    ///
+    /// A count that only grows (`durable` false: after a write, or catching up with the keyring at open) is not
+    /// synced: it is written after the keyring's own commit is durable, so a crash can leave the file older, empty or
+    /// missing (each read as "not seen"), never ahead of the keyring. A count that goes down (a restore, an accepted
+    /// rollback) is synced, since losing it would leave the higher count behind and refuse the keyring.
+    func recordState(_ count: UInt64, durable: Bool = false) {
         guard let folder = stateFolder else { return }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try? OutputPath.write(Data(stateLine(count).utf8), to: stateFilePath(in: folder), replace: true)
+        try? OutputPath.write(Data(stateLine(count).utf8), to: stateFilePath(in: folder), replace: true, durable: durable)
     }
 
     /// Makes this machine's state file follow the keyring as it is now (after a deliberate restore).
     public func acceptCurrentState(stateFolder folder: String) throws {
         stateFolder = folder
-        recordState(try read { db in try writeCount(db) })
+        recordState(try read { db in try writeCount(db) }, durable: true)
     }
 
     /// Checks the keyring against its state file at open. A keyring behind it is refused unless `acceptRollback`, which
@@ -84,6 +89,6 @@ extension Keyring {
             try rotateEveryRoom(db)
             try audit(db, .restore, "accepted a rollback from write \(seen) to \(count); every room rotates before its next message")
         }
-        recordState(try read { db in try writeCount(db) })
+        recordState(try read { db in try writeCount(db) }, durable: true)
     }
 }
