@@ -105,6 +105,19 @@ struct OutboxBundleTests {
         #expect(try k.verifyRows() > 0)
     }
 
+    /// The digest triggers' function reads blobs where SQLite holds them: its hash is `RowDigest.rowHash` of the same
+    /// values, for every SQLite type, an empty blob and a large one.
+    @Test func theTriggerFunctionHashesAsTheRowDigestDoes() throws {
+        let k = try OutboxStorageTests.keyring()
+        try k.installDigestTriggers()
+        let big = OutboxStorageTests.bytes(100_000)
+        let hash = try k.read { db in
+            try Data.fetchOne(db, sql: "SELECT \(Keyring.rowHashFunction)('t', NULL, -5, 1.5, 'tëxt', ?, x'')", arguments: [Data(big)])
+        }
+        let values: [RowDigest.Value] = [.null, .integer(-5), .real(1.5), .text(Array("tëxt".utf8)), .blob(big), .blob([])]
+        #expect(hash.map { Array($0) } == RowDigest.rowHash(table: "t", values: values, key: k.integrity.key))
+    }
+
     /// A keyring from before `v10-outbox-bundles`, with undelivered entries in both older forms (binary with the bundle
     /// inside, and JSON): the migration adds the table, the entries are delivered with their exact bytes, and marking
     /// them delivered stores them split.
