@@ -114,6 +114,7 @@ import Testing
             ("seen_bundle", "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (randomblob(32), randomblob(32))"),
             ("room_epoch", "INSERT INTO room_epoch SELECT randomblob(32), room_tag, sealed FROM room_epoch LIMIT 1"),
             ("outbox", "UPDATE outbox SET delivered = 0"),
+            ("outbox_bundle", "DELETE FROM outbox_bundle WHERE rowid = (SELECT MIN(rowid) FROM outbox_bundle)"),
             ("identity", "UPDATE identity SET sealed = sealed"),
             ("extra", "CREATE TABLE extra (x); INSERT INTO extra VALUES (1)"),
         ]
@@ -128,6 +129,30 @@ import Testing
                 Self.expectEdited(r, "rows of \(edit.table) were added, deleted or changed outside roomkey")
             }
         }
+    }
+
+    /// An entry left undelivered whose bundle row was deleted, or holds another entry's sealed bundle, is refused
+    /// (exit 2, an integrity failure) and nothing is written.
+    @Test func anUndeliveredEntryWithoutItsOwnBundleRowIsRefused() throws {
+        let w = try RoomWorld.team(["bob"])
+        let killed = try w.s.roomkey("alice", ["room", "rotate", "team"], env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_CRASH": "after-commit"])
+        #expect(killed.code == SIGKILL, "\(killed)")
+        try Self.edit(w, "alice", "SELECT 1")  // folds the write-ahead log into the file
+        let original = try Data(contentsOf: URL(fileURLWithPath: w.s.keyring("alice")))
+        let undelivered = "(SELECT entry_tag FROM outbox WHERE delivered = 0)"
+        for sql in ["DELETE FROM outbox_bundle WHERE entry_tag = \(undelivered)",
+                    "UPDATE outbox_bundle SET sealed = (SELECT sealed FROM outbox_bundle WHERE entry_tag != \(undelivered) LIMIT 1) "
+                        + "WHERE entry_tag = \(undelivered)"] {
+            try original.write(to: URL(fileURLWithPath: w.s.keyring("alice")))
+            try Self.edit(w, "alice", sql)
+            let before = try w.bundles()
+            let r = try w.rk("alice", ["outbox", "flush"])
+            #expect(r.code == 2, "\(sql): \(r)")
+            #expect(r.stderr.contains("outbox_bundle"), "\(sql): \(r)")
+            #expect(try w.bundles() == before)
+        }
+        try original.write(to: URL(fileURLWithPath: w.s.keyring("alice")))
+        #expect(try w.rk("alice", ["outbox", "flush"]).code == 0)
     }
 
     @Test func aMigrationListCutBackIsRefused() throws {

@@ -207,7 +207,7 @@ extension Keyring {
         ("audit_entry", "seq", true), ("audit_head", "id", true), ("room_bundle", "bundle_tag", false), ("outbox", "entry_tag", false), ("write_counter", "id", true),
         ("prune_clock", "id", true), ("member_tenure", "member_tag", false), ("room_summary", "room_tag", false),
         ("remote", "name_tag", false), ("room_remote", "room_tag", false), ("staged_intent", "intent_tag", false),
-        ("staged_flight", "room_tag", false), ("epoch_members", "epoch_tag", false),
+        ("staged_flight", "room_tag", false), ("epoch_members", "epoch_tag", false), ("outbox_bundle", "entry_tag", false),
     ]
 
     /// Opens every sealed row of every table: each must authenticate under this keyring's row key, bound to its table

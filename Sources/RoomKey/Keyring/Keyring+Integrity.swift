@@ -71,10 +71,7 @@ extension Keyring {
         if integrity.triggersReady { return }
         let state = integrity
         try db.inDatabase { db in
-            db.add(function: DatabaseFunction(Self.rowHashFunction, pure: true) { values in
-                guard case let .string(table)? = values.first?.storage else { return nil }
-                return Data(RowDigest.rowHash(table: table, values: values.dropFirst().map(IntegrityState.value), key: state.key))
-            })
+            try RowHashFunction.install(db, state: state)
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL)")
             for table in try Self.digestedTables(db) {
                 let columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])

@@ -72,21 +72,35 @@ extension OutboxError: RoomKeyError {
     }
 }
 
-/// The outbox tables: `outbox` (sealed entries, delivered flag) and `owed_rotation` (rooms whose own sender key for
-/// the current epoch is still to be made: the index of `rotationDue` in the sealed room rows).
+/// The outbox tables: `outbox` (sealed entries, delivered flag), `outbox_bundle` (each entry's sealed bundle, written
+/// once) and `owed_rotation` (rooms whose own sender key for the current epoch is still to be made: the index of
+/// `rotationDue` in the sealed room rows).
 extension Keyring {
-    /// The sealed plaintext of an `outbox` row (binary, see `OutboxRecord.encoded`; JSON in older rows).
-    struct OutboxRecord: Codable {
+    /// The sealed plaintext of an `outbox` row (binary, see `OutboxRecord.encoded`; older rows hold the bundle too).
+    struct OutboxRecord {
         var target: String
         var roomID: String
         var roomName: String
         var epoch: UInt64
         var kind: String
-        var bytes: Data
         var created: UInt64
         var delivered: UInt64?
         /// The generation of the sender key the bundle carries, when it carries a new one (names its file on a remote).
         var generation: UInt32?
+        /// The bundle's length in bytes.
+        var size: Int
+        /// The bundle of an entry stored before `outbox_bundle`, inside its row; nil when the bundle is its own row.
+        var inline: [UInt8]?
+    }
+
+    /// An entry with its bundle.
+    struct OutboxItem {
+        /// The entry's row tag (`tag("outbox", 16 random bytes)`), the primary key of both its rows.
+        let tag: [UInt8]
+        /// What its `outbox` row says.
+        let record: OutboxRecord
+        /// The bundle file's bytes.
+        let bytes: [UInt8]
     }
 
     /// How long delivered entries stay listed and resendable (30 days).
@@ -96,38 +110,35 @@ extension Keyring {
     func enqueue(_ db: Database, _ output: BundleOutput, kind: String, generation: UInt32? = nil, deliver: BundleDelivery) throws -> String {
         let target = try deliver(output)
         let tag = self.tag("outbox", random.bytes(16))
-        // The bundle is megabytes in a large room: the record keeps one copy (written to its file after the commit,
-        // without reading the row back), and the sealed row is bound in place.
+        // The bundle is megabytes in a large room: it is sealed once, from where it lies, into its own row, which marking
+        // the entry delivered never touches; after the commit it is written from the same array, not read back.
         let record = OutboxRecord(target: target, roomID: output.roomID.hex, roomName: output.roomName, epoch: output.epoch,
-                                  kind: kind, bytes: Data(output.bytes), created: now(), delivered: nil, generation: generation)
-        let sealed = sealOutbox(record, tag: tag)
-        let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
-        try sealed.withDataView { row in
-            try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, 0, ?)", arguments: [Data(tag), seq, row])
-        }
+                                  kind: kind, created: now(), delivered: nil, generation: generation, size: output.bytes.count)
+        try insertOutboxEntry(db, tag: tag, record: record, bytes: output.bytes)
         outboxDirty = true
-        enqueuedNow[tag] = record
+        enqueuedNow[tag] = OutboxItem(tag: tag, record: record, bytes: output.bytes)
         CrashPoint.reach(CrashPoint.inTransaction)
         return target
     }
 
-    /// Undelivered entries, oldest first: their row tags and records. An entry of `known` (recorded by the transaction
-    /// that just committed) is taken from there instead of being read back and opened again.
-    func undeliveredOutbox(known: [[UInt8]: OutboxRecord] = [:]) throws -> [(tag: [UInt8], record: OutboxRecord)] {
+    /// Undelivered entries, oldest first, with their bundles. An entry of `known` (recorded by the transaction that just
+    /// committed) is taken from there instead of being read back and opened again.
+    func undeliveredOutbox(known: [[UInt8]: OutboxItem] = [:]) throws -> [OutboxItem] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT entry_tag FROM outbox WHERE delivered = 0 ORDER BY seq").map { row in
                 let tag = try row.blob("entry_tag", table: "outbox")
-                if let record = known[tag] { return (tag, record) }
+                if let item = known[tag] { return item }
                 guard let sealed = try Row.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM outbox WHERE entry_tag = ?"),
                                                     arguments: [Data(tag)]) else {
                     throw KeyringError.integrityFailure(table: "outbox")
                 }
-                return (tag, try openOutbox(try sealed.blob("sealed", table: "outbox"), tag: tag))
+                let record = try openOutbox(try sealed.blob("sealed", table: "outbox"), tag: tag)
+                return OutboxItem(tag: tag, record: record, bytes: try outboxBundle(db, tag: tag, record))
             }
         }
     }
 
-    /// Every entry still kept (undelivered, and delivered within the history window), oldest first.
+    /// Every entry still kept (undelivered, and delivered within the history window), oldest first, without bundles.
     func outboxRecords(_ db: Database) throws -> [(tag: [UInt8], record: OutboxRecord)] {
         try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq").map { row in
             let tag = try row.blob("entry_tag", table: "outbox")
@@ -135,17 +146,28 @@ extension Keyring {
         }
     }
 
-    /// Marks an entry written out.
-    func markDelivered(_ tag: [UInt8], _ record: OutboxRecord) throws {
-        var done = record
-        done.delivered = now()
-        let sealed = sealOutbox(done, tag: tag)
-        try write { db in
-            try db.execute(sql: "UPDATE outbox SET delivered = 1, sealed = ? WHERE entry_tag = ?", arguments: [Data(sealed), Data(tag)])
+    /// The entries still kept that `keep` selects, oldest first, with their bundles (only theirs are read).
+    func outboxRecords(_ db: Database, withBundles keep: (OutboxRecord) -> Bool) throws -> [OutboxItem] {
+        try outboxRecords(db).filter { keep($0.record) }.map { tag, record in
+            OutboxItem(tag: tag, record: record, bytes: try outboxBundle(db, tag: tag, record))
         }
     }
 
-    /// Deletes delivered entries older than the history window; returns how many. Entries are read oldest first and
+    /// Marks an entry written out: rewrites its small `outbox` row only. An entry stored before `outbox_bundle` (its
+    /// bundle inside the row) gets its bundle row in the same transaction and its row in the current form.
+    func markDelivered(_ item: OutboxItem) throws {
+        var done = item.record
+        done.delivered = now()
+        let moveBundle = done.inline != nil
+        done.inline = nil
+        let sealed = sealOutbox(done, tag: item.tag)
+        try write { db in
+            if moveBundle { try insertOutboxBundle(db, tag: item.tag, item.bytes) }
+            try db.execute(sql: "UPDATE outbox SET delivered = 1, sealed = ? WHERE entry_tag = ?", arguments: [Data(sealed), Data(item.tag)])
+        }
+    }
+
+    /// Deletes delivered entries (both rows) older than the history window; returns how many. Entries are read oldest first and
     /// only until one made within the window (which was delivered within it too, if at all): the work is what expires,
     /// not the whole history the outbox keeps.
     func pruneOutbox(_ db: Database, now time: UInt64) throws -> Int {
@@ -159,7 +181,10 @@ extension Keyring {
             if record.created > cutoff { break }
             if let delivered = record.delivered, delivered <= cutoff { expired.append(tag) }
         }
-        for tag in expired { try db.execute(sql: "DELETE FROM outbox WHERE entry_tag = ?", arguments: [Data(tag)]) }
+        for tag in expired {
+            try db.execute(sql: "DELETE FROM outbox_bundle WHERE entry_tag = ?", arguments: [Data(tag)])
+            try db.execute(sql: "DELETE FROM outbox WHERE entry_tag = ?", arguments: [Data(tag)])
+        }
         return expired.count
     }
 

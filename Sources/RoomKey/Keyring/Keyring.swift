@@ -41,7 +41,7 @@ public final class Keyring {
     var outboxDirty = false
     /// The outbox entries the running (or last committed) transaction recorded, by row tag, as recorded: writing them
     /// out after the commit needs no read back of what was just sealed.
-    var enqueuedNow: [[UInt8]: OutboxRecord] = [:]
+    var enqueuedNow: [[UInt8]: OutboxItem] = [:]
     /// Rooms whose summaries a contact change in the running transaction made stale (recounted before it commits).
     var summariesDue: Set<[UInt8]> = []
     /// Contacts read in the running operation, by current id, while one (`createRoom`) asks for them to be kept; nil

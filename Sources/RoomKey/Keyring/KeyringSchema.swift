@@ -202,6 +202,17 @@ enum KeyringSchema {
                 INSERT INTO epoch_members_backfill (room_tag) SELECT room_tag FROM room;
                 """)
         }
+        m.registerMigration("v10-outbox-bundles") { db in
+            // Each outbox entry's bundle in its own sealed row, keyed by the entry's tag and written once, so that marking
+            // the entry delivered rewrites only its small row. Rows already in `outbox` keep their bundle inside (they are
+            // read as they are; sealing needs the keyring key) and get their bundle row when they are marked delivered.
+            try db.execute(sql: """
+                CREATE TABLE outbox_bundle (
+                    entry_tag BLOB PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -26,13 +26,16 @@ extension Keyring {
         defer { flushing = false }
         var done: [FlushedBundle] = []
         var failure: OutboxError?
-        for (tag, record) in try undeliveredOutbox(known: enqueuedNow) {
+        // Marking an entry delivered is a write transaction, which starts a new list: the running command's are kept.
+        let own = enqueuedNow
+        for item in try undeliveredOutbox(known: own) {
+            let record = item.record
             do {
-                try sink.write(record.target, Array(record.bytes))
+                try sink.write(record.target, item.bytes)
             } catch {
                 let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
                 let undelivered = OutboxError.undelivered(path: record.target, reason: reason)
-                if ownOnly, enqueuedNow[tag] == nil {
+                if ownOnly, own[item.tag] == nil {
                     onWarning?("\(undelivered.message); see 'roomkey outbox list'")
                 } else if failure == nil {
                     failure = undelivered
@@ -40,7 +43,7 @@ extension Keyring {
                 continue
             }
             CrashPoint.reach(CrashPoint.afterWrite)
-            try markDelivered(tag, record)
+            try markDelivered(item)
             if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
                 done.append(FlushedBundle(path: record.target, roomID: id, epoch: record.epoch))
             }
@@ -78,7 +81,7 @@ extension Keyring {
             try outboxRecords(db).compactMap { _, r in
                 guard let id = try? RoomID(bytes: Hex.decode(r.roomID, what: "room id")) else { return nil }
                 return OutboxEntry(target: r.target, roomID: id, roomName: r.roomName, epoch: r.epoch, kind: r.kind, created: r.created,
-                                   delivered: r.delivered, size: r.bytes.count)
+                                   delivered: r.delivered, size: r.size)
             }
         }
     }
@@ -97,11 +100,11 @@ extension Keyring {
                   let roster = try epochRoster(db, room.id, epoch) else {
                 throw OutboxError.noSuchEpoch(room: room.name, epoch: epoch)
             }
-            let kept = try outboxRecords(db).filter { $0.record.roomID == room.id.hex && $0.record.epoch == epoch
-                && ($0.record.kind == "commit" || $0.record.kind == "sender-key") }
+            let kept = try outboxRecords(db, withBundles: { $0.roomID == room.id.hex && $0.epoch == epoch
+                && ($0.kind == "commit" || $0.kind == "sender-key") })
             if !kept.isEmpty {
-                return try kept.map { _, r in
-                    try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: Array(r.bytes)),
+                return try kept.map { item in
+                    try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),
                                 kind: "resend", deliver: deliver)
                 }
             }

@@ -72,8 +72,8 @@ extension Keyring {
     /// This keyring's own commit bundles kept in the outbox, by their path on a remote.
     func ownCommitFiles() throws -> [String: [UInt8]] {
         var own: [String: [UInt8]] = [:]
-        for (_, r) in try read({ db in try outboxRecords(db) }) where r.kind == "commit" {
-            own[RemoteLayout.commitPath(room: r.roomID, epoch: r.epoch)] = Array(r.bytes)
+        for item in try read({ db in try outboxRecords(db, withBundles: { $0.kind == "commit" }) }) {
+            own[RemoteLayout.commitPath(room: item.record.roomID, epoch: item.record.epoch)] = item.bytes
         }
         return own
     }

@@ -13,9 +13,9 @@ extension Keyring {
         let byID = Dictionary(rooms.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
         let mine = me.id.hex
         var wanted: [String: [UInt8]] = [:]
-        for (_, r) in try read({ db in try outboxRecords(db) }) {
+        for item in try read({ db in try outboxRecords(db, withBundles: { byID[$0.roomID] != nil }) }) {
+            let r = item.record, bytes = item.bytes
             guard let room = byID[r.roomID] else { continue }
-            let bytes = Array(r.bytes)
             let digest = Hex.encode(Array(BLAKE2b.hash([bytes]).prefix(8)))
             let path: String
             switch r.kind {
