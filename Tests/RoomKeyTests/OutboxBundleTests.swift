@@ -3,11 +3,12 @@ import GRDB
 import Testing
 @testable import RoomKey
 @testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Each outbox entry keeps its bundle in its own `outbox_bundle` row, written once: marking the entry delivered rewrites
 /// only the small `outbox` row; a bundle row deleted or moved to another entry is an integrity failure; entries from
 /// before the split (the bundle inside the `outbox` row) are still delivered, then stored split.
-struct OutboxBundleTests {
+@Suite(.temporaryFolder) struct OutboxBundleTests {
     /// What a test sink was asked to write, by path.
     final class Written: @unchecked Sendable {
         var files: [String: [UInt8]] = [:]
