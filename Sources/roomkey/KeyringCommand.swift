@@ -56,21 +56,31 @@ enum CommandClock {
     /// or commit may claim, go through the formatter.
     static func iso8601(_ seconds: UInt64) -> String {
         guard seconds < 253_402_300_800 else { return formatted(seconds) }
-        // Days since 1970-01-01 to a civil date (H. Hinnant's `civil_from_days`, proleptic Gregorian).
-        let z = Int(seconds / 86_400) + 719_468
-        let era = z / 146_097, dayOfEra = z % 146_097
+        let t = utc(Int64(seconds))
+        return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2))Z"
+    }
+
+    /// The UTC calendar fields of a Unix time (proleptic Gregorian; before 1970 too), without a formatter.
+    static func utc(_ seconds: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        let (whole, rest) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let days = Int(whole) - (rest < 0 ? 1 : 0), time = Int(rest < 0 ? rest + 86_400 : rest)
+        // Days since 1970-01-01 to a civil date (H. Hinnant's `civil_from_days`).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
         let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
         let shifted = (5 * dayOfYear + 2) / 153
         let day = dayOfYear - (153 * shifted + 2) / 5 + 1
         let month = shifted < 10 ? shifted + 3 : shifted - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let time = Int(seconds % 86_400)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(time / 3600, 2)):\(pad(time / 60 % 60, 2)):\(pad(time % 60, 2))Z"
+        return (year, month, day, time / 3600, time / 60 % 60, time % 60)
+    }
+
+    /// `value` in decimal, zero-padded to `width` digits.
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     /// `iso8601` by Foundation's formatter.

@@ -71,15 +71,21 @@ struct Outbox {
         } catch {
             throw OutputError.cannotWrite(path: folder, reason: error.localizedDescription)
         }
-        let now = Date()
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
-        let micros = Int((now.timeIntervalSince1970 * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
         let random = (try? SystemRandom().bytes(3)).map(Hex.encode) ?? "000000"
-        let name = "\(formatter.string(from: now))Z-\(String(format: "%06d", micros))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
+        let name = "\(Outbox.stamp(Date().timeIntervalSince1970))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
         return (folder as NSString).appendingPathComponent(name)
+    }
+
+    /// The time part of a file name, `20261202T141740Z-123456`: the UTC time to the second, then the microseconds.
+    /// The second is that of the time rounded to the millisecond and the microseconds are cut, as the names made
+    /// with a date formatter (`yyyyMMdd'T'HHmmss`) and `%06d` always were.
+    static func stamp(_ time: TimeInterval) -> String {
+        let millis = Int64((time * 1000 + 0.5).rounded(.down))
+        let (seconds, rest) = millis.quotientAndRemainder(dividingBy: 1000)
+        let t = CommandClock.utc(seconds - (rest < 0 ? 1 : 0))
+        let micros = Int((time * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
+        let pad = CommandClock.pad
+        return "\(pad(t.year, 4))\(pad(t.month, 2))\(pad(t.day, 2))T\(pad(t.hour, 2))\(pad(t.minute, 2))\(pad(t.second, 2))Z-\(pad(micros, 6))"
     }
 
     /// `path` made absolute against the working folder (`-` stays standard output).

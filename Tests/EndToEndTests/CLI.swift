@@ -31,8 +31,12 @@ enum CLI {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/roomkey")
     }()
 
-    /// This test process's `XDG_STATE_HOME`.
-    static let stateHome = FileManager.default.temporaryDirectory.appendingPathComponent("roomkey-e2e-state-\(getpid())").path
+    /// This test process's `XDG_STATE_HOME`, removed when the process exits.
+    static let stateHome: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("roomkey-e2e-state-\(getpid())").path
+        atexit { try? FileManager.default.removeItem(atPath: CLI.stateHome) }
+        return path
+    }()
 
     /// Runs roomkey with `arguments`, an environment cleared of roomkey's variables plus `env`, and `stdin`.
     static func run(_ arguments: [String], env: [String: String] = [:], stdin: Data? = nil, cwd: URL? = nil) throws -> Run {

@@ -6,7 +6,7 @@ import Testing
 import RoomKeyTestSupport
 
 /// The contact row's binary form, the JSON form of older rows, and rows that must be refused.
-@Suite struct ContactRecordTests {
+@Suite(.temporaryFolder) struct ContactRecordTests {
     static func record(_ verified: Bool, _ keyChanged: Bool, _ accepted: Bool?, name: String = "bob") throws -> ContactRecord {
         ContactRecord(name: name, card: try makeTestCard(handle: "bob"), verified: verified, keyChanged: keyChanged,
                       added: 1_790_000_123, accepted: accepted)

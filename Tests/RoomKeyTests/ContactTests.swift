@@ -4,7 +4,7 @@ import Testing
 import RoomKeyTestSupport
 
 /// Contacts: adding, renaming, key changes and their history, removal.
-struct ContactTests {
+@Suite(.temporaryFolder) struct ContactTests {
     @Test func addListShowRemove() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
         let bob = try makeTestCard(handle: "bob")

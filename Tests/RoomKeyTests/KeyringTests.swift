@@ -6,20 +6,18 @@ import Testing
 import RoomKeyTestSupport
 
 /// Library-level tests of the keyring file: creation, unlocking, integrity, schema checks, passphrase change.
-struct KeyringTests {
+@Suite(.temporaryFolder) struct KeyringTests {
     static let fastKDF = KDFLimits(opsLimit: Argon2id.minOpsLimit, memLimit: Argon2id.minMemLimit)
 
-    static func tempPath() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rk-\(UUID().uuidString)")
-        return dir.appendingPathComponent("keyring.sqlite").path
-    }
+    /// A new keyring path in the running test's temporary folder (the suite needs `.temporaryFolder`).
+    static func tempPath() throws -> String { try temporaryPath("keyring.sqlite") }
 
     static func secret(_ text: String) -> PassphraseProvider {
         { var bytes = Array(text.utf8); return SecretBytes(consuming: &bytes) }
     }
 
     static func create(_ handle: String = "alice", passphrase: String? = "correct horse") throws -> Keyring {
-        try Keyring.create(path: tempPath(), handle: handle, passphrase: passphrase.map(secret), limits: fastKDF,
+        try Keyring.create(path: try tempPath(), handle: handle, passphrase: passphrase.map(secret), limits: fastKDF,
                            random: SystemRandom())
     }
 
@@ -63,11 +61,11 @@ struct KeyringTests {
     }
 
     @Test func foreignFilesAreNotKeyrings() throws {
-        let path = Self.tempPath()
+        let path = try Self.tempPath()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data("just some text, not SQLite at all".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: KeyringError.notAKeyring(path: path)) { try Keyring.open(path: path, passphrase: Self.secret("x"), random: SystemRandom()) }
-        let other = Self.tempPath()
+        let other = try Self.tempPath()
         try FileManager.default.createDirectory(atPath: (other as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try DatabaseQueue(path: other).write { try $0.execute(sql: "CREATE TABLE t (x)") }
         #expect(throws: KeyringError.notAKeyring(path: other)) { try Keyring.open(path: other, passphrase: Self.secret("x"), random: SystemRandom()) }

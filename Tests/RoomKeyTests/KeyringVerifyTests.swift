@@ -5,7 +5,7 @@ import Testing
 import RoomKeyTestSupport
 
 /// Recording verification decisions: markVerified, acceptKeyChange, and rows written before `accepted` existed.
-@Suite struct KeyringVerifyTests {
+@Suite(.temporaryFolder) struct KeyringVerifyTests {
     @Test func markVerifiedSetsVerifiedAndClearsKeyChanged() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
         let old = try makeTestCard(handle: "bob"), new = try makeTestCard(handle: "bob")

@@ -3,11 +3,12 @@ import GRDB
 import Testing
 @testable import RoomKey
 @testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Each outbox entry keeps its bundle in its own `outbox_bundle` row, written once: marking the entry delivered rewrites
 /// only the small `outbox` row; a bundle row deleted or moved to another entry is an integrity failure; entries from
 /// before the split (the bundle inside the `outbox` row) are still delivered, then stored split.
-struct OutboxBundleTests {
+@Suite(.temporaryFolder) struct OutboxBundleTests {
     /// What a test sink was asked to write, by path.
     final class Written: @unchecked Sendable {
         var files: [String: [UInt8]] = [:]
@@ -106,16 +107,20 @@ struct OutboxBundleTests {
     }
 
     /// The digest triggers' function reads blobs where SQLite holds them: its hash is `RowDigest.rowHash` of the same
-    /// values, for every SQLite type, an empty blob and a large one.
+    /// values, for every SQLite type (integers at their edges, empty and non-ASCII text, an empty blob and a large one).
     @Test func theTriggerFunctionHashesAsTheRowDigestDoes() throws {
         let k = try OutboxStorageTests.keyring()
         try k.installDigestTriggers()
         let big = OutboxStorageTests.bytes(100_000)
         let hash = try k.read { db in
-            try Data.fetchOne(db, sql: "SELECT \(Keyring.rowHashFunction)('t', NULL, -5, 1.5, 'tëxt', ?, x'')", arguments: [Data(big)])
+            try Data.fetchOne(db, sql: "SELECT \(Keyring.rowHashFunction)('t', NULL, -5, ?, ?, 1.5, 'tëxt', '', ?, x'')",
+                              arguments: [Int64.min, Int64.max, Data(big)])
         }
-        let values: [RowDigest.Value] = [.null, .integer(-5), .real(1.5), .text(Array("tëxt".utf8)), .blob(big), .blob([])]
+        let values: [RowDigest.Value] = [.null, .integer(-5), .integer(.min), .integer(.max), .real(1.5),
+                                         .text(Array("tëxt".utf8)), .text([]), .blob(big), .blob([])]
         #expect(hash.map { Array($0) } == RowDigest.rowHash(table: "t", values: values, key: k.integrity.key))
+        // One value less (the empty blob) is another hash.
+        #expect(hash.map { Array($0) } != RowDigest.rowHash(table: "t", values: Array(values.dropLast()), key: k.integrity.key))
     }
 
     /// A keyring from before `v10-outbox-bundles`, with undelivered entries in both older forms (binary with the bundle

@@ -3,13 +3,13 @@ import GRDB
 import Testing
 @testable import RoomKey
 @testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Outbox rows: the binary form round-trips, rows written in the older forms (the bundle inside the row: binary, or
 /// JSON before it) still read, and pruning deletes exactly the entries delivered before the history window.
-struct OutboxStorageTests {
+@Suite(.temporaryFolder) struct OutboxStorageTests {
     static func keyring() throws -> Keyring {
-        try Keyring.create(path: NSTemporaryDirectory() + "outbox-\(UUID().uuidString)/k.sqlite", handle: "me", passphrase: nil,
-                           random: SystemRandom())
+        try Keyring.create(path: temporaryPath("k.sqlite"), handle: "me", passphrase: nil, random: SystemRandom())
     }
 
     static func bytes(_ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0) } }

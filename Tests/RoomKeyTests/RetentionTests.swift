@@ -3,9 +3,10 @@ import GRDB
 import Testing
 @testable import RoomKey
 @testable import RoomKeyCore
+import RoomKeyTestSupport
 
 /// Durations as typed, the retention ledger's clock rules, and the rotation policy.
-struct RetentionTests {
+@Suite(.temporaryFolder) struct RetentionTests {
     @Test(arguments: [("72h", 259_200), ("30m", 1_800), ("7d", 604_800), ("3600s", 3_600), ("1h30m", 5_400), ("0s", 0), ("2w", 1_209_600)])
     func durationsParse(text: String, seconds: UInt64) throws {
         #expect(try DurationText.parse(text) == seconds)
@@ -81,7 +82,7 @@ struct RetentionTests {
         count[17...20] = [0xFF, 0xFF, 0xFF, 0xFF]
         #expect(throws: WireError.self) { try RetentionLedger.parse(count) }
         // A row from before the binary form is JSON, and reads as the same ledger.
-        let keyring = try Keyring.create(path: NSTemporaryDirectory() + "ledger-\(UUID().uuidString)/k.sqlite", handle: "me",
+        let keyring = try Keyring.create(path: temporaryPath("k.sqlite"), handle: "me",
                                          passphrase: nil, random: SystemRandom())
         let room = RoomID.random(using: try SystemRandom())
         let rtag = keyring.roomTag(room)

@@ -5,7 +5,7 @@ import Testing
 import RoomKeyTestSupport
 
 /// The room row's binary form, the JSON form of older rows, and rows that must be refused.
-@Suite struct RoomRecordStorageTests {
+@Suite(.temporaryFolder) struct RoomRecordStorageTests {
     static func record(optionals: Bool, forks: [String] = []) -> RoomRecord {
         RoomRecord(roomID: String(repeating: "ab", count: 16), name: "Räume", epoch: 42, head: String(repeating: "cd", count: 32),
                    forked: !forks.isEmpty, forkHeads: forks, ownGeneration: 7, joinedEpoch: 3,

@@ -6,7 +6,7 @@ import RoomKeyTestSupport
 
 /// Review finding H2: the library's membership calls never commit directly in a room with a git remote; the change is
 /// staged (with its base and subjects) for `sync`, and a remote with staged changes is not removed without `force`.
-struct StagingLibraryTests {
+@Suite(.temporaryFolder) struct StagingLibraryTests {
     /// alice's keyring with a room "team" (alice, bob, carol, bob an admin) and contact dave, and a remote "origin".
     static func keyring() throws -> (Keyring, [String: IdentityCard]) {
         let keyring = try KeyringTests.create(passphrase: nil)

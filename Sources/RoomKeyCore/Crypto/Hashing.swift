@@ -31,9 +31,13 @@ public enum BLAKE2b {
         return (both[0], both[1])
     }
 
-    /// Keyed BLAKE2b over the concatenation of raw `parts` (large values hashed where they lie).
-    public static func hash(raw parts: [UnsafeRawBufferPointer], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
-        key.bytes.withUnsafeBytes { k in hash(raw: parts, length: length, keyBytes: k) }
+    /// Keyed BLAKE2b over the bytes `feed` hands, piece by piece, to the function it is given (each piece is hashed
+    /// where it lies, during that call).
+    public static func hash(length: Int = 32, key: borrowing SymmetricKey,
+                            feed: ((UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
+        key.bytes.withUnsafeBytes { k in
+            digest(length: length, keyBytes: k) { state in feed { part in update(state, part) } }
+        }
     }
 
     /// Keyed BLAKE2b over the concatenation of `parts`, used as a MAC or blind index.
@@ -49,10 +53,13 @@ public enum BLAKE2b {
 
     private static func hash(raw parts: [UnsafeRawBufferPointer], length: Int, keyBytes: UnsafeRawBufferPointer?) -> [UInt8] {
         digest(length: length, keyBytes: keyBytes) { state in
-            for part in parts where part.count > 0 {
-                _ = crypto_generichash_update(state, part.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(part.count))
-            }
+            for part in parts { update(state, part) }
         }
+    }
+
+    private static func update(_ state: OpaquePointer, _ part: UnsafeRawBufferPointer) {
+        guard part.count > 0 else { return }
+        _ = crypto_generichash_update(state, part.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(part.count))
     }
 
     private static func digest(length: Int, keyBytes: UnsafeRawBufferPointer?, _ update: (OpaquePointer) -> Void) -> [UInt8] {

@@ -41,35 +41,7 @@ public struct RowDigest: Equatable, Sendable {
 
     /// The keyed hash of one row of `table` (32 bytes).
     public static func rowHash(table: String, values: [Value], key: borrowing SymmetricKey) -> [UInt8] {
-        // The same bytes as `encode(values)`, hashed part by part so that a large value is not copied into one buffer.
-        var parts: [[UInt8]] = [domain, Array(table.utf8), [0]]
-        for value in values {
-            var w = ByteWriter()
-            switch value {
-            case .null: w.writeU8(0); w.writeU32(0)
-            case let .integer(v): w.writeU8(1); w.writeU32(8); w.writeU64(UInt64(bitPattern: v))
-            case let .real(v): w.writeU8(2); w.writeU32(8); w.writeU64(v.bitPattern)
-            case let .text(b): w.writeU8(3); w.writeU32(UInt32(truncatingIfNeeded: b.count)); parts.append(w.bytes); parts.append(b); continue
-            case let .blob(b): w.writeU8(4); w.writeU32(UInt32(truncatingIfNeeded: b.count)); parts.append(w.bytes); parts.append(b); continue
-            }
-            parts.append(w.bytes)
-        }
-        return BLAKE2b.hash(parts, key: key)
-    }
-
-    /// The canonical encoding of a row's values.
-    static func encode(_ values: [Value]) -> [UInt8] {
-        var w = ByteWriter()
-        for value in values {
-            switch value {
-            case .null: w.writeU8(0); w.writeU32(0)
-            case let .integer(v): w.writeU8(1); w.writeU32(8); w.writeU64(UInt64(bitPattern: v))
-            case let .real(v): w.writeU8(2); w.writeU32(8); w.writeU64(v.bitPattern)
-            case let .text(b): w.writeU8(3); w.writeU32(UInt32(truncatingIfNeeded: b.count)); w.write(b)
-            case let .blob(b): w.writeU8(4); w.writeU32(UInt32(truncatingIfNeeded: b.count)); w.write(b)
-            }
-        }
-        return w.bytes
+        hashRow(table: table, values, key: key)
     }
 
     /// Adds a row hash (a row inserted).

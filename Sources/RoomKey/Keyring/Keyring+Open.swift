@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// Creating a keyring file and opening one: the connection's configuration, the header check, and the read-only
+/// fallback for a keyring that cannot be written.
+extension Keyring {
+    /// The configuration of a keyring connection: WAL, secure delete, recursive triggers, a 30-second busy wait.
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            // WAL is set here rather than with `config.journalMode = .wal`, which makes GRDB create and drop a
+            // table on every open whose -wal file is empty: a write that changed the file even for read-only commands.
+            // On a keyring already in WAL mode this pragma writes nothing.
+            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                throw KeyringError.database("could not switch the keyring to WAL mode")
+            }
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            // REPLACE fires the delete triggers of the running row digest only with this on (`Keyring+Integrity`).
+            try db.execute(sql: "PRAGMA recursive_triggers = ON")
+        }
+        return config
+    }
+
+    /// The configuration of a keyring opened only for reading: nothing is written, not even the journal mode.
+    static func readOnlyConfiguration() -> Configuration {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        return config
+    }
+
+    /// Creates a keyring with a new identity named `handle`; refuses to replace any existing file.
+    ///
+    /// `passphrase` nil means `--no-passphrase`: the keyring key is stored unwrapped.
+    public static func create(path: String, handle: String, passphrase: PassphraseProvider?,
+                              limits: KDFLimits = .interactive, random: any RandomSource,
+                              now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
+        try Handle.validateNew(handle)
+        let fm = FileManager.default
+        for suffix in ["", "-wal", "-journal"] where fm.fileExists(atPath: path + suffix) {
+            throw KeyringError.alreadyExists(path: path)
+        }
+        let key = SymmetricKey.random(using: random)
+        let header: KeyringHeader
+        if let passphrase {
+            let secret = try passphrase()
+            if secret.count == 0 { throw KeyringError.emptyPassphrase }
+            header = try KeyringHeader.protected(key, passphrase: secret, limits: limits, random: random)
+        } else {
+            header = KeyringHeader.unprotected(key)
+        }
+        let madeFolders = try KeyringFile.createFolders(for: path)
+        try KeyringFile.createPrivate(path: path)
+        do {
+            let db = try DatabaseQueue(path: path, configuration: configuration())
+            try KeyringSchema.migrator.migrate(db)
+            let keyring = Keyring(path: path, db: db, key: key, random: random, now: now,
+                                  isPassphraseProtected: passphrase != nil)
+            keyring.integrity.recomputeOnWrite = true
+            try keyring.write { db in
+                try header.insert(db)
+                try keyring.insertNewIdentity(db, handle: handle)
+                try keyring.audit(db, .initialize, "created keyring for \(handle)" + (passphrase == nil ? " without passphrase" : ""))
+            }
+            return keyring
+        } catch {
+            KeyringFile.remove(path: path)
+            for folder in madeFolders { rmdir(folder) }
+            throw Keyring.diagnosed(error, path: path, while: "creating the keyring")
+        }
+    }
+
+    /// Opens and unlocks the keyring at `path`, asking `passphrase` only if it is protected.
+    ///
+    /// A keyring without a passphrase that others could read or change (or in a folder others can write, or owned by
+    /// another user) is refused, as ssh refuses such a key; a protected one opens with a warning in `openWarnings`.
+    /// With `stateFolder`, the keyring is checked against this machine's state file and refused if it is an older copy
+    /// of itself, unless `acceptRollback`.
+    public static func open(path: String, passphrase: PassphraseProvider, random: any RandomSource,
+                            now: @escaping () -> UInt64 = systemClock, stateFolder: String? = nil,
+                            acceptRollback: Bool = false) throws -> Keyring {
+        guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
+        if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
+        var migrationsBefore: Int?
+        let (db, header, readOnlyReason) = try openDatabase(path: path, migrationsBefore: &migrationsBefore)
+        if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {
+            try? db.close()
+            throw KeyringError.unsafePermissions(path: path, problem: problem, fix: fix)
+        }
+        let key: SymmetricKey
+        do { key = try header.unwrap(passphrase: passphrase) } catch { try? db.close(); throw error }
+        let keyring = Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase,
+                              readOnlyReason: readOnlyReason)
+        if let (problem, fix) = KeyringFile.permissionProblem(path) {
+            keyring.openWarnings.append("\(path) \(problem); run '\(fix)'")
+        }
+        keyring.stateFolder = stateFolder
+        keyring.integrity.migrationsBefore = migrationsBefore
+        try keyring.prepareDigest()
+        try keyring.checkRollback(acceptRollback: acceptRollback)
+        if keyring.integrity.recomputeOnWrite { try keyring.write { _ in } }
+        try keyring.backfillScaleIndexes()
+        try keyring.backfillEpochMembers()
+        return keyring
+    }
+
+    /// Opens the database at `path` and checks its header. A keyring that cannot be written (read-only file, folder
+    /// or mount; full disk) is opened read-only instead, with the reason writes will report.
+    private static func openDatabase(path: String, migrationsBefore: inout Int?) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
+        let original: any Error
+        do {
+            let db = try DatabaseQueue(path: path, configuration: configuration())
+            do {
+                return (db, try KeyringFile.checkedHeader(db, path: path, migrationsBefore: &migrationsBefore), nil)
+            } catch {
+                try? db.close()
+                throw error
+            }
+        } catch let error as KeyringError {
+            throw error
+        } catch {
+            original = error
+        }
+        // Only a file SQLite cannot read as a database at all, or one without the roomkey header, is "not a roomkey
+        // keyring"; any other failure keeps its own reason.
+        if (original as? DatabaseError)?.resultCode == .SQLITE_NOTADB { throw KeyringError.notAKeyring(path: path) }
+        let reason = diagnosed(original, path: path, while: "opening the keyring")
+        switch reason as? KeyringError {
+        case .readOnly?, .noSpace?:
+            // Commands that only read still work; writes report the reason.
+            guard let (db, header) = openReadOnly(path: path) else { throw reason }
+            return (db, header, reason as? KeyringError)
+        default:
+            throw reason
+        }
+    }
+
+    /// Opens a keyring without writing anything: read-only, and when no shared-memory index can be made beside it
+    /// (read-only folder or mount, full disk) as an immutable file, which is safe only when its write-ahead log is
+    /// empty, that is when every committed change is in the main file.
+    private static func openReadOnly(path: String) -> (DatabaseQueue, KeyringHeader)? {
+        var locations = [path]
+        if KeyringFile.walIsEmpty(path) {
+            let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))
+            if let escaped = path.addingPercentEncoding(withAllowedCharacters: allowed) {
+                locations.append("file:\(escaped)?immutable=1")
+            }
+        }
+        for location in locations {
+            guard let db = try? DatabaseQueue(path: location, configuration: readOnlyConfiguration()) else { continue }
+            if let header = try? KeyringFile.checkedHeader(db, path: path) { return (db, header) }
+            try? db.close()
+        }
+        return nil
+    }
+}
