@@ -20,10 +20,19 @@ extension RoomKeyCommand.RoomCommand {
                     "\($0.name.padding(width))  \($0.roomId)  \(String($0.epoch).padding(5))  \(String($0.members).padding(7))  \($0.role.padding(6))"
                         + ($0.forked ? "  FORKED" : "")
                         + ($0.keyChanged > 0 ? "  \($0.keyChanged) KEY-CHANGED" : "") + ($0.unverified > 0 ? "  \($0.unverified) unverified" : "")
-                        + ($0.postQuantum ? "  pq" : "  \($0.classicalMembers.count) on v1 cards: \($0.classicalMembers.joined(separator: ", "))")
+                        + ($0.postQuantum ? "  pq" : "  \($0.classicalMembers.count) on v1 cards: \(Self.someNames($0.classicalMembers))")
                         + ($0.requirePq ? " (pq required)" : "")
                 }
             }
+        }
+
+        /// The most names a table line gives of a room's members on version 1 cards (`--json` and `room show` list all).
+        static let namesShown = 5
+
+        /// `names` joined, or the first `namesShown` of them and how many more: one line stays readable at any size.
+        static func someNames(_ names: [String]) -> String {
+            guard names.count > namesShown else { return names.joined(separator: ", ") }
+            return names.prefix(namesShown).joined(separator: ", ") + " and \(names.count - namesShown) more (see 'roomkey room show')"
         }
 
         struct RoomSummary: Encodable {

@@ -60,4 +60,21 @@ import RoomKeyTestSupport
         #expect(try Self.json(try #require(reread)) == Self.json(record))
         try keyring.verifyRows()
     }
+
+    @Test func roomListingsAreSortedByNameThenID() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil)
+        for name in ["mid", "Zed", "alpha", "mid2", "Äther"] { _ = try keyring.createRoom(name: name, members: ["bob"]) { _ in "bundle" } }
+        #expect(try keyring.roomListings().map(\.name) == ["Zed", "alpha", "mid", "mid2", "Äther"])
+    }
+
+    /// Listings of rooms with one name are ordered by id bytes, which must order as the ids' lowercase hex does.
+    @Test func roomIDBytesOrderAsTheirHex() throws {
+        let random = try SystemRandom()
+        let ids = (0..<200).map { _ in RoomID.random(using: random) } + [try RoomID(bytes: [UInt8](repeating: 0, count: 16)),
+                                                                          try RoomID(bytes: [UInt8](repeating: 0xff, count: 16))]
+        for (a, b) in zip(ids, ids.shuffled()) {
+            #expect(a.bytes.lexicographicallyPrecedes(b.bytes) == (a.hex < b.hex))
+        }
+    }
 }

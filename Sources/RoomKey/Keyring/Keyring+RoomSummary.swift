@@ -10,7 +10,11 @@ import RoomKeyCore
 extension Keyring {
     /// The stored summary of a room, if built.
     func storedSummary(_ db: Database, _ room: RoomID) throws -> RosterSummary? {
-        let rtag = roomTag(room)
+        try storedSummary(db, tag: roomTag(room))
+    }
+
+    /// The stored summary of the room whose row tag is `rtag`, if built.
+    func storedSummary(_ db: Database, tag rtag: [UInt8]) throws -> RosterSummary? {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil
         }

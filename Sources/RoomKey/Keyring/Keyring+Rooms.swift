@@ -196,6 +196,11 @@ extension Keyring {
 
     /// A room's record by its row tag, checked against the tag.
     func loadRoomRecord(_ db: Database, tag: [UInt8]) throws -> RoomRecord? {
+        try loadRoomRecordAndID(db, tag: tag)?.record
+    }
+
+    /// A room's record and its id by its row tag, checked against the tag.
+    func loadRoomRecordAndID(_ db: Database, tag: [UInt8]) throws -> (record: RoomRecord, id: RoomID)? {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
@@ -203,7 +208,7 @@ extension Keyring {
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), roomTag(id) == tag else {
             throw KeyringError.integrityFailure(table: "room")
         }
-        return record
+        return (record, id)
     }
 
     /// The full log of a room, for `room log`.

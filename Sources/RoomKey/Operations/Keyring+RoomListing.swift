@@ -22,12 +22,11 @@ extension Keyring {
     /// Every room, sorted by name then id, from one room row and one summary row each (a room whose summary is not
     /// built yet, in a keyring from before `v7-scale` opened read-only, is counted from its roster).
     public func roomListings() throws -> [RoomListing] {
-        try read { db in
+        let listings = try read { db in
             var me: IdentityCard?
             return try roomTags(db).compactMap { rtag -> RoomListing? in
-                guard let record = try loadRoomRecord(db, tag: rtag),
-                      let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { return nil }
-                var summary = try storedSummary(db, id)
+                guard let (record, id) = try loadRoomRecordAndID(db, tag: rtag) else { return nil }
+                var summary = try storedSummary(db, tag: rtag)
                 if summary == nil {
                     guard let roster = try epochRoster(db, id, record.epoch) else { throw KeyringError.integrityFailure(table: "room") }
                     let own = try me ?? identityCard(db)
@@ -38,6 +37,8 @@ extension Keyring {
                 return RoomListing(id: id, name: record.name, epoch: record.epoch, forked: record.forked,
                                    requirePQ: record.requirePQ ?? false, summary: summary)
             }
-        }.sorted { ($0.name, $0.id.hex) < ($1.name, $1.id.hex) }
+        }
+        // By name, then by id: the id's bytes compare as its lowercase hex does.
+        return listings.sorted { $0.name != $1.name ? $0.name < $1.name : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
     }
 }

@@ -14,6 +14,11 @@ public enum BLAKE2b {
         region.withUnsafeBytes { hash(raw: [$0], length: length, keyBytes: nil) }
     }
 
+    /// Unkeyed BLAKE2b over the concatenation of raw `parts` (large values hashed where they lie).
+    public static func hash(raw parts: [UnsafeRawBufferPointer], length: Int = 32) -> [UInt8] {
+        hash(raw: parts, length: length, keyBytes: nil)
+    }
+
     /// Unkeyed BLAKE2b-256 of two regions at once, one per core (a bundle's stanza list and its whole bytes).
     public static func hashBoth(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> (a: [UInt8], b: [UInt8]) {
         if BatchSeal.cores < 2 || a.count + b.count < 1 << 20 { return (hash(a), hash(b)) }

@@ -54,16 +54,21 @@ public struct Roster: Equatable, Sendable {
 
     /// `BLAKE2b-256("roomkey/roster/v1" 00 || u32 count || per member in id order: id || admin (u8) || u16 card length || card)`.
     public var hash: [UInt8] {
-        BLAKE2b.hash([Self.hashDomain, encodedMembers])
+        let stored = storageForm
+        return stored.withUnsafeBytes { all in
+            Self.hashDomain.withUnsafeBytes { BLAKE2b.hash(raw: [$0, UnsafeRawBufferPointer(rebasing: all.dropFirst())]) }
+        }
     }
 
-    private var encodedMembers: [UInt8] {
+    /// The storage form, built in one sorted pass over the entries (no lookup per member) and kept: its bytes after the
+    /// version are the hashed member encoding, so hashing and storing a roster share one buffer.
+    private var storageForm: [UInt8] {
         if let bytes = encoding.bytes { return bytes }
-        // One sorted pass over the entries: no lookup per member.
         let entries = members.sorted { $0.key < $1.key }
-        var size = 4
+        var size = 5
         for entry in entries { size += IdentityID.length + 3 + entry.value.card.encoded.count }
         var w = ByteWriter(capacity: size)
+        w.writeU8(Self.storageVersion)
         w.writeU32(UInt32(members.count))
         for (id, m) in entries {
             id.write(to: &w)
@@ -75,7 +80,7 @@ public struct Roster: Equatable, Sendable {
     }
 
     /// Storage form: `01 || the hashed member encoding`.
-    public var encoded: [UInt8] { [Self.storageVersion] + encodedMembers }
+    public var encoded: [UInt8] { storageForm }
 
     /// Reads the storage form; cards are not re-verified (they were when their commit was accepted).
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> Roster {

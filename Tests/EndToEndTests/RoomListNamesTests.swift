@@ -1,0 +1,19 @@
+import Testing
+@testable import roomkey
+
+/// `room list` names a room's members on version 1 cards on one line, however many there are.
+@Suite struct RoomListNamesTests {
+    typealias List = RoomKeyCommand.RoomCommand.List
+
+    @Test(arguments: [0, 1, 4, 5])
+    func upToTheLimitEveryNameIsShown(count: Int) {
+        let names = (0..<count).map { "m\($0)" }
+        #expect(List.someNames(names) == names.joined(separator: ", "))
+    }
+
+    @Test(arguments: [6, 50_000])
+    func beyondItTheRestAreCounted(count: Int) {
+        let names = (0..<count).map { "m\($0)" }
+        #expect(List.someNames(names) == "m0, m1, m2, m3, m4 and \(count - 5) more (see 'roomkey room show')")
+    }
+}
