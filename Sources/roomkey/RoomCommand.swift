@@ -76,16 +76,15 @@ struct Outbox {
         return (folder as NSString).appendingPathComponent(name)
     }
 
-    /// The time part of a file name, `20261202T141740Z-123456`: the UTC time to the second, then the microseconds.
-    /// The second is that of the time rounded to the millisecond and the microseconds are cut, as the names made
-    /// with a date formatter (`yyyyMMdd'T'HHmmss`) and `%06d` always were.
+    /// The time part of a file name, `20261202T141740Z-123456`: the UTC time to the second, then the microseconds
+    /// within it, both cut (never rounded), so names sort as their times do.
     static func stamp(_ time: TimeInterval) -> String {
-        let millis = Int64((time * 1000 + 0.5).rounded(.down))
-        let (seconds, rest) = millis.quotientAndRemainder(dividingBy: 1000)
-        let t = CommandClock.utc(seconds - (rest < 0 ? 1 : 0))
-        let micros = Int((time * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
+        let micros = Int64((time * 1_000_000).rounded(.down))
+        let (seconds, rest) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        let t = CommandClock.utc(rest < 0 ? seconds - 1 : seconds)
         let pad = CommandClock.pad
-        return "\(pad(t.year, 4))\(pad(t.month, 2))\(pad(t.day, 2))T\(pad(t.hour, 2))\(pad(t.minute, 2))\(pad(t.second, 2))Z-\(pad(micros, 6))"
+        return "\(pad(t.year, 4))\(pad(t.month, 2))\(pad(t.day, 2))T\(pad(t.hour, 2))\(pad(t.minute, 2))\(pad(t.second, 2))Z-"
+            + pad(Int(rest < 0 ? rest + 1_000_000 : rest), 6)
     }
 
     /// `path` made absolute against the working folder (`-` stays standard output).

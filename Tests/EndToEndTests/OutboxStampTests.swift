@@ -2,12 +2,15 @@ import Foundation
 import Testing
 @testable import roomkey
 
-/// Outbox file names carry the time as they did when a date formatter wrote it, computed without one.
+/// Outbox file names carry the time as a date formatter writes its whole second, computed without one, and the
+/// microseconds within that second.
 @Suite struct OutboxStampTests {
-    /// The time part of an outbox name as the date formatter and `%06d` wrote it.
+    /// The time part of an outbox name: the formatter given the whole second (so it has nothing to round), then the
+    /// microseconds cut.
     static func reference(_ time: TimeInterval, _ formatter: DateFormatter) -> String {
-        let micros = Int((time * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
-        return "\(formatter.string(from: Date(timeIntervalSince1970: time)))Z-\(String(format: "%06d", micros))"
+        let micros = Int64((time * 1_000_000).rounded(.down))
+        let second = TimeInterval(micros / 1_000_000)
+        return "\(formatter.string(from: Date(timeIntervalSince1970: second)))Z-\(String(format: "%06d", micros % 1_000_000))"
     }
 
     static func formatter() -> DateFormatter {
@@ -33,8 +36,8 @@ import Testing
         #expect(checked > 4_000)
     }
 
-    /// Leap days, the days around them, year and century ends, and fractions either side of the millisecond the
-    /// formatter rounds to (which can carry into the next second, day and year).
+    /// Leap days, the days around them, year and century ends, and fractions up to the last microsecond of a second
+    /// (which must not carry into the next second, day or year, as a formatter's rounding to the millisecond did).
     @Test func edgeInstantsMatchTheFormatter() {
         let formatter = Self.formatter()
         let seconds: [Int64] = [0, 59, 86_399, 951_782_399, 951_782_400, 951_868_800, 946_684_799, 946_684_800,
@@ -49,6 +52,7 @@ import Testing
         }
         #expect(Outbox.stamp(1_764_685_060.25) == "20251202T141740Z-250000")
         #expect(Outbox.stamp(951_782_400.5) == "20000229T000000Z-500000")
+        #expect(Outbox.stamp(946_684_799.9996) == "19991231T235959Z-999600")
     }
 
     /// The calendar fields hold before 1970 too (back to 1600; the formatter turns Julian before 1582).
