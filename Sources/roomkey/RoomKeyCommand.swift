@@ -31,6 +31,7 @@ struct RoomKeyCommand: ParsableCommand {
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.
     static func main() {
         umask(0o077)
+        ProcessMemory.disableCoreDumps()
         ProcessMemory.keepLargeBuffers()
         let command: any ParsableCommand
         let arguments = CommandPath.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self)

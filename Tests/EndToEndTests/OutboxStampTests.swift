@@ -53,6 +53,10 @@ import Testing
         #expect(Outbox.stamp(1_764_685_060.25) == "20251202T141740Z-250000")
         #expect(Outbox.stamp(951_782_400.5) == "20000229T000000Z-500000")
         #expect(Outbox.stamp(946_684_799.9996) == "19991231T235959Z-999600")
+        // Before 1970 the second is still the one the time falls in, and the microseconds count up from it.
+        #expect(Outbox.stamp(-0.5) == "19691231T235959Z-500000")
+        #expect(Outbox.stamp(-1) == "19691231T235959Z-000000")
+        #expect(Outbox.stamp(-86_400.25) == "19691230T235959Z-750000")
     }
 
     /// The calendar fields hold before 1970 too (back to 1600; the formatter turns Julian before 1582).

@@ -75,6 +75,11 @@ import RoomKeyTestSupport
                                                                           try RoomID(bytes: [UInt8](repeating: 0xff, count: 16))]
         for (a, b) in zip(ids, ids.shuffled()) {
             #expect(a.bytes.lexicographicallyPrecedes(b.bytes) == (a.hex < b.hex))
+            // Two rooms with one name (joined from different admins) list in the order of their ids' hex.
+            #expect(RoomListing.precedes(("same", a), ("same", b)) == (a.hex < b.hex))
+            #expect(RoomListing.precedes(("a", b), ("b", a)))
         }
+        let sorted = ids.map { ("same", $0) }.sorted { RoomListing.precedes($0, $1) }.map(\.1.hex)
+        #expect(sorted == ids.map(\.hex).sorted())
     }
 }

@@ -16,6 +16,11 @@ public struct RoomListing: Sendable {
     public let requirePQ: Bool
     /// Size, your role, trust counts and members on version 1 cards.
     public let summary: RosterSummary
+
+    /// The listing order: by name, then by id (its bytes, which order as its lowercase hex does).
+    static func precedes(_ a: (name: String, id: RoomID), _ b: (name: String, id: RoomID)) -> Bool {
+        a.name != b.name ? a.name < b.name : a.id.bytes.lexicographicallyPrecedes(b.id.bytes)
+    }
 }
 
 extension Keyring {
@@ -38,7 +43,6 @@ extension Keyring {
                                    requirePQ: record.requirePQ ?? false, summary: summary)
             }
         }
-        // By name, then by id: the id's bytes compare as its lowercase hex does.
-        return listings.sorted { $0.name != $1.name ? $0.name < $1.name : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        return listings.sorted { RoomListing.precedes(($0.name, $0.id), ($1.name, $1.id)) }
     }
 }

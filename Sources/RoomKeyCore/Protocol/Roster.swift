@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A room member: their card (as the log recorded it) and role.
 public struct Member: Equatable, Sendable {
     /// The card the member was added with.
@@ -63,7 +65,7 @@ public struct Roster: Equatable, Sendable {
     /// The storage form, built in one sorted pass over the entries (no lookup per member) and kept: its bytes after the
     /// version are the hashed member encoding, so hashing and storing a roster share one buffer.
     private var storageForm: [UInt8] {
-        if let bytes = encoding.bytes { return bytes }
+        if let bytes = encoding.bytes.withLock({ $0 }) { return bytes }
         let entries = members.sorted { $0.key < $1.key }
         var size = 5
         for entry in entries { size += IdentityID.length + 3 + entry.value.card.encoded.count }
@@ -75,8 +77,9 @@ public struct Roster: Equatable, Sendable {
             w.writeU8(m.admin ? 1 : 0)
             w.writePrefixed(width: 2, m.card.encoded)
         }
-        encoding.bytes = w.bytes
-        return w.bytes
+        let bytes = w.bytes
+        encoding.bytes.withLock { $0 = bytes }
+        return bytes
     }
 
     /// Storage form: `01 || the hashed member encoding`.
@@ -102,7 +105,7 @@ public struct Roster: Equatable, Sendable {
 }
 
 /// Holds a roster's encoding once computed; a roster value and its copies share it until one of them changes.
-private final class EncodingCache: @unchecked Sendable {
-    // Written at most once, by the first reader of a roster value; rosters are not shared across threads while encoding.
-    package var bytes: [UInt8]?
+private final class EncodingCache: Sendable {
+    // Copies of a roster value share this; any of them may be read from several threads at once.
+    let bytes = Mutex<[UInt8]?>(nil)
 }
