@@ -23,12 +23,15 @@ enum InputFiles {
         let regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         if regular, info.st_size > off_t(limit) { throw InputError.tooLarge(what: what, limit: limit) }
         // A regular file's size is known: one read into a buffer of that size (and one byte more, to see the end).
-        var bytes = try readChunk(fd, regular && info.st_size > 0 ? Int(info.st_size) + 1 : 1 << 20)
-        // A pipe, or a file that grew since: the rest in chunks.
-        while bytes.count <= limit {
+        let first = regular && info.st_size > 0 ? Int(info.st_size) + 1 : 1 << 20
+        var bytes = try readChunk(fd, first)
+        // A pipe, or a file that grew since: the rest in chunks. `readChunk` comes back short only at the end, so a short
+        // read ends the loop (a file read whole in its first read costs no second read and no second buffer).
+        var atEnd = bytes.count < first
+        while !atEnd, bytes.count <= limit {
             let more = try readChunk(fd, 1 << 20)
-            if more.isEmpty { break }
             bytes += more
+            atEnd = more.count < 1 << 20
         }
         if bytes.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
         return bytes
