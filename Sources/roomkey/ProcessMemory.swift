@@ -34,14 +34,12 @@ enum ProcessMemory {
     }
 
     /// A crash writes no core file: it would hold this process's memory, decrypted rows and messages included (as
-    /// gpg-agent and ssh-agent do). Returns true when the limit is zero afterwards.
+    /// gpg-agent and ssh-agent do). Returns true when the system took the limit.
     @discardableResult
     static func disableCoreDumps() -> Bool {
         #if canImport(Glibc)
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
-        _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
-        guard getrlimit(Int32(RLIMIT_CORE.rawValue), &limit) == 0 else { return false }
-        return limit.rlim_cur == 0
+        return setrlimit(Int32(RLIMIT_CORE.rawValue), &limit) == 0
         #else
         return false
         #endif
