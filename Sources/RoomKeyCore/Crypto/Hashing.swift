@@ -45,11 +45,6 @@ public enum BLAKE2b {
         }
     }
 
-    /// Keyed BLAKE2b over the concatenation of raw `parts` (large values hashed where they lie).
-    public static func hash(raw parts: [UnsafeRawBufferPointer], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
-        key.bytes.withUnsafeBytes { k in hash(raw: parts, length: length, keyBytes: k) }
-    }
-
     /// Keyed BLAKE2b over the concatenation of `parts`, used as a MAC or blind index.
     public static func hash(_ parts: [[UInt8]], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
         key.bytes.withUnsafeBytes { k in hash(parts, length: length, keyBytes: k) }
