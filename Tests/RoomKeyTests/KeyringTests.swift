@@ -115,6 +115,14 @@ import RoomKeyTestSupport
         #expect(throws: KeyringError.emptyPassphrase) { try reopened.changePassphrase(to: Self.secret(""), limits: Self.fastKDF) }
     }
 
+    @Test func temporaryTablesAndJournalsStayInMemory() throws {
+        let keyring = try Self.create(passphrase: nil)
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil)
+        // 2 is MEMORY: the digest triggers' delta table and the statement journals never become files in /var/tmp.
+        #expect(try keyring.write { try Int.fetchOne($0, sql: "PRAGMA temp_store") } == 2)
+        #expect(try keyring.read { try Int.fetchOne($0, sql: "PRAGMA temp_store") } == 2)
+    }
+
     @Test func databaseHoldsNoPlainMetadata() throws {
         let keyring = try Self.create("alice-handle-xyz", passphrase: nil)
         _ = try keyring.addContacts([try makeTestCard(handle: "bob-handle-xyz")], as: "bobs-name-xyz")
