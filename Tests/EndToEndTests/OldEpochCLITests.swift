@@ -71,6 +71,55 @@ import Testing
         #expect(try w.receiveMessage("alice", carolOld).0.code == 2)
     }
 
+    @Test func aRoomsTenureRowsAreKeyedByItsTagThenTheMember() throws {
+        let (w, _, _) = try Self.aged(rounds: 1)
+        let keyring = try w.keyring("alice")
+        let room = try keyring.room("team")
+        let rtag = keyring.roomTag(room.id)
+        let rows = try keyring.read { db in try Row.fetchAll(db, sql: "SELECT member_tag, room_tag, member_key FROM member_tenure") }
+        #expect(rows.count >= 3)
+        for row in rows {
+            let (mtag, rowRoom, key) = (row["member_tag"] as Data, row["room_tag"] as Data, row["member_key"] as Data)
+            // The room's tag first, so one room's rows sit together and a large room's rows go in in key order.
+            #expect(Array(rowRoom) == rtag && mtag == rowRoom + key, "\(Hex.encode(Array(mtag)))")
+        }
+    }
+
+    @Test func tenuresKeyedTheOldWayAreRebuiltByTheMigration() throws {
+        let (w, bobOld, carolOld) = try Self.aged(rounds: 2)
+        let keyring = try w.keyring("alice")
+        let room = try keyring.room("team")
+        let bob = try #require(room.state.roster.sorted.first { $0.card.handle == "bob" }).id
+        let expected = try keyring.read { db in try keyring.storedTenure(db, room.id, bob) }
+        // As a keyring from before `v11-tenure-order` holds them: each row under a keyed tag of (room, member), and one
+        // migration fewer, also in the sealed write counter.
+        try keyring.write { db in
+            for row in try Row.fetchAll(db, sql: "SELECT member_tag, sealed FROM member_tenure") {
+                let mtag = Array(row["member_tag"] as Data)
+                let plain = try keyring.rows.openSecret(Array(row["sealed"] as Data), table: "member_tenure", primaryKey: mtag)
+                let tenure = try MemberTenure.parse(plain.withUnsafeBytes { Array($0) })
+                let old = keyring.tag("member-tenure", room.id.bytes, tenure.member.bytes)
+                let sealed = tenure.encoded.withUnsafeBytes { keyring.rows.seal($0, table: "member_tenure", primaryKey: old) }
+                try db.execute(sql: "UPDATE member_tenure SET member_tag = ?, sealed = ? WHERE member_tag = ?",
+                               arguments: [Data(old), Data(sealed), Data(mtag)])
+            }
+        }
+        var counter = try #require(try keyring.read { db in try keyring.writeCounter(db) })
+        counter.migrations = counter.migrations.map { $0 - 1 }
+        let sealedCounter = try keyring.rows.seal(record: counter, table: "write_counter", primaryKey: Keyring.writeCounterKey)
+        try keyring.db.write { db in
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v11-tenure-order'")
+            try db.execute(sql: "UPDATE write_counter SET sealed = ? WHERE id = 1", arguments: [Data(sealedCounter)])
+        }
+        let reopened = try w.keyring("alice")
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scale_backfill") } == 0)
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM member_tenure WHERE length(member_tag) <> 64") } == 0)
+        #expect(try reopened.read { db in try reopened.storedTenure(db, room.id, bob) } == expected)
+        #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
+        #expect(try w.receiveMessage("alice", carolOld).0.code == 2)
+        #expect(try w.run("alice", ["audit", "--verify"]).code == 0)
+    }
+
     @Test func aSwappedTenureRowFailsItsIntegrityCheck() throws {
         let (w, bobOld, _) = try Self.aged(rounds: 1)
         let keyring = try w.keyring("alice")

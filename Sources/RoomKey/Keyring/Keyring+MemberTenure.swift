@@ -4,14 +4,15 @@ import RoomKeyCore
 
 /// The `member_tenure` table: per room and member, the sealed `MemberTenure` (the epochs it was a member, with its
 /// handle), kept in the same transaction as every stored commit, so a message from any epoch is checked with one
-/// indexed read instead of opening the rosters from its epoch to now. Rows are found by a keyed tag of (room, member);
-/// `member_key` (a keyed tag of the member alone) finds every room a member was in.
+/// indexed read instead of opening the rosters from its epoch to now. A row's key is the room's tag followed by
+/// `member_key` (a keyed tag of the member alone, which also finds every room a member was in): the rows of one room sit
+/// together, so the thousands a large room writes at once go in key order into both indexes instead of at random places.
 ///
 /// `scale_backfill` lists rooms whose tenures and summary were not built yet: every room of a keyring made before
 /// migration `v7-scale`. They are built from the stored log right after the keyring is unlocked; until then (a read-only
 /// keyring) the tenure of such a room is computed from its log when asked.
 extension Keyring {
-    func tenureTag(_ room: RoomID, _ member: IdentityID) -> [UInt8] { tag("member-tenure", room.bytes, member.bytes) }
+    func tenureTag(_ room: RoomID, _ member: IdentityID) -> [UInt8] { roomTag(room) + memberKey(member) }
     func memberKey(_ member: IdentityID) -> [UInt8] { tag("member-key", member.bytes) }
 
     /// The stored tenure of `member` in `room`, nil if it never was a member.
@@ -27,13 +28,19 @@ extension Keyring {
         return tenure
     }
 
-    private func saveTenure(_ db: Database, _ room: RoomID, _ tenure: MemberTenure, tag: [UInt8]? = nil) throws {
-        let mtag = tag ?? tenureTag(room, tenure.member)
-        let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
+    /// Saves tenures of `room`, each with its row tag, in tag order: with the room's tag first, that is `member_key`
+    /// order, so the primary-key index and `member_tenure_by_member` both take them page by page (with thousands of
+    /// members, random inserts push dirty pages out to the log and read them back, over and over).
+    private func saveTenures(_ db: Database, _ room: RoomID, _ tenures: [(tag: [UInt8], tenure: MemberTenure)]) throws {
+        let rtag = roomTag(room)
         // Cached: a room of many members saves one row per member in one transaction, and compiling the statement each
         // time (with GRDB's authorizer called per column) costs more than the insert.
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [Data(mtag), Data(roomTag(room)), Data(memberKey(tenure.member)), Data(sealed)])
+        let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)")
+        for (mtag, tenure) in tenures.sorted(by: { $0.tag.lexicographicallyPrecedes($1.tag) }) {
+            guard mtag.count == rtag.count * 2, mtag.starts(with: rtag) else { throw KeyringError.integrityFailure(table: "member_tenure") }
+            let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
+            try insert.execute(arguments: [Data(mtag), Data(rtag), Data(mtag[rtag.count...]), Data(sealed)])
+        }
     }
 
     /// Records what an accepted commit changes in its members' tenures, and in the room's summary, in the transaction
@@ -51,10 +58,7 @@ extension Keyring {
             if commit.epoch > 0, before.stay(at: commit.epoch - 1) != nil { left.append(member) }
             if roster[member] != nil { joined.append(member) }
         }
-        // Saved in row-tag order: the rows' primary-key index then takes them page by page instead of at random places
-        // (with thousands of members, random inserts push dirty pages out to the log and read them back, over and over).
-        changed.sort { $0.tag.lexicographicallyPrecedes($1.tag) }
-        for (tag, tenure) in changed { try saveTenure(db, commit.roomID, tenure, tag: tag) }
+        try saveTenures(db, commit.roomID, changed)
         try noteSummary(db, commit, roster: roster, joined: joined, left: left)
     }
 
@@ -88,7 +92,8 @@ extension Keyring {
     func backfillScaleIndexes() throws {
         try backfillRooms(listedIn: "scale_backfill") { db, rtag in
             guard let room = try loadRoom(db, tag: rtag) else { return }
-            for (_, tenure) in tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch)) { try saveTenure(db, room.id, tenure) }
+            let built = tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch))
+            try saveTenures(db, room.id, built.map { (tenureTag(room.id, $0.key), $0.value) })
             try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: try identityCard(db)))
         }
     }

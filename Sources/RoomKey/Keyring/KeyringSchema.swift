@@ -213,6 +213,15 @@ enum KeyringSchema {
                 );
                 """)
         }
+        m.registerMigration("v11-tenure-order") { db in
+            // A member_tenure row's key becomes the room's tag followed by its member_key, so the rows of one room sit
+            // together. Keys are keyed tags, so the rows are dropped here and every room is listed in scale_backfill: the
+            // keyring rebuilds them from the stored logs once it is unlocked (and reads a listed room's log until then).
+            try db.execute(sql: """
+                DELETE FROM member_tenure;
+                INSERT OR IGNORE INTO scale_backfill (room_tag) SELECT room_tag FROM room;
+                """)
+        }
         return m
     }
 }
