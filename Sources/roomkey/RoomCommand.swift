@@ -120,8 +120,7 @@ enum MembersFile {
         guard let path else { return [] }
         let text = try InputFiles.readText(path, limit: 16 * 1024 * 1024, what: "members file")
         try EntryLines.requireAtMost(Roster.maxMembers, in: text, what: "members file")
-        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        return EntryLines.entries(in: text)
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RoomKeyCore
 
@@ -16,6 +17,29 @@ import Testing
 
     @Test(arguments: cases) func countsEntryLines(text: String, expected: Int) {
         #expect(EntryLines.count(in: text) == expected)
+    }
+
+    /// The rule `entries` keeps, written the slow way: Swift's line ends, whitespace trimmed, no blanks or comments.
+    static func entriesTheSlowWay(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    @Test(arguments: cases.map(\.0) + [
+        "alice\nbob", " \t alice \t \r\n\r\n#bob\n carol#x\n", "\n\n\n", "a\u{0B}b\u{0C}c\rd",
+        "caf\u{E9}\n bob \n", "\u{A0}alice\u{A0}\nbob\u{2003}", "a\u{85}b", "\u{1F600}\n#\u{1F600}\n",
+    ]) func entriesAreTheTrimmedNonCommentLines(text: String) {
+        #expect(EntryLines.entries(in: text) == Self.entriesTheSlowWay(text))
+        #expect(EntryLines.entries(in: text).count == Self.entriesTheSlowWay(text).count)
+    }
+
+    @Test func entriesOfRandomASCIIMatchTheSlowWay() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "b", "#", " ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "-", "."]
+        for _ in 0..<300 {
+            let text = String((0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet.randomElement(using: &rng) ?? "a" })
+            #expect(EntryLines.entries(in: text) == Self.entriesTheSlowWay(text), "\(Array(text.utf8))")
+        }
     }
 
     @Test func refusesMoreThanTheLimitNamingBoth() throws {

@@ -61,3 +61,15 @@ import Testing
         #expect(IdentityID(hex: Array(text.utf8)) == nil)
     }
 }
+
+/// `BytesOrder` orders byte strings as `lexicographicallyPrecedes` does.
+@Suite struct BytesOrderTests {
+    @Test func agreesWithLexicographicOrder() {
+        var rng = SystemRandomNumberGenerator()
+        var samples: [[UInt8]] = [[], [0], [0, 0], [1], [0xFF], [0xFF, 0], Array(repeating: 7, count: 64)]
+        for _ in 0..<200 { samples.append((0..<Int.random(in: 0...5, using: &rng)).map { _ in UInt8.random(in: 0...2, using: &rng) }) }
+        for a in samples {
+            for b in samples { #expect(BytesOrder.precedes(a, b) == a.lexicographicallyPrecedes(b), "\(a) \(b)") }
+        }
+    }
+}

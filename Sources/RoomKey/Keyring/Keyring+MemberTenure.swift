@@ -36,7 +36,7 @@ extension Keyring {
         // Cached: a room of many members saves one row per member in one transaction, and compiling the statement each
         // time (with GRDB's authorizer called per column) costs more than the insert.
         let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)")
-        for (mtag, tenure) in tenures.sorted(by: { $0.tag.lexicographicallyPrecedes($1.tag) }) {
+        for (mtag, tenure) in tenures.sorted(by: { BytesOrder.precedes($0.tag, $1.tag) }) {
             guard mtag.count == rtag.count * 2, mtag.starts(with: rtag) else { throw KeyringError.integrityFailure(table: "member_tenure") }
             let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
             try insert.execute(arguments: [Data(mtag), Data(rtag), Data(mtag[rtag.count...]), Data(sealed)])
@@ -49,12 +49,13 @@ extension Keyring {
     func noteMembership(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         var joined: [IdentityID] = [], left: [IdentityID] = []
         var changed: [(tag: [UInt8], tenure: MemberTenure)] = []
+        let rtag = roomTag(commit.roomID)
         for (member, changes) in MemberTenure.changes(of: commit) {
             let before = (newRoom ? nil : try storedTenure(db, commit.roomID, member)) ?? MemberTenure(member: member)
             if let latest = before.latestEpoch, latest >= commit.epoch { continue }
             var tenure = before
             tenure.apply(changes, at: commit.epoch)
-            changed.append((tenureTag(commit.roomID, member), tenure))
+            changed.append((rtag + memberKey(member), tenure))
             if commit.epoch > 0, before.stay(at: commit.epoch - 1) != nil { left.append(member) }
             if roster[member] != nil { joined.append(member) }
         }
