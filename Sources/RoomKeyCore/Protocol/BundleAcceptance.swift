@@ -215,7 +215,6 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// on its branch, and the bundle is signed by its sender and sealed to exactly that branch's roster minus the sender.
     private func fork(_ content: borrowing BundleContent, room: HeldRoom, conflicting commit: Commit,
                       stored: Commit) throws -> BundleDecision {
-        let bundle = content.bundle
         var branch: RoomState
         let branchBase: Roster
         if commit.epoch == 0 {
