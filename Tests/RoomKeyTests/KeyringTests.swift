@@ -123,6 +123,20 @@ import RoomKeyTestSupport
         #expect(try keyring.read { try Int.fetchOne($0, sql: "PRAGMA temp_store") } == 2)
     }
 
+    @Test func largeBlobsAreStoredExactlyAsBound() throws {
+        let keyring = try Self.create(passphrase: nil)
+        let big = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        for blob in [[], [0], big] {
+            let back = try keyring.db.write { db in
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS t (k INTEGER, v BLOB); DELETE FROM t")
+                try db.executeWithLargeBlob("INSERT INTO t (k, v) VALUES (?, ?)", [7], blob: blob)
+                return try Row.fetchOne(db, sql: "SELECT k, v FROM t")
+            }
+            #expect(back?["k"] == 7)
+            #expect((back?["v"] as Data?).map(Array.init) ?? [] == blob)
+        }
+    }
+
     @Test func databaseHoldsNoPlainMetadata() throws {
         let keyring = try Self.create("alice-handle-xyz", passphrase: nil)
         _ = try keyring.addContacts([try makeTestCard(handle: "bob-handle-xyz")], as: "bobs-name-xyz")

@@ -16,8 +16,8 @@ extension Keyring {
     func saveEpochMembers(_ db: Database, _ room: RoomID, _ epoch: UInt64, _ members: EpochMembers) throws {
         let etag = epochMembersTag(room, epoch)
         let sealed = members.encoded.withUnsafeBytes { rows.seal($0, table: "epoch_members", primaryKey: etag) }
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO epoch_members (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)")
-            .execute(arguments: [Data(etag), Data(roomTag(room)), Data(sealed)])
+        try db.executeWithLargeBlob("INSERT OR REPLACE INTO epoch_members (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
+                                    [Data(etag), Data(roomTag(room))], blob: sealed)
     }
 
     /// The members of `room` at `epoch`, nil if that epoch was not accepted here. The table is checked against the

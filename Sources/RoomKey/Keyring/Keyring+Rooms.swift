@@ -131,13 +131,14 @@ extension Keyring {
     /// room made in this transaction, so no member has a tenure to look up yet.
     func storeCommit(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         let ctag = commitTag(commit.roomID, commit.epoch)
+        let rtag = Data(roomTag(commit.roomID))
         let sealed = commit.encoded.withUnsafeBytes { rows.seal($0, table: "room_commit", primaryKey: ctag) }
-        try db.execute(sql: "INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
-                       arguments: [Data(ctag), Data(roomTag(commit.roomID)), Data(sealed)])
+        try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
+                                    [Data(ctag), rtag], blob: sealed)
         let etag = epochTag(commit.roomID, commit.epoch)
         let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
-        try db.execute(sql: "INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
-                       arguments: [Data(etag), Data(roomTag(commit.roomID)), Data(sealedRoster)])
+        try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
+                                    [Data(etag), rtag], blob: sealedRoster)
         try saveEpochMembers(db, commit.roomID, commit.epoch, EpochMembers(roster: roster))
         try noteMembership(db, commit, roster: roster, newRoom: newRoom)
     }

@@ -114,9 +114,7 @@ extension Keyring {
     /// bytes, nothing else). Written once: nothing updates it.
     func insertOutboxBundle(_ db: Database, tag: [UInt8], _ bytes: [UInt8]) throws {
         let sealed = bytes.withUnsafeBytes { rows.seal($0, table: "outbox_bundle", primaryKey: tag) }
-        try sealed.withDataView { row in
-            try db.execute(sql: "INSERT INTO outbox_bundle (entry_tag, sealed) VALUES (?, ?)", arguments: [Data(tag), row])
-        }
+        try db.executeWithLargeBlob("INSERT INTO outbox_bundle (entry_tag, sealed) VALUES (?, ?)", [Data(tag)], blob: sealed)
     }
 
     /// An entry's bundle: from inside its row (older forms) or its `outbox_bundle` row, opened where it lies. A missing

@@ -26,3 +26,14 @@ extension Array where Element == UInt8 {
         }
     }
 }
+
+extension Database {
+    /// Runs `sql` once with `arguments` and then `blob` (a sealed roster, commit or bundle: megabytes) bound where it
+    /// lies. `Database.execute(sql:arguments:)` would have SQLite copy every bound value, and `Data(blob)` copy it
+    /// again; a statement run with its arguments binds them without copying for the length of the call, and the
+    /// statement is not cached, so nothing keeps the view of `blob` after it returns.
+    func executeWithLargeBlob(_ sql: String, _ arguments: [(any DatabaseValueConvertible)?], blob: [UInt8]) throws {
+        let statement = try makeStatement(sql: sql)
+        try blob.withDataView { view in try statement.execute(arguments: StatementArguments(arguments + [view])) }
+    }
+}
