@@ -16,8 +16,8 @@ enum PassphraseInput {
         var data = Array(raw)
         defer {
             // Both copies of the file's bytes are overwritten before they are released.
-            raw.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
-            data.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            _ = raw.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            _ = data.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
         }
         if data.count > maxFileBytes { throw InputError.tooLarge(what: "passphrase file", limit: maxFileBytes) }
         var line = Array(data.prefix { $0 != 0x0A })
