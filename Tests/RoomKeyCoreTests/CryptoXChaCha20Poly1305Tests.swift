@@ -30,6 +30,24 @@ struct CryptoXChaCha20Poly1305Tests {
         #expect(bytesOf(try XChaCha20Poly1305.openSecret(box, key: key, ad: try f.hex("aad"))) == (try f.hex("plaintext")))
     }
 
+    @Test("seal(appending:) gives what seal gives with the same nonce, after the buffer's bytes, and opens")
+    func sealAppendingMatchesSeal() throws {
+        let key = try SymmetricKey.random(using: SystemRandom())
+        let ad = Array("ad".utf8)
+        for (a, b) in [([UInt8](), [UInt8]()), ([1, 2, 3], []), ((0..<5000).map { UInt8(truncatingIfNeeded: $0) }, [9, 9])] {
+            var out: [UInt8] = [0xAA, 0xBB]
+            let random = try SeededRandom(seed: [UInt8](repeating: 7, count: 32))
+            a.withUnsafeBytes { ra in b.withUnsafeBytes { rb in XChaCha20Poly1305.seal(appending: [ra, rb], to: &out, key: key, ad: ad, random: random) } }
+            let nonce = try SeededRandom(seed: [UInt8](repeating: 7, count: 32)).bytes(XChaCha20Poly1305.nonceLength)
+            #expect(Array(out.prefix(2)) == [0xAA, 0xBB])
+            #expect(Array(out.dropFirst(2)) == Self.seal(a + b, key: key, nonce: nonce, ad: ad))
+            let opened = try XChaCha20Poly1305.openSecret(out, from: 2, key: key, ad: ad)
+            #expect(opened.withUnsafeBytes { Array($0) } == a + b)
+            out[out.count - 1] ^= 1
+            #expect(throws: CryptoError.self) { try XChaCha20Poly1305.openSecret(out, from: 2, key: key, ad: ad) }
+        }
+    }
+
     @Test("constants: 24-byte nonce, 16-byte tag, 40 bytes of overhead")
     func constants() {
         #expect(XChaCha20Poly1305.nonceLength == 24)

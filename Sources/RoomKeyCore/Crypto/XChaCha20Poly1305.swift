@@ -52,6 +52,30 @@ public enum XChaCha20Poly1305 {
         return out
     }
 
+    /// Appends `nonce || ciphertext || tag` of the concatenation of `parts` to `out`, with a fresh nonce from `random`
+    /// and `ad` authenticated too: the plaintext is copied once, into `out`, and encrypted there in place (a bundle's
+    /// megabytes of content are neither gathered in a buffer of their own nor sealed into a second one).
+    public static func seal(appending parts: [UnsafeRawBufferPointer], to out: inout [UInt8], key: borrowing SymmetricKey,
+                            ad: [UInt8], random: any RandomSource) {
+        Sodium.prepare()
+        let nonce = random.bytes(nonceLength)
+        let total = parts.reduce(0) { $0 + $1.count }
+        out.reserveCapacity(out.count + nonceLength + total + tagLength)
+        out.append(contentsOf: nonce)
+        let start = out.count
+        for part in parts { out.append(contentsOf: part) }
+        out.append(contentsOf: repeatElement(0, count: tagLength))
+        key.bytes.withUnsafeBytes { k in
+            out.withUnsafeMutableBufferPointer { buf in
+                // libsodium's AEADs encrypt in place: the ciphertext overwrites the plaintext, the tag follows it.
+                let text = buf.baseAddress! + start
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+                    text, text + total, nil, text, UInt64(total), ad, UInt64(ad.count), nil, nonce,
+                    k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+    }
+
     /// Encrypts `plaintext` with a fresh nonce, `prefix` (the header) as associated data, into one buffer:
     /// `prefix || nonce || ciphertext || tag || trailer`, where `trailer` (`trailerLength` bytes) is written by `fill`
     /// from every byte before it (a signature over them, say). Neither the ciphertext nor the header is copied again.

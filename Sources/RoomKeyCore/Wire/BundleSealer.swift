@@ -70,7 +70,7 @@ public enum BundleSealer {
         let version: UInt8 = recipients.contains { $0.xwingKey != nil } ? 2 : 1
         let header = Bundle.header(roomID: roomID, epoch: epoch, sender: sender, version: version)
         let bundleKey = SymmetricKey.random(using: random)
-        let stanzas: [UInt8]
+        var stanzas: [UInt8]
         if version == 1 {
             stanzas = try sealStanzas(recipients.map { (id: $0.id, key: $0.sealingKey) }, key: bundleKey, ephemeralSeeds: stanzaSeeds)
         } else {
@@ -78,14 +78,21 @@ public enum BundleSealer {
         }
         let stanzaHash = BLAKE2b.hash([stanzas])
         let signature = try signedMessage(header: header, stanzaHash: stanzaHash, content: content) { signer.sign($0) }
-        let plaintext = content.withUnsafeBytes { c in
-            SecretBytes(count: c.count + signature.count) { out in
-                out.copyMemory(from: c)
-                UnsafeMutableRawBufferPointer(rebasing: out[c.count...]).copyBytes(from: signature)
+        // One buffer for the whole bundle: the stanzas are copied in (and their own buffer let go), then the payload,
+        // content || signature, is sealed where it lands. Building it as `header + stanzas + payload` kept the stanzas,
+        // the plaintext, the payload and the bundle alive at once: 24 MB more at the peak of a 50,000-member create.
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + stanzas.count + XChaCha20Poly1305.overhead + content.count + signature.count)
+        out += header
+        out += stanzas
+        stanzas = []
+        content.withUnsafeBytes { c in
+            signature.withUnsafeBytes { s in
+                XChaCha20Poly1305.seal(appending: [c, s], to: &out, key: bundleKey, ad: Bundle.adDomain + header + stanzaHash,
+                                       random: random)
             }
         }
-        let payload = XChaCha20Poly1305.seal(plaintext, key: bundleKey, ad: Bundle.adDomain + header + stanzaHash, random: random)
-        return header + stanzas + payload
+        return out
     }
 
     /// Version 2 stanzas: `u32 count || (id || kind || sealed key)*`; the sealed boxes and the X-Wing seals each run on
