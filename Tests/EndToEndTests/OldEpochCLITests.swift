@@ -91,13 +91,43 @@ import Testing
         let room = try keyring.room("team")
         let bob = try #require(room.state.roster.sorted.first { $0.card.handle == "bob" }).id
         let expected = try keyring.read { db in try keyring.storedTenure(db, room.id, bob) }
-        // As a keyring from before `v11-tenure-order` holds them: each row under a keyed tag of (room, member), and one
-        // migration fewer, also in the sealed write counter.
+        try Self.rekeyTenuresTheOldWay(keyring)
+        let reopened = try w.keyring("alice")
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scale_backfill") } == 0)
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM member_tenure WHERE length(member_tag) <> 64") } == 0)
+        #expect(try reopened.read { db in try reopened.storedTenure(db, room.id, bob) } == expected)
+        #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
+        #expect(try w.receiveMessage("alice", carolOld).0.code == 2)
+        #expect(try w.run("alice", ["audit", "--verify"]).code == 0)
+    }
+
+    @Test func aMigrationLeftByAnOpenThatEndedBeforeWritingIsStillAccounted() throws {
+        let (w, bobOld, _) = try Self.aged(rounds: 1)
+        let keyring = try w.keyring("alice")
+        try Self.rekeyTenuresTheOldWay(keyring)
+        // An open that migrates and then ends before its first write (a wrong passphrase, a kill): `v11-tenure-order`
+        // deletes the tenure rows and lists every room, without the digest triggers of a keyring connection.
+        let raw = try DatabaseQueue(path: keyring.path)
+        _ = try KeyringFile.checkedHeader(raw, path: keyring.path)
+        try raw.close()
+        #expect(try DatabaseQueue(path: keyring.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM member_tenure") } == 0)
+        // The next open still accounts for those changes: the rows are rebuilt and every table matches its digest.
+        let reopened = try w.keyring("alice")
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scale_backfill") } == 0)
+        #expect(try reopened.verifyRows() > 0)
+        #expect(try w.run("alice", ["audit", "--verify"]).code == 0)
+        #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
+    }
+
+    /// Turns `keyring`'s tenure rows back into the form before `v11-tenure-order`: each under a keyed tag of (room,
+    /// member), one migration fewer, also in the sealed write counter. `keyring` must not be used afterwards.
+    static func rekeyTenuresTheOldWay(_ keyring: Keyring) throws {
         try keyring.write { db in
-            for row in try Row.fetchAll(db, sql: "SELECT member_tag, sealed FROM member_tenure") {
+            for row in try Row.fetchAll(db, sql: "SELECT member_tag, room_tag, sealed FROM member_tenure") {
                 let mtag = Array(row["member_tag"] as Data)
                 let plain = try keyring.rows.openSecret(Array(row["sealed"] as Data), table: "member_tenure", primaryKey: mtag)
                 let tenure = try MemberTenure.parse(plain.withUnsafeBytes { Array($0) })
+                let room = try #require(try keyring.allRooms(db).first { keyring.roomTag($0.id) == Array(row["room_tag"] as Data) })
                 let old = keyring.tag("member-tenure", room.id.bytes, tenure.member.bytes)
                 let sealed = tenure.encoded.withUnsafeBytes { keyring.rows.seal($0, table: "member_tenure", primaryKey: old) }
                 try db.execute(sql: "UPDATE member_tenure SET member_tag = ?, sealed = ? WHERE member_tag = ?",
@@ -111,13 +141,6 @@ import Testing
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v11-tenure-order'")
             try db.execute(sql: "UPDATE write_counter SET sealed = ? WHERE id = 1", arguments: [Data(sealedCounter)])
         }
-        let reopened = try w.keyring("alice")
-        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scale_backfill") } == 0)
-        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM member_tenure WHERE length(member_tag) <> 64") } == 0)
-        #expect(try reopened.read { db in try reopened.storedTenure(db, room.id, bob) } == expected)
-        #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
-        #expect(try w.receiveMessage("alice", carolOld).0.code == 2)
-        #expect(try w.run("alice", ["audit", "--verify"]).code == 0)
     }
 
     @Test func aSwappedTenureRowFailsItsIntegrityCheck() throws {

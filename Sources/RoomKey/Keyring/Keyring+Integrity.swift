@@ -205,9 +205,9 @@ extension Keyring {
         }
     }
 
-    /// At open: a keyring whose migrations just ran (this one among them, for a keyring from before the digest) has its
-    /// digests computed from its rows by its next write; one whose sealed record counts more migrations than the file
-    /// lists was stripped back and migrated again; one without digests was stripped of them.
+    /// At open: a keyring whose migrations ran since its digests were last written (at this open, or at one that ended
+    /// before writing) has them computed from its rows by its next write; one whose sealed record counts more migrations
+    /// than the file lists was stripped back and migrated again; one without digests was stripped of them.
     func prepareDigest() throws {
         guard readOnlyReason == nil else { return }
         let (record, applied) = try read { db in (try writeCounter(db), try KeyringSchema.migrator.appliedIdentifiers(db).count) }
@@ -215,6 +215,10 @@ extension Keyring {
             throw IntegrityError.edited("its list of migrations was cut back (\(before) of \(recorded))")
         }
         if let before = integrity.migrationsBefore, before < applied {
+            integrity.recomputeOnWrite = true
+        } else if let recorded = record?.migrations, recorded < applied {
+            // Migrations ran at an earlier open that ended before its first write (a wrong passphrase, a kill): they
+            // changed rows without the digest triggers, and the sealed record still counts the migrations before them.
             integrity.recomputeOnWrite = true
         } else if record?.digests == nil {
             throw IntegrityError.edited("its integrity digest is missing")
