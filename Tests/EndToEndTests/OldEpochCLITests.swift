@@ -143,6 +143,30 @@ import Testing
         }
     }
 
+    @Test func aCommitInARoomWhoseTenuresAreNotBuiltBuildsThemFirst() throws {
+        let (w, _, _) = try Self.aged(rounds: 2)
+        let keyring = try w.keyring("alice")
+        let room = try keyring.room("team")
+        func id(_ handle: String) throws -> IdentityID { try #require(room.state.roster.sorted.first { $0.card.handle == handle }).id }
+        let (bob, carol) = (try id("bob"), try id("carol"))
+        // As a keyring opened without the backfill (the library's `restore` of an older backup) leaves it.
+        try keyring.write { db in
+            try db.execute(sql: "DELETE FROM member_tenure")
+            try db.execute(sql: "INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room")
+        }
+        let before = try keyring.read { db in
+            (try keyring.tenure(db, room.id, bob, through: room.state.epoch), try keyring.tenure(db, room.id, carol, through: room.state.epoch))
+        }
+        _ = try keyring.change(room: "team", [.remove(["carol"])], deliver: { _ in "out" })
+        let after = try keyring.read { db in (try keyring.storedTenure(db, room.id, bob), try keyring.storedTenure(db, room.id, carol)) }
+        #expect(try keyring.read { db in try keyring.awaitsBackfill(db, room.id) } == false)
+        #expect(after.0 == before.0)
+        var carolNow = before.1
+        carolNow.apply([.leave], at: room.state.epoch + 1)
+        #expect(after.1 == carolNow)
+        #expect(after.1?.stays.count == before.1.stays.count)
+    }
+
     @Test func aSwappedTenureRowFailsItsIntegrityCheck() throws {
         let (w, bobOld, _) = try Self.aged(rounds: 1)
         let keyring = try w.keyring("alice")

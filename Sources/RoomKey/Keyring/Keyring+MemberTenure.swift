@@ -47,6 +47,13 @@ extension Keyring {
     /// that stores it; `roster` is the roster the commit produced. A commit recorded already changes nothing. With
     /// `newRoom` (the genesis of a room made in this transaction) no stored tenure is looked up.
     func noteMembership(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
+        // A room whose tenures are not built yet (a keyring opened without the backfill, such as one just restored) has
+        // them built from its log up to this commit first, so the commit's changes apply to its real tenures.
+        if !newRoom, commit.epoch > 0, try awaitsBackfill(db, commit.roomID) {
+            let built = tenures(fromLog: try storedLog(db, commit.roomID, through: commit.epoch - 1))
+            try saveTenures(db, commit.roomID, built.map { (tenureTag(commit.roomID, $0.key), $0.value) })
+            try db.execute(sql: "DELETE FROM scale_backfill WHERE room_tag = ?", arguments: [Data(roomTag(commit.roomID))])
+        }
         var joined: [IdentityID] = [], left: [IdentityID] = []
         var changed: [(tag: [UInt8], tenure: MemberTenure)] = []
         let rtag = roomTag(commit.roomID)

@@ -110,6 +110,10 @@ extension Keyring {
                 if tenure.stays.last?.left == nil { summariesDue.insert(try row.blob("room_tag", table: "member_tenure")) }
             }
         }
+        // A room whose tenures are not built yet has no rows to find it by: recount it too.
+        if !ids.isEmpty {
+            for rtag in try Data.fetchAll(db, sql: "SELECT room_tag FROM scale_backfill") { summariesDue.insert(Array(rtag)) }
+        }
     }
 
     /// Marks every room (the owner's own card changed).
