@@ -167,6 +167,23 @@ import Testing
         #expect(after.1?.stays.count == before.1.stays.count)
     }
 
+    @Test func aRoomWhoseTenuresCannotBeBuiltDoesNotStopTheKeyringOpening() throws {
+        let (w, _, _) = try Self.aged(rounds: 1)
+        let keyring = try w.keyring("alice")
+        let room = try keyring.room("team")
+        // The room waits for its tenures, and the commit of its epoch 1 holds epoch 0's sealed row (it opens nowhere).
+        try keyring.db.write { db in
+            try db.execute(sql: "DELETE FROM member_tenure")
+            try db.execute(sql: "INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room")
+            let genesis = try Data.fetchOne(db, sql: "SELECT sealed FROM room_commit WHERE commit_tag = ?", arguments: [Data(keyring.commitTag(room.id, 0))])
+            try db.execute(sql: "UPDATE room_commit SET sealed = ? WHERE commit_tag = ?", arguments: [genesis, Data(keyring.commitTag(room.id, 1))])
+        }
+        let reopened = try w.keyring("alice")
+        #expect(reopened.openWarnings.contains { $0.contains("could not build the lookup rows (scale_backfill)") }, "\(reopened.openWarnings)")
+        #expect(try reopened.read { db in try reopened.awaitsBackfill(db, room.id) })
+        #expect(try reopened.identityCard().handle == "alice")
+    }
+
     @Test func aSwappedTenureRowFailsItsIntegrityCheck() throws {
         let (w, bobOld, _) = try Self.aged(rounds: 1)
         let keyring = try w.keyring("alice")
