@@ -15,7 +15,7 @@ objects, so the server's `pack-objects` compresses and delta-searches each of th
 part of bob's wall time in both, because the server runs on this machine.
 
 Usage: Benchmarks/sync.py [--members N] [--epochs E] [--repeat R] [--build-dir .build/release]
-(build first: swift build -c release --product roomkey && swift build -c release --product roomkey-bench)
+(build first, as Benchmarks/run and scripts/install do: swift build -c release --static-swift-stdlib --product roomkey && swift build -c release --static-swift-stdlib --product roomkey-bench)
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
