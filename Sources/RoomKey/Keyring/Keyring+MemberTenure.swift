@@ -28,19 +28,24 @@ extension Keyring {
         return tenure
     }
 
-    /// Saves tenures of `room`, each with its row tag, in tag order: with the room's tag first, that is `member_key`
-    /// order, so the primary-key index and `member_tenure_by_member` both take them page by page (with thousands of
-    /// members, random inserts push dirty pages out to the log and read them back, over and over).
-    private func saveTenures(_ db: Database, _ room: RoomID, _ tenures: [(tag: [UInt8], tenure: MemberTenure)]) throws {
+    /// Saves tenures of `room` in row-key order: with the room's tag first, that is `member_key` order, so the
+    /// primary-key index and `member_tenure_by_member` both take them page by page (with thousands of members, random
+    /// inserts push dirty pages out to the log and read them back, over and over).
+    private func saveTenures(_ db: Database, _ room: RoomID, _ tenures: [MemberTenure]) throws {
         let rtag = roomTag(room)
         // Cached: a room of many members saves one row per member in one transaction, and compiling the statement each
         // time (with GRDB's authorizer called per column) costs more than the insert.
         let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES (?, ?, ?, ?)")
-        for (mtag, tenure) in tenures.sorted(by: { BytesOrder.precedes($0.tag, $1.tag) }) {
-            guard mtag.count == rtag.count * 2, mtag.starts(with: rtag) else { throw KeyringError.integrityFailure(table: "member_tenure") }
+        for (key, tenure) in tenures.map({ (memberKey($0.member), $0) }).sorted(by: { BytesOrder.precedes($0.0, $1.0) }) {
+            let mtag = rtag + key
             let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
-            try insert.execute(arguments: [Data(mtag), Data(rtag), Data(mtag[rtag.count...]), Data(sealed)])
+            try insert.execute(arguments: [Data(mtag), Data(rtag), Data(key), Data(sealed)])
         }
+    }
+
+    /// Builds `room`'s tenures from its stored log through `epoch` and saves them.
+    private func rebuildTenures(_ db: Database, _ room: RoomID, through epoch: UInt64) throws {
+        try saveTenures(db, room, Array(tenures(fromLog: try storedLog(db, room, through: epoch)).values))
     }
 
     /// Records what an accepted commit changes in its members' tenures, and in the room's summary, in the transaction
@@ -50,19 +55,17 @@ extension Keyring {
         // A room whose tenures are not built yet (a keyring opened without the backfill, such as one just restored) has
         // them built from its log up to this commit first, so the commit's changes apply to its real tenures.
         if !newRoom, commit.epoch > 0, try awaitsBackfill(db, commit.roomID) {
-            let built = tenures(fromLog: try storedLog(db, commit.roomID, through: commit.epoch - 1))
-            try saveTenures(db, commit.roomID, built.map { (tenureTag(commit.roomID, $0.key), $0.value) })
+            try rebuildTenures(db, commit.roomID, through: commit.epoch - 1)
             try db.execute(sql: "DELETE FROM scale_backfill WHERE room_tag = ?", arguments: [Data(roomTag(commit.roomID))])
         }
         var joined: [IdentityID] = [], left: [IdentityID] = []
-        var changed: [(tag: [UInt8], tenure: MemberTenure)] = []
-        let rtag = roomTag(commit.roomID)
+        var changed: [MemberTenure] = []
         for (member, changes) in MemberTenure.changes(of: commit) {
             let before = (newRoom ? nil : try storedTenure(db, commit.roomID, member)) ?? MemberTenure(member: member)
             if let latest = before.latestEpoch, latest >= commit.epoch { continue }
             var tenure = before
             tenure.apply(changes, at: commit.epoch)
-            changed.append((rtag + memberKey(member), tenure))
+            changed.append(tenure)
             if commit.epoch > 0, before.stay(at: commit.epoch - 1) != nil { left.append(member) }
             if roster[member] != nil { joined.append(member) }
         }
@@ -100,8 +103,7 @@ extension Keyring {
     func backfillScaleIndexes() throws {
         try backfillRooms(listedIn: "scale_backfill") { db, rtag in
             guard let room = try loadRoom(db, tag: rtag) else { return }
-            let built = tenures(fromLog: try storedLog(db, room.id, through: room.state.epoch))
-            try saveTenures(db, room.id, built.map { (tenureTag(room.id, $0.key), $0.value) })
+            try rebuildTenures(db, room.id, through: room.state.epoch)
             try saveSummary(db, room.id, try summary(db, roster: room.state.roster, me: try identityCard(db)))
         }
     }
