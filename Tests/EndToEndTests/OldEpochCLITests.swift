@@ -23,6 +23,24 @@ import Testing
         return (w, bobOld, carolOld)
     }
 
+    /// alice's keyring and her room `team`.
+    static func alicesTeam(_ w: RoomWorld) throws -> (Keyring, StoredRoom) {
+        let keyring = try w.keyring("alice")
+        return (keyring, try keyring.room("team"))
+    }
+
+    /// The id of the member of `room` with `handle`.
+    static func member(_ room: StoredRoom, _ handle: String) throws -> IdentityID {
+        try #require(room.state.roster.sorted.first { $0.card.handle == handle }).id
+    }
+
+    /// Leaves a keyring as one from before `v7-scale`, or one opened without the backfill, has it: no tenure rows, and
+    /// every room waiting to have them built.
+    static func forgetTenures(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM member_tenure")
+        try db.execute(sql: "INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room")
+    }
+
     @Test func oldEpochsDecryptAndARemovedSenderStaysRefused() throws {
         let rounds = 5
         let (w, bobOld, carolOld) = try Self.aged(rounds: rounds)
@@ -50,14 +68,12 @@ import Testing
     @Test func tenuresAreRebuiltForAKeyringFromBeforeThem() throws {
         let (w, bobOld, carolOld) = try Self.aged(rounds: 2)
         // Make alice's keyring look as one from before `v7-scale` left it: no tenures, its room waiting to be built.
-        let keyring = try w.keyring("alice")
-        let room = try keyring.room("team")
-        let bob = try #require(room.state.roster.sorted.first { $0.card.handle == "bob" }).id
+        let (keyring, room) = try Self.alicesTeam(w)
+        let bob = try Self.member(room, "bob")
         let expected = try keyring.read { db in try keyring.storedTenure(db, room.id, bob) }
         #expect(expected?.stays.count == 1 && expected?.stays.first?.joined == 0)
         try keyring.db.write { db in
-            try db.execute(sql: "DELETE FROM member_tenure")
-            try db.execute(sql: "INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room")
+            try Self.forgetTenures(db)
         }
         // Not built yet: the tenure comes from the stored log, and is the same.
         #expect(try keyring.read { db in try keyring.tenure(db, room.id, bob, through: room.state.epoch) } == expected)
@@ -73,8 +89,7 @@ import Testing
 
     @Test func aRoomsTenureRowsAreKeyedByItsTagThenTheMember() throws {
         let (w, _, _) = try Self.aged(rounds: 1)
-        let keyring = try w.keyring("alice")
-        let room = try keyring.room("team")
+        let (keyring, room) = try Self.alicesTeam(w)
         let rtag = keyring.roomTag(room.id)
         let rows = try keyring.read { db in try Row.fetchAll(db, sql: "SELECT member_tag, room_tag, member_key FROM member_tenure") }
         #expect(rows.count >= 3)
@@ -87,9 +102,8 @@ import Testing
 
     @Test func tenuresKeyedTheOldWayAreRebuiltByTheMigration() throws {
         let (w, bobOld, carolOld) = try Self.aged(rounds: 2)
-        let keyring = try w.keyring("alice")
-        let room = try keyring.room("team")
-        let bob = try #require(room.state.roster.sorted.first { $0.card.handle == "bob" }).id
+        let (keyring, room) = try Self.alicesTeam(w)
+        let bob = try Self.member(room, "bob")
         let expected = try keyring.read { db in try keyring.storedTenure(db, room.id, bob) }
         try Self.rekeyTenuresTheOldWay(keyring)
         let reopened = try w.keyring("alice")
@@ -145,14 +159,11 @@ import Testing
 
     @Test func aCommitInARoomWhoseTenuresAreNotBuiltBuildsThemFirst() throws {
         let (w, _, _) = try Self.aged(rounds: 2)
-        let keyring = try w.keyring("alice")
-        let room = try keyring.room("team")
-        func id(_ handle: String) throws -> IdentityID { try #require(room.state.roster.sorted.first { $0.card.handle == handle }).id }
-        let (bob, carol) = (try id("bob"), try id("carol"))
+        let (keyring, room) = try Self.alicesTeam(w)
+        let (bob, carol) = (try Self.member(room, "bob"), try Self.member(room, "carol"))
         // As a keyring opened without the backfill (the library's `restore` of an older backup) leaves it.
         try keyring.write { db in
-            try db.execute(sql: "DELETE FROM member_tenure")
-            try db.execute(sql: "INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room")
+            try Self.forgetTenures(db)
         }
         let before = try keyring.read { db in
             (try keyring.tenure(db, room.id, bob, through: room.state.epoch), try keyring.tenure(db, room.id, carol, through: room.state.epoch))
@@ -169,12 +180,10 @@ import Testing
 
     @Test func aRoomWhoseTenuresCannotBeBuiltDoesNotStopTheKeyringOpening() throws {
         let (w, _, _) = try Self.aged(rounds: 1)
-        let keyring = try w.keyring("alice")
-        let room = try keyring.room("team")
+        let (keyring, room) = try Self.alicesTeam(w)
         // The room waits for its tenures, and the commit of its epoch 1 holds epoch 0's sealed row (it opens nowhere).
         try keyring.db.write { db in
-            try db.execute(sql: "DELETE FROM member_tenure")
-            try db.execute(sql: "INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room")
+            try Self.forgetTenures(db)
             let genesis = try Data.fetchOne(db, sql: "SELECT sealed FROM room_commit WHERE commit_tag = ?", arguments: [Data(keyring.commitTag(room.id, 0))])
             try db.execute(sql: "UPDATE room_commit SET sealed = ? WHERE commit_tag = ?", arguments: [genesis, Data(keyring.commitTag(room.id, 1))])
         }
@@ -186,10 +195,8 @@ import Testing
 
     @Test func aSwappedTenureRowFailsItsIntegrityCheck() throws {
         let (w, bobOld, _) = try Self.aged(rounds: 1)
-        let keyring = try w.keyring("alice")
-        let room = try keyring.room("team")
-        func id(_ handle: String) throws -> IdentityID { try #require(room.state.roster.sorted.first { $0.card.handle == handle }).id }
-        let (bobTag, carolTag) = (keyring.tenureTag(room.id, try id("bob")), keyring.tenureTag(room.id, try id("carol")))
+        let (keyring, room) = try Self.alicesTeam(w)
+        let (bobTag, carolTag) = (keyring.tenureTag(room.id, try Self.member(room, "bob")), keyring.tenureTag(room.id, try Self.member(room, "carol")))
         // carol's sealed row under bob's tag: it does not open there, and nothing is decrypted.
         try keyring.db.write { db in
             let carolRow = try Data.fetchOne(db, sql: "SELECT sealed FROM member_tenure WHERE member_tag = ?", arguments: [Data(carolTag)])

@@ -33,23 +33,30 @@ public enum XChaCha20Poly1305 {
 
     private static func seal(_ plaintext: UnsafeRawBufferPointer, key: borrowing SymmetricKey, nonce: [UInt8],
                              ad: [UInt8], prefix: [UInt8]) -> [UInt8] {
+        let start = prefix.count
+        return [UInt8](unsafeUninitializedCapacity: start + nonceLength + plaintext.count + tagLength) { buf, n in
+            _ = buf.initialize(from: prefix)
+            // `box` writes every remaining byte: nonce, ciphertext (plaintext.count) and tag.
+            box(plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), count: plaintext.count, into: buf.baseAddress! + start,
+                key: key, nonce: nonce, ad: ad)
+            n = buf.count
+        }
+    }
+
+    /// The one encryption step of the `seal` functions: writes `nonce || ciphertext || tag` of the `count` bytes at
+    /// `plaintext` to `out` (`nonceLength + count + tagLength` bytes). The plaintext may already lie where the
+    /// ciphertext goes (`out + nonceLength`): libsodium's AEADs encrypt in place.
+    private static func box(_ plaintext: UnsafePointer<UInt8>?, count: Int, into out: UnsafeMutablePointer<UInt8>,
+                            key: borrowing SymmetricKey, nonce: [UInt8], ad: [UInt8]) {
         Sodium.prepare()
         precondition(nonce.count == nonceLength, "nonce must be 24 bytes")
-        let start = prefix.count
-        let out = key.bytes.withUnsafeBytes { k in
-            [UInt8](unsafeUninitializedCapacity: start + nonceLength + plaintext.count + tagLength) { buf, n in
-                _ = buf.initialize(from: prefix)
-                _ = UnsafeMutableBufferPointer(rebasing: buf[start...]).initialize(from: nonce)
-                // The cipher writes every remaining byte: ciphertext (plaintext.count) and tag.
-                var clen: UInt64 = 0
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    buf.baseAddress! + start + nonceLength, &clen,
-                    plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
-                    ad, UInt64(ad.count), nil, nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                n = buf.count
-            }
+        out.update(from: nonce, count: nonceLength)
+        let text = out + nonceLength
+        key.bytes.withUnsafeBytes { k in
+            _ = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+                text, text + count, nil, plaintext ?? UnsafePointer(text), UInt64(count), ad, UInt64(ad.count), nil, nonce,
+                k.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
-        return out
     }
 
     /// Appends `nonce || ciphertext || tag` of the concatenation of `parts` to `out`, with a fresh nonce from `random`
@@ -57,22 +64,16 @@ public enum XChaCha20Poly1305 {
     /// megabytes of content are neither gathered in a buffer of their own nor sealed into a second one).
     public static func seal(appending parts: [UnsafeRawBufferPointer], to out: inout [UInt8], key: borrowing SymmetricKey,
                             ad: [UInt8], random: any RandomSource) {
-        Sodium.prepare()
         let nonce = random.bytes(nonceLength)
         let total = parts.reduce(0) { $0 + $1.count }
-        out.reserveCapacity(out.count + nonceLength + total + tagLength)
-        out.append(contentsOf: nonce)
         let start = out.count
+        out.reserveCapacity(start + nonceLength + total + tagLength)
+        out.append(contentsOf: repeatElement(0, count: nonceLength))
         for part in parts { out.append(contentsOf: part) }
         out.append(contentsOf: repeatElement(0, count: tagLength))
-        key.bytes.withUnsafeBytes { k in
-            out.withUnsafeMutableBufferPointer { buf in
-                // libsodium's AEADs encrypt in place: the ciphertext overwrites the plaintext, the tag follows it.
-                let text = buf.baseAddress! + start
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
-                    text, text + total, nil, text, UInt64(total), ad, UInt64(ad.count), nil, nonce,
-                    k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
+        out.withUnsafeMutableBufferPointer { buf in
+            let at = buf.baseAddress! + start
+            box(UnsafePointer(at + nonceLength), count: total, into: at, key: key, nonce: nonce, ad: ad)
         }
     }
 
@@ -82,22 +83,18 @@ public enum XChaCha20Poly1305 {
     public static func seal(_ plaintext: [UInt8], key: borrowing SymmetricKey, headerAsAD prefix: [UInt8], random: any RandomSource,
                             trailerLength: Int,
                             fill: (_ before: UnsafeRawBufferPointer, _ trailer: UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
-        Sodium.prepare()
         let start = prefix.count
         let sealedEnd = start + nonceLength + plaintext.count + tagLength
-        return key.bytes.withUnsafeBytes { k in
-            [UInt8](unsafeUninitializedCapacity: sealedEnd + trailerLength) { buf, n in
-                _ = buf.initialize(from: prefix)
-                let raw = UnsafeMutableRawBufferPointer(buf)
-                random.fill(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + nonceLength)]))
-                // The cipher writes ciphertext and tag; `fill` writes the trailer: every byte is initialized.
-                var clen: UInt64 = 0
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    buf.baseAddress! + start + nonceLength, &clen, plaintext, UInt64(plaintext.count),
-                    buf.baseAddress, UInt64(start), nil, buf.baseAddress! + start, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                fill(UnsafeRawBufferPointer(rebasing: raw[0..<sealedEnd]), UnsafeMutableRawBufferPointer(rebasing: raw[sealedEnd...]))
-                n = buf.count
+        let nonce = random.bytes(nonceLength)
+        return [UInt8](unsafeUninitializedCapacity: sealedEnd + trailerLength) { buf, n in
+            _ = buf.initialize(from: prefix)
+            // `box` writes nonce, ciphertext and tag; `fill` writes the trailer: every byte is initialized.
+            plaintext.withUnsafeBufferPointer { p in
+                box(p.baseAddress, count: p.count, into: buf.baseAddress! + start, key: key, nonce: nonce, ad: prefix)
             }
+            let raw = UnsafeMutableRawBufferPointer(buf)
+            fill(UnsafeRawBufferPointer(rebasing: raw[0..<sealedEnd]), UnsafeMutableRawBufferPointer(rebasing: raw[sealedEnd...]))
+            n = buf.count
         }
     }
 
