@@ -9,6 +9,13 @@ struct ContactHistoryRecord: Codable {
     var replaced: UInt64
 }
 
+/// A row tag as a dictionary key, hashed in one call over its bytes (an array of bytes hashes them one at a time).
+private struct TagKey: Hashable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+}
+
 extension Keyring {
     static let contactTable = "contact"
     static let historyTable = "contact_key_history"
@@ -64,6 +71,27 @@ extension Keyring {
         let contact = try decodeContact(sealed, tag: tag)
         if contactsSeen != nil { contactsSeen?[contact.id] = contact }
         return contact
+    }
+
+    /// The contacts named `names`, in order (nil for a name with no contact), each row read once. A list that is long
+    /// next to the contact table (a room of thousands made from a members file) is read in one pass over the table
+    /// instead of one lookup per name, which costs several times more per row than stepping through them.
+    func fetchContacts(_ db: Database, named names: [String]) throws -> [Contact?] {
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
+        if names.count < 64 || names.count * 4 < count { return try names.map { try fetchContact(db, tag: nameTag($0)) } }
+        var wanted: [TagKey: [Int]] = [:]
+        wanted.reserveCapacity(names.count)
+        for (i, name) in names.enumerated() { wanted[TagKey(nameTag(name)), default: []].append(i) }
+        var out = [Contact?](repeating: nil, count: names.count)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact"))
+        while let row = try rows.next() {
+            let tag = try row.blob("name_tag", table: Self.contactTable)
+            guard let positions = wanted[TagKey(tag)] else { continue }
+            let contact = try decodeContact(Data(try row.blob("sealed", table: Self.contactTable)), tag: tag)
+            if contactsSeen != nil { contactsSeen?[contact.id] = contact }
+            for i in positions { out[i] = contact }
+        }
+        return out
     }
 
     /// True for a card that is exactly the current card of a contact read in this operation: it was verified when its

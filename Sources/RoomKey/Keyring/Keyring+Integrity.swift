@@ -114,18 +114,29 @@ extension Keyring {
     func pendingDigestDelta(_ db: Database, table: String? = nil) throws -> [String: (added: RowDigest, removed: RowDigest)] {
         guard integrity.triggersReady else { return [:] }
         var out: [String: (added: RowDigest, removed: RowDigest)] = [:]
+        // A cursor over the rows where they lie: a large transaction (a room of 50,000 members) records one row per
+        // change, and copying each into a row object of its own cost more than adding them up.
         let rows = if let table {
-            try Row.fetchAll(db, sql: "SELECT tbl, sign, hash FROM temp.rk_digest_delta WHERE tbl = ?", arguments: [table])
+            try Row.fetchCursor(db.cachedStatement(sql: "SELECT tbl, sign, hash FROM temp.rk_digest_delta WHERE tbl = ?"), arguments: [table])
         } else {
-            try Row.fetchAll(db, sql: "SELECT tbl, sign, hash FROM temp.rk_digest_delta")
+            try Row.fetchCursor(db.cachedStatement(sql: "SELECT tbl, sign, hash FROM temp.rk_digest_delta"))
         }
-        for row in rows {
-            let name: String = row["tbl"]
-            var entry = out[name] ?? (.empty, .empty)
-            let hash = Array(row["hash"] as Data? ?? Data())
-            if row["sign"] as Int64? == 1 { entry.added.add(hash) } else { entry.removed.add(hash) }
-            out[name] = entry
+        // Rows of one table come in runs (a statement's changes are recorded together): sum a run, then file it.
+        var name: String?
+        var run: (added: RowDigest, removed: RowDigest) = (.empty, .empty)
+        while let row = try rows.next() {
+            let tbl: String = row[0]
+            if tbl != name {
+                if let name { out[name] = run }
+                name = tbl
+                run = out[tbl] ?? (.empty, .empty)
+            }
+            let added = row[1] as Int64? == 1
+            try row.withUnsafeData(atIndex: 2) { data in
+                (data ?? Data()).withUnsafeBytes { if added { run.added.add(raw: $0) } else { run.removed.add(raw: $0) } }
+            }
         }
+        if let name { out[name] = run }
         return out
     }
 

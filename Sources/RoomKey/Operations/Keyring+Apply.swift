@@ -47,7 +47,7 @@ extension Keyring {
                     if line.verb == .create {
                         guard index == 0 else { throw ScriptError.line(line.number, "create must be the first change to \(line.room)") }
                         try checkNewRoomName(db, line.room)
-                        ops = try line.arguments.map { Operation.add(try sealableContact(db, $0).card) }
+                        ops = try sealableContacts(db, line.arguments).map { Operation.add($0.card) }
                         if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: line.room) }
                         roster = try RoomState.apply([.create(name: line.room, creator: me.card)] + ops, to: Roster(), author: me.id,
                                                      genesis: true)

@@ -140,9 +140,14 @@ extension Keyring {
         return try RoomState.apply(ops, to: roster, author: me, genesis: false)
     }
 
-    /// A contact that keys may be sealed to: it exists and its key change, if any, was accepted or verified.
-    func sealableContact(_ db: Database, _ name: String) throws -> Contact {
-        guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+    /// The contacts named `names`, in order, that keys may be sealed to: each exists and its key change, if any, was
+    /// accepted or verified. They are read together (see `fetchContacts`); the first name that fails throws.
+    func sealableContacts(_ db: Database, _ names: [String]) throws -> [Contact] {
+        try zip(names, try fetchContacts(db, named: names)).map { name, contact in try sealable(contact, name) }
+    }
+
+    private func sealable(_ contact: Contact?, _ name: String) throws -> Contact {
+        guard let contact else { throw ContactError.notFound(name: name) }
         if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
         return contact
     }

@@ -51,7 +51,7 @@ extension Keyring {
             contactsSeen = [:]
             contactsSeen?.reserveCapacity(members.count)
             defer { contactsSeen = nil }
-            let ops = try members.map { Operation.add(try sealableContact(db, $0).card) }
+            let ops = try sealableContacts(db, members).map { Operation.add($0.card) }
             if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: name) }
             return try createRoom(db, name: name, operations: ops, me: me, requirePQ: requirePQ, deliver: deliver)
         }

@@ -46,6 +46,11 @@ public struct RowDigest: Equatable, Sendable {
 
     /// Adds a row hash (a row inserted).
     public mutating func add(_ hash: [UInt8]) {
+        hash.withUnsafeBytes { add(raw: $0) }
+    }
+
+    /// Adds a row hash read where it lies (the rows a transaction changed are read without copying each hash out).
+    public mutating func add(raw hash: UnsafeRawBufferPointer) {
         var carry: UInt16 = 0
         for i in 0..<32 {
             let sum = UInt16(bytes[i]) + UInt16(i < hash.count ? hash[i] : 0) + carry
