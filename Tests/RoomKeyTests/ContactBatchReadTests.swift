@@ -6,10 +6,10 @@ import RoomKeyTestSupport
 /// Reading many contacts at once (a room made from a long members file): one pass over the contact table gives what
 /// one lookup per name gives, in the caller's order, and the same first error.
 @Suite(.temporaryFolder) struct ContactBatchReadTests {
-    /// A keyring with contacts c000...c099 and `changed`, whose key changed and was not accepted.
-    static func keyring() throws -> Keyring {
+    /// A keyring with contacts c000...c099 (or `contacts` of them) and `changed`, whose key changed and was not accepted.
+    static func keyring(contacts: Int = 100) throws -> Keyring {
         let keyring = try KeyringTests.create(passphrase: nil)
-        _ = try keyring.addContacts(try (0..<100).map { try makeTestCard(handle: String(format: "c%03d", $0)) }, as: nil)
+        _ = try keyring.addContacts(try (0..<contacts).map { try makeTestCard(handle: String(format: "c%03d", $0)) }, as: nil)
         _ = try keyring.addContacts([try makeTestCard(handle: "changed")], as: nil)
         _ = try keyring.addContacts([try makeTestCard(handle: "changed")], as: nil)
         return keyring
