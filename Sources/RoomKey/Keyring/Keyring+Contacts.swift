@@ -73,23 +73,41 @@ extension Keyring {
         return contact
     }
 
-    /// The contacts named `names`, in order (nil for a name with no contact), each row read once. A list that is long
-    /// next to the contact table (a room of thousands made from a members file) is read in one pass over the table
-    /// instead of one lookup per name, which costs several times more per row than stepping through them.
-    func fetchContacts(_ db: Database, named names: [String]) throws -> [Contact?] {
-        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0
-        if names.count < 64 || names.count * 4 < count { return try names.map { try fetchContact(db, tag: nameTag($0)) } }
+    /// The contacts named `names`, in order (nil for a name with no contact). Each is opened, then handed to `each`,
+    /// name by name, so the first name that fails (a damaged row, or whatever `each` throws) throws, as one lookup per
+    /// name would.
+    func fetchContacts(_ db: Database, named names: [String],
+                       each: (_ name: String, _ contact: Contact?) throws -> Void = { _, _ in }) throws -> [Contact?] {
+        try zip(names, try contactRows(db, named: names)).map { name, row in
+            let contact = try row.map { row in
+                let contact = try decodeContact(row.sealed, tag: row.tag)
+                if contactsSeen != nil { contactsSeen?[contact.id] = contact }
+                return contact
+            }
+            try each(name, contact)
+            return contact
+        }
+    }
+
+    /// The sealed rows of the contacts named `names`, in order, not opened yet. A list that is long next to the
+    /// contact table (a room of thousands made from a members file) is read in one pass over the table instead of one
+    /// lookup per name, which costs several times more per row than stepping through them; both find the same rows.
+    private func contactRows(_ db: Database, named names: [String]) throws -> [(tag: [UInt8], sealed: Data)?] {
+        let tags = names.map(nameTag)
+        if try names.count < 64 || names.count * 4 < (Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0) {
+            let lookup = try db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?")
+            return try tags.map { tag in try Data.fetchOne(lookup, arguments: [Data(tag)]).map { (tag, $0) } }
+        }
         var wanted: [TagKey: [Int]] = [:]
         wanted.reserveCapacity(names.count)
-        for (i, name) in names.enumerated() { wanted[TagKey(nameTag(name)), default: []].append(i) }
-        var out = [Contact?](repeating: nil, count: names.count)
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact"))
+        for (i, tag) in tags.enumerated() { wanted[TagKey(tag), default: []].append(i) }
+        var out = [(tag: [UInt8], sealed: Data)?](repeating: nil, count: names.count)
+        // Blob tags only: `name_tag = ?` with a blob matches nothing else, so a tag stored as text is found by neither.
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE typeof(name_tag) = 'blob'"))
         while let row = try rows.next() {
-            let tag = try row.blob("name_tag", table: Self.contactTable)
-            guard let positions = wanted[TagKey(tag)] else { continue }
-            let contact = try decodeContact(Data(try row.blob("sealed", table: Self.contactTable)), tag: tag)
-            if contactsSeen != nil { contactsSeen?[contact.id] = contact }
-            for i in positions { out[i] = contact }
+            guard let tag = (row[0] as Data?).map(Array.init), let positions = wanted[TagKey(tag)] else { continue }
+            guard let sealed = row[1] as Data? else { continue }
+            for i in positions { out[i] = (tag, sealed) }
         }
         return out
     }

@@ -30,20 +30,19 @@ extension Keyring {
 
     /// Saves tenures of `room` in row-key order: with the room's tag first, that is `member_key` order, so the
     /// primary-key index and `member_tenure_by_member` both take them page by page (with thousands of members, random
-    /// inserts push dirty pages out to the log and read them back, over and over). Rows go in `tenureRowsPerInsert` to
-    /// a statement: a room of many members saves one row per member, and running a statement per row cost a third of
-    /// the saving.
+    /// inserts push dirty pages out to the log and read them back, over and over). Full groups of
+    /// `tenureRowsPerInsert` rows go in one statement each: a room of many members saves a row per member, and one
+    /// statement per row made that a third slower.
     private func saveTenures(_ db: Database, _ room: RoomID, _ tenures: [MemberTenure]) throws {
         let rtag = roomTag(room)
         let ordered = tenures.map { (memberKey($0.member), $0) }.sorted { BytesOrder.precedes($0.0, $1.0) }
+        // Both statements are cached: compiling one (with GRDB's authorizer called per column) costs more than an
+        // insert, and an ordinary commit changes a few tenures, one row at a time as before.
+        let full = try db.cachedStatement(sql: Self.tenureInsert(rows: Self.tenureRowsPerInsert))
+        let single = try db.cachedStatement(sql: Self.tenureInsert(rows: 1))
         var start = 0
         while start < ordered.count {
-            let n = min(Self.tenureRowsPerInsert, ordered.count - start)
-            let sql = "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES "
-                + repeatElement("(?, ?, ?, ?)", count: n).joined(separator: ", ")
-            // The full-size statement is cached (compiling it, with GRDB's authorizer called per column, costs more
-            // than the insert); the one shorter statement at the end is not, so no statement is kept per length.
-            let insert = try n == Self.tenureRowsPerInsert ? db.cachedStatement(sql: sql) : db.makeStatement(sql: sql)
+            let n = ordered.count - start >= Self.tenureRowsPerInsert ? Self.tenureRowsPerInsert : 1
             var arguments: [(any DatabaseValueConvertible)?] = []
             arguments.reserveCapacity(4 * n)
             for (key, tenure) in ordered[start..<(start + n)] {
@@ -51,13 +50,19 @@ extension Keyring {
                 let sealed = tenure.encoded.withUnsafeBytes { rows.seal($0, table: "member_tenure", primaryKey: mtag) }
                 arguments += [Data(mtag), Data(rtag), Data(key), Data(sealed)]
             }
-            try insert.execute(arguments: StatementArguments(arguments))
+            try (n == 1 ? single : full).execute(arguments: StatementArguments(arguments))
             start += n
         }
     }
 
     /// How many tenure rows one insert statement writes (measured: 16, 64, 256 and 1,024 rows; 64 was fastest).
     static let tenureRowsPerInsert = 64
+
+    /// The statement that inserts (or replaces) `rows` tenure rows.
+    static func tenureInsert(rows: Int) -> String {
+        "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES "
+            + repeatElement("(?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
 
     /// Builds `room`'s tenures from its stored log through `epoch` and saves them.
     private func rebuildTenures(_ db: Database, _ room: RoomID, through epoch: UInt64) throws {

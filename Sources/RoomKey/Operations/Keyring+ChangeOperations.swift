@@ -143,13 +143,10 @@ extension Keyring {
     /// The contacts named `names`, in order, that keys may be sealed to: each exists and its key change, if any, was
     /// accepted or verified. They are read together (see `fetchContacts`); the first name that fails throws.
     func sealableContacts(_ db: Database, _ names: [String]) throws -> [Contact] {
-        try zip(names, try fetchContacts(db, named: names)).map { name, contact in try sealable(contact, name) }
-    }
-
-    private func sealable(_ contact: Contact?, _ name: String) throws -> Contact {
-        guard let contact else { throw ContactError.notFound(name: name) }
-        if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
-        return contact
+        try fetchContacts(db, named: names) { name, contact in
+            guard let contact else { throw ContactError.notFound(name: name) }
+            if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
+        }.compactMap { $0 }
     }
 
     /// Resolves a member argument: a contact name, a member's handle, or a 32-hex-digit identity id.

@@ -50,7 +50,7 @@ public enum XChaCha20Poly1305 {
                             key: borrowing SymmetricKey, nonce: [UInt8], ad: [UInt8]) {
         Sodium.prepare()
         precondition(nonce.count == nonceLength, "nonce must be 24 bytes")
-        out.update(from: nonce, count: nonceLength)
+        out.initialize(from: nonce, count: nonceLength)
         let text = out + nonceLength
         key.bytes.withUnsafeBytes { k in
             _ = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
