@@ -30,6 +30,26 @@ struct IdentityCardTests {
         #expect(Array(b[69..<77]) == [1, 2, 3, 4, 5, 6, 7, 8])
     }
 
+    /// The keys and the signature are read from the binary form when asked for: at every handle length (the keys'
+    /// offset), in bytes not characters, and in both versions, they are the ones the card was made with.
+    @Test(arguments: ["a", "Zoë", "名前", String(repeating: "é", count: 64), String(repeating: "x", count: Handle.maxBytes)],
+          [false, true])
+    func keysAndSignatureAreTheOnesTheCardWasMadeWith(handle: String, postQuantum: Bool) throws {
+        let signer = try SigningKeyPair.generate()
+        let sealing = try SealingKeyPair.generate().publicKey
+        let xwing = postQuantum ? try XWingKeyPair.generate().publicKey : nil
+        let made = try IdentityCard(handle: handle, signer: signer, sealingKey: sealing, xwingKey: xwing, created: 7)
+        for card in [made, try IdentityCard.parse(made.encoded), try IdentityCard.verified(text: made.text)] {
+            #expect(card.handle == handle)
+            #expect(card.signingKey == signer.publicKey)
+            #expect(card.sealingKey == sealing)
+            #expect(card.xwingKey == xwing)
+            #expect(card.signature == Array(made.encoded.suffix(64)))
+            #expect(card.id == IdentityID(signingKey: signer.publicKey))
+            #expect(throws: Never.self) { try card.verify() }
+        }
+    }
+
     @Test func everyTruncationIsMalformed() throws {
         let bytes = try Self.makeCard().encoded
         for length in 0..<bytes.count {

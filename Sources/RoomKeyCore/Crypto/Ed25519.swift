@@ -14,6 +14,12 @@ public struct SigningPublicKey: Hashable, Sendable {
         self.bytes = bytes
     }
 
+    /// Wraps a region already checked to be 32 bytes (a field of a parsed card).
+    package init(checked bytes: ArraySlice<UInt8>) {
+        precondition(bytes.count == Self.length, "Ed25519 public key must be 32 bytes")
+        self.bytes = Array(bytes)
+    }
+
     /// Verifies a detached signature over `message`.
     public func verify(_ signature: [UInt8], over message: [UInt8]) throws(CryptoError) {
         Sodium.prepare()

@@ -16,6 +16,12 @@ public struct SealingPublicKey: Hashable, Sendable {
         self.bytes = bytes
     }
 
+    /// Wraps a region already checked to be 32 bytes (a field of a parsed card).
+    package init(checked bytes: ArraySlice<UInt8>) {
+        precondition(bytes.count == Self.length, "X25519 public key must be 32 bytes")
+        self.bytes = Array(bytes)
+    }
+
     /// Seals `message` anonymously to this key (`crypto_box_seal`).
     public func seal(_ message: UnsafeRawBufferPointer) throws(CryptoError) -> [UInt8] {
         try Sodium.ready()

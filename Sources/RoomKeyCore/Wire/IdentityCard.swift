@@ -23,25 +23,22 @@ public struct IdentityCard: Hashable, Sendable {
     package static let signatureDomainV2 = Array("roomkey/card/v2".utf8) + [0]
 
     /// The fields, held once: a card is copied in and out of rosters of many thousands, and one reference costs one
-    /// retain where seven separate buffers cost seven.
+    /// retain where seven separate buffers cost seven. The two 32-byte keys and the signature are read from the binary
+    /// form when asked for, not kept beside it: a keyring holding 50,000 cards saves three allocations per card.
     private final class Storage: Sendable {
         let handle: String
-        let signingKey: SigningPublicKey
-        let sealingKey: SealingPublicKey
         let xwingKey: XWingPublicKey?
         let created: UInt64
-        let signature: [UInt8]
         let encoded: [UInt8]
+        /// Where the identity key starts in `encoded` (after version, handle length and handle).
+        let keyOffset: Int
 
-        init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
-             signature: [UInt8], encoded: [UInt8]) {
+        init(handle: String, xwingKey: XWingPublicKey?, created: UInt64, encoded: [UInt8], keyOffset: Int) {
             self.handle = handle
-            self.signingKey = signingKey
-            self.sealingKey = sealingKey
             self.xwingKey = xwingKey
             self.created = created
-            self.signature = signature
             self.encoded = encoded
+            self.keyOffset = keyOffset
         }
     }
 
@@ -50,15 +47,20 @@ public struct IdentityCard: Hashable, Sendable {
     /// The owner's chosen handle.
     public var handle: String { storage.handle }
     /// The Ed25519 identity key that signs everything the owner produces.
-    public var signingKey: SigningPublicKey { storage.signingKey }
+    public var signingKey: SigningPublicKey {
+        SigningPublicKey(checked: storage.encoded[storage.keyOffset..<(storage.keyOffset + SigningPublicKey.length)])
+    }
     /// The X25519 key that version 1 stanzas are sealed to.
-    public var sealingKey: SealingPublicKey { storage.sealingKey }
+    public var sealingKey: SealingPublicKey {
+        let start = storage.keyOffset + SigningPublicKey.length
+        return SealingPublicKey(checked: storage.encoded[start..<(start + SealingPublicKey.length)])
+    }
     /// The X-Wing key that version 2 (post-quantum) stanzas are sealed to; nil in a version 1 card.
     public var xwingKey: XWingPublicKey? { storage.xwingKey }
     /// Creation time, seconds since the Unix epoch.
     public var created: UInt64 { storage.created }
     /// The self-signature.
-    public var signature: [UInt8] { storage.signature }
+    public var signature: [UInt8] { Array(storage.encoded.suffix(SigningKeyPair.signatureLength)) }
     /// The binary form, kept because rosters encode and hash many cards.
     public var encoded: [UInt8] { storage.encoded }
 
@@ -81,14 +83,15 @@ public struct IdentityCard: Hashable, Sendable {
         try Handle.validate(handle)
         let body = Self.body(handle, signer.publicKey, sealingKey, xwingKey, created)
         let signature = signer.sign((xwingKey == nil ? Self.signatureDomain : Self.signatureDomainV2) + body)
-        self.init(handle: handle, signingKey: signer.publicKey, sealingKey: sealingKey, xwingKey: xwingKey, created: created,
-                  signature: signature, encoded: body + signature)
+        self.init(handle: handle, keyOffset: 2 + handle.utf8.count, signingKey: signer.publicKey, xwingKey: xwingKey, created: created,
+                  encoded: body + signature)
     }
 
-    private init(handle: String, signingKey: SigningPublicKey, sealingKey: SealingPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
-                 signature: [UInt8], encoded: [UInt8]) {
-        storage = Storage(handle: handle, signingKey: signingKey, sealingKey: sealingKey, xwingKey: xwingKey, created: created,
-                          signature: signature, encoded: encoded)
+    /// A card from its binary form, whose layout (see the type's comment) the caller has checked; the identity key
+    /// starts at `keyOffset`.
+    private init(handle: String, keyOffset: Int, signingKey: SigningPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
+                 encoded: [UInt8]) {
+        storage = Storage(handle: handle, xwingKey: xwingKey, created: created, encoded: encoded, keyOffset: keyOffset)
         id = IdentityID(signingKey: signingKey)
     }
 
@@ -116,15 +119,16 @@ public struct IdentityCard: Hashable, Sendable {
         if v == version, bytes.count > maxV1BinaryLength {
             throw .oversized(what: "identity card", limit: maxV1BinaryLength, found: bytes.count)
         }
-        let handle = try Handle.decode(try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes))
+        let handleBytes = try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes)
+        let handle = try Handle.decode(handleBytes)
         let sk = try r.read(SigningPublicKey.length, "identity key")
-        let xk = try r.read(SealingPublicKey.length, "sealing key")
+        _ = try r.read(SealingPublicKey.length, "sealing key")
         let pq = v == versionPQ ? try r.read(XWingPublicKey.length, "X-Wing key") : nil
         let created = try r.readU64("creation time")
-        let sig = try r.read(SigningKeyPair.signatureLength, "signature")
+        _ = try r.read(SigningKeyPair.signatureLength, "signature")
         try r.finish()
         // Lengths were checked by the reader, so these wrappers cannot fail.
-        guard let signingKey = try? SigningPublicKey(bytes: sk), let sealingKey = try? SealingPublicKey(bytes: xk) else {
+        guard let signingKey = try? SigningPublicKey(bytes: sk) else {
             throw .invalid(what: "identity card", reason: "bad key length")
         }
         var xwingKey: XWingPublicKey? = nil
@@ -132,8 +136,8 @@ public struct IdentityCard: Hashable, Sendable {
             guard let key = try? XWingPublicKey(bytes: pq) else { throw .invalid(what: "identity card", reason: "bad key length") }
             xwingKey = key
         }
-        return IdentityCard(handle: handle, signingKey: signingKey, sealingKey: sealingKey, xwingKey: xwingKey, created: created,
-                            signature: sig, encoded: bytes)
+        return IdentityCard(handle: handle, keyOffset: 2 + handleBytes.count, signingKey: signingKey, xwingKey: xwingKey,
+                            created: created, encoded: bytes)
     }
 
     /// Checks the self-signature.
