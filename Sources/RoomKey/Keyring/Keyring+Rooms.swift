@@ -137,6 +137,9 @@ extension Keyring {
                                     [Data(ctag), rtag], blob: sealed)
         let etag = epochTag(commit.roomID, commit.epoch)
         let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
+        // Hashed for its commit and now sealed: the storage form is not needed again in this command, and the bundle's
+        // buffers, the largest of a large room's commit, are still to come.
+        roster.forgetEncoding()
         try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
                                     [Data(etag), rtag], blob: sealedRoster)
         try saveEpochMembers(db, commit.roomID, commit.epoch, EpochMembers(roster: roster))

@@ -143,10 +143,14 @@ extension Keyring {
     /// The contacts named `names`, in order, that keys may be sealed to: each exists and its key change, if any, was
     /// accepted or verified. They are read together (see `fetchContacts`); the first name that fails throws.
     func sealableContacts(_ db: Database, _ names: [String]) throws -> [Contact] {
-        try fetchContacts(db, named: names) { name, contact in
+        var out: [Contact] = []
+        out.reserveCapacity(names.count)
+        try forEachContact(db, named: names) { name, contact in
             guard let contact else { throw ContactError.notFound(name: name) }
             if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
-        }.compactMap { $0 }
+            out.append(contact)
+        }
+        return out
     }
 
     /// Resolves a member argument: a contact name, a member's handle, or a 32-hex-digit identity id.

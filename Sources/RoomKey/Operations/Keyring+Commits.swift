@@ -172,6 +172,9 @@ extension Keyring {
             try storeCommit(db, last, roster: room.state.roster, newRoom: last.epoch == 0)
         }
         let output = try makeBundle(db, room: room, commits: commits, me: me, withKey: rotate)
+        // The contacts a new room read have served its summary and its stanzas; the bundle's copies, the largest buffers
+        // of the command, come next (the outbox's sealed copy and SQLite's own), so the cache is let go first.
+        contactsSeen = nil
         let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", generation: rotate ? room.ownGeneration : nil,
                                deliver: deliver)
         if let last = commits.last, last.epoch == room.state.epoch {
