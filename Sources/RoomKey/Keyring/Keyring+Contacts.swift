@@ -68,6 +68,11 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
+        return try openReadContact(sealed, tag: tag)
+    }
+
+    /// Opens a contact row read under `tag`, remembering it when this operation keeps the contacts it reads.
+    private func openReadContact(_ sealed: Data, tag: [UInt8]) throws -> Contact {
         let contact = try decodeContact(sealed, tag: tag)
         if contactsSeen != nil { contactsSeen?[contact.id] = contact }
         return contact
@@ -84,36 +89,28 @@ extension Keyring {
     /// Hands the contact of each of `names` (nil for a name with no contact) to `body`, in order, so the first name that
     /// fails (a damaged row, or whatever `body` throws) throws, as one lookup per name would.
     func forEachContact(_ db: Database, named names: [String], _ body: (_ name: String, _ contact: Contact?) throws -> Void) throws {
-        for (name, opened) in zip(names, try openedContacts(db, named: names)) { try body(name, try opened?.get()) }
+        for (name, opened) in zip(names, try openedContacts(db, named: names)) { try body(name, try opened.get()) }
     }
 
-    /// The contacts named `names`, in order, each row opened as it is read (a row that fails keeps its error for its
-    /// name's turn). A list that is long next to the contact table (a room of thousands made from a members file) is
-    /// read in one pass over the table instead of one lookup per name, which costs several times more per row than
-    /// stepping through them; both find the same rows.
-    private func openedContacts(_ db: Database, named names: [String]) throws -> [Result<Contact, any Error>?] {
+    /// The contacts named `names`, in order, each looked up and opened with its outcome kept for its name's turn (so an
+    /// error comes out where one lookup per name would throw it). A list that is long next to the contact table (a room
+    /// of thousands made from a members file) is read in one pass over the table instead of one lookup per name, which
+    /// costs several times more per row than stepping through them; both find the same rows.
+    private func openedContacts(_ db: Database, named names: [String]) throws -> [Result<Contact?, any Error>] {
         let tags = names.map(nameTag)
-        func open(_ tag: [UInt8], _ sealed: Data) -> Result<Contact, any Error> {
-            Result {
-                let contact = try decodeContact(sealed, tag: tag)
-                if contactsSeen != nil { contactsSeen?[contact.id] = contact }
-                return contact
-            }
-        }
         if try names.count < 64 || names.count * 4 < (Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0) {
-            let lookup = try db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?")
-            return try tags.map { tag in try Data.fetchOne(lookup, arguments: [Data(tag)]).map { open(tag, $0) } }
+            return tags.map { tag in Result { try fetchContact(db, tag: tag) } }
         }
         var wanted: [TagKey: [Int]] = [:]
         wanted.reserveCapacity(names.count)
         for (i, tag) in tags.enumerated() { wanted[TagKey(tag), default: []].append(i) }
-        var out = [Result<Contact, any Error>?](repeating: nil, count: names.count)
+        var out = [Result<Contact?, any Error>](repeating: .success(nil), count: names.count)
         // Blob tags only: `name_tag = ?` with a blob matches nothing else, so a tag stored as text is found by neither.
         let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE typeof(name_tag) = 'blob'"))
         while let row = try rows.next() {
             guard let tag = (row[0] as Data?).map(Array.init), let positions = wanted[TagKey(tag)],
                   let sealed = row[1] as Data? else { continue }
-            let opened = open(tag, sealed)
+            let opened = Result<Contact?, any Error> { try openReadContact(sealed, tag: tag) }
             for i in positions { out[i] = opened }
         }
         return out

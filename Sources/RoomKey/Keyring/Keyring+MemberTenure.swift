@@ -38,8 +38,8 @@ extension Keyring {
         let ordered = tenures.map { (memberKey($0.member), $0) }.sorted { BytesOrder.precedes($0.0, $1.0) }
         // Both statements are cached: compiling one (with GRDB's authorizer called per column) costs more than an
         // insert, and an ordinary commit changes a few tenures, one row at a time as before.
-        let full = try db.cachedStatement(sql: Self.tenureInsert(rows: Self.tenureRowsPerInsert))
-        let single = try db.cachedStatement(sql: Self.tenureInsert(rows: 1))
+        let full = try db.cachedStatement(sql: Self.tenureInsertFull)
+        let single = try db.cachedStatement(sql: Self.tenureInsertSingle)
         var start = 0
         while start < ordered.count {
             let n = ordered.count - start >= Self.tenureRowsPerInsert ? Self.tenureRowsPerInsert : 1
@@ -58,8 +58,13 @@ extension Keyring {
     /// How many tenure rows one insert statement writes (measured: 16, 64, 256 and 1,024 rows; 64 was fastest).
     static let tenureRowsPerInsert = 64
 
+    /// The statement that inserts (or replaces) `tenureRowsPerInsert` tenure rows, built once.
+    static let tenureInsertFull = tenureInsert(rows: tenureRowsPerInsert)
+    /// The statement that inserts (or replaces) one tenure row.
+    static let tenureInsertSingle = tenureInsert(rows: 1)
+
     /// The statement that inserts (or replaces) `rows` tenure rows.
-    static func tenureInsert(rows: Int) -> String {
+    private static func tenureInsert(rows: Int) -> String {
         "INSERT OR REPLACE INTO member_tenure (member_tag, room_tag, member_key, sealed) VALUES "
             + repeatElement("(?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }

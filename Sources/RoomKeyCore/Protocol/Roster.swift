@@ -87,7 +87,7 @@ public struct Roster: Equatable, Sendable {
 
     /// Lets go of the kept storage form (megabytes for a large roster) in this value and its copies once it has been
     /// hashed and stored; asking for it again computes it again.
-    public func forgetEncoding() { encoding.bytes.withLock { $0 = nil } }
+    package func forgetEncoding() { encoding.bytes.withLock { $0 = nil } }
 
     /// Reads the storage form; cards are not re-verified (they were when their commit was accepted).
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> Roster {

@@ -83,16 +83,14 @@ public struct IdentityCard: Hashable, Sendable {
         try Handle.validate(handle)
         let body = Self.body(handle, signer.publicKey, sealingKey, xwingKey, created)
         let signature = signer.sign((xwingKey == nil ? Self.signatureDomain : Self.signatureDomainV2) + body)
-        self.init(handle: handle, keyOffset: 2 + handle.utf8.count, signingKey: signer.publicKey, xwingKey: xwingKey, created: created,
-                  encoded: body + signature)
+        self.init(handle: handle, keyOffset: 2 + handle.utf8.count, xwingKey: xwingKey, created: created, encoded: body + signature)
     }
 
     /// A card from its binary form, whose layout (see the type's comment) the caller has checked; the identity key
-    /// starts at `keyOffset`.
-    private init(handle: String, keyOffset: Int, signingKey: SigningPublicKey, xwingKey: XWingPublicKey?, created: UInt64,
-                 encoded: [UInt8]) {
+    /// starts at `keyOffset`, and the id is derived from it there.
+    private init(handle: String, keyOffset: Int, xwingKey: XWingPublicKey?, created: UInt64, encoded: [UInt8]) {
         storage = Storage(handle: handle, xwingKey: xwingKey, created: created, encoded: encoded, keyOffset: keyOffset)
-        id = IdentityID(signingKey: signingKey)
+        id = IdentityID(signingKey: SigningPublicKey(checked: encoded[keyOffset..<(keyOffset + SigningPublicKey.length)]))
     }
 
     private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ pq: XWingPublicKey?,
@@ -121,23 +119,19 @@ public struct IdentityCard: Hashable, Sendable {
         }
         let handleBytes = try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes)
         let handle = try Handle.decode(handleBytes)
-        let sk = try r.read(SigningPublicKey.length, "identity key")
+        _ = try r.read(SigningPublicKey.length, "identity key")
         _ = try r.read(SealingPublicKey.length, "sealing key")
         let pq = v == versionPQ ? try r.read(XWingPublicKey.length, "X-Wing key") : nil
         let created = try r.readU64("creation time")
         _ = try r.read(SigningKeyPair.signatureLength, "signature")
         try r.finish()
-        // Lengths were checked by the reader, so these wrappers cannot fail.
-        guard let signingKey = try? SigningPublicKey(bytes: sk) else {
-            throw .invalid(what: "identity card", reason: "bad key length")
-        }
+        // Lengths were checked by the reader, so this wrapper cannot fail.
         var xwingKey: XWingPublicKey? = nil
         if let pq {
             guard let key = try? XWingPublicKey(bytes: pq) else { throw .invalid(what: "identity card", reason: "bad key length") }
             xwingKey = key
         }
-        return IdentityCard(handle: handle, keyOffset: 2 + handleBytes.count, signingKey: signingKey, xwingKey: xwingKey,
-                            created: created, encoded: bytes)
+        return IdentityCard(handle: handle, keyOffset: 2 + handleBytes.count, xwingKey: xwingKey, created: created, encoded: bytes)
     }
 
     /// Checks the self-signature.
