@@ -66,29 +66,46 @@ extension Keyring {
             .filter { !digestExempt.contains($0) }
     }
 
+    /// The digested tables with their columns in column order, read in one query (one per table cost a statement each).
+    static func digestedColumns(_ db: Database) throws -> [(table: String, columns: [String])] {
+        var out: [(table: String, columns: [String])] = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid
+            """)
+        while let row = try rows.next() {
+            let table: String = row[0]
+            if digestExempt.contains(table) { continue }
+            let column: String = row[1]
+            if out.last?.table == table { out[out.count - 1].columns.append(column) } else { out.append((table, [column])) }
+        }
+        return out
+    }
+
     /// Creates, on this connection, the row-hash function, the delta table and one trigger per table and change.
+    /// Every statement goes to SQLite in one batch inside one transaction: each `CREATE TRIGGER` changes the connection's
+    /// temporary schema, and one by one through GRDB they cost a third of a short command's keyring work.
     func installDigestTriggers() throws {
         if integrity.triggersReady { return }
         let state = integrity
         try db.inDatabase { db in
             try RowHashFunction.install(db, state: state)
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL)")
-            for table in try Self.digestedTables(db) {
-                let columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
-                    .map { $0["name"] as String? ?? "" }
+            var sql = "BEGIN; CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL);"
+            for (table, columns) in try Self.digestedColumns(db) {
                 // Only names roomkey itself makes; an added table with another name has no digest, so its rows show up.
                 guard Self.isPlainName(table), columns.allSatisfy(Self.isPlainName) else { continue }
                 func row(_ which: String) -> String { (["'\(table)'"] + columns.map { "\(which).\($0)" }).joined(separator: ", ") }
                 func record(_ sign: Int, _ which: String) -> String {
                     "INSERT INTO rk_digest_delta (tbl, sign, hash) VALUES ('\(table)', \(sign), \(Self.rowHashFunction)(\(row(which))));"
                 }
-                try db.execute(sql: """
+                sql += """
                     CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_insert_\(table) AFTER INSERT ON main.\(table) BEGIN \(record(1, "NEW")) END;
                     CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_delete_\(table) AFTER DELETE ON main.\(table) BEGIN \(record(-1, "OLD")) END;
                     CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_update_\(table) AFTER UPDATE ON main.\(table) BEGIN
                         \(record(-1, "OLD")) \(record(1, "NEW")) END;
-                    """)
+                    """
             }
+            try RawBatch.run(db, sql + "COMMIT;")
         }
         integrity.triggersReady = true
     }

@@ -26,18 +26,22 @@ extension Keyring {
     /// `onResult` sees each result as soon as it is decided (before the responses of the run are written).
     public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery,
                         onResult: @escaping (ReceiveResult) -> Void = { _ in }) throws -> [ReceiveResult] {
-        try automaticPrune()
+        // A large bundle takes as long to hash as the keyring takes to get ready: both at once, on different cores.
+        let parsed = try Self.parsingBundles(of: inputs) {
+            try automaticPrune()
+            try installDigestTriggers()
+        }
         let me = try identity()
         var results = ReceiveResultTable(announce: onResult)
         var queue: [Queued] = []
         var requests: [(index: Int, path: String, request: LeaveRequest)] = []
         for (index, input) in inputs.enumerated() {
             do {
-                if LeaveRequest.looksLike(input.bytes) {
+                guard let parsedBundle = parsed[index] else {
                     requests.append((index, input.path, try LeaveRequest.parse(input.bytes)))
                     continue
                 }
-                let bundle = try Bundle.parse(input.bytes, hashingAll: true)
+                let bundle = try parsedBundle.get()
                 if bundle.sender == me.id || !bundle.recipients.contains(me.id) {
                     results[index] = ReceiveResult(path: input.path, status: .notForMe, roomID: bundle.roomID, epoch: bundle.epoch,
                                                    error: nil, bundles: [])
@@ -118,6 +122,23 @@ extension Keyring {
             results[index] = result
         }
         return results.values.keys.sorted().compactMap { results[$0] }
+    }
+
+    /// Runs `prepare` on this thread while another parses (and hashes) every input that is not a leave request; an
+    /// input's slot is nil for a leave request, else its bundle or why it is not one.
+    static func parsingBundles(of inputs: [ReceiveInput], while prepare: () throws -> Void) throws -> [Result<Bundle, WireError>?] {
+        final class Slots: @unchecked Sendable { var value: [Result<Bundle, WireError>?] = [] }
+        let slots = Slots(), group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            // Written here before `leave`, read after `wait`: the group orders the two.
+            slots.value = inputs.map { input in
+                LeaveRequest.looksLike(input.bytes) ? nil : Result { () throws(WireError) in try Bundle.parse(input.bytes, hashingAll: true) }
+            }
+        }
+        defer { group.wait() }
+        try prepare()
+        group.wait()
+        return slots.value
     }
 
     /// Checks one bundle in one transaction: the core decides (`BundleAcceptance`), this stores what it decided.

@@ -85,7 +85,7 @@ public struct Bundle: Sendable {
         recipients.reserveCapacity(count)
         kinds.reserveCapacity(count)
         offsets.reserveCapacity(count)
-        var seen = Set<IdentityID>()
+        var seen = Set<IdentityID>(minimumCapacity: count)
         let stanzaStart = headerLength
         for _ in 0..<count {
             let id = try IdentityID(bytes: r.read(16, "recipient"))

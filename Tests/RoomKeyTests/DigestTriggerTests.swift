@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
+
+/// The digest triggers are made in one batch, from one query of every table's columns; `receive` parses its inputs
+/// on another thread while the keyring gets ready.
+@Suite(.temporaryFolder) struct DigestTriggerTests {
+    @Test func oneQueryNamesEveryDigestedTableWithItsColumnsInOrder() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        try keyring.read { db in
+            let columns = try Keyring.digestedColumns(db)
+            #expect(columns.map(\.table) == (try Keyring.digestedTables(db)))
+            #expect(columns.count > 10)
+            for (table, names) in columns {
+                #expect(names == (try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])))
+            }
+        }
+    }
+
+    @Test func everyDigestedTableHasItsThreeTriggersAndNoTransactionIsLeftOpen() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        try keyring.installDigestTriggers()
+        try keyring.db.inDatabase { db in
+            #expect(!db.isInsideTransaction)
+            let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM temp.sqlite_master WHERE type = 'trigger'"))
+            let expected = Set(try Keyring.digestedTables(db).flatMap { t in ["insert", "delete", "update"].map { "rk_digest_\($0)_\(t)" } })
+            #expect(triggers == expected)
+        }
+        // And they record what a write changes: the digests move with the rows and still match them.
+        let before = try keyring.read { db in try Keyring.digestedTables(db).map { try keyring.computedDigest(db, $0) } }
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil)
+        #expect(try keyring.verifyRows() > 10)
+        #expect(try keyring.read { db in try Keyring.digestedTables(db).map { try keyring.computedDigest(db, $0) } } != before)
+    }
+
+    @Test func aBatchThatFailsIsRolledBackAndNamesTheError() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        let failed = keyring.db.inDatabase { db in
+            Result { try RawBatch.run(db, "BEGIN; CREATE TEMP TABLE half (x); SELECT * FROM no_such_table; COMMIT;") }
+        }
+        #expect(throws: KeyringError.self) { try failed.get() }
+        let (open, kept) = try keyring.db.inDatabase { db in
+            (db.isInsideTransaction, try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.sqlite_master WHERE name = 'half'"))
+        }
+        #expect(!open)
+        #expect(kept == 0)
+    }
+
+    @Test func inputsAreParsedBesideThePreparationEachInItsSlot() throws {
+        let bundle = try #require(try Self.someBundle())
+        let inputs = [ReceiveInput(path: "leave", bytes: Array("RKL".utf8) + [1, 2, 3]),
+                      ReceiveInput(path: "junk", bytes: [0x52, 0x4B, 0x42, 9]),
+                      ReceiveInput(path: "bundle", bytes: bundle)]
+        var prepared = false
+        let slots = try Keyring.parsingBundles(of: inputs) { prepared = true }
+        #expect(prepared)
+        #expect(slots.count == 3)
+        #expect(slots[0] == nil)
+        #expect(throws: WireError.self) { try slots[1]?.get() }
+        let parsed = try #require(try slots[2]?.get())
+        let direct = try Bundle.parse(bundle, hashingAll: true)
+        #expect(parsed.stanzaHash == direct.stanzaHash && parsed.byteHash == direct.byteHash && parsed.recipients == direct.recipients)
+        // A preparation that fails is the error, after the parsing thread is done.
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { _ = try Keyring.parsingBundles(of: inputs) { throw Stop() } }
+    }
+
+    /// A bundle made by a real room creation (alice to bob).
+    static func someBundle() throws -> [UInt8]? {
+        let alice = try KeyringTests.create(passphrase: nil), bob = try KeyringTests.create("bob", passphrase: nil)
+        _ = try alice.addContacts([try bob.identityCard()], as: nil)
+        let written = OutboxBundleTests.Written()
+        alice.sink = OutboxBundleTests.sink(written)
+        _ = try alice.createRoom(name: "team", members: ["bob"], deliver: { _ in "out" })
+        return written.files.values.first
+    }
+}
