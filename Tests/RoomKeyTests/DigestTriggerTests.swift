@@ -20,33 +20,65 @@ import RoomKeyTestSupport
         }
     }
 
-    @Test func everyDigestedTableHasItsThreeTriggersAndNoTransactionIsLeftOpen() throws {
-        let keyring = try KeyringTests.create(passphrase: nil)
+    @Test func everyDigestedTableHasItsThreeTriggersOverEveryColumnInOrder() throws {
+        let path = try KeyringTests.create(passphrase: nil).path
+        // A connection of its own, as the next command opens it: its triggers are made by the batch.
+        let keyring = try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom())
         try keyring.installDigestTriggers()
-        try keyring.db.inDatabase { db in
-            #expect(!db.isInsideTransaction)
-            let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM temp.sqlite_master WHERE type = 'trigger'"))
-            let expected = Set(try Keyring.digestedTables(db).flatMap { t in ["insert", "delete", "update"].map { "rk_digest_\($0)_\(t)" } })
-            #expect(triggers == expected)
+        #expect(keyring.integrity.triggersReady)
+        let (open, sql) = try keyring.db.inDatabase { db in
+            (db.isInsideTransaction,
+             try Row.fetchAll(db, sql: "SELECT name, sql FROM temp.sqlite_master WHERE type = 'trigger'")
+                .reduce(into: [String: String]()) { $0[$1["name"]] = $1["sql"] })
         }
-        // And they record what a write changes: the digests move with the rows and still match them.
-        let before = try keyring.read { db in try Keyring.digestedTables(db).map { try keyring.computedDigest(db, $0) } }
+        #expect(!open)
+        let tables = try keyring.read { db in try Keyring.digestedTables(db) }
+        #expect(Set(sql.keys) == Set(tables.flatMap { t in ["insert", "delete", "update"].map { "rk_digest_\($0)_\(t)" } }))
+        for table in tables {
+            // The columns as SQLite lists them for this table alone, in order, each passed to the row hash.
+            let columns = try keyring.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
+            }
+            func call(_ which: String) -> String {
+                "\(Keyring.rowHashFunction)(" + (["'\(table)'"] + columns.map { "\(which).\($0)" }).joined(separator: ", ") + ")"
+            }
+            #expect(sql["rk_digest_insert_\(table)"]?.contains(call("NEW")) == true)
+            #expect(sql["rk_digest_delete_\(table)"]?.contains(call("OLD")) == true)
+            #expect(sql["rk_digest_update_\(table)"].map { $0.contains(call("OLD")) && $0.contains(call("NEW")) } == true)
+        }
+        // They record what a write changes: the digests move with the rows and still match them.
+        let before = try keyring.read { db in try tables.map { try keyring.computedDigest(db, $0) } }
         _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil)
-        #expect(try keyring.verifyRows() > 10)
-        #expect(try keyring.read { db in try Keyring.digestedTables(db).map { try keyring.computedDigest(db, $0) } } != before)
+        #expect(try keyring.verifyRows() == tables.count)
+        #expect(try keyring.read { db in try tables.map { try keyring.computedDigest(db, $0) } } != before)
     }
 
-    @Test func aBatchThatFailsIsRolledBackAndNamesTheError() throws {
+    @Test func aBatchThatFailsIsRolledBackAndKeepsSQLitesCode() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
         let failed = keyring.db.inDatabase { db in
-            Result { try RawBatch.run(db, "BEGIN; CREATE TEMP TABLE half (x); SELECT * FROM no_such_table; COMMIT;") }
+            Result { try RawBatch.run(db, "CREATE TEMP TABLE half (x); SELECT * FROM no_such_table;") }
         }
-        #expect(throws: KeyringError.self) { try failed.get() }
+        let error = try #require(throws: DatabaseError.self) { try failed.get() }
+        #expect(error.resultCode == .SQLITE_ERROR && error.message == "no such table: no_such_table")
         let (open, kept) = try keyring.db.inDatabase { db in
             (db.isInsideTransaction, try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.sqlite_master WHERE name = 'half'"))
         }
         #expect(!open)
         #expect(kept == 0)
+    }
+
+    @Test func aBatchRefusesToRunInsideATransactionAndLeavesItAlone() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        let (refused, stillOpen, row) = try keyring.db.inDatabase { db in
+            try db.execute(sql: "BEGIN; CREATE TEMP TABLE mine (x); INSERT INTO mine VALUES (1)")
+            let refused = Result { try RawBatch.run(db, "CREATE TEMP TABLE other (x);") }
+            let open = db.isInsideTransaction
+            let row = try Int.fetchOne(db, sql: "SELECT x FROM mine")
+            try db.execute(sql: "ROLLBACK")
+            return (refused, open, row)
+        }
+        #expect(throws: RawBatch.Failure.insideTransaction) { try refused.get() }
+        #expect(stillOpen && row == 1)
     }
 
     @Test func inputsAreParsedBesideThePreparationEachInItsSlot() throws {

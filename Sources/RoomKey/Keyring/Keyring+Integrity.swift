@@ -90,7 +90,7 @@ extension Keyring {
         let state = integrity
         try db.inDatabase { db in
             try RowHashFunction.install(db, state: state)
-            var sql = "BEGIN; CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL);"
+            var sql = "CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL);"
             for (table, columns) in try Self.digestedColumns(db) {
                 // Only names roomkey itself makes; an added table with another name has no digest, so its rows show up.
                 guard Self.isPlainName(table), columns.allSatisfy(Self.isPlainName) else { continue }
@@ -105,7 +105,7 @@ extension Keyring {
                         \(record(-1, "OLD")) \(record(1, "NEW")) END;
                     """
             }
-            try RawBatch.run(db, sql + "COMMIT;")
+            try RawBatch.run(db, sql)
         }
         integrity.triggersReady = true
     }

@@ -27,9 +27,9 @@ extension Keyring {
     public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery,
                         onResult: @escaping (ReceiveResult) -> Void = { _ in }) throws -> [ReceiveResult] {
         // A large bundle takes as long to hash as the keyring takes to get ready: both at once, on different cores.
-        let parsed = try Self.parsingBundles(of: inputs) {
+        var parsed = try Self.parsingBundles(of: inputs) {
             try automaticPrune()
-            try installDigestTriggers()
+            if readOnlyReason == nil { try installDigestTriggers() }
         }
         let me = try identity()
         var results = ReceiveResultTable(announce: onResult)
@@ -37,7 +37,10 @@ extension Keyring {
         var requests: [(index: Int, path: String, request: LeaveRequest)] = []
         for (index, input) in inputs.enumerated() {
             do {
-                guard let parsedBundle = parsed[index] else {
+                // Each slot is let go once read: a bundle that is not for this keyring is not kept to the end.
+                let slot = parsed[index]
+                parsed[index] = nil
+                guard let parsedBundle = slot else {
                     requests.append((index, input.path, try LeaveRequest.parse(input.bytes)))
                     continue
                 }
