@@ -31,7 +31,9 @@ extension Keyring {
         var ledger = stored ?? RetentionLedger(latestEpoch: info.epoch)
         let time = now()
         ledger.noteEpoch(info.epoch, now: time)
-        let siblings = try ownerKeys(db, info.roomID, owner: info.owner, epoch: info.epoch)
+        // Generations the ledger already lists are superseded, so the newest is among the others (a listed one had a
+        // newer sibling, which retention never deletes before it): only those are opened.
+        let siblings = try ownerKeys(db, info.roomID, owner: info.owner, epoch: info.epoch, skipping: Set(ledger.keys.map(\.tag)))
         if let newest = siblings.map(\.generation).max() {
             for sibling in siblings where sibling.generation < newest {
                 ledger.noteGeneration(sibling.tag, epoch: info.epoch, now: time)

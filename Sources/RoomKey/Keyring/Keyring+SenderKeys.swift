@@ -55,6 +55,7 @@ extension Keyring {
     /// Loads the sender key row `keyTag` of room `room`, if stored.
     func loadSenderKey(_ db: Database, _ room: RoomID, keyTag: [UInt8]) throws -> SenderKeyRecord? {
         try requireIntact(db, "sender_key")
+        senderKeyRowsOpened += 1
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM sender_key WHERE key_tag = ?", arguments: [Data(keyTag)]) else {
             return nil
         }
@@ -66,22 +67,32 @@ extension Keyring {
         return record
     }
 
-    /// Tags and generations of the keys `owner` holds in `room` at `epoch` (every generation).
-    func ownerKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epoch: UInt64) throws -> [(tag: [UInt8], generation: UInt32)] {
+    /// Tags and generations of the keys `owner` holds in `room` at `epoch`, but for those whose tag (hex) is in
+    /// `skipping`, which are not opened. Retention's ledger lists every superseded generation: skipping those, a member
+    /// who rotated a thousand times in an epoch costs one or two rows here, not a thousand.
+    func ownerKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epoch: UInt64,
+                   skipping: Set<String> = []) throws -> [(tag: [UInt8], generation: UInt32)] {
         let tags = try Data.fetchAll(db, sql: "SELECT key_tag FROM sender_key WHERE owner_tag = ?",
                                      arguments: [Data(senderOwnerTag(room, owner, epoch))])
-        return try tags.map { tag in
-            guard let record = try loadSenderKey(db, room, keyTag: Array(tag)), record.info.owner == owner, record.info.epoch == epoch else {
+        return try tags.compactMap { data in
+            let tag = Array(data)
+            if !skipping.isEmpty, skipping.contains(Hex.encode(tag)) { return nil }
+            guard let record = try loadSenderKey(db, room, keyTag: tag), record.info.owner == owner, record.info.epoch == epoch else {
                 throw KeyringError.integrityFailure(table: "sender_key")
             }
-            return (Array(tag), record.info.generation)
+            return (tag, record.info.generation)
         }
     }
 
-    /// This member's own key of `generation` at `epoch`, if stored.
+    /// This member's own key of `generation` at `epoch`, if stored. The generation asked for is the current one, which
+    /// retention never lists as superseded: the keys it lists are opened only when it is not among the others.
     func ownSenderKey(_ db: Database, _ room: RoomID, me: IdentityID, epoch: UInt64, generation: UInt32) throws -> SenderKeyRecord? {
-        guard let match = try ownerKeys(db, room, owner: me, epoch: epoch).first(where: { $0.generation == generation }),
-              let record = try loadSenderKey(db, room, keyTag: match.tag) else { return nil }
+        let retired = Set(try loadLedger(db, room)?.keys.map(\.tag) ?? [])
+        var match = try ownerKeys(db, room, owner: me, epoch: epoch, skipping: retired).first(where: { $0.generation == generation })
+        if match == nil, !retired.isEmpty {
+            match = try ownerKeys(db, room, owner: me, epoch: epoch).first(where: { $0.generation == generation })
+        }
+        guard let match, let record = try loadSenderKey(db, room, keyTag: match.tag) else { return nil }
         guard record.isOwn else { throw KeyringError.integrityFailure(table: "sender_key") }
         return record
     }

@@ -65,6 +65,8 @@ public final class Keyring {
     let readOnlyReason: KeyringError?
     /// How many write transactions this object committed (for tests of the batch commands).
     private(set) var committedWrites = 0
+    /// How many sender-key rows were opened (a count for tests: work that must not grow with a room's history).
+    var senderKeyRowsOpened = 0
     /// The running row digest's key and this connection's triggers (`Keyring+Integrity`).
     let integrity: IntegrityState
 
