@@ -53,6 +53,29 @@ import RoomKeyTestSupport
         #expect(try keyring.read { db in try tables.map { try keyring.computedDigest(db, $0) } } != before)
     }
 
+    @Test func theDigestSQLiteComputesIsTheOneReadRowByRow() throws {
+        let (alice, bob, _) = try GenerationHistoryTests.pair()
+        _ = try alice.encryptBatch(room: "team", plaintexts: [Array("hi".utf8)], deliverBundle: { _ in "unused" })
+        for keyring in [alice, bob] {
+            try keyring.read { db in
+                var filled = 0
+                for table in try Keyring.digestedTables(db) {
+                    let digest = try keyring.computedDigest(db, table)
+                    #expect(digest == (try keyring.rowByRowDigest(db, table)), "\(table)")
+                    if digest != .empty { filled += 1 }
+                }
+                #expect(filled >= 8)
+            }
+        }
+        // A table added outside roomkey, with a name roomkey would not make, is still read (row by row) and counted.
+        try alice.db.write { db in
+            try db.execute(sql: "CREATE TABLE \"Odd Name\" (\"a b\" TEXT); INSERT INTO \"Odd Name\" VALUES ('x')")
+        }
+        let odd = try alice.read { db in try alice.computedDigest(db, "Odd Name") }
+        #expect(odd != .empty)
+        #expect(throws: IntegrityError.self) { try alice.verifyRows() }
+    }
+
     @Test func aBatchThatFailsIsRolledBackAndKeepsSQLitesCode() throws {
         let keyring = try KeyringTests.create(passphrase: nil)
         let failed = keyring.db.inDatabase { db in

@@ -27,6 +27,8 @@ final class IntegrityState: @unchecked Sendable {
     let key: SymmetricKey
     /// True once this connection has the row-hash function, the delta table and the triggers.
     var triggersReady = false
+    /// True once this connection has the row-hash function (which checks use before any trigger exists).
+    var functionReady = false
     /// May the next write (re)compute every digest from the rows: a new keyring, or one that migrations just changed.
     var recomputeOnWrite = false
     /// How many migrations were applied when the keyring was opened (nil: not known, e.g. a new keyring).
@@ -87,9 +89,8 @@ extension Keyring {
     /// temporary schema, and one by one through GRDB they cost a third of a short command's keyring work.
     func installDigestTriggers() throws {
         if integrity.triggersReady { return }
-        let state = integrity
         try db.inDatabase { db in
-            try RowHashFunction.install(db, state: state)
+            try installRowHashFunction(db)
             var sql = "CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL);"
             for (table, columns) in try Self.digestedColumns(db) {
                 // Only names roomkey itself makes; an added table with another name has no digest, so its rows show up.
@@ -116,8 +117,32 @@ extension Keyring {
         !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
     }
 
-    /// The digest of every row `table` holds now, computed from the rows.
+    /// The digest of every row `table` holds now, computed from the rows. A table of roomkey's own names is hashed by
+    /// SQLite calling the row-hash function, as the triggers do: each value is hashed where SQLite holds it, with no
+    /// row object and no copy per row. Any other table (one added outside roomkey) is read row by row.
     func computedDigest(_ db: Database, _ table: String) throws -> RowDigest {
+        var digest = RowDigest.empty
+        if Self.isPlainName(table) {
+            let columns = try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid"),
+                                              arguments: [table])
+            if !columns.isEmpty, columns.allSatisfy(Self.isPlainName) {
+                try installRowHashFunction(db)
+                let list = (["'\(table)'"] + columns).joined(separator: ", ")
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.rowHashFunction)(\(list)) FROM main.\(table)")
+                while let row = try rows.next() {
+                    try row.withUnsafeData(atIndex: 0) { data in
+                        guard let data, data.count == 32 else { throw KeyringError.integrityFailure(table: table) }
+                        data.withUnsafeBytes { digest.add(raw: $0) }
+                    }
+                }
+                return digest
+            }
+        }
+        return try rowByRowDigest(db, table)
+    }
+
+    /// The digest of `table` read row by row through GRDB: for a table whose name or columns roomkey would not make.
+    func rowByRowDigest(_ db: Database, _ table: String) throws -> RowDigest {
         var digest = RowDigest.empty
         let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM main.\(quoted)")
@@ -125,6 +150,13 @@ extension Keyring {
             digest.add(RowDigest.rowHash(table: table, values: row.databaseValues.map(IntegrityState.value), key: integrity.key))
         }
         return digest
+    }
+
+    /// Registers the row-hash function on this connection, once.
+    func installRowHashFunction(_ db: Database) throws {
+        if integrity.functionReady { return }
+        try RowHashFunction.install(db, state: integrity)
+        integrity.functionReady = true
     }
 
     /// The row changes this transaction made so far, per table (empty without triggers).
