@@ -40,7 +40,7 @@ import RoomKeyTestSupport
                 try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
             }
             func call(_ which: String) -> String {
-                "\(Keyring.rowHashFunction)(" + (["'\(table)'"] + columns.map { "\(which).\($0)" }).joined(separator: ", ") + ")"
+                "\(Keyring.rowHashFunction)(" + (["'\(table)'"] + columns.map { "\(which).\"\($0)\"" }).joined(separator: ", ") + ")"
             }
             #expect(sql["rk_digest_insert_\(table)"]?.contains(call("NEW")) == true)
             #expect(sql["rk_digest_delete_\(table)"]?.contains(call("OLD")) == true)
@@ -67,6 +67,17 @@ import RoomKeyTestSupport
                 #expect(filled >= 8)
             }
         }
+        // Values of every kind hash the same both ways: text with a NUL inside or not UTF-8, reals, empty blobs, NULL.
+        try alice.db.write { db in
+            try db.execute(sql: """
+                CREATE TABLE scratch (t TEXT, r REAL, b BLOB, n INTEGER);
+                INSERT INTO scratch VALUES ('a' || char(0) || 'b', 1.5, X'', NULL), (CAST(X'ff00fe' AS TEXT), -0.0, X'00', 7),
+                                           (NULL, 1e300, NULL, -9223372036854775808)
+                """)
+        }
+        let (digest, rowByRow) = try alice.read { db in (try alice.computedDigest(db, "scratch"), try alice.rowByRowDigest(db, "scratch")) }
+        #expect(digest != .empty)
+        #expect(digest == rowByRow)
         // A table added outside roomkey, with a name roomkey would not make, is still read (row by row) and counted.
         try alice.db.write { db in
             try db.execute(sql: "CREATE TABLE \"Odd Name\" (\"a b\" TEXT); INSERT INTO \"Odd Name\" VALUES ('x')")
@@ -74,6 +85,37 @@ import RoomKeyTestSupport
         let odd = try alice.read { db in try alice.computedDigest(db, "Odd Name") }
         #expect(odd != .empty)
         #expect(throws: IntegrityError.self) { try alice.verifyRows() }
+    }
+
+    @Test(arguments: ["CREATE TRIGGER keep BEFORE DELETE ON sender_key BEGIN SELECT RAISE(IGNORE); END",
+                      "CREATE VIEW peek AS SELECT * FROM contact"])
+    func aTriggerOrViewStoredInTheFileIsRefusedBeforeAnyWrite(planted: String) throws {
+        let path = try KeyringTests.create(passphrase: nil).path
+        let outside = try DatabaseQueue(path: path)
+        try outside.write { db in try db.execute(sql: planted) }
+        try outside.close()
+        let keyring = try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom())
+        #expect(throws: IntegrityError.self) { _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil) }
+        #expect(throws: IntegrityError.self) { try keyring.verifyRows() }
+        #expect(try keyring.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM contact") } == 0)
+    }
+
+    @Test func aGeneratedColumnAddedOutsideIsSeen() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil)
+        try keyring.db.write { db in try db.execute(sql: "ALTER TABLE contact ADD COLUMN g BLOB AS (name_tag) VIRTUAL") }
+        let (computed, rowByRow) = try keyring.read { db in (try keyring.computedDigest(db, "contact"), try keyring.rowByRowDigest(db, "contact")) }
+        #expect(computed == rowByRow)
+        #expect(throws: IntegrityError.self) { try keyring.verifyRows() }
+    }
+
+    @Test func theRowHashCannotBeCalledFromTheFilesSchema() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        try keyring.read { db in _ = try keyring.computedDigest(db, "contact") }
+        let failed = keyring.db.inDatabase { db in
+            Result { try db.execute(sql: "CREATE VIEW leak AS SELECT \(Keyring.rowHashFunction)('contact', 1) AS h; SELECT h FROM leak") }
+        }
+        #expect(throws: DatabaseError.self) { try failed.get() }
     }
 
     @Test func aBatchThatFailsIsRolledBackAndKeepsSQLitesCode() throws {

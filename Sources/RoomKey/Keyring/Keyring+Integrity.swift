@@ -72,7 +72,7 @@ extension Keyring {
     static func digestedColumns(_ db: Database) throws -> [(table: String, columns: [String])] {
         var out: [(table: String, columns: [String])] = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
+            SELECT m.name, p.name FROM main.sqlite_master AS m JOIN pragma_table_info(m.name, 'main') AS p
             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid
             """)
         while let row = try rows.next() {
@@ -90,12 +90,14 @@ extension Keyring {
     func installDigestTriggers() throws {
         if integrity.triggersReady { return }
         try db.inDatabase { db in
+            try Self.refuseStoredTriggersAndViews(db)
             try installRowHashFunction(db)
             var sql = "CREATE TEMP TABLE IF NOT EXISTS rk_digest_delta (tbl TEXT NOT NULL, sign INTEGER NOT NULL, hash BLOB NOT NULL);"
             for (table, columns) in try Self.digestedColumns(db) {
                 // Only names roomkey itself makes; an added table with another name has no digest, so its rows show up.
                 guard Self.isPlainName(table), columns.allSatisfy(Self.isPlainName) else { continue }
-                func row(_ which: String) -> String { (["'\(table)'"] + columns.map { "\(which).\($0)" }).joined(separator: ", ") }
+                // Column names quoted: a plain name can still be a keyword (`null`, `current_time`) read as a value.
+                func row(_ which: String) -> String { (["'\(table)'"] + columns.map { "\(which).\"\($0)\"" }).joined(separator: ", ") }
                 func record(_ sign: Int, _ which: String) -> String {
                     "INSERT INTO rk_digest_delta (tbl, sign, hash) VALUES ('\(table)', \(sign), \(Self.rowHashFunction)(\(row(which))));"
                 }
@@ -122,12 +124,17 @@ extension Keyring {
     /// row object and no copy per row. Any other table (one added outside roomkey) is read row by row.
     func computedDigest(_ db: Database, _ table: String) throws -> RowDigest {
         var digest = RowDigest.empty
+        // A view or anything else under a table's name is not the table roomkey made: its rows are not to be believed.
+        let kind = try String.fetchOne(db.cachedStatement(sql: "SELECT type FROM main.sqlite_master WHERE name = ?"), arguments: [table])
+        if let kind, kind != "table" { throw IntegrityError.edited("\(Self.isPlainName(table) ? table : "a table") is not a table") }
         if Self.isPlainName(table) {
-            let columns = try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid"),
-                                              arguments: [table])
-            if !columns.isEmpty, columns.allSatisfy(Self.isPlainName) {
+            // Generated or hidden columns (which roomkey never makes) are left to the row-by-row reading, which sees them.
+            let columns = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, hidden FROM pragma_table_xinfo(?, 'main') ORDER BY cid"),
+                                           arguments: [table])
+            let names = columns.map { $0[0] as String? ?? "" }
+            if !columns.isEmpty, columns.allSatisfy({ ($0[1] as Int? ?? 1) == 0 }), names.allSatisfy(Self.isPlainName) {
                 try installRowHashFunction(db)
-                let list = (["'\(table)'"] + columns).joined(separator: ", ")
+                let list = (["'\(table)'"] + names.map { "\"\($0)\"" }).joined(separator: ", ")
                 let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.rowHashFunction)(\(list)) FROM main.\(table)")
                 while let row = try rows.next() {
                     try row.withUnsafeData(atIndex: 0) { data in
@@ -150,6 +157,14 @@ extension Keyring {
             digest.add(RowDigest.rowHash(table: table, values: row.databaseValues.map(IntegrityState.value), key: integrity.key))
         }
         return digest
+    }
+
+    /// Refuses a file that holds a trigger or a view of its own: roomkey stores none (its triggers are TEMP, of each
+    /// connection), and a stored trigger could drop or change roomkey's writes before its TEMP triggers see them.
+    static func refuseStoredTriggersAndViews(_ db: Database) throws {
+        if let kind = try String.fetchOne(db, sql: "SELECT type FROM main.sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1") {
+            throw IntegrityError.edited("a \(kind) was stored in the file outside roomkey")
+        }
     }
 
     /// Registers the row-hash function on this connection, once.
@@ -254,6 +269,7 @@ extension Keyring {
         try read { db in
             guard let sealed = try writeCounter(db)?.digests else { throw IntegrityError.edited("its integrity digest is missing") }
             let digests = try Self.decode(sealed)
+            try Self.refuseStoredTriggersAndViews(db)
             let tables = try Self.digestedTables(db)
             for table in tables where try computedDigest(db, table) != digests[table] ?? .empty {
                 throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")

@@ -24,6 +24,8 @@ extension Keyring {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // REPLACE fires the delete triggers of the running row digest only with this on (`Keyring+Integrity`).
             try db.execute(sql: "PRAGMA recursive_triggers = ON")
+            // Nothing stored in the file's schema may call a function with side effects (roomkey stores no trigger or view).
+            try db.execute(sql: "PRAGMA trusted_schema = OFF")
         }
         return config
     }

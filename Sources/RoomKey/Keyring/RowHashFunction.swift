@@ -19,8 +19,10 @@ enum RowHashFunction {
     static func install(_ db: Database, state: IntegrityState) throws {
         guard let connection = db.sqliteConnection else { throw KeyringError.database("the keyring connection is closed") }
         let context = Unmanaged.passRetained(state).toOpaque()
+        // Direct only: callable from roomkey's own SQL and TEMP triggers, never from a view, trigger, index or default
+        // stored in the file, which could otherwise make it hash chosen values under the digest key.
         // On failure SQLite calls the destructor itself, which releases `state`.
-        let code = sqlite3_create_function_v2(connection, Keyring.rowHashFunction, -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, context,
+        let code = sqlite3_create_function_v2(connection, Keyring.rowHashFunction, -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, context,
                                               { ctx, argc, argv in RowHashFunction.call(ctx, argc, argv) }, nil, nil,
                                               { context in context.map { Unmanaged<IntegrityState>.fromOpaque($0).release() } })
         guard code == SQLITE_OK else { throw KeyringError.database("cannot register \(Keyring.rowHashFunction) (SQLite code \(code))") }
