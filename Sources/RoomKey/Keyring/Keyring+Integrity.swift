@@ -96,10 +96,8 @@ extension Keyring {
             for (table, columns) in try Self.digestedColumns(db) {
                 // Only names roomkey itself makes; an added table with another name has no digest, so its rows show up.
                 guard Self.isPlainName(table), columns.allSatisfy(Self.isPlainName) else { continue }
-                // Column names quoted: a plain name can still be a keyword (`null`, `current_time`) read as a value.
-                func row(_ which: String) -> String { (["'\(table)'"] + columns.map { "\(which).\"\($0)\"" }).joined(separator: ", ") }
                 func record(_ sign: Int, _ which: String) -> String {
-                    "INSERT INTO rk_digest_delta (tbl, sign, hash) VALUES ('\(table)', \(sign), \(Self.rowHashFunction)(\(row(which))));"
+                    "INSERT INTO rk_digest_delta (tbl, sign, hash) VALUES ('\(table)', \(sign), \(Self.rowHashCall(table, columns, of: which)));"
                 }
                 sql += """
                     CREATE TEMP TRIGGER IF NOT EXISTS rk_digest_insert_\(table) AFTER INSERT ON main.\(table) BEGIN \(record(1, "NEW")) END;
@@ -111,6 +109,15 @@ extension Keyring {
             try RawBatch.run(db, sql)
         }
         integrity.triggersReady = true
+    }
+
+    /// The row-hash call over `columns` of `table` (plain names), each read as `row."column"` in a trigger (`row` is
+    /// NEW or OLD) or as `"column"` in a query: the triggers and the check hash the same values in the same order.
+    /// Column names are quoted: a plain name can still be a keyword (`null`, `current_time`) read as a value.
+    static func rowHashCall(_ table: String, _ columns: [String], of row: String? = nil) -> String {
+        let prefix = row.map { $0 + "." } ?? ""
+        let values = columns.map { column in prefix + "\"\(column)\"" }
+        return "\(rowHashFunction)(" + (["'\(table)'"] + values).joined(separator: ", ") + ")"
     }
 
     /// True for the names roomkey gives tables and columns (lowercase ASCII letters, digits, underscores), which are
@@ -134,8 +141,7 @@ extension Keyring {
             let names = columns.map { $0[0] as String? ?? "" }
             if !columns.isEmpty, columns.allSatisfy({ ($0[1] as Int? ?? 1) == 0 }), names.allSatisfy(Self.isPlainName) {
                 try installRowHashFunction(db)
-                let list = (["'\(table)'"] + names.map { "\"\($0)\"" }).joined(separator: ", ")
-                let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.rowHashFunction)(\(list)) FROM main.\(table)")
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.rowHashCall(table, names)) FROM main.\(table)")
                 while let row = try rows.next() {
                     try row.withUnsafeData(atIndex: 0) { data in
                         guard let data, data.count == 32 else { throw KeyringError.integrityFailure(table: table) }
