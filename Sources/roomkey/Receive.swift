@@ -47,9 +47,11 @@ extension RoomKeyCommand {
                 }
                 inputs.append(ReceiveInput(path: file.path, bytes: bytes))
             }
+            // Parsing starts now, on another core, while the keyring opens.
+            let batch = ReceiveBatch(inputs)
             let box = outbox.box
             let messages = Set(inputs.filter { Self.looksLikeMessage($0.bytes) }.map(\.path))
-            let results = try openKeyring(outbox: box).receive(inputs, deliver: { try box.name($0) }) { result in
+            let results = try openKeyring(outbox: box).receive(batch, deliver: { try box.name($0) }) { result in
                 report.decided(result, looksLikeMessage: messages.contains(result.path))
             }
             report.finish(results, ignored: ignored)

@@ -16,7 +16,10 @@ struct BundleAcceptanceTests {
         let bundle: Bundle
         let commits: [Commit]
         let key: SenderKeyInfo?
-        var digest: [UInt8] { BLAKE2b.hash([bytes]) }
+        /// What a keyring records of it once applied.
+        var digest: [UInt8] { bundle.seenDigest }
+        /// What keyrings recorded before the seen digest: the hash of the whole file.
+        var earlierDigest: [UInt8] { BLAKE2b.hash([bytes]) }
     }
 
     /// The standard room "team": at epoch 0 alice (the only admin) creates it with bob, carol and dave; at epoch 1
@@ -217,6 +220,14 @@ struct BundleAcceptanceTests {
         Case(name: "the same bytes applied before are a duplicate",
              holds: { w, b in var r = try w.member(); r.markSeen(b.digest); return r },
              bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .duplicate }),
+        Case(name: "a key bundle applied before the seen digest (recorded as its whole-file hash) is a duplicate",
+             holds: { w, b in var r = try w.member(); r.markSeen(b.earlierDigest); r.holdSenderKey(b.key!); return r },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .duplicate }),
+        Case(name: "a commit bundle applied before the seen digest (recorded as its whole-file hash) is a duplicate",
+             holds: { w, b in var r = try w.member(); r.markSeen(b.earlierDigest); r.holdSenderKey(b.key!); return r },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c1]) },
              expect: { _, _ in .duplicate }),
         Case(name: "a carried commit of another room than the header's is rejected (roomMismatch)",
              holds: { w, _ in try w.member() },
@@ -567,7 +578,7 @@ struct BundleAcceptanceTests {
         let view = try row.holds(w, built)
         let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
         let decision = try BundleAcceptance(view: view, receiver: w.carol.id, now: w.now)
-            .decide(content, digest: built.digest, size: built.bytes.count)
+            .decide(content, digest: built.digest, earlierDigest: { built.earlierDigest }, size: built.bytes.count)
         let expected = row.expect(w, built)
         if let issue = row.knownIssue {
             withKnownIssue(Comment(rawValue: issue)) { check(decision, expected) }
@@ -589,8 +600,44 @@ struct BundleAcceptanceTests {
         view.failing = true
         let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
         #expect(throws: InMemoryReceiver.StorageFailure()) {
-            _ = try BundleAcceptance(view: view, receiver: w.carol.id, now: w.now).decide(content, digest: built.digest, size: built.bytes.count)
+            _ = try BundleAcceptance(view: view, receiver: w.carol.id, now: w.now)
+                .decide(content, digest: built.digest, earlierDigest: { built.earlierDigest }, size: built.bytes.count)
         }
+    }
+
+    /// The whole-file hash of keyrings before the seen digest is made only for a bundle that would not apply: a bundle
+    /// that applies was never applied before, whatever an earlier digest says, and hashing a large room's bundle twice
+    /// is what the seen digest saves.
+    @Test func theEarlierDigestIsAskedOnlyForABundleThatWouldNotApply() throws {
+        let w = try World()
+        let built = try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol])
+        let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
+        final class Count: @unchecked Sendable { var value = 0 }
+        func decide(_ view: InMemoryReceiver) throws -> (BundleDecision, Int) {
+            let asked = Count()
+            let decision = try BundleAcceptance(view: view, receiver: w.carol.id, now: w.now)
+                .decide(content, digest: built.digest, earlierDigest: { asked.value += 1; return built.earlierDigest }, size: built.bytes.count)
+            return (decision, asked.value)
+        }
+        // A new key applies without the earlier digest, even with it recorded (which no real keyring could have).
+        var recorded = try w.member()
+        recorded.markSeen(built.earlierDigest)
+        for view in [try w.member(), recorded] {
+            let (decision, asked) = try decide(view)
+            guard case .apply = decision else { Issue.record("expected apply, got \(decision)"); continue }
+            #expect(asked == 0)
+        }
+        // A held key without the earlier digest recorded is a no-op, found after asking once.
+        var held = try w.member()
+        held.holdSenderKey(built.key!)
+        let (decision, asked) = try decide(held)
+        check(decision, .rejected(.noOp(epoch: 1)))
+        #expect(asked == 1)
+        // Seen under the new digest: a duplicate at once.
+        held.markSeen(built.digest)
+        let (again, askedAgain) = try decide(held)
+        check(again, .duplicate)
+        #expect(askedAgain == 0)
     }
 
     func check(_ decision: BundleDecision, _ expected: Expected, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -3,8 +3,8 @@ import Testing
 import RoomKeyTestSupport
 @testable import RoomKeyCore
 
-/// The hashes a bundle is parsed with (stanza hash from the raw stanza region, whole-bundle hash on a second core), the
-/// raw-buffer AEAD and BLAKE2b paths the large rows use, and the card checks a commit may skip.
+/// The hashes of a bundle (stanza hash from the raw stanza region, the seen digest from it), the raw-buffer AEAD and
+/// BLAKE2b paths the large rows use, and the card checks a commit may skip.
 @Suite struct BundleHashingTests {
     /// A version 2 bundle (one sealed-box and `pq` X-Wing recipients) and the keys to open and check it.
     final class Sealed {
@@ -30,16 +30,30 @@ import RoomKeyTestSupport
 
     @Test(arguments: [1, 900])
     func parsedHashesMatchTheRegionsTheyCover(pq: Int) throws {
-        // 900 X-Wing stanzas make a bundle over 1 MiB, which hashes its two regions on two cores.
         let b = try Sealed(pq: pq)
         let stanzaEnd = b.bytes.count - (24 + 6 + 64 + 16)
-        for hashingAll in [false, true] {
-            let parsed = try Bundle.parse(b.bytes, hashingAll: hashingAll)
-            #expect(parsed.stanzaHash == BLAKE2b.hash([Array(b.bytes[Bundle.headerLength..<stanzaEnd])]))
-            #expect(parsed.byteHash == (hashingAll ? BLAKE2b.hash([b.bytes]) : nil))
-            let content = try BundleContent(opening: parsed, recipient: b.id, keyPair: b.sealing)
-            try content.verify(signer: b.signer.publicKey)
+        let parsed = try Bundle.parse(b.bytes)
+        let stanzaHash = BLAKE2b.hash([Array(b.bytes[Bundle.headerLength..<stanzaEnd])])
+        #expect(parsed.stanzaHash == stanzaHash)
+        // The seen digest: its domain, the header, the stanza hash, then the payload (every byte after the stanzas).
+        #expect(parsed.seenDigest == BLAKE2b.hash([Array("roomkey/bundle-seen/v1".utf8), [0], Array(b.bytes[..<Bundle.headerLength]),
+                                                   stanzaHash, Array(b.bytes[stanzaEnd...])]))
+        let content = try BundleContent(opening: parsed, recipient: b.id, keyPair: b.sealing)
+        try content.verify(signer: b.signer.publicKey)
+    }
+
+    /// Every byte of a bundle is in its seen digest: a changed byte anywhere (header, count, a stanza, the payload)
+    /// changes it, so two files never share one (short of a BLAKE2b collision).
+    @Test func theSeenDigestCoversEveryByte() throws {
+        let b = try Sealed(pq: 2)
+        let digest = try Bundle.parse(b.bytes).seenDigest
+        var checked = 0
+        for at in stride(from: 3, to: b.bytes.count, by: 97) {
+            guard let other = try? Bundle.parse(flippingBit(b.bytes, at: at)) else { continue }
+            #expect(other.seenDigest != digest, "byte \(at)")
+            checked += 1
         }
+        #expect(checked > 15)
     }
 
     @Test func malformedStanzaListsAreRejected() throws {
@@ -47,15 +61,15 @@ import RoomKeyTestSupport
         let countAt = Bundle.headerLength
         // Truncated inside the stanza list, and a count that claims more stanzas than the bytes hold.
         for cut in [countAt + 2, countAt + 4 + 10, countAt + 4 + Bundle.stanzaLengthV2Box + 100] {
-            #expect(throws: WireError.self, "cut at \(cut)") { _ = try Bundle.parse(Array(b.bytes.prefix(cut)), hashingAll: true) }
+            #expect(throws: WireError.self, "cut at \(cut)") { _ = try Bundle.parse(Array(b.bytes.prefix(cut))) }
         }
         var more = b.bytes
         more[countAt + 3] &+= 1
-        #expect(throws: WireError.self) { _ = try Bundle.parse(more, hashingAll: true) }
+        #expect(throws: WireError.self) { _ = try Bundle.parse(more) }
         // A byte added at the end, or any stanza byte changed, no longer matches what the sender sealed and signed: the
         // payload's associated data holds the stanza hash.
         for bad in [b.bytes + [0], flippingBit(b.bytes, at: countAt + 4 + 16 + 1 + 5), flippingBit(b.bytes, at: countAt + 4 + 3)] {
-            guard let parsed = try? Bundle.parse(bad, hashingAll: true), parsed.recipients.contains(b.id) else { continue }
+            guard let parsed = try? Bundle.parse(bad), parsed.recipients.contains(b.id) else { continue }
             #expect(throws: (any Error).self) {
                 let content = try BundleContent(opening: parsed, recipient: b.id, keyPair: b.sealing)
                 try content.verify(signer: b.signer.publicKey)
@@ -91,8 +105,6 @@ import RoomKeyTestSupport
         }
         let big = counting(3000)
         #expect(BLAKE2b.hash(big[100..<2000]) == BLAKE2b.hash([Array(big[100..<2000])]))
-        let both = BLAKE2b.hashBoth(big[...], big[5...])
-        #expect(both.a == BLAKE2b.hash([big]) && both.b == BLAKE2b.hash([Array(big[5...])]))
     }
 
     @Test func aCardIsCheckedUnlessTheCallerVerifiedIt() throws {

@@ -275,6 +275,8 @@ struct KnownAnswerTests {
 
         // Read the expected bundle back and open it as each recipient, with the production code.
         let parsed = try Bundle.parse(try f.expected("bundle"))
+        // What a receiving keyring records of it (PROTOCOL.md §5.4 step 1), before its keyed tag.
+        try f.expect("seen_digest", parsed.seenDigest)
         #expect(parsed.roomID == roomID && parsed.epoch == epoch && parsed.sender == sender.id)
         #expect(parsed.recipients == stanzaIDs)
         for id in stanzaIDs {

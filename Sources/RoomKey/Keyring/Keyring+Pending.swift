@@ -19,14 +19,12 @@ extension Keyring {
     /// any authenticated one; unauthenticated rows together keep at most an eighth of the limit. (One bundle alone is
     /// bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
     func storePending(_ item: Queued, authenticated: Bool) throws -> Int {
-        try storePending(bytes: item.bytes, path: item.path, room: item.bundle.roomID, authenticated: authenticated,
-                         hash: item.bundle.byteHash)
+        try storePending(bytes: item.bytes, path: item.path, room: item.bundle.roomID, authenticated: authenticated)
     }
 
-    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) under the same bounds as `storePending`;
-    /// `hash` is the BLAKE2b of `bytes` when the parser already computed it.
-    func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool, hash: [UInt8]? = nil) throws -> Int {
-        let digest = tag("pending", hash ?? BLAKE2b.hash([bytes]))
+    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) under the same bounds as `storePending`.
+    func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool) throws -> Int {
+        let digest = tag("pending", BLAKE2b.hash([bytes]))
         let record = PendingRecord(path: path, bundle: Data(bytes), received: now())
         let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
         return try write { db in

@@ -67,7 +67,7 @@ struct SenderKeyRecord: ~Copyable {
         let head = plain.withUnsafeBytes { Array($0[0..<fixedLength]) }
         var r = ByteReader(head, what: "sender key row")
         guard (try? r.readU8("version")) == version,
-              let owner = try? IdentityID(bytes: r.read(16, "owner")),
+              let owner = try? IdentityID(from: &r, "owner"),
               let epoch = try? r.readU64("epoch"), let generation = try? r.readU32("generation"),
               let keyID = try? r.read(16, "key id"), let signingBytes = try? r.read(32, "signing key"),
               let signingKey = try? SigningPublicKey(bytes: signingBytes),

@@ -26,11 +26,18 @@ extension Keyring {
     /// `onResult` sees each result as soon as it is decided (before the responses of the run are written).
     public func receive(_ inputs: [ReceiveInput], deliver: BundleDelivery,
                         onResult: @escaping (ReceiveResult) -> Void = { _ in }) throws -> [ReceiveResult] {
+        try receive(ReceiveBatch(inputs), deliver: deliver, onResult: onResult)
+    }
+
+    /// Receives a batch whose parse may have started before this keyring opened (see `ReceiveBatch`).
+    public func receive(_ batch: ReceiveBatch, deliver: BundleDelivery,
+                        onResult: @escaping (ReceiveResult) -> Void = { _ in }) throws -> [ReceiveResult] {
         // A large bundle takes as long to hash as the keyring takes to get ready: both at once, on different cores.
-        var parsed = try Self.parsingBundles(of: inputs) {
+        var parsed = try Self.parsingBundles(of: batch) {
             try automaticPrune()
             if readOnlyReason == nil { try installDigestTriggers() }
         }
+        let inputs = batch.inputs
         let me = try identity()
         var results = ReceiveResultTable(announce: onResult)
         var queue: [Queued] = []
@@ -59,7 +66,7 @@ extension Keyring {
         // when this run applies something to their room, so a full pending store costs nothing to an unrelated run.
         var stored: [RoomID: [Queued]] = [:]
         for (offset, kept) in try pendingBundles().enumerated() {
-            guard let bundle = try? Bundle.parse(kept.bytes, hashingAll: true) else { continue }
+            guard let bundle = try? Bundle.parse(kept.bytes) else { continue }
             stored[bundle.roomID, default: []].append(
                 Queued(index: inputs.count + offset, path: kept.path, bytes: kept.bytes, bundle: bundle, pendingTag: kept.tag))
         }
@@ -127,27 +134,22 @@ extension Keyring {
         return results.values.keys.sorted().compactMap { results[$0] }
     }
 
-    /// Runs `prepare` on this thread while another parses (and hashes) every input that is not a leave request; an
-    /// input's slot is nil for a leave request, else its bundle or why it is not one.
-    static func parsingBundles(of inputs: [ReceiveInput], while prepare: () throws -> Void) throws -> [Result<Bundle, WireError>?] {
-        final class Slots: @unchecked Sendable { var value: [Result<Bundle, WireError>?] = [] }
-        let slots = Slots(), group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
-            // Written here before `leave`, read after `wait`: the group orders the two.
-            slots.value = inputs.map { input in
-                LeaveRequest.looksLike(input.bytes) ? nil : Result { () throws(WireError) in try Bundle.parse(input.bytes, hashingAll: true) }
-            }
+    /// Runs `prepare` on this thread while `batch` is parsed (and hashed) on another; an input's slot is nil for a
+    /// leave request, else its bundle or why it is not one. A failed `prepare` is thrown once the parse is done.
+    static func parsingBundles(of batch: ReceiveBatch, while prepare: () throws -> Void) throws -> [Result<Bundle, WireError>?] {
+        do { try prepare() } catch {
+            _ = batch.takeParsed()
+            throw error
         }
-        defer { group.wait() }
-        try prepare()
-        group.wait()
-        return slots.value
+        return batch.takeParsed()
     }
 
     /// Checks one bundle in one transaction: the core decides (`BundleAcceptance`), this stores what it decided.
     func process(_ item: Queued, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> Outcome {
         let bundle = item.bundle
-        let digest = tag("bundle", item.bundle.byteHash ?? BLAKE2b.hash([item.bytes]))
+        let digest = tag("bundle", bundle.seenDigest)
+        // Keyrings before the seen digest recorded a hash of the whole file; only a bundle that would not apply needs it.
+        let earlierDigest = { self.tag("bundle", BLAKE2b.hash([item.bytes])) }
         do {
             return try write { db in
                 let content: BundleContent
@@ -156,7 +158,7 @@ extension Keyring {
                 case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
                 }
                 let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
-                    .decide(content, digest: digest, size: item.bytes.count)
+                    .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.bytes.count)
                 switch decision {
                 case .duplicate: return .duplicate
                 case let .pending(why, keep, authenticated): return .pending(why, keep: keep, authenticated: authenticated)

@@ -1,6 +1,4 @@
 import CSodium
-import Dispatch
-import Synchronization
 
 /// BLAKE2b (`crypto_generichash`), optionally keyed.
 public enum BLAKE2b {
@@ -17,23 +15,6 @@ public enum BLAKE2b {
     /// Unkeyed BLAKE2b over the concatenation of raw `parts` (large values hashed where they lie).
     public static func hash(raw parts: [UnsafeRawBufferPointer], length: Int = 32) -> [UInt8] {
         hash(raw: parts, length: length, keyBytes: nil)
-    }
-
-    /// Unkeyed BLAKE2b-256 of two regions at once, one per core (a bundle's stanza list and its whole bytes).
-    public static func hashBoth(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> (a: [UInt8], b: [UInt8]) {
-        if BatchSeal.cores < 2 || a.count + b.count < 1 << 20 { return (hash(a), hash(b)) }
-        let results = Mutex<[[UInt8]]>([[], []])
-        a.withUnsafeBytes { ra in
-            b.withUnsafeBytes { rb in
-                nonisolated(unsafe) let regions = [ra, rb]
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    let h = hash(raw: [regions[i]], length: 32, keyBytes: nil)
-                    results.withLock { $0[i] = h }
-                }
-            }
-        }
-        let both = results.withLock { $0 }
-        return (both[0], both[1])
     }
 
     /// Keyed BLAKE2b over the bytes `feed` hands, piece by piece, to the function it is given (each piece is hashed

@@ -65,17 +65,26 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// The largest bundle that may wait for a room of `members` members.
     public static func maxWaitingSize(members: Int) -> Int { min(1024 * 1024 + 4096 * members, 64 * 1024 * 1024) }
 
-    /// Decides what to do with `content`, opened from `bundle` (whose full bytes are `size` long and hash to `digest`).
-    /// Throws only when the view fails.
-    public func decide(_ content: borrowing BundleContent, digest: [UInt8], size: Int) throws -> BundleDecision {
+    /// Decides what to do with `content`, opened from a bundle whose full bytes are `size` long. `digest` is what the
+    /// keyring records of it once applied (from `Bundle.seenDigest`); `earlierDigest` makes what keyrings recorded before
+    /// that (from a hash of the whole file), asked only for a bundle that would not apply: one applied before can never
+    /// apply again (its commits are no longer new and its sender key is held or was deleted by retention), so only its
+    /// status, duplicate, rests on it. Throws only when the view, or `earlierDigest`, fails.
+    public func decide(_ content: borrowing BundleContent, digest: [UInt8], earlierDigest: () throws -> [UInt8],
+                       size: Int) throws -> BundleDecision {
+        let decision: BundleDecision
         do {
-            return try rules(content, digest: digest, size: size)
+            decision = try rules(content, digest: digest, size: size)
         } catch let failure as ViewFailure {
             throw failure.underlying
         } catch let error as BundleError where error.category == .pending {
-            return .pending(error, keep: true, authenticated: true)
+            decision = .pending(error, keep: true, authenticated: true)
         } catch let error as any RoomKeyError {
-            return .rejected(error)
+            decision = .rejected(error)
+        }
+        switch decision {
+        case .apply, .duplicate: return decision
+        default: return try view.seenBundle(earlierDigest()) ? .duplicate : decision
         }
     }
 

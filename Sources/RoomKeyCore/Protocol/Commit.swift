@@ -82,7 +82,7 @@ public struct Commit: Equatable, Sendable {
         let room = try RoomID(bytes: r.read(RoomID.length, "room id"))
         let epoch = try r.readU64("epoch")
         let prev = try r.read(32, "previous head")
-        let author = try IdentityID(bytes: r.read(IdentityID.length, "author"))
+        let author = try IdentityID(from: &r, "author")
         let time = try r.readU64("time")
         let count = try r.readCount(width: 4, "operation", limit: maxOperations)
         var ops: [Operation] = []

@@ -71,7 +71,7 @@ public struct EpochMembers: Equatable, Sendable {
         ids.reserveCapacity(count)
         keys.reserveCapacity(count)
         for _ in 0..<count {
-            let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+            let id = try IdentityID(from: &r, "member id")
             if let last = ids.last, !(last < id) { throw .invalid(what: "epoch members", reason: "ids out of order") }
             guard let key = try? SigningPublicKey(bytes: r.read(SigningPublicKey.length, "signing key")) else {
                 throw .invalid(what: "epoch members", reason: "bad signing key")

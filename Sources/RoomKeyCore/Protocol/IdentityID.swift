@@ -23,6 +23,11 @@ public struct IdentityID: Hashable, Sendable, Comparable, CustomStringConvertibl
         self.init(unchecked: bytes)
     }
 
+    /// Reads 16 raw bytes from `reader` (as `init(bytes: reader.read(16, field))`, without the array in between).
+    public init(from reader: inout ByteReader, _ field: String) throws(WireError) {
+        (high, low) = try reader.readHalves(field)
+    }
+
     private init(unchecked bytes: [UInt8]) {
         high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
         low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }

@@ -125,7 +125,7 @@ extension MemberTenure {
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> MemberTenure {
         var r = ByteReader(bytes, what: "member tenure")
         try r.expectVersion(storageVersion)
-        var tenure = MemberTenure(member: try IdentityID(bytes: r.read(IdentityID.length, "member id")))
+        var tenure = MemberTenure(member: try IdentityID(from: &r, "member id"))
         let count = try r.readCount(width: 2, "stay", limit: maxStays)
         var floor: UInt64 = 0
         for index in 0..<count {

@@ -78,9 +78,9 @@ public enum Operation: Equatable, Sendable {
             let name = try Handle.decode(try r.readPrefixed(width: 1, "room name", range: 1...Handle.maxBytes), what: "room name")
             return .create(name: name, creator: try readCard(&r))
         case .add: return .add(try readCard(&r))
-        case .remove: return .remove(try IdentityID(bytes: r.read(IdentityID.length, "member id")))
-        case .promote: return .promote(try IdentityID(bytes: r.read(IdentityID.length, "member id")))
-        case .demote: return .demote(try IdentityID(bytes: r.read(IdentityID.length, "member id")))
+        case .remove: return .remove(try IdentityID(from: &r, "member id"))
+        case .promote: return .promote(try IdentityID(from: &r, "member id"))
+        case .demote: return .demote(try IdentityID(from: &r, "member id"))
         case .leave: return .leave
         }
     }

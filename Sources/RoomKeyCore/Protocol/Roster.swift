@@ -97,7 +97,7 @@ public struct Roster: Equatable, Sendable {
         var roster = Roster()
         roster.members.reserveCapacity(count)
         for _ in 0..<count {
-            let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+            let id = try IdentityID(from: &r, "member id")
             let admin = try r.readU8("admin flag")
             let card = try IdentityCard.parse(try r.readPrefixed(width: 2, "card", range: 1...IdentityCard.maxBinaryLength))
             guard card.id == id, admin <= 1 else { throw .invalid(what: "roster", reason: "member id does not match card") }

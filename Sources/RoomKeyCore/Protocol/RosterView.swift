@@ -25,7 +25,7 @@ public struct RosterView {
         ranges.reserveCapacity(count)
         ordered.reserveCapacity(count)
         for _ in 0..<count {
-            let id = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+            let id = try IdentityID(from: &r, "member id")
             let admin = try r.readU8("admin flag")
             guard admin <= 1 else { throw .invalid(what: "roster", reason: "bad admin flag") }
             ordered.append((id, admin == 1))

@@ -26,6 +26,8 @@ public struct Bundle: Sendable {
     /// The largest bundle file roomkey reads.
     public static let maxLength = 256 * 1024 * 1024
     package static let adDomain = Array("roomkey/bundle/v1".utf8) + [0]
+    /// The domain of `seenDigest`.
+    package static let seenDomain = Array("roomkey/bundle-seen/v1".utf8) + [0]
     /// The domain of a kind 2 stanza's HPKE `info`.
     package static let stanzaInfoDomain = Array("roomkey/stanza/v2".utf8) + [0]
 
@@ -57,12 +59,16 @@ public struct Bundle: Sendable {
 
     /// `BLAKE2b-256` of the stanza count and stanzas, hashed once from the raw stanza region when the bundle is parsed.
     public let stanzaHash: [UInt8]
-    /// `BLAKE2b-256` of the whole bundle, when parsed with `hashingAll` (computed on a second core beside `stanzaHash`).
-    public let byteHash: [UInt8]?
+
+    /// What a keyring records of a bundle it applied: `BLAKE2b-256("roomkey/bundle-seen/v1" 00 || header || stanza hash
+    /// || payload)`. It names exactly one file (the header has a fixed length, the stanza hash covers the count and every
+    /// stanza, the payload runs to the end of the file) without a second pass over the stanzas, which are most of a large
+    /// room's bundle.
+    public var seenDigest: [UInt8] { BLAKE2b.hash([Self.seenDomain, headerBytes, stanzaHash, payload]) }
 
     /// Parses a bundle strictly: a known version, bounded counts, known stanza kinds, unique recipients, a payload at
-    /// least one AEAD overhead long. With `hashingAll`, `byteHash` is computed too, beside the stanza hash.
-    public static func parse(_ bytes: [UInt8], hashingAll: Bool = false) throws(WireError) -> Bundle {
+    /// least one AEAD overhead long.
+    public static func parse(_ bytes: [UInt8]) throws(WireError) -> Bundle {
         if bytes.count > maxLength { throw .oversized(what: "bundle", limit: maxLength, found: bytes.count) }
         var r = ByteReader(bytes, what: "bundle")
         let magic = try r.read(3, "magic")
@@ -73,7 +79,7 @@ public struct Bundle: Sendable {
         }
         let room = try RoomID(bytes: r.read(16, "room id"))
         let epoch = try r.readU64("epoch")
-        let sender = try IdentityID(bytes: r.read(16, "sender id"))
+        let sender = try IdentityID(from: &r, "sender id")
         let count = try r.readCount(width: 4, "stanza", limit: maxStanzas)
         let smallest = version == 1 ? stanzaLength : stanzaLengthV2Box
         guard r.remaining >= count * smallest + XChaCha20Poly1305.overhead else {
@@ -88,7 +94,7 @@ public struct Bundle: Sendable {
         var seen = Set<IdentityID>(minimumCapacity: count)
         let stanzaStart = headerLength
         for _ in 0..<count {
-            let id = try IdentityID(bytes: r.read(16, "recipient"))
+            let id = try IdentityID(from: &r, "recipient")
             var kind = StanzaKind.sealedBox
             if version == 2 {
                 let raw = try r.readU8("stanza kind")
@@ -111,16 +117,9 @@ public struct Bundle: Sendable {
         }
         let payload = try r.read(r.remaining, "payload")
         let stanzas = bytes[stanzaStart..<stanzaEnd]
-        var stanzaHash: [UInt8], all: [UInt8]? = nil
-        if hashingAll {
-            let both = BLAKE2b.hashBoth(stanzas, bytes[...])
-            (stanzaHash, all) = (both.a, both.b)
-        } else {
-            stanzaHash = BLAKE2b.hash(stanzas)
-        }
         return Bundle(version: version, roomID: room, epoch: epoch, sender: sender, recipients: recipients, stanzaKinds: kinds,
                       sealedOffsets: offsets, stanzaBytes: stanzas, headerBytes: Array(bytes[0..<headerLength]), payload: payload,
-                      stanzaHash: stanzaHash, byteHash: all)
+                      stanzaHash: BLAKE2b.hash(stanzas))
     }
 
     /// The stanza addressed to `id`, if any: its kind and sealed bundle key.

@@ -27,6 +27,17 @@ public struct ByteReader {
         offset += count
     }
 
+    /// Reads 16 bytes as two big-endian halves, in place: ids are read by the tens of thousands, and this makes no array
+    /// for each one (the error on too few bytes is `read(16, field)`'s).
+    public mutating func readHalves(_ field: String) throws(WireError) -> (high: UInt64, low: UInt64) {
+        try need(16, field)
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in offset..<(offset + 8) { high = high << 8 | UInt64(bytes[i]) }
+        for i in (offset + 8)..<(offset + 16) { low = low << 8 | UInt64(bytes[i]) }
+        offset += 16
+        return (high, low)
+    }
+
     /// Reads one byte.
     public mutating func readU8(_ field: String) throws(WireError) -> UInt8 {
         try need(1, field)

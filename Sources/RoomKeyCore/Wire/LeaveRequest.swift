@@ -53,7 +53,7 @@ public struct LeaveRequest: Sendable, Equatable {
         guard version == magic[3] else { throw .unknownVersion(what: "leave request", expected: magic[3], found: version) }
         let room = try RoomID(bytes: r.read(RoomID.length, "room id"))
         let epoch = try r.readU64("epoch")
-        let member = try IdentityID(bytes: r.read(IdentityID.length, "member id"))
+        let member = try IdentityID(from: &r, "member id")
         let time = try r.readU64("time")
         _ = try r.read(SigningKeyPair.signatureLength, "signature")
         try r.finish()

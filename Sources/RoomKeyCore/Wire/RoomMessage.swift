@@ -39,7 +39,7 @@ public struct RoomMessage: Sendable {
         guard version == magic[3] else { throw .unknownVersion(what: "message", expected: magic[3], found: version) }
         let room = try RoomID(bytes: r.read(16, "room id"))
         let epoch = try r.readU64("epoch")
-        let sender = try IdentityID(bytes: r.read(16, "sender id"))
+        let sender = try IdentityID(from: &r, "sender id")
         let keyID = try r.read(16, "key id")
         let iteration = try r.readU32("iteration")
         let bodyLength = Int(try r.readU32("body length"))
