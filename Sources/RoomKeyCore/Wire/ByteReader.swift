@@ -21,6 +21,13 @@ public struct ByteReader {
         return Array(bytes[offset..<offset + count])
     }
 
+    /// Reads exactly `count` bytes onto the end of `out` (no array of their own).
+    public mutating func read(_ count: Int, _ field: String, appendingTo out: inout [UInt8]) throws(WireError) {
+        try need(count, field)
+        out += bytes[offset..<offset + count]
+        offset += count
+    }
+
     /// Skips exactly `count` bytes.
     public mutating func skip(_ count: Int, _ field: String) throws(WireError) {
         try need(count, field)
@@ -114,6 +121,8 @@ public struct ByteWriter {
 
     /// Appends raw bytes.
     public mutating func write(_ data: [UInt8]) { bytes += data }
+    /// Appends a region of a larger buffer.
+    public mutating func write(_ data: ArraySlice<UInt8>) { bytes += data }
     /// Appends raw bytes read in place (a large buffer, without first copying it into an array).
     public mutating func write(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
     /// Appends one byte.
