@@ -41,9 +41,13 @@ struct View: ReceiverView {
     var rooms: [RoomID: HeldRoom] = [:]
     var contacts: [IdentityID: IdentityCard] = [:]
     var seen: Set<[UInt8]> = []
+    var earlier: Set<[UInt8]> = []
+    var earlierRooms: Set<RoomID> = []
     var keys: Set<[UInt8]> = []
 
     func seenBundle(_ digest: [UInt8]) throws -> Bool { seen.contains(digest) }
+    func holdsEarlierSeen(_ room: RoomID) throws -> Bool { earlierRooms.contains(room) }
+    func seenEarlier(_ digest: [UInt8]) throws -> Bool { earlier.contains(digest) }
     func room(_ id: RoomID) throws -> HeldRoom? { rooms[id] }
     func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { commits[EpochKey(room: room, epoch: epoch)] }
     func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? { rosters[EpochKey(room: room, epoch: epoch)] }
@@ -64,7 +68,11 @@ let view: View = {
     v.rooms[leftRoom] = HeldRoom(roomID: leftRoom, name: "old", epoch: 0, head: Commit.genesisHead, joinedEpoch: 0, left: true)
     // One bundle applied before: the one mode 2 builds from these bytes (a sender key from alice, no commit).
     var seenInput = Takes([0x30, 0x00, 0x00])
-    v.seen.insert(BLAKE2b.hash([structured(&seenInput)]))
+    let seenBytes = structured(&seenInput)
+    v.seen.insert(try! Bundle.parse(seenBytes).seenDigest)
+    // The same bundle also as a keyring before the seen digest recorded it (whole-file hash), in the room it is for.
+    v.earlier.insert(BLAKE2b.hash([seenBytes]))
+    v.earlierRooms.insert(room)
     v.contacts[alice.id] = alice.card
     v.contacts[dave.id] = dave.card
     // A sender key bob holds already: alice's for epoch 1 made from the fixed seed below.
@@ -177,7 +185,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let decider = BundleAcceptance(view: view, receiver: bob.id, now: now)
     let decision: BundleDecision
     do {
-        decision = try decider.decide(content, digest: BLAKE2b.hash([bytes]), size: bytes.count)
+        decision = try decider.decide(content, digest: bundle.seenDigest, earlierDigest: { BLAKE2b.hash([bytes]) }, size: bytes.count)
     } catch {
         violated("the view never fails, but decide threw \(error)")
     }

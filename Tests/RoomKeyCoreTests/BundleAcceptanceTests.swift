@@ -221,14 +221,22 @@ struct BundleAcceptanceTests {
              holds: { w, b in var r = try w.member(); r.markSeen(b.digest); return r },
              bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
              expect: { _, _ in .duplicate }),
-        Case(name: "a key bundle applied before the seen digest (recorded as its whole-file hash) is a duplicate",
-             holds: { w, b in var r = try w.member(); r.markSeen(b.earlierDigest); r.holdSenderKey(b.key!); return r },
+        Case(name: "a key bundle applied before the seen digest (recorded by its whole-file hash) is a duplicate",
+             holds: { w, b in var r = try w.member(); r.markSeenEarlier(b.earlierDigest, room: w.room); r.holdSenderKey(b.key!); return r },
              bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
              expect: { _, _ in .duplicate }),
-        Case(name: "a commit bundle applied before the seen digest (recorded as its whole-file hash) is a duplicate",
-             holds: { w, b in var r = try w.member(); r.markSeen(b.earlierDigest); r.holdSenderKey(b.key!); return r },
+        Case(name: "a key bundle recorded by its whole-file hash whose key retention deleted and forgot is a duplicate, not applied",
+             holds: { w, b in var r = try w.member(); r.markSeenEarlier(b.earlierDigest, room: w.room); return r },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .duplicate }),
+        Case(name: "a commit bundle applied before the seen digest (recorded by its whole-file hash) is a duplicate",
+             holds: { w, b in var r = try w.member(); r.markSeenEarlier(b.earlierDigest, room: w.room); r.holdSenderKey(b.key!); return r },
              bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c1]) },
              expect: { _, _ in .duplicate }),
+        Case(name: "a whole-file digest is not a seen digest: recorded in seen_bundle it does not make a duplicate",
+             holds: { w, b in var r = try w.member(); r.markSeen(b.earlierDigest); return r },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
+             expect: { _, _ in .apply(Applied()) }),
         Case(name: "a carried commit of another room than the header's is rejected (roomMismatch)",
              holds: { w, _ in try w.member() },
              bundle: { w in
@@ -605,10 +613,9 @@ struct BundleAcceptanceTests {
         }
     }
 
-    /// The whole-file hash of keyrings before the seen digest is made only for a bundle that would not apply: a bundle
-    /// that applies was never applied before, whatever an earlier digest says, and hashing a large room's bundle twice
-    /// is what the seen digest saves.
-    @Test func theEarlierDigestIsAskedOnlyForABundleThatWouldNotApply() throws {
+    /// The whole-file hash of keyrings before the seen digest is made only in a room that holds bundles recorded by it:
+    /// hashing a large room's bundle a second time is what the seen digest saves.
+    @Test func theEarlierDigestIsAskedOnlyInARoomThatHoldsEarlierRecords() throws {
         let w = try World()
         let built = try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol])
         let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
@@ -619,23 +626,27 @@ struct BundleAcceptanceTests {
                 .decide(content, digest: built.digest, earlierDigest: { asked.value += 1; return built.earlierDigest }, size: built.bytes.count)
             return (decision, asked.value)
         }
-        // A new key applies without the earlier digest, even with it recorded (which no real keyring could have).
-        var recorded = try w.member()
-        recorded.markSeen(built.earlierDigest)
-        for view in [try w.member(), recorded] {
-            let (decision, asked) = try decide(view)
-            guard case .apply = decision else { Issue.record("expected apply, got \(decision)"); continue }
-            #expect(asked == 0)
-        }
-        // A held key without the earlier digest recorded is a no-op, found after asking once.
+        // No earlier records: a new key applies, and a held key is a no-op, without the whole-file hash.
         var held = try w.member()
         held.holdSenderKey(built.key!)
-        let (decision, asked) = try decide(held)
-        check(decision, .rejected(.noOp(epoch: 1)))
+        for (view, expected) in [(try w.member(), Expected.apply(Applied())), (held, .rejected(.noOp(epoch: 1)))] {
+            let (decision, asked) = try decide(view)
+            check(decision, expected)
+            #expect(asked == 0)
+        }
+        // Earlier records in another room: not asked either.
+        var elsewhere = try w.member()
+        elsewhere.markSeenEarlier([1, 2, 3], room: RoomID.random(using: w.random))
+        #expect(try decide(elsewhere).1 == 0)
+        // Earlier records in this room, not of this bundle: asked once, and the bundle applies.
+        var here = try w.member()
+        here.markSeenEarlier([1, 2, 3], room: w.room)
+        let (decision, asked) = try decide(here)
+        check(decision, .apply(Applied()))
         #expect(asked == 1)
-        // Seen under the new digest: a duplicate at once.
-        held.markSeen(built.digest)
-        let (again, askedAgain) = try decide(held)
+        // Seen under the seen digest: a duplicate before anything else is asked.
+        here.markSeen(built.digest)
+        let (again, askedAgain) = try decide(here)
         check(again, .duplicate)
         #expect(askedAgain == 0)
     }

@@ -32,6 +32,9 @@ package struct InMemoryReceiver: ReceiverView {
 
     /// Digests of bundles applied before.
     package var seenDigests: Set<[UInt8]> = []
+    /// Whole-file digests recorded before the seen digest, and the rooms that hold any.
+    package var earlierDigests: Set<[UInt8]> = []
+    package var earlierRooms: Set<RoomID> = []
     /// Held rooms.
     package var rooms: [RoomID: HeldRoom] = [:]
     /// Accepted commits by room and epoch.
@@ -72,6 +75,12 @@ package struct InMemoryReceiver: ReceiverView {
     /// Records a bundle digest as applied.
     package mutating func markSeen(_ digest: [UInt8]) { seenDigests.insert(digest) }
 
+    /// Records a bundle as applied before the seen digest: by its whole-file digest, in `room`.
+    package mutating func markSeenEarlier(_ digest: [UInt8], room: RoomID) {
+        earlierDigests.insert(digest)
+        earlierRooms.insert(room)
+    }
+
     /// Records a sender key as held.
     package mutating func holdSenderKey(_ info: SenderKeyInfo) { senderKeys.insert(SenderKeyName(info)) }
 
@@ -82,6 +91,16 @@ package struct InMemoryReceiver: ReceiverView {
     package func seenBundle(_ digest: [UInt8]) throws -> Bool {
         try check()
         return seenDigests.contains(digest)
+    }
+
+    package func holdsEarlierSeen(_ room: RoomID) throws -> Bool {
+        try check()
+        return earlierRooms.contains(room)
+    }
+
+    package func seenEarlier(_ digest: [UInt8]) throws -> Bool {
+        try check()
+        return earlierDigests.contains(digest)
     }
 
     package func room(_ id: RoomID) throws -> HeldRoom? {

@@ -67,6 +67,19 @@ extension Keyring {
         return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
     }
 
+    /// True when the room holds bundles recorded before the seen digest (`seen_bundle_whole`, by whole-file hash).
+    func holdsEarlierSeen(_ db: Database, _ room: RoomID) throws -> Bool {
+        try requireIntact(db, "seen_bundle_whole")
+        return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle_whole WHERE room_tag = ? LIMIT 1",
+                                 arguments: [Data(roomTag(room))]) != nil
+    }
+
+    /// True when a bundle with this whole-file digest was applied before the seen digest.
+    func isSeenEarlier(_ db: Database, _ digest: [UInt8]) throws -> Bool {
+        try requireIntact(db, "seen_bundle_whole")
+        return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle_whole WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+    }
+
     /// Records an applied bundle's digest, so the same bytes are a duplicate next time.
     func markSeen(_ db: Database, _ digest: [UInt8], _ room: RoomID) throws {
         try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(room))])

@@ -222,6 +222,20 @@ enum KeyringSchema {
                 INSERT OR IGNORE INTO scale_backfill (room_tag) SELECT room_tag FROM room;
                 """)
         }
+        m.registerMigration("v12-seen-digest") { db in
+            // seen_bundle records bundles by their seen digest from here on. Rows recorded before, by the hash of the
+            // whole file, move to their own table (indexed by room, never written again): only a room that has some
+            // pays that second hash of each bundle it receives.
+            try db.execute(sql: """
+                CREATE TABLE seen_bundle_whole (
+                    bundle_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL
+                );
+                CREATE INDEX seen_bundle_whole_room ON seen_bundle_whole (room_tag);
+                INSERT INTO seen_bundle_whole (bundle_tag, room_tag) SELECT bundle_tag, room_tag FROM seen_bundle;
+                DELETE FROM seen_bundle;
+                """)
+        }
         return m
     }
 }

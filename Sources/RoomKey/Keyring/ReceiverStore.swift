@@ -11,6 +11,10 @@ struct ReceiverStore: ReceiverView {
         try keyring.isSeen(db, digest)
     }
 
+    func holdsEarlierSeen(_ room: RoomID) throws -> Bool { try keyring.holdsEarlierSeen(db, room) }
+
+    func seenEarlier(_ digest: [UInt8]) throws -> Bool { try keyring.isSeenEarlier(db, digest) }
+
     func room(_ id: RoomID) throws -> HeldRoom? {
         guard let record = try keyring.loadRoomRecord(db, id) else { return nil }
         return HeldRoom(roomID: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),

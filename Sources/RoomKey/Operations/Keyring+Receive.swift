@@ -138,10 +138,10 @@ extension Keyring {
     /// leave request, else its bundle or why it is not one. A failed `prepare` is thrown once the parse is done.
     static func parsingBundles(of batch: ReceiveBatch, while prepare: () throws -> Void) throws -> [Result<Bundle, WireError>?] {
         do { try prepare() } catch {
-            _ = batch.takeParsed()
+            batch.waitUntilParsed()
             throw error
         }
-        return batch.takeParsed()
+        return try batch.takeParsed()
     }
 
     /// Checks one bundle in one transaction: the core decides (`BundleAcceptance`), this stores what it decided.

@@ -67,30 +67,31 @@ public struct BundleAcceptance<View: ReceiverView> {
 
     /// Decides what to do with `content`, opened from a bundle whose full bytes are `size` long. `digest` is what the
     /// keyring records of it once applied (from `Bundle.seenDigest`); `earlierDigest` makes what keyrings recorded before
-    /// that (from a hash of the whole file), asked only for a bundle that would not apply: one applied before can never
-    /// apply again (its commits are no longer new and its sender key is held or was deleted by retention), so only its
-    /// status, duplicate, rests on it. Throws only when the view, or `earlierDigest`, fails.
+    /// that (from a hash of the whole file), asked only in a room that holds such records. Throws only when the view,
+    /// or `earlierDigest`, fails.
     public func decide(_ content: borrowing BundleContent, digest: [UInt8], earlierDigest: () throws -> [UInt8],
                        size: Int) throws -> BundleDecision {
-        let decision: BundleDecision
         do {
-            decision = try rules(content, digest: digest, size: size)
+            return try rules(content, digest: digest, earlierDigest: earlierDigest, size: size)
         } catch let failure as ViewFailure {
             throw failure.underlying
         } catch let error as BundleError where error.category == .pending {
-            decision = .pending(error, keep: true, authenticated: true)
+            return .pending(error, keep: true, authenticated: true)
         } catch let error as any RoomKeyError {
-            decision = .rejected(error)
-        }
-        switch decision {
-        case .apply, .duplicate: return decision
-        default: return try view.seenBundle(earlierDigest()) ? .duplicate : decision
+            return .rejected(error)
         }
     }
 
-    private func rules(_ content: borrowing BundleContent, digest: [UInt8], size: Int) throws -> BundleDecision {
+    private func rules(_ content: borrowing BundleContent, digest: [UInt8], earlierDigest: () throws -> [UInt8],
+                       size: Int) throws -> BundleDecision {
         let bundle = content.bundle
         if try held({ try view.seenBundle(digest) }) { return .duplicate }
+        // Bundles applied before the seen digest are known by their whole-file hash. A sender key deleted by retention
+        // may have been forgotten since (the ledger keeps the newest deletions), so only this keeps such a bundle out.
+        if try held({ try view.holdsEarlierSeen(bundle.roomID) }) {
+            let earlier = try held(earlierDigest)
+            if try held({ try view.seenEarlier(earlier) }) { return .duplicate }
+        }
         let commits = content.commits
         for commit in commits where commit.roomID != bundle.roomID {
             throw BundleError.roomMismatch(header: bundle.roomID, commit: commit.roomID)

@@ -29,6 +29,10 @@ public struct HeldRoom: Sendable {
 public protocol ReceiverView {
     /// True when a bundle with this digest was applied before.
     func seenBundle(_ digest: [UInt8]) throws -> Bool
+    /// True when the room holds bundles recorded before the seen digest, by the hash of the whole file.
+    func holdsEarlierSeen(_ room: RoomID) throws -> Bool
+    /// True when a bundle with this whole-file digest was recorded before the seen digest.
+    func seenEarlier(_ digest: [UInt8]) throws -> Bool
     /// The held room, if any.
     func room(_ id: RoomID) throws -> HeldRoom?
     /// The accepted commit of an epoch, if held.

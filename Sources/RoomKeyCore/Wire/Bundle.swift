@@ -63,8 +63,8 @@ public struct Bundle: Sendable {
     /// What a keyring records of a bundle it applied: `BLAKE2b-256("roomkey/bundle-seen/v1" 00 || header || stanza hash
     /// || payload)`. It names exactly one file (the header has a fixed length, the stanza hash covers the count and every
     /// stanza, the payload runs to the end of the file) without a second pass over the stanzas, which are most of a large
-    /// room's bundle.
-    public var seenDigest: [UInt8] { BLAKE2b.hash([Self.seenDomain, headerBytes, stanzaHash, payload]) }
+    /// room's bundle. Made when the bundle is parsed.
+    public let seenDigest: [UInt8]
 
     /// Parses a bundle strictly: a known version, bounded counts, known stanza kinds, unique recipients, a payload at
     /// least one AEAD overhead long.
@@ -117,9 +117,10 @@ public struct Bundle: Sendable {
         }
         let payload = try r.read(r.remaining, "payload")
         let stanzas = bytes[stanzaStart..<stanzaEnd]
+        let header = Array(bytes[0..<headerLength]), stanzaHash = BLAKE2b.hash(stanzas)
         return Bundle(version: version, roomID: room, epoch: epoch, sender: sender, recipients: recipients, stanzaKinds: kinds,
-                      sealedOffsets: offsets, stanzaBytes: stanzas, headerBytes: Array(bytes[0..<headerLength]), payload: payload,
-                      stanzaHash: BLAKE2b.hash(stanzas))
+                      sealedOffsets: offsets, stanzaBytes: stanzas, headerBytes: header, payload: payload, stanzaHash: stanzaHash,
+                      seenDigest: BLAKE2b.hash([seenDomain, header, stanzaHash, payload]))
     }
 
     /// The stanza addressed to `id`, if any: its kind and sealed bundle key.
