@@ -58,6 +58,12 @@ struct View: ReceiverView {
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool { keys.contains(key.roomID.bytes + key.owner.bytes + key.keyID) }
 }
 
+/// The bundle the view records as applied: the one mode 2 builds from these bytes (a sender key from alice, no commit).
+let seenBytes: [UInt8] = {
+    var input = Takes([0x30, 0x00, 0x00])
+    return structured(&input)
+}()
+
 let view: View = {
     var v = View()
     for (c, s) in [(c0, s0), (c1, s1)] {
@@ -67,8 +73,6 @@ let view: View = {
     v.rooms[room] = HeldRoom(roomID: room, name: "garden", epoch: 1, head: s1.head, joinedEpoch: 0, left: false)
     v.rooms[leftRoom] = HeldRoom(roomID: leftRoom, name: "old", epoch: 0, head: Commit.genesisHead, joinedEpoch: 0, left: true)
     // One bundle applied before: the one mode 2 builds from these bytes (a sender key from alice, no commit).
-    var seenInput = Takes([0x30, 0x00, 0x00])
-    let seenBytes = structured(&seenInput)
     v.seen.insert(try! Bundle.parse(seenBytes).seenDigest)
     // The same bundle also as a keyring before the seen digest recorded it (whole-file hash), in the room it is for.
     v.earlier.insert(BLAKE2b.hash([seenBytes]))
@@ -208,7 +212,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     case .fork(let evidence):
         require(bundle.roomID == room && evidence.epoch <= 1 && evidence.ours != evidence.theirs, "fork evidence is wrong")
-    case .duplicate, .pending, .rejected, .ignored:
+    case .duplicate:
+        // Only the bytes recorded as applied (by seen digest, and by whole-file hash) are a duplicate.
+        require(bytes == seenBytes, "a duplicate of bytes never applied")
+    case .pending, .rejected, .ignored:
         break
     }
     return 0

@@ -148,7 +148,7 @@ extension Keyring {
     func process(_ item: Queued, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> Outcome {
         let bundle = item.bundle
         let digest = tag("bundle", bundle.seenDigest)
-        // Keyrings before the seen digest recorded a hash of the whole file; only a bundle that would not apply needs it.
+        // Keyrings before the seen digest recorded the hash of the whole file: made only in a room that holds such rows.
         let earlierDigest = { self.tag("bundle", BLAKE2b.hash([item.bytes])) }
         do {
             return try write { db in
