@@ -20,6 +20,21 @@ extension Keyring {
         let bytes: [UInt8]
         let bundle: Bundle
         let pendingTag: [UInt8]?
+        /// The whole-file hash, once made: a bundle that waits is retried each time another applies, and the hash of
+        /// a large room's bundle should not be made again each time.
+        let wholeFileHash = WholeFileHash()
+    }
+
+    /// The BLAKE2b-256 of a queued bundle's bytes, made at most once (only in a room with rows in `seen_bundle_whole`).
+    final class WholeFileHash {
+        private var value: [UInt8]?
+
+        func of(_ bytes: [UInt8]) -> [UInt8] {
+            if let value { return value }
+            let made = BLAKE2b.hash([bytes])
+            value = made
+            return made
+        }
     }
 
     /// Receives bundles; returns one result per input, plus one per earlier pending bundle that this run settled.
@@ -149,7 +164,7 @@ extension Keyring {
         let bundle = item.bundle
         let digest = tag("bundle", bundle.seenDigest)
         // Keyrings before the seen digest recorded the hash of the whole file: made only in a room that holds such rows.
-        let earlierDigest = { self.tag("bundle", BLAKE2b.hash([item.bytes])) }
+        let earlierDigest = { self.tag("bundle", item.wholeFileHash.of(item.bytes)) }
         do {
             return try write { db in
                 let content: BundleContent
