@@ -34,8 +34,13 @@ public struct EpochMembers: Equatable, Sendable {
     /// The signing key of member `id`'s card, nil when `id` is not a member.
     public func signingKey(of id: IdentityID) -> SigningPublicKey? {
         guard let i = index(of: id) else { return nil }
-        let start = i * SigningPublicKey.length
-        return try? SigningPublicKey(bytes: Array(keyBytes[start..<(start + SigningPublicKey.length)]))
+        return try? SigningPublicKey(bytes: Array(key(at: i)))
+    }
+
+    /// The signing key bytes of the member at `index` in `ids`.
+    private func key(at index: Int) -> ArraySlice<UInt8> {
+        let start = index * SigningPublicKey.length
+        return keyBytes[start..<(start + SigningPublicKey.length)]
     }
 
     private func index(of id: IdentityID) -> Int? {
@@ -54,8 +59,7 @@ public struct EpochMembers: Equatable, Sendable {
         w.writeU32(UInt32(ids.count))
         for (i, id) in ids.enumerated() {
             id.write(to: &w)
-            let start = i * SigningPublicKey.length
-            w.write(keyBytes[start..<(start + SigningPublicKey.length)])
+            w.write(key(at: i))
         }
         return w.bytes
     }

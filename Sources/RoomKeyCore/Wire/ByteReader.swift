@@ -38,11 +38,7 @@ public struct ByteReader {
     /// for each one (the error on too few bytes is `read(16, field)`'s).
     public mutating func readHalves(_ field: String) throws(WireError) -> (high: UInt64, low: UInt64) {
         try need(16, field)
-        var high: UInt64 = 0, low: UInt64 = 0
-        for i in offset..<(offset + 8) { high = high << 8 | UInt64(bytes[i]) }
-        for i in (offset + 8)..<(offset + 16) { low = low << 8 | UInt64(bytes[i]) }
-        offset += 16
-        return (high, low)
+        return (try readUInt(8, field), try readUInt(8, field))
     }
 
     /// Reads one byte.
