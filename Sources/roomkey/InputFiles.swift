@@ -7,6 +7,44 @@ enum InputFiles {
     /// Reads `path` ("-" for standard input), refusing more than `limit` bytes. The bytes go from the file straight
     /// into the array returned (a bundle can be many megabytes: no chunks to join, no second copy).
     static func read(_ path: String, limit: Int, what: String) throws -> [UInt8] {
+        try withOpened(path, limit: limit, what: what) { fd, size in try readAll(fd, size: size, limit: limit, what: what) }
+    }
+
+    /// A `receive` input as read: a large bundle whose stanza list was hashed as it was read, or any other file's bytes.
+    enum ReceiveRead {
+        /// A regular file of at least `followedReadSize` bytes that starts like a bundle.
+        case followed(FollowedRead)
+        /// Anything else.
+        case bytes([UInt8])
+    }
+
+    /// From this size on, `receive` reads a bundle file with `FollowedRead` (its stanza list is hashed on another core
+    /// while it is read); a smaller one is read at once. Debug builds take another size from `ROOMKEY_TEST_FOLLOW_FROM`
+    /// (bytes), so that the end-to-end tests' small bundles go the same way.
+    static let followedReadSize: Int = {
+        #if DEBUG
+        if let text = ProcessInfo.processInfo.environment["ROOMKEY_TEST_FOLLOW_FROM"], let size = Int(text) { return size }
+        #endif
+        return 512 * 1024
+    }()
+
+    /// Reads a `receive` input as `read` does, but a regular file of at least `followedReadSize` bytes with a stanza
+    /// list hashed while it is read. A file that grew while it was read, or that is no bundle, comes back as bytes.
+    static func readForReceive(_ path: String, limit: Int, what: String) throws -> ReceiveRead {
+        try withOpened(path, limit: limit, what: what) { fd, size in
+            guard let size, size > 0, size >= followedReadSize else { return .bytes(try readAll(fd, size: size, limit: limit, what: what)) }
+            let followed = try FollowedRead.read(capacity: size + 1) { try readSome(fd, $0, $1) }
+            if followed.count <= size, followed.head.starts(with: Bundle.magic.prefix(3)) { return .followed(followed) }
+            var bytes = followed.bytesAndStanzaHash.bytes
+            if bytes.count > size { bytes += try readRest(fd, limit: limit - bytes.count) }
+            if bytes.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
+            return .bytes(bytes)
+        }
+    }
+
+    /// Opens `path` ("-" for standard input) and runs `body` with its descriptor and, for a regular file, its size. A
+    /// regular file larger than `limit` is refused before a byte is read.
+    private static func withOpened<T>(_ path: String, limit: Int, what: String, _ body: (Int32, Int?) throws -> T) throws -> T {
         let handle: FileHandle
         if path == "-" {
             handle = FileHandle.standardInput
@@ -18,22 +56,33 @@ enum InputFiles {
         }
         defer { if path != "-" { try? handle.close() } }
         let fd = handle.fileDescriptor
-        // A regular file (or standard input redirected from one) that is too large is refused before a byte is read.
         var info = stat()
         let regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         if regular, info.st_size > off_t(limit) { throw InputError.tooLarge(what: what, limit: limit) }
-        // A regular file's size is known: one read into a buffer of that size (and one byte more, to see the end).
-        let first = regular && info.st_size > 0 ? Int(info.st_size) + 1 : 1 << 20
+        return try body(fd, regular ? Int(info.st_size) : nil)
+    }
+
+    /// Every byte of `fd`, refusing more than `limit`. A regular file's size is known: one read into a buffer of that
+    /// size (and one byte more, to see the end).
+    private static func readAll(_ fd: Int32, size: Int?, limit: Int, what: String) throws -> [UInt8] {
+        let first = (size ?? 0) > 0 ? (size ?? 0) + 1 : 1 << 20
         var bytes = try readChunk(fd, first)
         // A pipe, or a file that grew since: the rest in chunks. `readChunk` comes back short only at the end, so a short
         // read ends the loop (a file read whole in its first read costs no second read and no second buffer).
-        var atEnd = bytes.count < first
+        if bytes.count == first { bytes += try readRest(fd, limit: limit - bytes.count) }
+        if bytes.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
+        return bytes
+    }
+
+    /// The rest of `fd` in chunks, stopping once more than `limit` bytes were read (the caller then refuses them).
+    private static func readRest(_ fd: Int32, limit: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var atEnd = false
         while !atEnd, bytes.count <= limit {
             let more = try readChunk(fd, 1 << 20)
             bytes += more
             atEnd = more.count < 1 << 20
         }
-        if bytes.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
         return bytes
     }
 
@@ -43,14 +92,19 @@ enum InputFiles {
             filled = 0
             guard let base = buffer.baseAddress else { return }
             while filled < count {
-                let n = Foundation.read(fd, base + filled, count - filled)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-                }
+                let n = try readSome(fd, base + filled, count - filled)
                 if n == 0 { break }
                 filled += n
             }
+        }
+    }
+
+    /// One `read` of up to `count` bytes into `into` (retried on EINTR); 0 at the end.
+    private static func readSome(_ fd: Int32, _ into: UnsafeMutableRawPointer, _ count: Int) throws -> Int {
+        while true {
+            let n = Foundation.read(fd, into, count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         }
     }
 

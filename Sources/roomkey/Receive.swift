@@ -35,22 +35,32 @@ extension RoomKeyCommand {
             let report = ReceiveReport(output: output, total: files.count)
             var inputs: [ReceiveInput] = []
             var ignored: [ReceiveReport.Line] = []
+            var messages = Set<String>()
             for file in files {
                 if file.inFolder, StrayInput.isPartialWrite(fileName: (file.path as NSString).lastPathComponent) {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
-                let bytes = try InputFiles.read(file.path, limit: Self.maxBundleBytes, what: "bundle")
+                let bytes: [UInt8]
+                switch try InputFiles.readForReceive(file.path, limit: Self.maxBundleBytes, what: "bundle") {
+                case let .followed(read):
+                    // A large file that starts like a bundle (so no stray file and no message), its stanza list hashed
+                    // as it was read.
+                    inputs.append(ReceiveInput(path: file.path, followed: read))
+                    continue
+                case let .bytes(read):
+                    bytes = read
+                }
                 if file.inFolder, let reason = StrayInput.reason(bytes) {
                     ignored.append(report.ignored(file.path, reason: reason))
                     continue
                 }
+                if Self.looksLikeMessage(bytes) { messages.insert(file.path) }
                 inputs.append(ReceiveInput(path: file.path, bytes: bytes))
             }
             // Parsing starts now, on another core, while the keyring opens.
             let batch = ReceiveBatch(inputs)
             let box = outbox.box
-            let messages = Set(inputs.filter { Self.looksLikeMessage($0.bytes) }.map(\.path))
             let results = try openKeyring(outbox: box).receive(batch, deliver: { try box.name($0) }) { result in
                 report.decided(result, looksLikeMessage: messages.contains(result.path))
             }

@@ -25,7 +25,9 @@ public final class ReceiveBatch: Sendable {
         self.inputs = inputs
         DispatchQueue.global().async(group: parsing) { [self] in
             let slots = inputs.map { input in
-                LeaveRequest.looksLike(input.bytes) ? nil : Result { () throws(WireError) in try Bundle.parse(input.bytes) }
+                LeaveRequest.looksLike(input.bytes) ? nil : Result { () throws(WireError) in
+                    try Bundle.parse(input.bytes, stanzaHashOfTheseBytes: input.stanzaHash)
+                }
             }
             state.withLock { $0.slots = slots }
         }

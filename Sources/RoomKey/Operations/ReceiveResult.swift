@@ -50,13 +50,36 @@ public struct ReceiveResult: Sendable {
 public struct ReceiveInput: Sendable {
     /// The file's path (for reports).
     public let path: String
-    /// The bundle bytes.
-    public let bytes: [UInt8]
+    private let source: Source
+
+    private enum Source: Sendable {
+        case bytes([UInt8])
+        case followed(FollowedRead)
+    }
+
+    /// The bundle bytes (of a followed read: once its stanza hash is done).
+    public var bytes: [UInt8] {
+        switch source {
+        case let .bytes(bytes): bytes
+        case let .followed(read): read.bytesAndStanzaHash.bytes
+        }
+    }
+
+    /// The stanza hash made while the bytes were read, if they were read that way.
+    var stanzaHash: Bundle.StanzaHash? {
+        if case let .followed(read) = source { read.bytesAndStanzaHash.stanzaHash } else { nil }
+    }
 
     /// Wraps a path and bytes.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
-        self.bytes = bytes
+        source = .bytes(bytes)
+    }
+
+    /// Wraps a path and a read whose stanza list was hashed as it arrived (`FollowedRead`).
+    package init(path: String, followed: FollowedRead) {
+        self.path = path
+        source = .followed(followed)
     }
 }
 

@@ -66,9 +66,25 @@ public struct Bundle: Sendable {
     /// room's bundle. Made when the bundle is parsed.
     public let seenDigest: [UInt8]
 
+    /// The stanza hash of a bundle's bytes and where its stanza list ends, made by `StanzaHashFollower` while the bytes
+    /// were still being read.
+    package struct StanzaHash: Sendable {
+        /// Where the stanza list ends (the offset of the payload).
+        package let end: Int
+        /// `BLAKE2b-256` of the bytes from `headerLength` to `end`.
+        package let hash: [UInt8]
+    }
+
     /// Parses a bundle strictly: a known version, bounded counts, known stanza kinds, unique recipients, a payload at
     /// least one AEAD overhead long.
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> Bundle {
+        try parse(bytes, stanzaHashOfTheseBytes: nil)
+    }
+
+    /// `parse`, taking the stanza hash from `known` when it covers exactly the stanza list this parse finds. `known` must
+    /// have been made over these very bytes (`FollowedRead` makes it over the buffer that becomes `bytes`); one that
+    /// ends elsewhere is ignored and the stanzas are hashed here.
+    package static func parse(_ bytes: [UInt8], stanzaHashOfTheseBytes known: StanzaHash?) throws(WireError) -> Bundle {
         if bytes.count > maxLength { throw .oversized(what: "bundle", limit: maxLength, found: bytes.count) }
         var r = ByteReader(bytes, what: "bundle")
         let magic = try r.read(3, "magic")
@@ -117,7 +133,8 @@ public struct Bundle: Sendable {
         }
         let payload = try r.read(r.remaining, "payload")
         let stanzas = bytes[stanzaStart..<stanzaEnd]
-        let header = Array(bytes[0..<headerLength]), stanzaHash = BLAKE2b.hash(stanzas)
+        let header = Array(bytes[0..<headerLength])
+        let stanzaHash = if let known, known.end == stanzaEnd { known.hash } else { BLAKE2b.hash(stanzas) }
         return Bundle(version: version, roomID: room, epoch: epoch, sender: sender, recipients: recipients, stanzaKinds: kinds,
                       sealedOffsets: offsets, stanzaBytes: stanzas, headerBytes: header, payload: payload, stanzaHash: stanzaHash,
                       seenDigest: BLAKE2b.hash([seenDomain, header, stanzaHash, payload]))

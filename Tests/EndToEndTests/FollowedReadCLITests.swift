@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import roomkey
+
+/// `receive` reads a large bundle file while another core hashes its stanza list (`FollowedRead`). Debug builds take the
+/// size from which it does so from `ROOMKEY_TEST_FOLLOW_FROM`: with it at 1 byte, every file of these small rooms goes
+/// that way, and each run must print, exit and store exactly what the plain read does.
+@Suite struct FollowedReadCLITests {
+    static let follow = ["ROOMKEY_TEST_FOLLOW_FROM": "1"]
+
+    /// Runs `receive` as `who`, read the plain way or followed.
+    static func receive(_ w: RoomWorld, _ who: String, _ args: [String], followed: Bool) throws -> Run {
+        try w.s.roomkey(who, ["receive"] + args, env: ["ROOMKEY_OUTBOX": w.shared].merging(followed ? follow : [:]) { $1 })
+    }
+
+    /// Bad files: each gives the same lines and exit code both ways, and leaves bob's keyring as it was.
+    @Test func badFilesFailAlikeBothWays() throws {
+        let w = try RoomWorld()
+        let bundle = try #require(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--json"]).json()["bundle"] as? String)
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bundle)))
+        var flipped = good
+        flipped[44 + 4 + 16 + 20] ^= 0x01  // inside the first stanza's sealed key
+        var recipient = good
+        recipient[44 + 4 + 3] ^= 0x01  // a recipient id: the stanza is no longer bob's, nor the signed list
+        let cases: [(String, [UInt8])] = [
+            ("magic only", Array("RKB\u{1}".utf8)), ("truncated", Array(good.prefix(good.count / 2))),
+            ("a stanza byte flipped", flipped), ("a recipient changed", recipient), ("a byte added", good + [0]),
+        ]
+        let before = try w.snapshot("bob")
+        for (name, bytes) in cases {
+            let path = w.s.path("\(name.replacingOccurrences(of: " ", with: "-")).roomkey")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let plain = try Self.receive(w, "bob", [path], followed: false)
+            let followed = try Self.receive(w, "bob", [path], followed: true)
+            // bob's is the only stanza: with its recipient changed the bundle is for someone else.
+            #expect(plain.code != 0 || (name == "a recipient changed" && plain.stdout.hasPrefix("not-for-me")), "\(name): \(plain)")
+            #expect(followed.code == plain.code && followed.stdout == plain.stdout && followed.stderr == plain.stderr,
+                    "\(name): plain \(plain)\nfollowed \(followed)")
+            #expect(try w.snapshot("bob") == before, "\(name)")
+        }
+    }
+
+    /// A folder of a bundle and stray files, read followed: the same report as the plain read gives (ReceiveFolderCLITests),
+    /// the bundle applied once, then a duplicate.
+    @Test func aFolderIsReceivedAsThePlainReadReceivesIt() throws {
+        let (w, bundle) = try ReceiveFolderCLITests.world()
+        try Data("roomkey-card-v1 not really\n".utf8).write(to: URL(fileURLWithPath: w.shared + "/alice.card"))
+        let r = try Self.receive(w, "bob", [w.shared], followed: true)
+        r.expect(exit: 0, stderr: "")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(Array(lines.prefix(4)) == [
+            "ignored  \(w.shared)/.roomkey-tmp-0123456789abcdef: partly written (a write that has not finished)",
+            "ignored  \(w.shared)/alice.card: an identity card, not a bundle (add it with 'roomkey contact add')",
+            "ignored  \(w.shared)/empty: empty file",
+            "ignored  \(w.shared)/notes.txt: not a roomkey file",
+        ], "\(r)")
+        #expect(lines.count > 4 && lines[4].hasPrefix("applied  \(bundle)  room "), "\(r)")
+        #expect(lines.last == "summary: 1 applied, 4 ignored", "\(r)")
+        #expect(try w.show("bob")["epoch"] as? Int == 0)
+        let again = try Self.receive(w, "bob", [bundle], followed: true)
+        again.expect(exit: 0, stderr: "")
+        #expect(again.stdout.hasPrefix("duplicate  \(bundle)"), "\(again)")
+    }
+
+    /// Members who read followed and members who read plainly stay in step through a removal and its rotations.
+    @Test func membersReadingEitherWayStayInStep() throws {
+        let w = try RoomWorld()
+        try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).expect(exit: 0, stderr: "")
+        for (who, followed) in [("bob", true), ("carol", false), ("dave", true)] {
+            try Self.receive(w, who, [w.shared, "-q"], followed: followed).expect(exit: 0, stderr: "", stdout: "")
+        }
+        try w.rk("alice", ["room", "remove", "team", "dave", "-q"]).expect(exit: 0, stderr: "")
+        for (who, followed) in [("bob", true), ("carol", false), ("alice", true), ("bob", false), ("carol", true)] {
+            let r = try Self.receive(w, who, [w.shared, "-q"], followed: followed)
+            #expect(r.code == 0, "\(who): \(r)")
+        }
+        let message = try w.rk("carol", ["encrypt", "team", "--armor"], stdin: Data("still here\n".utf8))
+        #expect(message.code == 0, "\(message)")
+        let read = try w.rk("bob", ["decrypt"], stdin: Data(message.stdout.utf8))
+        #expect(read.code == 0 && read.stdout.contains("still here"), "\(read)")
+        #expect(try w.show("bob")["epoch"] as? Int == 1)
+    }
+}
