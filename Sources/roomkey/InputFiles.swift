@@ -28,15 +28,20 @@ enum InputFiles {
         return 512 * 1024
     }()
 
-    /// Reads a `receive` input as `read` does, but a regular file of at least `followedReadSize` bytes with a stanza
-    /// list hashed while it is read. A file that grew while it was read, or that is no bundle, comes back as bytes.
-    static func readForReceive(_ path: String, limit: Int, what: String) throws -> ReceiveRead {
+    /// Reads a `receive` input as `read` does, but a regular file of at least `followFrom` bytes that starts like a
+    /// bundle with a stanza list hashed while it is read. A file that grew while it was read, or turned out to be no
+    /// bundle, comes back as bytes.
+    static func readForReceive(_ path: String, limit: Int, what: String, followFrom: Int = followedReadSize) throws -> ReceiveRead {
         try withOpened(path, limit: limit, what: what) { fd, size in
-            guard let size, size > 0, size >= followedReadSize else { return .bytes(try readAll(fd, size: size, limit: limit, what: what)) }
-            let followed = try FollowedRead.read(capacity: size + 1) { try readSome(fd, $0, $1) }
+            // Only a large file whose first bytes are a bundle's is worth a thread; which way it goes decides nothing (the
+            // bytes read next are the ones parsed, whatever they turn out to be).
+            guard let size, size > 0, size >= followFrom, startsLikeBundle(fd),
+                  let followed = try FollowedRead.read(capacity: size + 1, using: { try readSome(fd, $0, $1) }) else {
+                return .bytes(try readAll(fd, size: size, limit: limit, what: what))
+            }
             if followed.count <= size, followed.head.starts(with: Bundle.magic.prefix(3)) { return .followed(followed) }
             var bytes = followed.bytesAndStanzaHash.bytes
-            if bytes.count > size { bytes += try readRest(fd, limit: limit - bytes.count) }
+            if bytes.count > size { try readRest(fd, onto: &bytes, limit: limit) }
             if bytes.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
             return .bytes(bytes)
         }
@@ -69,21 +74,20 @@ enum InputFiles {
         var bytes = try readChunk(fd, first)
         // A pipe, or a file that grew since: the rest in chunks. `readChunk` comes back short only at the end, so a short
         // read ends the loop (a file read whole in its first read costs no second read and no second buffer).
-        if bytes.count == first { bytes += try readRest(fd, limit: limit - bytes.count) }
+        if bytes.count == first { try readRest(fd, onto: &bytes, limit: limit) }
         if bytes.count > limit { throw InputError.tooLarge(what: what, limit: limit) }
         return bytes
     }
 
-    /// The rest of `fd` in chunks, stopping once more than `limit` bytes were read (the caller then refuses them).
-    private static func readRest(_ fd: Int32, limit: Int) throws -> [UInt8] {
-        var bytes: [UInt8] = []
+    /// The rest of `fd` in chunks onto the end of `bytes`, stopping once `bytes` holds more than `limit` (the caller
+    /// then refuses them).
+    private static func readRest(_ fd: Int32, onto bytes: inout [UInt8], limit: Int) throws {
         var atEnd = false
         while !atEnd, bytes.count <= limit {
             let more = try readChunk(fd, 1 << 20)
             bytes += more
             atEnd = more.count < 1 << 20
         }
-        return bytes
     }
 
     /// Up to `count` bytes of `fd`, fewer only at its end.
@@ -97,6 +101,13 @@ enum InputFiles {
                 filled += n
             }
         }
+    }
+
+    /// Whether the first bytes of `fd` (read with `pread`, leaving the offset where it is) are a bundle's magic.
+    private static func startsLikeBundle(_ fd: Int32) -> Bool {
+        var magic = [UInt8](repeating: 0, count: 3)
+        let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 3, 0) }
+        return n == 3 && magic == Array(Bundle.magic.prefix(3))
     }
 
     /// One `read` of up to `count` bytes into `into` (retried on EINTR); 0 at the end.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import RoomKeyCore
 @testable import roomkey
+
+private typealias Bundle = RoomKeyCore.Bundle
 
 /// `receive` reads a large bundle file while another core hashes its stanza list (`FollowedRead`). Debug builds take the
 /// size from which it does so from `ROOMKEY_TEST_FOLLOW_FROM`: with it at 1 byte, every file of these small rooms goes
@@ -79,5 +82,61 @@ import Testing
         let read = try w.rk("bob", ["decrypt"], stdin: Data(message.stdout.utf8))
         #expect(read.code == 0 && read.stdout.contains("still here"), "\(read)")
         #expect(try w.show("bob")["epoch"] as? Int == 1)
+    }
+}
+
+/// `InputFiles.readForReceive` in this process: which files it follows, and that a followed file gives the bytes and
+/// the stanza hash the plain read and the parser give.
+@Suite struct ReceiveReadRoutingTests {
+    static func write(_ bytes: [UInt8], _ name: String, in folder: String) throws -> String {
+        let path = folder + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A version 2 bundle of `xwing` X-Wing recipients (1,185 bytes of stanza each).
+    static func bundle(xwing: Int) throws -> [UInt8] {
+        let random = try SystemRandom()
+        let recipients = try (0..<xwing).map { _ in
+            StanzaRecipient(id: IdentityID(signingKey: try SigningKeyPair.generate().publicKey),
+                            sealingKey: try SealingKeyPair.generate().publicKey, xwingKey: try XWingKeyPair.generate().publicKey)
+        }
+        return try BundleSealer.seal(roomID: RoomID.random(using: random), epoch: 2, signer: try SigningKeyPair.generate(),
+                                     recipients: recipients, content: BundleContent.encode(commits: []), random: random)
+    }
+
+    @Test func aLargeBundleIsFollowedAndAnythingElseIsReadAtOnce() throws {
+        let sandbox = try Sandbox()
+        let folder = sandbox.root.path
+        let big = try Self.bundle(xwing: 460)  // over the 512 KiB from which `receive` follows
+        #expect(big.count >= InputFiles.followedReadSize)
+        let limit = RoomKeyCommand.Receive.maxBundleBytes
+        guard case let .followed(read) = try InputFiles.readForReceive(try Self.write(big, "big.roomkey", in: folder), limit: limit,
+                                                                       what: "bundle") else {
+            Issue.record("a large bundle was not followed")
+            return
+        }
+        let (bytes, hint) = read.bytesAndStanzaHash
+        #expect(bytes == big)
+        #expect(try #require(hint).hash == (try Bundle.parse(big).stanzaHash))
+
+        // Large but not a bundle, a small bundle, and an empty file: read at once, as `read` reads them.
+        let text = [UInt8](repeating: UInt8(ascii: "x"), count: 600 * 1024)
+        let small = try Self.bundle(xwing: 2)
+        for (name, content) in [("notes.txt", text), ("small.roomkey", small), ("empty", [])] {
+            let path = try Self.write(content, name, in: folder)
+            guard case let .bytes(got) = try InputFiles.readForReceive(path, limit: limit, what: "bundle") else {
+                Issue.record("\(name) was followed")
+                continue
+            }
+            #expect(got == content, "\(name)")
+            #expect(got == (try InputFiles.read(path, limit: limit, what: "bundle")), "\(name)")
+        }
+        // From a lower size on, the small bundle is followed too; over the limit, both ways refuse before reading.
+        guard case .followed = try InputFiles.readForReceive(folder + "/small.roomkey", limit: limit, what: "bundle", followFrom: 1) else {
+            Issue.record("the small bundle was not followed from 1 byte")
+            return
+        }
+        #expect(throws: InputError.self) { _ = try InputFiles.readForReceive(folder + "/small.roomkey", limit: 100, what: "bundle", followFrom: 1) }
     }
 }

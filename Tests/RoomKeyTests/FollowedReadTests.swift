@@ -5,7 +5,6 @@ import Testing
 @testable import RoomKeyCore
 import RoomKeyTestSupport
 
-
 private typealias Bundle = RoomKeyCore.Bundle
 
 /// `FollowedRead`: a bundle read on one thread while another hashes its stanza list gives the bytes read, exactly, and
@@ -51,7 +50,7 @@ private typealias Bundle = RoomKeyCore.Bundle
     func theBytesAndHashAreTheParsers(pieces: [Int]) throws {
         for bytes in [try Self.bundle(pq: 0), try Self.bundle(pq: 4)] {
             let source = Source(bytes, pieces: pieces)
-            let read = try FollowedRead.read(capacity: bytes.count + 1, chunk: 300, using: source.read)
+            let read = try #require(try FollowedRead.read(capacity: bytes.count + 1, chunk: 300, using: source.read))
             #expect(read.count == bytes.count)
             #expect(read.head == Array(bytes.prefix(16)))
             let (got, stanzaHash) = read.bytesAndStanzaHash
@@ -67,7 +66,7 @@ private typealias Bundle = RoomKeyCore.Bundle
     /// caller sees `count == capacity` and reads the rest itself.
     @Test func aFullBufferStopsTheRead() throws {
         let bytes = try Self.bundle(pq: 1)
-        let read = try FollowedRead.read(capacity: 100, using: Source(bytes, pieces: [64]).read)
+        let read = try #require(try FollowedRead.read(capacity: 100, using: Source(bytes, pieces: [64]).read))
         #expect(read.count == 100)
         #expect(read.bytesAndStanzaHash.bytes == Array(bytes.prefix(100)))
         #expect(read.bytesAndStanzaHash.stanzaHash == nil)
@@ -75,11 +74,11 @@ private typealias Bundle = RoomKeyCore.Bundle
 
     @Test func otherBytesHaveNoStanzaHash() throws {
         let text = Array("meeting notes, not a bundle at all\n".utf8)
-        let read = try FollowedRead.read(capacity: 4_096, using: Source(text, pieces: [5]).read)
+        let read = try #require(try FollowedRead.read(capacity: 4_096, using: Source(text, pieces: [5]).read))
         #expect(read.bytesAndStanzaHash.bytes == text)
         #expect(read.bytesAndStanzaHash.stanzaHash == nil)
         #expect(read.head == Array(text.prefix(16)))
-        let empty = try FollowedRead.read(capacity: 10, using: Source([], pieces: [5]).read)
+        let empty = try #require(try FollowedRead.read(capacity: 10, using: Source([], pieces: [5]).read))
         #expect(empty.count == 0 && empty.bytesAndStanzaHash.bytes.isEmpty)
     }
 
@@ -109,7 +108,7 @@ private typealias Bundle = RoomKeyCore.Bundle
     }
 
     /// Reads at once from many threads, more than the cores: each has a thread of its own, so none waits for another.
-    @Test func manyReadsAtOnceAllFinish() async throws {
+    @Test(.timeLimit(.minutes(1))) func manyReadsAtOnceAllFinish() async throws {
         let bytes = try Self.bundle(pq: 2)
         let expected = try Bundle.parse(bytes).stanzaHash
         let matched = Atomic<Int>(0)

@@ -6,7 +6,8 @@ import RoomKeyCore
 /// starting after it. The bytes land in an array that the hashing thread makes and keeps until both are done, so each
 /// byte is written once, by the reader, before the follower reads it, and never again: the hash is of these bytes.
 package final class FollowedRead: @unchecked Sendable {
-    /// Guards `buffer`, `arrived` and `finished`, and wakes the follower when more bytes arrived.
+    /// Guards `buffer`, `ready`, `arrived` and `finished`: wakes the reader once the buffer is made, and the follower
+    /// when more bytes arrived.
     private let lock = NSCondition()
     private var buffer: UnsafeMutableRawPointer?
     private var ready = false
@@ -22,10 +23,12 @@ package final class FollowedRead: @unchecked Sendable {
 
     /// Reads up to `capacity` bytes (at least 1) with `read`, on this thread, in chunks of `chunk` bytes: `read` is given
     /// where to put the next bytes and how many it may put, and returns how many it put (0 at the end). Its errors are
-    /// thrown; the follower is let go either way.
+    /// thrown; the follower is let go either way. Nil, having read nothing, when no thread could be started for the
+    /// follower (the caller then reads on its own).
     package static func read(capacity: Int, chunk: Int = 256 * 1024,
-                             using read: (UnsafeMutableRawPointer, Int) throws -> Int) throws -> FollowedRead {
-        let followed = FollowedRead(capacity: max(capacity, 1))
+                             using read: (UnsafeMutableRawPointer, Int) throws -> Int) throws -> FollowedRead? {
+        let followed = FollowedRead()
+        guard followed.startFollower(capacity: max(capacity, 1)) else { return nil }
         try followed.fill(capacity: max(capacity, 1), chunk: max(chunk, 1), read)
         return followed
     }
@@ -36,11 +39,13 @@ package final class FollowedRead: @unchecked Sendable {
         return result
     }
 
-    private init(capacity: Int) {
+    private init() {}
+
+    /// Starts the follower on a thread of its own, not a shared queue's: the reader waits for it, and a queue whose
+    /// threads are all waiting (for this or another read) might never run it. False if no thread could be made.
+    private func startFollower(capacity: Int) -> Bool {
         done.enter()
-        // A thread of its own, not a shared queue's: the reader waits for it, and a queue whose threads are all waiting
-        // (for this or another read) might never run it.
-        let thread = Thread { [self] in
+        let started = FollowerThread.start { [self] in
             var follower = StanzaHashFollower()
             let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { space, filled in
                 lock.lock()
@@ -66,7 +71,8 @@ package final class FollowedRead: @unchecked Sendable {
             result = (bytes, follower.finish())
             done.leave()
         }
-        thread.start()
+        if !started { done.leave() }
+        return started
     }
 
     /// The reader's side: fills the follower's buffer chunk by chunk, telling it after each chunk, and tells it the end
@@ -96,5 +102,31 @@ package final class FollowedRead: @unchecked Sendable {
             lock.unlock()
         }
         count = total
+    }
+}
+
+/// A detached POSIX thread for one closure, whose creation is checked (Foundation's `Thread` does not say when
+/// `pthread_create` fails).
+private enum FollowerThread {
+    private final class Body {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+
+    /// Runs `body` on a new detached thread; false, without running it, if the thread could not be made.
+    static func start(_ body: @escaping () -> Void) -> Bool {
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<Body>.fromOpaque(context).release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
     }
 }

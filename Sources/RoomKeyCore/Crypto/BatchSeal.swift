@@ -36,18 +36,35 @@ public enum BatchSeal {
                     nonisolated(unsafe) let keyBase = k.baseAddress!.assumingMemoryBound(to: UInt8.self)
                     nonisolated(unsafe) let outBase = o.baseAddress!.assumingMemoryBound(to: UInt8.self)
                     let length = UInt64(m.count)
-                    let workers = max(1, min(cores, n / 64))
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        for i in (n * w / workers)..<(n * (w + 1) / workers) {
-                            if crypto_box_seal(outBase + offset + i * stride, msg, length, keyBase + i * keyLength) != 0 {
-                                failures.add(1, ordering: .relaxed)
-                            }
+                    spread(n, chunk: 16, minimumPerWorker: 64) { i in
+                        if crypto_box_seal(outBase + offset + i * stride, msg, length, keyBase + i * keyLength) != 0 {
+                            failures.add(1, ordering: .relaxed)
                         }
                     }
                 }
             }
         }
         if failures.load(ordering: .relaxed) != 0 { throw .operationFailed("crypto_box_seal") }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, spread over every core (one worker per `minimumPerWorker` items at
+    /// most). Workers take `chunk` items at a time from one shared counter until none are left, so a worker that starts
+    /// late or runs slower takes fewer and all of them end together: a fixed half each left one core idle at the end.
+    package static func spread(_ count: Int, chunk: Int, minimumPerWorker: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = max(1, min(cores, count / max(minimumPerWorker, 1)))
+        if workers == 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        let step = max(chunk, 1)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let start = next.add(step, ordering: .relaxed).oldValue
+                if start >= count { return }
+                for i in start..<min(start + step, count) { body(i) }
+            }
+        }
     }
 
     /// **For known-answer tests only; production code never calls this.** Writes the same layout as `seal`, one box

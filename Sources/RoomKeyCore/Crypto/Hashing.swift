@@ -66,21 +66,21 @@ public enum BLAKE2b {
 
 extension BLAKE2b {
     /// Unkeyed BLAKE2b-256 fed piece by piece, for bytes that arrive over time (a bundle still being read).
-    public struct Stream: ~Copyable {
+    package struct Stream: ~Copyable {
         private let state: UnsafeMutableRawPointer
 
         /// Starts an empty hash.
-        public init() {
+        package init() {
             Sodium.prepare()
             state = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
             _ = crypto_generichash_init(OpaquePointer(state), nil, 0, 32)
         }
 
         /// Hashes `part` where it lies.
-        public mutating func update(_ part: UnsafeRawBufferPointer) { BLAKE2b.update(OpaquePointer(state), part) }
+        package mutating func update(_ part: UnsafeRawBufferPointer) { BLAKE2b.update(OpaquePointer(state), part) }
 
         /// The 32-byte digest of every part given.
-        public consuming func finish() -> [UInt8] {
+        package consuming func finish() -> [UInt8] {
             var out = [UInt8](repeating: 0, count: 32)
             _ = crypto_generichash_final(OpaquePointer(state), &out, 32)
             return out

@@ -215,14 +215,11 @@ public enum XWingHPKE {
                             offsets.withUnsafeBufferPointer { slots in
                                 nonisolated(unsafe) let (msg, outBase, keyBase, infoBase) = (m, o.baseAddress!, k.baseAddress!, f.baseAddress)
                                 nonisolated(unsafe) let (infoAt, slotAt) = (starts, slots)
-                                let workers = max(1, min(BatchSeal.cores, n / 8))
-                                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                                    for i in (n * w / workers)..<(n * (w + 1) / workers) {
-                                        let key = UnsafeRawBufferPointer(start: keyBase + i * XWingPublicKey.length, count: XWingPublicKey.length)
-                                        let info = UnsafeRawBufferPointer(start: infoBase.map { $0 + infoAt[i] }, count: infoAt[i + 1] - infoAt[i])
-                                        if !sealRaw(msg, to: key, info: info, into: outBase + slotAt[i], boxLength: boxLength) {
-                                            failures.add(1, ordering: .relaxed)
-                                        }
+                                BatchSeal.spread(n, chunk: 4, minimumPerWorker: 8) { i in
+                                    let key = UnsafeRawBufferPointer(start: keyBase + i * XWingPublicKey.length, count: XWingPublicKey.length)
+                                    let info = UnsafeRawBufferPointer(start: infoBase.map { $0 + infoAt[i] }, count: infoAt[i + 1] - infoAt[i])
+                                    if !sealRaw(msg, to: key, info: info, into: outBase + slotAt[i], boxLength: boxLength) {
+                                        failures.add(1, ordering: .relaxed)
                                     }
                                 }
                             }
