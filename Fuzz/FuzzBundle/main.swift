@@ -1,5 +1,6 @@
 // Fuzzes the outer bundle (Bundle.parse) and opening it as the fixed receiver (BundleContent(opening:)): any input
-// gives a value or a thrown error; an accepted bundle's header, stanzas and payload cover its bytes exactly.
+// gives a value or a thrown error; an accepted bundle's header, stanzas and payload cover its bytes exactly; and the
+// stanza hash made while the bytes arrive (StanzaHashFollower, in pieces whose size the input picks) is the parser's.
 import RoomKeyCore
 
 let receiver = Person("bob")
@@ -8,7 +9,21 @@ let receiver = Person("bob")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = input(data, size)
     _ = LeaveRequest.looksLike(bytes)
+    var follower = StanzaHashFollower()
+    let piece = 1 + Int(bytes.last ?? 0) * 37
+    bytes.withUnsafeBytes { all in
+        var upTo = 0
+        while upTo < all.count {
+            upTo = min(upTo + piece, all.count)
+            follower.advance(UnsafeRawBufferPointer(rebasing: all[..<upTo]))
+        }
+    }
+    let followed = follower.finish()
     guard let bundle = try? Bundle.parse(bytes) else { return 0 }
+    // Every bundle the parser accepts, the follower walks to the same end with the same hash.
+    require(followed?.end == Bundle.headerLength + bundle.stanzaBytes.count, "the follower ends the stanza list elsewhere")
+    require(followed?.hash == bundle.stanzaHash, "the follower's stanza hash differs")
+    require((try? Bundle.parse(bytes, stanzaHashOfTheseBytes: followed))?.seenDigest == bundle.seenDigest, "a followed parse differs")
     // With its version: a version 2 (post-quantum) header once failed here against a version 1 re-encoding.
     require(Bundle.header(roomID: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, version: bundle.version)
             == Array(bytes.prefix(Bundle.headerLength)), "header does not re-encode")
