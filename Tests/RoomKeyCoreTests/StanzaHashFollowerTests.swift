@@ -36,6 +36,13 @@ private typealias Bundle = RoomKeyCore.Bundle
         }
     }
 
+    /// The one stanza-length rule the parser and the follower walk by agrees with the fixed lengths the sealer writes.
+    @Test func theStanzaLengthRuleMatchesTheFixedLengths() {
+        #expect(Bundle.stanzaLength(version: 1, kind: .sealedBox) == Bundle.stanzaLength)
+        #expect(Bundle.stanzaLength(version: 2, kind: .sealedBox) == Bundle.stanzaLengthV2Box)
+        #expect(Bundle.stanzaLength(version: 2, kind: .xwing) == Bundle.stanzaLengthV2XWing)
+    }
+
     @Test func aListWithoutStanzasIsItsCountAlone() throws {
         var bytes = Bundle.magic + [UInt8](repeating: 7, count: Bundle.headerLength - 4) + [0, 0, 0, 0]
         bytes += [UInt8](repeating: 1, count: XChaCha20Poly1305.overhead)

@@ -23,6 +23,17 @@ public struct Bundle: Sendable {
     public static let stanzaLengthV2XWing = 16 + 1 + XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
     /// The most recipients a bundle may name.
     public static let maxStanzas = 100_001
+
+    /// The length of one stanza of a version `version` bundle, of kind `kind`: recipient id, kind byte (version 2) and
+    /// sealed key. The parser, the stanza lookup and the follower all walk stanzas by it.
+    public static func stanzaLength(version: UInt8, kind: StanzaKind) -> Int {
+        IdentityID.length + (version == 1 ? 0 : 1) + sealedKeyLength(kind)
+    }
+
+    /// The length of a stanza's sealed key of `kind`.
+    static func sealedKeyLength(_ kind: StanzaKind) -> Int {
+        kind == .sealedBox ? 32 + SealingPublicKey.sealOverhead : XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
+    }
     /// The largest bundle file roomkey reads.
     public static let maxLength = 256 * 1024 * 1024
     package static let adDomain = Array("roomkey/bundle/v1".utf8) + [0]
@@ -117,9 +128,8 @@ public struct Bundle: Sendable {
                 guard let k = StanzaKind(rawValue: raw) else { throw .invalid(what: "bundle", reason: "unknown stanza kind \(raw)") }
                 kind = k
             }
-            let length = kind == .sealedBox ? 32 + SealingPublicKey.sealOverhead : XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
             offsets.append(bytes.count - r.remaining - stanzaStart)
-            try r.skip(length, "sealed key")
+            try r.skip(sealedKeyLength(kind), "sealed key")
             guard seen.insert(id).inserted else { throw .invalid(what: "bundle", reason: "recipient \(id) appears twice") }
             recipients.append(id)
             kinds.append(kind)
@@ -144,9 +154,8 @@ public struct Bundle: Sendable {
     public func stanza(for id: IdentityID) -> (kind: StanzaKind, sealed: [UInt8])? {
         guard let index = recipients.firstIndex(of: id) else { return nil }
         let kind = stanzaKinds[index]
-        let length = kind == .sealedBox ? 32 + SealingPublicKey.sealOverhead : XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
         let start = stanzaBytes.startIndex + sealedOffsets[index]
-        return (kind, Array(stanzaBytes[start..<(start + length)]))
+        return (kind, Array(stanzaBytes[start..<(start + Self.sealedKeyLength(kind))]))
     }
 
     /// The sealed bundle key addressed to `id`, if the bundle has a stanza for it.

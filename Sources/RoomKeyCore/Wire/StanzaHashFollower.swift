@@ -37,19 +37,16 @@ package struct StanzaHashFollower: ~Copyable {
         }
         guard var remaining = left else { return }
         while remaining > 0 {
-            let length: Int
-            if version == Bundle.magic[3] {
-                length = Bundle.stanzaLength
-            } else {
-                guard walked + 17 <= arrived.count else { break }
-                switch arrived[walked + 16] {
-                case Bundle.StanzaKind.sealedBox.rawValue: length = Bundle.stanzaLengthV2Box
-                case Bundle.StanzaKind.xwing.rawValue: length = Bundle.stanzaLengthV2XWing
-                default:
+            var kind = Bundle.StanzaKind.sealedBox
+            if version != Bundle.magic[3] {
+                guard walked + IdentityID.length < arrived.count else { break }
+                guard let k = Bundle.StanzaKind(rawValue: arrived[walked + IdentityID.length]) else {
                     failed = true
                     return
                 }
+                kind = k
             }
+            let length = Bundle.stanzaLength(version: version, kind: kind)
             guard walked + length <= arrived.count else { break }
             walked += length
             remaining -= 1
