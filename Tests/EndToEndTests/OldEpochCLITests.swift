@@ -119,22 +119,41 @@ import Testing
         let (w, bobOld, _) = try Self.aged(rounds: 1)
         let keyring = try w.keyring("alice")
         try Self.rekeyTenuresTheOldWay(keyring)
-        // An open that migrates and then ends before its first write (a wrong passphrase, a kill): `v11-tenure-order`
-        // deletes the tenure rows and lists every room, without the digest triggers of a keyring connection.
+        // The migrations run without the keyring key, as an earlier roomkey did at an open that then ended before its
+        // first write (a wrong passphrase, a kill), or as anyone with the file can: `v11-tenure-order` deletes the
+        // tenure rows and lists every room. Someone also slips a tenure row in.
         let raw = try DatabaseQueue(path: keyring.path)
-        _ = try KeyringFile.checkedHeader(raw, path: keyring.path)
+        try KeyringSchema.migrator.migrate(raw)
+        #expect(try raw.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM member_tenure") } == 0)
+        try raw.write { try $0.execute(sql: "INSERT INTO member_tenure VALUES (x'00', x'00', x'00', x'00')") }
         try raw.close()
-        #expect(try DatabaseQueue(path: keyring.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM member_tenure") } == 0)
-        // The next open still accounts for those changes: the rows are rebuilt and every table matches its digest.
+        // The next open settles those changes: the tenure rows are rebuilt from the logs (the slipped one is gone), the
+        // rest must match the sealed digests, and every table matches its new digest.
         let reopened = try w.keyring("alice")
         #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scale_backfill") } == 0)
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM member_tenure WHERE member_tag = x'00'") } == 0)
         #expect(try reopened.verifyRows() > 0)
         #expect(try w.run("alice", ["audit", "--verify"]).code == 0)
         #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
     }
 
+    /// A process killed while it upgrades an older keyring at open leaves the file as it was; the next command
+    /// upgrades it and works.
+    @Test func aKillDuringTheUpgradeLeavesTheOlderKeyringAsItWas() throws {
+        let (w, bobOld, _) = try Self.aged(rounds: 1)
+        try Self.rekeyTenuresTheOldWay(try w.keyring("alice"))
+        let before = try w.snapshot("alice")
+        let killed = try w.s.roomkey("alice", ["room", "list"], env: ["ROOMKEY_TEST_CRASH": CrashPoint.beforeUpgradeCommit])
+        #expect(killed.code == SIGKILL, "\(killed)")
+        #expect(try w.snapshot("alice") == before)
+        #expect(try w.run("alice", ["room", "list"]).code == 0)
+        #expect(try w.snapshot("alice") != before)
+        #expect(try w.run("alice", ["audit", "--verify"]).code == 0)
+        #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
+    }
+
     /// Turns `keyring`'s tenure rows back into the form before `v11-tenure-order`: each under a keyed tag of (room,
-    /// member), one migration fewer, also in the sealed write counter. `keyring` must not be used afterwards.
+    /// member), without that migration and the one after it, also in the sealed write counter. `keyring` must not be used afterwards.
     static func rekeyTenuresTheOldWay(_ keyring: Keyring) throws {
         try keyring.write { db in
             for row in try Row.fetchAll(db, sql: "SELECT member_tag, room_tag, sealed FROM member_tenure") {
@@ -148,11 +167,14 @@ import Testing
                                arguments: [Data(old), Data(sealed), Data(mtag)])
             }
         }
+        // The migration after it (`v12-seen-digest`) goes too: its table is empty here, so the digests stay true.
         var counter = try #require(try keyring.read { db in try keyring.writeCounter(db) })
-        counter.migrations = counter.migrations.map { $0 - 1 }
+        #expect(try keyring.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM seen_bundle_whole") } == 0)
+        counter.migrations = counter.migrations.map { $0 - 2 }
         let sealedCounter = try keyring.rows.seal(record: counter, table: "write_counter", primaryKey: Keyring.writeCounterKey)
         try keyring.db.write { db in
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v11-tenure-order'")
+            try db.execute(sql: "DROP TABLE seen_bundle_whole")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v11-tenure-order', 'v12-seen-digest')")
             try db.execute(sql: "UPDATE write_counter SET sealed = ? WHERE id = 1", arguments: [Data(sealedCounter)])
         }
     }

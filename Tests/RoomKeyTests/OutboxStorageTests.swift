@@ -56,19 +56,11 @@ import RoomKeyTestSupport
         try k.write { db in try k.insertOutboxEntry(db, tag: k.tag("outbox", k.random.bytes(16)), record: record, bytes: bytes(record.size)) }
     }
 
-    /// Turns `k`'s file back into a keyring from before `v10-outbox-bundles` (no `outbox_bundle` table, one migration
-    /// fewer, also in the sealed write counter), as that version left it. `k` must not be used afterwards.
+    /// Turns `k`'s file back into a keyring from before `v10-outbox-bundles` (no `outbox_bundle` table, and none of the
+    /// migrations after it), as that version left it. `k` must not be used afterwards.
     static func dropOutboxBundles(_ k: Keyring) throws {
-        var counter = try #require(try k.read { db in try k.writeCounter(db) })
-        #expect(counter.digests?["outbox_bundle"] == nil)
-        counter.migrations = counter.migrations.map { $0 - 1 }
-        let sealed = try k.rows.seal(record: counter, table: "write_counter", primaryKey: Keyring.writeCounterKey)
-        let raw = try DatabaseQueue(path: k.path)
-        try raw.write { db in
-            try db.execute(sql: "DROP TABLE outbox_bundle; DELETE FROM grdb_migrations WHERE identifier = 'v10-outbox-bundles'")
-            try db.execute(sql: "UPDATE write_counter SET sealed = ? WHERE id = 1", arguments: [Data(sealed)])
-        }
-        try raw.close()
+        let v10 = try #require(KeyringSchema.migrations.firstIndex { $0.identifier == "v10-outbox-bundles" })
+        try SchemaUpgradeStorageTests.olderSchema(k, keeping: v10, dropping: ["outbox_bundle", "seen_bundle_whole"])
     }
 
     @Test func binaryFormsRoundTripAndAreChecked() throws {

@@ -7,6 +7,8 @@ enum CrashPoint {
     static let inTransaction = "in-transaction"
     /// At the end of any write transaction, before it commits.
     static let beforeCommit = "before-commit"
+    /// In the transaction that upgrades a keyring's schema at open, before it commits.
+    static let beforeUpgradeCommit = "before-upgrade-commit"
     /// Right after any write transaction committed.
     static let afterAnyCommit = "after-any-commit"
     /// After a write transaction that recorded bundles committed, before its bundles are written.

@@ -99,7 +99,6 @@ extension Keyring {
                                           random: any RandomSource, now: @escaping () -> UInt64) throws -> Keyring {
         let db: DatabaseQueue
         let header: KeyringHeader
-        var migrationsBefore: Int?
         do {
             db = try DatabaseQueue(path: staged, configuration: configuration())
         } catch {
@@ -110,7 +109,7 @@ extension Keyring {
             guard problems == ["ok"] else {
                 throw RestoreError.damaged(path: backupPath, reason: "SQLite's integrity check failed: \(problems.first ?? "no result")")
             }
-            header = try KeyringFile.checkedHeader(db, path: backupPath, migrationsBefore: &migrationsBefore)
+            header = try KeyringFile.checkedHeader(db, path: backupPath).header
         } catch {
             try? db.close()
             throw damage(error, backupPath: backupPath, staged: staged)
@@ -120,11 +119,14 @@ extension Keyring {
         let keyring = Keyring(path: staged, db: db, key: key, random: random, now: now,
                               isPassphraseProtected: header.needsPassphrase)
         do {
+            // An older backup is upgraded here, its rows checked against its digests first (`upgradeSchema`); a current
+            // one has every table checked below. A backup from before the digest has nothing to check them against.
+            let upgrade = try keyring.upgradeSchema()
             try keyring.verifySealedRows(backupPath: backupPath)
             do { try keyring.verifyAudit() } catch let error as AuditError {
                 throw RestoreError.damaged(path: backupPath, reason: error.message)
             }
-            try keyring.prepareRestoredDigest(migrationsBefore: migrationsBefore)
+            if upgrade == .upToDate { try keyring.verifyRows() }
         } catch {
             try? db.close()
             throw damage(error, backupPath: backupPath, staged: staged)

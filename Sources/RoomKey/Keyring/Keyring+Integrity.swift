@@ -31,8 +31,6 @@ final class IntegrityState: @unchecked Sendable {
     var functionReady = false
     /// May the next write (re)compute every digest from the rows: a new keyring, or one that migrations just changed.
     var recomputeOnWrite = false
-    /// How many migrations were applied when the keyring was opened (nil: not known, e.g. a new keyring).
-    var migrationsBefore: Int?
     /// Tables checked against the digest, with `PRAGMA data_version` as it was then: valid until another connection writes.
     var verified: [String: Int64] = [:]
 
@@ -128,8 +126,9 @@ extension Keyring {
 
     /// The digest of every row `table` holds now, computed from the rows. A table of roomkey's own names is hashed by
     /// SQLite calling the row-hash function, as the triggers do: each value is hashed where SQLite holds it, with no
-    /// row object and no copy per row. Any other table (one added outside roomkey) is read row by row.
-    func computedDigest(_ db: Database, _ table: String) throws -> RowDigest {
+    /// row object and no copy per row. Any other table (one added outside roomkey) is read row by row. With `hashedAs`,
+    /// the rows are hashed as rows of that table (rows a migration moved, checked against their old table's digest).
+    func computedDigest(_ db: Database, _ table: String, hashedAs: String? = nil) throws -> RowDigest {
         var digest = RowDigest.empty
         // A view or anything else under a table's name is not the table roomkey made: its rows are not to be believed.
         let kind = try String.fetchOne(db.cachedStatement(sql: "SELECT type FROM main.sqlite_master WHERE name = ?"), arguments: [table])
@@ -139,9 +138,10 @@ extension Keyring {
             let columns = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, hidden FROM pragma_table_xinfo(?, 'main') ORDER BY cid"),
                                            arguments: [table])
             let names = columns.map { $0[0] as String? ?? "" }
-            if !columns.isEmpty, columns.allSatisfy({ ($0[1] as Int? ?? 1) == 0 }), names.allSatisfy(Self.isPlainName) {
+            let name = hashedAs ?? table
+            if !columns.isEmpty, columns.allSatisfy({ ($0[1] as Int? ?? 1) == 0 }), names.allSatisfy(Self.isPlainName), Self.isPlainName(name) {
                 try installRowHashFunction(db)
-                let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.rowHashCall(table, names)) FROM main.\(table)")
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.rowHashCall(name, names)) FROM main.\(table)")
                 while let row = try rows.next() {
                     try row.withUnsafeData(atIndex: 0) { data in
                         guard let data, data.count == 32 else { throw KeyringError.integrityFailure(table: table) }
@@ -151,16 +151,16 @@ extension Keyring {
                 return digest
             }
         }
-        return try rowByRowDigest(db, table)
+        return try rowByRowDigest(db, table, hashedAs: hashedAs)
     }
 
     /// The digest of `table` read row by row through GRDB: for a table whose name or columns roomkey would not make.
-    func rowByRowDigest(_ db: Database, _ table: String) throws -> RowDigest {
+    func rowByRowDigest(_ db: Database, _ table: String, hashedAs: String? = nil) throws -> RowDigest {
         var digest = RowDigest.empty
         let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM main.\(quoted)")
         while let row = try rows.next() {
-            digest.add(RowDigest.rowHash(table: table, values: row.databaseValues.map(IntegrityState.value), key: integrity.key))
+            digest.add(RowDigest.rowHash(table: hashedAs ?? table, values: row.databaseValues.map(IntegrityState.value), key: integrity.key))
         }
         return digest
     }
@@ -250,8 +250,6 @@ extension Keyring {
         let due = tables.filter { integrity.verified[$0] != version }
         if due.isEmpty { return }
         guard let sealed = try writeCounter(db)?.digests else {
-            // A keyring from before the digest, opened read-only (it could not be migrated): nothing to check against.
-            if readOnlyReason != nil, (try? KeyringSchema.migrator.hasCompletedMigrations(db)) == false { return }
             if integrity.recomputeOnWrite { return }
             throw IntegrityError.edited("its integrity digest is missing")
         }
@@ -272,46 +270,6 @@ extension Keyring {
     /// Checks every table against its digest (`audit --verify`); returns how many tables were checked.
     @discardableResult
     public func verifyRows() throws -> Int {
-        try read { db in
-            guard let sealed = try writeCounter(db)?.digests else { throw IntegrityError.edited("its integrity digest is missing") }
-            let digests = try Self.decode(sealed)
-            try Self.refuseStoredTriggersAndViews(db)
-            let tables = try Self.digestedTables(db)
-            for table in tables where try computedDigest(db, table) != digests[table] ?? .empty {
-                throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
-            }
-            if let gone = digests.keys.sorted().first(where: { !tables.contains($0) }) {
-                throw IntegrityError.edited("table \(gone) was dropped outside roomkey")
-            }
-            return tables.count
-        }
-    }
-
-    /// At open: a keyring whose migrations ran since its digests were last written (at this open, or at one that ended
-    /// before writing) has them computed from its rows by its next write; one whose sealed record counts more migrations
-    /// than the file lists was stripped back and migrated again; one without digests was stripped of them.
-    func prepareDigest() throws {
-        guard readOnlyReason == nil else { return }
-        let (record, applied) = try read { db in (try writeCounter(db), try KeyringSchema.migrator.appliedIdentifiers(db).count) }
-        if let before = integrity.migrationsBefore, let recorded = record?.migrations, before < recorded {
-            throw IntegrityError.edited("its list of migrations was cut back (\(before) of \(recorded))")
-        }
-        if let before = integrity.migrationsBefore, before < applied {
-            integrity.recomputeOnWrite = true
-        } else if let recorded = record?.migrations, recorded < applied {
-            // Migrations ran at an earlier open that ended before its first write (a wrong passphrase, a kill): they
-            // changed rows without the digest triggers, and the sealed record still counts the migrations before them.
-            integrity.recomputeOnWrite = true
-        } else if record?.digests == nil {
-            throw IntegrityError.edited("its integrity digest is missing")
-        }
-    }
-
-    /// A staged backup being restored: its rows must match its digests (a backup from before the digest gets them
-    /// computed by the restore's own write).
-    func prepareRestoredDigest(migrationsBefore: Int?) throws {
-        integrity.migrationsBefore = migrationsBefore
-        try prepareDigest()
-        if !integrity.recomputeOnWrite { try verifyRows() }
+        try read { db in try requireTablesIntact(db, except: []) }
     }
 }

@@ -62,7 +62,7 @@ extension Keyring {
         try KeyringFile.createPrivate(path: path)
         do {
             let db = try DatabaseQueue(path: path, configuration: configuration())
-            try KeyringSchema.migrator.migrate(db)
+            try db.write { db in try KeyringSchema.migrate(db) }
             let keyring = Keyring(path: path, db: db, key: key, random: random, now: now,
                                   isPassphraseProtected: passphrase != nil)
             keyring.integrity.recomputeOnWrite = true
@@ -90,8 +90,7 @@ extension Keyring {
                             acceptRollback: Bool = false) throws -> Keyring {
         guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
-        var migrationsBefore: Int?
-        let (db, header, readOnlyReason) = try openDatabase(path: path, migrationsBefore: &migrationsBefore)
+        let (db, header, readOnlyReason) = try openDatabase(path: path)
         if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {
             try? db.close()
             throw KeyringError.unsafePermissions(path: path, problem: problem, fix: fix)
@@ -104,10 +103,10 @@ extension Keyring {
             keyring.openWarnings.append("\(path) \(problem); run '\(fix)'")
         }
         keyring.stateFolder = stateFolder
-        keyring.integrity.migrationsBefore = migrationsBefore
-        try keyring.prepareDigest()
-        try keyring.checkRollback(acceptRollback: acceptRollback)
-        if keyring.integrity.recomputeOnWrite { try keyring.write { _ in } }
+        // The rollback check reads the count as the file holds it, before the upgrade counts a write of its own.
+        let rollback = try keyring.checkRollback(acceptRollback: acceptRollback)
+        try keyring.upgradeSchema()
+        if let rollback { try keyring.acceptRollback(rollback) }
         try keyring.backfillScaleIndexes()
         try keyring.backfillEpochMembers()
         return keyring
@@ -115,12 +114,12 @@ extension Keyring {
 
     /// Opens the database at `path` and checks its header. A keyring that cannot be written (read-only file, folder
     /// or mount; full disk) is opened read-only instead, with the reason writes will report.
-    private static func openDatabase(path: String, migrationsBefore: inout Int?) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
+    private static func openDatabase(path: String) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
         let original: any Error
         do {
             let db = try DatabaseQueue(path: path, configuration: configuration())
             do {
-                return (db, try KeyringFile.checkedHeader(db, path: path, migrationsBefore: &migrationsBefore), nil)
+                return (db, try KeyringFile.checkedHeader(db, path: path).header, nil)
             } catch {
                 try? db.close()
                 throw error
@@ -157,7 +156,8 @@ extension Keyring {
         }
         for location in locations {
             guard let db = try? DatabaseQueue(path: location, configuration: readOnlyConfiguration()) else { continue }
-            if let header = try? KeyringFile.checkedHeader(db, path: path) { return (db, header) }
+            // A keyring that needs migrations cannot be opened without writing them.
+            if let (header, upToDate) = try? KeyringFile.checkedHeader(db, path: path), upToDate { return (db, header) }
             try? db.close()
         }
         return nil

@@ -75,16 +75,25 @@ extension Keyring {
         recordState(try read { db in try writeCount(db) }, durable: true)
     }
 
-    /// Checks the keyring against its state file at open. A keyring behind it is refused unless `acceptRollback`, which
-    /// then makes every room rotate before its next message (as a restore does) and records the new state.
-    func checkRollback(acceptRollback: Bool) throws {
-        guard let folder = stateFolder else { return }
-        let count = try read { db in try writeCount(db) }
+    /// Checks the keyring against its state file at open, before anything writes. A keyring behind it is refused unless
+    /// `acceptRollback`; then the count it was rolled back from and the one it holds are returned, for `acceptRollback` to
+    /// make every room rotate once the keyring is upgraded. A keyring at or ahead of the file updates it.
+    func checkRollback(acceptRollback: Bool) throws -> (seen: UInt64, count: UInt64)? {
+        guard let folder = stateFolder else { return nil }
+        // A keyring from before the write counter (`v5-outbox`) counts none yet.
+        let count = try read { db in try db.tableExists("write_counter") ? try writeCount(db) : 0 }
         guard let seen = seenCount(in: folder), seen > count else {
             if readOnlyReason == nil, seenCount(in: folder) != count { recordState(count) }
-            return
+            return nil
         }
         guard acceptRollback else { throw KeyringError.rolledBack(path: path, keyring: count, seen: seen) }
+        return (seen, count)
+    }
+
+    /// Accepts a rollback from write `seen` to `count`: every room rotates before its next message (as after a restore),
+    /// and the state file follows the keyring.
+    func acceptRollback(_ rollback: (seen: UInt64, count: UInt64)) throws {
+        let (seen, count) = rollback
         try write { db in
             try rotateEveryRoom(db)
             try audit(db, .restore, "accepted a rollback from write \(seen) to \(count); every room rotates before its next message")

@@ -144,7 +144,7 @@ public final class Keyring {
     }
 
     /// The OS error behind SQLite's last failure on this connection (0 when none).
-    private func systemErrno() -> Int32 {
+    func systemErrno() -> Int32 {
         db.inDatabase { db in db.sqliteConnection.map { sqlite3_system_errno($0) } ?? 0 }
     }
 

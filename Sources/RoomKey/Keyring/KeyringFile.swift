@@ -141,14 +141,10 @@ enum KeyringFile {
         if fsync(fd) != 0, errno != EINVAL { throw failure(errno, path: path, action: "cannot flush", while: what) }
     }
 
-    /// Checks the file is a roomkey keyring of a schema this code knows, migrates it forward, and reads its header.
-    static func checkedHeader(_ db: DatabaseQueue, path: String) throws -> KeyringHeader {
-        var before: Int?
-        return try checkedHeader(db, path: path, migrationsBefore: &before)
-    }
-
-    /// `checkedHeader`, also telling how many migrations the file had before it was migrated.
-    static func checkedHeader(_ db: DatabaseQueue, path: String, migrationsBefore: inout Int?) throws -> KeyringHeader {
+    /// Checks the file is a roomkey keyring of a schema this code knows and reads its header. Nothing is migrated here:
+    /// migrations run only once the keyring is unlocked, in the transaction that checks the rows first
+    /// (`Keyring.upgradeSchema`). `upToDate` says whether every migration this code knows is applied.
+    static func checkedHeader(_ db: DatabaseQueue, path: String) throws -> (header: KeyringHeader, upToDate: Bool) {
         let migrator = KeyringSchema.migrator
         let (appID, applied) = try db.read { db in
             (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try migrator.appliedIdentifiers(db))
@@ -156,9 +152,9 @@ enum KeyringFile {
         guard appID == KeyringSchema.applicationID else { throw KeyringError.notAKeyring(path: path) }
         let unknown = applied.subtracting(migrator.migrations)
         if !unknown.isEmpty { throw KeyringError.newerSchema(path: path, unknown: unknown.sorted()) }
-        migrationsBefore = applied.count
-        if applied.count < migrator.migrations.count { try migrator.migrate(db) }
-        guard let header = try db.read({ try KeyringHeader.fetchOne($0) }) else { throw KeyringError.notAKeyring(path: path) }
-        return header
+        guard let header = try db.read({ db in try db.tableExists("keyring_header") ? try KeyringHeader.fetchOne(db) : nil }) else {
+            throw KeyringError.notAKeyring(path: path)
+        }
+        return (header, applied.count == migrator.migrations.count)
     }
 }

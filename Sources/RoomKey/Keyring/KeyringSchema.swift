@@ -6,10 +6,52 @@ enum KeyringSchema {
     /// `PRAGMA application_id` of a roomkey keyring ("rkey").
     static let applicationID: Int32 = 0x726b_6579
 
-    /// Every migration, in order. Never edit one that has shipped; append a new one.
+    /// One migration: its name in `grdb_migrations`, what it did to rows already there, and its SQL.
+    struct Migration {
+        /// Its identifier, as listed in `grdb_migrations`.
+        let identifier: String
+        /// What it did to rows that existed before it (tables it only creates start empty and are left out).
+        let rewrites: [RowRewrite]
+        /// Its schema change.
+        let run: @Sendable (Database) throws -> Void
+
+        init(_ identifier: String, rewrites: [RowRewrite] = [], run: @escaping @Sendable (Database) throws -> Void) {
+            (self.identifier, self.rewrites, self.run) = (identifier, rewrites, run)
+        }
+    }
+
+    /// What a migration did to rows already in the file, for settling a file an earlier roomkey migrated and never wrote.
+    enum RowRewrite: Equatable {
+        /// A to-do list of rooms (`scale_backfill`, `epoch_members_backfill`), filled from `room`: listed anew, every room.
+        case relisted(String)
+        /// Lookup rows built from the rooms' logs: emptied, to be built again (their rooms are relisted too).
+        case cleared(String)
+        /// Every row moved from one table to another with the same columns; the second did not exist before.
+        case moved(from: String, to: String)
+    }
+
+    /// Every migration, in order, as GRDB's migrator (new keyrings, tests).
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
-        m.registerMigration("v1-keyring") { db in
+        for migration in migrations { m.registerMigration(migration.identifier, migrate: migration.run) }
+        return m
+    }
+
+    /// Runs, inside the caller's transaction, every migration the file does not list yet, in order, and lists each as
+    /// GRDB's migrator does: the upgrade, the check before it and the new digests after it commit together.
+    static func migrate(_ db: Database) throws {
+        let applied = try migrator.appliedIdentifiers(db)
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        for migration in migrations where !applied.contains(migration.identifier) {
+            try migration.run(db)
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+        }
+    }
+
+    /// Every migration, in order. Never edit one that has shipped; append a new one.
+    static var migrations: [Migration] {
+        var m: [Migration] = []
+        m.append(Migration("v1-keyring") { db in
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
             try db.execute(sql: """
                 CREATE TABLE keyring_header (
@@ -38,8 +80,8 @@ enum KeyringSchema {
                 );
                 CREATE INDEX contact_key_history_by_name ON contact_key_history(name_tag);
                 """)
-        }
-        m.registerMigration("v2-rooms") { db in
+        })
+        m.append(Migration("v2-rooms") { db in
             try db.execute(sql: """
                 CREATE TABLE room (
                     room_tag BLOB PRIMARY KEY,
@@ -73,8 +115,8 @@ enum KeyringSchema {
                     room_tag BLOB NOT NULL
                 );
                 """)
-        }
-        m.registerMigration("v3-messages") { db in
+        })
+        m.append(Migration("v3-messages") { db in
             // Sender-key rows (row format 2) become findable by epoch and by owner within an epoch, through blind
             // tags, so retention deletes them without opening every row; key_retention keeps, sealed, when each
             // epoch and generation was superseded.
@@ -88,8 +130,8 @@ enum KeyringSchema {
                     sealed BLOB NOT NULL
                 );
                 """)
-        }
-        m.registerMigration("v4-audit") { db in
+        })
+        m.append(Migration("v4-audit") { db in
             try db.execute(sql: """
                 CREATE TABLE contact_alert (
                     name_tag BLOB PRIMARY KEY
@@ -113,8 +155,8 @@ enum KeyringSchema {
                     sealed BLOB NOT NULL
                 );
                 """)
-        }
-        m.registerMigration("v5-outbox") { db in
+        })
+        m.append(Migration("v5-outbox") { db in
             try db.execute(sql: """
                 CREATE TABLE outbox (
                     entry_tag BLOB PRIMARY KEY,
@@ -132,12 +174,12 @@ enum KeyringSchema {
                     sealed BLOB NOT NULL
                 );
                 """)
-        }
-        m.registerMigration("v6-integrity") { _ in
+        })
+        m.append(Migration("v6-integrity") { _ in
             // No schema change: the running row digest lives, sealed, in the write counter row. Running this migration
             // is what lets the first open of an older keyring compute the digest from its rows (`Keyring+Integrity`).
-        }
-        m.registerMigration("v7-scale") { db in
+        })
+        m.append(Migration("v7-scale", rewrites: [.relisted("scale_backfill")]) { db in
             // Lookups that do not grow with history or breadth: member_tenure holds, per room and member (keyed tag), the
             // sealed epochs it was a member with its handle; room_summary one sealed row per room for `room list`.
             // scale_backfill lists the rooms whose rows are still to be built from their stored logs (every room already
@@ -159,8 +201,8 @@ enum KeyringSchema {
                 );
                 INSERT INTO scale_backfill (room_tag) SELECT room_tag FROM room;
                 """)
-        }
-        m.registerMigration("v8-remotes") { db in
+        })
+        m.append(Migration("v8-remotes") { db in
             // Git remotes (sealed name, URL and last-synced marker), the remote a room uses when there are several,
             // membership changes staged for a room with a remote, and the commit built from them that is being pushed.
             try db.execute(sql: """
@@ -185,8 +227,8 @@ enum KeyringSchema {
                     sealed BLOB NOT NULL
                 );
                 """)
-        }
-        m.registerMigration("v9-epoch-members") { db in
+        })
+        m.append(Migration("v9-epoch-members", rewrites: [.relisted("epoch_members_backfill")]) { db in
             // Per room and epoch (keyed tag), the sealed member ids with their signing keys: a sender-key bundle is
             // checked against it instead of the whole roster. epoch_members_backfill lists the rooms whose rows are still
             // to be built from their stored rosters (every room already here), once the keyring is unlocked.
@@ -201,8 +243,8 @@ enum KeyringSchema {
                 );
                 INSERT INTO epoch_members_backfill (room_tag) SELECT room_tag FROM room;
                 """)
-        }
-        m.registerMigration("v10-outbox-bundles") { db in
+        })
+        m.append(Migration("v10-outbox-bundles") { db in
             // Each outbox entry's bundle in its own sealed row, keyed by the entry's tag and written once, so that marking
             // the entry delivered rewrites only its small row. Rows already in `outbox` keep their bundle inside (they are
             // read as they are; sealing needs the keyring key) and get their bundle row when they are marked delivered.
@@ -212,8 +254,8 @@ enum KeyringSchema {
                     sealed BLOB NOT NULL
                 );
                 """)
-        }
-        m.registerMigration("v11-tenure-order") { db in
+        })
+        m.append(Migration("v11-tenure-order", rewrites: [.cleared("member_tenure"), .relisted("scale_backfill")]) { db in
             // A member_tenure row's key becomes the room's tag followed by its member_key, so the rows of one room sit
             // together. Keys are keyed tags, so the rows are dropped here and every room is listed in scale_backfill: the
             // keyring rebuilds them from the stored logs once it is unlocked (and reads a listed room's log until then).
@@ -221,8 +263,8 @@ enum KeyringSchema {
                 DELETE FROM member_tenure;
                 INSERT OR IGNORE INTO scale_backfill (room_tag) SELECT room_tag FROM room;
                 """)
-        }
-        m.registerMigration("v12-seen-digest") { db in
+        })
+        m.append(Migration("v12-seen-digest", rewrites: [.moved(from: "seen_bundle", to: "seen_bundle_whole")]) { db in
             // seen_bundle records bundles by their seen digest from here on. Rows recorded before, by the hash of the
             // whole file, move to their own table (indexed by room, never written again): only a room that has some
             // pays that second hash of each bundle it receives.
@@ -235,7 +277,7 @@ enum KeyringSchema {
                 INSERT INTO seen_bundle_whole (bundle_tag, room_tag) SELECT bundle_tag, room_tag FROM seen_bundle;
                 DELETE FROM seen_bundle;
                 """)
-        }
+        })
         return m
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+/// Bringing an unlocked keyring's schema up to date (`SchemaUpgrade`): its rows are checked against their sealed digests,
+/// the missing migrations run, and the digests are computed anew over the migrated rows, all in one transaction. A kill
+/// leaves the file as it was; a file someone else migrated is never taken on trust, since its rows can no longer be
+/// checked against digests sealed before the migrations.
+extension Keyring {
+    /// What the file as it is now needs (`SchemaUpgrade.decide` over its migrations and sealed write counter).
+    func schemaUpgrade(_ db: Database) throws -> SchemaUpgrade {
+        let known = KeyringSchema.migrations.map(\.identifier)
+        let applied = try KeyringSchema.migrator.appliedIdentifiers(db)
+        let record = try db.tableExists("write_counter") ? try writeCounter(db) : nil
+        return SchemaUpgrade.decide(applied: applied.count, known: known.count,
+                                    appliedArePrefix: Set(known.prefix(applied.count)) == applied,
+                                    sealedMigrations: record?.migrations, hasDigests: record?.digests != nil)
+    }
+
+    /// Checks and upgrades the schema at open (before anything else reads rows), and returns what was done. A keyring
+    /// opened read-only is only checked: it cannot need migrations (it would not have opened), and it keeps its digests.
+    @discardableResult
+    func upgradeSchema() throws -> SchemaUpgrade {
+        var plan = try read { db in try schemaUpgrade(db) }
+        if case let .refuse(reason) = plan { throw IntegrityError.edited(reason) }
+        guard plan != .upToDate, readOnlyReason == nil else { return plan }
+        var count: UInt64 = 0
+        do {
+            try db.inTransaction(.immediate) { db in
+                // Decided again under the write lock: another process may have upgraded the file in between.
+                plan = try schemaUpgrade(db)
+                switch plan {
+                case .upToDate: return .rollback
+                case let .refuse(reason): throw IntegrityError.edited(reason)
+                case .firstDigest: break
+                case .verifyThenMigrate: try requireTablesIntact(db, except: [])
+                case let .settleEarlierMigrations(sealed): try settleEarlierMigrations(db, since: sealed)
+                }
+                try KeyringSchema.migrate(db)
+                integrity.recomputeOnWrite = true
+                count = try bumpWriteCount(db)
+                CrashPoint.reach(CrashPoint.beforeUpgradeCommit)
+                return .commit
+            }
+        } catch {
+            integrity.recomputeOnWrite = false
+            throw Keyring.diagnosed(error, path: path, while: "upgrading the keyring", systemErrno: systemErrno())
+        }
+        guard plan != .upToDate else { return plan }
+        digestCommitted()
+        recordState(count)
+        return plan
+    }
+
+    /// Refuses ("keyring was edited") unless every table but `except` holds exactly the rows its sealed digest accounts
+    /// for, no table with a digest is gone, and the file stores no trigger or view; returns how many tables were checked.
+    @discardableResult
+    func requireTablesIntact(_ db: Database, except: Set<String>) throws -> Int {
+        guard let sealed = try writeCounter(db)?.digests else { throw IntegrityError.edited("its integrity digest is missing") }
+        let digests = try Self.decode(sealed)
+        try Self.refuseStoredTriggersAndViews(db)
+        let tables = try Self.digestedTables(db)
+        for table in tables where !except.contains(table) {
+            guard try computedDigest(db, table) == digests[table] ?? .empty else {
+                throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
+            }
+        }
+        if let gone = digests.keys.sorted().first(where: { !tables.contains($0) }) {
+            throw IntegrityError.edited("table \(gone) was dropped outside roomkey")
+        }
+        return tables.count
+    }
+
+    /// A file whose migrations after the first `sealed` ran without roomkey writing (an earlier roomkey that ended before
+    /// its first write after them, or anyone with the file): each table those migrations rewrote is settled by the
+    /// migration's own rule (lists and lookups rebuilt from the rooms, moved rows checked where they now are), and every
+    /// other table must match its sealed digest.
+    func settleEarlierMigrations(_ db: Database, since sealed: Int) throws {
+        let rewrites = KeyringSchema.migrations.dropFirst(sealed).flatMap(\.rewrites)
+        var rewritten: Set<String> = []
+        for rewrite in rewrites {
+            switch rewrite {
+            case let .relisted(table), let .cleared(table): rewritten.insert(table)
+            case let .moved(from, to): rewritten.formUnion([from, to])
+            }
+        }
+        try requireTablesIntact(db, except: rewritten)
+        let digests = try Self.decode(try writeCounter(db)?.digests ?? [:])
+        for rewrite in rewrites {
+            switch rewrite {
+            case let .moved(from, to):
+                // The migration moved every row: `from` is empty and `to` holds exactly the rows `from`'s digest sealed.
+                guard digests[to] == nil, try computedDigest(db, from) == .empty,
+                      try computedDigest(db, to, hashedAs: from) == digests[from] ?? .empty else {
+                    throw IntegrityError.edited("rows of \(from) were added, deleted or changed outside roomkey")
+                }
+            case let .cleared(table):
+                try db.execute(sql: "DELETE FROM main.\(table)")
+            case let .relisted(table):
+                try db.execute(sql: "DELETE FROM main.\(table); INSERT INTO main.\(table) (room_tag) SELECT room_tag FROM main.room")
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// What opening a keyring does about its schema, decided from what the file lists and what its sealed write counter
+/// says. A keyring's migrations, the check that its rows are still the ones its sealed digests account for, and the
+/// digests' recomputation over the migrated rows happen in one transaction: a migration never runs over rows nobody
+/// checked, and nothing but roomkey's own upgrade ever leaves a file migrated past its sealed record.
+public enum SchemaUpgrade: Equatable, Sendable {
+    /// Every migration ran and the sealed record counts them all: nothing to do.
+    case upToDate
+    /// Check every table against its sealed digests, then run the missing migrations and seal new digests.
+    case verifyThenMigrate
+    /// A keyring from before the row digest (none was ever sealed): migrate and compute the first digests from its rows.
+    case firstDigest
+    /// An earlier roomkey ran the migrations after the first `sealed` and ended before its first write (a wrong
+    /// passphrase, a kill), leaving rows its digests do not account for. The tables those migrations wrote are rebuilt
+    /// or checked by each migration's own rule, every other table against its digest; then the rest as `verifyThenMigrate`.
+    case settleEarlierMigrations(sealed: Int)
+    /// The keyring was edited; the reason, one line ("keyring was edited: <reason>").
+    case refuse(String)
+
+    /// The number of the first migration whose keyrings seal a row digest (`v6-integrity`): one that lists fewer
+    /// migrations predates the digest.
+    public static let firstWithDigest = 6
+
+    /// Decides from the file's migrations (`applied` of the `known` ones this roomkey has, and whether they are exactly
+    /// its first `applied`) and the sealed write counter: the migrations it counts (nil: none recorded, or no record) and
+    /// whether it holds digests. The caller has refused migrations this roomkey does not know.
+    public static func decide(applied: Int, known: Int, appliedArePrefix: Bool, sealedMigrations: Int?,
+                              hasDigests: Bool) -> SchemaUpgrade {
+        if let sealed = sealedMigrations, sealed > applied {
+            return .refuse("its list of migrations was cut back (\(applied) of \(sealed))")
+        }
+        guard appliedArePrefix else { return .refuse("its list of migrations was changed outside roomkey") }
+        guard hasDigests else {
+            // Only a file from before the digest may lack one; anything later had its sealed record stripped or replaced.
+            if applied < firstWithDigest, sealedMigrations == nil { return .firstDigest }
+            return .refuse("its integrity digest is missing")
+        }
+        guard let sealed = sealedMigrations, sealed >= firstWithDigest else {
+            // Every roomkey that sealed digests also sealed how many migrations it had, at least the digest's own.
+            return .refuse("its integrity digest does not say which migrations it covers")
+        }
+        if sealed < applied { return .settleEarlierMigrations(sealed: sealed) }
+        return applied == known ? .upToDate : .verifyThenMigrate
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+import RoomKeyCore
+
+/// `SchemaUpgrade.decide`: what opening a keyring does about its schema, for every combination that matters.
+struct SchemaUpgradeTests {
+    struct Case: CustomStringConvertible {
+        let name: String
+        let applied: Int
+        let prefix: Bool
+        let sealed: Int?
+        let digests: Bool
+        let expected: SchemaUpgrade
+        var description: String { name }
+    }
+
+    static let known = 12
+
+    static let cases: [Case] = [
+        Case(name: "current and sealed", applied: 12, prefix: true, sealed: 12, digests: true, expected: .upToDate),
+        Case(name: "older, sealed by the roomkey that wrote it", applied: 11, prefix: true, sealed: 11, digests: true,
+             expected: .verifyThenMigrate),
+        Case(name: "just after the digest came", applied: 6, prefix: true, sealed: 6, digests: true, expected: .verifyThenMigrate),
+        Case(name: "from before the digest, with a counter", applied: 5, prefix: true, sealed: nil, digests: false,
+             expected: .firstDigest),
+        Case(name: "from before the counter", applied: 2, prefix: true, sealed: nil, digests: false, expected: .firstDigest),
+        Case(name: "migrated by someone else after its last write", applied: 12, prefix: true, sealed: 10, digests: true,
+             expected: .settleEarlierMigrations(sealed: 10)),
+        Case(name: "migrated by someone else, and more to run", applied: 11, prefix: true, sealed: 9, digests: true,
+             expected: .settleEarlierMigrations(sealed: 9)),
+        Case(name: "list cut back", applied: 11, prefix: true, sealed: 12, digests: true,
+             expected: .refuse("its list of migrations was cut back (11 of 12)")),
+        Case(name: "a migration taken out of the middle", applied: 11, prefix: false, sealed: 12, digests: true,
+             expected: .refuse("its list of migrations was cut back (11 of 12)")),
+        Case(name: "a migration taken out of the middle, counter replaced to match", applied: 11, prefix: false, sealed: 11,
+             digests: true, expected: .refuse("its list of migrations was changed outside roomkey")),
+        Case(name: "counter row deleted from a current keyring", applied: 12, prefix: true, sealed: nil, digests: false,
+             expected: .refuse("its integrity digest is missing")),
+        Case(name: "counter row deleted and the list cut back below the last migration", applied: 11, prefix: true, sealed: nil,
+             digests: false, expected: .refuse("its integrity digest is missing")),
+        Case(name: "counter row deleted and the list cut back below the digest", applied: 5, prefix: true, sealed: nil,
+             digests: false, expected: .firstDigest),
+        Case(name: "a counter that counts migrations but holds no digest", applied: 12, prefix: true, sealed: 12, digests: false,
+             expected: .refuse("its integrity digest is missing")),
+        Case(name: "digests without a migration count", applied: 12, prefix: true, sealed: nil, digests: true,
+             expected: .refuse("its integrity digest does not say which migrations it covers")),
+        Case(name: "digests counting fewer migrations than the digest's own", applied: 12, prefix: true, sealed: 5, digests: true,
+             expected: .refuse("its integrity digest does not say which migrations it covers")),
+    ]
+
+    @Test(arguments: cases) func decides(_ c: Case) {
+        let got = SchemaUpgrade.decide(applied: c.applied, known: Self.known, appliedArePrefix: c.prefix,
+                                       sealedMigrations: c.sealed, hasDigests: c.digests)
+        #expect(got == c.expected)
+    }
+
+    /// Nothing but a file that predates the digest is ever given digests computed from rows nobody checked.
+    @Test func onlyAFileFromBeforeTheDigestGetsItsFirstDigest() {
+        for applied in 0...Self.known {
+            for sealed in [nil] + (0...Self.known).map(Optional.some) {
+                for digests in [false, true] {
+                    for prefix in [false, true] {
+                        let got = SchemaUpgrade.decide(applied: applied, known: Self.known, appliedArePrefix: prefix,
+                                                       sealedMigrations: sealed, hasDigests: digests)
+                        if got == .firstDigest {
+                            #expect(applied < SchemaUpgrade.firstWithDigest && !digests && sealed == nil && prefix)
+                        }
+                        if case let .settleEarlierMigrations(from) = got {
+                            #expect(digests && prefix && from >= SchemaUpgrade.firstWithDigest && from < applied)
+                        }
+                        if got == .upToDate { #expect(applied == Self.known && sealed == applied && digests && prefix) }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
+
+/// Upgrading an older keyring at open (`Keyring.upgradeSchema`): its rows are checked against its sealed digests before
+/// any migration runs, in the transaction that migrates them and seals new digests, so that an edit made to an older
+/// keyring is never laundered into digests computed over the migrated rows.
+@Suite(.temporaryFolder) struct SchemaUpgradeStorageTests {
+    static let last = "v12-seen-digest"
+
+    /// Turns `k`'s file into a keyring as the roomkey before `v12-seen-digest` left it (see `olderSchema`).
+    static func olderByOne(_ k: Keyring) throws {
+        try olderSchema(k, keeping: KeyringSchema.migrations.count - 1, dropping: ["seen_bundle_whole"])
+    }
+
+    /// Turns `k`'s file into a keyring as the roomkey with only the first `count` migrations left it: the tables the
+    /// later ones made dropped (they must be empty, so the sealed digests stay true), those migrations unlisted, and the
+    /// sealed write counter counting `count`. `k` must not be used afterwards.
+    static func olderSchema(_ k: Keyring, keeping count: Int, dropping tables: [String]) throws {
+        for table in tables { #expect(try Self.count(k.path, table) == 0, "\(table)") }
+        var counter = try #require(try k.read { db in try k.writeCounter(db) })
+        #expect(counter.migrations == KeyringSchema.migrations.count)
+        counter.migrations = count
+        let sealed = try k.rows.seal(record: counter, table: "write_counter", primaryKey: Keyring.writeCounterKey)
+        let later = KeyringSchema.migrations.dropFirst(count).map { "'\($0.identifier)'" }.joined(separator: ", ")
+        try outside(k.path, tables.map { "DROP TABLE \($0);" }.joined() + """
+            DELETE FROM grdb_migrations WHERE identifier IN (\(later));
+            UPDATE write_counter SET sealed = x'\(Hex.encode(sealed))' WHERE id = 1
+            """)
+    }
+
+    /// Runs `sql` on the file through a connection of its own, as anyone with the file could.
+    static func outside(_ path: String, _ sql: String) throws {
+        let raw = try DatabaseQueue(path: path)
+        try raw.write { db in try db.execute(sql: sql) }
+        try raw.close()
+    }
+
+    /// Runs the migrations the file lacks through GRDB's migrator on a connection of its own, without the keyring key.
+    static func migrateOutside(_ path: String) throws {
+        let raw = try DatabaseQueue(path: path)
+        try KeyringSchema.migrator.migrate(raw)
+        try raw.close()
+    }
+
+    static func count(_ path: String, _ table: String) throws -> Int {
+        let raw = try DatabaseQueue(path: path)
+        defer { try? raw.close() }
+        return try raw.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1 }
+    }
+
+    /// Whether the file lists the last migration, and whether its table exists: both or neither.
+    static func migrated(_ path: String) throws -> Bool {
+        let raw = try DatabaseQueue(path: path)
+        defer { try? raw.close() }
+        let (listed, table) = try raw.read { db in
+            (try KeyringSchema.migrator.appliedIdentifiers(db).contains(last), try db.tableExists("seen_bundle_whole"))
+        }
+        #expect(listed == table)
+        return listed
+    }
+
+    static func pathInNewFolder(_ name: String) throws -> String {
+        let path = try temporaryPath(name)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return path
+    }
+
+    static func open(_ path: String) throws -> Keyring {
+        try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom())
+    }
+
+    /// bob, who has applied a rotation (rows in `seen_bundle`, `room_bundle`, `sender_key`...), as an older keyring.
+    static func olderBob() throws -> (path: String, seen: Set<[UInt8]>, writes: UInt64) {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let seen = try SeenDigestTests.seenTags(bob)
+        #expect(!seen.isEmpty)
+        let writes = try bob.read { db in try bob.writeCount(db) }
+        try olderByOne(bob)
+        return (bob.path, seen, writes)
+    }
+
+    @Test func anIntactOlderKeyringIsCheckedMigratedAndSealedInOneWrite() throws {
+        let (path, seen, writes) = try Self.olderBob()
+        #expect(try Self.migrated(path) == false)
+        let k = try Self.open(path)
+        #expect(try Self.migrated(path))
+        #expect(try SeenDigestTests.seenTags(k, table: "seen_bundle_whole") == seen)
+        #expect(try SeenDigestTests.seenTags(k).isEmpty)
+        let counter = try #require(try k.read { db in try k.writeCounter(db) })
+        #expect(counter.migrations == KeyringSchema.migrations.count && counter.count == writes + 1)
+        #expect(try k.verifyRows() > 0)
+        #expect(try k.read { db in try k.schemaUpgrade(db) } == .upToDate)
+    }
+
+    /// Rows deleted from an older keyring (its record of applied bundles, a stored commit) are found before the
+    /// migrations run, and the file stays as it was: not migrated, its rows untouched.
+    @Test(arguments: ["DELETE FROM seen_bundle", "DELETE FROM room_bundle WHERE rowid = (SELECT min(rowid) FROM room_bundle)"])
+    func editsToAnOlderKeyringAreFoundBeforeItIsMigrated(_ edit: String) throws {
+        let (path, _, _) = try Self.olderBob()
+        try Self.outside(path, edit)
+        #expect(throws: IntegrityError.self) { try Self.open(path) }
+        #expect(try Self.migrated(path) == false)
+        #expect(throws: IntegrityError.self) { try Self.open(path) }
+    }
+
+    /// The passphrase comes before any migration: a wrong one leaves an older keyring exactly as it was.
+    @Test func aWrongPassphraseLeavesAnOlderKeyringUnmigrated() throws {
+        let k = try KeyringTests.create(passphrase: "correct horse")
+        let path = k.path
+        try Self.olderByOne(k)
+        #expect(throws: KeyringError.wrongPassphrase) {
+            try Keyring.open(path: path, passphrase: KeyringTests.secret("wrong"), random: SystemRandom())
+        }
+        #expect(try Self.migrated(path) == false)
+        _ = try Keyring.open(path: path, passphrase: KeyringTests.secret("correct horse"), random: SystemRandom())
+        #expect(try Self.migrated(path))
+    }
+
+    /// A file migrated by someone else (or by an earlier roomkey that ended before its first write): the rows the
+    /// migration moved must be exactly the ones sealed where they were, every other table must match its digest.
+    @Test func aKeyringMigratedOutsideRoomkeyIsSettledWhenNothingElseChanged() throws {
+        let (path, seen, _) = try Self.olderBob()
+        try Self.migrateOutside(path)
+        let k = try Self.open(path)
+        #expect(try SeenDigestTests.seenTags(k, table: "seen_bundle_whole") == seen)
+        #expect(try k.verifyRows() > 0)
+    }
+
+    @Test(arguments: ["DELETE FROM seen_bundle_whole WHERE rowid = (SELECT min(rowid) FROM seen_bundle_whole)",
+                      "INSERT INTO seen_bundle (bundle_tag, room_tag) SELECT bundle_tag, room_tag FROM seen_bundle_whole LIMIT 1",
+                      "DELETE FROM room_bundle WHERE rowid = (SELECT min(rowid) FROM room_bundle)",
+                      "DELETE FROM sender_key WHERE rowid = (SELECT min(rowid) FROM sender_key)"])
+    func aKeyringMigratedAndEditedOutsideRoomkeyIsRefused(_ edit: String) throws {
+        let (path, _, _) = try Self.olderBob()
+        try Self.migrateOutside(path)
+        try Self.outside(path, edit)
+        #expect(throws: IntegrityError.self) { try Self.open(path) }
+    }
+
+    /// A current keyring stripped of its sealed counter and its last migration looks like an older one, but not like
+    /// one from before the digest: it is refused, not given digests computed from its rows.
+    @Test func aKeyringStrippedOfItsDigestIsNotGivenANewOne() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        try Self.outside(path, """
+            DELETE FROM write_counter; DROP TABLE seen_bundle_whole;
+            DELETE FROM grdb_migrations WHERE identifier = '\(Self.last)'; DELETE FROM seen_bundle
+            """)
+        #expect(throws: IntegrityError.edited("its integrity digest is missing")) { try Self.open(path) }
+        #expect(try Self.migrated(path) == false)
+    }
+
+    /// A backup from an older roomkey is checked before it is migrated, too: an edited one is not restored.
+    @Test func anEditedOlderBackupIsNotRestored() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let backup = try Self.pathInNewFolder("bob.backup"), target = try temporaryPath("restored.sqlite")
+        try bob.backup(to: backup)
+        let copy = try Self.open(backup)
+        try Self.olderByOne(copy)
+        try? copy.db.close()
+        try Self.outside(backup, "DELETE FROM seen_bundle")
+        #expect(throws: RestoreError.self) {
+            try Keyring.restore(from: backup, to: target, force: false, passphrase: { throw KeyringError.passphraseRequired },
+                                random: SystemRandom())
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+        // Unedited, the same older backup is restored and upgraded.
+        let clean = try Self.pathInNewFolder("clean.backup")
+        try bob.backup(to: clean)
+        let other = try Self.open(clean)
+        try Self.olderByOne(other)
+        try? other.db.close()
+        let restored = try Keyring.restore(from: clean, to: target, force: false,
+                                           passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom())
+        #expect(try restored.verifyRows() > 0)
+        #expect(try Self.migrated(target))
+    }
+}
