@@ -80,10 +80,13 @@ extension Keyring {
     /// make every room rotate once the keyring is upgraded. A keyring at or ahead of the file updates it.
     func checkRollback(acceptRollback: Bool) throws -> (seen: UInt64, count: UInt64)? {
         guard let folder = stateFolder else { return nil }
+        // The state file first: it is written only after the keyring's commit, and the keyring's count only grows, so
+        // another process writing in between cannot make this keyring look older than the file.
+        let seen = seenCount(in: folder)
         // A keyring from before the write counter (`v5-outbox`) counts none yet.
         let count = try read { db in try db.tableExists("write_counter") ? try writeCount(db) : 0 }
-        guard let seen = seenCount(in: folder), seen > count else {
-            if readOnlyReason == nil, seenCount(in: folder) != count { recordState(count) }
+        guard let seen, seen > count else {
+            if readOnlyReason == nil, seen != count { recordState(count) }
             return nil
         }
         guard acceptRollback else { throw KeyringError.rolledBack(path: path, keyring: count, seen: seen) }
