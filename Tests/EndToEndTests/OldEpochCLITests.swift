@@ -152,6 +152,21 @@ import Testing
         #expect(try w.receiveMessage("alice", bobOld).0.code == 0)
     }
 
+    /// An older keyring whose rows were edited is refused before it is migrated: one line, exit 2, and the file as it
+    /// was (the edit is not sealed into new digests by the upgrade).
+    @Test func anEditedOlderKeyringIsRefusedAndNotMigrated() throws {
+        let (w, _, _) = try Self.aged(rounds: 1)
+        try Self.rekeyTenuresTheOldWay(try w.keyring("alice"))
+        try SealedStateCLITests.edit(w, "alice", "DELETE FROM room_bundle WHERE rowid = (SELECT max(rowid) FROM room_bundle)")
+        let before = try w.snapshot("alice")
+        for _ in 0..<2 {
+            let r = try w.rk("alice", ["room", "list"])
+            SealedStateCLITests.expectEdited(r, "rows of room_bundle were added, deleted or changed outside roomkey")
+            #expect(r.stderr.split(separator: "\n").count <= 2, "\(r)")
+            #expect(try w.snapshot("alice") == before)
+        }
+    }
+
     /// Turns `keyring`'s tenure rows back into the form before `v11-tenure-order`: each under a keyed tag of (room,
     /// member), without that migration and the one after it, also in the sealed write counter. `keyring` must not be used afterwards.
     static func rekeyTenuresTheOldWay(_ keyring: Keyring) throws {
