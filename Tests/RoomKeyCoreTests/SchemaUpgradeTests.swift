@@ -9,6 +9,7 @@ struct SchemaUpgradeTests {
         let prefix: Bool
         let sealed: Int?
         let digests: Bool
+        var seen = false
         let expected: SchemaUpgrade
         var description: String { name }
     }
@@ -37,8 +38,16 @@ struct SchemaUpgradeTests {
              expected: .refuse("its integrity digest is missing")),
         Case(name: "counter row deleted and the list cut back below the last migration", applied: 11, prefix: true, sealed: nil,
              digests: false, expected: .refuse("its integrity digest is missing")),
-        Case(name: "counter row deleted and the list cut back below the digest", applied: 5, prefix: true, sealed: nil,
-             digests: false, expected: .firstDigest),
+        Case(name: "counter row deleted and the list cut back below the digest, audit head from before the mark", applied: 5,
+             prefix: true, sealed: nil, digests: false, expected: .firstDigest),
+        Case(name: "counter row deleted and the list cut back below the digest, audit head marked", applied: 5, prefix: true,
+             sealed: nil, digests: false, seen: true, expected: .refuse("its integrity digest is missing")),
+        Case(name: "counter row deleted and no table or migration after v2, audit head marked", applied: 2, prefix: true,
+             sealed: nil, digests: false, seen: true, expected: .refuse("its integrity digest is missing")),
+        Case(name: "marked audit head, current and sealed", applied: 12, prefix: true, sealed: 12, digests: true, seen: true,
+             expected: .upToDate),
+        Case(name: "marked audit head, older and sealed", applied: 10, prefix: true, sealed: 10, digests: true, seen: true,
+             expected: .verifyThenMigrate),
         Case(name: "a counter that counts migrations but holds no digest", applied: 12, prefix: true, sealed: 12, digests: false,
              expected: .refuse("its integrity digest is missing")),
         Case(name: "digests without a migration count", applied: 12, prefix: true, sealed: nil, digests: true,
@@ -49,20 +58,21 @@ struct SchemaUpgradeTests {
 
     @Test(arguments: cases) func decides(_ c: Case) {
         let got = SchemaUpgrade.decide(applied: c.applied, known: Self.known, appliedArePrefix: c.prefix,
-                                       sealedMigrations: c.sealed, hasDigests: c.digests)
+                                       sealedMigrations: c.sealed, hasDigests: c.digests, digestsSeen: c.seen)
         #expect(got == c.expected)
     }
 
-    /// Nothing but a file that predates the digest is ever given digests computed from rows nobody checked.
+    /// Nothing but a file that predates the digest (and whose audit head no digest-keeping roomkey wrote) is ever given
+    /// digests computed from rows nobody checked.
     @Test func onlyAFileFromBeforeTheDigestGetsItsFirstDigest() {
         for applied in 0...Self.known {
             for sealed in [nil] + (0...Self.known).map(Optional.some) {
                 for digests in [false, true] {
-                    for prefix in [false, true] {
+                    for (prefix, seen) in [(false, false), (false, true), (true, false), (true, true)] {
                         let got = SchemaUpgrade.decide(applied: applied, known: Self.known, appliedArePrefix: prefix,
-                                                       sealedMigrations: sealed, hasDigests: digests)
+                                                       sealedMigrations: sealed, hasDigests: digests, digestsSeen: seen)
                         if got == .firstDigest {
-                            #expect(applied < SchemaUpgrade.firstWithDigest && !digests && sealed == nil && prefix)
+                            #expect(applied < SchemaUpgrade.firstWithDigest && !digests && sealed == nil && prefix && !seen)
                         }
                         if case let .settleEarlierMigrations(from) = got {
                             #expect(digests && prefix && from >= SchemaUpgrade.firstWithDigest && from < applied)

@@ -180,4 +180,85 @@ import RoomKeyTestSupport
         #expect(try restored.verifyRows() > 0)
         #expect(try Self.migrated(target))
     }
+
+    /// The tables the migrations after `v5-outbox` made: a file without them (and without those migrations) looks like
+    /// one from before the digest.
+    static let tablesSinceTheDigest = ["member_tenure", "room_summary", "scale_backfill", "remote", "room_remote", "staged_intent",
+                                       "staged_flight", "epoch_members", "epoch_members_backfill", "outbox_bundle", "seen_bundle_whole"]
+
+    /// Strips a keyring written by this roomkey back to what one from before the digest looks like (no tables or
+    /// migrations after `v5-outbox`, no sealed counter) and deletes a stored commit: its sealed audit head still says a
+    /// digest-keeping roomkey wrote it, so it is refused, not given digests computed from the edited rows.
+    static func strippedToBeforeTheDigest(_ path: String) throws {
+        let later = KeyringSchema.migrations.dropFirst(SchemaUpgrade.firstWithDigest - 1).map { "'\($0.identifier)'" }.joined(separator: ", ")
+        try outside(path, tablesSinceTheDigest.map { "DROP TABLE \($0);" }.joined() + """
+            DELETE FROM grdb_migrations WHERE identifier IN (\(later)); DELETE FROM write_counter;
+            DELETE FROM room_bundle WHERE rowid = (SELECT min(rowid) FROM room_bundle)
+            """)
+    }
+
+    @Test func aKeyringStrippedToBeforeTheDigestIsRefused() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        try Self.strippedToBeforeTheDigest(path)
+        #expect(throws: IntegrityError.edited("its integrity digest is missing")) { try Self.open(path) }
+    }
+
+    @Test func aBackupStrippedToBeforeTheDigestIsNotRestored() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let backup = try Self.pathInNewFolder("bob.backup"), target = try temporaryPath("restored.sqlite")
+        try bob.backup(to: backup)
+        try Self.strippedToBeforeTheDigest(backup)
+        #expect(throws: RestoreError.self) {
+            try Keyring.restore(from: backup, to: target, force: false, passphrase: { throw KeyringError.passphraseRequired },
+                                random: SystemRandom())
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    /// A keyring whose audit head an earlier roomkey wrote (no mark) gets the mark with its next write.
+    @Test func anEarlierAuditHeadIsMarkedByTheNextWrite() throws {
+        let k = try KeyringTests.create(passphrase: nil)
+        let head = try #require(try k.read { db in try k.auditHead(db) })
+        #expect(head.rowDigests == true)
+        var earlier = head
+        earlier.rowDigests = nil
+        let sealed = try k.rows.seal(record: earlier, table: "audit_head", primaryKey: Keyring.auditHeadKey)
+        try k.write { db in try db.execute(sql: "UPDATE audit_head SET sealed = ? WHERE id = 1", arguments: [Data(sealed)]) }
+        let reopened = try Self.open(k.path)
+        #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == nil)
+        try reopened.write { _ in }
+        #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == true)
+        #expect(try reopened.verifyAudit() > 0)
+        #expect(try reopened.verifyRows() > 0)
+    }
+
+    /// Migrations run outside roomkey up to one that is not the last: only the rules of those that ran apply (`v11`
+    /// relists and clears); the last (`v12`, which moves rows) then runs as usual, over checked rows.
+    @Test func aKeyringMigratedOutsideRoomkeyPartWayIsSettledThenMigrated() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        let seen = try SeenDigestTests.seenTags(bob)
+        try Self.olderSchema(bob, keeping: KeyringSchema.migrations.count - 2, dropping: ["seen_bundle_whole"])
+        let raw = try DatabaseQueue(path: path)
+        try KeyringSchema.migrator.migrate(raw, upTo: "v11-tenure-order")
+        try raw.close()
+        let k = try Self.open(path)
+        #expect(try Self.migrated(path))
+        #expect(try SeenDigestTests.seenTags(k, table: "seen_bundle_whole") == seen)
+        #expect(try k.verifyRows() > 0)
+    }
+
+    /// The state file only goes down on purpose (a restore, an accepted rollback), never with a later count that is lower.
+    @Test func theStateFileIsNotLoweredByAnOrdinaryWrite() throws {
+        let k = try KeyringTests.create(passphrase: nil)
+        k.stateFolder = try Self.pathInNewFolder("state")
+        k.recordState(7)
+        k.recordState(5)
+        #expect(k.seenCount(in: try #require(k.stateFolder)) == 7)
+        k.recordState(9)
+        #expect(k.seenCount(in: try #require(k.stateFolder)) == 9)
+        k.recordState(5, durable: true)
+        #expect(k.seenCount(in: try #require(k.stateFolder)) == 5)
+    }
 }

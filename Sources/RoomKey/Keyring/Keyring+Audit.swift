@@ -64,6 +64,9 @@ extension Keyring {
     struct AuditHead: Codable {
         var seq: Int64
         var chain: String
+        /// True once a roomkey that keeps row digests wrote this head: the keyring can never again be one from before
+        /// the digest, whose first digests are computed from its rows (`SchemaUpgrade`). Absent in older heads.
+        var rowDigests: Bool?
     }
 
     static let auditHeadKey: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
@@ -72,7 +75,7 @@ extension Keyring {
         BLAKE2b.hash([Array("audit".utf8), [0], previous, u64(UInt64(seq)), sealed], key: tagKey)
     }
 
-    private func auditHead(_ db: Database) throws -> AuditHead? {
+    func auditHead(_ db: Database) throws -> AuditHead? {
         guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM audit_head WHERE id = 1") else { return nil }
         return try rows.open(AuditHead.self, Array(sealed), table: "audit_head", primaryKey: Self.auditHeadKey)
     }
@@ -85,9 +88,23 @@ extension Keyring {
         let sealed = try rows.seal(record: entry, table: "audit_entry", primaryKey: u64(UInt64(seq)))
         try db.execute(sql: "INSERT INTO audit_entry (seq, sealed) VALUES (?, ?)", arguments: [seq, Data(sealed)])
         let previous = (try? Hex.decode(head.chain, what: "chain")) ?? Commit.genesisHead
-        let next = AuditHead(seq: seq, chain: Hex.encode(chainHash(previous: previous, seq: seq, sealed: sealed)))
-        let sealedHead = try rows.seal(record: next, table: "audit_head", primaryKey: Self.auditHeadKey)
+        try saveAuditHead(db, AuditHead(seq: seq, chain: Hex.encode(chainHash(previous: previous, seq: seq, sealed: sealed)), rowDigests: true))
+    }
+
+    private func saveAuditHead(_ db: Database, _ head: AuditHead) throws {
+        let sealedHead = try rows.seal(record: head, table: "audit_head", primaryKey: Self.auditHeadKey)
         try db.execute(sql: "INSERT OR REPLACE INTO audit_head (id, sealed) VALUES (1, ?)", arguments: [Data(sealedHead)])
+    }
+
+    /// Marks the audit head of a keyring written by an earlier roomkey (`rowDigests`) in the caller's write transaction;
+    /// every head written after that carries the mark. Once this connection has read a marked head it looks no more.
+    func markAuditHead(_ db: Database) throws {
+        if auditHeadMarked { return }
+        guard let head = try auditHead(db) else { return }
+        if head.rowDigests == true { auditHeadMarked = true; return }
+        var marked = head
+        marked.rowDigests = true
+        try saveAuditHead(db, marked)
     }
 
     /// Every entry, oldest first (each row's integrity is checked as it is opened).

@@ -30,6 +30,7 @@ extension Keyring {
 
     /// Counts the running write transaction and folds its row changes into the sealed digests; returns the new count.
     func bumpWriteCount(_ db: Database) throws -> UInt64 {
+        try markAuditHead(db)
         let old = try writeCounter(db)
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
                                 migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count)
@@ -65,6 +66,9 @@ extension Keyring {
     /// rollback) is synced, since losing it would leave the higher count behind and refuse the keyring.
     func recordState(_ count: UInt64, durable: Bool = false) {
         guard let folder = stateFolder else { return }
+        // A count that only grows never lowers the file: a file swapped under a running command must not make this
+        // machine forget the count it saw.
+        if !durable, let seen = seenCount(in: folder), seen >= count { return }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try? OutputPath.write(Data(stateLine(count).utf8), to: stateFilePath(in: folder), replace: true, durable: durable)
     }

@@ -12,29 +12,35 @@ extension Keyring {
         let known = KeyringSchema.migrations.map(\.identifier)
         let applied = try KeyringSchema.migrator.appliedIdentifiers(db)
         let record = try db.tableExists("write_counter") ? try writeCounter(db) : nil
+        let marked = try db.tableExists("audit_head") ? try auditHead(db)?.rowDigests == true : false
         return SchemaUpgrade.decide(applied: applied.count, known: known.count,
                                     appliedArePrefix: Set(known.prefix(applied.count)) == applied,
-                                    sealedMigrations: record?.migrations, hasDigests: record?.digests != nil)
+                                    sealedMigrations: record?.migrations, hasDigests: record?.digests != nil, digestsSeen: marked)
     }
 
     /// Checks and upgrades the schema at open (before anything else reads rows), and returns what was done. A keyring
-    /// opened read-only is only checked: it cannot need migrations (it would not have opened), and it keeps its digests.
+    /// opened read-only lists every migration (it would not have opened otherwise); one that still needs settling, which
+    /// takes a write, is refused with the reason it could not be written.
     @discardableResult
     func upgradeSchema() throws -> SchemaUpgrade {
         var plan = try read { db in try schemaUpgrade(db) }
         if case let .refuse(reason) = plan { throw IntegrityError.edited(reason) }
-        guard plan != .upToDate, readOnlyReason == nil else { return plan }
+        if plan == .upToDate { return plan }
+        if let readOnlyReason { throw readOnlyReason }
         var count: UInt64 = 0
         do {
             try db.inTransaction(.immediate) { db in
                 // Decided again under the write lock: another process may have upgraded the file in between.
                 plan = try schemaUpgrade(db)
+                // A trigger or view stored in the file could change what the migrations' own statements write.
+                try Self.refuseStoredTriggersAndViews(db)
                 switch plan {
                 case .upToDate: return .rollback
                 case let .refuse(reason): throw IntegrityError.edited(reason)
                 case .firstDigest: break
                 case .verifyThenMigrate: try requireTablesIntact(db, except: [])
-                case let .settleEarlierMigrations(sealed): try settleEarlierMigrations(db, since: sealed)
+                case let .settleEarlierMigrations(sealed):
+                    try settleEarlierMigrations(db, KeyringSchema.migrations[sealed..<KeyringSchema.migrator.appliedIdentifiers(db).count])
                 }
                 try KeyringSchema.migrate(db)
                 integrity.recomputeOnWrite = true
@@ -71,12 +77,13 @@ extension Keyring {
         return tables.count
     }
 
-    /// A file whose migrations after the first `sealed` ran without roomkey writing (an earlier roomkey that ended before
-    /// its first write after them, or anyone with the file): each table those migrations rewrote is settled by the
-    /// migration's own rule (lists and lookups rebuilt from the rooms, moved rows checked where they now are), and every
-    /// other table must match its sealed digest.
-    func settleEarlierMigrations(_ db: Database, since sealed: Int) throws {
-        let rewrites = KeyringSchema.migrations.dropFirst(sealed).flatMap(\.rewrites)
+    /// A file whose migrations `ran` (those after the sealed count, up to the ones it lists) ran without roomkey writing
+    /// (an earlier roomkey that ended before its first write after them, or anyone with the file): each table those
+    /// migrations rewrote is settled by the migration's own rule (lists and lookups rebuilt from the rooms, moved rows
+    /// checked where they now are), and every other table must match its sealed digest. Migrations not run yet are no
+    /// concern here: they run next, over checked rows.
+    func settleEarlierMigrations(_ db: Database, _ ran: ArraySlice<KeyringSchema.Migration>) throws {
+        let rewrites = ran.flatMap(\.rewrites)
         var rewritten: Set<String> = []
         for rewrite in rewrites {
             switch rewrite {

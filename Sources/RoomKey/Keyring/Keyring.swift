@@ -39,6 +39,8 @@ public final class Keyring {
     public var sink: BundleSink?
     /// True when the running transaction recorded outbox entries.
     var outboxDirty = false
+    /// True once this connection read an audit head that carries the row-digest mark (`markAuditHead`).
+    var auditHeadMarked = false
     /// The outbox entries the running (or last committed) transaction recorded, by row tag, as recorded: writing them
     /// out after the commit needs no read back of what was just sealed.
     var enqueuedNow: [[UInt8]: OutboxItem] = [:]

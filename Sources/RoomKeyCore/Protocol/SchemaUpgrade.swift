@@ -21,17 +21,20 @@ public enum SchemaUpgrade: Equatable, Sendable {
     public static let firstWithDigest = 6
 
     /// Decides from the file's migrations (`applied` of the `known` ones this roomkey has, and whether they are exactly
-    /// its first `applied`) and the sealed write counter: the migrations it counts (nil: none recorded, or no record) and
-    /// whether it holds digests. The caller has refused migrations this roomkey does not know.
+    /// its first `applied`), the sealed write counter (the migrations it counts, nil when none are recorded or there is
+    /// no record, and whether it holds digests) and whether the sealed audit head says a roomkey that keeps digests wrote
+    /// it (`digestsSeen`). The caller has refused migrations this roomkey does not know.
     public static func decide(applied: Int, known: Int, appliedArePrefix: Bool, sealedMigrations: Int?,
-                              hasDigests: Bool) -> SchemaUpgrade {
+                              hasDigests: Bool, digestsSeen: Bool) -> SchemaUpgrade {
         if let sealed = sealedMigrations, sealed > applied {
             return .refuse("its list of migrations was cut back (\(applied) of \(sealed))")
         }
         guard appliedArePrefix else { return .refuse("its list of migrations was changed outside roomkey") }
         guard hasDigests else {
-            // Only a file from before the digest may lack one; anything later had its sealed record stripped or replaced.
-            if applied < firstWithDigest, sealedMigrations == nil { return .firstDigest }
+            // Only a file from before the digest may lack one. One whose audit head a digest-keeping roomkey wrote, or
+            // that lists the digest's migration, had its sealed record stripped (with its tables and migrations, a file
+            // can be made to look older, but its sealed audit head cannot be made to forget).
+            if applied < firstWithDigest, sealedMigrations == nil, !digestsSeen { return .firstDigest }
             return .refuse("its integrity digest is missing")
         }
         guard let sealed = sealedMigrations, sealed >= firstWithDigest else {
