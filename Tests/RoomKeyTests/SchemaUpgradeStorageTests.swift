@@ -261,4 +261,36 @@ import RoomKeyTestSupport
         k.recordState(5, durable: true)
         #expect(k.seenCount(in: try #require(k.stateFolder)) == 5)
     }
+
+    /// The digests cover values in column order, not the tables: columns swapped by name, a key dropped, an index
+    /// dropped or added all keep every digest, and each is refused at open by the schema check (current keyrings and
+    /// older ones alike), naming the object.
+    @Test(arguments: [
+        ("ALTER TABLE seen_bundle RENAME COLUMN bundle_tag TO x; ALTER TABLE seen_bundle RENAME COLUMN room_tag TO bundle_tag;"
+            + " ALTER TABLE seen_bundle RENAME COLUMN x TO room_tag", "table seen_bundle"),
+        ("CREATE TABLE t AS SELECT * FROM contact; DROP TABLE contact; ALTER TABLE t RENAME TO contact;"
+            + " CREATE INDEX contact_by_id_tag ON contact(id_tag)", "table contact"),
+        ("DROP INDEX contact_by_id_tag", "index contact_by_id_tag"),
+        ("CREATE INDEX extra_index ON room(name_tag)", "index extra_index"),
+    ])
+    func aSchemaChangedOutsideRoomkeyIsRefused(_ edit: (sql: String, names: String)) throws {
+        for older in [false, true] {
+            let (bob, _, _, _) = try SeenDigestTests.applied()
+            let path = bob.path
+            if older { try Self.olderByOne(bob) }
+            try Self.outside(path, edit.sql)
+            #expect(throws: IntegrityError.edited("its schema was changed outside roomkey (\(edit.names))")) { try Self.open(path) }
+            if older { #expect(try Self.migrated(path) == false) }
+        }
+    }
+
+    /// The schema an upgrade leaves is the one a new keyring has.
+    @Test func anUpgradedKeyringHasTheSchemaOfANewOne() throws {
+        let (path, _, _) = try Self.olderBob()
+        let k = try Self.open(path)
+        let fresh = try KeyringTests.create(passphrase: nil)
+        let upgraded = try k.read { db in try KeyringSchema.objects(db) }
+        #expect(upgraded == (try fresh.read { db in try KeyringSchema.objects(db) }))
+        #expect(upgraded == (try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)))
+    }
 }

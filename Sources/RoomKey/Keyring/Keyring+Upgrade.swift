@@ -13,9 +13,10 @@ extension Keyring {
         let applied = try KeyringSchema.migrator.appliedIdentifiers(db)
         let record = try db.tableExists("write_counter") ? try writeCounter(db) : nil
         let marked = try db.tableExists("audit_head") ? try auditHead(db)?.rowDigests == true : false
-        return SchemaUpgrade.decide(applied: applied.count, known: known.count,
-                                    appliedArePrefix: Set(known.prefix(applied.count)) == applied,
-                                    sealedMigrations: record?.migrations, hasDigests: record?.digests != nil, digestsSeen: marked)
+        let prefix = Set(known.prefix(applied.count)) == applied
+        return SchemaUpgrade.decide(applied: applied.count, known: known.count, appliedArePrefix: prefix,
+                                    sealedMigrations: record?.migrations, hasDigests: record?.digests != nil, digestsSeen: marked,
+                                    schemaDifference: prefix ? try KeyringSchema.difference(db, migrations: applied.count) : nil)
     }
 
     /// Checks and upgrades the schema at open (before anything else reads rows), and returns what was done. A keyring

@@ -23,13 +23,16 @@ public enum SchemaUpgrade: Equatable, Sendable {
     /// Decides from the file's migrations (`applied` of the `known` ones this roomkey has, and whether they are exactly
     /// its first `applied`), the sealed write counter (the migrations it counts, nil when none are recorded or there is
     /// no record, and whether it holds digests) and whether the sealed audit head says a roomkey that keeps digests wrote
-    /// it (`digestsSeen`). The caller has refused migrations this roomkey does not know.
+    /// it (`digestsSeen`). `schemaDifference` names where the file's schema differs from the one its migrations make
+    /// (nil: it is exactly that). The caller has refused migrations this roomkey does not know.
     public static func decide(applied: Int, known: Int, appliedArePrefix: Bool, sealedMigrations: Int?,
-                              hasDigests: Bool, digestsSeen: Bool) -> SchemaUpgrade {
+                              hasDigests: Bool, digestsSeen: Bool, schemaDifference: String? = nil) -> SchemaUpgrade {
         if let sealed = sealedMigrations, sealed > applied {
             return .refuse("its list of migrations was cut back (\(applied) of \(sealed))")
         }
         guard appliedArePrefix else { return .refuse("its list of migrations was changed outside roomkey") }
+        // The digests cover values in column order, not the tables that hold them.
+        if let schemaDifference { return .refuse("its schema was changed outside roomkey (\(schemaDifference))") }
         guard hasDigests else {
             // Only a file from before the digest may lack one. One whose audit head a digest-keeping roomkey wrote, or
             // that lists the digest's migration, had its sealed record stripped (with its tables and migrations, a file

@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The shape of a keyring's schema. The row digest covers values in column order, not the tables that hold them: a
+/// column renamed or swapped, or a table made again with other keys or constraints, keeps every digest. So a file's
+/// schema must be exactly the one its migrations make, object for object, as an empty database shows it.
+extension KeyringSchema {
+    /// One object of a schema as `sqlite_master` lists it, its SQL with every run of whitespace made one space (the
+    /// indentation of a migration's source is not part of the schema).
+    struct SchemaObject: Equatable, Sendable {
+        let type: String
+        let name: String
+        let table: String
+        let sql: String?
+    }
+
+    /// The objects of `db`'s main schema, in order, but SQLite's own and GRDB's list of migrations (checked by count).
+    static func objects(_ db: Database) throws -> [SchemaObject] {
+        try Row.fetchAll(db, sql: """
+            SELECT type, name, tbl_name, sql FROM main.sqlite_master
+            WHERE name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY type, name
+            """).map { row in
+            let sql: String? = row[3]
+            return SchemaObject(type: row[0] ?? "", name: row[1] ?? "", table: row[2] ?? "",
+                                sql: sql.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") })
+        }
+    }
+
+    /// The schema the first `count` migrations make in an empty database (made once per count in a process).
+    static func expectedObjects(count: Int) throws -> [SchemaObject] {
+        if let known = expected.withLock({ $0[count] }) { return known }
+        let scratch = try DatabaseQueue()
+        try scratch.write { db in
+            for migration in migrations.prefix(count) { try migration.run(db) }
+        }
+        let made = try scratch.read(objects)
+        try scratch.close()
+        expected.withLock { $0[count] = made }
+        return made
+    }
+
+    private static let expected = Mutex<[Int: [SchemaObject]]>([:])
+
+    /// Where `db`'s schema differs from the one its first `count` migrations make ("table seen_bundle", "index
+    /// x"), or nil when it is exactly that.
+    static func difference(_ db: Database, migrations count: Int) throws -> String? {
+        let found = try objects(db), wanted = try expectedObjects(count: count)
+        if found == wanted { return nil }
+        let byName = Dictionary(found.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for object in wanted where byName[object.name] != object {
+            return "\(object.type) \(object.name)"
+        }
+        let names = Set(wanted.map(\.name))
+        if let extra = found.first(where: { !names.contains($0.name) }) {
+            return "\(extra.type) \(Keyring.isPlainName(extra.name) ? extra.name : "of another name")"
+        }
+        return "the order of its objects"
+    }
+}
