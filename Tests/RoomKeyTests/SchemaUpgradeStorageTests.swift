@@ -293,4 +293,13 @@ import RoomKeyTestSupport
         #expect(upgraded == (try fresh.read { db in try KeyringSchema.objects(db) }))
         #expect(upgraded == (try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)))
     }
+
+    /// The digest a current keyring's schema is checked against without a scratch database is the digest of what the
+    /// migrations make; a new migration must change it.
+    @Test func theLatestSchemaDigestIsTheOneTheMigrationsMake() throws {
+        let made = try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)
+        #expect(KeyringSchema.digest(of: made) == KeyringSchema.latestDigest)
+        #expect(KeyringSchema.digest(of: Array(made.dropLast())) != KeyringSchema.latestDigest)
+        #expect(KeyringSchema.digest(of: try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 1)) != KeyringSchema.latestDigest)
+    }
 }

@@ -12,7 +12,9 @@ extension Keyring {
         let known = KeyringSchema.migrations.map(\.identifier)
         let applied = try KeyringSchema.migrator.appliedIdentifiers(db)
         let record = try db.tableExists("write_counter") ? try writeCounter(db) : nil
-        let marked = try db.tableExists("audit_head") ? try auditHead(db)?.rowDigests == true : false
+        // The audit head's mark matters only to a file without digests (`decide`); a current one is not read for it.
+        var marked = false
+        if record?.digests == nil, try db.tableExists("audit_head") { marked = try auditHead(db)?.rowDigests == true }
         let prefix = Set(known.prefix(applied.count)) == applied
         return SchemaUpgrade.decide(applied: applied.count, known: known.count, appliedArePrefix: prefix,
                                     sealedMigrations: record?.migrations, hasDigests: record?.digests != nil, digestsSeen: marked,
