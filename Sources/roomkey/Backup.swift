@@ -46,7 +46,7 @@ extension RoomKeyCommand {
             let keyring: Keyring
             do {
                 keyring = try Keyring.restore(from: file, to: path, force: force, passphrase: PassphraseInput.provider(source, path: file),
-                                              random: try SystemRandom(), now: CommandClock.now)
+                                              random: try SystemRandom(), now: CommandClock.now, stateFolder: GlobalOptions.stateFolder)
             } catch {
                 throw PassphraseError.naming(source, in: error)
             }

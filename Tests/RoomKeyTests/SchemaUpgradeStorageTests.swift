@@ -302,4 +302,59 @@ import RoomKeyTestSupport
         #expect(KeyringSchema.digest(of: Array(made.dropLast())) != KeyringSchema.latestDigest)
         #expect(KeyringSchema.digest(of: try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 1)) != KeyringSchema.latestDigest)
     }
+
+    /// Strips `path` to the shape of a roomkey 0.1.0 keyring (`v1-keyring` to `v4-audit`: the later tables, the column
+    /// `v5-outbox` added, the later migrations and the sealed counter gone) and deletes a stored commit.
+    static func strippedTo010(_ path: String, also: String = "") throws {
+        let later = KeyringSchema.migrations.dropFirst(SchemaUpgrade.releasedWithoutDigest).map { "'\($0.identifier)'" }.joined(separator: ", ")
+        try outside(path, (tablesSinceTheDigest + ["outbox", "owed_rotation", "write_counter"]).map { "DROP TABLE \($0);" }.joined() + """
+            ALTER TABLE pending_bundle DROP COLUMN authenticated;
+            DELETE FROM grdb_migrations WHERE identifier IN (\(later));
+            DELETE FROM room_bundle WHERE rowid = (SELECT min(rowid) FROM room_bundle); \(also)
+            """)
+    }
+
+    /// A keyring stripped to the 0.1.0 shape, its audit head deleted so that no mark is left: the audit log, which
+    /// 0.1.0 kept whole, is checked before first digests are computed, and the open is refused.
+    @Test func aKeyringStrippedTo010WithoutItsAuditHeadIsRefused() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        try Self.strippedTo010(path, also: "DELETE FROM audit_head;")
+        #expect(throws: AuditError.self) { try Self.open(path) }
+        #expect(try Self.count(path, "grdb_migrations") == SchemaUpgrade.releasedWithoutDigest)
+    }
+
+    /// The same with an unmarked audit head (as a replayed copy from before the mark would be): on a machine whose state
+    /// file counted the keyring's writes, it cannot be a 0.1.0 keyring, and it is refused, even when a rollback is
+    /// accepted.
+    @Test func aKeyringStrippedTo010IsRefusedWhereItsWritesWereCounted() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        let folder = try Self.pathInNewFolder("state")
+        bob.stateFolder = folder
+        bob.recordState(try bob.read { db in try bob.writeCount(db) })
+        var head = try #require(try bob.read { db in try bob.auditHead(db) })
+        head.rowDigests = nil
+        let sealed = try bob.rows.seal(record: head, table: "audit_head", primaryKey: Keyring.auditHeadKey)
+        try Self.strippedTo010(path, also: "UPDATE audit_head SET sealed = x'\(Hex.encode(sealed))';")
+        for accept in [false, true] {
+            #expect(throws: (any Error).self) {
+                try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom(),
+                                 stateFolder: folder, acceptRollback: accept)
+            }
+        }
+        #expect(throws: IntegrityError.edited("its integrity digest is missing")) {
+            try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom(),
+                             stateFolder: folder, acceptRollback: true)
+        }
+        #expect(try Self.count(path, "grdb_migrations") == SchemaUpgrade.releasedWithoutDigest)
+    }
+
+    /// Objects whose names only look like SQLite's own (`_` and case are wildcards to LIKE) are part of the schema.
+    @Test(arguments: ["CREATE UNIQUE INDEX sqlitex ON contact_alert(name_tag IS NOT NULL)", "CREATE TABLE Sqlite1 (x)"])
+    func objectsNamedLikeSQLitesOwnAreChecked(_ sql: String) throws {
+        let k = try KeyringTests.create(passphrase: nil)
+        try Self.outside(k.path, sql)
+        #expect(throws: IntegrityError.self) { try Self.open(k.path) }
+    }
 }

@@ -121,7 +121,13 @@ extension Keyring {
     /// Returns the number of entries.
     @discardableResult
     public func verifyAudit() throws -> Int {
-        try read { db in
+        try read { db in try verifyAudit(db) }
+    }
+
+    /// `verifyAudit` in the caller's transaction.
+    @discardableResult
+    func verifyAudit(_ db: Database) throws -> Int {
+        do {
             var chain = Commit.genesisHead
             var expected: Int64 = 1
             for row in try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq") {

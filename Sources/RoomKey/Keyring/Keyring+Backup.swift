@@ -49,8 +49,11 @@ extension Keyring {
     /// The restore mark (every room rotates before its next message, its generations move 2^16 on, and an audit
     /// entry) is written into the staged copy, which is flushed and then renamed over `path` in one step. Any
     /// failure removes the staged copy and leaves `path` exactly as it was. Returns the restored, opened keyring.
+    /// `stateFolder` is this machine's rollback state folder: a backup that looks older than the row digest is refused
+    /// when it knows the keyring.
     public static func restore(from backupPath: String, to path: String, force: Bool, passphrase: PassphraseProvider,
-                               random: any RandomSource, now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
+                               random: any RandomSource, now: @escaping () -> UInt64 = systemClock,
+                               stateFolder: String? = nil) throws -> Keyring {
         if !force, FileManager.default.fileExists(atPath: path) { throw RestoreError.wouldReplace(path: path) }
         guard FileManager.default.fileExists(atPath: backupPath) else { throw KeyringError.notFound(path: backupPath) }
         if let reason = KeyringFile.unreadableReason(backupPath) { throw KeyringError.unreadable(path: backupPath, reason: reason) }
@@ -75,7 +78,7 @@ extension Keyring {
                 if KeyringFile.isReadOnly(staged) { throw KeyringError.readOnly(path: path) }
                 throw error
             }
-            let keyring = try checkedStagedCopy(staged, backupPath: backupPath, passphrase: passphrase,
+            let keyring = try checkedStagedCopy(staged, backupPath: backupPath, passphrase: passphrase, stateFolder: stateFolder,
                                                 random: random, now: now)
             checked = keyring
             try markRestored(keyring, backupPath: backupPath, what: what)
@@ -95,7 +98,7 @@ extension Keyring {
     }
 
     /// Opens the staged copy and checks it whole; any damage is reported against `backupPath`.
-    private static func checkedStagedCopy(_ staged: String, backupPath: String, passphrase: PassphraseProvider,
+    private static func checkedStagedCopy(_ staged: String, backupPath: String, passphrase: PassphraseProvider, stateFolder: String?,
                                           random: any RandomSource, now: @escaping () -> UInt64) throws -> Keyring {
         let db: DatabaseQueue
         let header: KeyringHeader
@@ -121,7 +124,7 @@ extension Keyring {
         do {
             // An older backup is upgraded here, its rows checked against its digests first (`upgradeSchema`); a current
             // one has every table checked below. A backup from before the digest has nothing to check them against.
-            let upgrade = try keyring.upgradeSchema()
+            let upgrade = try keyring.upgradeSchema(stateFolder: stateFolder)
             try keyring.verifySealedRows(backupPath: backupPath)
             do { try keyring.verifyAudit() } catch let error as AuditError {
                 throw RestoreError.damaged(path: backupPath, reason: error.message)

@@ -62,7 +62,7 @@ extension Keyring {
 
     /// The tables the digest covers, as the file holds them now.
     static func digestedTables(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
             .filter { !digestExempt.contains($0) }
     }
 
@@ -71,7 +71,7 @@ extension Keyring {
         var out: [(table: String, columns: [String])] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT m.name, p.name FROM main.sqlite_master AS m JOIN pragma_table_info(m.name, 'main') AS p
-            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid
             """)
         while let row = try rows.next() {
             let table: String = row[0]

@@ -7,8 +7,9 @@ import RoomKeyCore
 /// leaves the file as it was; a file someone else migrated is never taken on trust, since its rows can no longer be
 /// checked against digests sealed before the migrations.
 extension Keyring {
-    /// What the file as it is now needs (`SchemaUpgrade.decide` over its migrations and sealed write counter).
-    func schemaUpgrade(_ db: Database) throws -> SchemaUpgrade {
+    /// What the file as it is now needs (`SchemaUpgrade.decide` over its migrations and sealed write counter);
+    /// `countSeen`: this machine's rollback state file has counted writes of this keyring.
+    func schemaUpgrade(_ db: Database, countSeen: Bool = false) throws -> SchemaUpgrade {
         let known = KeyringSchema.migrations.map(\.identifier)
         let applied = try KeyringSchema.migrator.appliedIdentifiers(db)
         let record = try db.tableExists("write_counter") ? try writeCounter(db) : nil
@@ -18,15 +19,17 @@ extension Keyring {
         let prefix = Set(known.prefix(applied.count)) == applied
         return SchemaUpgrade.decide(applied: applied.count, known: known.count, appliedArePrefix: prefix,
                                     sealedMigrations: record?.migrations, hasDigests: record?.digests != nil, digestsSeen: marked,
-                                    schemaDifference: prefix ? try KeyringSchema.difference(db, migrations: applied.count) : nil)
+                                    countSeen: countSeen, schemaDifference: prefix ? try KeyringSchema.difference(db, migrations: applied.count) : nil)
     }
 
     /// Checks and upgrades the schema at open (before anything else reads rows), and returns what was done. A keyring
     /// opened read-only lists every migration (it would not have opened otherwise); one that still needs settling, which
     /// takes a write, is refused with the reason it could not be written.
+    /// `stateFolder` is where this machine's rollback state files are (the keyring's own when nil).
     @discardableResult
-    func upgradeSchema() throws -> SchemaUpgrade {
-        var plan = try read { db in try schemaUpgrade(db) }
+    func upgradeSchema(stateFolder folder: String? = nil) throws -> SchemaUpgrade {
+        let countSeen = (folder ?? stateFolder).flatMap { seenCount(in: $0) }.map { $0 > 0 } ?? false
+        var plan = try read { db in try schemaUpgrade(db, countSeen: countSeen) }
         if case let .refuse(reason) = plan { throw IntegrityError.edited(reason) }
         if plan == .upToDate { return plan }
         if let readOnlyReason { throw readOnlyReason }
@@ -34,13 +37,15 @@ extension Keyring {
         do {
             try db.inTransaction(.immediate) { db in
                 // Decided again under the write lock: another process may have upgraded the file in between.
-                plan = try schemaUpgrade(db)
+                plan = try schemaUpgrade(db, countSeen: countSeen)
                 // A trigger or view stored in the file could change what the migrations' own statements write.
                 try Self.refuseStoredTriggersAndViews(db)
                 switch plan {
                 case .upToDate: return .rollback
                 case let .refuse(reason): throw IntegrityError.edited(reason)
-                case .firstDigest: break
+                case .firstDigest:
+                    // Nothing to check the rows against; the audit log, chained and sealed since 0.1.0, must be whole.
+                    try verifyAudit(db)
                 case .verifyThenMigrate: try requireTablesIntact(db, except: [])
                 case let .settleEarlierMigrations(sealed):
                     try settleEarlierMigrations(db, KeyringSchema.migrations[sealed..<KeyringSchema.migrator.appliedIdentifiers(db).count])

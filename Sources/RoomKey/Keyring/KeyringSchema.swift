@@ -37,11 +37,14 @@ enum KeyringSchema {
         return m
     }
 
+    /// GRDB's list of applied migrations, as its migrator makes it (SQLite stores it without `IF NOT EXISTS`).
+    static let migrationListTable = "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)"
+
     /// Runs, inside the caller's transaction, every migration the file does not list yet, in order, and lists each as
     /// GRDB's migrator does: the upgrade, the check before it and the new digests after it commit together.
     static func migrate(_ db: Database) throws {
         let applied = try migrator.appliedIdentifiers(db)
-        try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        try db.execute(sql: migrationListTable)
         for migration in migrations where !applied.contains(migration.identifier) {
             try migration.run(db)
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [migration.identifier])

@@ -7,7 +7,8 @@ public enum SchemaUpgrade: Equatable, Sendable {
     case upToDate
     /// Check every table against its sealed digests, then run the missing migrations and seal new digests.
     case verifyThenMigrate
-    /// A keyring from before the row digest (none was ever sealed): migrate and compute the first digests from its rows.
+    /// A keyring of roomkey 0.1.0, from before the row digest: check its audit log, migrate, and compute the first
+    /// digests from its rows.
     case firstDigest
     /// An earlier roomkey ran the migrations after the first `sealed` and ended before its first write (a wrong
     /// passphrase, a kill), leaving rows its digests do not account for. The tables those migrations wrote are rebuilt
@@ -16,17 +17,19 @@ public enum SchemaUpgrade: Equatable, Sendable {
     /// The keyring was edited; the reason, one line ("keyring was edited: <reason>").
     case refuse(String)
 
-    /// The number of the first migration whose keyrings seal a row digest (`v6-integrity`): one that lists fewer
-    /// migrations predates the digest.
+    /// The number of the first migration whose keyrings seal a row digest (`v6-integrity`).
     public static let firstWithDigest = 6
+    /// The migrations of roomkey 0.1.0, the only release whose keyrings have no digest (`v1-keyring` to `v4-audit`).
+    public static let releasedWithoutDigest = 4
 
     /// Decides from the file's migrations (`applied` of the `known` ones this roomkey has, and whether they are exactly
     /// its first `applied`), the sealed write counter (the migrations it counts, nil when none are recorded or there is
-    /// no record, and whether it holds digests) and whether the sealed audit head says a roomkey that keeps digests wrote
-    /// it (`digestsSeen`). `schemaDifference` names where the file's schema differs from the one its migrations make
-    /// (nil: it is exactly that). The caller has refused migrations this roomkey does not know.
-    public static func decide(applied: Int, known: Int, appliedArePrefix: Bool, sealedMigrations: Int?,
-                              hasDigests: Bool, digestsSeen: Bool, schemaDifference: String? = nil) -> SchemaUpgrade {
+    /// no record, and whether it holds digests), and two signs that a roomkey with digests wrote the file before: its
+    /// sealed audit head carries the mark (`digestsSeen`), or this machine's rollback state file knows its key
+    /// (`countSeen`: 0.1.0 kept none). `schemaDifference` names where the file's schema differs from the one its
+    /// migrations make (nil: it is exactly that). The caller has refused migrations this roomkey does not know.
+    public static func decide(applied: Int, known: Int, appliedArePrefix: Bool, sealedMigrations: Int?, hasDigests: Bool,
+                              digestsSeen: Bool, countSeen: Bool, schemaDifference: String? = nil) -> SchemaUpgrade {
         if let sealed = sealedMigrations, sealed > applied {
             return .refuse("its list of migrations was cut back (\(applied) of \(sealed))")
         }
@@ -34,10 +37,11 @@ public enum SchemaUpgrade: Equatable, Sendable {
         // The digests cover values in column order, not the tables that hold them.
         if let schemaDifference { return .refuse("its schema was changed outside roomkey (\(schemaDifference))") }
         guard hasDigests else {
-            // Only a file from before the digest may lack one. One whose audit head a digest-keeping roomkey wrote, or
-            // that lists the digest's migration, had its sealed record stripped (with its tables and migrations, a file
-            // can be made to look older, but its sealed audit head cannot be made to forget).
-            if applied < firstWithDigest, sealedMigrations == nil, !digestsSeen { return .firstDigest }
+            // Only a keyring of the one release without digests may lack them, and only one that nothing shows a later
+            // roomkey wrote. Anything else had its sealed record stripped, and its tables and migrations with it to look
+            // older. (A replayed older audit head from before the mark is not caught here; the state file catches it
+            // on a machine that used the keyring.)
+            if applied == releasedWithoutDigest, sealedMigrations == nil, !digestsSeen, !countSeen { return .firstDigest }
             return .refuse("its integrity digest is missing")
         }
         guard let sealed = sealedMigrations, sealed >= firstWithDigest else {
