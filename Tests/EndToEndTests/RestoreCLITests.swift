@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+@testable import RoomKey
 
 /// `restore` checks the whole backup on a staged copy and swaps it in with one rename; a bad backup leaves the
 /// working keyring byte for byte as it was. Read-only and full disks say so.
@@ -210,6 +211,32 @@ import Testing
             #expect(r.code == 1, "\(args): \(r)")
             #expect(r.stderr.contains("keyring is read-only: \(path)"), "\(args): \(r)")
             #expect(!r.stderr.contains("not a roomkey keyring"), "\(args): \(r)")
+        }
+    }
+
+    /// An older keyring on a read-only mount cannot be upgraded, and one that another program migrated cannot be
+    /// settled: both say the keyring is read-only (exit 1), and neither is taken for a current one.
+    @Test func anOlderKeyringOnAReadOnlyMountSaysItIsReadOnly() throws {
+        let (w, _) = try Self.world()
+        try OldEpochCLITests.rekeyTenuresTheOldWay(try w.keyring("alice"))
+        let settle = w.s.path("settle.sqlite")
+        try FileManager.default.copyItem(atPath: w.s.keyring("alice"), toPath: settle)
+        let raw = try DatabaseQueue(path: settle)
+        try KeyringSchema.migrator.migrate(raw)
+        try raw.close()
+        guard let mount = try Self.tmpfs(w.s, "ro-old", size: "2m") else { return }
+        defer { Self.run("/bin/umount", [mount]) }
+        try FileManager.default.copyItem(atPath: w.s.keyring("alice"), toPath: mount + "/older.sqlite")
+        try FileManager.default.copyItem(atPath: settle, toPath: mount + "/settle.sqlite")
+        guard Self.run("/bin/mount", ["-o", "remount,ro", mount]) == 0 else {
+            print("skipping: remounting the tmpfs read-only failed")
+            return
+        }
+        for name in ["older", "settle"] {
+            let path = mount + "/\(name).sqlite"
+            let r = try CLI.run(["room", "list", "--keyring", path])
+            #expect(r.code == 1, "\(name): \(r)")
+            #expect(r.stderr.contains("keyring is read-only: \(path)"), "\(name): \(r)")
         }
     }
 

@@ -142,19 +142,6 @@ import RoomKeyTestSupport
         #expect(throws: IntegrityError.self) { try Self.open(path) }
     }
 
-    /// A current keyring stripped of its sealed counter and its last migration looks like an older one, but not like
-    /// one from before the digest: it is refused, not given digests computed from its rows.
-    @Test func aKeyringStrippedOfItsDigestIsNotGivenANewOne() throws {
-        let (bob, _, _, _) = try SeenDigestTests.applied()
-        let path = bob.path
-        try Self.outside(path, """
-            DELETE FROM write_counter; DROP TABLE seen_bundle_whole;
-            DELETE FROM grdb_migrations WHERE identifier = '\(Self.last)'; DELETE FROM seen_bundle
-            """)
-        #expect(throws: IntegrityError.edited("its integrity digest is missing")) { try Self.open(path) }
-        #expect(try Self.migrated(path) == false)
-    }
-
     /// A backup from an older roomkey is checked before it is migrated, too: an edited one is not restored.
     @Test func anEditedOlderBackupIsNotRestored() throws {
         let (bob, _, _, _) = try SeenDigestTests.applied()
@@ -181,58 +168,6 @@ import RoomKeyTestSupport
         #expect(try Self.migrated(target))
     }
 
-    /// The tables the migrations after `v5-outbox` made: a file without them (and without those migrations) looks like
-    /// one from before the digest.
-    static let tablesSinceTheDigest = ["member_tenure", "room_summary", "scale_backfill", "remote", "room_remote", "staged_intent",
-                                       "staged_flight", "epoch_members", "epoch_members_backfill", "outbox_bundle", "seen_bundle_whole"]
-
-    /// Strips a keyring written by this roomkey back to what one from before the digest looks like (no tables or
-    /// migrations after `v5-outbox`, no sealed counter) and deletes a stored commit: its sealed audit head still says a
-    /// digest-keeping roomkey wrote it, so it is refused, not given digests computed from the edited rows.
-    static func strippedToBeforeTheDigest(_ path: String) throws {
-        let later = KeyringSchema.migrations.dropFirst(SchemaUpgrade.firstWithDigest - 1).map { "'\($0.identifier)'" }.joined(separator: ", ")
-        try outside(path, tablesSinceTheDigest.map { "DROP TABLE \($0);" }.joined() + """
-            DELETE FROM grdb_migrations WHERE identifier IN (\(later)); DELETE FROM write_counter;
-            DELETE FROM room_bundle WHERE rowid = (SELECT min(rowid) FROM room_bundle)
-            """)
-    }
-
-    @Test func aKeyringStrippedToBeforeTheDigestIsRefused() throws {
-        let (bob, _, _, _) = try SeenDigestTests.applied()
-        let path = bob.path
-        try Self.strippedToBeforeTheDigest(path)
-        #expect(throws: IntegrityError.edited("its integrity digest is missing")) { try Self.open(path) }
-    }
-
-    @Test func aBackupStrippedToBeforeTheDigestIsNotRestored() throws {
-        let (bob, _, _, _) = try SeenDigestTests.applied()
-        let backup = try Self.pathInNewFolder("bob.backup"), target = try temporaryPath("restored.sqlite")
-        try bob.backup(to: backup)
-        try Self.strippedToBeforeTheDigest(backup)
-        #expect(throws: RestoreError.self) {
-            try Keyring.restore(from: backup, to: target, force: false, passphrase: { throw KeyringError.passphraseRequired },
-                                random: SystemRandom())
-        }
-        #expect(!FileManager.default.fileExists(atPath: target))
-    }
-
-    /// A keyring whose audit head an earlier roomkey wrote (no mark) gets the mark with its next write.
-    @Test func anEarlierAuditHeadIsMarkedByTheNextWrite() throws {
-        let k = try KeyringTests.create(passphrase: nil)
-        let head = try #require(try k.read { db in try k.auditHead(db) })
-        #expect(head.rowDigests == true)
-        var earlier = head
-        earlier.rowDigests = nil
-        let sealed = try k.rows.seal(record: earlier, table: "audit_head", primaryKey: Keyring.auditHeadKey)
-        try k.write { db in try db.execute(sql: "UPDATE audit_head SET sealed = ? WHERE id = 1", arguments: [Data(sealed)]) }
-        let reopened = try Self.open(k.path)
-        #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == nil)
-        try reopened.write { _ in }
-        #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == true)
-        #expect(try reopened.verifyAudit() > 0)
-        #expect(try reopened.verifyRows() > 0)
-    }
-
     /// Migrations run outside roomkey up to one that is not the last: only the rules of those that ran apply (`v11`
     /// relists and clears); the last (`v12`, which moves rows) then runs as usual, over checked rows.
     @Test func aKeyringMigratedOutsideRoomkeyPartWayIsSettledThenMigrated() throws {
@@ -247,114 +182,5 @@ import RoomKeyTestSupport
         #expect(try Self.migrated(path))
         #expect(try SeenDigestTests.seenTags(k, table: "seen_bundle_whole") == seen)
         #expect(try k.verifyRows() > 0)
-    }
-
-    /// The state file only goes down on purpose (a restore, an accepted rollback), never with a later count that is lower.
-    @Test func theStateFileIsNotLoweredByAnOrdinaryWrite() throws {
-        let k = try KeyringTests.create(passphrase: nil)
-        k.stateFolder = try Self.pathInNewFolder("state")
-        k.recordState(7)
-        k.recordState(5)
-        #expect(k.seenCount(in: try #require(k.stateFolder)) == 7)
-        k.recordState(9)
-        #expect(k.seenCount(in: try #require(k.stateFolder)) == 9)
-        k.recordState(5, durable: true)
-        #expect(k.seenCount(in: try #require(k.stateFolder)) == 5)
-    }
-
-    /// The digests cover values in column order, not the tables: columns swapped by name, a key dropped, an index
-    /// dropped or added all keep every digest, and each is refused at open by the schema check (current keyrings and
-    /// older ones alike), naming the object.
-    @Test(arguments: [
-        ("ALTER TABLE seen_bundle RENAME COLUMN bundle_tag TO x; ALTER TABLE seen_bundle RENAME COLUMN room_tag TO bundle_tag;"
-            + " ALTER TABLE seen_bundle RENAME COLUMN x TO room_tag", "table seen_bundle"),
-        ("CREATE TABLE t AS SELECT * FROM contact; DROP TABLE contact; ALTER TABLE t RENAME TO contact;"
-            + " CREATE INDEX contact_by_id_tag ON contact(id_tag)", "table contact"),
-        ("DROP INDEX contact_by_id_tag", "index contact_by_id_tag"),
-        ("CREATE INDEX extra_index ON room(name_tag)", "index extra_index"),
-    ])
-    func aSchemaChangedOutsideRoomkeyIsRefused(_ edit: (sql: String, names: String)) throws {
-        for older in [false, true] {
-            let (bob, _, _, _) = try SeenDigestTests.applied()
-            let path = bob.path
-            if older { try Self.olderByOne(bob) }
-            try Self.outside(path, edit.sql)
-            #expect(throws: IntegrityError.edited("its schema was changed outside roomkey (\(edit.names))")) { try Self.open(path) }
-            if older { #expect(try Self.migrated(path) == false) }
-        }
-    }
-
-    /// The schema an upgrade leaves is the one a new keyring has.
-    @Test func anUpgradedKeyringHasTheSchemaOfANewOne() throws {
-        let (path, _, _) = try Self.olderBob()
-        let k = try Self.open(path)
-        let fresh = try KeyringTests.create(passphrase: nil)
-        let upgraded = try k.read { db in try KeyringSchema.objects(db) }
-        #expect(upgraded == (try fresh.read { db in try KeyringSchema.objects(db) }))
-        #expect(upgraded == (try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)))
-    }
-
-    /// The digest a current keyring's schema is checked against without a scratch database is the digest of what the
-    /// migrations make; a new migration must change it.
-    @Test func theLatestSchemaDigestIsTheOneTheMigrationsMake() throws {
-        let made = try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)
-        #expect(KeyringSchema.digest(of: made) == KeyringSchema.latestDigest)
-        #expect(KeyringSchema.digest(of: Array(made.dropLast())) != KeyringSchema.latestDigest)
-        #expect(KeyringSchema.digest(of: try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 1)) != KeyringSchema.latestDigest)
-    }
-
-    /// Strips `path` to the shape of a roomkey 0.1.0 keyring (`v1-keyring` to `v4-audit`: the later tables, the column
-    /// `v5-outbox` added, the later migrations and the sealed counter gone) and deletes a stored commit.
-    static func strippedTo010(_ path: String, also: String = "") throws {
-        let later = KeyringSchema.migrations.dropFirst(SchemaUpgrade.releasedWithoutDigest).map { "'\($0.identifier)'" }.joined(separator: ", ")
-        try outside(path, (tablesSinceTheDigest + ["outbox", "owed_rotation", "write_counter"]).map { "DROP TABLE \($0);" }.joined() + """
-            ALTER TABLE pending_bundle DROP COLUMN authenticated;
-            DELETE FROM grdb_migrations WHERE identifier IN (\(later));
-            DELETE FROM room_bundle WHERE rowid = (SELECT min(rowid) FROM room_bundle); \(also)
-            """)
-    }
-
-    /// A keyring stripped to the 0.1.0 shape, its audit head deleted so that no mark is left: the audit log, which
-    /// 0.1.0 kept whole, is checked before first digests are computed, and the open is refused.
-    @Test func aKeyringStrippedTo010WithoutItsAuditHeadIsRefused() throws {
-        let (bob, _, _, _) = try SeenDigestTests.applied()
-        let path = bob.path
-        try Self.strippedTo010(path, also: "DELETE FROM audit_head;")
-        #expect(throws: AuditError.self) { try Self.open(path) }
-        #expect(try Self.count(path, "grdb_migrations") == SchemaUpgrade.releasedWithoutDigest)
-    }
-
-    /// The same with an unmarked audit head (as a replayed copy from before the mark would be): on a machine whose state
-    /// file counted the keyring's writes, it cannot be a 0.1.0 keyring, and it is refused, even when a rollback is
-    /// accepted.
-    @Test func aKeyringStrippedTo010IsRefusedWhereItsWritesWereCounted() throws {
-        let (bob, _, _, _) = try SeenDigestTests.applied()
-        let path = bob.path
-        let folder = try Self.pathInNewFolder("state")
-        bob.stateFolder = folder
-        bob.recordState(try bob.read { db in try bob.writeCount(db) })
-        var head = try #require(try bob.read { db in try bob.auditHead(db) })
-        head.rowDigests = nil
-        let sealed = try bob.rows.seal(record: head, table: "audit_head", primaryKey: Keyring.auditHeadKey)
-        try Self.strippedTo010(path, also: "UPDATE audit_head SET sealed = x'\(Hex.encode(sealed))';")
-        for accept in [false, true] {
-            #expect(throws: (any Error).self) {
-                try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom(),
-                                 stateFolder: folder, acceptRollback: accept)
-            }
-        }
-        #expect(throws: IntegrityError.edited("its integrity digest is missing")) {
-            try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom(),
-                             stateFolder: folder, acceptRollback: true)
-        }
-        #expect(try Self.count(path, "grdb_migrations") == SchemaUpgrade.releasedWithoutDigest)
-    }
-
-    /// Objects whose names only look like SQLite's own (`_` and case are wildcards to LIKE) are part of the schema.
-    @Test(arguments: ["CREATE UNIQUE INDEX sqlitex ON contact_alert(name_tag IS NOT NULL)", "CREATE TABLE Sqlite1 (x)"])
-    func objectsNamedLikeSQLitesOwnAreChecked(_ sql: String) throws {
-        let k = try KeyringTests.create(passphrase: nil)
-        try Self.outside(k.path, sql)
-        #expect(throws: IntegrityError.self) { try Self.open(k.path) }
     }
 }

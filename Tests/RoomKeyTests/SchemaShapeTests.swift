@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
+
+/// The schema check at open: a file's schema must be exactly the one its migrations make.
+@Suite(.temporaryFolder) struct SchemaShapeTests {
+    typealias Upgrade = SchemaUpgradeStorageTests
+
+    /// The digests cover values in column order, not the tables: columns swapped by name, a key dropped, an index
+    /// dropped or added all keep every digest, and each is refused at open by the schema check (current keyrings and
+    /// older ones alike), naming the object.
+    @Test(arguments: [
+        ("ALTER TABLE seen_bundle RENAME COLUMN bundle_tag TO x; ALTER TABLE seen_bundle RENAME COLUMN room_tag TO bundle_tag;"
+            + " ALTER TABLE seen_bundle RENAME COLUMN x TO room_tag", "table seen_bundle"),
+        ("CREATE TABLE t AS SELECT * FROM contact; DROP TABLE contact; ALTER TABLE t RENAME TO contact;"
+            + " CREATE INDEX contact_by_id_tag ON contact(id_tag)", "table contact"),
+        ("DROP INDEX contact_by_id_tag", "index contact_by_id_tag"),
+        ("CREATE INDEX extra_index ON room(name_tag)", "index extra_index"),
+    ])
+    func aSchemaChangedOutsideRoomkeyIsRefused(_ edit: (sql: String, names: String)) throws {
+        for older in [false, true] {
+            let (bob, _, _, _) = try SeenDigestTests.applied()
+            let path = bob.path
+            if older { try Upgrade.olderByOne(bob) }
+            try Upgrade.outside(path, edit.sql)
+            #expect(throws: IntegrityError.edited("its schema was changed outside roomkey (\(edit.names))")) { try Upgrade.open(path) }
+            if older { #expect(try Upgrade.migrated(path) == false) }
+        }
+    }
+
+    /// The schema an upgrade leaves is the one a new keyring has.
+    @Test func anUpgradedKeyringHasTheSchemaOfANewOne() throws {
+        let (path, _, _) = try Upgrade.olderBob()
+        let k = try Upgrade.open(path)
+        let fresh = try KeyringTests.create(passphrase: nil)
+        let upgraded = try k.read { db in try KeyringSchema.objects(db) }
+        #expect(upgraded == (try fresh.read { db in try KeyringSchema.objects(db) }))
+        #expect(upgraded == (try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)))
+    }
+
+    /// The digest a current keyring's schema is checked against without a scratch database is the digest of what the
+    /// migrations make; a new migration must change it.
+    @Test func theLatestSchemaDigestIsTheOneTheMigrationsMake() throws {
+        let made = try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)
+        #expect(KeyringSchema.digest(of: made) == KeyringSchema.latestDigest)
+        #expect(KeyringSchema.digest(of: Array(made.dropLast())) != KeyringSchema.latestDigest)
+        #expect(KeyringSchema.digest(of: try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 1)) != KeyringSchema.latestDigest)
+    }
+
+    /// Objects whose names only look like SQLite's own (`_` and case are wildcards to LIKE) are part of the schema.
+    @Test(arguments: ["CREATE UNIQUE INDEX sqlitex ON contact_alert(name_tag IS NOT NULL)", "CREATE TABLE Sqlite1 (x)"])
+    func objectsNamedLikeSQLitesOwnAreChecked(_ sql: String) throws {
+        let k = try KeyringTests.create(passphrase: nil)
+        try Upgrade.outside(k.path, sql)
+        #expect(throws: IntegrityError.self) { try Upgrade.open(k.path) }
+    }
+}
