@@ -129,10 +129,22 @@ import RoomKeyTestSupport
                                  stateFolder: folder, acceptRollback: accept)
             }
         }
-        #expect(throws: IntegrityError.edited("its integrity digest is missing")) {
+        #expect(throws: IntegrityError.edited("its integrity digest is missing, but this machine has counted later writes of it")) {
             try Keyring.open(path: path, passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom(),
                              stateFolder: folder, acceptRollback: true)
         }
+        // Without the state file, the audit head (unmarked here, as a replayed older one would be) cannot tell: the
+        // residual case docs/PROTOCOL.md §7b names. With the mark it is refused (`aKeyringStrippedToBeforeTheDigest…`).
         #expect(try Upgrade.count(path, "grdb_migrations") == SchemaUpgrade.releasedWithoutDigest)
+    }
+
+    /// Stripped to the 0.1.0 shape with its own (marked) audit head: refused on any machine, state file or not.
+    @Test func aKeyringStrippedTo010WithItsMarkedAuditHeadIsRefused() throws {
+        let (bob, _, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        try Self.strippedTo010(path)
+        #expect(throws: IntegrityError.edited("its integrity digest is missing, but its audit head was written by a later roomkey")) {
+            try Upgrade.open(path)
+        }
     }
 }

@@ -41,8 +41,10 @@ public enum SchemaUpgrade: Equatable, Sendable {
             // roomkey wrote. Anything else had its sealed record stripped, and its tables and migrations with it to look
             // older. (A replayed older audit head from before the mark is not caught here; the state file catches it
             // on a machine that used the keyring.)
-            if applied == releasedWithoutDigest, sealedMigrations == nil, !digestsSeen, !countSeen { return .firstDigest }
-            return .refuse("its integrity digest is missing")
+            guard applied == releasedWithoutDigest, sealedMigrations == nil else { return .refuse("its integrity digest is missing") }
+            if digestsSeen { return .refuse("its integrity digest is missing, but its audit head was written by a later roomkey") }
+            if countSeen { return .refuse("its integrity digest is missing, but this machine has counted later writes of it") }
+            return .firstDigest
         }
         guard let sealed = sealedMigrations, sealed >= firstWithDigest else {
             // Every roomkey that sealed digests also sealed how many migrations it had, at least the digest's own.
