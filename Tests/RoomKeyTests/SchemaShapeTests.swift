@@ -51,10 +51,52 @@ import RoomKeyTestSupport
     }
 
     /// Objects whose names only look like SQLite's own (`_` and case are wildcards to LIKE) are part of the schema.
-    @Test(arguments: ["CREATE UNIQUE INDEX sqlitex ON contact_alert(name_tag IS NOT NULL)", "CREATE TABLE Sqlite1 (x)"])
+    @Test(arguments: ["CREATE UNIQUE INDEX sqlitex ON contact_alert(name_tag IS NOT NULL)", "CREATE TABLE Sqlite1 (x)",
+                      "PRAGMA writable_schema = ON; CREATE UNIQUE INDEX sqlite_stat1 ON contact_alert(length(name_tag))",
+                      "ANALYZE"])
     func objectsNamedLikeSQLitesOwnAreChecked(_ sql: String) throws {
         let k = try KeyringTests.create(passphrase: nil)
         try Upgrade.outside(k.path, sql)
         #expect(throws: IntegrityError.self) { try Upgrade.open(k.path) }
+    }
+
+    /// An index whose pages were swapped for an empty one's (its SQL unchanged, the table's rows and digest untouched)
+    /// answers lookups with no rows: a bundle seen before would count as new. The check before that decision finds it.
+    @Test func anIndexSwappedUnderTheFileIsFoundBeforeADecisionRestsOnIt() throws {
+        let (bob, bytes, _, _) = try SeenDigestTests.applied()
+        let path = bob.path
+        try? bob.db.close()
+        try Upgrade.outside(path, "CREATE INDEX tmpx ON seen_bundle(bundle_tag) WHERE 0")
+        let raw = try DatabaseQueue(path: path)
+        let pages = try raw.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
+                SELECT name, rootpage FROM sqlite_master WHERE name IN ('tmpx', 'sqlite_autoindex_seen_bundle_1')
+                """).map { ($0[0] as String, $0[1] as Int) })
+        }
+        try raw.close()
+        let (real, empty) = (try #require(pages["sqlite_autoindex_seen_bundle_1"]), try #require(pages["tmpx"]))
+        try Upgrade.outside(path, """
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET rootpage = \(empty) WHERE name = 'sqlite_autoindex_seen_bundle_1';
+            UPDATE sqlite_master SET rootpage = \(real) WHERE name = 'tmpx';
+            PRAGMA writable_schema = OFF
+            """)
+        try Upgrade.outside(path, "DROP INDEX tmpx")
+        let reopened = try Upgrade.open(path)
+        #expect(throws: IntegrityError.edited("the indexes of seen_bundle do not match its rows")) {
+            try SeenDigestTests.receiveAgain(reopened, bytes)
+        }
+        #expect(throws: IntegrityError.self) { try reopened.verifyRows() }
+    }
+
+    /// A trigger another program adds while the keyring is open (after its open checked the schema) stops the next
+    /// write before it runs.
+    @Test func aTriggerAddedWhileTheKeyringIsOpenStopsTheNextWrite() throws {
+        let k = try KeyringTests.create(passphrase: nil)
+        try k.write { _ in }
+        try Upgrade.outside(k.path, "CREATE TRIGGER rk_x AFTER INSERT ON contact_alert BEGIN DELETE FROM contact_alert; END")
+        #expect(throws: IntegrityError.edited("its schema was changed outside roomkey (trigger rk_x)")) {
+            _ = try k.addContacts([try makeTestCard(handle: "bob")], as: nil)
+        }
     }
 }

@@ -33,6 +33,8 @@ final class IntegrityState: @unchecked Sendable {
     var recomputeOnWrite = false
     /// Tables checked against the digest, with `PRAGMA data_version` as it was then: valid until another connection writes.
     var verified: [String: Int64] = [:]
+    /// `PRAGMA schema_version` when the file's schema was last found to be the one its migrations make.
+    var checkedSchemaVersion: Int64?
 
     init(key: consuming SymmetricKey) { self.key = key }
 
@@ -246,6 +248,7 @@ extension Keyring {
     /// Refuses ("keyring was edited: …") when the rows of `tables` do not match their sealed digests, counting this
     /// transaction's own changes. A table checked once is not read again until another connection writes the file.
     func requireIntact(_ db: Database, _ tables: String...) throws {
+        try requireSchemaUnchanged(db)
         let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
         let due = tables.filter { integrity.verified[$0] != version }
         if due.isEmpty { return }
@@ -263,8 +266,30 @@ extension Keyring {
             guard try computedDigest(db, table) == expected else {
                 throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
             }
+            // The digest reads the table; decisions look rows up through its indexes, which must hold the same rows.
+            try Self.requireIndexesMatch(db, table)
             integrity.verified[table] = version
         }
+    }
+
+    /// Refuses when SQLite finds `table`'s indexes (or its pages) out of step with its rows: an index swapped or
+    /// rebuilt by hand answers lookups with other rows than the ones the digest counted.
+    static func requireIndexesMatch(_ db: Database, _ table: String) throws {
+        guard isPlainName(table) else { throw IntegrityError.edited("a table of another name") }
+        let problems = try String.fetchAll(db, sql: "PRAGMA main.integrity_check(\(table))")
+        guard problems == ["ok"] else { throw IntegrityError.edited("the indexes of \(table) do not match its rows") }
+    }
+
+    /// Refuses when the file's schema changed since it was last found to be the one its migrations make (another
+    /// program added a trigger or an index while this keyring was open), unless it is that schema still.
+    func requireSchemaUnchanged(_ db: Database) throws {
+        let version = try Int64.fetchOne(db, sql: "PRAGMA main.schema_version") ?? 0
+        guard integrity.checkedSchemaVersion != version else { return }
+        let applied = try KeyringSchema.migrator.appliedIdentifiers(db).count
+        if let difference = try KeyringSchema.difference(db, migrations: applied) {
+            throw IntegrityError.edited("its schema was changed outside roomkey (\(difference))")
+        }
+        integrity.checkedSchemaVersion = version
     }
 
     /// Checks every table against its digest (`audit --verify`); returns how many tables were checked.

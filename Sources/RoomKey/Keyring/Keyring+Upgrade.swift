@@ -29,9 +29,16 @@ extension Keyring {
     @discardableResult
     func upgradeSchema(stateFolder folder: String? = nil) throws -> SchemaUpgrade {
         let countSeen = (folder ?? stateFolder).flatMap { seenCount(in: $0) }.map { $0 > 0 } ?? false
-        var plan = try read { db in try schemaUpgrade(db, countSeen: countSeen) }
+        var version: Int64 = 0
+        var plan = try read { db in
+            version = try Int64.fetchOne(db, sql: "PRAGMA main.schema_version") ?? 0
+            return try schemaUpgrade(db, countSeen: countSeen)
+        }
         if case let .refuse(reason) = plan { throw IntegrityError.edited(reason) }
-        if plan == .upToDate { return plan }
+        if plan == .upToDate {
+            integrity.checkedSchemaVersion = version
+            return plan
+        }
         if let readOnlyReason { throw readOnlyReason }
         var count: UInt64 = 0
         do {
@@ -51,6 +58,7 @@ extension Keyring {
                     try settleEarlierMigrations(db, KeyringSchema.migrations[sealed..<KeyringSchema.migrator.appliedIdentifiers(db).count])
                 }
                 try KeyringSchema.migrate(db)
+                integrity.checkedSchemaVersion = try Int64.fetchOne(db, sql: "PRAGMA main.schema_version")
                 integrity.recomputeOnWrite = true
                 count = try bumpWriteCount(db)
                 CrashPoint.reach(CrashPoint.beforeUpgradeCommit)
@@ -73,6 +81,9 @@ extension Keyring {
         guard let sealed = try writeCounter(db)?.digests else { throw IntegrityError.edited("its integrity digest is missing") }
         let digests = try Self.decode(sealed)
         try Self.refuseStoredTriggersAndViews(db)
+        // Indexes and pages too: lookups go through the indexes, which the digests (read from the tables) do not see.
+        let problems = try String.fetchAll(db, sql: "PRAGMA main.integrity_check")
+        guard problems == ["ok"] else { throw IntegrityError.edited("SQLite's integrity check failed: \(problems.first ?? "no result")") }
         let tables = try Self.digestedTables(db)
         for table in tables where !except.contains(table) {
             guard try computedDigest(db, table) == digests[table] ?? .empty else {

@@ -114,6 +114,8 @@ public final class Keyring {
         summariesDue = []
         do {
             try db.inTransaction(.immediate) { db in
+                // Another program may have changed the schema since the open checked it (a trigger, an index).
+                try requireSchemaUnchanged(db)
                 result = try body(db)
                 try recountDueSummaries(db)
                 count = try bumpWriteCount(db)

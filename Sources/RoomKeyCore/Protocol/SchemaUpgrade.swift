@@ -7,8 +7,8 @@ public enum SchemaUpgrade: Equatable, Sendable {
     case upToDate
     /// Check every table against its sealed digests, then run the missing migrations and seal new digests.
     case verifyThenMigrate
-    /// A keyring of roomkey 0.1.0, from before the row digest: check its audit log, migrate, and compute the first
-    /// digests from its rows.
+    /// A keyring from before the row digest (roomkey 0.1.0's, perhaps migrated further without a write): check its
+    /// audit log, migrate, and compute the first digests from its rows.
     case firstDigest
     /// An earlier roomkey ran the migrations after the first `sealed` and ended before its first write (a wrong
     /// passphrase, a kill), leaving rows its digests do not account for. The tables those migrations wrote are rebuilt
@@ -19,7 +19,8 @@ public enum SchemaUpgrade: Equatable, Sendable {
 
     /// The number of the first migration whose keyrings seal a row digest (`v6-integrity`).
     public static let firstWithDigest = 6
-    /// The migrations of roomkey 0.1.0, the only release whose keyrings have no digest (`v1-keyring` to `v4-audit`).
+    /// The migrations of roomkey 0.1.0, the only release whose keyrings have no digest (`v1-keyring` to `v4-audit`); a
+    /// file with fewer never held an audit log.
     public static let releasedWithoutDigest = 4
 
     /// Decides from the file's migrations (`applied` of the `known` ones this roomkey has, and whether they are exactly
@@ -37,11 +38,11 @@ public enum SchemaUpgrade: Equatable, Sendable {
         // The digests cover values in column order, not the tables that hold them.
         if let schemaDifference { return .refuse("its schema was changed outside roomkey (\(schemaDifference))") }
         guard hasDigests else {
-            // Only a keyring of the one release without digests may lack them, and only one that nothing shows a later
-            // roomkey wrote. Anything else had its sealed record stripped, and its tables and migrations with it to look
-            // older. (A replayed older audit head from before the mark is not caught here; the state file catches it
-            // on a machine that used the keyring.)
-            guard applied == releasedWithoutDigest, sealedMigrations == nil else { return .refuse("its integrity digest is missing") }
+            // Only a keyring that never had digests may lack them: one of roomkey 0.1.0, perhaps migrated further by a
+            // later roomkey that ended before its first write. What keeps a stripped keyring out is not its shape (any
+            // shape can be made) but two things a strip cannot undo: the sealed audit head's mark, which every write
+            // of a roomkey with digests adds, and this machine's count of the keyring's writes.
+            guard applied >= releasedWithoutDigest, sealedMigrations == nil else { return .refuse("its integrity digest is missing") }
             if digestsSeen { return .refuse("its integrity digest is missing, but its audit head was written by a later roomkey") }
             if countSeen { return .refuse("its integrity digest is missing, but this machine has counted later writes of it") }
             return .firstDigest
