@@ -51,8 +51,10 @@ extension Keyring {
                 case .upToDate: return .rollback
                 case let .refuse(reason): throw IntegrityError.edited(reason)
                 case .firstDigest:
-                    // Nothing to check the rows against; the audit log, chained and sealed since 0.1.0, must be whole.
+                    // Nothing to check the rows against; the audit log, chained and sealed since 0.1.0, must be whole,
+                    // and the file's indexes must agree with its tables before migrations read them.
                     try verifyAudit(db)
+                    try Self.requireSQLiteIntegrity(db)
                 case .verifyThenMigrate: try requireTablesIntact(db, except: [])
                 case let .settleEarlierMigrations(sealed):
                     try settleEarlierMigrations(db, KeyringSchema.migrations[sealed..<KeyringSchema.migrator.appliedIdentifiers(db).count])
@@ -81,9 +83,7 @@ extension Keyring {
         guard let sealed = try writeCounter(db)?.digests else { throw IntegrityError.edited("its integrity digest is missing") }
         let digests = try Self.decode(sealed)
         try Self.refuseStoredTriggersAndViews(db)
-        // Indexes and pages too: lookups go through the indexes, which the digests (read from the tables) do not see.
-        let problems = try String.fetchAll(db, sql: "PRAGMA main.integrity_check")
-        guard problems == ["ok"] else { throw IntegrityError.edited("SQLite's integrity check failed: \(problems.first ?? "no result")") }
+        try Self.requireSQLiteIntegrity(db)
         let tables = try Self.digestedTables(db)
         for table in tables where !except.contains(table) {
             guard try computedDigest(db, table) == digests[table] ?? .empty else {
@@ -94,6 +94,13 @@ extension Keyring {
             throw IntegrityError.edited("table \(gone) was dropped outside roomkey")
         }
         return tables.count
+    }
+
+    /// Refuses a file SQLite finds inconsistent (`PRAGMA integrity_check`): lookups go through indexes, which the
+    /// digests, read from the tables, do not see.
+    static func requireSQLiteIntegrity(_ db: Database) throws {
+        let problems = try String.fetchAll(db, sql: "PRAGMA main.integrity_check")
+        guard problems == ["ok"] else { throw IntegrityError.edited("SQLite's integrity check failed: \(problems.first ?? "no result")") }
     }
 
     /// A file whose migrations `ran` (those after the sealed count, up to the ones it lists) ran without roomkey writing
