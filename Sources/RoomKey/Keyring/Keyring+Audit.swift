@@ -127,28 +127,26 @@ extension Keyring {
     /// `verifyAudit` in the caller's transaction.
     @discardableResult
     func verifyAudit(_ db: Database) throws -> Int {
-        do {
-            var chain = Commit.genesisHead
-            var expected: Int64 = 1
-            for row in try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq") {
-                guard let seq = try? row.positiveInteger("seq", table: "audit_entry"), let sealed = try? row.blob("sealed", table: "audit_entry") else {
-                    throw AuditError.broken(seq: expected, reason: "entry was modified")
-                }
-                if seq != expected { throw AuditError.broken(seq: expected, reason: "entry is missing") }
-                guard let entry = try? rows.open(AuditEntry.self, sealed, table: "audit_entry", primaryKey: u64(UInt64(seq))) else {
-                    throw AuditError.broken(seq: seq, reason: "entry was modified")
-                }
-                guard entry.seq == seq, entry.previous == Hex.encode(chain) else {
-                    throw AuditError.broken(seq: seq, reason: "entry does not chain to the one before")
-                }
-                chain = chainHash(previous: chain, seq: seq, sealed: sealed)
-                expected += 1
+        var chain = Commit.genesisHead
+        var expected: Int64 = 1
+        for row in try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq") {
+            guard let seq = try? row.positiveInteger("seq", table: "audit_entry"), let sealed = try? row.blob("sealed", table: "audit_entry") else {
+                throw AuditError.broken(seq: expected, reason: "entry was modified")
             }
-            guard let head = try? auditHead(db) else { throw AuditError.broken(seq: expected, reason: "the log head is missing or modified") }
-            if head.seq != expected - 1 || head.chain != Hex.encode(chain) {
-                throw AuditError.broken(seq: min(head.seq, expected - 1) + 1, reason: "the log ends at entry \(expected - 1) but its head records \(head.seq)")
+            if seq != expected { throw AuditError.broken(seq: expected, reason: "entry is missing") }
+            guard let entry = try? rows.open(AuditEntry.self, sealed, table: "audit_entry", primaryKey: u64(UInt64(seq))) else {
+                throw AuditError.broken(seq: seq, reason: "entry was modified")
             }
-            return Int(expected - 1)
+            guard entry.seq == seq, entry.previous == Hex.encode(chain) else {
+                throw AuditError.broken(seq: seq, reason: "entry does not chain to the one before")
+            }
+            chain = chainHash(previous: chain, seq: seq, sealed: sealed)
+            expected += 1
         }
+        guard let head = try? auditHead(db) else { throw AuditError.broken(seq: expected, reason: "the log head is missing or modified") }
+        if head.seq != expected - 1 || head.chain != Hex.encode(chain) {
+            throw AuditError.broken(seq: min(head.seq, expected - 1) + 1, reason: "the log ends at entry \(expected - 1) but its head records \(head.seq)")
+        }
+        return Int(expected - 1)
     }
 }

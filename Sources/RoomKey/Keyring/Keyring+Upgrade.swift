@@ -44,9 +44,9 @@ extension Keyring {
         do {
             try db.inTransaction(.immediate) { db in
                 // Decided again under the write lock: another process may have upgraded the file in between.
+                // The plan includes the schema check, so a trigger or view stored in the file (which could change what
+                // the migrations' own statements write) is refused here too.
                 plan = try schemaUpgrade(db, countSeen: countSeen)
-                // A trigger or view stored in the file could change what the migrations' own statements write.
-                try Self.refuseStoredTriggersAndViews(db)
                 switch plan {
                 case .upToDate: return .rollback
                 case let .refuse(reason): throw IntegrityError.edited(reason)

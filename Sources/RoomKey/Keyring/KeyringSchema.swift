@@ -30,12 +30,13 @@ enum KeyringSchema {
         case moved(from: String, to: String)
     }
 
-    /// Every migration, in order, as GRDB's migrator (new keyrings, tests).
-    static var migrator: DatabaseMigrator {
+    /// Every migration, in order, as GRDB's migrator (its list of applied migrations; tests). Made once: every open
+    /// and every write reads it.
+    static let migrator: DatabaseMigrator = {
         var m = DatabaseMigrator()
         for migration in migrations { m.registerMigration(migration.identifier, migrate: migration.run) }
         return m
-    }
+    }()
 
     /// GRDB's list of applied migrations, as its migrator makes it (SQLite stores it without `IF NOT EXISTS`).
     static let migrationListTable = "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)"
@@ -52,7 +53,7 @@ enum KeyringSchema {
     }
 
     /// Every migration, in order. Never edit one that has shipped; append a new one.
-    static var migrations: [Migration] {
+    static let migrations: [Migration] = {
         var m: [Migration] = []
         m.append(Migration("v1-keyring") { db in
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
@@ -282,5 +283,5 @@ enum KeyringSchema {
                 """)
         })
         return m
-    }
+    }()
 }
