@@ -45,6 +45,10 @@ extension Keyring {
     /// Stages `changes` for a room that has a remote; nil (nothing staged) when the room has none. The change is checked
     /// now, against the roster with every earlier staged change applied, so a refused request fails here.
     public func stage(room nameOrID: String, _ changes: [MembershipChange], allowSameHandle: Bool = false) throws -> StagedChange? {
+        // Most rooms have no remote: a read says so, and the direct path that follows is not preceded by an empty write
+        // (a write transaction, its digests and fsyncs, about 10 ms). A remote set in between is still seen: the direct
+        // path checks again inside its own transaction (`stageIfRemote`).
+        guard try read({ db in try remoteName(db, room: try findRoomID(db, nameOrID)) }) != nil else { return nil }
         try automaticPrune()
         let me = try identity()
         let myID = me.id
