@@ -55,4 +55,20 @@ import RoomKeyTestSupport
         #expect(try keyring.stagedIntents().isEmpty)
         #expect(try keyring.auditEntries().contains { $0.detail.contains("1 staged change(s) deleted (--force)") })
     }
+
+    /// Every membership command asks `stage` first; in a room without a remote that question must not cost a write
+    /// transaction (a write-count bump, its digests and fsyncs) before the direct path's own.
+    @Test func stagingARoomWithoutARemoteWritesNothing() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob"), try makeTestCard(handle: "carol")], as: nil)
+        _ = try keyring.createRoom(name: "team", members: ["bob"], deliver: { _ in "out" })
+        let before = keyring.committedWrites
+        #expect(try keyring.stage(room: "team", [.add(["carol"])]) == nil)
+        #expect(keyring.committedWrites == before, "stage wrote to the keyring")
+        // An unknown room is still refused, as the write did.
+        #expect(throws: (any Error).self) { try keyring.stage(room: "nope", [.add(["carol"])]) }
+        // The direct path then commits once.
+        _ = try keyring.change(room: "team", [.add(["carol"])], deliver: { _ in "out" })
+        #expect(keyring.committedWrites == before + 1)
+    }
 }
