@@ -21,8 +21,39 @@ public enum BatchSeal {
     /// (ephemeral key pair, `nonce = BLAKE2b-192(epk || pk)`, `crypto_box_easy`, `epk || box`), except that the
     /// ephemeral secret keys of a chunk come from one `randombytes_buf` call: `crypto_box_seal` asks the kernel once
     /// per box, a system call that was about 3 % of a 10,000-recipient seal (`Benchmarks/seal_loop.c`).
+    /// On failure (a low-order key) it throws, and `out` may hold some boxes already: callers discard it.
     public static func seal(_ message: borrowing SecretBytes, keys: [UInt8], into out: inout [UInt8], offset: Int,
                             stride: Int) throws(CryptoError) {
+        try sealBoxes(message, keys: keys, into: &out, offset: offset, stride: stride, parallel: true) { secrets, range in
+            randombytes_buf(secrets, range.count * SealingKeyPair.secretLength)
+            return true
+        }
+    }
+
+    /// **For known-answer tests only; production code never calls this.** `seal`, on the calling thread, with box *i*'s
+    /// ephemeral key pair derived from the 32-byte seed `ephemeralSeeds[i]` (`crypto_box_seed_keypair`) instead of drawn
+    /// at random: the production construction, reproducible byte for byte (what the bundle vectors in fixtures/ pin).
+    package static func sealForKnownAnswerTests(_ message: borrowing SecretBytes, keys: [UInt8], ephemeralSeeds: [[UInt8]],
+                                                into out: inout [UInt8], offset: Int, stride: Int) throws(CryptoError) {
+        let n = keys.count / SealingPublicKey.length
+        guard ephemeralSeeds.count == n, ephemeralSeeds.allSatisfy({ $0.count == Int(crypto_box_SEEDBYTES) }) else {
+            throw .invalidLength(what: "ephemeral seeds", expected: n, found: ephemeralSeeds.count)
+        }
+        try sealBoxes(message, keys: keys, into: &out, offset: offset, stride: stride, parallel: false) { secrets, range in
+            var publicKey = [UInt8](repeating: 0, count: SealingPublicKey.length)
+            for (j, i) in range.enumerated() {
+                let secret = secrets + j * SealingKeyPair.secretLength
+                if crypto_box_seed_keypair(&publicKey, secret, ephemeralSeeds[i]) != 0 { return false }
+            }
+            return true
+        }
+    }
+
+    /// Checks the buffers, then seals every box chunk by chunk (over every core when `parallel`), each chunk's
+    /// ephemeral secret keys written by `draw(secrets, range)` (32 bytes per box of `range`; false fails the batch).
+    private static func sealBoxes(_ message: borrowing SecretBytes, keys: [UInt8], into out: inout [UInt8], offset: Int,
+                                  stride: Int, parallel: Bool,
+                                  draw: @Sendable (UnsafeMutablePointer<UInt8>, Range<Int>) -> Bool) throws(CryptoError) {
         try Sodium.ready()
         let keyLength = SealingPublicKey.length
         let boxLength = message.count + SealingPublicKey.sealOverhead
@@ -41,8 +72,9 @@ public enum BatchSeal {
                     nonisolated(unsafe) let keyBase = k.baseAddress!.assumingMemoryBound(to: UInt8.self)
                     nonisolated(unsafe) let outBase = o.baseAddress!.assumingMemoryBound(to: UInt8.self)
                     let length = UInt64(m.count)
-                    spreadChunks(n, chunk: boxesPerDraw, minimumPerWorker: 64) { range in
-                        if !sealChunk(range, msg: msg, length: length, keys: keyBase, out: outBase + offset, stride: stride) {
+                    spreadChunks(n, chunk: boxesPerDraw, minimumPerWorker: parallel ? 64 : n + 1) { range in
+                        if !sealChunk(range, msg: msg, length: length, keys: keyBase, out: outBase + offset, stride: stride,
+                                      draw: draw) {
                             failures.add(1, ordering: .relaxed)
                         }
                     }
@@ -52,28 +84,30 @@ public enum BatchSeal {
         if failures.load(ordering: .relaxed) != 0 { throw .operationFailed("crypto_box_seal") }
     }
 
-    /// Boxes sealed per chunk, whose ephemeral secret keys come from one `randombytes_buf` call.
+    /// Boxes sealed per chunk, whose ephemeral secret keys come from one `randombytes_buf` call (libsodium 1.0.18 splits
+    /// it into 256-byte `getrandom` calls: two per chunk, against sixteen for sixteen `crypto_box_seal` calls).
     static let boxesPerDraw = 16
 
     /// Seals the boxes of `range` (at most `boxesPerDraw`); false if libsodium refused one (a low-order key).
     private static func sealChunk(_ range: Range<Int>, msg: UnsafePointer<UInt8>?, length: UInt64, keys: UnsafePointer<UInt8>,
-                                  out: UnsafeMutablePointer<UInt8>, stride: Int) -> Bool {
+                                  out: UnsafeMutablePointer<UInt8>, stride: Int,
+                                  draw: (UnsafeMutablePointer<UInt8>, Range<Int>) -> Bool) -> Bool {
         precondition(range.count <= boxesPerDraw, "a seal chunk holds at most boxesPerDraw boxes")
         let skLength = SealingKeyPair.secretLength, pkLength = SealingPublicKey.length
         // Per chunk: the ephemeral secret keys, then `epk || pk`, the input of the nonce's hash.
         let scratch = boxesPerDraw * skLength + 2 * pkLength
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scratch) { buffer in
             let esk = buffer.baseAddress!, hashInput = esk + boxesPerDraw * skLength
-            randombytes_buf(esk, range.count * skLength)
             defer { sodium_memzero(esk, scratch) }
+            guard draw(esk, range) else { return false }
             var ok = true
             var nonce = [UInt8](repeating: 0, count: Int(crypto_box_NONCEBYTES))
             for (j, i) in range.enumerated() {
                 let box = out + i * stride, pk = keys + i * pkLength, sk = esk + j * skLength
                 // The ephemeral public key goes straight to the box's first 32 bytes, where crypto_box_seal puts it.
                 guard crypto_scalarmult_base(box, sk) == 0 else { ok = false; continue }
-                hashInput.update(from: box, count: pkLength)
-                (hashInput + pkLength).update(from: pk, count: pkLength)
+                hashInput.initialize(from: box, count: pkLength)
+                (hashInput + pkLength).initialize(from: pk, count: pkLength)
                 guard crypto_generichash(&nonce, nonce.count, hashInput, UInt64(2 * pkLength), nil, 0) == 0,
                       crypto_box_easy(box + pkLength, msg, length, nonce, pk, sk) == 0 else { ok = false; continue }
             }
@@ -106,27 +140,6 @@ public enum BatchSeal {
                 if start >= count { return }
                 body(start..<min(start + step, count))
             }
-        }
-    }
-
-    /// **For known-answer tests only; production code never calls this.** Writes the same layout as `seal`, one box
-    /// per key, on the calling thread, box *i* made by `SealingPublicKey.sealForKnownAnswerTests` with the ephemeral
-    /// seed `ephemeralSeeds[i]` (32 bytes), so that a bundle's stanzas are reproducible byte for byte.
-    package static func sealForKnownAnswerTests(_ message: borrowing SecretBytes, keys: [UInt8], ephemeralSeeds: [[UInt8]],
-                                                into out: inout [UInt8], offset: Int, stride: Int) throws(CryptoError) {
-        let keyLength = SealingPublicKey.length
-        let boxLength = message.count + SealingPublicKey.sealOverhead
-        let n = keys.count / keyLength
-        guard keys.count % keyLength == 0, ephemeralSeeds.count == n, stride >= boxLength, offset >= 0,
-              n == 0 || offset + (n - 1) * stride + boxLength <= out.count else {
-            throw .invalidLength(what: "batch seal buffers", expected: offset + n * stride, found: out.count)
-        }
-        for i in 0..<n {
-            let key = try SealingPublicKey(bytes: Array(keys[(i * keyLength)..<((i + 1) * keyLength)]))
-            let box = try message.withUnsafeBytes { (m) throws(CryptoError) in
-                try key.sealForKnownAnswerTests(m, ephemeralSeed: ephemeralSeeds[i])
-            }
-            out.replaceSubrange((offset + i * stride)..<(offset + i * stride + boxLength), with: box)
         }
     }
 }
