@@ -11,14 +11,14 @@ import RoomKeyTestSupport
 @Suite(.temporaryFolder) struct KeyringStripTests {
     typealias Upgrade = SchemaUpgradeStorageTests
 
-    /// A current keyring stripped of its sealed counter and its last migration looks like an older one, but not like
+    /// A current keyring stripped of its sealed counter and its last migrations looks like an older one, but not like
     /// one from before the digest: it is refused, not given digests computed from its rows.
     @Test func aKeyringStrippedOfItsDigestIsNotGivenANewOne() throws {
         let (bob, _, _, _) = try SeenDigestTests.applied()
         let path = bob.path
         try Upgrade.outside(path, """
             DELETE FROM write_counter; DROP TABLE seen_bundle_whole;
-            DELETE FROM grdb_migrations WHERE identifier = '\(Upgrade.last)'; DELETE FROM seen_bundle
+            DELETE FROM grdb_migrations WHERE identifier IN ('v12-seen-digest', '\(Upgrade.last)'); DELETE FROM seen_bundle
             """)
         #expect(throws: IntegrityError.edited("its integrity digest is missing, but its audit head was written by a later roomkey")) { try Upgrade.open(path) }
         #expect(try Upgrade.migrated(path) == false)

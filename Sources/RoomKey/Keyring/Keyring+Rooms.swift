@@ -135,13 +135,7 @@ extension Keyring {
         let sealed = commit.encoded.withUnsafeBytes { rows.seal($0, table: "room_commit", primaryKey: ctag) }
         try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
                                     [Data(ctag), rtag], blob: sealed)
-        let etag = epochTag(commit.roomID, commit.epoch)
-        let sealedRoster = roster.encoded.withUnsafeBytes { rows.seal($0, table: "room_epoch", primaryKey: etag) }
-        // Hashed for its commit and now sealed: the storage form is not needed again in this command, and the bundle's
-        // buffers, the largest of a large room's commit, are still to come.
-        roster.forgetEncoding()
-        try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_epoch (epoch_tag, room_tag, sealed) VALUES (?, ?, ?)",
-                                    [Data(etag), rtag], blob: sealedRoster)
+        try storeRoster(db, commit, roster)
         try saveEpochMembers(db, commit.roomID, commit.epoch, EpochMembers(roster: roster))
         try noteMembership(db, commit, roster: roster, newRoom: newRoom)
     }
@@ -163,32 +157,6 @@ extension Keyring {
             guard let c = try storedCommit(db, id, e) else { throw KeyringError.integrityFailure(table: "room_commit") }
             return c
         }
-    }
-
-    /// The stored roster bytes of `epoch`, if that epoch was accepted here.
-    private func epochRosterBytes(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> [UInt8]? {
-        let etag = epochTag(id, epoch)
-        // A roster row is large (megabytes in a big room): it is opened where SQLite holds it, into one plain array.
-        let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT sealed FROM room_epoch WHERE epoch_tag = ?"), arguments: [Data(etag)])
-        guard let row = try cursor.next() else { return nil }
-        return try row.withUnsafeData(atIndex: 0) { data in
-            guard let data else { throw KeyringError.integrityFailure(table: "room_epoch") }
-            return try data.withUnsafeBytes { (b) throws(KeyringError) in try rows.open(raw: b, table: "room_epoch", primaryKey: etag) }
-        }
-    }
-
-    /// The roster at `epoch`, if that epoch was accepted here.
-    func epochRoster(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Roster? {
-        guard let bytes = try epochRosterBytes(db, id, epoch) else { return nil }
-        guard let roster = try? Roster.parse(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
-        return roster
-    }
-
-    /// The roster at `epoch` as a lazy view (ids, and cards parsed on demand), if that epoch was accepted here.
-    func epochRosterView(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> RosterView? {
-        guard let bytes = try epochRosterBytes(db, id, epoch) else { return nil }
-        guard let view = try? RosterView(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
-        return view
     }
 
     /// A room's record without its roster (epoch, name, fork state), for paths that do not need every card.

@@ -1,28 +1,33 @@
 /// A roster read from its storage form without parsing every card: member ids, and any one card on demand.
 ///
 /// Receiving a sender-key bundle in a large room needs only the member ids and the sender's card; this view
-/// finds them by walking the length prefixes of the encoding.
+/// finds them by walking the length prefixes of the encoding. A view of a replayed row (`RosterRow.replay`) holds the
+/// cards its commits added beside the stored encoding of its base.
 public struct RosterView {
     private let bytes: [UInt8]
-    private let cardRanges: [IdentityID: Range<Int>]
+    private var entries: [IdentityID: Entry]
     /// Member ids with their admin flag, in the canonical (id) order of the encoding.
-    public let ordered: [(id: IdentityID, admin: Bool)]
+    public private(set) var ordered: [(id: IdentityID, admin: Bool)]
+
+    /// Where a member's card is: a range of the stored encoding, or a card a replayed commit added.
+    private enum Card { case stored(Range<Int>), added(IdentityCard) }
+    private struct Entry { var card: Card; var admin: Bool }
 
     /// The member ids.
-    public var ids: Set<IdentityID> { Set(cardRanges.keys) }
+    public var ids: Set<IdentityID> { Set(entries.keys) }
     /// How many members.
-    public var count: Int { cardRanges.count }
+    public var count: Int { entries.count }
     /// True when `id` is a member.
-    public func contains(_ id: IdentityID) -> Bool { cardRanges[id] != nil }
+    public func contains(_ id: IdentityID) -> Bool { entries[id] != nil }
 
     /// Indexes a roster's storage form (see `Roster.encoded`), checking every length against the bounds.
     public init(_ bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes, what: "roster")
         try r.expectVersion(Roster.storageVersion)
         let count = try r.readCount(width: 4, "member", limit: Commit.maxOperations + 1)
-        var ranges: [IdentityID: Range<Int>] = [:]
+        var entries: [IdentityID: Entry] = [:]
         var ordered: [(id: IdentityID, admin: Bool)] = []
-        ranges.reserveCapacity(count)
+        entries.reserveCapacity(count)
         ordered.reserveCapacity(count)
         for _ in 0..<count {
             let id = try IdentityID(from: &r, "member id")
@@ -35,18 +40,23 @@ public struct RosterView {
             }
             let start = bytes.count - r.remaining
             try r.skip(length, "card")
-            ranges[id] = start..<(start + length)
+            entries[id] = Entry(card: .stored(start..<(start + length)), admin: admin == 1)
         }
         try r.finish()
         self.bytes = bytes
-        self.cardRanges = ranges
+        self.entries = entries
         self.ordered = ordered
     }
 
     /// The handle on the card of member `id` (read from the card's start, without parsing the rest), or nil if `id`
     /// is not a member.
     public func handle(of id: IdentityID) throws(WireError) -> String? {
-        guard let range = cardRanges[id] else { return nil }
+        guard let entry = entries[id] else { return nil }
+        let range: Range<Int>
+        switch entry.card {
+        case let .added(card): return card.handle
+        case let .stored(stored): range = stored
+        }
         var r = ByteReader(Array(bytes[range.lowerBound..<min(range.upperBound, range.lowerBound + 2 + Handle.maxBytes)]), what: "roster card")
         _ = try r.readU8("version")
         return try Handle.decode(try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes))
@@ -54,9 +64,38 @@ public struct RosterView {
 
     /// The card of member `id`, or nil if `id` is not a member.
     public func card(of id: IdentityID) throws(WireError) -> IdentityCard? {
-        guard let range = cardRanges[id] else { return nil }
+        guard let entry = entries[id] else { return nil }
+        let range: Range<Int>
+        switch entry.card {
+        case let .added(card): return card
+        case let .stored(stored): range = stored
+        }
         let card = try IdentityCard.parse(Array(bytes[range]))
         guard card.id == id else { throw .invalid(what: "roster", reason: "member id does not match card") }
         return card
+    }
+
+    /// Re-applies accepted `commits` (epochs in order after `base`) to this view, as `Roster.replaying` does to a roster.
+    package func replaying(_ commits: [Commit], from base: UInt64) throws(RosterReplayError) -> RosterView {
+        var view = self
+        var epoch = base
+        for commit in commits {
+            guard commit.epoch == epoch &+ 1, let effects = commit.rosterEffects else { throw RosterReplayError(epoch: commit.epoch) }
+            epoch = commit.epoch
+            for effect in effects {
+                switch effect {
+                case let .insert(card, admin):
+                    guard view.entries[card.id] == nil else { throw RosterReplayError(epoch: epoch) }
+                    view.entries[card.id] = Entry(card: .added(card), admin: admin)
+                case let .remove(id):
+                    guard view.entries.removeValue(forKey: id) != nil else { throw RosterReplayError(epoch: epoch) }
+                case let .setAdmin(id, admin):
+                    guard view.entries[id] != nil else { throw RosterReplayError(epoch: epoch) }
+                    view.entries[id]?.admin = admin
+                }
+            }
+        }
+        if !commits.isEmpty { view.ordered = view.entries.map { ($0.key, $0.value.admin) }.sorted { $0.id < $1.id } }
+        return view
     }
 }

@@ -1,0 +1,171 @@
+import Testing
+import RoomKeyTestSupport
+@testable import RoomKeyCore
+
+/// `RosterRowPlan` (which form a stored roster takes), the replay row's encoding, and replaying: a whole roster with the
+/// commits after it replayed is the roster the log gives, as a `Roster` and as a `RosterView`.
+struct RosterRowTests {
+    typealias Person = TestPerson
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let epoch: UInt64
+        let previous: RosterRowPlan.Previous
+        var existing = false
+        let commitSize: Int
+        let expected: RosterRow
+        var testDescription: String { name }
+    }
+
+    static func replay(_ base: UInt64, _ baseSize: UInt64, _ commits: UInt32, _ bytes: UInt64) -> RosterRow {
+        .replay(RosterReplay(base: base, baseSize: baseSize, commits: commits, commitBytes: bytes))
+    }
+
+    static let limit = RosterRowPlan.maxCommits
+    static let cases: [Case] = [
+        Case(name: "a genesis is stored whole", epoch: 0, previous: .missing, commitSize: 100, expected: .whole),
+        Case(name: "a genesis is whole even after a whole row", epoch: 0, previous: .whole(size: 1_000_000), commitSize: 100, expected: .whole),
+        Case(name: "no row before: whole", epoch: 5, previous: .missing, commitSize: 100, expected: .whole),
+        Case(name: "after a whole row: a replay of one commit on it", epoch: 5, previous: .whole(size: 1_000_000), commitSize: 100,
+             expected: replay(4, 1_000_000, 1, 100)),
+        Case(name: "an epoch already stored is rewritten whole", epoch: 5, previous: .whole(size: 1_000_000), existing: true,
+             commitSize: 100, expected: .whole),
+        Case(name: "after a replay: the chain grows by one", epoch: 7, previous: replayPrevious(4, 1_000_000, 2, 300), commitSize: 100,
+             expected: replay(4, 1_000_000, 3, 400)),
+        Case(name: "a chain at its commit limit ends with a whole row", epoch: 4 + UInt64(limit) + 1,
+             previous: replayPrevious(4, 1_000_000, limit, 300), commitSize: 100, expected: .whole),
+        Case(name: "one below the commit limit still replays", epoch: 4 + UInt64(limit),
+             previous: replayPrevious(4, 1_000_000, limit - 1, 300), commitSize: 100, expected: replay(4, 1_000_000, limit, 400)),
+        Case(name: "commit bytes up to a quarter of a large base replay", epoch: 5, previous: .whole(size: 4_000_000),
+             commitSize: 1_000_000, expected: replay(4, 4_000_000, 1, 1_000_000)),
+        Case(name: "commit bytes past a quarter of a large base: whole", epoch: 5, previous: .whole(size: 4_000_000),
+             commitSize: 1_000_001, expected: .whole),
+        Case(name: "a small base replays up to the fixed byte floor", epoch: 5, previous: .whole(size: 2_000),
+             commitSize: RosterRowPlan.minCommitBytes, expected: replay(4, 2_000, 1, UInt64(RosterRowPlan.minCommitBytes))),
+        Case(name: "past the floor on a small base: whole", epoch: 5, previous: .whole(size: 2_000),
+             commitSize: RosterRowPlan.minCommitBytes + 1, expected: .whole),
+        Case(name: "the chain's bytes add up to the limit", epoch: 7, previous: replayPrevious(4, 2_000, 2, 60_000),
+             commitSize: 5_536, expected: replay(4, 2_000, 3, 65_536)),
+        Case(name: "the chain's bytes one past the limit: whole", epoch: 7, previous: replayPrevious(4, 2_000, 2, 60_000),
+             commitSize: 5_537, expected: .whole),
+        Case(name: "a replay before that is not of the epoch before: whole", epoch: 9, previous: replayPrevious(4, 1_000_000, 2, 300),
+             commitSize: 100, expected: .whole),
+        Case(name: "an empty whole row before: whole", epoch: 5, previous: .whole(size: 0), commitSize: 100, expected: .whole),
+        Case(name: "byte count overflow: whole", epoch: 7, previous: replayPrevious(4, UInt64.max, 2, UInt64.max - 10), commitSize: 100,
+             expected: .whole),
+    ]
+
+    static func replayPrevious(_ base: UInt64, _ baseSize: UInt64, _ commits: UInt32, _ bytes: UInt64) -> RosterRowPlan.Previous {
+        .replay(RosterReplay(base: base, baseSize: baseSize, commits: commits, commitBytes: bytes))
+    }
+
+    @Test(arguments: cases) func plan(_ c: Case) {
+        #expect(RosterRowPlan.form(epoch: c.epoch, previous: c.previous, existing: c.existing, commitSize: c.commitSize) == c.expected)
+    }
+
+    /// Every replay the plan gives chains from the row before: the same base, one more commit, the epoch after.
+    @Test func everyReplayContinuesItsChain() {
+        var previous = RosterRowPlan.Previous.whole(size: 500_000)
+        var wholeAt: [UInt64] = []
+        for epoch in UInt64(1)...200 {
+            switch RosterRowPlan.form(epoch: epoch, previous: previous, existing: false, commitSize: 1_000) {
+            case .whole:
+                wholeAt.append(epoch)
+                previous = .whole(size: 500_000)
+            case let .replay(r):
+                #expect(r.epoch == epoch && r.commits <= RosterRowPlan.maxCommits)
+                #expect(r.commitBytes <= RosterRowPlan.commitByteLimit(baseSize: r.baseSize))
+                if case let .replay(before) = previous { #expect(r.base == before.base && r.commits == before.commits + 1) }
+                previous = .replay(r)
+            }
+        }
+        // With 1,000-byte commits on a 500,000-byte base the commit count binds: a whole row every 33 epochs.
+        #expect(wholeAt == stride(from: UInt64(33), through: 200, by: 33).map { $0 })
+    }
+
+    @Test func replayRowEncoding() throws {
+        let row = RosterReplay(base: 7, baseSize: 1_234_567, commits: 3, commitBytes: 999)
+        #expect(row.encoded.count == RosterReplay.length)
+        #expect(hexString(row.encoded) == "02" + "0000000000000007" + "000000000012d687" + "00000003" + "00000000000003e7")
+        #expect(try RosterReplay.parse(row.encoded) == row)
+        #expect(try RosterRow.kind(of: row.encoded) == .replay(row))
+        #expect(row.epoch == 10)
+        #expect(try RosterRow.kind(of: Roster().encoded) == .whole)
+    }
+
+    @Test(arguments: [
+        ("trailing byte", RosterReplay(base: 1, baseSize: 2, commits: 3, commitBytes: 4).encoded + [0]),
+        ("truncated", Array(RosterReplay(base: 1, baseSize: 2, commits: 3, commitBytes: 4).encoded.dropLast())),
+        ("no commit", RosterReplay(base: 1, baseSize: 2, commits: 0, commitBytes: 4).encoded),
+        ("epoch past the last", RosterReplay(base: UInt64.max, baseSize: 2, commits: 1, commitBytes: 4).encoded),
+        ("unknown version", [3] + Array(RosterReplay(base: 1, baseSize: 2, commits: 3, commitBytes: 4).encoded.dropFirst())),
+        ("empty", []),
+    ] as [(String, [UInt8])])
+    func malformedRowsAreRefused(_ name: String, _ bytes: [UInt8]) {
+        #expect(throws: WireError.self, "\(name)") { _ = try RosterRow.kind(of: bytes) }
+    }
+
+    /// A log by alice with every kind of operation; each element the operations of one commit after the genesis.
+    func log() throws -> (states: [RoomState], commits: [Commit]) {
+        let (alice, bob, carol, dave, erin) = (try Person("alice"), try Person("bob"), try Person("carol"), try Person("dave"), try Person("erin"))
+        let epochs: [(Person, [Operation])] = [
+            (alice, [.create(name: "team", creator: alice.card), .add(bob.card), .add(carol.card)]),
+            (alice, [.add(dave.card)]),
+            (alice, [.remove(bob.id), .promote(carol.id)]),
+            (carol, [.add(erin.card), .add(bob.card)]),
+            (alice, [.demote(carol.id), .promote(dave.id)]),
+            (alice, [.leave]),
+            (dave, [.remove(erin.id)]),
+        ]
+        let room = RoomID.random(using: try SystemRandom())
+        var states: [RoomState] = [], commits: [Commit] = []
+        for (epoch, (author, ops)) in epochs.enumerated() {
+            let previous = states.last
+            let roster = try RoomState.apply(ops, to: previous?.roster ?? Roster(), author: author.id, genesis: previous == nil)
+            let commit = Commit(roomID: room, epoch: UInt64(epoch), previousHead: previous?.head ?? Commit.genesisHead,
+                                signer: author.signing, time: 10, operations: ops, rosterHash: roster.hash)
+            states.append(try previous?.applying(commit) ?? RoomState.genesis(commit))
+            commits.append(commit)
+        }
+        return (states, commits)
+    }
+
+    /// From every base epoch to every later one, replaying gives the roster the log gives (its hash is the commit's).
+    @Test func replayingGivesTheRosterOfTheLog() throws {
+        let (states, commits) = try log()
+        for base in states.indices {
+            for epoch in base..<states.count {
+                let replayed = try states[base].roster.replaying(Array(commits[(base + 1)..<(epoch + 1)]), from: UInt64(base))
+                #expect(replayed == states[epoch].roster, "\(base) -> \(epoch)")
+                #expect(replayed.hash == commits[epoch].rosterHash)
+                let view = try RosterView(states[base].roster.encoded).replaying(Array(commits[(base + 1)..<(epoch + 1)]), from: UInt64(base))
+                let expected = try RosterView(states[epoch].roster.encoded)
+                #expect(view.ordered.map(\.id) == expected.ordered.map(\.id) && view.ordered.map(\.admin) == expected.ordered.map(\.admin))
+                #expect(view.ids == expected.ids && view.count == expected.count)
+                for member in states[epoch].roster.sorted {
+                    #expect(try view.card(of: member.id) == member.card)
+                    #expect(try view.handle(of: member.id) == member.card.handle)
+                }
+                for gone in states[base].roster.sortedIDs where states[epoch].roster[gone] == nil {
+                    #expect(!view.contains(gone))
+                    #expect(try view.card(of: gone) == nil)
+                }
+            }
+        }
+    }
+
+    /// A commit that does not apply where it is replayed is refused, never half-applied.
+    @Test func replayRefusesCommitsThatDoNotFit() throws {
+        let (states, commits) = try log()
+        // Out of order, skipping an epoch, or the genesis again.
+        #expect(throws: RosterReplayError.self) { _ = try states[0].roster.replaying([commits[2]], from: 0) }
+        #expect(throws: RosterReplayError.self) { _ = try states[1].roster.replaying([commits[1]], from: 1) }
+        #expect(throws: RosterReplayError.self) { _ = try Roster().replaying([commits[0]], from: UInt64.max) }
+        // Epoch 2 removes bob: on a roster without bob (epoch 2's own), the ids line up but the removal cannot apply.
+        #expect(throws: RosterReplayError(epoch: 2)) { _ = try states[2].roster.replaying([commits[2]], from: 1) }
+        #expect(throws: RosterReplayError(epoch: 2)) { _ = try RosterView(states[2].roster.encoded).replaying([commits[2]], from: 1) }
+        // Epoch 3 adds bob back: on epoch 1's roster (bob still there) the add cannot apply.
+        #expect(throws: RosterReplayError(epoch: 3)) { _ = try states[1].roster.replaying([commits[3]], from: 2) }
+    }
+}
+
