@@ -79,6 +79,8 @@ extension Keyring {
         let ops = [Operation.create(name: name, creator: me.card)] + operations
         // Cards read from contact rows were checked when they were stored; each other card is checked once, here.
         let roster = try RoomState.apply(ops, to: Roster(), author: me.id, genesis: true, verified: storedContactCard)
+        // A genesis roster is stored whole: its storage form is built once and hashed from there.
+        _ = roster.encoded
         let commit = Commit(roomID: RoomID.random(using: random), epoch: 0, previousHead: Commit.genesisHead, signer: me.signing,
                             time: now(), operations: ops, rosterHash: roster.hash)
         return (commit, RoomState.ownGenesis(commit, name: name, roster: roster))

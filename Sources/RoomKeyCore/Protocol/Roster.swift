@@ -55,12 +55,33 @@ public struct Roster: Equatable, Sendable {
     package mutating func setAdmin(_ id: IdentityID, _ admin: Bool) { members[id]?.admin = admin }
 
     /// `BLAKE2b-256("roomkey/roster/v1" 00 || u32 count || per member in id order: id || admin (u8) || u16 card length || card)`.
+    /// Hashes the storage form if it is kept, else the same bytes piece by piece without building it (a commit whose
+    /// roster is stored as a replay never needs the megabytes of a large room's form).
     public var hash: [UInt8] {
-        let stored = storageForm
-        return stored.withUnsafeBytes { all in
-            Self.hashDomain.withUnsafeBytes { BLAKE2b.hash(raw: [$0, UnsafeRawBufferPointer(rebasing: all.dropFirst())]) }
+        if let stored = encoding.bytes.withLock({ $0 }) {
+            return stored.withUnsafeBytes { all in
+                Self.hashDomain.withUnsafeBytes { BLAKE2b.hash(raw: [$0, UnsafeRawBufferPointer(rebasing: all.dropFirst())]) }
+            }
         }
+        var stream = BLAKE2b.Stream()
+        Self.hashDomain.withUnsafeBytes { stream.update($0) }
+        var piece = ByteWriter(capacity: Self.hashPiece + IdentityID.length + 3 + IdentityCard.maxBinaryLength)
+        piece.writeU32(UInt32(members.count))
+        for (id, m) in members.sorted(by: { $0.key < $1.key }) {
+            id.write(to: &piece)
+            piece.writeU8(m.admin ? 1 : 0)
+            piece.writePrefixed(width: 2, m.card.encoded)
+            if piece.bytes.count >= Self.hashPiece {
+                piece.bytes.withUnsafeBytes { stream.update($0) }
+                piece.removeAll()
+            }
+        }
+        piece.bytes.withUnsafeBytes { stream.update($0) }
+        return stream.finish()
     }
+
+    /// How many bytes the piecewise hash gathers before hashing them.
+    private static let hashPiece = 64 * 1024
 
     /// The storage form, built in one sorted pass over the entries (no lookup per member) and kept: its bytes after the
     /// version are the hashed member encoding, so hashing and storing a roster share one buffer.

@@ -117,6 +117,8 @@ public struct ByteWriter {
 
     /// Appends raw bytes.
     public mutating func write(_ data: [UInt8]) { bytes += data }
+    /// Empties the writer, keeping its capacity.
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
     /// Appends a region of a larger buffer.
     public mutating func write(_ data: ArraySlice<UInt8>) { bytes += data }
     /// Appends raw bytes read in place (a large buffer, without first copying it into an array).
