@@ -97,6 +97,7 @@ struct RosterRowTests {
         ("trailing byte", RosterReplay(base: 1, baseSize: 2, commits: 3, commitBytes: 4).encoded + [0]),
         ("truncated", Array(RosterReplay(base: 1, baseSize: 2, commits: 3, commitBytes: 4).encoded.dropLast())),
         ("no commit", RosterReplay(base: 1, baseSize: 2, commits: 0, commitBytes: 4).encoded),
+        ("more commits than a reader replays", RosterReplay(base: 1, baseSize: 2, commits: RosterReplay.maxCommits + 1, commitBytes: 4).encoded),
         ("epoch past the last", RosterReplay(base: UInt64.max, baseSize: 2, commits: 1, commitBytes: 4).encoded),
         ("unknown version", [3] + Array(RosterReplay(base: 1, baseSize: 2, commits: 3, commitBytes: 4).encoded.dropFirst())),
         ("empty", []),
@@ -157,6 +158,7 @@ struct RosterRowTests {
                 let expected = try RosterView(states[epoch].roster.encoded)
                 #expect(view.ordered.map(\.id) == expected.ordered.map(\.id) && view.ordered.map(\.admin) == expected.ordered.map(\.admin))
                 #expect(view.ids == expected.ids && view.count == expected.count)
+                #expect(view.hash == commits[epoch].rosterHash && expected.hash == commits[epoch].rosterHash)
                 for member in states[epoch].roster.sorted {
                     #expect(try view.card(of: member.id) == member.card)
                     #expect(try view.handle(of: member.id) == member.card.handle)
@@ -166,6 +168,41 @@ struct RosterRowTests {
                     #expect(try view.card(of: gone) == nil)
                 }
             }
+        }
+    }
+
+    /// Random membership changes: whenever the rules accept one, replaying its commit gives the roster they give.
+    @Test func replayAgreesWithTheRulesOnRandomChanges() throws {
+        let people = try (0..<8).map { try Person("p\($0)") }
+        let room = RoomID.random(using: try SystemRandom())
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let creator = people[0]
+            var roster = try RoomState.apply([.create(name: "r", creator: creator.card)], to: Roster(), author: creator.id, genesis: true)
+            var epoch: UInt64 = 0
+            var accepted = 0
+            for _ in 0..<60 {
+                let admins = roster.sorted.filter(\.admin)
+                guard let author = admins.randomElement(using: &generator)?.id else { break }
+                let ops: [Operation] = (0..<Int.random(in: 1...3, using: &generator)).map { _ in
+                    let someone = people.randomElement(using: &generator)!
+                    switch Int.random(in: 0..<5, using: &generator) {
+                    case 0: return .add(someone.card)
+                    case 1: return .remove(someone.id)
+                    case 2: return .promote(someone.id)
+                    case 3: return .demote(someone.id)
+                    default: return .leave
+                    }
+                }
+                guard let next = try? RoomState.apply(ops, to: roster, author: author, genesis: false) else { continue }
+                let signer = try #require(people.first { $0.id == author })
+                let commit = Commit(roomID: room, epoch: epoch + 1, previousHead: Commit.genesisHead, signer: signer.signing,
+                                    time: 1, operations: ops, rosterHash: next.hash)
+                #expect(try roster.replaying([commit], from: epoch) == next, "\(ops.map(\.verb))")
+                #expect(try RosterView(roster.encoded).replaying([commit], from: epoch).ordered.map(\.id) == next.sortedIDs)
+                (roster, epoch, accepted) = (next, epoch + 1, accepted + 1)
+            }
+            #expect(accepted > 0)
         }
     }
 

@@ -86,5 +86,34 @@ import RoomKeyTestSupport
         expectRefused(2)
         // Epoch 1, a true replay of epoch 0, still reads back.
         #expect(try keyring.read { db in try keyring.epochRoster(db, room.id, 1) }?.count == 5)
+        // Its base swapped for another whole roster (sealed with the key): the replay applies, but its roster hash is not
+        // its commit's, so it is refused rather than read as a wrong list of members.
+        let other = try #require(try keyring.read { db in try keyring.epochRoster(db, room.id, 0) })
+        var bigger = other
+        bigger.insert(Member(card: try makeTestCard(handle: "ghost"), admin: false))
+        let etag0 = keyring.epochTag(room.id, 0)
+        let sealed0 = bigger.encoded.withUnsafeBytes { keyring.rows.seal($0, table: "room_epoch", primaryKey: etag0) }
+        try keyring.db.write { db in
+            try db.execute(sql: "UPDATE room_epoch SET sealed = ? WHERE epoch_tag = ?", arguments: [Data(sealed0), Data(etag0)])
+        }
+        expectRefused(1)
+    }
+
+    /// A stored epoch's commit is never replaced by another one: a replay row may apply it.
+    @Test func anotherCommitForAStoredEpochIsRefused() throws {
+        let keyring = try ContactBatchReadTests.keyring(contacts: 4)
+        _ = try keyring.createRoom(name: "team", members: ContactBatchReadTests.names(0..<3), deliver: { _ in "out" })
+        _ = try keyring.change(room: "team", [.remove(["c000"])], deliver: { _ in "out" })
+        let room = try keyring.room("team")
+        let me = try keyring.identity()
+        let stored = try #require(try keyring.read { db in try keyring.storedCommit(db, room.id, 1) })
+        let other = Commit(roomID: room.id, epoch: 1, previousHead: stored.previousHead, signer: me.signing, time: stored.time + 1,
+                           operations: stored.operations, rosterHash: stored.rosterHash)
+        #expect(throws: KeyringError.integrityFailure(table: "room_commit")) {
+            try keyring.write { db in try keyring.storeCommit(db, other, roster: room.state.roster) }
+        }
+        // The same commit again is not an error, and changes nothing.
+        try keyring.write { db in try keyring.storeCommit(db, stored, roster: room.state.roster) }
+        #expect(try keyring.read { db in try keyring.storedCommit(db, room.id, 1) }?.encoded == stored.encoded)
     }
 }

@@ -132,6 +132,10 @@ extension Keyring {
     func storeCommit(_ db: Database, _ commit: Commit, roster: Roster, newRoom: Bool = false) throws {
         let ctag = commitTag(commit.roomID, commit.epoch)
         let rtag = Data(roomTag(commit.roomID))
+        // An epoch is stored once: a later roster row may replay this commit, so another commit never replaces it.
+        if let stored = try storedCommit(db, commit.roomID, commit.epoch), stored.encoded != commit.encoded {
+            throw KeyringError.integrityFailure(table: "room_commit")
+        }
         let sealed = commit.encoded.withUnsafeBytes { rows.seal($0, table: "room_commit", primaryKey: ctag) }
         try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
                                     [Data(ctag), rtag], blob: sealed)

@@ -6,9 +6,9 @@ import RoomKeyCore
 /// whole one (`RosterRow`, in the form `RosterRowPlan` gives), and read back as the same roster either way. A replay's
 /// base and commits are sealed rows of their own, bound to their epochs, so a replay is as trustworthy as a whole row.
 extension Keyring {
-    /// Sealed rows at most this long are opened to learn their form when planning the next one: a replay row seals to
-    /// 70 bytes, and a roster with a member to more than 128 (so a longer row is whole).
-    private static let largestSealedReplay = 128
+    /// The sealed length of a replay row: a row of this length is opened to learn its form when planning the next one
+    /// (a whole roster with a member seals to more than 200 bytes); any other length is a whole roster.
+    private static let sealedReplayLength = RowCipher.overhead + RosterReplay.length
 
     /// Stores the roster of `commit`'s epoch, whole or as a replay, in the caller's transaction.
     func storeRoster(_ db: Database, _ commit: Commit, _ roster: Roster) throws {
@@ -36,7 +36,9 @@ extension Keyring {
         case let .replay(replay):
             let base = try wholeRoster(try baseBytes(db, id, replay))
             let commits = try replayedCommits(db, id, replay)
-            guard let replayed = try? base.replaying(commits, from: replay.base) else {
+            // The replayed roster must be the one its commit names: a replay that ever disagreed with the rules' effects
+            // is then a damaged keyring, never a wrong list of recipients. One streamed hash.
+            guard let replayed = try? base.replaying(commits, from: replay.base), replayed.hash == commits.last?.rosterHash else {
                 throw KeyringError.integrityFailure(table: "room_epoch")
             }
             return replayed
@@ -52,7 +54,7 @@ extension Keyring {
         case let .replay(replay):
             let base = try wholeView(try baseBytes(db, id, replay))
             let commits = try replayedCommits(db, id, replay)
-            guard let replayed = try? base.replaying(commits, from: replay.base) else {
+            guard let replayed = try? base.replaying(commits, from: replay.base), replayed.hash == commits.last?.rosterHash else {
                 throw KeyringError.integrityFailure(table: "room_epoch")
             }
             return replayed
@@ -62,7 +64,7 @@ extension Keyring {
     /// What is stored for `epoch`: nothing, a whole roster (with its sealed size), or a replay.
     private func storedForm(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> RosterRowPlan.Previous {
         guard let size = try storedRosterSize(db, id, epoch) else { return .missing }
-        guard size <= Self.largestSealedReplay else { return .whole(size: size) }
+        guard size == Self.sealedReplayLength else { return .whole(size: size) }
         guard let bytes = try epochRosterBytes(db, id, epoch) else { return .missing }
         switch try rosterRow(bytes, epoch: epoch) {
         case .whole: return .whole(size: size)

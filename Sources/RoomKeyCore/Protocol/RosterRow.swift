@@ -23,12 +23,15 @@ public enum RosterRow: Equatable, Sendable {
 /// stored commits `base + 1 ... base + commits` applied, in order.
 ///
 /// Encoding: `02 || u64 base || u64 base size || u32 commits || u64 commit bytes` (29 bytes), where the sizes (the
-/// base row's stored size and the commits' total encoded size) bound what reading it costs.
+/// base row's sealed size and the commits' total encoded size) bound what reading it costs; 1 to 1,024 commits.
 public struct RosterReplay: Equatable, Sendable {
     /// The row version of a replay.
     public static let version: UInt8 = 2
     /// The encoded length.
     public static let length = 29
+    /// The most commits a row this reader accepts applies (this writer stops at `RosterRowPlan.maxCommits`): a row
+    /// from elsewhere cannot make one read look up billions of commits.
+    public static let maxCommits: UInt32 = 1_024
 
     /// The epoch whose whole roster it starts from.
     public let base: UInt64
@@ -68,7 +71,9 @@ public struct RosterReplay: Equatable, Sendable {
         let row = RosterReplay(base: try r.readU64("base epoch"), baseSize: try r.readU64("base size"),
                                commits: try r.readU32("commit count"), commitBytes: try r.readU64("commit bytes"))
         try r.finish()
-        guard row.commits > 0, row.epoch != nil else { throw .invalid(what: "roster replay", reason: "no commit, or an epoch past the last") }
+        guard row.commits > 0, row.commits <= maxCommits, row.epoch != nil else {
+            throw .invalid(what: "roster replay", reason: "no commit, more than \(maxCommits), or an epoch past the last")
+        }
         return row
     }
 }

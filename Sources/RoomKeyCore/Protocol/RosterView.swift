@@ -75,6 +75,30 @@ public struct RosterView {
         return card
     }
 
+    /// The roster hash (`Roster.hash`) of the members this view holds, from their stored card bytes, without parsing a card.
+    public var hash: [UInt8] {
+        var stream = BLAKE2b.Stream()
+        Roster.hashDomain.withUnsafeBytes { stream.update($0) }
+        var piece = ByteWriter(capacity: 64 * 1024 + IdentityID.length + 3 + IdentityCard.maxBinaryLength)
+        piece.writeU32(UInt32(entries.count))
+        // In id order, as the storage form holds members (a whole row is written sorted; sorting again costs little).
+        for (id, admin) in ordered.sorted(by: { $0.id < $1.id }) {
+            id.write(to: &piece)
+            piece.writeU8(admin ? 1 : 0)
+            switch entries[id]?.card {
+            case let .stored(range)?: piece.writeU16(UInt16(range.count)); piece.write(bytes[range])
+            case let .added(card)?: piece.writePrefixed(width: 2, card.encoded)
+            case nil: break
+            }
+            if piece.bytes.count >= 64 * 1024 {
+                piece.bytes.withUnsafeBytes { stream.update($0) }
+                piece.removeAll()
+            }
+        }
+        piece.bytes.withUnsafeBytes { stream.update($0) }
+        return stream.finish()
+    }
+
     /// Re-applies accepted `commits` (epochs in order after `base`) to this view, as `Roster.replaying` does to a roster.
     package func replaying(_ commits: [Commit], from base: UInt64) throws(RosterReplayError) -> RosterView {
         var view = self
