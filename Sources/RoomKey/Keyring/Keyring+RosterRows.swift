@@ -29,30 +29,24 @@ extension Keyring {
 
     /// The roster at `epoch`, if that epoch was accepted here.
     func epochRoster(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Roster? {
-        guard let bytes = try epochRosterBytes(db, id, epoch) else { return nil }
-        switch try rosterRow(bytes, epoch: epoch) {
-        case .whole:
-            return try wholeRoster(bytes)
-        case let .replay(replay):
-            let base = try wholeRoster(try baseBytes(db, id, replay))
-            let commits = try replayedCommits(db, id, replay)
-            // The replayed roster must be the one its commit names: a replay that ever disagreed with the rules' effects
-            // is then a damaged keyring, never a wrong list of recipients. One streamed hash.
-            guard let replayed = try? base.replaying(commits, from: replay.base), replayed.hash == commits.last?.rosterHash else {
-                throw KeyringError.integrityFailure(table: "room_epoch")
-            }
-            return replayed
-        }
+        try storedRoster(db, id, epoch)
     }
 
     /// The roster at `epoch` as a lazy view (ids, and cards parsed on demand), if that epoch was accepted here.
     func epochRosterView(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> RosterView? {
+        try storedRoster(db, id, epoch)
+    }
+
+    /// The roster at `epoch` read as `R`: a whole row parsed, or a replay's base with its commits applied, which must then
+    /// be the roster its last commit names (a replay that ever disagreed with the rules' effects is a damaged keyring,
+    /// never a wrong list of recipients: one streamed hash).
+    private func storedRoster<R: StoredRoster>(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> R? {
         guard let bytes = try epochRosterBytes(db, id, epoch) else { return nil }
         switch try rosterRow(bytes, epoch: epoch) {
         case .whole:
-            return try wholeView(bytes)
+            return try whole(bytes)
         case let .replay(replay):
-            let base = try wholeView(try baseBytes(db, id, replay))
+            let base: R = try whole(try baseBytes(db, id, replay))
             let commits = try replayedCommits(db, id, replay)
             guard let replayed = try? base.replaying(commits, from: replay.base), replayed.hash == commits.last?.rosterHash else {
                 throw KeyringError.integrityFailure(table: "room_epoch")
@@ -113,13 +107,9 @@ extension Keyring {
         }
     }
 
-    private func wholeRoster(_ bytes: [UInt8]) throws -> Roster {
-        guard let roster = try? Roster.parse(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
+    /// A whole row read as `R`; one that does not parse is an integrity failure.
+    private func whole<R: StoredRoster>(_ bytes: [UInt8]) throws -> R {
+        guard let roster = try? R(wholeRow: bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
         return roster
-    }
-
-    private func wholeView(_ bytes: [UInt8]) throws -> RosterView {
-        guard let view = try? RosterView(bytes) else { throw KeyringError.integrityFailure(table: "room_epoch") }
-        return view
     }
 }

@@ -7,8 +7,8 @@ import RoomKeyCore
 /// associated data `"roomkey/row/v1" 00 || table || 00 || primary key bytes`.
 struct RowCipher: ~Copyable {
     static let version: UInt8 = 1
-    /// What sealing adds to a row's plaintext: version, nonce and tag.
-    static let overhead = 1 + 24 + 16
+    /// What sealing adds to a row's plaintext: the version byte and the AEAD's nonce and tag.
+    static let overhead = 1 + XChaCha20Poly1305.overhead
     static let domain = Array("roomkey/row/v1".utf8) + [0]
 
     let key: SymmetricKey

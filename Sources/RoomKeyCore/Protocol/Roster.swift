@@ -63,25 +63,18 @@ public struct Roster: Equatable, Sendable {
                 Self.hashDomain.withUnsafeBytes { BLAKE2b.hash(raw: [$0, UnsafeRawBufferPointer(rebasing: all.dropFirst())]) }
             }
         }
-        var stream = BLAKE2b.Stream()
-        Self.hashDomain.withUnsafeBytes { stream.update($0) }
-        var piece = ByteWriter(capacity: Self.hashPiece + IdentityID.length + 3 + IdentityCard.maxBinaryLength)
-        piece.writeU32(UInt32(members.count))
-        for (id, m) in members.sorted(by: { $0.key < $1.key }) {
-            id.write(to: &piece)
-            piece.writeU8(m.admin ? 1 : 0)
-            piece.writePrefixed(width: 2, m.card.encoded)
-            if piece.bytes.count >= Self.hashPiece {
-                piece.bytes.withUnsafeBytes { stream.update($0) }
-                piece.removeAll()
-            }
-        }
-        piece.bytes.withUnsafeBytes { stream.update($0) }
-        return stream.finish()
+        var hasher = RosterHasher(count: members.count)
+        for (id, m) in members.sorted(by: { $0.key < $1.key }) { hasher.add(id, admin: m.admin, card: m.card.encoded[...]) }
+        return hasher.finish()
     }
 
-    /// How many bytes the piecewise hash gathers before hashing them.
-    private static let hashPiece = 64 * 1024
+    /// Appends one member as the storage form (and so the hash) holds it: `id || admin (u8) || u16 card length || card`.
+    package static func writeMember(_ id: IdentityID, admin: Bool, card: ArraySlice<UInt8>, to w: inout ByteWriter) {
+        id.write(to: &w)
+        w.writeU8(admin ? 1 : 0)
+        w.writeU16(UInt16(card.count))
+        w.write(card)
+    }
 
     /// The storage form, built in one sorted pass over the entries (no lookup per member) and kept: its bytes after the
     /// version are the hashed member encoding, so hashing and storing a roster share one buffer.
@@ -93,11 +86,7 @@ public struct Roster: Equatable, Sendable {
         var w = ByteWriter(capacity: size)
         w.writeU8(Self.storageVersion)
         w.writeU32(UInt32(members.count))
-        for (id, m) in entries {
-            id.write(to: &w)
-            w.writeU8(m.admin ? 1 : 0)
-            w.writePrefixed(width: 2, m.card.encoded)
-        }
+        for (id, m) in entries { Self.writeMember(id, admin: m.admin, card: m.card.encoded[...], to: &w) }
         let bytes = w.bytes
         encoding.bytes.withLock { $0 = bytes }
         return bytes
@@ -133,4 +122,36 @@ public struct Roster: Equatable, Sendable {
 private final class EncodingCache: Sendable {
     // Copies of a roster value share this; any of them may be read from several threads at once.
     let bytes = Mutex<[UInt8]?>(nil)
+}
+
+/// The roster hash (`Roster.hash`) fed member by member, in id order, without building the storage form: the encoding
+/// after its version byte is gathered into 64 KiB pieces and hashed piece by piece.
+package struct RosterHasher: ~Copyable {
+    private var stream: BLAKE2b.Stream
+    private var piece: ByteWriter
+    /// How many bytes are gathered before they are hashed.
+    private static let pieceSize = 64 * 1024
+
+    /// Starts the hash of a roster of `count` members.
+    package init(count: Int) {
+        stream = BLAKE2b.Stream()
+        piece = ByteWriter(capacity: Self.pieceSize + IdentityID.length + 3 + IdentityCard.maxBinaryLength)
+        Roster.hashDomain.withUnsafeBytes { stream.update($0) }
+        piece.writeU32(UInt32(count))
+    }
+
+    /// Adds the next member (members come in id order).
+    package mutating func add(_ id: IdentityID, admin: Bool, card: ArraySlice<UInt8>) {
+        Roster.writeMember(id, admin: admin, card: card, to: &piece)
+        if piece.bytes.count >= Self.pieceSize {
+            piece.bytes.withUnsafeBytes { stream.update($0) }
+            piece.removeAll()
+        }
+    }
+
+    /// The 32-byte roster hash.
+    package consuming func finish() -> [UInt8] {
+        piece.bytes.withUnsafeBytes { stream.update($0) }
+        return stream.finish()
+    }
 }

@@ -34,29 +34,52 @@ public struct RosterReplayError: Error, Equatable, Sendable {
     public let epoch: UInt64
 }
 
-extension Roster {
+extension Commit {
+    /// Replays accepted `commits` (epochs in order, each the next after `base`): hands each effect to `apply`, which
+    /// answers whether it applied. A genesis, an epoch out of order or an effect that does not apply throws.
+    package static func replay(_ commits: [Commit], after base: UInt64,
+                               apply: (RosterEffect) -> Bool) throws(RosterReplayError) {
+        var epoch = base
+        for commit in commits {
+            guard commit.epoch == epoch &+ 1, let effects = commit.rosterEffects else { throw RosterReplayError(epoch: commit.epoch) }
+            epoch = commit.epoch
+            for effect in effects where !apply(effect) { throw RosterReplayError(epoch: epoch) }
+        }
+    }
+}
+
+/// A roster as a `room_epoch` row gives it: a whole row parses into it, and a replay row's commits are applied to it.
+package protocol StoredRoster {
+    /// Reads a whole row (the storage form, `Roster.encoded`).
+    init(wholeRow bytes: [UInt8]) throws(WireError)
+    /// Re-applies accepted `commits` (epochs in order after `base`) without the rules, which held when each was accepted.
+    func replaying(_ commits: [Commit], from base: UInt64) throws(RosterReplayError) -> Self
+    /// The roster hash of the members it holds.
+    var hash: [UInt8] { get }
+}
+
+extension Roster: StoredRoster {
+    /// Reads a whole row, without checking cards again (they were when their commit was accepted).
+    package init(wholeRow bytes: [UInt8]) throws(WireError) { self = try Roster.parse(bytes) }
+
     /// Re-applies accepted `commits` (epochs in order, each the next) to this stored roster, without the rules (they
     /// held when each was accepted) and without checking cards again. Adding a member twice, changing a non-member, a
     /// genesis or an epoch out of order throws.
     package func replaying(_ commits: [Commit], from base: UInt64) throws(RosterReplayError) -> Roster {
         var roster = self
-        var epoch = base
-        for commit in commits {
-            guard commit.epoch == epoch &+ 1, let effects = commit.rosterEffects else { throw RosterReplayError(epoch: commit.epoch) }
-            epoch = commit.epoch
-            for effect in effects {
-                switch effect {
-                case let .insert(card, admin):
-                    guard roster[card.id] == nil else { throw RosterReplayError(epoch: epoch) }
-                    roster.insert(Member(card: card, admin: admin))
-                case let .remove(id):
-                    guard roster[id] != nil else { throw RosterReplayError(epoch: epoch) }
-                    roster.remove(id)
-                case let .setAdmin(id, admin):
-                    guard roster[id] != nil else { throw RosterReplayError(epoch: epoch) }
-                    roster.setAdmin(id, admin)
-                }
+        try Commit.replay(commits, after: base) { effect in
+            switch effect {
+            case let .insert(card, admin):
+                guard roster[card.id] == nil else { return false }
+                roster.insert(Member(card: card, admin: admin))
+            case let .remove(id):
+                guard roster[id] != nil else { return false }
+                roster.remove(id)
+            case let .setAdmin(id, admin):
+                guard roster[id] != nil else { return false }
+                roster.setAdmin(id, admin)
             }
+            return true
         }
         return roster
     }

@@ -77,49 +77,40 @@ public struct RosterView {
 
     /// The roster hash (`Roster.hash`) of the members this view holds, from their stored card bytes, without parsing a card.
     public var hash: [UInt8] {
-        var stream = BLAKE2b.Stream()
-        Roster.hashDomain.withUnsafeBytes { stream.update($0) }
-        var piece = ByteWriter(capacity: 64 * 1024 + IdentityID.length + 3 + IdentityCard.maxBinaryLength)
-        piece.writeU32(UInt32(entries.count))
+        var hasher = RosterHasher(count: entries.count)
         // In id order, as the storage form holds members (a whole row is written sorted; sorting again costs little).
         for (id, admin) in ordered.sorted(by: { $0.id < $1.id }) {
-            id.write(to: &piece)
-            piece.writeU8(admin ? 1 : 0)
             switch entries[id]?.card {
-            case let .stored(range)?: piece.writeU16(UInt16(range.count)); piece.write(bytes[range])
-            case let .added(card)?: piece.writePrefixed(width: 2, card.encoded)
+            case let .stored(range)?: hasher.add(id, admin: admin, card: bytes[range])
+            case let .added(card)?: hasher.add(id, admin: admin, card: card.encoded[...])
             case nil: break
             }
-            if piece.bytes.count >= 64 * 1024 {
-                piece.bytes.withUnsafeBytes { stream.update($0) }
-                piece.removeAll()
-            }
         }
-        piece.bytes.withUnsafeBytes { stream.update($0) }
-        return stream.finish()
+        return hasher.finish()
     }
 
     /// Re-applies accepted `commits` (epochs in order after `base`) to this view, as `Roster.replaying` does to a roster.
     package func replaying(_ commits: [Commit], from base: UInt64) throws(RosterReplayError) -> RosterView {
         var view = self
-        var epoch = base
-        for commit in commits {
-            guard commit.epoch == epoch &+ 1, let effects = commit.rosterEffects else { throw RosterReplayError(epoch: commit.epoch) }
-            epoch = commit.epoch
-            for effect in effects {
-                switch effect {
-                case let .insert(card, admin):
-                    guard view.entries[card.id] == nil else { throw RosterReplayError(epoch: epoch) }
-                    view.entries[card.id] = Entry(card: .added(card), admin: admin)
-                case let .remove(id):
-                    guard view.entries.removeValue(forKey: id) != nil else { throw RosterReplayError(epoch: epoch) }
-                case let .setAdmin(id, admin):
-                    guard view.entries[id] != nil else { throw RosterReplayError(epoch: epoch) }
-                    view.entries[id]?.admin = admin
-                }
+        try Commit.replay(commits, after: base) { effect in
+            switch effect {
+            case let .insert(card, admin):
+                guard view.entries[card.id] == nil else { return false }
+                view.entries[card.id] = Entry(card: .added(card), admin: admin)
+            case let .remove(id):
+                guard view.entries.removeValue(forKey: id) != nil else { return false }
+            case let .setAdmin(id, admin):
+                guard view.entries[id] != nil else { return false }
+                view.entries[id]?.admin = admin
             }
+            return true
         }
         if !commits.isEmpty { view.ordered = view.entries.map { ($0.key, $0.value.admin) }.sorted { $0.id < $1.id } }
         return view
     }
+}
+
+extension RosterView: StoredRoster {
+    /// Reads a whole row (indexes it; cards are parsed on demand).
+    package init(wholeRow bytes: [UInt8]) throws(WireError) { try self.init(bytes) }
 }
