@@ -560,6 +560,28 @@ struct BundleAcceptanceTests {
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.c1.time - 23 * World.hour)]) },
              expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2)) }),
+        Case(name: "a room row that keeps its head's time: the next commit is checked against it, the head commit is not read",
+             holds: { w, _ in var r = try w.member(); r.commits[.init(w.room, 1)] = nil; return r },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.c1.time - 25 * World.hour)]) },
+             expect: { w, _ in
+                 .rejected(.badTime(epoch: 2, time: w.c1.time - 25 * World.hour,
+                                    reason: "more than 24 hours before its predecessor (\(w.c1.time))"))
+             }),
+        Case(name: "a room row that keeps its head's time, head commit not held: a commit 23 h before it is applied",
+             holds: { w, _ in var r = try w.member(); r.commits[.init(w.room, 1)] = nil; return r },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.c1.time - 23 * World.hour)]) },
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2)) }),
+        Case(name: "a room row from before the head's time was kept: the time is read from the head commit",
+             holds: { w, _ in var r = try w.member(); r.forgetHeadTime(w.room); return r },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: w.c1.time - 25 * World.hour)]) },
+             expect: { w, _ in
+                 .rejected(.badTime(epoch: 2, time: w.c1.time - 25 * World.hour,
+                                    reason: "more than 24 hours before its predecessor (\(w.c1.time))"))
+             }),
+        Case(name: "a room row from before the head's time was kept, head commit not held: rejected (epochUnknown)",
+             holds: { w, _ in var r = try w.member(); r.forgetHeadTime(w.room); r.commits[.init(w.room, 1)] = nil; return r },
+             bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()]) },
+             expect: { _, _ in .rejected(.epochUnknown(1)) }),
         Case(name: "a commit at time 0 (before 2020): rejected (badTime)",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin(time: 0)]) },

@@ -66,7 +66,13 @@ package struct InMemoryReceiver: ReceiverView {
             rosters[EpochKey(after.roomID, commit.epoch)] = after.roster
         }
         rooms[state.roomID] = HeldRoom(roomID: state.roomID, name: state.name, epoch: state.epoch, head: state.head,
-                                       joinedEpoch: joinedEpoch, left: left)
+                                       joinedEpoch: joinedEpoch, left: left, headTime: state.headTime)
+    }
+
+    /// Drops the head's time from a held room, as a room row written before it was kept holds none.
+    package mutating func forgetHeadTime(_ id: RoomID) {
+        guard let r = rooms[id] else { return }
+        rooms[id] = HeldRoom(roomID: r.roomID, name: r.name, epoch: r.epoch, head: r.head, joinedEpoch: r.joinedEpoch, left: r.left)
     }
 
     /// Adds a contact.

@@ -18,7 +18,7 @@ import RoomKeyTestSupport
         let path = bob.path
         try Upgrade.outside(path, """
             DELETE FROM write_counter; DROP TABLE seen_bundle_whole;
-            DELETE FROM grdb_migrations WHERE identifier IN ('v12-seen-digest', '\(Upgrade.last)'); DELETE FROM seen_bundle
+            DELETE FROM grdb_migrations WHERE identifier IN ('v12-seen-digest', 'v13-roster-replay', '\(Upgrade.last)'); DELETE FROM seen_bundle
             """)
         #expect(throws: IntegrityError.edited("its integrity digest is missing, but its audit head was written by a later roomkey")) { try Upgrade.open(path) }
         #expect(try Upgrade.migrated(path) == false)

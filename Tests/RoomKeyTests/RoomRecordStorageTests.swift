@@ -11,7 +11,7 @@ import RoomKeyTestSupport
                    forked: !forks.isEmpty, forkHeads: forks, ownGeneration: 7, joinedEpoch: 3,
                    confirmedEpoch: optionals ? 40 : nil, rotationDue: optionals ? true : nil, confirmedEpochs: optionals ? [1, 40] : nil,
                    retentionSeconds: optionals ? 3_600 : nil, rotateMessages: optionals ? 100 : nil, rotateAfterSeconds: optionals ? 60 : nil,
-                   left: optionals ? false : nil, requirePQ: optionals ? true : nil)
+                   left: optionals ? false : nil, requirePQ: optionals ? true : nil, headTime: optionals ? 1_700_000_000 : nil)
     }
 
     static func json(_ r: RoomRecord) throws -> [UInt8] {
@@ -32,10 +32,10 @@ import RoomKeyTestSupport
         ("empty", { _ in [] }),
         ("JSON (read by the keyring, not here)", { _ in Array("{}".utf8) }),
         ("unknown version", { [2] + $0.dropFirst() }),
-        ("unknown optional field", { var b = $0; b[1] = 1; return b }),
+        ("unknown optional field (bit 9; 0-8 are known)", { var b = $0; b[1] = 2; return b }),
         ("truncated", { Array($0.dropLast()) }),
         ("trailing byte", { $0 + [0] }),
-        ("flag that is not 0 or 1", { var b = $0; b[b.count - 1] = 2; return b }),
+        ("flag that is not 0 or 1 (require post-quantum, before the 8-byte head time)", { var b = $0; b[b.count - 9] = 2; return b }),
     ]
 
     @Test(arguments: damaged.indices)

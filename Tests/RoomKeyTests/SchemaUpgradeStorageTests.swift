@@ -9,12 +9,13 @@ import RoomKeyTestSupport
 /// any migration runs, in the transaction that migrates them and seals new digests, so that an edit made to an older
 /// keyring is never laundered into digests computed over the migrated rows.
 @Suite(.temporaryFolder) struct SchemaUpgradeStorageTests {
-    static let last = "v13-roster-replay"
+    static let last = "v14-head-time"
 
     /// Turns `k`'s file into a keyring as the roomkey before `v12-seen-digest` left it (see `olderSchema`): without the
-    /// last two migrations (`v13-roster-replay` makes no table, so `seen_bundle_whole` tells whether both ran).
+    /// last three migrations (`v13-roster-replay` and `v14-head-time` make no table, so `seen_bundle_whole` tells whether
+    /// all ran).
     static func olderByOne(_ k: Keyring) throws {
-        try olderSchema(k, keeping: KeyringSchema.migrations.count - 2, dropping: ["seen_bundle_whole"])
+        try olderSchema(k, keeping: KeyringSchema.migrations.count - 3, dropping: ["seen_bundle_whole"])
     }
 
     /// Turns `k`'s file into a keyring as the roomkey with only the first `count` migrations left it: the tables the
@@ -175,7 +176,7 @@ import RoomKeyTestSupport
         let (bob, _, _, _) = try SeenDigestTests.applied()
         let path = bob.path
         let seen = try SeenDigestTests.seenTags(bob)
-        try Self.olderSchema(bob, keeping: KeyringSchema.migrations.count - 2, dropping: ["seen_bundle_whole"])
+        try Self.olderSchema(bob, keeping: KeyringSchema.migrations.count - 3, dropping: ["seen_bundle_whole"])
         let raw = try DatabaseQueue(path: path)
         try KeyringSchema.migrator.migrate(raw, upTo: "v11-tenure-order")
         try raw.close()

@@ -287,6 +287,12 @@ enum KeyringSchema {
             // whole roster of an earlier epoch with the stored commits since applied. No row changes; the migration is
             // listed so that a roomkey that reads only whole rows refuses the file as newer instead of as damaged.
         })
+        m.append(Migration("v14-head-time") { _ in
+            // A room row may from here on keep the time of its head commit (optional field 8 of RoomRecord's binary
+            // form), so that accepting the next commit need not read the head commit only for its time. Rows written
+            // before keep none and are read as they are; the migration is listed so that a roomkey that knows only
+            // fields 0-7 refuses the file as newer instead of as damaged.
+        })
         return m
     }()
 }

@@ -18,7 +18,7 @@ struct ReceiverStore: ReceiverView {
     func room(_ id: RoomID) throws -> HeldRoom? {
         guard let record = try keyring.loadRoomRecord(db, id) else { return nil }
         return HeldRoom(roomID: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),
-                        joinedEpoch: record.joinedEpoch, left: record.left ?? false)
+                        joinedEpoch: record.joinedEpoch, left: record.left ?? false, headTime: record.headTime)
     }
 
     func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try keyring.storedCommit(db, room, epoch) }

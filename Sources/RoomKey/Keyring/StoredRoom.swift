@@ -55,6 +55,8 @@ struct RoomRecord: Codable {
     var rotateAfterSeconds: UInt64?
     var left: Bool?
     var requirePQ: Bool?
+    /// The time of the commit at `epoch` (nil in rows written before it was kept).
+    var headTime: UInt64?
 
     init(_ room: StoredRoom) {
         roomID = room.id.hex
@@ -73,6 +75,7 @@ struct RoomRecord: Codable {
         rotateAfterSeconds = room.rotateAfterSeconds
         left = room.left ? true : nil
         requirePQ = room.requirePQ ? true : nil
+        headTime = room.state.headTime
     }
 
     /// The retention window, with the default for rows written before it existed.
@@ -81,7 +84,7 @@ struct RoomRecord: Codable {
     /// The stored room, given the roster of its current epoch (kept in its own `room_epoch` row).
     func room(roster: Roster) throws -> StoredRoom {
         let state = RoomState(roomID: try RoomID(bytes: Hex.decode(roomID, what: "room id")), name: name, epoch: epoch,
-                              head: try Hex.decode(head, what: "head"), roster: roster)
+                              head: try Hex.decode(head, what: "head"), headTime: headTime, roster: roster)
         return StoredRoom(state: state, forked: forked, forkHeads: forkHeads, ownGeneration: ownGeneration,
                           joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false,
                           retentionSeconds: retention, rotateMessages: rotateMessages ?? RoomPolicy.defaultRotateMessages,

@@ -122,13 +122,16 @@ public struct BundleAcceptance<View: ReceiverView> {
             return try senderKey(content, room: room)
         }
         guard first.epoch == room.epoch + 1 else { return try wait(content, room: room, size: size, for: "epoch \(room.epoch + 1)") }
+        // The head's time comes from the room when its row keeps it: a genesis commit carries every card, and reading
+        // it only for its time costs as much as reading the roster.
         guard let roster = try held({ try view.roster(room.roomID, epoch: room.epoch) }),
-              let previous = try held({ try view.commit(room.roomID, epoch: room.epoch) }) else {
+              let headTime = try room.headTime ?? held({ try view.commit(room.roomID, epoch: room.epoch)?.time }) else {
             throw BundleError.epochUnknown(room.epoch)
         }
-        var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, roster: roster)
+        var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, headTime: headTime,
+                              roster: roster)
         var applied: [(commit: Commit, roster: Roster)] = []
-        var previousTime = previous.time
+        var previousTime = headTime
         var beforeLast = state.roster
         for commit in fresh {
             try CommitClock.check(commit, previousTime: previousTime, now: now)
@@ -241,7 +244,8 @@ public struct BundleAcceptance<View: ReceiverView> {
             guard commit.previousHead == prior.head else { throw LogError.brokenChain(epoch: commit.epoch) }
             try CommitClock.check(commit, previousTime: prior.time, now: now)
             branchBase = roster
-            branch = try RoomState(roomID: room.roomID, name: room.name, epoch: commit.epoch - 1, head: prior.head, roster: roster)
+            branch = try RoomState(roomID: room.roomID, name: room.name, epoch: commit.epoch - 1, head: prior.head,
+                                   headTime: prior.time, roster: roster)
                 .applying(commit)
         }
         var previousTime = commit.time

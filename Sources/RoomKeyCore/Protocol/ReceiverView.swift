@@ -12,15 +12,19 @@ public struct HeldRoom: Sendable {
     public let joinedEpoch: UInt64
     /// True when this receiver left the room.
     public let left: Bool
+    /// The time of the accepted head's commit, when the row keeps it (else the decision reads that commit).
+    public let headTime: UInt64?
 
     /// Describes a held room.
-    public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], joinedEpoch: UInt64, left: Bool) {
+    public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], joinedEpoch: UInt64, left: Bool,
+                headTime: UInt64? = nil) {
         self.roomID = roomID
         self.name = name
         self.epoch = epoch
         self.head = head
         self.joinedEpoch = joinedEpoch
         self.left = left
+        self.headTime = headTime
     }
 }
 

@@ -10,6 +10,9 @@ public struct RoomState: Equatable, Sendable {
     public private(set) var head: [UInt8]
     /// Members at `epoch`.
     public private(set) var roster: Roster
+    /// The time of the commit at `epoch` (what the next commit's clock is checked against); nil when the state was
+    /// rebuilt from a row written before it was kept.
+    public private(set) var headTime: UInt64?
 
     /// Accepts a genesis commit (epoch 0, starting with `create`).
     public static func genesis(_ commit: Commit) throws(LogError) -> RoomState {
@@ -22,7 +25,7 @@ public struct RoomState: Equatable, Sendable {
         do { try commit.verifySignature(creator.signingKey) } catch { throw .badSignature(epoch: 0) }
         let roster = try Self.apply(commit.operations, to: Roster(), author: commit.author, genesis: true)
         guard roster.hash == commit.rosterHash else { throw .rosterMismatch(epoch: 0) }
-        return RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, roster: roster)
+        return RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, headTime: commit.time, roster: roster)
     }
 
     /// Replays a whole log from its genesis commit, checking every rule.
@@ -47,6 +50,7 @@ public struct RoomState: Equatable, Sendable {
         var state = self
         state.epoch = commit.epoch
         state.head = commit.head
+        state.headTime = commit.time
         state.roster = next
         return state
     }
@@ -57,6 +61,7 @@ public struct RoomState: Equatable, Sendable {
         var state = self
         state.epoch = commit.epoch
         state.head = commit.head
+        state.headTime = commit.time
         state.roster = roster
         return state
     }
@@ -64,7 +69,7 @@ public struct RoomState: Equatable, Sendable {
     /// The state a genesis commit this member made itself gives, from the roster `apply` already computed and checked
     /// (saves checking every card's signature and hashing the roster a second time).
     public static func ownGenesis(_ commit: Commit, name: String, roster: Roster) -> RoomState {
-        RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, roster: roster)
+        RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, headTime: commit.time, roster: roster)
     }
 
     /// Applies operations to a roster, enforcing each operation's rule and that an admin remains. A card for which
@@ -112,12 +117,13 @@ public struct RoomState: Equatable, Sendable {
         do { try card.verify() } catch { throw .invalidOperation("the card of \(card.handle) (\(card.id)) fails its signature") }
     }
 
-    /// Rebuilds a state from stored fields (the keyring's room row).
-    public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], roster: Roster) {
+    /// Rebuilds a state from stored fields (the keyring's room row); `headTime` is the time of the commit at `epoch`.
+    public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], headTime: UInt64?, roster: Roster) {
         self.roomID = roomID
         self.name = name
         self.epoch = epoch
         self.head = head
+        self.headTime = headTime
         self.roster = roster
     }
 
