@@ -181,6 +181,12 @@ import Testing
                 try db.execute(sql: "UPDATE member_tenure SET member_tag = ?, sealed = ? WHERE member_tag = ?",
                                arguments: [Data(old), Data(sealed), Data(mtag)])
             }
+            // Room rows as a roomkey before `v14-head-time` wrote them: without the head's time.
+            for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
+                var record = try keyring.openRoomRecord(try row.blob("sealed", table: "room"), tag: try row.blob("room_tag", table: "room"))
+                record.headTime = nil
+                try keyring.saveRecord(db, record)
+            }
         }
         // The migrations after it (`v12-seen-digest`, `v13-roster-replay`, `v14-head-time`) go too: v12's table is empty
         // here and v13 and v14 make none, so the digests stay true.

@@ -55,8 +55,14 @@ struct RoomRecord: Codable {
     var rotateAfterSeconds: UInt64?
     var left: Bool?
     var requirePQ: Bool?
-    /// The time of the commit at `epoch` (nil in rows written before it was kept).
+    /// The time of the commit at `epoch` (nil in rows written before it was kept). Only the binary form holds it.
     var headTime: UInt64?
+
+    /// The keys of the JSON form, as rows were written before the binary form: without `headTime`.
+    enum CodingKeys: String, CodingKey {
+        case roomID, name, epoch, head, forked, forkHeads, ownGeneration, joinedEpoch, confirmedEpoch, rotationDue
+        case confirmedEpochs, retentionSeconds, rotateMessages, rotateAfterSeconds, left, requirePQ
+    }
 
     init(_ room: StoredRoom) {
         roomID = room.id.hex
