@@ -6,7 +6,8 @@
 //   1: the rest is the bundle's content plaintext, sealed here by a chosen sender to chosen recipients;
 //   2: the rest describes commits (authors, epochs, times, operations, honest or fuzzed chain/roster hash) that are
 //      signed here, put in a content with or without a sender key, and sealed: this reaches the log and fork rules.
-// bob also holds a room he left, and has seen one bundle (see `view`).
+// bob also holds a room he left, and has seen one bundle (see `view`). Each bundle is decided twice, with and without the
+// room row keeping its head commit's time, and both decisions must be the same.
 // Whatever the input, decide returns a decision (the view never fails here); an applied decision is checked.
 import RoomKeyCore
 
@@ -85,7 +86,25 @@ let view: View = {
     return v
 }()
 
+/// The same view, with the room row keeping its head commit's time (as rows written since `v14-head-time` do): every
+/// decision must be the one the view without it makes from the head commit's time.
+let viewKeepingTime: View = {
+    var v = view
+    v.rooms[room] = HeldRoom(roomID: room, name: "garden", epoch: 1, head: s1.head, joinedEpoch: 0, left: false,
+                             headTime: s1.headTime)
+    return v
+}()
+
 func person(_ b: UInt8) -> Person { people[Int(b) % people.count] }
+
+/// A decision as comparable text: what an applied one brings (not `String(describing:)` of its rosters, whose
+/// dictionaries list members in an order that differs from one instance to the next), else its description.
+func summary(_ d: BundleDecision) -> String {
+    guard case let .apply(a) = d else { return String(describing: d) }
+    let state = a.state.map { "\($0.epoch) \($0.head) \(String(describing: $0.headTime)) \($0.roster.hash) \($0.roster.sortedIDs)" }
+    let commits = a.commits.map { "\($0.commit.epoch) \($0.commit.head) \($0.roster.hash)" }
+    return "apply \(a.roomID) \(state ?? "-") \(commits) \(String(describing: a.joinedEpoch)) \(a.storesKey) \(a.receiverIsMember)"
+}
 
 /// Seals `content` from `sender` to `recipients` (deterministically).
 func seal(_ content: borrowing SecretBytes, sender: Person, room: RoomID, epoch: UInt64, to recipients: [Person]) -> [UInt8] {
@@ -193,6 +212,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         violated("the view never fails, but decide threw \(error)")
     }
+    let kept = try? BundleAcceptance(view: viewKeepingTime, receiver: bob.id, now: now)
+        .decide(content, digest: bundle.seenDigest, earlierDigest: { BLAKE2b.hash([bytes]) }, size: bytes.count)
+    require(kept.map(summary) == summary(decision), "the head's time kept in the row changed the decision")
     #if FUZZ_DIAG
     // swiftc -D FUZZ_DIAG: print each decision (to see which rules a corpus reaches).
     print("decision:", String(describing: decision).prefix(60))
