@@ -36,11 +36,7 @@ import RoomKeyTestSupport
     /// commit's time, and keeps the new head's time from then on.
     @Test func aRowWithoutTheTimeStillAcceptsTheNextCommit() throws {
         let (alice, bob, written) = try History.pair()
-        try bob.write { db in
-            var record = try #require(try bob.loadRoomRecord(db, try bob.findRoom(db, "team").id))
-            record.headTime = nil
-            try bob.saveRecord(db, record)
-        }
+        try SchemaUpgradeStorageTests.forgetHeadTimes(bob)
         #expect(try Self.times(bob).kept == nil)
         _ = try alice.change(room: "team", [.promote("bob")], deliver: { _ in "promote" })
         try History.receive(bob, written, "promote")

@@ -18,8 +18,7 @@ extension Keyring {
             guard let prior = try storedCommit(db, room.id, epoch - 1), let roster = try epochRoster(db, room.id, epoch - 1) else {
                 return (.keep("epoch \(epoch - 1) is not held here"), false)
             }
-            base = .after(RoomState(roomID: room.id, name: room.name, epoch: epoch - 1, head: prior.head, headTime: prior.time,
-                                    roster: roster), time: prior.time)
+            base = .after(RoomState(at: prior, name: room.name, roster: roster), time: prior.time)
         }
         let expected = try storedCommit(db, room.id, epoch)?.head
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {

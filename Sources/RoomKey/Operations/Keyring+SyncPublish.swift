@@ -47,8 +47,7 @@ extension Keyring {
         let adds = epoch == 0 || commit.operations.contains { if case .add = $0 { true } else { false } }
         let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]
         var atEpoch = room
-        atEpoch.state = RoomState(roomID: room.id, name: room.name, epoch: epoch, head: commit.head, headTime: commit.time,
-                                  roster: roster)
+        atEpoch.state = RoomState(at: commit, name: room.name, roster: roster)
         return try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false).bytes
     }
 

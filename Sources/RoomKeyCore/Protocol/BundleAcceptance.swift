@@ -244,9 +244,7 @@ public struct BundleAcceptance<View: ReceiverView> {
             guard commit.previousHead == prior.head else { throw LogError.brokenChain(epoch: commit.epoch) }
             try CommitClock.check(commit, previousTime: prior.time, now: now)
             branchBase = roster
-            branch = try RoomState(roomID: room.roomID, name: room.name, epoch: commit.epoch - 1, head: prior.head,
-                                   headTime: prior.time, roster: roster)
-                .applying(commit)
+            branch = try RoomState(at: prior, name: room.name, roster: roster).applying(commit)
         }
         var previousTime = commit.time
         var beforeLast = branchBase

@@ -25,7 +25,7 @@ public struct RoomState: Equatable, Sendable {
         do { try commit.verifySignature(creator.signingKey) } catch { throw .badSignature(epoch: 0) }
         let roster = try Self.apply(commit.operations, to: Roster(), author: commit.author, genesis: true)
         guard roster.hash == commit.rosterHash else { throw .rosterMismatch(epoch: 0) }
-        return RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, headTime: commit.time, roster: roster)
+        return RoomState(at: commit, name: name, roster: roster)
     }
 
     /// Replays a whole log from its genesis commit, checking every rule.
@@ -69,7 +69,7 @@ public struct RoomState: Equatable, Sendable {
     /// The state a genesis commit this member made itself gives, from the roster `apply` already computed and checked
     /// (saves checking every card's signature and hashing the roster a second time).
     public static func ownGenesis(_ commit: Commit, name: String, roster: Roster) -> RoomState {
-        RoomState(roomID: commit.roomID, name: name, epoch: 0, head: commit.head, headTime: commit.time, roster: roster)
+        RoomState(at: commit, name: name, roster: roster)
     }
 
     /// Applies operations to a roster, enforcing each operation's rule and that an admin remains. A card for which
@@ -125,6 +125,11 @@ public struct RoomState: Equatable, Sendable {
         self.head = head
         self.headTime = headTime
         self.roster = roster
+    }
+
+    /// The state an accepted `commit` left, given its roster: room, epoch, head and head time all come from the commit.
+    public init(at commit: Commit, name: String, roster: Roster) {
+        self.init(roomID: commit.roomID, name: name, epoch: commit.epoch, head: commit.head, headTime: commit.time, roster: roster)
     }
 
     /// The 60-digit room fingerprint at this epoch (see `RoomFingerprint`).
