@@ -215,4 +215,28 @@ import Testing
             #expect(throws: MessageError.self) { try result.get() }
         }
     }
+
+    @Test func aBatchRemovesAKilledRunsTemporaryFileOnceAndLeavesOnlyItsOutputs() throws {
+        let w = try RoomWorld.team(["bob"])
+        let dir = w.s.path("many")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for i in 0..<130 {
+            try Data(try w.bytes(try w.send("alice", Array("note \(i)".utf8)))).write(to: URL(fileURLWithPath: dir + "/n\(i).msg"))
+        }
+        let out = w.s.path("notes")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // A killed run's file (nobody holds its lock) and a live writer's (this process holds it).
+        let killed = out + "/.roomkey-tmp-0123456789abcdef"
+        try Data("half".utf8).write(to: URL(fileURLWithPath: killed))
+        let live = out + "/.roomkey-tmp-fedcba9876543210"
+        let fd = open(live, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX) == 0)
+        let r = try w.run("bob", ["decrypt", "-q", "-o", out, dir])
+        #expect(r.code == 0, "\(r)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(names == ([".roomkey-tmp-fedcba9876543210"] + (0..<130).map { "n\($0)" }).sorted(), "\(names)")
+        #expect(try w.bytes(out + "/n129") == Array("note 129".utf8))
+    }
 }

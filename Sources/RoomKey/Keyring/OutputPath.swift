@@ -8,13 +8,16 @@ import RoomKeyCore
 /// - an existing regular file is replaced only when `replace` is true;
 /// - a new or replaced file is written durably: a temporary file `.roomkey-tmp-*` beside the target (`TemporaryFile`,
 ///   locked by its writer), written, fsynced, moved into place, and the folder fsynced. The temporary file is removed
-///   on failure, and one left by a killed run (no live writer holds it) is removed by the next write into that folder.
+///   on failure, and one left by a killed run (no live writer holds it) is removed by the next write into that folder
+///   (by the first write of a run into it, when the run passes a `LeftoverSweep`).
 package enum OutputPath {
 
     /// Writes `data` to `path` under the rules above. With `durable` false the file and folder are not synced here:
-    /// the caller syncs many files at once with `syncFileSystem(of:)` (batch outputs).
-    package static func write(_ data: Data, to path: String, replace: Bool, durable: Bool = true) throws {
-        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable)
+    /// the caller syncs many files at once with `syncFileSystem(of:)` (batch outputs). With `sweep`, a folder's
+    /// leftovers are looked for once per sweep, not at every write (a batch of many files into one folder).
+    package static func write(_ data: Data, to path: String, replace: Bool, durable: Bool = true,
+                              sweep: LeftoverSweep? = nil) throws {
+        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable, sweep: sweep)
     }
 
     /// Makes every write so far durable at once (`sync`, which also covers the renames in `folder`).
@@ -26,20 +29,17 @@ package enum OutputPath {
     /// Writes to `path` under the rules above. A regular file is produced by `fill` (given the temporary file's path)
     /// when there is one, else from `bytes`; a device or FIFO always gets `bytes`.
     package static func write(to path: String, replace: Bool, bytes: () throws -> Data,
-                              fill: ((String) throws -> Void)?, durable: Bool = true) throws {
+                              fill: ((String) throws -> Void)?, durable: Bool = true, sweep: LeftoverSweep? = nil) throws {
         let target = try resolve(path)
         if let fd = try openInPlace(target) {
             try writeInPlace(fd, bytes(), path: target)
             return
         }
-        try placeNew(at: target, replace: replace, durable: durable) { temp in
+        try placeNew(at: target, replace: replace, durable: durable, sweep: sweep, database: fill != nil) { file in
             if let fill {
-                try fill(temp)
+                try fill(file.path)
             } else {
-                let fd = Foundation.open(temp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-                guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
-                defer { close(fd) }
-                try writeAll(fd, bytes(), path: target)
+                try writeAll(file.descriptor, bytes(), path: target)
             }
         }
     }
@@ -130,16 +130,17 @@ package enum OutputPath {
 
     /// Creates a temporary file beside `target`, lets `fill` write it, syncs it, and moves it into place: replacing
     /// an existing file only when `replace`, else refusing atomically if one appeared. The temporary file never
-    /// outlives a failure.
-    private static func placeNew(at target: String, replace: Bool, durable: Bool, fill: (String) throws -> Void) throws {
+    /// outlives a failure; SQLite's companion files of it are looked for only when `fill` may have made a `database`.
+    private static func placeNew(at target: String, replace: Bool, durable: Bool, sweep: LeftoverSweep?, database: Bool,
+                                 fill: (TemporaryFile) throws -> Void) throws {
         let folder = folder(of: target)
-        TemporaryFile.removeLeftovers(in: folder)
+        if sweep?.isFirst(folder) ?? true { TemporaryFile.removeLeftovers(in: folder) }
         let file = try TemporaryFile.create(in: folder, for: target)
         let temp = file.path
         var moved = false
-        defer { if moved { file.release() } else { file.remove() } }
-        try fill(temp)
-        if durable { try sync(temp, reportAs: target) }
+        defer { if moved { file.release() } else { file.remove(companions: database) } }
+        try fill(file)
+        if durable, fsync(file.descriptor) != 0 { throw OutputFileError.system(path: target, errno: errno) }
         CrashPoint.reach(CrashPoint.beforeRename)
         if replace {
             guard rename(temp, target) == 0 else { throw OutputFileError.system(path: target, errno: errno) }
@@ -169,13 +170,6 @@ package enum OutputPath {
                 offset += n
             }
         }
-    }
-
-    private static func sync(_ file: String, reportAs target: String) throws {
-        let fd = Foundation.open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
-        defer { close(fd) }
-        if fsync(fd) != 0 { throw OutputFileError.system(path: target, errno: errno) }
     }
 
     private static func syncFolder(_ folder: String, reportAs target: String) throws {

@@ -50,9 +50,12 @@ package final class TemporaryFile {
         throw OutputFileError.system(path: target, errno: EEXIST)
     }
 
-    /// Removes the file and any SQLite companions, and lets go of the lock.
-    package func remove() {
-        for suffix in [""] + Self.companions { unlink(path + suffix) }
+    /// The file, open for reading and writing while it is held (the descriptor that holds the lock).
+    package var descriptor: Int32 { lock }
+
+    /// Removes the file and, with `companions`, any SQLite companions of it, and lets go of the lock.
+    package func remove(companions: Bool = true) {
+        for suffix in [""] + (companions ? Self.companions : []) { unlink(path + suffix) }
         release()
     }
 
@@ -88,5 +91,23 @@ package final class TemporaryFile {
             guard now.timeIntervalSince1970 - modified > fallbackAge else { return }
         }
         for suffix in [""] + companions { unlink(file + suffix) }
+    }
+}
+
+/// The folders whose leftover temporary files one run has already removed. Listing a folder costs time in proportion
+/// to its files, so a run that writes thousands of files into one folder (batch `encrypt`/`decrypt`) lists it once,
+/// at its first write there, instead of at every write (which made such a batch quadratic in its size).
+package final class LeftoverSweep: @unchecked Sendable {
+    private let lock = NSLock()
+    private var folders: Set<String> = []
+
+    /// A sweep that has visited no folder yet.
+    package init() {}
+
+    /// True the first time `folder` (as written) is asked about, when its leftovers are to be removed; false after.
+    package func isFirst(_ folder: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return folders.insert(folder).inserted
     }
 }
