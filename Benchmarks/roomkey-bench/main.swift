@@ -51,7 +51,7 @@ do {
         func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
         print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)) + (sink == 0 && n < 0 ? " " : ""))
     case "messages" where args.count <= 5:
-        // messages [COUNT] [KEYRING_COUNT] [ROUNDS]: defaults 10,000 in memory (median of 3 rounds) and 1,000 through keyrings.
+        // messages [COUNT] [KEYRING_COUNT] [ROUNDS]: defaults 10,000 in memory and 1,000 through keyrings, each 3 rounds (medians).
         let count = args.count > 2 ? Int(args[2]) ?? 0 : 10_000
         let keyringCount = args.count > 3 ? Int(args[3]) ?? -1 : 1_000
         let rounds = args.count > 4 ? Int(args[4]) ?? 0 : 3
