@@ -226,6 +226,32 @@ import Testing
                 "the killed run's file must go at once and the live writer's stay: \(Self.temporaries(in: folder))")
     }
 
+    /// Every `.roomkey-tmp-*` file under `root`, as paths relative to it.
+    static func temporariesBelow(_ root: String) -> [String] {
+        let names = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
+        return names.filter { ($0 as NSString).lastPathComponent.hasPrefix(".roomkey-tmp-") }.sorted()
+    }
+
+    @Test func aKilledDeliverysTemporaryFileInTheOutboxGoesWithTheNextCommandsBundles() throws {
+        let s = try Self.alice()
+        // Rotations killed at their first, second and third file beside its place (the state file, the bundles).
+        // Each run removes what the runs before it left in the folders it writes into.
+        var left: [String] = []
+        for n in 1...3 {
+            let killed = try s.roomkey("alice", ["room", "rotate", "solo"], env: ["ROOMKEY_TEST_CRASH": "before-rename#\(n)"])
+            #expect(killed.code == SIGKILL, "\(killed)")
+            left += Self.temporariesBelow(s.root.path)
+        }
+        #expect(left.contains { $0.contains("outbox/") }, "no bundle's file was left in an outbox: \(left)")
+        // The next command delivers what is undelivered and its own bundle; no killed run's file is left anywhere.
+        let r = try s.roomkey("alice", ["room", "rotate", "solo"])
+        #expect(r.code == 0, "\(r)")
+        #expect(Self.temporariesBelow(s.root.path).isEmpty, "\(Self.temporariesBelow(s.root.path))")
+        let listed = try s.roomkey("alice", ["outbox", "list", "--json"])
+        let entries = try #require(try listed.json()["entries"] as? [[String: Any]], "\(listed)")
+        #expect(entries.count >= 4 && entries.allSatisfy { $0["delivered"] != nil }, "\(listed)")
+    }
+
     @Test func noTemporaryFileIsLeftAfterARefusedBundleOrAFailure() throws {
         let s = try Self.alice()
         // The bundle's refusal comes when it is moved into place, after its temporary file was written.
