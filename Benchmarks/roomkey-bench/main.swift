@@ -50,6 +50,22 @@ do {
         clock_gettime(CLOCK_MONOTONIC, &wall1)
         func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
         print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)) + (sink == 0 && n < 0 ? " " : ""))
+    case "argon2id" where args.count == 2:
+        // The unlock floor: one Argon2id run at the limits a new keyring's passphrase gets (libsodium's interactive),
+        // as `roomkey` runs it to unwrap the keyring key. Prints wall and CPU seconds of that run.
+        var passphrase = Array("correct horse battery staple".utf8)
+        let secret = SecretBytes(consuming: &passphrase)
+        let salt = [UInt8](repeating: 7, count: Argon2id.saltLength)
+        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &wall0)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
+        let key = try Argon2id.deriveKey(passphrase: secret, salt: salt, opsLimit: KDFLimits.interactive.opsLimit,
+                                         memLimit: KDFLimits.interactive.memLimit)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
+        clock_gettime(CLOCK_MONOTONIC, &wall1)
+        _ = consume key
+        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
+        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)))
     case "messages" where args.count <= 5:
         // messages [COUNT] [KEYRING_COUNT] [ROUNDS]: defaults 10,000 in memory and 1,000 through keyrings, each 3 rounds (medians).
         let count = args.count > 2 ? Int(args[2]) ?? 0 : 10_000
@@ -63,7 +79,7 @@ do {
         func arg(_ i: Int, _ fallback: Int) -> Int { i < numbers.count ? numbers[i] : fallback }
         try EpochBench.run(members: arg(0, 100), epochs: arg(1, 1_000), messages: arg(2, 200), rounds: arg(3, 5))
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
         exit(64)
     }
 } catch {
