@@ -9,7 +9,8 @@ import RoomKeyCore
 /// - an existing regular file is refused (exit 6) unless `--force`;
 /// - a path that exists and is not a regular file (a device, a FIFO) is opened and written in place, never replaced;
 /// - a new or replaced file is written durably: a temporary `.roomkey-tmp-*` file beside it (mode 0600), fsync,
-///   rename, fsync of the folder; the temporary file is removed on failure, and stale ones by the next write there.
+///   rename, fsync of the folder; the temporary file is removed on failure, and stale ones by the next command's
+///   first write there.
 enum OutputFile {
     /// The path that means standard output.
     static let standardOutput = "-"
