@@ -18,7 +18,9 @@ extension RoomKeyCommand.RoomCommand {
             let trust = try keyring.memberTrust(of: r.id.hex).1
             var handles: [IdentityID: String] = [:]
             for e in epochs { for m in e.roster?.sorted ?? [] { handles[m.id] = m.card.handle } }
-            func name(_ hex: String) -> String { handles.first { $0.key.hex == hex }?.value ?? hex }
+            // Looked up for every recipient of every bundle: one dictionary by hex id, not a search of `handles`.
+            let byHex = Dictionary(uniqueKeysWithValues: handles.map { ($0.key.hex, $0.value) })
+            func name(_ hex: String) -> String { byHex[hex] ?? hex }
             // Text tells everyone who was ever in the room apart by short id where handles collide; JSON has the ids.
             let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(handles.map { ($0.key, $0.value) }).map { ($0.key.hex, $0.value) })
             func label(_ hex: String) -> String { labels[hex] ?? hex }

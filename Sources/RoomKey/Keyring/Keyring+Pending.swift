@@ -14,43 +14,71 @@ extension Keyring {
     /// The most bytes of sealed pending rows kept in one keyring; the oldest go first beyond it.
     static let maxPendingBytes = 64 * 1024 * 1024
 
-    /// Keeps a bundle for a later `receive`. Storing never fails for lack of room: when the pending rows would exceed
-    /// `pendingByteLimit`, the oldest others are dropped first, unauthenticated ones (no known card signed them) before
-    /// any authenticated one; unauthenticated rows together keep at most an eighth of the limit. (One bundle alone is
-    /// bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
-    func storePending(_ item: Queued, authenticated: Bool) throws -> Int {
-        try storePending(bytes: item.bytes, path: item.path, room: item.bundle.roomID, authenticated: authenticated)
+    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) for a later `receive`. Storing never fails
+    /// for lack of room: when the pending rows would exceed `pendingByteLimit`, the oldest others are dropped first,
+    /// unauthenticated ones (no known card signed them) before any authenticated one; unauthenticated rows together
+    /// keep at most an eighth of the limit. (One bundle alone is bounded by the core's `maxWaitingSize`.) Returns how
+    /// many were dropped.
+    func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool) throws -> Int {
+        try storePending([PendingInput(bytes: bytes, path: path, room: room, authenticated: authenticated)])[0]
     }
 
-    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) under the same bounds as `storePending`.
-    func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool) throws -> Int {
-        let digest = tag("pending", BLAKE2b.hash([bytes]))
-        let record = PendingRecord(path: path, bundle: Data(bytes), received: now())
-        let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
+    /// One bundle to keep pending.
+    struct PendingInput {
+        let bytes: [UInt8]
+        let path: String
+        let room: RoomID
+        let authenticated: Bool
+    }
+
+    /// Keeps every input, in order, in one transaction, each under the bounds of `storePending(bytes:...)` exactly as if it were
+    /// stored alone after the ones before it; returns how many rows each one's store dropped. The table's totals are
+    /// summed once and then kept up to date row by row (summing them for every input made a receive of thousands of
+    /// waiting bundles quadratic).
+    func storePending(_ inputs: [PendingInput]) throws -> [Int] {
+        if inputs.isEmpty { return [] }
         return try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
-                           arguments: [Data(digest), Data(roomTag(room)), Data(sealed), authenticated ? 1 : 0])
             func total(_ filter: String) throws -> Int {
                 try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle \(filter)") ?? 0
             }
-            func dropOldest(_ filter: String) throws -> Int? {
-                guard let oldest = try Row.fetchOne(db, sql: """
-                    SELECT rowid, LENGTH(sealed) AS size FROM pending_bundle WHERE bundle_tag != ? \(filter) ORDER BY rowid LIMIT 1
-                    """, arguments: [Data(digest)]) else { return nil }
-                try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
-                return oldest["size"] as Int
-            }
-            var dropped = 0
-            var strangers = try total("WHERE authenticated = 0")
-            while strangers > pendingByteLimit / 8, let size = try dropOldest("AND authenticated = 0") {
-                strangers -= size
-                dropped += 1
-            }
-            var all = try total("")
-            while all > pendingByteLimit {
-                guard let size = try dropOldest("AND authenticated = 0") ?? dropOldest("") else { break }
-                all -= size
-                dropped += 1
+            var (all, strangers) = (try total(""), try total("WHERE authenticated = 0"))
+            var dropped: [Int] = []
+            for input in inputs {
+                let digest = tag("pending", BLAKE2b.hash([input.bytes]))
+                let record = PendingRecord(path: input.path, bundle: Data(input.bytes), received: now())
+                let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
+                // The row this one replaces, if the same bytes wait already, leaves the totals.
+                if let old = try Row.fetchOne(db, sql: "SELECT LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag = ?",
+                                              arguments: [Data(digest)]) {
+                    all -= old["size"] as Int
+                    if old["authenticated"] as Int == 0 { strangers -= old["size"] as Int }
+                }
+                try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
+                               arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.authenticated ? 1 : 0])
+                all += sealed.count
+                if !input.authenticated { strangers += sealed.count }
+                /// Drops the oldest other row matching `filter`; its size and whether it was authenticated.
+                func dropOldest(_ filter: String) throws -> (size: Int, authenticated: Bool)? {
+                    guard let oldest = try Row.fetchOne(db, sql: """
+                        SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
+                        ORDER BY rowid LIMIT 1
+                        """, arguments: [Data(digest)]) else { return nil }
+                    try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
+                    return (oldest["size"], oldest["authenticated"] as Int != 0)
+                }
+                var count = 0
+                while strangers > pendingByteLimit / 8, let gone = try dropOldest("AND authenticated = 0") {
+                    strangers -= gone.size
+                    all -= gone.size
+                    count += 1
+                }
+                while all > pendingByteLimit {
+                    guard let gone = try dropOldest("AND authenticated = 0") ?? dropOldest("") else { break }
+                    all -= gone.size
+                    if !gone.authenticated { strangers -= gone.size }
+                    count += 1
+                }
+                dropped.append(count)
             }
             return dropped
         }

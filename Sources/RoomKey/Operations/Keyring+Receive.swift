@@ -122,9 +122,16 @@ extension Keyring {
             }
         }
         // Keep what waits before anything else can fail, so no input is lost.
-        for item in queue where results[item.index] == nil && item.pendingTag == nil {
+        // All in one transaction: a receive of thousands of waiting bundles pays one commit, not one each.
+        let kept = queue.filter { results[$0.index] == nil && $0.pendingTag == nil }
+        let keeping = kept.filter { waiting[$0.index]?.keep != false }
+        let drops = try storePending(keeping.map {
+            PendingInput(bytes: $0.bytes, path: $0.path, room: $0.bundle.roomID, authenticated: waiting[$0.index]?.authenticated ?? false)
+        })
+        let droppedBy = Dictionary(zip(keeping.map(\.index), drops), uniquingKeysWith: +)
+        for item in kept {
             let wait = waiting[item.index]
-            let dropped = wait?.keep == false ? 0 : try storePending(item, authenticated: wait?.authenticated ?? false)
+            let dropped = droppedBy[item.index] ?? 0
             results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
                                                 error: wait?.why, bundles: [],
                                                 warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes")
