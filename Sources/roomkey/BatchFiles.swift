@@ -82,7 +82,7 @@ enum BatchFiles {
     /// and one at the end (`syncWritten`), not one fsync each.
     static func write(_ data: Data, to path: String, force: Bool) throws {
         try checkFree(path, force: force)
-        try OutputPath.write(data, to: path, replace: force, durable: false, sweep: swept)
+        try OutputPath.write(data, to: path, replace: force, durable: false, sweep: OutputFile.sweep)
         unsynced.insert(OutputPath.folder(of: path))
         written += 1
         if written % Keyring.messagesPerTransaction == 0 { try syncWritten() }
@@ -91,8 +91,6 @@ enum BatchFiles {
     /// Folders with batch outputs not yet synced, and how many outputs were written.
     nonisolated(unsafe) private static var unsynced: Set<String> = []
     nonisolated(unsafe) private static var written = 0
-    /// The output folders whose leftover temporary files this run removed (once each, at its first output there).
-    private static let swept = LeftoverSweep()
 
     /// Makes every batch output written so far durable.
     static func syncWritten() throws {

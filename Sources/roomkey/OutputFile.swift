@@ -31,9 +31,13 @@ enum OutputFile {
             Output.standardOutputTaken = true
             return path
         }
-        try OutputPath.write(data, to: path, replace: force)
+        try OutputPath.write(data, to: path, replace: force, sweep: sweep)
         return path
     }
+
+    /// The folders whose leftover temporary files this command removed: every output file the command writes (one
+    /// `-o`, a batch's outputs, the outbox's bundles) looks in its folder only at the command's first write there.
+    static let sweep = LeftoverSweep()
 
     /// Writes a keyring backup to `path` under the same rules.
     static func writeBackup(of keyring: Keyring, to path: String, force: Bool) throws {

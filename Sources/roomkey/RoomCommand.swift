@@ -109,13 +109,9 @@ struct Outbox {
                 return
             }
             if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
-            try OutputPath.write(Data(bytes), to: path, replace: true, sweep: Outbox.swept)
+            try OutputPath.write(Data(bytes), to: path, replace: true, sweep: OutputFile.sweep)
         })
     }
-
-    /// The folders whose leftover temporary files this process removed: a command that delivers many bundles into one
-    /// outbox folder (a flush, a batch script) lists that folder once, not once per bundle.
-    static let swept = LeftoverSweep()
 }
 
 /// Reads contact names from `--members-file` (one per line, `#` comments).

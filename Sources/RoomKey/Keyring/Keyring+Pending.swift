@@ -41,6 +41,15 @@ extension Keyring {
             func total(_ filter: String) throws -> Int {
                 try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle \(filter)") ?? 0
             }
+            /// Drops the oldest row other than `kept` matching `filter`; its size and whether it was authenticated.
+            func dropOldest(except kept: [UInt8], _ filter: String) throws -> (size: Int, authenticated: Bool)? {
+                guard let oldest = try Row.fetchOne(db, sql: """
+                    SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
+                    ORDER BY rowid LIMIT 1
+                    """, arguments: [Data(kept)]) else { return nil }
+                try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
+                return (oldest["size"], oldest["authenticated"] as Int != 0)
+            }
             var (all, strangers) = (try total(""), try total("WHERE authenticated = 0"))
             var dropped: [Int] = []
             for input in inputs {
@@ -57,23 +66,16 @@ extension Keyring {
                                arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.authenticated ? 1 : 0])
                 all += sealed.count
                 if !input.authenticated { strangers += sealed.count }
-                /// Drops the oldest other row matching `filter`; its size and whether it was authenticated.
-                func dropOldest(_ filter: String) throws -> (size: Int, authenticated: Bool)? {
-                    guard let oldest = try Row.fetchOne(db, sql: """
-                        SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
-                        ORDER BY rowid LIMIT 1
-                        """, arguments: [Data(digest)]) else { return nil }
-                    try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
-                    return (oldest["size"], oldest["authenticated"] as Int != 0)
-                }
                 var count = 0
-                while strangers > pendingByteLimit / 8, let gone = try dropOldest("AND authenticated = 0") {
+                while strangers > pendingByteLimit / 8, let gone = try dropOldest(except: digest, "AND authenticated = 0") {
                     strangers -= gone.size
                     all -= gone.size
                     count += 1
                 }
                 while all > pendingByteLimit {
-                    guard let gone = try dropOldest("AND authenticated = 0") ?? dropOldest("") else { break }
+                    guard let gone = try dropOldest(except: digest, "AND authenticated = 0") ?? dropOldest(except: digest, "") else {
+                        break
+                    }
                     all -= gone.size
                     if !gone.authenticated { strangers -= gone.size }
                     count += 1

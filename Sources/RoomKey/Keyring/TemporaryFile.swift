@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RoomKeyCore
 
 /// A temporary file `.roomkey-tmp-<random hex>` beside a file being written, held by its writer.
@@ -97,17 +98,14 @@ package final class TemporaryFile {
 /// The folders whose leftover temporary files one run has already removed. Listing a folder costs time in proportion
 /// to its files, so a run that writes thousands of files into one folder (batch `encrypt`/`decrypt`) lists it once,
 /// at its first write there, instead of at every write (which made such a batch quadratic in its size).
-package final class LeftoverSweep: @unchecked Sendable {
-    private let lock = NSLock()
-    private var folders: Set<String> = []
+package final class LeftoverSweep: Sendable {
+    private let folders = Mutex<Set<String>>([])
 
     /// A sweep that has visited no folder yet.
     package init() {}
 
     /// True the first time `folder` (as written) is asked about, when its leftovers are to be removed; false after.
     package func isFirst(_ folder: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return folders.insert(folder).inserted
+        folders.withLock { $0.insert(folder).inserted }
     }
 }
