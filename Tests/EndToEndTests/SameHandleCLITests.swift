@@ -68,4 +68,25 @@ import Testing
         let more = try w.rk("alice", ["apply", "-", "--allow-same-handle"], stdin: Data("create pair bob bob2\n".utf8))
         #expect(more.code == 0, "\(more)")
     }
+
+    /// A script's lines see the handles the lines before them took or freed: the index kept while it is planned
+    /// follows each line, an add and a removal alike.
+    @Test func aScriptsLinesSeeTheHandlesEarlierLinesTookOrFreed() throws {
+        let w = try RoomWorld()
+        let bob2 = try Self.twoBobs(w)
+        let bob = try w.keyring("bob").identityCard().id
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "carol"]).code == 0)
+        let before = try w.snapshot("alice")
+
+        let taken = try w.rk("alice", ["apply", "-"], stdin: Data("add team bob\npromote team bob\nadd team bob2\n".utf8))
+        #expect(taken.code == 6, "\(taken)")
+        #expect(taken.stderr.hasPrefix("roomkey: error: line 3: ") && taken.stderr.contains(bob.shortHex), "\(taken)")
+        #expect(try w.snapshot("alice") == before)
+
+        let freed = try w.rk("alice", ["apply", "-"], stdin: Data("add team bob\nremove team bob\nadd team bob2\n".utf8))
+        #expect(freed.code == 0, "\(freed)")
+        let members = try #require(w.show("alice")["members"] as? [[String: Any]])
+        #expect(Set(members.compactMap { $0["id"] as? String }).isSuperset(of: [bob2.hex]), "\(members)")
+        #expect(!members.contains { $0["id"] as? String == bob.hex }, "\(members)")
+    }
 }

@@ -41,6 +41,8 @@ extension Keyring {
         try script.byRoom.map { group in
             var existing: StoredRoom?
             var roster = Roster()
+            // Kept up to date line by line, so each line costs what it changes, not a pass over a large roster.
+            var handles = HandleIndex()
             var ops: [Operation] = []
             for (index, line) in group.lines.enumerated() {
                 do {
@@ -49,14 +51,16 @@ extension Keyring {
                         try checkNewRoomName(db, line.room)
                         ops = try sealableContacts(db, line.arguments).map { Operation.add($0.card) }
                         if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: line.room) }
-                        roster = try RoomState.apply([.create(name: line.room, creator: me.card)] + ops, to: Roster(), author: me.id,
-                                                     genesis: true)
+                        let created = [.create(name: line.room, creator: me.card)] + ops
+                        roster = try RoomState.apply(created, to: Roster(), author: me.id, genesis: true)
+                        if !allowSameHandle { handles.record(created, author: me.id) }
                         continue
                     }
                     if index == 0 {
                         let room = try distributableRoom(db, line.room, me: me.id)
                         existing = room
                         roster = room.state.roster
+                        if !allowSameHandle { handles = HandleIndex(roster) }
                     }
                     let changes: [MembershipChange] = switch line.verb {
                     case .add: [line.ifNeeded ? .addIfMissing(line.arguments) : .add(line.arguments)]
@@ -68,8 +72,11 @@ extension Keyring {
                     case .rotate, .create: []
                     }
                     let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room, me: me.id) }
-                    if !allowSameHandle { try refuseSameHandles(roster, adding: lineOps, room: line.room) }
-                    if !lineOps.isEmpty { roster = try checkedRoster(roster, lineOps, me: me.id) }
+                    if !allowSameHandle { try refuseSameHandles(handles, adding: lineOps, room: line.room) }
+                    if !lineOps.isEmpty {
+                        try checkedApply(lineOps, to: &roster, me: me.id)
+                        if !allowSameHandle { handles.record(lineOps, author: me.id) }
+                    }
                     ops += lineOps
                 } catch let error as ScriptError {
                     throw error

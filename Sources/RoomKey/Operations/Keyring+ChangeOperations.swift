@@ -8,11 +8,14 @@ extension Keyring {
     /// Throws `RoomError.sameHandle` for the first `add` in `ops` whose handle is already on `roster` (less the members
     /// `ops` removes, so a key swap is not a collision) or added before it.
     func refuseSameHandles(_ roster: Roster, adding ops: [Operation], room: String) throws {
-        // Nothing added, nothing to collide: a removal in a large room does not copy and scan its roster for this.
+        // Nothing added, nothing to collide: a removal in a large room does not index its roster for this.
         if ops.addedCards.isEmpty { return }
-        var base = roster
-        for case let .remove(id) in ops { base.remove(id) }
-        if let c = base.handleCollisions(adding: ops.addedCards).first { throw RoomError.sameHandle(room: room, c) }
+        try refuseSameHandles(HandleIndex(roster), adding: ops, room: room)
+    }
+
+    /// The same check against an index kept up to date line by line (`apply`), so a line costs what it adds.
+    func refuseSameHandles(_ handles: HandleIndex, adding ops: [Operation], room: String) throws {
+        if let c = handles.collisions(of: ops).first { throw RoomError.sameHandle(room: room, c) }
     }
 
     /// The same check for a new room, whose roster holds only its creator.
@@ -119,7 +122,7 @@ extension Keyring {
             contact = try fetchContact(db, id: id)
         }
         guard let contact else {
-            let byHandle = roster.sorted.filter { $0.card.handle == token }
+            let byHandle = roster.members.values.filter { $0.card.handle == token }
             return byHandle.count == 1 ? byHandle[0].card : nil
         }
         switch try presence(db, contact, roster: roster) {
@@ -136,8 +139,16 @@ extension Keyring {
 
     /// The roster after `ops` by this member, checking authority and every operation rule.
     func checkedRoster(_ roster: Roster, _ ops: [Operation], me: IdentityID) throws -> Roster {
+        var roster = roster
+        try checkedApply(ops, to: &roster, me: me)
+        return roster
+    }
+
+    /// The same checks, applying `ops` to `roster` where it is (a script's line in a large room costs what it changes);
+    /// `roster` is unchanged when a rule refuses.
+    func checkedApply(_ ops: [Operation], to roster: inout Roster, me: IdentityID) throws {
         if let author = roster[me], !author.admin { throw LogError.notAdmin(me) }
-        return try RoomState.apply(ops, to: roster, author: me, genesis: false)
+        try RoomState.apply(ops, onto: &roster, author: me, genesis: false)
     }
 
     /// The contacts named `names`, in order, that keys may be sealed to: each exists and its key change, if any, was
@@ -163,7 +174,7 @@ extension Keyring {
             let old = try keyHistory(db, named: token).map(\.card.id).filter { roster[$0] != nil }
             if let id = old.last { return id }
         }
-        let byHandle = roster.sorted.filter { $0.card.handle == token }
+        let byHandle = roster.members.values.filter { $0.card.handle == token }
         if byHandle.count == 1 { return byHandle[0].id }
         throw RoomError.contactNotMember(name: token, room: room)
     }

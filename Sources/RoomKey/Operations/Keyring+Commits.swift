@@ -223,8 +223,3 @@ extension Keyring {
         return room
     }
 }
-
-extension [Operation] {
-    /// The cards of the `add` operations, in order.
-    var addedCards: [IdentityCard] { compactMap { if case let .add(card) = $0 { card } else { nil } } }
-}

@@ -22,18 +22,7 @@ public enum MemberNames {
     /// member, or is named twice, is not a handle collision (the membership rules decide about it).
     public static func collisions(members: [(id: IdentityID, handle: String)],
                                   adding: [(id: IdentityID, handle: String)]) -> [HandleCollision] {
-        var ids = Set(members.map(\.id))
-        var owner: [String: (id: IdentityID, member: Bool)] = [:]
-        for m in members.sorted(by: { $0.id < $1.id }) where owner[m.handle] == nil { owner[m.handle] = (m.id, true) }
-        var found: [HandleCollision] = []
-        for a in adding where ids.insert(a.id).inserted {
-            if let o = owner[a.handle] {
-                found.append(HandleCollision(handle: a.handle, added: a.id, existing: o.id, existingIsMember: o.member))
-            } else {
-                owner[a.handle] = (a.id, false)
-            }
-        }
-        return found
+        HandleIndex(members: members).collisions(adding: adding)
     }
 
     /// The label of each identity: its handle, or `handle (short id)` when another identity has the same handle or
@@ -119,12 +108,6 @@ extension IdentityID {
 }
 
 extension Roster {
-    /// The handle collisions adding `cards` (in order) would make; see `MemberNames.collisions`.
-    public func handleCollisions(adding cards: [IdentityCard]) -> [HandleCollision] {
-        if cards.isEmpty { return [] }
-        return MemberNames.collisions(members: sorted.map { ($0.id, $0.card.handle) }, adding: cards.map { ($0.id, $0.handle) })
-    }
-
     /// Each member's label for listings; see `MemberNames.labels`.
     public var displayLabels: [IdentityID: String] {
         MemberNames.labels(sorted.map { ($0.id, $0.card.handle) })

@@ -89,3 +89,8 @@ public enum Operation: Equatable, Sendable {
         try IdentityCard.parse(try r.readPrefixed(width: 2, "card", range: 1...IdentityCard.maxBinaryLength))
     }
 }
+
+extension [Operation] {
+    /// The cards of the `add` operations, in order.
+    public var addedCards: [IdentityCard] { compactMap { if case let .add(card) = $0 { card } else { nil } } }
+}

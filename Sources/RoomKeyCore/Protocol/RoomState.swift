@@ -77,40 +77,69 @@ public struct RoomState: Equatable, Sendable {
     /// it was stored); every other card's self-signature is checked.
     public static func apply(_ ops: [Operation], to start: Roster, author: IdentityID, genesis: Bool,
                              verified: (IdentityCard) -> Bool = { _ in false }) throws(LogError) -> Roster {
-        if ops.isEmpty { throw .invalidOperation("a commit needs at least one operation") }
         var roster = start
+        try apply(ops, onto: &roster, author: author, genesis: genesis, verified: verified)
+        return roster
+    }
+
+    /// The same rules as `apply(_:to:)`, changing `roster` where it is: the cost is that of `ops`, not of the roster (a
+    /// script's line or a staged intent in a room of thousands). When a rule refuses, `roster` is put back as it was;
+    /// otherwise the result takes the change back.
+    @discardableResult
+    public static func apply(_ ops: [Operation], onto roster: inout Roster, author: IdentityID, genesis: Bool,
+                             verified: (IdentityCard) -> Bool = { _ in false }) throws(LogError) -> RosterUndo {
+        var undo = RosterUndo()
+        do {
+            try applyEach(ops, onto: &roster, author: author, genesis: genesis, verified: verified, undo: &undo.effects)
+        } catch {
+            undo.revert(&roster)
+            throw error
+        }
+        return undo
+    }
+
+    /// The rules of `apply`, recording in `undo` how to take back each change made.
+    private static func applyEach(_ ops: [Operation], onto roster: inout Roster, author: IdentityID, genesis: Bool,
+                                  verified: (IdentityCard) -> Bool, undo: inout [RosterEffect]) throws(LogError) {
+        if ops.isEmpty { throw .invalidOperation("a commit needs at least one operation") }
         for (index, op) in ops.enumerated() {
             switch op {
             case let .create(_, creator):
                 guard genesis, index == 0 else { throw .invalidOperation("create is only the first operation of epoch 0") }
                 if !verified(creator) { try checkCard(creator) }
+                let before = roster[creator.id]
                 roster.insert(Member(card: creator, admin: true))
+                undo.append(before.map { .insert($0.card, admin: $0.admin) } ?? .remove(creator.id))
             case let .add(card):
                 guard roster[card.id] == nil else { throw .invalidOperation("\(card.handle) (\(card.id)) is already a member") }
                 if !verified(card) { try checkCard(card) }
                 roster.insert(Member(card: card, admin: false))
+                undo.append(.remove(card.id))
             case let .remove(id):
-                guard roster[id] != nil else { throw .invalidOperation("\(id) is not a member") }
+                guard let m = roster[id] else { throw .invalidOperation("\(id) is not a member") }
                 guard id != author else { throw .invalidOperation("an author removes itself with leave") }
                 roster.remove(id)
+                undo.append(.insert(m.card, admin: m.admin))
             case let .promote(id):
                 guard let m = roster[id] else { throw .invalidOperation("\(id) is not a member") }
                 guard !m.admin else { throw .invalidOperation("\(m.card.handle) is already an admin") }
                 roster.setAdmin(id, true)
+                undo.append(.setAdmin(id, false))
             case let .demote(id):
                 guard let m = roster[id] else { throw .invalidOperation("\(id) is not a member") }
                 guard m.admin else { throw .invalidOperation("\(m.card.handle) is not an admin") }
                 roster.setAdmin(id, false)
+                undo.append(.setAdmin(id, true))
             case .leave:
                 guard ops.count == 1, !genesis else { throw .invalidOperation("leave must be the only operation of its commit") }
-                guard roster[author] != nil else { throw .authorNotMember(author) }
+                guard let m = roster[author] else { throw .authorNotMember(author) }
                 roster.remove(author)
+                undo.append(.insert(m.card, admin: m.admin))
             }
         }
         if genesis, case .create = ops[0] {} else if genesis { throw .invalidOperation("epoch 0 must start with create") }
         if roster.adminCount == 0 { throw .noAdminLeft }
         if roster.count > Roster.maxMembers { throw .invalidOperation("a room holds at most \(Roster.maxMembers) members") }
-        return roster
     }
 
     private static func checkCard(_ card: IdentityCard) throws(LogError) {
@@ -161,5 +190,22 @@ public enum RoomFingerprint {
             let start = digits.index(digits.startIndex, offsetBy: i)
             return String(digits[start..<digits.index(start, offsetBy: min(5, digits.count - i))])
         }.joined(separator: " ")
+    }
+}
+
+/// How to take back what one `RoomState.apply(_:onto:)` changed in a roster.
+public struct RosterUndo: Sendable {
+    /// What puts each change back, in the order the changes were made.
+    fileprivate var effects: [RosterEffect] = []
+
+    /// Puts `roster` back as it was before the apply (when several applies are taken back, the last goes first).
+    public func revert(_ roster: inout Roster) {
+        for effect in effects.reversed() {
+            switch effect {
+            case let .insert(card, admin): roster.insert(Member(card: card, admin: admin))
+            case let .remove(id): roster.remove(id)
+            case let .setAdmin(id, admin): roster.setAdmin(id, admin)
+            }
+        }
     }
 }

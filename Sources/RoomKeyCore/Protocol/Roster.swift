@@ -41,18 +41,27 @@ public struct Roster: Equatable, Sendable {
     public static func == (a: Roster, b: Roster) -> Bool { a.members == b.members }
     /// How many members.
     public var count: Int { members.count }
-    /// How many admins.
-    public var adminCount: Int { members.values.filter(\.admin).count }
+    /// How many admins, kept as members change (a script's line or a staged intent checks it without a scan).
+    public private(set) var adminCount = 0
 
     /// The member with `id`, if any.
     public subscript(id: IdentityID) -> Member? { members[id] }
 
     /// Adds or replaces a member.
-    package mutating func insert(_ member: Member) { members[member.id] = member }
+    package mutating func insert(_ member: Member) {
+        if let old = members.updateValue(member, forKey: member.id), old.admin { adminCount -= 1 }
+        if member.admin { adminCount += 1 }
+    }
     /// Removes a member.
-    package mutating func remove(_ id: IdentityID) { members[id] = nil }
+    package mutating func remove(_ id: IdentityID) {
+        if let old = members.removeValue(forKey: id), old.admin { adminCount -= 1 }
+    }
     /// Sets a member's role.
-    package mutating func setAdmin(_ id: IdentityID, _ admin: Bool) { members[id]?.admin = admin }
+    package mutating func setAdmin(_ id: IdentityID, _ admin: Bool) {
+        guard let old = members[id]?.admin, old != admin else { return }
+        members[id]?.admin = admin
+        adminCount += admin ? 1 : -1
+    }
 
     /// `BLAKE2b-256("roomkey/roster/v1" 00 || u32 count || per member in id order: id || admin (u8) || u16 card length || card)`.
     /// Hashes the storage form if it is kept, else the same bytes piece by piece without building it (a commit whose

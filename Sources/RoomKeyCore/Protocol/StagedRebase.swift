@@ -85,6 +85,8 @@ public enum StagedRebase {
             return Plan(operations: [], covered: intents.indices.map { ($0, []) }, dropped: dropped)
         }
         var roster = start
+        // Changed in place and indexed by handle once, so each intent costs what it changes, not a pass over the roster.
+        var handles = HandleIndex(start)
         var operations: [Operation] = []
         var covered: [(index: Int, kept: [Operation])] = []
         var dropped: [Dropped] = []
@@ -108,7 +110,7 @@ public enum StagedRebase {
                 break
             }
             let kept: [Operation]
-            switch screen(intent, roster: roster, author: author) {
+            switch screen(intent, roster: &roster, handles: handles, author: author) {
             case let .dropWhole(why):
                 dropAll(index, intent.operations, why)
                 continue
@@ -118,7 +120,8 @@ public enum StagedRebase {
             }
             if !kept.isEmpty {
                 do {
-                    roster = try RoomState.apply(kept, to: roster, author: author, genesis: false)
+                    try RoomState.apply(kept, onto: &roster, author: author, genesis: false)
+                    handles.record(kept, author: author)
                 } catch {
                     dropAll(index, kept, error.message)
                     continue
@@ -138,19 +141,17 @@ public enum StagedRebase {
         case keep([Operation], done: [(Operation, String)])
     }
 
-    /// What of `intent` is still to do on `roster`, before the log rules are applied.
-    private static func screen(_ intent: Intent, roster: Roster, author: IdentityID) -> Screened {
+    /// What of `intent` is still to do on `roster` (whose handles `handles` indexes), before the log rules are
+    /// applied; `roster` is left as it was.
+    private static func screen(_ intent: Intent, roster: inout Roster, handles: HandleIndex, author: IdentityID) -> Screened {
         if let subjects = intent.subjects {
             if let hit = subjects.intersection(intent.changed).sorted().first {
                 let who = roster[hit].map { "\($0.card.handle) (\(hit))" } ?? "\(hit)"
                 return .dropWhole("another admin changed \(who) in the room since this change was staged")
             }
-            if let why = screened(intent.operations, roster: roster, author: author).done.first?.1 { return .dropWhole(why) }
+            if let why = screened(intent.operations, roster: &roster, author: author).done.first?.1 { return .dropWhole(why) }
             if !intent.allowSameHandle {
-                var base = roster
-                for case let .remove(id) in intent.operations { base.remove(id) }
-                let added = intent.operations.compactMap { if case let .add(card) = $0 { card } else { nil } }
-                if let c = base.handleCollisions(adding: added).first {
+                if let c = handles.collisions(of: intent.operations).first {
                     return .dropWhole("another member now has the handle \"\(c.handle)\" (\(c.existing))")
                 }
             }
@@ -160,24 +161,27 @@ public enum StagedRebase {
         for case let .remove(id) in intent.operations where adds && roster[id] == nil {
             return .dropWhole("the old key \(id) is no longer a member: the key swap is not made")
         }
-        let (kept, done) = screened(intent.operations, roster: roster, author: author)
+        let (kept, done) = screened(intent.operations, roster: &roster, author: author)
         return .keep(kept, done: done)
     }
 
     /// `ops` split into those still to do and those already true (with why), each checked on the roster the operations
-    /// before it leave (so a promotion of a member the same intent adds is still to do).
-    private static func screened(_ ops: [Operation], roster start: Roster, author: IdentityID) -> (kept: [Operation], done: [(Operation, String)]) {
-        var roster = start
+    /// before it leave (so a promotion of a member the same intent adds is still to do). Each is applied where it is
+    /// and taken back before returning, so `roster` is left as it was at the cost of the intent, not of the roster.
+    private static func screened(_ ops: [Operation], roster: inout Roster,
+                                 author: IdentityID) -> (kept: [Operation], done: [(Operation, String)]) {
         var kept: [Operation] = []
         var done: [(Operation, String)] = []
+        var applied: [RosterUndo] = []
         for op in ops {
             if let why = alreadyTrue(op, roster: roster, author: author) {
                 done.append((op, why))
             } else {
                 kept.append(op)
-                roster = (try? RoomState.apply([op], to: roster, author: author, genesis: false)) ?? roster
+                if let undo = try? RoomState.apply([op], onto: &roster, author: author, genesis: false) { applied.append(undo) }
             }
         }
+        for undo in applied.reversed() { undo.revert(&roster) }
         return (kept, done)
     }
 
