@@ -54,19 +54,24 @@ extension Keyring {
     /// Sender-key files of epochs past the retention window, for an admin to delete from the branch tip.
     func expiredKeyFiles(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: IdentityID) throws -> [String] {
         guard let tip else { return [] }
-        var deletes: [String] = []
-        for room in rooms where room.state.roster[me]?.admin == true && room.state.epoch > 0 {
-            let files = try mirror.files(at: tip, under: [RemoteLayout.keysFolder(room.id.hex)])
-            let byEpoch = Dictionary(grouping: files.keys) { RemoteLayout.parse($0)?.epoch ?? UInt64.max }
-            let times = try read { db in
-                try Dictionary(byEpoch.keys.filter { $0 < room.state.epoch }.compactMap { e in
+        let administered = rooms.filter { $0.state.roster[me]?.admin == true && $0.state.epoch > 0 }
+        if administered.isEmpty { return [] }
+        // One listing of every administered room's key folder (git runs once per 500 rooms, not once per room).
+        let files = try mirror.files(at: tip, under: administered.map { RemoteLayout.keysFolder($0.id.hex) })
+        let byRoom = Dictionary(grouping: files.keys) { path in path.split(separator: "/", maxSplits: 2).dropFirst().first.map(String.init) ?? "" }
+        let time = now()
+        return try read { db in
+            var deletes: [String] = []
+            for room in administered {
+                let byEpoch = Dictionary(grouping: byRoom[room.id.hex] ?? []) { RemoteLayout.parse($0)?.epoch ?? UInt64.max }
+                let times = try Dictionary(byEpoch.keys.filter { $0 < room.state.epoch }.compactMap { e in
                     try storedCommit(db, room.id, e + 1).map { (e, $0.time) }
                 }, uniquingKeysWith: { a, _ in a })
+                let expired = RemoteLayout.expiredKeyEpochs(Array(byEpoch.keys), current: room.state.epoch, retention: room.retentionSeconds,
+                                                            now: time, superseded: { times[$0] })
+                deletes += expired.flatMap { byEpoch[$0] ?? [] }
             }
-            let expired = RemoteLayout.expiredKeyEpochs(Array(byEpoch.keys), current: room.state.epoch, retention: room.retentionSeconds,
-                                                        now: now(), superseded: { times[$0] })
-            deletes += expired.flatMap { byEpoch[$0] ?? [] }
+            return deletes.sorted()
         }
-        return deletes.sorted()
     }
 }
