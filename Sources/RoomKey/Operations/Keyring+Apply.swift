@@ -41,8 +41,9 @@ extension Keyring {
         try script.byRoom.map { group in
             var existing: StoredRoom?
             var roster = Roster()
-            // Kept up to date line by line, so each line costs what it changes, not a pass over a large roster.
-            var handles = HandleIndex()
+            // Built at the first line that adds someone, then kept up to date line by line, so each line costs what it
+            // changes, not a pass over a large roster (a script that only removes or changes roles never builds it).
+            var handles: HandleIndex?
             var ops: [Operation] = []
             for (index, line) in group.lines.enumerated() {
                 do {
@@ -51,16 +52,14 @@ extension Keyring {
                         try checkNewRoomName(db, line.room)
                         ops = try sealableContacts(db, line.arguments).map { Operation.add($0.card) }
                         if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: line.room) }
-                        let created = [.create(name: line.room, creator: me.card)] + ops
-                        roster = try RoomState.apply(created, to: Roster(), author: me.id, genesis: true)
-                        if !allowSameHandle { handles.record(created, author: me.id) }
+                        roster = try RoomState.apply([.create(name: line.room, creator: me.card)] + ops, to: Roster(), author: me.id,
+                                                     genesis: true)
                         continue
                     }
                     if index == 0 {
                         let room = try distributableRoom(db, line.room, me: me.id)
                         existing = room
                         roster = room.state.roster
-                        if !allowSameHandle { handles = HandleIndex(roster) }
                     }
                     let changes: [MembershipChange] = switch line.verb {
                     case .add: [line.ifNeeded ? .addIfMissing(line.arguments) : .add(line.arguments)]
@@ -72,10 +71,14 @@ extension Keyring {
                     case .rotate, .create: []
                     }
                     let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room, me: me.id) }
-                    if !allowSameHandle { try refuseSameHandles(handles, adding: lineOps, room: line.room) }
+                    if !allowSameHandle && !lineOps.addedCards.isEmpty {
+                        let index = handles ?? HandleIndex(roster)
+                        try refuseSameHandles(index, adding: lineOps, room: line.room)
+                        handles = index
+                    }
                     if !lineOps.isEmpty {
                         try checkedApply(lineOps, to: &roster, me: me.id)
-                        if !allowSameHandle { handles.record(lineOps, author: me.id) }
+                        handles?.record(lineOps, author: me.id)
                     }
                     ops += lineOps
                 } catch let error as ScriptError {

@@ -19,7 +19,7 @@ extension Keyring {
             room.left = true
             room.rotationDue = false
             try saveRoom(db, room)
-            let admins = room.state.roster.members.values.filter(\.admin).count
+            let admins = room.state.roster.adminCount
             let path = try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch,
                                                     recipientCount: admins, bytes: request.encoded),
                                    kind: "leave-request", deliver: deliver)

@@ -19,7 +19,8 @@ public enum MemberNames {
 
     /// The collisions that adding `adding` (in order) to `members` would make: each added identity whose handle
     /// a different member, or a different identity added before it, already has. An identity that is already a
-    /// member, or is named twice, is not a handle collision (the membership rules decide about it).
+    /// member, or is named twice, is not a handle collision (the membership rules decide about it). `members` are
+    /// distinct identities, as in a roster: an id listed twice keeps the handle listed last.
     public static func collisions(members: [(id: IdentityID, handle: String)],
                                   adding: [(id: IdentityID, handle: String)]) -> [HandleCollision] {
         HandleIndex(members: members).collisions(adding: adding)

@@ -85,8 +85,9 @@ public enum StagedRebase {
             return Plan(operations: [], covered: intents.indices.map { ($0, []) }, dropped: dropped)
         }
         var roster = start
-        // Changed in place and indexed by handle once, so each intent costs what it changes, not a pass over the roster.
-        var handles = HandleIndex(start)
+        // Changed in place, and indexed by handle at the first intent that needs it, so each intent costs what it
+        // changes, not a pass over the roster.
+        var handles: HandleIndex?
         var operations: [Operation] = []
         var covered: [(index: Int, kept: [Operation])] = []
         var dropped: [Dropped] = []
@@ -110,7 +111,7 @@ public enum StagedRebase {
                 break
             }
             let kept: [Operation]
-            switch screen(intent, roster: &roster, handles: handles, author: author) {
+            switch screen(intent, roster: &roster, handles: &handles, author: author) {
             case let .dropWhole(why):
                 dropAll(index, intent.operations, why)
                 continue
@@ -121,7 +122,7 @@ public enum StagedRebase {
             if !kept.isEmpty {
                 do {
                     try RoomState.apply(kept, onto: &roster, author: author, genesis: false)
-                    handles.record(kept, author: author)
+                    handles?.record(kept, author: author)
                 } catch {
                     dropAll(index, kept, error.message)
                     continue
@@ -141,17 +142,19 @@ public enum StagedRebase {
         case keep([Operation], done: [(Operation, String)])
     }
 
-    /// What of `intent` is still to do on `roster` (whose handles `handles` indexes), before the log rules are
-    /// applied; `roster` is left as it was.
-    private static func screen(_ intent: Intent, roster: inout Roster, handles: HandleIndex, author: IdentityID) -> Screened {
+    /// What of `intent` is still to do on `roster` (whose handles `handles` indexes, once built here), before the log
+    /// rules are applied; `roster` is left as it was.
+    private static func screen(_ intent: Intent, roster: inout Roster, handles: inout HandleIndex?, author: IdentityID) -> Screened {
         if let subjects = intent.subjects {
             if let hit = subjects.intersection(intent.changed).sorted().first {
                 let who = roster[hit].map { "\($0.card.handle) (\(hit))" } ?? "\(hit)"
                 return .dropWhole("another admin changed \(who) in the room since this change was staged")
             }
             if let why = screened(intent.operations, roster: &roster, author: author).done.first?.1 { return .dropWhole(why) }
-            if !intent.allowSameHandle {
-                if let c = handles.collisions(of: intent.operations).first {
+            if !intent.allowSameHandle && !intent.operations.addedCards.isEmpty {
+                let index = handles ?? HandleIndex(roster)
+                handles = index
+                if let c = index.collisions(of: intent.operations).first {
                     return .dropWhole("another member now has the handle \"\(c.handle)\" (\(c.existing))")
                 }
             }
