@@ -207,12 +207,14 @@ import Testing
         let s = try Self.alice()
         let folder = s.path("out")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // A run killed with its file complete beside the target, before the rename: the file is left, just written.
-        let killed = try s.roomkey("alice", ["id", "export", "-o", folder + "/first.txt"],
+        // A replacement killed with its file complete beside the target, before the rename: the file is left.
+        try Data("old\n".utf8).write(to: URL(fileURLWithPath: folder + "/first.txt"))
+        let killed = try s.roomkey("alice", ["id", "export", "-o", folder + "/first.txt", "--force"],
                                    env: ["ROOMKEY_TEST_CRASH": "before-rename"])
         #expect(killed.code == SIGKILL, "\(killed)")
         let left = Self.temporaries(in: folder)
         #expect(left.count == 1, "\(left)")
+        #expect(Self.contents(folder + "/first.txt") == Data("old\n".utf8))
         // A live writer's file (this process holds its lock, as a writer does), dated an hour back.
         let live = folder + "/.roomkey-tmp-fedcba9876543210"
         let fd = open(live, O_RDWR | O_CREAT | O_EXCL, 0o600)
@@ -225,6 +227,52 @@ import Testing
         #expect(Self.temporaries(in: folder) == [".roomkey-tmp-fedcba9876543210"],
                 "the killed run's file must go at once and the live writer's stay: \(Self.temporaries(in: folder))")
     }
+
+    /// A new file is never named until it is whole: runs killed at each of their first writes put in place (state,
+    /// bundles, then the output) leave nothing in the output folder, for `-o` and for a batch; the same write run to
+    /// the end gives the file, mode 0600, and a second one without --force is refused with nothing changed.
+    @Test(arguments: ["id export", "encrypt", "batch"])
+    func aKilledWriteOfANewFileLeavesNothing(command: String) throws {
+        let s = try Self.alice()
+        let input = s.path("note.txt")
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: input))
+        func args(_ folder: String) -> [String] {
+            switch command {
+            case "batch": ["encrypt", "solo", input, "-o", folder]
+            case "encrypt": ["encrypt", "solo", "-o", folder + "/out.txt"]
+            default: ["id", "export", "-o", folder + "/out.txt"]
+            }
+        }
+        var killed = 0
+        for n in 1...5 {
+            let folder = s.path("out\(n)")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let r = try s.roomkey("alice", args(folder), stdin: Data("hello".utf8), env: ["ROOMKEY_TEST_CRASH": "before-rename#\(n)"])
+            let names = Self.names(folder)
+            if r.code == SIGKILL {
+                killed += 1
+                #expect(names.isEmpty, "killed at write \(n): \(names)")
+            } else {
+                #expect(r.code == 0 && names.count == 1 && Self.temporaries(in: folder).isEmpty, "run \(n): \(r) \(names)")
+            }
+        }
+        #expect(killed > 0)
+        let folder = s.path("out")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let r = try s.roomkey("alice", args(folder), stdin: Data("hello".utf8))
+        #expect(r.code == 0, "\(r)")
+        let names = Self.names(folder)
+        #expect(names.count == 1, "\(names)")
+        let mode = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + (names.first ?? "")))?[.posixPermissions] as? Int
+        #expect(mode == 0o600, "\(String(mode ?? 0, radix: 8))")
+        let before = Self.contents(folder + "/" + (names.first ?? ""))
+        let again = try s.roomkey("alice", args(folder), stdin: Data("hello".utf8))
+        #expect(again.code == 6, "\(again)")
+        #expect(Self.contents(folder + "/" + (names.first ?? "")) == before)
+        #expect(Self.names(folder) == names)
+    }
+
+    static func names(_ folder: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() }
 
     /// Every `.roomkey-tmp-*` file under `root`, as paths relative to it.
     static func temporariesBelow(_ root: String) -> [String] {

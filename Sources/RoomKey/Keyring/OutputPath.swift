@@ -6,10 +6,14 @@ import RoomKeyCore
 /// - a symbolic link is followed (a dangling one creates its target);
 /// - a path that exists and is not a regular file (a device, a FIFO) is opened and written in place, never replaced;
 /// - an existing regular file is replaced only when `replace` is true;
-/// - a new or replaced file is written durably: a temporary file `.roomkey-tmp-*` beside the target (`TemporaryFile`,
-///   locked by its writer), written, fsynced, moved into place, and the folder fsynced. The temporary file is removed
-///   on failure, and one left by a killed run (no live writer holds it) is removed by the next write into that folder
-///   (by the first write of a run into it, when the run passes a `LeftoverSweep`).
+/// - a new file that replaces nothing is written durably without a name until it is whole: an unnamed file in the
+///   target's folder (`O_TMPFILE`), written, fsynced, linked at the target (refused atomically if a file appeared
+///   there), and the folder fsynced; a run killed before the link leaves nothing. Where the file system or a missing
+///   `/proc` does not allow that, and for a replacement or a database, the file goes through a temporary file
+///   `.roomkey-tmp-*` beside the target (`TemporaryFile`, locked by its writer), written, fsynced, moved into place,
+///   and the folder fsynced. The temporary file is removed on failure, and one left by a killed run (no live writer
+///   holds it) is removed by the next write into that folder (by the first write of a run into it, when the run
+///   passes a `LeftoverSweep`).
 package enum OutputPath {
 
     /// Writes `data` to `path` under the rules above. With `durable` false the file and folder are not synced here:
@@ -35,13 +39,41 @@ package enum OutputPath {
             try writeInPlace(fd, bytes(), path: target)
             return
         }
-        try placeNew(at: target, replace: replace, durable: durable, sweep: sweep, database: fill != nil) { file in
-            if let fill {
-                try fill(file.path)
-            } else {
-                try writeAll(file.descriptor, bytes(), path: target)
-            }
+        let folder = folder(of: target)
+        if sweep?.isFirst(folder) ?? true { TemporaryFile.removeLeftovers(in: folder) }
+        if let fill {
+            try placeNew(at: target, replace: replace, durable: durable, database: true) { try fill($0.path) }
+            return
         }
+        let data = try bytes()
+        if !replace, try placeUnnamed(data, at: target, folder: folder, durable: durable) { return }
+        try placeNew(at: target, replace: replace, durable: durable, database: false) { try writeAll($0.descriptor, data, path: target) }
+    }
+
+    /// Writes a new file that replaces nothing without ever giving a partial file a name: an unnamed file in `folder`
+    /// (`O_TMPFILE`, mode 0600), written, synced, then linked at `target`, refused atomically if a file appeared there.
+    /// False, with nothing left behind, where the file system or a missing `/proc` does not allow it.
+    private static func placeUnnamed(_ data: Data, at target: String, folder: String, durable: Bool) throws -> Bool {
+        // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY` in C; Swift imports the parts, not the macro.
+        let fd = Foundation.open(folder, O_WRONLY | __O_TMPFILE | O_DIRECTORY | O_CLOEXEC, 0o600)
+        // Any refusal here (no O_TMPFILE on this file system, or no folder) is left to the named way to handle or report.
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        try writeAll(fd, data, path: target)
+        if durable, fsync(fd) != 0 { throw OutputFileError.system(path: target, errno: errno) }
+        CrashPoint.reach(CrashPoint.beforeRename)
+        // linkat never follows `target` itself: a link or file put there since `resolve` is refused like any file.
+        if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0 {
+            let code = errno
+            if code == EEXIST { throw OutputFileError.exists(path: target) }
+            // No /proc (a bare chroot), or a file system that cannot link: the unnamed file goes with its descriptor.
+            guard [ENOENT, EACCES, EPERM, EOPNOTSUPP, ENOSYS, EMLINK, EXDEV].contains(code) else {
+                throw OutputFileError.system(path: target, errno: code)
+            }
+            return false
+        }
+        if durable { try syncFolder(folder, reportAs: target) }
+        return true
     }
 
     /// Refuses early, before anything changes, what `write` would refuse: a folder, or an existing regular file
@@ -131,10 +163,9 @@ package enum OutputPath {
     /// Creates a temporary file beside `target`, lets `fill` write it, syncs it, and moves it into place: replacing
     /// an existing file only when `replace`, else refusing atomically if one appeared. The temporary file never
     /// outlives a failure; SQLite's companion files of it are looked for only when `fill` may have made a `database`.
-    private static func placeNew(at target: String, replace: Bool, durable: Bool, sweep: LeftoverSweep?, database: Bool,
+    private static func placeNew(at target: String, replace: Bool, durable: Bool, database: Bool,
                                  fill: (TemporaryFile) throws -> Void) throws {
         let folder = folder(of: target)
-        if sweep?.isFirst(folder) ?? true { TemporaryFile.removeLeftovers(in: folder) }
         let file = try TemporaryFile.create(in: folder, for: target)
         let temp = file.path
         var moved = false
