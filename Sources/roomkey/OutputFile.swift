@@ -8,9 +8,9 @@ import RoomKeyCore
 /// - a symbolic link is followed (a dangling one creates its target);
 /// - an existing regular file is refused (exit 6) unless `--force`;
 /// - a path that exists and is not a regular file (a device, a FIFO) is opened and written in place, never replaced;
-/// - a new or replaced file is written durably: a temporary `.roomkey-tmp-*` file beside it (mode 0600), fsync,
-///   rename, fsync of the folder; the temporary file is removed on failure, and stale ones by the next command's
-///   first write there.
+/// - a new file is written durably, mode 0600 (see `OutputPath`): without `--force`, unnamed until it is whole and then
+///   linked into place; otherwise a temporary `.roomkey-tmp-*` file beside it, fsync, rename, fsync of the folder, the
+///   temporary file removed on failure and stale ones by the next command's first write there.
 enum OutputFile {
     /// The path that means standard output.
     static let standardOutput = "-"

@@ -234,6 +234,10 @@ import Testing
     @Test(arguments: ["id export", "encrypt", "batch"])
     func aKilledWriteOfANewFileLeavesNothing(command: String) throws {
         let s = try Self.alice()
+        // A file system without unnamed files (overlayfs before Linux 6.7, NFS) takes the named way, tested above.
+        let probe = open(s.root.path, O_WRONLY | __O_TMPFILE | O_DIRECTORY | O_CLOEXEC, 0o600)
+        guard probe >= 0 else { return }
+        close(probe)
         let input = s.path("note.txt")
         try Data("hello".utf8).write(to: URL(fileURLWithPath: input))
         func args(_ folder: String) -> [String] {
@@ -256,7 +260,8 @@ import Testing
                 #expect(r.code == 0 && names.count == 1 && Self.temporaries(in: folder).isEmpty, "run \(n): \(r) \(names)")
             }
         }
-        #expect(killed > 0)
+        // Some runs were killed and a later one got through: the last kill was at the last write, the output's.
+        #expect(killed > 0 && killed < 5, "\(killed) of 5 runs killed")
         let folder = s.path("out")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let r = try s.roomkey("alice", args(folder), stdin: Data("hello".utf8))

@@ -16,6 +16,13 @@ import Testing
         return path
     }
 
+    /// True when `folder`'s file system makes unnamed files (overlayfs before Linux 6.7 and NFS do not).
+    static func unnamedFilesWork(in folder: String) -> Bool {
+        let fd = open(folder, O_WRONLY | __O_TMPFILE | O_DIRECTORY | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+        return fd >= 0 && OutputPath.canLinkUnnamed
+    }
+
     static func names(_ folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
     }
@@ -33,6 +40,12 @@ import Testing
             #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600 && st.st_nlink == 1, "\(String(st.st_mode, radix: 8))")
         }
         #expect(Self.names(dir) == ["out-false", "out-true"])
+        // Where the system allows it the file went unnamed (else `write` took the named way, as checked above).
+        if Self.unnamedFilesWork(in: dir) {
+            #expect(try OutputPath.placeUnnamed(Data("direct".utf8), at: dir + "/direct", folder: dir, durable: true))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/direct")) == Data("direct".utf8))
+            try FileManager.default.removeItem(atPath: dir + "/direct")
+        }
 
         #expect(throws: OutputFileError.exists(path: dir + "/out-true")) {
             try OutputPath.write(Data("other".utf8), to: dir + "/out-true", replace: false)

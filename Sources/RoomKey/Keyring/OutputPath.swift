@@ -50,23 +50,37 @@ package enum OutputPath {
         try placeNew(at: target, replace: replace, durable: durable, database: false) { try writeAll($0.descriptor, data, path: target) }
     }
 
+    /// True when this process has `/proc/self/fd` to link an open file through: checked once, before any data is
+    /// written, so a system without it never writes a file twice.
+    package static let canLinkUnnamed: Bool = access("/proc/self/fd", F_OK) == 0
+
     /// Writes a new file that replaces nothing without ever giving a partial file a name: an unnamed file in `folder`
     /// (`O_TMPFILE`, mode 0600), written, synced, then linked at `target`, refused atomically if a file appeared there.
     /// False, with nothing left behind, where the file system or a missing `/proc` does not allow it.
-    private static func placeUnnamed(_ data: Data, at target: String, folder: String, durable: Bool) throws -> Bool {
+    package static func placeUnnamed(_ data: Data, at target: String, folder: String, durable: Bool) throws -> Bool {
+        guard canLinkUnnamed else { return false }
         // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY` in C; Swift imports the parts, not the macro.
         let fd = Foundation.open(folder, O_WRONLY | __O_TMPFILE | O_DIRECTORY | O_CLOEXEC, 0o600)
         // Any refusal here (no O_TMPFILE on this file system, or no folder) is left to the named way to handle or report.
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        // 0600 whatever the umask, as the named way makes it.
+        if fchmod(fd, 0o600) != 0 { throw OutputFileError.system(path: target, errno: errno) }
         try writeAll(fd, data, path: target)
         if durable, fsync(fd) != 0 { throw OutputFileError.system(path: target, errno: errno) }
         CrashPoint.reach(CrashPoint.beforeRename)
+        // The name must lead to this very file (a /proc that is not procfs, a chroot's plain folder, could lead elsewhere).
+        let through = "/proc/self/fd/\(fd)"
+        var viaProc = stat(), held = stat()
+        guard stat(through, &viaProc) == 0, fstat(fd, &held) == 0, viaProc.st_dev == held.st_dev, viaProc.st_ino == held.st_ino else {
+            return false
+        }
         // linkat never follows `target` itself: a link or file put there since `resolve` is refused like any file.
-        if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0 {
+        if linkat(AT_FDCWD, through, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0 {
             let code = errno
             if code == EEXIST { throw OutputFileError.exists(path: target) }
-            // No /proc (a bare chroot), or a file system that cannot link: the unnamed file goes with its descriptor.
+            // A file system that cannot link, or a security module that refuses it: the unnamed file goes with its
+            // descriptor and the named way writes the file (ENOENT here is a folder gone meanwhile, which it reports).
             guard [ENOENT, EACCES, EPERM, EOPNOTSUPP, ENOSYS, EMLINK, EXDEV].contains(code) else {
                 throw OutputFileError.system(path: target, errno: code)
             }
