@@ -200,12 +200,6 @@ public struct RosterUndo: Sendable {
 
     /// Puts `roster` back as it was before the apply (when several applies are taken back, the last goes first).
     public func revert(_ roster: inout Roster) {
-        for effect in effects.reversed() {
-            switch effect {
-            case let .insert(card, admin): roster.insert(Member(card: card, admin: admin))
-            case let .remove(id): roster.remove(id)
-            case let .setAdmin(id, admin): roster.setAdmin(id, admin)
-            }
-        }
+        for effect in effects.reversed() { roster.apply(effect) }
     }
 }

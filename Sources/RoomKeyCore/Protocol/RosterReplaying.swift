@@ -69,18 +69,21 @@ extension Roster: StoredRoster {
         var roster = self
         try Commit.replay(commits, after: base) { effect in
             switch effect {
-            case let .insert(card, admin):
-                guard roster[card.id] == nil else { return false }
-                roster.insert(Member(card: card, admin: admin))
-            case let .remove(id):
-                guard roster[id] != nil else { return false }
-                roster.remove(id)
-            case let .setAdmin(id, admin):
-                guard roster[id] != nil else { return false }
-                roster.setAdmin(id, admin)
+            case let .insert(card, _): guard roster[card.id] == nil else { return false }
+            case let .remove(id), let .setAdmin(id, _): guard roster[id] != nil else { return false }
             }
+            roster.apply(effect)
             return true
         }
         return roster
+    }
+
+    /// Makes one roster change, as it stands (a replay checks first that it applies; an undo knows that it does).
+    package mutating func apply(_ effect: RosterEffect) {
+        switch effect {
+        case let .insert(card, admin): insert(Member(card: card, admin: admin))
+        case let .remove(id): remove(id)
+        case let .setAdmin(id, admin): setAdmin(id, admin)
+        }
     }
 }
