@@ -105,16 +105,20 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
         guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content, size: size) }
         if room.left { return .ignored("you left room \(room.name)") }
-        // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all.
-        for commit in commits where commit.epoch <= room.epoch {
-            guard let stored = try held({ try view.commit(room.roomID, epoch: commit.epoch) }) else {
-                throw BundleError.epochUnknown(commit.epoch)
+        // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all. The hash chain
+        // settles that without reading them; only when it does not are they compared one by one.
+        let known = commits.prefix { $0.epoch <= room.epoch }
+        if try !chainsToAccepted(known, room: room) {
+            for commit in known {
+                guard let stored = try held({ try view.commit(room.roomID, epoch: commit.epoch) }) else {
+                    throw BundleError.epochUnknown(commit.epoch)
+                }
+                guard stored.encoded != commit.encoded else { continue }
+                // Only a conflict with the accepted head can be evidence: once the room moved past an epoch, an old
+                // branch (replayed after a resolution, or kept by an admin removed since) changes nothing.
+                guard commit.epoch == room.epoch else { throw BundleError.staleConflict(epoch: commit.epoch, current: room.epoch) }
+                return try fork(content, room: room, conflicting: commit, stored: stored)
             }
-            guard stored.encoded != commit.encoded else { continue }
-            // Only a conflict with the accepted head can be evidence: once the room moved past an epoch, an old branch
-            // (replayed after a resolution, or kept by an admin removed since) changes nothing.
-            guard commit.epoch == room.epoch else { throw BundleError.staleConflict(epoch: commit.epoch, current: room.epoch) }
-            return try fork(content, room: room, conflicting: commit, stored: stored)
         }
         let fresh = commits.filter { $0.epoch > room.epoch }
         guard let first = fresh.first else {
@@ -143,6 +147,16 @@ public struct BundleAcceptance<View: ReceiverView> {
         try checkSender(content, roster: state.roster, leaving: beforeLast)
         return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
+    }
+
+    /// True when `known` (consecutive carried commits, none past the room's epoch) are the accepted ones: each names
+    /// the head of the one before it and the newest is the accepted commit of its epoch (the accepted head itself at
+    /// the room's epoch). A head hashes its commit and the previous head, so every earlier one is then equal too.
+    private func chainsToAccepted(_ known: ArraySlice<Commit>, room: HeldRoom) throws -> Bool {
+        guard let newest = known.last else { return true }
+        for (a, b) in zip(known, known.dropFirst()) where b.previousHead != a.head { return false }
+        if newest.epoch == room.epoch { return newest.head == room.head }
+        return try held({ try view.commit(room.roomID, epoch: newest.epoch) })?.encoded == newest.encoded
     }
 
     /// A room this receiver does not hold: only a contact can bring it, signed, with the whole log from genesis.
