@@ -76,7 +76,7 @@ extension Keyring {
     }
 
     func auditHead(_ db: Database) throws -> AuditHead? {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM audit_head WHERE id = 1") else { return nil }
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM audit_head WHERE id = 1")) else { return nil }
         return try rows.open(AuditHead.self, Array(sealed), table: "audit_head", primaryKey: Self.auditHeadKey)
     }
 
@@ -86,14 +86,14 @@ extension Keyring {
         let seq = head.seq + 1
         let entry = AuditEntry(seq: seq, time: now(), event: event, detail: detail, previous: head.chain)
         let sealed = try rows.seal(record: entry, table: "audit_entry", primaryKey: u64(UInt64(seq)))
-        try db.execute(sql: "INSERT INTO audit_entry (seq, sealed) VALUES (?, ?)", arguments: [seq, Data(sealed)])
+        try db.cachedStatement(sql: "INSERT INTO audit_entry (seq, sealed) VALUES (?, ?)").execute(arguments: [seq, Data(sealed)])
         let previous = (try? Hex.decode(head.chain, what: "chain")) ?? Commit.genesisHead
         try saveAuditHead(db, AuditHead(seq: seq, chain: Hex.encode(chainHash(previous: previous, seq: seq, sealed: sealed)), rowDigests: true))
     }
 
     private func saveAuditHead(_ db: Database, _ head: AuditHead) throws {
         let sealedHead = try rows.seal(record: head, table: "audit_head", primaryKey: Self.auditHeadKey)
-        try db.execute(sql: "INSERT OR REPLACE INTO audit_head (id, sealed) VALUES (1, ?)", arguments: [Data(sealedHead)])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO audit_head (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealedHead)])
     }
 
     /// Marks the audit head of a keyring written by an earlier roomkey (`rowDigests`) in the caller's write transaction;
@@ -110,7 +110,7 @@ extension Keyring {
     /// Every entry, oldest first (each row's integrity is checked as it is opened).
     public func auditEntries() throws -> [AuditEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq")).map { row in
                 let seq = try row.positiveInteger("seq", table: "audit_entry")
                 return try rows.open(AuditEntry.self, try row.blob("sealed", table: "audit_entry"), table: "audit_entry", primaryKey: u64(UInt64(seq)))
             }
@@ -129,7 +129,7 @@ extension Keyring {
     func verifyAudit(_ db: Database) throws -> Int {
         var chain = Commit.genesisHead
         var expected: Int64 = 1
-        for row in try Row.fetchAll(db, sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq")) {
             guard let seq = try? row.positiveInteger("seq", table: "audit_entry"), let sealed = try? row.blob("sealed", table: "audit_entry") else {
                 throw AuditError.broken(seq: expected, reason: "entry was modified")
             }

@@ -23,13 +23,13 @@ extension Keyring {
         let key = tag("room-bundle", room.bytes, random.bytes(16))
         let record = BundleRecord(epoch: epoch, sender: sender.hex, made: made, time: now(), commits: commits)
         let sealed = try rows.seal(record: record, table: "room_bundle", primaryKey: key)
-        try db.execute(sql: "INSERT INTO room_bundle (bundle_tag, room_tag, sealed) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO room_bundle (bundle_tag, room_tag, sealed) VALUES (?, ?, ?)").execute(
                        arguments: [Data(key), Data(roomTag(room)), Data(sealed)])
     }
 
     /// Every bundle record of a room.
     func bundleRecords(_ db: Database, _ room: RoomID) throws -> [BundleRecord] {
-        try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM room_bundle WHERE room_tag = ?", arguments: [Data(roomTag(room))]).map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT bundle_tag, sealed FROM room_bundle WHERE room_tag = ?"), arguments: [Data(roomTag(room))]).map { row in
             try rows.open(BundleRecord.self, try row.blob("sealed", table: "room_bundle"), table: "room_bundle",
                           primaryKey: try row.blob("bundle_tag", table: "room_bundle"))
         }

@@ -58,7 +58,7 @@ extension Keyring {
         let record = ContactRecord(name: c.name, card: c.card, verified: c.verified, keyChanged: c.keyChanged, added: c.added,
                                    accepted: accepted)
         let sealed = sealContactRecord(record, tag: tag)
-        try db.execute(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO contact (name_tag, id_tag, sealed) VALUES (?, ?, ?)").execute(
                        arguments: [Data(tag), Data(idTag(c.id)), Data(sealed)])
         try syncKeyChangeAlert(db, tag: tag, keyChanged: c.keyChanged)
         try noteContactChange(db, [c.id] + keyHistory(db, named: c.name).map(\.card.id))
@@ -98,7 +98,7 @@ extension Keyring {
     /// costs several times more per row than stepping through them; both find the same rows.
     private func openedContacts(_ db: Database, named names: [String]) throws -> [Result<Contact?, any Error>] {
         let tags = names.map(nameTag)
-        if try names.count < 64 || names.count * 4 < (Int.fetchOne(db, sql: "SELECT count(*) FROM contact") ?? 0) {
+        if try names.count < 64 || names.count * 4 < (Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM contact")) ?? 0) {
             return tags.map { tag in Result { try fetchContact(db, tag: tag) } }
         }
         var wanted: [TagKey: [Int]] = [:]
@@ -155,7 +155,7 @@ extension Keyring {
     private func addContact(_ db: Database, _ card: IdentityCard, name: String, time: UInt64) throws -> ContactAddResult {
         let tag = nameTag(name)
         let existing = try fetchContact(db, tag: tag)
-        if existing == nil, let otherTag = try Data.fetchOne(db, sql: "SELECT name_tag FROM contact WHERE id_tag = ?",
+        if existing == nil, let otherTag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ?"),
                                                              arguments: [Data(idTag(card.id))]),
            let other = try fetchContact(db, tag: Array(otherTag)) {
             return ContactAddResult(name: name, id: card.id, outcome: .alreadyKnown(as: other.name))
@@ -175,7 +175,7 @@ extension Keyring {
                 return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
             }
             // The same identity key re-issued its card: keep every decision made about that key.
-            let accepted = try openContactRecord(Array(try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?",
+            let accepted = try openContactRecord(Array(try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"),
                                                                          arguments: [Data(tag)]) ?? Data()), tag: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
                                          added: existing.added), accepted: accepted)
@@ -192,13 +192,13 @@ extension Keyring {
         let rowID = random.bytes(16)
         let record = ContactHistoryRecord(name: name, card: card.text, replaced: time)
         let sealed = try rows.seal(record: record, table: Self.historyTable, primaryKey: rowID)
-        try db.execute(sql: "INSERT INTO contact_key_history (row_id, name_tag, sealed) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO contact_key_history (row_id, name_tag, sealed) VALUES (?, ?, ?)").execute(
                        arguments: [Data(rowID), Data(nameTag(name)), Data(sealed)])
     }
 
     /// Every contact, sorted by name.
     public func contacts() throws -> [Contact] {
-        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
+        let rows = try read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact")) }
         return try rows.map { row in try decodeContact(Data(try row.blob("sealed", table: "contact")), tag: try row.blob("name_tag", table: "contact")) }
             .sorted { $0.name < $1.name }
     }
@@ -206,7 +206,7 @@ extension Keyring {
     /// Every contact's identity id, name and handle, for comparing a new name with: the sealed rows are opened, but
     /// card signatures (checked before a card is stored) are not checked again, so this costs a fraction of `contacts()`.
     func contactNames() throws -> [(id: IdentityID, name: String, handle: String)] {
-        let fetched = try read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
+        let fetched = try read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact")) }
         return try fetched.map { row in
             let record = try openContactRecord(try row.blob("sealed", table: Self.contactTable),
                                                tag: try row.blob("name_tag", table: Self.contactTable))
@@ -227,11 +227,11 @@ extension Keyring {
 
     /// The name tags of the contacts that have a key history (an older identity key).
     func contactTagsWithHistory(_ db: Database) throws -> [[UInt8]] {
-        try Data.fetchAll(db, sql: "SELECT DISTINCT name_tag FROM contact_key_history").map { Array($0) }
+        try Data.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT name_tag FROM contact_key_history")).map { Array($0) }
     }
 
     func keyHistory(_ db: Database, named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
-        let sealed = try Row.fetchAll(db, sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?",
+        let sealed = try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?"),
                                       arguments: [Data(nameTag(name))])
         return try sealed.map { row in
             let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
@@ -250,10 +250,10 @@ extension Keyring {
             if let contact = try fetchContact(db, tag: Array(tag)) {
                 try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
             }
-            try db.execute(sql: "DELETE FROM contact WHERE name_tag = ?", arguments: [tag])
+            try db.cachedStatement(sql: "DELETE FROM contact WHERE name_tag = ?").execute(arguments: [tag])
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }
-            try db.execute(sql: "DELETE FROM contact_key_history WHERE name_tag = ?", arguments: [tag])
-            try db.execute(sql: "DELETE FROM contact_alert WHERE name_tag = ?", arguments: [tag])
+            try db.cachedStatement(sql: "DELETE FROM contact_key_history WHERE name_tag = ?").execute(arguments: [tag])
+            try db.cachedStatement(sql: "DELETE FROM contact_alert WHERE name_tag = ?").execute(arguments: [tag])
             try audit(db, .contactRemove, name)
         }
     }

@@ -57,15 +57,15 @@ extension Keyring {
         }
         let sealed = plain.withUnsafeBytes { rows.seal($0, table: Self.identityTable, primaryKey: Self.identityKey) }
         if insert {
-            try db.execute(sql: "INSERT INTO identity (id, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
+            try db.cachedStatement(sql: "INSERT INTO identity (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)])
         } else {
-            try db.execute(sql: "UPDATE identity SET sealed = ? WHERE id = 1", arguments: [Data(sealed)])
+            try db.cachedStatement(sql: "UPDATE identity SET sealed = ? WHERE id = 1").execute(arguments: [Data(sealed)])
         }
     }
 
     /// Loads and unseals the identity.
     public func identity() throws -> LocalIdentity {
-        let sealed = try read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM identity WHERE id = 1") }
+        let sealed = try read { db in try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) }
         guard let sealed else { throw KeyringError.noIdentity }
         return try openIdentity(Array(sealed))
     }
@@ -109,7 +109,7 @@ extension Keyring {
     /// an identity that is already version 2, whose card is returned as it is).
     public func upgradeIdentity() throws -> (card: IdentityCard, upgraded: Bool) {
         try write { db in
-            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM identity WHERE id = 1") else { throw KeyringError.noIdentity }
+            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
             let old = try openIdentity(Array(sealed))
             if old.card.isPostQuantum { return (old.card, false) }
             let xwing = try XWingKeyPair.generate()
@@ -123,7 +123,7 @@ extension Keyring {
     }
     /// The identity's card, inside a transaction.
     func identityCard(_ db: Database) throws -> IdentityCard {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM identity WHERE id = 1") else { throw KeyringError.noIdentity }
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
         return try openIdentity(Array(sealed)).card
     }
 
@@ -140,7 +140,7 @@ extension Keyring {
     /// v2 members in one room.
     func makeClassicalIdentityForTests() throws {
         try write { db in
-            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM identity WHERE id = 1") else { throw KeyringError.noIdentity }
+            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
             let old = try openIdentity(Array(sealed))
             let card = try IdentityCard(handle: old.card.handle, signer: old.signing, sealingKey: old.sealing.publicKey,
                                         created: old.card.created)

@@ -8,16 +8,16 @@ extension Keyring {
     /// Records or clears the alert of the contact whose name tag is `tag`.
     func syncKeyChangeAlert(_ db: Database, tag: [UInt8], keyChanged: Bool) throws {
         if keyChanged {
-            try db.execute(sql: "INSERT OR IGNORE INTO contact_alert (name_tag) VALUES (?)", arguments: [Data(tag)])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO contact_alert (name_tag) VALUES (?)").execute(arguments: [Data(tag)])
         } else {
-            try db.execute(sql: "DELETE FROM contact_alert WHERE name_tag = ?", arguments: [Data(tag)])
+            try db.cachedStatement(sql: "DELETE FROM contact_alert WHERE name_tag = ?").execute(arguments: [Data(tag)])
         }
     }
 
     /// Contacts whose identity key changed and was neither verified nor accepted.
     func keyChangedContacts(_ db: Database) throws -> [Contact] {
         try requireIntact(db, "contact_alert")
-        return try Data.fetchAll(db, sql: "SELECT name_tag FROM contact_alert").compactMap { tag in
+        return try Data.fetchAll(db.cachedStatement(sql: "SELECT name_tag FROM contact_alert")).compactMap { tag in
             try fetchContact(db, tag: Array(tag))
         }.filter(\.keyChanged)
     }

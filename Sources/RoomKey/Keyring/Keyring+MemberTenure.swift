@@ -82,7 +82,7 @@ extension Keyring {
         // them built from its log up to this commit first, so the commit's changes apply to its real tenures.
         if !newRoom, commit.epoch > 0, try awaitsBackfill(db, commit.roomID) {
             try rebuildTenures(db, commit.roomID, through: commit.epoch - 1)
-            try db.execute(sql: "DELETE FROM scale_backfill WHERE room_tag = ?", arguments: [Data(roomTag(commit.roomID))])
+            try db.cachedStatement(sql: "DELETE FROM scale_backfill WHERE room_tag = ?").execute(arguments: [Data(roomTag(commit.roomID))])
         }
         var joined: [IdentityID] = [], left: [IdentityID] = []
         var changed: [MemberTenure] = []

@@ -125,7 +125,7 @@ extension Keyring {
     /// committed) is taken from there instead of being read back and opened again.
     func undeliveredOutbox(known: [[UInt8]: OutboxItem] = [:]) throws -> [OutboxItem] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT entry_tag FROM outbox WHERE delivered = 0 ORDER BY seq").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT entry_tag FROM outbox WHERE delivered = 0 ORDER BY seq")).map { row in
                 let tag = try row.blob("entry_tag", table: "outbox")
                 if let item = known[tag] { return item }
                 guard let sealed = try Row.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM outbox WHERE entry_tag = ?"),
@@ -140,7 +140,7 @@ extension Keyring {
 
     /// Every entry still kept (undelivered, and delivered within the history window), oldest first, without bundles.
     func outboxRecords(_ db: Database) throws -> [(tag: [UInt8], record: OutboxRecord)] {
-        try Row.fetchAll(db, sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq")).map { row in
             let tag = try row.blob("entry_tag", table: "outbox")
             return (tag, try openOutbox(try row.blob("sealed", table: "outbox"), tag: tag))
         }
@@ -163,7 +163,7 @@ extension Keyring {
         let sealed = sealOutbox(done, tag: item.tag)
         try write { db in
             if moveBundle { try insertOutboxBundle(db, tag: item.tag, item.bytes) }
-            try db.execute(sql: "UPDATE outbox SET delivered = 1, sealed = ? WHERE entry_tag = ?", arguments: [Data(sealed), Data(item.tag)])
+            try db.cachedStatement(sql: "UPDATE outbox SET delivered = 1, sealed = ? WHERE entry_tag = ?").execute(arguments: [Data(sealed), Data(item.tag)])
         }
     }
 
@@ -182,8 +182,8 @@ extension Keyring {
             if let delivered = record.delivered, delivered <= cutoff { expired.append(tag) }
         }
         for tag in expired {
-            try db.execute(sql: "DELETE FROM outbox_bundle WHERE entry_tag = ?", arguments: [Data(tag)])
-            try db.execute(sql: "DELETE FROM outbox WHERE entry_tag = ?", arguments: [Data(tag)])
+            try db.cachedStatement(sql: "DELETE FROM outbox_bundle WHERE entry_tag = ?").execute(arguments: [Data(tag)])
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE entry_tag = ?").execute(arguments: [Data(tag)])
         }
         return expired.count
     }
@@ -191,9 +191,9 @@ extension Keyring {
     /// Keeps the `owed_rotation` index in step with a room's sealed `rotationDue` flag.
     func noteOwedRotation(_ db: Database, _ room: RoomID, due: Bool) throws {
         if due {
-            try db.execute(sql: "INSERT OR IGNORE INTO owed_rotation (room_tag) VALUES (?)", arguments: [Data(roomTag(room))])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO owed_rotation (room_tag) VALUES (?)").execute(arguments: [Data(roomTag(room))])
         } else {
-            try db.execute(sql: "DELETE FROM owed_rotation WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+            try db.cachedStatement(sql: "DELETE FROM owed_rotation WHERE room_tag = ?").execute(arguments: [Data(roomTag(room))])
         }
     }
 
@@ -201,6 +201,6 @@ extension Keyring {
     func owedRotations() throws -> [[UInt8]] {
         try read { db in
             try requireIntact(db, "owed_rotation")
-            return try Data.fetchAll(db, sql: "SELECT room_tag FROM owed_rotation").map { Array($0) } }
+            return try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM owed_rotation")).map { Array($0) } }
     }
 }

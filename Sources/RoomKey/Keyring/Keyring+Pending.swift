@@ -47,7 +47,7 @@ extension Keyring {
                     SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
                     ORDER BY rowid LIMIT 1
                     """, arguments: [Data(kept)]) else { return nil }
-                try db.execute(sql: "DELETE FROM pending_bundle WHERE rowid = ?", arguments: [oldest["rowid"] as Int64])
+                try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE rowid = ?").execute(arguments: [oldest["rowid"] as Int64])
                 return (oldest["size"], oldest["authenticated"] as Int != 0)
             }
             var (all, strangers) = (try total(""), try total("WHERE authenticated = 0"))
@@ -57,12 +57,12 @@ extension Keyring {
                 let record = PendingRecord(path: input.path, bundle: Data(input.bytes), received: now())
                 let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
                 // The row this one replaces, if the same bytes wait already, leaves the totals.
-                if let old = try Row.fetchOne(db, sql: "SELECT LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag = ?",
+                if let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag = ?"),
                                               arguments: [Data(digest)]) {
                     all -= old["size"] as Int
                     if old["authenticated"] as Int == 0 { strangers -= old["size"] as Int }
                 }
-                try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)").execute(
                                arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.authenticated ? 1 : 0])
                 all += sealed.count
                 if !input.authenticated { strangers += sealed.count }
@@ -88,37 +88,37 @@ extension Keyring {
 
     /// Forgets a pending bundle that was settled.
     func deletePending(tag: [UInt8]) throws {
-        try write { db in try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) }
+        try write { db in try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?").execute(arguments: [Data(tag)]) }
     }
 
     /// True when a bundle with this digest was applied before.
     func isSeen(_ db: Database, _ digest: [UInt8]) throws -> Bool {
         try requireIntact(db, "seen_bundle")
-        return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+        return try Data.fetchOne(db.cachedStatement(sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?"), arguments: [Data(digest)]) != nil
     }
 
     /// True when the room holds bundles recorded before the seen digest (`seen_bundle_whole`, by whole-file hash).
     func holdsEarlierSeen(_ db: Database, _ room: RoomID) throws -> Bool {
         try requireIntact(db, "seen_bundle_whole")
-        return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle_whole WHERE room_tag = ? LIMIT 1",
+        return try Data.fetchOne(db.cachedStatement(sql: "SELECT bundle_tag FROM seen_bundle_whole WHERE room_tag = ? LIMIT 1"),
                                  arguments: [Data(roomTag(room))]) != nil
     }
 
     /// True when a bundle with this whole-file digest was applied before the seen digest.
     func isSeenEarlier(_ db: Database, _ digest: [UInt8]) throws -> Bool {
         try requireIntact(db, "seen_bundle_whole")
-        return try Data.fetchOne(db, sql: "SELECT bundle_tag FROM seen_bundle_whole WHERE bundle_tag = ?", arguments: [Data(digest)]) != nil
+        return try Data.fetchOne(db.cachedStatement(sql: "SELECT bundle_tag FROM seen_bundle_whole WHERE bundle_tag = ?"), arguments: [Data(digest)]) != nil
     }
 
     /// Records an applied bundle's digest, so the same bytes are a duplicate next time.
     func markSeen(_ db: Database, _ digest: [UInt8], _ room: RoomID) throws {
-        try db.execute(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)", arguments: [Data(digest), Data(roomTag(room))])
+        try db.cachedStatement(sql: "INSERT INTO seen_bundle (bundle_tag, room_tag) VALUES (?, ?)").execute(arguments: [Data(digest), Data(roomTag(room))])
     }
 
     /// Every pending bundle: its row tag, original path and bytes.
     func pendingBundles() throws -> [(tag: [UInt8], path: String, bytes: [UInt8])] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM pending_bundle").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT bundle_tag, sealed FROM pending_bundle")).map { row in
                 let tag = try row.blob("bundle_tag", table: "pending_bundle")
                 let record = try rows.open(PendingRecord.self, try row.blob("sealed", table: "pending_bundle"), table: "pending_bundle", primaryKey: tag)
                 return (tag, record.path, Array(record.bundle))
@@ -129,8 +129,8 @@ extension Keyring {
     /// Tags of pending bundles that have waited longer than `olderThan` seconds.
     func stalePendingTags(olderThan: UInt64, now time: UInt64) throws -> [[UInt8]] {
         try read { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_bundle") ?? 0 > 0 else { return [] }
-            return try Row.fetchAll(db, sql: "SELECT bundle_tag, sealed FROM pending_bundle").compactMap { row in
+            guard try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM pending_bundle")) ?? 0 > 0 else { return [] }
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT bundle_tag, sealed FROM pending_bundle")).compactMap { row in
                 let tag = try row.blob("bundle_tag", table: "pending_bundle")
                 let record = try rows.open(PendingRecord.self, try row.blob("sealed", table: "pending_bundle"), table: "pending_bundle",
                                            primaryKey: tag)

@@ -67,12 +67,12 @@ extension Keyring {
         try RemoteAddress.validateURL(url)
         return try write { db in
             let tag = remoteTag(name)
-            if try Data.fetchOne(db, sql: "SELECT name_tag FROM remote WHERE name_tag = ?", arguments: [Data(tag)]) != nil {
+            if try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM remote WHERE name_tag = ?"), arguments: [Data(tag)]) != nil {
                 throw RemoteError.exists(name)
             }
             let record = RemoteRecord(name: name, url: url, added: now(), lastSynced: nil)
-            let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM remote") ?? 0) + 1
-            try db.execute(sql: "INSERT INTO remote (name_tag, seq, sealed) VALUES (?, ?, ?)",
+            let seq = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM remote")) ?? 0) + 1
+            try db.cachedStatement(sql: "INSERT INTO remote (name_tag, seq, sealed) VALUES (?, ?, ?)").execute(
                            arguments: [Data(tag), seq, Data(try rows.seal(record: record, table: "remote", primaryKey: tag))])
             try audit(db, .remote, "added remote \(name)")
             return RemoteInfo(record)
@@ -92,9 +92,9 @@ extension Keyring {
             for room in try allRooms(db) where try remoteName(db, room: room.id) == name {
                 try dropStaged(db, room: room, remote: name, force: force)
             }
-            try db.execute(sql: "DELETE FROM remote WHERE name_tag = ?", arguments: [Data(remoteTag(name))])
+            try db.cachedStatement(sql: "DELETE FROM remote WHERE name_tag = ?").execute(arguments: [Data(remoteTag(name))])
             for (tag, choice) in try roomRemoteRecords(db) where choice.remote == name {
-                try db.execute(sql: "DELETE FROM room_remote WHERE room_tag = ?", arguments: [Data(tag)])
+                try db.cachedStatement(sql: "DELETE FROM room_remote WHERE room_tag = ?").execute(arguments: [Data(tag)])
             }
             try audit(db, .remote, "removed remote \(name)")
             return RemoteInfo(record)
@@ -110,7 +110,7 @@ extension Keyring {
             if let current = try remoteName(db, room: room.id), current != name { try dropStaged(db, room: room, remote: current, force: force) }
             let tag = roomTag(room.id)
             let record = RoomRemoteRecord(roomID: room.id.hex, remote: name)
-            try db.execute(sql: "INSERT OR REPLACE INTO room_remote (room_tag, sealed) VALUES (?, ?)",
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_remote (room_tag, sealed) VALUES (?, ?)").execute(
                            arguments: [Data(tag), Data(try rows.seal(record: record, table: "room_remote", primaryKey: tag))])
             try audit(db, .remote, "room \(room.name) uses remote \(name)")
             return room
@@ -137,7 +137,7 @@ extension Keyring {
     /// The name of the remote `room` uses, in the caller's transaction.
     func remoteName(_ db: Database, room: RoomID) throws -> String? {
         let tag = roomTag(room)
-        if let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_remote WHERE room_tag = ?", arguments: [Data(tag)]) {
+        if let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_remote WHERE room_tag = ?"), arguments: [Data(tag)]) {
             let choice = try rows.open(RoomRemoteRecord.self, Array(sealed), table: "room_remote", primaryKey: tag)
             if try remoteRecord(db, choice.remote) != nil { return choice.remote }
         }
@@ -147,7 +147,7 @@ extension Keyring {
     /// One remote's record.
     func remoteRecord(_ db: Database, _ name: String) throws -> RemoteRecord? {
         let tag = remoteTag(name)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM remote WHERE name_tag = ?", arguments: [Data(tag)]) else { return nil }
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM remote WHERE name_tag = ?"), arguments: [Data(tag)]) else { return nil }
         let record = try rows.open(RemoteRecord.self, Array(sealed), table: "remote", primaryKey: tag)
         guard record.name == name else { throw KeyringError.integrityFailure(table: "remote") }
         return record
@@ -155,14 +155,14 @@ extension Keyring {
 
     /// Every remote's record, in the order added.
     func remoteRecords(_ db: Database) throws -> [RemoteRecord] {
-        try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM remote ORDER BY seq").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM remote ORDER BY seq")).map { row in
             try rows.open(RemoteRecord.self, try row.blob("sealed", table: "remote"), table: "remote", primaryKey: try row.blob("name_tag", table: "remote"))
         }
     }
 
     /// Every room's explicit choice.
     private func roomRemoteRecords(_ db: Database) throws -> [(tag: [UInt8], record: RoomRemoteRecord)] {
-        try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room_remote").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room_remote")).map { row in
             let tag = try row.blob("room_tag", table: "room_remote")
             return (tag, try rows.open(RoomRemoteRecord.self, try row.blob("sealed", table: "room_remote"), table: "room_remote", primaryKey: tag))
         }
@@ -175,7 +175,7 @@ extension Keyring {
         record.lastSynced = tip
         if let unread { record.unread = unread.isEmpty ? nil : unread }
         let tag = remoteTag(name)
-        try db.execute(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?",
+        try db.cachedStatement(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?").execute(
                        arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])
     }
 }

@@ -8,7 +8,7 @@ extension Keyring {
     /// The retention ledger of a room, if one was stored.
     func loadLedger(_ db: Database, _ room: RoomID) throws -> RetentionLedger? {
         let rtag = roomTag(room)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM key_retention WHERE room_tag = ?", arguments: [Data(rtag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM key_retention WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil
         }
         let plain = try rows.openSecret(Array(sealed), table: "key_retention", primaryKey: rtag).withUnsafeBytes { Array($0) }
@@ -22,7 +22,7 @@ extension Keyring {
     func saveLedger(_ db: Database, _ room: RoomID, _ ledger: RetentionLedger) throws {
         let rtag = roomTag(room)
         let sealed = ledger.encoded.withUnsafeBytes { rows.seal($0, table: "key_retention", primaryKey: rtag) }
-        try db.execute(sql: "INSERT OR REPLACE INTO key_retention (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO key_retention (room_tag, sealed) VALUES (?, ?)").execute(arguments: [Data(rtag), Data(sealed)])
     }
 
     /// After storing a key: a key of a new epoch supersedes the earlier epochs, and a new generation the owner's
@@ -47,7 +47,7 @@ extension Keyring {
     public func pruneExpired(olderThan: UInt64? = nil) throws -> PruneResult {
         let time = now()
         let due = try read { db in
-            try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").compactMap { row -> RoomID? in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room")).compactMap { row -> RoomID? in
                 let record = try openRoomRecord(try row.blob("sealed", table: "room"), tag: try row.blob("room_tag", table: "room"))
                 guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else {
                     throw KeyringError.integrityFailure(table: "room")
@@ -67,7 +67,7 @@ extension Keyring {
                 keys += n
                 if n > 0 { rooms += 1 }
             }
-            for tag in stalePending { try db.execute(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?", arguments: [Data(tag)]) }
+            for tag in stalePending { try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?").execute(arguments: [Data(tag)]) }
             _ = try pruneOutbox(db, now: time)
             var result = PruneResult(senderKeys: keys, rooms: rooms)
             result.pendingBundles = stalePending.count
@@ -88,13 +88,13 @@ extension Keyring {
         var deleted = 0
         if let epochs = expiry.epochs {
             for epoch in epochs {
-                try db.execute(sql: "DELETE FROM sender_key WHERE epoch_tag = ?", arguments: [Data(senderEpochTag(id, epoch))])
+                try db.cachedStatement(sql: "DELETE FROM sender_key WHERE epoch_tag = ?").execute(arguments: [Data(senderEpochTag(id, epoch))])
                 deleted += db.changesCount
             }
         }
         for hex in expiry.keys {
             guard let tag = try? Hex.decode(hex, what: "key tag") else { throw KeyringError.integrityFailure(table: "key_retention") }
-            try db.execute(sql: "DELETE FROM sender_key WHERE key_tag = ?", arguments: [Data(tag)])
+            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE key_tag = ?").execute(arguments: [Data(tag)])
             deleted += db.changesCount
         }
         if ledger != stored { try saveLedger(db, id, ledger) }
@@ -130,12 +130,12 @@ extension Keyring {
         }
         let time = now()
         let last = try read { db -> UInt64? in
-            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM prune_clock WHERE id = 1") else { return nil }
+            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM prune_clock WHERE id = 1")) else { return nil }
             return try rows.open(PruneClock.self, Array(sealed), table: "prune_clock", primaryKey: Self.pruneClockKey).last
         }
         if let last, time >= last, time - last < Self.automaticPruneInterval { return }
         _ = try pruneExpired()
         let sealed = try rows.seal(record: PruneClock(last: time), table: "prune_clock", primaryKey: Self.pruneClockKey)
-        try write { db in try db.execute(sql: "INSERT OR REPLACE INTO prune_clock (id, sealed) VALUES (1, ?)", arguments: [Data(sealed)]) }
+        try write { db in try db.cachedStatement(sql: "INSERT OR REPLACE INTO prune_clock (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)]) }
     }
 }

@@ -24,7 +24,7 @@ extension Keyring {
 
     /// The sealed write counter record, if one was stored.
     func writeCounter(_ db: Database) throws -> WriteCounter? {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") else { return nil }
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM write_counter WHERE id = 1")) else { return nil }
         return try rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey)
     }
 
@@ -35,7 +35,7 @@ extension Keyring {
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
                                 migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count)
         let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
-        try db.execute(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)])
         return next.count
     }
 

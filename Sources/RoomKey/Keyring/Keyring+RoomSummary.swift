@@ -41,7 +41,7 @@ extension Keyring {
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
         let rtag = roomTag(room)
         let sealed = summary.encoded().withUnsafeBytes { rows.seal($0, table: "room_summary", primaryKey: rtag) }
-        try db.execute(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)").execute(arguments: [Data(rtag), Data(sealed)])
         summaryMemo = (rtag, Array(sealed), summary)
     }
 
@@ -100,7 +100,7 @@ extension Keyring {
     /// Marks every room in which one of `ids` is a member now: its summary is recounted before the transaction commits.
     func noteContactChange(_ db: Database, _ ids: [IdentityID]) throws {
         for id in Set(ids) {
-            for row in try Row.fetchAll(db, sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?",
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
                                         arguments: [Data(memberKey(id))]) {
                 let mtag = try row.blob("member_tag", table: "member_tenure")
                 let plain = try rows.openSecret(try row.blob("sealed", table: "member_tenure"), table: "member_tenure", primaryKey: mtag)
@@ -112,13 +112,13 @@ extension Keyring {
         }
         // A room whose tenures are not built yet has no rows to find it by: recount it too.
         if !ids.isEmpty {
-            for rtag in try Data.fetchAll(db, sql: "SELECT room_tag FROM scale_backfill") { summariesDue.insert(Array(rtag)) }
+            for rtag in try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM scale_backfill")) { summariesDue.insert(Array(rtag)) }
         }
     }
 
     /// Marks every room (the owner's own card changed).
     func noteEveryRoomChanged(_ db: Database) throws {
-        for rtag in try Data.fetchAll(db, sql: "SELECT room_tag FROM room") { summariesDue.insert(Array(rtag)) }
+        for rtag in try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room")) { summariesDue.insert(Array(rtag)) }
     }
 
     /// Recounts the summaries of the rooms marked in this transaction (see `write`).

@@ -22,7 +22,7 @@ extension Keyring {
     /// Loads a room by id.
     func loadRoom(_ db: Database, _ id: RoomID) throws -> StoredRoom? {
         let tag = roomTag(id)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
         return try decodeRoom(db, sealed, tag: tag, expected: id)
@@ -30,7 +30,7 @@ extension Keyring {
 
     /// Loads a room by its row tag (from an index such as `owed_rotation`).
     func loadRoom(_ db: Database, tag: [UInt8]) throws -> StoredRoom? {
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room WHERE room_tag = ?", arguments: [Data(tag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
         return try decodeRoom(db, sealed, tag: tag, expected: nil)
@@ -51,14 +51,14 @@ extension Keyring {
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "room") }
         let tag = roomTag(id)
         let sealed = sealRoomRecord(record, tag: tag)
-        try db.execute(sql: "UPDATE room SET sealed = ? WHERE room_tag = ?", arguments: [Data(sealed), Data(tag)])
+        try db.cachedStatement(sql: "UPDATE room SET sealed = ? WHERE room_tag = ?").execute(arguments: [Data(sealed), Data(tag)])
         try noteOwedRotation(db, id, due: record.rotationDue ?? false)
     }
 
     /// Every room starts a new generation before its next message, numbered well past any made since: the state is
     /// older than what others have seen (a restored backup, an accepted rollback).
     func rotateEveryRoom(_ db: Database) throws {
-        for row in try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room")) {
             var record = try openRoomRecord(try row.blob("sealed", table: "room"), tag: try row.blob("room_tag", table: "room"))
             record.rotationDue = true
             record.ownGeneration = record.ownGeneration &+ (1 << 16)
@@ -70,7 +70,7 @@ extension Keyring {
     func saveRoom(_ db: Database, _ room: StoredRoom) throws {
         let tag = roomTag(room.id)
         let sealed = sealRoomRecord(RoomRecord(room), tag: tag)
-        try db.execute(sql: "INSERT OR REPLACE INTO room (room_tag, name_tag, sealed) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO room (room_tag, name_tag, sealed) VALUES (?, ?, ?)").execute(
                        arguments: [Data(tag), Data(roomNameTag(room.name)), Data(sealed)])
         try noteOwedRotation(db, room.id, due: room.rotationDue)
     }
@@ -107,19 +107,19 @@ extension Keyring {
 
     /// Every room row, opened, in table order.
     func allRooms(_ db: Database) throws -> [StoredRoom] {
-        try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM room").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room")).map { row in
             try decodeRoom(db, Data(try row.blob("sealed", table: "room")), tag: try row.blob("room_tag", table: "room"), expected: nil)
         }
     }
 
     /// The row tags of every room.
     func roomTags(_ db: Database) throws -> [[UInt8]] {
-        try Data.fetchAll(db, sql: "SELECT room_tag FROM room").map { Array($0) }
+        try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room")).map { Array($0) }
     }
 
     /// The row tags of the rooms whose name index matches `name` (the sealed name still has to be compared).
     func roomTags(_ db: Database, named name: String) throws -> [[UInt8]] {
-        try Data.fetchAll(db, sql: "SELECT room_tag FROM room WHERE name_tag = ?", arguments: [Data(roomNameTag(name))]).map { Array($0) }
+        try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room WHERE name_tag = ?"), arguments: [Data(roomNameTag(name))]).map { Array($0) }
     }
 
     /// One room by name or id.
@@ -147,7 +147,7 @@ extension Keyring {
     /// The accepted commit of `epoch`, if stored.
     func storedCommit(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Commit? {
         let ctag = commitTag(id, epoch)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM room_commit WHERE commit_tag = ?", arguments: [Data(ctag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_commit WHERE commit_tag = ?"), arguments: [Data(ctag)]) else {
             return nil
         }
         let plain = try rows.openSecret(Array(sealed), table: "room_commit", primaryKey: ctag)

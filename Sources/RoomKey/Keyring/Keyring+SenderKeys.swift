@@ -36,7 +36,7 @@ extension Keyring {
     func holdsSenderKey(_ db: Database, _ info: SenderKeyInfo, ledger: RetentionLedger?) throws -> Bool {
         try requireIntact(db, "sender_key")
         let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
-        if try Data.fetchOne(db, sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?", arguments: [Data(ktag)]) != nil { return true }
+        if try Data.fetchOne(db.cachedStatement(sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?"), arguments: [Data(ktag)]) != nil { return true }
         return ledger?.isDeleted(epoch: info.epoch, keyTag: ktag) ?? false
     }
 
@@ -46,9 +46,9 @@ extension Keyring {
         let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
         let plain = record.encoded()
         let sealed = plain.withUnsafeBytes { rows.seal($0, table: "sender_key", primaryKey: ktag) }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO sender_key (key_tag, room_tag, sealed, epoch_tag, owner_tag) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [Data(ktag), Data(roomTag(info.roomID)), Data(sealed), Data(senderEpochTag(info.roomID, info.epoch)),
+            """).execute( arguments: [Data(ktag), Data(roomTag(info.roomID)), Data(sealed), Data(senderEpochTag(info.roomID, info.epoch)),
                              Data(senderOwnerTag(info.roomID, info.owner, info.epoch))])
     }
 
@@ -56,7 +56,7 @@ extension Keyring {
     func loadSenderKey(_ db: Database, _ room: RoomID, keyTag: [UInt8]) throws -> SenderKeyRecord? {
         try requireIntact(db, "sender_key")
         senderKeyRowsOpened += 1
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM sender_key WHERE key_tag = ?", arguments: [Data(keyTag)]) else {
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM sender_key WHERE key_tag = ?"), arguments: [Data(keyTag)]) else {
             return nil
         }
         let plain = try rows.openSecret(Array(sealed), table: "sender_key", primaryKey: keyTag)
@@ -72,7 +72,7 @@ extension Keyring {
     /// who rotated a thousand times in an epoch costs one or two rows here, not a thousand.
     func ownerKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epoch: UInt64,
                    skipping: Set<String> = []) throws -> [(tag: [UInt8], generation: UInt32)] {
-        let tags = try Data.fetchAll(db, sql: "SELECT key_tag FROM sender_key WHERE owner_tag = ?",
+        let tags = try Data.fetchAll(db.cachedStatement(sql: "SELECT key_tag FROM sender_key WHERE owner_tag = ?"),
                                      arguments: [Data(senderOwnerTag(room, owner, epoch))])
         return try tags.compactMap { data in
             let tag = Array(data)
@@ -99,7 +99,7 @@ extension Keyring {
 
     /// The descriptions of every stored sender key of a room (for `room show` and tests).
     func senderKeyInfos(_ db: Database, _ room: RoomID) throws -> [SenderKeyInfo] {
-        let tags = try Data.fetchAll(db, sql: "SELECT key_tag FROM sender_key WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+        let tags = try Data.fetchAll(db.cachedStatement(sql: "SELECT key_tag FROM sender_key WHERE room_tag = ?"), arguments: [Data(roomTag(room))])
         return try tags.compactMap { tag in try loadSenderKey(db, room, keyTag: Array(tag))?.info }
     }
 
@@ -114,7 +114,7 @@ extension Keyring {
     /// Deletes every sender key `owner` holds for `room` in epochs `epochs` (a member who leaves forgets its own keys).
     func deleteSenderKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epochs: ClosedRange<UInt64>) throws {
         for epoch in epochs {
-            try db.execute(sql: "DELETE FROM sender_key WHERE owner_tag = ?", arguments: [Data(senderOwnerTag(room, owner, epoch))])
+            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE owner_tag = ?").execute(arguments: [Data(senderOwnerTag(room, owner, epoch))])
         }
     }
 }

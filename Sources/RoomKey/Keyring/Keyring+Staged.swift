@@ -92,14 +92,14 @@ extension Keyring {
     func stageIntent(_ db: Database, _ intent: StagedIntent) throws {
         let tag = self.tag("staged-intent", random.bytes(16))
         let record = IntentRecord(intent)
-        let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM staged_intent") ?? 0) + 1
-        try db.execute(sql: "INSERT INTO staged_intent (intent_tag, seq, room_tag, sealed) VALUES (?, ?, ?, ?)",
+        let seq = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM staged_intent")) ?? 0) + 1
+        try db.cachedStatement(sql: "INSERT INTO staged_intent (intent_tag, seq, room_tag, sealed) VALUES (?, ?, ?, ?)").execute(
                        arguments: [Data(tag), seq, Data(roomTag(intent.roomID)), Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag))])
     }
 
     /// A room's staged intents, oldest first, with their row tags.
     func stagedIntents(_ db: Database, room: RoomID) throws -> [(tag: [UInt8], intent: StagedIntent)] {
-        try Row.fetchAll(db, sql: "SELECT intent_tag, sealed FROM staged_intent WHERE room_tag = ? ORDER BY seq",
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT intent_tag, sealed FROM staged_intent WHERE room_tag = ? ORDER BY seq"),
                          arguments: [Data(roomTag(room))]).map { row in
             let tag = try row.blob("intent_tag", table: "staged_intent")
             let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
@@ -110,14 +110,14 @@ extension Keyring {
 
     /// Every room with staged intents or a flight (by room tag).
     func stagedRoomTags(_ db: Database) throws -> [[UInt8]] {
-        let tags = try Data.fetchAll(db, sql: "SELECT DISTINCT room_tag FROM staged_intent UNION SELECT room_tag FROM staged_flight")
+        let tags = try Data.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT room_tag FROM staged_intent UNION SELECT room_tag FROM staged_flight"))
         return tags.map { Array($0) }
     }
 
     /// Every staged intent, oldest first (for `sync` and `outbox list` to report).
     public func stagedIntents() throws -> [StagedIntent] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT intent_tag, sealed FROM staged_intent ORDER BY seq").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT intent_tag, sealed FROM staged_intent ORDER BY seq")).map { row in
                 let tag = try row.blob("intent_tag", table: "staged_intent")
                 let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
                 guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "staged_intent") }
@@ -129,32 +129,32 @@ extension Keyring {
     /// Replaces an intent's operations (what a rebase kept), or deletes it when none is left.
     func rewriteIntent(_ db: Database, tag: [UInt8], _ intent: StagedIntent, operations ops: [RoomKeyCore.Operation]) throws {
         if ops.isEmpty {
-            try db.execute(sql: "DELETE FROM staged_intent WHERE intent_tag = ?", arguments: [Data(tag)])
+            try db.cachedStatement(sql: "DELETE FROM staged_intent WHERE intent_tag = ?").execute(arguments: [Data(tag)])
             return
         }
         var record = IntentRecord(intent)
         record.operations = Self.encodeOperations(ops)
-        try db.execute(sql: "UPDATE staged_intent SET sealed = ? WHERE intent_tag = ?",
+        try db.cachedStatement(sql: "UPDATE staged_intent SET sealed = ? WHERE intent_tag = ?").execute(
                        arguments: [Data(try rows.seal(record: record, table: "staged_intent", primaryKey: tag)), Data(tag)])
     }
 
     /// Deletes a room's staged intents and flight (`remote remove --force`); returns how many intents there were.
     func deleteStaged(_ db: Database, room: RoomID) throws -> Int {
         let count = try stagedCount(db, room: room)
-        try db.execute(sql: "DELETE FROM staged_intent WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+        try db.cachedStatement(sql: "DELETE FROM staged_intent WHERE room_tag = ?").execute(arguments: [Data(roomTag(room))])
         try deleteFlight(db, room: room)
         return count
     }
 
     /// Deletes intents by row tag.
     func deleteIntents(_ db: Database, tags: [[UInt8]]) throws {
-        for tag in tags { try db.execute(sql: "DELETE FROM staged_intent WHERE intent_tag = ?", arguments: [Data(tag)]) }
+        for tag in tags { try db.cachedStatement(sql: "DELETE FROM staged_intent WHERE intent_tag = ?").execute(arguments: [Data(tag)]) }
     }
 
     /// The commit being pushed for a room, if any.
     func flight(_ db: Database, room: RoomID) throws -> FlightRecord? {
         let tag = roomTag(room)
-        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM staged_flight WHERE room_tag = ?", arguments: [Data(tag)]) else { return nil }
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM staged_flight WHERE room_tag = ?"), arguments: [Data(tag)]) else { return nil }
         let record = try rows.open(FlightRecord.self, Array(sealed), table: "staged_flight", primaryKey: tag)
         guard record.roomID == room.hex else { throw KeyringError.integrityFailure(table: "staged_flight") }
         return record
@@ -162,7 +162,7 @@ extension Keyring {
 
     /// Every room's flight.
     func flights(_ db: Database) throws -> [FlightRecord] {
-        try Row.fetchAll(db, sql: "SELECT room_tag, sealed FROM staged_flight").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM staged_flight")).map { row in
             try rows.open(FlightRecord.self, try row.blob("sealed", table: "staged_flight"), table: "staged_flight",
                           primaryKey: try row.blob("room_tag", table: "staged_flight"))
         }
@@ -170,18 +170,18 @@ extension Keyring {
 
     /// How many intents are staged for `room`.
     func stagedCount(_ db: Database, room: RoomID) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staged_intent WHERE room_tag = ?", arguments: [Data(roomTag(room))]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM staged_intent WHERE room_tag = ?"), arguments: [Data(roomTag(room))]) ?? 0
     }
 
     /// Records the commit being pushed for a room (one per room).
     func saveFlight(_ db: Database, _ record: FlightRecord, room: RoomID) throws {
         let tag = roomTag(room)
-        try db.execute(sql: "INSERT OR REPLACE INTO staged_flight (room_tag, sealed) VALUES (?, ?)",
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO staged_flight (room_tag, sealed) VALUES (?, ?)").execute(
                        arguments: [Data(tag), Data(try rows.seal(record: record, table: "staged_flight", primaryKey: tag))])
     }
 
     /// Forgets a room's flight (published and applied, or superseded).
     func deleteFlight(_ db: Database, room: RoomID) throws {
-        try db.execute(sql: "DELETE FROM staged_flight WHERE room_tag = ?", arguments: [Data(roomTag(room))])
+        try db.cachedStatement(sql: "DELETE FROM staged_flight WHERE room_tag = ?").execute(arguments: [Data(roomTag(room))])
     }
 }

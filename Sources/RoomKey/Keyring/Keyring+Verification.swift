@@ -67,7 +67,7 @@ extension Keyring {
     public func keyChangeAccepted(named name: String) throws -> Bool {
         let tag = nameTag(name)
         let record = try read { db -> ContactRecord? in
-            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
+            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
                 return nil
             }
             return try openContactRecord(Array(sealed), tag: tag)
@@ -81,7 +81,7 @@ extension Keyring {
         let tag = nameTag(name)
         try automaticPrune()
         return try write { db in
-            guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name_tag = ?", arguments: [Data(tag)]) else {
+            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
                 throw ContactError.notFound(name: name)
             }
             // openContactRecord checks the row's name tag.
@@ -90,7 +90,7 @@ extension Keyring {
                                   added: record.added)
             guard try change(&record, contact) else { return contact }
             let resealed = sealContactRecord(record, tag: tag)
-            try db.execute(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?", arguments: [Data(resealed), Data(tag)])
+            try db.cachedStatement(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?").execute(arguments: [Data(resealed), Data(tag)])
             try syncKeyChangeAlert(db, tag: tag, keyChanged: record.keyChanged)
             try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
             try audit(db, record.verified ? .contactVerify : .contactAccept, name)

@@ -105,8 +105,8 @@ extension Keyring {
     /// Inserts a new entry in the caller's transaction: its bundle row, then its `outbox` row, next in order.
     func insertOutboxEntry(_ db: Database, tag: [UInt8], record: OutboxRecord, bytes: [UInt8]) throws {
         try insertOutboxBundle(db, tag: tag, bytes)
-        let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
-        try db.execute(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, ?, ?)",
+        let seq = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM outbox")) ?? 0) + 1
+        try db.cachedStatement(sql: "INSERT INTO outbox (entry_tag, seq, delivered, sealed) VALUES (?, ?, ?, ?)").execute(
                        arguments: [Data(tag), seq, record.delivered == nil ? 0 : 1, Data(sealOutbox(record, tag: tag))])
     }
 
