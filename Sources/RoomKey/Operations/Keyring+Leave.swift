@@ -28,37 +28,79 @@ extension Keyring {
         }
     }
 
-    /// Settles leave requests received in this run: the core decides, and an admin commits each removal at once (in a
-    /// room with a git remote, stages it).
+    /// Settles leave requests received in this run: the core decides each, and an admin removes every member whose
+    /// request it accepts in one commit per room (in a room with a git remote, stages each removal). A run that brings
+    /// hundreds of requests for one room then seals one bundle to the members who stay, not one per request.
     func receiveLeaveRequests(_ requests: [(index: Int, path: String, request: LeaveRequest)], me: borrowing LocalIdentity,
                               deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
         var results: [Int: ReceiveResult] = [:]
+        for items in Self.groupedByRoom(requests) {
+            guard let room = items.first?.request.roomID else { continue }
+            // In a room with a git remote the removals are staged, with their requests, for sync to publish (and check again).
+            if try read({ db in try loadRoom(db, room).flatMap { try remoteName(db, room: $0.id) } }) != nil {
+                for (index, result) in try stageLeaveRequests(items, me: me) { results[index] = result }
+            } else {
+                for (index, result) in try commitLeaveRequests(items, me: me, deliver: deliver) { results[index] = result }
+            }
+        }
+        return results
+    }
+
+    /// Leave requests by room, rooms in the order their first request came, each room's requests in their order.
+    static func groupedByRoom(_ requests: [(index: Int, path: String, request: LeaveRequest)])
+        -> [[(index: Int, path: String, request: LeaveRequest)]] {
+        var rooms: [RoomID] = []
+        var byRoom: [RoomID: [(index: Int, path: String, request: LeaveRequest)]] = [:]
         for item in requests {
-            let r = item.request
-            func result(_ status: ReceiveStatus, _ error: (any RoomKeyError)? = nil, _ bundles: [String] = []) -> ReceiveResult {
-                ReceiveResult(path: item.path, status: status, roomID: r.roomID, epoch: r.epoch, error: error, bundles: bundles)
-            }
-            // In a room with a git remote the removal is staged, with the request, for sync to publish (and check again).
-            if try read({ db in try loadRoom(db, r.roomID).flatMap { try remoteName(db, room: $0.id) } }) != nil {
-                results[item.index] = try stageLeaveRequest(r, path: item.path, me: me)
-                continue
-            }
-            do {
-                results[item.index] = try write { db in
-                    switch try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(r) {
-                    case .notForMe: return result(.notForMe)
-                    case .duplicate: return result(.duplicate)
-                    case let .pending(why): return result(.pending, why)
-                    case let .rejected(error): return result(.rejected, error)
+            if byRoom[item.request.roomID] == nil { rooms.append(item.request.roomID) }
+            byRoom[item.request.roomID, default: []].append(item)
+        }
+        return rooms.map { byRoom[$0] ?? [] }
+    }
+
+    /// The requests of one room without a remote, in one transaction: each is decided on the room as it is, a member
+    /// asking twice is removed once (the later requests are duplicates), and one commit removes them all. When that
+    /// commit cannot be made (the room is forked, or a key change blocks distribution), every accepted request is
+    /// rejected with the reason and can be received again later.
+    private func commitLeaveRequests(_ items: [(index: Int, path: String, request: LeaveRequest)], me: borrowing LocalIdentity,
+                                     deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
+        func result(_ item: (index: Int, path: String, request: LeaveRequest), _ status: ReceiveStatus,
+                    _ error: (any RoomKeyError)? = nil, _ bundles: [String] = []) -> ReceiveResult {
+            ReceiveResult(path: item.path, status: status, roomID: item.request.roomID, epoch: item.request.epoch, error: error,
+                          bundles: bundles)
+        }
+        var results: [Int: ReceiveResult] = [:]
+        var accepted: [(index: Int, path: String, request: LeaveRequest)] = []
+        do {
+            try write { db in
+                let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(items.map(\.request))
+                var leaving: [IdentityID] = []
+                for (item, decision) in zip(items, decisions) {
+                    switch decision {
+                    case .notForMe: results[item.index] = result(item, .notForMe)
+                    case .duplicate: results[item.index] = result(item, .duplicate)
+                    case let .pending(why): results[item.index] = result(item, .pending, why)
+                    case let .rejected(error): results[item.index] = result(item, .rejected, error)
                     case let .remove(member):
-                        let room = try distributableRoom(db, r.roomID.hex, me: me.id)
-                        let made = try commit(db, room: room, operations: [.remove(member)], me: me, deliver: deliver)
-                        try audit(db, .commitMade, "\(room.name) removed \(member) at their request")
-                        return result(.applied, nil, [made.bundlePath])
+                        if leaving.contains(member) {
+                            results[item.index] = result(item, .duplicate)
+                        } else {
+                            leaving.append(member)
+                            accepted.append(item)
+                        }
                     }
                 }
-            } catch let error as any RoomKeyError where error.category != .failure {
-                results[item.index] = result(.rejected, error)
+                guard let first = accepted.first else { return }
+                let room = try distributableRoom(db, first.request.roomID.hex, me: me.id)
+                let made = try commit(db, room: room, operations: leaving.map { .remove($0) }, me: me, deliver: deliver)
+                for member in leaving { try audit(db, .commitMade, "\(room.name) removed \(member) at their request") }
+                for item in accepted { results[item.index] = result(item, .applied, nil, [made.bundlePath]) }
+            }
+        } catch let error as any RoomKeyError where error.category != .failure {
+            // Nothing was stored: the removals are refused, and so is any request the transaction did not get to.
+            let refused = Set(accepted.map(\.index))
+            for item in items where results[item.index] == nil || refused.contains(item.index) {
+                results[item.index] = result(item, .rejected, error)
             }
         }
         return results

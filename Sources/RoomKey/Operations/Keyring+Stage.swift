@@ -147,31 +147,53 @@ extension Keyring {
         return PublishedCommit(roomID: id, name: room.name, epoch: commit.epoch, operations: commit.operations)
     }
 
-    /// Stages the removal a checked leave request asks for (an admin's sync), instead of committing it at once: the
-    /// remote decides which admin's commit carries it. Returns the result to report.
-    func stageLeaveRequest(_ request: LeaveRequest, path: String, me: borrowing LocalIdentity) throws -> ReceiveResult {
-        func result(_ status: ReceiveStatus, _ error: (any RoomKeyError)? = nil) -> ReceiveResult {
-            ReceiveResult(path: path, status: status, roomID: request.roomID, epoch: request.epoch, error: error, bundles: [])
+    /// Stages the removals that checked leave requests for one room ask for (an admin's sync), instead of committing
+    /// them at once: the remote decides which admin's commit carries them. One transaction for the room's requests,
+    /// reading its staged intents once; a member asking twice, or already staged for removal, is staged once. Returns
+    /// the result to report for each request.
+    func stageLeaveRequests(_ items: [(index: Int, path: String, request: LeaveRequest)],
+                            me: borrowing LocalIdentity) throws -> [Int: ReceiveResult] {
+        func result(_ item: (index: Int, path: String, request: LeaveRequest), _ status: ReceiveStatus,
+                    _ error: (any RoomKeyError)? = nil) -> ReceiveResult {
+            ReceiveResult(path: item.path, status: status, roomID: item.request.roomID, epoch: item.request.epoch, error: error, bundles: [])
         }
+        var results: [Int: ReceiveResult] = [:]
+        var accepted: Set<Int> = []
         do {
-            return try write { db in
-                switch try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(request) {
-                case .notForMe: return result(.notForMe)
-                case .duplicate: return result(.duplicate)
-                case let .pending(why): return result(.pending, why)
-                case let .rejected(error): return result(.rejected, error)
-                case let .remove(member):
-                    let room = try distributableRoom(db, request.roomID.hex, me: me.id)
-                    let staged = try stagedIntents(db, room: room.id).contains { $0.intent.operations.contains(.remove(member)) }
-                    if !staged {
-                        try stageIntent(db, try newIntent(db, room: room, operations: [.remove(member)], leaveRequest: request))
-                        try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
+            try write { db in
+                let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(items.map(\.request))
+                var room: StoredRoom? = nil
+                var staged: Set<IdentityID> = []
+                for (item, decision) in zip(items, decisions) {
+                    switch decision {
+                    case .notForMe: results[item.index] = result(item, .notForMe)
+                    case .duplicate: results[item.index] = result(item, .duplicate)
+                    case let .pending(why): results[item.index] = result(item, .pending, why)
+                    case let .rejected(error): results[item.index] = result(item, .rejected, error)
+                    case let .remove(member):
+                        accepted.insert(item.index)
+                        if room == nil {
+                            let loaded = try distributableRoom(db, item.request.roomID.hex, me: me.id)
+                            staged = Set(try stagedIntents(db, room: loaded.id).flatMap { $0.intent.operations }.compactMap { op in
+                                if case let .remove(id) = op { id } else { nil }
+                            })
+                            room = loaded
+                        }
+                        guard let room else { continue }
+                        if staged.insert(member).inserted {
+                            try stageIntent(db, try newIntent(db, room: room, operations: [.remove(member)], leaveRequest: item.request))
+                            try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
+                        }
+                        results[item.index] = result(item, .applied)
                     }
-                    return result(.applied)
                 }
             }
         } catch let error as any RoomKeyError where error.category != .failure {
-            return result(.rejected, error)
+            // Nothing was stored: the removals are refused, and so is any request the transaction did not get to.
+            for item in items where results[item.index] == nil || accepted.contains(item.index) {
+                results[item.index] = result(item, .rejected, error)
+            }
         }
+        return results
     }
 }

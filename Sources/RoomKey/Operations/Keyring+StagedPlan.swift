@@ -28,7 +28,8 @@ extension Keyring {
                 if let c = try storedCommit(db, room.id, epoch) { since.append((epoch, c.author, c.operations)) }
             }
         }
-        return try intents.map { intent in
+        let leaveVetoes = try leaveVetoes(db, intents, me: me)
+        return try intents.enumerated().map { index, intent in
             var veto: String?
             var ops: [RoomKeyCore.Operation] = []
             for op in intent.operations {
@@ -40,7 +41,7 @@ extension Keyring {
             guard let base = intent.base, let subjects = intent.subjects else { return StagedRebase.Intent(ops, subjects: nil, veto: veto) }
             let baseHead = base.epoch > room.state.epoch || base.epoch < room.joinedEpoch ? nil : try storedCommit(db, room.id, base.epoch)?.head
             if veto == nil, baseHead != base.head { veto = "the room's history changed since this change was staged" }
-            if veto == nil, let bytes = intent.leaveRequest { veto = try leaveVeto(db, bytes, me: me) }
+            if veto == nil { veto = leaveVetoes[index] }
             let changed = StagedRebase.changed(since: since.filter { $0.epoch > base.epoch }.map { ($0.author, $0.operations) }, me: me)
             return StagedRebase.Intent(ops, subjects: Set(subjects), changed: changed, veto: veto, allowSameHandle: intent.allowSameHandle)
         }
@@ -59,15 +60,30 @@ extension Keyring {
         return (card, nil)
     }
 
-    /// Why a removal a member asked for no longer holds (`LeaveAcceptance` decided again on the room as it is now), or nil.
-    private func leaveVeto(_ db: Database, _ bytes: [UInt8], me: IdentityID) throws -> String? {
-        guard let request = try? LeaveRequest.parse(bytes) else { return "the leave request it came from is damaged" }
-        switch try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me).decide(request) {
-        case .remove: return nil
-        case .duplicate: return "\(request.member) is no longer a member"
-        case let .rejected(error): return error.message
-        case let .pending(why): return why.message
-        case .notForMe: return "you can no longer act on the leave request of \(request.member)"
+    /// Why each removal a member asked for no longer holds, by intent index (`LeaveAcceptance` deciding every request
+    /// again, together, on the room as it is now); an intent without a request, or whose request still holds, has none.
+    private func leaveVetoes(_ db: Database, _ intents: [StagedIntent], me: IdentityID) throws -> [Int: String] {
+        var vetoes: [Int: String] = [:]
+        var requests: [(index: Int, request: LeaveRequest)] = []
+        for (index, intent) in intents.enumerated() {
+            guard let bytes = intent.leaveRequest else { continue }
+            guard let request = try? LeaveRequest.parse(bytes) else {
+                vetoes[index] = "the leave request it came from is damaged"
+                continue
+            }
+            requests.append((index, request))
         }
+        let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me).decide(requests.map(\.request))
+        for (item, decision) in zip(requests, decisions) {
+            let request = item.request
+            switch decision {
+            case .remove: break
+            case .duplicate: vetoes[item.index] = "\(request.member) is no longer a member"
+            case let .rejected(error): vetoes[item.index] = error.message
+            case let .pending(why): vetoes[item.index] = why.message
+            case .notForMe: vetoes[item.index] = "you can no longer act on the leave request of \(request.member)"
+            }
+        }
+        return vetoes
     }
 }

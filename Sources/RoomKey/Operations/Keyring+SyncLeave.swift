@@ -9,31 +9,47 @@ extension Keyring {
     /// Stages the removals `found` (path, bytes) ask for and those kept by earlier syncs that can be settled now; returns
     /// one result per new file and one per kept request settled now.
     func settleLeaveRequests(_ found: [(path: String, bytes: [UInt8])], me: borrowing LocalIdentity) throws -> [ReceiveResult] {
-        var results: [ReceiveResult] = []
-        for kept in try pendingLeaveRequests() {
-            guard let request = try? LeaveRequest.parse(kept.bytes) else {
-                try deletePending(tag: kept.tag)
+        // Kept requests first, then the new ones, in one list: each room's requests are then decided and staged together.
+        var items: [(index: Int, path: String, request: LeaveRequest)] = []
+        var keptTags: [[UInt8]] = []
+        for stored in try pendingLeaveRequests() {
+            guard let request = try? LeaveRequest.parse(stored.bytes) else {
+                try deletePending(tag: stored.tag)
                 continue
             }
-            let result = try stageLeaveRequest(request, path: kept.path, me: me)
-            if try !keepsWaiting(request) {
-                try deletePending(tag: kept.tag)
-                results.append(result)
+            items.append((keptTags.count, stored.path, request))
+            keptTags.append(stored.tag)
+        }
+        var malformed: [Int: ReceiveResult] = [:]
+        for offset in found.indices {
+            let file = found[offset]
+            switch Result(catching: { () throws(WireError) in try LeaveRequest.parse(file.bytes) }) {
+            case let .success(request): items.append((keptTags.count + offset, file.path, request))
+            case let .failure(error):
+                malformed[offset] = ReceiveResult(path: file.path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: [])
             }
         }
-        for (path, data) in found {
-            do {
-                let request = try LeaveRequest.parse(data)
-                let result = try stageLeaveRequest(request, path: path, me: me)
-                if try keepsWaiting(request) {
-                    _ = try storePending(bytes: data, path: path, room: request.roomID, authenticated: false)
+        var staged: [Int: ReceiveResult] = [:]
+        for group in Self.groupedByRoom(items) {
+            for (index, result) in try stageLeaveRequests(group, me: me) { staged[index] = result }
+        }
+        var results: [ReceiveResult] = []
+        var fresh: [Int: ReceiveResult] = malformed
+        for item in items {
+            if item.index < keptTags.count {
+                guard try !keepsWaiting(item.request) else { continue }
+                try deletePending(tag: keptTags[item.index])
+                if let result = staged[item.index] { results.append(result) }
+            } else {
+                let offset = item.index - keptTags.count
+                if try keepsWaiting(item.request) {
+                    _ = try storePending(bytes: found[offset].bytes, path: item.path, room: item.request.roomID, authenticated: false)
                 }
-                results.append(result)
-            } catch let error as WireError {
-                results.append(ReceiveResult(path: path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: []))
+                fresh[offset] = staged[item.index]
             }
         }
-        return results
+        // The kept requests settled now, then one result per new file in the order given.
+        return results + found.indices.compactMap { fresh[$0] }
     }
 
     /// True when `request` may still be settled by a later epoch of its room here (`LeaveDecision.worthKeeping`).

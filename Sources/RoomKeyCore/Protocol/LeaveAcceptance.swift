@@ -49,6 +49,13 @@ public struct LeaveAcceptance<View: ReceiverView> {
         self.receiver = receiver
     }
 
+    /// Decides `requests` in order, each exactly as `decide(_:)` would on the same view, which must not change between
+    /// them: each room and roster is read once, so hundreds of requests for one room do not parse its roster each.
+    public func decide(_ requests: [LeaveRequest]) throws -> [LeaveDecision] {
+        let remembered = LeaveAcceptance<RememberedView<View>>(view: RememberedView(view), receiver: receiver)
+        return try requests.map { try remembered.decide($0) }
+    }
+
     /// Decides what to do with `request`. Throws only when the view fails.
     public func decide(_ request: LeaveRequest) throws -> LeaveDecision {
         guard request.member != receiver, let room = try view.room(request.roomID), !room.left,

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+
+/// Leave requests that arrive together: the admin removes every member who asked in one commit per room, sealed once
+/// to the members who stay, instead of a commit (and a bundle to everyone left) per request.
+@Suite struct LeaveBatchCLITests {
+    @Test func requestsReceivedTogetherAreOneCommitPerRoom() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).code == 0)
+        #expect(try w.rk("alice", ["room", "create", "pair", "--member", "bob"]).code == 0)
+        try w.exchange()
+        var requests: [String: String] = [:]
+        for (who, room) in [("bob", "team"), ("carol", "team"), ("bob", "pair")] {
+            let leave = try w.rk(who, ["room", "leave", room, "--json"])
+            #expect(leave.code == 0, "\(leave)")
+            requests["\(who)-\(room)"] = try #require(try leave.json()["bundle"] as? String)
+        }
+        // bob's request for team given twice (another copy of the same file) in the same run.
+        let copy = w.s.path("bob-team-again.roomkey")
+        try FileManager.default.copyItem(atPath: try #require(requests["bob-team"]), toPath: copy)
+        let inputs = [requests["bob-team"], requests["carol-team"], copy, requests["bob-pair"]].compactMap { $0 }
+        let run = try w.rk("alice", ["receive", "--json"] + inputs)
+        #expect(run.code == 0, "\(run)")
+        let results = try #require(try run.json()["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["applied", "applied", "duplicate", "applied"])
+        let bundles = results.map { ($0["bundles"] as? [String]) ?? [] }
+        // team: both requests name the one bundle of the one new commit; pair: a bundle of its own.
+        #expect(bundles[0].count == 1)
+        #expect(bundles[0] == bundles[1])
+        #expect(bundles[2].isEmpty)
+        #expect(bundles[3].count == 1 && bundles[3] != bundles[0])
+        let alice = try w.keyring("alice")
+        #expect(try alice.room("team").state.epoch == 1)
+        #expect(try alice.room("pair").state.epoch == 1)
+        let bobID = try w.keyring("bob").identityCard().id, carolID = try w.keyring("carol").identityCard().id
+        let teamID = try alice.room("team").id
+        let log = try alice.read { db in try alice.storedLog(db, teamID, through: 1) }
+        #expect(log[1].operations == [.remove(bobID), .remove(carolID)])
+        // dave, who stays, takes the one bundle and sees the same room.
+        #expect(try w.rk("dave", ["receive", bundles[0][0]]).code == 0)
+        let members = (try w.show("dave")["members"] as? [[String: Any]] ?? []).compactMap { $0["handle"] as? String }
+        #expect(members.sorted() == ["alice", "dave"])
+        // The same requests again: both members are gone already.
+        let again = try w.rk("alice", ["receive", "--json", requests["bob-team"] ?? "", requests["carol-team"] ?? ""])
+        #expect(try (again.json()["results"] as? [[String: Any]])?.map { $0["status"] as? String } == ["duplicate", "duplicate"])
+    }
+}
