@@ -8,26 +8,6 @@ import RoomKeyTestSupport
 struct HeldLogTests {
     typealias World = BundleAcceptanceTests.World
 
-    /// A receiver's view that counts the commits it is asked for.
-    struct CountingView: ReceiverView {
-        final class Count: @unchecked Sendable { var commits = 0 }
-        let inner: InMemoryReceiver
-        let count = Count()
-
-        func seenBundle(_ digest: [UInt8]) throws -> Bool { try inner.seenBundle(digest) }
-        func holdsEarlierSeen(_ room: RoomID) throws -> Bool { try inner.holdsEarlierSeen(room) }
-        func seenEarlier(_ digest: [UInt8]) throws -> Bool { try inner.seenEarlier(digest) }
-        func room(_ id: RoomID) throws -> HeldRoom? { try inner.room(id) }
-        func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? {
-            count.commits += 1
-            return try inner.commit(room, epoch: epoch)
-        }
-        func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? { try inner.roster(room, epoch: epoch) }
-        func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? { try inner.rosterView(room, epoch: epoch) }
-        func contactCard(_ id: IdentityID) throws -> IdentityCard? { try inner.contactCard(id) }
-        func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool { try inner.holdsSenderKey(key) }
-    }
-
     /// The standard room, then alice promoting and demoting bob in turn up to epoch `head`; its states by epoch.
     static func longLog(_ w: World, head: UInt64) throws -> (log: [Commit], states: [RoomState]) {
         var log = w.log
@@ -44,7 +24,7 @@ struct HeldLogTests {
 
     /// Decides `built` for carol over `view`; returns the decision and how many commits it read.
     func decide(_ w: World, _ built: BundleAcceptanceTests.Built, _ view: InMemoryReceiver) throws -> (BundleDecision, Int) {
-        let counting = CountingView(inner: view)
+        let counting = CountingReceiver(view)
         let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
         let decision = try BundleAcceptance(view: counting, receiver: w.carol.id, now: w.now)
             .decide(content, digest: built.digest, earlierDigest: { built.earlierDigest }, size: built.bytes.count)

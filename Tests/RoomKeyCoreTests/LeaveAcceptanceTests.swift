@@ -101,28 +101,6 @@ struct LeaveAcceptanceTests {
         #expect(Self.describe(decision) == row.expect(w))
     }
 
-    /// A view that counts the rosters it is asked for.
-    struct CountingView: ReceiverView {
-        final class Count: @unchecked Sendable { var rosters = 0 }
-        let inner: InMemoryReceiver
-        let count = Count()
-        func seenBundle(_ digest: [UInt8]) throws -> Bool { try inner.seenBundle(digest) }
-        func holdsEarlierSeen(_ room: RoomID) throws -> Bool { try inner.holdsEarlierSeen(room) }
-        func seenEarlier(_ digest: [UInt8]) throws -> Bool { try inner.seenEarlier(digest) }
-        func room(_ id: RoomID) throws -> HeldRoom? { try inner.room(id) }
-        func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try inner.commit(room, epoch: epoch) }
-        func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? {
-            count.rosters += 1
-            return try inner.roster(room, epoch: epoch)
-        }
-        func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? {
-            count.rosters += 1
-            return try inner.rosterView(room, epoch: epoch)
-        }
-        func contactCard(_ id: IdentityID) throws -> IdentityCard? { try inner.contactCard(id) }
-        func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool { try inner.holdsSenderKey(key) }
-    }
-
     /// Many requests of one run, decided together: the same decisions, in order, as one by one; the current roster and
     /// each request epoch's roster are read once, not once per request.
     @Test func aRunsRequestsDecidedTogetherAreDecidedAsEachAlone() throws {
@@ -138,13 +116,13 @@ struct LeaveAcceptanceTests {
                          try Self.forged(w, member: w.carol, signer: w.mallory, epoch: 3)]
         }
         let one = try requests.map { try LeaveAcceptance(view: held, receiver: w.alice.id).decide($0) }.map(Self.describe)
-        let counting = CountingView(inner: held)
+        let counting = CountingReceiver(held)
         let together = try LeaveAcceptance(view: counting, receiver: w.alice.id).decide(requests).map(Self.describe)
         #expect(together == one)
         #expect(Set(one).count == 8)
         // The current epoch's roster (as a view and whole) and those of epochs 0, 1 and 2.
         #expect(counting.count.rosters <= 5)
-        let alone = CountingView(inner: held)
+        let alone = CountingReceiver(held)
         _ = try requests.map { try LeaveAcceptance(view: alone, receiver: w.alice.id).decide($0) }
         #expect(alone.count.rosters > 100)
     }

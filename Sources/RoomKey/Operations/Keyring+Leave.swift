@@ -31,7 +31,7 @@ extension Keyring {
     /// Settles leave requests received in this run: the core decides each, and an admin removes every member whose
     /// request it accepts in one commit per room (in a room with a git remote, stages each removal). A run that brings
     /// hundreds of requests for one room then seals one bundle to the members who stay, not one per request.
-    func receiveLeaveRequests(_ requests: [(index: Int, path: String, request: LeaveRequest)], me: borrowing LocalIdentity,
+    func receiveLeaveRequests(_ requests: [LeaveItem], me: borrowing LocalIdentity,
                               deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
         var results: [Int: ReceiveResult] = [:]
         for items in Self.groupedByRoom(requests) {
@@ -46,11 +46,30 @@ extension Keyring {
         return results
     }
 
+    /// A leave request received in this run: its input's index and path, and the request.
+    typealias LeaveItem = (index: Int, path: String, request: LeaveRequest)
+
+    /// What is reported for a leave request.
+    static func leaveResult(_ item: LeaveItem, _ status: ReceiveStatus, _ error: (any RoomKeyError)?, _ bundles: [String]) -> ReceiveResult {
+        ReceiveResult(path: item.path, status: status, roomID: item.request.roomID, epoch: item.request.epoch, error: error, bundles: bundles)
+    }
+
+    /// What is reported for a request the core settled without a removal (nil for a removal).
+    static func settled(_ item: LeaveItem, _ decision: LeaveDecision) -> ReceiveResult? {
+        switch decision {
+        case .notForMe: leaveResult(item, .notForMe, nil, [])
+        case .duplicate: leaveResult(item, .duplicate, nil, [])
+        case let .pending(why): leaveResult(item, .pending, why, [])
+        case let .rejected(error): leaveResult(item, .rejected, error, [])
+        case .remove: nil
+        }
+    }
+
     /// Leave requests by room, rooms in the order their first request came, each room's requests in their order.
-    static func groupedByRoom(_ requests: [(index: Int, path: String, request: LeaveRequest)])
-        -> [[(index: Int, path: String, request: LeaveRequest)]] {
+    static func groupedByRoom(_ requests: [LeaveItem])
+        -> [[LeaveItem]] {
         var rooms: [RoomID] = []
-        var byRoom: [RoomID: [(index: Int, path: String, request: LeaveRequest)]] = [:]
+        var byRoom: [RoomID: [LeaveItem]] = [:]
         for item in requests {
             if byRoom[item.request.roomID] == nil { rooms.append(item.request.roomID) }
             byRoom[item.request.roomID, default: []].append(item)
@@ -62,32 +81,26 @@ extension Keyring {
     /// asking twice is removed once (the later requests are duplicates), and one commit removes them all. When that
     /// commit cannot be made (the room is forked, or a key change blocks distribution), every accepted request is
     /// rejected with the reason and can be received again later.
-    private func commitLeaveRequests(_ items: [(index: Int, path: String, request: LeaveRequest)], me: borrowing LocalIdentity,
+    private func commitLeaveRequests(_ items: [LeaveItem], me: borrowing LocalIdentity,
                                      deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
-        func result(_ item: (index: Int, path: String, request: LeaveRequest), _ status: ReceiveStatus,
-                    _ error: (any RoomKeyError)? = nil, _ bundles: [String] = []) -> ReceiveResult {
-            ReceiveResult(path: item.path, status: status, roomID: item.request.roomID, epoch: item.request.epoch, error: error,
-                          bundles: bundles)
-        }
+        let result = Self.leaveResult
         var results: [Int: ReceiveResult] = [:]
-        var accepted: [(index: Int, path: String, request: LeaveRequest)] = []
+        var accepted: [LeaveItem] = []
         do {
             try write { db in
                 let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(items.map(\.request))
                 var leaving: [IdentityID] = []
+                var leavingSet: Set<IdentityID> = []
                 for (item, decision) in zip(items, decisions) {
-                    switch decision {
-                    case .notForMe: results[item.index] = result(item, .notForMe)
-                    case .duplicate: results[item.index] = result(item, .duplicate)
-                    case let .pending(why): results[item.index] = result(item, .pending, why)
-                    case let .rejected(error): results[item.index] = result(item, .rejected, error)
-                    case let .remove(member):
-                        if leaving.contains(member) {
-                            results[item.index] = result(item, .duplicate)
-                        } else {
-                            leaving.append(member)
-                            accepted.append(item)
-                        }
+                    guard case let .remove(member) = decision else {
+                        results[item.index] = Self.settled(item, decision)
+                        continue
+                    }
+                    if leavingSet.insert(member).inserted {
+                        leaving.append(member)
+                        accepted.append(item)
+                    } else {
+                        results[item.index] = result(item, .duplicate, nil, [])
                     }
                 }
                 guard let first = accepted.first else { return }
@@ -100,7 +113,7 @@ extension Keyring {
             // Nothing was stored: the removals are refused, and so is any request the transaction did not get to.
             let refused = Set(accepted.map(\.index))
             for item in items where results[item.index] == nil || refused.contains(item.index) {
-                results[item.index] = result(item, .rejected, error)
+                results[item.index] = result(item, .rejected, error, [])
             }
         }
         return results

@@ -151,12 +151,8 @@ extension Keyring {
     /// them at once: the remote decides which admin's commit carries them. One transaction for the room's requests,
     /// reading its staged intents once; a member asking twice, or already staged for removal, is staged once. Returns
     /// the result to report for each request.
-    func stageLeaveRequests(_ items: [(index: Int, path: String, request: LeaveRequest)],
+    func stageLeaveRequests(_ items: [LeaveItem],
                             me: borrowing LocalIdentity) throws -> [Int: ReceiveResult] {
-        func result(_ item: (index: Int, path: String, request: LeaveRequest), _ status: ReceiveStatus,
-                    _ error: (any RoomKeyError)? = nil) -> ReceiveResult {
-            ReceiveResult(path: item.path, status: status, roomID: item.request.roomID, epoch: item.request.epoch, error: error, bundles: [])
-        }
         var results: [Int: ReceiveResult] = [:]
         var accepted: Set<Int> = []
         do {
@@ -165,33 +161,30 @@ extension Keyring {
                 var room: StoredRoom? = nil
                 var staged: Set<IdentityID> = []
                 for (item, decision) in zip(items, decisions) {
-                    switch decision {
-                    case .notForMe: results[item.index] = result(item, .notForMe)
-                    case .duplicate: results[item.index] = result(item, .duplicate)
-                    case let .pending(why): results[item.index] = result(item, .pending, why)
-                    case let .rejected(error): results[item.index] = result(item, .rejected, error)
-                    case let .remove(member):
-                        accepted.insert(item.index)
-                        if room == nil {
-                            let loaded = try distributableRoom(db, item.request.roomID.hex, me: me.id)
-                            staged = Set(try stagedIntents(db, room: loaded.id).flatMap { $0.intent.operations }.compactMap { op in
-                                if case let .remove(id) = op { id } else { nil }
-                            })
-                            room = loaded
-                        }
-                        guard let room else { continue }
-                        if staged.insert(member).inserted {
-                            try stageIntent(db, try newIntent(db, room: room, operations: [.remove(member)], leaveRequest: item.request))
-                            try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
-                        }
-                        results[item.index] = result(item, .applied)
+                    guard case let .remove(member) = decision else {
+                        results[item.index] = Self.settled(item, decision)
+                        continue
                     }
+                    accepted.insert(item.index)
+                    if room == nil {
+                        let loaded = try distributableRoom(db, item.request.roomID.hex, me: me.id)
+                        staged = Set(try stagedIntents(db, room: loaded.id).flatMap { $0.intent.operations }.compactMap { op in
+                            if case let .remove(id) = op { id } else { nil }
+                        })
+                        room = loaded
+                    }
+                    guard let room else { continue }
+                    if staged.insert(member).inserted {
+                        try stageIntent(db, try newIntent(db, room: room, operations: [.remove(member)], leaveRequest: item.request))
+                        try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
+                    }
+                    results[item.index] = Self.leaveResult(item, .applied, nil, [])
                 }
             }
         } catch let error as any RoomKeyError where error.category != .failure {
             // Nothing was stored: the removals are refused, and so is any request the transaction did not get to.
             for item in items where results[item.index] == nil || accepted.contains(item.index) {
-                results[item.index] = result(item, .rejected, error)
+                results[item.index] = Self.leaveResult(item, .rejected, error, [])
             }
         }
         return results

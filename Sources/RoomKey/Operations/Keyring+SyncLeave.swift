@@ -10,7 +10,7 @@ extension Keyring {
     /// one result per new file and one per kept request settled now.
     func settleLeaveRequests(_ found: [(path: String, bytes: [UInt8])], me: borrowing LocalIdentity) throws -> [ReceiveResult] {
         // Kept requests first, then the new ones, in one list: each room's requests are then decided and staged together.
-        var items: [(index: Int, path: String, request: LeaveRequest)] = []
+        var items: [LeaveItem] = []
         var keptTags: [[UInt8]] = []
         for stored in try pendingLeaveRequests() {
             guard let request = try? LeaveRequest.parse(stored.bytes) else {

@@ -15,34 +15,26 @@ final class RememberedView<Base: ReceiverView>: ReceiverView {
     /// Remembers what `base` answers.
     init(_ base: Base) { self.base = base }
 
-    func room(_ id: RoomID) throws -> HeldRoom? {
-        if let known = rooms[id] { return known }
-        let answer = try base.room(id)
-        rooms[id] = .some(answer)
-        return answer
-    }
+    func room(_ id: RoomID) throws -> HeldRoom? { try Self.remember(&rooms, id) { try base.room(id) } }
 
     func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? {
-        let key = EpochKey(room: room, epoch: epoch)
-        if let known = commits[key] { return known }
-        let answer = try base.commit(room, epoch: epoch)
-        commits[key] = .some(answer)
-        return answer
+        try Self.remember(&commits, EpochKey(room: room, epoch: epoch)) { try base.commit(room, epoch: epoch) }
     }
 
     func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? {
-        let key = EpochKey(room: room, epoch: epoch)
-        if let known = rosters[key] { return known }
-        let answer = try base.roster(room, epoch: epoch)
-        rosters[key] = .some(answer)
-        return answer
+        try Self.remember(&rosters, EpochKey(room: room, epoch: epoch)) { try base.roster(room, epoch: epoch) }
     }
 
     func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? {
-        let key = EpochKey(room: room, epoch: epoch)
-        if let known = views[key] { return known }
-        let answer = try base.rosterView(room, epoch: epoch)
-        views[key] = .some(answer)
+        try Self.remember(&views, EpochKey(room: room, epoch: epoch)) { try base.rosterView(room, epoch: epoch) }
+    }
+
+    /// The answer kept for `key`, or `ask`'s, kept (a nil answer too).
+    private static func remember<Key: Hashable, Value>(_ memory: inout [Key: Value?], _ key: Key,
+                                                       _ ask: () throws -> Value?) throws -> Value? {
+        if let known = memory[key] { return known }
+        let answer = try ask()
+        memory[key] = .some(answer)
         return answer
     }
 
