@@ -46,4 +46,24 @@ import Testing
         let again = try w.rk("alice", ["receive", "--json", requests["bob-team"] ?? "", requests["carol-team"] ?? ""])
         #expect(try (again.json()["results"] as? [[String: Any]])?.map { $0["status"] as? String } == ["duplicate", "duplicate"])
     }
+
+    /// When the one commit cannot be made (here the room is marked forked at the admin), every accepted request of the
+    /// room is refused, a repeat of one too: nothing was removed, so none of them is settled.
+    @Test func aRepeatOfARefusedRemovalIsRefusedToo() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange()
+        let request = try #require(try w.rk("bob", ["room", "leave", "team", "--json"]).json()["bundle"] as? String)
+        let copy = w.s.path("bob-again.roomkey")
+        try FileManager.default.copyItem(atPath: request, toPath: copy)
+        let alice = try w.keyring("alice")
+        let id = try alice.room("team").id
+        try alice.write { db in
+            try alice.markFork(db, id, ForkEvidence(epoch: 0, ours: [UInt8](repeating: 1, count: 32), theirs: [UInt8](repeating: 2, count: 32)))
+        }
+        let run = try w.rk("alice", ["receive", "--json", request, copy])
+        let results = try #require(try run.json()["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["rejected", "rejected"], "\(run)")
+        #expect(try w.keyring("alice").room("team").state.epoch == 0)
+    }
 }

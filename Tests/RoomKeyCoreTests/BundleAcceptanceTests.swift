@@ -249,6 +249,15 @@ struct BundleAcceptanceTests {
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.c0, w.addErin()]) },
              expect: { _, _ in .rejected(.commitsOutOfOrder) }),
+        Case(name: "commits whose epochs wrap past 2^64 - 1 (max, then 0) are rejected (commitsOutOfOrder)",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let genesis = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card)],
+                                        time: w.now - 7200 + 5)
+                 let top = w.commit(w.alice, on: w.s1, [.add(w.erin.card)], epoch: .max)
+                 return try w.seal(w.alice, epoch: 0, to: [w.bob, w.carol], commits: [top, genesis], key: false)
+             },
+             expect: { _, _ in .rejected(.commitsOutOfOrder) }),
         Case(name: "a last commit for another epoch than the header's is rejected (epochMismatch)",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.c1]) },

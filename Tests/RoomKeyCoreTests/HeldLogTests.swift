@@ -50,7 +50,8 @@ struct HeldLogTests {
 
     /// Any one carried commit replaced by another of the same epoch (re-signed at another time, so it no longer chains
     /// or no longer is the accepted one) gives what comparing each commit gives: a stale conflict below the room's
-    /// epoch, fork evidence at it; a carried commit the receiver does not hold is still an unknown epoch.
+    /// epoch, fork evidence at it. A carried commit the receiver does not hold is not read when the newest carried one
+    /// is the accepted one; when that newest is not held either, the one-by-one comparison finds the unknown epoch.
     @Test func aChangedCommitAnywhereInTheCarriedLogIsFound() throws {
         let w = try World()
         let head: UInt64 = 12

@@ -62,7 +62,8 @@ extension Keyring {
                     all -= old["size"] as Int
                     if old["authenticated"] as Int == 0 { strangers -= old["size"] as Int }
                 }
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)").execute(
+                // Not a cached statement: it would keep the bound bundle (up to 64 MiB) until its next use.
+                try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
                                arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.authenticated ? 1 : 0])
                 all += sealed.count
                 if !input.authenticated { strangers += sealed.count }

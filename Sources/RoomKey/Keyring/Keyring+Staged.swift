@@ -176,7 +176,8 @@ extension Keyring {
     /// Records the commit being pushed for a room (one per room).
     func saveFlight(_ db: Database, _ record: FlightRecord, room: RoomID) throws {
         let tag = roomTag(room)
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO staged_flight (room_tag, sealed) VALUES (?, ?)").execute(
+        // Not a cached statement: it would keep the bound flight (a whole bundle) until its next use.
+        try db.execute(sql: "INSERT OR REPLACE INTO staged_flight (room_tag, sealed) VALUES (?, ?)",
                        arguments: [Data(tag), Data(try rows.seal(record: record, table: "staged_flight", primaryKey: tag))])
     }
 

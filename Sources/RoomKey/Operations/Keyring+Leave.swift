@@ -85,7 +85,10 @@ extension Keyring {
                                      deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
         let result = Self.leaveResult
         var results: [Int: ReceiveResult] = [:]
+        // Accepted requests, and among them repeats of a member accepted earlier in the run (duplicates once the
+        // commit is made; refused with the rest if it cannot be).
         var accepted: [LeaveItem] = []
+        var repeats: [LeaveItem] = []
         do {
             try write { db in
                 let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(items.map(\.request))
@@ -98,16 +101,17 @@ extension Keyring {
                     }
                     if leavingSet.insert(member).inserted {
                         leaving.append(member)
-                        accepted.append(item)
                     } else {
-                        results[item.index] = result(item, .duplicate, nil, [])
+                        repeats.append(item)
                     }
+                    accepted.append(item)
                 }
                 guard let first = accepted.first else { return }
                 let room = try distributableRoom(db, first.request.roomID.hex, me: me.id)
                 let made = try commit(db, room: room, operations: leaving.map { .remove($0) }, me: me, deliver: deliver)
                 for member in leaving { try audit(db, .commitMade, "\(room.name) removed \(member) at their request") }
                 for item in accepted { results[item.index] = result(item, .applied, nil, [made.bundlePath]) }
+                for item in repeats { results[item.index] = result(item, .duplicate, nil, []) }
             }
         } catch let error as any RoomKeyError where error.category != .failure {
             // Nothing was stored: the removals are refused, and so is any request the transaction did not get to.

@@ -65,7 +65,8 @@ extension Keyring {
     private func leaveVetoes(_ db: Database, _ intents: [StagedIntent], me: IdentityID) throws -> [Int: String] {
         var vetoes: [Int: String] = [:]
         var requests: [(index: Int, request: LeaveRequest)] = []
-        for (index, intent) in intents.enumerated() {
+        // Only intents that reach the veto check (those that know their base) are decided, as one by one they were.
+        for (index, intent) in intents.enumerated() where intent.base != nil && intent.subjects != nil {
             guard let bytes = intent.leaveRequest else { continue }
             guard let request = try? LeaveRequest.parse(bytes) else {
                 vetoes[index] = "the leave request it came from is damaged"

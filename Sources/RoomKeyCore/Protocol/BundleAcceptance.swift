@@ -96,7 +96,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         for commit in commits where commit.roomID != bundle.roomID {
             throw BundleError.roomMismatch(header: bundle.roomID, commit: commit.roomID)
         }
-        for (a, b) in zip(commits, commits.dropFirst()) where b.epoch != a.epoch &+ 1 { throw BundleError.commitsOutOfOrder }
+        for (a, b) in zip(commits, commits.dropFirst()) where a.epoch == .max || b.epoch != a.epoch + 1 { throw BundleError.commitsOutOfOrder }
         if let last = commits.last, last.epoch != bundle.epoch {
             throw BundleError.epochMismatch(header: bundle.epoch, content: last.epoch)
         }
