@@ -112,9 +112,7 @@ struct SyncDocument: Encodable {
         for x in doc.received where x.status == "rejected" || x.status == "malformed" {
             output.warn("\(x.path): \(x.status): \(x.error ?? "")")
         }
-        for n in doc.repaired {
-            output.warn("the remote's commit file of epoch \(n.epoch) in room \(Output.oneLine(n.name)) was \(n.reason == "missing" ? "missing" : "invalid: \(n.reason)"); published again")
-        }
+        for line in doc.repairWarnings() { output.warn(line) }
         for n in doc.conflicts where !doc.forks.contains(where: { $0.roomId == n.roomId && $0.epoch == n.epoch }) {
             output.warn("the remote holds another commit for epoch \(n.epoch) of room \(Output.oneLine(n.name)) than this keyring: \(n.reason)")
         }
@@ -141,6 +139,42 @@ struct SyncDocument: Encodable {
             }
             throw ExitCode(ExitStatus.pending)
         }
+    }
+
+    /// The warnings for the commit files published again: one per room and reason, a run of epochs as a range
+    /// ("epochs 1-799"), so a remote that lost hundreds of files does not print hundreds of lines.
+    func repairWarnings() -> [String] {
+        var order: [String] = []
+        var groups: [String: (name: String, reason: String, epochs: [UInt64])] = [:]
+        for n in repaired {
+            let key = n.roomId + " " + n.reason
+            if groups[key] == nil {
+                order.append(key)
+                groups[key] = (n.name, n.reason, [])
+            }
+            groups[key]?.epochs.append(n.epoch)
+        }
+        return order.compactMap { groups[$0] }.map { group in
+            let what = group.reason == "missing" ? "missing" : "invalid: \(group.reason)"
+            let room = Output.oneLine(group.name)
+            guard group.epochs.count > 1 else {
+                return "the remote's commit file of epoch \(group.epochs[0]) in room \(room) was \(what); published again"
+            }
+            return "the remote's commit files of epochs \(Self.ranges(group.epochs.sorted())) in room \(room) were \(what); published again"
+        }
+    }
+
+    /// Sorted epochs written as ranges: `1-3, 5`.
+    static func ranges(_ sorted: [UInt64]) -> String {
+        var parts: [String] = []
+        var start = 0
+        while start < sorted.count {
+            var end = start
+            while end + 1 < sorted.count, sorted[end + 1] == sorted[end] + 1 { end += 1 }
+            parts.append(start == end ? "\(sorted[start])" : "\(sorted[start])-\(sorted[end])")
+            start = end + 1
+        }
+        return parts.joined(separator: ", ")
     }
 
     func lines(synced: Bool) -> [String] {

@@ -111,4 +111,23 @@ struct GitForkTests {
         let quiet = try w.rk("alice", ["sync", "--json"], env: later)
         #expect((try? quiet.json()["files_pushed"] as? Int) == 0, "\(quiet)")
     }
+
+    /// Several commit files missing from the remote are published again with one warning for the room, its epochs as
+    /// a range, not a line per file.
+    @Test func manyRepairedCommitFilesAreOneWarning() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        #expect(try w.rk("alice", ["room", "demote", "team", "bob"]).code == 0)
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        try w.tamper(["rooms/\(room)/log/1.roomkey": nil, "rooms/\(room)/log/2.roomkey": nil])
+        let later = ["ROOMKEY_TEST_NOW": String(Keyring.systemClock() + 31 * 24 * 3600)]
+        let alice = try w.rk("alice", ["sync", "--json"], env: later)
+        #expect(alice.code == 0, "\(alice)")
+        let warnings = alice.stderr.split(separator: "\n").filter { $0.contains("published again") }
+        #expect(warnings == ["roomkey: warning: the remote's commit files of epochs 1-2 in room team were missing; published again"],
+                "\(alice)")
+        let repaired = try #require(try alice.json()["repaired"] as? [[String: Any]], "\(alice)")
+        #expect(repaired.map { $0["epoch"] as? Int } == [1, 2])
+    }
 }
