@@ -70,8 +70,9 @@ extension Keyring {
         return try openIdentity(Array(sealed))
     }
 
-    private func openIdentity(_ sealed: [UInt8]) throws -> LocalIdentity {
-        let plain = try rows.openSecret(sealed, table: Self.identityTable, primaryKey: Self.identityKey)
+    /// The layout of an unsealed identity row: `version || signing secret || sealing secret || X-Wing seed (version 2)
+    /// || u16 card length || card`; the lengths of the secrets and of everything before the card, checked.
+    private func identityLayout(_ plain: borrowing SecretBytes) throws -> (s: Int, x: Int, q: Int, cardBytes: [UInt8]) {
         let s = SigningKeyPair.secretLength, x = SealingKeyPair.secretLength
         let version = plain.withUnsafeBytes { $0.isEmpty ? 0 : $0[0] }
         guard version == Self.identityRowVersion || version == Self.identityRowVersionPQ else {
@@ -86,6 +87,21 @@ extension Keyring {
             return Array(p[header...])
         }
         guard let cardBytes else { throw KeyringError.integrityFailure(table: Self.identityTable) }
+        return (s, x, q, cardBytes)
+    }
+
+    /// The card of a sealed identity row, without making its key pairs (the X-Wing one costs an ML-KEM key generation).
+    private func openIdentityCard(_ sealed: [UInt8]) throws -> IdentityCard {
+        let plain = try rows.openSecret(sealed, table: Self.identityTable, primaryKey: Self.identityKey)
+        guard let card = try? IdentityCard.parse(try identityLayout(plain).cardBytes) else {
+            throw KeyringError.integrityFailure(table: Self.identityTable)
+        }
+        return card
+    }
+
+    private func openIdentity(_ sealed: [UInt8]) throws -> LocalIdentity {
+        let plain = try rows.openSecret(sealed, table: Self.identityTable, primaryKey: Self.identityKey)
+        let (s, x, q, cardBytes) = try identityLayout(plain)
         let signing = try SigningKeyPair(secretKey: plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[1..<(1 + s)])) })
         let sealing = try SealingKeyPair(secretKey: plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[(1 + s)..<(1 + s + x)])) })
         var xwing: XWingKeyPair? = nil
@@ -121,16 +137,16 @@ extension Keyring {
             return (card, true)
         }
     }
+
     /// The identity's card, inside a transaction.
     func identityCard(_ db: Database) throws -> IdentityCard {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
-        return try openIdentity(Array(sealed)).card
+        return try openIdentityCard(Array(sealed))
     }
 
     /// The identity's public card only (no secret is unsealed into a key pair).
     public func identityCard() throws -> IdentityCard {
-        let identity = try identity()
-        return identity.card
+        try read { db in try identityCard(db) }
     }
 }
 
