@@ -144,23 +144,14 @@ struct SyncDocument: Encodable {
     /// The warnings for the commit files published again: one per room and reason, a run of epochs as a range
     /// ("epochs 1-799"), so a remote that lost hundreds of files does not print hundreds of lines.
     func repairWarnings() -> [String] {
-        var order: [String] = []
-        var groups: [String: (name: String, reason: String, epochs: [UInt64])] = [:]
-        for n in repaired {
-            let key = n.roomId + " " + n.reason
-            if groups[key] == nil {
-                order.append(key)
-                groups[key] = (n.name, n.reason, [])
+        repaired.groupedInOrder { [$0.roomId, $0.reason] }.compactMap { group in
+            guard let first = group.first else { return nil }
+            let what = first.reason == "missing" ? "missing" : "invalid: \(first.reason)"
+            let room = Output.oneLine(first.name)
+            guard group.count > 1 else {
+                return "the remote's commit file of epoch \(first.epoch) in room \(room) was \(what); published again"
             }
-            groups[key]?.epochs.append(n.epoch)
-        }
-        return order.compactMap { groups[$0] }.map { group in
-            let what = group.reason == "missing" ? "missing" : "invalid: \(group.reason)"
-            let room = Output.oneLine(group.name)
-            guard group.epochs.count > 1 else {
-                return "the remote's commit file of epoch \(group.epochs[0]) in room \(room) was \(what); published again"
-            }
-            return "the remote's commit files of epochs \(Self.ranges(group.epochs.sorted())) in room \(room) were \(what); published again"
+            return "the remote's commit files of epochs \(Self.ranges(group.map(\.epoch).sorted())) in room \(room) were \(what); published again"
         }
     }
 

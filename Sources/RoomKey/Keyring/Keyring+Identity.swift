@@ -71,8 +71,8 @@ extension Keyring {
     }
 
     /// The layout of an unsealed identity row: `version || signing secret || sealing secret || X-Wing seed (version 2)
-    /// || u16 card length || card`; the lengths of the secrets and of everything before the card, checked.
-    private func identityLayout(_ plain: borrowing SecretBytes) throws -> (s: Int, x: Int, q: Int, cardBytes: [UInt8]) {
+    /// || u16 card length || card`, checked; returns the X-Wing seed's length (0 in version 1) and the card's bytes.
+    private func identityLayout(_ plain: borrowing SecretBytes) throws -> (q: Int, cardBytes: [UInt8]) {
         let s = SigningKeyPair.secretLength, x = SealingKeyPair.secretLength
         let version = plain.withUnsafeBytes { $0.isEmpty ? 0 : $0[0] }
         guard version == Self.identityRowVersion || version == Self.identityRowVersionPQ else {
@@ -87,7 +87,7 @@ extension Keyring {
             return Array(p[header...])
         }
         guard let cardBytes else { throw KeyringError.integrityFailure(table: Self.identityTable) }
-        return (s, x, q, cardBytes)
+        return (q, cardBytes)
     }
 
     /// The card of a sealed identity row, without making its key pairs (the X-Wing one costs an ML-KEM key generation).
@@ -101,7 +101,8 @@ extension Keyring {
 
     private func openIdentity(_ sealed: [UInt8]) throws -> LocalIdentity {
         let plain = try rows.openSecret(sealed, table: Self.identityTable, primaryKey: Self.identityKey)
-        let (s, x, q, cardBytes) = try identityLayout(plain)
+        let s = SigningKeyPair.secretLength, x = SealingKeyPair.secretLength
+        let (q, cardBytes) = try identityLayout(plain)
         let signing = try SigningKeyPair(secretKey: plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[1..<(1 + s)])) })
         let sealing = try SealingKeyPair(secretKey: plain.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[(1 + s)..<(1 + s + x)])) })
         var xwing: XWingKeyPair? = nil

@@ -71,13 +71,7 @@ public struct ApplyScript: Sendable, Equatable {
 
     /// The lines grouped by room, rooms in order of first mention.
     public var byRoom: [(room: String, lines: [Line])] {
-        var order: [String] = []
-        var groups: [String: [Line]] = [:]
-        for line in lines {
-            if groups[line.room] == nil { order.append(line.room) }
-            groups[line.room, default: []].append(line)
-        }
-        return order.map { ($0, groups[$0] ?? []) }
+        lines.groupedInOrder { $0.room }.map { (room: $0[0].room, lines: $0) }
     }
 }
 

@@ -34,7 +34,7 @@ extension Keyring {
     func receiveLeaveRequests(_ requests: [LeaveItem], me: borrowing LocalIdentity,
                               deliver: BundleDelivery) throws -> [Int: ReceiveResult] {
         var results: [Int: ReceiveResult] = [:]
-        for items in Self.groupedByRoom(requests) {
+        for items in requests.groupedInOrder(by: { $0.request.roomID }) {
             guard let room = items.first?.request.roomID else { continue }
             // In a room with a git remote the removals are staged, with their requests, for sync to publish (and check again).
             if try read({ db in try loadRoom(db, room).flatMap { try remoteName(db, room: $0.id) } }) != nil {
@@ -63,18 +63,6 @@ extension Keyring {
         case let .rejected(error): leaveResult(item, .rejected, error, [])
         case .remove: nil
         }
-    }
-
-    /// Leave requests by room, rooms in the order their first request came, each room's requests in their order.
-    static func groupedByRoom(_ requests: [LeaveItem])
-        -> [[LeaveItem]] {
-        var rooms: [RoomID] = []
-        var byRoom: [RoomID: [LeaveItem]] = [:]
-        for item in requests {
-            if byRoom[item.request.roomID] == nil { rooms.append(item.request.roomID) }
-            byRoom[item.request.roomID, default: []].append(item)
-        }
-        return rooms.map { byRoom[$0] ?? [] }
     }
 
     /// The requests of one room without a remote, in one transaction: each is decided on the room as it is, a member

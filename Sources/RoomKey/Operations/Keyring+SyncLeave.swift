@@ -20,21 +20,21 @@ extension Keyring {
             items.append((keptTags.count, stored.path, request))
             keptTags.append(stored.tag)
         }
-        var malformed: [Int: ReceiveResult] = [:]
+        // One result per new file, by its offset: a malformed one now, the others once staged.
+        var fresh: [Int: ReceiveResult] = [:]
         for offset in found.indices {
             let file = found[offset]
             switch Result(catching: { () throws(WireError) in try LeaveRequest.parse(file.bytes) }) {
             case let .success(request): items.append((keptTags.count + offset, file.path, request))
             case let .failure(error):
-                malformed[offset] = ReceiveResult(path: file.path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: [])
+                fresh[offset] = ReceiveResult(path: file.path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: [])
             }
         }
         var staged: [Int: ReceiveResult] = [:]
-        for group in Self.groupedByRoom(items) {
+        for group in items.groupedInOrder(by: { $0.request.roomID }) {
             for (index, result) in try stageLeaveRequests(group, me: me) { staged[index] = result }
         }
         var results: [ReceiveResult] = []
-        var fresh: [Int: ReceiveResult] = malformed
         for item in items {
             if item.index < keptTags.count {
                 guard try !keepsWaiting(item.request) else { continue }
