@@ -40,7 +40,7 @@ import RoomKeyTestSupport
             for info in try k.senderKeyInfos(db, room.id) where info.owner == owner {
                 all[info.generation] = Hex.encode(k.senderKeyTag(room.id, owner: owner, keyID: info.keyID))
             }
-            return (all, Set(try k.loadLedger(db, room.id)?.keys.map(\.tag) ?? []))
+            return (all, try k.retiredKeyTags(db, room.id))
         }
     }
 
@@ -87,5 +87,55 @@ import RoomKeyTestSupport
         let newest = try #require(all.keys.max())
         #expect(all.count == 6)
         #expect(retired == Set(all.filter { $0.key != newest }.values))
+    }
+
+    /// The room's retention ledger is the same size after 2 rotations and after 42, on both sides: superseded
+    /// generations are rows of their own (it grew by a listed generation per rotation, and every stored key read,
+    /// rewrote and sealed it again).
+    @Test func theLedgerDoesNotGrowWithRotations() throws {
+        let (alice, bob, written) = try Self.pair()
+        func size(_ k: Keyring) throws -> Int { try k.read { db in try Int.fetchOne(db, sql: "SELECT length(sealed) FROM key_retention") ?? 0 } }
+        for i in 0..<2 { try Self.rotate(alice, "r\(i)") }
+        try Self.receive(bob, written, "r0", "r1")
+        let (aliceBefore, bobBefore) = (try size(alice), try size(bob))
+        for i in 2..<(Self.earlier + 2) { try Self.rotate(alice, "r\(i)") }
+        for i in 2..<(Self.earlier + 2) { try Self.receive(bob, written, "r\(i)") }
+        #expect(try size(alice) == aliceBefore)
+        #expect(try size(bob) == bobBefore)
+        let (all, retired) = try Self.tags(bob, owner: try alice.identityCard().id)
+        #expect(all.count == Self.earlier + 3 && retired.count == Self.earlier + 2)
+    }
+
+    /// A keyring from before `retired_key`: its ledger lists the superseded generations (version 1) and no head is
+    /// kept. The next key stored moves the list into rows and settles the keys not listed once; retention then
+    /// deletes every superseded key and keeps the newest.
+    @Test func generationsAnOlderLedgerListsBecomeRowsAndExpire() throws {
+        let (alice, bob, written) = try Self.pair()
+        for i in 0..<3 { try Self.rotate(alice, "r\(i)") }
+        try Self.receive(bob, written, "r0", "r1", "r2")
+        let owner = try alice.identityCard().id
+        let (before, retired) = try Self.tags(bob, owner: owner)
+        #expect(retired.count == 3)
+        try bob.write { db in
+            let room = try bob.findRoom(db, "team")
+            var ledger = try #require(try bob.loadLedger(db, room.id))
+            ledger.nextKeyExpiry = nil
+            ledger.keys = retired.sorted().map { .init(tag: $0, epoch: room.state.epoch, at: 1) }
+            try db.execute(sql: "DELETE FROM sender_key_head; DELETE FROM retired_key")
+            let rtag = bob.roomTag(room.id)
+            let sealed = ledger.encoded.withUnsafeBytes { bob.rows.seal($0, table: "key_retention", primaryKey: rtag) }
+            try db.execute(sql: "UPDATE key_retention SET sealed = ? WHERE room_tag = ?", arguments: [Data(sealed), Data(rtag)])
+        }
+        #expect(try bob.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM retired_key") } == 0)
+        try Self.rotate(alice, "next")
+        try Self.receive(bob, written, "next")
+        let (all, nowRetired) = try Self.tags(bob, owner: owner)
+        #expect(all.count == before.count + 1)
+        let newest = try #require(all.keys.max())
+        #expect(nowRetired == Set(all.filter { $0.key != newest }.values))
+        #expect(try bob.read { db in try bob.loadLedger(db, bob.findRoom(db, "team").id)?.keys.isEmpty } == true)
+        let pruned = try bob.pruneExpired(olderThan: 0)
+        #expect(pruned.senderKeys == before.count)
+        #expect(try Self.tags(bob, owner: owner).all.keys.sorted() == [newest])
     }
 }

@@ -17,8 +17,9 @@ import RoomKeyTestSupport
         let (bob, _, _, _) = try SeenDigestTests.applied()
         let path = bob.path
         try Upgrade.outside(path, """
-            DELETE FROM write_counter; DROP TABLE seen_bundle_whole;
-            DELETE FROM grdb_migrations WHERE identifier IN ('v12-seen-digest', 'v13-roster-replay', '\(Upgrade.last)'); DELETE FROM seen_bundle
+            DELETE FROM write_counter; DROP TABLE seen_bundle_whole; DROP TABLE sender_key_head; DROP TABLE retired_key;
+            DELETE FROM grdb_migrations WHERE identifier IN ('v12-seen-digest', 'v13-roster-replay', 'v14-head-time', '\(Upgrade.last)');
+            DELETE FROM seen_bundle
             """)
         #expect(throws: IntegrityError.edited("its integrity digest is missing, but its audit head was written by a later roomkey")) { try Upgrade.open(path) }
         #expect(try Upgrade.migrated(path) == false)
@@ -27,7 +28,8 @@ import RoomKeyTestSupport
     /// The tables the migrations after `v5-outbox` made: a file without them (and without those migrations) looks like
     /// one from before the digest.
     static let tablesSinceTheDigest = ["member_tenure", "room_summary", "scale_backfill", "remote", "room_remote", "staged_intent",
-                                       "staged_flight", "epoch_members", "epoch_members_backfill", "outbox_bundle", "seen_bundle_whole"]
+                                       "staged_flight", "epoch_members", "epoch_members_backfill", "outbox_bundle", "seen_bundle_whole",
+                                       "sender_key_head", "retired_key"]
 
     /// Strips a keyring written by this roomkey back to the shape of one from before the digest (no tables or
     /// migrations after `v5-outbox`, no sealed counter) and deletes a stored commit. No release made such a keyring,

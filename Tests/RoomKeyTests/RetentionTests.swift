@@ -49,16 +49,14 @@ import RoomKeyTestSupport
         #expect(ledger.epochs == [.init(below: 4, at: 500)])
     }
 
+    /// Generations a ledger written before `retired_key` lists expire from the lists; those kept as rows are due once
+    /// the earliest of them was superseded at or before the cutoff.
     @Test func generationsExpireAndAreRemembered() {
         var ledger = RetentionLedger(latestEpoch: 5)
-        ledger.noteGeneration([0xAA], epoch: 5, now: 10)
-        ledger.noteGeneration([0xAA], epoch: 5, now: 20)
-        ledger.noteGeneration([0xBB], epoch: 5, now: 30)
-        #expect(ledger.keys.map(\.at) == [10, 30])
+        ledger.keys = [.init(tag: "aa", epoch: 5, at: 10), .init(tag: "bb", epoch: 5, at: 30)]
         #expect(ledger.expire(currentEpoch: 5, now: 40, cutoff: 15) == .init(epochs: nil, keys: ["aa"]))
         #expect(ledger.isDeleted(epoch: 5, keyTag: [0xAA]))
         #expect(!ledger.isDeleted(epoch: 5, keyTag: [0xBB]))
-        ledger.noteGeneration([0xAA], epoch: 5, now: 50)
         #expect(ledger.keys.map(\.tag) == ["bb"])
         // Once the epoch itself goes, its remembered generations are dropped (the floor covers them).
         ledger.noteEpoch(6, now: 60)
@@ -66,33 +64,64 @@ import RoomKeyTestSupport
         #expect(ledger.floor == 6)
         #expect(ledger.keys.isEmpty && ledger.deleted.isEmpty)
         #expect(ledger.isDeleted(epoch: 5, keyTag: [0xBB]))
+        // Rows: due from the earliest one's time on.
+        ledger.noteRetiredRow(at: 200)
+        ledger.noteRetiredRow(at: 150)
+        #expect(ledger.nextKeyExpiry == 150)
+        #expect(ledger.expire(currentEpoch: 6, now: 300, cutoff: 149).isEmpty)
+        #expect(ledger.expire(currentEpoch: 6, now: 300, cutoff: 150) == .init(epochs: nil, keys: [], rowsDue: true))
     }
 
-    @Test func ledgerStorageFormRoundTripsAndOldJSONRowsStillRead() throws {
+    @Test func ledgerStorageFormRoundTripsAndOldRowsStillRead() throws {
         var ledger = RetentionLedger(latestEpoch: 0)
         for epoch in 1...500 { ledger.noteEpoch(UInt64(epoch), now: UInt64(1_000 + epoch)) }
-        ledger.noteGeneration([0xAA, 0x01], epoch: 500, now: 2_000)
-        ledger.noteGeneration([0xBB], epoch: 500, now: 2_001)
         _ = ledger.expire(currentEpoch: 500, now: 2_100, cutoff: 1_100)
         #expect(ledger.floor == 100 && ledger.epochs.count == 400)
         #expect(try RetentionLedger.parse(ledger.encoded) == ledger)
+        ledger.noteRetiredRow(at: 2_050)
+        #expect(ledger.encoded.first == 2)
+        #expect(try RetentionLedger.parse(ledger.encoded) == ledger)
         #expect(throws: WireError.self) { try RetentionLedger.parse(ledger.encoded + [0]) }
         #expect(throws: WireError.self) { try RetentionLedger.parse(Array(ledger.encoded.dropLast())) }
+        var flag = ledger.encoded
+        flag[17] = 2
+        #expect(throws: WireError.self) { try RetentionLedger.parse(flag) }
         var count = ledger.encoded
-        count[17...20] = [0xFF, 0xFF, 0xFF, 0xFF]
+        count[26...29] = [0xFF, 0xFF, 0xFF, 0xFF]
         #expect(throws: WireError.self) { try RetentionLedger.parse(count) }
-        // A row from before the binary form is JSON, and reads as the same ledger.
+        var version = ledger.encoded
+        version[0] = 3
+        #expect(throws: WireError.self) { try RetentionLedger.parse(version) }
+        // A ledger that lists generations is version 1, as written before `retired_key`.
+        let a = Hex.encode([UInt8](repeating: 0xAA, count: 32)), b = Hex.encode([UInt8](repeating: 0xBB, count: 32))
+        var listing = ledger
+        listing.nextKeyExpiry = nil
+        listing.keys = [.init(tag: a, epoch: 500, at: 2_000)]
+        listing.deleted = [.init(tag: b, epoch: 499)]
+        #expect(listing.encoded.first == 1)
+        #expect(try RetentionLedger.parse(listing.encoded) == listing)
+        // Rows written before the binary form are JSON; both older forms read as the same ledger, and the next save
+        // moves the lists into rows.
         let keyring = try Keyring.create(path: temporaryPath("k.sqlite"), handle: "me",
                                          passphrase: nil, random: SystemRandom())
         let room = RoomID.random(using: try SystemRandom())
         let rtag = keyring.roomTag(room)
-        let json = try keyring.rows.seal(record: ledger, table: "key_retention", primaryKey: rtag)
-        try keyring.write { db in
-            try db.execute(sql: "INSERT INTO key_retention (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(json)])
+        for sealed in [try keyring.rows.seal(record: listing, table: "key_retention", primaryKey: rtag),
+                       listing.encoded.withUnsafeBytes { keyring.rows.seal($0, table: "key_retention", primaryKey: rtag) }] {
+            try keyring.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO key_retention (room_tag, sealed) VALUES (?, ?)", arguments: [Data(rtag), Data(sealed)])
+            }
+            #expect(try keyring.read { db in try keyring.loadLedger(db, room) } == listing)
         }
-        #expect(try keyring.read { db in try keyring.loadLedger(db, room) } == ledger)
-        try keyring.write { db in try keyring.saveLedger(db, room, ledger) }
-        #expect(try keyring.read { db in try keyring.loadLedger(db, room) } == ledger)
+        try keyring.write { db in try keyring.saveLedger(db, room, listing) }
+        var adopted = listing
+        adopted.keys = []
+        adopted.deleted = []
+        adopted.nextKeyExpiry = 2_000
+        #expect(try keyring.read { db in try keyring.loadLedger(db, room) } == adopted)
+        #expect(try keyring.read { db in try keyring.retiredKeyTags(db, room) } == [a])
+        #expect(try keyring.read { db in try keyring.retiredKeyDeleted(db, keyTag: Hex.decode(b, what: "tag")) })
+        #expect(try keyring.read { db in try !keyring.retiredKeyDeleted(db, keyTag: Hex.decode(a, what: "tag")) })
     }
 
     @Test func rotationPolicy() throws {

@@ -9,19 +9,24 @@ import RoomKeyTestSupport
 /// any migration runs, in the transaction that migrates them and seals new digests, so that an edit made to an older
 /// keyring is never laundered into digests computed over the migrated rows.
 @Suite(.temporaryFolder) struct SchemaUpgradeStorageTests {
-    static let last = "v14-head-time"
+    static let last = "v15-key-generations"
 
     /// Turns `k`'s file into a keyring as the roomkey before `v12-seen-digest` left it (see `olderSchema`): without the
-    /// last three migrations (`v13-roster-replay` and `v14-head-time` make no table, so `seen_bundle_whole` tells whether
-    /// all ran).
+    /// last four migrations (`v13-roster-replay` and `v14-head-time` make no table, so `seen_bundle_whole` tells whether
+    /// `v12` ran, and `retired_key` whether `v15` did).
     static func olderByOne(_ k: Keyring) throws {
-        try olderSchema(k, keeping: KeyringSchema.migrations.count - 3, dropping: ["seen_bundle_whole"])
+        try olderSchema(k, keeping: KeyringSchema.migrations.count - 4, dropping: ["seen_bundle_whole"])
     }
 
     /// Turns `k`'s file into a keyring as the roomkey with only the first `count` migrations left it: the tables the
     /// later ones made dropped (they must be empty, so the sealed digests stay true), those migrations unlisted, and the
     /// sealed write counter counting `count`. `k` must not be used afterwards.
     static func olderSchema(_ k: Keyring, keeping count: Int, dropping tables: [String]) throws {
+        var tables = tables
+        if !KeyringSchema.migrations.prefix(count).contains(where: { $0.identifier == "v15-key-generations" }) {
+            try forgetGenerationRows(k)
+            tables += ["sender_key_head", "retired_key"]
+        }
         for table in tables { #expect(try Self.count(k.path, table) == 0, "\(table)") }
         if !KeyringSchema.migrations.prefix(count).contains(where: { $0.identifier == "v14-head-time" }) {
             try forgetHeadTimes(k)
@@ -35,6 +40,17 @@ import RoomKeyTestSupport
             DELETE FROM grdb_migrations WHERE identifier IN (\(later));
             UPDATE write_counter SET sealed = x'\(Hex.encode(sealed))' WHERE id = 1
             """)
+    }
+
+    /// Empties the tables of `v15-key-generations` through the keyring (one write, so the row digests stay true): the
+    /// keys they record as superseded are then listed by no one, as if stored before the lists were kept. No write when
+    /// both are empty.
+    static func forgetGenerationRows(_ k: Keyring) throws {
+        let rows = try k.read { db in try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM sender_key_head) + (SELECT count(*) FROM retired_key)") }
+        if rows == 0 { return }
+        try k.write { db in
+            try db.execute(sql: "DELETE FROM sender_key_head; DELETE FROM retired_key")
+        }
     }
 
     /// Rewrites every room row without its head's time, as a roomkey before `v14-head-time` wrote it (through the
@@ -79,7 +95,7 @@ import RoomKeyTestSupport
         let raw = try DatabaseQueue(path: path)
         defer { try? raw.close() }
         let (listed, table) = try raw.read { db in
-            (try KeyringSchema.migrator.appliedIdentifiers(db).contains(last), try db.tableExists("seen_bundle_whole"))
+            (try KeyringSchema.migrator.appliedIdentifiers(db).contains(last), try db.tableExists("retired_key"))
         }
         #expect(listed == table)
         return listed
@@ -102,6 +118,7 @@ import RoomKeyTestSupport
         let seen = try SeenDigestTests.seenTags(bob)
         #expect(!seen.isEmpty)
         try forgetHeadTimes(bob)
+        try forgetGenerationRows(bob)
         let writes = try bob.read { db in try bob.writeCount(db) }
         try olderByOne(bob)
         return (bob.path, seen, writes)
@@ -197,7 +214,7 @@ import RoomKeyTestSupport
         let (bob, _, _, _) = try SeenDigestTests.applied()
         let path = bob.path
         let seen = try SeenDigestTests.seenTags(bob)
-        try Self.olderSchema(bob, keeping: KeyringSchema.migrations.count - 3, dropping: ["seen_bundle_whole"])
+        try Self.olderSchema(bob, keeping: KeyringSchema.migrations.count - 4, dropping: ["seen_bundle_whole"])
         let raw = try DatabaseQueue(path: path)
         try KeyringSchema.migrator.migrate(raw, upTo: "v11-tenure-order")
         try raw.close()

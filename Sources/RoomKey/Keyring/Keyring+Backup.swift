@@ -213,6 +213,7 @@ extension Keyring {
         ("prune_clock", "id", true), ("member_tenure", "member_tag", false), ("room_summary", "room_tag", false),
         ("remote", "name_tag", false), ("room_remote", "room_tag", false), ("staged_intent", "intent_tag", false),
         ("staged_flight", "room_tag", false), ("epoch_members", "epoch_tag", false), ("outbox_bundle", "entry_tag", false),
+        ("sender_key_head", "owner_tag", false), ("retired_key", "key_tag", false),
     ]
 
     /// Opens every sealed row of every table: each must authenticate under this keyring's row key, bound to its table

@@ -19,25 +19,37 @@ extension Keyring {
         return ledger
     }
 
+    /// Stores a room's ledger (generations it still lists are moved into `retired_key` rows first).
     func saveLedger(_ db: Database, _ room: RoomID, _ ledger: RetentionLedger) throws {
+        var ledger = ledger
+        try adoptListedGenerations(db, room, &ledger)
         let rtag = roomTag(room)
         let sealed = ledger.encoded.withUnsafeBytes { rows.seal($0, table: "key_retention", primaryKey: rtag) }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO key_retention (room_tag, sealed) VALUES (?, ?)").execute(arguments: [Data(rtag), Data(sealed)])
     }
 
     /// After storing a key: a key of a new epoch supersedes the earlier epochs, and a new generation the owner's
-    /// earlier generations in that epoch (or, arriving late, the new key itself is already superseded).
+    /// earlier generations in that epoch (or, arriving late, the new key itself is already superseded), as
+    /// `GenerationHead.settle` decides from the head of the owner's keys in that epoch.
     func noteStoredKey(_ db: Database, _ info: SenderKeyInfo, ledger stored: RetentionLedger?) throws {
         var ledger = stored ?? RetentionLedger(latestEpoch: info.epoch)
         let time = now()
         ledger.noteEpoch(info.epoch, now: time)
-        // Generations the ledger already lists are superseded, so the newest is among the others (a listed one had a
-        // newer sibling, which retention never deletes before it): only those are opened.
-        let siblings = try ownerKeys(db, info.roomID, owner: info.owner, epoch: info.epoch, skipping: Set(ledger.keys.map(\.tag)))
-        if let newest = siblings.map(\.generation).max() {
-            for sibling in siblings where sibling.generation < newest {
-                ledger.noteGeneration(sibling.tag, epoch: info.epoch, now: time)
-            }
+        try adoptListedGenerations(db, info.roomID, &ledger)
+        let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
+        let before = try loadHead(db, info.roomID, owner: info.owner, epoch: info.epoch)
+        let settled: (head: GenerationHead?, superseded: [[UInt8]])
+        if let before {
+            settled = GenerationHead.settle(before, storing: ktag, generation: info.generation)
+        } else {
+            // No head: the owner's first key of this epoch, or keys stored before heads were kept. The keys not yet
+            // superseded are settled together (the new one among them), once; the head then stands for them.
+            settled = GenerationHead.settle(try ownerKeys(db, info.roomID, owner: info.owner, epoch: info.epoch, liveOnly: true))
+        }
+        if let head = settled.head, head != before { try saveHead(db, info.roomID, owner: info.owner, epoch: info.epoch, head) }
+        if !settled.superseded.isEmpty {
+            try retireKeys(db, info.roomID, epoch: info.epoch, settled.superseded, at: time)
+            ledger.noteRetiredRow(at: time)
         }
         if ledger != stored { try saveLedger(db, info.roomID, ledger) }
     }
@@ -84,18 +96,21 @@ extension Keyring {
         try requireIntact(db, "sender_key")
         let stored = try loadLedger(db, id)
         var ledger = stored ?? Self.firstLedger(record)
+        // Generations an older ledger lists become rows first, so that they expire as rows do.
+        try adoptListedGenerations(db, id, &ledger)
         let expiry = ledger.expire(currentEpoch: record.epoch, now: time, cutoff: Self.cutoff(record, now: time, olderThan: olderThan))
         var deleted = 0
         if let epochs = expiry.epochs {
             for epoch in epochs {
                 try db.cachedStatement(sql: "DELETE FROM sender_key WHERE epoch_tag = ?").execute(arguments: [Data(senderEpochTag(id, epoch))])
                 deleted += db.changesCount
+                try deleteGenerationRows(db, id, epoch: epoch)
             }
         }
-        for hex in expiry.keys {
-            guard let tag = try? Hex.decode(hex, what: "key tag") else { throw KeyringError.integrityFailure(table: "key_retention") }
-            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE key_tag = ?").execute(arguments: [Data(tag)])
-            deleted += db.changesCount
+        if expiry.rowsDue, let cutoff = Self.cutoff(record, now: time, olderThan: olderThan) {
+            let expired = try expireRetiredKeys(db, id, cutoff: cutoff)
+            deleted += expired.deleted
+            ledger.nextKeyExpiry = expired.next
         }
         if ledger != stored { try saveLedger(db, id, ledger) }
         return deleted

@@ -37,7 +37,7 @@ extension Keyring {
         try requireIntact(db, "sender_key")
         let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
         if try Data.fetchOne(db.cachedStatement(sql: "SELECT key_tag FROM sender_key WHERE key_tag = ?"), arguments: [Data(ktag)]) != nil { return true }
-        return ledger?.isDeleted(epoch: info.epoch, keyTag: ktag) ?? false
+        return try retentionDeleted(db, ledger: ledger, epoch: info.epoch, keyTag: ktag)
     }
 
     /// Inserts or replaces a sender-key row (a new key, or a new ratchet state of a stored one).
@@ -67,16 +67,16 @@ extension Keyring {
         return record
     }
 
-    /// Tags and generations of the keys `owner` holds in `room` at `epoch`, but for those whose tag (hex) is in
-    /// `skipping`, which are not opened. Retention's ledger lists every superseded generation: skipping those, a member
-    /// who rotated a thousand times in an epoch costs one or two rows here, not a thousand.
+    /// Tags and generations of the keys `owner` holds in `room` at `epoch`; with `liveOnly`, only those not recorded as
+    /// superseded (`retired_key`), which are not opened.
     func ownerKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epoch: UInt64,
-                   skipping: Set<String> = []) throws -> [(tag: [UInt8], generation: UInt32)] {
-        let tags = try Data.fetchAll(db.cachedStatement(sql: "SELECT key_tag FROM sender_key WHERE owner_tag = ?"),
-                                     arguments: [Data(senderOwnerTag(room, owner, epoch))])
-        return try tags.compactMap { data in
+                   liveOnly: Bool = false) throws -> [(tag: [UInt8], generation: UInt32)] {
+        try requireIntact(db, "retired_key")
+        let sql = liveOnly ? "SELECT key_tag FROM sender_key WHERE owner_tag = ? AND key_tag NOT IN (SELECT key_tag FROM retired_key)"
+                           : "SELECT key_tag FROM sender_key WHERE owner_tag = ?"
+        let tags = try Data.fetchAll(db.cachedStatement(sql: sql), arguments: [Data(senderOwnerTag(room, owner, epoch))])
+        return try tags.map { data in
             let tag = Array(data)
-            if !skipping.isEmpty, skipping.contains(Hex.encode(tag)) { return nil }
             guard let record = try loadSenderKey(db, room, keyTag: tag), record.info.owner == owner, record.info.epoch == epoch else {
                 throw KeyringError.integrityFailure(table: "sender_key")
             }
@@ -85,13 +85,18 @@ extension Keyring {
     }
 
     /// This member's own key of `generation` at `epoch`, if stored. The generation asked for is the current one, which
-    /// retention never lists as superseded: the keys it lists are opened only when it is not among the others.
+    /// the head of this member's keys names: only when it does not are the other keys of the epoch opened.
     func ownSenderKey(_ db: Database, _ room: RoomID, me: IdentityID, epoch: UInt64, generation: UInt32) throws -> SenderKeyRecord? {
-        let retired = Set(try loadLedger(db, room)?.keys.map(\.tag) ?? [])
-        var match = try ownerKeys(db, room, owner: me, epoch: epoch, skipping: retired).first(where: { $0.generation == generation })
-        if match == nil, !retired.isEmpty {
-            match = try ownerKeys(db, room, owner: me, epoch: epoch).first(where: { $0.generation == generation })
+        if let head = try loadHead(db, room, owner: me, epoch: epoch), head.generation == generation {
+            for tag in head.tags {
+                if let record = try loadSenderKey(db, room, keyTag: tag), record.info.generation == generation {
+                    guard record.isOwn else { throw KeyringError.integrityFailure(table: "sender_key") }
+                    return record
+                }
+            }
         }
+        var match = try ownerKeys(db, room, owner: me, epoch: epoch, liveOnly: true).first(where: { $0.generation == generation })
+        if match == nil { match = try ownerKeys(db, room, owner: me, epoch: epoch).first(where: { $0.generation == generation }) }
         guard let match, let record = try loadSenderKey(db, room, keyTag: match.tag) else { return nil }
         guard record.isOwn else { throw KeyringError.integrityFailure(table: "sender_key") }
         return record
@@ -114,7 +119,11 @@ extension Keyring {
     /// Deletes every sender key `owner` holds for `room` in epochs `epochs` (a member who leaves forgets its own keys).
     func deleteSenderKeys(_ db: Database, _ room: RoomID, owner: IdentityID, epochs: ClosedRange<UInt64>) throws {
         for epoch in epochs {
-            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE owner_tag = ?").execute(arguments: [Data(senderOwnerTag(room, owner, epoch))])
+            let otag = Data(senderOwnerTag(room, owner, epoch))
+            try db.cachedStatement(sql: "DELETE FROM retired_key WHERE key_tag IN (SELECT key_tag FROM sender_key WHERE owner_tag = ?)")
+                .execute(arguments: [otag])
+            try db.cachedStatement(sql: "DELETE FROM sender_key_head WHERE owner_tag = ?").execute(arguments: [otag])
+            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE owner_tag = ?").execute(arguments: [otag])
         }
     }
 }

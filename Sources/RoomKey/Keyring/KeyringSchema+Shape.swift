@@ -45,7 +45,7 @@ extension KeyringSchema {
 
     /// The digest of the schema every migration makes (`digest(of:)`), so that opening a current keyring needs no
     /// scratch database; `SchemaUpgradeStorageTests` checks it against the migrations. A new migration changes it.
-    static let latestDigest = "90de58a0e5450d21b4b211f0b798679c4792a22dac362a9b76b84a6bd82ac5dc"
+    static let latestDigest = "4c2da8b0dec28451e6fe8205ca4ca8d03ceb765aa05b07d334d0480ff59ab73a"
 
     /// BLAKE2b-256 (hex) of `objects` in order, each field length-prefixed (a NULL `sql` marked apart from an empty one).
     static func digest(of objects: [SchemaObject]) -> String {

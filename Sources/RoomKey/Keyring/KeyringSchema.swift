@@ -293,6 +293,30 @@ enum KeyringSchema {
             // before keep none and are read as they are; the migration is listed so that a roomkey that knows only
             // fields 0-7 refuses the file as newer instead of as damaged.
         })
+        m.append(Migration("v15-key-generations") { db in
+            // Per room, member and epoch the newest sender-key generation held (keyed by the sender-key owner tag), and
+            // each superseded generation with when it was superseded (keyed by its sender-key tag), in place of the
+            // retention ledger's lists, which grew with every rotation and were rewritten by every stored key. A ledger
+            // that still lists generations has them moved into rows by the next write (sealing needs the keyring key).
+            try db.execute(sql: """
+                CREATE TABLE sender_key_head (
+                    owner_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    epoch_tag BLOB NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX sender_key_head_by_epoch ON sender_key_head(epoch_tag);
+                CREATE TABLE retired_key (
+                    key_tag BLOB PRIMARY KEY,
+                    room_tag BLOB NOT NULL,
+                    epoch_tag BLOB NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    sealed BLOB NOT NULL
+                );
+                CREATE INDEX retired_key_by_room ON retired_key(room_tag, deleted);
+                CREATE INDEX retired_key_by_epoch ON retired_key(epoch_tag);
+                """)
+        })
         return m
     }()
 }

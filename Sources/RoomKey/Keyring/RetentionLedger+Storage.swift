@@ -3,24 +3,34 @@ import RoomKeyCore
 /// The storage form of a `RetentionLedger`: binary, because a busy room's ledger holds an entry per epoch of the
 /// retention window and is read by every commit, receive and decrypt; JSON rows written before it are still read.
 ///
-/// `01 || u64 latest epoch || u64 floor || u32 n || n × (u64 below || u64 at) || u32 n || n × (u8 len || tag (hex)
-/// || u64 epoch || u64 at) || u32 n || n × (u8 len || tag (hex) || u64 epoch)`.
+/// Version 2, written since superseded generations are rows of their own: `02 || u64 latest epoch || u64 floor ||
+/// u8 has || [u64 next key expiry] || u32 n || n × (u64 below || u64 at)`. Version 1, still read (with the lists a
+/// writer moves into rows): `01 || u64 latest epoch || u64 floor || u32 n || n × (u64 below || u64 at) || u32 n ||
+/// n × (u8 len || tag (hex) || u64 epoch || u64 at) || u32 n || n × (u8 len || tag (hex) || u64 epoch)`.
 extension RetentionLedger {
-    static let storageVersion: UInt8 = 1
+    static let storageVersion: UInt8 = 2
+    /// The version with the lists of superseded and deleted generations inside.
+    static let listVersion: UInt8 = 1
     /// The most entries of each list a stored ledger may hold.
     static let maxEntries = 1 << 22
 
-    /// The binary storage form.
+    /// The binary storage form: version 2, or version 1 while the ledger still lists generations.
     var encoded: [UInt8] {
-        var w = ByteWriter(capacity: 17 + 12 + epochs.count * 16 + (keys.count + deleted.count) * 90)
-        w.writeU8(Self.storageVersion)
+        var w = ByteWriter(capacity: 26 + 12 + epochs.count * 16 + (keys.count + deleted.count) * 90)
+        let lists = !keys.isEmpty || !deleted.isEmpty
+        w.writeU8(lists ? Self.listVersion : Self.storageVersion)
         w.writeU64(latestEpoch)
         w.writeU64(floor)
+        if !lists {
+            w.writeU8(nextKeyExpiry == nil ? 0 : 1)
+            if let nextKeyExpiry { w.writeU64(nextKeyExpiry) }
+        }
         w.writeU32(UInt32(epochs.count))
         for span in epochs {
             w.writeU64(span.below)
             w.writeU64(span.at)
         }
+        if !lists { return w.bytes }
         w.writeU32(UInt32(keys.count))
         for key in keys {
             w.writePrefixed(width: 1, Array(key.tag.utf8))
@@ -38,11 +48,23 @@ extension RetentionLedger {
     /// Reads the binary storage form strictly.
     static func parse(_ bytes: [UInt8]) throws(WireError) -> RetentionLedger {
         var r = ByteReader(bytes, what: "retention ledger")
-        try r.expectVersion(storageVersion)
+        let version = try r.readU8("version")
+        guard version == storageVersion || version == listVersion else { throw .unknownVersion(what: "retention ledger", expected: storageVersion, found: version) }
         var ledger = RetentionLedger(latestEpoch: try r.readU64("latest epoch"))
         ledger.floor = try r.readU64("floor")
+        if version == storageVersion {
+            switch try r.readU8("next key expiry flag") {
+            case 0: break
+            case 1: ledger.nextKeyExpiry = try r.readU64("next key expiry")
+            default: throw .invalid(what: "retention ledger", reason: "a flag is neither 0 nor 1")
+            }
+        }
         for _ in 0..<(try r.readCount(width: 4, "epoch", limit: min(maxEntries, r.remaining / 16))) {
             ledger.epochs.append(Span(below: try r.readU64("epoch"), at: try r.readU64("time")))
+        }
+        if version == storageVersion {
+            try r.finish()
+            return ledger
         }
         for _ in 0..<(try r.readCount(width: 4, "key", limit: min(maxEntries, r.remaining / 17))) {
             let tag = try tagText(&r)

@@ -134,7 +134,7 @@ extension Keyring {
                 } else {
                     // As in `decrypt`: nothing can be verified, so the answer depends on what the header claims.
                     let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
-                    if let ledger, ledger.isDeleted(epoch: message.epoch, keyTag: ktag) {
+                    if try retentionDeleted(db, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
                         throw MessageError.retentionDeleted(epoch: message.epoch, room: record.name)
                     }
                     throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: record.name)

@@ -73,7 +73,7 @@ extension Keyring {
                 // No key: nothing can be verified, so the answer depends on what the header claims.
                 // Only the message's epoch and the current one are read: an unauthenticated header must stay cheap.
                 let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
-                if let ledger, ledger.isDeleted(epoch: message.epoch, keyTag: ktag) {
+                if try retentionDeleted(db, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
                     throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
                 }
                 throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: name)

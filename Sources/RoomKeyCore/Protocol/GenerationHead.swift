@@ -1,0 +1,45 @@
+/// The newest sender-key generation a keyring holds of one member in one epoch, and the rule of PROTOCOL §8
+/// (Retention) for a key stored next to it: a key is superseded when a later generation of the same member in the
+/// same epoch is stored. Keeping the head means a stored key is compared with one row, not with every earlier
+/// generation (a member who rotated a thousand times made every later key cost a thousand).
+public struct GenerationHead: Equatable, Sendable {
+    /// The newest generation stored.
+    public let generation: UInt32
+    /// The key tags stored at that generation, first stored first: one, unless the member signed several keys of the
+    /// same generation (none supersedes another), of which at most `maxTags` are kept here.
+    public let tags: [[UInt8]]
+
+    /// The most keys of one generation a head lists; a further one stays stored but is not listed, so a later
+    /// generation does not supersede it (its epoch's expiry deletes it). Bounds what one member's keys cost a store.
+    public static let maxTags = 64
+
+    /// A head of `generation` listing `tags` (at most `maxTags` are kept).
+    public init(generation: UInt32, tags: [[UInt8]]) {
+        (self.generation, self.tags) = (generation, Array(tags.prefix(Self.maxTags)))
+    }
+
+    /// What storing a key of `generation` with tag `tag` does, given the head before it (nil when no key of this
+    /// member and epoch is held): the head after it, and the tags superseded now (the new key's own, when it is
+    /// older than the head).
+    public static func settle(_ head: GenerationHead?, storing tag: [UInt8],
+                              generation: UInt32) -> (head: GenerationHead, superseded: [[UInt8]]) {
+        guard let head else { return (GenerationHead(generation: generation, tags: [tag]), []) }
+        if generation > head.generation { return (GenerationHead(generation: generation, tags: [tag]), head.tags) }
+        if generation < head.generation { return (head, head.tags.contains(tag) ? [] : [tag]) }
+        if head.tags.contains(tag) { return (head, []) }
+        return (GenerationHead(generation: generation, tags: head.tags + [tag]), [])
+    }
+
+    /// The head of keys held together (`keys` in any order) and those among them that are superseded: the rule
+    /// applied to each in turn, for a keyring that held them before it kept heads.
+    public static func settle(_ keys: [(tag: [UInt8], generation: UInt32)]) -> (head: GenerationHead?, superseded: [[UInt8]]) {
+        var head: GenerationHead?
+        var superseded: [[UInt8]] = []
+        for key in keys {
+            let step = settle(head, storing: key.tag, generation: key.generation)
+            head = step.head
+            superseded += step.superseded
+        }
+        return (head, superseded)
+    }
+}

@@ -1,0 +1,59 @@
+import Testing
+@testable import RoomKeyCore
+
+/// The rule of PROTOCOL §8 (Retention) for a stored generation, one table row each: which keys a newly stored key
+/// supersedes, given the newest generation held of its member in its epoch.
+struct GenerationHeadTests {
+    static let a: [UInt8] = [0xA], b: [UInt8] = [0xB], c: [UInt8] = [0xC]
+
+    /// One row: the head before, the key stored, and the head and superseded tags after.
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let before: GenerationHead?
+        let tag: [UInt8]
+        let generation: UInt32
+        let after: GenerationHead
+        let superseded: [[UInt8]]
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "the first key is the head", before: nil, tag: a, generation: 7,
+             after: GenerationHead(generation: 7, tags: [a]), superseded: []),
+        Case(name: "a later generation supersedes the head", before: GenerationHead(generation: 1, tags: [a]), tag: b, generation: 2,
+             after: GenerationHead(generation: 2, tags: [b]), superseded: [a]),
+        Case(name: "a generation that arrives late is superseded at once", before: GenerationHead(generation: 5, tags: [a]), tag: b,
+             generation: 3, after: GenerationHead(generation: 5, tags: [a]), superseded: [b]),
+        Case(name: "the head stored again changes nothing", before: GenerationHead(generation: 5, tags: [a]), tag: a, generation: 5,
+             after: GenerationHead(generation: 5, tags: [a]), superseded: []),
+        Case(name: "a second key of the newest generation joins the head", before: GenerationHead(generation: 5, tags: [a]), tag: b,
+             generation: 5, after: GenerationHead(generation: 5, tags: [a, b]), superseded: []),
+        Case(name: "a later generation supersedes every key of the head", before: GenerationHead(generation: 5, tags: [a, b]), tag: c,
+             generation: 6, after: GenerationHead(generation: 6, tags: [c]), superseded: [a, b]),
+        Case(name: "the newest generation after a wrap is not special", before: GenerationHead(generation: .max, tags: [a]), tag: b,
+             generation: 0, after: GenerationHead(generation: .max, tags: [a]), superseded: [b]),
+    ]
+
+    @Test(arguments: cases) func rule(_ row: Case) {
+        let (head, superseded) = GenerationHead.settle(row.before, storing: row.tag, generation: row.generation)
+        #expect(head == row.after)
+        #expect(superseded == row.superseded)
+    }
+
+    @Test func keysOfOneGenerationBeyondTheBoundAreNotListed() {
+        var head = GenerationHead(generation: 1, tags: [[0]])
+        for i in 1...100 { head = GenerationHead.settle(head, storing: [UInt8(i)], generation: 1).head }
+        #expect(head.tags.count == GenerationHead.maxTags)
+        #expect(head.tags.first == [0])
+        // The next generation supersedes those listed, and only those.
+        #expect(GenerationHead.settle(head, storing: [0xFF], generation: 2).superseded.count == GenerationHead.maxTags)
+    }
+
+    @Test func keysHeldTogetherSettleAsIfStoredOneByOne() {
+        let keys: [(tag: [UInt8], generation: UInt32)] = [(Self.b, 2), (Self.a, 1), (Self.c, 3), ([0xD], 3)]
+        let (head, superseded) = GenerationHead.settle(keys)
+        #expect(head == GenerationHead(generation: 3, tags: [Self.c, [0xD]]))
+        #expect(Set(superseded) == [Self.a, Self.b])
+        #expect(GenerationHead.settle([]).head == nil)
+    }
+}
