@@ -123,8 +123,7 @@ extension Keyring {
 
     /// Keys superseded at or before this time have expired (nil: nothing can have expired yet).
     static func cutoff(_ record: RoomRecord, now: UInt64, olderThan: UInt64?) -> UInt64? {
-        let window = min(record.retention, olderThan ?? .max)
-        return now >= window ? now - window : nil
+        RetentionLedger.cutoff(now: now, window: record.retention, olderThan: olderThan)
     }
 }
 

@@ -1,4 +1,3 @@
-import RoomKeyCore
 /// When a room's superseded epochs stopped being current, so that retention can delete them on time; the sealed
 /// plaintext of a `key_retention` row, one per room.
 ///
@@ -7,55 +6,67 @@ import RoomKeyCore
 /// late message gets "retention deleted its key" and a late bundle does not bring such a key back. Superseded
 /// generations are rows of their own (`retired_key`), of which the ledger keeps only the earliest time one is due;
 /// `keys` and `deleted` are those of a ledger written before them, moved into rows by the next write.
-struct RetentionLedger: Codable, Equatable {
+package struct RetentionLedger: Codable, Equatable, Sendable {
     /// Epochs from the floor up to (not including) `below` were superseded at time `at`.
-    struct Span: Codable, Equatable {
-        var below: UInt64
-        var at: UInt64
+    package struct Span: Codable, Equatable, Sendable {
+        package var below: UInt64
+        package var at: UInt64
     }
 
     /// A superseded generation: its key tag (hex), epoch, and when it was superseded.
-    struct Retired: Codable, Equatable {
-        var tag: String
-        var epoch: UInt64
-        var at: UInt64
+    package struct Retired: Codable, Equatable, Sendable {
+        package var tag: String
+        package var epoch: UInt64
+        package var at: UInt64
     }
 
     /// A generation retention deleted (while its epoch is still above the floor).
-    struct Deleted: Codable, Equatable {
-        var tag: String
-        var epoch: UInt64
+    package struct Deleted: Codable, Equatable, Sendable {
+        package var tag: String
+        package var epoch: UInt64
     }
 
     /// The newest epoch seen.
-    var latestEpoch: UInt64
+    package var latestEpoch: UInt64
     /// Every epoch below this was deleted.
-    var floor: UInt64 = 0
+    package var floor: UInt64 = 0
     /// Superseded epochs, oldest first.
-    var epochs: [Span] = []
+    package var epochs: [Span] = []
     /// When the earliest superseded generation not yet deleted (a `retired_key` row) was superseded; nil for none.
-    var nextKeyExpiry: UInt64? = nil
+    package var nextKeyExpiry: UInt64? = nil
     /// Superseded generations not yet deleted, listed by a ledger written before `retired_key`.
-    var keys: [Retired] = []
+    package var keys: [Retired] = []
     /// Deleted generations, listed by a ledger written before `retired_key`.
-    var deleted: [Deleted] = []
+    package var deleted: [Deleted] = []
+
+    /// A ledger whose newest epoch is `latestEpoch` and whose every epoch below `floor` was deleted.
+    package init(latestEpoch: UInt64, floor: UInt64 = 0) {
+        (self.latestEpoch, self.floor) = (latestEpoch, floor)
+    }
+
+    /// Keys superseded at or before the time this returns have expired, for a room whose retention window is `window`
+    /// seconds and a prune asked for keys `olderThan` seconds (the shorter counts); nil: nothing can have expired yet.
+    package static func cutoff(now: UInt64, window: UInt64, olderThan: UInt64?) -> UInt64? {
+        let window = min(window, olderThan ?? .max)
+        return now >= window ? now - window : nil
+    }
 
     /// The most deleted generations remembered per room (the oldest are forgotten first; a late message under a
     /// forgotten one is then reported as pending rather than deleted).
-    static let maxDeleted = 4096
+    package static let maxDeleted = 4096
 
     /// What expired: epochs to delete, listed generation key tags (hex) to delete, and whether superseded
     /// generations kept as rows are due (at or before the cutoff).
-    struct Expiry: Equatable {
-        var epochs: Range<UInt64>? = nil
-        var keys: [String] = []
-        var rowsDue = false
-        var isEmpty: Bool { epochs == nil && keys.isEmpty && !rowsDue }
+    package struct Expiry: Equatable, Sendable {
+        package var epochs: Range<UInt64>? = nil
+        package var keys: [String] = []
+        package var rowsDue = false
+        package var isEmpty: Bool { epochs == nil && keys.isEmpty && !rowsDue }
     }
 
     /// True when retention deleted the key `keyTag` of `epoch`, as far as the ledger knows (the `retired_key` rows
     /// know the rest).
-    func isDeleted(epoch: UInt64, keyTag: [UInt8]) -> Bool {
+    package func isDeleted(epoch: UInt64, keyTag: [UInt8]) -> Bool {
         if epoch < floor { return true }
         if deleted.isEmpty { return false }
         let hex = Hex.encode(keyTag)
@@ -63,12 +74,12 @@ struct RetentionLedger: Codable, Equatable {
     }
 
     /// Records that a superseded generation kept as a row was superseded at `at`.
-    mutating func noteRetiredRow(at: UInt64) {
+    package mutating func noteRetiredRow(at: UInt64) {
         nextKeyExpiry = min(nextKeyExpiry ?? at, at)
     }
 
     /// Records that every epoch below `epoch` is superseded as of `now`, if it was not already.
-    mutating func noteEpoch(_ epoch: UInt64, now: UInt64) {
+    package mutating func noteEpoch(_ epoch: UInt64, now: UInt64) {
         guard epoch > latestEpoch else { return }
         epochs.append(Span(below: epoch, at: now))
         latestEpoch = epoch
@@ -76,7 +87,7 @@ struct RetentionLedger: Codable, Equatable {
 
     /// Applies the clock: the room is at `currentEpoch`, and whatever was superseded at or before `cutoff` expires
     /// (nothing expires when `cutoff` is nil). Returns what the caller must delete.
-    mutating func expire(currentEpoch: UInt64, now: UInt64, cutoff: UInt64?) -> Expiry {
+    package mutating func expire(currentEpoch: UInt64, now: UInt64, cutoff: UInt64?) -> Expiry {
         noteEpoch(currentEpoch, now: now)
         var expiry = Expiry()
         guard let cutoff else { return expiry }

@@ -1,5 +1,3 @@
-import RoomKeyCore
-
 /// The storage form of a `RetentionLedger`: binary, because a busy room's ledger holds an entry per epoch of the
 /// retention window and is read by every commit, receive and decrypt; JSON rows written before it are still read.
 ///
@@ -8,14 +6,14 @@ import RoomKeyCore
 /// writer moves into rows): `01 || u64 latest epoch || u64 floor || u32 n || n × (u64 below || u64 at) || u32 n ||
 /// n × (u8 len || tag (hex) || u64 epoch || u64 at) || u32 n || n × (u8 len || tag (hex) || u64 epoch)`.
 extension RetentionLedger {
-    static let storageVersion: UInt8 = 2
+    package static let storageVersion: UInt8 = 2
     /// The version with the lists of superseded and deleted generations inside.
-    static let listVersion: UInt8 = 1
+    package static let listVersion: UInt8 = 1
     /// The most entries of each list a stored ledger may hold.
-    static let maxEntries = 1 << 22
+    package static let maxEntries = 1 << 22
 
     /// The binary storage form: version 2, or version 1 while the ledger still lists generations.
-    var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         var w = ByteWriter(capacity: 26 + 12 + epochs.count * 16 + (keys.count + deleted.count) * 90)
         let lists = !keys.isEmpty || !deleted.isEmpty
         w.writeU8(lists ? Self.listVersion : Self.storageVersion)
@@ -46,7 +44,7 @@ extension RetentionLedger {
     }
 
     /// Reads the binary storage form strictly.
-    static func parse(_ bytes: [UInt8]) throws(WireError) -> RetentionLedger {
+    package static func parse(_ bytes: [UInt8]) throws(WireError) -> RetentionLedger {
         var r = ByteReader(bytes, what: "retention ledger")
         let version = try r.readU8("version")
         guard version == storageVersion || version == listVersion else { throw .unknownVersion(what: "retention ledger", expected: storageVersion, found: version) }
