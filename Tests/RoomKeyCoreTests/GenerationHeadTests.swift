@@ -40,18 +40,26 @@ struct GenerationHeadTests {
         #expect(superseded == row.superseded)
     }
 
-    @Test func keysOfOneGenerationBeyondTheBoundAreNotListed() {
+    /// A key of the head's generation beyond the bound is superseded at once (it did outlive retention, listed nowhere).
+    @Test func keysOfOneGenerationBeyondTheBoundAreSupersededAtOnce() {
         var head = GenerationHead(generation: 1, tags: [[0]])
-        for i in 1...100 { head = GenerationHead.settle(head, storing: [UInt8(i)], generation: 1).head }
+        var superseded: [[UInt8]] = []
+        for i in 1...100 {
+            let step = GenerationHead.settle(head, storing: [UInt8(i)], generation: 1)
+            head = step.head
+            superseded += step.superseded
+        }
         #expect(head.tags.count == GenerationHead.maxTags)
         #expect(head.tags.first == [0])
-        // The next generation supersedes those listed, and only those.
+        #expect(superseded == (GenerationHead.maxTags...100).map { [UInt8($0)] })
+        // The next generation supersedes those listed; with those superseded at once, every earlier key is.
         #expect(GenerationHead.settle(head, storing: [0xFF], generation: 2).superseded.count == GenerationHead.maxTags)
     }
 
-    @Test func keysHeldTogetherSettleAsIfStoredOneByOne() {
-        let keys: [(tag: [UInt8], generation: UInt32)] = [(Self.b, 2), (Self.a, 1), (Self.c, 3), ([0xD], 3)]
+    @Test func keysHeldTogetherSettleAsIfStoredOneByOneInTagOrder() {
+        let keys: [(tag: [UInt8], generation: UInt32)] = [(Self.b, 2), (Self.a, 1), ([0xD], 3), (Self.c, 3)]
         let (head, superseded) = GenerationHead.settle(keys)
+        // In the order of their tags, whatever order they are held in.
         #expect(head == GenerationHead(generation: 3, tags: [Self.c, [0xD]]))
         #expect(Set(superseded) == [Self.a, Self.b])
         #expect(GenerationHead.settle([]).head == nil)

@@ -138,4 +138,45 @@ import RoomKeyTestSupport
         #expect(pruned.senderKeys == before.count)
         #expect(try Self.tags(bob, owner: owner).all.keys.sorted() == [newest])
     }
+
+    /// Stores keys of `owner` in bob's room, one per generation listed (as a member signing whatever it likes could).
+    static func storeKeys(_ bob: Keyring, owner: IdentityID, generations: [UInt32]) throws {
+        try bob.write { db in
+            let room = try bob.findRoom(db, "team")
+            for generation in generations {
+                let key = try OwnSenderKey.generate(roomID: room.id, owner: owner, epoch: room.state.epoch, generation: generation,
+                                                    random: SystemRandom())
+                try bob.storeSenderKey(db, key.shared, signingSecret: SecretBytes(zeroed: 0))
+            }
+        }
+    }
+
+    static func generations(_ k: Keyring, owner: IdentityID) throws -> [UInt32] {
+        try k.read { db in try k.senderKeyInfos(db, k.findRoom(db, "team").id).filter { $0.owner == owner }.map(\.generation).sorted() }
+    }
+
+    /// A member who signs more keys of one generation than a head lists: the extra ones are superseded at once, so
+    /// retention deletes every key below the newest generation (found by review: the 65th outlived retention).
+    @Test func keysOfOneGenerationBeyondTheHeadAreDeletedOnTime() throws {
+        let (alice, bob, _) = try Self.pair()
+        let owner = try alice.identityCard().id
+        try Self.storeKeys(bob, owner: owner, generations: Array(repeating: 5, count: GenerationHead.maxTags + 1) + [6])
+        _ = try bob.pruneExpired(olderThan: 0)
+        #expect(try Self.generations(bob, owner: owner) == [6])
+    }
+
+    /// Rows of deleted keys in an epoch that never ends are bounded per room, the oldest forgotten first, as the
+    /// version 1 ledger's list was (found by review: a row per rotation was kept for good).
+    @Test func rowsOfDeletedKeysAreBoundedPerRoom() throws {
+        let (alice, bob, _) = try Self.pair()
+        let owner = try alice.identityCard().id
+        let n = RetentionLedger.maxDeleted + 100
+        try Self.storeKeys(bob, owner: owner, generations: (1...UInt32(n)).map { $0 })
+        let oldest = try bob.read { db in try Data.fetchOne(db, sql: "SELECT key_tag FROM retired_key ORDER BY rowid LIMIT 1") }
+        _ = try bob.pruneExpired(olderThan: 0)
+        #expect(try Self.generations(bob, owner: owner) == [UInt32(n)])
+        #expect(try bob.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM retired_key WHERE deleted = 1") } == RetentionLedger.maxDeleted)
+        let tag = try #require(oldest)
+        #expect(try bob.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM retired_key WHERE key_tag = ?", arguments: [tag]) } == 0)
+    }
 }

@@ -125,6 +125,20 @@ extension Keyring {
         return value
     }
 
+    /// Forgets the rows of deleted keys of `room` beyond the newest `keep`, oldest recorded first: a room whose epoch
+    /// never changes would otherwise keep a row per rotation for good. A bundle that brought a forgotten key is still
+    /// refused as a duplicate (`seen_bundle`).
+    func forgetOldestDeleted(_ db: Database, _ room: RoomID, keep: Int) throws {
+        let rtag = Data(roomTag(room))
+        let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM retired_key WHERE room_tag = ? AND deleted = 1"),
+                                     arguments: [rtag]) ?? 0
+        guard count > keep else { return }
+        try db.cachedStatement(sql: """
+            DELETE FROM retired_key WHERE rowid IN
+                (SELECT rowid FROM retired_key WHERE room_tag = ? AND deleted = 1 ORDER BY rowid LIMIT ?)
+            """).execute(arguments: [rtag, count - keep])
+    }
+
     /// Deletes the heads and superseded-key rows of `room` at `epoch` (retention deleted the epoch).
     func deleteGenerationRows(_ db: Database, _ room: RoomID, epoch: UInt64) throws {
         let etag = Data(senderEpochTag(room, epoch))

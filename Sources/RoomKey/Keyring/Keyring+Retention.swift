@@ -111,6 +111,7 @@ extension Keyring {
             let expired = try expireRetiredKeys(db, id, cutoff: cutoff)
             deleted += expired.deleted
             ledger.nextKeyExpiry = expired.next
+            try forgetOldestDeleted(db, id, keep: RetentionLedger.maxDeleted)
         }
         if ledger != stored { try saveLedger(db, id, ledger) }
         return deleted

@@ -6,14 +6,15 @@ public struct GenerationHead: Equatable, Sendable {
     /// The newest generation stored.
     public let generation: UInt32
     /// The key tags stored at that generation, first stored first: one, unless the member signed several keys of the
-    /// same generation (none supersedes another), of which at most `maxTags` are kept here.
+    /// same generation (none supersedes another), of which at most `maxTags` are listed.
     public let tags: [[UInt8]]
 
-    /// The most keys of one generation a head lists; a further one stays stored but is not listed, so a later
-    /// generation does not supersede it (its epoch's expiry deletes it). Bounds what one member's keys cost a store.
+    /// The most keys of one generation a head lists. A further key of that generation is superseded as soon as it is
+    /// stored (only a member who signs many keys of one generation makes one): what one member's keys cost a store
+    /// stays bounded, and no key outlives retention.
     public static let maxTags = 64
 
-    /// A head of `generation` listing `tags` (at most `maxTags` are kept).
+    /// A head of `generation` listing `tags` (at most the first `maxTags`).
     public init(generation: UInt32, tags: [[UInt8]]) {
         (self.generation, self.tags) = (generation, Array(tags.prefix(Self.maxTags)))
     }
@@ -27,15 +28,16 @@ public struct GenerationHead: Equatable, Sendable {
         if generation > head.generation { return (GenerationHead(generation: generation, tags: [tag]), head.tags) }
         if generation < head.generation { return (head, head.tags.contains(tag) ? [] : [tag]) }
         if head.tags.contains(tag) { return (head, []) }
+        if head.tags.count >= maxTags { return (head, [tag]) }
         return (GenerationHead(generation: generation, tags: head.tags + [tag]), [])
     }
 
-    /// The head of keys held together (`keys` in any order) and those among them that are superseded: the rule
-    /// applied to each in turn, for a keyring that held them before it kept heads.
+    /// The head of keys held together and those among them that are superseded: the rule applied to each in turn, in
+    /// the order of their tags (bytewise), for a keyring that held them before it kept heads.
     public static func settle(_ keys: [(tag: [UInt8], generation: UInt32)]) -> (head: GenerationHead?, superseded: [[UInt8]]) {
         var head: GenerationHead?
         var superseded: [[UInt8]] = []
-        for key in keys {
+        for key in keys.sorted(by: { $0.tag.lexicographicallyPrecedes($1.tag) }) {
             let step = settle(head, storing: key.tag, generation: key.generation)
             head = step.head
             superseded += step.superseded

@@ -32,7 +32,8 @@ package struct RetentionLedger: Codable, Equatable, Sendable {
     package var floor: UInt64 = 0
     /// Superseded epochs, oldest first.
     package var epochs: [Span] = []
-    /// When the earliest superseded generation not yet deleted (a `retired_key` row) was superseded; nil for none.
+    /// At most the time the earliest superseded generation not yet deleted (a `retired_key` row) was superseded (rows
+    /// deleted with their epoch or by leaving are not counted out); nil for none.
     package var nextKeyExpiry: UInt64? = nil
     /// Superseded generations not yet deleted, listed by a ledger written before `retired_key`.
     package var keys: [Retired] = []
@@ -51,8 +52,8 @@ package struct RetentionLedger: Codable, Equatable, Sendable {
         return now >= window ? now - window : nil
     }
 
-    /// The most deleted generations remembered per room (the oldest are forgotten first; a late message under a
-    /// forgotten one is then reported as pending rather than deleted).
+    /// The most deleted generations remembered per room, in a version 1 ledger's list or as `retired_key` rows (the
+    /// oldest are forgotten first; a late message under a forgotten one is then reported as pending rather than deleted).
     package static let maxDeleted = 4096
 
     /// What expired: epochs to delete, listed generation key tags (hex) to delete, and whether superseded
