@@ -30,9 +30,28 @@ extension RoomKeyCommand {
 
         @OptionGroup var outbox: OutboxOption
 
+        /// Inputs larger than this in all are read ahead one by one, each bundle kept as this keyring reads it (its own
+        /// stanza only), instead of whole: receiving every member's new sender key of a large room would otherwise
+        /// hold all of them at once. Debug builds take another size from `ROOMKEY_TEST_RECEIVE_BUDGET` (bytes), so that
+        /// the end-to-end tests' small runs go that way too.
+        static let wholeInputBudget: Int = {
+            #if DEBUG
+            if let text = ProcessInfo.processInfo.environment["ROOMKEY_TEST_RECEIVE_BUDGET"], let size = Int(text) { return size }
+            #endif
+            return 64 * 1024 * 1024
+        }()
+
         func execute(_ output: Output) throws {
             let files = try expand(paths)
             let report = ReceiveReport(output: output, total: files.count)
+            let box = outbox.box
+            // Large runs open the keyring first, to know whose stanza to keep; small ones parse while it opens.
+            var keyring: Keyring? = nil
+            var me: IdentityID? = nil
+            if Self.totalSize(files) > Self.wholeInputBudget, !files.isEmpty {
+                keyring = try openKeyring(outbox: box)
+                me = try keyring?.identityCard().id
+            }
             var inputs: [ReceiveInput] = []
             var ignored: [ReceiveReport.Line] = []
             var messages = Set<String>()
@@ -41,27 +60,36 @@ extension RoomKeyCommand {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
-                let bytes: [UInt8]
+                let input: ReceiveInput
                 switch try InputFiles.readForReceive(file.path, limit: Self.maxBundleBytes, what: "bundle") {
                 case let .followed(read):
                     // A large file that starts like a bundle (so no stray file and no message), its stanza list hashed
                     // as it was read.
-                    inputs.append(ReceiveInput(path: file.path, followed: read))
-                    continue
-                case let .bytes(read):
-                    bytes = read
+                    input = ReceiveInput(path: file.path, followed: read)
+                case let .bytes(bytes):
+                    if file.inFolder, let reason = StrayInput.reason(bytes) {
+                        ignored.append(report.ignored(file.path, reason: reason))
+                        continue
+                    }
+                    if Self.looksLikeMessage(bytes) { messages.insert(file.path) }
+                    input = ReceiveInput(path: file.path, bytes: bytes)
                 }
-                if file.inFolder, let reason = StrayInput.reason(bytes) {
-                    ignored.append(report.ignored(file.path, reason: reason))
+                guard let me, file.path != "-" else {
+                    inputs.append(input)
                     continue
                 }
-                if Self.looksLikeMessage(bytes) { messages.insert(file.path) }
-                inputs.append(ReceiveInput(path: file.path, bytes: bytes))
+                let path = file.path
+                inputs.append(ReceiveInput(path: path, read: input, retainingFor: me, reload: {
+                    switch try InputFiles.readForReceive(path, limit: Self.maxBundleBytes, what: "bundle", followFrom: .max) {
+                    case let .bytes(bytes): bytes
+                    case let .followed(read): read.bytesAndStanzaHash.bytes
+                    }
+                }))
             }
             // Parsing starts now, on another core, while the keyring opens.
             let batch = ReceiveBatch(inputs)
-            let box = outbox.box
-            let results = try openKeyring(outbox: box).receive(batch, deliver: { try box.name($0) }) { result in
+            inputs = []
+            let results = try (keyring ?? openKeyring(outbox: box)).receive(batch, deliver: { try box.name($0) }) { result in
                 report.decided(result, looksLikeMessage: messages.contains(result.path))
             }
             report.finish(results, ignored: ignored)
@@ -75,6 +103,15 @@ extension RoomKeyCommand {
             case .malformed: throw ExitCode(ExitStatus.malformed)
             case .pending: throw ExitCode(ExitStatus.pending)
             default: break
+            }
+        }
+
+        /// The sum of the regular files' sizes (standard input and unreadable files count nothing here).
+        static func totalSize(_ files: [InputFile]) -> Int {
+            files.reduce(0) { sum, file in
+                var info = stat()
+                guard file.path != "-", stat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return sum }
+                return sum &+ Int(info.st_size)
             }
         }
 

@@ -42,6 +42,26 @@ import RoomKeyTestSupport
         try content.verify(signer: b.signer.publicKey)
     }
 
+    /// A bundle kept for one recipient holds that recipient's sealed key only (a few bytes per other recipient instead of
+    /// a stanza each), names the same recipients, hashes and digest, and opens and verifies as the whole bundle does.
+    @Test func aBundleRetainedForOneRecipientOpensAsTheWholeOne() throws {
+        let b = try Sealed(pq: 300)
+        let whole = try Bundle.parse(b.bytes)
+        let slim = whole.retainingStanza(of: b.id)
+        #expect(slim.recipients == whole.recipients && slim.stanzaKinds == whole.stanzaKinds)
+        #expect(slim.stanzaHash == whole.stanzaHash && slim.seenDigest == whole.seenDigest)
+        #expect(slim.stanzaBytes.count == Bundle.sealedKeyLength(.sealedBox) && slim.sealedOffsets.isEmpty)
+        #expect(whole.stanzaBytes.count > 300 * 1_000)
+        #expect(slim.stanza(for: b.id)?.sealed == whole.stanza(for: b.id)?.sealed)
+        let other = whole.recipients[7]
+        #expect(whole.stanza(for: other) != nil && slim.stanza(for: other) == nil)
+        let content = try BundleContent(opening: slim, recipient: b.id, keyPair: b.sealing)
+        try content.verify(signer: b.signer.publicKey)
+        // Kept for someone it does not name, it holds no stanza.
+        let stranger = whole.retainingStanza(of: IdentityID(signingKey: try SigningKeyPair.generate().publicKey))
+        #expect(stranger.stanzaBytes.isEmpty && stranger.stanza(for: b.id) == nil)
+    }
+
     /// Every byte of a bundle is in its seen digest: a changed byte anywhere (header, count, a stanza, the payload)
     /// changes it, so two files never share one (short of a BLAKE2b collision).
     @Test func theSeenDigestCoversEveryByte() throws {

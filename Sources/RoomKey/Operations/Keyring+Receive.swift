@@ -17,7 +17,8 @@ extension Keyring {
     struct Queued {
         let index: Int
         let path: String
-        let bytes: [UInt8]
+        /// The input (its bytes, or a way to read them again).
+        let input: ReceiveInput
         let bundle: Bundle
         let pendingTag: [UInt8]?
         /// The whole-file hash, once made: a bundle that waits is retried each time another applies, and the hash of
@@ -29,9 +30,9 @@ extension Keyring {
     final class WholeFileHash {
         private var value: [UInt8]?
 
-        func of(_ bytes: [UInt8]) -> [UInt8] {
+        func of(_ input: ReceiveInput) throws -> [UInt8] {
             if let value { return value }
-            let made = BLAKE2b.hash([bytes])
+            let made = BLAKE2b.hash([try input.wholeBytes()])
             value = made
             return made
         }
@@ -71,7 +72,7 @@ extension Keyring {
                     results[index] = ReceiveResult(path: input.path, status: .notForMe, roomID: bundle.roomID, epoch: bundle.epoch,
                                                    error: nil, bundles: [])
                 } else {
-                    queue.append(Queued(index: index, path: input.path, bytes: input.bytes, bundle: bundle, pendingTag: nil))
+                    queue.append(Queued(index: index, path: input.path, input: input, bundle: bundle, pendingTag: nil))
                 }
             } catch {
                 results[index] = ReceiveResult(path: input.path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: [])
@@ -83,7 +84,8 @@ extension Keyring {
         for (offset, kept) in try pendingBundles().enumerated() {
             guard let bundle = try? Bundle.parse(kept.bytes) else { continue }
             stored[bundle.roomID, default: []].append(
-                Queued(index: inputs.count + offset, path: kept.path, bytes: kept.bytes, bundle: bundle, pendingTag: kept.tag))
+                Queued(index: inputs.count + offset, path: kept.path, input: ReceiveInput(path: kept.path, bytes: kept.bytes), bundle: bundle,
+                       pendingTag: kept.tag))
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
         var waiting: [Int: (why: BundleError, keep: Bool, authenticated: Bool)] = [:]
@@ -123,10 +125,22 @@ extension Keyring {
         }
         // Keep what waits before anything else can fail, so no input is lost.
         // All in one transaction: a receive of thousands of waiting bundles pays one commit, not one each.
-        let kept = queue.filter { results[$0.index] == nil && $0.pendingTag == nil }
-        let keeping = kept.filter { waiting[$0.index]?.keep != false }
-        let drops = try storePending(keeping.map {
-            PendingInput(bytes: $0.bytes, path: $0.path, room: $0.bundle.roomID, authenticated: waiting[$0.index]?.authenticated ?? false)
+        var kept = queue.filter { results[$0.index] == nil && $0.pendingTag == nil }
+        var keeping: [Queued] = []
+        var keptBytes: [[UInt8]] = []
+        for item in kept where waiting[item.index]?.keep != false {
+            // An input read ahead holds no bytes: they are read again, and must be the bundle that was checked.
+            do {
+                keptBytes.append(try item.input.wholeBytes())
+                keeping.append(item)
+            } catch let error as any RoomKeyError {
+                results[item.index] = ReceiveResult(path: item.path, status: .malformed, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
+                                                    error: error, bundles: [])
+            }
+        }
+        kept.removeAll { results[$0.index] != nil }
+        let drops = try storePending(zip(keeping, keptBytes).map { item, bytes in
+            PendingInput(bytes: bytes, path: item.path, room: item.bundle.roomID, authenticated: waiting[item.index]?.authenticated ?? false)
         })
         let droppedBy = Dictionary(zip(keeping.map(\.index), drops), uniquingKeysWith: +)
         for item in kept {
@@ -171,7 +185,7 @@ extension Keyring {
         let bundle = item.bundle
         let digest = tag("bundle", bundle.seenDigest)
         // Keyrings before the seen digest recorded the hash of the whole file: made only in a room that holds such rows.
-        let earlierDigest = { self.tag("bundle", item.wholeFileHash.of(item.bytes)) }
+        let earlierDigest = { self.tag("bundle", try item.wholeFileHash.of(item.input)) }
         do {
             return try write { db in
                 let content: BundleContent
@@ -180,7 +194,7 @@ extension Keyring {
                 case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
                 }
                 let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
-                    .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.bytes.count)
+                    .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
                 switch decision {
                 case .duplicate: return .duplicate
                 case let .pending(why, keep, authenticated): return .pending(why, keep: keep, authenticated: authenticated)

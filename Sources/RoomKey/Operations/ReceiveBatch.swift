@@ -24,8 +24,9 @@ public final class ReceiveBatch: Sendable {
     public init(_ inputs: [ReceiveInput]) {
         self.inputs = inputs
         DispatchQueue.global().async(group: parsing) { [self] in
-            let slots = inputs.map { input in
-                LeaveRequest.looksLike(input.bytes) ? nil : Result { () throws(WireError) in
+            let slots = inputs.map { input -> Result<Bundle, WireError>? in
+                if let parsed = input.parsed { return parsed }
+                return LeaveRequest.looksLike(input.bytes) ? nil : Result { () throws(WireError) in
                     try Bundle.parse(input.bytes, stanzaHashOfTheseBytes: input.stanzaHash)
                 }
             }

@@ -46,7 +46,8 @@ public struct ReceiveResult: Sendable {
     public var warning: String? = nil
 }
 
-/// One input to `receive`: where it came from and its bytes.
+/// One input to `receive`: where it came from and its bytes, or, read ahead for one recipient, its bundle as that
+/// recipient reads it and a way to read its bytes again.
 public struct ReceiveInput: Sendable {
     /// The file's path (for reports).
     public let path: String
@@ -55,14 +56,56 @@ public struct ReceiveInput: Sendable {
     private enum Source: Sendable {
         case bytes([UInt8])
         case followed(FollowedRead)
+        case retained(Result<Bundle, WireError>, size: Int, reload: @Sendable () throws -> [UInt8])
     }
 
-    /// The bundle bytes (of a followed read: once its stanza hash is done).
+    /// Why the bytes read again are not the ones received.
+    public enum ReloadError: RoomKeyError, Equatable {
+        /// The file no longer holds the bundle it held when it was read.
+        case changed(path: String)
+
+        public var category: ErrorCategory { .malformed }
+        public var message: String {
+            switch self {
+            case let .changed(path): "\(path) changed while it was being received"
+            }
+        }
+    }
+
+    /// The bundle bytes (of a followed read: once its stanza hash is done; of a retained input: read again and checked
+    /// to be the bundle received).
+    func wholeBytes() throws -> [UInt8] {
+        switch source {
+        case let .bytes(bytes): return bytes
+        case let .followed(read): return read.bytesAndStanzaHash.bytes
+        case let .retained(parsed, _, reload):
+            let bytes = try reload()
+            guard case let .success(bundle) = parsed, (try? Bundle.parse(bytes))?.seenDigest == bundle.seenDigest else {
+                throw ReloadError.changed(path: path)
+            }
+            return bytes
+        }
+    }
+
+    /// The bundle bytes as given (a retained input holds none: empty).
     public var bytes: [UInt8] {
         switch source {
         case let .bytes(bytes): bytes
         case let .followed(read): read.bytesAndStanzaHash.bytes
+        case .retained: []
         }
+    }
+
+    /// The input's length in bytes.
+    var size: Int {
+        if case let .retained(_, size, _) = source { return size }
+        return bytes.count
+    }
+
+    /// The bundle already parsed (and retained for one recipient), if this input was read that way.
+    var parsed: Result<Bundle, WireError>? {
+        if case let .retained(parsed, _, _) = source { return parsed }
+        return nil
     }
 
     /// The stanza hash made while the bytes were read, if they were read that way.
@@ -80,6 +123,21 @@ public struct ReceiveInput: Sendable {
     package init(path: String, followed: FollowedRead) {
         self.path = path
         source = .followed(followed)
+    }
+
+    /// An input read ahead for `recipient`: a bundle is parsed now and kept without the other recipients' sealed keys
+    /// (`Bundle.retainingStanza`), and its bytes let go; `reload` reads them again if they are needed (to keep the
+    /// bundle as pending), and they must then be the same bundle. A leave request, which is small, keeps its bytes.
+    package init(path: String, read input: ReceiveInput, retainingFor recipient: IdentityID,
+                 reload: @escaping @Sendable () throws -> [UInt8]) {
+        self.path = path
+        let bytes = input.bytes
+        if LeaveRequest.looksLike(bytes) {
+            source = .bytes(bytes)
+            return
+        }
+        let parsed = Result { () throws(WireError) in try Bundle.parse(bytes, stanzaHashOfTheseBytes: input.stanzaHash) }
+        source = .retained(parsed.map { $0.retainingStanza(of: recipient) }, size: bytes.count, reload: reload)
     }
 }
 

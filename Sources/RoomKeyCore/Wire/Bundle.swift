@@ -63,13 +63,15 @@ public struct Bundle: Sendable {
     /// Stanza kinds in stanza order.
     public let stanzaKinds: [StanzaKind]
     /// Where each stanza's sealed key starts in `stanzaBytes` (relative to its start).
-    package let sealedOffsets: [Int]
-    package let stanzaBytes: ArraySlice<UInt8>
+    package private(set) var sealedOffsets: [Int]
+    package private(set) var stanzaBytes: ArraySlice<UInt8>
     package let headerBytes: [UInt8]
     package let payload: [UInt8]
 
     /// `BLAKE2b-256` of the stanza count and stanzas, hashed once from the raw stanza region when the bundle is parsed.
     public let stanzaHash: [UInt8]
+    /// Set by `retainingStanza(of:)`: the one stanza whose sealed key `stanzaBytes` still holds (alone).
+    private var retainedIndex: Int? = nil
 
     /// What a keyring records of a bundle it applied: `BLAKE2b-256("roomkey/bundle-seen/v1" 00 || header || stanza hash
     /// || payload)`. It names exactly one file (the header has a fixed length, the stanza hash covers the count and every
@@ -150,12 +152,29 @@ public struct Bundle: Sendable {
                       seenDigest: BLAKE2b.hash([seenDomain, header, stanzaHash, payload]))
     }
 
-    /// The stanza addressed to `id`, if any: its kind and sealed bundle key.
+    /// The stanza addressed to `id`, if any: its kind and sealed bundle key (of a bundle that retains one stanza, only
+    /// that one).
     public func stanza(for id: IdentityID) -> (kind: StanzaKind, sealed: [UInt8])? {
         guard let index = recipients.firstIndex(of: id) else { return nil }
         let kind = stanzaKinds[index]
+        if let retainedIndex {
+            return index == retainedIndex ? (kind, Array(stanzaBytes)) : nil
+        }
         let start = stanzaBytes.startIndex + sealedOffsets[index]
         return (kind, Array(stanzaBytes[start..<(start + Self.sealedKeyLength(kind))]))
+    }
+
+    /// This bundle as `id` reads it, without the other recipients' sealed keys: the recipients, kinds, stanza hash and
+    /// seen digest stay, so it is checked and opened for `id` as the whole bundle is, and holds a few bytes per
+    /// recipient instead of up to 1,185 (a receiver of many large rooms' bundles keeps each in memory until its turn).
+    /// A bundle with no stanza for `id` keeps none.
+    package func retainingStanza(of id: IdentityID) -> Bundle {
+        var slim = self
+        let found = stanza(for: id)
+        slim.stanzaBytes = ArraySlice(found?.sealed ?? [])
+        slim.sealedOffsets = []
+        slim.retainedIndex = found == nil ? -1 : recipients.firstIndex(of: id)
+        return slim
     }
 
     /// The sealed bundle key addressed to `id`, if the bundle has a stanza for it.
