@@ -173,4 +173,22 @@ struct StagedRebaseTests {
         #expect(StagedPublication.decide(epoch: epoch, previousHead: head, roomEpoch: roomEpoch,
                                          roomHead: sameHead ? head : Array(repeating: 2, count: 32), remote: remote) == verdict)
     }
+
+    /// The plan checks each added card unless `verified` vouches for it (a keyring's own staged cards): a forged card
+    /// is dropped with the log rule's reason, or kept when vouched for; every card is asked about, none checked twice
+    /// over by the caller's predicate.
+    @Test func cardsAreCheckedUnlessVouchedFor() throws {
+        var bytes = try makeTestCard(handle: "f").encoded
+        bytes[bytes.count - 1] ^= 1
+        let forged = try IdentityCard.parse(bytes)
+        let intents = [StagedRebase.Intent([.add(forged)]), StagedRebase.Intent([Self.op("add b")])]
+        let checked = StagedRebase.plan(intents, roster: Self.roster(["me*"]), author: Self.id("me"))
+        #expect(Self.render(checked.operations) == ["add b"])
+        #expect(checked.dropped.map(\.operation) == [.add(forged)])
+        var asked = 0
+        let vouched = StagedRebase.plan(intents, roster: Self.roster(["me*"]), author: Self.id("me"),
+                                        verified: { _ in asked += 1; return true })
+        #expect(vouched.operations == [.add(forged), Self.op("add b")])
+        #expect(asked >= 2)
+    }
 }

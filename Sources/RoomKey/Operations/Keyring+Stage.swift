@@ -80,9 +80,13 @@ extension Keyring {
     /// `room`'s roster with every change staged for it applied (what a new change is checked against).
     func stagedRoster(_ db: Database, room: StoredRoom, me: IdentityID) throws -> Roster {
         let earlier = try plannerIntents(db, room: room, try stagedIntents(db, room: room.id).map(\.intent), me: me)
-        let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: me)
+        // Every card here is in this keyring's own sealed staged rows, each checked when it was staged: checking them
+        // again made each change staged cost three signature checks per change staged before it.
+        let ownCards = Set(earlier.flatMap { $0.operations.addedCards.map(\.encoded) })
+        let verified = { (card: IdentityCard) in ownCards.contains(card.encoded) }
+        let planned = StagedRebase.plan(earlier, roster: room.state.roster, author: me, verified: verified)
         return planned.operations.isEmpty ? room.state.roster
-            : try RoomState.apply(planned.operations, to: room.state.roster, author: me, genesis: false)
+            : try RoomState.apply(planned.operations, to: room.state.roster, author: me, genesis: false, verified: verified)
     }
 
     /// True when this keyring is an admin of the room.

@@ -75,8 +75,10 @@ public enum StagedRebase {
     /// without subjects (staged by an older version) is planned operation by operation: what is already true is dropped,
     /// except that a key swap (adds and removals) whose old key is gone is dropped whole, so a removed key's contact is
     /// never added back. A `leave` goes alone into its own commit, after what is before it. When the author is no
-    /// longer an admin, everything is dropped.
-    public static func plan(_ intents: [Intent], roster start: Roster, author: IdentityID) -> Plan {
+    /// longer an admin, everything is dropped. A card `verified` returns true for is taken as checked (a keyring's own
+    /// staged intents, whose cards it checked when it staged them), as `RoomState.apply` takes it.
+    public static func plan(_ intents: [Intent], roster start: Roster, author: IdentityID,
+                            verified: (IdentityCard) -> Bool = { _ in false }) -> Plan {
         guard let me = start[author], me.admin else {
             let why = start[author] == nil ? "you are no longer a member of the room" : "you are no longer an admin of the room"
             let dropped = intents.enumerated().flatMap { i, intent in
@@ -102,7 +104,7 @@ public enum StagedRebase {
             }
             if intent.operations == [.leave] {
                 if operations.isEmpty {
-                    if (try? RoomState.apply([.leave], to: roster, author: author, genesis: false)) != nil {
+                    if (try? RoomState.apply([.leave], to: roster, author: author, genesis: false, verified: verified)) != nil {
                         return Plan(operations: [.leave], covered: covered + [(index, [.leave])], dropped: dropped)
                     }
                     dropAll(index, [.leave], "another admin must remain")
@@ -111,7 +113,7 @@ public enum StagedRebase {
                 break
             }
             let kept: [Operation]
-            switch screen(intent, roster: &roster, handles: &handles, author: author) {
+            switch screen(intent, roster: &roster, handles: &handles, author: author, verified: verified) {
             case let .dropWhole(why):
                 dropAll(index, intent.operations, why)
                 continue
@@ -121,7 +123,7 @@ public enum StagedRebase {
             }
             if !kept.isEmpty {
                 do {
-                    try RoomState.apply(kept, onto: &roster, author: author, genesis: false)
+                    try RoomState.apply(kept, onto: &roster, author: author, genesis: false, verified: verified)
                     handles?.record(kept, author: author)
                 } catch {
                     dropAll(index, kept, error.message)
@@ -144,13 +146,16 @@ public enum StagedRebase {
 
     /// What of `intent` is still to do on `roster` (whose handles `handles` indexes, once built here), before the log
     /// rules are applied; `roster` is left as it was.
-    private static func screen(_ intent: Intent, roster: inout Roster, handles: inout HandleIndex?, author: IdentityID) -> Screened {
+    private static func screen(_ intent: Intent, roster: inout Roster, handles: inout HandleIndex?, author: IdentityID,
+                               verified: (IdentityCard) -> Bool) -> Screened {
         if let subjects = intent.subjects {
             if let hit = subjects.intersection(intent.changed).sorted().first {
                 let who = roster[hit].map { "\($0.card.handle) (\(hit))" } ?? "\(hit)"
                 return .dropWhole("another admin changed \(who) in the room since this change was staged")
             }
-            if let why = screened(intent.operations, roster: &roster, author: author).done.first?.1 { return .dropWhole(why) }
+            if let why = screened(intent.operations, roster: &roster, author: author, verified: verified).done.first?.1 {
+                return .dropWhole(why)
+            }
             if !intent.allowSameHandle && !intent.operations.addedCards.isEmpty {
                 let index = handles ?? HandleIndex(roster)
                 handles = index
@@ -164,15 +169,15 @@ public enum StagedRebase {
         for case let .remove(id) in intent.operations where adds && roster[id] == nil {
             return .dropWhole("the old key \(id) is no longer a member: the key swap is not made")
         }
-        let (kept, done) = screened(intent.operations, roster: &roster, author: author)
+        let (kept, done) = screened(intent.operations, roster: &roster, author: author, verified: verified)
         return .keep(kept, done: done)
     }
 
     /// `ops` split into those still to do and those already true (with why), each checked on the roster the operations
     /// before it leave (so a promotion of a member the same intent adds is still to do). Each is applied where it is
     /// and taken back before returning, so `roster` is left as it was at the cost of the intent, not of the roster.
-    private static func screened(_ ops: [Operation], roster: inout Roster,
-                                 author: IdentityID) -> (kept: [Operation], done: [(Operation, String)]) {
+    private static func screened(_ ops: [Operation], roster: inout Roster, author: IdentityID,
+                                 verified: (IdentityCard) -> Bool) -> (kept: [Operation], done: [(Operation, String)]) {
         var kept: [Operation] = []
         var done: [(Operation, String)] = []
         var applied: [RosterUndo] = []
@@ -181,7 +186,9 @@ public enum StagedRebase {
                 done.append((op, why))
             } else {
                 kept.append(op)
-                if let undo = try? RoomState.apply([op], onto: &roster, author: author, genesis: false) { applied.append(undo) }
+                if let undo = try? RoomState.apply([op], onto: &roster, author: author, genesis: false, verified: verified) {
+                    applied.append(undo)
+                }
             }
         }
         for undo in applied.reversed() { undo.revert(&roster) }
