@@ -18,6 +18,12 @@ private typealias Bundle = RoomKeyCore.Bundle
 
     /// Bad files: each gives the same lines and exit code both ways, and leaves bob's keyring as it was.
     @Test func badFilesFailAlikeBothWays() throws {
+        try Self.badFilesFailAlike(readingWith: Self.follow)
+    }
+
+    /// Receives bad files as bob the plain way and with `env` (another way to read): the same lines, exit code and
+    /// keyring (left as it was) each time.
+    static func badFilesFailAlike(readingWith env: [String: String]) throws {
         let w = try RoomWorld()
         let bundle = try #require(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--json"]).json()["bundle"] as? String)
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bundle)))
@@ -33,12 +39,12 @@ private typealias Bundle = RoomKeyCore.Bundle
         for (name, bytes) in cases {
             let path = w.s.path("\(name.replacingOccurrences(of: " ", with: "-")).roomkey")
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let plain = try Self.receive(w, "bob", [path], followed: false)
-            let followed = try Self.receive(w, "bob", [path], followed: true)
+            let plain = try w.s.roomkey("bob", ["receive", path], env: ["ROOMKEY_OUTBOX": w.shared])
+            let other = try w.s.roomkey("bob", ["receive", path], env: ["ROOMKEY_OUTBOX": w.shared].merging(env) { $1 })
             // bob's is the only stanza: with its recipient changed the bundle is for someone else.
             #expect(plain.code != 0 || (name == "a recipient changed" && plain.stdout.hasPrefix("not-for-me")), "\(name): \(plain)")
-            #expect(followed.code == plain.code && followed.stdout == plain.stdout && followed.stderr == plain.stderr,
-                    "\(name): plain \(plain)\nfollowed \(followed)")
+            #expect(other.code == plain.code && other.stdout == plain.stdout && other.stderr == plain.stderr,
+                    "\(name): plain \(plain)\nother \(other)")
             #expect(try w.snapshot("bob") == before, "\(name)")
         }
     }

@@ -15,28 +15,7 @@ import Testing
 
     /// Bad files give the same lines and exit code both ways, and leave bob's keyring as it was.
     @Test func badFilesFailAlikeBothWays() throws {
-        let w = try RoomWorld()
-        let bundle = try #require(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--json"]).json()["bundle"] as? String)
-        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bundle)))
-        var flipped = good
-        flipped[44 + 4 + 16 + 20] ^= 0x01
-        var recipient = good
-        recipient[44 + 4 + 3] ^= 0x01
-        let cases: [(String, [UInt8])] = [
-            ("magic only", Array("RKB\u{1}".utf8)), ("truncated", Array(good.prefix(good.count / 2))),
-            ("a stanza byte flipped", flipped), ("a recipient changed", recipient), ("a byte added", good + [0]),
-        ]
-        let before = try w.snapshot("bob")
-        for (name, bytes) in cases {
-            let path = w.s.path("\(name.replacingOccurrences(of: " ", with: "-")).roomkey")
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let whole = try Self.receive(w, "bob", [path], ahead: false)
-            let ahead = try Self.receive(w, "bob", [path], ahead: true)
-            #expect(whole.code != 0 || (name == "a recipient changed" && whole.stdout.hasPrefix("not-for-me")), "\(name): \(whole)")
-            #expect(ahead.code == whole.code && ahead.stdout == whole.stdout && ahead.stderr == whole.stderr,
-                    "\(name): whole \(whole)\nahead \(ahead)")
-            #expect(try w.snapshot("bob") == before, "\(name)")
-        }
+        try FollowedReadCLITests.badFilesFailAlike(readingWith: Self.ahead)
     }
 
     /// A rotation that arrives before its commit is kept whole as pending (its file read again), and applied when the
