@@ -48,9 +48,10 @@ extension RoomKeyCommand {
             // Large runs open the keyring first, to know whose stanza to keep; small ones parse while it opens.
             var keyring: Keyring? = nil
             var me: IdentityID? = nil
+            var hashingWhole = false
             if Self.totalSize(files) > Self.wholeInputBudget, !files.isEmpty {
-                keyring = try openKeyring(outbox: box)
-                me = try keyring?.identityCard().id
+                let opened = try openKeyring(outbox: box)
+                (keyring, me, hashingWhole) = (opened, try opened.identityCard().id, try opened.holdsWholeFileDigests())
             }
             var inputs: [ReceiveInput] = []
             var ignored: [ReceiveReport.Line] = []
@@ -60,6 +61,8 @@ extension RoomKeyCommand {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
+                // Only a regular file that stayed the same while it was read is read ahead: it can be read again.
+                let before = me == nil ? nil : ReadAheadFile.identify(file.path)
                 let input: ReceiveInput
                 switch try InputFiles.readForReceive(file.path, limit: Self.maxBundleBytes, what: "bundle") {
                 case let .followed(read):
@@ -74,17 +77,12 @@ extension RoomKeyCommand {
                     if Self.looksLikeMessage(bytes) { messages.insert(file.path) }
                     input = ReceiveInput(path: file.path, bytes: bytes)
                 }
-                guard let me, file.path != "-" else {
+                guard let me, let before, ReadAheadFile.identify(file.path) == before else {
                     inputs.append(input)
                     continue
                 }
-                let path = file.path
-                inputs.append(ReceiveInput(path: path, read: input, retainingFor: me, reload: {
-                    switch try InputFiles.readForReceive(path, limit: Self.maxBundleBytes, what: "bundle", followFrom: .max) {
-                    case let .bytes(bytes): bytes
-                    case let .followed(read): read.bytesAndStanzaHash.bytes
-                    }
-                }))
+                inputs.append(ReceiveInput(path: file.path, read: input, retainingFor: me, hashingWhole: hashingWhole,
+                                           reload: { try before.readAgain() }))
             }
             // Parsing starts now, on another core, while the keyring opens.
             let batch = ReceiveBatch(inputs)
@@ -106,13 +104,9 @@ extension RoomKeyCommand {
             }
         }
 
-        /// The sum of the regular files' sizes (standard input and unreadable files count nothing here).
+        /// The sum of the regular files' sizes (anything else counts nothing here).
         static func totalSize(_ files: [InputFile]) -> Int {
-            files.reduce(0) { sum, file in
-                var info = stat()
-                guard file.path != "-", stat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return sum }
-                return sum &+ Int(info.st_size)
-            }
+            files.reduce(0) { sum, file in sum &+ (ReadAheadFile.identify(file.path)?.size ?? 0) }
         }
 
         /// True for a room message (binary `RKM` or armored), which `decrypt` reads, not `receive`.

@@ -39,7 +39,30 @@ import RoomKeyTestSupport
         let (bob, written, me) = try Self.early()
         let results = try bob.receive([try Self.ahead(written, "rot", for: me, reload: "add")], deliver: { _ in "bob-out" })
         #expect(results.map(\.status) == [.malformed])
-        #expect(results.first?.error?.message == "rot changed while it was being received")
+        #expect(results.first?.error?.message == "the file changed while it was being received")
         #expect(try bob.pendingBundles().isEmpty)
+    }
+
+    /// A file that cannot be read again (any error) is malformed, and the run goes on (found by review: an error of
+    /// another kind ended the run after earlier bundles were applied).
+    @Test func aBundleThatCannotBeReadAgainIsMalformedAndTheRunGoesOn() throws {
+        let (bob, written, me) = try Self.early()
+        let bytes = try #require(written.files["rot"])
+        let gone = ReceiveInput(path: "rot", read: ReceiveInput(path: "rot", bytes: bytes), retainingFor: me,
+                                reload: { throw POSIXError(.EIO) })
+        let results = try bob.receive([gone], deliver: { _ in "bob-out" })
+        #expect(results.map(\.status) == [.malformed])
+        #expect(results.first?.error?.message.hasPrefix("the file could not be read again to keep it") == true)
+        #expect(try bob.pendingBundles().isEmpty)
+    }
+
+    /// For a keyring that still holds whole-file digests the hash is made as the file is read, so the room's check
+    /// never reads it again (found by review: it was read again inside the write, and a file gone by then ended the run).
+    @Test func theWholeFileHashIsMadeAsTheFileIsRead() throws {
+        let (_, written, me) = try Self.early()
+        let bytes = try #require(written.files["rot"])
+        let input = ReceiveInput(path: "rot", read: ReceiveInput(path: "rot", bytes: bytes), retainingFor: me, hashingWhole: true,
+                                 reload: { throw POSIXError(.ENOENT) })
+        #expect(try Keyring.WholeFileHash().of(input) == BLAKE2b.hash([bytes]))
     }
 }

@@ -20,22 +20,26 @@ extension Keyring {
     /// keep at most an eighth of the limit. (One bundle alone is bounded by the core's `maxWaitingSize`.) Returns how
     /// many were dropped.
     func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool) throws -> Int {
-        try storePending([PendingInput(bytes: bytes, path: path, room: room, authenticated: authenticated)])[0]
+        switch try storePending([PendingInput(bytes: { bytes }, path: path, room: room, authenticated: authenticated)])[0] {
+        case let .success(dropped): return dropped
+        case let .failure(error): throw error
+        }
     }
 
-    /// One bundle to keep pending.
+    /// One bundle to keep pending: its bytes are asked for when it is stored, one input at a time (an input read ahead
+    /// reads its file again then), so a run that keeps many holds one whole bundle at a time.
     struct PendingInput {
-        let bytes: [UInt8]
+        let bytes: () throws -> [UInt8]
         let path: String
         let room: RoomID
         let authenticated: Bool
     }
 
     /// Keeps every input, in order, in one transaction, each under the bounds of `storePending(bytes:...)` exactly as if it were
-    /// stored alone after the ones before it; returns how many rows each one's store dropped. The table's totals are
-    /// summed once and then kept up to date row by row (summing them for every input made a receive of thousands of
-    /// waiting bundles quadratic).
-    func storePending(_ inputs: [PendingInput]) throws -> [Int] {
+    /// stored alone after the ones before it; returns how many rows each one's store dropped, or why its bytes could not
+    /// be had (it is then not stored). The table's totals are summed once and then kept up to date row by row (summing
+    /// them for every input made a receive of thousands of waiting bundles quadratic).
+    func storePending(_ inputs: [PendingInput]) throws -> [Result<Int, any Error>] {
         if inputs.isEmpty { return [] }
         return try write { db in
             func total(_ filter: String) throws -> Int {
@@ -51,10 +55,15 @@ extension Keyring {
                 return (oldest["size"], oldest["authenticated"] as Int != 0)
             }
             var (all, strangers) = (try total(""), try total("WHERE authenticated = 0"))
-            var dropped: [Int] = []
+            var dropped: [Result<Int, any Error>] = []
             for input in inputs {
-                let digest = tag("pending", BLAKE2b.hash([input.bytes]))
-                let record = PendingRecord(path: input.path, bundle: Data(input.bytes), received: now())
+                let bytes: [UInt8]
+                do { bytes = try input.bytes() } catch {
+                    dropped.append(.failure(error))
+                    continue
+                }
+                let digest = tag("pending", BLAKE2b.hash([bytes]))
+                let record = PendingRecord(path: input.path, bundle: Data(bytes), received: now())
                 let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
                 // The row this one replaces, if the same bytes wait already, leaves the totals.
                 if let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag = ?"),
@@ -81,7 +90,7 @@ extension Keyring {
                     if !gone.authenticated { strangers -= gone.size }
                     count += 1
                 }
-                dropped.append(count)
+                dropped.append(.success(count))
             }
             return dropped
         }
@@ -96,6 +105,15 @@ extension Keyring {
     func isSeen(_ db: Database, _ digest: [UInt8]) throws -> Bool {
         try requireIntact(db, "seen_bundle")
         return try Data.fetchOne(db.cachedStatement(sql: "SELECT bundle_tag FROM seen_bundle WHERE bundle_tag = ?"), arguments: [Data(digest)]) != nil
+    }
+
+    /// True when any room holds bundles recorded before the seen digest: `receive` then hashes each whole file it
+    /// reads ahead, since such a room asks for that hash.
+    public func holdsWholeFileDigests() throws -> Bool {
+        try read { db in
+            try requireIntact(db, "seen_bundle_whole")
+            return try Data.fetchOne(db.cachedStatement(sql: "SELECT bundle_tag FROM seen_bundle_whole LIMIT 1")) != nil
+        }
     }
 
     /// True when the room holds bundles recorded before the seen digest (`seen_bundle_whole`, by whole-file hash).

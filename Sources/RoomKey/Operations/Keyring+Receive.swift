@@ -32,7 +32,7 @@ extension Keyring {
 
         func of(_ input: ReceiveInput) throws -> [UInt8] {
             if let value { return value }
-            let made = BLAKE2b.hash([try input.wholeBytes()])
+            let made = try input.wholeFileHash ?? BLAKE2b.hash([try input.wholeBytes()])
             value = made
             return made
         }
@@ -125,25 +125,24 @@ extension Keyring {
         }
         // Keep what waits before anything else can fail, so no input is lost.
         // All in one transaction: a receive of thousands of waiting bundles pays one commit, not one each.
-        var kept = queue.filter { results[$0.index] == nil && $0.pendingTag == nil }
-        var keeping: [Queued] = []
-        var keptBytes: [[UInt8]] = []
-        for item in kept where waiting[item.index]?.keep != false {
-            // An input read ahead holds no bytes: they are read again, and must be the bundle that was checked.
-            do {
-                keptBytes.append(try item.input.wholeBytes())
-                keeping.append(item)
-            } catch let error as any RoomKeyError {
+        let kept = queue.filter { results[$0.index] == nil && $0.pendingTag == nil }
+        let keeping = kept.filter { waiting[$0.index]?.keep != false }
+        // An input read ahead holds no bytes: they are read again as it is stored, and must be the bundle that was checked.
+        let stores = try storePending(keeping.map { item in
+            PendingInput(bytes: { try item.input.wholeBytes() }, path: item.path, room: item.bundle.roomID,
+                         authenticated: waiting[item.index]?.authenticated ?? false)
+        })
+        var droppedBy: [Int: Int] = [:]
+        for (item, stored) in zip(keeping, stores) {
+            switch stored {
+            case let .success(count): droppedBy[item.index, default: 0] += count
+            case let .failure(error):
+                let why = error as? any RoomKeyError ?? ReceiveInput.ReloadError.unreadable(reason: "\(error)")
                 results[item.index] = ReceiveResult(path: item.path, status: .malformed, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
-                                                    error: error, bundles: [])
+                                                    error: why, bundles: [])
             }
         }
-        kept.removeAll { results[$0.index] != nil }
-        let drops = try storePending(zip(keeping, keptBytes).map { item, bytes in
-            PendingInput(bytes: bytes, path: item.path, room: item.bundle.roomID, authenticated: waiting[item.index]?.authenticated ?? false)
-        })
-        let droppedBy = Dictionary(zip(keeping.map(\.index), drops), uniquingKeysWith: +)
-        for item in kept {
+        for item in kept where results[item.index] == nil {
             let wait = waiting[item.index]
             let dropped = droppedBy[item.index] ?? 0
             results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,

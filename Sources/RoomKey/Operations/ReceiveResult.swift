@@ -56,18 +56,21 @@ public struct ReceiveInput: Sendable {
     private enum Source: Sendable {
         case bytes([UInt8])
         case followed(FollowedRead)
-        case retained(Result<Bundle, WireError>, size: Int, reload: @Sendable () throws -> [UInt8])
+        case retained(Result<Bundle, WireError>, size: Int, wholeHash: [UInt8]?, reload: @Sendable () throws -> [UInt8])
     }
 
-    /// Why the bytes read again are not the ones received.
+    /// Why an input read ahead could not be read again (to keep it as pending).
     public enum ReloadError: RoomKeyError, Equatable {
         /// The file no longer holds the bundle it held when it was read.
-        case changed(path: String)
+        case changed
+        /// Reading it again failed.
+        case unreadable(reason: String)
 
         public var category: ErrorCategory { .malformed }
         public var message: String {
             switch self {
-            case let .changed(path): "\(path) changed while it was being received"
+            case .changed: "the file changed while it was being received"
+            case let .unreadable(reason): "the file could not be read again to keep it: \(reason)"
             }
         }
     }
@@ -78,10 +81,10 @@ public struct ReceiveInput: Sendable {
         switch source {
         case let .bytes(bytes): return bytes
         case let .followed(read): return read.bytesAndStanzaHash.bytes
-        case let .retained(parsed, _, reload):
+        case let .retained(parsed, _, _, reload):
             let bytes = try reload()
             guard case let .success(bundle) = parsed, (try? Bundle.parse(bytes))?.seenDigest == bundle.seenDigest else {
-                throw ReloadError.changed(path: path)
+                throw ReloadError.changed
             }
             return bytes
         }
@@ -98,13 +101,19 @@ public struct ReceiveInput: Sendable {
 
     /// The input's length in bytes.
     var size: Int {
-        if case let .retained(_, size, _) = source { return size }
+        if case let .retained(_, size, _, _) = source { return size }
         return bytes.count
     }
 
     /// The bundle already parsed (and retained for one recipient), if this input was read that way.
     var parsed: Result<Bundle, WireError>? {
-        if case let .retained(parsed, _, _) = source { return parsed }
+        if case let .retained(parsed, _, _, _) = source { return parsed }
+        return nil
+    }
+
+    /// BLAKE2b-256 of the whole file, made when it was read ahead (for a keyring that still holds whole-file digests).
+    var wholeFileHash: [UInt8]? {
+        if case let .retained(_, _, hash, _) = source { return hash }
         return nil
     }
 
@@ -127,8 +136,9 @@ public struct ReceiveInput: Sendable {
 
     /// An input read ahead for `recipient`: a bundle is parsed now and kept without the other recipients' sealed keys
     /// (`Bundle.retainingStanza`), and its bytes let go; `reload` reads them again if they are needed (to keep the
-    /// bundle as pending), and they must then be the same bundle. A leave request, which is small, keeps its bytes.
-    package init(path: String, read input: ReceiveInput, retainingFor recipient: IdentityID,
+    /// bundle as pending), and they must then be the same bundle. A leave request, which is small, keeps its bytes. With
+    /// `hashingWhole`, the whole file's BLAKE2b-256 is made now (a keyring with rows in `seen_bundle_whole` asks for it).
+    package init(path: String, read input: ReceiveInput, retainingFor recipient: IdentityID, hashingWhole: Bool = false,
                  reload: @escaping @Sendable () throws -> [UInt8]) {
         self.path = path
         let bytes = input.bytes
@@ -137,7 +147,8 @@ public struct ReceiveInput: Sendable {
             return
         }
         let parsed = Result { () throws(WireError) in try Bundle.parse(bytes, stanzaHashOfTheseBytes: input.stanzaHash) }
-        source = .retained(parsed.map { $0.retainingStanza(of: recipient) }, size: bytes.count, reload: reload)
+        source = .retained(parsed.map { $0.retainingStanza(of: recipient) }, size: bytes.count,
+                           wholeHash: hashingWhole ? BLAKE2b.hash([bytes]) : nil, reload: reload)
     }
 }
 
