@@ -54,6 +54,11 @@ extension RoomKeyCommand {
                 (keyring, me, hashingWhole) = (opened, try opened.identityCard().id, try opened.holdsWholeFileDigests())
             }
             var inputs: [ReceiveInput] = []
+            var unretained: [(index: Int, file: ReadAheadFile)] = []
+            func retain(_ next: (index: Int, file: ReadAheadFile), _ me: IdentityID) {
+                inputs[next.index] = ReceiveInput(path: next.file.path, read: inputs[next.index], retainingFor: me,
+                                                  hashingWhole: hashingWhole, reload: { try next.file.readAgain() })
+            }
             var ignored: [ReceiveReport.Line] = []
             var messages = Set<String>()
             for file in files {
@@ -77,13 +82,14 @@ extension RoomKeyCommand {
                     if Self.looksLikeMessage(bytes) { messages.insert(file.path) }
                     input = ReceiveInput(path: file.path, bytes: bytes)
                 }
-                guard let me, let before, ReadAheadFile.identify(file.path) == before else {
-                    inputs.append(input)
-                    continue
-                }
-                inputs.append(ReceiveInput(path: file.path, read: input, retainingFor: me, hashingWhole: hashingWhole,
-                                           reload: { try before.readAgain() }))
+                inputs.append(input)
+                guard let me, let before, ReadAheadFile.identify(file.path) == before else { continue }
+                // Kept whole for two more files: a large one's stanza hash is still being made on another core while
+                // the next is read, and waiting for it here would make the reads take turns with the hashing.
+                unretained.append((inputs.count - 1, before))
+                while unretained.count > 2 { retain(unretained.removeFirst(), me) }
             }
+            if let me { for next in unretained { retain(next, me) } }
             // Parsing starts now, on another core, while the keyring opens.
             let batch = ReceiveBatch(inputs)
             inputs = []
