@@ -32,7 +32,7 @@ struct RoomKeyCommand: ParsableCommand {
     static func main() {
         umask(0o077)
         ProcessMemory.disableCoreDumps()
-        ProcessMemory.keepLargeBuffers()
+        ProcessMemory.tuneAllocator()
         let command: any ParsableCommand
         let arguments = CommandPath.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self)
         do {

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ProcessMemoryTests {
     #if canImport(Glibc) && (arch(x86_64) || arch(arm64))
     @Test func glibcTakesBothSettings() {
-        #expect(ProcessMemory.keepLargeBuffers())
+        #expect(ProcessMemory.tuneAllocator())
     }
     #endif
 

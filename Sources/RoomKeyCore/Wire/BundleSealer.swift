@@ -70,22 +70,21 @@ public enum BundleSealer {
         let version: UInt8 = recipients.contains { $0.xwingKey != nil } ? 2 : 1
         let header = Bundle.header(roomID: roomID, epoch: epoch, sender: sender, version: version)
         let bundleKey = SymmetricKey.random(using: random)
-        var stanzas: [UInt8]
+        // One buffer for the whole bundle: the header, the stanzas sealed where they land, then the payload (content ||
+        // signature) sealed where it lands. Building it as `header + stanzas + payload` copied the stanzas once more and
+        // kept the stanzas, the plaintext, the payload and the bundle alive at once (24 MB more at the peak of a
+        // 50,000-member create).
+        let payload = XChaCha20Poly1305.overhead + content.count + SigningKeyPair.signatureLength
+        var out: [UInt8]
         if version == 1 {
-            stanzas = try sealStanzas(recipients.map { (id: $0.id, key: $0.sealingKey) }, key: bundleKey, ephemeralSeeds: stanzaSeeds)
+            out = try sealStanzas(recipients.map { (id: $0.id, key: $0.sealingKey) }, key: bundleKey, ephemeralSeeds: stanzaSeeds,
+                                  after: header, reserving: payload)
         } else {
-            stanzas = try sealStanzasV2(recipients, key: bundleKey, roomID: roomID, epoch: epoch, seeds: stanzaSeeds)
+            out = try sealStanzasV2(recipients, key: bundleKey, roomID: roomID, epoch: epoch, seeds: stanzaSeeds, after: header,
+                                    reserving: payload)
         }
-        let stanzaHash = BLAKE2b.hash([stanzas])
+        let stanzaHash = BLAKE2b.hash(out[header.count...])
         let signature = try signedMessage(header: header, stanzaHash: stanzaHash, content: content) { signer.sign($0) }
-        // One buffer for the whole bundle: the stanzas are copied in (and their own buffer let go), then the payload,
-        // content || signature, is sealed where it lands. Building it as `header + stanzas + payload` kept the stanzas,
-        // the plaintext, the payload and the bundle alive at once: 24 MB more at the peak of a 50,000-member create.
-        var out: [UInt8] = []
-        out.reserveCapacity(header.count + stanzas.count + XChaCha20Poly1305.overhead + content.count + signature.count)
-        out += header
-        out += stanzas
-        stanzas = []
         content.withUnsafeBytes { c in
             signature.withUnsafeBytes { s in
                 XChaCha20Poly1305.seal(appending: [c, s], to: &out, key: bundleKey, ad: Bundle.adDomain + header + stanzaHash,
@@ -95,15 +94,19 @@ public enum BundleSealer {
         return out
     }
 
-    /// Version 2 stanzas: `u32 count || (id || kind || sealed key)*`; the sealed boxes and the X-Wing seals each run on
-    /// every core. `seeds` is for known-answer tests only (nil in production): sealed serially and reproducibly.
+    /// Version 2 stanzas: `u32 count || (id || kind || sealed key)*`, after `prefix` in a buffer with room for `reserving`
+    /// more bytes; the sealed boxes and the X-Wing seals each run on every core. `seeds` is for known-answer tests only
+    /// (nil in production): sealed serially and reproducibly.
     package static func sealStanzasV2(_ recipients: [StanzaRecipient], key: borrowing SymmetricKey, roomID: RoomID, epoch: UInt64,
-                                      seeds: [[UInt8]]? = nil) throws(CryptoError) -> [UInt8] {
+                                      seeds: [[UInt8]]? = nil, after prefix: [UInt8] = [],
+                                      reserving extra: Int = 0) throws(CryptoError) -> [UInt8] {
         let boxBody = Bundle.stanzaLength - IdentityID.length
         let xwingBody = Bundle.stanzaLengthV2XWing - IdentityID.length - 1
-        var size = 4
+        var size = prefix.count + 4 + extra
         for r in recipients { size += r.xwingKey == nil ? Bundle.stanzaLengthV2Box : Bundle.stanzaLengthV2XWing }
+        let (emptyBox, emptyXWing) = ([UInt8](repeating: 0, count: boxBody), [UInt8](repeating: 0, count: xwingBody))
         var w = ByteWriter(capacity: size)
+        w.write(prefix)
         w.writeU32(UInt32(recipients.count))
         var boxKeys = [UInt8](), boxOffsets: [Int] = [], boxSeeds: [[UInt8]] = []
         var pqKeys: [XWingPublicKey] = [], pqOffsets: [Int] = [], pqInfos: [[UInt8]] = [], pqSeeds: [[UInt8]] = []
@@ -115,16 +118,16 @@ public enum BundleSealer {
                 pqKeys.append(pq)
                 pqInfos.append(Bundle.stanzaInfo(roomID: roomID, epoch: epoch, recipient: r.id))
                 if let seeds { pqSeeds.append(seeds[i]) }
-                w.write([UInt8](repeating: 0, count: xwingBody))
+                w.write(emptyXWing)
             } else {
                 w.writeU8(Bundle.StanzaKind.sealedBox.rawValue)
                 boxOffsets.append(w.bytes.count)
                 boxKeys.append(contentsOf: r.sealingKey.bytes)
                 if let seeds { boxSeeds.append(seeds[i]) }
-                w.write([UInt8](repeating: 0, count: boxBody))
+                w.write(emptyBox)
             }
         }
-        var out = w.bytes
+        var out = w.take()
         if let seeds {
             guard seeds.count == recipients.count else {
                 throw .invalidLength(what: "stanza seeds", expected: recipients.count, found: seeds.count)
@@ -167,13 +170,16 @@ public enum BundleSealer {
         return try message.withUnsafeBytes { (m) throws(CryptoError) in try body(m) }
     }
 
-    /// `u32 count || (id || crypto_box_seal(key, recipient))*`, sealed on every core. `ephemeralSeeds` is for
-    /// known-answer tests only (nil in production): one seed per recipient, sealed serially and reproducibly.
+    /// `u32 count || (id || crypto_box_seal(key, recipient))*`, after `prefix` in a buffer with room for `reserving` more
+    /// bytes, sealed on every core. `ephemeralSeeds` is for known-answer tests only (nil in production): one seed per
+    /// recipient, sealed serially and reproducibly.
     package static func sealStanzas(_ recipients: [(id: IdentityID, key: SealingPublicKey)], key: borrowing SymmetricKey,
-                                    ephemeralSeeds: [[UInt8]]? = nil) throws(CryptoError) -> [UInt8] {
+                                    ephemeralSeeds: [[UInt8]]? = nil, after prefix: [UInt8] = [],
+                                    reserving extra: Int = 0) throws(CryptoError) -> [UInt8] {
         // Lay out count and ids with room for each sealed key, then seal every slot at once.
         let emptySlot = [UInt8](repeating: 0, count: Bundle.stanzaLength - IdentityID.length)
-        var w = ByteWriter(capacity: 4 + recipients.count * Bundle.stanzaLength)
+        var w = ByteWriter(capacity: prefix.count + 4 + recipients.count * Bundle.stanzaLength + extra)
+        w.write(prefix)
         w.writeU32(UInt32(recipients.count))
         var keys = [UInt8]()
         keys.reserveCapacity(recipients.count * SealingPublicKey.length)
@@ -182,12 +188,13 @@ public enum BundleSealer {
             w.write(emptySlot)
             keys.append(contentsOf: r.key.bytes)
         }
-        var out = w.bytes
+        var out = w.take()
+        let first = prefix.count + 4 + IdentityID.length
         if let seeds = ephemeralSeeds {
             try BatchSeal.sealForKnownAnswerTests(key.bytes, keys: keys, ephemeralSeeds: seeds, into: &out,
-                                                  offset: 4 + IdentityID.length, stride: Bundle.stanzaLength)
+                                                  offset: first, stride: Bundle.stanzaLength)
         } else {
-            try BatchSeal.seal(key.bytes, keys: keys, into: &out, offset: 4 + IdentityID.length, stride: Bundle.stanzaLength)
+            try BatchSeal.seal(key.bytes, keys: keys, into: &out, offset: first, stride: Bundle.stanzaLength)
         }
         return out
     }

@@ -117,6 +117,13 @@ public struct ByteWriter {
 
     /// Appends raw bytes.
     public mutating func write(_ data: [UInt8]) { bytes += data }
+    /// Hands over the bytes written, leaving the writer empty: the caller's array is then the only reference to them,
+    /// so writing into it in place copies nothing.
+    public mutating func take() -> [UInt8] {
+        var out: [UInt8] = []
+        swap(&out, &bytes)
+        return out
+    }
     /// Empties the writer, keeping its capacity.
     public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
     /// Appends a region of a larger buffer.
