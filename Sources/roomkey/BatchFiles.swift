@@ -15,15 +15,15 @@ enum BatchFiles {
             || files.first.map(isFolder) == true
     }
 
-    /// Files as given, folders expanded to their regular files in name order (hidden files skipped), as `receive`
-    /// does. A folder is also the cheap way to name many thousands of files: the argument parser's cost grows with
+    /// Files as given, folders expanded to their regular files in name order (hidden files skipped; a FIFO, socket,
+    /// device or link to one is neither opened nor counted), as `receive` does. A folder is also the cheap way to name many thousands of files: the argument parser's cost grows with
     /// the square of the number of arguments.
     static func expand(_ paths: [String]) -> [String] {
         paths.flatMap { path -> [String] in
             guard isFolder(path), let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [path] }
             return names.sorted().filter { !$0.hasPrefix(".") }
                 .map { (path as NSString).appendingPathComponent($0) }
-                .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+                .filter { var info = stat(); return stat($0, &info) == 0 && info.st_mode & S_IFMT == S_IFREG }
         }
     }
 

@@ -31,8 +31,11 @@ enum InputFiles {
     /// Reads a `receive` input as `read` does, but a regular file of at least `followFrom` bytes that starts like a
     /// bundle with a stanza list hashed while it is read. A file that grew while it was read, or turned out to be no
     /// bundle, comes back as bytes.
-    static func readForReceive(_ path: String, limit: Int, what: String, followFrom: Int = followedReadSize) throws -> ReceiveRead {
-        try withOpened(path, limit: limit, what: what) { fd, size in
+    /// With `regularOnly` (a file found in a folder), anything but a regular file is refused (`InputError.notRegular`)
+    /// without waiting on it: a FIFO is opened without blocking.
+    static func readForReceive(_ path: String, limit: Int, what: String, followFrom: Int = followedReadSize,
+                               regularOnly: Bool = false) throws -> ReceiveRead {
+        try withOpened(path, limit: limit, what: what, regularOnly: regularOnly) { fd, size in
             // Only a large file whose first bytes are a bundle's is worth a thread; which way it goes decides nothing (the
             // bytes read next are the ones parsed, whatever they turn out to be).
             guard let size, size > 0, size >= followFrom, startsLikeBundle(fd),
@@ -48,11 +51,20 @@ enum InputFiles {
     }
 
     /// Opens `path` ("-" for standard input) and runs `body` with its descriptor and, for a regular file, its size. A
-    /// regular file larger than `limit` is refused before a byte is read.
-    private static func withOpened<T>(_ path: String, limit: Int, what: String, _ body: (Int32, Int?) throws -> T) throws -> T {
+    /// regular file larger than `limit` is refused before a byte is read; with `regularOnly`, so is anything else.
+    private static func withOpened<T>(_ path: String, limit: Int, what: String, regularOnly: Bool = false,
+                                      _ body: (Int32, Int?) throws -> T) throws -> T {
         let handle: FileHandle
         if path == "-" {
             handle = FileHandle.standardInput
+        } else if regularOnly {
+            let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { throw InputError.unreadable(path: path) }
+            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw InputError.notRegular(path: path) }
+            // A regular file reads the same either way; the flag only kept the open from waiting.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         } else {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,

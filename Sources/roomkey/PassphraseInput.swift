@@ -124,12 +124,13 @@ enum PassphraseInput {
 enum InputError: RoomKeyError {
     case unreadable(path: String)
     case tooLarge(what: String, limit: Int)
+    case notRegular(path: String)
     case outputToTerminal
 
     var category: ErrorCategory {
         switch self {
         case .unreadable: .notFound
-        case .tooLarge: .malformed
+        case .tooLarge, .notRegular: .malformed
         case .outputToTerminal: .usage
         }
     }
@@ -138,6 +139,7 @@ enum InputError: RoomKeyError {
         switch self {
         case let .unreadable(path): "cannot read \(path)"
         case let .tooLarge(what, limit): "\(what) is larger than \(limit) bytes"
+        case let .notRegular(path): "\(path) is not a regular file"
         case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }
     }

@@ -13,7 +13,9 @@ extension RoomKeyCommand {
                 PATH may be a folder: every regular file in it is read (hidden files are skipped). Each input gets a \
                 status: applied, duplicate, pending (kept until its earlier epoch arrives), not-for-me, ignored, \
                 rejected or malformed. A file in a folder that is no roomkey input (empty, not a roomkey file, a room \
-                message, a partly written .roomkey-tmp-* file) is ignored with the reason and does not fail the run. \
+                message, a partly written .roomkey-tmp-* file, larger than any bundle, or no regular file: a FIFO, a \
+                socket, a device or a link to one, which is not opened) is ignored with the reason and does not fail \
+                the run; a file named on the command line that is larger than any bundle is malformed. \
                 Every good input is applied even when another is bad; the exit code is the worst among them (rejected \
                 2, malformed 65, pending 5), and 0 when every input was applied, duplicate, not-for-me or ignored. Each \
                 result is printed as it is decided, then the bundles written in response, then a one-line summary; a \
@@ -66,10 +68,27 @@ extension RoomKeyCommand {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
+                if file.inFolder, !file.regular {
+                    ignored.append(report.ignored(file.path, reason: Self.notRegular))
+                    continue
+                }
                 // Only a regular file that stayed the same while it was read is read ahead: it can be read again.
                 let before = me == nil ? nil : ReadAheadFile.identify(file.path)
+                let read: InputFiles.ReceiveRead
+                do {
+                    read = try InputFiles.readForReceive(file.path, limit: Self.maxBundleBytes, what: "bundle", regularOnly: file.inFolder)
+                } catch InputError.notRegular {
+                    ignored.append(report.ignored(file.path, reason: Self.notRegular))
+                    continue
+                } catch InputError.tooLarge {
+                    // One input larger than any bundle fails alone: the others are still received.
+                    let reason = "larger than \(Self.maxBundleBytes) bytes, which no bundle is"
+                    if file.inFolder { ignored.append(report.ignored(file.path, reason: reason)) }
+                    else { inputs.append(ReceiveInput(path: file.path, refused: .invalid(what: "input", reason: reason))) }
+                    continue
+                }
                 let input: ReceiveInput
-                switch try InputFiles.readForReceive(file.path, limit: Self.maxBundleBytes, what: "bundle") {
+                switch read {
                 case let .followed(read):
                     // A large file that starts like a bundle (so no stray file and no message), its stanza list hashed
                     // as it was read.
@@ -120,14 +139,20 @@ extension RoomKeyCommand {
             bytes.starts(with: Array("RKM".utf8)) || bytes.starts(with: Array("roomkey-message-".utf8))
         }
 
-        /// One file to read, and whether it was found in a folder (where stray files are ignored, not refused).
+        /// Why a folder's entry that is no regular file is not read.
+        static let notRegular = "not a regular file (a FIFO, socket, device or a link to one)"
+
+        /// One file to read, whether it was found in a folder (where stray files are ignored, not refused), and whether
+        /// it was a regular file when the folder was listed (a file named on the command line counts as one).
         struct InputFile {
             let path: String
             let inFolder: Bool
+            var regular = true
         }
 
-        /// Files as given, folders expanded to their regular files in name order (hidden files skipped, except the
-        /// partial writes `.roomkey-tmp-*`, which are reported).
+        /// Files as given, folders expanded to their entries in name order (hidden files skipped, except the partial
+        /// writes `.roomkey-tmp-*`, which are reported; folders and broken links skipped; other entries that are no
+        /// regular file kept to be reported as ignored). Nothing is opened here.
         func expand(_ paths: [String]) throws -> [InputFile] {
             try paths.flatMap { path -> [InputFile] in
                 var isDirectory: ObjCBool = false
@@ -136,8 +161,11 @@ extension RoomKeyCommand {
                 return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
                     .filter { !$0.hasPrefix(".") || StrayInput.isPartialWrite(fileName: $0) }
                     .map { (path as NSString).appendingPathComponent($0) }
-                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
-                    .map { InputFile(path: $0, inFolder: true) }
+                    .compactMap { entry -> InputFile? in
+                        var info = stat()
+                        guard stat(entry, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return nil }
+                        return InputFile(path: entry, inFolder: true, regular: info.st_mode & S_IFMT == S_IFREG)
+                    }
             }
         }
     }

@@ -128,6 +128,12 @@ public struct ReceiveInput: Sendable {
         source = .bytes(bytes)
     }
 
+    /// An input refused before it was parsed (larger than any bundle may be): malformed, with `error` as the reason.
+    package init(path: String, refused error: WireError) {
+        self.path = path
+        source = .retained(.failure(error), size: 0, wholeHash: nil, reload: { throw error })
+    }
+
     /// Wraps a path and a read whose stanza list was hashed as it arrived (`FollowedRead`).
     package init(path: String, followed: FollowedRead) {
         self.path = path
