@@ -47,6 +47,28 @@ import Testing
         #expect(try (again.json()["results"] as? [[String: Any]])?.map { $0["status"] as? String } == ["duplicate", "duplicate"])
     }
 
+    /// An admin who applies another admin's commit and a leave request in one run sends its removal commit only: that
+    /// bundle carries its new sender key, so no sender-key bundle for the epoch in between (PROTOCOL 5.3; a hostile
+    /// review found both, the first sealed to the member who had just left).
+    @Test func aRemovalInTheSameRunIsTheOnlyBundle() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).code == 0)
+        try w.exchange()
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        try w.exchange()
+        let request = try #require(try w.rk("dave", ["room", "leave", "team", "--json"]).json()["bundle"] as? String)
+        let promotion = try #require(try w.rk("bob", ["room", "promote", "team", "carol", "--json"]).json()["bundle"] as? String)
+        let before = Set(try w.bundles())
+        let run = try w.rk("alice", ["receive", "--json", promotion, request])
+        #expect(run.code == 0, "\(run)")
+        let results = try #require(try run.json()["results"] as? [[String: Any]], "\(run)")
+        #expect(results.map { $0["status"] as? String } == ["applied", "applied"])
+        let written = Set(try w.bundles()).subtracting(before)
+        #expect(written.count == 1, "alice wrote \(written.sorted())")
+        #expect(results.last?["bundles"] as? [String] == written.sorted(), "\(run)")
+        #expect(try w.keyring("alice").room("team").state.epoch == 3)
+    }
+
     /// When the one commit cannot be made (here the room is marked forked at the admin), every accepted request of the
     /// room is refused, a repeat of one too: nothing was removed, so none of them is settled.
     @Test func aRepeatOfARefusedRemovalIsRefusedToo() throws {

@@ -149,10 +149,16 @@ extension Keyring {
                                                 error: wait?.why, bundles: [],
                                                 warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes")
         }
+        // Leave requests after every bundle: an admin acts on the roster this run left. Before the rotations: a room
+        // where one made a commit owes no key of its own (the commit's bundle carries one, PROTOCOL 5.3).
+        for (index, result) in try receiveLeaveRequests(requests, me: me, deliver: deliver).sorted(by: { $0.key < $1.key }) {
+            results[index] = result
+        }
         CrashPoint.reach(CrashPoint.beforeRotation)
         var blocked: [RoomID: any RoomKeyError] = [:]
         var rotated = try rotateDueRooms(latest, me: me, deliver: deliver, blocked: &blocked)
-        for (index, result) in results.values.sorted(by: { $0.key > $1.key }) where result.status == .applied {
+        let requestIndices = Set(requests.map(\.index))
+        for (index, result) in results.values.sorted(by: { $0.key > $1.key }) where result.status == .applied && !requestIndices.contains(index) {
             guard let room = result.roomID else { continue }
             if let path = rotated[room] {
                 results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path])
@@ -161,10 +167,6 @@ extension Keyring {
                 results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: why, bundles: [])
                 blocked[room] = nil
             }
-        }
-        // Leave requests after every bundle: an admin acts on the roster this run left.
-        for (index, result) in try receiveLeaveRequests(requests, me: me, deliver: deliver).sorted(by: { $0.key < $1.key }) {
-            results[index] = result
         }
         return results.values.keys.sorted().compactMap { results[$0] }
     }
