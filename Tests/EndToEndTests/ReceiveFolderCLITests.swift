@@ -39,6 +39,20 @@ import Testing
         #expect(again.stdout.hasSuffix("summary: 1 duplicate, 1 not-for-me, 2 ignored\n"), "\(again)")
     }
 
+    /// A run that only finds duplicates changes nothing: the keyring file keeps its bytes (each duplicate was one
+    /// counted write transaction, with its fsync, found by a hostile review).
+    @Test func receivingAgainLeavesTheKeyringFileAsItWas() throws {
+        let (w, bundle) = try Self.world()
+        #expect(try w.rk("bob", ["receive", bundle, "-q"]).code == 0)
+        let bob = URL(fileURLWithPath: w.s.keyring("bob"))
+        let before = try Data(contentsOf: bob)
+        let again = try w.rk("bob", ["receive", "--json", bundle])
+        #expect(again.code == 0, "\(again)")
+        #expect(try (again.json()["results"] as? [[String: Any]])?.map { $0["status"] as? String } == ["duplicate"])
+        #expect(try Data(contentsOf: bob) == before)
+        #expect(try w.show("bob")["epoch"] as? Int == 0, "the keyring still opens and holds the room")
+    }
+
     @Test func jsonListsIgnoredFilesWithTheReason() throws {
         let (w, _) = try Self.world()
         let r = try w.rk("bob", ["receive", w.shared, "--json"])

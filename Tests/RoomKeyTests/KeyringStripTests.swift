@@ -72,7 +72,10 @@ import RoomKeyTestSupport
         try k.write { db in try db.execute(sql: "UPDATE audit_head SET sealed = ? WHERE id = 1", arguments: [Data(sealed)]) }
         let reopened = try Upgrade.open(k.path)
         #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == nil)
+        // A write that changes nothing leaves the file as it is (and the head unmarked); the next one that does marks it.
         try reopened.write { _ in }
+        #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == nil)
+        try reopened.write { db in try reopened.audit(db, .rotation, "a change") }
         #expect(try reopened.read { db in try reopened.auditHead(db) }?.rowDigests == true)
         #expect(try reopened.verifyAudit() > 0)
         #expect(try reopened.verifyRows() > 0)

@@ -112,12 +112,20 @@ public final class Keyring {
         outboxDirty = false
         enqueuedNow = [:]
         summariesDue = []
+        var changed = true
         do {
             try db.inTransaction(.immediate) { db in
                 // Another program may have changed the schema since the open checked it (a trigger, an index).
                 try requireSchemaUnchanged(db)
+                let before = db.totalChangesCount
                 result = try body(db)
                 try recountDueSummaries(db)
+                // A transaction that changed no row (a duplicate bundle received again) leaves the file as it was: it
+                // is neither counted nor written.
+                if db.totalChangesCount == before {
+                    changed = false
+                    return .rollback
+                }
                 count = try bumpWriteCount(db)
                 CrashPoint.reach(CrashPoint.beforeCommit)
                 return .commit
@@ -125,6 +133,10 @@ public final class Keyring {
         } catch {
             outboxDirty = false
             throw Keyring.diagnosed(error, path: path, while: "writing the keyring", systemErrno: systemErrno())
+        }
+        guard changed else {
+            guard let result else { throw KeyringError.database("transaction produced no result") }
+            return result
         }
         committedWrites += 1
         digestCommitted()
