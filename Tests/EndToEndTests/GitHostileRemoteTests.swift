@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RoomKey
+@testable import RoomKeyCore
 
 /// The remote is untrusted: a rewind, a deleted bundle or a forged commit changes nothing beyond what `receive` allows,
 /// and what the remote lost is published again. A sync killed at any step converges on the next one, with no bundle on
@@ -132,5 +133,46 @@ struct GitHostileRemoteTests {
         #expect(alice.0 == 1, "\(step): the staged add is published exactly once")
         #expect(try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/log/") }.count == 2)
         for p in ["bob", "carol", "dave"] { #expect(try w.state(p) == alice, "\(step): \(p)") }
+    }
+    /// Noise that names `sender` at `epoch` of `state`'s room, with stanzas for the other members that open to a key its
+    /// payload was never sealed under: nobody can read it, so only the named sender can tell it is not its own.
+    static func noise(naming sender: IdentityID, epoch: UInt64, of state: RoomState) throws -> [UInt8] {
+        let header = Bundle.header(roomID: state.roomID, epoch: epoch, sender: sender)
+        let recipients = state.roster.sorted.filter { $0.id != sender }.map { (id: $0.id, key: $0.card.sealingKey) }
+        let stanzas = try BundleSealer.sealStanzas(recipients, key: SymmetricKey.random(using: try SystemRandom()))
+        return header + stanzas + (try SystemRandom().bytes(200))
+    }
+
+    /// A member with push access puts noise naming the admin at the next epoch's path: the admin's staged change used
+    /// to stay blocked for good ("cannot be opened here"); the admin, whose file it claims to be, replaces it.
+    @Test func noiseNamingTheAdminAtTheNextEpochIsReplacedByThatAdmin() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let state = try w.keyring("bob").room("team").state
+        let alice = try #require(state.roster.sorted.first { $0.card.handle == "alice" })
+        try w.tamper(["rooms/\(room)/log/\(state.epoch + 1).roomkey": try Self.noise(naming: alice.id, epoch: state.epoch + 1, of: state)])
+        let add = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(add.code == 0, "\(add)")
+        #expect(try w.state("alice").0 == Int(state.epoch) + 1, "alice's add is published")
+        let dave = try w.rk("dave", ["sync"])
+        #expect(dave.code == 0, "\(dave)")
+        #expect(try w.state("dave").0 == Int(state.epoch) + 1)
+    }
+
+    /// The same noise over a commit file the admin published: the admin republishes its own bundle (it used to take
+    /// the noise for its own file and leave it), so the member it added can join.
+    @Test func noiseOverThePublishedCommitIsRepaired() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let state = try w.keyring("alice").room("team").state
+        let alice = try #require(state.roster.sorted.first { $0.card.handle == "alice" })
+        try w.tamper(["rooms/\(room)/log/\(state.epoch).roomkey": try Self.noise(naming: alice.id, epoch: state.epoch, of: state)])
+        let sync = try w.rk("alice", ["sync", "--json"])
+        #expect(sync.code == 0, "\(sync)")
+        let repaired = try #require(try sync.json()["repaired"] as? [[String: Any]], "\(sync)")
+        #expect(repaired.map { $0["epoch"] as? Int } == [Int(state.epoch)], "\(sync)")
+        #expect(try w.rk("dave", ["sync"]).code == 0)
+        #expect(try w.state("dave").0 == Int(state.epoch), "dave joined through the remote")
     }
 }

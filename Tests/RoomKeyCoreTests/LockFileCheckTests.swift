@@ -19,6 +19,8 @@ struct LockFileCheckTests {
         var expected: @Sendable (World, Built?) -> [UInt8]? = { _, _ in nil }
         /// "replace", "keep" or "expected".
         let verdict: String
+        /// The bundle names the judging keyring as its sender, which holds another bundle of its own for the path.
+        var senderMadeAnother = false
         var testDescription: String { name }
     }
 
@@ -39,6 +41,9 @@ struct LockFileCheckTests {
         Row(name: "from the admin, not openable here (a damaged or missing stanza)", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "keep"),
+        Row(name: "naming as sender the judging keyring, which made another bundle there (noise from a pusher)", file: { w in
+            try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
+        }, verdict: "replace", senderMadeAnother: true),
         Row(name: "a valid admin commit not applied here", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "keep"),
@@ -77,7 +82,7 @@ struct LockFileCheckTests {
     func judge(_ row: Row) throws {
         let w = try World()
         let built = try row.file(w)
-        let verdict = Self.judge(w, built, expected: row.expected(w, built))
+        let verdict = Self.judge(w, built, expected: row.expected(w, built), senderMadeAnother: row.senderMadeAnother)
         let kind: String
         switch verdict {
         case .expected: kind = "expected"
@@ -88,10 +93,11 @@ struct LockFileCheckTests {
     }
 
     /// Carol's verdict on `built` (garbage when nil) at epoch 2 on epoch 1.
-    static func judge(_ w: World, _ built: Built?, expected: [UInt8]?) -> LockFileCheck.Verdict {
+    static func judge(_ w: World, _ built: Built?, expected: [UInt8]?, senderMadeAnother: Bool = false) -> LockFileCheck.Verdict {
         let base = LockFileCheck.Base.after(w.s1, time: w.c1.time)
         func run(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
-            LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now, signed: signed)
+            LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now,
+                                senderMadeAnother: senderMadeAnother, signed: signed)
         }
         guard let built else { return run(.unparsable("not a roomkey bundle")) }
         guard let content = try? BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing) else {

@@ -141,7 +141,7 @@ extension Keyring {
         guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")) else { return .other("a bad room id") }
         let verdict = try read { db -> LockFileCheck.Verdict in
             guard let room = try loadRoom(db, id) else { return .keep("the room is not held here") }
-            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, me: me).verdict
+            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, own: Array(flight.bundle), me: me).verdict
         }
         switch verdict {
         case .replace: return .invalid

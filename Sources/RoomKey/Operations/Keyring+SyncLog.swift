@@ -7,8 +7,9 @@ import RoomKeyCore
 /// valid commit for other receivers is never overwritten (`LockFileCheck`).
 extension Keyring {
     /// Judges the file `bytes` at the commit path of `room`'s `epoch` against what this keyring holds; `opened` is
-    /// true when this keyring could open it (so a different commit in it can be shown to `receive`).
-    func judgeLockFile(_ db: Database, _ bytes: [UInt8], room: StoredRoom, epoch: UInt64,
+    /// true when this keyring could open it (so a different commit in it can be shown to `receive`). `own` is this
+    /// keyring's own bundle for that path, when it holds one (its staged flight, or its outbox copy).
+    func judgeLockFile(_ db: Database, _ bytes: [UInt8], room: StoredRoom, epoch: UInt64, own: [UInt8]? = nil,
                        me: borrowing LocalIdentity) throws -> (verdict: LockFileCheck.Verdict, opened: Bool) {
         let base: LockFileCheck.Base
         if epoch == 0 {
@@ -21,11 +22,14 @@ extension Keyring {
             base = .after(RoomState(at: prior, name: room.name, roster: roster), time: prior.time)
         }
         let expected = try storedCommit(db, room.id, epoch)?.head
+        var senderMadeAnother = false
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
-            LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(), signed: signed)
+            LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(),
+                                senderMadeAnother: senderMadeAnother, signed: signed)
         }
         let bundle: Bundle
         do throws(WireError) { bundle = try Bundle.parse(bytes) } catch { return (judge(.unparsable(error.message)), false) }
+        if let own, own != bytes, bundle.sender == me.id { senderMadeAnother = true }
         do {
             let content = try open(bundle, me: me)
             return (judge(.opened(bundle, commits: content.commits)) { (try? content.verify(signer: $0)) != nil }, true)
@@ -38,10 +42,10 @@ extension Keyring {
     }
 
     /// Judges each commit file (its bytes, room and epoch) as `judgeLockFile` does, all in one read of the keyring.
-    func judgeLockFiles(_ files: [(bytes: [UInt8], room: StoredRoom, epoch: UInt64)],
+    func judgeLockFiles(_ files: [(bytes: [UInt8], room: StoredRoom, epoch: UInt64, own: [UInt8]?)],
                         me: borrowing LocalIdentity) throws -> [(verdict: LockFileCheck.Verdict, opened: Bool)] {
         guard !files.isEmpty else { return [] }
-        return try read { db in try files.map { try judgeLockFile(db, $0.bytes, room: $0.room, epoch: $0.epoch, me: me) } }
+        return try read { db in try files.map { try judgeLockFile(db, $0.bytes, room: $0.room, epoch: $0.epoch, own: $0.own, me: me) } }
     }
 
     /// Opens `bundle`'s payload with whichever of this identity's key pairs its stanza needs.
@@ -60,7 +64,7 @@ extension Keyring {
         let own = try ownCommitFiles()
         var result: [(path: String, bytes: [UInt8])] = []
         let others = files.filter { own[$0.path] != $0.bytes }
-        for (file, (verdict, opened)) in zip(others, try judgeLockFiles(others.map { ($0.bytes, $0.room, $0.epoch) }, me: me)) {
+        for (file, (verdict, opened)) in zip(others, try judgeLockFiles(others.map { ($0.bytes, $0.room, $0.epoch, own[$0.path]) }, me: me)) {
             // An invalid file changes nothing here (the repair republishes over it); a different commit goes to receive.
             guard case let .keep(why) = verdict, opened else { continue }
             report.conflicts.append(SyncReport.LogNote(roomID: file.room.id, name: file.room.name, epoch: file.epoch, reason: why))
@@ -120,7 +124,7 @@ extension Keyring {
         let bytes = try mirror.readBlobs(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: Int.max).bytes
         var unsettled = Set(suspects.filter { bytes[$0.blob] == nil }.map(\.room.id))
         let readable = suspects.compactMap { s in bytes[s.blob].map { (s, $0) } }
-        let verdicts = try judgeLockFiles(readable.map { ($0.1, $0.0.room, $0.0.epoch) }, me: me)
+        let verdicts = try judgeLockFiles(readable.map { ($0.1, $0.0.room, $0.0.epoch, wanted[$0.0.path]) }, me: me)
         for ((s, found), (verdict, opened)) in zip(readable, verdicts) {
             switch verdict {
             case .expected: continue

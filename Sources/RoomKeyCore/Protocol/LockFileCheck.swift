@@ -33,8 +33,11 @@ public enum LockFileCheck {
 
     /// Judges `found` at the lock of `room`'s `epoch` on `base`. `expected` is the head of the commit this keyring holds
     /// for that epoch, if any; `now` is this keyring's clock; `signed(key)` checks the bundle's signature under `key`.
+    /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
+    /// bundle of its own for that path (its staged flight, or its outbox copy): the one sender that can tell refuses a
+    /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
-                             signed: (SigningPublicKey) -> Bool) -> Verdict {
+                             senderMadeAnother: Bool = false, signed: (SigningPublicKey) -> Bool) -> Verdict {
         let bundle: Bundle
         switch found {
         case let .unparsable(why): return .replace("it cannot be parsed: \(why)")
@@ -48,7 +51,9 @@ public enum LockFileCheck {
         case .unparsable: return .replace("it cannot be parsed")
         case let .opened(_, c): commits = c
         case let .sealed(_, why):
-            // Unread, it may still be valid: only a sender who cannot have made the epoch's commit is refused outright.
+            // Unread, it may still be valid: only a sender who cannot have made the epoch's commit is refused outright,
+            // or, at the named sender itself, a bundle it did not make.
+            if senderMadeAnother { return .replace("it names this keyring as its sender, which made another bundle for epoch \(epoch)") }
             switch base {
             case let .genesis(creator) where bundle.sender != creator: return .replace("it is not from the room's creator")
             case let .after(state, _) where state.roster[bundle.sender]?.admin != true:
