@@ -175,4 +175,25 @@ struct GitHostileRemoteTests {
         #expect(try w.rk("dave", ["sync"]).code == 0)
         #expect(try w.state("dave").0 == Int(state.epoch), "dave joined through the remote")
     }
+    /// The remote withholds epoch 1 until a member's pending copy of epoch 2 is gone (pruned after 72 hours), then serves
+    /// it again: the member used to apply epoch 1 and stop there for good, since only a room with a staged change looked
+    /// at its next epoch's file again (found by a hostile review).
+    @Test func aMemberCatchesUpOnceAWithheldEpochIsServed() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        let copy = w.s.path("copy")
+        #expect(try GitWorld.runGit(["clone", "-q", "-b", "main", w.bare, copy], in: w.s.root.path).code == 0)
+        let path = "rooms/\(room)/log/1.roomkey"
+        let first = [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy + "/" + path)))
+        try w.tamper([path: nil])
+        _ = try w.rk("carol", ["sync"])
+        let later = ["ROOMKEY_TEST_NOW": String(UInt64(Date().timeIntervalSince1970) + 73 * 3600)]
+        #expect(try w.rk("carol", ["prune"], env: later).code == 0)
+        try w.tamper([path: first])
+        let sync = try w.rk("carol", ["sync"], env: later)
+        #expect(sync.code == 0, "\(sync)")
+        #expect(try w.show("carol")["epoch"] as? Int == 2, "\(sync)")
+    }
 }

@@ -52,18 +52,26 @@ extension Keyring {
     }
 
     /// The files to look at in this sync: changed since the marker (the whole tree on a first sync or after a rewind),
-    /// plus the next-epoch file of each room with a staged change and the files an earlier sync left unread; nil when
-    /// there is nothing new.
+    /// plus the next-epoch file of each room and the files an earlier sync left unread; nil when there is nothing new.
     private func newEntries(_ mirror: GitMirror, tip: String, remote: String, rooms: [StoredRoom],
                             report: inout SyncReport) throws -> [RemoteEntry]? {
         let record = try read { db in try remoteRecord(db, remote) }
         let marker = record?.lastSynced
-        // While a change is staged, the file holding its epoch is received again at every sync, changed or not: a
-        // commit this keyring could not apply before (its clock) may apply now, and the change is then planned again.
-        let staged = Set(try read { db in try stagedRoomTags(db) }.map(Hex.encode))
-        let next = rooms.filter { !$0.left && !$0.forked && staged.contains(Hex.encode(roomTag($0.id))) }
-            .map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
-        let retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
+        // The file holding each room's next epoch is received again at every sync, changed or not: a commit this
+        // keyring could not apply before (its clock, or an earlier epoch the remote withheld then, after its pending
+        // copy was let go) may apply now, and a staged change is then planned again. Normally there is none.
+        let open = rooms.filter { !$0.left && !$0.forked }
+        let next = open.map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1) }
+        var retry = next.isEmpty ? [:] : try mirror.files(at: tip, under: next)
+        // A room whose next epoch is there may have later ones too (each applies once the one before has): those a
+        // bundle may be ahead by (`BundleAcceptance.maxEpochsAhead`), so that one sync catches up that far. A member
+        // removed at its next epoch reads that many small files again at each sync, never more.
+        let behind = open.filter { retry[RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1)] != nil }
+        let later = behind.flatMap { room in
+            (2...BundleAcceptance<ReceiverStore>.maxEpochsAhead).filter { room.state.epoch <= UInt64.max - $0 }
+                .map { RemoteLayout.commitPath(room: room.id.hex, epoch: room.state.epoch + $0) }
+        }
+        if !later.isEmpty { retry.merge(try mirror.files(at: tip, under: later)) { a, _ in a } }
         // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
         let unread = report.deferred == 0 ? (record?.unread ?? []) : []
         guard marker != tip || !retry.isEmpty || !unread.isEmpty else { return nil }
