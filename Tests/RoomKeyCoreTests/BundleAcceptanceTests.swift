@@ -414,13 +414,13 @@ struct BundleAcceptanceTests {
                  return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
              },
              expect: { _, _ in .rejected(.badTime(epoch: 1, time: 0, reason: "before 2020")) }),
-        Case(name: "a stranger's genesis for a held room id: rejected (authorNotMember), not fork",
+        Case(name: "a stranger's genesis for a held room id: rejected (otherGenesis), not fork",
              holds: { w, _ in try w.member([w.c0]) },
              bundle: { w in
                  let g = w.commit(w.mallory, on: nil, [.create(name: "team", creator: w.mallory.card), .add(w.carol.card)])
                  return try w.seal(w.mallory, epoch: 0, to: [w.carol], commits: [g])
              },
-             expect: { w, _ in .rejected(.authorNotMember(w.mallory.id)) }),
+             expect: { w, _ in .rejected(.otherGenesis(held: w.alice.id, carried: w.mallory.id)) }),
         Case(name: "the creator's second genesis for the room: fork at epoch 0",
              holds: { w, _ in try w.member([w.c0]) },
              bundle: { w in

@@ -246,7 +246,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         let branchBase: Roster
         if commit.epoch == 0 {
             // Anyone can sign a genesis of their own for a room id they saw: only the same creator signing two is a fork.
-            guard commit.author == stored.author else { throw LogError.authorNotMember(commit.author) }
+            guard commit.author == stored.author else { throw LogError.otherGenesis(held: stored.author, carried: commit.author) }
             try CommitClock.check(commit, previousTime: nil, now: now)
             branch = try RoomState.genesis(commit)
             branchBase = Roster()

@@ -24,6 +24,8 @@ public enum LogError: Error, Equatable, Sendable {
     case noAdminLeft
     /// The roster hash in the commit does not match the roster the operations produce.
     case rosterMismatch(epoch: UInt64)
+    /// A genesis by another creator than the held one's, for the same room id: one of the two reused the other's id.
+    case otherGenesis(held: IdentityID, carried: IdentityID)
 }
 
 extension LogError: RoomKeyError {
@@ -49,6 +51,8 @@ extension LogError: RoomKeyError {
         case let .invalidOperation(why): "invalid operation: \(why)"
         case .noAdminLeft: "the change would leave the room without an admin"
         case let .rosterMismatch(epoch): "roster hash of the commit for epoch \(epoch) does not match its operations"
+        case let .otherGenesis(held, carried):
+            "it carries a genesis by \(carried) for a room whose genesis here is by \(held): one of them reused the other's room id"
         }
     }
 
