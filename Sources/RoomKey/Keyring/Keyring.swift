@@ -134,13 +134,12 @@ public final class Keyring {
             outboxDirty = false
             throw Keyring.diagnosed(error, path: path, while: "writing the keyring", systemErrno: systemErrno())
         }
-        guard changed else {
-            guard let result else { throw KeyringError.database("transaction produced no result") }
-            return result
+        if changed {
+            committedWrites += 1
+            digestCommitted()
         }
-        committedWrites += 1
-        digestCommitted()
         guard let result else { throw KeyringError.database("transaction produced no result") }
+        guard changed else { return result }
         recordState(count)
         CrashPoint.reach(CrashPoint.afterAnyCommit)
         // Only now, with the state committed, do its bundles become files.

@@ -66,7 +66,7 @@ extension Keyring {
         // A room whose next epoch is there may have later ones too (each applies once the one before has): those a
         // bundle may be ahead by (`BundleAcceptance.maxEpochsAhead`), so that one sync catches up that far. A member
         // removed at its next epoch reads that many small files again at each sync, never more.
-        let behind = open.filter { retry[RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch + 1)] != nil }
+        let behind = zip(open, next).filter { retry[$0.1] != nil }.map(\.0)
         let later = behind.flatMap { room in
             (2...BundleAcceptance<ReceiverStore>.maxEpochsAhead).filter { room.state.epoch <= UInt64.max - $0 }
                 .map { RemoteLayout.commitPath(room: room.id.hex, epoch: room.state.epoch + $0) }
