@@ -7,11 +7,11 @@ import RoomKeyCore
 /// its sender-key tag), so that storing a member's thousandth key reads one head, not a thousand keys or a ledger
 /// listing them. The rule that decides is `GenerationHead.settle` (RoomKeyCore).
 ///
-/// `sender_key_head.sealed` is `01 || u32 generation || u8 n || n × tag (32)`; `retired_key.sealed` is `01 || u64
-/// epoch || u64 superseded at`, and its `deleted` column is 1 once retention deleted the key (the row is then kept,
+/// `sender_key_head.sealed` is `02 || u32 generation || u8 n || n × tag (32) || u8 m || m × kept tag (32)` (version 1
+/// heads end before `m`: they list no kept key); `retired_key.sealed` is `01 || u64 epoch || u64 superseded at`, and its `deleted` column is 1 once retention deleted the key (the row is then kept,
 /// so a late bundle does not store it again, until its epoch is deleted).
 extension Keyring {
-    static let headVersion: UInt8 = 1
+    static let headVersion: UInt8 = 2
     static let retiredVersion: UInt8 = 1
 
     /// The newest generation held of `owner`'s keys in `room` at `epoch`, if this keyring keeps one.
@@ -27,24 +27,32 @@ extension Keyring {
     }
 
     private static func readHead(_ r: inout ByteReader) throws(WireError) -> GenerationHead {
-        try r.expectVersion(headVersion)
+        let version = try r.readU8("version")
+        guard version == 1 || version == headVersion else {
+            throw .unknownVersion(what: "sender-key head", expected: headVersion, found: version)
+        }
         let generation = try r.readU32("generation")
         let count = try r.readCount(width: 1, "tag", limit: GenerationHead.maxTags)
         guard count > 0 else { throw .invalid(what: "sender-key head", reason: "it lists no key") }
-        var tags: [[UInt8]] = []
+        var tags: [[UInt8]] = [], kept: [[UInt8]] = []
         for _ in 0..<count { tags.append(try r.read(32, "tag")) }
+        if version == headVersion {
+            for _ in 0..<(try r.readCount(width: 1, "kept tag", limit: GenerationHead.maxKept)) { kept.append(try r.read(32, "kept tag")) }
+        }
         try r.finish()
-        return GenerationHead(generation: generation, tags: tags)
+        return GenerationHead(generation: generation, tags: tags, kept: kept)
     }
 
     /// Stores the head of `owner`'s keys in `room` at `epoch`.
     func saveHead(_ db: Database, _ room: RoomID, owner: IdentityID, epoch: UInt64, _ head: GenerationHead) throws {
         let otag = senderOwnerTag(room, owner, epoch)
-        var w = ByteWriter(capacity: 6 + head.tags.count * 32)
+        var w = ByteWriter(capacity: 7 + (head.tags.count + head.kept.count) * 32)
         w.writeU8(Self.headVersion)
         w.writeU32(head.generation)
         w.writeU8(UInt8(head.tags.count))
         for tag in head.tags { w.write(tag) }
+        w.writeU8(UInt8(head.kept.count))
+        for tag in head.kept { w.write(tag) }
         let sealed = w.bytes.withUnsafeBytes { rows.seal($0, table: "sender_key_head", primaryKey: otag) }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO sender_key_head (owner_tag, room_tag, epoch_tag, sealed) VALUES (?, ?, ?, ?)")
             .execute(arguments: [Data(otag), Data(roomTag(room)), Data(senderEpochTag(room, epoch)), Data(sealed)])
@@ -64,6 +72,18 @@ extension Keyring {
             let sealed = w.bytes.withUnsafeBytes { rows.seal($0, table: "retired_key", primaryKey: tag) }
             try statement.execute(arguments: [Data(tag), Data(roomTag(room)), Data(senderEpochTag(room, epoch)), deleted ? 1 : 0, Data(sealed)])
         }
+    }
+
+    /// Deletes now the superseded keys `tags` of `room` at `epoch` (more of one member's keys were superseded than are
+    /// kept); their rows stay, marked deleted, as retention leaves them. Returns how many sender keys it deleted.
+    func evictRetiredKeys(_ db: Database, _ room: RoomID, epoch: UInt64, _ tags: [[UInt8]]) throws -> Int {
+        var deleted = 0
+        for tag in tags {
+            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE key_tag = ?").execute(arguments: [Data(tag)])
+            deleted += db.changesCount
+            try db.cachedStatement(sql: "UPDATE retired_key SET deleted = 1 WHERE key_tag = ?").execute(arguments: [Data(tag)])
+        }
+        return deleted
     }
 
     /// True when the key `keyTag` was recorded as deleted by retention.
