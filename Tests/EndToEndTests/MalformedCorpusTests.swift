@@ -224,8 +224,8 @@ import Testing
         magic[2] = 0x58 // "RKX"
         add("11-bad-magic.roomkey", "malformed", 65, "§5.1 magic is not RKB (or RKL)", magic)
         var version = control
-        version[3] = 0x02
-        add("12-unknown-bundle-version.roomkey", "malformed", 65, "§5.1 bundle version 2", version)
+        version[3] = 0x03
+        add("12-unknown-bundle-version.roomkey", "malformed", 65, "§5.1 bundle version 3 (unknown; 1 and 2 are defined)", version)
         var count = control
         count.replaceSubrange(RoomKeyCore.Bundle.headerLength..<(RoomKeyCore.Bundle.headerLength + 4), with: [0x00, 0x01, 0x00, 0x00])
         add("13-stanza-count-too-large.roomkey", "malformed", 65, "§5.1 stanza count (65536) does not fit the file", count)

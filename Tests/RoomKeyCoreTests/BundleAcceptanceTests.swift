@@ -278,6 +278,16 @@ struct BundleAcceptanceTests {
              holds: { w, _ in w.stranger(contacts: [w.bob]) },
              bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log) },
              expect: { w, _ in .pending(.unknownSender(w.alice.id), keep: false) }),
+        Case(name: "unknown room from a non-contact whose card a roster here holds, signed by another key: rejected (badSignature)",
+             holds: { w, _ in
+                 // carol holds a room "pair" with alice in it, and alice is no contact.
+                 let other = RoomID.random(using: w.random)
+                 var r = InMemoryReceiver()
+                 try r.hold([w.commit(w.alice, on: nil, [.create(name: "pair", creator: w.alice.card), .add(w.carol.card)], room: other)])
+                 return r
+             },
+             bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log, signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.alice.id)) }),
         Case(name: "unknown room from a contact, signed by another key: rejected (badSignature)",
              holds: { w, _ in w.stranger(contacts: [w.alice]) },
              bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: w.log, signedBy: w.mallory) },
@@ -318,6 +328,22 @@ struct BundleAcceptanceTests {
                  return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [g])
              },
              expect: { _, _ in .rejected(.badTime(epoch: 0, time: 0, reason: "before 2020")) }),
+        Case(name: "unknown room from a contact, whole log ending in the sender's own [leave], sealed to the rest: applied",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in
+                 let promote = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)])
+                 let leave = w.commit(w.alice, on: try w.s1.applying(promote), [.leave])
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: w.log + [promote, leave], key: false)
+             },
+             expect: { _, _ in .apply(Applied(epochs: [0, 1, 2, 3], stateEpoch: 3, joinedEpoch: 0, storesKey: false)) }),
+        Case(name: "unknown room from a contact, whole log ending in the sender's own [leave] with a key: rejected (keyFromLeaver)",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in
+                 let promote = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)])
+                 let leave = w.commit(w.alice, on: try w.s1.applying(promote), [.leave])
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: w.log + [promote, leave])
+             },
+             expect: { _, _ in .rejected(.keyFromLeaver) }),
     ]
 
     // Step 7, §3.3: new commits on a held room, only by admins.
@@ -540,6 +566,21 @@ struct BundleAcceptanceTests {
              holds: { w, _ in var r = try w.member(); r.addContact(w.erin.card); return r },
              bundle: { w in try w.seal(w.erin, epoch: 3, to: [w.alice, w.bob, w.carol], signedBy: w.mallory) },
              expect: { w, _ in .rejected(.badSignature(w.erin.id)) }),
+        Case(name: "a waiting bundle from a member removed more than 64 epochs ago, signed by another key: rejected (badSignature)",
+             holds: { w, _ in
+                 var log = w.log
+                 var state = w.s1
+                 for _ in 0..<35 {
+                     let c = w.commit(w.alice, on: state, [.promote(w.bob.id)], time: w.now - 60)
+                     let promoted = try state.applying(c)
+                     let d = w.commit(w.alice, on: promoted, [.demote(w.bob.id)], time: w.now - 60)
+                     state = try promoted.applying(d)
+                     log += [c, d]
+                 }
+                 return try w.member(log)
+             },
+             bundle: { w in try w.seal(w.dave, epoch: 75, to: [w.alice, w.bob, w.carol], signedBy: w.mallory) },
+             expect: { w, _ in .rejected(.badSignature(w.dave.id)) }),
         Case(name: "a waiting bundle from a sender whose card is unknown: pending, kept",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.mallory, epoch: 3, to: [w.alice, w.bob, w.carol]) },

@@ -134,6 +134,11 @@ package struct InMemoryReceiver: ReceiverView {
         return contacts[id]
     }
 
+    package func memberCard(_ id: IdentityID) throws -> IdentityCard? {
+        try check()
+        return rosters.values.lazy.compactMap { $0[id]?.card }.first
+    }
+
     package func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {
         try check()
         return senderKeys.contains(SenderKeyName(key))

@@ -15,6 +15,31 @@ extension Keyring {
     func tenureTag(_ room: RoomID, _ member: IdentityID) -> [UInt8] { roomTag(room) + memberKey(member) }
     func memberKey(_ member: IdentityID) -> [UInt8] { tag("member-key", member.bytes) }
 
+    /// A card of `member` from any roster held here, found through its tenures: the commit that first added it to a
+    /// room carries its card. Nil when no room's tenures name it (or a room's tenures are not built yet).
+    func rosterCard(_ db: Database, _ member: IdentityID) throws -> IdentityCard? {
+        let found = try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
+                                     arguments: [Data(memberKey(member))])
+        for row in found {
+            let mtag = try row.blob("member_tag", table: "member_tenure")
+            let plain = try rows.openSecret(try row.blob("sealed", table: "member_tenure"), table: "member_tenure", primaryKey: mtag)
+            guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == member else {
+                throw KeyringError.integrityFailure(table: "member_tenure")
+            }
+            guard let joined = tenure.stays.first?.joined,
+                  let room = try loadRoomRecordAndID(db, tag: try row.blob("room_tag", table: "member_tenure"))?.id,
+                  let commit = try storedCommit(db, room, joined) else { continue }
+            for operation in commit.operations {
+                switch operation {
+                case let .create(_, creator) where creator.id == member: return creator
+                case let .add(card) where card.id == member: return card
+                default: continue
+                }
+            }
+        }
+        return nil
+    }
+
     /// The stored tenure of `member` in `room`, nil if it never was a member.
     func storedTenure(_ db: Database, _ room: RoomID, _ member: IdentityID) throws -> MemberTenure? {
         let mtag = tenureTag(room, member)

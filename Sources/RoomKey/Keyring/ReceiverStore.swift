@@ -31,6 +31,8 @@ struct ReceiverStore: ReceiverView {
 
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.fetchContact(db, id: id)?.card }
 
+    func memberCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.rosterCard(db, id) }
+
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {
         try keyring.holdsSenderKey(db, key, ledger: keyring.loadLedger(db, key.roomID))
     }

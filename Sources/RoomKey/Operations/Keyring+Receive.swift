@@ -75,7 +75,9 @@ extension Keyring {
                     queue.append(Queued(index: index, path: input.path, input: input, bundle: bundle, pendingTag: nil))
                 }
             } catch {
-                results[index] = ReceiveResult(path: input.path, status: .malformed, roomID: nil, epoch: nil, error: error, bundles: [])
+                let header = Bundle.headerFields(input.bytes)
+                results[index] = ReceiveResult(path: input.path, status: .malformed, roomID: header?.roomID, epoch: header?.epoch,
+                                               error: error, bundles: [])
             }
         }
         // Bundles kept by earlier runs could not apply then, and their room has not moved since: they are retried only

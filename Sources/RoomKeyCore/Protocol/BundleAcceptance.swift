@@ -163,6 +163,8 @@ public struct BundleAcceptance<View: ReceiverView> {
     private func join(_ content: borrowing BundleContent, size: Int) throws -> BundleDecision {
         let bundle = content.bundle
         guard let card = try held({ try view.contactCard(bundle.sender) }) else {
+            // No room is joined through a stranger; but a stranger whose card a roster here holds must have signed it.
+            if let card = try held({ try view.memberCard(bundle.sender) }) { try verify(content, card: card) }
             return .pending(.unknownSender(bundle.sender), keep: false)
         }
         try verify(content, card: card)
@@ -176,17 +178,15 @@ public struct BundleAcceptance<View: ReceiverView> {
         var state = try RoomState.genesis(genesis)
         var applied = [(commit: genesis, roster: state.roster)]
         var joined: UInt64? = state.roster[receiver] != nil ? 0 : nil
+        var beforeLast = Roster()
         for (previous, commit) in zip(commits, commits.dropFirst()) {
             try CommitClock.check(commit, previousTime: previous.time, now: now)
+            beforeLast = state.roster
             state = try state.applying(commit)
             applied.append((commit, state.roster))
             if joined == nil, state.roster[receiver] != nil { joined = commit.epoch }
         }
-        guard state.roster[bundle.sender]?.card.signingKey == card.signingKey else {
-            throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
-        }
-        try checkRecipients(bundle, isMember: { state.roster[$0] != nil }, count: state.roster.count,
-                            all: { state.roster.sortedIDs })
+        try checkSender(content, roster: state.roster, leaving: beforeLast, verified: card.signingKey)
         return .apply(AcceptedBundle(roomID: bundle.roomID, state: state, commits: applied, joinedEpoch: joined ?? state.epoch,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }
@@ -224,17 +224,11 @@ public struct BundleAcceptance<View: ReceiverView> {
         return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: card != nil)
     }
 
-    /// The sender's card if this receiver knows it: from the current roster, a contact, or a roster of the last
-    /// `maxEpochsAhead` held epochs.
+    /// The sender's card if this receiver knows it: from the current roster, a contact, or any roster held here.
     private func knownCard(_ id: IdentityID, room: HeldRoom, current: RosterView) throws -> IdentityCard? {
         if let card = try current.card(of: id) { return card }
         if let card = try held({ try view.contactCard(id) }) { return card }
-        var epoch = room.epoch
-        while epoch > room.joinedEpoch, room.epoch - epoch < Self.maxEpochsAhead {
-            epoch -= 1
-            if let card = try held({ try view.rosterView(room.roomID, epoch: epoch) })?.card(of: id) { return card }
-        }
-        return nil
+        return try held { try view.memberCard(id) }
     }
 
     /// A commit that differs from the accepted one of its epoch. It is evidence of a fork only when it chains to the
@@ -275,14 +269,16 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// The sender is in `roster`, signed the bundle with that card, and sealed it to exactly the rest of `roster`. An
     /// admin whose last carried commit is its own `[leave]` signs with its card in `leaving` (the roster before that
     /// commit) and seals to the whole new roster.
-    private func checkSender(_ content: borrowing BundleContent, roster: Roster, leaving: Roster) throws {
+    /// `verified` is the key the signature was checked under already, if it was.
+    private func checkSender(_ content: borrowing BundleContent, roster: Roster, leaving: Roster,
+                             verified: SigningPublicKey? = nil) throws {
         let bundle = content.bundle
         let leaves = content.commits.last.map { $0.author == bundle.sender && $0.operations == [.leave] } ?? false
         guard let card = roster[bundle.sender]?.card ?? (leaves ? leaving[bundle.sender]?.card : nil) else {
             throw BundleError.senderNotMember(bundle.sender, epoch: bundle.epoch)
         }
         if roster[bundle.sender] == nil, content.senderKeyInfo != nil { throw BundleError.keyFromLeaver }
-        try verify(content, card: card)
+        if card.signingKey != verified { try verify(content, card: card) }
         try checkRecipients(bundle, isMember: { roster[$0] != nil }, count: roster.count, all: { roster.sortedIDs })
     }
 

@@ -8,6 +8,8 @@ public enum MessageError: Error, Equatable, Sendable {
     case jumpTooFar(from: UInt32, to: UInt32)
     /// The chain reached its last iteration.
     case chainExhausted
+    /// A message claims the last iteration, which no sender uses (`sendStep` stops before it): it was made up.
+    case iterationOutOfRange(UInt32)
     /// The sender key's signature over the message does not verify.
     case signatureInvalid
     /// The message body does not decrypt under its message key.
@@ -40,7 +42,7 @@ extension MessageError: RoomKeyError {
         switch self {
         // A replay is found only after the signature verified: an authentic message already read is a rule, not an attack.
         case .replay: .refused
-        case .tooOld, .jumpTooFar, .signatureInvalid, .decryptionFailed, .corruptState, .senderNotMember, .keyMismatch:
+        case .tooOld, .jumpTooFar, .iterationOutOfRange, .signatureInvalid, .decryptionFailed, .corruptState, .senderNotMember, .keyMismatch:
             .rejected
         case .chainExhausted: .failure
         case .tooLarge: .malformed
@@ -56,6 +58,7 @@ extension MessageError: RoomKeyError {
         case let .tooOld(i, oldest): "message iteration \(i) is older than the oldest kept key (iteration \(oldest)); it cannot be decrypted"
         case let .jumpTooFar(from, to): "message iteration \(to) is more than \(SenderChain.maxJump) ahead of the chain (at \(from))"
         case .chainExhausted: "the sender key reached its last iteration"
+        case let .iterationOutOfRange(i): "message iteration \(i) is past the last one a sender key can use"
         case .signatureInvalid: "message signature check failed"
         case .decryptionFailed: "message body failed authentication"
         case .corruptState: "a stored sender-key state is inconsistent"

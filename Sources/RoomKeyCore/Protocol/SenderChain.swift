@@ -81,7 +81,7 @@ public struct SenderChain: ~Copyable {
         }
         let jump = target - iteration
         guard jump <= Self.maxJump else { throw .jumpTooFar(from: iteration, to: target) }
-        guard target < UInt32.max else { throw .chainExhausted }
+        guard target < UInt32.max else { throw .iterationOutOfRange(target) }
         // Of the old entries and the `jump` new ones, only the newest `maxSkipped` are kept.
         let total = skipped.count + Int(jump)
         let drop = max(0, total - Self.maxSkipped)
