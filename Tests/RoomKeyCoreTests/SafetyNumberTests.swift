@@ -216,11 +216,16 @@ struct SafetyNumberFormTests {
         #expect(try !mine.compare(e + [0x12, 0x03, 0x0a, 0x01, 0x00]))
         #expect(throws: SafetyNumberError.versionMismatch(theirs: 0, ours: 2)) { try mine.compare(Array(e[2...])) }
         #expect(try !mine.compare([0x08, 0x02]))
+        // A version varint wider than 32 bits is cut to 32 (2 + 2^32 reads as 2), as protobuf's C++ cast does.
+        #expect(try mine.compare(Array(e[2...]) + [0x08, 0x82, 0x80, 0x80, 0x80, 0x10]))
+        // Unknown groups (field 9, holding a varint, a nested group 10 and bytes) are skipped like any unknown field.
+        #expect(try mine.compare(e + [0x4b, 0x48, 0x01, 0x53, 0x54, 0x4a, 0x01, 0x00, 0x4c]))
     }
 
     @Test("truncated, oversized and mistyped encodings are malformed",
           arguments: [[0x08], [0x08, 0x02, 0x12, 0x22, 0x0a], [0x0a, 0x01, 0x02], [0x08, 0x02, 0x1b], [0x00, 0x01],
-                      [0x08, 0xff, 0xff, 0xff, 0xff, 0x1f], [0x12, 0x02, 0x08, 0x01]] as [[UInt8]])
+                      [0x12, 0x02, 0x08, 0x01], [0x4c], [0x4b, 0x48, 0x01], [0x4b, 0x54], [0x4b, 0x53, 0x4c, 0x54],
+                      [UInt8](repeating: 0x4b, count: 65) + [UInt8](repeating: 0x4c, count: 65)] as [[UInt8]])
     func malformed(bytes: [UInt8]) throws {
         let mine = try Self.sample().scannable
         #expect { try mine.compare(bytes) } throws: { error in

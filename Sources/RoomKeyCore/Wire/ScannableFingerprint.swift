@@ -51,7 +51,8 @@ public struct ScannableFingerprint: Sendable, Equatable {
     }
 
     /// Decodes a `CombinedFingerprints` message as protobuf (proto2) does: fields in any order, unknown fields
-    /// skipped, a repeated field's last value winning, absent fields empty (an absent version is 0).
+    /// skipped (groups too), a repeated field's last value winning, absent fields empty (an absent version is 0), a
+    /// version that does not fit 32 bits cut to its low 32.
     public static func decode(_ bytes: [UInt8]) throws(SafetyNumberError) -> (version: UInt32, local: [UInt8], remote: [UInt8]) {
         if bytes.count > maxEncodedLength {
             throw .malformedScannable(reason: "\(bytes.count) bytes, more than \(maxEncodedLength)")
@@ -61,8 +62,8 @@ public struct ScannableFingerprint: Sendable, Equatable {
         while let (field, value) = try reader.next() {
             switch (field, value) {
             case let (1, .varint(v)):
-                guard let v32 = UInt32(exactly: v) else { throw .malformedScannable(reason: "version does not fit 32 bits") }
-                version = v32
+                // A uint32 field whose varint does not fit is cut to 32 bits, as protobuf's C++ cast does.
+                version = UInt32(truncatingIfNeeded: v)
             case let (2, .bytes(b)): local = try logicalContent(b, merging: local)
             case let (3, .bytes(b)): remote = try logicalContent(b, merging: remote)
             case (1...3, _): throw .malformedScannable(reason: "field \(field) has the wrong wire type")
@@ -87,14 +88,19 @@ public struct ScannableFingerprint: Sendable, Equatable {
     }
 }
 
-/// A minimal, bounds-checked protobuf reader for the four wire types a `CombinedFingerprints` can hold.
+/// A minimal, bounds-checked protobuf reader for the four wire types a `CombinedFingerprints` can hold, which skips
+/// groups (wire types 3 and 4, nested at most `maxGroupDepth` deep) as unknown fields.
 package struct ProtobufReader {
     /// One field's value.
     package enum Value {
         case varint(UInt64)
         case bytes([UInt8])
         case fixed
+        case group
     }
+
+    /// How deep groups may nest (protobuf's parsers stop at 100 levels of nesting in all).
+    package static let maxGroupDepth = 64
 
     private let bytes: [UInt8]
     private var offset = 0
@@ -117,7 +123,36 @@ package struct ProtobufReader {
             offset += Int(length)
             return (Int(field), .bytes(Array(bytes[start..<offset])))
         case 5: try skip(4); return (Int(field), .fixed)
+        case 3: try skipGroup(field); return (Int(field), .group)
+        case 4: throw .malformedScannable(reason: "end of group \(field) without its start")
         default: throw .malformedScannable(reason: "unsupported wire type \(key & 7)")
+        }
+    }
+
+    /// Skips a group's fields up to the end of group `field`, and groups nested in it.
+    private mutating func skipGroup(_ field: UInt64) throws(SafetyNumberError) {
+        var open = [field]
+        while let innermost = open.last {
+            guard offset < bytes.count else { throw .malformedScannable(reason: "group \(innermost) without its end") }
+            let key = try varint()
+            let inner = key >> 3
+            guard inner >= 1, inner <= 536_870_911 else { throw .malformedScannable(reason: "invalid field number") }
+            switch key & 7 {
+            case 0: _ = try varint()
+            case 1: try skip(8)
+            case 2:
+                let length = try varint()
+                guard length <= UInt64(bytes.count - offset) else { throw .malformedScannable(reason: "truncated field \(inner)") }
+                offset += Int(length)
+            case 5: try skip(4)
+            case 3:
+                guard open.count < Self.maxGroupDepth else { throw .malformedScannable(reason: "groups nested too deep") }
+                open.append(inner)
+            case 4:
+                guard inner == innermost else { throw .malformedScannable(reason: "end of group \(inner) inside group \(innermost)") }
+                open.removeLast()
+            default: throw .malformedScannable(reason: "unsupported wire type \(key & 7)")
+            }
         }
     }
 
