@@ -38,7 +38,7 @@ extension CryptoError: RoomKeyError {
     public var category: ErrorCategory {
         switch self {
         case .signatureInvalid, .authenticationFailed, .sealedBoxOpenFailed: .rejected
-        case .invalidLength, .keyConversionFailed: .malformed
+        case .invalidLength, .keyConversionFailed, .unusablePublicKey: .malformed
         case .initializationFailed, .passwordHashFailed, .operationFailed: .failure
         }
     }
@@ -50,10 +50,11 @@ extension CryptoError: RoomKeyError {
         case let .invalidLength(what, expected, found): "\(what): expected \(expected) bytes, found \(found)"
         case .authenticationFailed: "authentication failed: wrong key or tampered data"
         case .signatureInvalid: "signature check failed"
-        case .sealedBoxOpenFailed: "sealed box could not be opened with this identity"
+        case .sealedBoxOpenFailed: "the stanza (sealed box or X-Wing HPKE) could not be opened with this identity"
         case .keyConversionFailed: "public key is not a valid Ed25519 point"
         case .passwordHashFailed: "argon2id failed (limits out of range or out of memory)"
         case let .operationFailed(what): "crypto operation failed: \(what)"
+        case let .unusablePublicKey(what): "unusable public key: \(what)"
         }
     }
 }

@@ -10,7 +10,7 @@ public enum CryptoError: Error, Equatable, Sendable {
     case authenticationFailed
     /// A signature did not verify under the given public key.
     case signatureInvalid
-    /// A sealed box could not be opened with this key pair.
+    /// A stanza (sealed box, or X-Wing HPKE box) could not be opened with this key pair.
     case sealedBoxOpenFailed
     /// An Ed25519 public key could not be converted to X25519 (not a valid point).
     case keyConversionFailed
@@ -18,6 +18,8 @@ public enum CryptoError: Error, Equatable, Sendable {
     case passwordHashFailed
     /// A libsodium call returned an unexpected failure.
     case operationFailed(String)
+    /// A public key of the right length that nothing can be sealed to (what is wrong with it).
+    case unusablePublicKey(String)
 }
 
 /// One-time libsodium initialisation, shared by every wrapper.

@@ -22,6 +22,23 @@ public struct SealingPublicKey: Hashable, Sendable {
         self.bytes = Array(bytes)
     }
 
+    /// Throws unless something can be sealed to this key: libsodium refuses a point of small order (its product with
+    /// any scalar is zero), so `crypto_box_seal` to it fails. Checked once, when a card carrying it is verified.
+    public func checkUsable() throws(CryptoError) {
+        try Self.checkUsable(bytes, what: "X25519 key")
+    }
+
+    /// `checkUsable` of the 32 bytes at `key`, `what` naming the key in the error.
+    package static func checkUsable(_ key: some Collection<UInt8>, what: String) throws(CryptoError) {
+        try Sodium.ready()
+        let point = Array(key)
+        try Sodium.checkLength(what, point.count, length)
+        // Any clamped scalar will do: the product is zero exactly when the point has small order.
+        let scalar = [UInt8](repeating: 0x42, count: Int(crypto_scalarmult_SCALARBYTES))
+        var product = [UInt8](repeating: 0, count: Int(crypto_scalarmult_BYTES))
+        if crypto_scalarmult(&product, scalar, point) != 0 { throw .unusablePublicKey("\(what) of small order") }
+    }
+
     /// Seals `message` anonymously to this key (`crypto_box_seal`).
     public func seal(_ message: UnsafeRawBufferPointer) throws(CryptoError) -> [UInt8] {
         try Sodium.ready()

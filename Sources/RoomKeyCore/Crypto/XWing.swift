@@ -21,6 +21,23 @@ public struct XWingPublicKey: Hashable, Sendable {
         try Sodium.checkLength("X-Wing public key", bytes.count, Self.length)
         self.bytes = bytes
     }
+
+    /// Throws unless something can be sealed to this key: its ML-KEM-768 half passes FIPS 203's modulus check of an
+    /// encapsulation key (§7.2: the 768 12-bit coefficients of its first 1,152 bytes are each below q = 3329, which
+    /// encapsulation requires) and its X25519 half is not of small order. Checked once, when a card carrying it is
+    /// verified, so that no seal fails on it later.
+    public func checkUsable() throws(CryptoError) {
+        let q: UInt16 = 3329
+        var i = 0
+        while i < 1152 {
+            let (b0, b1, b2) = (UInt16(bytes[i]), UInt16(bytes[i + 1]), UInt16(bytes[i + 2]))
+            if b0 | (b1 & 0x0F) << 8 >= q || b1 >> 4 | b2 << 4 >= q {
+                throw .unusablePublicKey("the ML-KEM-768 half of the X-Wing key fails FIPS 203's check")
+            }
+            i += 3
+        }
+        try SealingPublicKey.checkUsable(bytes[(Self.length - SealingPublicKey.length)...], what: "the X25519 half of the X-Wing key")
+    }
 }
 
 /// An X-Wing key pair, held as its 32-byte seed (the private key of draft-connolly-cfrg-xwing-kem, expanded on use).

@@ -143,7 +143,10 @@ public struct RoomState: Equatable, Sendable {
     }
 
     private static func checkCard(_ card: IdentityCard) throws(LogError) {
-        do { try card.verify() } catch { throw .invalidOperation("the card of \(card.handle) (\(card.id)) fails its signature") }
+        do { try card.verify() } catch {
+            let reason = if case .unusablePublicKey = error { error.message } else { "it fails its signature" }
+            throw .invalidOperation("the card of \(card.handle) (\(card.id)) is not valid: \(reason)")
+        }
     }
 
     /// Rebuilds a state from stored fields (the keyring's room row); `headTime` is the time of the commit at `epoch`.

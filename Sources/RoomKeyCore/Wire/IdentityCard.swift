@@ -134,10 +134,13 @@ public struct IdentityCard: Hashable, Sendable {
         return IdentityCard(handle: handle, keyOffset: 2 + handleBytes.count, xwingKey: xwingKey, created: created, encoded: bytes)
     }
 
-    /// Checks the self-signature.
+    /// Checks the self-signature, and that the card's keys can be sealed to.
     public func verify() throws(CryptoError) {
         try signingKey.verify(signature, over: (isPostQuantum ? Self.signatureDomainV2 : Self.signatureDomain)
                                 + encoded.dropLast(SigningKeyPair.signatureLength))
+        // A card whose keys nothing can be sealed to would stop every distribution to its room (found by review).
+        try sealingKey.checkUsable()
+        try xwingKey?.checkUsable()
     }
 
     /// Parses and verifies a text card (`roomkey-card-v1:` or `roomkey-card-v2:`, the prefix matching the binary version):
