@@ -17,6 +17,10 @@ enum CrashPoint {
     static let afterWrite = "after-write"
     /// After a new file (a backup, a restored keyring, an output) is complete beside its target, before it is renamed.
     static let beforeRename = "before-rename"
+    /// In `restore --force`, after the old keyring's log was folded into its file and deleted, before the rename.
+    static let logDeleted = "log-deleted"
+    /// In `restore`, right after the restored keyring was renamed into place.
+    static let afterRename = "after-rename"
     /// In `receive`, after every input was applied, before this member's own sender keys are made.
     static let beforeRotation = "before-rotation"
 

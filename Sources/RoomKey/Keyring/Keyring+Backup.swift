@@ -56,6 +56,9 @@ extension Keyring {
                                stateFolder: String? = nil) throws -> Keyring {
         if !force, FileManager.default.fileExists(atPath: path) { throw RestoreError.wouldReplace(path: path) }
         guard FileManager.default.fileExists(atPath: backupPath) else { throw KeyringError.notFound(path: backupPath) }
+        // A backup is a file: a FIFO would hang the copy, a device would be copied without end.
+        var st = stat()
+        guard stat(backupPath, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw RestoreError.notAFile(path: backupPath) }
         if let reason = KeyringFile.unreadableReason(backupPath) { throw KeyringError.unreadable(path: backupPath, reason: reason) }
         let what = "restoring the backup"
         let madeFolders = try KeyringFile.createFolders(for: path)
@@ -82,11 +85,20 @@ extension Keyring {
                                                 random: random, now: now)
             checked = keyring
             try markRestored(keyring, backupPath: backupPath, what: what)
+            let count = try keyring.read { db in try keyring.writeCount(db) }
             try keyring.db.close()
             for suffix in ["-wal", "-shm", "-journal"] { unlink(staged + suffix) }
             try KeyringFile.sync(staged, while: what)
+            // This machine's state follows the restored keyring before it is in place, so that a restore killed just
+            // after its rename leaves a keyring that opens. Killed before the rename, the old keyring is at or above
+            // this count, and opens too (the state file catches up with it).
+            if let stateFolder {
+                keyring.stateFolder = stateFolder
+                keyring.recordState(count, durable: true)
+            }
             CrashPoint.reach(CrashPoint.beforeRename)
             try install(staged, at: path, force: force, what: what)
+            CrashPoint.reach(CrashPoint.afterRename)
             try? KeyringFile.sync(folder, while: what)
             return try keyring.reopened(at: path)
         } catch {
@@ -172,13 +184,43 @@ extension Keyring {
             if errno == EEXIST { throw RestoreError.wouldReplace(path: path) }
             if FileManager.default.fileExists(atPath: path) { throw RestoreError.wouldReplace(path: path) }
         }
-        // A log or index left beside the old keyring would be replayed into the restored one.
+        // A log or index left beside the old keyring would be replayed into the restored one, so they go; but first the
+        // old keyring's log is folded into its file, so that a restore killed before its rename leaves the old state
+        // whole (its last commits may be only in the log).
+        try foldLog(of: path, what: what)
         for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        CrashPoint.reach(CrashPoint.logDeleted)
         if rename(staged, path) != 0 {
             let code = errno
             if [EROFS, EACCES, EPERM].contains(code) { throw KeyringError.readOnly(path: path) }
             throw KeyringFile.failure(code, path: path, action: "cannot replace", while: what)
         }
+    }
+
+    /// Folds the write-ahead log of the keyring at `path` into its file (a checkpoint that empties the log), and checks
+    /// that the log is empty after: another process writing at that moment makes the restore fail rather than lose
+    /// its write. A file that is no SQLite database, or is damaged, has no state a log could complete: nothing to fold.
+    private static func foldLog(of path: String, what: String) throws {
+        func logSize() -> Int? { (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int }
+        guard let size = logSize(), size > 0 else { return }
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        do {
+            let db = try DatabaseQueue(path: path, configuration: config)
+            let folded = try db.writeWithoutTransaction { db -> Bool in
+                guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") else { return false }
+                return (row[0] as Int) == 0
+            }
+            try db.close()
+            guard folded else { throw RestoreError.keyringInUse(path: path) }
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            return
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw RestoreError.keyringInUse(path: path)
+        } catch let error as DatabaseError {
+            throw Keyring.diagnosed(error, path: path, while: what)
+        }
+        if let left = logSize(), left > 0 { throw RestoreError.keyringInUse(path: path) }
     }
 
     /// The error for a backup that failed its checks: a file that is no SQLite database at all is not a keyring,
@@ -245,14 +287,19 @@ public enum RestoreError: Error, Equatable, Sendable {
     case wouldReplace(path: String)
     /// The backup failed a check: SQLite's integrity check, a sealed row, or its audit log.
     case damaged(path: String, reason: String)
+    /// Another process kept writing the keyring to be replaced while its log was being folded into it.
+    case keyringInUse(path: String)
+    /// The backup path is no regular file (a FIFO, a device, a folder).
+    case notAFile(path: String)
 }
 
 extension RestoreError: RoomKeyError {
     /// Refusing to replace is a plain failure (exit 1); a damaged backup is a failed integrity check (exit 2).
     public var category: ErrorCategory {
         switch self {
-        case .wouldReplace: .failure
+        case .wouldReplace, .keyringInUse: .failure
         case .damaged: .rejected
+        case .notAFile: .malformed
         }
     }
     /// A one-line description.
@@ -260,6 +307,8 @@ extension RestoreError: RoomKeyError {
         switch self {
         case let .wouldReplace(path): "a keyring already exists at \(path); restore never replaces one without --force"
         case let .damaged(path, reason): "backup \(path) is damaged: \(reason); nothing was restored"
+        case let .keyringInUse(path): "another roomkey process is writing the keyring at \(path); nothing was restored"
+        case let .notAFile(path): "backup \(path) is not a regular file (a FIFO, a device or a folder); nothing was restored"
         }
     }
     /// The next step.
@@ -267,6 +316,8 @@ extension RestoreError: RoomKeyError {
         switch self {
         case .wouldReplace: "add --force to replace it, or restore to another path with --keyring"
         case .damaged: "the keyring was left as it was; restore an older backup"
+        case .keyringInUse: "let it finish, then restore again"
+        case .notAFile: nil
         }
     }
 }

@@ -151,6 +151,8 @@ extension Keyring {
             return try rows.open(PruneClock.self, Array(sealed), table: "prune_clock", primaryKey: Self.pruneClockKey).last
         }
         if let last, time >= last, time - last < Self.automaticPruneInterval { return }
+        // What a killed restore or backup left beside the keyring (a staged copy) goes too.
+        TemporaryFile.removeLeftovers(in: KeyringFile.folder(of: path))
         _ = try pruneExpired()
         let sealed = try rows.seal(record: PruneClock(last: time), table: "prune_clock", primaryKey: Self.pruneClockKey)
         try write { db in try db.cachedStatement(sql: "INSERT OR REPLACE INTO prune_clock (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)]) }

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+
+/// `restore --force` killed at its last steps leaves a keyring at its old or its new state, which opens (found by a
+/// hostile review: killed between deleting the old keyring's log and the rename, the old keyring lost every commit
+/// still only in its log; killed after the rename, the restored keyring was refused as an older copy).
+@Suite struct RestoreCrashCLITests {
+    func crash(_ w: RoomWorld, _ who: String, at step: String, _ args: [String]) throws {
+        let r = try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_CRASH": step])
+        #expect(r.code == SIGKILL, "expected a kill at \(step): \(r)")
+    }
+
+    func handles(_ w: RoomWorld, _ who: String) throws -> [String] {
+        let members = try #require(try w.show(who)["members"] as? [[String: Any]])
+        return members.compactMap { $0["handle"] as? String }.sorted()
+    }
+
+    @Test func killedAfterTheOldLogIsDeletedTheOldKeyringKeepsItsLastCommit() throws {
+        let w = try RoomWorld.team(["bob", "carol"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        // A command killed right after its commit: the commit is in the keyring's log only.
+        try crash(w, "alice", at: CrashPoint.afterCommit, ["room", "remove", "team", "carol"])
+        let log = w.s.keyring("alice") + "-wal"
+        #expect(((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? Int ?? 0) > 0, "the commit is in the log")
+        try crash(w, "alice", at: CrashPoint.logDeleted, ["restore", backup, "--force"])
+        let show = try w.rk("alice", ["room", "show", "team", "--json"])
+        #expect(show.code == 0, "\(show)")
+        #expect(try w.show("alice")["epoch"] as? Int == 1)
+        #expect(try handles(w, "alice") == ["alice", "bob"])
+        #expect(try w.rk("alice", ["audit", "--verify"]).code == 0)
+    }
+
+    @Test func killedRightAfterItsRenameTheRestoredKeyringOpens() throws {
+        let w = try RoomWorld.team(["bob", "carol"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        for _ in 0..<3 { #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0) }
+        try crash(w, "alice", at: CrashPoint.afterRename, ["restore", backup, "--force"])
+        let show = try w.rk("alice", ["room", "show", "team", "--json"])
+        #expect(show.code == 0, "the restored keyring is refused: \(show)")
+        #expect(try w.rk("alice", ["audit", "--verify"]).code == 0)
+    }
+
+    /// A FIFO or device given as the backup is refused before anything is copied (it hung the restore, or copied
+    /// /dev/zero without end into a staged file left behind).
+    @Test func aBackupThatIsNoRegularFileIsRefused() throws {
+        let w = try RoomWorld.team(["bob"])
+        let fifo = try SpecialInputCLITests.Fifo(w.s.path("backup.fifo"))
+        defer { fifo.stop() }
+        let before = try w.snapshot("alice")
+        let r = try w.rk("alice", ["restore", fifo.path, "--force"])
+        #expect(r.code == 65, "\(r)")
+        #expect(r.stderr.contains("is not a regular file"), "\(r.stderr)")
+        #expect(try w.snapshot("alice") == before)
+        let folder = (w.s.keyring("alice") as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.hasPrefix(".roomkey-tmp-") })
+    }
+
+    /// A staged copy that a killed restore left beside the keyring goes at the next automatic prune of a command that
+    /// writes (it stayed for good).
+    @Test func aStagedCopyLeftByAKilledRestoreIsRemoved() throws {
+        let w = try RoomWorld.team(["bob"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        try crash(w, "alice", at: CrashPoint.beforeRename, ["restore", backup, "--force"])
+        let folder = (w.s.keyring("alice") as NSString).deletingLastPathComponent
+        func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".roomkey-tmp-") } }
+        #expect(try !leftovers().isEmpty, "the killed restore left its staged copy")
+        let later = UInt64(Date().timeIntervalSince1970) + 3_600
+        let r = try w.s.roomkey("alice", ["room", "rotate", "team"], env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_NOW": String(later)])
+        #expect(r.code == 0, "\(r)")
+        #expect(try leftovers().isEmpty)
+    }
+}
