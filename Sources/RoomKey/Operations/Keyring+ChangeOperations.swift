@@ -147,8 +147,13 @@ extension Keyring {
     /// The same checks, applying `ops` to `roster` where it is (a script's line in a large room costs what it changes);
     /// `roster` is unchanged when a rule refuses.
     func checkedApply(_ ops: [Operation], to roster: inout Roster, me: IdentityID) throws {
-        if let author = roster[me], !author.admin { throw LogError.notAdmin(me) }
-        try RoomState.apply(ops, onto: &roster, author: me, genesis: false)
+        do {
+            if let author = roster[me], !author.admin { throw LogError.notAdmin(me) }
+            try RoomState.apply(ops, onto: &roster, author: me, genesis: false)
+        } catch let rule as LogError {
+            // The user's own change: a valid request a rule does not allow (exit 6), not a rejected input.
+            throw RefusedChange(rule: rule)
+        }
     }
 
     /// The contacts named `names`, in order, that keys may be sealed to: each exists and its key change, if any, was
@@ -177,5 +182,26 @@ extension Keyring {
         let byHandle = roster.members.values.filter { $0.card.handle == token }
         if byHandle.count == 1 { return byHandle[0].id }
         throw RoomError.contactNotMember(name: token, room: room)
+    }
+}
+
+/// A membership change asked for here that a rule of the log (PROTOCOL §3.3) does not allow: the last admin leaving or
+/// stepping down, an author removing itself, a change by a member who is not an admin. Refused (exit 6), as a direct
+/// command and as a line of `apply`.
+public struct RefusedChange: RoomKeyError, Equatable {
+    /// The rule the change breaks.
+    public let rule: LogError
+
+    /// Refused by a rule.
+    public var category: ErrorCategory { .refused }
+    /// The rule's description.
+    public var message: String { rule.message }
+    /// The next step, where one exists.
+    public var hint: String? {
+        switch rule {
+        case .noAdminLeft: "promote another member first ('roomkey room promote ROOM MEMBER')"
+        case let .invalidOperation(text) where text.contains("removes itself"): "to leave the room, run 'roomkey room leave ROOM'"
+        default: nil
+        }
     }
 }

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+
+/// A change of your own that the log's rules do not allow is refused (exit 6), by a command and by an `apply` line
+/// alike (found by a hostile review: the last admin leaving or stepping down exited 2, "rejected", and 65 in `apply`).
+@Suite struct LastAdminCLITests {
+    @Test(arguments: [
+        (["room", "leave", "team"], "the change would leave the room without an admin"),
+        (["room", "demote", "team", "alice"], "the change would leave the room without an admin"),
+        (["room", "remove", "team", "alice"], "an author removes itself with leave"),
+    ])
+    func aRuleOfTheLogRefusesTheChange(_ args: [String], _ reason: String) throws {
+        let w = try RoomWorld.team(["bob"])
+        let before = try w.snapshot("alice")
+        let r = try w.rk("alice", args + ["--json"])
+        #expect(r.code == 6, "\(r)")
+        let error = try #require(try r.json()["error"] as? [String: Any])
+        #expect(error["kind"] as? String == "refused")
+        #expect((error["message"] as? String ?? "").contains(reason))
+        #expect(try w.snapshot("alice") == before)
+        // The same change as a line of a script.
+        let script = w.s.path("script")
+        try Data((args.dropFirst().joined(separator: " ") + "\n").utf8).write(to: URL(fileURLWithPath: script))
+        if args[1] != "leave" {
+            let applied = try w.rk("alice", ["apply", script])
+            #expect(applied.code == 6, "\(applied)")
+            #expect(applied.stderr.contains("line 1: "), "\(applied.stderr)")
+        }
+    }
+}
