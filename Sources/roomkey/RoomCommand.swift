@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoomKey
 import RoomKeyCore
+import Synchronization
 
 extension RoomKeyCommand {
     /// `roomkey room`: rooms and their signed membership logs.
@@ -47,7 +48,9 @@ struct BundleOptions: ParsableArguments {
             if let output {
                 try OutputFile.check(output, force: force)
                 if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
-                return Outbox.absolute(output)
+                let path = Outbox.absolute(output)
+                Outbox.namedHere.withLock { _ = $0.insert(path) }
+                return path
             }
             return try outbox.box.name(bundle)
         }
@@ -96,6 +99,14 @@ struct Outbox {
 
     /// True once this process named standard output (`-o -`) for a bundle.
     nonisolated(unsafe) static var standardOutputNamed = false
+    /// The `-o` paths this process named for bundles.
+    static let namedHere = Mutex<Set<String>>([])
+
+    /// True when `path` exists and is no regular file (a FIFO, a device, a socket): written in place, never read.
+    static func isInPlace(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT != S_IFREG && st.st_mode & S_IFMT != S_IFDIR
+    }
 
     /// The keyring's sink: names files in this folder; writes each entry under the output-file rules, after its
     /// transaction committed. The path was checked when it was named (an existing file only with --force), so the write
@@ -108,7 +119,16 @@ struct Outbox {
                 else { Output.stderr("roomkey: warning: a bundle for the standard output of an interrupted command was dropped; use 'roomkey outbox resend'") }
                 return
             }
-            if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
+            // A FIFO or device that an earlier, interrupted command named is not written again: no reader may ever come,
+            // and waiting for one would hang this command and every later one ('outbox resend' makes the bundle again).
+            if Outbox.isInPlace(path) {
+                guard Outbox.namedHere.withLock({ $0.contains(path) }) else {
+                    Output.stderr("roomkey: warning: a bundle for \(path), a FIFO or device named by an interrupted command, was not written again; use 'roomkey outbox resend'")
+                    return
+                }
+            } else if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) {
+                return
+            }
             // The entry's bytes are written from where they are: a copy into a Data of its own is a bundle's size (12 MB
             // for 10,000 X-Wing stanzas) of fresh memory.
             try bytes.withUnsafeBytes { raw in

@@ -36,7 +36,14 @@ package enum OutputPath {
                               fill: ((String) throws -> Void)?, durable: Bool = true, sweep: LeftoverSweep? = nil) throws {
         let target = try resolve(path)
         if let fd = try openInPlace(target) {
-            try writeInPlace(fd, bytes(), path: target)
+            let data: Data
+            do { data = try bytes() } catch { close(fd); throw error }
+            // A terminal reached through a path (/dev/tty, /dev/stdout) gets what standard output would: text only.
+            if isatty(fd) == 1, !(String(data: data, encoding: .utf8).map(SafeText.isTerminalSafe) ?? false) {
+                close(fd)
+                throw OutputFileError.terminal(path: target)
+            }
+            try writeInPlace(fd, data, path: target)
             return
         }
         let folder = folder(of: target)
@@ -234,6 +241,8 @@ public enum OutputFileError: Error, Equatable, Sendable {
     case isFolder(path: String)
     /// The operating system refused; `errno` says why.
     case system(path: String, errno: Int32)
+    /// The path is a terminal and the output is binary, or text with control or bidi characters.
+    case terminal(path: String)
 }
 
 extension OutputFileError: RoomKeyError {
@@ -242,6 +251,7 @@ extension OutputFileError: RoomKeyError {
         switch self {
         case .exists, .isFolder: .refused
         case .system: .failure
+        case .terminal: .usage
         }
     }
 
@@ -252,6 +262,7 @@ extension OutputFileError: RoomKeyError {
         case let .isFolder(path): "\(path) is a folder; give a file name"
         case let .system(path, code) where code == ENOSPC: "no space left on device while writing \(path)"
         case let .system(path, code): "cannot write \(path): \(Self.reason(code))"
+        case let .terminal(path): "refusing to write binary output, or text with control or bidi characters, to the terminal \(path)"
         }
     }
 
