@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// Transcripts of the keyring commands: init, id, passwd, and the documented exit codes.
@@ -84,6 +85,27 @@ import Testing
         let r = try s.roomkey("eve", ["id"])
         #expect(r.code == 1)
         #expect(r.stderr == "roomkey: error: \(s.keyring("eve")) is not a roomkey keyring\n")
+    }
+
+    /// An empty file and another program's SQLite database are not keyrings, and stay byte for byte as they were
+    /// (found by a hostile review: an empty file got a SQLite header, a database was switched to WAL mode).
+    @Test func aFileThatIsNoKeyringIsNeverWritten() throws {
+        let s = try Sandbox()
+        try FileManager.default.createDirectory(atPath: s.path("eve"), withIntermediateDirectories: true)
+        let path = s.keyring("eve")
+        let foreign = try DatabaseQueue(path: s.path("other.db"))
+        try foreign.write { db in try db.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1)") }
+        try foreign.close()
+        for bytes in [Data(), try Data(contentsOf: URL(fileURLWithPath: s.path("other.db")))] {
+            try bytes.write(to: URL(fileURLWithPath: path))
+            for args in [["room", "list"], ["id"]] {
+                let r = try s.roomkey("eve", args)
+                #expect(r.code == 1, "\(r)")
+                #expect(r.stderr == "roomkey: error: \(path) is not a roomkey keyring\n")
+                #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+                #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+            }
+        }
     }
 
     @Test func passwdRewrapsTheKey() throws {

@@ -115,6 +115,7 @@ extension Keyring {
     /// Opens the database at `path` and checks its header. A keyring that cannot be written (read-only file, folder
     /// or mount; full disk) is opened read-only instead, with the reason writes will report.
     private static func openDatabase(path: String) throws -> (DatabaseQueue, KeyringHeader, KeyringError?) {
+        if KeyringFile.cannotBeKeyring(path) { throw KeyringError.notAKeyring(path: path) }
         let original: any Error
         do {
             let db = try DatabaseQueue(path: path, configuration: configuration())

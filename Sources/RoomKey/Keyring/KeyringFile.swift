@@ -98,6 +98,23 @@ enum KeyringFile {
     }
 
     /// True when `path`'s write-ahead log is missing or empty: the main file alone holds every committed change.
+    /// True when the file at `path` cannot be a keyring, told from its first bytes alone: with no write-ahead log to
+    /// complete it, a keyring's file starts with SQLite's header and carries roomkey's application id. SQLite itself
+    /// would write into such a file before the check could refuse it (a header into an empty file; WAL mode into
+    /// another program's database).
+    static func cannotBeKeyring(_ path: String) -> Bool {
+        guard walIsEmpty(path) else { return false }
+        let fd = Foundation.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 100)
+        let n = read(fd, &header, header.count)
+        guard n >= 0 else { return false }
+        if n < header.count || !header.starts(with: Array("SQLite format 3".utf8) + [0]) { return true }
+        let id = header[68..<72].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return id != UInt32(bitPattern: KeyringSchema.applicationID)
+    }
+
     static func walIsEmpty(_ path: String) -> Bool {
         var info = stat()
         if stat(path + "-wal", &info) != 0 { return errno == ENOENT }
