@@ -68,6 +68,10 @@ extension RoomKeyCommand {
                     ignored.append(report.ignored(file.path, reason: "partly written (a write that has not finished)"))
                     continue
                 }
+                if file.notUTF8 {
+                    ignored.append(report.ignored(file.path, reason: "its name is not valid UTF-8, so roomkey cannot name it; rename it"))
+                    continue
+                }
                 if file.inFolder, !file.regular {
                     ignored.append(report.ignored(file.path, reason: Self.notRegular))
                     continue
@@ -148,6 +152,8 @@ extension RoomKeyCommand {
             let path: String
             let inFolder: Bool
             var regular = true
+            /// Its name is not valid UTF-8 (the path shows U+FFFD in place of the bad bytes): it cannot be read.
+            var notUTF8 = false
         }
 
         /// Files as given, folders expanded to their entries in name order (hidden files skipped, except the partial
@@ -158,7 +164,8 @@ extension RoomKeyCommand {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError.unreadable(path: path) }
                 guard isDirectory.boolValue else { return [InputFile(path: path, inFolder: false)] }
-                return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+                let listing = try FolderListing.entries(of: path)
+                let named = listing.names.sorted()
                     .filter { !$0.hasPrefix(".") || StrayInput.isPartialWrite(fileName: $0) }
                     .map { (path as NSString).appendingPathComponent($0) }
                     .compactMap { entry -> InputFile? in
@@ -166,6 +173,10 @@ extension RoomKeyCommand {
                         guard stat(entry, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return nil }
                         return InputFile(path: entry, inFolder: true, regular: info.st_mode & S_IFMT == S_IFREG)
                     }
+                let unnamed = listing.notUTF8.sorted().filter { !$0.hasPrefix(".") }.map {
+                    InputFile(path: (path as NSString).appendingPathComponent($0), inFolder: true, notUTF8: true)
+                }
+                return named + unnamed
             }
         }
     }

@@ -33,6 +33,11 @@ struct RoomKeyCommand: ParsableCommand {
         umask(0o077)
         ProcessMemory.disableCoreDumps()
         ProcessMemory.tuneAllocator()
+        // A path that is not UTF-8 would be read as another name (U+FFFD in place of its bad bytes).
+        if let bad = FolderListing.argumentsNotUTF8().first {
+            Output.stderr("roomkey: error: argument \(bad) is not valid UTF-8; roomkey takes file names and text in UTF-8")
+            Foundation.exit(ExitStatus.usage)
+        }
         let command: any ParsableCommand
         let arguments = CommandPath.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self)
         do {

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Names that are not UTF-8 (found by a hostile review: a bundle so named in a folder was skipped without a word, and
+/// such a path on the command line was read, or written by -o, under another name).
+@Suite struct NonUTF8NameCLITests {
+    @Test func aFolderEntryWhoseNameIsNotUTF8IsReportedAsIgnored() throws {
+        let w = try RoomWorld.team(["bob"])
+        let folder = w.s.path("inbox")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // "add\xff.roomkey", made through the C API (a Swift string cannot hold the byte).
+        let name: [CChar] = Array(folder.utf8CString.dropLast()) + Array("/add".utf8CString.dropLast()) + [CChar(bitPattern: 0xFF)]
+            + Array(".roomkey".utf8CString)
+        let fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #expect(fd >= 0)
+        close(fd)
+        let r = try w.rk("bob", ["receive", "--json", folder])
+        #expect(r.code == 0, "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect(results.count == 1)
+        #expect(results.first?["status"] as? String == "ignored")
+        #expect((results.first?["reason"] as? String ?? "").contains("not valid UTF-8"), "\(results)")
+    }
+
+    @Test func anArgumentThatIsNotUTF8IsAUsageError() throws {
+        let w = try RoomWorld.team(["bob"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec \"$RK\" receive \"$(printf 'x\\377.roomkey')\""]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+            .merging(["RK": CLI.binary.path, "ROOMKEY_KEYRING": w.s.keyring("bob"), "XDG_STATE_HOME": w.s.path("state-bob")]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 64, "\(text)")
+        #expect(text == "roomkey: error: argument 2 is not valid UTF-8; roomkey takes file names and text in UTF-8\n")
+    }
+}
