@@ -62,4 +62,38 @@ import Glibc
         #expect(cardCode == 0, "\(cardText)")
         #expect(cardText.contains("roomkey-card-v"), "\(cardText)")
     }
+
+    /// A decrypt whose output waits for its reader (a FIFO here; a pager on a pipe alike) holds no write lock: other
+    /// commands go on meanwhile, and once it is read the message is read (found by a hostile review: every command
+    /// that wrote failed after 30 s with "database is locked").
+    @Test func aDecryptWaitingForItsReaderBlocksNoOtherCommand() throws {
+        let w = try RoomWorld.team(["bob"])
+        let message = w.s.path("m.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", message], stdin: Data("hello bob".utf8)).code == 0)
+        let fifo = w.s.path("plain.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let decrypt = Process()
+        decrypt.executableURL = CLI.binary
+        decrypt.arguments = ["decrypt", message, "-o", fifo]
+        decrypt.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+            .merging(["ROOMKEY_KEYRING": w.s.keyring("bob"), "XDG_STATE_HOME": w.s.path("state"), "ROOMKEY_OUTBOX": w.shared]) { $1 }
+        decrypt.standardOutput = Pipe()
+        decrypt.standardError = Pipe()
+        try decrypt.run()
+        defer { if decrypt.isRunning { decrypt.terminate() } }
+        usleep(500_000)
+        #expect(decrypt.isRunning, "decrypt waits for a reader of its output")
+        let started = Date()
+        let other = try w.rk("bob", ["room", "rotate", "team"])
+        #expect(other.code == 0, "\(other)")
+        #expect(Date().timeIntervalSince(started) < 20, "another command waited for the decrypt's lock")
+        let reader = FileHandle(forReadingAtPath: fifo)
+        let plaintext = reader?.readDataToEndOfFile() ?? Data()
+        decrypt.waitUntilExit()
+        #expect(decrypt.terminationStatus == 0)
+        #expect(String(decoding: plaintext, as: UTF8.self) == "hello bob")
+        // Read once: the key of that message is gone.
+        let again = try w.rk("bob", ["decrypt", message])
+        #expect(again.code == 6, "\(again)")
+    }
 }

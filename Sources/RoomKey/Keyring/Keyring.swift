@@ -99,13 +99,18 @@ public final class Keyring {
                        isPassphraseProtected: isPassphraseProtected)
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it lands, or none.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Throws what a write would when this keyring cannot be written (read-only, or a full disk).
+    func requireWritable() throws {
         switch readOnlyReason {
         case .noSpace?: throw KeyringError.noSpace(while: "writing the keyring")
         case let reason?: throw reason
         case nil: break
         }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it lands, or none.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try requireWritable()
         try installDigestTriggers()
         var result: T?
         var count: UInt64 = 0

@@ -59,37 +59,58 @@ extension Keyring {
     /// Decrypts a room message. Every check runs before any state changes: the room is known and the sender key the
     /// header names is here, its signature verifies, the key belongs to the header's epoch, that epoch is neither
     /// deleted nor before joining, the sender is a member then and in every later epoch, the iteration is neither
-    /// replayed nor too far ahead, and the body authenticates. Then `deliver` gets the plaintext inside the
-    /// transaction, and the new ratchet state is committed only if it succeeds.
+    /// replayed nor too far ahead, and the body authenticates. Then `deliver` gets the plaintext, and only if it
+    /// succeeds is the new ratchet state stored.
+    ///
+    /// `deliver` runs in a read transaction, which blocks no other command: output that waits for its reader (a pager
+    /// on a pipe, a FIFO) held the write lock, and every other command failed after 30 s (found by a hostile review).
+    /// The state is then advanced past this message in a write transaction, on the state stored by then: a process
+    /// that read the same message meanwhile already did (nothing to store), and one that read another message of the
+    /// same key changed the state this one advances.
     @discardableResult
     public func decrypt(_ message: RoomMessage, deliver: (MessageOrigin, borrowing SecretBytes) throws -> Void) throws -> MessageOrigin {
         try automaticPrune()
+        try requireWritable()
         let me = try identityCard().id
-        return try write { db in
-            guard let record = try loadRoomRecord(db, message.roomID) else { throw MessageError.unknownRoom(message.roomID) }
-            let name = record.name
-            let ktag = senderKeyTag(message.roomID, owner: message.sender, keyID: message.keyID)
-            guard let key = try loadSenderKey(db, message.roomID, keyTag: ktag) else {
-                // No key: nothing can be verified, so the answer depends on what the header claims.
-                // Only the message's epoch and the current one are read: an unauthenticated header must stay cheap.
-                let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
-                if try retentionDeleted(db, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
-                    throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
-                }
-                throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: name)
-            }
-            // A stored key: the signature decides first, so an altered header is a rejection, whatever it says.
-            var decryptor = MessageDecryptor(info: key.info, chain: key.chain.duplicate())
-            let authenticated = try decryptor.authenticate(message)
-            let handle = try checkEpochAndSender(db, message, record, me: me).handle
-            guard !key.isOwn else { throw MessageError.ownMessage(room: name) }
-            let plaintext = try decryptor.open(authenticated)
-            let origin = MessageOrigin(roomID: message.roomID, roomName: name, sender: message.sender, senderHandle: handle,
-                                       epoch: message.epoch, generation: key.info.generation, iteration: message.iteration)
-            try writeSenderKey(db, key.with(decryptor.chain.duplicate()))
-            try deliver(origin, plaintext)
-            return origin
+        let origin = try read { db in
+            try open(db, message, me: me) { origin, plaintext, _ in try deliver(origin, plaintext) }
         }
+        try write { db in
+            do {
+                _ = try open(db, message, me: me) { _, _, advanced in try writeSenderKey(db, advanced) }
+            } catch is MessageError {
+                // Read by another process meanwhile (a replay now), or its key or epoch deleted since: nothing to store.
+            }
+        }
+        return origin
+    }
+
+    /// The checks and the decryption of `decrypt`, in the caller's transaction: `body` gets the origin, the plaintext
+    /// and the key advanced past the message.
+    private func open(_ db: Database, _ message: RoomMessage, me: IdentityID,
+                      _ body: (MessageOrigin, borrowing SecretBytes, borrowing SenderKeyRecord) throws -> Void) throws -> MessageOrigin {
+        guard let record = try loadRoomRecord(db, message.roomID) else { throw MessageError.unknownRoom(message.roomID) }
+        let name = record.name
+        let ktag = senderKeyTag(message.roomID, owner: message.sender, keyID: message.keyID)
+        guard let key = try loadSenderKey(db, message.roomID, keyTag: ktag) else {
+            // No key: nothing can be verified, so the answer depends on what the header claims.
+            // Only the message's epoch and the current one are read: an unauthenticated header must stay cheap.
+            let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
+            if try retentionDeleted(db, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
+                throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
+            }
+            throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: name)
+        }
+        // A stored key: the signature decides first, so an altered header is a rejection, whatever it says.
+        var decryptor = MessageDecryptor(info: key.info, chain: key.chain.duplicate())
+        let authenticated = try decryptor.authenticate(message)
+        let handle = try checkEpochAndSender(db, message, record, me: me).handle
+        guard !key.isOwn else { throw MessageError.ownMessage(room: name) }
+        let plaintext = try decryptor.open(authenticated)
+        let origin = MessageOrigin(roomID: message.roomID, roomName: name, sender: message.sender, senderHandle: handle,
+                                   epoch: message.epoch, generation: key.info.generation, iteration: message.iteration)
+        try body(origin, plaintext, key.with(decryptor.chain.duplicate()))
+        return origin
     }
 
     /// Checks the message's epoch (known here, not deleted, not before joining) and sender (not this keyring, a
