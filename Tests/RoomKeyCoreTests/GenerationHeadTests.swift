@@ -16,7 +16,7 @@ struct GenerationHeadTests {
         let generation: UInt32
         let after: GenerationHead
         let superseded: [[UInt8]]
-        var evicted: [[UInt8]] = []
+        var trimmed: [[UInt8]] = []
         var testDescription: String { name }
     }
 
@@ -37,20 +37,20 @@ struct GenerationHeadTests {
              tag: d, generation: 6, after: GenerationHead(generation: 6, tags: [d], kept: [c, a, b]), superseded: [a, b]),
         Case(name: "the newest generation after a wrap is not special", before: GenerationHead(generation: .max, tags: [a]), tag: b,
              generation: 0, after: GenerationHead(generation: .max, tags: [a], kept: [b]), superseded: [b]),
-        Case(name: "the key superseded longest ago goes when one more is superseded than are kept",
+        Case(name: "the key superseded longest ago is trimmed when one more is superseded than are kept",
              before: GenerationHead(generation: 200, tags: [a], kept: keptFull), tag: b, generation: 201,
              after: GenerationHead(generation: 201, tags: [b], kept: Array(keptFull.dropFirst()) + [a]), superseded: [a],
-             evicted: [keptFull[0]]),
-        Case(name: "a late key evicts the oldest kept one, not a newer one", before: GenerationHead(generation: 200, tags: [a], kept: keptFull),
+             trimmed: [keptFull[0]]),
+        Case(name: "a late key trims the oldest kept one, not a newer one", before: GenerationHead(generation: 200, tags: [a], kept: keptFull),
              tag: b, generation: 1, after: GenerationHead(generation: 200, tags: [a], kept: Array(keptFull.dropFirst()) + [b]),
-             superseded: [b], evicted: [keptFull[0]]),
+             superseded: [b], trimmed: [keptFull[0]]),
     ]
 
     @Test(arguments: cases) func rule(_ row: Case) {
-        let (head, superseded, evicted) = GenerationHead.settle(row.before, storing: row.tag, generation: row.generation)
+        let (head, superseded, trimmed) = GenerationHead.settle(row.before, storing: row.tag, generation: row.generation)
         #expect(head == row.after)
         #expect(superseded == row.superseded)
-        #expect(evicted == row.evicted)
+        #expect(trimmed == row.trimmed)
     }
 
     /// A key of the head's generation beyond the bound is superseded at once (it did outlive retention, listed nowhere).
@@ -71,27 +71,27 @@ struct GenerationHeadTests {
 
     @Test func keysHeldTogetherSettleAsIfStoredOneByOneInTagOrder() {
         let keys: [(tag: [UInt8], generation: UInt32)] = [(Self.b, 2), (Self.a, 1), ([0xD], 3), (Self.c, 3)]
-        let (head, superseded, evicted) = GenerationHead.settle(keys)
+        let (head, superseded, trimmed) = GenerationHead.settle(keys)
         // In the order of their tags, whatever order they are held in.
         #expect(head == GenerationHead(generation: 3, tags: [Self.c, [0xD]], kept: [Self.a, Self.b]))
-        #expect(evicted.isEmpty)
+        #expect(trimmed.isEmpty)
         #expect(Set(superseded) == [Self.a, Self.b])
         #expect(GenerationHead.settle([]).head == nil)
     }
 
-    /// A member who rotates without end: the receiver keeps its newest `maxKept` superseded keys and deletes each older
+    /// A member who rotates without end: the receiver lists its newest `maxKept` superseded keys and trims each older
     /// one as the next is superseded, in the order they were superseded.
     @Test func endlessRotationKeepsABoundedTail() {
         var head: GenerationHead?
-        var evicted: [[UInt8]] = []
+        var trimmed: [[UInt8]] = []
         let tags = (0..<1_000).map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
         for (g, tag) in tags.enumerated() {
             let step = GenerationHead.settle(head, storing: tag, generation: UInt32(g))
             head = step.head
-            evicted += step.evicted
+            trimmed += step.trimmed
         }
         #expect(head?.tags == [tags[999]])
         #expect(head?.kept == Array(tags[(999 - GenerationHead.maxKept)..<999]))
-        #expect(evicted == Array(tags[0..<(999 - GenerationHead.maxKept)]))
+        #expect(trimmed == Array(tags[0..<(999 - GenerationHead.maxKept)]))
     }
 }

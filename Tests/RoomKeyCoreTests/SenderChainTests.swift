@@ -96,6 +96,21 @@ struct SenderChainTests {
         #expect(more.chain.skipped.index(of: 2501) != nil)
     }
 
+    /// A superseded key keeps at most 64 skipped keys, the newest; trimmed, it keeps none and still opens what comes
+    /// at or after its iteration.
+    @Test func aSupersededKeyKeepsFewerSkippedKeys() throws {
+        let step = try Self.chain().receiveStep(2000, keeping: SenderChain.maxSkippedSuperseded)
+        #expect(step.chain.skipped.count == SenderChain.maxSkippedSuperseded)
+        #expect(step.chain.skipped.iterations.first == 2000 - UInt32(SenderChain.maxSkippedSuperseded))
+        #expect(try Self.receive(step.chain, 1999) == Self.receive(Self.chain(), 1999))
+        let trimmed = step.chain.trimmed()
+        #expect(trimmed.skipped.count == 0 && trimmed.floor == 2001 && trimmed.iteration == 2001)
+        #expect(throws: MessageError.tooOld(iteration: 1999, oldest: 2001)) { _ = try trimmed.receiveStep(1999) }
+        #expect(try Self.receive(trimmed, 2005) == Self.receive(Self.chain(), 2005))
+        // A limit above 2,000 is 2,000.
+        #expect(try Self.chain().receiveStep(2500, keeping: 5000).chain.skipped.count == SenderChain.maxSkipped)
+    }
+
     @Test func evictionAfterUseRaisesTheFloorPastUsedIterations() throws {
         // Keep 0..<1999 skipped, use 1999 (the target), then jump by 3: three old keys go.
         let a = try Self.chain().receiveStep(1999)

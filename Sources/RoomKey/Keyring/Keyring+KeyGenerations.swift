@@ -74,16 +74,20 @@ extension Keyring {
         }
     }
 
-    /// Deletes now the superseded keys `tags` of `room` at `epoch` (more of one member's keys were superseded than are
-    /// kept); their rows stay, marked deleted, as retention leaves them. Returns how many sender keys it deleted.
-    func evictRetiredKeys(_ db: Database, _ room: RoomID, epoch: UInt64, _ tags: [[UInt8]]) throws -> Int {
-        var deleted = 0
+    /// Drops the skipped message keys of the superseded keys `tags` of `room` (more of one member's keys were superseded
+    /// than are listed with theirs); the keys stay until retention deletes them.
+    func trimRetiredKeys(_ db: Database, _ room: RoomID, _ tags: [[UInt8]]) throws {
         for tag in tags {
-            try db.cachedStatement(sql: "DELETE FROM sender_key WHERE key_tag = ?").execute(arguments: [Data(tag)])
-            deleted += db.changesCount
-            try db.cachedStatement(sql: "UPDATE retired_key SET deleted = 1 WHERE key_tag = ?").execute(arguments: [Data(tag)])
+            guard let key = try loadSenderKey(db, room, keyTag: tag), key.chain.skipped.count > 0 else { continue }
+            try writeSenderKey(db, key.with(key.chain.trimmed()))
         }
-        return deleted
+    }
+
+    /// True when the key `keyTag` is superseded and not yet deleted: it keeps at most
+    /// `SenderChain.maxSkippedSuperseded` skipped message keys.
+    func isSuperseded(_ db: Database, keyTag: [UInt8]) throws -> Bool {
+        try requireIntact(db, "retired_key")
+        return try Int.fetchOne(db.cachedStatement(sql: "SELECT deleted FROM retired_key WHERE key_tag = ?"), arguments: [Data(keyTag)]) == 0
     }
 
     /// True when the key `keyTag` was recorded as deleted by retention.

@@ -38,10 +38,10 @@ extension Keyring {
         try adoptListedGenerations(db, info.roomID, &ledger)
         let ktag = senderKeyTag(info.roomID, owner: info.owner, keyID: info.keyID)
         let before = try loadHead(db, info.roomID, owner: info.owner, epoch: info.epoch)
-        let settled: (head: GenerationHead?, superseded: [[UInt8]], evicted: [[UInt8]])
+        let settled: (head: GenerationHead?, superseded: [[UInt8]], trimmed: [[UInt8]])
         if let before {
             let step = GenerationHead.settle(before, storing: ktag, generation: info.generation)
-            settled = (step.head, step.superseded, step.evicted)
+            settled = (step.head, step.superseded, step.trimmed)
         } else {
             // No head: the owner's first key of this epoch, or keys stored before heads were kept. The keys not yet
             // superseded are settled together (the new one among them), once; the head then stands for them.
@@ -52,7 +52,7 @@ extension Keyring {
             try retireKeys(db, info.roomID, epoch: info.epoch, settled.superseded, at: time)
             ledger.noteRetiredRow(at: time)
         }
-        _ = try evictRetiredKeys(db, info.roomID, epoch: info.epoch, settled.evicted)
+        try trimRetiredKeys(db, info.roomID, settled.trimmed)
         if ledger != stored { try saveLedger(db, info.roomID, ledger) }
     }
 

@@ -111,7 +111,12 @@ extension Keyring {
         final class KeyState {
             var record: SenderKeyRecord
             var moved = false
-            init(_ record: consuming SenderKeyRecord) { self.record = record }
+            /// The most skipped message keys it keeps (fewer for a superseded key).
+            let keep: Int
+            init(_ record: consuming SenderKeyRecord, keep: Int) {
+                self.record = record
+                self.keep = keep
+            }
         }
         struct SenderAt: Hashable { let room: RoomID, sender: IdentityID, epoch: UInt64 }
         var rooms: [RoomID: RoomRecord?] = [:]
@@ -129,7 +134,7 @@ extension Keyring {
                 if let known = keys[ktag] {
                     state = known
                 } else if let loaded = try loadSenderKey(db, message.roomID, keyTag: ktag) {
-                    state = KeyState(loaded)
+                    state = KeyState(loaded, keep: try isSuperseded(db, keyTag: ktag) ? SenderChain.maxSkippedSuperseded : SenderChain.maxSkipped)
                     keys[ktag] = state
                 } else {
                     // As in `decrypt`: nothing can be verified, so the answer depends on what the header claims.
@@ -139,7 +144,7 @@ extension Keyring {
                     }
                     throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: record.name)
                 }
-                var decryptor = MessageDecryptor(info: state.record.info, chain: state.record.chain.duplicate())
+                var decryptor = MessageDecryptor(info: state.record.info, chain: state.record.chain.duplicate(), keepingSkipped: state.keep)
                 let authenticated = try decryptor.authenticate(message)
                 let at = SenderAt(room: message.roomID, sender: message.sender, epoch: message.epoch)
                 let handle: String

@@ -51,6 +51,8 @@ public struct MessageDecryptor: ~Copyable {
     public let info: SenderKeyInfo
     /// The ratchet state: after `open`, the state to store.
     public private(set) var chain: SenderChain
+    /// The most skipped message keys this state keeps.
+    private var keepSkipped = SenderChain.maxSkipped
 
     /// Starts from a sender key as distributed.
     public init(key: borrowing SenderKey) {
@@ -58,10 +60,12 @@ public struct MessageDecryptor: ~Copyable {
         chain = SenderChain(chainKey: key.chainKey.duplicate(), iteration: key.info.iteration)
     }
 
-    /// Continues a stored key: its description and ratchet state.
-    public init(info: SenderKeyInfo, chain: consuming SenderChain) {
+    /// Continues a stored key: its description and ratchet state, keeping at most `keepingSkipped` skipped message
+    /// keys (`SenderChain.maxSkippedSuperseded` for a superseded key).
+    public init(info: SenderKeyInfo, chain: consuming SenderChain, keepingSkipped: Int = SenderChain.maxSkipped) {
         self.info = info
         self.chain = chain
+        self.keepSkipped = keepingSkipped
     }
 
     /// Checks that the message belongs to this key, verifies its signature, then decrypts it; the state moves on only
@@ -80,7 +84,7 @@ public struct MessageDecryptor: ~Copyable {
 
     /// Decrypts an authenticated message; the ratchet moves on only when the body opens.
     public mutating func open(_ authenticated: AuthenticatedMessage) throws(MessageError) -> SecretBytes {
-        let step = try chain.receiveStep(authenticated.message.iteration)
+        let step = try chain.receiveStep(authenticated.message.iteration, keeping: keepSkipped)
         let plaintext = try authenticated.message.open(step.messageKey)
         chain = step.nextChain()
         return plaintext

@@ -14,6 +14,9 @@ public struct SenderChain: ~Copyable {
     public static let chainKeyID: UInt64 = 2
     /// The most skipped message keys a receiver keeps per sender key (Signal's limit).
     public static let maxSkipped = 2000
+    /// The most skipped message keys a receiver keeps for a superseded sender key: a member who rotates without end,
+    /// each key with a message far along its chain, makes a receiver keep this many per key, not 2,000.
+    public static let maxSkippedSuperseded = 64
     /// The largest forward jump a receiver accepts in one message (Signal's limit).
     public static let maxJump: UInt32 = 25000
 
@@ -69,7 +72,7 @@ public struct SenderChain: ~Copyable {
     /// A target below `iteration` needs a kept skipped key (else it is a replay, or older than every kept key);
     /// a target ahead derives and keeps the keys in between, at most `maxSkipped` in all (the oldest go first),
     /// and is refused beyond `maxJump`.
-    public func receiveStep(_ target: UInt32) throws(MessageError) -> RatchetStep {
+    public func receiveStep(_ target: UInt32, keeping limit: Int = maxSkipped) throws(MessageError) -> RatchetStep {
         if target < iteration {
             guard let index = skipped.index(of: target) else {
                 if target < floor { throw .tooOld(iteration: target, oldest: floor) }
@@ -82,9 +85,9 @@ public struct SenderChain: ~Copyable {
         let jump = target - iteration
         guard jump <= Self.maxJump else { throw .jumpTooFar(from: iteration, to: target) }
         guard target < UInt32.max else { throw .iterationOutOfRange(target) }
-        // Of the old entries and the `jump` new ones, only the newest `maxSkipped` are kept.
+        // Of the old entries and the `jump` new ones, only the newest `limit` (at most `maxSkipped`) are kept.
         let total = skipped.count + Int(jump)
-        let drop = max(0, total - Self.maxSkipped)
+        let drop = max(0, total - min(limit, Self.maxSkipped))
         let dropOld = min(drop, skipped.count)
         let firstNew = iteration + UInt32(drop - dropOld)
         var newFloor = floor
@@ -117,6 +120,11 @@ public struct SenderChain: ~Copyable {
         return RatchetStep(iteration: target, messageKey: messageKey,
                            chain: SenderChain(unchecked: next, iteration: target + 1, floor: newFloor,
                                               skipped: skipped.keeping(from: dropOld, appending: extra)))
+    }
+
+    /// This state without its skipped message keys: every iteration below the chain's is then out of reach.
+    public func trimmed() -> SenderChain {
+        SenderChain(unchecked: chainKey.duplicate(), iteration: iteration, floor: iteration, skipped: SkippedKeys())
     }
 
     /// A copy of this state.
