@@ -74,4 +74,19 @@ import Testing
         #expect(r.code == 0, "\(r)")
         #expect(try leftovers().isEmpty)
     }
+
+    /// Killed just before its rename, right after a backup (the old keyring written no more since): the old keyring
+    /// opens (found by a review: the state was set to the copy's count, one above the old keyring's, which was then
+    /// refused as an older copy).
+    @Test func killedBeforeItsRenameRightAfterABackupTheOldKeyringOpens() throws {
+        let w = try RoomWorld.team(["bob"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        try crash(w, "alice", at: CrashPoint.logDeleted, ["restore", backup, "--force"])
+        let show = try w.rk("alice", ["room", "show", "team"])
+        #expect(show.code == 0, "\(show)")
+        let restored = try w.rk("alice", ["restore", backup, "--force"])
+        #expect(restored.code == 0, "\(restored)")
+        #expect(try w.rk("alice", ["room", "show", "team"]).code == 0)
+    }
 }

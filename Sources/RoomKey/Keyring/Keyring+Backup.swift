@@ -89,14 +89,14 @@ extension Keyring {
             try keyring.db.close()
             for suffix in ["-wal", "-shm", "-journal"] { unlink(staged + suffix) }
             try KeyringFile.sync(staged, while: what)
-            // This machine's state follows the restored keyring before it is in place, so that a restore killed just
-            // after its rename leaves a keyring that opens. Killed before the rename, the old keyring is at or above
-            // this count, and opens too (the state file catches up with it).
+            CrashPoint.reach(CrashPoint.beforeRename)
+            // This machine's state is lowered, before the rename, to the lower of what it holds (at most the old
+            // keyring's count) and the restored copy's: whether the restore is killed before or after its rename, or
+            // fails at the rename, the keyring left in place opens (the state file catches up with it).
             if let stateFolder {
                 keyring.stateFolder = stateFolder
-                keyring.recordState(count, durable: true)
+                if let seen = keyring.seenCount(in: stateFolder), seen > count { keyring.recordState(count, durable: true) }
             }
-            CrashPoint.reach(CrashPoint.beforeRename)
             try install(staged, at: path, force: force, what: what)
             CrashPoint.reach(CrashPoint.afterRename)
             try? KeyringFile.sync(folder, while: what)
