@@ -96,4 +96,41 @@ import Glibc
         let again = try w.rk("bob", ["decrypt", message])
         #expect(again.code == 6, "\(again)")
     }
+
+    /// Two decrypts of one message take turns: while the first waits for its reader, the second waits too, and then
+    /// finds the message read (found by a review: both handed the plaintext out).
+    @Test func aSecondDecryptOfTheSameMessageWaitsAndFindsItRead() throws {
+        let w = try RoomWorld.team(["bob"])
+        let message = w.s.path("m.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", message], stdin: Data("once".utf8)).code == 0)
+        let fifo = w.s.path("plain.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+            .merging(["ROOMKEY_KEYRING": w.s.keyring("bob"), "XDG_STATE_HOME": w.s.path("state"), "ROOMKEY_OUTBOX": w.shared]) { $1 }
+        func start(_ args: [String]) throws -> (Process, Pipe) {
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = args
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = Pipe()
+            try p.run()
+            return (p, out)
+        }
+        let (first, _) = try start(["decrypt", message, "-o", fifo])
+        defer { if first.isRunning { first.terminate() } }
+        usleep(500_000)
+        let (second, secondOut) = try start(["decrypt", message])
+        defer { if second.isRunning { second.terminate() } }
+        usleep(500_000)
+        #expect(second.isRunning, "the second decrypt waits for the first")
+        let plaintext = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data()
+        first.waitUntilExit()
+        second.waitUntilExit()
+        #expect(String(decoding: plaintext, as: UTF8.self) == "once")
+        #expect(first.terminationStatus == 0)
+        #expect(second.terminationStatus == 6)
+        #expect(secondOut.fileHandleForReading.readDataToEndOfFile().isEmpty)
+    }
 }

@@ -31,6 +31,9 @@ extension Keyring {
     public func decryptBatch(_ messages: [RoomMessage]) throws -> [Result<DecryptedMessage, any Error>] {
         try automaticPrune()
         let me = try identityCard().id
+        // A single decrypt hands its plaintext out before it stores its state: the two take turns.
+        let turn = try DecryptTurn(keyring: path)
+        defer { turn.release() }
         var results: [Result<DecryptedMessage, any Error>] = []
         results.reserveCapacity(messages.count)
         var start = 0

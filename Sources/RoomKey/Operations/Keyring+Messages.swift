@@ -64,14 +64,17 @@ extension Keyring {
     ///
     /// `deliver` runs in a read transaction, which blocks no other command: output that waits for its reader (a pager
     /// on a pipe, a FIFO) held the write lock, and every other command failed after 30 s (found by a hostile review).
-    /// The state is then advanced past this message in a write transaction, on the state stored by then: a process
-    /// that read the same message meanwhile already did (nothing to store), and one that read another message of the
-    /// same key changed the state this one advances.
+    /// The state is then advanced past this message in a write transaction, on the state stored by then (a batch
+    /// `decrypt` may have read another message of the same key meanwhile). Decrypts of one message take turns
+    /// (`DecryptTurn`), so a second one of the same message waits and then finds it read.
     @discardableResult
     public func decrypt(_ message: RoomMessage, deliver: (MessageOrigin, borrowing SecretBytes) throws -> Void) throws -> MessageOrigin {
         try automaticPrune()
         try requireWritable()
         let me = try identityCard().id
+        // Decrypts take turns, so that no two hand out the same message before either stores its state.
+        let turn = try DecryptTurn(keyring: path)
+        defer { turn.release() }
         let origin = try read { db in
             try open(db, message, me: me) { origin, plaintext, _ in try deliver(origin, plaintext) }
         }
