@@ -21,6 +21,22 @@ enum OutputFile {
         try OutputPath.check(path, replace: force)
     }
 
+    /// Refuses early, before anything changes, a binary output (a bundle) that would reach a terminal: standard output
+    /// on one, or a path that is one (/dev/tty). Checked when a bundle is named, so a change is never made whose bundle
+    /// could not be written.
+    static func checkBinary(_ path: String) throws {
+        if path == standardOutput {
+            if isatty(STDOUT_FILENO) == 1 { throw InputError.outputToTerminal }
+            return
+        }
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFCHR else { return }
+        let fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        if isatty(fd) == 1 { throw OutputFileError.terminal(path: path) }
+    }
+
     /// Writes `data` to `path` under the rules; returns the path to report (`-` for standard output).
     /// `binary` data is refused when standard output is a terminal.
     @discardableResult

@@ -47,6 +47,7 @@ struct BundleOptions: ParsableArguments {
         { bundle in
             if let output {
                 try OutputFile.check(output, force: force)
+                try OutputFile.checkBinary(output)
                 if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
                 let path = Outbox.absolute(output)
                 Outbox.namedHere.withLock { _ = $0.insert(path) }
@@ -115,16 +116,17 @@ struct Outbox {
     var sink: BundleSink {
         BundleSink(name: name, write: { path, bytes in
             if path == OutputFile.standardOutput {
-                if Outbox.standardOutputNamed { try OutputFile.write(Data(bytes), to: path, force: true) }
-                else { Output.stderr("roomkey: warning: a bundle for the standard output of an interrupted command was dropped; use 'roomkey outbox resend'") }
+                guard Outbox.standardOutputNamed else {
+                    throw BundleSink.Dropped(reason: "a bundle for the standard output of an interrupted command was dropped; use 'roomkey outbox resend'")
+                }
+                try OutputFile.write(Data(bytes), to: path, force: true)
                 return
             }
             // A FIFO or device that an earlier, interrupted command named is not written again: no reader may ever come,
             // and waiting for one would hang this command and every later one ('outbox resend' makes the bundle again).
             if Outbox.isInPlace(path) {
                 guard Outbox.namedHere.withLock({ $0.contains(path) }) else {
-                    Output.stderr("roomkey: warning: a bundle for \(path), a FIFO or device named by an interrupted command, was not written again; use 'roomkey outbox resend'")
-                    return
+                    throw BundleSink.Dropped(reason: "a bundle for \(path), a FIFO or device named by an interrupted command, was not written again; use 'roomkey outbox resend'")
                 }
             } else if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) {
                 return

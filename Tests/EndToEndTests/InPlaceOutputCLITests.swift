@@ -43,6 +43,10 @@ import Glibc
         // It is settled: the command after says nothing more about it.
         let third = try w.rk("alice", ["room", "rotate", "team"])
         #expect(third.code == 0 && !third.stderr.contains("FIFO"), "\(third)")
+        // Settled without a file: a flush writes nothing and says so.
+        let flushed = try w.rk("alice", ["outbox", "flush", "--json"])
+        let written = try flushed.json()["written"] as? [String]
+        #expect(flushed.code == 0 && written?.isEmpty == true, "\(flushed)")
         #expect(try w.rk("alice", ["outbox", "resend", "team"]).code == 0)
     }
 
@@ -56,9 +60,21 @@ import Glibc
         #expect(code == 64, "\(transcript)")
         #expect(transcript.contains("refusing to write binary output"), "\(transcript)")
         #expect(!transcript.contains("SQLite format 3"))
+        // A bundle for it is refused before the change is made (it was made, and its bundle then dropped).
+        try s.person("bob")
+        let card = try s.roomkey("bob", ["id", "export"]).stdout
+        #expect(try s.roomkey("alice", ["contact", "add", "-"], stdin: Data(card.utf8)).code == 0)
+        #expect(try s.roomkey("alice", ["room", "create", "team", "--member", "bob", "-o", s.path("g.roomkey")]).code == 0)
+        let before = try s.roomkey("alice", ["room", "show", "team", "--json"]).stdout
+        let bundle = try PtySession(["room", "rotate", "team", "-o", "/dev/tty"], env: env)
+        let (bundleCode, bundleText) = try bundle.finish()
+        #expect(bundleCode == 64, "\(bundleText)")
+        #expect(try s.roomkey("alice", ["room", "show", "team", "--json"]).stdout == before)
+        let entries = try s.roomkey("alice", ["outbox", "list", "--json"]).json()["entries"] as? [[String: Any]] ?? []
+        #expect(entries.allSatisfy { $0["delivered"] != nil }, "\(entries)")
         // Text is written to it as to standard output.
-        let card = try PtySession(["id", "export", "-o", "/dev/tty"], env: env)
-        let (cardCode, cardText) = try card.finish()
+        let export = try PtySession(["id", "export", "-o", "/dev/tty"], env: env)
+        let (cardCode, cardText) = try export.finish()
         #expect(cardCode == 0, "\(cardText)")
         #expect(cardText.contains("roomkey-card-v"), "\(cardText)")
     }

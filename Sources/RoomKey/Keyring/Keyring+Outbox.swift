@@ -36,6 +36,15 @@ public struct BundleSink {
         self.name = name
         self.write = write
     }
+
+    /// Thrown by `write` for an entry it will never write (the standard output or a FIFO of an interrupted command):
+    /// the entry is settled without a file, `reason` is shown as a warning, and it is not reported as written.
+    public struct Dropped: Error {
+        /// Why, for the warning.
+        public let reason: String
+        /// A drop for `reason`.
+        public init(reason: String) { self.reason = reason }
+    }
 }
 
 /// Why an outbox entry could not be written out.

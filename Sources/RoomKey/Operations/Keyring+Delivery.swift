@@ -32,6 +32,10 @@ extension Keyring {
             let record = item.record
             do {
                 try sink.write(record.target, item.bytes)
+            } catch let dropped as BundleSink.Dropped {
+                onWarning?(dropped.reason)
+                try markDelivered(item)
+                continue
             } catch {
                 let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
                 let undelivered = OutboxError.undelivered(path: record.target, reason: reason)
