@@ -29,4 +29,13 @@ import Testing
             #expect(applied.stderr.contains("line 1: "), "\(applied.stderr)")
         }
     }
+
+    /// A member who is not an admin is told so, with the next step.
+    @Test func aMemberWhoIsNotAnAdminIsRefusedWithTheNextStep() throws {
+        let w = try RoomWorld.team(["bob", "carol"])
+        let r = try w.rk("bob", ["room", "remove", "team", "carol"])
+        #expect(r.code == 6, "\(r)")
+        #expect(r.stderr.contains("you are not an admin of this room"), "\(r.stderr)")
+        #expect(r.stderr.contains("roomkey: hint: ask an admin of the room to make this change"), "\(r.stderr)")
+    }
 }

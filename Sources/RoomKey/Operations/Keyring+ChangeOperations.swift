@@ -194,11 +194,15 @@ public struct RefusedChange: RoomKeyError, Equatable {
 
     /// Refused by a rule.
     public var category: ErrorCategory { .refused }
-    /// The rule's description.
-    public var message: String { rule.message }
+    /// The rule's description, said of the user's own change.
+    public var message: String {
+        if case .notAdmin = rule { return "you are not an admin of this room" }
+        return rule.message
+    }
     /// The next step, where one exists.
     public var hint: String? {
         switch rule {
+        case .notAdmin: rule.hint
         case .noAdminLeft: "promote another member first ('roomkey room promote ROOM MEMBER')"
         case let .invalidOperation(text) where text.contains("removes itself"): "to leave the room, run 'roomkey room leave ROOM'"
         default: nil
