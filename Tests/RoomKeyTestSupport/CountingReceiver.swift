@@ -36,9 +36,9 @@ package struct CountingReceiver: ReceiverView {
         return try inner.rosterView(room, epoch: epoch)
     }
     package func contactCard(_ id: IdentityID) throws -> IdentityCard? { try inner.contactCard(id) }
-    package func memberCard(_ id: IdentityID) throws -> IdentityCard? {
+    package func memberSigningKey(_ id: IdentityID) throws -> SigningPublicKey? {
         count.rosters += 1
-        return try inner.memberCard(id)
+        return try inner.memberSigningKey(id)
     }
     package func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool { try inner.holdsSenderKey(key) }
 }

@@ -134,9 +134,9 @@ package struct InMemoryReceiver: ReceiverView {
         return contacts[id]
     }
 
-    package func memberCard(_ id: IdentityID) throws -> IdentityCard? {
+    package func memberSigningKey(_ id: IdentityID) throws -> SigningPublicKey? {
         try check()
-        return rosters.values.lazy.compactMap { $0[id]?.card }.first
+        return rosters.values.lazy.compactMap { $0[id]?.card.signingKey }.first
     }
 
     package func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {

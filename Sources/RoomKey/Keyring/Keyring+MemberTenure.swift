@@ -15,9 +15,10 @@ extension Keyring {
     func tenureTag(_ room: RoomID, _ member: IdentityID) -> [UInt8] { roomTag(room) + memberKey(member) }
     func memberKey(_ member: IdentityID) -> [UInt8] { tag("member-key", member.bytes) }
 
-    /// A card of `member` from any roster held here, found through its tenures: the commit that first added it to a
-    /// room carries its card. Nil when no room's tenures name it (or a room's tenures are not built yet).
-    func rosterCard(_ db: Database, _ member: IdentityID) throws -> IdentityCard? {
+    /// The identity key of `member` from any roster held here, found through its tenures: the members (with their
+    /// keys) of the last epoch of its last stay that this keyring holds, one row; for a stay wholly before this keyring
+    /// joined, the commit that added it. Nil when no room's tenures name it (or a room's tenures are not built yet).
+    func rosterSigningKey(_ db: Database, _ member: IdentityID) throws -> SigningPublicKey? {
         let found = try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
                                      arguments: [Data(memberKey(member))])
         for row in found {
@@ -26,13 +27,17 @@ extension Keyring {
             guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == member else {
                 throw KeyringError.integrityFailure(table: "member_tenure")
             }
-            guard let joined = tenure.stays.first?.joined,
-                  let room = try loadRoomRecordAndID(db, tag: try row.blob("room_tag", table: "member_tenure"))?.id,
-                  let commit = try storedCommit(db, room, joined) else { continue }
+            guard let stay = tenure.stays.last,
+                  let (record, room) = try loadRoomRecordAndID(db, tag: try row.blob("room_tag", table: "member_tenure")) else { continue }
+            let last = stay.left.map { $0 - 1 } ?? record.epoch
+            if last >= record.joinedEpoch, last <= record.epoch, let key = try epochMembers(db, room, last)?.signingKey(of: member) {
+                return key
+            }
+            guard let commit = try storedCommit(db, room, stay.joined) else { continue }
             for operation in commit.operations {
                 switch operation {
-                case let .create(_, creator) where creator.id == member: return creator
-                case let .add(card) where card.id == member: return card
+                case let .create(_, creator) where creator.id == member: return creator.signingKey
+                case let .add(card) where card.id == member: return card.signingKey
                 default: continue
                 }
             }

@@ -31,7 +31,7 @@ struct ReceiverStore: ReceiverView {
 
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.fetchContact(db, id: id)?.card }
 
-    func memberCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.rosterCard(db, id) }
+    func memberSigningKey(_ id: IdentityID) throws -> SigningPublicKey? { try keyring.rosterSigningKey(db, id) }
 
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool {
         try keyring.holdsSenderKey(db, key, ledger: keyring.loadLedger(db, key.roomID))

@@ -164,7 +164,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         let bundle = content.bundle
         guard let card = try held({ try view.contactCard(bundle.sender) }) else {
             // No room is joined through a stranger; but a stranger whose card a roster here holds must have signed it.
-            if let card = try held({ try view.memberCard(bundle.sender) }) { try verify(content, card: card) }
+            if let key = try held({ try view.memberSigningKey(bundle.sender) }) { try verify(content, signer: key, id: bundle.sender) }
             return .pending(.unknownSender(bundle.sender), keep: false)
         }
         try verify(content, card: card)
@@ -219,16 +219,16 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
         let limit = Self.maxWaitingSize(members: current.count)
         if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
-        let card = try knownCard(bundle.sender, room: room, current: current)
-        if let card { try verify(content, card: card) }
-        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: card != nil)
+        let signer = try knownSigner(bundle.sender, current: current)
+        if let signer { try verify(content, signer: signer, id: bundle.sender) }
+        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: signer != nil)
     }
 
-    /// The sender's card if this receiver knows it: from the current roster, a contact, or any roster held here.
-    private func knownCard(_ id: IdentityID, room: HeldRoom, current: RosterView) throws -> IdentityCard? {
-        if let card = try current.card(of: id) { return card }
-        if let card = try held({ try view.contactCard(id) }) { return card }
-        return try held { try view.memberCard(id) }
+    /// The sender's identity key if this receiver knows it: from the current roster, a contact, or any roster held here.
+    private func knownSigner(_ id: IdentityID, current: RosterView) throws -> SigningPublicKey? {
+        if let card = try current.card(of: id) { return card.signingKey }
+        if let card = try held({ try view.contactCard(id) }) { return card.signingKey }
+        return try held { try view.memberSigningKey(id) }
     }
 
     /// A commit that differs from the accepted one of its epoch. It is evidence of a fork only when it chains to the

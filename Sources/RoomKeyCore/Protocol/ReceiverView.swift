@@ -49,8 +49,8 @@ public protocol ReceiverView {
     func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers?
     /// A contact's current card, if the id is a contact.
     func contactCard(_ id: IdentityID) throws -> IdentityCard?
-    /// A card with this id from any roster held here (any room, any epoch), if one holds it.
-    func memberCard(_ id: IdentityID) throws -> IdentityCard?
+    /// The identity key of a member with this id in any roster held here (any room, any epoch), if one holds it.
+    func memberSigningKey(_ id: IdentityID) throws -> SigningPublicKey?
     /// True when this sender key is held, or was held and deleted by retention.
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool
 }

@@ -43,6 +43,6 @@ final class RememberedView<Base: ReceiverView>: ReceiverView {
     func seenEarlier(_ digest: [UInt8]) throws -> Bool { try base.seenEarlier(digest) }
     func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers? { try base.members(room, epoch: epoch) }
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { try base.contactCard(id) }
-    func memberCard(_ id: IdentityID) throws -> IdentityCard? { try base.memberCard(id) }
+    func memberSigningKey(_ id: IdentityID) throws -> SigningPublicKey? { try base.memberSigningKey(id) }
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool { try base.holdsSenderKey(key) }
 }
