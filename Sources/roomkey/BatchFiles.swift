@@ -18,13 +18,19 @@ enum BatchFiles {
     /// Files as given, folders expanded to their regular files in name order (hidden files skipped; a FIFO, socket,
     /// device or link to one is neither opened nor counted), as `receive` does. A folder is also the cheap way to name many thousands of files: the argument parser's cost grows with
     /// the square of the number of arguments.
-    static func expand(_ paths: [String]) -> [String] {
-        paths.flatMap { path -> [String] in
-            guard isFolder(path), let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [path] }
-            return names.sorted().filter { !$0.hasPrefix(".") }
+    /// An entry whose name is not valid UTF-8 is kept (with U+FFFD in place of its bad bytes), to fail in its own
+    /// result (`unnamed`), never skipped without a word.
+    static func expand(_ paths: [String]) -> (files: [String], unnamed: Set<String>) {
+        var unnamed = Set<String>()
+        let files = paths.flatMap { path -> [String] in
+            guard isFolder(path), let listing = try? FolderListing.entries(of: path) else { return [path] }
+            let bad = listing.notUTF8.filter { !$0.hasPrefix(".") }.map { (path as NSString).appendingPathComponent($0) }
+            unnamed.formUnion(bad)
+            return (listing.names.sorted().filter { !$0.hasPrefix(".") }
                 .map { (path as NSString).appendingPathComponent($0) }
-                .filter { var info = stat(); return stat($0, &info) == 0 && info.st_mode & S_IFMT == S_IFREG }
+                .filter { var info = stat(); return stat($0, &info) == 0 && info.st_mode & S_IFMT == S_IFREG }) + bad.sorted()
         }
+        return (files, unnamed)
     }
 
     static func isFolder(_ path: String) -> Bool {

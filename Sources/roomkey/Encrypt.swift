@@ -81,7 +81,7 @@ extension RoomKeyCommand {
 
         /// Batch mode: reads up to 100 files (and 64 MiB), encrypts them in one transaction, then writes the messages.
         func batch(_ given: [String], _ out: Output) throws {
-            let files = BatchFiles.expand(given)
+            let (files, unnamed) = BatchFiles.expand(given)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix) { $0 + ".msg" }
             let box = outbox.box
             let keyring = try openKeyring(outbox: box)
@@ -95,6 +95,7 @@ extension RoomKeyCommand {
                     next += 1
                     do {
                         try BatchFiles.checkFree(outputs[i], force: force)
+                        if unnamed.contains(files[i]) { throw InputError.nameNotUTF8(path: files[i]) }
                         let plaintext = try InputFiles.read(files[i], limit: RoomMessage.maxPlaintext, what: "message plaintext")
                         chunk.append((i, plaintext))
                         bytes += plaintext.count

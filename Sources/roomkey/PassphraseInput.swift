@@ -126,11 +126,12 @@ enum InputError: RoomKeyError {
     case tooLarge(what: String, limit: Int)
     case notRegular(path: String)
     case outputToTerminal
+    case nameNotUTF8(path: String)
 
     var category: ErrorCategory {
         switch self {
         case .unreadable: .notFound
-        case .tooLarge, .notRegular: .malformed
+        case .tooLarge, .notRegular, .nameNotUTF8: .malformed
         case .outputToTerminal: .usage
         }
     }
@@ -140,6 +141,7 @@ enum InputError: RoomKeyError {
         case let .unreadable(path): "cannot read \(path)"
         case let .tooLarge(what, limit): "\(what) is larger than \(limit) bytes"
         case let .notRegular(path): "\(path) is not a regular file"
+        case let .nameNotUTF8(path): "the name of \(path) is not valid UTF-8, so roomkey cannot name it; rename it"
         case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }
     }

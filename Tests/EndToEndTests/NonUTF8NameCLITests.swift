@@ -41,4 +41,24 @@ import Glibc
         #expect(process.terminationStatus == 64, "\(text)")
         #expect(text == "roomkey: error: argument 2 is not valid UTF-8; roomkey takes file names and text in UTF-8\n")
     }
+
+    /// A batch `encrypt` of a folder fails such a file in its own result, and encrypts the others.
+    @Test func aBatchFailsAFileWhoseNameIsNotUTF8() throws {
+        let w = try RoomWorld.team(["bob"])
+        let folder = w.s.path("notes")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data("a".utf8).write(to: URL(fileURLWithPath: folder + "/a.txt"))
+        let name: [CChar] = Array(folder.utf8CString.dropLast()) + Array("/b".utf8CString.dropLast()) + [CChar(bitPattern: 0xFF)]
+            + Array(".txt".utf8CString)
+        let fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #expect(fd >= 0)
+        close(fd)
+        let r = try w.rk("alice", ["encrypt", "team", folder, "--suffix", ".msg", "--json"])
+        #expect(r.code == 65, "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect(results.count == 2)
+        #expect(results.filter { $0["status"] as? String == "ok" }.count == 1)
+        #expect(results.contains { ($0["error"] as? String ?? "").contains("is not valid UTF-8") }, "\(results)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/a.txt.msg"))
+    }
 }
