@@ -287,7 +287,7 @@ public enum RestoreError: Error, Equatable, Sendable {
     case wouldReplace(path: String)
     /// The backup failed a check: SQLite's integrity check, a sealed row, or its audit log.
     case damaged(path: String, reason: String)
-    /// Another process kept writing the keyring to be replaced while its log was being folded into it.
+    /// Another process kept using the keyring to be replaced while its log was being folded into it.
     case keyringInUse(path: String)
     /// The backup path is no regular file (a FIFO, a device, a folder).
     case notAFile(path: String)
@@ -307,7 +307,7 @@ extension RestoreError: RoomKeyError {
         switch self {
         case let .wouldReplace(path): "a keyring already exists at \(path); restore never replaces one without --force"
         case let .damaged(path, reason): "backup \(path) is damaged: \(reason); nothing was restored"
-        case let .keyringInUse(path): "another roomkey process is writing the keyring at \(path); nothing was restored"
+        case let .keyringInUse(path): "another roomkey process is using the keyring at \(path) (writing it, or reading it while its output waits); nothing was restored"
         case let .notAFile(path): "backup \(path) is not a regular file (a FIFO, a device or a folder); nothing was restored"
         }
     }

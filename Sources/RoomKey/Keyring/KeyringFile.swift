@@ -97,7 +97,6 @@ enum KeyringFile {
         return nil
     }
 
-    /// True when `path`'s write-ahead log is missing or empty: the main file alone holds every committed change.
     /// True when the file at `path` cannot be a keyring, told from its first bytes alone: with no write-ahead log to
     /// complete it, a keyring's file starts with SQLite's header and carries roomkey's application id. SQLite itself
     /// would write into such a file before the check could refuse it (a header into an empty file; WAL mode into
@@ -115,6 +114,7 @@ enum KeyringFile {
         return id != UInt32(bitPattern: KeyringSchema.applicationID)
     }
 
+    /// True when `path`'s write-ahead log is missing or empty: the main file alone holds every committed change.
     static func walIsEmpty(_ path: String) -> Bool {
         var info = stat()
         if stat(path + "-wal", &info) != 0 { return errno == ENOENT }
