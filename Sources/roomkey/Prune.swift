@@ -12,8 +12,8 @@ extension RoomKeyCommand {
             discussion: """
                 A sender key is superseded when its room moves to a new epoch, or its owner makes a new generation. \
                 It stays usable for late messages for the room's retention window ('room set ROOM --retention', \
-                default 72h), then is deleted; a superseded key keeps at most 64 skipped message keys, and only the \
-                newest 64 of one member's superseded keys in an epoch keep any. Every command that writes does this too; prune does it now, and with \
+                default 72h), then is deleted; beyond the newest 64 of one member's superseded keys in an epoch, a \
+                key keeps at most 64 skipped message keys. Every command that writes does this too; prune does it now, and with \
                 --older-than also deletes keys superseded more than DURATION ago when that is shorter than the \
                 room's window (72h, 30m, 7d, 3600s; 0s deletes every superseded key). Bundles kept as pending longer than \
                 DURATION (default 72h) are deleted too. SQLite's secure_delete is on, so deleted rows do not linger in \

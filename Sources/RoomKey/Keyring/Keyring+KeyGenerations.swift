@@ -83,11 +83,16 @@ extension Keyring {
         }
     }
 
-    /// True when the key `keyTag` is superseded and not yet deleted: it keeps at most
-    /// `SenderChain.maxSkippedSuperseded` skipped message keys.
-    func isSuperseded(_ db: Database, keyTag: [UInt8]) throws -> Bool {
+    /// How many skipped message keys the key `keyTag` (described by `info`) may keep: 2,000, except for a superseded
+    /// key that left its member's kept list (`GenerationHead.kept`), which keeps at most
+    /// `SenderChain.maxSkippedSuperseded`. A current key and the newest 64 superseded ones read late and out-of-order
+    /// messages as before.
+    func skipLimit(_ db: Database, _ info: SenderKeyInfo, keyTag: [UInt8]) throws -> Int {
         try requireIntact(db, "retired_key")
-        return try Int.fetchOne(db.cachedStatement(sql: "SELECT deleted FROM retired_key WHERE key_tag = ?"), arguments: [Data(keyTag)]) == 0
+        guard try Int.fetchOne(db.cachedStatement(sql: "SELECT deleted FROM retired_key WHERE key_tag = ?"), arguments: [Data(keyTag)]) == 0,
+              let head = try loadHead(db, info.roomID, owner: info.owner, epoch: info.epoch),
+              !head.kept.contains(keyTag), !head.tags.contains(keyTag) else { return SenderChain.maxSkipped }
+        return SenderChain.maxSkippedSuperseded
     }
 
     /// True when the key `keyTag` was recorded as deleted by retention.

@@ -137,7 +137,8 @@ extension Keyring {
                 if let known = keys[ktag] {
                     state = known
                 } else if let loaded = try loadSenderKey(db, message.roomID, keyTag: ktag) {
-                    state = KeyState(loaded, keep: try isSuperseded(db, keyTag: ktag) ? SenderChain.maxSkippedSuperseded : SenderChain.maxSkipped)
+                    let limit = try skipLimit(db, loaded.info, keyTag: ktag)
+                    state = KeyState(loaded, keep: limit)
                     keys[ktag] = state
                 } else {
                     // As in `decrypt`: nothing can be verified, so the answer depends on what the header claims.

@@ -105,8 +105,8 @@ extension Keyring {
             throw MessageError.senderKeyMissing(message.sender, epoch: message.epoch, room: name)
         }
         // A stored key: the signature decides first, so an altered header is a rejection, whatever it says.
-        let keep = try isSuperseded(db, keyTag: ktag) ? SenderChain.maxSkippedSuperseded : SenderChain.maxSkipped
-        var decryptor = MessageDecryptor(info: key.info, chain: key.chain.duplicate(), keepingSkipped: keep)
+        var decryptor = MessageDecryptor(info: key.info, chain: key.chain.duplicate(),
+                                         keepingSkipped: try skipLimit(db, key.info, keyTag: ktag))
         let authenticated = try decryptor.authenticate(message)
         let handle = try checkEpochAndSender(db, message, record, me: me).handle
         guard !key.isOwn else { throw MessageError.ownMessage(room: name) }

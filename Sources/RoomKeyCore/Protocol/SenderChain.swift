@@ -14,8 +14,9 @@ public struct SenderChain: ~Copyable {
     public static let chainKeyID: UInt64 = 2
     /// The most skipped message keys a receiver keeps per sender key (Signal's limit).
     public static let maxSkipped = 2000
-    /// The most skipped message keys a receiver keeps for a superseded sender key: a member who rotates without end,
-    /// each key with a message far along its chain, makes a receiver keep this many per key, not 2,000.
+    /// The most skipped message keys a receiver keeps for a superseded sender key beyond its member's newest 64: a
+    /// member who rotates without end, each key with a message far along its chain, makes a receiver keep this many
+    /// per key, not 2,000.
     public static let maxSkippedSuperseded = 64
     /// The largest forward jump a receiver accepts in one message (Signal's limit).
     public static let maxJump: UInt32 = 25000
