@@ -149,4 +149,23 @@ import Glibc
         #expect(second.terminationStatus == 6)
         #expect(secondOut.fileHandleForReading.readDataToEndOfFile().isEmpty)
     }
+
+    /// Turns are per keyring: a decrypt of another keyring in the same folder does not wait (found by a review: the
+    /// turn was the folder's).
+    @Test func aDecryptOfAnotherKeyringInTheSameFolderDoesNotWait() throws {
+        let w = try RoomWorld.team(["bob"])
+        let message = w.s.path("m.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", message], stdin: Data("for bob".utf8)).code == 0)
+        // A second copy of bob's keyring in the same folder, holding the turn of the first one while it waits.
+        let folder = (w.s.keyring("bob") as NSString).deletingLastPathComponent
+        let copy = folder + "/copy.sqlite"
+        try FileManager.default.copyItem(atPath: w.s.keyring("bob"), toPath: copy)
+        let fd = open(w.s.keyring("bob") + ".decrypt.lock", O_CREAT | O_RDWR, 0o600)
+        #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+        defer { close(fd) }
+        let started = Date()
+        let other = try w.s.roomkey("bob", ["decrypt", message], env: ["ROOMKEY_KEYRING": copy, "ROOMKEY_OUTBOX": w.shared])
+        #expect(other.code == 0, "\(other)")
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
 }
