@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// A folder's entries as the file system names them. Paths are Swift strings, which are UTF-8: an entry whose name is
-/// not valid UTF-8 cannot be named, so it is listed apart (with U+FFFD in place of its bad bytes) to be reported,
-/// never silently left out.
+/// not valid UTF-8 cannot be named, so it is listed apart to be reported, never silently left out, as its name with
+/// U+FFFD in place of the bad bytes followed by the name's bytes in hex (`a?.txt [61ff2e747874]`), which no two such
+/// entries share.
 enum FolderListing {
     /// The names in `folder` (without `.` and `..`), and, apart, those that are not valid UTF-8.
     static func entries(of folder: String) throws -> (names: [String], notUTF8: [String]) {
@@ -19,7 +20,16 @@ enum FolderListing {
                 }
             }
             if name == "." || name == ".." { continue }
-            if valid { names.append(name) } else { notUTF8.append(name) }
+            if valid {
+                names.append(name)
+            } else {
+                let hex = name.isEmpty ? "" : withUnsafePointer(to: &entry.pointee.d_name) { raw in
+                    raw.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: raw.pointee)) { chars in
+                        UnsafeBufferPointer(start: chars, count: strlen(chars)).map { String(format: "%02x", UInt8(bitPattern: $0)) }.joined()
+                    }
+                }
+                notUTF8.append("\(name) [\(hex)]")
+            }
         }
         return (names, notUTF8)
     }

@@ -53,11 +53,19 @@ import Glibc
         let fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         #expect(fd >= 0)
         close(fd)
+        // A second one whose name differs only in the bad byte: the two are still told apart (they read the same
+        // with U+FFFD, and made the whole batch refused as two inputs for one output).
+        var other = name
+        other[other.count - 6] = CChar(bitPattern: 0xFE)
+        let fd2 = open(other, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #expect(fd2 >= 0)
+        close(fd2)
         let r = try w.rk("alice", ["encrypt", "team", folder, "--suffix", ".msg", "--json"])
         #expect(r.code == 65, "\(r)")
         let results = try #require(try r.json()["results"] as? [[String: Any]])
-        #expect(results.count == 2)
+        #expect(results.count == 3)
         #expect(results.filter { $0["status"] as? String == "ok" }.count == 1)
+        #expect(Set(results.compactMap { $0["path"] as? String }).count == 3)
         #expect(results.contains { ($0["error"] as? String ?? "").contains("is not valid UTF-8") }, "\(results)")
         #expect(FileManager.default.fileExists(atPath: folder + "/a.txt.msg"))
     }
