@@ -56,6 +56,7 @@ struct View: ReceiverView {
         try rosters[EpochKey(room: room, epoch: epoch)].map { try RosterView($0.encoded) }
     }
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { contacts[id] }
+    func memberSigningKey(_ id: IdentityID) throws -> SigningPublicKey? { rosters.values.lazy.compactMap { $0[id]?.card.signingKey }.first }
     func holdsSenderKey(_ key: SenderKeyInfo) throws -> Bool { keys.contains(key.roomID.bytes + key.owner.bytes + key.keyID) }
 }
 
