@@ -19,16 +19,8 @@ extension Keyring {
     /// keys) of the last epoch of its last stay that this keyring holds, one row; for a stay wholly before this keyring
     /// joined, the commit that added it. Nil when no room's tenures name it (or a room's tenures are not built yet).
     func rosterSigningKey(_ db: Database, _ member: IdentityID) throws -> SigningPublicKey? {
-        let found = try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
-                                     arguments: [Data(memberKey(member))])
-        for row in found {
-            let mtag = try row.blob("member_tag", table: "member_tenure")
-            let plain = try rows.openSecret(try row.blob("sealed", table: "member_tenure"), table: "member_tenure", primaryKey: mtag)
-            guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == member else {
-                throw KeyringError.integrityFailure(table: "member_tenure")
-            }
-            guard let stay = tenure.stays.last,
-                  let (record, room) = try loadRoomRecordAndID(db, tag: try row.blob("room_tag", table: "member_tenure")) else { continue }
+        for (roomTag, tenure) in try tenures(db, of: member) {
+            guard let stay = tenure.stays.last, let (record, room) = try loadRoomRecordAndID(db, tag: roomTag) else { continue }
             let last = stay.left.map { $0 - 1 } ?? record.epoch
             if last >= record.joinedEpoch, last <= record.epoch, let key = try epochMembers(db, room, last)?.signingKey(of: member) {
                 return key
@@ -51,7 +43,22 @@ extension Keyring {
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM member_tenure WHERE member_tag = ?"), arguments: [Data(mtag)]) else {
             return nil
         }
-        let plain = try rows.openSecret(Array(sealed), table: "member_tenure", primaryKey: mtag)
+        return try openTenure(Array(sealed), key: mtag, member: member)
+    }
+
+    /// Every stored tenure of `member`, one per room it was ever in, with that room's row tag (found by `member_key`).
+    func tenures(_ db: Database, of member: IdentityID) throws -> [(roomTag: [UInt8], tenure: MemberTenure)] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
+                         arguments: [Data(memberKey(member))]).map { row in
+            let tenure = try openTenure(try row.blob("sealed", table: "member_tenure"), key: try row.blob("member_tag", table: "member_tenure"),
+                                        member: member)
+            return (try row.blob("room_tag", table: "member_tenure"), tenure)
+        }
+    }
+
+    /// A sealed `member_tenure` row with primary key `mtag`, opened and checked to be `member`'s.
+    private func openTenure(_ sealed: [UInt8], key mtag: [UInt8], member: IdentityID) throws -> MemberTenure {
+        let plain = try rows.openSecret(sealed, table: "member_tenure", primaryKey: mtag)
         guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == member else {
             throw KeyringError.integrityFailure(table: "member_tenure")
         }

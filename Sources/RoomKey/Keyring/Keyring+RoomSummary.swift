@@ -100,15 +100,7 @@ extension Keyring {
     /// Marks every room in which one of `ids` is a member now: its summary is recounted before the transaction commits.
     func noteContactChange(_ db: Database, _ ids: [IdentityID]) throws {
         for id in Set(ids) {
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
-                                        arguments: [Data(memberKey(id))]) {
-                let mtag = try row.blob("member_tag", table: "member_tenure")
-                let plain = try rows.openSecret(try row.blob("sealed", table: "member_tenure"), table: "member_tenure", primaryKey: mtag)
-                guard let tenure = try? MemberTenure.parse(plain.withUnsafeBytes { Array($0) }), tenure.member == id else {
-                    throw KeyringError.integrityFailure(table: "member_tenure")
-                }
-                if tenure.stays.last?.left == nil { summariesDue.insert(try row.blob("room_tag", table: "member_tenure")) }
-            }
+            for (roomTag, tenure) in try tenures(db, of: id) where tenure.stays.last?.left == nil { summariesDue.insert(roomTag) }
         }
         // A room whose tenures are not built yet has no rows to find it by: recount it too.
         if !ids.isEmpty {
