@@ -97,6 +97,8 @@ package struct ProtobufReader {
         case bytes([UInt8])
         case fixed
         case group
+        /// The end of a group (only while one is being skipped).
+        case endGroup
     }
 
     /// How deep groups may nest (protobuf's parsers stop at 100 levels of nesting in all).
@@ -109,6 +111,13 @@ package struct ProtobufReader {
 
     /// The next field number and value, or nil at the end of the message.
     package mutating func next() throws(SafetyNumberError) -> (Int, Value)? {
+        guard let (field, value) = try read(depth: 0) else { return nil }
+        if case .endGroup = value { throw .malformedScannable(reason: "end of group \(field) without its start") }
+        return (field, value)
+    }
+
+    /// The next field at group nesting `depth`; an end of group is returned, for the group being skipped to close.
+    private mutating func read(depth: Int) throws(SafetyNumberError) -> (Int, Value)? {
         guard offset < bytes.count else { return nil }
         let key = try varint()
         let field = key >> 3
@@ -123,36 +132,20 @@ package struct ProtobufReader {
             offset += Int(length)
             return (Int(field), .bytes(Array(bytes[start..<offset])))
         case 5: try skip(4); return (Int(field), .fixed)
-        case 3: try skipGroup(field); return (Int(field), .group)
-        case 4: throw .malformedScannable(reason: "end of group \(field) without its start")
+        case 3: try skipGroup(Int(field), depth: depth + 1); return (Int(field), .group)
+        case 4: return (Int(field), .endGroup)
         default: throw .malformedScannable(reason: "unsupported wire type \(key & 7)")
         }
     }
 
-    /// Skips a group's fields up to the end of group `field`, and groups nested in it.
-    private mutating func skipGroup(_ field: UInt64) throws(SafetyNumberError) {
-        var open = [field]
-        while let innermost = open.last {
-            guard offset < bytes.count else { throw .malformedScannable(reason: "group \(innermost) without its end") }
-            let key = try varint()
-            let inner = key >> 3
-            guard inner >= 1, inner <= 536_870_911 else { throw .malformedScannable(reason: "invalid field number") }
-            switch key & 7 {
-            case 0: _ = try varint()
-            case 1: try skip(8)
-            case 2:
-                let length = try varint()
-                guard length <= UInt64(bytes.count - offset) else { throw .malformedScannable(reason: "truncated field \(inner)") }
-                offset += Int(length)
-            case 5: try skip(4)
-            case 3:
-                guard open.count < Self.maxGroupDepth else { throw .malformedScannable(reason: "groups nested too deep") }
-                open.append(inner)
-            case 4:
-                guard inner == innermost else { throw .malformedScannable(reason: "end of group \(inner) inside group \(innermost)") }
-                open.removeLast()
-            default: throw .malformedScannable(reason: "unsupported wire type \(key & 7)")
-            }
+    /// Skips the fields of group `field`, opened at nesting `depth`, and groups nested in it, through its end.
+    private mutating func skipGroup(_ field: Int, depth: Int) throws(SafetyNumberError) {
+        guard depth <= Self.maxGroupDepth else { throw .malformedScannable(reason: "groups nested too deep") }
+        while true {
+            guard let (inner, value) = try read(depth: depth) else { throw .malformedScannable(reason: "group \(field) without its end") }
+            guard case .endGroup = value else { continue }
+            guard inner == field else { throw .malformedScannable(reason: "end of group \(inner) inside group \(field)") }
+            return
         }
     }
 
