@@ -79,23 +79,36 @@ import Glibc
         #expect(cardText.contains("roomkey-card-v"), "\(cardText)")
     }
 
+    /// A team where alice sent bob `text`: the message's path, and a new FIFO to decrypt it into.
+    static func messageAndFifo(_ w: RoomWorld, _ text: String) throws -> (message: String, fifo: String) {
+        let message = w.s.path("m.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", message], stdin: Data(text.utf8)).code == 0)
+        let fifo = w.s.path("plain.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        return (message, fifo)
+    }
+
+    /// Starts roomkey as bob with `args` in the background; its standard output is the pipe returned.
+    static func startAsBob(_ w: RoomWorld, _ args: [String]) throws -> (Process, Pipe) {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+            .merging(["ROOMKEY_KEYRING": w.s.keyring("bob"), "XDG_STATE_HOME": w.s.path("state"), "ROOMKEY_OUTBOX": w.shared]) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        return (p, out)
+    }
+
     /// A decrypt whose output waits for its reader (a FIFO here; a pager on a pipe alike) holds no write lock: other
     /// commands go on meanwhile, and once it is read the message is read (found by a hostile review: every command
     /// that wrote failed after 30 s with "database is locked").
     @Test func aDecryptWaitingForItsReaderBlocksNoOtherCommand() throws {
         let w = try RoomWorld.team(["bob"])
-        let message = w.s.path("m.msg")
-        #expect(try w.rk("alice", ["encrypt", "team", "-o", message], stdin: Data("hello bob".utf8)).code == 0)
-        let fifo = w.s.path("plain.fifo")
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let decrypt = Process()
-        decrypt.executableURL = CLI.binary
-        decrypt.arguments = ["decrypt", message, "-o", fifo]
-        decrypt.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
-            .merging(["ROOMKEY_KEYRING": w.s.keyring("bob"), "XDG_STATE_HOME": w.s.path("state"), "ROOMKEY_OUTBOX": w.shared]) { $1 }
-        decrypt.standardOutput = Pipe()
-        decrypt.standardError = Pipe()
-        try decrypt.run()
+        let (message, fifo) = try Self.messageAndFifo(w, "hello bob")
+        let (decrypt, _) = try Self.startAsBob(w, ["decrypt", message, "-o", fifo])
         defer { if decrypt.isRunning { decrypt.terminate() } }
         usleep(500_000)
         #expect(decrypt.isRunning, "decrypt waits for a reader of its output")
@@ -117,27 +130,11 @@ import Glibc
     /// finds the message read (found by a review: both handed the plaintext out).
     @Test func aSecondDecryptOfTheSameMessageWaitsAndFindsItRead() throws {
         let w = try RoomWorld.team(["bob"])
-        let message = w.s.path("m.msg")
-        #expect(try w.rk("alice", ["encrypt", "team", "-o", message], stdin: Data("once".utf8)).code == 0)
-        let fifo = w.s.path("plain.fifo")
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
-            .merging(["ROOMKEY_KEYRING": w.s.keyring("bob"), "XDG_STATE_HOME": w.s.path("state"), "ROOMKEY_OUTBOX": w.shared]) { $1 }
-        func start(_ args: [String]) throws -> (Process, Pipe) {
-            let p = Process()
-            p.executableURL = CLI.binary
-            p.arguments = args
-            p.environment = env
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = Pipe()
-            try p.run()
-            return (p, out)
-        }
-        let (first, _) = try start(["decrypt", message, "-o", fifo])
+        let (message, fifo) = try Self.messageAndFifo(w, "once")
+        let (first, _) = try Self.startAsBob(w, ["decrypt", message, "-o", fifo])
         defer { if first.isRunning { first.terminate() } }
         usleep(500_000)
-        let (second, secondOut) = try start(["decrypt", message])
+        let (second, secondOut) = try Self.startAsBob(w, ["decrypt", message])
         defer { if second.isRunning { second.terminate() } }
         usleep(500_000)
         #expect(second.isRunning, "the second decrypt waits for the first")
