@@ -74,6 +74,7 @@ struct SyncDocument: Encodable {
     let conflicts: [Note]
     let blocked: [Note]
     let repaired: [Note]
+    let replaced: [Note]
     let rewound: Bool
     let filesPushed: Int
     let filesDeleted: Int
@@ -102,6 +103,7 @@ struct SyncDocument: Encodable {
             dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
             behind: (r?.behind ?? []).map { Behind(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             forks: notes(r?.forks), conflicts: notes(r?.conflicts), blocked: notes(r?.blocked), repaired: notes(r?.repaired),
+            replaced: notes(r?.replaced),
             rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
             stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0),
             forked: (r?.forked ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) }, deferred: r?.deferred ?? 0,
@@ -113,6 +115,9 @@ struct SyncDocument: Encodable {
             output.warn("\(x.path): \(x.status): \(x.error ?? "")")
         }
         for line in doc.repairWarnings() { output.warn(line) }
+        for n in doc.replaced {
+            output.warn("the remote's file \(n.reason) in room \(Output.oneLine(n.name)) held other bytes than this member's; written again")
+        }
         for n in doc.conflicts where !doc.forks.contains(where: { $0.roomId == n.roomId && $0.epoch == n.epoch }) {
             output.warn("the remote holds another commit for epoch \(n.epoch) of room \(Output.oneLine(n.name)) than this keyring: \(n.reason)")
         }

@@ -31,6 +31,38 @@ struct GitHostileRemoteTests {
         #expect(try w.state("alice") == before)
     }
 
+    /// Sender-key paths are predictable (`keys/<epoch>/<sender>-<generation>`), so a member with push access can take
+    /// the next epoch's paths of the others first. Each sync then found its own files "published" and skipped them, and
+    /// every message of those members stayed undecryptable (exit 5) for everyone, with nothing reported (a review
+    /// found this). The owner's sync writes its own file again and says so; the members read each other again.
+    @Test func squattedSenderKeyPathsAreTakenBack() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        var junk: [String: [UInt8]?] = [:]
+        for who in ["alice", "bob"] {
+            let id = try #require(try w.rk(who, ["id", "--json"]).json()["id"] as? String)
+            for g in 0..<3 { junk["rooms/\(room)/keys/1/\(id)-\(g).roomkey"] = Array("junk\n".utf8) }
+        }
+        try w.tamper(junk)
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        var replaced: [[String: Any]] = []
+        for _ in 0..<2 {
+            for p in ["alice", "bob", "carol"] {
+                let r = try w.rk(p, ["sync", "--json"])
+                #expect(r.code == 0, "\(p): \(r)")
+                replaced += try r.json()["replaced"] as? [[String: Any]] ?? []
+            }
+        }
+        #expect(!replaced.isEmpty, "\(replaced)")
+        for (path, _) in junk where path.hasSuffix("-0.roomkey") {
+            #expect(!(try w.git(["show", "main:\(path)"])).hasPrefix("junk"), "\(path)")
+        }
+        let message = w.s.path("bob.msg")
+        #expect(try w.rk("bob", ["encrypt", "team", "-o", message], stdin: Data("hello\n".utf8)).code == 0)
+        let read = try w.rk("alice", ["decrypt", message])
+        #expect(read.code == 0 && read.stdout == "hello\n", "\(read)")
+    }
+
     /// A remote that refuses every push as if another admin always won: sync gives up after its bounded retries
     /// (exit 5, the change kept staged) instead of looping, and publishes it once the remote takes pushes again.
     @Test func endlesslyRefusedPushGivesUpWithTheChangeStaged() throws {

@@ -32,12 +32,35 @@ extension Keyring {
         }
         let present = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: Array(wanted.keys))
         var adds = wanted.filter { present[$0.key] == nil }.map { (path: $0.key, bytes: $0.value) }
+        adds += try reclaimed(mirror, wanted: wanted, present: present, rooms: byID, report: &report)
         let unchecked = rooms.filter { !$0.left && !checked.contains($0.id) }
         let repair = try repairLogs(mirror, tip: tip, rooms: unchecked, me: me, wanted: wanted,
                                     skip: taken.union(adds.map(\.path)), report: &report)
         adds += repair.adds
         checked.formUnion(repair.clean)
         return adds.sorted { $0.path < $1.path }
+    }
+
+    /// This member's own files (sender keys, leave requests, re-sent bundles: paths named by its id, which only it
+    /// writes) that the tip holds with other bytes, compared by git blob id: they are written again and reported in
+    /// `replaced`. Their names are predictable, so a member who can push could otherwise take them first and keep this
+    /// member's keys from everyone, while sync skipped the path as published. Commit files are left to `repairLogs`.
+    private func reclaimed(_ mirror: GitMirror, wanted: [String: [UInt8]], present: [String: String], rooms: [String: StoredRoom],
+                           report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
+        let held = wanted.filter { entry in
+            guard present[entry.key] != nil, let file = RemoteLayout.parse(entry.key) else { return false }
+            if case .commit = file.kind { return false }
+            return true
+        }.sorted { $0.key < $1.key }
+        if held.isEmpty { return [] }
+        let ids = try mirror.blobIDs(of: held.map(\.value))
+        var out: [(path: String, bytes: [UInt8])] = []
+        for ((path, bytes), id) in zip(held, ids) where present[path] != id {
+            out.append((path: path, bytes: bytes))
+            guard let file = RemoteLayout.parse(path), let room = rooms[file.room] else { continue }
+            report.replaced.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: file.epoch, reason: path))
+        }
+        return out
     }
 
     /// A new bundle from this member carrying the commit of `epoch` (the whole log through it if it added members),

@@ -54,6 +54,9 @@ public struct SyncReport: Sendable {
     public var blocked: [LogNote] = []
     /// Commit files of held epochs that were missing or invalid on the remote and were published again.
     public var repaired: [LogNote] = []
+    /// This member's own files (sender keys, leave requests, re-sent bundles) that the remote held with other bytes and
+    /// that were written again; `reason` is the file's path.
+    public var replaced: [LogNote] = []
     /// True when the remote's branch no longer contains what the last sync saw (a force-push).
     public var rewound = false
     /// Files written to the remote.
