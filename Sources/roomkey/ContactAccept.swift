@@ -28,7 +28,7 @@ extension RoomKeyCommand.ContactCommand {
             let rooms = try keyring.oldKeyMembers(contact: name).map(OldKeyDocument.init)
             let doc = AcceptDocument(contact: contact, status: outcome == .accepted ? "accepted" : "unchanged", rooms: rooms)
             if outcome == .accepted {
-                output.note("\(name) stays unverified; compare safety numbers with 'roomkey verify \(name)' when you can")
+                output.note("\(name) stays unverified; compare safety numbers with '\(ShellWord.command(["verify"], [name]))' when you can")
             }
             output.confirmation(doc) {
                 (outcome == .accepted
@@ -67,6 +67,6 @@ struct OldKeyDocument: Encodable {
         newId = m.newID.hex
         contact = m.contact
         pending = m.pending
-        command = "roomkey room replace \(m.room) \(m.contact)"
+        command = ShellWord.command(["room", "replace"], [m.room, m.contact])
     }
 }

@@ -56,7 +56,7 @@ extension RoomKeyCommand.ContactCommand {
                 switch r.outcome {
                 case let .keyChanged(previous):
                     output.warn("the identity key of \"\(r.name)\" changed (was \(previous.hex), now \(r.id.hex)); it is no longer verified",
-                                hint: "compare safety numbers with 'roomkey verify \(r.name)' before sending it keys")
+                                hint: "compare safety numbers with '\(ShellWord.command(["verify"], [r.name]))' before sending it keys")
                 case let .alreadyKnown(existing):
                     output.note("\(r.id.hex) is already your contact \"\(existing)\"; nothing stored for \"\(r.name)\"")
                 default: break

@@ -107,10 +107,10 @@ extension RoomKeyCommand.RoomCommand {
                 output.warn(warning, hint: "compare ids before trusting a name; 'roomkey room report' shows who added whom")
             }
             for old in oldKeys {
-                let command = "roomkey room replace \(roomName) \(old.contact)"
+                let command = ShellWord.command(["room", "replace"], [roomName, old.contact])
                 if old.pending {
                     output.warn("member \(old.contact) (\(old.id)) is the old identity key of contact \(old.contact), whose key changed; nothing is sealed to the new key until you decide",
-                                hint: "run 'roomkey verify \(old.contact) --confirm DIGITS' or 'roomkey contact accept \(old.contact)', then '\(command)'")
+                                hint: "run '\(ShellWord.command(["verify"], [old.contact], options: ["--confirm", "DIGITS"]))' or '\(ShellWord.command(["contact", "accept"], [old.contact]))', then '\(command)'")
                 } else {
                     output.warn("member \(old.contact) (\(old.id)) is the old identity key of contact \(old.contact), whose new key you accepted",
                                 hint: "swap it for the new key with '\(command)'")
@@ -118,7 +118,7 @@ extension RoomKeyCommand.RoomCommand {
             }
             for m in unresolved {
                 output.warn("member \(m.handle) (\(m.id)) is a contact whose new identity key is neither verified nor accepted; no keys are sealed to the room until you decide",
-                            hint: "run 'roomkey verify \(m.handle) --confirm DIGITS' or 'roomkey contact accept \(m.handle)'")
+                            hint: "run '\(ShellWord.command(["verify"], [m.handle], options: ["--confirm", "DIGITS"]))' or '\(ShellWord.command(["contact", "accept"], [m.handle]))'")
             }
         }
     }
@@ -255,7 +255,7 @@ struct MemberDocument: Encodable {
         trust = m.oldKeyOf != nil && m.trust == .notContact ? "old-key" : m.trust.rawValue
         card = m.postQuantum ? "v2" : "v1"
         oldKeyOf = m.oldKeyOf?.contact
-        replaceCommand = m.oldKeyOf.map { "roomkey room replace \(room) \($0.contact)" }
+        replaceCommand = m.oldKeyOf.map { ShellWord.command(["room", "replace"], [room, $0.contact]) }
         looksLike = m.looksLike.isEmpty ? nil : m.looksLike.map(\.id.hex)
     }
 }

@@ -89,12 +89,12 @@ extension RoomKeyCommand {
                 output.note("the safety number matches: \(name) is now verified")
             } else if contact.keyChanged {
                 output.warn("the identity key of \"\(name)\" changed since you first added it; it is not verified",
-                            hint: "compare the number with \(name), then run 'roomkey verify \(name) --confirm DIGITS' "
-                                + "(or accept it unverified with 'roomkey contact accept \(name)')")
+                            hint: "compare the number with \(name), then run '\(ShellWord.command(["verify"], [name], options: ["--confirm", "DIGITS"]))' "
+                                + "(or accept it unverified with '\(ShellWord.command(["contact", "accept"], [name]))')")
             } else if !contact.verified, scannable || qr || qrPng != nil {
-                output.note("\(name) checks this with 'roomkey verify \(ownHandle) --compare-scannable HEX' (or a scan of the QR code)")
+                output.note("\(name) checks this with '\(ShellWord.command(["verify"], [ownHandle], options: ["--compare-scannable", "HEX"]))' (or a scan of the QR code)")
             } else if !contact.verified {
-                output.note("compare these digits with \(name) in person or on a call, then run 'roomkey verify \(name) --confirm DIGITS'")
+                output.note("compare these digits with \(name) in person or on a call, then run '\(ShellWord.command(["verify"], [name], options: ["--confirm", "DIGITS"]))'")
             }
         }
 
@@ -170,7 +170,7 @@ enum VerifyError: RoomKeyError {
     var hint: String? {
         switch self {
         case let .digitsDiffer(name, typed) where !Self.isSafetyNumber(typed):
-            "give all \(SafetyNumber.digitCount) digits that 'roomkey verify \(name)' shows (spaces between groups are fine)"
+            "give all \(SafetyNumber.digitCount) digits that '\(ShellWord.command(["verify"], [name]))' shows (spaces between groups are fine)"
         case let .digitsDiffer(name, _), let .scannableDiffers(name):
             "nothing was changed; check again with \(name), and if the numbers really differ do not trust this key"
         }

@@ -49,6 +49,36 @@ import Testing
         #expect(old["replace_command"] as? String == "roomkey room replace team carol")
     }
 
+    /// A room name is chosen by whoever made the room: the suggested command quotes it, so running it (as a script
+    /// does with `replace_command`) runs `roomkey room replace` on that room and nothing the name holds (a review found
+    /// `$(...)` in a room name executed).
+    @Test func suggestedReplaceCommandQuotesTheRoomName() throws {
+        let w = try RoomWorld()
+        let marker = w.s.path("ran")
+        let name = "ops $(touch \(marker))"
+        #expect(try w.rk("alice", ["room", "create", name, "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange()
+        try Self.changeKey(w, "carol")
+        #expect(try w.rk("alice", ["contact", "accept", "carol"]).code == 0)
+        let show = try w.rk("alice", ["room", "show", name, "--json"])
+        let members = try #require(try show.json()["members"] as? [[String: Any]])
+        let command = try #require(members.compactMap { $0["replace_command"] as? String }.first)
+        #expect(command == "roomkey room replace 'ops $(touch \(marker))' carol", "\(command)")
+        // The shell reads it back as the three words roomkey needs, the name whole.
+        let echo = Process()
+        echo.executableURL = URL(fileURLWithPath: "/bin/sh")
+        echo.arguments = ["-c", "printf '%s\\n' " + command.dropFirst("roomkey ".count)]
+        let pipe = Pipe()
+        echo.standardOutput = pipe
+        try echo.run()
+        echo.waitUntilExit()
+        let words = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(words == "room\nreplace\n\(name)\ncarol\n", "\(words)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        let accept = try w.rk("alice", ["room", "show", name])
+        #expect(accept.stderr.contains("'roomkey room replace 'ops $(touch"), "\(accept)")
+    }
+
     @Test func rotatingWhileAKeyChangeIsPendingSealsToTheOldKey() throws {
         let w = try Self.world()
         #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)

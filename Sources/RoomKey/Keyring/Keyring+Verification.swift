@@ -30,7 +30,7 @@ extension VerificationError: RoomKeyError {
     /// A next step.
     public var hint: String? {
         switch self {
-        case let .identityChanged(name): "compare the new safety number: run 'roomkey verify \(name)' again"
+        case let .identityChanged(name): "compare the new safety number: run '\(ShellWord.command(["verify"], [name]))' again"
         }
     }
 }

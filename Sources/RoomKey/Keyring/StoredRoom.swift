@@ -179,11 +179,12 @@ extension RoomError: RoomKeyError {
         case .notFound: "list rooms with 'roomkey room list'"
         case .ambiguous: "name the room by its id"
         case .nameTaken: "choose another name; 'roomkey room list' shows the rooms you have"
-        case let .keyChangedContact(name): "compare safety numbers with 'roomkey verify \(name)', or run 'roomkey contact accept \(name)'"
+        case let .keyChangedContact(name):
+            "compare safety numbers with '\(ShellWord.command(["verify"], [name]))', or run '\(ShellWord.command(["contact", "accept"], [name]))'"
         case let .oldKeyMember(name, room, _, true):
-            "compare safety numbers with 'roomkey verify \(name)' or run 'roomkey contact accept \(name)', then 'roomkey room replace \(room) \(name)'"
-        case let .oldKeyMember(name, room, _, false): "swap the old key for the new one with 'roomkey room replace \(room) \(name)'"
-        case let .oldKeyNotMember(name, room, false): "add the contact with 'roomkey room add \(room) \(name)'"
+            "compare safety numbers with '\(ShellWord.command(["verify"], [name]))' or run '\(ShellWord.command(["contact", "accept"], [name]))', then '\(ShellWord.command(["room", "replace"], [room, name]))'"
+        case let .oldKeyMember(name, room, _, false): "swap the old key for the new one with '\(ShellWord.command(["room", "replace"], [room, name]))'"
+        case let .oldKeyNotMember(name, room, false): "add the contact with '\(ShellWord.command(["room", "add"], [room, name]))'"
         case .forked: "compare the room fingerprint with the other members; an admin must resolve the fork"
         case .classicalMembers: "each of them runs 'roomkey id upgrade' and you 'roomkey contact add' the new card, or 'roomkey room set ROOM --no-require-pq'"
         case .sameHandle: "to add them anyway, run again with --allow-same-handle; listings then show each with its short id"

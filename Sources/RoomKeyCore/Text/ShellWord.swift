@@ -1,0 +1,29 @@
+/// Words of a shell command that roomkey suggests (in hints, and the `replace_command` of `--json`), written so that a
+/// POSIX shell reads each back exactly: a room or contact name is chosen by someone else, and `$(...)`, a space or a
+/// quote in it must stay part of the name, never become shell syntax.
+public enum ShellWord {
+    /// `text` unchanged when it is only letters, digits and `@%+=:,./_-` (and does not start with `-`), else in single
+    /// quotes, each `'` written `'\''`.
+    public static func quote(_ text: String) -> String {
+        let plain = !text.isEmpty && !text.hasPrefix("-") && text.unicodeScalars.allSatisfy { s in
+            s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || "@%+=:,./_-".unicodeScalars.contains(s))
+        }
+        if plain { return text }
+        return "'" + text.replacingAll("'", with: "'\\''") + "'"
+    }
+
+    /// `roomkey`, `words` (the subcommand, written as it is), each of `names` quoted, then `options` (written as they
+    /// are). When a name starts with `-` the options come before the names, after them `--`, so no name reads as an option.
+    public static func command(_ words: [String], _ names: [String], options: [String] = []) -> String {
+        let tail = names.contains { $0.hasPrefix("-") } ? options + ["--"] + names.map(quote) : names.map(quote) + options
+        return (["roomkey"] + words + tail).joined(separator: " ")
+    }
+}
+
+private extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}
