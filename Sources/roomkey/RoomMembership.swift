@@ -158,8 +158,8 @@ extension RoomKeyCommand.RoomCommand {
     struct Leave: KeyringCommand {
         static let configuration = CommandConfiguration(
             commandName: "leave",
-            abstract: "Leave a room: your keys for it are deleted at once and a signed leave request goes to the admins.",
-            discussion: "An admin's next 'roomkey receive' of the request removes you in a commit of its own. An admin who leaves commits the leave directly (another admin must remain).")
+            abstract: "Leave a room: your keys for it are deleted at once and a signed leave request is written for one admin.",
+            discussion: "Give the request to the admin it names (the admin with the lowest id): that admin's next 'roomkey receive' of it removes you in a commit of its own; another admin does not act on it (two removals of one epoch would fork the room). An admin who leaves commits the leave directly (another admin must remain).")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var bundle: BundleOptions
@@ -172,7 +172,11 @@ extension RoomKeyCommand.RoomCommand {
                try staging.stageIfRemote(keyring, room: room, [.leave], outbox: bundle.outbox.box, output: output) { return }
             let result = try keyring.leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.confirmation(doc) { doc.lines("left") }
+            guard let admin = result.leaveRequestFor else { return output.confirmation(doc) { doc.lines("left") } }
+            output.confirmation(doc) {
+                ["left room \(doc.name) (\(doc.roomId)) at epoch \(doc.epoch); your keys for it are deleted",
+                 "leave request: \(doc.bundle) (give it to admin \(Output.oneLine(admin.handle)) (\(admin.id.shortHex)), who removes you; no other admin acts on it)"]
+            }
         }
     }
 

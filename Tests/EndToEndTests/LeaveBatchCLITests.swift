@@ -47,6 +47,44 @@ import Testing
         #expect(try (again.json()["results"] as? [[String: Any]])?.map { $0["status"] as? String } == ["duplicate", "duplicate"])
     }
 
+    /// A member's request handed to both admins of a room without a remote: each removed the member in its own
+    /// commit of the same epoch, a fork that no admin could mend for the members on the other branch (a review found
+    /// it; `room leave` even said the request went "to the admins"). Only the admin with the lowest id acts now; the
+    /// other reports the request as not for it, with that admin's id, and every member ends on one head.
+    @Test func aRequestGivenToTwoAdminsIsActedOnByOne() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).code == 0)
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        try w.exchange()
+        let leave = try w.rk("carol", ["room", "leave", "team"])
+        #expect(leave.code == 0, "\(leave)")
+        let ids = try ["alice", "bob"].map { try w.keyring($0).identityCard().id }
+        let designated = ids.min()
+        let handle = designated == ids[0] ? "alice" : "bob"
+        #expect(leave.stdout.contains("give it to admin \(handle) ("), "\(leave)")
+        let path = try #require(leave.stdout.split(separator: "\n").first { $0.hasPrefix("leave request: ") }?
+            .dropFirst("leave request: ".count).split(separator: " ").first.map(String.init))
+        var statuses: [String: String] = [:]
+        for admin in ["alice", "bob"] {
+            let r = try w.rk(admin, ["receive", "--json", path])
+            #expect(r.code == 0, "\(r)")
+            statuses[admin] = try (r.json()["results"] as? [[String: Any]])?.first?["status"] as? String
+        }
+        let other = handle == "alice" ? "bob" : "alice"
+        #expect(statuses == [handle: "applied", other: "not-for-me"], "\(statuses)")
+        try w.exchange()
+        var heads: Set<String> = []
+        for p in ["alice", "bob", "dave"] {
+            let show = try w.show(p)
+            #expect(show["forked"] as? Bool == false, "\(p)")
+            #expect(show["epoch"] as? Int == 2, "\(p)")
+            heads.insert(show["head"] as? String ?? "")
+            let members = (show["members"] as? [[String: Any]] ?? []).compactMap { $0["handle"] as? String }
+            #expect(members.sorted() == ["alice", "bob", "dave"], "\(p)")
+        }
+        #expect(heads.count == 1)
+    }
+
     /// An admin who applies another admin's commit and a leave request in one run sends its removal commit only: that
     /// bundle carries its new sender key, so no sender-key bundle for the epoch in between (PROTOCOL 5.3; a hostile
     /// review found both, the first sealed to the member who had just left).

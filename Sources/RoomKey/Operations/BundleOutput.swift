@@ -28,4 +28,6 @@ public struct CommitResult: Sendable {
     /// The remote the change was staged for instead of committed (the room has a git remote, which orders its epochs:
     /// `sync` publishes the change); `room` is then unchanged and `bundlePath` empty.
     public var stagedFor: String? = nil
+    /// For a member's leave request: the admin that acts on it (`LeaveRequest.designatedAdmin`), id and handle.
+    public var leaveRequestFor: (id: IdentityID, handle: String)? = nil
 }

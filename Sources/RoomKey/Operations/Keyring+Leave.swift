@@ -19,12 +19,16 @@ extension Keyring {
             room.left = true
             room.rotationDue = false
             try saveRoom(db, room)
-            let admins = room.state.roster.adminCount
+            // One admin acts on the request (two would fork the room): the one every admin finds by the same rule.
+            let admin = LeaveRequest.designatedAdmin(for: me.id, in: room.state.roster)
+            let handle = admin.flatMap { room.state.roster[$0]?.card.handle } ?? ""
             let path = try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch,
-                                                    recipientCount: admins, bytes: request.encoded),
+                                                    recipientCount: 1, bytes: request.encoded),
                                    kind: "leave-request", deliver: deliver)
-            try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) leave request to the admins: \(path)")
-            return CommitResult(room: room, bundlePath: path, recipientCount: admins)
+            try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) leave request for admin \(admin.map { "\($0)" } ?? "none"): \(path)")
+            var result = CommitResult(room: room, bundlePath: path, recipientCount: 1)
+            result.leaveRequestFor = admin.map { (id: $0, handle: handle) }
+            return result
         }
     }
 
@@ -58,6 +62,13 @@ extension Keyring {
     static func settled(_ item: LeaveItem, _ decision: LeaveDecision) -> ReceiveResult? {
         switch decision {
         case .notForMe: leaveResult(item, .notForMe, nil, [])
+        case let .otherAdmin(admin):
+            {
+                var r = leaveResult(item, .notForMe, nil, [])
+                r.warning = "leave request for admin \(admin), the admin with the lowest id, who removes the member; if that admin cannot, "
+                    + "remove it with 'roomkey room remove \(item.request.roomID) \(item.request.member)'"
+                return r
+            }()
         case .duplicate: leaveResult(item, .duplicate, nil, [])
         case let .pending(why): leaveResult(item, .pending, why, [])
         case let .rejected(error): leaveResult(item, .rejected, error, [])
@@ -79,7 +90,8 @@ extension Keyring {
         var repeats: [LeaveItem] = []
         do {
             try write { db in
-                let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id).decide(items.map(\.request))
+                let decisions = try LeaveAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, designatedOnly: true)
+                    .decide(items.map(\.request))
                 var leaving: [IdentityID] = []
                 var leavingSet: Set<IdentityID> = []
                 for (item, decision) in zip(items, decisions) {

@@ -78,7 +78,7 @@ extension Keyring {
         for (item, decision) in zip(requests, decisions) {
             let request = item.request
             switch decision {
-            case .remove: break
+            case .remove, .otherAdmin: break  // staged removals: the remote orders them, any admin may act
             case .duplicate: vetoes[item.index] = "\(request.member) is no longer a member"
             case let .rejected(error): vetoes[item.index] = error.message
             case let .pending(why): vetoes[item.index] = why.message

@@ -10,6 +10,8 @@ public enum LeaveDecision: Sendable {
     case rejected(any RoomKeyError)
     /// Not for this receiver: its own request, a room it does not hold or left, or it is not an admin.
     case notForMe
+    /// A valid request that another admin, its designated one (`LeaveRequest.designatedAdmin`), acts on.
+    case otherAdmin(IdentityID)
 }
 
 /// Why a leave request was refused.
@@ -42,17 +44,22 @@ public struct LeaveAcceptance<View: ReceiverView> {
     public let view: View
     /// The receiver's identity.
     public let receiver: IdentityID
+    /// True when only the request's designated admin removes the member (a room without a remote, where each admin
+    /// commits at once: two admins acting on one request would make two commits for one epoch, a fork). With a remote
+    /// every admin stages the removal and the remote orders them.
+    public let designatedOnly: Bool
 
     /// A decision maker over `view` for `receiver`.
-    public init(view: View, receiver: IdentityID) {
+    public init(view: View, receiver: IdentityID, designatedOnly: Bool = false) {
         self.view = view
         self.receiver = receiver
+        self.designatedOnly = designatedOnly
     }
 
     /// Decides `requests` in order, each exactly as `decide(_:)` would on the same view, which must not change between
     /// them: each room and roster is read once, so hundreds of requests for one room do not parse its roster each.
     public func decide(_ requests: [LeaveRequest]) throws -> [LeaveDecision] {
-        let remembered = LeaveAcceptance<RememberedView<View>>(view: RememberedView(view), receiver: receiver)
+        let remembered = LeaveAcceptance<RememberedView<View>>(view: RememberedView(view), receiver: receiver, designatedOnly: designatedOnly)
         return try requests.map { try remembered.decide($0) }
     }
 
@@ -78,6 +85,9 @@ public struct LeaveAcceptance<View: ReceiverView> {
             }
             if readded == true { return .rejected(LeaveError.stale(request.member, readdedAt: epoch)) }
         }
+        if designatedOnly, let chosen = LeaveRequest.designatedAdmin(for: request.member, then: then, now: current), chosen != receiver {
+            return .otherAdmin(chosen)
+        }
         return .remove(request.member)
     }
 }
@@ -90,5 +100,22 @@ extension LeaveDecision {
     public static func worthKeeping(requestEpoch: UInt64, roomEpoch: UInt64?) -> Bool {
         guard let roomEpoch else { return false }
         return requestEpoch > roomEpoch
+    }
+}
+
+/// Which admin acts on a leave request (docs/PROTOCOL.md §5.5): the same one for every admin that holds the rosters.
+extension LeaveRequest {
+    /// The admin that acts on a leave request by `member` made at an epoch whose roster is `then`, in a room whose
+    /// current roster is `now`: the admin with the lowest id among the admins of `then` (the member aside) that are
+    /// still admins in `now`, or, when none is, the lowest among the admins of `now`. Nil when the room has no other admin.
+    public static func designatedAdmin(for member: IdentityID, then: RosterView, now: RosterView) -> IdentityID? {
+        let kept = then.ordered.filter { $0.admin && $0.id != member && now.isAdmin($0.id) }.map(\.id).min()
+        return kept ?? now.ordered.filter { $0.admin && $0.id != member }.map(\.id).min()
+    }
+
+    /// The admin that acts on a leave request `member` makes now, in a room whose roster is `roster`: the admin with
+    /// the lowest id (the member aside), as `designatedAdmin(for:then:now:)` decides with both rosters this one.
+    public static func designatedAdmin(for member: IdentityID, in roster: Roster) -> IdentityID? {
+        roster.members.values.filter { $0.admin && $0.id != member }.map(\.id).min()
     }
 }

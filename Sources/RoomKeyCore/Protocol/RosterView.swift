@@ -19,6 +19,8 @@ public struct RosterView {
     public var count: Int { entries.count }
     /// True when `id` is a member.
     public func contains(_ id: IdentityID) -> Bool { entries[id] != nil }
+    /// True when `id` is an admin.
+    public func isAdmin(_ id: IdentityID) -> Bool { entries[id]?.admin == true }
 
     /// Indexes a roster's storage form (see `Roster.encoded`), checking every length against the bounds.
     public init(_ bytes: [UInt8]) throws(WireError) {
