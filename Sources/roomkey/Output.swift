@@ -111,7 +111,27 @@ struct Output {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        return jsonEscapingHidden(String(decoding: data, as: UTF8.self))
+    }
+
+    /// `json` with every hidden character (`SafeText.isHidden`: DEL, C1 controls, bidi and zero-width marks, line and
+    /// paragraph separators) that the encoder left as it is written as a `\uXXXX` escape (a surrogate pair above
+    /// U+FFFF): the same JSON value, but a terminal shown the document sees no control or reordering character from a
+    /// name or file name someone else chose. These characters never occur outside strings in JSON.
+    static func jsonEscapingHidden(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { $0.value >= 0x7F && SafeText.isHidden($0) }) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            guard scalar.value >= 0x7F, SafeText.isHidden(scalar) else {
+                out.append(scalar)
+                continue
+            }
+            for unit in String(scalar).utf16 {
+                let hex = String(unit, radix: 16)
+                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+            }
+        }
+        return String(out)
     }
 
     /// Writes one line of text to stderr, escaped with `SafeText.escaped`.

@@ -61,3 +61,31 @@ import Testing
         try w.rk("alice", ["contact", "remove", "dave"]).expect(exit: 0, stderr: "", stdout: "removed dave\n")
     }
 }
+
+/// `--json` is often read on a terminal: a character that controls or reorders it (C1, DEL, bidi and zero-width marks,
+/// line separators) in a name someone else chose leaves as a `\uXXXX` escape, the same JSON value (found by a hostile
+/// review: file names with U+009B and U+202E went out raw in `receive --json`).
+@Suite struct JSONHiddenCharacterTests {
+    @Test func hiddenCharactersAreEscapedAndTheValueIsKept() throws {
+        for name in ["a\u{9B}31mRED", "b\u{7F}c", "c\u{202E}d", "e\u{2028}f", "g\u{E0041}h"] {
+            let json = Output.encode(["path": name])
+            #expect(json.unicodeScalars.allSatisfy { $0.isASCII }, "\(json)")
+            let back = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]
+            #expect(back?["path"] == name)
+        }
+        #expect(Output.encode(["name": "café"]) == "{\"name\":\"café\"}")
+    }
+
+    @Test func receiveJSONOfAFolderEscapesItsNames() throws {
+        let w = try RoomWorld.team(["bob"])
+        let folder = w.s.path("inbox")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let name = "c\u{202E}d.roomkey"
+        try Data("zz".utf8).write(to: URL(fileURLWithPath: folder + "/" + name))
+        let r = try w.rk("bob", ["receive", "--json", folder])
+        #expect(!r.stdout.unicodeScalars.contains("\u{202E}"), "\(r)")
+        #expect(r.stdout.contains("\\u202e"), "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect((results.first?["path"] as? String)?.hasSuffix(name) == true, "\(results)")
+    }
+}
