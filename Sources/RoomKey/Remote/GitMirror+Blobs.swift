@@ -14,8 +14,10 @@ struct BlobBatch {
 /// Reading files without holding more than they need in memory.
 extension GitMirror {
     /// Reads blobs in the order given: their sizes first (`cat-file --batch-check`, which never downloads), then, as a
-    /// stream, those no larger than `limit` while the running total stays within `budget` (the first is read whatever
-    /// the budget, so every sync moves on); the rest are deferred.
+    /// stream, each one no larger than `limit` that still fits in what is left of `budget`; the others are deferred.
+    /// A file that does not fit never keeps the smaller ones after it from being read (a file of junk pushed at a
+    /// path every sync retries took the whole budget of every sync, and no file of another room was read again).
+    /// When none fits, the first is read whatever the budget, so every sync moves on.
     func readBlobs(_ ids: [String], limit: Int, budget: Int) throws -> BlobBatch {
         var batch = BlobBatch()
         var seen = Set<String>(), unique: [String] = []
@@ -30,14 +32,22 @@ extension GitMirror {
             let f = String(decoding: line, as: UTF8.self).split(separator: " ")
             if f.count == 3, let size = Int(f[2]), size >= 0 { sizes[String(f[0])] = (String(f[1]), size) }
         }
-        var wanted: [String] = [], total = 0
+        var wanted: [String] = [], total = 0, firstDeferred: String?
         for id in unique {
             guard let info = sizes[id] else { batch.unreadable[id] = "the remote did not provide this file"; continue }
             guard info.type == "blob" else { batch.unreadable[id] = "not a file"; continue }
             guard info.size <= limit else { batch.unreadable[id] = "larger than \(limit) bytes"; continue }
-            if !wanted.isEmpty && (!batch.deferred.isEmpty || total + info.size > budget) { batch.deferred.insert(id); continue }
+            if total + info.size > budget {
+                batch.deferred.insert(id)
+                firstDeferred = firstDeferred ?? id
+                continue
+            }
             wanted.append(id)
             total += info.size
+        }
+        if wanted.isEmpty, let first = firstDeferred {
+            wanted = [first]
+            batch.deferred.remove(first)
         }
         guard !wanted.isEmpty else { return batch }
         var read: [String: [UInt8]] = [:]
