@@ -67,9 +67,9 @@ struct GitHostileRemoteTests {
     /// (exit 5, the change kept staged) instead of looping, and publishes it once the remote takes pushes again.
     @Test func endlesslyRefusedPushGivesUpWithTheChangeStaged() throws {
         let w = try GitSyncCLITests.team()
-        let hook = w.bare + "/hooks/pre-receive"
-        try Data("#!/bin/sh\necho 'non-fast-forward' >&2\nexit 1\n".utf8).write(to: URL(fileURLWithPath: hook))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
+        // A locked branch (the remote's hooks never run for roomkey, not even on this machine): every push is refused.
+        let hook = w.bare + "/refs/heads/main.lock"
+        try Data().write(to: URL(fileURLWithPath: hook))
         let before = try w.state("alice")
         let add = try w.rk("alice", ["room", "add", "team", "dave"])
         #expect(add.code == 5, "\(add)")
@@ -80,6 +80,37 @@ struct GitHostileRemoteTests {
         try w.sync("alice")
         #expect(try w.state("alice").0 == before.0 + 1)
         #expect(try w.remoteFiles().contains("rooms/\(room)/log/1.roomkey"))
+    }
+
+    /// A repository on this machine runs its own hooks and configuration in the git that serves a push or a fetch,
+    /// and git does not pass the client's `-c core.hooksPath=/dev/null` to it: a member who could write to a shared
+    /// folder holding the repository ran commands as every admin at their next sync (found by a hostile review).
+    @Test func aLocalRepositorysHooksDoNotRun() throws {
+        let w = try GitSyncCLITests.team()
+        let marker = w.s.path("hook-ran"), hooks = w.s.path("evil-hooks")
+        try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        for folder in [w.bare + "/hooks", hooks] {
+            for hook in ["pre-receive", "update", "post-receive", "post-update", "reference-transaction"] {
+                let file = folder + "/" + hook
+                try Data("#!/bin/sh\necho \(hook) >> '\(marker)'\n".utf8).write(to: URL(fileURLWithPath: file))
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file)
+            }
+        }
+        for url in [w.bare, "file://" + w.bare] {
+            try FileManager.default.removeItem(atPath: w.bare + "/hooks")
+            try FileManager.default.createSymbolicLink(atPath: w.bare + "/hooks", withDestinationPath: hooks)
+            try w.git(["config", "core.hooksPath", hooks])
+            #expect(try w.rk("alice", ["remote", "remove", "origin"]).code == 0)
+            #expect(try w.rk("alice", ["remote", "add", "origin", url]).code == 0)
+            #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+            try w.sync("alice")
+            try w.sync("bob")
+            try FileManager.default.removeItem(atPath: w.bare + "/hooks")
+            try FileManager.default.createDirectory(atPath: w.bare + "/hooks", withIntermediateDirectories: true)
+        }
+        #expect(try w.state("bob") == w.state("alice"))
+        let ran = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
+        #expect(ran.isEmpty, "hooks ran: \(ran)")
     }
 
     /// A gitlink (a submodule entry) pushed at a bundle's path by anyone with push access is not a file: members'

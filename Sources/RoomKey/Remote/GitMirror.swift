@@ -101,12 +101,29 @@ struct GitMirror {
             let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
             current[String(parts[0]), default: []].append(parts.count > 1 ? String(parts[1]) : "")
         }
-        for (key, value) in [("remote.origin.url", url), ("remote.origin.fetch", Self.refspec)] where current[key] != [value] {
+        var wanted = [("remote.origin.url", url), ("remote.origin.fetch", Self.refspec)]
+        if RemoteAddress.isLocal(url) {
+            wanted += [("remote.origin.uploadpack", Self.localServer("upload-pack")), ("remote.origin.receivepack", Self.localServer("receive-pack"))]
+        } else {
+            for key in ["remote.origin.uploadpack", "remote.origin.receivepack"] where current[key] != nil {
+                try git.check(["config", "--unset-all", key])
+            }
+        }
+        for (key, value) in wanted where current[key] != [value] {
             try git.check(["config", "--replace-all", key, value])
         }
         for key in ["remote.origin.promisor", "remote.origin.partialclonefilter"] where current[key] != nil {
             try git.check(["config", "--unset-all", key])
         }
+    }
+
+    /// The command git runs for `program` (`upload-pack`, `receive-pack`) on a repository of this machine. git clears the
+    /// `-c` settings of its client for that process, which then reads the repository's own configuration and hooks: a
+    /// repository in a folder other people can write (a shared or synced folder) could run their commands as this user
+    /// at every sync. These settings, given to that process itself, turn off hooks, the alternate-refs command and
+    /// garbage collection after a push.
+    static func localServer(_ program: String) -> String {
+        "git -c core.hooksPath=/dev/null -c core.alternateRefsCommand=true -c receive.autogc=false -c gc.auto=0 \(program)"
     }
 
     /// What a fetch found.

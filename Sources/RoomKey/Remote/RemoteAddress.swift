@@ -20,6 +20,16 @@ public enum RemoteAddress {
         if let user = userinfo(url), user.userinfo.contains(":") { throw .passwordInURL(redacted(url)) }
     }
 
+    /// True for a repository on this machine, which git reaches by running `git-upload-pack` and `git-receive-pack` here,
+    /// as this user, under that repository's own configuration: a `file://` URL, or a path (no `scheme://`, and no
+    /// `host:` before the first `/`, which git reads as ssh).
+    public static func isLocal(_ url: String) -> Bool {
+        if url.lowercased().hasPrefix("file://") { return true }
+        if url.contains("://") { return false }
+        guard let colon = url.firstIndex(of: ":") else { return true }
+        return url[..<colon].contains("/")
+    }
+
     /// The URL as roomkey prints it: the user part of a `scheme://user@host` URL other than ssh (where it may be a
     /// token) replaced by `***`.
     public static func redacted(_ url: String) -> String {
