@@ -123,15 +123,21 @@ extension Keyring {
         guard let tip else { return (Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }), [:]) }
         let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
         let files = try mirror.files(at: tip, under: paths)
-        let bytes = try mirror.readBlobs(Array(Set(files.values)), limit: syncFileLimit, budget: Int.max).bytes
         var result: [String: StagedPublication.RemoteFile] = [:]
         var others: [String: [UInt8]] = [:]
-        for (flight, path) in zip(flights, paths) {
-            guard let blob = files[path] else { result[flight.roomID] = .absent; continue }
-            guard let found = bytes[blob] else { result[flight.roomID] = .other("it could not be read"); continue }
-            if found == Array(flight.bundle) { result[flight.roomID] = .ours; continue }
-            result[flight.roomID] = .other("another file")
-            others[flight.roomID] = found
+        for (flight, path) in zip(flights, paths) where files[path] == nil { result[flight.roomID] = .absent }
+        // Within the sync's byte budget at a time; only the files that are not this keyring's own flight are kept.
+        var remaining = Array(Set(files.values))
+        while !remaining.isEmpty {
+            let batch = try mirror.readBlobs(remaining, limit: syncFileLimit, budget: syncByteBudget)
+            for (flight, path) in zip(flights, paths) {
+                guard let blob = files[path], result[flight.roomID] == nil, !batch.deferred.contains(blob) else { continue }
+                guard let found = batch.bytes[blob] else { result[flight.roomID] = .other("it could not be read"); continue }
+                if found == Array(flight.bundle) { result[flight.roomID] = .ours; continue }
+                result[flight.roomID] = .other("another file")
+                others[flight.roomID] = found
+            }
+            remaining = remaining.filter { batch.deferred.contains($0) }
         }
         return (result, others)
     }

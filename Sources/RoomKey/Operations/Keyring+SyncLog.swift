@@ -121,22 +121,30 @@ extension Keyring {
         let own = suspects.compactMap { s in wanted[s.path].map { (s.path, $0) } }
         let ownIDs = Dictionary(zip(own.map(\.0), try mirror.blobIDs(of: own.map(\.1))), uniquingKeysWith: { a, _ in a })
         suspects.removeAll { ownIDs[$0.path] == $0.blob }
-        let bytes = try mirror.readBlobs(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: Int.max).bytes
-        var unsettled = Set(suspects.filter { bytes[$0.blob] == nil }.map(\.room.id))
-        let readable = suspects.compactMap { s in bytes[s.blob].map { (s, $0) } }
-        let verdicts = try judgeLockFiles(readable.map { ($0.1, $0.0.room, $0.0.epoch, wanted[$0.0.path]) }, me: me)
-        for ((s, found), (verdict, opened)) in zip(readable, verdicts) {
-            switch verdict {
-            case .expected: continue
-            case let .replace(why): redo.append((s.room, s.epoch, why))
-            case let .keep(why):
-                // This keyring's own bundle whose outbox entry expired cannot be opened here: nothing to say about it.
-                if !opened, (try? Bundle.parse(found))?.sender == me.id { continue }
-                unsettled.insert(s.room.id)
-                if !report.conflicts.contains(where: { $0.roomID == s.room.id && $0.epoch == s.epoch }) {
-                    report.conflicts.append(SyncReport.LogNote(roomID: s.room.id, name: s.room.name, epoch: s.epoch, reason: why))
+        var unsettled = Set<RoomID>()
+        // Read and judged within the sync's byte budget at a time: a log of many large files (junk anyone with push
+        // access can add) never sits in memory whole (a review measured 1.2 GB for five files of 200 MiB).
+        var remaining = Array(Set(suspects.map(\.blob)))
+        while !remaining.isEmpty {
+            let batch = try mirror.readBlobs(remaining, limit: syncFileLimit, budget: syncByteBudget)
+            let bytes = batch.bytes
+            unsettled.formUnion(suspects.filter { batch.unreadable[$0.blob] != nil }.map(\.room.id))
+            let readable = suspects.compactMap { s in bytes[s.blob].map { (s, $0) } }
+            let verdicts = try judgeLockFiles(readable.map { ($0.1, $0.0.room, $0.0.epoch, wanted[$0.0.path]) }, me: me)
+            for ((s, found), (verdict, opened)) in zip(readable, verdicts) {
+                switch verdict {
+                case .expected: continue
+                case let .replace(why): redo.append((s.room, s.epoch, why))
+                case let .keep(why):
+                    // This keyring's own bundle whose outbox entry expired cannot be opened here: nothing to say about it.
+                    if !opened, (try? Bundle.parse(found))?.sender == me.id { continue }
+                    unsettled.insert(s.room.id)
+                    if !report.conflicts.contains(where: { $0.roomID == s.room.id && $0.epoch == s.epoch }) {
+                        report.conflicts.append(SyncReport.LogNote(roomID: s.room.id, name: s.room.name, epoch: s.epoch, reason: why))
+                    }
                 }
             }
+            remaining = remaining.filter { batch.deferred.contains($0) }
         }
         var adds: [(path: String, bytes: [UInt8])] = []
         for (room, epoch, why) in redo {
