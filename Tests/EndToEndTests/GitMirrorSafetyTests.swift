@@ -106,6 +106,36 @@ struct GitMirrorSafetyTests {
         for (path, _) in junk { #expect((try w.git(["cat-file", "-s", "main:" + path])) != "150000", "\(path)") }
     }
 
+    /// One bundle under many names is received once: the other paths are duplicates that nothing opens (a review had a
+    /// member open one sender-key bundle at 100,000 names for minutes).
+    @Test func oneFileAtManyNamesIsReceivedOnce() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        try w.sync("alice")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let alice = try #require(try w.rk("alice", ["id", "--json"]).json()["id"] as? String)
+        let files = try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/keys/") && $0.contains("/\(alice)-") }
+        let original = try #require(files.first)
+        let copy = w.s.path("copy.roomkey")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "git --git-dir=\"$1\" cat-file blob \"main:$2\" > \"$3\"", "sh", w.bare, original, copy]
+        try shell.run()
+        shell.waitUntilExit()
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy)))
+        #expect(bytes.count > 100)
+        let folder = (original as NSString).deletingLastPathComponent
+        let sender = ((original as NSString).lastPathComponent).split(separator: "-").first.map(String.init) ?? ""
+        var copies: [String: [UInt8]?] = [:]
+        for g in 100..<160 { copies["\(folder)/\(sender)-\(g).roomkey"] = bytes }
+        try w.tamper(copies)
+        let report = try Self.sync(w, "bob", fileLimit: Bundle.maxLength)
+        let mine = report.received.filter { $0.path.contains("/keys/") }
+        #expect(mine.count >= 61, "\(mine.map(\.path))")
+        #expect(mine.filter { $0.status == .applied && $0.path.contains("/\(alice)-") }.count == 1, "\(mine.map { ($0.path, $0.status) })")
+        #expect(mine.filter { $0.status == .duplicate }.count == 60)
+    }
+
     /// M3: lock files a killed git left in the mirror (config, a ref) do not break the next sync.
     @Test func staleLocksInTheMirrorDoNotBreakTheNextSync() throws {
         let w = try GitSyncCLITests.team()

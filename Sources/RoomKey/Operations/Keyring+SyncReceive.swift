@@ -33,12 +33,21 @@ extension Keyring {
                                                  report: &report)
         var bundles: [ReceiveInput] = conflicting.map { ReceiveInput(path: "\(remote):\($0.path)", bytes: $0.bytes) }
         var leaves: [(path: String, bytes: [UInt8])] = []
+        // One file's bytes at many paths (anyone with push access can add names for one blob: a review made a member
+        // open one bundle 100,000 times) are received once; every other path is a duplicate, opened by nothing.
+        var taken = Set<String>()
         for (path, blob) in entries {
             if let why = batch.unreadable[blob] {
                 report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil,
                                                      error: RemoteError.unreadableFile(why), bundles: []))
             }
             guard let data = bytes[blob] else { continue }
+            guard taken.insert(blob).inserted else {
+                let header = Bundle.headerFields(data)
+                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .duplicate, roomID: header?.roomID, epoch: header?.epoch,
+                                                     error: nil, bundles: []))
+                continue
+            }
             if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
         }
         if !bundles.isEmpty {
