@@ -232,6 +232,45 @@ struct GitMirrorSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: marker), "a global hook ran")
     }
 
+    /// A sync interrupted while its git stalled left that git running in a session of its own, holding the keyring's
+    /// sync lock: every later sync and `remote remove` waited for ever without a word (found by a hostile review). The
+    /// lock file names the roomkey that holds it and its git's process group; a sync that finds that roomkey gone ends
+    /// the group and goes on.
+    @Test func aLockLeftByAGoneSyncsGitIsTakenBack() throws {
+        let w = try GitSyncCLITests.team()
+        let lock = w.s.keyring("bob") + ".sync.lock"
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        // A stand-in for the stalled git: its own session, holding the lock.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", "setsid flock -x \"$1\" sleep 300 & echo $!; wait", "sh", lock]
+        let out = Pipe()
+        holder.standardOutput = out
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL) }
+        var line = Data()
+        while !line.contains(10) { line += out.fileHandleForReading.availableData }
+        let group = try #require(Int32(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(-group, SIGKILL) }
+        let probe = open(lock, O_RDWR)
+        defer { close(probe) }
+        for _ in 0..<100 where flock(probe, LOCK_EX | LOCK_NB) == 0 { flock(probe, LOCK_UN); usleep(20_000) }
+        try Data("roomkey \(gone.processIdentifier) git \(group)\n".utf8).write(to: URL(fileURLWithPath: lock))
+        final class Box: @unchecked Sendable { var run: Run? }
+        let box = Box()
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { box.run = try? w.rk("bob", ["sync"]) }
+        #expect(done.wait(timeout: .now() + 30) == .success, "the sync still waits")
+        #expect(box.run?.code == 0, "\(String(describing: box.run))")
+        // Ended (gone, or a zombie its shell has not reaped yet).
+        let stat = (try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8)) ?? ""
+        #expect(stat.isEmpty || stat.contains(") Z "), "the stalled group still runs: \(stat)")
+    }
+
     /// L3: one sync of a keyring at a time, whatever the state folder: a sync waits while the keyring's lock is held.
     @Test func syncWaitsForTheKeyringsLock() throws {
         let w = try GitSyncCLITests.team()

@@ -54,6 +54,7 @@ final class Subprocess: @unchecked Sendable {
             throw RemoteError.git(command: "start", reason: "cannot run \(path): \(String(cString: strerror(status)))")
         }
         pid = child
+        SyncLock.noteChild(child)
         input = sock[0]
         output = out[0]
         errors = err[0]
@@ -107,6 +108,7 @@ final class Subprocess: @unchecked Sendable {
         state.lock()
         reaped = true
         state.unlock()
+        SyncLock.noteChild(0)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         Self.closeAll([output])
