@@ -96,11 +96,14 @@ struct Output {
         return (.failure, String(describing: error), nil)
     }
 
-    /// Lowercases the first letter and removes a final period and line breaks.
+    /// Lowercases the first letter of a sentence (a system message: "The file ..."), removes a final period and line
+    /// breaks. A message that starts with a path or a name (its first word holds anything but letters, such as
+    /// `Cards/X.card`) keeps its case: on a case-sensitive file system the lowercased path names another file.
     static func oneLine(_ message: String) -> String {
         var s = message.replacingOccurrences(of: "\n", with: " ")
         if s.hasSuffix(".") { s.removeLast() }
-        if let first = s.first, first.isUppercase, !(s.dropFirst().first?.isUppercase ?? false) {
+        let word = s.prefix { $0 != " " }
+        if let first = s.first, first.isUppercase, !(s.dropFirst().first?.isUppercase ?? false), word.allSatisfy(\.isLetter) {
             s = first.lowercased() + s.dropFirst()
         }
         return s

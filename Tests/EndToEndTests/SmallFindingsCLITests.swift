@@ -89,3 +89,23 @@ import Testing
         #expect((results.first?["path"] as? String)?.hasSuffix(name) == true, "\(results)")
     }
 }
+
+/// An error that starts with a path keeps the path's case (found by a hostile review: `Cards/X.card` was reported as
+/// `cards/X.card`, another file on a case-sensitive file system); a system sentence is still lowercased.
+@Suite struct OneLineCaseTests {
+    @Test func aLeadingPathKeepsItsCase() {
+        #expect(Output.oneLine("Cards/X.card already exists") == "Cards/X.card already exists")
+        #expect(Output.oneLine("X.card is not a roomkey keyring") == "X.card is not a roomkey keyring")
+        #expect(Output.oneLine("The file could not be read.") == "the file could not be read")
+        #expect(Output.oneLine("NOT lowered") == "NOT lowered")
+    }
+
+    @Test func theCommandLineKeepsTheCaseOfAPath() throws {
+        let w = try RoomWorld()
+        let folder = w.s.path("Cards")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/X.card"))
+        let r = try w.rk("alice", ["id", "export", "-o", folder + "/X.card"])
+        #expect(r.code == 6 && r.stderr.contains("/Cards/X.card"), "\(r)")
+    }
+}
