@@ -28,14 +28,33 @@ public enum Lookalikes {
     }()
 
     /// The UTS #39 skeleton of `name`: NFD, default-ignorable code points dropped, each scalar replaced by its
-    /// prototype, NFD again. Two names look alike when their skeletons are equal.
+    /// prototype, NFD again; then blanks folded (`foldingBlanks`). Two names look alike when their skeletons are equal.
     public static func skeleton(_ name: String) -> String {
-        if let ascii = asciiSkeleton(name) { return ascii }
+        if let ascii = asciiSkeleton(name) { return foldingBlanks(ascii) }
         var mapped = String.UnicodeScalarView()
         for scalar in name.decomposedStringWithCanonicalMapping.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
             if let prototype = prototypes[scalar.value] { mapped.append(contentsOf: prototype) } else { mapped.append(scalar) }
         }
-        return String(mapped).decomposedStringWithCanonicalMapping
+        return foldingBlanks(String(mapped).decomposedStringWithCanonicalMapping)
+    }
+
+    /// `text` with every run of blanks (white space of any kind, and U+2800 BRAILLE PATTERN BLANK, which shows as
+    /// nothing) written as one space, and none at either end: `bob`, `bob ` and `bob` + U+3000 read the same in a
+    /// listing (a review found them neither escaped nor marked alike).
+    static func foldingBlanks(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isBlank) else { return text }
+        var out = String.UnicodeScalarView(), pending = false
+        for scalar in text.unicodeScalars {
+            if isBlank(scalar) { pending = !out.isEmpty; continue }
+            if pending { out.append(" ") }
+            pending = false
+            out.append(scalar)
+        }
+        return String(out)
+    }
+
+    private static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || scalar.value == 0x2800
     }
 
     /// The skeleton of an ASCII name whose prototypes are ASCII too (all but `%`): ASCII is NFD, so no normalization
