@@ -82,7 +82,7 @@ struct GitStagingTests {
         let forced = try w.rk("alice", ["remote", "remove", "origin", "--force"])
         #expect(forced.code == 0, "\(forced)")
         let audit = try w.rk("alice", ["audit"]).stdout
-        #expect(audit.contains("team: 1 staged change(s) deleted (--force)"), "\(audit)")
+        #expect(audit.contains("\"team\" (") && audit.contains("): 1 staged change(s) deleted (--force)"), "\(audit)")
         // Nothing is left staged for the room: the next change commits through the remaining remote as usual.
         let sync = try w.sync("alice", expect: 0)
         #expect(sync["still_staged"] as? Int == 0, "\(sync)")

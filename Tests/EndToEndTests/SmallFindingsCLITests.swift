@@ -109,3 +109,22 @@ import Testing
         #expect(r.code == 6 && r.stderr.contains("/Cards/X.card"), "\(r)")
     }
 }
+
+/// Audit entries name a room by its quoted name and its id: a name chosen by the room's creator (`payroll epoch 9 by
+/// <id>: remove, remove`) read as the rest of an entry, and two rooms of one name could not be told apart (found by a
+/// hostile review).
+@Suite struct AuditRoomNameTests {
+    @Test func aRoomNameIsQuotedWithItsID() throws {
+        let w = try RoomWorld()
+        let name = "payroll epoch 9 by \"x\": remove, remove (published)"
+        #expect(try w.rk("bob", ["room", "create", name, "--member", "alice"]).code == 0)
+        try w.exchange()
+        let id = try #require(try w.rk("alice", ["room", "show", name, "--json"]).json()["room_id"] as? String)
+        let entries = try #require(try w.rk("alice", ["audit", "--json"]).json()["entries"] as? [[String: Any]])
+        let details = entries.compactMap { $0["detail"] as? String }.filter { $0.contains("payroll") }
+        #expect(!details.isEmpty)
+        for d in details {
+            #expect(d.hasPrefix("\"payroll epoch 9 by \\\"x\\\": remove, remove (published)\" (\(id))"), "\(d)")
+        }
+    }
+}

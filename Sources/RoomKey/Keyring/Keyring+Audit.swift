@@ -80,6 +80,13 @@ extension Keyring {
         return try rows.open(AuditHead.self, Array(sealed), table: "audit_head", primaryKey: Self.auditHeadKey)
     }
 
+    /// A room as audit entries name it: its name in double quotes (a quote or backslash in it escaped) and its id. A
+    /// name is chosen by whoever made the room: unquoted, `payroll epoch 9 by <your id>: remove` read as the rest of an
+    /// entry, and two rooms of one name could not be told apart (found by a hostile review).
+    static func auditRoom(_ name: String, _ id: RoomID) -> String {
+        "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\" (\(id.hex))"
+    }
+
     /// Appends an entry inside the caller's transaction.
     func audit(_ db: Database, _ event: AuditEvent, _ detail: String) throws {
         let head = try auditHead(db) ?? AuditHead(seq: 0, chain: Hex.encode(Commit.genesisHead))

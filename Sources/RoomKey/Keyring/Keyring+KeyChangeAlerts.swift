@@ -154,7 +154,7 @@ extension Keyring {
             if room.requirePQ != on {
                 room.requirePQ = on
                 try saveRoom(db, room)
-                try audit(db, .roomPolicy, "\(room.name) require-pq \(on ? "on" : "off")")
+                try audit(db, .roomPolicy, "\(Self.auditRoom(room.name, room.id)) require-pq \(on ? "on" : "off")")
             }
             return room
         }

@@ -112,7 +112,7 @@ extension Keyring {
             let record = RoomRemoteRecord(roomID: room.id.hex, remote: name)
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_remote (room_tag, sealed) VALUES (?, ?)").execute(
                            arguments: [Data(tag), Data(try rows.seal(record: record, table: "room_remote", primaryKey: tag))])
-            try audit(db, .remote, "room \(room.name) uses remote \(name)")
+            try audit(db, .remote, "room \(Self.auditRoom(room.name, room.id)) uses remote \(name)")
             return room
         }
     }
@@ -125,7 +125,7 @@ extension Keyring {
         guard intents > 0 || flying else { return }
         guard force else { throw StagedChangesError.staged(room: room.name, remote: remote, intents: intents, flight: flying) }
         _ = try deleteStaged(db, room: room.id)
-        try audit(db, .staged, "\(room.name): \(intents) staged change(s)" + (flying ? " and the commit being pushed" : "")
+        try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): \(intents) staged change(s)" + (flying ? " and the commit being pushed" : "")
                   + " deleted (--force) as the room left remote \(remote)")
     }
 

@@ -180,11 +180,11 @@ extension Keyring {
         let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", generation: rotate ? room.ownGeneration : nil,
                                deliver: deliver)
         if let last = commits.last, last.epoch == room.state.epoch {
-            try audit(db, .commitMade, "\(room.name) epoch \(last.epoch): " + last.operations.map(\.verb).joined(separator: ", "))
+            try audit(db, .commitMade, "\(Self.auditRoom(room.name, room.id)) epoch \(last.epoch): " + last.operations.map(\.verb).joined(separator: ", "))
         } else {
-            try audit(db, .rotation, "\(room.name) epoch \(room.state.epoch) generation \(room.ownGeneration)")
+            try audit(db, .rotation, "\(Self.auditRoom(room.name, room.id)) epoch \(room.state.epoch) generation \(room.ownGeneration)")
         }
-        try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) sealed to \(output.recipientCount): \(path)")
+        try audit(db, .bundleMade, "\(Self.auditRoom(room.name, room.id)) epoch \(room.state.epoch) sealed to \(output.recipientCount): \(path)")
         try recordBundle(db, room: room.id, epoch: room.state.epoch, sender: me.id, made: true, commits: commits.count)
         return CommitResult(room: room, bundlePath: path, recipientCount: output.recipientCount)
     }

@@ -24,7 +24,7 @@ extension Keyring {
             var room = try findRoom(db, nameOrID)
             guard room.forked else { return room }
             guard room.state.roster[me]?.admin == true else { throw LogError.notAdmin(me) }
-            try audit(db, .commitApplied, "\(room.name) fork resolved by keeping epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")
+            try audit(db, .commitApplied, "\(Self.auditRoom(room.name, room.id)) fork resolved by keeping epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")
             room.forked = false
             room.forkHeads = []
             try saveRoom(db, room)

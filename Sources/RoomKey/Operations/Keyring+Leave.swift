@@ -25,7 +25,7 @@ extension Keyring {
             let path = try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch,
                                                     recipientCount: 1, bytes: request.encoded),
                                    kind: "leave-request", deliver: deliver)
-            try audit(db, .bundleMade, "\(room.name) epoch \(room.state.epoch) leave request for admin \(admin.map { "\($0)" } ?? "none"): \(path)")
+            try audit(db, .bundleMade, "\(Self.auditRoom(room.name, room.id)) epoch \(room.state.epoch) leave request for admin \(admin.map { "\($0)" } ?? "none"): \(path)")
             var result = CommitResult(room: room, bundlePath: path, recipientCount: 1)
             result.leaveRequestFor = admin.map { (id: $0, handle: handle) }
             return result
@@ -109,7 +109,7 @@ extension Keyring {
                 guard let first = accepted.first else { return }
                 let room = try distributableRoom(db, first.request.roomID.hex, me: me.id)
                 let made = try commit(db, room: room, operations: leaving.map { .remove($0) }, me: me, deliver: deliver)
-                for member in leaving { try audit(db, .commitMade, "\(room.name) removed \(member) at their request") }
+                for member in leaving { try audit(db, .commitMade, "\(Self.auditRoom(room.name, room.id)) removed \(member) at their request") }
                 for item in accepted { results[item.index] = result(item, .applied, nil, [made.bundlePath]) }
                 for item in repeats { results[item.index] = result(item, .duplicate, nil, []) }
             }

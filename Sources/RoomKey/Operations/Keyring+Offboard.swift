@@ -49,7 +49,7 @@ extension Keyring {
                     let current = try distributableRoom(db, room.id.hex, me: me.id)
                     if let remote = try remoteName(db, room: current.id) {
                         try stageIntent(db, try newIntent(db, room: current, operations: targets.map { .remove($0) }))
-                        try audit(db, .staged, "\(current.name): offboard of \(name) staged for remote \(remote)")
+                        try audit(db, .staged, "\(Self.auditRoom(current.name, current.id)): offboard of \(name) staged for remote \(remote)")
                         return .staged(remote: remote, targets: targets)
                     }
                     let result = try commit(db, room: current, operations: targets.map { .remove($0) }, me: me, deliver: deliver)

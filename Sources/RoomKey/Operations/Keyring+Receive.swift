@@ -258,10 +258,10 @@ extension Keyring {
         }
         try markSeen(db, digest, bundle.roomID)
         for (commit, _) in accepted.commits {
-            try audit(db, .commitApplied, "\(name) epoch \(commit.epoch) by \(commit.author): " + commit.operations.map(\.verb).joined(separator: ", "))
+            try audit(db, .commitApplied, "\(Self.auditRoom(name, bundle.roomID)) epoch \(commit.epoch) by \(commit.author): " + commit.operations.map(\.verb).joined(separator: ", "))
         }
         let carried = [accepted.commits.isEmpty ? nil : "\(accepted.commits.count) commit(s)", accepted.storesKey ? "sender key" : nil]
-        try audit(db, .bundleReceived, "\(name) epoch \(bundle.epoch) from \(bundle.sender): " + carried.compactMap { $0 }.joined(separator: ", "))
+        try audit(db, .bundleReceived, "\(Self.auditRoom(name, bundle.roomID)) epoch \(bundle.epoch) from \(bundle.sender): " + carried.compactMap { $0 }.joined(separator: ", "))
         try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: accepted.commits.count)
         return advanced
     }

@@ -64,7 +64,7 @@ extension Keyring {
             room.confirmedEpoch = room.state.epoch
             if !room.confirmedEpochs.contains(room.state.epoch) { room.confirmedEpochs.append(room.state.epoch) }
             try saveRoom(db, room)
-            try audit(db, .fingerprintConfirm, "\(room.name) epoch \(room.state.epoch)")
+            try audit(db, .fingerprintConfirm, "\(Self.auditRoom(room.name, room.id)) epoch \(room.state.epoch)")
             return room
         }
     }

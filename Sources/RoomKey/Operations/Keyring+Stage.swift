@@ -62,7 +62,7 @@ extension Keyring {
             guard !ops.isEmpty else { return StagedChange(room: room, remote: remote, operations: []) }
             _ = try checkedRoster(roster, ops, me: myID)
             try stageIntent(db, try newIntent(db, room: room, operations: ops, allowSameHandle: allowSameHandle))
-            try audit(db, .staged, "\(room.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
+            try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
             return StagedChange(room: room, remote: remote, operations: ops)
         }
     }
@@ -73,7 +73,7 @@ extension Keyring {
         guard let remote = try remoteName(db, room: room.id) else { return nil }
         _ = try checkedRoster(try stagedRoster(db, room: room, me: me), ops, me: me)
         try stageIntent(db, try newIntent(db, room: room, operations: ops))
-        try audit(db, .staged, "\(room.name): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
+        try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
         return remote
     }
 
@@ -109,7 +109,7 @@ extension Keyring {
             if !kept.isEmpty { carried.append(Hex.encode(tag)) }
         }
         let dropped = plan.dropped.map { DroppedChange(roomID: room.id, name: room.name, operation: $0.operation, reason: $0.reason, done: $0.done) }
-        for d in dropped { try audit(db, .staged, "\(room.name): dropped \(d.operation.verb): \(d.reason)") }
+        for d in dropped { try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): dropped \(d.operation.verb): \(d.reason)") }
         guard !plan.operations.isEmpty, !room.left else { return (nil, dropped) }
         let roster = try checkedRoster(room.state.roster, plan.operations, me: me.id)
         let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
@@ -145,8 +145,8 @@ extension Keyring {
         let path = try enqueue(db, BundleOutput(roomID: id, roomName: room.name, epoch: commit.epoch, recipientCount: bundle.recipients.count,
                                                 bytes: Array(flight.bundle)), kind: "commit", deliver: deliver)
         try deleteIntents(db, tags: flight.intents.compactMap { try? Hex.decode($0, what: "intent") })
-        try audit(db, .commitMade, "\(room.name) epoch \(commit.epoch): " + commit.operations.map(\.verb).joined(separator: ", ") + " (published)")
-        try audit(db, .bundleMade, "\(room.name) epoch \(commit.epoch) sealed to \(bundle.recipients.count): \(path)")
+        try audit(db, .commitMade, "\(Self.auditRoom(room.name, room.id)) epoch \(commit.epoch): " + commit.operations.map(\.verb).joined(separator: ", ") + " (published)")
+        try audit(db, .bundleMade, "\(Self.auditRoom(room.name, room.id)) epoch \(commit.epoch) sealed to \(bundle.recipients.count): \(path)")
         try recordBundle(db, room: id, epoch: commit.epoch, sender: me.id, made: true, commits: 1)
         return PublishedCommit(roomID: id, name: room.name, epoch: commit.epoch, operations: commit.operations)
     }
@@ -180,7 +180,7 @@ extension Keyring {
                     guard let room else { continue }
                     if staged.insert(member).inserted {
                         try stageIntent(db, try newIntent(db, room: room, operations: [.remove(member)], leaveRequest: item.request))
-                        try audit(db, .staged, "\(room.name): remove \(member) at their request, staged")
+                        try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): remove \(member) at their request, staged")
                     }
                     results[item.index] = Self.leaveResult(item, .applied, nil, [])
                 }
