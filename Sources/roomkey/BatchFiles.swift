@@ -152,7 +152,11 @@ enum BatchFiles {
             if let error { return "\(status)  \(path): \(error)" }
             var text = "ok  \(path)"
             if let output { text += " -> \(output)" }
-            if let senderHandle, let name { text += "  from \(senderHandle) in room \(name)" } else if let name { text += "  room \(name)" }
+            // Handles and room names are chosen by others: the ids beside them tell two senders or rooms of one name apart.
+            let room = name.map { n in roomId.map { "\(n) (\($0.prefix(MemberNames.shortIDDigits)))" } ?? n }
+            if let senderHandle, let room {
+                text += "  from \(senderHandle)" + (senderId.map { " (\($0.prefix(MemberNames.shortIDDigits)))" } ?? "") + " in room \(room)"
+            } else if let room { text += "  room \(room)" }
             if let epoch, let iteration { text += ", epoch \(epoch), message \(iteration)" }
             return text
         }

@@ -60,7 +60,7 @@ extension RoomKeyCommand {
                     try StandardOutput.write(data)
                 }
             }
-            out.note("from \(origin.senderHandle) (\(origin.sender.hex)) in room \(origin.roomName), epoch \(origin.epoch), "
+            out.note("from \(origin.senderHandle) (\(origin.sender.hex)) in room \(origin.roomName) (\(origin.roomID.hex)), epoch \(origin.epoch), "
                      + "message \(origin.iteration)" + (output.map { ": wrote \($0)" } ?? ""))
             if out.json {
                 print(Output.encode(DecryptDocument(roomId: origin.roomID.hex, name: origin.roomName, senderId: origin.sender.hex,
