@@ -243,10 +243,13 @@ struct GitMirrorSafetyTests {
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()
         gone.waitUntilExit()
-        // A stand-in for the stalled git: its own session, holding the lock.
+        // A stand-in for the stalled git (flock under the name git): its own session, holding the lock.
+        let fakeGit = w.s.path("bin/git")
+        try FileManager.default.createDirectory(atPath: w.s.path("bin"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: fakeGit, withDestinationPath: "/usr/bin/flock")
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "setsid flock -x \"$1\" sleep 300 & echo $!; wait", "sh", lock]
+        holder.arguments = ["-c", "setsid \"$2\" -x \"$1\" sleep 300 & echo $!; wait", "sh", lock, fakeGit]
         let out = Pipe()
         holder.standardOutput = out
         holder.standardError = FileHandle.nullDevice
@@ -269,6 +272,43 @@ struct GitMirrorSafetyTests {
         // Ended (gone, or a zombie its shell has not reaped yet).
         let stat = (try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8)) ?? ""
         #expect(stat.isEmpty || stat.contains(") Z "), "the stalled group still runs: \(stat)")
+    }
+
+    /// The lock file may name any process group (a stale record, a reused pid, a file someone else wrote): only a git
+    /// session of this user is ever ended, never another group nor every process (`git 1`), and a holder that stays is
+    /// waited for no longer than the limit (a review of the first version killed an innocent group and waited for ever).
+    @Test func aLockFileNamingAnotherGroupKillsNothing() throws {
+        let w = try GitSyncCLITests.team()
+        let lock = w.s.path("other.sync.lock")
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let innocent = Process()
+        innocent.executableURL = URL(fileURLWithPath: "/bin/sh")
+        innocent.arguments = ["-c", "setsid sleep 300 & echo $!; wait"]
+        let out = Pipe()
+        innocent.standardOutput = out
+        innocent.standardError = FileHandle.nullDevice
+        try innocent.run()
+        defer { kill(innocent.processIdentifier, SIGKILL) }
+        var line = Data()
+        while !line.contains(10) { line += out.fileHandleForReading.availableData }
+        let group = try #require(Int32(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(-group, SIGKILL) }
+        let held = open(lock, O_CREAT | O_RDWR, 0o600)
+        defer { close(held) }
+        #expect(flock(held, LOCK_EX) == 0)
+        for named in [group, 1, 0, -5] {
+            try Data("roomkey \(gone.processIdentifier) git \(named)\n".utf8).write(to: URL(fileURLWithPath: lock))
+            let started = Date()
+            #expect(throws: RemoteError.self) { _ = try SyncLock(path: lock, maximumWait: 0.3) }
+            #expect(Date().timeIntervalSince(started) < 10)
+            let stat = (try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8)) ?? ""
+            #expect(!stat.isEmpty && !stat.contains(") Z "), "the innocent group was ended (git \(named))")
+        }
+        #expect(!SyncLock.isOrphanedGit(group))
+        #expect(!SyncLock.isOrphanedGit(1))
     }
 
     /// L3: one sync of a keyring at a time, whatever the state folder: a sync waits while the keyring's lock is held.

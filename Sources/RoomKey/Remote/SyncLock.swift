@@ -1,5 +1,10 @@
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private typealias stat_struct = stat
 
 /// An exclusive lock on one keyring's syncs (an `flock` on the keyring's path + `.sync.lock`), so two syncs of it take
 /// turns whatever their remote or state folder. The descriptor is inherited by git children (no `O_CLOEXEC`), so a git
@@ -26,9 +31,10 @@ final class SyncLock {
     init(path: String, maximumWait: TimeInterval = SyncLock.maximumWait) throws {
         let folder = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        fd = open(path, O_CREAT | O_RDWR, 0o600)
+        fd = open(path, O_CREAT | O_RDWR | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw RemoteError.git(command: "lock", reason: "cannot open \(path): \(String(cString: strerror(errno)))") }
         let deadline = Date(timeIntervalSinceNow: maximumWait)
+        var ended: Set<pid_t> = []
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let failed = errno
             if failed == EINTR { continue }
@@ -37,10 +43,12 @@ final class SyncLock {
                 throw RemoteError.git(command: "lock", reason: "cannot lock \(path): \(String(cString: strerror(failed)))")
             }
             let holder = Self.holder(fd)
-            if let holder, holder.roomkey > 0, kill(holder.roomkey, 0) != 0, errno == ESRCH, holder.git > 0 {
-                // Its roomkey is gone: nothing will read what that git does. Ending its group frees the lock.
+            if let holder, kill(holder.roomkey, 0) != 0, errno == ESRCH, !ended.contains(holder.git), Self.isOrphanedGit(holder.git) {
+                // Its roomkey is gone: nothing will read what that git does. Ending its group frees the lock (once).
+                ended.insert(holder.git)
                 _ = kill(-holder.git, SIGKILL)
-            } else if Date() > deadline {
+            }
+            if Date() > deadline {
                 close(fd)
                 let who = holder.map { "roomkey process \($0.roomkey)" } ?? "another process"
                 throw RemoteError.git(command: "lock", reason: "another sync of this keyring (\(who)) still holds \(path)")
@@ -70,13 +78,31 @@ final class SyncLock {
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    /// Who the lock file says holds it, when it says so.
+    /// True when `group` is what this lock's git child would be once its roomkey is gone: a session of its own led by
+    /// a process named git (`Subprocess` starts each git with `setsid`), owned by this user, and never this process's
+    /// own group nor a pid of 1 or less. The lock file may name anything (a stale record, a reused pid, a file someone
+    /// else wrote): nothing else is ever killed.
+    static func isOrphanedGit(_ group: pid_t) -> Bool {
+        guard group > 1, group != getpgrp(), group != getpid(),
+              let stat = try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
+        let name = stat[stat.index(after: open)..<close]
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // state, ppid, pgrp, session
+        guard name == "git" || name.hasPrefix("git-"), fields.count > 3, fields[2] == "\(group)", fields[3] == "\(group)" else { return false }
+        var info = stat_struct()
+        return lstat("/proc/\(group)", &info) == 0 && info.st_uid == getuid()
+    }
+
+    /// Who the lock file says holds it, when it says so and the file is this user's own.
     private static func holder(_ fd: Int32) -> (roomkey: pid_t, git: pid_t)? {
+        var info = stat_struct()
+        guard fstat(fd, &info) == 0, info.st_uid == getuid() else { return nil }
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 64, 0) }
         guard n > 0 else { return nil }
         let words = String(decoding: buffer.prefix(n), as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard words.count == 4, words[0] == "roomkey", words[2] == "git", let r = pid_t(words[1]), let g = pid_t(words[3]) else { return nil }
+        guard words.count == 4, words[0] == "roomkey", words[2] == "git", let r = pid_t(words[1]), let g = pid_t(words[3]), r > 1 else { return nil }
         return (r, g)
     }
 }
