@@ -75,7 +75,9 @@ struct GitMirrorSafetyTests {
     /// A file of junk larger than the byte budget, pushed at a room's next-epoch commit path (which every sync reads
     /// again), was read first by every sync, spent its budget and left every file after it unread: another room's new
     /// commits never arrived (a review found a member kept from a removal for ever). Files that fit are read past it.
-    @Test func junkAtARetriedPathDoesNotStarveTheOtherRooms() throws {
+    /// A file exactly as large as the budget did it too (a review of the first fix): the smallest files go first.
+    @Test(arguments: [300_000, 200_000])
+    func junkAtARetriedPathDoesNotStarveTheOtherRooms(size: Int) throws {
         let w = try GitSyncCLITests.team()
         #expect(try w.rk("alice", ["room", "create", "two", "--member", "bob"]).code == 0)
         try w.sync("alice")
@@ -83,7 +85,7 @@ struct GitMirrorSafetyTests {
         let team = try #require(try w.show("alice")["room_id"] as? String)
         let two = try #require(try w.show("alice", room: "two")["room_id"] as? String)
         let (first, other) = team < two ? (team, "two") : (two, "team")
-        try w.tamper(["rooms/\(first)/log/1.roomkey": (0..<300_000).map { _ in UInt8.random(in: 0...255) }])
+        try w.tamper(["rooms/\(first)/log/1.roomkey": (0..<size).map { _ in UInt8.random(in: 0...255) }])
         #expect(try w.rk("alice", ["room", "add", other, "dave"]).code == 0)
         for _ in 0..<2 { _ = try Self.sync(w, "bob", fileLimit: Bundle.maxLength, budget: 200_000) }
         #expect(try w.state("bob", room: other) == w.state("alice", room: other))

@@ -13,11 +13,11 @@ struct BlobBatch {
 
 /// Reading files without holding more than they need in memory.
 extension GitMirror {
-    /// Reads blobs in the order given: their sizes first (`cat-file --batch-check`, which never downloads), then, as a
-    /// stream, each one no larger than `limit` that still fits in what is left of `budget`; the others are deferred.
-    /// A file that does not fit never keeps the smaller ones after it from being read (a file of junk pushed at a
-    /// path every sync retries took the whole budget of every sync, and no file of another room was read again).
-    /// When none fits, the first is read whatever the budget, so every sync moves on.
+    /// Reads blobs: their sizes first (`cat-file --batch-check`, which never downloads), then, as a stream, those no
+    /// larger than `limit` that fit in `budget` when the smallest are taken first; the others are deferred. A large
+    /// file never keeps smaller ones from being read: a file of junk that filled the budget, pushed at a path every
+    /// sync reads again, left every file after it unread at every sync (two reviews: larger than the budget, then
+    /// exactly as large). When none fits, the smallest is read whatever the budget, so every sync moves on.
     func readBlobs(_ ids: [String], limit: Int, budget: Int) throws -> BlobBatch {
         var batch = BlobBatch()
         var seen = Set<String>(), unique: [String] = []
@@ -32,23 +32,21 @@ extension GitMirror {
             let f = String(decoding: line, as: UTF8.self).split(separator: " ")
             if f.count == 3, let size = Int(f[2]), size >= 0 { sizes[String(f[0])] = (String(f[1]), size) }
         }
-        var wanted: [String] = [], total = 0, firstDeferred: String?
+        var candidates: [(id: String, size: Int)] = []
         for id in unique {
             guard let info = sizes[id] else { batch.unreadable[id] = "the remote did not provide this file"; continue }
             guard info.type == "blob" else { batch.unreadable[id] = "not a file"; continue }
             guard info.size <= limit else { batch.unreadable[id] = "larger than \(limit) bytes"; continue }
-            if total + info.size > budget {
-                batch.deferred.insert(id)
-                firstDeferred = firstDeferred ?? id
-                continue
-            }
-            wanted.append(id)
-            total += info.size
+            candidates.append((id, info.size))
         }
-        if wanted.isEmpty, let first = firstDeferred {
-            wanted = [first]
-            batch.deferred.remove(first)
+        var chosen = Set<String>(), total = 0
+        for c in candidates.enumerated().sorted(by: { ($0.element.size, $0.offset) < ($1.element.size, $1.offset) }).map(\.element) {
+            if total + c.size > budget { if chosen.isEmpty { chosen.insert(c.id) }; break }
+            chosen.insert(c.id)
+            total += c.size
         }
+        let wanted = candidates.map(\.id).filter { chosen.contains($0) }
+        for c in candidates where !chosen.contains(c.id) { batch.deferred.insert(c.id) }
         guard !wanted.isEmpty else { return batch }
         var read: [String: [UInt8]] = [:]
         let r = try git.run(["cat-file", "--batch"], input: Data(wanted.map { $0 + "\n" }.joined().utf8), env: noFetch) { child in
