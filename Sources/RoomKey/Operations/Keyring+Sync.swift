@@ -111,22 +111,23 @@ extension Keyring {
         let here = Set(try roomsOn(remote: remote).map(\.id.hex))
         let all = try read { db in try flights(db) }.filter { here.contains($0.roomID) }
         guard !all.isEmpty else { return }
-        let held = try remoteFiles(mirror, tip: tip, flights: all).files
+        let held = try remoteFiles(mirror, tip: tip, flights: all)
         for flight in all where held[flight.roomID] == .ours {
             if let done = try write({ db in try applyFlight(db, flight, me: me, deliver: deliver) }) { report.published.append(done) }
         }
     }
 
-    /// What the remote holds at each flight's path, by room id (`other` not yet judged), with the bytes of other files.
-    private func remoteFiles(_ mirror: GitMirror, tip: String?,
-                             flights: [FlightRecord]) throws -> (files: [String: StagedPublication.RemoteFile], others: [String: [UInt8]]) {
-        guard let tip else { return (Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }), [:]) }
+    /// What the remote holds at each flight's path, by room id; another file is judged by `judge` as soon as it is
+    /// read (by default `other`), so no file is kept beyond its batch: the files are read within the sync's byte
+    /// budget at a time, and junk at many flight paths never sits in memory at once (a review measured 300 MB a file).
+    private func remoteFiles(_ mirror: GitMirror, tip: String?, flights: [FlightRecord],
+                             judge: (FlightRecord, [UInt8]) throws -> StagedPublication.RemoteFile = { _, _ in .other("another file") })
+        throws -> [String: StagedPublication.RemoteFile] {
+        guard let tip else { return Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }) }
         let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
         let files = try mirror.files(at: tip, under: paths)
         var result: [String: StagedPublication.RemoteFile] = [:]
-        var others: [String: [UInt8]] = [:]
         for (flight, path) in zip(flights, paths) where files[path] == nil { result[flight.roomID] = .absent }
-        // Within the sync's byte budget at a time; only the files that are not this keyring's own flight are kept.
         var remaining = Array(Set(files.values))
         while !remaining.isEmpty {
             let batch = try mirror.readBlobs(remaining, limit: syncFileLimit, budget: syncByteBudget)
@@ -134,12 +135,11 @@ extension Keyring {
                 guard let blob = files[path], result[flight.roomID] == nil, !batch.deferred.contains(blob) else { continue }
                 guard let found = batch.bytes[blob] else { result[flight.roomID] = .other("it could not be read"); continue }
                 if found == Array(flight.bundle) { result[flight.roomID] = .ours; continue }
-                result[flight.roomID] = .other("another file")
-                others[flight.roomID] = found
+                result[flight.roomID] = try judge(flight, found)
             }
             remaining = remaining.filter { batch.deferred.contains($0) }
         }
-        return (result, others)
+        return result
     }
 
     /// Judges another file at a flight's path: `invalid` (it may be replaced) or why this keyring cannot apply it.
@@ -184,11 +184,10 @@ extension Keyring {
             if let toPublish { ready.append(toPublish) }
         }
         // Only now look at each flight's path: a flight built just above may find it taken too.
-        let (held, others) = try remoteFiles(mirror, tip: tip, flights: ready)
+        let held = try remoteFiles(mirror, tip: tip, flights: ready) { flight, bytes in try self.judgeFlightPath(bytes, flight: flight, me: me) }
         var adds: [(path: String, bytes: [UInt8])] = []
         for flight in ready {
-            var remote = held[flight.roomID] ?? .absent
-            if let bytes = others[flight.roomID] { remote = try judgeFlightPath(bytes, flight: flight, me: me) }
+            let remote = held[flight.roomID] ?? .absent
             guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")), let previous = try? Hex.decode(flight.previousHead, what: "head"),
                   let room = try read({ db in try loadRoom(db, id) }) else { continue }
             let verdict = StagedPublication.decide(epoch: flight.epoch, previousHead: previous, roomEpoch: room.state.epoch,
