@@ -113,6 +113,30 @@ struct GitHostileRemoteTests {
         #expect(ran.isEmpty, "hooks ran: \(ran)")
     }
 
+    /// A URL that looks remote can reach a local repository through the user's `url.*.insteadOf` (a review of the first
+    /// fix ran a hook that way): the URL is judged as git will reach it.
+    @Test func aURLRewrittenToALocalRepositoryRunsNoHooks() throws {
+        let w = try GitSyncCLITests.team()
+        let marker = w.s.path("hook-ran"), home = w.s.path("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        for hook in ["pre-receive", "post-receive", "post-update"] {
+            let file = w.bare + "/hooks/" + hook
+            try Data("#!/bin/sh\necho \(hook) >> '\(marker)'\n".utf8).write(to: URL(fileURLWithPath: file))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file)
+        }
+        let folder = (w.bare as NSString).deletingLastPathComponent, name = (w.bare as NSString).lastPathComponent
+        try Data("[url \"\(folder)/\"]\n\tinsteadOf = shared:\n".utf8).write(to: URL(fileURLWithPath: home + "/.gitconfig"))
+        let env = ["HOME": home]
+        #expect(try w.rk("alice", ["remote", "remove", "origin"], env: env).code == 0)
+        #expect(try w.rk("alice", ["remote", "add", "origin", "shared:" + name], env: env).code == 0)
+        #expect(try w.rk("alice", ["room", "rotate", "team"], env: env).code == 0)
+        let sync = try w.rk("alice", ["sync"], env: env)
+        #expect(sync.code == 0, "\(sync)")
+        let ran = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
+        #expect(ran.isEmpty, "hooks ran: \(ran)")
+        #expect(try w.remoteFiles().contains { $0.contains("/keys/") }, "nothing was pushed through the rewritten URL")
+    }
+
     /// A gitlink (a submodule entry) pushed at a bundle's path by anyone with push access is not a file: members'
     /// syncs skip it instead of failing on it for ever.
     @Test func gitlinkAtABundlePathDoesNotStopSync() throws {

@@ -101,8 +101,15 @@ struct GitMirror {
             let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
             current[String(parts[0]), default: []].append(parts.count > 1 ? String(parts[1]) : "")
         }
-        var wanted = [("remote.origin.url", url), ("remote.origin.fetch", Self.refspec)]
-        if RemoteAddress.isLocal(url) {
+        for (key, value) in [("remote.origin.url", url), ("remote.origin.fetch", Self.refspec)] where current[key] != [value] {
+            try git.check(["config", "--replace-all", key, value])
+        }
+        // As git will reach it: the user's `url.*.insteadOf` and `pushInsteadOf` can turn any URL into a local one.
+        let reached = [url] + [["remote", "get-url", "origin"], ["remote", "get-url", "--push", "origin"]].compactMap { args in
+            (try? git.check(args)).map(Git.text)
+        }
+        var wanted: [(String, String)] = []
+        if reached.contains(where: RemoteAddress.isLocal) {
             wanted += [("remote.origin.uploadpack", Self.localServer("upload-pack")), ("remote.origin.receivepack", Self.localServer("receive-pack"))]
         } else {
             for key in ["remote.origin.uploadpack", "remote.origin.receivepack"] where current[key] != nil {
