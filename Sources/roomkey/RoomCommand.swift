@@ -160,6 +160,9 @@ struct CommitDocument: Encodable {
     let head: String
     let bundle: String
     let recipients: Int
+    /// For a member's leave request: the admin to give it to.
+    let adminId: String?
+    let adminHandle: String?
 
     init(_ r: CommitResult) {
         roomId = r.room.id.hex
@@ -168,6 +171,8 @@ struct CommitDocument: Encodable {
         head = Hex.encode(r.room.state.head)
         bundle = r.bundlePath
         recipients = r.recipientCount
+        adminId = r.leaveRequestFor?.id.hex
+        adminHandle = r.leaveRequestFor?.handle
     }
 
     func lines(_ verb: String) -> [String] {

@@ -83,6 +83,9 @@ import Testing
             #expect(members.sorted() == ["alice", "bob", "dave"], "\(p)")
         }
         #expect(heads.count == 1)
+        // Scripts read the admin from --json (a review found only the text named it).
+        let dave = try w.rk("dave", ["room", "leave", "team", "--json", "-o", w.s.path("dave-leave.roomkey")]).json()
+        #expect(dave["admin_id"] as? String == designated?.hex && dave["admin_handle"] as? String == handle, "\(dave)")
     }
 
     /// An admin who applies another admin's commit and a leave request in one run sends its removal commit only: that

@@ -11,6 +11,8 @@ struct ShellWordTests {
         ("it's", "'it'\\''s'"),
         ("`id`", "'`id`'"),
         ("-rf", "'-rf'"),
+        ("=ls", "'=ls'"),
+        ("a=b", "a=b"),
         ("", "''"),
         ("café", "'café'"),
     ])

@@ -2,10 +2,10 @@
 /// POSIX shell reads each back exactly: a room or contact name is chosen by someone else, and `$(...)`, a space or a
 /// quote in it must stay part of the name, never become shell syntax.
 public enum ShellWord {
-    /// `text` unchanged when it is only letters, digits and `@%+=:,./_-` (and does not start with `-`), else in single
-    /// quotes, each `'` written `'\''`.
+    /// `text` unchanged when it is only letters, digits and `@%+=:,./_-` (and starts with neither `-` nor `=`, which
+    /// zsh expands to a command's path), else in single quotes, each `'` written `'\''`.
     public static func quote(_ text: String) -> String {
-        let plain = !text.isEmpty && !text.hasPrefix("-") && text.unicodeScalars.allSatisfy { s in
+        let plain = !text.isEmpty && !text.hasPrefix("-") && !text.hasPrefix("=") && text.unicodeScalars.allSatisfy { s in
             s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || "@%+=:,./_-".unicodeScalars.contains(s))
         }
         if plain { return text }
