@@ -137,6 +137,32 @@ struct GitHostileRemoteTests {
         #expect(try w.remoteFiles().contains { $0.contains("/keys/") }, "nothing was pushed through the rewritten URL")
     }
 
+    /// Only the direction git reaches locally gets the local server command: fetching from a local mirror and pushing
+    /// over ssh is a common setup, and a git host's ssh shell refuses anything but the plain program (a review found
+    /// every push broken by the first version, which set both).
+    @Test func onlyTheLocalDirectionGetsTheLocalServerCommand() throws {
+        let w = try GitSyncCLITests.team()
+        let home = w.s.path("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let folder = (w.bare as NSString).deletingLastPathComponent, name = (w.bare as NSString).lastPathComponent
+        try Data("""
+            [url "\(folder)/"]
+            \tinsteadOf = ssh://example.invalid/
+            [url "ssh://example.invalid/"]
+            \tpushInsteadOf = ssh://example.invalid/
+
+            """.utf8).write(to: URL(fileURLWithPath: home + "/.gitconfig"))
+        let env = ["HOME": home, "GIT_SSH_COMMAND": "false"]
+        #expect(try w.rk("alice", ["remote", "remove", "origin"], env: env).code == 0)
+        #expect(try w.rk("alice", ["remote", "add", "origin", "ssh://example.invalid/" + name], env: env).code == 0)
+        _ = try w.rk("alice", ["sync"], env: env)  // the push fails (no ssh here); the mirror is configured before it
+        let mirror = try #require(GitMirrorSafetyTests.mirrors(w, "alice").first)
+        let upload = try GitWorld.runGit(["--git-dir", mirror, "config", "remote.origin.uploadpack"], in: w.s.root.path)
+        let receive = try GitWorld.runGit(["--git-dir", mirror, "config", "remote.origin.receivepack"], in: w.s.root.path)
+        #expect(upload.code == 0 && upload.out.contains("core.hooksPath=/dev/null"), "\(upload)")
+        #expect(receive.code != 0, "a push over ssh would send: \(receive.out)")
+    }
+
     /// A gitlink (a submodule entry) pushed at a bundle's path by anyone with push access is not a file: members'
     /// syncs skip it instead of failing on it for ever.
     @Test func gitlinkAtABundlePathDoesNotStopSync() throws {

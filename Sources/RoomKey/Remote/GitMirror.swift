@@ -104,15 +104,16 @@ struct GitMirror {
         for (key, value) in [("remote.origin.url", url), ("remote.origin.fetch", Self.refspec)] where current[key] != [value] {
             try git.check(["config", "--replace-all", key, value])
         }
-        // As git will reach it: the user's `url.*.insteadOf` and `pushInsteadOf` can turn any URL into a local one.
-        let reached = [url] + [["remote", "get-url", "origin"], ["remote", "get-url", "--push", "origin"]].compactMap { args in
-            (try? git.check(args)).map(Git.text)
-        }
+        // As git will reach it, fetch and push apart: the user's `url.*.insteadOf` and `pushInsteadOf` can turn any URL
+        // into a local one, for one direction only (a local mirror to fetch from, ssh to push to). Only the direction
+        // that is local gets the local server command: a git host's ssh shell accepts nothing but the plain program.
+        let fetchURL = (try? git.check(["remote", "get-url", "origin"])).map(Git.text) ?? url
+        let pushURL = (try? git.check(["remote", "get-url", "--push", "origin"])).map(Git.text) ?? url
         var wanted: [(String, String)] = []
-        if reached.contains(where: RemoteAddress.isLocal) {
-            wanted += [("remote.origin.uploadpack", Self.localServer("upload-pack")), ("remote.origin.receivepack", Self.localServer("receive-pack"))]
-        } else {
-            for key in ["remote.origin.uploadpack", "remote.origin.receivepack"] where current[key] != nil {
+        for (key, program, reached) in [("remote.origin.uploadpack", "upload-pack", fetchURL), ("remote.origin.receivepack", "receive-pack", pushURL)] {
+            if RemoteAddress.isLocal(reached) {
+                wanted.append((key, Self.localServer(program)))
+            } else if current[key] != nil {
                 try git.check(["config", "--unset-all", key])
             }
         }
