@@ -286,9 +286,13 @@ struct GitMirrorSafetyTests {
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()
         gone.waitUntilExit()
+        // An unrelated git session of this user (sleep under the name git), which does not hold the lock.
+        let fakeGit = w.s.path("bin/git")
+        try FileManager.default.createDirectory(atPath: w.s.path("bin"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: fakeGit, withDestinationPath: "/bin/sleep")
         let innocent = Process()
         innocent.executableURL = URL(fileURLWithPath: "/bin/sh")
-        innocent.arguments = ["-c", "setsid sleep 300 & echo $!; wait"]
+        innocent.arguments = ["-c", "setsid \"$1\" 300 & echo $!; wait", "sh", fakeGit]
         let out = Pipe()
         innocent.standardOutput = out
         innocent.standardError = FileHandle.nullDevice
@@ -309,8 +313,8 @@ struct GitMirrorSafetyTests {
             let stat = (try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8)) ?? ""
             #expect(!stat.isEmpty && !stat.contains(") Z "), "the innocent group was ended (git \(named))")
         }
-        #expect(!SyncLock.isOrphanedGit(group))
-        #expect(!SyncLock.isOrphanedGit(1))
+        #expect(!SyncLock.isOrphanedGit(group, holding: held))
+        #expect(!SyncLock.isOrphanedGit(1, holding: held))
     }
 
     /// L3: one sync of a keyring at a time, whatever the state folder: a sync waits while the keyring's lock is held.

@@ -33,7 +33,7 @@ final class SyncLock {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         fd = open(path, O_CREAT | O_RDWR | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw RemoteError.git(command: "lock", reason: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        let deadline = Date(timeIntervalSinceNow: maximumWait)
+        let deadline = ProcessInfo.processInfo.systemUptime + maximumWait  // monotonic: a clock step does not stretch it
         var ended: Set<pid_t> = []
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let failed = errno
@@ -43,12 +43,12 @@ final class SyncLock {
                 throw RemoteError.git(command: "lock", reason: "cannot lock \(path): \(String(cString: strerror(failed)))")
             }
             let holder = Self.holder(fd)
-            if let holder, kill(holder.roomkey, 0) != 0, errno == ESRCH, !ended.contains(holder.git), Self.isOrphanedGit(holder.git) {
+            if let holder, Self.isGone(holder.roomkey), !ended.contains(holder.git), Self.isOrphanedGit(holder.git, holding: fd) {
                 // Its roomkey is gone: nothing will read what that git does. Ending its group frees the lock (once).
                 ended.insert(holder.git)
                 _ = kill(-holder.git, SIGKILL)
             }
-            if Date() > deadline {
+            if ProcessInfo.processInfo.systemUptime > deadline {
                 close(fd)
                 let who = holder.map { "roomkey process \($0.roomkey)" } ?? "another process"
                 throw RemoteError.git(command: "lock", reason: "another sync of this keyring (\(who)) still holds \(path)")
@@ -78,20 +78,35 @@ final class SyncLock {
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    /// True when process `pid` no longer runs: absent, or a zombie its parent has not reaped yet.
+    static func isGone(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) != 0 { return errno == ESRCH }
+        let line = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = line.lastIndex(of: ")") else { return false }
+        return line[line.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
     /// True when `group` is what this lock's git child would be once its roomkey is gone: a session of its own led by
-    /// a process named git (`Subprocess` starts each git with `setsid`), owned by this user, and never this process's
-    /// own group nor a pid of 1 or less. The lock file may name anything (a stale record, a reused pid, a file someone
-    /// else wrote): nothing else is ever killed.
-    static func isOrphanedGit(_ group: pid_t) -> Bool {
+    /// a process named git (`Subprocess` starts each git with `setsid`), owned by this user, whose leader holds a
+    /// descriptor of this very lock file (`lock`: it inherited it), and never this process's own group nor a pid of 1
+    /// or less. The lock file may name anything (a stale record, a reused pid, a file someone else wrote): nothing else
+    /// is ever killed (a review killed an unrelated git by naming it).
+    static func isOrphanedGit(_ group: pid_t, holding lock: Int32) -> Bool {
         guard group > 1, group != getpgrp(), group != getpid(),
-              let stat = try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
-        let name = stat[stat.index(after: open)..<close]
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
+              let line = try? String(contentsOfFile: "/proc/\(group)/stat", encoding: .utf8),
+              let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")") else { return false }
+        let name = line[line.index(after: open)..<close]
+        let fields = line[line.index(after: close)...].split(separator: " ")
         // state, ppid, pgrp, session
         guard name == "git" || name.hasPrefix("git-"), fields.count > 3, fields[2] == "\(group)", fields[3] == "\(group)" else { return false }
-        var info = stat_struct()
-        return lstat("/proc/\(group)", &info) == 0 && info.st_uid == getuid()
+        var info = stat_struct(), mine = stat_struct()
+        guard lstat("/proc/\(group)", &info) == 0, info.st_uid == getuid(), fstat(lock, &mine) == 0 else { return false }
+        let folder = "/proc/\(group)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return descriptors.contains { entry in
+            var target = stat_struct()
+            return stat(folder + "/" + entry, &target) == 0 && target.st_dev == mine.st_dev && target.st_ino == mine.st_ino
+        }
     }
 
     /// Who the lock file says holds it, when it says so and the file is this user's own.
