@@ -91,6 +91,21 @@ struct GitMirrorSafetyTests {
         #expect(try w.state("bob", room: other) == w.state("alice", room: other))
     }
 
+    /// A file put off for lack of budget is read first by the next sync, whatever its size: with the smallest files
+    /// first, a small junk file at a path every sync reads again took each sync's turn and a larger legitimate commit
+    /// waited for ever (a review of this session's smallest-first fix).
+    @Test func aFilePutOffIsReadFirstNextTime() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "create", "two", "--member", "bob"]).code == 0)
+        try w.sync("alice")
+        try w.sync("bob")
+        let two = try #require(try w.show("alice", room: "two")["room_id"] as? String)
+        try w.tamper(["rooms/\(two)/log/1.roomkey": Array("junk".utf8)])
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        for _ in 0..<4 { _ = try Self.sync(w, "bob", fileLimit: Bundle.maxLength, budget: 1) }
+        #expect(try w.state("bob") == w.state("alice"))
+    }
+
     /// Junk at the commit paths of held epochs is read and judged within the byte budget at a time (it was all read at
     /// once: five files of 200 MiB took 1.2 GB, found by a review), and every file is still judged and repaired in the
     /// one sync.

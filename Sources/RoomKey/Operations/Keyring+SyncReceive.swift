@@ -25,7 +25,9 @@ extension Keyring {
         let (entries, held) = Self.sortedForReceive(listed, rooms: rooms, me: me.id.hex)
         // Read as a stream within the sync's byte budget: a file too large or missing is malformed and never stops the
         // marker; files past the budget are left for the next sync, the marker moving past them with their paths kept.
-        let batch = try mirror.readBlobs(entries.map(\.blob) + held.map(\.blob), limit: syncFileLimit, budget: syncByteBudget)
+        let waited = Set(try read { db in try remoteRecord(db, remote) }?.unread ?? [])
+        let batch = try mirror.readBlobs(entries.map(\.blob) + held.map(\.blob), limit: syncFileLimit, budget: syncByteBudget,
+                                         first: entries.filter { waited.contains($0.path) }.map(\.blob))
         let bytes = batch.bytes
         let later = (entries + held.map { ($0.path, $0.blob) }).filter { batch.deferred.contains($0.blob) }.map(\.path)
         report.deferred = later.count

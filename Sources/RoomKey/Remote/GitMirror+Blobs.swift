@@ -18,7 +18,10 @@ extension GitMirror {
     /// file never keeps smaller ones from being read: a file of junk that filled the budget, pushed at a path every
     /// sync reads again, left every file after it unread at every sync (two reviews: larger than the budget, then
     /// exactly as large). When none fits, the smallest is read whatever the budget, so every sync moves on.
-    func readBlobs(_ ids: [String], limit: Int, budget: Int) throws -> BlobBatch {
+    /// `first` (blob ids, oldest first: files an earlier sync left unread) go before the smallest-first fill, the
+    /// first of them whatever the budget: a file larger than what the others leave is read at last instead of being
+    /// put off at every sync (a review of the smallest-first order found a legitimate large file starved for ever).
+    func readBlobs(_ ids: [String], limit: Int, budget: Int, first: [String] = []) throws -> BlobBatch {
         var batch = BlobBatch()
         var seen = Set<String>(), unique: [String] = []
         for id in ids where seen.insert(id).inserted { unique.append(id) }
@@ -40,7 +43,15 @@ extension GitMirror {
             candidates.append((id, info.size))
         }
         var chosen = Set<String>(), total = 0
-        for c in candidates.enumerated().sorted(by: { ($0.element.size, $0.offset) < ($1.element.size, $1.offset) }).map(\.element) {
+        let sizeOf = Dictionary(candidates.map { ($0.id, $0.size) }, uniquingKeysWith: { a, _ in a })
+        for id in first {
+            guard let size = sizeOf[id], !chosen.contains(id) else { continue }
+            if total + size > budget && !chosen.isEmpty { break }
+            chosen.insert(id)
+            total += size
+        }
+        for c in candidates.enumerated().sorted(by: { ($0.element.size, $0.offset) < ($1.element.size, $1.offset) }).map(\.element)
+            where !chosen.contains(c.id) {
             if total + c.size > budget { if chosen.isEmpty { chosen.insert(c.id) }; break }
             chosen.insert(c.id)
             total += c.size
