@@ -249,6 +249,33 @@ struct GitMirrorSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: marker), "a global hook ran")
     }
 
+    /// The pid of a process that has ended.
+    static func gonePID() throws -> pid_t {
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        return gone.processIdentifier
+    }
+
+    /// Starts `program` (a link named git to `target`) with `args` in a session of its own, under a shell that waits for
+    /// it; returns the shell (kill it after) and the session's process group.
+    static func gitNamedSession(_ w: GitWorld, target: String, _ args: [String]) throws -> (shell: Process, group: pid_t) {
+        let fakeGit = w.s.path("bin/git")
+        try FileManager.default.createDirectory(atPath: w.s.path("bin"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: fakeGit, withDestinationPath: target)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "setsid \"$@\" & echo $!; wait", "sh", fakeGit] + args
+        let out = Pipe()
+        shell.standardOutput = out
+        shell.standardError = FileHandle.nullDevice
+        try shell.run()
+        var line = Data()
+        while !line.contains(10) { line += out.fileHandleForReading.availableData }
+        return (shell, try #require(Int32(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))))
+    }
+
     /// A sync interrupted while its git stalled left that git running in a session of its own, holding the keyring's
     /// sync lock: every later sync and `remote remove` waited for ever without a word (found by a hostile review). The
     /// lock file names the roomkey that holds it and its git's process group; a sync that finds that roomkey gone ends
@@ -256,30 +283,15 @@ struct GitMirrorSafetyTests {
     @Test func aLockLeftByAGoneSyncsGitIsTakenBack() throws {
         let w = try GitSyncCLITests.team()
         let lock = w.s.keyring("bob") + ".sync.lock"
-        let gone = Process()
-        gone.executableURL = URL(fileURLWithPath: "/bin/true")
-        try gone.run()
-        gone.waitUntilExit()
+        let gone = try Self.gonePID()
         // A stand-in for the stalled git (flock under the name git): its own session, holding the lock.
-        let fakeGit = w.s.path("bin/git")
-        try FileManager.default.createDirectory(atPath: w.s.path("bin"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: fakeGit, withDestinationPath: "/usr/bin/flock")
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "setsid \"$2\" -x \"$1\" sleep 300 & echo $!; wait", "sh", lock, fakeGit]
-        let out = Pipe()
-        holder.standardOutput = out
-        holder.standardError = FileHandle.nullDevice
-        try holder.run()
+        let (holder, group) = try Self.gitNamedSession(w, target: "/usr/bin/flock", ["-x", lock, "sleep", "300"])
         defer { kill(holder.processIdentifier, SIGKILL) }
-        var line = Data()
-        while !line.contains(10) { line += out.fileHandleForReading.availableData }
-        let group = try #require(Int32(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(-group, SIGKILL) }
         let probe = open(lock, O_RDWR)
         defer { close(probe) }
         for _ in 0..<100 where flock(probe, LOCK_EX | LOCK_NB) == 0 { flock(probe, LOCK_UN); usleep(20_000) }
-        try Data("roomkey \(gone.processIdentifier) git \(group)\n".utf8).write(to: URL(fileURLWithPath: lock))
+        try Data("roomkey \(gone) git \(group)\n".utf8).write(to: URL(fileURLWithPath: lock))
         final class Box: @unchecked Sendable { var run: Run? }
         let box = Box()
         let done = DispatchGroup()
@@ -297,31 +309,16 @@ struct GitMirrorSafetyTests {
     @Test func aLockFileNamingAnotherGroupKillsNothing() throws {
         let w = try GitSyncCLITests.team()
         let lock = w.s.path("other.sync.lock")
-        let gone = Process()
-        gone.executableURL = URL(fileURLWithPath: "/bin/true")
-        try gone.run()
-        gone.waitUntilExit()
+        let gone = try Self.gonePID()
         // An unrelated git session of this user (sleep under the name git), which does not hold the lock.
-        let fakeGit = w.s.path("bin/git")
-        try FileManager.default.createDirectory(atPath: w.s.path("bin"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: fakeGit, withDestinationPath: "/bin/sleep")
-        let innocent = Process()
-        innocent.executableURL = URL(fileURLWithPath: "/bin/sh")
-        innocent.arguments = ["-c", "setsid \"$1\" 300 & echo $!; wait", "sh", fakeGit]
-        let out = Pipe()
-        innocent.standardOutput = out
-        innocent.standardError = FileHandle.nullDevice
-        try innocent.run()
+        let (innocent, group) = try Self.gitNamedSession(w, target: "/bin/sleep", ["300"])
         defer { kill(innocent.processIdentifier, SIGKILL) }
-        var line = Data()
-        while !line.contains(10) { line += out.fileHandleForReading.availableData }
-        let group = try #require(Int32(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(-group, SIGKILL) }
         let held = open(lock, O_CREAT | O_RDWR, 0o600)
         defer { close(held) }
         #expect(flock(held, LOCK_EX) == 0)
         for named in [group, 1, 0, -5] {
-            try Data("roomkey \(gone.processIdentifier) git \(named)\n".utf8).write(to: URL(fileURLWithPath: lock))
+            try Data("roomkey \(gone) git \(named)\n".utf8).write(to: URL(fileURLWithPath: lock))
             let started = Date()
             #expect(throws: RemoteError.self) { _ = try SyncLock(path: lock, maximumWait: 0.3) }
             #expect(Date().timeIntervalSince(started) < 10)
