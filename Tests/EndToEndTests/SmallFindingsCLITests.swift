@@ -127,4 +127,12 @@ import Testing
             #expect(d.hasPrefix("\"payroll epoch 9 by \\\"x\\\": remove, remove (published)\" (\(id))"), "\(d)")
         }
     }
+
+    /// A contact's name is its card's handle unless given: it is quoted too.
+    @Test func aContactNameIsQuoted() throws {
+        let w = try RoomWorld()
+        let entries = try #require(try w.rk("alice", ["audit", "--json"]).json()["entries"] as? [[String: Any]])
+        let added = entries.filter { $0["event"] as? String == "contact-add" }.compactMap { $0["detail"] as? String }
+        #expect(!added.isEmpty && added.allSatisfy { $0.hasPrefix("\"") }, "\(added)")
+    }
 }

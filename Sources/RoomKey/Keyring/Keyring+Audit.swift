@@ -84,7 +84,13 @@ extension Keyring {
     /// name is chosen by whoever made the room: unquoted, `payroll epoch 9 by <your id>: remove` read as the rest of an
     /// entry, and two rooms of one name could not be told apart (found by a hostile review).
     static func auditRoom(_ name: String, _ id: RoomID) -> String {
-        "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\" (\(id.hex))"
+        "\(auditName(name)) (\(id.hex))"
+    }
+
+    /// A name in an audit entry: in double quotes, a quote or backslash in it escaped. A contact's name is its card's
+    /// handle unless the user gave another, so it is chosen by someone else as a room's name is.
+    static func auditName(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Appends an entry inside the caller's transaction.

@@ -162,7 +162,7 @@ extension Keyring {
         }
         guard let existing else {
             try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: false, added: time))
-            try audit(db, .contactAdd, "\(name) \(card.id)")
+            try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id)")
             return ContactAddResult(name: name, id: card.id, outcome: .added)
         }
         if existing.card == card { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
@@ -179,12 +179,12 @@ extension Keyring {
                                                                          arguments: [Data(tag)]) ?? Data()), tag: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
                                          added: existing.added), accepted: accepted)
-            if upgrade { try audit(db, .contactAdd, "\(name) \(card.id) upgraded to card v2") }
+            if upgrade { try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id) upgraded to card v2") }
             return ContactAddResult(name: name, id: card.id, outcome: upgrade ? .upgraded : .updated)
         }
         try recordHistory(db, name: name, card: existing.card, time: time)
         try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))
-        try audit(db, .contactKeyChange, "\(name) \(existing.id) -> \(card.id)")
+        try audit(db, .contactKeyChange, "\(Self.auditName(name)) \(existing.id) -> \(card.id)")
         return ContactAddResult(name: name, id: card.id, outcome: .keyChanged(previous: existing.id))
     }
 
@@ -254,7 +254,7 @@ extension Keyring {
             if db.changesCount == 0 { throw ContactError.notFound(name: name) }
             try db.cachedStatement(sql: "DELETE FROM contact_key_history WHERE name_tag = ?").execute(arguments: [tag])
             try db.cachedStatement(sql: "DELETE FROM contact_alert WHERE name_tag = ?").execute(arguments: [tag])
-            try audit(db, .contactRemove, name)
+            try audit(db, .contactRemove, Self.auditName(name))
         }
     }
 }

@@ -93,7 +93,7 @@ extension Keyring {
             try db.cachedStatement(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?").execute(arguments: [Data(resealed), Data(tag)])
             try syncKeyChangeAlert(db, tag: tag, keyChanged: record.keyChanged)
             try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
-            try audit(db, record.verified ? .contactVerify : .contactAccept, name)
+            try audit(db, record.verified ? .contactVerify : .contactAccept, Self.auditName(name))
             return Contact(name: contact.name, card: contact.card, verified: record.verified, keyChanged: record.keyChanged,
                            added: contact.added)
         }
