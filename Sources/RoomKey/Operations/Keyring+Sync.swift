@@ -128,16 +128,13 @@ extension Keyring {
         let files = try mirror.files(at: tip, under: paths)
         var result: [String: StagedPublication.RemoteFile] = [:]
         for (flight, path) in zip(flights, paths) where files[path] == nil { result[flight.roomID] = .absent }
-        var remaining = Array(Set(files.values))
-        while !remaining.isEmpty {
-            let batch = try mirror.readBlobs(remaining, limit: syncFileLimit, budget: syncByteBudget)
+        try mirror.forEachBatch(Array(Set(files.values)), limit: syncFileLimit, budget: syncByteBudget) { batch in
             for (flight, path) in zip(flights, paths) {
                 guard let blob = files[path], result[flight.roomID] == nil, !batch.deferred.contains(blob) else { continue }
                 guard let found = batch.bytes[blob] else { result[flight.roomID] = .other("it could not be read"); continue }
                 if found == Array(flight.bundle) { result[flight.roomID] = .ours; continue }
                 result[flight.roomID] = try judge(flight, found)
             }
-            remaining = remaining.filter { batch.deferred.contains($0) }
         }
         return result
     }

@@ -124,9 +124,7 @@ extension Keyring {
         var unsettled = Set<RoomID>()
         // Read and judged within the sync's byte budget at a time: a log of many large files (junk anyone with push
         // access can add) never sits in memory whole (a review measured 1.2 GB for five files of 200 MiB).
-        var remaining = Array(Set(suspects.map(\.blob)))
-        while !remaining.isEmpty {
-            let batch = try mirror.readBlobs(remaining, limit: syncFileLimit, budget: syncByteBudget)
+        try mirror.forEachBatch(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: syncByteBudget) { batch in
             let bytes = batch.bytes
             unsettled.formUnion(suspects.filter { batch.unreadable[$0.blob] != nil }.map(\.room.id))
             let readable = suspects.compactMap { s in bytes[s.blob].map { (s, $0) } }
@@ -144,7 +142,6 @@ extension Keyring {
                     }
                 }
             }
-            remaining = remaining.filter { batch.deferred.contains($0) }
         }
         var adds: [(path: String, bytes: [UInt8])] = []
         for (room, epoch, why) in redo {

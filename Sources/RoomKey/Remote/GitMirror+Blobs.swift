@@ -83,6 +83,19 @@ extension GitMirror {
     }
 }
 
+extension GitMirror {
+    /// Reads `ids` batch by batch (`readBlobs`, each within `budget`), handing each batch to `body` before the next is
+    /// read, until no blob is left: every blob is read once, and none is kept beyond its batch.
+    func forEachBatch(_ ids: [String], limit: Int, budget: Int, _ body: (BlobBatch) throws -> Void) throws {
+        var remaining = ids
+        while !remaining.isEmpty {
+            let batch = try readBlobs(remaining, limit: limit, budget: budget)
+            try body(batch)
+            remaining = remaining.filter { batch.deferred.contains($0) }
+        }
+    }
+}
+
 /// Buffered reading of a child's standard output: lines and exact byte counts.
 struct OutputReader {
     private let child: Subprocess
