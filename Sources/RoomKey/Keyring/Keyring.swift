@@ -52,6 +52,11 @@ public final class Keyring {
     /// The summary last sealed or opened, with its row's sealed bytes: the same bytes always hold the same summary, and
     /// a commit reads back the summary it just updated (the stanza rule), which then costs no second decoding.
     var summaryMemo: (tag: [UInt8], sealed: [UInt8], summary: RosterSummary)?
+    /// Ephemeral key pairs being made ahead for the bundle the running operation will seal (`sealAhead`); the next
+    /// `makeBundle` takes them, and the operation drops any it did not use.
+    var ephemeralPool: EphemeralKeyPool?
+    /// True from `sealAhead` until `dropSealAhead`, taken or not.
+    var sealingAhead = false
     /// True while the outbox is being written out (its own transactions do not start another flush).
     var flushing = false
     /// Every entry written out by this keyring value, in order (for `outbox flush` to report).

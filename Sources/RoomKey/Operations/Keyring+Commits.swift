@@ -52,6 +52,9 @@ extension Keyring {
             contactsSeen?.reserveCapacity(members.count)
             defer { contactsSeen = nil }
             let ops = try sealableContacts(db, members).map { Operation.add($0.card) }
+            // Every member's stanza but a post-quantum one is a sealed box.
+            sealAhead(pairs: ops.addedCards.lazy.filter { !$0.isPostQuantum }.count)
+            defer { dropSealAhead() }
             if !allowSameHandle { try refuseSameHandles(creator: me.card, adding: ops, room: name) }
             return try createRoom(db, name: name, operations: ops, me: me, requirePQ: requirePQ, deliver: deliver)
         }
@@ -93,6 +96,8 @@ extension Keyring {
         try automaticPrune()
         let me = try identity()
         return try write { db in
+            sealAhead(db, room: nameOrID)
+            defer { dropSealAhead() }
             let room = try distributableRoom(db, nameOrID, me: me.id)
             let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name, me: me.id) }
             if !allowSameHandle { try refuseSameHandles(room.state.roster, adding: ops, room: room.name) }
@@ -122,6 +127,8 @@ extension Keyring {
             }
         }
         return try write { db in
+            sealAhead(db, room: nameOrID)
+            defer { dropSealAhead() }
             let (room, ops) = try plan(db)
             if ops.isEmpty { return PlannedChange(room: room, operations: [], commit: nil) }
             let result = try commit(db, room: room, operations: ops, me: me, deliver: deliver)
@@ -153,7 +160,9 @@ extension Keyring {
         try automaticPrune()
         let me = try identity()
         return try write { db in
-            try rotate(db, room: try distributableRoom(db, nameOrID, me: me.id), me: me, deliver: deliver)
+            sealAhead(db, room: nameOrID, staging: false)
+            defer { dropSealAhead() }
+            return try rotate(db, room: try distributableRoom(db, nameOrID, me: me.id), me: me, deliver: deliver)
         }
     }
 
@@ -210,7 +219,7 @@ extension Keyring {
             content = BundleContent.encode(commits: commits)
         }
         let bytes = try BundleSealer.seal(roomID: room.id, epoch: room.state.epoch, signer: me.signing, recipients: recipients,
-                                          content: content, random: random)
+                                          content: content, random: random, pool: ephemeralPool.take())
         return BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch, recipientCount: recipients.count, bytes: bytes)
     }
 

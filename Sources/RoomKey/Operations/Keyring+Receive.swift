@@ -48,6 +48,7 @@ extension Keyring {
     /// Receives a batch whose parse may have started before this keyring opened (see `ReceiveBatch`).
     public func receive(_ batch: ReceiveBatch, deliver: BundleDelivery,
                         onResult: @escaping (ReceiveResult) -> Void = { _ in }) throws -> [ReceiveResult] {
+        defer { dropSealAhead() }
         // A large bundle takes as long to hash as the keyring takes to get ready: both at once, on different cores.
         var parsed = try Self.parsingBundles(of: batch) {
             try automaticPrune()
@@ -196,6 +197,7 @@ extension Keyring {
                 case .some(let xwing): content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
                 case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
                 }
+                if !content.commits.isEmpty { sealAheadOfRotation(db, room: bundle.roomID) }
                 let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
                     .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
                 switch decision {

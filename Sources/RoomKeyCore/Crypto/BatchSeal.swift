@@ -21,13 +21,21 @@ public enum BatchSeal {
     /// (ephemeral key pair, `nonce = BLAKE2b-192(epk || pk)`, `crypto_box_easy`, `epk || box`), except that the
     /// ephemeral secret keys of a chunk come from one `randombytes_buf` call: `crypto_box_seal` asks the kernel once
     /// per box, a system call that was about 3 % of a 10,000-recipient seal (`Benchmarks/seal_loop.c`).
-    /// On failure (a low-order key) it throws, and `out` may hold some boxes already: callers discard it.
+    /// With a `pool`, the first boxes take the ephemeral key pairs it made ahead (see `EphemeralKeyPool`); returns how
+    /// many did. On failure (a low-order key) it throws, and `out` may hold some boxes already: callers discard it.
+    @discardableResult
     public static func seal(_ message: borrowing SecretBytes, keys: [UInt8], into out: inout [UInt8], offset: Int,
-                            stride: Int) throws(CryptoError) {
-        try sealBoxes(message, keys: keys, into: &out, offset: offset, stride: stride, parallel: true) { secrets, range in
+                            stride: Int, pool: consuming EphemeralKeyPool? = nil) throws(CryptoError) -> Int {
+        let ready: ReadyPairs?
+        switch consume pool {
+        case let .some(made): ready = made.take()
+        case .none: ready = nil
+        }
+        try sealBoxes(message, keys: keys, into: &out, offset: offset, stride: stride, parallel: true, ready: ready) { secrets, range in
             randombytes_buf(secrets, range.count * SealingKeyPair.secretLength)
             return true
         }
+        return Swift.min(ready?.count ?? 0, keys.count / SealingPublicKey.length)
     }
 
     /// **For known-answer tests only; production code never calls this.** `seal`, on the calling thread, with box *i*'s
@@ -52,7 +60,7 @@ public enum BatchSeal {
     /// Checks the buffers, then seals every box chunk by chunk (over every core when `parallel`), each chunk's
     /// ephemeral secret keys written by `draw(secrets, range)` (32 bytes per box of `range`; false fails the batch).
     private static func sealBoxes(_ message: borrowing SecretBytes, keys: [UInt8], into out: inout [UInt8], offset: Int,
-                                  stride: Int, parallel: Bool,
+                                  stride: Int, parallel: Bool, ready: ReadyPairs? = nil,
                                   draw: @Sendable (UnsafeMutablePointer<UInt8>, Range<Int>) -> Bool) throws(CryptoError) {
         try Sodium.ready()
         let keyLength = SealingPublicKey.length
@@ -74,7 +82,7 @@ public enum BatchSeal {
                     let length = UInt64(m.count)
                     spreadChunks(n, chunk: boxesPerDraw, minimumPerWorker: parallel ? 64 : n + 1) { range in
                         if !sealChunk(range, msg: msg, length: length, keys: keyBase, out: outBase + offset, stride: stride,
-                                      draw: draw) {
+                                      ready: ready, draw: draw) {
                             failures.add(1, ordering: .relaxed)
                         }
                     }
@@ -89,23 +97,34 @@ public enum BatchSeal {
     static let boxesPerDraw = 16
 
     /// Seals the boxes of `range` (at most `boxesPerDraw`); false if libsodium refused one (a low-order key).
+    /// Boxes below `ready.count` take their key pair from `ready`; the others draw theirs through `draw`.
     private static func sealChunk(_ range: Range<Int>, msg: UnsafePointer<UInt8>?, length: UInt64, keys: UnsafePointer<UInt8>,
-                                  out: UnsafeMutablePointer<UInt8>, stride: Int,
+                                  out: UnsafeMutablePointer<UInt8>, stride: Int, ready: ReadyPairs?,
                                   draw: (UnsafeMutablePointer<UInt8>, Range<Int>) -> Bool) -> Bool {
         precondition(range.count <= boxesPerDraw, "a seal chunk holds at most boxesPerDraw boxes")
         let skLength = SealingKeyPair.secretLength, pkLength = SealingPublicKey.length
+        let made = ready?.count ?? 0
+        let fresh = Swift.max(range.lowerBound, Swift.min(made, range.upperBound))..<range.upperBound
         // Per chunk: the ephemeral secret keys, then `epk || pk`, the input of the nonce's hash.
         let scratch = boxesPerDraw * skLength + 2 * pkLength
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scratch) { buffer in
             let esk = buffer.baseAddress!, hashInput = esk + boxesPerDraw * skLength
             defer { sodium_memzero(esk, scratch) }
-            guard draw(esk, range) else { return false }
+            if !fresh.isEmpty { guard draw(esk, fresh) else { return false } }
             var ok = true
             var nonce = [UInt8](repeating: 0, count: Int(crypto_box_NONCEBYTES))
-            for (j, i) in range.enumerated() {
-                let box = out + i * stride, pk = keys + i * pkLength, sk = esk + j * skLength
-                // The ephemeral public key goes straight to the box's first 32 bytes, where crypto_box_seal puts it.
-                guard crypto_scalarmult_base(box, sk) == 0 else { ok = false; continue }
+            for i in range {
+                let box = out + i * stride, pk = keys + i * pkLength
+                let sk: UnsafePointer<UInt8>
+                if let ready, i < made {
+                    // A pair made ahead: its public key goes where crypto_box_seal puts the ephemeral key.
+                    sk = ready.secretKeys + i * skLength
+                    box.update(from: ready.publicKeys + i * pkLength, count: pkLength)
+                } else {
+                    sk = UnsafePointer(esk + (i - fresh.lowerBound) * skLength)
+                    // The ephemeral public key goes straight to the box's first 32 bytes, where crypto_box_seal puts it.
+                    guard crypto_scalarmult_base(box, sk) == 0 else { ok = false; continue }
+                }
                 hashInput.initialize(from: box, count: pkLength)
                 (hashInput + pkLength).initialize(from: pk, count: pkLength)
                 guard crypto_generichash(&nonce, nonce.count, hashInput, UInt64(2 * pkLength), nil, 0) == 0,

@@ -35,11 +35,13 @@ public enum BundleSealer {
     }
 
     /// Seals `content` for `recipients`: an X-Wing HPKE stanza for each recipient with an X-Wing key, a sealed box for the
-    /// others. The bundle is version 2 when at least one stanza is X-Wing, version 1 otherwise.
+    /// others. The bundle is version 2 when at least one stanza is X-Wing, version 1 otherwise. The sealed boxes take
+    /// the key pairs `pool` made ahead, if any.
     public static func seal(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair, recipients: [StanzaRecipient],
-                            content: borrowing SecretBytes, random: any RandomSource) throws(CryptoError) -> [UInt8] {
+                            content: borrowing SecretBytes, random: any RandomSource,
+                            pool: consuming EphemeralKeyPool? = nil) throws(CryptoError) -> [UInt8] {
         try seal(roomID: roomID, epoch: epoch, signer: signer, recipients: recipients, content: content, random: random,
-                 stanzaSeeds: nil)
+                 stanzaSeeds: nil, pool: pool)
     }
 
     /// **For known-answer tests only; production code never calls this.** `seal`, except that stanza *i*'s sealed box
@@ -64,8 +66,8 @@ public enum BundleSealer {
     }
 
     private static func seal(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair,
-                             recipients: [StanzaRecipient], content: borrowing SecretBytes,
-                             random: any RandomSource, stanzaSeeds: [[UInt8]]?) throws(CryptoError) -> [UInt8] {
+                             recipients: [StanzaRecipient], content: borrowing SecretBytes, random: any RandomSource,
+                             stanzaSeeds: [[UInt8]]?, pool: consuming EphemeralKeyPool? = nil) throws(CryptoError) -> [UInt8] {
         let sender = IdentityID(signingKey: signer.publicKey)
         let version: UInt8 = recipients.contains { $0.xwingKey != nil } ? 2 : 1
         let header = Bundle.header(roomID: roomID, epoch: epoch, sender: sender, version: version)
@@ -78,10 +80,10 @@ public enum BundleSealer {
         var out: [UInt8]
         if version == 1 {
             out = try sealStanzas(recipients.map { (id: $0.id, key: $0.sealingKey) }, key: bundleKey, ephemeralSeeds: stanzaSeeds,
-                                  after: header, reserving: payload)
+                                  after: header, reserving: payload, pool: pool)
         } else {
             out = try sealStanzasV2(recipients, key: bundleKey, roomID: roomID, epoch: epoch, seeds: stanzaSeeds, after: header,
-                                    reserving: payload)
+                                    reserving: payload, pool: pool)
         }
         let stanzaHash = BLAKE2b.hash(out[header.count...])
         let signature = try signedMessage(header: header, stanzaHash: stanzaHash, content: content) { signer.sign($0) }
@@ -98,8 +100,8 @@ public enum BundleSealer {
     /// more bytes; the sealed boxes and the X-Wing seals each run on every core. `seeds` is for known-answer tests only
     /// (nil in production): sealed serially and reproducibly.
     package static func sealStanzasV2(_ recipients: [StanzaRecipient], key: borrowing SymmetricKey, roomID: RoomID, epoch: UInt64,
-                                      seeds: [[UInt8]]? = nil, after prefix: [UInt8] = [],
-                                      reserving extra: Int = 0) throws(CryptoError) -> [UInt8] {
+                                      seeds: [[UInt8]]? = nil, after prefix: [UInt8] = [], reserving extra: Int = 0,
+                                      pool: consuming EphemeralKeyPool? = nil) throws(CryptoError) -> [UInt8] {
         let boxBody = Bundle.stanzaLength - IdentityID.length
         let xwingBody = Bundle.stanzaLengthV2XWing - IdentityID.length - 1
         var size = prefix.count + 4 + extra
@@ -148,7 +150,7 @@ public enum BundleSealer {
                 try BatchSeal.sealForKnownAnswerTests(key.bytes, keys: boxKeys, ephemeralSeeds: boxSeeds, into: &dense, offset: 0,
                                                       stride: boxBody)
             } else {
-                try BatchSeal.seal(key.bytes, keys: boxKeys, into: &dense, offset: 0, stride: boxBody)
+                try BatchSeal.seal(key.bytes, keys: boxKeys, into: &dense, offset: 0, stride: boxBody, pool: pool)
             }
             for (j, offset) in boxOffsets.enumerated() {
                 out.replaceSubrange(offset..<(offset + boxBody), with: dense[(j * boxBody)..<((j + 1) * boxBody)])
@@ -174,8 +176,8 @@ public enum BundleSealer {
     /// bytes, sealed on every core. `ephemeralSeeds` is for known-answer tests only (nil in production): one seed per
     /// recipient, sealed serially and reproducibly.
     package static func sealStanzas(_ recipients: [(id: IdentityID, key: SealingPublicKey)], key: borrowing SymmetricKey,
-                                    ephemeralSeeds: [[UInt8]]? = nil, after prefix: [UInt8] = [],
-                                    reserving extra: Int = 0) throws(CryptoError) -> [UInt8] {
+                                    ephemeralSeeds: [[UInt8]]? = nil, after prefix: [UInt8] = [], reserving extra: Int = 0,
+                                    pool: consuming EphemeralKeyPool? = nil) throws(CryptoError) -> [UInt8] {
         // Lay out count and ids with room for each sealed key, then seal every slot at once.
         let emptySlot = [UInt8](repeating: 0, count: Bundle.stanzaLength - IdentityID.length)
         var w = ByteWriter(capacity: prefix.count + 4 + recipients.count * Bundle.stanzaLength + extra)
@@ -194,7 +196,7 @@ public enum BundleSealer {
             try BatchSeal.sealForKnownAnswerTests(key.bytes, keys: keys, ephemeralSeeds: seeds, into: &out,
                                                   offset: first, stride: Bundle.stanzaLength)
         } else {
-            try BatchSeal.seal(key.bytes, keys: keys, into: &out, offset: first, stride: Bundle.stanzaLength)
+            try BatchSeal.seal(key.bytes, keys: keys, into: &out, offset: first, stride: Bundle.stanzaLength, pool: pool)
         }
         return out
     }

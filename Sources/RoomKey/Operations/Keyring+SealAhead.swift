@@ -1,0 +1,37 @@
+import GRDB
+import RoomKeyCore
+
+/// Sealing ahead: a bundle's sealed boxes cost half their time in making ephemeral key pairs, which need nothing of the
+/// roster. An operation that will seal starts making them (`EphemeralKeyPool`) on the second core while its first core
+/// loads, checks and stores the roster, and the seal takes what was made. The boxes are the same; only the wall time falls.
+extension Keyring {
+    /// Starts making about as many key pairs as the room `nameOrID`'s stored summary counts members on version 1 cards
+    /// (their stanzas are sealed boxes). Nothing starts for an unknown or ambiguous name (the operation reports it), a
+    /// room without a summary, or, when `staging`, a room with a git remote (its changes are staged, not sealed). The
+    /// count only sizes the work done ahead: whatever it says, each pair seals one box at most.
+    func sealAhead(_ db: Database, room nameOrID: String, staging: Bool = true) {
+        guard let id = try? findRoomID(db, nameOrID), let summary = try? storedSummary(db, id) else { return }
+        if staging, (try? remoteName(db, room: id)) != nil { return }
+        sealAhead(pairs: summary.classical.count)
+    }
+
+    /// Before a received bundle with commits to `room` is checked: this member's rotation will seal to about its roster
+    /// once the commits apply (`rotateDueRooms`). Nothing starts when pairs are already being made (a run that applies
+    /// many bundles rotates once per room) or the room is unknown here.
+    func sealAheadOfRotation(_ db: Database, room: RoomID) {
+        guard !sealingAhead, let summary = try? storedSummary(db, room) else { return }
+        sealAhead(pairs: summary.classical.count)
+    }
+
+    /// Starts making `pairs` key pairs (none for a small count), replacing any pool not taken.
+    func sealAhead(pairs: Int) {
+        ephemeralPool = EphemeralKeyPool(pairs: pairs)
+        sealingAhead = true
+    }
+
+    /// Stops and wipes the pairs made ahead that no seal took.
+    func dropSealAhead() {
+        ephemeralPool = nil
+        sealingAhead = false
+    }
+}
