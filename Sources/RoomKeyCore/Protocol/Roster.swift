@@ -32,10 +32,15 @@ public struct Roster: Equatable, Sendable {
     /// An empty roster.
     public init() {}
 
+    /// The member ids in id order, kept while every change keeps it cheaply: a roster read from storage comes in id
+    /// order, and a removal keeps it. nil after an insert out of order (a new room's members, in the order given), until
+    /// the roster is read again; then the order is sorted when asked for.
+    private var knownOrder: [IdentityID]? = []
+
     /// Members sorted by id, the canonical order.
-    public var sorted: [Member] { members.keys.sorted().compactMap { members[$0] } }
+    public var sorted: [Member] { sortedIDs.compactMap { members[$0] } }
     /// Member ids in the canonical order.
-    public var sortedIDs: [IdentityID] { members.keys.sorted() }
+    public var sortedIDs: [IdentityID] { knownOrder ?? members.keys.sorted() }
 
     /// Rosters are equal when their members are; the cache does not count.
     public static func == (a: Roster, b: Roster) -> Bool { a.members == b.members }
@@ -49,12 +54,31 @@ public struct Roster: Equatable, Sendable {
 
     /// Adds or replaces a member.
     package mutating func insert(_ member: Member) {
-        if let old = members.updateValue(member, forKey: member.id), old.admin { adminCount -= 1 }
+        if let old = members.updateValue(member, forKey: member.id) {
+            if old.admin { adminCount -= 1 }
+        } else if knownOrder != nil {
+            if knownOrder?.last.map({ $0 < member.id }) ?? true { knownOrder?.append(member.id) } else { knownOrder = nil }
+        }
         if member.admin { adminCount += 1 }
     }
     /// Removes a member.
     package mutating func remove(_ id: IdentityID) {
-        if let old = members.removeValue(forKey: id), old.admin { adminCount -= 1 }
+        guard let old = members.removeValue(forKey: id) else { return }
+        if old.admin { adminCount -= 1 }
+        if let order = knownOrder {
+            let at = Self.position(of: id, in: order)
+            if at < order.count, order[at] == id { knownOrder?.remove(at: at) } else { knownOrder = nil }
+        }
+    }
+
+    /// The first index of `ids` (in increasing order) whose id is not below `id`.
+    private static func position(of id: IdentityID, in ids: [IdentityID]) -> Int {
+        var (low, high) = (0, ids.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if ids[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
     /// Sets a member's role.
     package mutating func setAdmin(_ id: IdentityID, _ admin: Bool) {
@@ -73,7 +97,10 @@ public struct Roster: Equatable, Sendable {
             }
         }
         var hasher = RosterHasher(count: members.count)
-        for (id, m) in members.sorted(by: { $0.key < $1.key }) { hasher.add(id, admin: m.admin, card: m.card.encoded[...]) }
+        for id in sortedIDs {
+            guard let m = members[id] else { continue }
+            hasher.add(id, admin: m.admin, card: m.card.encoded[...])
+        }
         return hasher.finish()
     }
 
@@ -85,17 +112,17 @@ public struct Roster: Equatable, Sendable {
         w.write(card)
     }
 
-    /// The storage form, built in one sorted pass over the entries (no lookup per member) and kept: its bytes after the
-    /// version are the hashed member encoding, so hashing and storing a roster share one buffer.
+    /// The storage form, built in one pass over the members in id order and kept: its bytes after the version are the
+    /// hashed member encoding, so hashing and storing a roster share one buffer.
     private var storageForm: [UInt8] {
         if let bytes = encoding.bytes.withLock({ $0 }) { return bytes }
-        let entries = members.sorted { $0.key < $1.key }
+        let entries = sorted
         var size = 5
-        for entry in entries { size += IdentityID.length + 3 + entry.value.card.encoded.count }
+        for m in entries { size += IdentityID.length + 3 + m.card.encoded.count }
         var w = ByteWriter(capacity: size)
         w.writeU8(Self.storageVersion)
         w.writeU32(UInt32(members.count))
-        for (id, m) in entries { Self.writeMember(id, admin: m.admin, card: m.card.encoded[...], to: &w) }
+        for m in entries { Self.writeMember(m.id, admin: m.admin, card: m.card.encoded[...], to: &w) }
         let bytes = w.bytes
         encoding.bytes.withLock { $0 = bytes }
         return bytes
