@@ -53,4 +53,17 @@ struct RosterOrderTests {
         Self.expectCanonical(copy, "role changes")
         #expect(copy.adminCount == copy.members.values.filter(\.admin).count)
     }
+
+    /// A stored row read with its ids trusted is the same roster as one read with every id derived again; only the
+    /// untrusting read notices an id that does not match its card.
+    @Test func aStoredRowReadsTheSameWithItsIdsTrusted() throws {
+        let roster = try EpochMembersTests.roster(["alice", "bob", "carol", "dave"])
+        let bytes = roster.encoded
+        let trusted = try Roster.parse(bytes, trustingStoredIDs: true)
+        #expect(trusted == roster && trusted.hash == roster.hash)
+        #expect(trusted.sorted.map(\.card.id) == roster.sortedIDs)
+        var wrong = bytes
+        wrong[5] ^= 1  // the first member's stored id
+        #expect(throws: WireError.self) { _ = try Roster.parse(wrong) }
+    }
 }

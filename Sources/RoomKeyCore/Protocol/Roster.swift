@@ -137,6 +137,12 @@ public struct Roster: Equatable, Sendable {
 
     /// Reads the storage form; cards are not re-verified (they were when their commit was accepted).
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> Roster {
+        try parse(bytes, trustingStoredIDs: false)
+    }
+
+    /// `parse`; with `trustingStoredIDs` (a row this keyring sealed, whose ids were checked when it was stored) each
+    /// member's id is taken as stored instead of derived again from its card.
+    package static func parse(_ bytes: [UInt8], trustingStoredIDs: Bool) throws(WireError) -> Roster {
         var r = ByteReader(bytes, what: "roster")
         try r.expectVersion(storageVersion)
         let count = try r.readCount(width: 4, "member", limit: Commit.maxOperations + 1)
@@ -145,7 +151,8 @@ public struct Roster: Equatable, Sendable {
         for _ in 0..<count {
             let id = try IdentityID(from: &r, "member id")
             let admin = try r.readU8("admin flag")
-            let card = try IdentityCard.parse(try r.readPrefixed(width: 2, "card", range: 1...IdentityCard.maxBinaryLength))
+            let card = try IdentityCard.parse(try r.readPrefixed(width: 2, "card", range: 1...IdentityCard.maxBinaryLength),
+                                              storedID: trustingStoredIDs ? id : nil)
             guard card.id == id, admin <= 1 else { throw .invalid(what: "roster", reason: "member id does not match card") }
             roster.insert(Member(card: card, admin: admin == 1))
         }

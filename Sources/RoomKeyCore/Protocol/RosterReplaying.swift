@@ -60,7 +60,7 @@ package protocol StoredRoster {
 
 extension Roster: StoredRoster {
     /// Reads a whole row, without checking cards again (they were when their commit was accepted).
-    package init(wholeRow bytes: [UInt8]) throws(WireError) { self = try Roster.parse(bytes) }
+    package init(wholeRow bytes: [UInt8]) throws(WireError) { self = try Roster.parse(bytes, trustingStoredIDs: true) }
 
     /// Re-applies accepted `commits` (epochs in order, each the next) to this stored roster, without the rules (they
     /// held when each was accepted) and without checking cards again. Adding a member twice, changing a non-member, a

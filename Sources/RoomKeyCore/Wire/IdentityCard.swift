@@ -88,9 +88,9 @@ public struct IdentityCard: Hashable, Sendable {
 
     /// A card from its binary form, whose layout (see the type's comment) the caller has checked; the identity key
     /// starts at `keyOffset`, and the id is derived from it there.
-    private init(handle: String, keyOffset: Int, xwingKey: XWingPublicKey?, created: UInt64, encoded: [UInt8]) {
+    private init(handle: String, keyOffset: Int, xwingKey: XWingPublicKey?, created: UInt64, encoded: [UInt8], id: IdentityID? = nil) {
         storage = Storage(handle: handle, xwingKey: xwingKey, created: created, encoded: encoded, keyOffset: keyOffset)
-        id = IdentityID(signingKey: SigningPublicKey(checked: encoded[keyOffset..<(keyOffset + SigningPublicKey.length)]))
+        self.id = id ?? IdentityID(signingKey: SigningPublicKey(checked: encoded[keyOffset..<(keyOffset + SigningPublicKey.length)]))
     }
 
     private static func body(_ handle: String, _ sk: SigningPublicKey, _ xk: SealingPublicKey, _ pq: XWingPublicKey?,
@@ -110,6 +110,13 @@ public struct IdentityCard: Hashable, Sendable {
 
     /// Parses a binary card strictly (version 1 or 2, no trailing byte), without checking its signature.
     public static func parse(_ bytes: [UInt8]) throws(WireError) -> IdentityCard {
+        try parse(bytes, storedID: nil)
+    }
+
+    /// `parse`, taking the card's id as `storedID` instead of deriving it from the identity key: only for a card read
+    /// back from this keyring's sealed rows next to the id it was stored with (a large roster is read at every commit,
+    /// and deriving each id is one BLAKE2b per member).
+    package static func parse(_ bytes: [UInt8], storedID: IdentityID?) throws(WireError) -> IdentityCard {
         if bytes.count > maxBinaryLength { throw .oversized(what: "identity card", limit: maxBinaryLength, found: bytes.count) }
         var r = ByteReader(bytes, what: "identity card")
         let v = try r.readU8("version")
@@ -119,11 +126,11 @@ public struct IdentityCard: Hashable, Sendable {
         }
         let handleBytes = try r.readPrefixed(width: 1, "handle", range: 1...Handle.maxBytes)
         let handle = try Handle.decode(handleBytes)
-        _ = try r.read(SigningPublicKey.length, "identity key")
-        _ = try r.read(SealingPublicKey.length, "sealing key")
+        try r.skip(SigningPublicKey.length, "identity key")
+        try r.skip(SealingPublicKey.length, "sealing key")
         let pq = v == versionPQ ? try r.read(XWingPublicKey.length, "X-Wing key") : nil
         let created = try r.readU64("creation time")
-        _ = try r.read(SigningKeyPair.signatureLength, "signature")
+        try r.skip(SigningKeyPair.signatureLength, "signature")
         try r.finish()
         // Lengths were checked by the reader, so this wrapper cannot fail.
         var xwingKey: XWingPublicKey? = nil
@@ -131,7 +138,8 @@ public struct IdentityCard: Hashable, Sendable {
             guard let key = try? XWingPublicKey(bytes: pq) else { throw .invalid(what: "identity card", reason: "bad key length") }
             xwingKey = key
         }
-        return IdentityCard(handle: handle, keyOffset: 2 + handleBytes.count, xwingKey: xwingKey, created: created, encoded: bytes)
+        return IdentityCard(handle: handle, keyOffset: 2 + handleBytes.count, xwingKey: xwingKey, created: created, encoded: bytes,
+                            id: storedID)
     }
 
     /// Checks the self-signature, and that the card's keys can be sealed to.
