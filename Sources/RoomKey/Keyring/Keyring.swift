@@ -55,7 +55,7 @@ public final class Keyring {
     /// Ephemeral key pairs being made ahead for the bundle the running operation will seal (`sealAhead`); the next
     /// `makeBundle` takes them, and the operation drops any it did not use.
     var ephemeralPool: EphemeralKeyPool?
-    /// True from `sealAhead` until `dropSealAhead`, taken or not.
+    /// True from a `sealAhead` whose pool makes pairs until `dropSealAhead`, taken or not.
     var sealingAhead = false
     /// True while the outbox is being written out (its own transactions do not start another flush).
     var flushing = false

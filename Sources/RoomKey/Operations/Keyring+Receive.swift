@@ -197,7 +197,6 @@ extension Keyring {
                 case .some(let xwing): content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
                 case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
                 }
-                if !content.commits.isEmpty { sealAheadOfRotation(db, room: bundle.roomID) }
                 let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
                     .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
                 switch decision {
@@ -209,6 +208,7 @@ extension Keyring {
                     try markFork(db, bundle.roomID, evidence)
                     return .rejected(LogError.fork(epoch: evidence.epoch, ours: evidence.ours, theirs: evidence.theirs))
                 case let .apply(accepted):
+                    if let state = accepted.state, accepted.receiverIsMember { sealAheadOfRotation(roster: state.roster) }
                     return .applied(advanced: try store(db, accepted, content: content, digest: digest))
                 }
             }

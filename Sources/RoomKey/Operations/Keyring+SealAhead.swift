@@ -15,18 +15,20 @@ extension Keyring {
         sealAhead(pairs: summary.classical.count)
     }
 
-    /// Before a received bundle with commits to `room` is checked: this member's rotation will seal to about its roster
-    /// once the commits apply (`rotateDueRooms`). Nothing starts when pairs are already being made (a run that applies
-    /// many bundles rotates once per room) or the room is unknown here.
-    func sealAheadOfRotation(_ db: Database, room: RoomID) {
-        guard !sealingAhead, let summary = try? storedSummary(db, room) else { return }
-        sealAhead(pairs: summary.classical.count)
+    /// Once a received bundle's commits to a room this member stays in are accepted (and only then: a bundle that is
+    /// forged, refused, a duplicate or pending starts nothing), this member's rotation will seal to about `roster`
+    /// (`rotateDueRooms`, after the commits are stored). Nothing starts when pairs are already being made: a run that
+    /// applies many bundles rotates once per room, and the first pool goes to the first rotation.
+    func sealAheadOfRotation(roster: Roster) {
+        guard !sealingAhead else { return }
+        sealAhead(pairs: roster.members.values.lazy.filter { !$0.card.isPostQuantum }.count)
     }
 
     /// Starts making `pairs` key pairs (none for a small count), replacing any pool not taken.
     func sealAhead(pairs: Int) {
-        ephemeralPool = EphemeralKeyPool(pairs: pairs)
-        sealingAhead = true
+        let pool = EphemeralKeyPool(pairs: pairs)
+        sealingAhead = pool.isMaking
+        ephemeralPool = .some(pool)
     }
 
     /// Stops and wipes the pairs made ahead that no seal took.

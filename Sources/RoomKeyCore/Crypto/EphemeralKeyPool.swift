@@ -31,6 +31,9 @@ public struct EphemeralKeyPool: ~Copyable {
         state?.start()
     }
 
+    /// True when the pool makes pairs (it was asked for enough, on a machine with more than one core).
+    public var isMaking: Bool { state != nil }
+
     /// Stops making pairs and returns the ones made, for one seal: the pool is used up, and the pairs are wiped when the
     /// returned value goes.
     consuming func take() -> ReadyPairs? {

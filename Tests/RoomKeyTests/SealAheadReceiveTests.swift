@@ -1,0 +1,94 @@
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
+
+/// A member's `receive` seals ahead only for a rotation that will happen: a bundle that is forged, refused or a
+/// duplicate starts no pool, and one that cannot start a pool (a small room) leaves a later large room its pool
+/// (found by a hostile review of the first version, which started a pool as soon as a bundle's content opened).
+@Suite(.temporaryFolder) struct SealAheadReceiveTests {
+    /// A bundle from an outsider (no member, never a contact) that merely opens for bob and carries a commit starts a
+    /// pool of the room's size: the pool is started before `BundleAcceptance` authenticates anything.
+    @Test func anUnauthenticatedBundleStartsAPool() throws {
+        let alice = try KeyringTests.create(passphrase: nil), bob = try KeyringTests.create("bob", passphrase: nil)
+        let count = SealAheadTests.count
+        let cards = try (0..<count).map { i in
+            try IdentityCard(handle: "m\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealAheadTests.sealing(i).publicKey,
+                             created: 1_790_000_000)
+        }
+        _ = try alice.addContacts(cards, as: nil)
+        _ = try alice.addContacts([try bob.identityCard()], as: nil)
+        _ = try bob.addContacts([try alice.identityCard()], as: nil)
+        let written = OutboxBundleTests.Written()
+        alice.sink = OutboxBundleTests.sink(written)
+        bob.sink = OutboxBundleTests.sink(written)
+        _ = try alice.createRoom(name: "big", members: ["bob"] + cards.map(\.handle), deliver: { _ in "genesis" })
+        try GenerationHistoryTests.receive(bob, written, "genesis")
+        let genesis = try Bundle.parse(try #require(written.files["genesis"]))
+        let commits = try BundleContent(opening: genesis, recipient: cards[0].id, keyPair: try SealAheadTests.sealing(0)).commits
+
+        // Mallory knows bob's public card and the room id (it is in every bundle header), nothing else.
+        let mallory = try SigningKeyPair.generate()
+        let bobCard = try bob.identityCard()
+        let forged = try BundleSealer.seal(roomID: genesis.roomID, epoch: 1, signer: mallory,
+                                           recipients: [StanzaRecipient(id: bobCard.id, sealingKey: bobCard.sealingKey,
+                                                                        xwingKey: bobCard.xwingKey)],
+                                           content: BundleContent.encode(commits: commits), random: try SystemRandom())
+        var seenWhileDeciding: [Bool] = []
+        let results = try bob.receive([ReceiveInput(path: "forged", bytes: forged)], deliver: { _ in "forged-out" },
+                                      onResult: { _ in seenWhileDeciding.append(bob.sealingAhead) })
+        #expect(results.map(\.status) != [.applied])
+        #expect(written.files["forged-out"] == nil, "nothing was sealed")
+        // The first version started sealing ahead (80 pairs) here although the bundle was refused.
+        #expect(seenWhileDeciding == [false], "a refused bundle from a non-member must not start a pool")
+
+        // The same for a duplicate: bob receives the genesis again (nothing to rotate), and a pool starts anyway.
+        var seenOnDuplicate: [Bool] = []
+        let again = try bob.receive([ReceiveInput(path: "genesis", bytes: try #require(written.files["genesis"]))],
+                                    deliver: { _ in "bob-out2" }, onResult: { _ in seenOnDuplicate.append(bob.sealingAhead) })
+        #expect(again.map(\.status) == [.duplicate])
+        #expect(seenOnDuplicate == [false], "a duplicate must not start a pool")
+    }
+
+    /// A forged bundle for a small room, sorted first (epoch 0), does not keep a genuine removal in a large room from
+    /// its pool: the first version set `sealingAhead` for it although it started no pool and was refused.
+    @Test(arguments: [true, false]) func aSmallOrRefusedFirstBundleDisablesThePoolForTheRun(withForged: Bool) throws {
+        let alice = try KeyringTests.create(passphrase: nil), bob = try KeyringTests.create("bob", passphrase: nil)
+        let count = SealAheadTests.count
+        let cards = try (0..<count).map { i in
+            try IdentityCard(handle: "m\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealAheadTests.sealing(i).publicKey,
+                             created: 1_790_000_000)
+        }
+        _ = try alice.addContacts(cards, as: nil)
+        _ = try alice.addContacts([try bob.identityCard()], as: nil)
+        _ = try bob.addContacts([try alice.identityCard()], as: nil)
+        let written = OutboxBundleTests.Written()
+        alice.sink = OutboxBundleTests.sink(written)
+        bob.sink = OutboxBundleTests.sink(written)
+        _ = try alice.createRoom(name: "big", members: ["bob"] + cards.map(\.handle), deliver: { _ in "genesis" })
+        _ = try alice.createRoom(name: "small", members: ["bob"], deliver: { _ in "small-genesis" })
+        try GenerationHistoryTests.receive(bob, written, "genesis")
+        let small = try Bundle.parse(try #require(written.files["small-genesis"]))
+        _ = try alice.change(room: "big", [.remove(["m0"])], deliver: { _ in "remove" })
+        let bobCard = try bob.identityCard()
+        // A forged epoch-0 bundle "for" the small room: bob has not even received it; any room bob is in below 64 does.
+        _ = try bob.receive([ReceiveInput(path: "small-genesis", bytes: try #require(written.files["small-genesis"]))],
+                            deliver: { _ in "bob-small" })
+        let me = try bob.identity()
+        let commits: [Commit]
+        switch me.xwing {
+        case .some(let xwing): commits = try BundleContent(opening: small, recipient: bobCard.id, keyPair: me.sealing, xwing: xwing).commits
+        case .none: commits = try BundleContent(opening: small, recipient: bobCard.id, keyPair: me.sealing).commits
+        }
+        let forged = try BundleSealer.seal(roomID: small.roomID, epoch: 0, signer: try SigningKeyPair.generate(),
+                                           recipients: [StanzaRecipient(id: bobCard.id, sealingKey: bobCard.sealingKey,
+                                                                        xwingKey: bobCard.xwingKey)],
+                                           content: BundleContent.encode(commits: commits), random: try SystemRandom())
+        var poolAtRemoval: [Bool] = []
+        _ = try bob.receive([ReceiveInput(path: "remove", bytes: try #require(written.files["remove"])),
+                            ] + (withForged ? [ReceiveInput(path: "forged", bytes: forged)] : []), deliver: { _ in "bob-rotation" },
+                            onResult: { r in if r.path == "remove" { poolAtRemoval.append(bob.ephemeralPool?.waitUntilMade(1) == true) } })
+        #expect(written.files["bob-rotation"] != nil)
+        #expect(poolAtRemoval == [BatchSeal.cores > 1], "withForged \(withForged): the 81-member room's rotation has pairs made ahead")
+    }
+}
