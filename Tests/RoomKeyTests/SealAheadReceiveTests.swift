@@ -7,9 +7,9 @@ import RoomKeyTestSupport
 /// duplicate starts no pool, and one that cannot start a pool (a small room) leaves a later large room its pool
 /// (found by a hostile review of the first version, which started a pool as soon as a bundle's content opened).
 @Suite(.temporaryFolder) struct SealAheadReceiveTests {
-    /// A bundle from an outsider (no member, never a contact) that merely opens for bob and carries a commit starts a
-    /// pool of the room's size: the pool is started before `BundleAcceptance` authenticates anything.
-    @Test func anUnauthenticatedBundleStartsAPool() throws {
+    /// Bundles that open for bob and carry commits but that no contact signed start no pool: one from an outsider, one
+    /// whose header names alice but that mallory signed (only the signature check stops it), and a duplicate.
+    @Test func aBundleNotSignedByAContactStartsNoPool() throws {
         let alice = try KeyringTests.create(passphrase: nil), bob = try KeyringTests.create("bob", passphrase: nil)
         let count = SealAheadTests.count
         let cards = try (0..<count).map { i in
@@ -34,6 +34,21 @@ import RoomKeyTestSupport
                                            recipients: [StanzaRecipient(id: bobCard.id, sealingKey: bobCard.sealingKey,
                                                                         xwingKey: bobCard.xwingKey)],
                                            content: BundleContent.encode(commits: commits), random: try SystemRandom())
+        // A bundle built as roomkey builds one, its header naming alice (a contact of bob) as the sender, but signed by
+        // mallory: it opens for bob, and only the signature shows it is not hers.
+        // It carries alice's own (genuine) next commit, which bob has not received yet.
+        _ = try alice.change(room: "big", [.remove(["m0"])], deliver: { _ in "remove" })
+        let removal = try Bundle.parse(try #require(written.files["remove"]))
+        let next = try BundleContent(opening: removal, recipient: cards[1].id, keyPair: try SealAheadTests.sealing(1)).commits
+        #expect(next.map(\.epoch) == [1])
+        let posing = try Self.bundle(room: genesis.roomID, epoch: 1, claiming: try alice.identityCard().id, signer: mallory,
+                                     to: bobCard, content: BundleContent.encode(commits: next))
+        var seenPosing: [Bool] = []
+        let posed = try bob.receive([ReceiveInput(path: "posing", bytes: posing)], deliver: { _ in "posing-out" },
+                                    onResult: { _ in seenPosing.append(bob.sealingAhead) })
+        #expect(posed.map(\.status) == [.rejected])
+        #expect(seenPosing == [false], "a bundle naming a contact but not signed by her must not start a pool")
+
         var seenWhileDeciding: [Bool] = []
         let results = try bob.receive([ReceiveInput(path: "forged", bytes: forged)], deliver: { _ in "forged-out" },
                                       onResult: { _ in seenWhileDeciding.append(bob.sealingAhead) })
@@ -90,5 +105,23 @@ import RoomKeyTestSupport
                             onResult: { r in if r.path == "remove" { poolAtRemoval.append(bob.ephemeralPool?.waitUntilMade(1) == true) } })
         #expect(written.files["bob-rotation"] != nil)
         #expect(poolAtRemoval == [BatchSeal.cores > 1], "withForged \(withForged): the 81-member room's rotation has pairs made ahead")
+    }
+
+    /// `BundleSealer.seal`'s construction with a header that names `claimed` as the sender whatever `signer` is.
+    static func bundle(room: RoomID, epoch: UInt64, claiming claimed: IdentityID, signer: borrowing SigningKeyPair,
+                       to recipient: IdentityCard, content: consuming SecretBytes) throws -> [UInt8] {
+        let random = try SystemRandom()
+        let header = Bundle.header(roomID: room, epoch: epoch, sender: claimed, version: 2)
+        let key = SymmetricKey.random(using: random)
+        var out = try BundleSealer.sealStanzasV2([StanzaRecipient(card: recipient)], key: key, roomID: room, epoch: epoch,
+                                                 after: header)
+        let stanzaHash = BLAKE2b.hash(out[header.count...])
+        let signature = try BundleSealer.signedMessage(header: header, stanzaHash: stanzaHash, content: content) { signer.sign($0) }
+        content.withUnsafeBytes { c in
+            signature.withUnsafeBytes { sig in
+                XChaCha20Poly1305.seal(appending: [c, sig], to: &out, key: key, ad: Bundle.adDomain + header + stanzaHash, random: random)
+            }
+        }
+        return out
     }
 }

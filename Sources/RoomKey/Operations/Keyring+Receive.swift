@@ -197,6 +197,7 @@ extension Keyring {
                 case .some(let xwing): content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
                 case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
                 }
+                sealAheadOfSignedCommits(db, content)
                 let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
                     .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
                 switch decision {

@@ -15,6 +15,19 @@ extension Keyring {
         sealAhead(pairs: summary.classical.count)
     }
 
+    /// Before a received bundle with commits is checked in full (which loads and checks the room's roster): when it
+    /// carries the next epoch of a room held here and its sender is a contact whose identity key verifies its signature,
+    /// the rotation it brings is sealed ahead meanwhile. A forger cannot get past the signature, so only a bundle from
+    /// someone this member knows can start a pool here; any other bundle starts one only once accepted (below).
+    func sealAheadOfSignedCommits(_ db: Database, _ content: borrowing BundleContent) {
+        let bundle = content.bundle
+        guard !sealingAhead, let record = try? loadRoomRecord(db, bundle.roomID), record.left != true, !record.forked,
+              content.commits.contains(where: { $0.epoch == record.epoch + 1 }),
+              let sender = try? fetchContact(db, id: bundle.sender), (try? content.verify(signer: sender.card.signingKey)) != nil,
+              let summary = try? storedSummary(db, bundle.roomID) else { return }
+        sealAhead(pairs: summary.classical.count)
+    }
+
     /// Once a received bundle's commits to a room this member stays in are accepted (and only then: a bundle that is
     /// forged, refused, a duplicate or pending starts nothing), this member's rotation will seal to about `roster`
     /// (`rotateDueRooms`, after the commits are stored). Nothing starts when pairs are already being made: a run that
