@@ -107,6 +107,44 @@ import RoomKeyTestSupport
         #expect(poolAtRemoval == [BatchSeal.cores > 1], "withForged \(withForged): the 81-member room's rotation has pairs made ahead")
     }
 
+    /// alice and bob in an 81-member room (m0...m79 hold their sealing keys by seed), bob having received its genesis.
+    static func bigRoom() throws -> (alice: Keyring, bob: Keyring, written: OutboxBundleTests.Written, cards: [IdentityCard]) {
+        let alice = try KeyringTests.create(passphrase: nil), bob = try KeyringTests.create("bob", passphrase: nil)
+        let cards = try (0..<SealAheadTests.count).map { i in
+            try IdentityCard(handle: "m\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealAheadTests.sealing(i).publicKey,
+                             created: 1_790_000_000)
+        }
+        _ = try alice.addContacts(cards, as: nil)
+        _ = try alice.addContacts([try bob.identityCard()], as: nil)
+        _ = try bob.addContacts([try alice.identityCard()], as: nil)
+        let written = OutboxBundleTests.Written()
+        alice.sink = OutboxBundleTests.sink(written)
+        bob.sink = OutboxBundleTests.sink(written)
+        _ = try alice.createRoom(name: "big", members: ["bob"] + cards.map(\.handle), deliver: { _ in "genesis" })
+        try GenerationHistoryTests.receive(bob, written, "genesis")
+        return (alice, bob, written, cards)
+    }
+
+    /// Carol is bob's contact but not a member of the room: her own validly signed bundle, carrying alice's genuine
+    /// next commit, is rejected and starts no pool (the first version of the early start did: found by a hostile review).
+    @Test func aContactOutsideTheRoomStartsNoPool() throws {
+        let (alice, bob, written, cards) = try Self.bigRoom()
+        let carolKey = try SigningKeyPair.generate()
+        let carol = try IdentityCard(handle: "carol", signer: carolKey, sealingKey: try SealAheadTests.sealing(999).publicKey,
+                                     created: 1_790_000_000)
+        _ = try bob.addContacts([carol], as: nil)
+        _ = try alice.change(room: "big", [.remove(["m0"])], deliver: { _ in "remove" })
+        let removal = try Bundle.parse(try #require(written.files["remove"]))
+        let next = try BundleContent(opening: removal, recipient: cards[1].id, keyPair: try SealAheadTests.sealing(1)).commits
+        let bytes = try SealAheadReceiveTests.bundle(room: removal.roomID, epoch: 1, claiming: carol.id, signer: carolKey,
+                                                     to: try bob.identityCard(), content: BundleContent.encode(commits: next))
+        var seen: [Bool] = []
+        let results = try bob.receive([ReceiveInput(path: "carol", bytes: bytes)], deliver: { _ in "bob-out" },
+                                      onResult: { _ in seen.append(bob.sealingAhead) })
+        #expect(results.map(\.status) == [.rejected])
+        #expect(seen == [false], "a non-member contact's refused bundle must not start a pool")
+    }
+
     /// `BundleSealer.seal`'s construction with a header that names `claimed` as the sender whatever `signer` is.
     static func bundle(room: RoomID, epoch: UInt64, claiming claimed: IdentityID, signer: borrowing SigningKeyPair,
                        to recipient: IdentityCard, content: consuming SecretBytes) throws -> [UInt8] {

@@ -16,13 +16,15 @@ extension Keyring {
     }
 
     /// Before a received bundle with commits is checked in full (which loads and checks the room's roster): when it
-    /// carries the next epoch of a room held here and its sender is a contact whose identity key verifies its signature,
-    /// the rotation it brings is sealed ahead meanwhile. A forger cannot get past the signature, so only a bundle from
-    /// someone this member knows can start a pool here; any other bundle starts one only once accepted (below).
+    /// carries the next epoch of a room held here, its sender is a member of the room at its current epoch (one indexed
+    /// tenure read) and a contact whose identity key verifies the bundle's signature, the rotation it brings is sealed
+    /// ahead meanwhile. A forger cannot get past the signature, nor a contact outside the room past the tenure, so only
+    /// a member this member knows can start a pool here; any other bundle starts one only once accepted (below).
     func sealAheadOfSignedCommits(_ db: Database, _ content: borrowing BundleContent) {
         let bundle = content.bundle
         guard !sealingAhead, let record = try? loadRoomRecord(db, bundle.roomID), record.left != true, !record.forked,
               content.commits.contains(where: { $0.epoch == record.epoch + 1 }),
+              (try? tenure(db, bundle.roomID, bundle.sender, through: record.epoch))?.stay(at: record.epoch) != nil,
               let sender = try? fetchContact(db, id: bundle.sender), (try? content.verify(signer: sender.card.signingKey)) != nil,
               let summary = try? storedSummary(db, bundle.roomID) else { return }
         sealAhead(pairs: summary.classical.count)
