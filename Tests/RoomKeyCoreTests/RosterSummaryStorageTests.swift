@@ -68,5 +68,20 @@ import Testing
         #expect(RosterSummary.decode(upper) == nil)
         #expect(RosterSummary.decode(good) != nil)
     }
-}
 
+    /// The classical count read from the header alone is the one a full decode lists; forms that are not binary
+    /// summaries, or stop before the count, give none.
+    @Test(arguments: [(0, 0, false), (1, 0, true), (1, 1, false), (7, 3, true), (600, 600, false)])
+    func theClassicalCountIsReadFromTheHeader(members: Int, classical: Int, admin: Bool) throws {
+        let encoded = try Self.summary(members: members, classical: classical, admin: admin).encoded()
+        #expect(RosterSummary.classicalCount(encoded) == RosterSummary.decode(encoded)?.classical.count)
+        #expect(RosterSummary.classicalCount(encoded) == classical)
+        let trustClasses = Int(encoded[6])
+        var header = 7
+        for _ in 0..<trustClasses { header += 1 + Int(encoded[header]) + 4 }
+        #expect(RosterSummary.classicalCount(Array(encoded.prefix(header + 3))) == nil, "cut inside the count")
+        #expect(RosterSummary.classicalCount(Array("{}".utf8)) == nil)
+        #expect(RosterSummary.classicalCount([2] + encoded.dropFirst()) == nil)
+        #expect(RosterSummary.classicalCount([]) == nil)
+    }
+}

@@ -28,6 +28,16 @@ extension Keyring {
         return summary
     }
 
+    /// How many members the stored summary of `room` lists on version 1 cards, read without decoding the list (a size
+    /// for sealing ahead); nil without a summary in the binary form.
+    func storedClassicalCount(_ db: Database, _ room: RoomID) throws -> Int? {
+        let rtag = roomTag(room)
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
+            return nil
+        }
+        return RosterSummary.classicalCount(try rows.openSecret(Array(sealed), table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) })
+    }
+
     /// The members of `roster` whose effective card `room`'s stored summary counts as version 1 (no upgraded contact
     /// card), checked against the integrity digest. Empty (so nothing is taken from it) when the room has no summary, its
     /// summary counts another number of members, or a contact change in the running transaction made summaries stale.

@@ -93,11 +93,11 @@ extension Keyring {
     /// Unless `allowSameHandle`, refuses to add a contact whose handle a member (or another added contact) already has.
     public func change(room nameOrID: String, _ changes: [MembershipChange], allowSameHandle: Bool = false,
                        deliver: BundleDelivery) throws -> CommitResult {
+        try read { db in sealAhead(db, room: nameOrID) }
+        defer { dropSealAhead() }
         try automaticPrune()
         let me = try identity()
         return try write { db in
-            sealAhead(db, room: nameOrID)
-            defer { dropSealAhead() }
             let room = try distributableRoom(db, nameOrID, me: me.id)
             let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name, me: me.id) }
             if !allowSameHandle { try refuseSameHandles(room.state.roster, adding: ops, room: room.name) }

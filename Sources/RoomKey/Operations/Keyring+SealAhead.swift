@@ -10,9 +10,9 @@ extension Keyring {
     /// room without a summary, or, when `staging`, a room with a git remote (its changes are staged, not sealed). The
     /// count only sizes the work done ahead: whatever it says, each pair seals one box at most.
     func sealAhead(_ db: Database, room nameOrID: String, staging: Bool = true) {
-        guard let id = try? findRoomID(db, nameOrID), let summary = try? storedSummary(db, id) else { return }
+        guard let id = try? findRoomID(db, nameOrID), let count = try? storedClassicalCount(db, id) else { return }
         if staging, (try? remoteName(db, room: id)) != nil { return }
-        sealAhead(pairs: summary.classical.count)
+        sealAhead(pairs: count)
     }
 
     /// Before a received bundle with commits is checked in full (which loads and checks the room's roster): when it
@@ -26,8 +26,8 @@ extension Keyring {
               content.commits.contains(where: { $0.epoch == record.epoch + 1 }),
               (try? tenure(db, bundle.roomID, bundle.sender, through: record.epoch))?.stay(at: record.epoch) != nil,
               let sender = try? fetchContact(db, id: bundle.sender), (try? content.verify(signer: sender.card.signingKey)) != nil,
-              let summary = try? storedSummary(db, bundle.roomID) else { return }
-        sealAhead(pairs: summary.classical.count)
+              let count = try? storedClassicalCount(db, bundle.roomID) else { return }
+        sealAhead(pairs: count)
     }
 
     /// Once a received bundle's commits to a room this member stays in are accepted (and only then: a bundle that is

@@ -143,6 +143,20 @@ extension RosterSummary {
         return w.bytes
     }
 
+    /// How many classical members the storage form lists, read from its header without decoding the list; nil for
+    /// anything else. Only a size for work done ahead: `decode` is what checks the whole form.
+    public static func classicalCount(_ stored: [UInt8]) -> Int? {
+        guard stored.first == storageVersion else { return nil }
+        var r = ByteReader(stored, what: "roster summary")
+        guard (try? r.skip(6, "header")) != nil, let classes = try? r.readU8("trust classes") else { return nil }
+        for _ in 0..<classes {
+            guard (try? r.readPrefixed(width: 1, "trust class", range: 1...255)) != nil, (try? r.skip(4, "trust count")) != nil else {
+                return nil
+            }
+        }
+        return (try? r.readU32("classical members")).map(Int.init)
+    }
+
     /// Reads the storage form; nil for anything else (summaries stored before it are JSON, read by the keyring).
     public static func decode(_ stored: [UInt8]) -> RosterSummary? {
         guard stored.first == storageVersion else { return nil }
