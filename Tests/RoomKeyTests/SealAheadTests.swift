@@ -19,10 +19,12 @@ import RoomKeyTestSupport
         (try? BundleContent(opening: bundle, recipient: cards[i].id, keyPair: try sealing(i))) != nil
     }
 
-    @Test func bundlesSealedAheadOpenForExactlyTheRoster() throws {
+    /// alice and bob (contacts of each other) in a room "big" with m0...m`count - 1` (whose sealing keys `sealing` makes
+    /// again), created by alice; bob has received its genesis. Bundles are recorded in `written` by name.
+    static func room() throws -> (alice: Keyring, bob: Keyring, written: OutboxBundleTests.Written, cards: [IdentityCard]) {
         let alice = try KeyringTests.create(passphrase: nil), bob = try KeyringTests.create("bob", passphrase: nil)
-        let cards = try (0..<Self.count).map { i in
-            try IdentityCard(handle: "m\(i)", signer: try SigningKeyPair.generate(), sealingKey: try Self.sealing(i).publicKey,
+        let cards = try (0..<count).map { i in
+            try IdentityCard(handle: "m\(i)", signer: try SigningKeyPair.generate(), sealingKey: try sealing(i).publicKey,
                              created: 1_790_000_000)
         }
         _ = try alice.addContacts(cards, as: nil)
@@ -32,9 +34,14 @@ import RoomKeyTestSupport
         alice.sink = OutboxBundleTests.sink(written)
         bob.sink = OutboxBundleTests.sink(written)
         _ = try alice.createRoom(name: "big", members: ["bob"] + cards.map(\.handle), deliver: { _ in "genesis" })
+        try GenerationHistoryTests.receive(bob, written, "genesis")
+        return (alice, bob, written, cards)
+    }
+
+    @Test func bundlesSealedAheadOpenForExactlyTheRoster() throws {
+        let (alice, bob, written, cards) = try Self.room()
         let genesis = try Bundle.parse(try #require(written.files["genesis"]))
         #expect((0..<Self.count).allSatisfy { Self.opens(genesis, cards, $0) })
-        try GenerationHistoryTests.receive(bob, written, "genesis")
 
         _ = try alice.change(room: "big", [.remove(["m0"])], deliver: { _ in "remove" })
         let removal = try Bundle.parse(try #require(written.files["remove"]))
