@@ -82,7 +82,7 @@ struct Output {
 
     /// Prints an error line (and hint) to stderr, and the JSON error document with `--json`.
     func fail(kind: String, message: String, hint: String?) {
-        let line = Self.oneLine(message)
+        let line = Self.oneLine(message, keepingLineFeeds: true)
         Self.stderr("roomkey: error: \(line)")
         if let hint { Self.stderr("roomkey: hint: \(hint)") }
         if json { Self.printRaw([Self.encode(ErrorDocument(error: .init(kind: kind, message: line)))]) }
@@ -99,8 +99,10 @@ struct Output {
     /// Lowercases the first letter of a sentence (a system message: "The file ..."), removes a final period and line
     /// breaks. A message that starts with a path or a name (its first word holds anything but letters, such as
     /// `Cards/X.card`) keeps its case: on a case-sensitive file system the lowercased path names another file.
-    static func oneLine(_ message: String) -> String {
-        var s = message.replacingOccurrences(of: "\n", with: " ")
+    /// `keepingLineFeeds` keeps line feeds instead, for a line written with `stderr` (which escapes each as `\u{a}`, so
+    /// a name holding one is shown as it is rather than as another name with a space) or into JSON (as `\n`).
+    static func oneLine(_ message: String, keepingLineFeeds: Bool = false) -> String {
+        var s = keepingLineFeeds ? message : message.replacingOccurrences(of: "\n", with: " ")
         if s.hasSuffix(".") { s.removeLast() }
         let word = s.prefix { $0 != " " }
         if let first = s.first, first.isUppercase, !(s.dropFirst().first?.isUppercase ?? false), word.allSatisfy(\.isLetter) {

@@ -44,7 +44,7 @@ final class ReceiveReport {
         show(Self.line(result))
         guard result.status == .rejected || result.status == .malformed else { return }
         clearProgress()
-        Output.stderr("roomkey: error: \(result.path): \(Output.oneLine(result.error?.message ?? result.status.rawValue))")
+        Output.stderr("roomkey: error: \(result.path): \(Output.oneLine(result.error?.message ?? result.status.rawValue, keepingLineFeeds: true))")
         if looksLikeMessage {
             Output.stderr("roomkey: hint: \(result.path) is a room message, not a bundle: read it with 'roomkey decrypt'")
         }

@@ -123,7 +123,7 @@ struct SyncDocument: Encodable {
         }
         if !doc.forks.isEmpty {
             for n in doc.forks {
-                Output.stderr("roomkey: error: room \(Output.oneLine(n.name)) forked at epoch \(n.epoch): the remote holds another admin's commit for it")
+                Output.stderr("roomkey: error: room \(Output.oneLine(n.name, keepingLineFeeds: true)) forked at epoch \(n.epoch): the remote holds another admin's commit for it")
             }
             Output.stderr("roomkey: hint: compare room fingerprints with the other admins; 'roomkey room resolve ROOM' keeps this keyring's branch")
             throw ExitCode(ExitStatus.rejected)

@@ -100,6 +100,20 @@ import Testing
         #expect(Output.oneLine("NOT lowered") == "NOT lowered")
     }
 
+    /// A line feed in a name an error quotes is shown as `\u{a}` (docs/CLI.md), not as a space: "q z" would name another
+    /// room. The JSON error holds the name as it is.
+    @Test func aLineFeedInAQuotedNameIsShownEscaped() throws {
+        let w = try RoomWorld()
+        let r = try w.rk("alice", ["room", "show", "q\nz"])
+        #expect(r.code != 0)
+        #expect(r.stderr.hasPrefix(#"roomkey: error: no room named "q\u{a}z""#), "\(r)")
+        #expect(r.stderr.split(separator: "\n").count == 2, "one error line and one hint: \(r)")
+        let j = try w.rk("alice", ["room", "show", "q\nz", "--json"])
+        let message = try #require((try j.json()["error"] as? [String: Any])?["message"] as? String)
+        #expect(message == "no room named \"q\nz\"", "\(j)")
+        #expect(Output.oneLine("a\nb") == "a b" && Output.oneLine("a\nb", keepingLineFeeds: true) == "a\nb")
+    }
+
     @Test func theCommandLineKeepsTheCaseOfAPath() throws {
         let w = try RoomWorld()
         let folder = w.s.path("Cards")
