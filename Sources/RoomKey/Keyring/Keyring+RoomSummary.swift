@@ -15,12 +15,9 @@ extension Keyring {
 
     /// The stored summary of the room whose row tag is `rtag`, if built.
     func storedSummary(_ db: Database, tag rtag: [UInt8]) throws -> RosterSummary? {
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
-            return nil
-        }
-        let row = Array(sealed)
+        guard let row = try sealedSummary(db, tag: rtag) else { return nil }
         if let memo = summaryMemo, memo.tag == rtag, memo.sealed == row { return memo.summary }
-        let plain = try rows.openSecret(row, table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) }
+        let plain = try openSummary(row, tag: rtag)
         // Summaries stored before the binary form are JSON.
         if plain.first == UInt8(ascii: "{") { return try rows.open(RosterSummary.self, row, table: "room_summary", primaryKey: rtag) }
         guard let summary = RosterSummary.decode(plain) else { throw KeyringError.integrityFailure(table: "room_summary") }
@@ -32,10 +29,18 @@ extension Keyring {
     /// for sealing ahead); nil without a summary in the binary form.
     func storedClassicalCount(_ db: Database, _ room: RoomID) throws -> Int? {
         let rtag = roomTag(room)
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
-            return nil
-        }
-        return RosterSummary.classicalCount(try rows.openSecret(Array(sealed), table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) })
+        guard let row = try sealedSummary(db, tag: rtag) else { return nil }
+        return RosterSummary.classicalCount(try openSummary(row, tag: rtag))
+    }
+
+    /// The sealed summary row of the room whose row tag is `rtag`, if built.
+    private func sealedSummary(_ db: Database, tag rtag: [UInt8]) throws -> [UInt8]? {
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_summary WHERE room_tag = ?"), arguments: [Data(rtag)]).map { Array($0) }
+    }
+
+    /// The plaintext of a sealed summary row.
+    private func openSummary(_ row: [UInt8], tag rtag: [UInt8]) throws -> [UInt8] {
+        try rows.openSecret(row, table: "room_summary", primaryKey: rtag).withUnsafeBytes { Array($0) }
     }
 
     /// The members of `roster` whose effective card `room`'s stored summary counts as version 1 (no upgraded contact

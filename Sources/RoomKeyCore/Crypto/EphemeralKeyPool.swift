@@ -28,7 +28,6 @@ public struct EphemeralKeyPool: ~Copyable {
             return
         }
         state = PoolState(limit: limit)
-        state?.start()
     }
 
     /// True when the pool makes pairs (it was asked for enough, on a machine with more than one core).
@@ -76,19 +75,15 @@ private final class PoolState: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let over = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
-    private var started = false
     private var stopped = false
 
+    /// Allocates the buffers and starts the producer.
     init(limit: Int) {
         self.limit = limit
         secrets = .allocate(capacity: limit * 32)
         publics = .allocate(capacity: limit * 32)
         secrets.initialize(repeating: 0, count: limit * 32)
         publics.initialize(repeating: 0, count: limit * 32)
-    }
-
-    func start() {
-        started = true
         DispatchQueue.global(qos: .userInitiated).async { self.produce() }
     }
 
@@ -116,7 +111,7 @@ private final class PoolState: @unchecked Sendable {
     /// Stops the producer, waits for it, and returns how many pairs it made (once; later calls return the same).
     @discardableResult
     func stop() -> Int {
-        if started && !stopped {
+        if !stopped {
             stopping.store(true, ordering: .relaxed)
             finished.wait()
             stopped = true

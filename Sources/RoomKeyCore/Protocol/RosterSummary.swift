@@ -146,19 +146,12 @@ extension RosterSummary {
     /// How many classical members the storage form lists, read from its header without decoding the list; nil for
     /// anything else. Only a size for work done ahead: `decode` is what checks the whole form.
     public static func classicalCount(_ stored: [UInt8]) -> Int? {
-        guard stored.first == storageVersion else { return nil }
-        var r = ByteReader(stored, what: "roster summary")
-        guard (try? r.skip(6, "header")) != nil, let classes = try? r.readU8("trust classes") else { return nil }
-        for _ in 0..<classes {
-            guard (try? r.readPrefixed(width: 1, "trust class", range: 1...255)) != nil, (try? r.skip(4, "trust count")) != nil else {
-                return nil
-            }
-        }
-        return (try? r.readU32("classical members")).map(Int.init)
+        header(stored)?.count
     }
 
-    /// Reads the storage form; nil for anything else (summaries stored before it are JSON, read by the keyring).
-    public static func decode(_ stored: [UInt8]) -> RosterSummary? {
+    /// The storage form up to its list of classical members: the summary without that list, the list's length
+    /// (bounded by the bytes left), and a reader at the list's first entry; nil for anything else.
+    private static func header(_ stored: [UInt8]) -> (summary: RosterSummary, count: Int, rest: ByteReader)? {
         guard stored.first == storageVersion else { return nil }
         var r = ByteReader(stored, what: "roster summary")
         var s = RosterSummary()
@@ -173,8 +166,15 @@ extension RosterSummary {
             s.trust[key] = Int(count)
         }
         guard let count = try? r.readU32("classical members"), Int(count) <= r.remaining / 3 else { return nil }
-        s.classical.reserveCapacity(Int(count))
-        for _ in 0..<count {
+        return (s, Int(count), r)
+    }
+
+    /// Reads the storage form; nil for anything else (summaries stored before it are JSON, read by the keyring).
+    public static func decode(_ stored: [UInt8]) -> RosterSummary? {
+        guard let header = header(stored) else { return nil }
+        var s = header.summary, r = header.rest
+        s.classical.reserveCapacity(header.count)
+        for _ in 0..<header.count {
             guard let hex = try? r.readPrefixed(width: 1, "member id", range: 0...255), let id = IdentityID(hex: hex),
                   let name = try? r.readPrefixed(width: 2, "member name", range: 0...65_535),
                   let text = String(validating: name, as: UTF8.self) else { return nil }
