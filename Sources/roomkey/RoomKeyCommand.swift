@@ -61,6 +61,12 @@ struct RoomKeyCommand: ParsableCommand {
     private static func exit(reportingParseError error: any Error, arguments: [String]) -> Never {
         let code = exitCode(for: error)
         if code == .success {
+            let walk = CommandPath.walk(arguments, root: Self.self)
+            if let (group, letter) = GroupedHelp.unknownLetter(in: Array(arguments[walk.rest...]), command: walk.command) {
+                Output(json: arguments.contains("--json"), quiet: false).fail(
+                    kind: "usage", message: "unknown option '-\(letter)' in '\(group)'", hint: "see '\(CommandPath.display(walk)) --help'")
+                Foundation.exit(ExitStatus.usage)
+            }
             print(fullMessage(for: error))
             Foundation.exit(0)
         }
@@ -74,8 +80,17 @@ struct RoomKeyCommand: ParsableCommand {
             Foundation.exit(ExitStatus.usage)
         }
         let walk = CommandPath.walk(arguments, root: Self.self)
-        output.fail(kind: "usage", message: message(for: error), hint: "see '\(CommandPath.display(walk)) --help'")
+        output.fail(kind: "usage", message: parserLines(message(for: error)), hint: "see '\(CommandPath.display(walk)) --help'")
         Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+    }
+}
+
+extension RoomKeyCommand {
+    /// The argument parser's message on one line: its own two line breaks ("\n   or: " between two readings of an
+    /// argument, "\n  - " before each value of a list) become spaces. Any other line feed is from an argument quoted in
+    /// it and stays, shown as `\u{a}`.
+    static func parserLines(_ message: String) -> String {
+        message.replacingOccurrences(of: "\n   or: ", with: " or: ").replacingOccurrences(of: "\n  - ", with: " - ")
     }
 }
 
