@@ -92,7 +92,7 @@ extension RoomKeyCommand.ContactCommand {
             let rooms = try keyring.rooms().filter { $0.state.roster[id] != nil && $0.state.roster[me] != nil }
             try keyring.removeContact(named: name)
             if !rooms.isEmpty {
-                output.warn("\(name) is still a member of \(plural(rooms.count, "room")): \(rooms.map(\.name).joined(separator: ", "))",
+                output.warn("\(name) is still a member of \(plural(rooms.count, "room")): \(SafeText.quotedList(rooms.map(\.name)))",
                             hint: "removing a contact changes no room; take them out with 'roomkey room remove ROOM \(id.hex)'")
             }
             output.confirmation(RemoveDocument(removed: name, stillMemberOf: rooms.map { .init(name: $0.name, roomId: $0.id.hex) })) {

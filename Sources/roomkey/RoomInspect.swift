@@ -31,8 +31,8 @@ extension RoomKeyCommand.RoomCommand {
 
         /// `names` joined, or the first `namesShown` of them and how many more: one line stays readable at any size.
         static func someNames(_ names: [String]) -> String {
-            guard names.count > namesShown else { return names.joined(separator: ", ") }
-            return names.prefix(namesShown).joined(separator: ", ") + " and \(names.count - namesShown) more (see 'roomkey room show')"
+            guard names.count > namesShown else { return SafeText.quotedList(names) }
+            return SafeText.quotedList(names.prefix(namesShown)) + " and \(names.count - namesShown) more (see 'roomkey room show')"
         }
 
         struct RoomSummary: Encodable {
@@ -83,7 +83,7 @@ extension RoomKeyCommand.RoomCommand {
                                "forked:      \(doc.forked ? "YES (\(h.forkHeads.joined(separator: " vs ")))" : "no")",
                                "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
                                "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
-                               "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(doc.classicalMembers.joined(separator: ", "))")
+                               "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(SafeText.quotedList(doc.classicalMembers))")
                                    + (doc.requirePq ? " (required)" : ""),
                                "members:     \(h.summary.members)"].map { $0 + "\n" }.joined())
             }, member: { m in
@@ -91,14 +91,14 @@ extension RoomKeyCommand.RoomCommand {
                 if let old = m.oldKeyOf { oldKeys.append((m.id, old.contact, old.pending)) }
                 if m.trust == .keyChanged, m.oldKeyOf == nil { unresolved.append((m.id, m.handle)) }
                 if !m.looksLike.isEmpty {
-                    lookalikeWarnings.append("member \(m.label) (\(m.id.hex)) looks like " + m.looksLike.map { "\($0.label) (\($0.id.hex))" }.joined(separator: ", "))
+                    lookalikeWarnings.append("member \"\(m.label)\" (\(m.id.hex)) looks like " + m.looksLike.map { "\"\($0.label)\" (\($0.id.hex))" }.joined(separator: ", "))
                 }
                 if output.json {
                     output.stream((first ? "" : ",") + Output.encode(doc))
                 } else {
                     output.stream("  \(doc.id)  \(doc.admin ? "admin " : "member")  \(doc.trust.padding(13))  \(doc.card)  \(m.label)"
                                       + (doc.replaceCommand.map { "  (old key; run '\($0)')" } ?? "")
-                                      + (m.looksLike.isEmpty ? "" : "  LOOKS LIKE " + m.looksLike.map(\.label).joined(separator: ", ")) + "\n")
+                                      + (m.looksLike.isEmpty ? "" : "  LOOKS LIKE " + SafeText.quotedList(m.looksLike.map(\.label))) + "\n")
                 }
                 first = false
             })

@@ -46,12 +46,12 @@ extension RoomKeyCommand.RoomCommand {
             output.result(doc) {
                 var lines = ["room \(doc.name) (\(doc.roomId))"]
                 for (e, source) in zip(doc.epochs, epochs) {
-                    let operations = source.commit.operations.map { "\($0.verb) \(label(($0.subject ?? source.commit.author).hex))" }
+                    let operations = source.commit.operations.map { "\($0.verb) \"\(label(($0.subject ?? source.commit.author).hex))\"" }
                     lines.append("epoch \(e.epoch)  by \(label(e.author))  \(CommandClock.iso8601(e.time))  \(operations.joined(separator: ", "))")
                     lines.append("  fingerprint \(RoomFingerprint.grouped(e.fingerprint))  \(e.fingerprintConfirmed ? "confirmed" : "not confirmed")")
                     for (b, bundle) in zip(e.bundles, source.bundles) {
                         let recipients = (source.roster?.sorted ?? []).map(\.id.hex).filter { $0 != bundle.sender }.map(label)
-                        lines.append("  bundle \(b.direction) from \(label(bundle.sender)) to \(recipients.count): \(recipients.joined(separator: ", "))")
+                        lines.append("  bundle \(b.direction) from \(label(bundle.sender)) to \(recipients.count): \(SafeText.quotedList(recipients))")
                     }
                 }
                 lines.append("members:")

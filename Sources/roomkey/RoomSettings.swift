@@ -70,7 +70,7 @@ extension RoomKeyCommand.RoomCommand {
                     + (r.requirePQ ? ", post-quantum stanzas required" : "")]
                     + (deleted > 0 ? ["deleted \(deleted) expired sender keys"] : [])
                     + (r.requirePQ && !classical.isEmpty
-                        ? ["still on version 1 cards (nothing is distributed until they upgrade): \(classical.map(\.name).joined(separator: ", "))"] : [])
+                        ? ["still on version 1 cards (nothing is distributed until they upgrade): \(SafeText.quotedList(classical.map(\.name)))"] : [])
             }
         }
 

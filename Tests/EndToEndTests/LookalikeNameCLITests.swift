@@ -82,10 +82,10 @@ import Testing
         let show = try w.rk("alice", ["room", "show", "team"])
         #expect(show.code == 0, "\(show)")
         let lines = show.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasSuffix("  bob  LOOKS LIKE \(fake)") }, "\(show)")
-        #expect(lines.contains { $0.hasSuffix("  \(fake)  LOOKS LIKE bob") }, "\(show)")
+        #expect(lines.contains { $0.hasSuffix("  bob  LOOKS LIKE \"\(fake)\"") }, "\(show)")
+        #expect(lines.contains { $0.hasSuffix("  \(fake)  LOOKS LIKE \"bob\"") }, "\(show)")
         #expect(lines.contains { $0.hasSuffix("  carol") }, "\(show)")
-        #expect(show.stderr.contains("roomkey: warning: member bob ("), "\(show)")
+        #expect(show.stderr.contains("roomkey: warning: member \"bob\" ("), "\(show)")
 
         let members = try #require(try w.show("alice")["members"] as? [[String: Any]])
         let byHandle = Dictionary(uniqueKeysWithValues: members.compactMap { m in (m["handle"] as? String).map { ($0, m) } })

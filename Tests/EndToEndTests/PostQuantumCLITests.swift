@@ -73,7 +73,7 @@ import Testing
         #expect(show["post_quantum"] as? Bool == false)
         #expect(show["classical_members"] as? [String] == ["carol"])
         let list = try w.rk("alice", ["room", "list"])
-        #expect(list.stdout.contains("1 on v1 cards: carol"), "\(list)")
+        #expect(list.stdout.contains("1 on v1 cards: \"carol\""), "\(list)")
 
         // carol upgrades: same id and safety number; alice's contact add records an upgrade, not a key change.
         let before = try w.rk("alice", ["verify", "carol", "--json"]).json()
@@ -153,6 +153,8 @@ import Testing
                 "\(refused)")
         #expect(try w.snapshot("alice") == snapshot)
         #expect(try w.bundles().isEmpty)
+        // Each name is quoted, so a name holding ", " reads as one.
+        #expect(["cards; \"carol\", \"dave\" have", "cards; \"dave\", \"carol\" have"].contains { refused.stderr.contains($0) }, "\(refused)")
         // An all-v2 room is created with the requirement on, and it stays on for later changes.
         let created = try w.rk("alice", ["room", "create", "team", "--member", "bob", "--require-pq"])
         #expect(created.code == 0, "\(created)")

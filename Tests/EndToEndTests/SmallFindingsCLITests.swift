@@ -50,7 +50,7 @@ import Testing
         #expect(try w.rk("alice", ["room", "create", "ops", "--member", "bob", "--member", "carol"]).code == 0)
         let bobID = try #require(try w.rk("bob", ["id", "--json"]).json()["id"] as? String)
         try w.rk("alice", ["contact", "remove", "bob"]).expect(exit: 0, stderr: """
-            roomkey: warning: bob is still a member of 2 rooms: ops, team
+            roomkey: warning: bob is still a member of 2 rooms: "ops", "team"
             roomkey: hint: removing a contact changes no room; take them out with 'roomkey room remove ROOM \(bobID)'
 
             """, stdout: "removed bob\n")

@@ -164,8 +164,8 @@ extension RoomError: RoomKeyError {
         case let .oldKeyNotMember(name, room, false): "no earlier identity key of \"\(name)\" is a member of room \"\(room)\""
         case let .contactNotMember(name, room): "\"\(name)\" is not a member of room \"\(room)\""
         case let .classicalMembers(room, names, adding):
-            adding ? "room \"\(room)\" requires post-quantum cards; \(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") a version 1 card"
-                : "room \"\(room)\" requires post-quantum cards and \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") still on a version 1 card; nothing was distributed"
+            adding ? "room \"\(room)\" requires post-quantum cards; \(SafeText.quotedList(names)) \(names.count == 1 ? "has" : "have") a version 1 card"
+                : "room \"\(room)\" requires post-quantum cards and \(SafeText.quotedList(names)) \(names.count == 1 ? "is" : "are") still on a version 1 card; nothing was distributed"
         case let .sameHandle(room, c) where c.existingIsMember:
             "room \"\(room)\" already has a member with the handle \"\(c.handle)\" (\(c.existing.shortHex)); \(c.added.shortHex) would look the same"
         case let .sameHandle(room, c):

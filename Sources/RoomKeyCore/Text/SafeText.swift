@@ -31,6 +31,12 @@ public enum SafeText {
         return String(out)
     }
 
+    /// Names for one line of text, each in double quotes and joined by ", ": a name that holds ", " reads as one name,
+    /// not as two. (The line's writer escapes it, as any line.)
+    public static func quotedList(_ names: some Sequence<String>) -> String {
+        names.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
+
     /// True when `text` may be written raw to a terminal as a message: no control character but tab and line feed,
     /// a carriage return only right before a line feed (so no line can be overdrawn), and no bidi embedding, override
     /// or isolate (so no line is shown reordered).
