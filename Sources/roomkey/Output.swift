@@ -139,9 +139,22 @@ struct Output {
         return String(out)
     }
 
-    /// Writes one line of text to stderr, escaped with `SafeText.escaped`.
+    /// Writes one line of text to stderr, escaped with `SafeText.escaped` and cut to `maxLineCharacters`.
     static func stderr(_ line: String) {
-        stderrRaw(SafeText.escaped(line))
+        stderrRaw(bounded(line))
+    }
+
+    /// The most characters of a line written to stderr (before escaping). An error, warning or hint that quotes input
+    /// (a name read from a file, a list of thousands of rooms) stays a line a terminal shows; `--json` has it whole.
+    static let maxLineCharacters = 4_096
+
+    /// `line` escaped, its first `maxLineCharacters` characters and a count of the rest when it is longer. The cut is
+    /// made before escaping, so it never splits an escape (`\u{1b}`, a doubled backslash) or a character.
+    static func bounded(_ line: String) -> String {
+        guard line.utf8.count > maxLineCharacters, line.count > maxLineCharacters else { return SafeText.escaped(line) }
+        let kept = line.prefix(maxLineCharacters)
+        let rest = line.count - maxLineCharacters
+        return SafeText.escaped(String(kept)) + " ... (\(rest) more \(rest == 1 ? "character" : "characters") not shown)"
     }
 
     /// Writes a line to stderr as it is: only for JSON and for roomkey's own terminal art.
