@@ -26,6 +26,11 @@ struct NameRulesTests {
         ("a trailing space", "bob ", false),
         ("a control character (the wire rule)", "a\nb", false),
         ("not NFC (the wire rule)", "jose\u{301}", false),
+        ("32 hex digits: reads as an id", "cc2859bddc03df4efea9c02a135d0598", false),
+        ("32 hex digits in capitals", "CC2859BDDC03DF4EFEA9C02A135D0598", false),
+        ("31 hex digits", "cc2859bddc03df4efea9c02a135d059", true),
+        ("33 hex digits", "cc2859bddc03df4efea9c02a135d05981", true),
+        ("32 characters, one not hex", "cc2859bddc03df4efea9c02a135d059g", true),
     ]
 
     @Test(arguments: newNameCases)

@@ -112,15 +112,18 @@ extension Keyring {
                                          successors: successors)
     }
 
-    /// The card a name in a members file stands for: a contact (by name or current id) or a member (by id or unique
-    /// handle); nil when it names nothing. Records old id -> new id for a contact swapped for its current card.
+    /// The card a name in a members file stands for: a member or a contact by id (an id is read as an id first, as
+    /// `resolveMember` reads it, so a contact named like someone else's id never stands for them), else a contact by
+    /// name or a member by unique handle; nil when it names nothing. Records old id -> new id for a contact swapped
+    /// for its current card.
     private func declaredCard(_ db: Database, _ token: String, roster: Roster, me: IdentityID,
                               successors: inout [IdentityID: IdentityID]) throws -> IdentityCard? {
-        var contact = try fetchContact(db, tag: nameTag(token))
-        if contact == nil, token.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes) {
+        var contact: Contact?
+        if token.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes) {
             if let member = roster[id] { return member.card }
             contact = try fetchContact(db, id: id)
         }
+        if contact == nil { contact = try fetchContact(db, tag: nameTag(token)) }
         guard let contact else {
             let byHandle = roster.members.values.filter { $0.card.handle == token }
             return byHandle.count == 1 ? byHandle[0].card : nil

@@ -30,12 +30,20 @@ public enum Handle {
     public static func validateNew(_ name: String, what: String = "handle") throws(WireError) -> String {
         try validate(name, what: what)
         if name.hasPrefix(" ") || name.hasSuffix(" ") { throw .invalid(what: what, reason: "starts or ends with a space") }
+        if readsAsID(name) { throw .invalid(what: what, reason: "is 32 hex digits, which read as an identity or room id") }
         for scalar in name.unicodeScalars where scalar.value >= 0x7F {
             if let kind = refusedKind(scalar) {
                 throw .invalid(what: what, reason: "contains \(kind) U+\(String(scalar.value, radix: 16, uppercase: true))")
             }
         }
         return name
+    }
+
+    /// True for exactly 32 hex digits (either case): the form of an identity or room id, which commands take wherever
+    /// they take a name. A contact, room or own handle of that form could name someone else's id (`offboard ID`
+    /// would find the contact named so, not the person with the id), so `validateNew` refuses it.
+    public static func readsAsID(_ name: String) -> Bool {
+        name.utf8.count == 32 && name.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x46).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// Why `validateNew` refuses `scalar`, or nil when it is allowed.
