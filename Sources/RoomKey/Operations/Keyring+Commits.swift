@@ -70,10 +70,18 @@ extension Keyring {
         return try finishCommit(db, room: room, commits: [commit], me: me, rotate: true, deliver: deliver)
     }
 
-    /// Checks that `name` is a valid room name not yet used in this keyring.
+    /// Checks that `name` is a valid room name not yet used in this keyring: no room (one, or several received under
+    /// one name) is named so.
     func checkNewRoomName(_ db: Database, _ name: String) throws {
         try Handle.validateNew(name, what: "room name")
-        if (try? findRoom(db, name)) != nil { throw RoomError.nameTaken(name) }
+        do {
+            _ = try findRoomID(db, name)
+        } catch let error as RoomError {
+            if case .notFound = error { return }
+            if case .ambiguous = error { throw RoomError.nameTaken(name) }
+            throw error
+        }
+        throw RoomError.nameTaken(name)
     }
 
     /// Builds and checks a genesis commit without storing anything.
