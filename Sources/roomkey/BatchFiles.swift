@@ -16,21 +16,25 @@ enum BatchFiles {
     }
 
     /// Files as given, folders expanded to their regular files in name order (hidden files skipped; a FIFO, socket,
-    /// device or link to one is neither opened nor counted), as `receive` does. A folder is also the cheap way to name many thousands of files: the argument parser's cost grows with
-    /// the square of the number of arguments.
+    /// device or symbolic link is neither opened nor counted: a link planted in a shared folder would otherwise pull a
+    /// file from anywhere, a secret included, into the room). A folder is also the cheap way to name many thousands of
+    /// files: the argument parser's cost grows with the square of the number of arguments.
     /// An entry whose name is not valid UTF-8 is kept (with U+FFFD in place of its bad bytes), to fail in its own
-    /// result (`unnamed`), never skipped without a word.
-    static func expand(_ paths: [String]) -> (files: [String], unnamed: Set<String>) {
-        var unnamed = Set<String>()
+    /// result (`unnamed`), never skipped without a word. `listed` holds the files found in a folder, which are opened
+    /// without following a link (one swapped in after the listing is refused).
+    static func expand(_ paths: [String]) -> (files: [String], unnamed: Set<String>, listed: Set<String>) {
+        var unnamed = Set<String>(), listed = Set<String>()
         let files = paths.flatMap { path -> [String] in
             guard isFolder(path), let listing = try? FolderListing.entries(of: path) else { return [path] }
             let bad = listing.notUTF8.filter { !$0.hasPrefix(".") }.map { (path as NSString).appendingPathComponent($0) }
             unnamed.formUnion(bad)
-            return (listing.names.sorted().filter { !$0.hasPrefix(".") }
+            let found = listing.names.sorted().filter { !$0.hasPrefix(".") }
                 .map { (path as NSString).appendingPathComponent($0) }
-                .filter { var info = stat(); return stat($0, &info) == 0 && info.st_mode & S_IFMT == S_IFREG }) + bad.sorted()
+                .filter { var info = stat(); return lstat($0, &info) == 0 && info.st_mode & S_IFMT == S_IFREG }
+            listed.formUnion(found)
+            return found + bad.sorted()
         }
-        return (files, unnamed)
+        return (files, unnamed, listed)
     }
 
     static func isFolder(_ path: String) -> Bool {
@@ -78,17 +82,22 @@ enum BatchFiles {
 
     static let workingDirectory = FileManager.default.currentDirectoryPath
 
-    /// Refuses an output that exists, unless `force`.
+    /// Refuses an output that exists, unless `force`, and a symbolic link at the output's name whatever `force` says
+    /// (see `write`), before its input is read: a message is decrypted once, so it must not be spent on an output
+    /// that will be refused.
     static func checkFree(_ path: String, force: Bool) throws {
+        _ = try OutputPath.refusingLink(path)
         if !force, FileManager.default.fileExists(atPath: path) { throw BatchError.outputExists(path: path) }
     }
 
-    /// Writes one output file of a batch under the output-file rules (refused when it exists unless `force`). Files are
+    /// Writes one output file of a batch under the output-file rules (refused when it exists unless `force`), except
+    /// that a symbolic link at the output's name is refused, never followed: the names are made from the inputs', so a
+    /// link planted beside a message would choose where its plaintext goes. Files are
     /// renamed into place at once but made durable together, one file-system sync per `messagesPerTransaction` files
     /// and one at the end (`syncWritten`), not one fsync each.
     static func write(_ data: Data, to path: String, force: Bool) throws {
         try checkFree(path, force: force)
-        try OutputPath.write(data, to: path, replace: force, durable: false, sweep: OutputFile.sweep)
+        try OutputPath.write(data, to: path, replace: force, durable: false, sweep: OutputFile.sweep, followLinks: false)
         unsynced.insert(OutputPath.folder(of: path))
         written += 1
         if written % Keyring.messagesPerTransaction == 0 { try syncWritten() }

@@ -86,7 +86,7 @@ extension RoomKeyCommand {
 
         /// Batch mode: reads up to 100 files (and 64 MiB), decrypts them in one transaction, then writes the plaintexts.
         func batch(_ given: [String], _ out: Output) throws {
-            let (files, unnamed) = BatchFiles.expand(given)
+            let (files, unnamed, listed) = BatchFiles.expand(given)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
             let keyring = try openKeyring()
             var records = files.map { BatchFiles.Record(path: $0) }
@@ -100,7 +100,7 @@ extension RoomKeyCommand {
                     do {
                         try BatchFiles.checkFree(outputs[i], force: force)
                         if unnamed.contains(files[i]) { throw InputError.nameNotUTF8(path: files[i]) }
-                        let input = try InputFiles.read(files[i], limit: MessageArmor.maxTextLength, what: "message")
+                        let input = try InputFiles.read(files[i], limit: MessageArmor.maxTextLength, what: "message", followLinks: !listed.contains(files[i]))
                         let message = try MessageArmor.read(input)
                         chunk.append((i, message))
                         bytes += message.bytes.count

@@ -81,7 +81,7 @@ extension RoomKeyCommand {
 
         /// Batch mode: reads up to 100 files (and 64 MiB), encrypts them in one transaction, then writes the messages.
         func batch(_ given: [String], _ out: Output) throws {
-            let (files, unnamed) = BatchFiles.expand(given)
+            let (files, unnamed, listed) = BatchFiles.expand(given)
             let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix) { $0 + ".msg" }
             let box = outbox.box
             let keyring = try openKeyring(outbox: box)
@@ -96,7 +96,7 @@ extension RoomKeyCommand {
                     do {
                         try BatchFiles.checkFree(outputs[i], force: force)
                         if unnamed.contains(files[i]) { throw InputError.nameNotUTF8(path: files[i]) }
-                        let plaintext = try InputFiles.read(files[i], limit: RoomMessage.maxPlaintext, what: "message plaintext")
+                        let plaintext = try InputFiles.read(files[i], limit: RoomMessage.maxPlaintext, what: "message plaintext", followLinks: !listed.contains(files[i]))
                         chunk.append((i, plaintext))
                         bytes += plaintext.count
                     } catch {

@@ -6,8 +6,12 @@ import RoomKeyCore
 enum InputFiles {
     /// Reads `path` ("-" for standard input), refusing more than `limit` bytes. The bytes go from the file straight
     /// into the array returned (a bundle can be many megabytes: no chunks to join, no second copy).
-    static func read(_ path: String, limit: Int, what: String) throws -> [UInt8] {
-        try withOpened(path, limit: limit, what: what) { fd, size in try readAll(fd, size: size, limit: limit, what: what) }
+    /// Without `followLinks` (a file found in a folder), only a regular file is read: a symbolic link, or anything
+    /// but a regular file, is refused.
+    static func read(_ path: String, limit: Int, what: String, followLinks: Bool = true) throws -> [UInt8] {
+        try withOpened(path, limit: limit, what: what, regularOnly: !followLinks, followLinks: followLinks) { fd, size in
+            try readAll(fd, size: size, limit: limit, what: what)
+        }
     }
 
     /// A `receive` input as read: a large bundle whose stanza list was hashed as it was read, or any other file's bytes.
@@ -52,14 +56,14 @@ enum InputFiles {
 
     /// Opens `path` ("-" for standard input) and runs `body` with its descriptor and, for a regular file, its size. A
     /// regular file larger than `limit` is refused before a byte is read; with `regularOnly`, so is anything else.
-    private static func withOpened<T>(_ path: String, limit: Int, what: String, regularOnly: Bool = false,
+    private static func withOpened<T>(_ path: String, limit: Int, what: String, regularOnly: Bool = false, followLinks: Bool = true,
                                       _ body: (Int32, Int?) throws -> T) throws -> T {
         let handle: FileHandle
         if path == "-" {
             handle = FileHandle.standardInput
         } else if regularOnly {
-            let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else { throw InputError.unreadable(path: path) }
+            let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
+            guard fd >= 0 else { throw errno == ELOOP && !followLinks ? InputError.notRegular(path: path) : InputError.unreadable(path: path) }
             handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             var info = stat()
             guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw InputError.notRegular(path: path) }

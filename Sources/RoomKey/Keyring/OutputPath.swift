@@ -19,9 +19,11 @@ package enum OutputPath {
     /// Writes `data` to `path` under the rules above. With `durable` false the file and folder are not synced here:
     /// the caller syncs many files at once with `syncFileSystem(of:)` (batch outputs). With `sweep`, a folder's
     /// leftovers are looked for once per sweep, not at every write (a batch of many files into one folder).
+    /// Without `followLinks` (an output whose name someone else could have planted a link at), a symbolic link at
+    /// `path` is refused (`OutputFileError.symbolicLink`), never followed.
     package static func write(_ data: Data, to path: String, replace: Bool, durable: Bool = true,
-                              sweep: LeftoverSweep? = nil) throws {
-        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable, sweep: sweep)
+                              sweep: LeftoverSweep? = nil, followLinks: Bool = true) throws {
+        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable, sweep: sweep, followLinks: followLinks)
     }
 
     /// Makes every write so far durable at once (`sync`, which also covers the renames in `folder`).
@@ -33,9 +35,10 @@ package enum OutputPath {
     /// Writes to `path` under the rules above. A regular file is produced by `fill` (given the temporary file's path)
     /// when there is one, else from `bytes`; a device or FIFO always gets `bytes`.
     package static func write(to path: String, replace: Bool, bytes: () throws -> Data,
-                              fill: ((String) throws -> Void)?, durable: Bool = true, sweep: LeftoverSweep? = nil) throws {
-        let target = try resolve(path)
-        if let fd = try openInPlace(target) {
+                              fill: ((String) throws -> Void)?, durable: Bool = true, sweep: LeftoverSweep? = nil,
+                              followLinks: Bool = true) throws {
+        let target = followLinks ? try resolve(path) : try refusingLink(path)
+        if let fd = try openInPlace(target, followLinks: followLinks) {
             let data: Data
             do { data = try bytes() } catch { close(fd); throw error }
             // A terminal reached through a path (/dev/tty, /dev/stdout) gets what standard output would: text only.
@@ -112,6 +115,13 @@ package enum OutputPath {
         if (st.st_mode & S_IFMT) == S_IFREG, !replace { throw OutputFileError.exists(path: path) }
     }
 
+    /// `path` itself when it is not a symbolic link (the path written without following links).
+    package static func refusingLink(_ path: String) throws -> String {
+        var st = stat()
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK { throw OutputFileError.symbolicLink(path: path) }
+        return path
+    }
+
     /// Follows symbolic links to the path that will be written; a dangling link resolves to the missing target.
     package static func resolve(_ path: String) throws -> String {
         var current = path
@@ -149,17 +159,20 @@ package enum OutputPath {
 
     /// Opens an existing path that is not a regular file or folder for writing in place; nil when it is missing or
     /// a regular file.
-    private static func openInPlace(_ target: String) throws -> Int32? {
+    private static func openInPlace(_ target: String, followLinks: Bool) throws -> Int32? {
         var st = stat()
-        guard stat(target, &st) == 0 else { return nil }
+        guard (followLinks ? stat(target, &st) : lstat(target, &st)) == 0 else { return nil }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return nil
         case S_IFDIR: throw OutputFileError.isFolder(path: target)
+        case S_IFLNK: throw OutputFileError.symbolicLink(path: target)
         default: break
         }
         // No O_CREAT and no O_TRUNC: the node stays what it is. A FIFO blocks here until a reader opens it.
-        let fd = Foundation.open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { throw OutputFileError.system(path: target, errno: errno) }
+        let fd = Foundation.open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
+        guard fd >= 0 else {
+            throw errno == ELOOP && !followLinks ? OutputFileError.symbolicLink(path: target) : OutputFileError.system(path: target, errno: errno)
+        }
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG else {
             // Replaced by a regular file since the check: write it the regular way.
             close(fd)
@@ -243,13 +256,15 @@ public enum OutputFileError: Error, Equatable, Sendable {
     case system(path: String, errno: Int32)
     /// The path is a terminal and the output is binary, or text with control or bidi characters.
     case terminal(path: String)
+    /// The path is a symbolic link where none is followed (a batch output, whose name comes from its input's).
+    case symbolicLink(path: String)
 }
 
 extension OutputFileError: RoomKeyError {
     /// Refusing to replace is a rule (exit 6); an operating-system failure is a failure (exit 1).
     public var category: ErrorCategory {
         switch self {
-        case .exists, .isFolder: .refused
+        case .exists, .isFolder, .symbolicLink: .refused
         case .system: .failure
         case .terminal: .usage
         }
@@ -263,6 +278,7 @@ extension OutputFileError: RoomKeyError {
         case let .system(path, code) where code == ENOSPC: "no space left on device while writing \(path)"
         case let .system(path, code): "cannot write \(path): \(Self.reason(code))"
         case let .terminal(path): "refusing to write binary output, or text with control or bidi characters, to the terminal \(path)"
+        case let .symbolicLink(path): "\(path) is a symbolic link; a batch output is never written through one"
         }
     }
 
@@ -270,6 +286,7 @@ extension OutputFileError: RoomKeyError {
     public var hint: String? {
         switch self {
         case .exists: "add --force to replace it, or choose another path"
+        case .symbolicLink: "remove the link, or write the outputs to another folder with -o FOLDER"
         case .system(_, EROFS): "the file system is mounted read-only: choose another folder"
         case .system(_, EACCES), .system(_, EPERM): "check the folder's permissions, or choose another folder"
         default: nil
