@@ -52,6 +52,11 @@ public final class Keyring {
     /// The summary last sealed or opened, with its row's sealed bytes: the same bytes always hold the same summary, and
     /// a commit reads back the summary it just updated (the stanza rule), which then costs no second decoding.
     var summaryMemo: (tag: [UInt8], sealed: [UInt8], summary: RosterSummary)?
+    /// Tenures the commits of one received bundle changed, by row tag, while `storingCommits` stores them: each is read
+    /// once and saved once at the end (`storingCommits`), not re-read and re-sealed at every commit.
+    var pendingTenures: [[UInt8]: MemberTenure]?
+    /// How many tenure rows this keyring object has written (what tests count: a bundle's commits write each once).
+    var tenureRowsWritten = 0
     /// Ephemeral key pairs being made ahead for the bundle the running operation will seal (`sealAhead`); the next
     /// `makeBundle` takes them, and the operation drops any it did not use.
     var ephemeralPool: EphemeralKeyPool?

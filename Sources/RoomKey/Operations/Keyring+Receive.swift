@@ -245,7 +245,7 @@ extension Keyring {
                     room.rotationDue = true
                 }
             }
-            for (commit, roster) in accepted.commits { try storeCommit(db, commit, roster: roster) }
+            try storingCommits(db, accepted.roomID) { for (commit, roster) in accepted.commits { try storeCommit(db, commit, roster: roster) } }
             try saveRoom(db, room)
             advanced = room
             name = room.name

@@ -39,6 +39,9 @@ public struct MemberTenure: Equatable, Sendable {
     private mutating func join(at epoch: UInt64, handle: String) {
         if let last = stays.last, last.left == nil { return }
         stays.append(Stay(joined: epoch, left: nil, handle: handle))
+        // Beyond `maxStays` the oldest stay goes, never the current one: a member added back that often stays a member
+        // (only messages from its oldest stays stop being recognised).
+        if stays.count > Self.maxStays { stays.removeFirst(stays.count - Self.maxStays) }
     }
 
     /// Records that the commit of `epoch` removed the member, or that it left; a member added and removed by the same
@@ -112,8 +115,9 @@ extension MemberTenure {
         var w = ByteWriter(capacity: 1 + IdentityID.length + 2 + stays.count * 24)
         w.writeU8(Self.storageVersion)
         member.write(to: &w)
-        w.writeU16(UInt16(min(stays.count, Self.maxStays)))
-        for stay in stays.prefix(Self.maxStays) {
+        let kept = stays.suffix(Self.maxStays)
+        w.writeU16(UInt16(kept.count))
+        for stay in kept {
             w.writeU64(stay.joined)
             w.writeU64(stay.left ?? Self.open)
             w.writePrefixed(width: 1, Array(stay.handle.utf8))
