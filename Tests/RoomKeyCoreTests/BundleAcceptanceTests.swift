@@ -196,6 +196,8 @@ struct BundleAcceptanceTests {
         case rejected(Rejection)
         case fork(ForkEvidence)
         case ignored
+        /// Pending, kept, waiting, ranked with the room's own bundles (`authenticated`) or with the unauthenticated.
+        case waitingRanked(authenticated: Bool)
 
         static func rejected(_ e: BundleError) -> Expected { .rejected(.bundle(e)) }
         static func rejected(_ e: LogError) -> Expected { .rejected(.log(e)) }
@@ -584,7 +586,23 @@ struct BundleAcceptanceTests {
         Case(name: "a waiting bundle from a sender whose card is unknown: pending, kept",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.mallory, epoch: 3, to: [w.alice, w.bob, w.carol]) },
-             expect: { _, _ in .waiting }),
+             expect: { _, _ in .waitingRanked(authenticated: false) }),
+        Case(name: "a member's waiting key: pending, kept, ranked with the room's own bundles",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.bob, epoch: 2, to: [w.alice, w.carol]) },
+             expect: { _, _ in .waitingRanked(authenticated: true) }),
+        Case(name: "a waiting bundle from a contact outside the roster: pending, kept, ranked with the unauthenticated",
+             holds: { w, _ in
+                 var r = try w.member()
+                 r.addContact(w.erin.card)
+                 return r
+             },
+             bundle: { w in try w.seal(w.erin, epoch: 3, to: [w.alice, w.bob, w.carol]) },
+             expect: { _, _ in .waitingRanked(authenticated: false) }),
+        Case(name: "a waiting bundle from a member removed since (dave, epoch 1): pending, kept, ranked with the unauthenticated",
+             holds: { w, _ in try w.member() },
+             bundle: { w in try w.seal(w.dave, epoch: 3, to: [w.alice, w.bob, w.carol]) },
+             expect: { _, _ in .waitingRanked(authenticated: false) }),
     ]
 
     // §3.3 time rule, on the next commit (its predecessor is c1, an hour before now).
@@ -749,6 +767,12 @@ struct BundleAcceptanceTests {
             } else {
                 #expect(why == x, sourceLocation: sourceLocation)
             }
+        case let (.pending(why, keep, authenticated), .waitingRanked(x)):
+            guard case .waiting = why, keep else {
+                Issue.record("expected pending waiting, kept, got pending \(why), keep: \(keep)", sourceLocation: sourceLocation)
+                return
+            }
+            #expect(authenticated == x, sourceLocation: sourceLocation)
         case let (.rejected(error), .rejected(x)):
             #expect(Rejection(error) == x, sourceLocation: sourceLocation)
         case let (.fork(evidence), .fork(x)):

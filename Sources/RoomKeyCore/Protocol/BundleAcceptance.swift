@@ -221,7 +221,12 @@ public struct BundleAcceptance<View: ReceiverView> {
         if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
         let signer = try knownSigner(bundle.sender, current: current)
         if let signer { try verify(content, signer: signer, id: bundle.sender) }
-        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: signer != nil)
+        // Only a member of the room's current roster ranks with the room's own waiting bundles. Anyone else whose card is
+        // known (a contact in no room here, a member removed since) is checked the same way but kept in the share of
+        // the unauthenticated: a hostile review found such a contact's bundles, padded to the room's waiting size,
+        // evicting a member's waiting sender key, whose messages then never opened.
+        let member = try current.card(of: bundle.sender) != nil
+        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: signer != nil && member)
     }
 
     /// The sender's identity key if this receiver knows it: from the current roster, a contact, or any roster held here.

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+import RoomKeyTestSupport
+
+/// Waiting bundles of a room from someone outside its current roster rank with the unauthenticated (a hostile review):
+/// a contact in no room with the receiver sent bundles for the room at later epochs, signed by himself and padded to the
+/// room's waiting size; kept as authenticated, they evicted a member's waiting sender key, and her messages never opened.
+@Suite(.temporaryFolder) struct PendingShareTests {
+    typealias Written = OutboxBundleTests.Written
+
+    static func input(_ written: Written, _ name: String) throws -> ReceiveInput {
+        ReceiveInput(path: name, bytes: try #require(written.files[name], "no bundle \(name)"))
+    }
+
+    @Test func aContactOutsideTheRoomCannotEvictAMembersWaitingKey() throws {
+        let alice = try KeyringTests.create("alice", passphrase: nil)
+        let bob = try KeyringTests.create("bob", passphrase: nil)
+        let carol = try KeyringTests.create("carol", passphrase: nil)
+        let dave = try KeyringTests.create("dave", passphrase: nil)
+        for a in [alice, bob, carol] { for b in [alice, bob, carol] where a !== b { _ = try a.addContacts([try b.identityCard()], as: nil) } }
+        _ = try bob.addContacts([try dave.identityCard()], as: nil)
+        let written = Written()
+        for k in [alice, bob, carol] { k.sink = OutboxBundleTests.sink(written) }
+        _ = try alice.createRoom(name: "team", members: ["bob", "carol"], deliver: { _ in "genesis" })
+        #expect(try bob.receive([Self.input(written, "genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
+        let room = try bob.room("team").id
+        bob.pendingByteLimit = 400_000
+        _ = try alice.change(room: "team", [.remove(["carol"])], deliver: { _ in "rm" })
+        _ = try alice.rotate(room: "team", deliver: { _ in "rot" })
+        // alice's new key of epoch 1 came before the commit of epoch 1: it waits.
+        #expect(try bob.receive([Self.input(written, "rot")], deliver: { _ in "x" }).map(\.status) == [.pending])
+        // dave, bob's contact but in no room with him, sends three bundles for the room, each near the waiting size.
+        let d = try dave.identity()
+        let padding = try (0..<1_500).map { i in
+            try IdentityCard(handle: "p\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealingKeyPair.generate().publicKey,
+                             created: 1)
+        }
+        for e in UInt64(2)...4 {
+            let key = try OwnSenderKey.generate(roomID: room, owner: d.id, epoch: e, generation: 0, random: try SystemRandom())
+            let junk = try BundleSealer.seal(roomID: room, epoch: e, signer: d.signing,
+                                             recipients: ([try bob.identityCard()] + padding).map { StanzaRecipient(card: $0) },
+                                             content: BundleContent.encode(senderKey: key.shared, commits: []), random: try SystemRandom())
+            _ = try bob.receive([ReceiveInput(path: "junk\(e)", bytes: junk)], deliver: { _ in "x" })
+        }
+        // The commit arrives; alice's waiting key applies with it, and her message opens.
+        #expect(try bob.receive([Self.input(written, "rm")], deliver: { _ in "bob-rm" }).first?.status == .applied)
+        let sent = try alice.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "a-rot2" }, deliver: { _ in })
+        var opened: [UInt8] = []
+        _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
+        #expect(opened == Array("hi".utf8))
+    }
+}
