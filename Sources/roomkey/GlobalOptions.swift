@@ -53,6 +53,7 @@ struct GlobalOptions: ParsableArguments {
 
     func validate() throws {
         if passphraseFile != nil, passphraseFd != nil { throw ValidationError(PassphraseError.twoSources.message) }
+        if let passphraseFd { PassphraseInput.noteDescriptor(passphraseFd) }
     }
 
     /// Where the passphrase comes from: `--passphrase-fd`, `--passphrase-file`, `$ROOMKEY_PASSPHRASE_FILE`, else a prompt.

@@ -12,6 +12,9 @@ enum PassphraseInput {
     static func fromFile(_ path: String) throws -> SecretBytes {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError.unreadable(path: path) }
         defer { try? handle.close() }
+        // A folder opens, and reads as nothing: it would be an empty passphrase, reported as a wrong one.
+        var info = stat()
+        guard fstat(handle.fileDescriptor, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { throw InputError.notRegular(path: path) }
         var raw = (try? handle.read(upToCount: maxFileBytes + 1)) ?? Data()
         var data = Array(raw)
         defer {
@@ -25,11 +28,27 @@ enum PassphraseInput {
         return SecretBytes(consuming: &line)
     }
 
-    /// The first line read from the open descriptor `fd`, one byte at a time so nothing after it is consumed.
+    /// The first line read from the open descriptor `fd`, one byte at a time so nothing after it is consumed. A line
+    /// longer than a passphrase file may be is refused, not cut (a cut one could never be given as a file). `fd` must
+    /// have been open when the command line was checked (`noteDescriptor`): a number the caller did not open may by
+    /// now be one of roomkey's own files, the keyring itself.
     static func fromDescriptor(_ fd: Int32) throws -> SecretBytes {
-        guard fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
+        guard checkedDescriptors[fd] ?? (fcntl(fd, F_GETFD) != -1), fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
         guard var line = readLine(fd) else { throw PassphraseError.cancelled }
+        if line.count > maxFileBytes {
+            _ = line.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            throw InputError.tooLarge(what: "the passphrase line from --passphrase-fd \(fd)", limit: maxFileBytes)
+        }
         return SecretBytes(consuming: &line)
+    }
+
+    /// Whether each `--passphrase-fd` descriptor was open when the command line was checked, before roomkey opened a
+    /// file of its own.
+    nonisolated(unsafe) static var checkedDescriptors: [Int32: Bool] = [:]
+
+    /// Notes whether `fd` is open now (called while the command line is checked).
+    static func noteDescriptor(_ fd: Int32) {
+        checkedDescriptors[fd] = fcntl(fd, F_GETFD) != -1
     }
 
     /// One line from `fd` without its line ending; nil when the descriptor ends before any byte (EOF, Ctrl-D).

@@ -76,6 +76,29 @@ import RoomKeyCore
         #expect(both.stderr.hasPrefix("roomkey: error: --passphrase-file and --passphrase-fd cannot be used together\n"), "\(both)")
     }
 
+    /// From a hostile review: a descriptor number the caller did not open was read once roomkey had opened files of its
+    /// own under it (the keyring: "is wrong" or "cancelled" instead of "not open"); a line over 64 KiB on a descriptor was
+    /// cut, so a keyring made with it could never be unlocked from a file; a folder read as an empty passphrase.
+    @Test func descriptorAndFileEdges() throws {
+        let (s, _) = try Self.protected()
+        let k = s.keyring("alice")
+        for fd in ["4", "5", "6"] {
+            let r = try Self.withDescriptor3(s, ["room", "list", "--keyring", k, "--passphrase-fd", fd], file: s.passphraseFile.path)
+            #expect(r.code == 4 && r.stderr.hasPrefix("roomkey: error: cannot read the passphrase from file descriptor \(fd): it is not open\n"),
+                    "\(fd): \(r)")
+        }
+        let long = s.path("long-passphrase")
+        try Data((String(repeating: "x", count: 70_000) + "\n").utf8).write(to: URL(fileURLWithPath: long))
+        let erin = s.keyring("erin")
+        let made = try Self.withDescriptor3(s, ["init", "--name", "erin", "-q", "--keyring", erin, "--passphrase-fd", "3"], file: long)
+        #expect(made.code == 65 && made.stderr.contains("larger than 65536 bytes"), "\(made)")
+        #expect(!FileManager.default.fileExists(atPath: erin), "no keyring was made")
+        let folder = s.path("a-folder")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let r = try s.roomkey("alice", ["room", "list", "--passphrase-file", folder])
+        #expect(r.code == 65 && r.stderr.contains("\(folder) is not a regular file"), "\(r)")
+    }
+
     @Test func initReadsTheNewPassphraseFromADescriptor() throws {
         let s = try Sandbox()
         let k = s.keyring("erin")
