@@ -87,6 +87,7 @@ enum BatchFiles {
     /// that will be refused.
     static func checkFree(_ path: String, force: Bool) throws {
         _ = try OutputPath.refusingLink(path)
+        try OutputFile.refuseKeyring(path)
         if !force, FileManager.default.fileExists(atPath: path) { throw BatchError.outputExists(path: path) }
     }
 

@@ -54,6 +54,7 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         if passphraseFile != nil, passphraseFd != nil { throw ValidationError(PassphraseError.twoSources.message) }
         if let passphraseFd { PassphraseInput.noteDescriptor(passphraseFd) }
+        OutputFile.keyringPath = keyringPath
     }
 
     /// Where the passphrase comes from: `--passphrase-fd`, `--passphrase-file`, `$ROOMKEY_PASSPHRASE_FILE`, else a prompt.

@@ -18,7 +18,17 @@ enum OutputFile {
     /// Refuses early, before the keyring is opened or anything changes, what `write` would refuse.
     static func check(_ path: String?, force: Bool) throws {
         guard let path, path != standardOutput else { return }
+        try refuseKeyring(path)
         try OutputPath.check(path, replace: force)
+    }
+
+    /// The keyring the command uses (set while its command line is checked): no output may replace it or its files.
+    nonisolated(unsafe) static var keyringPath: String?
+
+    /// Refuses `path` when it names the command's keyring or one of its files (`-o KEYRING --force` replaced the
+    /// keyring with the output, a hostile review found).
+    static func refuseKeyring(_ path: String) throws {
+        if let keyringPath, OutputPath.names(path, keyring: keyringPath) { throw OutputFileError.keyring(path: path) }
     }
 
     /// Refuses early, before anything changes, a binary output (a bundle) that would reach a terminal: standard output
@@ -47,6 +57,7 @@ enum OutputFile {
             Output.standardOutputTaken = true
             return path
         }
+        try refuseKeyring(path)
         try OutputPath.write(data, to: path, replace: force, sweep: sweep)
         return path
     }
@@ -60,6 +71,7 @@ enum OutputFile {
         if path == standardOutput {
             try write(try keyring.backupData(), to: path, force: force)
         } else {
+            try refuseKeyring(path)
             try keyring.backup(to: path, force: force)
         }
     }

@@ -115,6 +115,29 @@ package enum OutputPath {
         if (st.st_mode & S_IFMT) == S_IFREG, !replace { throw OutputFileError.exists(path: path) }
     }
 
+    /// True when `path` names `keyring` or one of SQLite's files beside it (`-wal`, `-shm`, `-journal`), through any
+    /// symbolic link or folder alias: the same file (device and inode) where both exist, else the same physical path.
+    package static func names(_ path: String, keyring: String) -> Bool {
+        let target = physical((try? resolve(path)) ?? path)
+        var out = stat()
+        let outExists = stat(target, &out) == 0
+        for file in [keyring] + ["-wal", "-shm", "-journal"].map({ keyring + $0 }) {
+            let resolved = physical((try? resolve(file)) ?? file)
+            if resolved == target { return true }
+            var st = stat()
+            if outExists, stat(resolved, &st) == 0, st.st_dev == out.st_dev, st.st_ino == out.st_ino { return true }
+        }
+        return false
+    }
+
+    /// `path` with its folder's symbolic links resolved (`realpath` of the folder, the name kept).
+    static func physical(_ path: String) -> String {
+        let folder = folder(of: path), name = (path as NSString).lastPathComponent
+        guard let real = realpath(folder, nil) else { return path }
+        defer { free(real) }
+        return (String(cString: real) as NSString).appendingPathComponent(name)
+    }
+
     /// `path` itself when it is not a symbolic link (the path written without following links).
     package static func refusingLink(_ path: String) throws -> String {
         var st = stat()
@@ -258,6 +281,8 @@ public enum OutputFileError: Error, Equatable, Sendable {
     case terminal(path: String)
     /// The path is a symbolic link where none is followed (a batch output, whose name comes from its input's).
     case symbolicLink(path: String)
+    /// The path is the keyring the command uses, or one of SQLite's files beside it.
+    case keyring(path: String)
 }
 
 extension OutputFileError: RoomKeyError {
@@ -266,7 +291,7 @@ extension OutputFileError: RoomKeyError {
         switch self {
         case .exists, .isFolder, .symbolicLink: .refused
         case .system: .failure
-        case .terminal: .usage
+        case .terminal, .keyring: .usage
         }
     }
 
@@ -279,6 +304,7 @@ extension OutputFileError: RoomKeyError {
         case let .system(path, code): "cannot write \(path): \(Self.reason(code))"
         case let .terminal(path): "refusing to write binary output, or text with control or bidi characters, to the terminal \(path)"
         case let .symbolicLink(path): "\(path) is a symbolic link; a batch output is never written through one"
+        case let .keyring(path): "\(path) is the keyring (or one of its files); an output never replaces it"
         }
     }
 
