@@ -80,7 +80,12 @@ enum InputFiles {
         var info = stat()
         let regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         if regular, info.st_size > off_t(limit) { throw InputError.tooLarge(what: what, limit: limit) }
-        return try body(fd, regular ? Int(info.st_size) : nil)
+        do {
+            return try body(fd, regular ? Int(info.st_size) : nil)
+        } catch let error as POSIXError {
+            // A read that failed (EIO from a damaged disk or a /proc file): named with its path and the system's reason.
+            throw InputError.readFailed(path: path, reason: String(cString: strerror(error.code.rawValue)))
+        }
     }
 
     /// Every byte of `fd`, refusing more than `limit`. A regular file's size is known: one read into a buffer of that

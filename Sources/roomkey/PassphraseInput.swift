@@ -146,9 +146,11 @@ enum InputError: RoomKeyError {
     case notRegular(path: String)
     case outputToTerminal
     case nameNotUTF8(path: String)
+    case readFailed(path: String, reason: String)
 
     var category: ErrorCategory {
         switch self {
+        case .readFailed: .failure
         case .unreadable: .notFound
         case .tooLarge, .notRegular, .nameNotUTF8: .malformed
         case .outputToTerminal: .usage
@@ -158,6 +160,7 @@ enum InputError: RoomKeyError {
     var message: String {
         switch self {
         case let .unreadable(path): "cannot read \(path)"
+        case let .readFailed(path, reason): "cannot read \(path): \(reason.lowercased())"
         case let .tooLarge(what, limit): "\(what) is larger than \(limit) bytes"
         case let .notRegular(path): "\(path) is not a regular file"
         case let .nameNotUTF8(path): "the name of \(path) is not valid UTF-8, so roomkey cannot name it; rename it"

@@ -1,0 +1,17 @@
+import Foundation
+import Testing
+
+/// A read that fails (EIO) names the file and the system's reason (a hostile review found the raw Foundation text,
+/// `error Domain=NSPOSIXErrorDomain Code=5 "Input/output error"`, without the path). /proc/self/mem read from its start
+/// fails with EIO on Linux.
+@Suite struct InputReadErrorCLITests {
+    @Test(arguments: [["receive"], ["contact", "add"], ["decrypt"]])
+    func aFailedReadNamesTheFile(command: [String]) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        try s.roomkey("alice", command + ["/proc/self/mem"]).expect(exit: 1, stderr: """
+            roomkey: error: cannot read /proc/self/mem: input/output error
+
+            """)
+    }
+}
