@@ -120,8 +120,12 @@ extension RoomKeyCommand {
                 report.decided(result, looksLikeMessage: messages.contains(result.path))
             }
             report.finish(results, ignored: ignored)
+            var unsent = false
             for r in results where r.status == .applied {
-                if let error = r.error { output.warn("your new sender key was not sent: \(error.message)", hint: error.hint) }
+                if let error = r.error {
+                    output.warn("your new sender key was not sent: \(error.message)", hint: error.hint)
+                    unsent = true
+                }
             }
             for r in results { if let warning = r.warning { output.warn(warning, hint: nil) } }
             let worst = results.map(\.status).max() ?? .applied
@@ -131,6 +135,9 @@ extension RoomKeyCommand {
             case .pending: throw ExitCode(ExitStatus.pending)
             default: break
             }
+            // A bundle that could not be written fails the command, as it fails any command that changes a room (the
+            // keyring keeps it; the next write or `outbox flush` writes it).
+            if unsent { throw ExitCode(ExitStatus.failure) }
         }
 
         /// The sum of the regular files' sizes (anything else counts nothing here).
