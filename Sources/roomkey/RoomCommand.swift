@@ -70,14 +70,21 @@ struct Outbox {
 
     /// The file a new bundle goes to: a fresh, sortable name in the folder (created, mode 0700, when missing).
     func name(_ bundle: BundleOutput) throws -> String {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw OutputError.cannotWrite(path: folder, reason: error.localizedDescription)
-        }
+        if let code = Self.makeFolder(folder) { throw OutputError.cannotWrite(path: folder, reason: String(cString: strerror(code)).lowercased()) }
         let random = (try? SystemRandom().bytes(3)).map(Hex.encode) ?? "000000"
         let name = "\(Outbox.stamp(Date().timeIntervalSince1970))-\(bundle.roomID.hex.prefix(8))-e\(bundle.epoch)-\(random).roomkey"
         return (folder as NSString).appendingPathComponent(name)
+    }
+
+    /// Creates `path` and its missing parents, each mode 0700, as `mkdir -p` does; nil when it is a folder in the end,
+    /// else the system's error (a file in the way: ENOTDIR; a read-only folder: EACCES or EROFS), so the message says why.
+    static func makeFolder(_ path: String) -> Int32? {
+        var info = stat()
+        if stat(path, &info) == 0 { return info.st_mode & S_IFMT == S_IFDIR ? nil : ENOTDIR }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path, let code = makeFolder(parent) { return code }
+        if mkdir(path, 0o700) != 0, errno != EEXIST { return errno }
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR ? nil : ENOTDIR
     }
 
     /// The time part of a file name, `20261202T141740Z-123456`: the UTC time to the second, then the microseconds
