@@ -54,6 +54,10 @@ extension Keyring {
     public static func restore(from backupPath: String, to path: String, force: Bool, passphrase: PassphraseProvider,
                                random: any RandomSource, now: @escaping () -> UInt64 = systemClock,
                                stateFolder: String? = nil) throws -> Keyring {
+        // A keyring reached through a symbolic link is restored where the link leads, the link kept (as any output
+        // file is written): staged in the target's folder and renamed onto the target. Renamed onto the link itself,
+        // it left the target holding the old keyring and its keys (a hostile review).
+        let path = try OutputPath.resolve(path)
         if !force, FileManager.default.fileExists(atPath: path) { throw RestoreError.wouldReplace(path: path) }
         guard FileManager.default.fileExists(atPath: backupPath) else { throw KeyringError.notFound(path: backupPath) }
         // A backup is a file: a FIFO would hang the copy, a device would be copied without end.
