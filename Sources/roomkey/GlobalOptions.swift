@@ -46,13 +46,16 @@ struct GlobalOptions: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         if let keyring { return keyring }
         if let path = env["ROOMKEY_KEYRING"], !path.isEmpty { return path }
-        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/roomkey/keyring.sqlite" }
+        // A relative XDG_DATA_HOME is ignored, as the XDG spec says and as XDG_STATE_HOME is: it would make the
+        // keyring a file of whatever folder the command runs in.
+        if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/roomkey/keyring.sqlite" }
         let home = env["HOME"] ?? NSHomeDirectory()
         return home + "/.local/share/roomkey/keyring.sqlite"
     }
 
     func validate() throws {
         if passphraseFile != nil, passphraseFd != nil { throw ValidationError(PassphraseError.twoSources.message) }
+        if keyring?.isEmpty == true { throw ValidationError("--keyring needs a path") }
         if let passphraseFd { PassphraseInput.noteDescriptor(passphraseFd) }
         OutputFile.keyringPath = keyringPath
     }
