@@ -16,7 +16,11 @@ struct ApplyScriptTests {
 
     @Test(arguments: [("frob eng\n", 1, "unknown verb"), ("create eng\nadd eng\n", 2, "needs at least one contact"),
                       ("remove\n", 1, "needs a room"), ("rotate eng bob\n", 1, "rotate takes only a room"),
-                      ("\n\npromote eng\n", 3, "needs at least one member")])
+                      ("\n\npromote eng\n", 3, "needs at least one member"),
+                      // Only a line feed ends a line, as `wc -l` counts them (a hostile review: a vertical tab, form feed
+                      // or U+2028 made later errors name other lines).
+                      ("rotate eng\u{2028}\u{0B}\u{0C}\nfrob eng\n", 2, "unknown verb"),
+                      ("rotate eng\r\nfrob eng\r\n", 2, "unknown verb")])
     func badLinesAreNamed(script: String, line: Int, reason: String) {
         do throws(ScriptError) {
             _ = try ApplyScript(parsing: script)
