@@ -41,10 +41,14 @@ import RoomKeyTestSupport
         let bundle = try BundleSealer.seal(roomID: state.roomID, epoch: epoch, signer: a.signing,
                                            recipients: [try bob.identityCard(), carol.card].map { StanzaRecipient(card: $0) },
                                            content: BundleContent.encode(commits: commits), random: try SystemRandom())
-        let before = bob.tenureRowsWritten
+        let before = (bob.tenureRowsWritten, bob.summaryRowsWritten)
         #expect(try bob.receive([ReceiveInput(path: "readds", bytes: bundle)], deliver: { _ in "bob-r" }).map(\.status) == [.applied])
-        // carol's tenure is written once for the whole bundle (it was written once per commit: 2,000 times).
-        #expect(bob.tenureRowsWritten - before == 1)
+        // carol's tenure, and the room's summary, are written once for the whole bundle (each was written once per
+        // commit: 2,000 times; the summary costs what the room's size does).
+        #expect(bob.tenureRowsWritten - before.0 == 1)
+        #expect(bob.summaryRowsWritten - before.1 == 1)
+        let summary = try #require(try bob.read { db in try bob.storedSummary(db, state.roomID) })
+        #expect(summary.members == 3 && summary.isMember)
         let tenure = try #require(try bob.read { db in try bob.storedTenure(db, state.roomID, carol.id) })
         #expect(tenure.stays.count == count + 1 && tenure.stay(at: epoch) != nil && tenure.stay(at: state.epoch) != nil)
         // A message carol sends at the new epoch is hers, from a member.

@@ -147,11 +147,21 @@ extension Keyring {
     /// and saved once at the end: a bundle of N commits that each take out and add back one member cost every receiver
     /// N re-reads and re-seals of that member's growing record, quadratic in N (a hostile review measured 111 s for
     /// 8,000 such commits, in one write transaction that held the keyring). Each tenure is now read once and written once.
+    /// The room's summary is kept in memory the same way and saved once: every commit rewrote it whole (its list of
+    /// members on version 1 cards), which cost a bundle of N commits in a room of M members N x M.
     func storingCommits(_ db: Database, _ room: RoomID, _ body: () throws -> Void) throws {
         pendingTenures = [:]
-        defer { pendingTenures = nil }
+        pendingSummary = nil
+        defer {
+            pendingTenures = nil
+            pendingSummary = nil
+        }
         try body()
         if let pending = pendingTenures, !pending.isEmpty { try saveTenures(db, room, Array(pending.values)) }
+        let summary = pendingSummary
+        pendingTenures = nil
+        pendingSummary = nil
+        if let summary { try saveSummary(db, room, summary.summary) }
     }
 
     /// The tenure of `member` in `room`: one indexed read, or, for a room not built yet (a keyring from before

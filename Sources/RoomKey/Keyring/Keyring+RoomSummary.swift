@@ -15,6 +15,7 @@ extension Keyring {
 
     /// The stored summary of the room whose row tag is `rtag`, if built.
     func storedSummary(_ db: Database, tag rtag: [UInt8]) throws -> RosterSummary? {
+        if let pending = pendingSummary, pending.tag == rtag { return pending.summary }
         guard let row = try sealedSummary(db, tag: rtag) else { return nil }
         if let memo = summaryMemo, memo.tag == rtag, memo.sealed == row { return memo.summary }
         let plain = try openSummary(row, tag: rtag)
@@ -55,6 +56,12 @@ extension Keyring {
 
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
         let rtag = roomTag(room)
+        // While one bundle's commits are stored, its room's summary is kept here and saved once (`storingCommits`).
+        if pendingTenures != nil, pendingSummary == nil || pendingSummary?.tag == rtag {
+            pendingSummary = (rtag, summary)
+            return
+        }
+        summaryRowsWritten += 1
         let sealed = summary.encoded().withUnsafeBytes { rows.seal($0, table: "room_summary", primaryKey: rtag) }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_summary (room_tag, sealed) VALUES (?, ?)").execute(arguments: [Data(rtag), Data(sealed)])
         summaryMemo = (rtag, Array(sealed), summary)

@@ -55,8 +55,12 @@ public final class Keyring {
     /// Tenures the commits of one received bundle changed, by row tag, while `storingCommits` stores them: each is read
     /// once and saved once at the end (`storingCommits`), not re-read and re-sealed at every commit.
     var pendingTenures: [[UInt8]: MemberTenure]?
+    /// The summary of the room whose bundle `storingCommits` stores, as its commits so far left it (saved at the end).
+    var pendingSummary: (tag: [UInt8], summary: RosterSummary)?
     /// How many tenure rows this keyring object has written (what tests count: a bundle's commits write each once).
     var tenureRowsWritten = 0
+    /// How many summary rows this keyring object has written (the same, for the room's summary).
+    var summaryRowsWritten = 0
     /// Ephemeral key pairs being made ahead for the bundle the running operation will seal (`sealAhead`); the next
     /// `makeBundle` takes them, and the operation drops any it did not use.
     var ephemeralPool: EphemeralKeyPool?
