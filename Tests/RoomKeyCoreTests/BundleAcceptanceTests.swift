@@ -196,8 +196,8 @@ struct BundleAcceptanceTests {
         case rejected(Rejection)
         case fork(ForkEvidence)
         case ignored
-        /// Pending, kept, waiting, ranked with the room's own bundles (`authenticated`) or with the unauthenticated.
-        case waitingRanked(authenticated: Bool)
+        /// Pending, kept, waiting, with this rank in the pending store.
+        case waitingRanked(WaitingRank)
 
         static func rejected(_ e: BundleError) -> Expected { .rejected(.bundle(e)) }
         static func rejected(_ e: LogError) -> Expected { .rejected(.log(e)) }
@@ -583,26 +583,26 @@ struct BundleAcceptanceTests {
              },
              bundle: { w in try w.seal(w.dave, epoch: 75, to: [w.alice, w.bob, w.carol], signedBy: w.mallory) },
              expect: { w, _ in .rejected(.badSignature(w.dave.id)) }),
-        Case(name: "a waiting bundle from a sender whose card is unknown: pending, kept",
+        Case(name: "a waiting bundle from a sender whose card is unknown: pending, kept, ranked a stranger's",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.mallory, epoch: 3, to: [w.alice, w.bob, w.carol]) },
-             expect: { _, _ in .waitingRanked(authenticated: false) }),
-        Case(name: "a member's waiting key: pending, kept, ranked with the room's own bundles",
+             expect: { _, _ in .waitingRanked(.stranger) }),
+        Case(name: "a member's waiting key: pending, kept, ranked a member's",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.bob, epoch: 2, to: [w.alice, w.carol]) },
-             expect: { _, _ in .waitingRanked(authenticated: true) }),
-        Case(name: "a waiting bundle from a contact outside the roster: pending, kept, ranked with the unauthenticated",
+             expect: { _, _ in .waitingRanked(.member) }),
+        Case(name: "a waiting bundle from a contact outside the roster: pending, kept, ranked below members'",
              holds: { w, _ in
                  var r = try w.member()
                  r.addContact(w.erin.card)
                  return r
              },
              bundle: { w in try w.seal(w.erin, epoch: 3, to: [w.alice, w.bob, w.carol]) },
-             expect: { _, _ in .waitingRanked(authenticated: false) }),
-        Case(name: "a waiting bundle from a member removed since (dave, epoch 1): pending, kept, ranked with the unauthenticated",
+             expect: { _, _ in .waitingRanked(.known) }),
+        Case(name: "a waiting bundle from a member removed since (dave, epoch 1): pending, kept, ranked below members'",
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.dave, epoch: 3, to: [w.alice, w.bob, w.carol]) },
-             expect: { _, _ in .waitingRanked(authenticated: false) }),
+             expect: { _, _ in .waitingRanked(.known) }),
     ]
 
     // §3.3 time rule, on the next commit (its predecessor is c1, an hour before now).
@@ -767,12 +767,12 @@ struct BundleAcceptanceTests {
             } else {
                 #expect(why == x, sourceLocation: sourceLocation)
             }
-        case let (.pending(why, keep, authenticated), .waitingRanked(x)):
+        case let (.pending(why, keep, rank), .waitingRanked(x)):
             guard case .waiting = why, keep else {
                 Issue.record("expected pending waiting, kept, got pending \(why), keep: \(keep)", sourceLocation: sourceLocation)
                 return
             }
-            #expect(authenticated == x, sourceLocation: sourceLocation)
+            #expect(rank == x, sourceLocation: sourceLocation)
         case let (.rejected(error), .rejected(x)):
             #expect(Rejection(error) == x, sourceLocation: sourceLocation)
         case let (.fork(evidence), .fork(x)):

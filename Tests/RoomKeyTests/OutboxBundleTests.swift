@@ -12,6 +12,11 @@ import RoomKeyTestSupport
     /// What a test sink was asked to write, by path.
     final class Written: @unchecked Sendable {
         var files: [String: [UInt8]] = [:]
+
+        /// The bundle written as `name`, as a `receive` input.
+        func input(_ name: String) throws -> ReceiveInput {
+            ReceiveInput(path: name, bytes: try #require(files[name], "no bundle \(name)"))
+        }
     }
 
     /// A sink that records what it writes.

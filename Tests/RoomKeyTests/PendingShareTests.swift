@@ -10,10 +10,6 @@ import RoomKeyTestSupport
 @Suite(.temporaryFolder) struct PendingShareTests {
     typealias Written = OutboxBundleTests.Written
 
-    static func input(_ written: Written, _ name: String) throws -> ReceiveInput {
-        ReceiveInput(path: name, bytes: try #require(written.files[name], "no bundle \(name)"))
-    }
-
     @Test func aContactOutsideTheRoomCannotEvictAMembersWaitingKey() throws {
         let alice = try KeyringTests.create("alice", passphrase: nil)
         let bob = try KeyringTests.create("bob", passphrase: nil)
@@ -24,13 +20,13 @@ import RoomKeyTestSupport
         let written = Written()
         for k in [alice, bob, carol] { k.sink = OutboxBundleTests.sink(written) }
         _ = try alice.createRoom(name: "team", members: ["bob", "carol"], deliver: { _ in "genesis" })
-        #expect(try bob.receive([Self.input(written, "genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
+        #expect(try bob.receive([written.input("genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
         let room = try bob.room("team").id
         bob.pendingByteLimit = 400_000
         _ = try alice.change(room: "team", [.remove(["carol"])], deliver: { _ in "rm" })
         _ = try alice.rotate(room: "team", deliver: { _ in "rot" })
         // alice's new key of epoch 1 came before the commit of epoch 1: it waits.
-        #expect(try bob.receive([Self.input(written, "rot")], deliver: { _ in "x" }).map(\.status) == [.pending])
+        #expect(try bob.receive([written.input("rot")], deliver: { _ in "x" }).map(\.status) == [.pending])
         // dave, bob's contact but in no room with him, sends three bundles for the room, each near the waiting size.
         let d = try dave.identity()
         let padding = try (0..<1_500).map { i in
@@ -45,8 +41,46 @@ import RoomKeyTestSupport
             _ = try bob.receive([ReceiveInput(path: "junk\(e)", bytes: junk)], deliver: { _ in "x" })
         }
         // The commit arrives; alice's waiting key applies with it, and her message opens.
-        #expect(try bob.receive([Self.input(written, "rm")], deliver: { _ in "bob-rm" }).first?.status == .applied)
+        #expect(try bob.receive([written.input("rm")], deliver: { _ in "bob-rm" }).first?.status == .applied)
         let sent = try alice.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "a-rot2" }, deliver: { _ in })
+        var opened: [UInt8] = []
+        _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
+        #expect(opened == Array("hi".utf8))
+    }
+
+    /// A member just added, whose add has not reached the receiver, is outside its current roster: its waiting key ranks
+    /// below members' but above strangers', so strangers' bundles cannot push it out (found by the review of the fix above).
+    @Test func aJustAddedMembersWaitingKeyOutranksStrangers() throws {
+        let alice = try KeyringTests.create("alice", passphrase: nil)
+        let bob = try KeyringTests.create("bob", passphrase: nil)
+        let dave = try KeyringTests.create("dave", passphrase: nil)
+        let eve = try KeyringTests.create("eve", passphrase: nil)
+        for a in [alice, bob, dave] { for b in [alice, bob, dave] where a !== b { _ = try a.addContacts([try b.identityCard()], as: nil) } }
+        let written = Written()
+        for k in [alice, bob, dave] { k.sink = OutboxBundleTests.sink(written) }
+        _ = try alice.createRoom(name: "team", members: ["bob"], deliver: { _ in "genesis" })
+        #expect(try bob.receive([written.input("genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
+        let room = try bob.room("team").id
+        bob.pendingByteLimit = 400_000
+        _ = try alice.change(room: "team", [.add(["dave"])], deliver: { _ in "add" })
+        #expect(try dave.receive([written.input("add")], deliver: { _ in "dave-join" }).first?.status == .applied)
+        let sent = try dave.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "dave-key" }, deliver: { _ in })
+        // dave's key reaches bob before alice's add: it waits.
+        let keyName = written.files["dave-key"] != nil ? "dave-key" : "dave-join"
+        #expect(try bob.receive([written.input(keyName)], deliver: { _ in "x" }).map(\.status) == [.pending])
+        // eve, whose card bob does not know, sends bundles for the room near the waiting size.
+        let e = try eve.identity()
+        let padding = try (0..<1_500).map { i in
+            try IdentityCard(handle: "p\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealingKeyPair.generate().publicKey, created: 1)
+        }
+        for epoch in UInt64(2)...4 {
+            let key = try OwnSenderKey.generate(roomID: room, owner: e.id, epoch: epoch, generation: 0, random: try SystemRandom())
+            let junk = try BundleSealer.seal(roomID: room, epoch: epoch, signer: e.signing,
+                                             recipients: ([try bob.identityCard()] + padding).map { StanzaRecipient(card: $0) },
+                                             content: BundleContent.encode(senderKey: key.shared, commits: []), random: try SystemRandom())
+            _ = try bob.receive([ReceiveInput(path: "junk\(epoch)", bytes: junk)], deliver: { _ in "x" })
+        }
+        #expect(try bob.receive([written.input("add")], deliver: { _ in "bob-add" }).first?.status == .applied)
         var opened: [UInt8] = []
         _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
         #expect(opened == Array("hi".utf8))

@@ -37,12 +37,12 @@ import RoomKeyTestSupport
         for i in 0..<count {
             if i > 4, next() % 6 == 0 {
                 let earlier = made[made.count - 1 - Int(next() % 5)]  // recent: likely still pending
-                made.append(Keyring.PendingInput(bytes: earlier.bytes, path: "again-\(i)", room: room, authenticated: next() % 2 == 0))
+                made.append(Keyring.PendingInput(bytes: earlier.bytes, path: "again-\(i)", room: room, rank: WaitingRank(rawValue: Int(next() % 3)) ?? .stranger))
                 continue
             }
             let size = 100 + Int(next() % 3_000)
             let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: next()) }
-            made.append(Keyring.PendingInput(bytes: { bytes }, path: "b-\(i)", room: room, authenticated: next() % 3 != 0))
+            made.append(Keyring.PendingInput(bytes: { bytes }, path: "b-\(i)", room: room, rank: WaitingRank(rawValue: Int(next() % 3)) ?? .stranger))
         }
         return made
     }
@@ -55,7 +55,7 @@ import RoomKeyTestSupport
         // Something pending already, so the first store starts from a table that is not empty.
         for k in [alone, together] { _ = try k.storePending(Array(inputs.prefix(3))) }
         let droppedAlone = try inputs.dropFirst(3).map {
-            try alone.storePending(bytes: $0.bytes(), path: $0.path, room: $0.room, authenticated: $0.authenticated)
+            try alone.storePending(bytes: $0.bytes(), path: $0.path, room: $0.room, rank: $0.rank)
         }
         let before = together.committedWrites
         let droppedTogether = try together.storePending(Array(inputs.dropFirst(3))).map { try $0.get() }

@@ -15,12 +15,12 @@ extension Keyring {
     static let maxPendingBytes = 64 * 1024 * 1024
 
     /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) for a later `receive`. Storing never fails
-    /// for lack of room: when the pending rows would exceed `pendingByteLimit`, the oldest others are dropped first,
-    /// unauthenticated ones (no known card signed them) before any authenticated one; unauthenticated rows together
-    /// keep at most an eighth of the limit. (One bundle alone is bounded by the core's `maxWaitingSize`.) Returns how
-    /// many were dropped.
-    func storePending(bytes: [UInt8], path: String, room: RoomID, authenticated: Bool) throws -> Int {
-        switch try storePending([PendingInput(bytes: { bytes }, path: path, room: room, authenticated: authenticated)])[0] {
+    /// for lack of room: when the pending rows would exceed `pendingByteLimit`, the oldest others of the lowest rank
+    /// (`WaitingRank`, kept in the `authenticated` column: 0 a stranger's, 1 a known card's outside the room's roster,
+    /// 2 a member's) are dropped first; strangers' rows together keep at most an eighth of the limit. (One bundle alone
+    /// is bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
+    func storePending(bytes: [UInt8], path: String, room: RoomID, rank: WaitingRank) throws -> Int {
+        switch try storePending([PendingInput(bytes: { bytes }, path: path, room: room, rank: rank)])[0] {
         case let .success(dropped): return dropped
         case let .failure(error): throw error
         }
@@ -32,7 +32,7 @@ extension Keyring {
         let bytes: () throws -> [UInt8]
         let path: String
         let room: RoomID
-        let authenticated: Bool
+        let rank: WaitingRank
     }
 
     /// Keeps every input, in order, in one transaction, each under the bounds of `storePending(bytes:...)` exactly as if it were
@@ -45,14 +45,14 @@ extension Keyring {
             func total(_ filter: String) throws -> Int {
                 try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle \(filter)") ?? 0
             }
-            /// Drops the oldest row other than `kept` matching `filter`; its size and whether it was authenticated.
-            func dropOldest(except kept: [UInt8], _ filter: String) throws -> (size: Int, authenticated: Bool)? {
+            /// Drops the oldest row other than `kept` matching `filter`; its size and whether it was a stranger's.
+            func dropOldest(except kept: [UInt8], _ filter: String) throws -> (size: Int, stranger: Bool)? {
                 guard let oldest = try Row.fetchOne(db, sql: """
                     SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
                     ORDER BY rowid LIMIT 1
                     """, arguments: [Data(kept)]) else { return nil }
                 try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE rowid = ?").execute(arguments: [oldest["rowid"] as Int64])
-                return (oldest["size"], oldest["authenticated"] as Int != 0)
+                return (oldest["size"], oldest["authenticated"] as Int == 0)
             }
             var (all, strangers) = (try total(""), try total("WHERE authenticated = 0"))
             var dropped: [Result<Int, any Error>] = []
@@ -73,9 +73,9 @@ extension Keyring {
                 }
                 // Not a cached statement: it would keep the bound bundle (up to 64 MiB) until its next use.
                 try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
-                               arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.authenticated ? 1 : 0])
+                               arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.rank.rawValue])
                 all += sealed.count
-                if !input.authenticated { strangers += sealed.count }
+                if input.rank == .stranger { strangers += sealed.count }
                 var count = 0
                 while strangers > pendingByteLimit / 8, let gone = try dropOldest(except: digest, "AND authenticated = 0") {
                     strangers -= gone.size
@@ -83,11 +83,12 @@ extension Keyring {
                     count += 1
                 }
                 while all > pendingByteLimit {
-                    guard let gone = try dropOldest(except: digest, "AND authenticated = 0") ?? dropOldest(except: digest, "") else {
+                    guard let gone = try dropOldest(except: digest, "AND authenticated = 0") ?? dropOldest(except: digest, "AND authenticated = 1")
+                            ?? dropOldest(except: digest, "") else {
                         break
                     }
                     all -= gone.size
-                    if !gone.authenticated { strangers -= gone.size }
+                    if gone.stranger { strangers -= gone.size }
                     count += 1
                 }
                 dropped.append(.success(count))

@@ -9,7 +9,7 @@ extension Keyring {
         case applied(advanced: StoredRoom?)
         case duplicate
         case ignored(String)
-        case pending(BundleError, keep: Bool, authenticated: Bool)
+        case pending(BundleError, keep: Bool, rank: WaitingRank)
         case rejected(any RoomKeyError)
         case malformed(any RoomKeyError)
     }
@@ -91,7 +91,7 @@ extension Keyring {
                        pendingTag: kept.tag))
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
-        var waiting: [Int: (why: BundleError, keep: Bool, authenticated: Bool)] = [:]
+        var waiting: [Int: (why: BundleError, keep: Bool, rank: WaitingRank)] = [:]
         var latest: [RoomID: StoredRoom] = [:]
         var progress = true
         while progress {
@@ -102,8 +102,8 @@ extension Keyring {
                 let outcome = try process(item, me: me, deliver: deliver)
                 let b = item.bundle
                 switch outcome {
-                case let .pending(why, keep, authenticated):
-                    waiting[item.index] = (why, keep, authenticated)
+                case let .pending(why, keep, rank):
+                    waiting[item.index] = (why, keep, rank)
                     continue
                 case let .applied(advanced):
                     progress = true
@@ -133,7 +133,7 @@ extension Keyring {
         // An input read ahead holds no bytes: they are read again as it is stored, and must be the bundle that was checked.
         let stores = try storePending(keeping.map { item in
             PendingInput(bytes: { try item.input.wholeBytes() }, path: item.path, room: item.bundle.roomID,
-                         authenticated: waiting[item.index]?.authenticated ?? false)
+                         rank: waiting[item.index]?.rank ?? .stranger)
         })
         var droppedBy: [Int: Int] = [:]
         for (item, stored) in zip(keeping, stores) {
@@ -202,7 +202,7 @@ extension Keyring {
                     .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
                 switch decision {
                 case .duplicate: return .duplicate
-                case let .pending(why, keep, authenticated): return .pending(why, keep: keep, authenticated: authenticated)
+                case let .pending(why, keep, rank): return .pending(why, keep: keep, rank: rank)
                 case let .ignored(why): return .ignored(why)
                 case let .rejected(error): return error.category == .malformed ? .malformed(error) : .rejected(error)
                 case let .fork(evidence):

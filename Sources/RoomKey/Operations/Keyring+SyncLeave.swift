@@ -43,7 +43,7 @@ extension Keyring {
             } else {
                 let offset = item.index - keptTags.count
                 if try keepsWaiting(item.request) {
-                    _ = try storePending(bytes: found[offset].bytes, path: item.path, room: item.request.roomID, authenticated: false)
+                    _ = try storePending(bytes: found[offset].bytes, path: item.path, room: item.request.roomID, rank: .stranger)
                 }
                 fresh[offset] = staged[item.index]
             }

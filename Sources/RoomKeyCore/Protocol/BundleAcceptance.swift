@@ -5,16 +5,31 @@ public enum BundleDecision: Sendable {
     /// These exact bytes were applied before; nothing to do.
     case duplicate
     /// Valid as far as it can be checked now; retry when something else applies, and keep it for later runs only if
-    /// `keep` (a bundle for an unknown room from a stranger is retried in this run but never stored). `authenticated`
-    /// says its signature was checked against a card this receiver knows; unauthenticated waiting bundles get a small
-    /// share of the pending store and are dropped first.
-    case pending(BundleError, keep: Bool, authenticated: Bool = false)
+    /// `keep` (a bundle for an unknown room from a stranger is retried in this run but never stored). `rank` says who
+    /// vouches for it, and so how soon the pending store drops it (`WaitingRank`).
+    case pending(BundleError, keep: Bool, rank: WaitingRank = .stranger)
     /// A rule failed; store nothing.
     case rejected(any RoomKeyError)
     /// Checked evidence that the room forked; only the room's fork mark may change.
     case fork(ForkEvidence)
     /// Addressed to this receiver but for a room it left: nothing to do.
     case ignored(String)
+}
+
+/// How a waiting bundle ranks in the pending store, by who vouches for it: when the store is full, the oldest of the
+/// lowest rank goes first, and strangers together keep at most a small share.
+public enum WaitingRank: Int, Sendable, Comparable {
+    /// No card this receiver knows signed it.
+    case stranger = 0
+    /// Signed by a card this receiver knows (a contact, a card in a roster held here) of someone who is not a member of
+    /// the room's current roster: a member just added whose add has not arrived, but also a contact in no room here or
+    /// a member removed since, whose bundles must not push a member's out (a hostile review).
+    case known = 1
+    /// Signed by a member of the room's current roster (or a bundle otherwise checked as far as it can be now).
+    case member = 2
+
+    /// Lower ranks go first.
+    public static func < (a: WaitingRank, b: WaitingRank) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// The changes an applied bundle makes.
@@ -76,7 +91,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         } catch let failure as ViewFailure {
             throw failure.underlying
         } catch let error as BundleError where error.category == .pending {
-            return .pending(error, keep: true, authenticated: true)
+            return .pending(error, keep: true, rank: .member)
         } catch let error as any RoomKeyError {
             return .rejected(error)
         }
@@ -221,12 +236,11 @@ public struct BundleAcceptance<View: ReceiverView> {
         if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
         let signer = try knownSigner(bundle.sender, current: current)
         if let signer { try verify(content, signer: signer, id: bundle.sender) }
-        // Only a member of the room's current roster ranks with the room's own waiting bundles. Anyone else whose card is
-        // known (a contact in no room here, a member removed since) is checked the same way but kept in the share of
-        // the unauthenticated: a hostile review found such a contact's bundles, padded to the room's waiting size,
-        // evicting a member's waiting sender key, whose messages then never opened.
-        let member = try current.card(of: bundle.sender) != nil
-        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, authenticated: signer != nil && member)
+        // Only a member of the room's current roster ranks with the room's own waiting bundles; anyone else whose card is
+        // known is checked the same way and ranks below them (a hostile review found a contact in no room here sending
+        // bundles for the room, padded to its waiting size, that evicted a member's waiting sender key).
+        let rank: WaitingRank = signer == nil ? .stranger : (try current.card(of: bundle.sender) != nil ? .member : .known)
+        return .pending(.waiting("\(what) of room \(room.name)"), keep: true, rank: rank)
     }
 
     /// The sender's identity key if this receiver knows it: from the current roster, a contact, or any roster held here.
