@@ -22,4 +22,19 @@ import Testing
         let rotate = try w.run("alice", ["room", "rotate", "team", "--outbox", notAFolder + "/sub"])
         #expect(rotate.code == 1 && rotate.stderr.contains("cannot write \(notAFolder)/sub: not a directory"), "\(rotate)")
     }
+
+    /// A rotation a rule refuses (bob's own --require-pq, a member added on a version 1 card) made no bundle: nothing
+    /// waits for `outbox flush`, so the receive is not a failure (found by the review of the fix above).
+    @Test func aRotationRefusedByPolicyIsNotAnUnwrittenBundle() throws {
+        let m = try PostQuantumCLITests.Mixed(classical: ["carol"])
+        let w = m.w
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        try w.exchange(["alice", "bob"])
+        #expect(try w.rk("bob", ["room", "set", "team", "--require-pq"]).code == 0)
+        let add = w.s.path("add-carol.roomkey")
+        #expect(try w.rk("alice", ["room", "add", "team", "carol", "-o", add]).code == 0)
+        let r = try w.rk("bob", ["receive", add])
+        #expect(r.code == 0 && r.stderr.contains("your new sender key was not sent"), "\(r)")
+        #expect(try w.show("bob")["epoch"] as? Int == 1, "the add was applied")
+    }
 }
