@@ -22,4 +22,19 @@ import Testing
         // Another path is written as before.
         #expect(try s.roomkey("alice", ["id", "export", "-o", s.path("card")]).code == 0)
     }
+
+    /// SQLite keeps its files beside the file a linked keyring path leads to: those are refused too (found by the
+    /// review of the fix above: `-o TARGET-wal --force` was written over the live log).
+    @Test func theFilesBesideALinkedKeyringsTargetAreRefused() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let k = s.keyring("alice")
+        let link = s.path("keyring-link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: k)
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let r = try s.roomkey("alice", ["id", "export", "-o", k + suffix, "--force"], env: ["ROOMKEY_KEYRING": link])
+            #expect(r.code == 64, "\(suffix): \(r)")
+            #expect(!FileManager.default.fileExists(atPath: k + suffix) || suffix != "-journal")
+        }
+    }
 }

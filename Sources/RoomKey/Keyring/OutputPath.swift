@@ -121,7 +121,9 @@ package enum OutputPath {
         let target = physical((try? resolve(path)) ?? path)
         var out = stat()
         let outExists = stat(target, &out) == 0
-        for file in [keyring] + ["-wal", "-shm", "-journal"].map({ keyring + $0 }) {
+        // SQLite keeps its files beside the file the keyring path leads to: the suffixes go on both paths.
+        let bases = Set([keyring, (try? resolve(keyring)) ?? keyring])
+        for file in bases.flatMap({ base in [base] + ["-wal", "-shm", "-journal"].map { base + $0 } }) {
             let resolved = physical((try? resolve(file)) ?? file)
             if resolved == target { return true }
             var st = stat()
