@@ -144,17 +144,19 @@ struct Output {
         stderrRaw(bounded(line))
     }
 
-    /// The most characters of a line written to stderr (before escaping). An error, warning or hint that quotes input
+    /// The most characters (code points) of a line written to stderr (before escaping). An error, warning or hint that quotes input
     /// (a name read from a file, a list of thousands of rooms) stays a line a terminal shows; `--json` has it whole.
     static let maxLineCharacters = 4_096
 
-    /// `line` escaped, its first `maxLineCharacters` characters and a count of the rest when it is longer. The cut is
-    /// made before escaping, so it never splits an escape (`\u{1b}`, a doubled backslash) or a character.
+    /// `line` escaped, its first `maxLineCharacters` characters (Unicode code points: one character drawn on screen can
+    /// hold any number of combining marks) and a count of the rest when it is longer. The cut is made before escaping,
+    /// so it never splits an escape (`\u{1b}`, a doubled backslash).
     static func bounded(_ line: String) -> String {
-        guard line.utf8.count > maxLineCharacters, line.count > maxLineCharacters else { return SafeText.escaped(line) }
-        let kept = line.prefix(maxLineCharacters)
-        let rest = line.count - maxLineCharacters
-        return SafeText.escaped(String(kept)) + " ... (\(rest) more \(rest == 1 ? "character" : "characters") not shown)"
+        let scalars = line.unicodeScalars
+        guard line.utf8.count > maxLineCharacters, scalars.count > maxLineCharacters else { return SafeText.escaped(line) }
+        let kept = String(String.UnicodeScalarView(scalars.prefix(maxLineCharacters)))
+        let rest = scalars.count - maxLineCharacters
+        return SafeText.escaped(kept) + " ... (\(rest) more \(rest == 1 ? "character" : "characters") not shown)"
     }
 
     /// Writes a line to stderr as it is: only for JSON and for roomkey's own terminal art.
