@@ -11,10 +11,6 @@ import RoomKeyTestSupport
 @Suite(.temporaryFolder) struct ReaddBundleTests {
     typealias Written = OutboxBundleTests.Written
 
-    static func input(_ written: Written, _ name: String) throws -> ReceiveInput {
-        ReceiveInput(path: name, bytes: try #require(written.files[name], "no bundle \(name)"))
-    }
-
     @Test func aBundleOfReaddsWritesEachTenureOnce() throws {
         let alice = try KeyringTests.create("alice", passphrase: nil)
         let bob = try KeyringTests.create("bob", passphrase: nil)
@@ -24,7 +20,7 @@ import RoomKeyTestSupport
         let carol = try TestPerson("carol", created: 1_790_000_000)
         _ = try alice.addContacts([carol.card], as: nil)
         _ = try alice.createRoom(name: "team", members: ["bob", "carol"], deliver: { _ in "genesis" })
-        #expect(try bob.receive([Self.input(written, "genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
+        #expect(try bob.receive([written.input("genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
         let state = try bob.room("team").state
         let a = try alice.identity()
         // alice's commits each [remove carol, add carol]: the roster, and so its hash, never changes.
@@ -77,5 +73,22 @@ import RoomKeyTestSupport
         #expect(tenure.stay(at: 0) == nil, "the oldest stay went")
         let stored = try MemberTenure.parse(tenure.encoded)
         #expect(stored == tenure && stored.stay(at: epoch) != nil, "stored: still a member")
+    }
+
+    /// While one room's bundle is stored, another room's summary is saved at once, under its own row (a review found
+    /// it would be kept as the pending one and saved under the first room's row).
+    @Test func anotherRoomsSummaryIsSavedUnderItsOwnRow() throws {
+        let k = try KeyringTests.create("alice", passphrase: nil)
+        _ = try k.createRoom(name: "a", members: [], deliver: { _ in "a" })
+        _ = try k.createRoom(name: "b", members: [], deliver: { _ in "b" })
+        let a = try k.room("a").id, b = try k.room("b").id
+        try k.write { db in
+            let before = try k.storedSummary(db, a)
+            var other = try #require(try k.storedSummary(db, b))
+            other.isAdmin = false
+            try k.storingCommits(db, a) { try k.saveSummary(db, b, other) }
+            #expect(try k.storedSummary(db, a) == before, "room a's summary stays")
+            #expect(try k.storedSummary(db, b) == other, "room b's summary was saved")
+        }
     }
 }

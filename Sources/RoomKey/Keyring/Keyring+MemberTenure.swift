@@ -151,17 +151,17 @@ extension Keyring {
     /// members on version 1 cards), which cost a bundle of N commits in a room of M members N x M.
     func storingCommits(_ db: Database, _ room: RoomID, _ body: () throws -> Void) throws {
         pendingTenures = [:]
-        pendingSummary = nil
+        pendingSummary = (roomTag(room), nil)
         defer {
             pendingTenures = nil
             pendingSummary = nil
         }
         try body()
         if let pending = pendingTenures, !pending.isEmpty { try saveTenures(db, room, Array(pending.values)) }
-        let summary = pendingSummary
+        let summary = pendingSummary?.summary
         pendingTenures = nil
         pendingSummary = nil
-        if let summary { try saveSummary(db, room, summary.summary) }
+        if let summary { try saveSummary(db, room, summary) }
     }
 
     /// The tenure of `member` in `room`: one indexed read, or, for a room not built yet (a keyring from before

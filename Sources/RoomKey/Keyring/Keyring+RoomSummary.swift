@@ -15,7 +15,7 @@ extension Keyring {
 
     /// The stored summary of the room whose row tag is `rtag`, if built.
     func storedSummary(_ db: Database, tag rtag: [UInt8]) throws -> RosterSummary? {
-        if let pending = pendingSummary, pending.tag == rtag { return pending.summary }
+        if let pending = pendingSummary, pending.tag == rtag, let summary = pending.summary { return summary }
         guard let row = try sealedSummary(db, tag: rtag) else { return nil }
         if let memo = summaryMemo, memo.tag == rtag, memo.sealed == row { return memo.summary }
         let plain = try openSummary(row, tag: rtag)
@@ -56,8 +56,9 @@ extension Keyring {
 
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
         let rtag = roomTag(room)
-        // While one bundle's commits are stored, its room's summary is kept here and saved once (`storingCommits`).
-        if pendingTenures != nil, pendingSummary == nil || pendingSummary?.tag == rtag {
+        // While one bundle's commits are stored, its room's summary is kept here and saved once (`storingCommits`);
+        // another room's is saved at once.
+        if pendingSummary?.tag == rtag {
             pendingSummary = (rtag, summary)
             return
         }

@@ -56,7 +56,7 @@ public final class Keyring {
     /// once and saved once at the end (`storingCommits`), not re-read and re-sealed at every commit.
     var pendingTenures: [[UInt8]: MemberTenure]?
     /// The summary of the room whose bundle `storingCommits` stores, as its commits so far left it (saved at the end).
-    var pendingSummary: (tag: [UInt8], summary: RosterSummary)?
+    var pendingSummary: (tag: [UInt8], summary: RosterSummary?)?
     /// How many tenure rows this keyring object has written (what tests count: a bundle's commits write each once).
     var tenureRowsWritten = 0
     /// How many summary rows this keyring object has written (the same, for the room's summary).
