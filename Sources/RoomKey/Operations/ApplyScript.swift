@@ -35,9 +35,11 @@ public struct ApplyScript: Sendable, Equatable {
     /// Parses a script; the first bad line throws `ScriptError` naming it.
     public init(parsing text: String) throws(ScriptError) {
         var lines: [Line] = []
-        // Lines end at a line feed (CR LF is one character in Swift) only, as `wc -l` and every editor count them: a
-        // vertical tab, form feed or U+2028 inside a line made the numbers in errors name other lines.
-        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        // Lines end at a line feed, a carriage return, or both (one character in Swift), as editors count them: a
+        // vertical tab, form feed or U+2028 inside a line made the numbers in errors name other lines. A lone carriage
+        // return still ends a line (old Mac files), and so never sits inside a word, where a write back would join it
+        // with the next line feed (found by Fuzz/FuzzApplyScript).
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated() {
             let number = index + 1
             // Comments and words are split on Unicode scalars, not characters: a space or `#` followed by a combining
             // mark is one character, and must still separate (found by Fuzz/FuzzApplyScript).
