@@ -23,12 +23,20 @@ enum OutputFile {
     }
 
     /// The keyring the command uses (set while its command line is checked): no output may replace it or its files.
-    nonisolated(unsafe) static var keyringPath: String?
+    nonisolated(unsafe) static var keyringPath: String? {
+        didSet { protected = nil }
+    }
+
+    /// The keyring's files, worked out at the first output checked.
+    nonisolated(unsafe) private static var protected: OutputPath.ProtectedFiles?
 
     /// Refuses `path` when it names the command's keyring or one of its files (`-o KEYRING --force` replaced the
     /// keyring with the output, a hostile review found).
     static func refuseKeyring(_ path: String) throws {
-        if let keyringPath, OutputPath.names(path, keyring: keyringPath) { throw OutputFileError.keyring(path: path) }
+        guard let keyringPath else { return }
+        let files = protected ?? OutputPath.ProtectedFiles(keyring: keyringPath)
+        protected = files
+        if files.contain(path) { throw OutputFileError.keyring(path: path) }
     }
 
     /// Refuses early, before anything changes, a binary output (a bundle) that would reach a terminal: standard output

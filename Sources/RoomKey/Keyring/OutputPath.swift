@@ -115,29 +115,60 @@ package enum OutputPath {
         if (st.st_mode & S_IFMT) == S_IFREG, !replace { throw OutputFileError.exists(path: path) }
     }
 
-    /// True when `path` names `keyring` or one of SQLite's files beside it (`-wal`, `-shm`, `-journal`), through any
-    /// symbolic link or folder alias: the same file (device and inode) where both exist, else the same physical path.
-    package static func names(_ path: String, keyring: String) -> Bool {
-        let target = physical((try? resolve(path)) ?? path)
-        var out = stat()
-        let outExists = stat(target, &out) == 0
-        // SQLite keeps its files beside the file the keyring path leads to: the suffixes go on both paths.
-        let bases = Set([keyring, (try? resolve(keyring)) ?? keyring])
-        for file in bases.flatMap({ base in [base] + ["-wal", "-shm", "-journal"].map { base + $0 } }) {
-            let resolved = physical((try? resolve(file)) ?? file)
-            if resolved == target { return true }
-            var st = stat()
-            if outExists, stat(resolved, &st) == 0, st.st_dev == out.st_dev, st.st_ino == out.st_ino { return true }
+    /// A keyring's file and SQLite's files beside it (`-wal`, `-shm`, `-journal`), as an output must never name them:
+    /// their physical paths, and the device and inode of those that exist. Worked out once per command (a batch of
+    /// 10,000 outputs compares each with them), with each output folder's physical path kept.
+    package final class ProtectedFiles: @unchecked Sendable {
+        let paths: Set<String>
+        let nodes: Set<[UInt64]>
+        private var folders: [String: String] = [:]
+
+        /// The files of the keyring at `keyring` (SQLite keeps them beside the file the path leads to: the suffixes go
+        /// on both the path and its target).
+        package init(keyring: String) {
+            let bases = Set([keyring, (try? OutputPath.resolve(keyring)) ?? keyring])
+            let files = bases.flatMap { base in [base] + ["-wal", "-shm", "-journal"].map { base + $0 } }
+            let physical = files.map { OutputPath.physical((try? OutputPath.resolve($0)) ?? $0, folders: nil) }
+            paths = Set(physical)
+            nodes = Set(physical.compactMap { file in
+                var st = stat()
+                return stat(file, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
+            })
         }
-        return false
+
+        /// True when `path` names one of the files, through any symbolic link or folder alias: the same physical path,
+        /// or the same device and inode.
+        package func contain(_ path: String) -> Bool {
+            let target = OutputPath.physical((try? OutputPath.resolve(path)) ?? path, folders: self)
+            if paths.contains(target) { return true }
+            var st = stat()
+            return stat(target, &st) == 0 && nodes.contains([UInt64(st.st_dev), UInt64(st.st_ino)])
+        }
+
+        /// The physical path of `folder`, asked of the system once.
+        fileprivate func physicalFolder(_ folder: String) -> String? {
+            if let known = folders[folder] { return known }
+            guard let real = realpath(folder, nil) else { return nil }
+            defer { free(real) }
+            let found = String(cString: real)
+            folders[folder] = found
+            return found
+        }
     }
 
-    /// `path` with its folder's symbolic links resolved (`realpath` of the folder, the name kept).
-    static func physical(_ path: String) -> String {
+    /// `path` with its folder's symbolic links resolved (`realpath` of the folder, the name kept; kept in `folders`).
+    static func physical(_ path: String, folders: ProtectedFiles?) -> String {
         let folder = folder(of: path), name = (path as NSString).lastPathComponent
-        guard let real = realpath(folder, nil) else { return path }
-        defer { free(real) }
-        return (String(cString: real) as NSString).appendingPathComponent(name)
+        let real: String
+        if let folders {
+            guard let known = folders.physicalFolder(folder) else { return path }
+            real = known
+        } else {
+            guard let found = realpath(folder, nil) else { return path }
+            defer { free(found) }
+            real = String(cString: found)
+        }
+        return (real as NSString).appendingPathComponent(name)
     }
 
     /// `path` itself when it is not a symbolic link (the path written without following links).
