@@ -86,9 +86,12 @@ enum BatchFiles {
     /// (see `write`), before its input is read: a message is decrypted once, so it must not be spent on an output
     /// that will be refused.
     static func checkFree(_ path: String, force: Bool) throws {
-        _ = try OutputPath.refusingLink(path)
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            if st.st_mode & S_IFMT == S_IFLNK { throw OutputFileError.symbolicLink(path: path) }
+            if !force { throw BatchError.outputExists(path: path) }
+        }
         try OutputFile.refuseKeyring(path)
-        if !force, FileManager.default.fileExists(atPath: path) { throw BatchError.outputExists(path: path) }
     }
 
     /// Writes one output file of a batch under the output-file rules (refused when it exists unless `force`), except

@@ -139,9 +139,11 @@ package enum OutputPath {
         /// True when `path` names one of the files, through any symbolic link or folder alias: the same physical path,
         /// or the same device and inode.
         package func contain(_ path: String) -> Bool {
+            var st = stat()
+            // A path that does not exist is compared by name alone (one system call for a batch's new outputs).
+            guard lstat(path, &st) == 0 else { return paths.contains(OutputPath.physical(path, folders: self)) }
             let target = OutputPath.physical((try? OutputPath.resolve(path)) ?? path, folders: self)
             if paths.contains(target) { return true }
-            var st = stat()
             return stat(target, &st) == 0 && nodes.contains([UInt64(st.st_dev), UInt64(st.st_ino)])
         }
 
