@@ -33,7 +33,7 @@ enum PassphraseInput {
     /// have been open when the command line was checked (`noteDescriptor`): a number the caller did not open may by
     /// now be one of roomkey's own files, the keyring itself.
     static func fromDescriptor(_ fd: Int32) throws -> SecretBytes {
-        guard checkedDescriptors[fd] ?? (fcntl(fd, F_GETFD) != -1), fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
+        guard checkedDescriptors[fd] != false, fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
         guard var line = readLine(fd) else { throw PassphraseError.cancelled }
         if line.count > maxFileBytes {
             _ = line.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }

@@ -37,7 +37,8 @@ package enum OutputPath {
     package static func write(to path: String, replace: Bool, bytes: () throws -> Data,
                               fill: ((String) throws -> Void)?, durable: Bool = true, sweep: LeftoverSweep? = nil,
                               followLinks: Bool = true) throws {
-        let target = followLinks ? try resolve(path) : try refusingLink(path)
+        // Without following links, a link at `path` is refused by `openInPlace` (lstat, then O_NOFOLLOW).
+        let target = followLinks ? try resolve(path) : path
         if let fd = try openInPlace(target, followLinks: followLinks) {
             let data: Data
             do { data = try bytes() } catch { close(fd); throw error }
@@ -128,7 +129,7 @@ package enum OutputPath {
         package init(keyring: String) {
             let bases = Set([keyring, (try? OutputPath.resolve(keyring)) ?? keyring])
             let files = bases.flatMap { base in [base] + ["-wal", "-shm", "-journal"].map { base + $0 } }
-            let physical = files.map { OutputPath.physical((try? OutputPath.resolve($0)) ?? $0, folders: nil) }
+            let physical = files.map { OutputPath.physical((try? OutputPath.resolve($0)) ?? $0, folder: OutputPath.realFolder) }
             paths = Set(physical)
             nodes = Set(physical.compactMap { file in
                 var st = stat()
@@ -141,43 +142,33 @@ package enum OutputPath {
         package func contain(_ path: String) -> Bool {
             var st = stat()
             // A path that does not exist is compared by name alone (one system call for a batch's new outputs).
-            guard lstat(path, &st) == 0 else { return paths.contains(OutputPath.physical(path, folders: self)) }
-            let target = OutputPath.physical((try? OutputPath.resolve(path)) ?? path, folders: self)
+            guard lstat(path, &st) == 0 else { return paths.contains(OutputPath.physical(path, folder: physicalFolder)) }
+            let target = OutputPath.physical((try? OutputPath.resolve(path)) ?? path, folder: physicalFolder)
             if paths.contains(target) { return true }
             return stat(target, &st) == 0 && nodes.contains([UInt64(st.st_dev), UInt64(st.st_ino)])
         }
 
         /// The physical path of `folder`, asked of the system once.
-        fileprivate func physicalFolder(_ folder: String) -> String? {
+        private func physicalFolder(_ folder: String) -> String? {
             if let known = folders[folder] { return known }
-            guard let real = realpath(folder, nil) else { return nil }
-            defer { free(real) }
-            let found = String(cString: real)
+            let found = OutputPath.realFolder(folder)
             folders[folder] = found
             return found
         }
     }
 
-    /// `path` with its folder's symbolic links resolved (`realpath` of the folder, the name kept; kept in `folders`).
-    static func physical(_ path: String, folders: ProtectedFiles?) -> String {
-        let folder = folder(of: path), name = (path as NSString).lastPathComponent
-        let real: String
-        if let folders {
-            guard let known = folders.physicalFolder(folder) else { return path }
-            real = known
-        } else {
-            guard let found = realpath(folder, nil) else { return path }
-            defer { free(found) }
-            real = String(cString: found)
-        }
-        return (real as NSString).appendingPathComponent(name)
+    /// `path` with its folder's symbolic links resolved (the folder's physical path from `folder`, the name kept);
+    /// `path` itself when the folder has none.
+    static func physical(_ path: String, folder real: (String) -> String?) -> String {
+        guard let folder = real(folder(of: path)) else { return path }
+        return (folder as NSString).appendingPathComponent((path as NSString).lastPathComponent)
     }
 
-    /// `path` itself when it is not a symbolic link (the path written without following links).
-    package static func refusingLink(_ path: String) throws -> String {
-        var st = stat()
-        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK { throw OutputFileError.symbolicLink(path: path) }
-        return path
+    /// The physical path of `folder` (`realpath`), nil when it cannot be had.
+    static func realFolder(_ folder: String) -> String? {
+        guard let real = realpath(folder, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     /// Follows symbolic links to the path that will be written; a dangling link resolves to the missing target.
