@@ -10,6 +10,22 @@ import RoomKeyTestSupport
 @Suite(.temporaryFolder) struct PendingShareTests {
     typealias Written = OutboxBundleTests.Written
 
+    /// `sender` sends `receiver` three sender keys for `room` at epochs 2 to 4, each sealed to `receiver` and 1,500
+    /// made-up cards, so near the room's waiting size; the receiver keeps them waiting (or not, by its rules).
+    static func sendPaddedKeys(from sender: Keyring, room: RoomID, to receiver: Keyring) throws {
+        let s = try sender.identity()
+        let padding = try (0..<1_500).map { i in
+            try IdentityCard(handle: "p\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealingKeyPair.generate().publicKey, created: 1)
+        }
+        for epoch in UInt64(2)...4 {
+            let key = try OwnSenderKey.generate(roomID: room, owner: s.id, epoch: epoch, generation: 0, random: try SystemRandom())
+            let junk = try BundleSealer.seal(roomID: room, epoch: epoch, signer: s.signing,
+                                             recipients: ([try receiver.identityCard()] + padding).map { StanzaRecipient(card: $0) },
+                                             content: BundleContent.encode(senderKey: key.shared, commits: []), random: try SystemRandom())
+            _ = try receiver.receive([ReceiveInput(path: "junk\(epoch)", bytes: junk)], deliver: { _ in "x" })
+        }
+    }
+
     @Test func aContactOutsideTheRoomCannotEvictAMembersWaitingKey() throws {
         let alice = try KeyringTests.create("alice", passphrase: nil)
         let bob = try KeyringTests.create("bob", passphrase: nil)
@@ -28,18 +44,7 @@ import RoomKeyTestSupport
         // alice's new key of epoch 1 came before the commit of epoch 1: it waits.
         #expect(try bob.receive([written.input("rot")], deliver: { _ in "x" }).map(\.status) == [.pending])
         // dave, bob's contact but in no room with him, sends three bundles for the room, each near the waiting size.
-        let d = try dave.identity()
-        let padding = try (0..<1_500).map { i in
-            try IdentityCard(handle: "p\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealingKeyPair.generate().publicKey,
-                             created: 1)
-        }
-        for e in UInt64(2)...4 {
-            let key = try OwnSenderKey.generate(roomID: room, owner: d.id, epoch: e, generation: 0, random: try SystemRandom())
-            let junk = try BundleSealer.seal(roomID: room, epoch: e, signer: d.signing,
-                                             recipients: ([try bob.identityCard()] + padding).map { StanzaRecipient(card: $0) },
-                                             content: BundleContent.encode(senderKey: key.shared, commits: []), random: try SystemRandom())
-            _ = try bob.receive([ReceiveInput(path: "junk\(e)", bytes: junk)], deliver: { _ in "x" })
-        }
+        try Self.sendPaddedKeys(from: dave, room: room, to: bob)
         // The commit arrives; alice's waiting key applies with it, and her message opens.
         #expect(try bob.receive([written.input("rm")], deliver: { _ in "bob-rm" }).first?.status == .applied)
         let sent = try alice.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "a-rot2" }, deliver: { _ in })
@@ -69,17 +74,7 @@ import RoomKeyTestSupport
         let keyName = written.files["dave-key"] != nil ? "dave-key" : "dave-join"
         #expect(try bob.receive([written.input(keyName)], deliver: { _ in "x" }).map(\.status) == [.pending])
         // eve, whose card bob does not know, sends bundles for the room near the waiting size.
-        let e = try eve.identity()
-        let padding = try (0..<1_500).map { i in
-            try IdentityCard(handle: "p\(i)", signer: try SigningKeyPair.generate(), sealingKey: try SealingKeyPair.generate().publicKey, created: 1)
-        }
-        for epoch in UInt64(2)...4 {
-            let key = try OwnSenderKey.generate(roomID: room, owner: e.id, epoch: epoch, generation: 0, random: try SystemRandom())
-            let junk = try BundleSealer.seal(roomID: room, epoch: epoch, signer: e.signing,
-                                             recipients: ([try bob.identityCard()] + padding).map { StanzaRecipient(card: $0) },
-                                             content: BundleContent.encode(senderKey: key.shared, commits: []), random: try SystemRandom())
-            _ = try bob.receive([ReceiveInput(path: "junk\(epoch)", bytes: junk)], deliver: { _ in "x" })
-        }
+        try Self.sendPaddedKeys(from: eve, room: room, to: bob)
         #expect(try bob.receive([written.input("add")], deliver: { _ in "bob-add" }).first?.status == .applied)
         var opened: [UInt8] = []
         _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
