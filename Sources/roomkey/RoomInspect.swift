@@ -40,7 +40,7 @@ extension RoomKeyCommand.RoomCommand {
             let unverified: Int, keyChanged: Int
             let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]
             init(_ r: RoomListing) {
-                postQuantum = r.summary.classical.isEmpty
+                postQuantum = r.summary.classicalCount == 0
                 requirePq = r.requirePQ
                 classicalMembers = r.summary.classical.map(\.name)
                 unverified = r.summary.count(.unverified) + r.summary.count(.notContact)
@@ -215,7 +215,7 @@ struct RoomShowHead {
     init(_ h: RoomHeader) {
         before = Before(classicalMembers: h.summary.classical.map(\.name), epoch: h.epoch, fingerprint: h.fingerprint,
                         fingerprintConfirmed: h.fingerprintConfirmed, forked: h.forked, head: Hex.encode(h.head))
-        after = After(name: h.name, postQuantum: h.summary.classical.isEmpty, requirePq: h.requirePQ, retentionSeconds: h.retentionSeconds,
+        after = After(name: h.name, postQuantum: h.summary.classicalCount == 0, requirePq: h.requirePQ, retentionSeconds: h.retentionSeconds,
                       roomId: h.id.hex, rotateAfterSeconds: h.rotateAfterSeconds, rotateMessages: h.rotateMessages)
     }
 

@@ -84,4 +84,39 @@ import Testing
         #expect(RosterSummary.classicalCount([2] + encoded.dropFirst()) == nil)
         #expect(RosterSummary.classicalCount([]) == nil)
     }
+
+    /// The classical members are kept as spliced storage-form entries: random additions, renames and removals, in and
+    /// out of id order, list what a sorted model lists, and every state round-trips through the storage form.
+    @Test func splicedEntriesFollowASortedModel() throws {
+        var generator = SystemRandomNumberGenerator()
+        let ids = try (0..<64).map { i in
+            IdentityID(signingKey: try SigningPublicKey(bytes: [UInt8](repeating: UInt8(i), count: 31) + [7]))
+        }
+        var s = RosterSummary(), model: [IdentityID: String] = [:]
+        for step in 0..<600 {
+            let id = ids[Int.random(in: 0..<ids.count, using: &generator)]
+            let name: String? = Bool.random(using: &generator) ? nil : "n\(step)" + String(repeating: "é", count: step % 5)
+            s.setClassical(id, name: name)
+            model[id] = name
+            let expected = model.sorted { $0.key < $1.key }.map { RosterSummary.Classical(id: $0.key, name: $0.value) }
+            #expect(s.classical == expected)
+            #expect(s.classicalIDs == expected.map(\.id))
+            #expect(s.classicalCount == expected.count)
+            #expect(RosterSummary.decode(s.encoded()) == s)
+        }
+    }
+
+    /// Entries out of id order, or an id listed twice, make a binary summary unreadable (edits keep them in order).
+    @Test func entriesOutOfOrderAreRefused() throws {
+        let s = try Self.summary(members: 3, classical: 3, admin: false)
+        let good = s.encoded()
+        let entries = s.classical.map { entry -> [UInt8] in
+            let name = Array(entry.name.utf8)
+            return [32] + Array(entry.id.hex.utf8) + [UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name
+        }
+        let head = Array(good.prefix(good.count - entries.joined().count))
+        #expect(RosterSummary.decode(head + entries.joined()) == s)
+        #expect(RosterSummary.decode(head + [entries[1], entries[0], entries[2]].joined()) == nil)
+        #expect(RosterSummary.decode(head + [entries[0], entries[0], entries[2]].joined()) == nil)
+    }
 }

@@ -51,7 +51,7 @@ extension Keyring {
         guard summariesDue.isEmpty else { return [] }
         try requireIntact(db, "room_summary")
         guard let summary = try storedSummary(db, room), summary.members == roster.count else { return [] }
-        return Set(summary.classical.lazy.map(\.id))
+        return Set(summary.classicalIDs)
     }
 
     func saveSummary(_ db: Database, _ room: RoomID, _ summary: RosterSummary) throws {
@@ -105,12 +105,13 @@ extension Keyring {
             return try saveSummary(db, commit.roomID, try summary(db, roster: roster, me: me))
         }
         let changed = try changedKeys(db)
-        for id in left {
+        // In id order: each lands after the one before it in the summary's sorted entries.
+        for id in left.sorted() {
             let trust = try memberTrust(db, id, me: me.id, changedKeys: changed)
             summary.remove(id, trust: trust)
         }
         let contacts = try contactLookup(db, members: joined.count)
-        for id in joined {
+        for id in joined.sorted() {
             guard let member = roster[id] else { continue }
             let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, contacts: contacts)
             summary.add(id, trust: trust, classicalName: classical)
