@@ -226,6 +226,8 @@ extension Keyring {
         } else {
             content = BundleContent.encode(commits: commits)
         }
+        // A large seal is coming (key pairs were made for it): what this transaction wrote so far goes to the log now.
+        if poolWaiting { try writePagesAhead(db) }
         let bytes = try BundleSealer.seal(roomID: room.id, epoch: room.state.epoch, signer: me.signing, recipients: recipients,
                                           content: content, random: random, pool: ephemeralPool.take())
         return BundleOutput(roomID: room.id, roomName: room.name, epoch: room.state.epoch, recipientCount: recipients.count, bytes: bytes)

@@ -46,6 +46,14 @@ extension Keyring {
         ephemeralPool = .some(pool)
     }
 
+    /// True while a pool no seal has taken yet is making pairs (a large seal is coming).
+    var poolWaiting: Bool {
+        switch ephemeralPool {
+        case .some(let pool): pool.isMaking
+        case .none: false
+        }
+    }
+
     /// Stops and wipes the pairs made ahead that no seal took.
     func dropSealAhead() {
         ephemeralPool = nil
