@@ -44,7 +44,16 @@ struct GenerationHeadTests {
         Case(name: "a late key trims the oldest kept one, not a newer one", before: GenerationHead(generation: 200, tags: [a], kept: keptFull),
              tag: b, generation: 1, after: GenerationHead(generation: 200, tags: [a], kept: Array(keptFull.dropFirst()) + [b]),
              superseded: [b], trimmed: [keptFull[0]]),
+        Case(name: "a key beyond a full head's list leaves one kept key: the two lists share one budget",
+             before: GenerationHead(generation: 5, tags: fullTags, kept: [c]), tag: d, generation: 5,
+             after: GenerationHead(generation: 5, tags: fullTags, kept: [d]), superseded: [d], trimmed: [c]),
+        Case(name: "a head's list that grows trims the kept key superseded longest ago",
+             before: GenerationHead(generation: 5, tags: Array(fullTags.dropLast()), kept: [c, d]), tag: fullTags.last ?? a,
+             generation: 5, after: GenerationHead(generation: 5, tags: fullTags, kept: [d]), superseded: [], trimmed: [c]),
     ]
+
+    /// As many keys of one generation as a head lists.
+    static let fullTags: [[UInt8]] = (0..<GenerationHead.maxTags).map { [0xE0, UInt8($0)] }
 
     @Test(arguments: cases) func rule(_ row: Case) {
         let (head, superseded, trimmed) = GenerationHead.settle(row.before, storing: row.tag, generation: row.generation)

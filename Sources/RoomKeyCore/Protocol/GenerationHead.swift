@@ -16,8 +16,9 @@ public struct GenerationHead: Equatable, Sendable {
     /// stored (only a member who signs many keys of one generation makes one): what one member's keys cost a store
     /// stays bounded, and no key outlives retention.
     public static let maxTags = 64
-    /// The most superseded keys of one member and epoch listed with the skipped message keys they hold. When one more
-    /// is superseded, the key superseded longest ago leaves the list and keeps no skipped message keys from then on
+    /// The most superseded keys of one member and epoch listed with the skipped message keys they hold (fewer when the
+    /// head lists several keys: the two lists together hold at most `maxKept + 1`). When one more is superseded than
+    /// the list holds, the key superseded longest ago leaves the list and keeps no skipped message keys from then on
     /// (it still opens messages at or after its chain's iteration until retention deletes it): a member who rotates
     /// without end, each key with a message far along its chain, costs a receiver a bounded store.
     public static let maxKept = 64
@@ -42,9 +43,12 @@ public struct GenerationHead: Equatable, Sendable {
         } else {
             (next, superseded) = ((head.generation, head.tags + [tag]), [])
         }
+        // The head's keys and the kept ones share one budget of `maxKept + 1` keys that keep 2,000 skipped message keys
+        // each: a member who signs many keys of one generation fills the head's list and leaves that much less to keep.
         let kept = head.kept + superseded
-        let trimmed = Array(kept.prefix(max(0, kept.count - maxKept)))
-        return (GenerationHead(generation: next.generation, tags: next.tags, kept: kept), superseded, trimmed)
+        let room = max(0, maxKept + 1 - next.tags.count)
+        let trimmed = Array(kept.prefix(max(0, kept.count - room)))
+        return (GenerationHead(generation: next.generation, tags: next.tags, kept: Array(kept.suffix(room))), superseded, trimmed)
     }
 
     /// The head of keys held together and those among them that are superseded or to trim: the rule applied to
