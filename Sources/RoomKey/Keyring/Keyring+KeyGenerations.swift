@@ -95,6 +95,17 @@ extension Keyring {
         return SenderChain.maxSkippedSuperseded
     }
 
+    /// When the key `keyTag` was superseded, if it was and retention has not deleted it yet.
+    func supersededAt(_ db: Database, keyTag: [UInt8]) throws -> UInt64? {
+        try requireIntact(db, "retired_key")
+        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM retired_key WHERE key_tag = ? AND deleted = 0"),
+                                             arguments: [Data(keyTag)]) else { return nil }
+        let plain = try rows.openSecret(Array(sealed), table: "retired_key", primaryKey: keyTag).withUnsafeBytes { Array($0) }
+        var r = ByteReader(plain, what: "retired key")
+        guard let (_, at) = try? Self.readRetired(&r) else { throw KeyringError.integrityFailure(table: "retired_key") }
+        return at
+    }
+
     /// True when the key `keyTag` was recorded as deleted by retention.
     func retiredKeyDeleted(_ db: Database, keyTag: [UInt8]) throws -> Bool {
         try requireIntact(db, "retired_key")

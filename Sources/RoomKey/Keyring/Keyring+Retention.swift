@@ -119,6 +119,18 @@ extension Keyring {
         return deleted
     }
 
+    /// True when the room's retention window has ended for the key `keyTag` of `epoch` by now, deleted or not: its
+    /// epoch has expired, or it was superseded at or before the cutoff. A decrypt asks, since the prune that deletes
+    /// such keys runs at most every `automaticPruneInterval` seconds and an expired key must not open a message meanwhile.
+    func expiredByNow(_ db: Database, _ record: RoomRecord, ledger stored: RetentionLedger?, epoch: UInt64, keyTag: [UInt8]) throws -> Bool {
+        let time = now()
+        guard let cutoff = Self.cutoff(record, now: time, olderThan: nil) else { return false }
+        var ledger = stored ?? Self.firstLedger(record)
+        let expiry = ledger.expire(currentEpoch: record.epoch, now: time, cutoff: cutoff)
+        if expiry.epochs?.contains(epoch) == true || expiry.keys.contains(Hex.encode(keyTag)) { return true }
+        return try supersededAt(db, keyTag: keyTag).map { $0 <= cutoff } ?? false
+    }
+
     /// The ledger of a room that has none yet: epochs before joining hold no keys.
     static func firstLedger(_ record: RoomRecord) -> RetentionLedger {
         RetentionLedger(latestEpoch: record.joinedEpoch, floor: record.joinedEpoch)

@@ -116,9 +116,12 @@ extension Keyring {
             var moved = false
             /// The most skipped message keys it keeps (fewer for a superseded key).
             let keep: Int
-            init(_ record: consuming SenderKeyRecord, keep: Int) {
+            /// True when retention has ended for it, though the prune that deletes it has not run yet.
+            let expired: Bool
+            init(_ record: consuming SenderKeyRecord, keep: Int, expired: Bool) {
                 self.record = record
                 self.keep = keep
+                self.expired = expired
             }
         }
         struct SenderAt: Hashable { let room: RoomID, sender: IdentityID, epoch: UInt64 }
@@ -138,7 +141,8 @@ extension Keyring {
                     state = known
                 } else if let loaded = try loadSenderKey(db, message.roomID, keyTag: ktag) {
                     let limit = try skipLimit(db, loaded.info, keyTag: ktag)
-                    state = KeyState(loaded, keep: limit)
+                    let expired = try expiredByNow(db, record, ledger: loadLedger(db, message.roomID), epoch: loaded.info.epoch, keyTag: ktag)
+                    state = KeyState(loaded, keep: limit, expired: expired)
                     keys[ktag] = state
                 } else {
                     // As in `decrypt`: nothing can be verified, so the answer depends on what the header claims.
@@ -159,6 +163,7 @@ extension Keyring {
                     handles[at] = handle
                 }
                 guard !state.record.isOwn else { throw MessageError.ownMessage(room: record.name) }
+                if state.expired { throw MessageError.retentionDeleted(epoch: message.epoch, room: record.name) }
                 let plaintext = try decryptor.open(authenticated)
                 let origin = MessageOrigin(roomID: message.roomID, roomName: record.name, sender: message.sender, senderHandle: handle,
                                            epoch: message.epoch, generation: state.record.info.generation, iteration: message.iteration)

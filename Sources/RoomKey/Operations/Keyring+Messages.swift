@@ -108,8 +108,12 @@ extension Keyring {
         var decryptor = MessageDecryptor(info: key.info, chain: key.chain.duplicate(),
                                          keepingSkipped: try skipLimit(db, key.info, keyTag: ktag))
         let authenticated = try decryptor.authenticate(message)
-        let handle = try checkEpochAndSender(db, message, record, me: me).handle
+        let (handle, ledger) = try checkEpochAndSender(db, message, record, me: me)
         guard !key.isOwn else { throw MessageError.ownMessage(room: name) }
+        // Expired but not pruned yet (the automatic prune runs at most every ten minutes): deleted as far as reading goes.
+        if try expiredByNow(db, record, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
+            throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
+        }
         let plaintext = try decryptor.open(authenticated)
         let origin = MessageOrigin(roomID: message.roomID, roomName: name, sender: message.sender, senderHandle: handle,
                                    epoch: message.epoch, generation: key.info.generation, iteration: message.iteration)
