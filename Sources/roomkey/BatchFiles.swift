@@ -42,9 +42,13 @@ enum BatchFiles {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// The output path of every input, after checking the arguments: no standard input, `-o` an existing folder, no
-    /// two inputs with the same output, no output that is an input. `name` turns an input's file name into its output's.
-    static func plan(files: [String], output: String?, suffix: String?, name: (String) -> String) throws -> [String] {
+    /// The output path of every input, after checking the arguments: no standard input, `-o` an existing folder. An
+    /// output that is one of the inputs, or that an earlier input already gets, is refused for that input alone
+    /// (`refused`, by index; nothing is read for it): in a shared folder, anyone who can write there could otherwise
+    /// stop every message's decryption by planting one file named like an output. `name` turns an input's file name
+    /// into its output's.
+    static func plan(files: [String], output: String?, suffix: String?,
+                     name: (String) -> String) throws -> (outputs: [String], refused: [Int: BatchError]) {
         guard !files.isEmpty else { throw BatchError.usage("give the files to read: --suffix and -o FOLDER need at least one FILE") }
         if files.contains("-") { throw BatchError.usage("standard input ('-') cannot be one of several files") }
         if let suffix, suffix.isEmpty || suffix.contains("/") { throw BatchError.usage("--suffix must be a non-empty file name ending without '/'") }
@@ -59,12 +63,16 @@ enum BatchFiles {
         }
         let inputs = Set(files.map(canonical))
         var seen = Set<String>()
-        for out in outputs {
+        var refused: [Int: BatchError] = [:]
+        for (i, out) in outputs.enumerated() {
             let key = canonical(out)
-            if inputs.contains(key) { throw BatchError.usage("the output \(out) would replace an input file") }
-            if !seen.insert(key).inserted { throw BatchError.usage("two inputs would be written to the same output \(out)") }
+            if inputs.contains(key) {
+                refused[i] = .outputIsInput(path: out)
+            } else if !seen.insert(key).inserted {
+                refused[i] = .sameOutput(path: out)
+            }
         }
-        return outputs
+        return (outputs, refused)
     }
 
     /// The absolute form of `path` with `.`, `..` and repeated slashes removed, computed without touching the file
@@ -198,11 +206,15 @@ enum BatchError: RoomKeyError {
     case outputExists(path: String)
     case plaintextLost(output: String, reason: String)
     case messageNotWritten(output: String, iteration: UInt32, reason: String)
+    /// The input's output would replace another input file.
+    case outputIsInput(path: String)
+    /// An earlier input of the same run gets the same output.
+    case sameOutput(path: String)
 
     var category: ErrorCategory {
         switch self {
         case .usage: .usage
-        case .outputExists: .refused
+        case .outputExists, .outputIsInput, .sameOutput: .refused
         case .plaintextLost, .messageNotWritten: .failure
         }
     }
@@ -211,6 +223,8 @@ enum BatchError: RoomKeyError {
         switch self {
         case let .usage(text): text
         case let .outputExists(path): "\(path) exists; nothing was read for it"
+        case let .outputIsInput(path): "the output \(path) would replace an input file; nothing was read for it"
+        case let .sameOutput(path): "another input of this run is written to \(path); nothing was read for it"
         case let .plaintextLost(output, reason):
             "the message was decrypted but its plaintext could not be written to \(output) (\(reason)); it cannot be decrypted again"
         case let .messageNotWritten(output, iteration, reason):
@@ -223,6 +237,7 @@ enum BatchError: RoomKeyError {
         case .outputExists: "remove it, choose another -o folder or --suffix, or give --force to replace it"
         case .messageNotWritten: "encrypt the file again"
         case .plaintextLost: "ask the sender to send it again"
+        case .outputIsInput, .sameOutput: "choose another -o folder or --suffix"
         case .usage: nil
         }
     }

@@ -87,9 +87,10 @@ extension RoomKeyCommand {
         /// Batch mode: reads up to 100 files (and 64 MiB), decrypts them in one transaction, then writes the plaintexts.
         func batch(_ given: [String], _ out: Output) throws {
             let (files, unnamed, listed) = BatchFiles.expand(given)
-            let outputs = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
+            let (outputs, refused) = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
             let keyring = try openKeyring()
             var records = files.map { BatchFiles.Record(path: $0) }
+            for (i, error) in refused { records[i].fail(error) }
             var next = 0
             while next < files.count {
                 var chunk: [(index: Int, message: RoomMessage)] = []
@@ -97,6 +98,7 @@ extension RoomKeyCommand {
                 while next < files.count, chunk.count < Keyring.messagesPerTransaction, bytes < BatchFiles.maxBatchBytes {
                     let i = next
                     next += 1
+                    if refused[i] != nil { continue }
                     do {
                         try BatchFiles.checkFree(outputs[i], force: force)
                         if unnamed.contains(files[i]) { throw InputError.nameNotUTF8(path: files[i]) }
@@ -115,7 +117,7 @@ extension RoomKeyCommand {
                 } catch {
                     // Nothing was committed: this batch and the files not yet read fail with the same error.
                     for (i, _) in chunk { records[i].fail(error) }
-                    for i in next..<files.count { records[i].fail(error) }
+                    for i in next..<files.count where refused[i] == nil { records[i].fail(error) }
                     break
                 }
                 for ((i, _), result) in zip(chunk, results) {

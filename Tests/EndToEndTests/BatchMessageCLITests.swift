@@ -90,9 +90,6 @@ import Testing
         let (dir, paths) = try threeMessages(w)
         let notFolder = try w.run("bob", ["decrypt", "-o", w.s.path("missing/")] + paths)
         #expect(notFolder.code == 64, "\(notFolder)")
-        try FileManager.default.copyItem(atPath: paths[1], toPath: dir + "/m1")
-        let same = try w.run("bob", ["decrypt", dir + "/m1"] + paths)
-        #expect(same.code == 64, "output replaces an input: \(same)")
         let stdin = try w.run("bob", ["decrypt", "-", paths[0]])
         #expect(stdin.code == 64, "\(stdin)")
         // Nothing was decrypted by those runs.
