@@ -129,9 +129,11 @@ struct GitMirror {
     /// `-c` settings of its client for that process, which then reads the repository's own configuration and hooks: a
     /// repository in a folder other people can write (a shared or synced folder) could run their commands as this user
     /// at every sync. These settings, given to that process itself, turn off hooks, the alternate-refs command and
-    /// garbage collection after a push.
+    /// garbage collection after a push, and never update a work tree (`receive.denyCurrentBranch=updateInstead` ran the
+    /// repository's `core.fsmonitor` and smudge filters: review 41a).
     static func localServer(_ program: String) -> String {
-        "git -c core.hooksPath=/dev/null -c core.alternateRefsCommand=true -c receive.autogc=false -c gc.auto=0 \(program)"
+        "git -c core.hooksPath=/dev/null -c core.alternateRefsCommand=true -c receive.autogc=false -c gc.auto=0 " +
+            "-c receive.denyCurrentBranch=refuse -c core.fsmonitor=false \(program)"
     }
 
     /// What a fetch found.
