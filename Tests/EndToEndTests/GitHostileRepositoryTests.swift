@@ -72,6 +72,75 @@ struct GitHostileRepositoryTests {
     }
 }
 
+extension GitHostileRepositoryTests {
+    /// Makes a tree that names one subtree `fanout` times at each of `levels` levels over one blob (fanout^levels paths
+    /// from a few kilobytes) and commits it on the remote's `main` at `prefix` (e.g. "rooms/<hex>" or "junk").
+    static func addBomb(_ w: GitWorld, at prefix: String, levels: Int, fanout: Int) throws {
+        let git = "git --git-dir='\(w.bare)'"
+        var id = try w.git(["hash-object", "-w", "/dev/null"]), kind = "blob", mode = "100644"
+        for _ in 0..<levels {
+            let listing = (0..<fanout).map { "\(mode) \(kind) \(id)\tn\($0)\n" }.joined()
+            let file = w.s.path("level-\(UUID().uuidString)")
+            try Data(listing.utf8).write(to: URL(fileURLWithPath: file))
+            id = try GitWorld.shell("\(git) mktree < '\(file)'").trimmingCharacters(in: .whitespacesAndNewlines)
+            (kind, mode) = ("tree", "040000")
+        }
+        // Wrap the bomb in the folders of `prefix`, innermost first, then merge it into the tip's root tree.
+        for name in prefix.split(separator: "/").dropFirst().reversed() {
+            let file = w.s.path("wrap-\(UUID().uuidString)")
+            try Data("040000 tree \(id)\t\(name)\n".utf8).write(to: URL(fileURLWithPath: file))
+            id = try GitWorld.shell("\(git) mktree < '\(file)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let top = String(prefix.split(separator: "/")[0])
+        let tip = try w.git(["rev-parse", "main"])
+        var root = try w.git(["ls-tree", "main"]).split(separator: "\n").map(String.init)
+        if top == "rooms" {
+            // Inside rooms/: the bomb's folder joins the rooms that are there.
+            let rooms = try w.git(["ls-tree", "main:rooms"]).split(separator: "\n").map(String.init)
+            let file = w.s.path("rooms-\(UUID().uuidString)")
+            try Data((rooms + ["040000 tree \(id)\t\(prefix.split(separator: "/")[1])"]).map { $0 + "\n" }.joined().utf8)
+                .write(to: URL(fileURLWithPath: file))
+            let roomsTree = try GitWorld.shell("\(git) mktree < '\(file)'").trimmingCharacters(in: .whitespacesAndNewlines)
+            root = root.filter { !$0.hasSuffix("\trooms") } + ["040000 tree \(roomsTree)\trooms"]
+        } else {
+            root.append("040000 tree \(id)\t\(top)")
+        }
+        let file = w.s.path("root-\(UUID().uuidString)")
+        try Data(root.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: file))
+        let tree = try GitWorld.shell("\(git) mktree < '\(file)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        let commit = try w.git(["commit-tree", tree, "-p", tip, "-m", "bomb"])
+        try w.git(["update-ref", "refs/heads/main", commit])
+    }
+
+    /// A tree bomb outside rooms/ is never listed: every member syncs as before.
+    @Test func aTreeBombOutsideTheRoomsFolderIsNotListed() throws {
+        let w = try GitSyncCLITests.team()
+        try Self.addBomb(w, at: "junk", levels: 7, fanout: 10)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let alice = try w.rk("alice", ["sync"])
+        #expect(alice.code == 0, "\(alice)")
+        for p in ["bob", "carol"] {
+            let r = try w.rk(p, ["sync"])
+            #expect(r.code == 0, "\(p): \(r)")
+        }
+    }
+
+    /// Inside rooms/, a listing past the limit stops git and says so, instead of reading millions of paths.
+    @Test func aTreeBombInsideTheRoomsFolderStopsAtTheListingLimit() throws {
+        let w = try GitSyncCLITests.team()
+        try Self.addBomb(w, at: "rooms/" + String(repeating: "0", count: 32), levels: 5, fanout: 10)
+        var mirror = GitMirror(folder: w.bare, url: w.url)
+        let tip = try w.git(["rev-parse", "main"])
+        mirror.listingLimit = 1 << 20
+        #expect(throws: RemoteError.treeTooLarge(command: "ls-tree", limit: 1 << 20)) { _ = try mirror.files(at: tip) }
+        let first = try w.git(["rev-parse", "main~1"])
+        #expect(throws: RemoteError.treeTooLarge(command: "diff-tree", limit: 1 << 20)) { _ = try mirror.changedFiles(from: first, to: tip) }
+        // The same bomb within the limit is listed whole (10^5 files of a room roomkey does not know).
+        mirror.listingLimit = GitMirror.maxListingBytes
+        #expect(try mirror.files(at: tip).count >= 100_000)
+    }
+}
+
 extension GitWorld {
     /// Runs `command` with /bin/sh; its standard output.
     static func shell(_ command: String) throws -> String {

@@ -83,7 +83,7 @@ struct Git {
         }
         var out = Data()
         var failure: (any Error)?
-        do { out = try (consume ?? Git.readAll)(child) } catch {
+        do { out = try consume?(child) ?? Git.readAll(child) ?? Data() } catch {
             failure = error
             child.kill()
         }
@@ -104,13 +104,14 @@ struct Git {
         return r.stdout
     }
 
-    /// All of a child's standard output.
-    static func readAll(_ child: Subprocess) -> Data {
+    /// All of a child's standard output, or nil as soon as it runs past `limit` bytes (the rest is left unread).
+    static func readAll(_ child: Subprocess, limit: Int = .max) -> Data? {
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { raw in raw.baseAddress.map { child.read(into: $0, count: raw.count) } ?? 0 }
             if n == 0 { return data }
+            if n > limit - data.count { return nil }
             data.append(contentsOf: chunk[0..<n])
         }
     }

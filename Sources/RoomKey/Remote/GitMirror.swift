@@ -18,6 +18,8 @@ struct GitMirror {
     let folder: String
     let url: String
     let git: Git
+    /// The most bytes one recursive listing of the remote's tree may produce (`maxListingBytes`; smaller in tests).
+    var listingLimit = GitMirror.maxListingBytes
 
     init(folder: String, url: String) {
         self.folder = folder
@@ -176,9 +178,10 @@ struct GitMirror {
     /// The tree entry modes of regular files.
     static let regularModes: Set<String> = ["100644", "100755"]
 
-    /// Files added or changed from commit `old` to commit `new`, with their blob ids: what arrived since a sync.
-    func changedFiles(from old: String, to new: String) throws -> [(path: String, blob: String)] {
-        let out = try git.check(["diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new])
+    /// Files added or changed from `old` to `new`, with their blob ids: what arrived since a sync. Commits are compared
+    /// under `rooms/` only; two trees (one folder at two commits) whole, their paths relative to the folder.
+    func changedFiles(from old: String, to new: String, trees: Bool = false) throws -> [(path: String, blob: String)] {
+        let out = try listing(["diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new] + (trees ? [] : ["--", RemoteLayout.root]))
         let fields = out.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         var files: [(String, String)] = []
         var i = 0
@@ -194,12 +197,12 @@ struct GitMirror {
         return files
     }
 
-    /// The files of commit `id` (all of them, or those under `paths`), path -> blob id.
+    /// The files of commit `id` (all of them under `rooms/`, or those under `paths`), path -> blob id.
     func files(at id: String, under paths: [String]? = nil) throws -> [String: String] {
         var result: [String: String] = [:]
         let groups: [[String]] = paths.map { p in stride(from: 0, to: p.count, by: 500).map { Array(p[$0..<min($0 + 500, p.count)]) } } ?? [[]]
         for group in groups where paths == nil || !group.isEmpty {
-            let out = try git.check(["ls-tree", "-r", "-z", id] + (paths == nil ? [] : ["--"] + group))
+            let out = try listing(["ls-tree", "-r", "-z", id, "--"] + (paths == nil ? [RemoteLayout.root] : group))
             for entry in out.split(separator: 0) {
                 let text = String(decoding: entry, as: UTF8.self)
                 guard let tab = text.firstIndex(of: "\t") else { continue }
@@ -208,5 +211,21 @@ struct GitMirror {
             }
         }
         return result
+    }
+
+    /// The most bytes of paths one recursive listing of the remote's tree may produce (64 MiB, about 500,000 files).
+    /// A tree that names one subtree ten times at each of eight levels lists 10^8 paths from a 28 KB push: read whole,
+    /// its listing took every member's sync to gigabytes of memory (a hostile review). Past the limit, git is stopped.
+    static let maxListingBytes = 64 << 20
+
+    /// The standard output of a recursive listing, read as it comes and stopped past `maxListingBytes`.
+    func listing(_ args: [String]) throws -> Data {
+        let limit = listingLimit
+        let r = try git.run(args) { child in
+            guard let data = Git.readAll(child, limit: limit) else { throw RemoteError.treeTooLarge(command: args.first ?? "", limit: limit) }
+            return data
+        }
+        guard r.status == 0 else { throw RemoteError.git(command: args.first ?? "", reason: Git.reason(r)) }
+        return r.stdout
     }
 }

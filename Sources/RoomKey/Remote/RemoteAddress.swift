@@ -75,6 +75,9 @@ public enum RemoteError: Error, Equatable, Sendable {
     case unreadableFile(String)
     /// The push kept losing races to other admins.
     case tooManyRetries(attempts: Int)
+    /// A listing of the remote's tree ran past `GitMirror.maxListingBytes` (a tree that names one subtree many times
+    /// lists millions of paths from a few kilobytes).
+    case treeTooLarge(command: String, limit: Int)
 }
 
 extension RemoteError: RoomKeyError {
@@ -87,6 +90,7 @@ extension RemoteError: RoomKeyError {
         case .gitMissing, .git: .failure
         case .unreadableFile: .malformed
         case .tooManyRetries: .pending
+        case .treeTooLarge: .rejected
         }
     }
 
@@ -103,6 +107,8 @@ extension RemoteError: RoomKeyError {
         case let .git(command, reason): "git \(command) failed: \(reason)"
         case let .unreadableFile(reason): "not read from the remote: \(reason)"
         case let .tooManyRetries(attempts): "other admins kept publishing first; gave up after \(attempts) attempts with changes still staged"
+        case let .treeTooLarge(command, limit):
+            "the remote's tree lists more than \(limit >> 20) MiB of paths under rooms/ (git \(command)); nothing was read from it"
         }
     }
 
@@ -116,6 +122,7 @@ extension RemoteError: RoomKeyError {
         case .gitMissing: "install git (Debian: apt-get install git)"
         case .git, .unreadableFile: nil
         case .tooManyRetries: "run 'roomkey sync' again: the staged changes are kept"
+        case .treeTooLarge: "ask whoever runs the remote to take the oversized tree off its branch (see 'git log --stat' there)"
         }
     }
 }

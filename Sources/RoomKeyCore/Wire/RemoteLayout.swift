@@ -27,7 +27,10 @@ public enum RemoteLayout {
     public static let suffix = ".roomkey"
 
     /// The folder of a room.
-    public static func roomFolder(_ room: String) -> String { "rooms/\(room)" }
+    public static func roomFolder(_ room: String) -> String { "\(root)/\(room)" }
+
+    /// The folder every file roomkey reads or writes on a remote is under.
+    public static let root = "rooms"
 
     /// The folder of a room's commit bundles.
     public static func logFolder(_ room: String) -> String { "rooms/\(room)/log" }
