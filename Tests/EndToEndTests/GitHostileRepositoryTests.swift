@@ -141,6 +141,61 @@ extension GitHostileRepositoryTests {
     }
 }
 
+extension GitHostileRepositoryTests {
+    /// Adds a root entry whose name holds a slash, as a tree written with `hash-object --literally` and pushed plainly.
+    static func addSlashEntry(_ w: GitWorld) throws {
+        let tip = try w.git(["rev-parse", "main"])
+        let root = try w.git(["rev-parse", "main^{tree}"])
+        let blob = try w.git(["hash-object", "-w", "/dev/null"])
+        let file = w.s.path("raw-\(UUID().uuidString)")
+        _ = try GitWorld.shell("git --git-dir='\(w.bare)' cat-file tree \(root) > '\(file)'")
+        var raw = try Data(contentsOf: URL(fileURLWithPath: file))
+        raw.append(contentsOf: Array("100644 x/y".utf8) + [0] + (try Hex.decode(blob, what: "id")))
+        try raw.write(to: URL(fileURLWithPath: file))
+        let id = try GitWorld.shell("git --git-dir='\(w.bare)' hash-object -t tree -w --literally '\(file)'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 40, "tree: \(id)")
+        try w.git(["update-ref", "refs/heads/main", try w.git(["commit-tree", id, "-p", tip, "-m", "junk"])])
+    }
+
+    /// An entry whose name holds a slash (which `mktree` refuses) stops nobody's publishing either, and is kept.
+    @Test func aRootEntryWithASlashDoesNotStopEveryPush() throws {
+        let w = try GitSyncCLITests.team()
+        try Self.addSlashEntry(w)
+        #expect(try w.rk("carol", ["sync"]).code == 0)
+        let add = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(add.code == 0, "\(add)")
+        let again = try w.rk("alice", ["sync"])
+        #expect(again.code == 0, "\(again)")
+        #expect(try w.git(["ls-tree", "main"]).contains("\tx/y"), "the entry was carried over")
+        let dave = try w.rk("dave", ["sync"])
+        #expect(dave.code == 0, "\(dave)")
+    }
+
+    /// 50,000 members who each publish a sender key at each of ten epochs (inside the default retention): a first
+    /// sync's listing and the admin's listing of a room's keys stay within the limit (64 MiB, the first one, did not).
+    @Test func aLegitimateLargeRoomIsListed() throws {
+        let w = try GitWorld(["alice"])
+        let room = String(repeating: "ab", count: 16)
+        let keys = w.s.path("keys")
+        try Data((0..<50_000).map { String(format: "100644 blob %@\t%032lx-0.roomkey\n", "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", $0 * 7_919) }
+            .joined().utf8).write(to: URL(fileURLWithPath: keys))
+        let script = """
+        set -e; export GIT_DIR='\(w.bare)'; git hash-object -w /dev/null > /dev/null; ep=$(git mktree < '\(keys)')
+        k=$(for e in $(seq 100 109); do printf "040000 tree $ep\\t$e\\n"; done | git mktree)
+        r=$(printf "040000 tree $k\\tkeys\\n" | git mktree); rooms=$(printf "040000 tree $r\\t\(room)\\n" | git mktree)
+        root=$(printf "040000 tree $rooms\\trooms\\n" | git mktree); git commit-tree $root -m big
+        """
+        let tip = try GitWorld.shell(script).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(tip.count == 40, "\(tip)")
+        let mirror = GitMirror(folder: w.bare, url: w.url)
+        #expect(try mirror.files(at: tip).count == 500_000)
+        #expect(try mirror.files(at: tip, under: [RemoteLayout.keysFolder(room)]).count == 500_000)
+        let empty = try w.git(["commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", "empty"])
+        #expect(try mirror.changedFiles(from: empty, to: tip).count == 500_000)
+    }
+}
+
 extension GitWorld {
     /// Runs `command` with /bin/sh; its standard output.
     static func shell(_ command: String) throws -> String {

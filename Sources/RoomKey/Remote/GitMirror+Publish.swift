@@ -1,11 +1,13 @@
 import Foundation
+import RoomKeyCore
 
 /// Writing to the remote: a commit built without a work tree, pushed without force.
 extension GitMirror {
     /// Builds a commit on `parent` (nil: the first one) that adds or replaces `add` and deletes `delete`; returns its id.
-    /// The new tree is made with `mktree` along the changed folders only: every other entry of the parent's tree is
-    /// carried over by id, unread. (`read-tree` of the whole tip refused a tree holding an entry named `.git` or `..`,
-    /// which anyone with push access can add, and loaded every path of a tree that names one subtree many times.)
+    /// Only the folders on the changed paths get new trees; every other entry of the parent's tree is carried over by
+    /// id, unread and unchecked. (`read-tree` of the whole tip refused a tree holding an entry named `.git` or `..`,
+    /// which anyone with push access can add, and loaded every path of a tree that names one subtree many times; `mktree`
+    /// refused a name holding a slash. Either stopped every admin's publishing.)
     func commit(parent: String?, add: [(path: String, bytes: [UInt8])], delete: [String]) throws -> String {
         try withScratch { scratch in
             let blobs = add.isEmpty ? [] : try hashObjects(add.map(\.bytes), in: scratch, write: true)
@@ -13,22 +15,33 @@ extension GitMirror {
             for (item, blob) in zip(add, blobs) { changes[item.path.split(separator: "/")] = .some(blob) }
             for path in delete where changes[path.split(separator: "/")] == nil { changes[path.split(separator: "/")] = .some(nil) }
             let root = try parent.map { Git.text(try git.check(["rev-parse", $0 + "^{tree}"])) }
-            let tree = try updatedTree(root, changes) ?? Git.text(try git.check(["mktree", "-z"], input: Data()))
+            let tree = try updatedTree(root, changes) ?? writeTree([])
             return Git.text(try git.check(["commit-tree", "--no-gpg-sign", tree] + (parent.map { ["-p", $0] } ?? []) + ["-m", "roomkey sync"]))
         }
     }
 
+    /// One entry of a tree as `ls-tree` lists it: mode (six octal digits), name (any bytes), object id (hex).
+    struct TreeEntry {
+        let mode: String
+        let name: [UInt8]
+        let id: String
+        /// True for a folder.
+        var isTree: Bool { mode == Self.treeMode }
+        static let treeMode = "040000"
+    }
+
     /// The tree `tree` (nil: none) with `changes` (path components relative to it -> blob id, or nil to delete) made;
-    /// nil when nothing is left in it. Entries not named by a change keep their exact bytes (name, mode, id).
+    /// nil when nothing is left in it. Entries not named by a change are kept as they are, whatever their names; of
+    /// several entries of one changed name (a hostile tree can hold them), one is written, on a folder's tree if any.
     private func updatedTree(_ tree: String?, _ changes: [[Substring]: String?]) throws -> String? {
-        var entries: [(name: [UInt8], line: [UInt8], isTree: Bool, id: String)] = []
+        var entries: [TreeEntry] = []
         if let tree {
             for raw in try git.check(["ls-tree", "-z", tree]).split(separator: 0) {
                 let bytes = Array(raw)
                 guard let tab = bytes.firstIndex(of: 9) else { continue }
                 let meta = String(decoding: bytes[..<tab], as: UTF8.self).split(separator: " ")
                 guard meta.count == 3 else { continue }
-                entries.append((Array(bytes[(tab + 1)...]), bytes, meta[1] == "tree", String(meta[2])))
+                entries.append(TreeEntry(mode: String(meta[0]), name: Array(bytes[(tab + 1)...]), id: String(meta[2])))
             }
         }
         var files: [[UInt8]: String?] = [:], folders: [[UInt8]: [[Substring]: String?]] = [:]
@@ -36,30 +49,28 @@ extension GitMirror {
             let name = Array(parts[0].utf8)
             if parts.count == 1 { files[name] = blob } else { folders[name, default: [:]][Array(parts.dropFirst())] = blob }
         }
-        var out: [[UInt8]] = []
-        var done = Set<[UInt8]>()
-        for entry in entries {
-            if let blob = files[entry.name] {
-                if let blob, done.insert(entry.name).inserted { out.append(Array("100644 blob \(blob)\t".utf8) + entry.name) }
-                continue
+        var base: [[UInt8]: String] = [:]
+        for entry in entries where entry.isTree && folders[entry.name] != nil && base[entry.name] == nil { base[entry.name] = entry.id }
+        var out = entries.filter { files[$0.name] == nil && folders[$0.name] == nil }
+        for (name, blob) in files { if let blob { out.append(TreeEntry(mode: "100644", name: name, id: blob)) } }
+        for (name, sub) in folders {
+            if let id = try updatedTree(base[name], sub) { out.append(TreeEntry(mode: TreeEntry.treeMode, name: name, id: id)) }
+        }
+        return out.isEmpty ? nil : try writeTree(out)
+    }
+
+    /// Writes a tree object of `entries` as git lays one out (`mode name NUL raw-id`, sorted as git sorts: a folder's
+    /// name as if it ended in `/`), without git checking the names it carries over; returns its id.
+    private func writeTree(_ entries: [TreeEntry]) throws -> String {
+        func key(_ e: TreeEntry) -> [UInt8] { e.isTree ? e.name + [UInt8(ascii: "/")] : e.name }
+        var object = Data()
+        for entry in entries.sorted(by: { key($0).lexicographicallyPrecedes(key($1)) }) {
+            guard let raw = try? Hex.decode(entry.id, what: "object id") else {
+                throw RemoteError.git(command: "ls-tree", reason: "an object id that is not hex")
             }
-            if let sub = folders[entry.name] {
-                guard done.insert(entry.name).inserted else { continue }
-                if let id = try updatedTree(entry.isTree ? entry.id : nil, sub) { out.append(Array("040000 tree \(id)\t".utf8) + entry.name) }
-                continue
-            }
-            out.append(entry.line)
+            object.append(contentsOf: Array(entry.mode.drop { $0 == "0" }.utf8) + [UInt8(ascii: " ")] + entry.name + [0] + raw)
         }
-        for (name, blob) in files where !done.contains(name) {
-            if let blob { out.append(Array("100644 blob \(blob)\t".utf8) + name) }
-        }
-        for (name, sub) in folders where !done.contains(name) {
-            if let id = try updatedTree(nil, sub) { out.append(Array("040000 tree \(id)\t".utf8) + name) }
-        }
-        if out.isEmpty { return nil }
-        var input = Data()
-        for line in out { input.append(contentsOf: line); input.append(0) }
-        return Git.text(try git.check(["mktree", "-z", "--missing"], input: input))
+        return Git.text(try git.check(["hash-object", "-t", "tree", "-w", "--literally", "--stdin"], input: object))
     }
 
     /// How a push ended.

@@ -213,10 +213,12 @@ struct GitMirror {
         return result
     }
 
-    /// The most bytes of paths one recursive listing of the remote's tree may produce (64 MiB, about 500,000 files).
-    /// A tree that names one subtree ten times at each of eight levels lists 10^8 paths from a 28 KB push: read whole,
-    /// its listing took every member's sync to gigabytes of memory (a hostile review). Past the limit, git is stopped.
-    static let maxListingBytes = 64 << 20
+    /// The most bytes of paths one recursive listing of the remote's tree may produce (512 MiB: about 3.5 million
+    /// files, room for 50,000 members' sender keys of 70 epochs). A tree that names one subtree ten times at each of
+    /// eight levels lists 10^8 paths (over 10 GiB) from a 28 KB push: read whole, its listing took every member's sync
+    /// out of memory (a hostile review). Past the limit, git is stopped. (64 MiB, the first limit, stopped a legitimate
+    /// room of 50,000 members keeping ten epochs of sender keys: the second review.)
+    static let maxListingBytes = 512 << 20
 
     /// The standard output of a recursive listing, read as it comes and stopped past `maxListingBytes`.
     func listing(_ args: [String]) throws -> Data {
