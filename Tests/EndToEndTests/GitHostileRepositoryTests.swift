@@ -143,14 +143,18 @@ extension GitHostileRepositoryTests {
 
 extension GitHostileRepositoryTests {
     /// Adds a root entry whose name holds a slash, as a tree written with `hash-object --literally` and pushed plainly.
-    static func addSlashEntry(_ w: GitWorld) throws {
+    static func addSlashEntry(_ w: GitWorld) throws { try addRawRootEntry(w, name: "x/y") }
+
+    /// Adds a blob entry `name` at the root of the remote's `main` tree, written with `hash-object --literally` (git
+    /// checks neither the name nor duplicates) and pushed plainly.
+    static func addRawRootEntry(_ w: GitWorld, name: String) throws {
         let tip = try w.git(["rev-parse", "main"])
         let root = try w.git(["rev-parse", "main^{tree}"])
         let blob = try w.git(["hash-object", "-w", "/dev/null"])
         let file = w.s.path("raw-\(UUID().uuidString)")
         _ = try GitWorld.shell("git --git-dir='\(w.bare)' cat-file tree \(root) > '\(file)'")
-        var raw = try Data(contentsOf: URL(fileURLWithPath: file))
-        raw.append(contentsOf: Array("100644 x/y".utf8) + [0] + (try Hex.decode(blob, what: "id")))
+        // First, where git sorts a blob of a folder's name (and where a reader meets it first).
+        let raw = Data(Array("100644 \(name)".utf8) + [0] + (try Hex.decode(blob, what: "id"))) + (try Data(contentsOf: URL(fileURLWithPath: file)))
         try raw.write(to: URL(fileURLWithPath: file))
         let id = try GitWorld.shell("git --git-dir='\(w.bare)' hash-object -t tree -w --literally '\(file)'")
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -170,6 +174,20 @@ extension GitHostileRepositoryTests {
         #expect(try w.git(["ls-tree", "main"]).contains("\tx/y"), "the entry was carried over")
         let dave = try w.rk("dave", ["sync"])
         #expect(dave.code == 0, "\(dave)")
+    }
+
+    /// A blob named `rooms` beside the real `rooms` folder (two entries of one name): the next commit builds on the
+    /// folder, so no room's files are dropped.
+    @Test func aBlobNamedLikeTheRoomsFolderDropsNoRoom() throws {
+        let w = try GitSyncCLITests.team()
+        let before = try w.remoteFiles().filter { $0.hasPrefix("rooms/") }
+        try Self.addRawRootEntry(w, name: "rooms")
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let sync = try w.rk("alice", ["sync"])
+        #expect(sync.code == 0, "\(sync)")
+        let after = try w.remoteFiles()
+        #expect(Set(before).isSubset(of: Set(after)), "files dropped: \(Set(before).subtracting(after))")
+        #expect(try w.rk("dave", ["sync"]).code == 0)
     }
 
     /// 50,000 members who each publish a sender key at each of ten epochs (inside the default retention): a first
