@@ -87,7 +87,7 @@ import Testing
 
     @Test func batchArgumentsAreCheckedBeforeAnything() throws {
         let w = try RoomWorld.team(["bob"])
-        let (dir, paths) = try threeMessages(w)
+        let (_, paths) = try threeMessages(w)
         let notFolder = try w.run("bob", ["decrypt", "-o", w.s.path("missing/")] + paths)
         #expect(notFolder.code == 64, "\(notFolder)")
         let stdin = try w.run("bob", ["decrypt", "-", paths[0]])
