@@ -87,11 +87,16 @@ enum KeyringFile {
         return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 256 * 1024
     }
 
-    /// The operating system's reason `path` cannot be read, or nil when it can.
+    /// The operating system's reason `path` cannot be read, or nil when it can. Anything but a regular file is refused
+    /// without waiting on it: opened without `O_NONBLOCK`, a FIFO planted at a keyring's path kept every command
+    /// waiting for a writer for ever (a hostile review).
     static func unreadableReason(_ path: String) -> String? {
-        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        let fd = Foundation.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { return String(cString: strerror(errno)) }
         defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) != 0 { return String(cString: strerror(errno)) }
+        if info.st_mode & S_IFMT != S_IFREG { return "not a regular file" }
         var byte: UInt8 = 0
         if pread(fd, &byte, 1, 0) < 0 { return String(cString: strerror(errno)) }
         return nil
@@ -163,10 +168,12 @@ enum KeyringFile {
     /// (`Keyring.upgradeSchema`). `upToDate` says whether every migration this code knows is applied.
     static func checkedHeader(_ db: DatabaseQueue, path: String) throws -> (header: KeyringHeader, upToDate: Bool) {
         let migrator = KeyringSchema.migrator
-        let (appID, applied) = try db.read { db in
-            (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try migrator.appliedIdentifiers(db))
-        }
+        let appID = try db.read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0 }
         guard appID == KeyringSchema.applicationID else { throw KeyringError.notAKeyring(path: path) }
+        // Before anything is read from a table: a view stored under a table's name (`grdb_migrations` as an endless
+        // recursive query) spun at full CPU before any other check could refuse the file (a hostile review).
+        try db.read { db in try Keyring.refuseStoredTriggersAndViews(db) }
+        let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(migrator.migrations)
         if !unknown.isEmpty { throw KeyringError.newerSchema(path: path, unknown: unknown.sorted()) }
         guard let header = try db.read({ db in try db.tableExists("keyring_header") ? try KeyringHeader.fetchOne(db) : nil }) else {
