@@ -53,7 +53,16 @@ extension RoomKeyCommand {
             let entries = try keyring.verifyAudit()
             // A restore is a deliberate rollback: this machine's state file now follows the restored keyring.
             try keyring.acceptCurrentState(stateFolder: GlobalOptions.stateFolder)
-            output.confirmation(RestoreDocument(restored: path, auditEntries: entries)) { ["restored \(file) to \(path) (\(entries) audit entries intact)"] }
+            // Whose keyring this is, said every time: a backup handed over by someone else replaces the keyring with
+            // their identity, and one without a passphrase opens without asking (a hostile review).
+            let card = try keyring.identityCard()
+            if !keyring.isPassphraseProtected {
+                output.warn("the restored keyring has no passphrase: anyone who can read \(path) can use it", hint: "set one with 'roomkey passwd'")
+            }
+            output.confirmation(RestoreDocument(restored: path, auditEntries: entries, id: card.id.hex, handle: card.handle,
+                                                passphraseProtected: keyring.isPassphraseProtected)) {
+                ["restored \(file) to \(path) (\(entries) audit entries intact)", "id:     \(card.id.hex)", "handle: \(card.handle)"]
+            }
         }
     }
 
@@ -61,5 +70,8 @@ extension RoomKeyCommand {
     struct RestoreDocument: Encodable {
         let restored: String
         let auditEntries: Int
+        let id: String
+        let handle: String
+        let passphraseProtected: Bool
     }
 }
