@@ -172,7 +172,9 @@ enum KeyringFile {
         guard appID == KeyringSchema.applicationID else { throw KeyringError.notAKeyring(path: path) }
         // Before anything is read from a table: a view stored under a table's name (`grdb_migrations` as an endless
         // recursive query) spun at full CPU before any other check could refuse the file (a hostile review).
-        try db.read { db in try Keyring.refuseStoredTriggersAndViews(db) }
+        if let stored = try db.read({ db in try KeyringSchema.storedTriggerOrView(db) }) {
+            throw IntegrityError.edited("its schema was changed outside roomkey (\(stored))")
+        }
         let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(migrator.migrations)
         if !unknown.isEmpty { throw KeyringError.newerSchema(path: path, unknown: unknown.sorted()) }

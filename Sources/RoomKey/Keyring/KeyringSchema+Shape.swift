@@ -78,4 +78,14 @@ extension KeyringSchema {
         }
         return "the order of its objects"
     }
+
+    /// The first trigger or view stored in the file, as `difference` names it ("view peek"); nil when there is none.
+    /// Asked before any table is read: roomkey stores neither, and a view under a table's name runs when read.
+    static func storedTriggerOrView(_ db: Database) throws -> String? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT type, name FROM main.sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1") else {
+            return nil
+        }
+        let type: String = row["type"], name: String = row["name"]
+        return "\(type) \(Keyring.isPlainName(name) ? name : "of another name")"
+    }
 }
