@@ -20,41 +20,22 @@ extension GitMirror {
         }
     }
 
-    /// One entry of a tree as `ls-tree` lists it: mode (six octal digits), name (any bytes), object id (hex).
-    struct TreeEntry {
-        let mode: String
-        let name: [UInt8]
-        let id: String
-        /// True for a folder.
-        var isTree: Bool { mode == Self.treeMode }
-        static let treeMode = "040000"
-    }
-
     /// The tree `tree` (nil: none) with `changes` (path components relative to it -> blob id, or nil to delete) made;
     /// nil when nothing is left in it. Entries not named by a change are kept as they are, whatever their names; of
     /// several entries of one changed name (a hostile tree can hold them), one is written, on a folder's tree if any.
     private func updatedTree(_ tree: String?, _ changes: [[Substring]: String?]) throws -> String? {
-        var entries: [TreeEntry] = []
-        if let tree {
-            for raw in try git.check(["ls-tree", "-z", tree]).split(separator: 0) {
-                let bytes = Array(raw)
-                guard let tab = bytes.firstIndex(of: 9) else { continue }
-                let meta = String(decoding: bytes[..<tab], as: UTF8.self).split(separator: " ")
-                guard meta.count == 3 else { continue }
-                entries.append(TreeEntry(mode: String(meta[0]), name: Array(bytes[(tab + 1)...]), id: String(meta[2])))
-            }
-        }
-        var files: [[UInt8]: String?] = [:], folders: [[UInt8]: [[Substring]: String?]] = [:]
+        let entries = try tree.map { TreeEntry.entries(of: try git.check(["ls-tree", "-z", $0])) } ?? []
+        var files: [Data: String?] = [:], folders: [Data: [[Substring]: String?]] = [:]
         for (parts, blob) in changes where !parts.isEmpty {
-            let name = Array(parts[0].utf8)
+            let name = Data(parts[0].utf8)
             if parts.count == 1 { files[name] = blob } else { folders[name, default: [:]][Array(parts.dropFirst())] = blob }
         }
-        var base: [[UInt8]: String] = [:]
+        var base: [Data: String] = [:]
         for entry in entries where entry.isTree && folders[entry.name] != nil && base[entry.name] == nil { base[entry.name] = entry.id }
         var out = entries.filter { files[$0.name] == nil && folders[$0.name] == nil }
-        for (name, blob) in files { if let blob { out.append(TreeEntry(mode: "100644", name: name, id: blob)) } }
+        for (name, blob) in files { if let blob { out.append(TreeEntry(mode: "100644", type: "blob", name: name, id: blob)) } }
         for (name, sub) in folders {
-            if let id = try updatedTree(base[name], sub) { out.append(TreeEntry(mode: TreeEntry.treeMode, name: name, id: id)) }
+            if let id = try updatedTree(base[name], sub) { out.append(TreeEntry(mode: TreeEntry.treeMode, type: "tree", name: name, id: id)) }
         }
         return out.isEmpty ? nil : try writeTree(out)
     }
@@ -62,13 +43,13 @@ extension GitMirror {
     /// Writes a tree object of `entries` as git lays one out (`mode name NUL raw-id`, sorted as git sorts: a folder's
     /// name as if it ended in `/`), without git checking the names it carries over; returns its id.
     private func writeTree(_ entries: [TreeEntry]) throws -> String {
-        func key(_ e: TreeEntry) -> [UInt8] { e.isTree ? e.name + [UInt8(ascii: "/")] : e.name }
+        func key(_ e: TreeEntry) -> [UInt8] { Array(e.name) + (e.isTree ? [UInt8(ascii: "/")] : []) }
         var object = Data()
         for entry in entries.sorted(by: { key($0).lexicographicallyPrecedes(key($1)) }) {
             guard let raw = try? Hex.decode(entry.id, what: "object id") else {
                 throw RemoteError.git(command: "ls-tree", reason: "an object id that is not hex")
             }
-            object.append(contentsOf: Array(entry.mode.drop { $0 == "0" }.utf8) + [UInt8(ascii: " ")] + entry.name + [0] + raw)
+            object.append(contentsOf: Array(entry.mode.drop { $0 == "0" }.utf8) + [UInt8(ascii: " ")] + Array(entry.name) + [0] + raw)
         }
         return Git.text(try git.check(["hash-object", "-t", "tree", "-w", "--literally", "--stdin"], input: object))
     }

@@ -43,13 +43,32 @@ extension GitMirror {
         var result: [String: String] = [:]
         for start in stride(from: 0, to: paths.count, by: 500) {
             let out = try git.check(["ls-tree", "-z", id, "--"] + paths[start..<min(start + 500, paths.count)])
-            for entry in out.split(separator: 0) {
-                let text = String(decoding: entry, as: UTF8.self)
-                guard let tab = text.firstIndex(of: "\t") else { continue }
-                let meta = text[..<tab].split(separator: " ")
-                if meta.count == 3, meta[1] == "tree" { result[String(text[text.index(after: tab)...])] = String(meta[2]) }
-            }
+            for entry in TreeEntry.entries(of: out) where entry.type == "tree" { result[entry.path] = entry.id }
         }
         return result
+    }
+
+    /// One entry of a tree as `ls-tree -z` lists it: mode (six octal digits), type, object id (hex) and name or path
+    /// (any bytes).
+    struct TreeEntry {
+        let mode: String
+        let type: String
+        let name: Data
+        let id: String
+        /// True for a folder.
+        var isTree: Bool { mode == Self.treeMode }
+        /// The name as text (bytes that are not UTF-8 replaced), as paths are compared.
+        var path: String { String(decoding: name, as: UTF8.self) }
+        static let treeMode = "040000"
+
+        /// The entries of `ls-tree -z` output; a line without a tab or three fields before it is skipped.
+        static func entries(of listing: Data) -> [TreeEntry] {
+            listing.split(separator: 0).compactMap { line in
+                guard let tab = line.firstIndex(of: 9) else { return nil }
+                let meta = String(decoding: line[..<tab], as: UTF8.self).split(separator: " ")
+                guard meta.count == 3 else { return nil }
+                return TreeEntry(mode: String(meta[0]), type: String(meta[1]), name: line[(tab + 1)...], id: String(meta[2]))
+            }
+        }
     }
 }

@@ -203,12 +203,7 @@ struct GitMirror {
         let groups: [[String]] = paths.map { p in stride(from: 0, to: p.count, by: 500).map { Array(p[$0..<min($0 + 500, p.count)]) } } ?? [[]]
         for group in groups where paths == nil || !group.isEmpty {
             let out = try listing(["ls-tree", "-r", "-z", id, "--"] + (paths == nil ? [RemoteLayout.root] : group))
-            for entry in out.split(separator: 0) {
-                let text = String(decoding: entry, as: UTF8.self)
-                guard let tab = text.firstIndex(of: "\t") else { continue }
-                let meta = text[..<tab].split(separator: " ")
-                if meta.count == 3, meta[1] == "blob" { result[String(text[text.index(after: tab)...])] = String(meta[2]) }
-            }
+            for entry in TreeEntry.entries(of: out) where entry.type == "blob" { result[entry.path] = entry.id }
         }
         return result
     }
