@@ -100,7 +100,12 @@ extension Keyring {
         try requireIntact(db, "retired_key")
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM retired_key WHERE key_tag = ? AND deleted = 0"),
                                              arguments: [Data(keyTag)]) else { return nil }
-        let plain = try rows.openSecret(Array(sealed), table: "retired_key", primaryKey: keyTag).withUnsafeBytes { Array($0) }
+        return try supersededAt(sealed: Array(sealed), keyTag: keyTag)
+    }
+
+    /// When the key of a sealed `retired_key` row (primary key `keyTag`) was superseded.
+    private func supersededAt(sealed: [UInt8], keyTag: [UInt8]) throws -> UInt64 {
+        let plain = try rows.openSecret(sealed, table: "retired_key", primaryKey: keyTag).withUnsafeBytes { Array($0) }
         var r = ByteReader(plain, what: "retired key")
         guard let (_, at) = try? Self.readRetired(&r) else { throw KeyringError.integrityFailure(table: "retired_key") }
         return at
@@ -143,10 +148,7 @@ extension Keyring {
         var next: UInt64?
         for row in due {
             let tag = try row.blob("key_tag", table: "retired_key")
-            let plain = try rows.openSecret(try row.blob("sealed", table: "retired_key"), table: "retired_key", primaryKey: tag)
-                .withUnsafeBytes { Array($0) }
-            var r = ByteReader(plain, what: "retired key")
-            guard let (_, at) = try? Self.readRetired(&r) else { throw KeyringError.integrityFailure(table: "retired_key") }
+            let at = try supersededAt(sealed: try row.blob("sealed", table: "retired_key"), keyTag: tag)
             guard at <= cutoff else {
                 next = min(next ?? at, at)
                 continue
