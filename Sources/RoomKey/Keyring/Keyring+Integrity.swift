@@ -170,8 +170,8 @@ extension Keyring {
     /// Refuses a file that holds a trigger or a view of its own: roomkey stores none (its triggers are TEMP, of each
     /// connection), and a stored trigger could drop or change roomkey's writes before its TEMP triggers see them.
     static func refuseStoredTriggersAndViews(_ db: Database) throws {
-        if let kind = try String.fetchOne(db, sql: "SELECT type FROM main.sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1") {
-            throw IntegrityError.edited("a \(kind) was stored in the file outside roomkey")
+        if let stored = try KeyringSchema.storedTriggerOrView(db) {
+            throw IntegrityError.edited("a \(stored.type) was stored in the file outside roomkey")
         }
     }
 

@@ -173,7 +173,7 @@ enum KeyringFile {
         // Before anything is read from a table: a view stored under a table's name (`grdb_migrations` as an endless
         // recursive query) spun at full CPU before any other check could refuse the file (a hostile review).
         if let stored = try db.read({ db in try KeyringSchema.storedTriggerOrView(db) }) {
-            throw IntegrityError.edited("its schema was changed outside roomkey (\(stored))")
+            throw IntegrityError.edited("its schema was changed outside roomkey (\(KeyringSchema.describe(type: stored.type, name: stored.name)))")
         }
         let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(migrator.migrations)

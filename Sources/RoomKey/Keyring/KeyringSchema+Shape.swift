@@ -74,18 +74,20 @@ extension KeyringSchema {
         }
         let names = Set(wanted.map(\.name))
         if let extra = found.first(where: { !names.contains($0.name) }) {
-            return "\(extra.type) \(Keyring.isPlainName(extra.name) ? extra.name : "of another name")"
+            return describe(type: extra.type, name: extra.name)
         }
         return "the order of its objects"
     }
 
-    /// The first trigger or view stored in the file, as `difference` names it ("view peek"); nil when there is none.
-    /// Asked before any table is read: roomkey stores neither, and a view under a table's name runs when read.
-    static func storedTriggerOrView(_ db: Database) throws -> String? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT type, name FROM main.sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1") else {
-            return nil
-        }
-        let type: String = row["type"], name: String = row["name"]
-        return "\(type) \(Keyring.isPlainName(name) ? name : "of another name")"
+    /// The first trigger or view stored in the file, if any. Asked before any table is read: roomkey stores neither,
+    /// and a view under a table's name runs when read.
+    static func storedTriggerOrView(_ db: Database) throws -> (type: String, name: String)? {
+        try Row.fetchOne(db, sql: "SELECT type, name FROM main.sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1")
+            .map { ($0["type"], $0["name"]) }
+    }
+
+    /// An object of the schema as a difference names it ("view peek"); a name roomkey would not make is not repeated.
+    static func describe(type: String, name: String) -> String {
+        "\(type) \(Keyring.isPlainName(name) ? name : "of another name")"
     }
 }
