@@ -33,33 +33,33 @@ public enum RemoteLayout {
     public static let root = "rooms"
 
     /// The folder of a room's commit bundles.
-    public static func logFolder(_ room: String) -> String { "rooms/\(room)/log" }
+    public static func logFolder(_ room: String) -> String { "\(roomFolder(room))/log" }
 
     /// The folder of a room's sender-key bundles.
-    public static func keysFolder(_ room: String) -> String { "rooms/\(room)/keys" }
+    public static func keysFolder(_ room: String) -> String { "\(roomFolder(room))/keys" }
 
     /// The commit bundle of `epoch`.
-    public static func commitPath(room: String, epoch: UInt64) -> String { "rooms/\(room)/log/\(epoch)\(suffix)" }
+    public static func commitPath(room: String, epoch: UInt64) -> String { "\(logFolder(room))/\(epoch)\(suffix)" }
 
     /// A sender-key bundle; `generation` is decimal, or a digest prefix when the generation is not known.
     public static func senderKeyPath(room: String, epoch: UInt64, sender: String, generation: String) -> String {
-        "rooms/\(room)/keys/\(epoch)/\(sender)-\(generation)\(suffix)"
+        "\(keysFolder(room))/\(epoch)/\(sender)-\(generation)\(suffix)"
     }
 
     /// A leave request.
     public static func leavePath(room: String, member: String, epoch: UInt64) -> String {
-        "rooms/\(room)/leave/\(member)-\(epoch)\(suffix)"
+        "\(roomFolder(room))/leave/\(member)-\(epoch)\(suffix)"
     }
 
     /// A re-sent bundle, named by a digest of its bytes.
     public static func resentPath(room: String, epoch: UInt64, sender: String, digest: String) -> String {
-        "rooms/\(room)/resent/\(epoch)/\(sender)-\(digest)\(suffix)"
+        "\(roomFolder(room))/resent/\(epoch)/\(sender)-\(digest)\(suffix)"
     }
 
     /// The entry a path names, or nil for anything else (a stray file is never read).
     public static func parse(_ path: String) -> Entry? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 4, parts[0] == "rooms", isID(parts[1]), let last = parts.last, last.hasSuffix(suffix) else { return nil }
+        guard parts.count >= 4, parts[0] == root, isID(parts[1]), let last = parts.last, last.hasSuffix(suffix) else { return nil }
         let room = parts[1]
         let stem = String(last.dropLast(suffix.count))
         switch (parts[2], parts.count) {
