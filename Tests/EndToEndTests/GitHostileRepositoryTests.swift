@@ -125,19 +125,60 @@ extension GitHostileRepositoryTests {
         }
     }
 
-    /// Inside rooms/, a listing past the limit stops git and says so, instead of reading millions of paths.
-    @Test func aTreeBombInsideTheRoomsFolderStopsAtTheListingLimit() throws {
+    /// Adds the room folder `rooms/<room>` to the remote's tip: `keys/1..epochs/`, each naming the same tree of
+    /// `files` empty files (epochs x files paths from two small trees).
+    static func addRoomFolder(_ w: GitWorld, room: String, epochs: Int, files: Int) throws {
+        let script = """
+        set -e; export GIT_DIR='\(w.bare)'; e=$(git hash-object -w /dev/null)
+        f=$(i=0; while [ $i -lt \(files) ]; do printf "100644 blob $e\\t$i.roomkey\\n"; i=$((i+1)); done | git mktree)
+        k=$(i=1; while [ $i -le \(epochs) ]; do printf "040000 tree $f\\t$i\\n"; i=$((i+1)); done | git mktree)
+        r=$(printf "040000 tree $k\\tkeys\\n" | git mktree)
+        rooms=$( (git ls-tree main:rooms; printf "040000 tree $r\\t\(room)\\n") | git mktree)
+        (git ls-tree main | grep -v "\trooms$" || true; printf "040000 tree $rooms\\trooms\\n") | git mktree
+        """
+        let root = try GitWorld.shell(script).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(root.count == 40, "\(root)")
+        let commit = try w.git(["commit-tree", root, "-p", "main", "-m", "room folder"])
+        try w.git(["update-ref", "refs/heads/main", commit])
+    }
+
+    /// A made-up room folder naming 6.25 million files from two trees of 2,500 entries (a tree bomb shaped like the
+    /// layout) is set aside and reported; every member still syncs the real room, a new member included. Before, the
+    /// listing of rooms/ stopped at its limit and stopped every member's sync.
+    @Test func aTreeBombInARoomFolderIsSetAsideAndTheOthersSync() throws {
         let w = try GitSyncCLITests.team()
-        try Self.addBomb(w, at: "rooms/" + String(repeating: "0", count: 32), levels: 5, fanout: 10)
+        let fake = String(repeating: "0", count: 32)
+        try Self.addRoomFolder(w, room: fake, epochs: 2_500, files: 2_500)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let alice = try w.rk("alice", ["sync"])
+        #expect(alice.code == 0, "\(alice)")
+        for p in ["bob", "carol", "dave"] {
+            let r = try w.rk(p, ["sync"])
+            #expect(r.stderr.contains("rooms/\(fake)") && r.stderr.contains("more than 3500000 files"), "\(p): \(r)")
+            #expect(r.code == 0, "\(p): \(r)")
+            #expect(try w.state(p) == w.state("alice"), "\(p) did not sync the room: \(r)")
+        }
+    }
+
+    /// Within one listing's limit, this keyring's rooms come first; made-up folders take what is left, and a folder
+    /// that does not fit is reported and skipped, not listed in part.
+    @Test func aListingListsKnownRoomsFirstWithinItsLimit() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let (a, b) = (String(repeating: "0", count: 32), String(repeating: "1", count: 32))
+        try Self.addRoomFolder(w, room: a, epochs: 5, files: 200)
+        try Self.addRoomFolder(w, room: b, epochs: 2, files: 200)
         var mirror = GitMirror(folder: w.bare, url: w.url)
+        mirror.walkFileLimit = 1_000
         let tip = try w.git(["rev-parse", "main"])
-        mirror.listingLimit = 1 << 20
-        #expect(throws: RemoteError.treeTooLarge(command: "ls-tree", limit: 1 << 20)) { _ = try mirror.files(at: tip) }
-        let first = try w.git(["rev-parse", "main~1"])
-        #expect(throws: RemoteError.treeTooLarge(command: "diff-tree", limit: 1 << 20)) { _ = try mirror.changedFiles(from: first, to: tip) }
-        // The same bomb within the limit is listed whole (10^5 files of a room roomkey does not know).
-        mirror.listingLimit = GitMirror.maxListingBytes
-        #expect(try mirror.files(at: tip).count >= 100_000)
+        let listing = try mirror.roomFiles(at: tip, since: nil, first: [room])
+        let listed = Set(listing.files.map { $0.path.split(separator: "/")[1] })
+        #expect(listed == [Substring(room), Substring(b)], "\(listed)")
+        #expect(listing.oversized.map(\.folder) == ["rooms/\(a)"] && listing.oversized.map(\.files) == [1_000])
+        #expect(listing.files.count(where: { $0.path.hasPrefix("rooms/\(b)/keys/") }) == 400)
+        // Since the commit that added the first folder, only the second changed.
+        let since = try mirror.roomFiles(at: tip, since: try w.git(["rev-parse", "main~1"]), first: [room])
+        #expect(Set(since.files.map { $0.path.split(separator: "/")[1] }) == [Substring(b)] && since.oversized.isEmpty)
     }
 }
 
@@ -207,10 +248,10 @@ extension GitHostileRepositoryTests {
         let tip = try GitWorld.shell(script).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(tip.count == 40, "\(tip)")
         let mirror = GitMirror(folder: w.bare, url: w.url)
-        #expect(try mirror.files(at: tip).count == 500_000)
+        #expect(try mirror.roomFiles(at: tip, since: nil, first: []).files.count == 500_000)
         #expect(try mirror.files(at: tip, under: [RemoteLayout.keysFolder(room)]).count == 500_000)
         let empty = try w.git(["commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", "empty"])
-        #expect(try mirror.changedFiles(from: empty, to: tip).count == 500_000)
+        #expect(try mirror.roomFiles(at: tip, since: empty, first: []).files.count == 500_000)
     }
 }
 

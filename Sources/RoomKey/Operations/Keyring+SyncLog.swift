@@ -105,7 +105,7 @@ extension Keyring {
             // or changed, and those of epochs held since, need a look.
             let last = cache.whole(room.id.hex, joined: room.joinedEpoch)
             let folder = RemoteLayout.logFolder(room.id.hex)
-            let changed = last.flatMap { old in try? mirror.changedFiles(from: old.tree, to: tree, trees: true) }.map { Set($0.map { folder + "/" + $0.path }) }
+            let changed = last.flatMap { old in try? mirror.changedFiles(fromTree: old.tree, toTree: tree) }.map { Set($0.map { folder + "/" + $0.path }) }
             for epoch in room.joinedEpoch...room.state.epoch {
                 let path = RemoteLayout.commitPath(room: room.id.hex, epoch: epoch)
                 if let blob = log[path] {

@@ -87,13 +87,20 @@ extension Keyring {
         let unread = report.deferred == 0 ? (record?.unread ?? []) : []
         guard marker != tip || !retry.isEmpty || !unread.isEmpty else { return nil }
         var entries: [RemoteEntry] = []
-        if let marker, marker == tip {
-            entries = []
-        } else if let marker, mirror.hasCommit(marker) {
-            if !mirror.isAncestor(marker, of: tip) { report.rewound = true }
-            entries = try mirror.changedFiles(from: marker, to: tip)
-        } else {
-            entries = try mirror.files(at: tip).map { ($0.key, $0.value) }
+        if marker != tip {
+            let since = marker.flatMap { mirror.hasCommit($0) ? $0 : nil }
+            if let since, !mirror.isAncestor(since, of: tip) { report.rewound = true }
+            // Room folder by room folder, this keyring's rooms first: one folder too large to list is reported and
+            // skipped, and every other room is read.
+            let listing = try mirror.roomFiles(at: tip, since: since, first: Set(rooms.map(\.id.hex)))
+            entries = listing.files
+            for (folder, count) in listing.oversized {
+                let limit = mirror.walkFileLimit
+                let why = count > limit ? "the folder names more than \(limit) files"
+                    : "the folder names \(count) files, more than this sync had room for after the other rooms"
+                report.received.append(ReceiveResult(path: "\(remote):\(folder)", status: .malformed, roomID: nil, epoch: nil,
+                                                     error: RemoteError.unreadableFile(why), bundles: []))
+            }
         }
         // Files a staged change waits on, and files an earlier sync left unread (its byte budget ran out), as the tip
         // now holds them.

@@ -20,6 +20,8 @@ struct GitMirror {
     let git: Git
     /// The most bytes one recursive listing of the remote's tree may produce (`maxListingBytes`; smaller in tests).
     var listingLimit = GitMirror.maxListingBytes
+    /// The most files one listing of every room folder names (`RoomTreeWalk`; smaller in tests).
+    var walkFileLimit = GitMirror.maxListedFiles
 
     init(folder: String, url: String) {
         self.folder = folder
@@ -178,10 +180,10 @@ struct GitMirror {
     /// The tree entry modes of regular files.
     static let regularModes: Set<String> = ["100644", "100755"]
 
-    /// Files added or changed from `old` to `new`, with their blob ids: what arrived since a sync. Commits are compared
-    /// under `rooms/` only; two trees (one folder at two commits) whole, their paths relative to the folder.
-    func changedFiles(from old: String, to new: String, trees: Bool = false) throws -> [(path: String, blob: String)] {
-        let out = try listing(["diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new] + (trees ? [] : ["--", RemoteLayout.root]))
+    /// Files added or changed from tree `old` to tree `new` (one folder at two commits, compared whole), with their blob
+    /// ids and their paths relative to the folder.
+    func changedFiles(fromTree old: String, toTree new: String) throws -> [(path: String, blob: String)] {
+        let out = try listing(["diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new])
         let fields = out.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         var files: [(String, String)] = []
         var i = 0
@@ -197,12 +199,19 @@ struct GitMirror {
         return files
     }
 
-    /// The files of commit `id` (all of them under `rooms/`, or those under `paths`), path -> blob id.
-    func files(at id: String, under paths: [String]? = nil) throws -> [String: String] {
+    /// The files of every room folder of commit `tip` (`RoomTreeWalk`), or with `marker` those added or changed since
+    /// that commit; the folders of the rooms in `first` are listed before the others.
+    func roomFiles(at tip: String, since marker: String?, first: Set<String>) throws -> RoomTreeWalk.Listing {
+        var walk = RoomTreeWalk(self)
+        let old = try marker.map { try walk.roomFolders(at: $0) } ?? [:]
+        return try walk.files(try walk.roomFolders(at: tip), since: old, first: first)
+    }
+
+    /// The files of commit `id` under `paths` (files or folders, listed recursively), path -> blob id.
+    func files(at id: String, under paths: [String]) throws -> [String: String] {
         var result: [String: String] = [:]
-        let groups: [[String]] = paths.map { p in stride(from: 0, to: p.count, by: 500).map { Array(p[$0..<min($0 + 500, p.count)]) } } ?? [[]]
-        for group in groups where paths == nil || !group.isEmpty {
-            let out = try listing(["ls-tree", "-r", "-z", id, "--"] + (paths == nil ? [RemoteLayout.root] : group))
+        for start in stride(from: 0, to: paths.count, by: 500) {
+            let out = try listing(["ls-tree", "-r", "-z", id, "--"] + paths[start..<min(start + 500, paths.count)])
             for entry in TreeEntry.entries(of: out) where entry.type == "blob" { result[entry.path] = entry.id }
         }
         return result
@@ -214,6 +223,8 @@ struct GitMirror {
     /// out of memory (a hostile review). Past the limit, git is stopped. (64 MiB, the first limit, stopped a legitimate
     /// room of 50,000 members keeping ten epochs of sender keys: the second review.)
     static let maxListingBytes = 512 << 20
+    /// The most files one listing of every room folder names: about what `maxListingBytes` of paths hold.
+    static let maxListedFiles = 3_500_000
 
     /// The standard output of a recursive listing, read as it comes and stopped past `maxListingBytes`.
     func listing(_ args: [String]) throws -> Data {

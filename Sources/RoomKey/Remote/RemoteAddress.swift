@@ -75,8 +75,8 @@ public enum RemoteError: Error, Equatable, Sendable {
     case unreadableFile(String)
     /// The push kept losing races to other admins.
     case tooManyRetries(attempts: Int)
-    /// A listing of the remote's tree ran past `GitMirror.maxListingBytes` (a tree that names one subtree many times
-    /// lists millions of paths from a few kilobytes).
+    /// A listing of the remote's tree, or its tree objects, ran past `GitMirror.maxListingBytes` (a tree that names one
+    /// subtree many times lists millions of paths from a few kilobytes).
     case treeTooLarge(command: String, limit: Int)
 }
 
@@ -108,7 +108,7 @@ extension RemoteError: RoomKeyError {
         case let .unreadableFile(reason): "not read from the remote: \(reason)"
         case let .tooManyRetries(attempts): "other admins kept publishing first; gave up after \(attempts) attempts with changes still staged"
         case let .treeTooLarge(command, limit):
-            "the remote's tree lists more than \(limit >> 20) MiB of paths under rooms/ (git \(command)); nothing was read from it"
+            "the remote's tree under rooms/ runs past \(limit >> 20) MiB (git \(command)); nothing was read from it"
         }
     }
 

@@ -107,6 +107,9 @@ public enum RemoteLayout {
         return UInt64(text)
     }
 
+    /// True when `name` can name a room folder (32 lowercase hex digits).
+    public static func isRoomID(_ name: String) -> Bool { isID(name) }
+
     /// 32 lowercase hex digits.
     private static func isID(_ text: String) -> Bool { text.utf8.count == 32 && isHex(text) }
 

@@ -1,0 +1,183 @@
+import Foundation
+import RoomKeyCore
+
+/// Lists the files of room folders by reading each tree object once (`cat-file --batch`, level by level) and counting
+/// each folder's files per distinct tree before naming any path. A tree that names one subtree many times (a "git
+/// bomb") costs its size in objects, not in paths: a 28 KB push naming 10^8 paths in one made-up room folder stopped
+/// every member's sync, because `ls-tree -r` of `rooms/` expanded it (a hostile review). Now that folder alone is set
+/// aside (`oversized`) and every other room is listed. Only the layout's folders are walked (`log`, `leave`: files;
+/// `keys`, `resent`: one folder level, then files), never deeper, and names holding a slash are skipped.
+struct RoomTreeWalk {
+    /// One entry of a tree object.
+    struct Entry {
+        let name: String
+        let id: String
+        let isTree: Bool
+        let isFile: Bool
+    }
+
+    /// What a listing found: files (path from the repository root, blob id), and the room folders set aside.
+    struct Listing {
+        var files: [(path: String, blob: String)] = []
+        /// Room folders whose files are not listed, with why: more files than `fileLimit` (or than this listing had
+        /// room for after the others).
+        var oversized: [(folder: String, files: Int)] = []
+    }
+
+    let mirror: GitMirror
+    /// The most files one listing names (about as many as 512 MiB of `ls-tree -r` output: 3.5 million).
+    let fileLimit: Int
+    /// The most bytes of tree objects one walk reads (each distinct tree once).
+    let byteLimit: Int
+    private var trees: [String: [Entry]] = [:]
+    /// File counts by room folder tree, and by the tree of one folder of `keys` or `resent`.
+    private var counts: [String: Int] = [:], nestedCounts: [String: Int] = [:]
+    private var bytesRead = 0
+
+    init(_ mirror: GitMirror) {
+        self.mirror = mirror
+        fileLimit = mirror.walkFileLimit
+        byteLimit = mirror.listingLimit
+    }
+
+    /// Folders of a room folder, and what each holds: files only, or one level of folders of files.
+    static let layout: [String: Bool] = ["log": false, "leave": false, "keys": true, "resent": true]
+
+    /// The room folders of commit `commit`: room id -> tree id (entries not named by a room id are never read).
+    mutating func roomFolders(at commit: String) throws -> [String: String] {
+        guard let rootID = try treeOf(commit: commit) else { return [:] }
+        try load([rootID])
+        guard let rooms = trees[rootID]?.first(where: { $0.isTree && $0.name == RemoteLayout.root }) else { return [:] }
+        try load([rooms.id])
+        var folders: [String: String] = [:]
+        for entry in trees[rooms.id] ?? [] where entry.isTree && RemoteLayout.isRoomID(entry.name) && folders[entry.name] == nil {
+            folders[entry.name] = entry.id
+        }
+        return folders
+    }
+
+    /// The files of the room folders `folders` (room id -> tree id), those of rooms in `first` listed before the others.
+    /// With `old`, only files added or changed since the folders `old` names (a folder with the same tree is skipped).
+    mutating func files(_ folders: [String: String], since old: [String: String] = [:], first: Set<String> = []) throws -> Listing {
+        let changed = folders.filter { old[$0.key] != $0.value }
+        try loadLayout(Array(changed.values) + changed.keys.compactMap { old[$0] })
+        var listing = Listing()
+        var room = fileLimit
+        let order = changed.keys.sorted { (first.contains($0) ? 0 : 1, $0) < (first.contains($1) ? 0 : 1, $1) }
+        for id in order {
+            guard let tree = changed[id] else { continue }
+            let count = fileCount(tree)
+            guard count <= room else {
+                listing.oversized.append((RemoteLayout.roomFolder(id), count))
+                continue
+            }
+            room -= count
+            let before = old[id].map(layoutFiles) ?? [:]
+            for (path, blob) in layoutFiles(tree).sorted(by: { $0.key < $1.key }) where before[path] != blob {
+                listing.files.append((RemoteLayout.roomFolder(id) + "/" + path, blob))
+            }
+        }
+        return listing
+    }
+
+    /// The files under a room folder's tree, path relative to it -> blob id.
+    private func layoutFiles(_ tree: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for folder in entries(tree) where folder.isTree {
+            guard let nested = Self.layout[folder.name] else { continue }
+            for entry in entries(folder.id) {
+                if !nested, entry.isFile { out["\(folder.name)/\(entry.name)"] = entry.id }
+                guard nested, entry.isTree else { continue }
+                for file in entries(entry.id) where file.isFile { out["\(folder.name)/\(entry.name)/\(file.name)"] = file.id }
+            }
+        }
+        return out
+    }
+
+    /// How many files `layoutFiles(tree)` would name, counted once per distinct tree (saturating past `fileLimit`):
+    /// folders that share trees cost their distinct trees, not their paths.
+    private mutating func fileCount(_ tree: String) -> Int {
+        if let known = counts[tree] { return known }
+        var total = 0
+        outer: for folder in entries(tree) where folder.isTree {
+            guard let nested = Self.layout[folder.name] else { continue }
+            for entry in entries(folder.id) {
+                if !nested, entry.isFile { total += 1 }
+                if nested, entry.isTree {
+                    let inner = nestedCounts[entry.id] ?? entries(entry.id).reduce(0) { $0 + ($1.isFile ? 1 : 0) }
+                    nestedCounts[entry.id] = inner
+                    total += inner
+                }
+                if total > fileLimit { break outer }
+            }
+        }
+        counts[tree] = total
+        return total
+    }
+
+    private func entries(_ tree: String) -> [Entry] { trees[tree] ?? [] }
+
+    /// Reads the layout's trees under the room folders `roots`: three levels, each distinct tree once.
+    private mutating func loadLayout(_ roots: [String]) throws {
+        try load(roots)
+        let level1 = roots.flatMap { entries($0).filter { $0.isTree && Self.layout[$0.name] != nil } }
+        try load(level1.map(\.id))
+        let level2 = level1.filter { Self.layout[$0.name] == true }.flatMap { entries($0.id).filter(\.isTree) }
+        try load(level2.map(\.id))
+    }
+
+    /// The tree of commit `commit`, nil when the mirror does not hold it.
+    private func treeOf(commit: String) throws -> String? {
+        let r = try mirror.git.run(["rev-parse", "-q", "--verify", commit + "^{tree}"])
+        return r.status == 0 ? Git.text(r.stdout) : nil
+    }
+
+    /// Reads the trees of `ids` not read yet, with one `cat-file --batch`.
+    private mutating func load(_ ids: [String]) throws {
+        var seen = Set<String>()
+        let wanted = ids.filter { trees[$0] == nil && seen.insert($0).inserted }
+        guard !wanted.isEmpty else { return }
+        var read: [String: [Entry]] = [:]
+        let limit = byteLimit - bytesRead
+        var total = 0
+        var tooLarge = false
+        let r = try mirror.git.run(["cat-file", "--batch"], input: Data(wanted.map { $0 + "\n" }.joined().utf8),
+                                   env: ["GIT_NO_LAZY_FETCH": "1"]) { child in
+            var reader = OutputReader(child)
+            for _ in wanted {
+                guard let header = reader.line() else { break }
+                let f = header.split(separator: " ")
+                guard f.count == 3, let size = Int(f[2]), size >= 0 else { continue }
+                total += size
+                guard total <= limit else { tooLarge = true; return Data() }
+                guard f[1] == "tree", let bytes = reader.bytes(size) else { reader.skip(size); reader.skip(1); continue }
+                read[String(f[0])] = Self.parseTree(bytes, idLength: f[0].utf8.count / 2)
+                reader.skip(1)
+            }
+            return Data()
+        }
+        if tooLarge { throw RemoteError.treeTooLarge(command: "cat-file", limit: byteLimit) }
+        guard r.status == 0 else { throw RemoteError.git(command: "cat-file", reason: Git.reason(r)) }
+        bytesRead += total
+        for id in wanted { trees[id] = read[id] ?? [] }
+    }
+
+    /// The entries of a tree object: `mode SP name NUL id` each, `id` raw. Anything malformed ends the list; names
+    /// holding a slash, and modes other than a folder's and a regular file's, are kept out of the listing.
+    static func parseTree(_ bytes: [UInt8], idLength: Int) -> [Entry] {
+        var out: [Entry] = []
+        var i = 0
+        while i < bytes.count {
+            guard let space = bytes[i...].firstIndex(of: 32), let nul = bytes[space...].firstIndex(of: 0),
+                  nul + 1 + idLength <= bytes.count else { break }
+            let mode = String(decoding: bytes[i..<space], as: UTF8.self)
+            let name = String(decoding: bytes[(space + 1)..<nul], as: UTF8.self)
+            let id = Hex.encode(Array(bytes[(nul + 1)..<(nul + 1 + idLength)]))
+            i = nul + 1 + idLength
+            guard !name.contains("/"), !name.isEmpty else { continue }
+            let isTree = mode == "40000", isFile = GitMirror.regularModes.contains(mode)
+            if isTree || isFile { out.append(Entry(name: name, id: id, isTree: isTree, isFile: isFile)) }
+        }
+        return out
+    }
+}
