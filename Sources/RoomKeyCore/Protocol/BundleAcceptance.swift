@@ -187,7 +187,8 @@ public struct BundleAcceptance<View: ReceiverView> {
         guard let genesis = commits.first, genesis.epoch == 0 else {
             let limit = Self.maxWaitingSize(members: 0)
             if size > limit { throw BundleError.tooLargeToWait(size: size, limit: limit) }
-            throw BundleError.waiting("the log of room \(bundle.roomID)")
+            // Verified under a contact's card, but no roster here holds the sender: it ranks below a held room's members.
+            return .pending(.waiting("the log of room \(bundle.roomID)"), keep: true, rank: .known)
         }
         try CommitClock.check(genesis, previousTime: nil, now: now)
         var state = try RoomState.genesis(genesis)
