@@ -107,3 +107,22 @@ import RoomKeyTestSupport
         }
     }
 }
+
+extension SchemaShapeTests {
+    /// PROTOCOL's Appendix A, run block by block in an empty database, makes exactly the schema of a new keyring (an
+    /// implementation written from the document alone found two objects the appendix left out, which the schema check
+    /// then refused).
+    @Test func theProtocolsAppendixMakesTheSchemaOfANewKeyring() throws {
+        let doc = try String(contentsOf: fixtureURL("../docs/PROTOCOL.md"), encoding: .utf8)
+        let appendix = try #require(doc.range(of: "## Appendix A. Schema")).upperBound
+        let blocks = doc[appendix...].components(separatedBy: "```sql\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
+        #expect(blocks.count >= 14)
+        let scratch = try DatabaseQueue()
+        try scratch.write { db in for block in blocks { try db.execute(sql: block) } }
+        let documented = try scratch.read { db in try KeyringSchema.objects(db) }
+        let fresh = try KeyringTests.create(passphrase: nil)
+        let actual = try fresh.read { db in try KeyringSchema.objects(db) }
+        #expect(documented.map(\.name) == actual.map(\.name))
+        #expect(documented == actual)
+    }
+}
