@@ -94,14 +94,19 @@ extension Keyring {
             for suffix in ["-wal", "-shm", "-journal"] { unlink(staged + suffix) }
             try KeyringFile.sync(staged, while: what)
             CrashPoint.reach(CrashPoint.beforeRename)
-            // This machine's state is lowered, before the rename, to the lower of what it holds (at most the old
-            // keyring's count) and the restored copy's: whether the restore is killed before or after its rename, or
-            // fails at the rename, the keyring left in place opens (the state file catches up with it).
-            if let stateFolder {
-                keyring.stateFolder = stateFolder
-                if let seen = keyring.seenCount(in: stateFolder), seen > count { keyring.recordState(count, durable: true) }
+            do {
+                // No other process may have the keyring open from here until the rename is done (`KeyringUseLock`).
+                let exclusive = try KeyringUseLock(keyring: path, exclusive: true)
+                defer { exclusive.release() }
+                // This machine's state is lowered, before the rename, to the lower of what it holds (at most the old
+                // keyring's count) and the restored copy's: whether the restore is killed before or after its rename,
+                // or fails at the rename, the keyring left in place opens (the state file catches up with it).
+                if let stateFolder {
+                    keyring.stateFolder = stateFolder
+                    if let seen = keyring.seenCount(in: stateFolder), seen > count { keyring.recordState(count, durable: true) }
+                }
+                try install(staged, at: path, force: force, what: what)
             }
-            try install(staged, at: path, force: force, what: what)
             CrashPoint.reach(CrashPoint.afterRename)
             try? KeyringFile.sync(folder, while: what)
             return try keyring.reopened(at: path)
@@ -311,7 +316,7 @@ extension RestoreError: RoomKeyError {
         switch self {
         case let .wouldReplace(path): "a keyring already exists at \(path); restore never replaces one without --force"
         case let .damaged(path, reason): "backup \(path) is damaged: \(reason); nothing was restored"
-        case let .keyringInUse(path): "another roomkey process is using the keyring at \(path) (writing it, or reading it while its output waits); nothing was restored"
+        case let .keyringInUse(path): "another roomkey process has the keyring at \(path) open; nothing was restored"
         case let .notAFile(path): "backup \(path) is not a regular file (a FIFO, a device or a folder); nothing was restored"
         }
     }

@@ -5,11 +5,14 @@ import RoomKeyCore
 /// Creating a keyring file and opening one: the connection's configuration, the header check, and the read-only
 /// fallback for a keyring that cannot be written.
 extension Keyring {
+    /// How long a command waits for another one's write lock before it gives up (`KeyringError.busy`).
+    static let busyTimeout: TimeInterval = 30
+
     /// The configuration of a keyring connection: WAL, secure delete, temporary storage in memory, recursive triggers, a
     /// 30-second busy wait.
     static func configuration() -> Configuration {
         var config = Configuration()
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             // WAL is set here rather than with `config.journalMode = .wal`, which makes GRDB create and drop a
             // table on every open whose -wal file is empty: a write that changed the file even for read-only commands.
@@ -34,7 +37,7 @@ extension Keyring {
     static func readOnlyConfiguration() -> Configuration {
         var config = Configuration()
         config.readonly = true
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(busyTimeout)
         return config
     }
 
@@ -90,6 +93,8 @@ extension Keyring {
                             acceptRollback: Bool = false) throws -> Keyring {
         guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
+        // Held from before the file is opened for as long as the keyring is: a restore cannot replace it meanwhile.
+        let inUse = try KeyringUseLock(keyring: path, exclusive: false)
         let (db, header, readOnlyReason) = try openDatabase(path: path)
         if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {
             try? db.close()
@@ -99,6 +104,7 @@ extension Keyring {
         do { key = try header.unwrap(passphrase: passphrase) } catch { try? db.close(); throw error }
         let keyring = Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase,
                               readOnlyReason: readOnlyReason)
+        keyring.useLock = inUse
         if let (problem, fix) = KeyringFile.permissionProblem(path) {
             keyring.openWarnings.append("\(path) \(problem); run '\(fix)'")
         }

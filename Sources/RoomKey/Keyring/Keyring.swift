@@ -79,6 +79,8 @@ public final class Keyring {
     /// Set when the keyring could only be opened for reading (a read-only file, folder or mount, or a full disk):
     /// every write throws it before touching the file.
     let readOnlyReason: KeyringError?
+    /// The shared lock this keyring holds while open (`KeyringUseLock`); nil for a copy being checked or made.
+    var useLock: KeyringUseLock?
     /// How many write transactions this object committed (for tests of the batch commands).
     private(set) var committedWrites = 0
     /// How many sender-key rows were opened (a count for tests: work that must not grow with a room's history).
@@ -105,12 +107,15 @@ public final class Keyring {
 
     /// A new connection to the same keyring file at `newPath` (the file was renamed), with the same key.
     func reopened(at newPath: String) throws -> Keyring {
+        let inUse = try KeyringUseLock(keyring: newPath, exclusive: false)
         let db: DatabaseQueue
         do { db = try DatabaseQueue(path: newPath, configuration: Keyring.configuration()) } catch {
             throw Keyring.diagnosed(error, path: newPath, while: "opening the keyring")
         }
-        return Keyring(path: newPath, db: db, key: masterKey.duplicate(), random: random, now: now,
-                       isPassphraseProtected: isPassphraseProtected)
+        let keyring = Keyring(path: newPath, db: db, key: masterKey.duplicate(), random: random, now: now,
+                              isPassphraseProtected: isPassphraseProtected)
+        keyring.useLock = inUse
+        return keyring
     }
 
     /// Throws what a write would when this keyring cannot be written (read-only, or a full disk).
@@ -190,6 +195,9 @@ public final class Keyring {
         switch failure.resultCode {
         case .SQLITE_FULL:
             return KeyringError.noSpace(while: what)
+        case .SQLITE_BUSY:
+            // Past the busy timeout: another process held the write lock all that time.
+            return KeyringError.busy(path: path, seconds: Int(Keyring.busyTimeout))
         case .SQLITE_READONLY:
             return KeyringFile.isFull(near: path) ? KeyringError.noSpace(while: what) : KeyringError.readOnly(path: path)
         case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_OK:

@@ -29,6 +29,8 @@ public enum KeyringError: Error, Equatable, Sendable {
     case unreadable(path: String, reason: String)
     /// SQLite reported an error.
     case database(String)
+    /// Another roomkey process kept the keyring locked past the wait (a writer, or a restore replacing it).
+    case busy(path: String, seconds: Int)
     /// The keyring is older than the last state this machine saw it in: it was replaced by an older copy.
     case rolledBack(path: String, keyring: UInt64, seen: UInt64)
     /// A keyring without a passphrase that others could read or change.
@@ -40,7 +42,7 @@ extension KeyringError: RoomKeyError {
     public var category: ErrorCategory {
         switch self {
         case .notFound, .noIdentity: .notFound
-        case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database: .failure
+        case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database, .busy: .failure
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
         case .integrityFailure, .rolledBack: .rejected
@@ -65,6 +67,7 @@ extension KeyringError: RoomKeyError {
         case let .noSpace(what): "no space left on device while \(what)"
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"
         case let .database(detail): "keyring database error: \(detail)"
+        case let .busy(path, seconds): "another roomkey process kept the keyring at \(path) locked for \(seconds) seconds; nothing was changed"
         case let .rolledBack(path, keyring, seen):
             "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy"
         case let .unsafePermissions(path, problem, _): "\(path) has no passphrase and \(problem)"
@@ -81,6 +84,7 @@ extension KeyringError: RoomKeyError {
         case .emptyPassphrase: "use --no-passphrase to store the keyring key unwrapped"
         case .readOnly: "commands that only read still work; make the file and its folder writable to change it"
         case .noSpace: "nothing was changed; free some space and run the command again"
+        case .busy: "let the other command finish (or stop it), then run this one again"
         case .rolledBack: "if you restored this copy on purpose, run the command again with --accept-rollback (every room then rotates)"
         case let .unsafePermissions(_, _, fix): "run '\(fix)'"
         default: nil
