@@ -117,8 +117,9 @@ struct Outbox {
     }
 
     /// The keyring's sink: names files in this folder; writes each entry under the output-file rules, after its
-    /// transaction committed. The path was checked when it was named (an existing file only with --force), so the write
-    /// replaces; a file that already holds the entry's bytes is an interrupted write, confirmed as it is. An entry meant
+    /// transaction committed. A path this process named was checked then (an existing file only with --force), so the
+    /// write replaces; one an earlier, interrupted command named is written only where nothing is now, links not
+    /// followed. A file that already holds the entry's bytes is an interrupted write, confirmed as it is. An entry meant
     /// for the standard output of an earlier, interrupted command is not printed here ('outbox resend' makes it again).
     var sink: BundleSink {
         BundleSink(name: name, write: { path, bytes in
@@ -131,19 +132,27 @@ struct Outbox {
             }
             // A FIFO or device that an earlier, interrupted command named is not written again: no reader may ever come,
             // and waiting for one would hang this command and every later one ('outbox resend' makes the bundle again).
-            if Outbox.isInPlace(path) {
-                guard Outbox.namedHere.withLock({ $0.contains(path) }) else {
-                    throw BundleSink.Dropped(reason: "a bundle for \(path), a FIFO or device named by an interrupted command, was not written again; use 'roomkey outbox resend'")
+            let namedNow = Outbox.namedHere.withLock { $0.contains(path) }
+            if namedNow {
+                if !Outbox.isInPlace(path), let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
+            } else {
+                // Named by an earlier, interrupted command, and checked then, not now: whatever is at the path since (a
+                // file of the user's, a link someone planted in a shared folder, a FIFO or device that may never get a
+                // reader) is neither replaced nor followed (a hostile review found both written over). Only the entry's
+                // own bytes in a regular file, left by a run killed after its write, confirm it.
+                var st = stat()
+                if lstat(path, &st) == 0 {
+                    if st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
+                       let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
+                    let kind = [S_IFIFO, S_IFCHR, S_IFBLK].contains(st.st_mode & S_IFMT) ? "a FIFO or device " : ""
+                    throw BundleSink.Dropped(reason: "a bundle for \(path), \(kind)named by an interrupted command, was not written again: something else is there now; use 'roomkey outbox resend'")
                 }
-            } else if let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) {
-                return
             }
             // The entry's bytes are written from where they are: a copy into a Data of its own is a bundle's size (12 MB
             // for 10,000 X-Wing stanzas) of fresh memory.
             try bytes.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return try OutputPath.write(Data(), to: path, replace: true, sweep: OutputFile.sweep) }
-                let view = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
-                try OutputPath.write(view, to: path, replace: true, sweep: OutputFile.sweep)
+                let view = raw.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: raw.count, deallocator: .none) } ?? Data()
+                try OutputPath.write(view, to: path, replace: namedNow, sweep: OutputFile.sweep, followLinks: namedNow)
             }
         })
     }
