@@ -257,7 +257,8 @@ struct BundleAcceptanceTests {
                  let genesis = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card)],
                                         time: w.now - 7200 + 5)
                  let top = w.commit(w.alice, on: w.s1, [.add(w.erin.card)], epoch: .max)
-                 return try w.seal(w.alice, epoch: 0, to: [w.bob, w.carol], commits: [top, genesis], key: false)
+                 // The header names the top epoch: at epoch 0 a bundle carries one commit at most (refused unopened).
+                 return try w.seal(w.alice, epoch: .max, to: [w.bob, w.carol], commits: [top, genesis], key: false)
              },
              expect: { _, _ in .rejected(.commitsOutOfOrder) }),
         Case(name: "a last commit for another epoch than the header's is rejected (epochMismatch)",
@@ -683,6 +684,37 @@ struct BundleAcceptanceTests {
         } else {
             check(decision, expected)
         }
+    }
+
+    /// A bundle carries at most header epoch + 1 commits (consecutive, ending at its epoch): more are refused as the
+    /// payload is opened, before any is parsed or checked.
+    @Test func moreCommitsThanTheEpochAllowsAreRefusedUnparsed() throws {
+        let w = try World()
+        let built = try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c0, w.c1, w.c1])
+        #expect(throws: WireError.oversized(what: "bundle content commit count", limit: 2, found: 3)) {
+            _ = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
+        }
+        let fits = try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c0, w.c1])
+        #expect(try BundleContent(opening: fits.bundle, recipient: w.carol.id, keyPair: w.carol.sealing).commits.count == 2)
+    }
+
+    /// Before the payload is opened: only a room not held here from a sender known nowhere here is settled (it waits,
+    /// not kept, as `decide` finds it); anything else is opened.
+    @Test func onlyAStrangersBundleForAnUnknownRoomIsSettledUnopened() throws {
+        let w = try World()
+        let built = try w.seal(w.mallory, epoch: 1, to: [w.bob, w.carol], commits: [w.c0, w.c1])
+        let before = try BundleAcceptance(view: w.stranger(contacts: [w.alice]), receiver: w.carol.id, now: w.now).decideBeforeOpening(built.bundle)
+        guard case let .pending(why, keep, _) = before else { Issue.record("expected pending, got \(String(describing: before))"); return }
+        #expect(why == .unknownSender(w.mallory.id) && !keep)
+        let content = try BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing)
+        let full = try BundleAcceptance(view: w.stranger(contacts: [w.alice]), receiver: w.carol.id, now: w.now)
+            .decide(content, digest: built.digest, earlierDigest: { built.earlierDigest }, size: built.bytes.count)
+        guard case let .pending(fullWhy, fullKeep, _) = full else { Issue.record("expected pending, got \(full)"); return }
+        #expect(fullWhy == why && fullKeep == keep)
+        let fromContact = try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol], commits: [w.c0, w.c1])
+        #expect(try BundleAcceptance(view: w.stranger(contacts: [w.alice]), receiver: w.carol.id, now: w.now)
+            .decideBeforeOpening(fromContact.bundle) == nil)
+        #expect(try BundleAcceptance(view: w.member(), receiver: w.carol.id, now: w.now).decideBeforeOpening(built.bundle) == nil)
     }
 
     /// Every row has a distinct name (they name the parameterized runs).

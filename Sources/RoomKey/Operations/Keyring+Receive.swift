@@ -192,14 +192,15 @@ extension Keyring {
         let earlierDigest = { self.tag("bundle", try item.wholeFileHash.of(item.input)) }
         do {
             return try write { db in
+                let acceptance = BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
+                if case let .pending(why, keep, rank) = try acceptance.decideBeforeOpening(bundle) { return .pending(why, keep: keep, rank: rank) }
                 let content: BundleContent
                 switch me.xwing {
                 case .some(let xwing): content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
                 case .none: content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)
                 }
                 sealAheadOfSignedCommits(db, content)
-                let decision = try BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
-                    .decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
+                let decision = try acceptance.decide(content, digest: digest, earlierDigest: earlierDigest, size: item.input.size)
                 switch decision {
                 case .duplicate: return .duplicate
                 case let .pending(why, keep, rank): return .pending(why, keep: keep, rank: rank)

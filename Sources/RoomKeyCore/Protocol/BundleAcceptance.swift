@@ -97,6 +97,19 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
     }
 
+    /// What the clear header settles before the payload is opened (and its commits parsed): a bundle for a room not
+    /// held here whose sender's card is known nowhere here waits, not kept, as `decide` would find it (`join`); nil
+    /// when the payload must be opened. A hostile review made a receiver parse a stranger's 185 MB bundle first.
+    public func decideBeforeOpening(_ bundle: Bundle) throws -> BundleDecision? {
+        do {
+            if try held({ try view.room(bundle.roomID) }) != nil || held({ try view.contactCard(bundle.sender) }) != nil
+                || held({ try view.memberSigningKey(bundle.sender) }) != nil { return nil }
+            return .pending(.unknownSender(bundle.sender), keep: false)
+        } catch let failure as ViewFailure {
+            throw failure.underlying
+        }
+    }
+
     private func rules(_ content: borrowing BundleContent, digest: [UInt8], earlierDigest: () throws -> [UInt8],
                        size: Int) throws -> BundleDecision {
         let bundle = content.bundle

@@ -48,7 +48,9 @@ public struct BundleContent: ~Copyable {
             }
         }
         var r = ByteReader(opened.withUnsafeBytes { Array($0[keyEnd..<contentLength]) }, what: "bundle content")
-        let count = try r.readCount(width: 4, "commit", limit: Self.maxCommits)
+        // Carried commits run in consecutive epochs ending at the header's (§5.2), so at most epoch + 1 of them: a larger
+        // count is refused before any is parsed (a million empty commits cost a receiver 1.4 GB before any check).
+        let count = try r.readCount(width: 4, "commit", limit: bundle.epoch >= UInt64(Self.maxCommits) ? Self.maxCommits : Int(bundle.epoch) + 1)
         var commits: [Commit] = []
         for _ in 0..<count {
             commits.append(try Commit.parse(try r.readPrefixed(width: 4, "commit", range: 1...Commit.maxLength)))
