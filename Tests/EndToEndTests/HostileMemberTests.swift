@@ -300,15 +300,16 @@ import Testing
         let one = try DatabaseQueue(path: w.s.keyring("carol"), configuration: config).read { db in
             try Int.fetchOne(db, sql: "SELECT LENGTH(sealed) FROM pending_bundle")
         }
-        // Room for one kept bundle: the next one pushes the first out, and is itself kept.
+        // Room for one kept bundle, but a stranger's rows keep an eighth of it: the next one is not kept (rejected), and
+        // the first stays.
         carol.pendingByteLimit = try #require(one) * 3 / 2
         let second = try Self.seal(w, signer: "mallory", room: state.roomID, epoch: state.epoch + 3, to: [carolCard], name: "wait-3")
         let over = try carol.receive([try input(second)]) { _ in "" }
-        #expect(over.map(\.status) == [.pending])
-        #expect(over.first?.warning?.contains("1 older pending bundle(s) dropped") == true, "\(over)")
+        #expect(over.map(\.status) == [.rejected])
+        #expect(over.first?.error?.message.contains("is not kept: the waiting bundles that rank above it, or the strangers' share, leave") == true, "\(over)")
         let kept = try carol.pendingBundles()
         #expect(kept.count == 1)
-        #expect(kept.first?.bytes == (try input(second)).bytes)
+        #expect(kept.first?.bytes == (try input(first)).bytes)
         // alice's real next commit applies whatever the pending store holds, even with no room left at all.
         carol.pendingByteLimit = 1
         let next = try Self.bundlePath(try w.rk("alice", ["room", "promote", "team", "bob", "--json"]))

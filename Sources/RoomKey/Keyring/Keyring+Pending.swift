@@ -14,11 +14,12 @@ extension Keyring {
     /// The most bytes of sealed pending rows kept in one keyring; the oldest go first beyond it.
     static let maxPendingBytes = 64 * 1024 * 1024
 
-    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) for a later `receive`. Storing never fails
-    /// for lack of room: when the pending rows would exceed `pendingByteLimit`, the oldest others of the lowest rank
-    /// (`WaitingRank`, kept in the `authenticated` column: 0 a stranger's, 1 a known card's outside the room's roster,
-    /// 2 a member's) are dropped first; strangers' rows together keep at most an eighth of the limit. (One bundle alone
-    /// is bounded by the core's `maxWaitingSize`.) Returns how many were dropped.
+    /// Keeps `bytes` (a bundle, or a leave request that waits for an epoch) for a later `receive`. When the pending rows
+    /// would exceed `pendingByteLimit`, the oldest others of the lowest rank (`WaitingRank`, kept in the `authenticated`
+    /// column: 0 a stranger's, 1 a known card's outside the room's roster, 2 a member's) are dropped first, never one
+    /// that ranks above this one; strangers' rows together keep at most an eighth of the limit. A row those rules leave
+    /// no room for is not kept (`BundleError.pendingFull`). (One bundle alone is bounded by the core's
+    /// `maxWaitingSize`.) Returns how many were dropped.
     func storePending(bytes: [UInt8], path: String, room: RoomID, rank: WaitingRank) throws -> Int {
         switch try storePending([PendingInput(bytes: { bytes }, path: path, room: room, rank: rank)])[0] {
         case let .success(dropped): return dropped
@@ -42,19 +43,21 @@ extension Keyring {
     func storePending(_ inputs: [PendingInput]) throws -> [Result<Int, any Error>] {
         if inputs.isEmpty { return [] }
         return try write { db in
-            func total(_ filter: String) throws -> Int {
-                try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle \(filter)") ?? 0
-            }
-            /// Drops the oldest row other than `kept` matching `filter`; its size and whether it was a stranger's.
-            func dropOldest(except kept: [UInt8], _ filter: String) throws -> (size: Int, stranger: Bool)? {
+            /// Drops the oldest row other than `kept` matching `filter`; its size.
+            func dropOldest(except kept: [UInt8], _ filter: String) throws -> Int? {
                 guard let oldest = try Row.fetchOne(db, sql: """
                     SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
                     ORDER BY rowid LIMIT 1
                     """, arguments: [Data(kept)]) else { return nil }
                 try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE rowid = ?").execute(arguments: [oldest["rowid"] as Int64])
-                return (oldest["size"], oldest["authenticated"] as Int == 0)
+                return oldest["size"]
             }
-            var (all, strangers) = (try total(""), try total("WHERE authenticated = 0"))
+            // Bytes kept per rank (rows written before ranks hold 0 or 1), summed once and then kept up to date.
+            var byRank = [0, 0, 0]
+            for row in try Row.fetchAll(db, sql: "SELECT authenticated, COALESCE(SUM(LENGTH(sealed)), 0) FROM pending_bundle GROUP BY authenticated") {
+                byRank[min(max(row[0] as Int, 0), 2)] += row[1] as Int
+            }
+            let strangerShare = pendingByteLimit / 8
             var dropped: [Result<Int, any Error>] = []
             for input in inputs {
                 let bytes: [UInt8]
@@ -65,30 +68,39 @@ extension Keyring {
                 let digest = tag("pending", BLAKE2b.hash([bytes]))
                 let record = PendingRecord(path: input.path, bundle: Data(bytes), received: now())
                 let sealed = try rows.seal(record: record, table: "pending_bundle", primaryKey: digest)
+                let rank = input.rank.rawValue
                 // The row this one replaces, if the same bytes wait already, leaves the totals.
-                if let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag = ?"),
-                                              arguments: [Data(digest)]) {
-                    all -= old["size"] as Int
-                    if old["authenticated"] as Int == 0 { strangers -= old["size"] as Int }
+                let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag = ?"),
+                                           arguments: [Data(digest)]).map { (size: $0["size"] as Int, rank: min(max($0["authenticated"] as Int, 0), 2)) }
+                var after = byRank
+                if let old { after[old.rank] -= old.size }
+                // A row never displaces a row that ranks above it, and strangers' rows keep at most an eighth of the
+                // limit together, this one included (PROTOCOL 5.4): when that leaves no room for it, it is not kept. A
+                // member's row is always kept (alone, if it is larger than the limit), as before ranks.
+                let above = rank >= 2 ? 0 : after[(rank + 1)...].reduce(0, +)
+                let room = rank >= 2 ? Int.max : min(pendingByteLimit - above, rank == 0 ? strangerShare : .max)
+                guard sealed.count <= room else {
+                    dropped.append(.failure(BundleError.pendingFull(size: sealed.count, room: max(room, 0))))
+                    continue
                 }
                 // Not a cached statement: it would keep the bound bundle (up to 64 MiB) until its next use.
                 try db.execute(sql: "INSERT OR REPLACE INTO pending_bundle (bundle_tag, room_tag, sealed, authenticated) VALUES (?, ?, ?, ?)",
-                               arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), input.rank.rawValue])
-                all += sealed.count
-                if input.rank == .stranger { strangers += sealed.count }
+                               arguments: [Data(digest), Data(roomTag(input.room)), Data(sealed), rank])
+                after[rank] += sealed.count
+                byRank = after
                 var count = 0
-                while strangers > pendingByteLimit / 8, let gone = try dropOldest(except: digest, "AND authenticated = 0") {
-                    strangers -= gone.size
-                    all -= gone.size
+                while byRank[0] > strangerShare, let gone = try dropOldest(except: digest, "AND authenticated <= 0") {
+                    byRank[0] -= gone
                     count += 1
                 }
-                while all > pendingByteLimit {
-                    guard let gone = try dropOldest(except: digest, "AND authenticated = 0") ?? dropOldest(except: digest, "AND authenticated = 1")
-                            ?? dropOldest(except: digest, "") else {
-                        break
+                // The oldest of the lowest rank go first, never one ranking above this row.
+                var lowest = 0
+                while byRank.reduce(0, +) > pendingByteLimit, lowest <= rank {
+                    guard let gone = try dropOldest(except: digest, "AND authenticated \(["<= 0", "= 1", ">= 2"][lowest])") else {
+                        lowest += 1
+                        continue
                     }
-                    all -= gone.size
-                    if gone.stranger { strangers -= gone.size }
+                    byRank[lowest] -= gone
                     count += 1
                 }
                 dropped.append(.success(count))

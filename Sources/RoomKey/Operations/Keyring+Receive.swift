@@ -141,8 +141,9 @@ extension Keyring {
             case let .success(count): droppedBy[item.index, default: 0] += count
             case let .failure(error):
                 let why = error as? any RoomKeyError ?? ReceiveInput.ReloadError.unreadable(reason: "\(error)")
-                results[item.index] = ReceiveResult(path: item.path, status: .malformed, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
-                                                    error: why, bundles: [])
+                // No room left for its rank (`BundleError.pendingFull`) is a rejection; bytes that could not be had again, malformed.
+                results[item.index] = ReceiveResult(path: item.path, status: error is BundleError ? .rejected : .malformed, roomID: item.bundle.roomID,
+                                                    epoch: item.bundle.epoch, error: why, bundles: [])
             }
         }
         for item in kept where results[item.index] == nil {

@@ -22,6 +22,8 @@ public enum BundleError: Error, Equatable, Sendable {
     case tooFarAhead(epoch: UInt64, current: UInt64, limit: UInt64)
     /// The bundle is larger than anything the room could need, so it is not kept while it waits.
     case tooLargeToWait(size: Int, limit: Int)
+    /// The waiting bundles kept here rank above this one and fill the room it would need (`room` bytes are its rank's).
+    case pendingFull(size: Int, room: Int)
     /// The bundle's signature does not verify under the sender's known card.
     case badSignature(IdentityID)
     /// A commit that conflicts with an accepted one of an epoch the room has moved past: not evidence of anything.
@@ -58,6 +60,8 @@ extension BundleError: RoomKeyError {
         case let .tooFarAhead(epoch, current, limit):
             "bundle for epoch \(epoch) is more than \(limit) epochs ahead of the room (epoch \(current)); not kept"
         case let .tooLargeToWait(size, limit): "bundle of \(size) bytes is larger than the room could need (\(limit)); not kept"
+        case let .pendingFull(size, room):
+            "bundle of \(size) bytes is not kept: the waiting bundles that rank above it, or the strangers' share, leave \(room) bytes for it"
         case let .badSignature(id): "bundle signature does not verify under the card of \(id)"
         case let .staleConflict(epoch, current):
             "bundle carries a commit for epoch \(epoch) that differs from the accepted one, and the room is at epoch \(current); ignored as stale"
