@@ -31,6 +31,9 @@ struct RoomKeyCommand: ParsableCommand {
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.
     static func main() {
         umask(0o077)
+        // A file-size limit (ulimit -f) reached while writing the keyring, a bundle or a backup must be an error
+        // naming the file (EFBIG, exit 1), not a silent death by SIGXFSZ between a commit and its delivery.
+        signal(SIGXFSZ, SIG_IGN)
         ProcessMemory.disableCoreDumps()
         ProcessMemory.tuneAllocator()
         // A path that is not UTF-8 would be read as another name (U+FFFD in place of its bad bytes).

@@ -288,14 +288,15 @@ import Testing
     @Test func aKilledDeliverysTemporaryFileInTheOutboxGoesWithTheNextCommandsBundles() throws {
         let s = try Self.alice()
         // Rotations killed at their first, second and third file beside its place (the state file, the bundles).
-        // Each run removes what the runs before it left in the folders it writes into.
+        // Each run removes what the runs before it left in the folders it writes into. (A bundle in the outbox folder
+        // now goes to its free name as an unnamed file, so a kill there leaves nothing; the state file's stays.)
         var left: [String] = []
         for n in 1...3 {
             let killed = try s.roomkey("alice", ["room", "rotate", "solo"], env: ["ROOMKEY_TEST_CRASH": "before-rename#\(n)"])
             #expect(killed.code == SIGKILL, "\(killed)")
             left += Self.temporariesBelow(s.root.path)
         }
-        #expect(left.contains { $0.contains("outbox/") }, "no bundle's file was left in an outbox: \(left)")
+        #expect(!left.isEmpty, "no killed run left a file: \(left)")
         // The next command delivers what is undelivered and its own bundle; no killed run's file is left anywhere.
         let r = try s.roomkey("alice", ["room", "rotate", "solo"])
         #expect(r.code == 0, "\(r)")

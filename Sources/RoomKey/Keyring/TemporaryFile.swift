@@ -56,7 +56,9 @@ package final class TemporaryFile {
 
     /// Removes the file and, with `companions`, any SQLite companions of it, and lets go of the lock.
     package func remove(companions: Bool = true) {
-        for suffix in [""] + (companions ? Self.companions : []) { unlink(path + suffix) }
+        // Companions first, the file last: a run killed in between leaves the file, which the next sweep finds and
+        // removes with its companions; the other order left companions that no sweep ever looks at.
+        for suffix in (companions ? Self.companions : []) + [""] { unlink(path + suffix) }
         release()
     }
 
@@ -91,7 +93,7 @@ package final class TemporaryFile {
             #endif
             guard now.timeIntervalSince1970 - modified > fallbackAge else { return }
         }
-        for suffix in [""] + companions { unlink(file + suffix) }
+        for suffix in companions + [""] { unlink(file + suffix) }
     }
 }
 

@@ -47,7 +47,22 @@ extension Keyring {
                 continue
             }
             CrashPoint.reach(CrashPoint.afterWrite)
-            try markDelivered(item)
+            // The file is written and the change it belongs to committed long before: a failure to record that it
+            // was delivered (a disk that filled up in between) must not be reported as "nothing was changed". The
+            // entry stays undelivered and is written again (same path) by the next command or `outbox flush`.
+            do {
+                try markDelivered(item)
+            } catch {
+                let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
+                let unmarked = OutboxError.undelivered(path: record.target,
+                                                       reason: "it was written, but recording that failed (\(reason)); it will be written again")
+                if ownOnly, own[item.tag] == nil {
+                    onWarning?(unmarked.message)
+                } else if failure == nil {
+                    failure = unmarked
+                }
+                continue
+            }
             if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
                 done.append(FlushedBundle(path: record.target, roomID: id, epoch: record.epoch))
             }

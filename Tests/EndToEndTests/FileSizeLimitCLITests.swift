@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+
+/// A file-size limit (`ulimit -f`) reached while roomkey writes is an error naming the file, not a silent death by
+/// SIGXFSZ (a hostile review: `room remove` under the limit died with exit 153 and no message, its change committed).
+@Suite struct FileSizeLimitCLITests {
+    @Test func aWritePastTheFileSizeLimitIsReportedNotKilled() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "/usr/bin/prlimit (util-linux) is needed")
+        let s = try Sandbox()
+        try s.person("alice")
+        let out = s.path("backup.sqlite")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        p.arguments = ["--fsize=16384", CLI.binary.path, "backup", "-o", out]
+        p.environment = ["ROOMKEY_KEYRING": s.keyring("alice"), "XDG_STATE_HOME": s.path("state"), "PATH": "/usr/bin:/bin"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit, "killed by signal \(p.terminationStatus)")
+        #expect(p.terminationStatus == 1, "\(text)")
+        #expect(text.hasPrefix("roomkey: error:") && text.split(separator: "\n").count <= 2, "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
