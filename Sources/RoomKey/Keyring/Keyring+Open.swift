@@ -62,22 +62,46 @@ extension Keyring {
             header = KeyringHeader.unprotected(key)
         }
         let madeFolders = try KeyringFile.createFolders(for: path)
-        try KeyringFile.createPrivate(path: path)
+        // The keyring is built whole in a locked `.roomkey-tmp-*` file beside `path` (schema, header, identity, first
+        // audit entry, log folded in, synced) and only then linked at `path`, refused if a file appeared there. A run
+        // killed at any instant leaves either no keyring (and at worst a temporary file the next write into the folder
+        // removes) or a complete one; before, it could leave a half-made file that is "not a roomkey keyring" and that
+        // blocks every later `init` at that path.
+        let folder = KeyringFile.folder(of: path)
+        TemporaryFile.removeLeftovers(in: folder)
+        let staged: TemporaryFile
+        do { staged = try TemporaryFile.create(in: folder, for: path) } catch {
+            for made in madeFolders { rmdir(made) }
+            throw error
+        }
+        var linked = false
+        defer { if linked { staged.release() } else { staged.remove() } }
         do {
-            let db = try DatabaseQueue(path: path, configuration: configuration())
+            let db = try DatabaseQueue(path: staged.path, configuration: configuration())
             try db.write { db in try KeyringSchema.migrate(db) }
-            let keyring = Keyring(path: path, db: db, key: key, random: random, now: now,
-                                  isPassphraseProtected: passphrase != nil)
-            keyring.integrity.recomputeOnWrite = true
-            try keyring.write { db in
+            let building = Keyring(path: staged.path, db: db, key: key.duplicate(), random: random, now: now,
+                                   isPassphraseProtected: passphrase != nil)
+            building.integrity.recomputeOnWrite = true
+            try building.write { db in
                 try header.insert(db)
-                try keyring.insertNewIdentity(db, handle: handle)
-                try keyring.audit(db, .initialize, "created keyring for \(handle)" + (passphrase == nil ? " without passphrase" : ""))
+                try building.insertNewIdentity(db, handle: handle)
+                try building.audit(db, .initialize, "created keyring for \(handle)" + (passphrase == nil ? " without passphrase" : ""))
             }
-            return keyring
+            try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try db.close()
+            for suffix in ["-wal", "-shm", "-journal"] { unlink(staged.path + suffix) }
+            try KeyringFile.sync(staged.path, while: "creating the keyring")
+            if link(staged.path, path) != 0 {
+                let code = errno
+                if code == EEXIST { throw KeyringError.alreadyExists(path: path) }
+                throw KeyringFile.failure(code, path: path, action: "cannot create")
+            }
+            linked = true
+            unlink(staged.path)
+            try? KeyringFile.sync(folder, while: "creating the keyring")
+            return try building.reopened(at: path)
         } catch {
-            KeyringFile.remove(path: path)
-            for folder in madeFolders { rmdir(folder) }
+            for made in madeFolders { rmdir(made) }
             throw Keyring.diagnosed(error, path: path, while: "creating the keyring")
         }
     }
