@@ -90,6 +90,19 @@ extension RoomKeyCommand {
                     if file.inFolder { ignored.append(report.ignored(file.path, reason: reason)) }
                     else { inputs.append(ReceiveInput(path: file.path, refused: .invalid(what: "input", reason: reason))) }
                     continue
+                } catch let error as InputError {
+                    // An input that is there but cannot be opened or read (its permissions, an I/O error) fails alone
+                    // too: every good input is still received (DESIGN 5). Before, it stopped the whole run.
+                    let why: String
+                    switch error {
+                    case let .readFailed(_, reason): why = reason
+                    case .unreadable: why = "it could not be opened"
+                    default: throw error
+                    }
+                    let reason = "cannot be read: \(why)"
+                    if file.inFolder { ignored.append(report.ignored(file.path, reason: reason)) }
+                    else { inputs.append(ReceiveInput(path: file.path, refused: .invalid(what: "input", reason: reason))) }
+                    continue
                 }
                 let input: ReceiveInput
                 switch read {

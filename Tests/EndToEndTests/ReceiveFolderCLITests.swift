@@ -115,3 +115,17 @@ import Testing
         #expect(ReceiveReport.summary([]) == "summary: nothing to receive")
     }
 }
+
+extension ReceiveFolderCLITests {
+    /// An input that is there but cannot be read (an I/O error) fails alone: the good input beside it is applied, and
+    /// the run exits with the worst code among them (DESIGN 5). Before, it stopped the run with exit 1, nothing applied.
+    @Test func anUnreadableInputFailsAloneAndTheOthersApply() throws {
+        try #require(FileManager.default.fileExists(atPath: "/proc/self/mem"), "/proc/self/mem (Linux) is needed")
+        let (w, bundle) = try Self.world()
+        let r = try w.rk("bob", ["receive", "/proc/self/mem", bundle])
+        #expect(r.code == 65, "\(r)")
+        #expect(r.stdout.contains("malformed  /proc/self/mem: ") && r.stdout.contains("cannot be read"), "\(r)")
+        #expect(r.stdout.contains("applied  \(bundle)  room "), "\(r)")
+        #expect(try w.rk("bob", ["room", "show", "team"]).code == 0)
+    }
+}

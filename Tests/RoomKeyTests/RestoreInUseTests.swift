@@ -28,10 +28,12 @@ import RoomKeyTestSupport
         #expect(try reopened.read { db in try reopened.writeCount(db) } == (before ?? 0) + 1)
         #expect(try reopened.contacts().map(\.name).sorted() == ["bob", "carol"])
         // Once every other user has closed it, the restore goes ahead.
+        let card = try made.identityCard()
         user = nil
         _ = consume reopened
+        _ = consume made
         let restored = try Keyring.restore(from: backup, to: path, force: true, passphrase: noPassphrase, random: SystemRandom())
-        #expect(try restored.identityCard() == (try made.identityCard()))
+        #expect(try restored.identityCard() == card)
     }
 
     /// A command that waited for the write lock past the busy timeout says so, instead of SQLite's "database is locked".
