@@ -41,7 +41,7 @@ struct Output {
     /// once `-o -` took stdout. Text is escaped line by line with `SafeText.escaped`; JSON is written exact.
     func stream(_ chunk: String) {
         let text = json ? chunk : Self.escapedLines(chunk)
-        if Self.standardOutputTaken { FileHandle.standardError.write(Data(text.utf8)) } else { print(text, terminator: "") }
+        if Self.standardOutputTaken { Self.writeStandardError(text) } else { print(text, terminator: "") }
     }
 
     /// `chunk` with each line (split at line feeds) passed through `SafeText.escaped`. Printable ASCII without a
@@ -161,7 +161,21 @@ struct Output {
 
     /// Writes a line to stderr as it is: only for JSON and for roomkey's own terminal art.
     private static func stderrRaw(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        writeStandardError(line + "\n")
+    }
+
+    /// Writes `text` to standard error with write(2); a failure (a full disk, a closed pipe) loses the text and nothing
+    /// else. Foundation's `FileHandle.write(_:)` traps on a failed write: with standard error on a full disk, a command
+    /// that could not print its error died of SIGILL instead of exiting with its code (found when a disk filled up).
+    static func writeStandardError(_ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { Glibc.write(2, $0 + offset, raw.count - offset) } ?? 0 }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return }
+            offset += n
+        }
     }
 
     struct ErrorDocument: Encodable {

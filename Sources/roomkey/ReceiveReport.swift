@@ -89,11 +89,11 @@ final class ReceiveReport {
 
     private func drawProgress() {
         guard progress else { return }
-        FileHandle.standardError.write(Data("roomkey: receiving: \(min(done, total)) of \(total)".utf8))
+        Output.writeStandardError("roomkey: receiving: \(min(done, total)) of \(total)")
     }
 
     private func clearProgress() {
         guard progress else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Output.writeStandardError("\r\u{1B}[K")
     }
 }

@@ -56,6 +56,12 @@ struct RoomKeyCommand: ParsableCommand {
         } catch {
             exit(reportingParseError: error, arguments: arguments)
         }
+        // A result that could not be written (standard output on a full disk) is a failure, not a silent success.
+        if fflush(nil) != 0 {
+            let reason = String(cString: strerror(errno))
+            Output.stderr("roomkey: error: cannot write standard output: \(reason)")
+            Foundation.exit(ExitStatus.failure)
+        }
         Foundation.exit(0)
     }
 
