@@ -99,7 +99,7 @@ extension RoomKeyCommand {
                     case .unreadable: why = "it could not be opened"
                     default: throw error
                     }
-                    let reason = "cannot be read: \(why)"
+                    let reason = "cannot be read: " + why.prefix(1).lowercased() + why.dropFirst()
                     if file.inFolder { ignored.append(report.ignored(file.path, reason: reason)) }
                     else { inputs.append(ReceiveInput(path: file.path, refused: .invalid(what: "input", reason: reason))) }
                     continue
