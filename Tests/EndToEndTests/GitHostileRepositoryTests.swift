@@ -127,13 +127,13 @@ extension GitHostileRepositoryTests {
 
     /// Adds the room folder `rooms/<room>` to the remote's tip: `keys/1..epochs/`, each naming the same tree of
     /// `files` empty files (epochs x files paths from two small trees).
-    static func addRoomFolder(_ w: GitWorld, room: String, epochs: Int, files: Int) throws {
+    static func addRoomFolder(_ w: GitWorld, room: String, epochs: Int, files: Int, seed: String = "") throws {
         let script = """
         set -e; export GIT_DIR='\(w.bare)'; e=$(git hash-object -w /dev/null)
-        f=$(i=0; while [ $i -lt \(files) ]; do printf "100644 blob $e\\t$i.roomkey\\n"; i=$((i+1)); done | git mktree)
+        f=$(i=0; while [ $i -lt \(files) ]; do printf "100644 blob $e\\t\(seed)$i.roomkey\\n"; i=$((i+1)); done | git mktree)
         k=$(i=1; while [ $i -le \(epochs) ]; do printf "040000 tree $f\\t$i\\n"; i=$((i+1)); done | git mktree)
         r=$(printf "040000 tree $k\\tkeys\\n" | git mktree)
-        rooms=$( (git ls-tree main:rooms; printf "040000 tree $r\\t\(room)\\n") | git mktree)
+        rooms=$( (git ls-tree main:rooms | grep -v "\t\(room)$" || true; printf "040000 tree $r\\t\(room)\\n") | git mktree)
         (git ls-tree main | grep -v "\trooms$" || true; printf "040000 tree $rooms\\trooms\\n") | git mktree
         """
         let root = try GitWorld.shell(script).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -158,6 +158,41 @@ extension GitHostileRepositoryTests {
             #expect(r.code == 0, "\(p): \(r)")
             #expect(try w.state(p) == w.state("alice"), "\(p) did not sync the room: \(r)")
         }
+    }
+
+    /// A folder that was a tree bomb at the marker and is small now is compared tree by tree, never expanded: the old
+    /// side costs its distinct trees (a review: listing every old path took 3 GB and stopped that sync, and every
+    /// later one, for good). A folder set aside is listed whole at the next sync, not compared with the marker.
+    @Test(.timeLimit(.minutes(2))) func aShrunkBombAndASetAsideFolderAreListedByTheNextSync() throws {
+        let w = try GitSyncCLITests.team()
+        let fake = String(repeating: "0", count: 32)
+        try Self.addRoomFolder(w, room: fake, epochs: 2_500, files: 2_500)
+        let bomb = try w.git(["rev-parse", "main"])
+        try Self.addRoomFolder(w, room: fake, epochs: 1, files: 3, seed: "x")
+        let tip = try w.git(["rev-parse", "main"])
+        let mirror = GitMirror(folder: w.bare, url: w.url)
+        let since = try mirror.roomFiles(at: tip, since: bomb, first: [])
+        #expect(since.files.map(\.path).sorted() == (0..<3).map { "rooms/\(fake)/keys/1/x\($0).roomkey" }, "\(since.files.count)")
+        #expect(since.oversized.isEmpty)
+        // Set aside at the marker: listed whole, though the marker holds the same tree.
+        let again = try mirror.roomFiles(at: tip, since: tip, first: [], skipped: [fake])
+        #expect(again.files.count == 3)
+        #expect(try mirror.roomFiles(at: tip, since: tip, first: []).files.isEmpty)
+        for p in ["bob", "carol"] {
+            let r = try w.rk(p, ["sync"])
+            #expect(r.code == 0, "\(p): \(r)")
+        }
+    }
+
+    /// Past the byte limit of tree objects, git is stopped at once (it hung, blocked writing, until the 15-minute
+    /// timeout: a review).
+    @Test(.timeLimit(.minutes(1))) func theTreeByteLimitStopsGitAtOnce() throws {
+        let w = try GitSyncCLITests.team()
+        try Self.addRoomFolder(w, room: String(repeating: "1", count: 32), epochs: 2, files: 20_000)
+        var mirror = GitMirror(folder: w.bare, url: w.url)
+        mirror.listingLimit = 64 * 1024
+        let tip = try w.git(["rev-parse", "main"])
+        #expect(throws: RemoteError.treeTooLarge(command: "cat-file", limit: 64 * 1024)) { _ = try mirror.roomFiles(at: tip, since: nil, first: []) }
     }
 
     /// Within one listing's limit, this keyring's rooms come first; made-up folders take what is left, and a folder

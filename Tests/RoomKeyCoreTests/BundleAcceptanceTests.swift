@@ -715,6 +715,14 @@ struct BundleAcceptanceTests {
         #expect(try BundleAcceptance(view: w.stranger(contacts: [w.alice]), receiver: w.carol.id, now: w.now)
             .decideBeforeOpening(fromContact.bundle) == nil)
         #expect(try BundleAcceptance(view: w.member(), receiver: w.carol.id, now: w.now).decideBeforeOpening(built.bundle) == nil)
+        // For a held room, a stranger's bundle more than 64 epochs ahead (the header's epoch is the sender's to choose,
+        // and bounds how many commits it may carry) is refused unopened.
+        let far = try w.seal(w.mallory, epoch: 1_000_000, to: [w.bob, w.carol])
+        let decided = try BundleAcceptance(view: w.member(), receiver: w.carol.id, now: w.now).decideBeforeOpening(far.bundle)
+        guard case let .rejected(error)? = decided, case .tooFarAhead = error as? BundleError else {
+            Issue.record("expected tooFarAhead, got \(String(describing: decided))")
+            return
+        }
     }
 
     /// Every row has a distinct name (they name the parameterized runs).

@@ -51,6 +51,9 @@ extension Keyring {
         var lastSynced: String?
         /// Paths at `lastSynced` that a sync left unread (its byte budget ran out): the next sync reads them first.
         var unread: [String]?
+        /// Room folders at `lastSynced` that a sync set aside (too many files, or no room left after the others): the next
+        /// sync lists them whole again instead of comparing them with the marker, which would skip them for good.
+        var skippedFolders: [String]?
     }
 
     /// The sealed plaintext of a `room_remote` row.
@@ -170,10 +173,11 @@ extension Keyring {
 
     /// Records the remote's branch tip that this keyring has received everything of but `unread` (nil: the paths
     /// left unread before).
-    func saveSyncMarker(_ db: Database, remote name: String, tip: String?, unread: [String]? = nil) throws {
+    func saveSyncMarker(_ db: Database, remote name: String, tip: String?, unread: [String]? = nil, skipped: [String]? = nil) throws {
         guard var record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
         record.lastSynced = tip
         if let unread { record.unread = unread.isEmpty ? nil : unread }
+        if let skipped { record.skippedFolders = skipped.isEmpty ? nil : skipped }
         let tag = remoteTag(name)
         try db.cachedStatement(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?").execute(
                        arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])

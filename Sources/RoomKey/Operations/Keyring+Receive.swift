@@ -194,7 +194,11 @@ extension Keyring {
         do {
             return try write { db in
                 let acceptance = BundleAcceptance(view: ReceiverStore(keyring: self, db: db), receiver: me.id, now: now())
-                if case let .pending(why, keep, rank) = try acceptance.decideBeforeOpening(bundle) { return .pending(why, keep: keep, rank: rank) }
+                switch try acceptance.decideBeforeOpening(bundle) {
+                case let .pending(why, keep, rank)?: return .pending(why, keep: keep, rank: rank)
+                case let .rejected(error)?: return .rejected(error)
+                default: break
+                }
                 let content: BundleContent
                 switch me.xwing {
                 case .some(let xwing): content = try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)

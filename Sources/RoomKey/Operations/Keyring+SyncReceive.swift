@@ -17,7 +17,8 @@ extension Keyring {
         guard let tip else { return }
         let known = try read { db in try allRooms(db) }
         let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
-        guard let listed = try newEntries(mirror, tip: tip, remote: remote, rooms: known, report: &report) else {
+        var skipped: [String]? = nil
+        guard let listed = try newEntries(mirror, tip: tip, remote: remote, rooms: known, report: &report, skippedFolders: &skipped) else {
             // Nothing new on the remote, but the room may have moved here (a flight applied): kept leave requests again.
             report.received += try settleLeaveRequests([], me: me)
             return
@@ -59,13 +60,13 @@ extension Keyring {
         }
         report.received += try settleLeaveRequests(leaves, me: me)
         CrashPoint.reach(CrashPoint.beforeMarker)
-        try write { db in try saveSyncMarker(db, remote: remote, tip: tip, unread: later) }
+        try write { db in try saveSyncMarker(db, remote: remote, tip: tip, unread: later, skipped: skipped ?? []) }
     }
 
     /// The files to look at in this sync: changed since the marker (the whole tree on a first sync or after a rewind),
     /// plus the next-epoch file of each room and the files an earlier sync left unread; nil when there is nothing new.
     private func newEntries(_ mirror: GitMirror, tip: String, remote: String, rooms: [StoredRoom],
-                            report: inout SyncReport) throws -> [RemoteEntry]? {
+                            report: inout SyncReport, skippedFolders: inout [String]?) throws -> [RemoteEntry]? {
         let record = try read { db in try remoteRecord(db, remote) }
         let marker = record?.lastSynced
         // The file holding each room's next epoch is received again at every sync, changed or not: a commit this
@@ -85,15 +86,17 @@ extension Keyring {
         if !later.isEmpty { retry.merge(try mirror.files(at: tip, under: later)) { a, _ in a } }
         // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
         let unread = report.deferred == 0 ? (record?.unread ?? []) : []
-        guard marker != tip || !retry.isEmpty || !unread.isEmpty else { return nil }
+        guard marker != tip || !retry.isEmpty || !unread.isEmpty || !(record?.skippedFolders ?? []).isEmpty else { return nil }
         var entries: [RemoteEntry] = []
-        if marker != tip {
+        if marker != tip || !(record?.skippedFolders ?? []).isEmpty {
             let since = marker.flatMap { mirror.hasCommit($0) ? $0 : nil }
             if let since, !mirror.isAncestor(since, of: tip) { report.rewound = true }
             // Room folder by room folder, this keyring's rooms first: one folder too large to list is reported and
             // skipped, and every other room is read.
-            let listing = try mirror.roomFiles(at: tip, since: since, first: Set(rooms.map(\.id.hex)))
+            let listing = try mirror.roomFiles(at: tip, since: since, first: Set(rooms.map(\.id.hex)),
+                                               skipped: Set(record?.skippedFolders ?? []))
             entries = listing.files
+            skippedFolders = listing.oversized.map { String($0.folder.dropFirst(RemoteLayout.root.count + 1)) }
             for (folder, count) in listing.oversized {
                 let limit = mirror.walkFileLimit
                 let why = count > limit ? "the folder names more than \(limit) files"

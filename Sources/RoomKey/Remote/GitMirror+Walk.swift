@@ -72,23 +72,42 @@ struct RoomTreeWalk {
                 continue
             }
             room -= count
-            let before = old[id].map(layoutFiles) ?? [:]
-            for (path, blob) in layoutFiles(tree).sorted(by: { $0.key < $1.key }) where before[path] != blob {
+            // Compared with the old folder tree by tree: a subtree with the same id is skipped unread, so the old side
+            // costs its changed trees' entries, never its paths (expanding it whole let a folder that was a tree bomb
+            // at the marker, and small now, name every one of the bomb's paths).
+            for (path, blob) in layoutFiles(tree, since: old[id]).sorted(by: { $0.key < $1.key }) {
                 listing.files.append((RemoteLayout.roomFolder(id) + "/" + path, blob))
             }
         }
         return listing
     }
 
-    /// The files under a room folder's tree, path relative to it -> blob id.
-    private func layoutFiles(_ tree: String) -> [String: String] {
+    /// The files under a room folder's tree, path relative to it -> blob id; with `old`, only those added or changed
+    /// since that tree of the folder, found by comparing tree ids level by level (an unchanged subtree is not read).
+    private func layoutFiles(_ tree: String, since old: String? = nil) -> [String: String] {
+        func byName(_ tree: String?) -> [String: Entry] {
+            guard let tree else { return [:] }
+            return Dictionary(entries(tree).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        }
         var out: [String: String] = [:]
+        let oldFolders = byName(old)
         for folder in entries(tree) where folder.isTree {
             guard let nested = Self.layout[folder.name] else { continue }
+            let oldFolder = oldFolders[folder.name].flatMap { $0.isTree ? $0.id : nil }
+            if oldFolder == folder.id { continue }
+            let oldEntries = byName(oldFolder)
             for entry in entries(folder.id) {
-                if !nested, entry.isFile { out["\(folder.name)/\(entry.name)"] = entry.id }
+                let was = oldEntries[entry.name]
+                if !nested, entry.isFile, was?.isFile != true || was?.id != entry.id { out["\(folder.name)/\(entry.name)"] = entry.id }
                 guard nested, entry.isTree else { continue }
-                for file in entries(entry.id) where file.isFile { out["\(folder.name)/\(entry.name)/\(file.name)"] = file.id }
+                let oldNested = was.flatMap { $0.isTree ? $0.id : nil }
+                if oldNested == entry.id { continue }
+                let oldFiles = byName(oldNested)
+                for file in entries(entry.id) where file.isFile {
+                    let before = oldFiles[file.name]
+                    if before?.isFile == true, before?.id == file.id { continue }
+                    out["\(folder.name)/\(entry.name)/\(file.name)"] = file.id
+                }
             }
         }
         return out
@@ -138,9 +157,8 @@ struct RoomTreeWalk {
         let wanted = ids.filter { trees[$0] == nil && seen.insert($0).inserted }
         guard !wanted.isEmpty else { return }
         var read: [String: [Entry]] = [:]
-        let limit = byteLimit - bytesRead
+        let limit = byteLimit - bytesRead, whole = byteLimit
         var total = 0
-        var tooLarge = false
         let r = try mirror.git.run(["cat-file", "--batch"], input: Data(wanted.map { $0 + "\n" }.joined().utf8),
                                    env: ["GIT_NO_LAZY_FETCH": "1"]) { child in
             var reader = OutputReader(child)
@@ -149,14 +167,15 @@ struct RoomTreeWalk {
                 let f = header.split(separator: " ")
                 guard f.count == 3, let size = Int(f[2]), size >= 0 else { continue }
                 total += size
-                guard total <= limit else { tooLarge = true; return Data() }
+                // Thrown, not returned: `Git.run` then stops git. Returning left git blocked writing the rest of its
+                // output while `run` waited for it to exit (a sync hung until the 15-minute timeout).
+                guard total <= limit else { throw RemoteError.treeTooLarge(command: "cat-file", limit: whole) }
                 guard f[1] == "tree", let bytes = reader.bytes(size) else { reader.skip(size); reader.skip(1); continue }
                 read[String(f[0])] = Self.parseTree(bytes, idLength: f[0].utf8.count / 2)
                 reader.skip(1)
             }
             return Data()
         }
-        if tooLarge { throw RemoteError.treeTooLarge(command: "cat-file", limit: byteLimit) }
         guard r.status == 0 else { throw RemoteError.git(command: "cat-file", reason: Git.reason(r)) }
         bytesRead += total
         for id in wanted { trees[id] = read[id] ?? [] }

@@ -201,9 +201,10 @@ struct GitMirror {
 
     /// The files of every room folder of commit `tip` (`RoomTreeWalk`), or with `marker` those added or changed since
     /// that commit; the folders of the rooms in `first` are listed before the others.
-    func roomFiles(at tip: String, since marker: String?, first: Set<String>) throws -> RoomTreeWalk.Listing {
+    func roomFiles(at tip: String, since marker: String?, first: Set<String>, skipped: Set<String> = []) throws -> RoomTreeWalk.Listing {
         var walk = RoomTreeWalk(self)
-        let old = try marker.map { try walk.roomFolders(at: $0) } ?? [:]
+        // Folders set aside at the marker are compared with nothing: listed whole, as on a first sync.
+        let old = try (marker.map { try walk.roomFolders(at: $0) } ?? [:]).filter { !skipped.contains($0.key) }
         return try walk.files(try walk.roomFolders(at: tip), since: old, first: first)
     }
 

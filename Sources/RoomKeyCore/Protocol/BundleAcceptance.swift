@@ -102,9 +102,16 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// when the payload must be opened. A hostile review made a receiver parse a stranger's 185 MB bundle first.
     public func decideBeforeOpening(_ bundle: Bundle) throws -> BundleDecision? {
         do {
-            if try held({ try view.room(bundle.roomID) }) != nil || held({ try view.contactCard(bundle.sender) }) != nil
-                || held({ try view.memberSigningKey(bundle.sender) }) != nil { return nil }
-            return .pending(.unknownSender(bundle.sender), keep: false)
+            let known = try held({ try view.contactCard(bundle.sender) }) != nil || held({ try view.memberSigningKey(bundle.sender) }) != nil
+            if known { return nil }
+            guard let room = try held({ try view.room(bundle.roomID) }) else { return .pending(.unknownSender(bundle.sender), keep: false) }
+            // A held room's id is no secret (the remote's folder names, every bundle's header), and the header's epoch is
+            // the sender's to choose: capping the commit count at epoch + 1 bounds nothing for a stranger, who sets the
+            // epoch past a million. A sender known nowhere here can only make a bundle wait, and only this near (`wait`).
+            if bundle.epoch > room.epoch, bundle.epoch - room.epoch > Self.maxEpochsAhead {
+                return .rejected(BundleError.tooFarAhead(epoch: bundle.epoch, current: room.epoch, limit: Self.maxEpochsAhead))
+            }
+            return nil
         } catch let failure as ViewFailure {
             throw failure.underlying
         }
