@@ -109,6 +109,9 @@ extension Keyring {
             }
             CrashPoint.reach(CrashPoint.afterRename)
             try? KeyringFile.sync(folder, while: what)
+            // Closed before SQLite opens the restored file: closing a descriptor of that inode later would drop the new
+            // connection's fcntl locks.
+            stagedFile.release()
             return try keyring.reopened(at: path)
         } catch {
             try? checked?.db.close()

@@ -99,6 +99,9 @@ extension Keyring {
             linked = true
             unlink(staged.path)
             try? KeyringFile.sync(folder, while: "creating the keyring")
+            // The temporary file's descriptor is on the keyring's inode: closed after SQLite opened the keyring, it
+            // would drop that connection's fcntl locks (closing any descriptor of a file drops them all).
+            staged.release()
             return try building.reopened(at: path)
         } catch {
             for made in madeFolders { rmdir(made) }
