@@ -91,7 +91,7 @@ extension Keyring {
             try markRestored(keyring, backupPath: backupPath, what: what)
             let count = try keyring.read { db in try keyring.writeCount(db) }
             try keyring.db.close()
-            for suffix in ["-wal", "-shm", "-journal"] { unlink(staged + suffix) }
+            KeyringFile.removeCompanions(of: staged)
             try KeyringFile.sync(staged, while: what)
             CrashPoint.reach(CrashPoint.beforeRename)
             do {
@@ -200,7 +200,7 @@ extension Keyring {
         // old keyring's log is folded into its file, so that a restore killed before its rename leaves the old state
         // whole (its last commits may be only in the log).
         try foldLog(of: path, what: what)
-        for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        KeyringFile.removeCompanions(of: path)
         CrashPoint.reach(CrashPoint.logDeleted)
         if rename(staged, path) != 0 {
             let code = errno

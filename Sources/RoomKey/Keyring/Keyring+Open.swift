@@ -89,7 +89,7 @@ extension Keyring {
             }
             try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
             try db.close()
-            for suffix in ["-wal", "-shm", "-journal"] { unlink(staged.path + suffix) }
+            KeyringFile.removeCompanions(of: staged.path)
             try KeyringFile.sync(staged.path, while: "creating the keyring")
             if link(staged.path, path) != 0 {
                 let code = errno

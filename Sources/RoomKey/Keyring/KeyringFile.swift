@@ -24,19 +24,6 @@ enum KeyringFile {
         return nil
     }
 
-    /// Creates the parent folder (mode 0700 when roomkey makes it) and an empty file with mode 0600.
-    static func createPrivate(path: String) throws {
-        _ = try createFolders(for: path)
-        let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            let code = errno
-            if code == EEXIST { throw KeyringError.alreadyExists(path: path) }
-            throw failure(code, path: path, action: "cannot create")
-        }
-        fchmod(fd, 0o600)
-        close(fd)
-    }
-
     /// The folder holding `path` ("." for a bare file name).
     static func folder(of path: String) -> String {
         let parent = (path as NSString).deletingLastPathComponent
@@ -66,9 +53,15 @@ enum KeyringFile {
         return .database("\(action) \(path): \(String(cString: strerror(code)))")
     }
 
-    /// Removes a keyring file and its SQLite companions (used when creation fails half-way).
+    /// Removes a keyring file and its SQLite companions (a staged copy that failed).
     static func remove(path: String) {
-        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        unlink(path)
+        removeCompanions(of: path)
+    }
+
+    /// Removes the SQLite companions of the keyring file at `path` (its log, index and journal), not the file.
+    static func removeCompanions(of path: String) {
+        for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }
 
     /// True when `path` or its folder cannot be written: permissions, a read-only mount, an immutable file.
