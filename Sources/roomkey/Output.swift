@@ -168,14 +168,7 @@ struct Output {
     /// else. Foundation's `FileHandle.write(_:)` traps on a failed write: with standard error on a full disk, a command
     /// that could not print its error died of SIGILL instead of exiting with its code (found when a disk filled up).
     static func writeStandardError(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { Glibc.write(2, $0 + offset, raw.count - offset) } ?? 0 }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return }
-            offset += n
-        }
+        try? OutputPath.writeAll(2, Data(text.utf8), path: "standard error")
     }
 
     struct ErrorDocument: Encodable {

@@ -272,7 +272,8 @@ package enum OutputPath {
         if durable { try syncFolder(folder, reportAs: target) }
     }
 
-    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
+    /// Writes all of `data` to `fd` (retrying after a signal); a failure throws with `path` named.
+    package static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
         try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             var offset = 0
             while offset < buffer.count {
