@@ -97,9 +97,10 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
     }
 
-    /// What the clear header settles before the payload is opened (and its commits parsed): a bundle for a room not
-    /// held here whose sender's card is known nowhere here waits, not kept, as `decide` would find it (`join`); nil
-    /// when the payload must be opened. A hostile review made a receiver parse a stranger's 185 MB bundle first.
+    /// What the clear header settles before the payload is opened (and its commits parsed), for a sender whose card is
+    /// known nowhere here: for a room not held here it waits, not kept, as `decide` would find it (`join`); for a held
+    /// room more than `maxEpochsAhead` ahead it is rejected (too far ahead). Nil when the payload must be opened. A
+    /// hostile review made a receiver parse a stranger's 185 MB bundle first.
     public func decideBeforeOpening(_ bundle: Bundle) throws -> BundleDecision? {
         do {
             let known = try held({ try view.contactCard(bundle.sender) }) != nil || held({ try view.memberSigningKey(bundle.sender) }) != nil
