@@ -86,15 +86,16 @@ extension Keyring {
         if !later.isEmpty { retry.merge(try mirror.files(at: tip, under: later)) { a, _ in a } }
         // Files left unread are read by the next sync, not by a later round of this one (its budget is spent).
         let unread = report.deferred == 0 ? (record?.unread ?? []) : []
-        guard marker != tip || !retry.isEmpty || !unread.isEmpty || !(record?.skippedFolders ?? []).isEmpty else { return nil }
+        let setAside = record?.skippedFolders ?? []
+        guard marker != tip || !retry.isEmpty || !unread.isEmpty || !setAside.isEmpty else { return nil }
         var entries: [RemoteEntry] = []
-        if marker != tip || !(record?.skippedFolders ?? []).isEmpty {
+        if marker != tip || !setAside.isEmpty {
             let since = marker.flatMap { mirror.hasCommit($0) ? $0 : nil }
             if let since, !mirror.isAncestor(since, of: tip) { report.rewound = true }
             // Room folder by room folder, this keyring's rooms first: one folder too large to list is reported and
             // skipped, and every other room is read.
             let listing = try mirror.roomFiles(at: tip, since: since, first: Set(rooms.map(\.id.hex)),
-                                               skipped: Set(record?.skippedFolders ?? []))
+                                               skipped: Set(setAside))
             entries = listing.files
             skippedFolders = listing.oversized.map { String($0.folder.dropFirst(RemoteLayout.root.count + 1)) }
             for (folder, count) in listing.oversized {
