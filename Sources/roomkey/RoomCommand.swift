@@ -142,8 +142,10 @@ struct Outbox {
                 // own bytes in a regular file, left by a run killed after its write, confirm it.
                 var st = stat()
                 if lstat(path, &st) == 0 {
+                    // Read without following a link and without waiting on a FIFO put there since the lstat.
                     if st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
-                       let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
+                       let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false),
+                       existing.elementsEqual(bytes) { return }
                     let kind = [S_IFIFO, S_IFCHR, S_IFBLK].contains(st.st_mode & S_IFMT) ? "a FIFO or device " : ""
                     throw BundleSink.Dropped(reason: "a bundle for \(path), \(kind)named by an interrupted command, was not written again: something else is there now; use 'roomkey outbox resend'")
                 }
@@ -152,7 +154,8 @@ struct Outbox {
             // for 10,000 X-Wing stanzas) of fresh memory.
             try bytes.withUnsafeBytes { raw in
                 let view = raw.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: raw.count, deallocator: .none) } ?? Data()
-                try OutputPath.write(view, to: path, replace: namedNow, sweep: OutputFile.sweep, followLinks: namedNow)
+                // Not named now: only a new file, refused if anything (a FIFO too) appeared at the name since the lstat.
+                try OutputPath.write(view, to: path, replace: namedNow, sweep: OutputFile.sweep, followLinks: namedNow, inPlace: namedNow)
             }
         })
     }

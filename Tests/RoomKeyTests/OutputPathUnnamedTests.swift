@@ -65,3 +65,23 @@ import Testing
         }
     }
 }
+
+/// Without `inPlace` (a bundle named by an interrupted command, written later), nothing that exists at the name is
+/// written: a FIFO that appeared there is refused at once instead of blocking the command until a reader comes.
+@Suite struct OutputPathNewOnlyTests {
+    @Test func aFIFOAtTheNameIsRefusedWithoutWaiting() throws {
+        let dir = try OutputPathUnnamedTests.folder(in: FileManager.default.temporaryDirectory.path)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fifo = dir + "/out.roomkey"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: OutputFileError.exists(path: fifo)) {
+            try OutputPath.write(Data("bundle".utf8), to: fifo, replace: false, followLinks: false, inPlace: false)
+        }
+        var st = stat()
+        #expect(lstat(fifo, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO)
+        #expect(OutputPathUnnamedTests.names(dir) == ["out.roomkey"])
+        // A free name gets the file.
+        try OutputPath.write(Data("bundle".utf8), to: dir + "/free.roomkey", replace: false, followLinks: false, inPlace: false)
+        #expect(FileManager.default.contents(atPath: dir + "/free.roomkey") == Data("bundle".utf8))
+    }
+}

@@ -14,7 +14,10 @@ final class DecryptTurn {
     /// folder, a file system without `flock`), decrypts go on without turns, as before.
     init(keyring: String) throws {
         do { lock = try SidecarLock(keyring: keyring, suffix: ".decrypt.lock", exclusive: true, patience: Self.patience) } catch {
-            throw DecryptTurnError.busy
+            switch error {
+            case let .notAFile(path): throw KeyringError.lockNotAFile(path: path)
+            case .busy: throw DecryptTurnError.busy
+            }
         }
     }
 

@@ -35,6 +35,9 @@ public enum KeyringError: Error, Equatable, Sendable {
     case rolledBack(path: String, keyring: UInt64, seen: UInt64)
     /// A keyring without a passphrase that others could read or change.
     case unsafePermissions(path: String, problem: String, fix: String)
+    /// Something other than a regular file (a symbolic link, a FIFO, a folder) is at the name of a lock file beside the
+    /// keyring, where it would silently disable the lock.
+    case lockNotAFile(path: String)
 }
 
 extension KeyringError: RoomKeyError {
@@ -46,7 +49,7 @@ extension KeyringError: RoomKeyError {
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
         case .integrityFailure, .rolledBack: .rejected
-        case .unsafePermissions: .refused
+        case .unsafePermissions, .lockNotAFile: .refused
         }
     }
 
@@ -71,6 +74,7 @@ extension KeyringError: RoomKeyError {
         case let .rolledBack(path, keyring, seen):
             "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy"
         case let .unsafePermissions(path, problem, _): "\(path) has no passphrase and \(problem)"
+        case let .lockNotAFile(path): "\(path) is not a regular file, so it cannot lock the keyring; nothing was changed"
         }
     }
 
@@ -87,6 +91,7 @@ extension KeyringError: RoomKeyError {
         case .busy: "let the other command finish (or stop it), then run this one again"
         case .rolledBack: "if you restored this copy on purpose, run the command again with --accept-rollback (every room then rotates)"
         case let .unsafePermissions(_, _, fix): "run '\(fix)'"
+        case let .lockNotAFile(path): "remove \(path) if no roomkey is running; it is made again"
         default: nil
         }
     }

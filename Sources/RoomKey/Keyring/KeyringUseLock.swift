@@ -18,7 +18,11 @@ final class KeyringUseLock {
         do {
             lock = try SidecarLock(keyring: keyring, suffix: ".lock", exclusive: exclusive, patience: exclusive ? 0 : Self.patience)
         } catch {
-            throw exclusive ? RestoreError.keyringInUse(path: keyring) as any Error : KeyringError.busy(path: keyring, seconds: Int(Self.patience))
+            switch error {
+            case let .notAFile(path): throw KeyringError.lockNotAFile(path: path)
+            case .busy:
+                throw exclusive ? RestoreError.keyringInUse(path: keyring) as any Error : KeyringError.busy(path: keyring, seconds: Int(Self.patience))
+            }
         }
     }
 

@@ -21,9 +21,12 @@ package enum OutputPath {
     /// leftovers are looked for once per sweep, not at every write (a batch of many files into one folder).
     /// Without `followLinks` (an output whose name someone else could have planted a link at), a symbolic link at
     /// `path` is refused (`OutputFileError.symbolicLink`), never followed.
+    /// Without `inPlace` nothing that exists at `path` is written, not even a device or FIFO: only a new file, refused
+    /// (`OutputFileError.exists`) if anything is there.
     package static func write(_ data: Data, to path: String, replace: Bool, durable: Bool = true,
-                              sweep: LeftoverSweep? = nil, followLinks: Bool = true) throws {
-        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable, sweep: sweep, followLinks: followLinks)
+                              sweep: LeftoverSweep? = nil, followLinks: Bool = true, inPlace: Bool = true) throws {
+        try write(to: path, replace: replace, bytes: { data }, fill: nil, durable: durable, sweep: sweep, followLinks: followLinks,
+                  inPlace: inPlace)
     }
 
     /// Makes every write so far durable at once (`sync`, which also covers the renames in `folder`).
@@ -36,10 +39,11 @@ package enum OutputPath {
     /// when there is one, else from `bytes`; a device or FIFO always gets `bytes`.
     package static func write(to path: String, replace: Bool, bytes: () throws -> Data,
                               fill: ((String) throws -> Void)?, durable: Bool = true, sweep: LeftoverSweep? = nil,
-                              followLinks: Bool = true) throws {
-        // Without following links, a link at `path` is refused by `openInPlace` (lstat, then O_NOFOLLOW).
+                              followLinks: Bool = true, inPlace: Bool = true) throws {
+        // Without following links, a link at `path` is refused by `openInPlace` (lstat, then O_NOFOLLOW), or, without
+        // `inPlace`, by the link that places the new file (it never follows the name, and refuses one that exists).
         let target = followLinks ? try resolve(path) : path
-        if let fd = try openInPlace(target, followLinks: followLinks) {
+        if inPlace, let fd = try openInPlace(target, followLinks: followLinks) {
             let data: Data
             do { data = try bytes() } catch { close(fd); throw error }
             // A terminal reached through a path (/dev/tty, /dev/stdout) gets what standard output would: text only.
