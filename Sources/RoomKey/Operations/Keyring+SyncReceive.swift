@@ -98,10 +98,14 @@ extension Keyring {
                                                skipped: Set(setAside))
             entries = listing.files
             skippedFolders = listing.oversized.map { String($0.folder.dropFirst(RemoteLayout.root.count + 1)) }
-            for (folder, count) in listing.oversized {
-                let limit = mirror.walkFileLimit
-                let why = count > limit ? "the folder names more than \(limit) files"
-                    : "the folder names \(count) files, more than this sync had room for after the other rooms"
+            for (folder, setAside) in listing.oversized {
+                let (limit, bytes) = (mirror.walkFileLimit, mirror.listingLimit)
+                let why = switch setAside {
+                case let .files(count) where count > limit: "the folder names more than \(limit) files"
+                case let .files(count): "the folder names \(count) files, more than this sync had room for after the other rooms"
+                case let .treeBytes(size) where size > bytes: "the folder's trees take more than \(bytes) bytes"
+                case let .treeBytes(size): "the folder's trees take \(size) bytes, more than this sync had room for after the other rooms"
+                }
                 report.received.append(ReceiveResult(path: "\(remote):\(folder)", status: .malformed, roomID: nil, epoch: nil,
                                                      error: RemoteError.unreadableFile(why), bundles: []))
             }

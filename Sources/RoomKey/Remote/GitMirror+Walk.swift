@@ -19,9 +19,16 @@ struct RoomTreeWalk {
     /// What a listing found: files (path from the repository root, blob id), and the room folders set aside.
     struct Listing {
         var files: [(path: String, blob: String)] = []
-        /// Room folders whose files are not listed, with why: more files than `fileLimit` (or than this listing had
-        /// room for after the others).
-        var oversized: [(folder: String, files: Int)] = []
+        /// Room folders whose files are not listed, with why.
+        var oversized: [(folder: String, why: SetAside)] = []
+    }
+
+    /// Why a room folder was set aside.
+    enum SetAside: Equatable {
+        /// It names this many files: more than `fileLimit`, or than this listing had room for after the others.
+        case files(Int)
+        /// Its tree objects take at least this many bytes: more than what was left of `byteLimit` when its turn came.
+        case treeBytes(Int)
     }
 
     let mirror: GitMirror
@@ -60,15 +67,19 @@ struct RoomTreeWalk {
     /// With `old`, only files added or changed since the folders `old` names (a folder with the same tree is skipped).
     mutating func files(_ folders: [String: String], since old: [String: String] = [:], first: Set<String> = []) throws -> Listing {
         let changed = folders.filter { old[$0.key] != $0.value }
-        try loadLayout(Array(changed.values) + changed.keys.compactMap { old[$0] })
+        let order = changed.keys.sorted { (first.contains($0) ? 0 : 1, $0) < (first.contains($1) ? 0 : 1, $1) }
+        let tooLarge = try loadLayout(order.map { id in (id, [changed[id], old[id]].compactMap { $0 }) })
         var listing = Listing()
         var room = fileLimit
-        let order = changed.keys.sorted { (first.contains($0) ? 0 : 1, $0) < (first.contains($1) ? 0 : 1, $1) }
         for id in order {
             guard let tree = changed[id] else { continue }
+            if let bytes = tooLarge[id] {
+                listing.oversized.append((RemoteLayout.roomFolder(id), .treeBytes(bytes)))
+                continue
+            }
             let count = fileCount(tree)
             guard count <= room else {
-                listing.oversized.append((RemoteLayout.roomFolder(id), count))
+                listing.oversized.append((RemoteLayout.roomFolder(id), .files(count)))
                 continue
             }
             room -= count
@@ -136,13 +147,61 @@ struct RoomTreeWalk {
 
     private func entries(_ tree: String) -> [Entry] { trees[tree] ?? [] }
 
-    /// Reads the layout's trees under the room folders `roots`: three levels, each distinct tree once.
-    private mutating func loadLayout(_ roots: [String]) throws {
-        try load(roots)
-        let level1 = roots.flatMap { entries($0).filter { $0.isTree && Self.layout[$0.name] != nil } }
-        try load(level1.map(\.id))
-        let level2 = level1.filter { Self.layout[$0.name] == true }.flatMap { entries($0.id).filter(\.isTree) }
-        try load(level2.map(\.id))
+    /// Reads the layout's trees under each room folder (room id and its folder trees, new and old), three levels, each
+    /// distinct tree once, rooms in the order given. Each level's sizes are asked first (`--batch-check`): a room whose
+    /// new trees do not fit in what is left of `byteLimit` is read no further and comes back, with the bytes it
+    /// needed, to be set aside. Before, more distinct trees than the limit (a 2.4 MB push, thanks to deltas) stopped
+    /// every member's sync (a hostile review); now they cost that one folder.
+    private mutating func loadLayout(_ rooms: [(id: String, roots: [String])]) throws -> [String: Int] {
+        var aside: [String: Int] = [:], spent: [String: Int] = [:]
+        var kept = rooms
+        for level in 0..<3 {
+            let wanted = kept.map { room in (room.id, Set(level == 0 ? room.roots : layoutTrees(room.roots, level: level))) }
+            let sizes = try treeSizes(Set(wanted.flatMap(\.1)).filter { trees[$0] == nil })
+            var charged = Set<String>(), cost = 0
+            var fits = Set<String>()
+            for (id, ids) in wanted {
+                let new = ids.filter { trees[$0] == nil && !charged.contains($0) }
+                let bytes = new.reduce(0) { $0 + (sizes[$1] ?? 0) }
+                guard bytesRead + cost + bytes <= byteLimit else {
+                    aside[id] = spent[id, default: 0] + bytes
+                    continue
+                }
+                cost += bytes
+                spent[id, default: 0] += bytes
+                charged.formUnion(new)
+                fits.insert(id)
+            }
+            kept = kept.filter { fits.contains($0.id) }
+            try load(Array(charged))
+        }
+        return aside
+    }
+
+    /// The trees of the layout's folders under the room folder trees `roots` (loaded): level 1, the folders themselves;
+    /// level 2, the folders inside `keys` and `resent`.
+    private func layoutTrees(_ roots: [String], level: Int) -> [String] {
+        let folders = roots.flatMap { entries($0).filter { $0.isTree && Self.layout[$0.name] != nil } }
+        if level == 1 { return folders.map(\.id) }
+        return folders.filter { Self.layout[$0.name] == true }.flatMap { entries($0.id).filter(\.isTree).map(\.id) }
+    }
+
+    /// The sizes of the objects `ids` (missing ones left out), from one `cat-file --batch-check`.
+    private func treeSizes(_ ids: Set<String>) throws -> [String: Int] {
+        guard !ids.isEmpty else { return [:] }
+        var sizes: [String: Int] = [:]
+        let r = try mirror.git.run(["cat-file", "--batch-check"], input: Data(ids.map { $0 + "\n" }.joined().utf8),
+                                   env: ["GIT_NO_LAZY_FETCH": "1"]) { child in
+            var reader = OutputReader(child)
+            for _ in ids {
+                guard let line = reader.line() else { break }
+                let f = line.split(separator: " ")
+                if f.count == 3, ids.contains(String(f[0])), let size = Int(f[2]), size >= 0 { sizes[String(f[0])] = size }
+            }
+            return Data()
+        }
+        guard r.status == 0 else { throw RemoteError.git(command: "cat-file", reason: Git.reason(r)) }
+        return sizes
     }
 
     /// The tree of commit `commit`, nil when the mirror does not hold it.

@@ -18,8 +18,14 @@ struct GitMirror {
     let folder: String
     let url: String
     let git: Git
-    /// The most bytes one recursive listing of the remote's tree may produce (`maxListingBytes`; smaller in tests).
-    var listingLimit = GitMirror.maxListingBytes
+    /// The most bytes one recursive listing of the remote's tree may produce (`maxListingBytes`; smaller in tests, and
+    /// in debug builds from `ROOMKEY_TEST_LISTING_LIMIT`, so that end-to-end tests reach it without 512 MiB of trees).
+    var listingLimit: Int = {
+        #if DEBUG
+        if let text = ProcessInfo.processInfo.environment["ROOMKEY_TEST_LISTING_LIMIT"], let limit = Int(text) { return limit }
+        #endif
+        return GitMirror.maxListingBytes
+    }()
     /// The most files one listing of every room folder names (`RoomTreeWalk`; smaller in tests).
     var walkFileLimit = GitMirror.maxListedFiles
 
