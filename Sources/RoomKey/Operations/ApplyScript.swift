@@ -72,11 +72,6 @@ public struct ApplyScript: Sendable, Equatable {
         }
         self.lines = lines
     }
-
-    /// The lines grouped by room, rooms in order of first mention.
-    public var byRoom: [(room: String, lines: [Line])] {
-        lines.groupedInOrder { $0.room }.map { (room: $0[0].room, lines: $0) }
-    }
 }
 
 /// A script line that cannot be applied; nothing in the script is applied.

@@ -38,7 +38,7 @@ extension Keyring {
     /// Checks the script against the keyring and returns the plan, or throws `ScriptError` naming the first bad line.
     /// Each line is applied to the roster the lines before it produced, with the same rules as a commit.
     private func plan(_ db: Database, _ script: ApplyScript, me: borrowing LocalIdentity, allowSameHandle: Bool) throws -> [Planned] {
-        try script.byRoom.map { group in
+        try roomGroups(db, script).map { group in
             var existing: StoredRoom?
             var roster = Roster()
             // Built at the first line that adds someone, then kept up to date line by line, so each line costs what it
@@ -89,8 +89,25 @@ extension Keyring {
                     throw ScriptError.line(line.number, error.message)
                 }
             }
-            return Planned(name: group.room, existing: existing, operations: ops, rotate: group.lines.contains { $0.verb == .rotate })
+            return Planned(name: existing?.name ?? group.room, existing: existing, operations: ops,
+                           rotate: group.lines.contains { $0.verb == .rotate })
         }
+    }
+
+    /// The script's lines grouped by the room they name, however they name it (by name, by id in either case), rooms
+    /// in order of first mention. Grouped by the words written, `team` and its id were two rooms, each planned from the
+    /// state before the other's commit: the second then saved that stale state over the first's commit, or committed
+    /// its epoch again (a hostile review: a room stuck at a false integrity failure). A name no room has (a `create`,
+    /// or a line that fails when its group is planned) groups by itself.
+    private func roomGroups(_ db: Database, _ script: ApplyScript) throws -> [(room: String, lines: [ApplyScript.Line])] {
+        var keys: [String: String] = [:]
+        func key(_ room: String) -> String {
+            if let known = keys[room] { return known }
+            let found = (try? findRoom(db, room)).map { "id " + $0.id.hex } ?? "name " + room
+            keys[room] = found
+            return found
+        }
+        return script.lines.groupedInOrder { key($0.room) }.map { (room: $0[0].room, lines: $0) }
     }
 
     /// Checks `script`, then (unless `dryRun`) applies it: one commit and one bundle per room, in one transaction.
