@@ -3,13 +3,15 @@
 /// quote in it must stay part of the name, never become shell syntax.
 public enum ShellWord {
     /// `text` unchanged when it is only letters, digits and `@%+=:,./_-` (and starts with neither `-` nor `=`, which
-    /// zsh expands to a command's path), else in single quotes, each `'` written `'\''`.
+    /// zsh expands to a command's path), else in single quotes, each `'` written `'"'"'`. No backslash is used: a
+    /// terminal line doubles every backslash (`SafeText.escaped`), and `'\''` shown as `'\\''` ended the quoting, so a
+    /// hint pasted into a shell ran what a name held after its quote (a hostile review).
     public static func quote(_ text: String) -> String {
         let plain = !text.isEmpty && !text.hasPrefix("-") && !text.hasPrefix("=") && text.unicodeScalars.allSatisfy { s in
             s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || "@%+=:,./_-".unicodeScalars.contains(s))
         }
         if plain { return text }
-        return "'" + text.replacingAll("'", with: "'\\''") + "'"
+        return "'" + text.replacingAll("'", with: "'\"'\"'") + "'"
     }
 
     /// `roomkey`, `words` (the subcommand, written as it is), each of `names` quoted, then `options` (written as they
