@@ -54,6 +54,8 @@ extension RoomKeyCommand {
             let keyring = try openKeyring()
             let own = try keyring.identityCard()
             var contact = try keyring.contact(named: name)
+            // Named by its id, the contact is shown, and suggested back, by its name.
+            let name = contact.name
             let number = try SafetyNumber(local: own, remote: contact.card)
             var confirmed = false
             // Every check runs before anything is stored or written.

@@ -97,7 +97,7 @@ extension Keyring {
     /// of thousands made from a members file) is read in one pass over the table instead of one lookup per name, which
     /// costs several times more per row than stepping through them; both find the same rows.
     private func openedContacts(_ db: Database, named names: [String]) throws -> [Result<Contact?, any Error>] {
-        let tags = names.map(nameTag)
+        let tags = try names.map { try contactTag(db, $0) }
         if try names.count < 64 || names.count * 4 < (Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM contact")) ?? 0) {
             return tags.map { tag in Result { try fetchContact(db, tag: tag) } }
         }
@@ -216,7 +216,7 @@ extension Keyring {
 
     /// The contact called `name`.
     public func contact(named name: String) throws -> Contact {
-        guard let c = try read({ db in try fetchContact(db, tag: nameTag(name)) }) else { throw ContactError.notFound(name: name) }
+        guard let c = try read({ db in try fetchContact(db, tag: try contactTag(db, name)) }) else { throw ContactError.notFound(name: name) }
         return c
     }
 
@@ -232,7 +232,7 @@ extension Keyring {
 
     func keyHistory(_ db: Database, named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
         let sealed = try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?"),
-                                      arguments: [Data(nameTag(name))])
+                                      arguments: [Data(try contactTag(db, name))])
         return try sealed.map { row in
             let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
                                        primaryKey: try row.blob("row_id", table: Self.historyTable))
@@ -243,10 +243,10 @@ extension Keyring {
 
     /// Removes the contact `name` and its key history.
     public func removeContact(named name: String) throws {
-        let tag = Data(nameTag(name))
         try automaticPrune()
         try write { db in
             contactsSeen = nil
+            let tag = Data(try contactTag(db, name))
             if let contact = try fetchContact(db, tag: Array(tag)) {
                 try noteContactChange(db, [contact.id] + keyHistory(db, named: contact.name).map(\.card.id))
             }
@@ -260,6 +260,17 @@ extension Keyring {
 }
 
 extension Keyring {
+    /// The name tag of the contact `token` names: by its name, or, for 32 hex digits that name no contact, by its
+    /// identity id (commands take an id wherever they take a name: CLI.md, "Names people can trust"). A new name of 32
+    /// hex digits is refused, so only an old keyring's contact can be named so, and its name comes first.
+    func contactTag(_ db: Database, _ token: String) throws -> [UInt8] {
+        let tag = nameTag(token)
+        guard token.utf8.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes),
+              try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) == nil,
+              let contact = try fetchContact(db, id: id) else { return tag }
+        return nameTag(contact.name)
+    }
+
     /// The contact whose current identity is `id`, if any (one indexed read).
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
         if let seen = contactsSeen?[id] { return seen }

@@ -65,8 +65,8 @@ extension Keyring {
 
     /// True when the contact's current key was accepted with `acceptKeyChange` rather than verified.
     public func keyChangeAccepted(named name: String) throws -> Bool {
-        let tag = nameTag(name)
         let record = try read { db -> ContactRecord? in
+            let tag = try contactTag(db, name)
             guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
                 return nil
             }
@@ -78,9 +78,9 @@ extension Keyring {
 
     /// Reads, changes and (when `change` returns true) re-seals the row of contact `name` in one write transaction.
     private func updateContact(named name: String, _ change: (inout ContactRecord, Contact) throws -> Bool) throws -> Contact {
-        let tag = nameTag(name)
         try automaticPrune()
         return try write { db in
+            let tag = try contactTag(db, name)
             guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
                 throw ContactError.notFound(name: name)
             }

@@ -58,7 +58,7 @@ extension Keyring {
     /// The card `room add` seals to for contact `name`: refused when the contact is in the room already (under its
     /// current or an older key) or its key change is pending; with `ifMissing`, nil for a contact in the room under any key.
     func addableCard(_ db: Database, _ name: String, roster: Roster, room: String, ifMissing: Bool) throws -> IdentityCard? {
-        guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+        guard let contact = try fetchContact(db, tag: try contactTag(db, name)) else { throw ContactError.notFound(name: name) }
         switch try presence(db, contact, roster: roster) {
         case .current:
             if ifMissing { return nil }
@@ -80,7 +80,7 @@ extension Keyring {
 
     /// The operations of `room replace`: the contact's older identity out, its current card in, the role kept.
     func replaceOperations(_ db: Database, _ name: String, roster: Roster, room: String) throws -> [Operation] {
-        guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+        guard let contact = try fetchContact(db, tag: try contactTag(db, name)) else { throw ContactError.notFound(name: name) }
         let previous = try keyHistory(db, named: contact.name).map(\.card.id)
         do {
             return try MembershipPlan.replace(roster: roster, new: contact.card, previous: previous, keyChangePending: contact.keyChanged)

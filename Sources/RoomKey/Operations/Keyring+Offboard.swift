@@ -32,7 +32,7 @@ extension Keyring {
         try automaticPrune()
         let me = try identity()
         let ids = try read { db -> [IdentityID] in
-            guard let contact = try fetchContact(db, tag: nameTag(name)) else { throw ContactError.notFound(name: name) }
+            guard let contact = try fetchContact(db, tag: try contactTag(db, name)) else { throw ContactError.notFound(name: name) }
             return [contact.id] + (try keyHistory(db, named: name)).map(\.card.id)
         }
         let rooms = try rooms()
