@@ -81,7 +81,7 @@ extension RoomKeyCommand.RoomCommand {
             }
             let result = try keyring.change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.confirmation(doc) { doc.lines("added \(names.count) to") }
+            output.confirmation(doc) { doc.lines("added \(result.operationCount) to") }
         }
     }
 }

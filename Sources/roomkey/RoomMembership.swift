@@ -35,7 +35,7 @@ extension RoomKeyCommand.RoomCommand {
             }
             let result = try keyring.change(room: room, [.remove(members)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
-            output.confirmation(doc) { doc.lines("removed \(members.count) from") }
+            output.confirmation(doc) { doc.lines("removed \(result.operationCount) from") }
         }
     }
 

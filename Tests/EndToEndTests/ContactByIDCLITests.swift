@@ -26,4 +26,16 @@ import Testing
         let unknown = try w.rk("alice", ["contact", "show", String(repeating: "ab", count: 16)])
         #expect(unknown.code == 4 && unknown.stderr.contains("no contact named"), "\(unknown)")
     }
+
+    /// A member named twice (by name and by id, or by one name twice) is one operation, and the confirmation counts
+    /// operations, not the words given (it said "added 2").
+    @Test func aMemberNamedTwiceIsCountedOnce() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "-q"]).code == 0)
+        let carol = try #require(try w.rk("alice", ["contact", "show", "carol", "--json"]).json()["id"] as? String)
+        let added = try w.rk("alice", ["room", "add", "team", "carol", carol, "carol"])
+        #expect(added.code == 0 && added.stdout.hasPrefix("added 1 to room team"), "\(added)")
+        let removed = try w.rk("alice", ["room", "remove", "team", "carol", carol])
+        #expect(removed.code == 0 && removed.stdout.hasPrefix("removed 1 from room team"), "\(removed)")
+    }
 }

@@ -130,6 +130,11 @@ struct RoomMessageTests {
         #expect(try MessageArmor.read(Array(crlf.utf8)).bytes == bytes)
         let v2 = text.replacingOccurrences(of: "-v1:", with: "-v2:")
         #expect(throws: WireError.unknownVersion(what: "armored message", expected: 1, found: 2)) { _ = try MessageArmor.read(Array(v2.utf8)) }
+        // A version past 255 is not shown as 255 (it was clamped: a review): the prefix is wrong.
+        for far in ["-v256:", "-v99999:", "-v0001:"] {
+            let text = text.replacingOccurrences(of: "-v1:", with: far)
+            #expect(throws: WireError.wrongPrefix(expected: "roomkey-message-v1:")) { _ = try MessageArmor.read(Array(text.utf8)) }
+        }
         let bad = text.replacingOccurrences(of: "roomkey-message-v1:", with: "roomkey-message-v1:*")
         #expect(throws: WireError.badEncoding(what: "armored message")) { _ = try MessageArmor.read(Array(bad.utf8)) }
         let short = String(text.dropLast(6))

@@ -30,4 +30,6 @@ public struct CommitResult: Sendable {
     public var stagedFor: String? = nil
     /// For a member's leave request: the admin that acts on it (`LeaveRequest.designatedAdmin`), id and handle.
     public var leaveRequestFor: (id: IdentityID, handle: String)? = nil
+    /// How many operations the commit (or staged change) holds: a member named twice, by name and by id, is one.
+    public var operationCount = 0
 }

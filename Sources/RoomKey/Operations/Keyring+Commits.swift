@@ -149,7 +149,7 @@ extension Keyring {
     func commit(_ db: Database, room: StoredRoom, operations ops: [Operation], me: borrowing LocalIdentity,
                 deliver: BundleDelivery) throws -> CommitResult {
         if let remote = try stageIfRemote(db, room: room, operations: ops, me: me.id) {
-            return CommitResult(room: room, bundlePath: "", recipientCount: 0, stagedFor: remote)
+            return CommitResult(room: room, bundlePath: "", recipientCount: 0, stagedFor: remote, operationCount: ops.count)
         }
         let roster = try checkedRoster(room.state.roster, ops, me: me.id)
         let commit = Commit(roomID: room.id, epoch: room.state.epoch + 1, previousHead: room.state.head, signer: me.signing,
@@ -160,7 +160,9 @@ extension Keyring {
         next.rotationDue = false
         let addsMembers = ops.contains { if case .add = $0 { true } else { false } }
         let commits = addsMembers ? try storedLog(db, room.id, through: room.state.epoch) + [commit] : [commit]
-        return try finishCommit(db, room: next, commits: commits, me: me, rotate: ops != [.leave], deliver: deliver)
+        var result = try finishCommit(db, room: next, commits: commits, me: me, rotate: ops != [.leave], deliver: deliver)
+        result.operationCount = ops.count
+        return result
     }
 
     /// Makes a new sender-key generation in the current epoch and distributes it.

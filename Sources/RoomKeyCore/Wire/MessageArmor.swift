@@ -42,7 +42,9 @@ public enum MessageArmor {
                 let digits = compact.dropFirst(family.count).prefix { $0 >= 0x30 && $0 <= 0x39 }
                 let version = digits.prefix(4).reduce(0) { $0 * 10 + Int($1 - 0x30) }
                 if !digits.isEmpty, version != 1 {
-                    throw .unknownVersion(what: "armored message", expected: 1, found: UInt8(clamping: version))
+                    // A version past 255 (or of more than 3 digits) is not shown as 255: it is a wrong prefix, named.
+                    guard digits.count <= 3, version <= 255 else { throw .wrongPrefix(expected: prefix) }
+                    throw .unknownVersion(what: "armored message", expected: 1, found: UInt8(version))
                 }
             }
             throw .wrongPrefix(expected: prefix)
