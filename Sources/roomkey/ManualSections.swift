@@ -23,7 +23,7 @@ enum ManualSections {
         ("~/.local/state/roomkey/outbox", "The default outbox folder (without $ROOMKEY_OUTBOX or $XDG_STATE_HOME)."),
         ("~/.local/state/roomkey", "This machine's record of each keyring's last state, to detect a rolled-back copy."),
         ("~/.local/state/roomkey/remotes/NAME-HASH", "The local mirror of git remote NAME (a bare repository; HASH depends on the identity and the URL)."),
-        ("KEYRING.lock", "Beside the keyring: held (shared) by every command that has the keyring open, and by restore (alone) while it replaces it; anything but a regular file there is refused (exit 6)."),
+        ("KEYRING.lock", "Beside the keyring: held (shared) by every command that has the keyring open, and by restore (alone) while it replaces it; anything but a regular file of the user's there is refused (exit 6)."),
         ("KEYRING.decrypt.lock", "Beside the keyring: held by a decrypt until it stored its state, so that a message is read once."),
         ("KEYRING.sync.lock", "Beside the keyring: held while it syncs, so that two syncs of one keyring take turns."),
         (".roomkey-tmp-*", "A file being written; renamed into place when complete, and ignored by receive."),

@@ -31,7 +31,7 @@ import Testing
         let card = try s.roomkey("bob", ["id", "export"]).stdout
         let r = try s.roomkey("alice", ["contact", "add", "-"], stdin: Data(card.utf8))
         #expect(r.code == 6, "\(r)")
-        #expect(r.stderr == "roomkey: error: \(lock) is not a regular file, so it cannot lock the keyring; nothing was changed\n"
+        #expect(r.stderr == "roomkey: error: \(lock) is not a regular file of yours, so it cannot lock the keyring; nothing was changed\n"
                     + "roomkey: hint: remove \(lock) if no roomkey is running; it is made again\n", "\(r.stderr)")
         #expect(s.rawBytes(of: "alice") == before)
         #expect(!FileManager.default.fileExists(atPath: s.path("made-by-link")))
@@ -53,5 +53,48 @@ import Testing
         #expect(r.code == 6 && r.stdout.isEmpty && r.stderr.contains("\(lock) is not a regular file"), "\(r)")
         try FileManager.default.removeItem(atPath: lock)
         #expect(try w.rk("bob", ["decrypt", message]).stdout == "hi\n")
+    }
+}
+
+/// SQLite's companions of the keyring (`-wal`, `-shm`, `-journal`) are opened by name without a check: a FIFO at
+/// `-journal` hung every command for ever, and a log made by someone else got every page written (a hostile review).
+/// Anything but this user's singly linked regular file there is refused before SQLite opens anything.
+@Suite struct PlantedCompanionCLITests {
+    @Test(.timeLimit(.minutes(1)), arguments: ["-journal", "-wal", "-shm"])
+    func aFIFOAtACompanionIsRefusedAtOnce(suffix: String) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let companion = s.keyring("alice") + suffix
+        try? FileManager.default.removeItem(atPath: companion)
+        #expect(mkfifo(companion, 0o600) == 0)
+        let r = try s.roomkey("alice", ["id"])
+        #expect(r.code == 6 && r.stderr.contains("\(companion) is not a regular file of yours"), "\(r)")
+        try FileManager.default.removeItem(atPath: companion)
+        #expect(try s.roomkey("alice", ["id"]).code == 0)
+    }
+
+    @Test func aSecondLinkToTheLogIsRefused() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let wal = s.keyring("alice") + "-wal"
+        try? FileManager.default.removeItem(atPath: wal)
+        #expect(FileManager.default.createFile(atPath: wal, contents: nil, attributes: [.posixPermissions: 0o600]))
+        #expect(link(wal, s.path("copy-of-the-log")) == 0)
+        let r = try s.roomkey("alice", ["room", "list"])
+        #expect(r.code == 6 && r.stderr.contains("\(wal) is not a regular file of yours"), "\(r)")
+    }
+
+    /// Another user's lock file (one this user cannot open, or can but does not own) is refused, not skipped: going on
+    /// unlocked let a restore replace a keyring in use. Needs root, to make a file of another user.
+    @Test(.enabled(if: geteuid() == 0, "needs root to make another user's file"), arguments: [0o644, 0o666])
+    func anotherUsersLockFileIsRefused(mode: Int) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let lock = s.keyring("alice") + ".lock"
+        try? FileManager.default.removeItem(atPath: lock)
+        #expect(FileManager.default.createFile(atPath: lock, contents: nil, attributes: [.posixPermissions: mode]))
+        #expect(chown(lock, 65534, 65534) == 0)
+        let r = try s.roomkey("alice", ["id"])
+        #expect(r.code == 6 && r.stderr.contains("\(lock) is not a regular file of yours"), "\(r)")
     }
 }

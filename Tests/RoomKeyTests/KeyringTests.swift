@@ -91,7 +91,14 @@ import RoomKeyTestSupport
             try db.execute(sql: "UPDATE contact SET sealed = ? WHERE name_tag = ?", arguments: [rows[1]["sealed"] as Data, rows[0]["name_tag"] as Data])
         }
         let reopened = try Keyring.open(path: keyring.path, passphrase: Self.secret("x"), random: SystemRandom())
-        #expect(throws: KeyringError.integrityFailure(table: "contact")) { try reopened.contacts() }
+        // The table's digest catches the swap before any row is opened; under it, each row is bound to its own key.
+        #expect(throws: IntegrityError.edited("rows of contact were added, deleted or changed outside roomkey")) { try reopened.contacts() }
+        let sealed = try DatabaseQueue(path: keyring.path).read { db in try Row.fetchAll(db, sql: "SELECT name_tag, sealed FROM contact") }
+        #expect(throws: KeyringError.integrityFailure(table: "contact")) {
+            _ = try (sealed[0]["sealed"] as Data).withUnsafeBytes {
+                try reopened.rows.open(raw: $0, table: "contact", primaryKey: Array(sealed[0]["name_tag"] as Data))
+            }
+        }
 
         try DatabaseQueue(path: keyring.path).write { db in
             // Change byte 21 to a different value whatever it was.

@@ -39,6 +39,7 @@ extension Keyring {
     /// the contacts (and at least `ContactLookup.scanFloor`), else indexed reads.
     func contactLookup(_ db: Database, members: Int) throws -> ContactLookup {
         guard members >= ContactLookup.scanFloor else { return ContactLookup(scanned: nil) }
+        try requireIntact(db, Self.contactTable)
         let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM contact")) ?? 0
         guard members * 8 >= count else { return ContactLookup(scanned: nil) }
         var all: [IdentityID: ListedContact] = [:]

@@ -65,6 +65,9 @@ extension Keyring {
     }
 
     func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
+        // An older copy of a contact row (its key before a change was verified or accepted) opens like the current one:
+        // the table's digest tells them apart (a hostile review). Once per connection.
+        try requireIntact(db, Self.contactTable)
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
@@ -97,6 +100,7 @@ extension Keyring {
     /// of thousands made from a members file) is read in one pass over the table instead of one lookup per name, which
     /// costs several times more per row than stepping through them; both find the same rows.
     private func openedContacts(_ db: Database, named names: [String]) throws -> [Result<Contact?, any Error>] {
+        try requireIntact(db, Self.contactTable)
         let tags = try names.map { try contactTag(db, $0) }
         if try names.count < 64 || names.count * 4 < (Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM contact")) ?? 0) {
             return tags.map { tag in Result { try fetchContact(db, tag: tag) } }
@@ -198,7 +202,10 @@ extension Keyring {
 
     /// Every contact, sorted by name.
     public func contacts() throws -> [Contact] {
-        let rows = try read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact")) }
+        let rows = try read { db in
+            try requireIntact(db, Self.contactTable)
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact"))
+        }
         return try rows.map { row in try decodeContact(Data(try row.blob("sealed", table: "contact")), tag: try row.blob("name_tag", table: "contact")) }
             .sorted { $0.name < $1.name }
     }
@@ -206,7 +213,10 @@ extension Keyring {
     /// Every contact's identity id, name and handle, for comparing a new name with: the sealed rows are opened, but
     /// card signatures (checked before a card is stored) are not checked again, so this costs a fraction of `contacts()`.
     func contactNames() throws -> [(id: IdentityID, name: String, handle: String)] {
-        let fetched = try read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact")) }
+        let fetched = try read { db in
+            try requireIntact(db, Self.contactTable)
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact"))
+        }
         return try fetched.map { row in
             let record = try openContactRecord(try row.blob("sealed", table: Self.contactTable),
                                                tag: try row.blob("name_tag", table: Self.contactTable))
@@ -274,6 +284,7 @@ extension Keyring {
     /// The contact whose current identity is `id`, if any (one indexed read).
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
         if let seen = contactsSeen?[id] { return seen }
+        try requireIntact(db, Self.contactTable)
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ?"),
                                          arguments: [Data(idTag(id))]) else {
             return nil

@@ -122,6 +122,9 @@ extension Keyring {
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
         // Held from before the file is opened for as long as the keyring is: a restore cannot replace it meanwhile.
         let inUse = try KeyringUseLock(keyring: path, exclusive: false)
+        // After the lock, before SQLite opens anything by name (a window between the two remains; a folder only the
+        // user can write, which `permissionProblem` asks for, closes it).
+        if let companion = KeyringFile.foreignCompanion(of: path) { throw KeyringError.companionNotOwn(path: companion) }
         let (db, header, readOnlyReason) = try openDatabase(path: path)
         if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {
             try? db.close()

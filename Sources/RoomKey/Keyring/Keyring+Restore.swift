@@ -176,6 +176,7 @@ extension Keyring {
     /// its write. A file that is no SQLite database, or is damaged, has no state a log could complete: nothing to fold.
     private static func foldLog(of path: String, what: String) throws {
         func logSize() -> Int? { (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int }
+        if let companion = KeyringFile.foreignCompanion(of: path) { throw KeyringError.companionNotOwn(path: companion) }
         guard let size = logSize(), size > 0 else { return }
         var config = Configuration()
         config.busyMode = .timeout(30)

@@ -22,6 +22,9 @@ extension Keyring {
     /// Loads a room by id.
     func loadRoom(_ db: Database, _ id: RoomID) throws -> StoredRoom? {
         let tag = roomTag(id)
+        // An older sealed copy of this very row opens as well as the current one: only the table's digest tells them
+        // apart, and every decision starts from the epoch and roster in it (a hostile review). Once per connection.
+        try requireIntact(db, "room")
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
@@ -30,6 +33,9 @@ extension Keyring {
 
     /// Loads a room by its row tag (from an index such as `owed_rotation`).
     func loadRoom(_ db: Database, tag: [UInt8]) throws -> StoredRoom? {
+        // An older sealed copy of this very row opens as well as the current one: only the table's digest tells them
+        // apart, and every decision starts from the epoch and roster in it (a hostile review). Once per connection.
+        try requireIntact(db, "room")
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }
@@ -107,19 +113,23 @@ extension Keyring {
 
     /// Every room row, opened, in table order.
     func allRooms(_ db: Database) throws -> [StoredRoom] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room")).map { row in
+        try requireIntact(db, "room")
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room")).map { row in
             try decodeRoom(db, Data(try row.blob("sealed", table: "room")), tag: try row.blob("room_tag", table: "room"), expected: nil)
         }
     }
 
     /// The row tags of every room.
     func roomTags(_ db: Database) throws -> [[UInt8]] {
-        try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room")).map { Array($0) }
+        try requireIntact(db, "room")
+        return try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room")).map { Array($0) }
     }
 
     /// The row tags of the rooms whose name index matches `name` (the sealed name still has to be compared).
     func roomTags(_ db: Database, named name: String) throws -> [[UInt8]] {
-        try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room WHERE name_tag = ?"), arguments: [Data(roomNameTag(name))]).map { Array($0) }
+        try requireIntact(db, "room")
+        return try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM room WHERE name_tag = ?"), arguments: [Data(roomNameTag(name))])
+            .map { Array($0) }
     }
 
     /// One room by name or id.
@@ -177,6 +187,9 @@ extension Keyring {
 
     /// A room's record and its id by its row tag, checked against the tag.
     func loadRoomRecordAndID(_ db: Database, tag: [UInt8]) throws -> (record: RoomRecord, id: RoomID)? {
+        // An older sealed copy of this very row opens as well as the current one: only the table's digest tells them
+        // apart, and every decision starts from the epoch and roster in it (a hostile review). Once per connection.
+        try requireIntact(db, "room")
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
             return nil
         }

@@ -67,6 +67,7 @@ extension Keyring {
     public func keyChangeAccepted(named name: String) throws -> Bool {
         let record = try read { db -> ContactRecord? in
             let tag = try contactTag(db, name)
+            try requireIntact(db, Self.contactTable)
             guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
                 return nil
             }
@@ -81,6 +82,7 @@ extension Keyring {
         try automaticPrune()
         return try write { db in
             let tag = try contactTag(db, name)
+            try requireIntact(db, Self.contactTable)
             guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
                 throw ContactError.notFound(name: name)
             }

@@ -208,6 +208,10 @@ public final class Keyring {
             }
             if systemErrno != 0 { return KeyringError.database("\(detail): \(String(cString: strerror(systemErrno)))") }
             return KeyringError.database(detail)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            // Pages SQLite itself finds damaged: the file was edited (or the disk broke), an integrity failure (exit 2),
+            // as restore reports a damaged backup.
+            return IntegrityError.edited("SQLite finds the file damaged (\(detail))")
         default:
             return KeyringError.database(detail)
         }

@@ -35,9 +35,12 @@ public enum KeyringError: Error, Equatable, Sendable {
     case rolledBack(path: String, keyring: UInt64, seen: UInt64)
     /// A keyring without a passphrase that others could read or change.
     case unsafePermissions(path: String, problem: String, fix: String)
-    /// Something other than a regular file (a symbolic link, a FIFO, a folder) is at the name of a lock file beside the
-    /// keyring, where it would silently disable the lock.
+    /// Something other than this user's regular file (a symbolic link, a FIFO, a folder, another user's file) is at the
+    /// name of a lock file beside the keyring, where it would silently disable the lock.
     case lockNotAFile(path: String)
+    /// A keyring's log, index or journal (`-wal`, `-shm`, `-journal`) is not this user's singly linked regular file: a
+    /// FIFO there blocks SQLite for ever, and another user's file gets every page SQLite writes (and can feed it pages).
+    case companionNotOwn(path: String)
 }
 
 extension KeyringError: RoomKeyError {
@@ -49,7 +52,7 @@ extension KeyringError: RoomKeyError {
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
         case .integrityFailure, .rolledBack: .rejected
-        case .unsafePermissions, .lockNotAFile: .refused
+        case .unsafePermissions, .lockNotAFile, .companionNotOwn: .refused
         }
     }
 
@@ -74,7 +77,9 @@ extension KeyringError: RoomKeyError {
         case let .rolledBack(path, keyring, seen):
             "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy"
         case let .unsafePermissions(path, problem, _): "\(path) has no passphrase and \(problem)"
-        case let .lockNotAFile(path): "\(path) is not a regular file, so it cannot lock the keyring; nothing was changed"
+        case let .lockNotAFile(path): "\(path) is not a regular file of yours, so it cannot lock the keyring; nothing was changed"
+        case let .companionNotOwn(path):
+            "\(path) is not a regular file of yours (a FIFO, link, folder, another user's file or a second link to one); the keyring was not opened"
         }
     }
 
@@ -92,6 +97,7 @@ extension KeyringError: RoomKeyError {
         case .rolledBack: "if you restored this copy on purpose, run the command again with --accept-rollback (every room then rotates)"
         case let .unsafePermissions(_, _, fix): "run '\(fix)'"
         case let .lockNotAFile(path): "remove \(path) if no roomkey is running; it is made again"
+        case let .companionNotOwn(path): "find out who made \(path), remove it, and keep the keyring in a folder only you can write"
         default: nil
         }
     }

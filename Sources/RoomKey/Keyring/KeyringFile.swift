@@ -59,6 +59,19 @@ enum KeyringFile {
         removeCompanions(of: path)
     }
 
+    /// The first SQLite companion of `path` (`-wal`, `-shm`, `-journal`) that exists and is not this user's singly
+    /// linked regular file. SQLite opens them by name without such a check: its hot-journal check opens `-journal`
+    /// blocking (a FIFO there hung every command), and a log made by another user got every page written, the header
+    /// row of `passwd` included (a hostile review). Their mode follows the keyring file's, which is the user's choice.
+    static func foreignCompanion(of path: String) -> String? {
+        for suffix in ["-wal", "-shm", "-journal"] {
+            var st = stat()
+            guard lstat(path + suffix, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT != S_IFREG || st.st_uid != geteuid() || st.st_nlink != 1 { return path + suffix }
+        }
+        return nil
+    }
+
     /// Removes the SQLite companions of the keyring file at `path` (its log, index and journal), not the file.
     static func removeCompanions(of path: String) {
         for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }

@@ -12,8 +12,8 @@ final class SidecarLock {
     enum Failure: Error {
         /// Another holder kept the lock past the wait.
         case busy
-        /// Something other than a regular file is at the lock's name (`path`): a link planted there would otherwise
-        /// make every command go on unlocked (a hostile review).
+        /// Something other than this user's regular file is at the lock's name (`path`): a link, or another user's
+        /// file, planted there would otherwise make every command go on unlocked (hostile reviews).
         case notAFile(path: String)
     }
 
@@ -29,12 +29,19 @@ final class SidecarLock {
         // O_NONBLOCK: a FIFO at the name is opened without waiting for a peer, and then refused below.
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else {
-            // ELOOP: a symbolic link; EISDIR: a folder. Other failures (a read-only folder) leave nothing locked.
-            if errno == ELOOP || errno == EISDIR { throw .notAFile(path: path) }
+            let code = errno
+            // ELOOP: a symbolic link; EISDIR: a folder; EACCES or EPERM on a file that exists: another user's, or an
+            // immutable one (going on unlocked is what such a planted file is for). Only a lock file that cannot be
+            // made at all (a read-only folder or mount) leaves nothing locked.
+            var existing = stat()
+            if code == ELOOP || code == EISDIR || ([EACCES, EPERM].contains(code) && lstat(path, &existing) == 0) {
+                throw .notAFile(path: path)
+            }
             return
         }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+        // Another user's lock file could be held by that user for ever, or swapped: only this user's regular file locks.
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid() else {
             release()
             throw .notAFile(path: path)
         }
