@@ -81,6 +81,20 @@ import RoomKeyTestSupport
         }
     }
 
+    /// A header edited to limits out of range or to a short salt is refused before the passphrase is asked for.
+    @Test(arguments: ["ops_limit = 1000", "mem_limit = 1099511627776", "ops_limit = -1", "salt = x'00'"])
+    func anEditedHeaderIsRefusedBeforeThePassphrase(edit: String) throws {
+        let keyring = try Self.create(passphrase: "correct horse")
+        let path = keyring.path
+        _ = consume keyring
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE keyring_header SET \(edit)") }
+        var asked = false
+        #expect(throws: KeyringError.self) {
+            try Keyring.open(path: path, passphrase: { asked = true; return try Self.secret("correct horse")() }, random: SystemRandom())
+        }
+        #expect(!asked)
+    }
+
     @Test func swappedOrEditedRowsFailIntegrity() throws {
         let keyring = try Self.create(passphrase: nil)
         let bob = try makeTestCard(handle: "bob"), carol = try makeTestCard(handle: "carol")

@@ -66,7 +66,13 @@ struct KeyringHeader: Codable, FetchableRecord, PersistableRecord {
             var copy = Array(wrappedKey)
             return try SymmetricKey(SecretBytes(consuming: &copy))
         case Self.argon2id:
-            guard opsLimit > 0, memLimit > 0 else { throw KeyringError.unsupportedHeader(reason: "argon2id limits out of range") }
+            // Every stored parameter is checked before the passphrase is asked for: a header edited to absurd limits or
+            // a short salt is refused without a prompt (a review: the limits were checked only after it).
+            guard opsLimit > 0, memLimit > 0, (Argon2id.minOpsLimit...Argon2id.maxOpsLimit).contains(UInt64(opsLimit)),
+                  (Argon2id.minMemLimit...Argon2id.maxMemLimit).contains(UInt64(memLimit)) else {
+                throw KeyringError.unsupportedHeader(reason: "argon2id limits out of range")
+            }
+            guard salt.count == Argon2id.saltLength else { throw KeyringError.unsupportedHeader(reason: "argon2id salt of \(salt.count) bytes") }
             let secret = try passphrase()
             let kek = try Argon2id.deriveKey(passphrase: secret, salt: Array(salt), opsLimit: UInt64(opsLimit), memLimit: UInt64(memLimit))
             do {
