@@ -1,4 +1,5 @@
 import Foundation
+import RoomKeyCore
 import Testing
 
 /// `contact add FILE...` takes many files (`contact add cards/*.card`); every card of every file is checked before
@@ -48,6 +49,20 @@ import Testing
         let before = s.rawBytes(of: "alice")
         try s.roomkey("alice", ["contact", "add"] + paths)
             .expect(exit: 2, stderr: "roomkey: error: \(paths[1]): line 1: signature check failed\n", stdout: "")
+        #expect(s.rawBytes(of: "alice") == before)
+    }
+
+    /// A card whose handle the new-name rules refuse (a bidi control here) names its file and line, as a card that
+    /// cannot be parsed does (a review: it said only "handle of card ID is invalid").
+    @Test func aRefusedHandleNamesItsFileAndLine() throws {
+        let (s, paths) = try Self.cards(["bob"])
+        let card = try IdentityCard(handle: "ev\u{202E}il", signer: try SigningKeyPair.generate(),
+                                    sealingKey: try SealingKeyPair.generate().publicKey, created: 1_790_000_000)
+        let mixed = s.path("cards/mixed.card")
+        try Data("\(try String(contentsOfFile: paths[0], encoding: .utf8))\(card.text)\n".utf8).write(to: URL(fileURLWithPath: mixed))
+        let before = s.rawBytes(of: "alice")
+        let r = try s.roomkey("alice", ["contact", "add", paths[0], mixed])
+        #expect(r.code == 65 && r.stderr.hasPrefix("roomkey: error: \(mixed): line 2: handle of card \(card.id.shortHex)"), "\(r)")
         #expect(s.rawBytes(of: "alice") == before)
     }
 

@@ -187,7 +187,11 @@ public struct IdentityCard: Hashable, Sendable {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if cards.count == maxCardsPerInput { throw WireError.oversized(what: "card list", limit: maxCardsPerInput, found: cards.count + 1) }
             do {
-                cards.append(try verified(text: trimmed))
+                let card = try verified(text: trimmed)
+                // A handle the new-name rules refuse is named with its line here (the keyring checks again, for
+                // callers that pass cards of their own), so that `contact add` says which file and line it came from.
+                _ = try Handle.validateNew(card.handle, what: "handle of card \(card.id.shortHex)")
+                cards.append(card)
             } catch let error as WireError {
                 throw LineError(line: index + 1, underlying: error)
             } catch let error as CryptoError {
