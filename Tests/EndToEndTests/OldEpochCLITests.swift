@@ -72,7 +72,8 @@ import Testing
         let bob = try Self.member(room, "bob")
         let expected = try keyring.read { db in try keyring.storedTenure(db, room.id, bob) }
         #expect(expected?.stays.count == 1 && expected?.stays.first?.joined == 0)
-        try keyring.db.write { db in
+        // Through the keyring's own writes, which keep the tables' digests: such a keyring was whole, only older.
+        try keyring.write { db in
             try Self.forgetTenures(db)
         }
         // Not built yet: the tenure comes from the stored log, and is the same.

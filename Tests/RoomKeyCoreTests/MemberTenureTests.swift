@@ -117,6 +117,18 @@ struct MemberTenureTests {
         }
     }
 
+    /// Out and back in by one commit is a new stay (PROTOCOL, Receiving step 5): messages of the old stay are cut off,
+    /// though the member is in the roster of every epoch (a review found the two sentences of the spec disagreed).
+    @Test func outAndBackInByOneCommitCutsOffTheOldStay() throws {
+        let (states, commits) = try log([[.add(bob.card)], [.remove(bob.id), .add(bob.card)]])
+        #expect(states.allSatisfy { $0.roster[bob.id] != nil })
+        let tenure = try #require(tenures(commits)[bob.id])
+        #expect(throws: MessageError.senderNotMember(bob.id, epoch: 1, room: "team")) {
+            try tenure.senderHandle(at: 0, current: 1, everyEpoch: true, room: "team")
+        }
+        #expect(try tenure.senderHandle(at: 1, current: 1, everyEpoch: true, room: "team") == "bob")
+    }
+
     @Test func storageFormRoundTripsAndIsChecked() throws {
         let tenure = try #require(tenures(try log([[.add(bob.card)], [.remove(bob.id)], [.add(bob.card)]]).commits)[bob.id])
         let bytes = tenure.encoded

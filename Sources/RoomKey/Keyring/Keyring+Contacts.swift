@@ -237,10 +237,14 @@ extension Keyring {
 
     /// The name tags of the contacts that have a key history (an older identity key).
     func contactTagsWithHistory(_ db: Database) throws -> [[UInt8]] {
-        try Data.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT name_tag FROM contact_key_history")).map { Array($0) }
+        try requireIntact(db, Self.historyTable)
+        return try Data.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT name_tag FROM contact_key_history")).map { Array($0) }
     }
 
     func keyHistory(_ db: Database, named name: String) throws -> [(card: IdentityCard, replaced: UInt64)] {
+        // offboard, room remove NAME, room replace and room add's "already in under an older key" rest on these rows: a
+        // deleted (or older) history row left a contact's old key in every room offboard went through.
+        try requireIntact(db, Self.historyTable)
         let sealed = try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history WHERE name_tag = ?"),
                                       arguments: [Data(try contactTag(db, name))])
         return try sealed.map { row in
@@ -270,14 +274,13 @@ extension Keyring {
 }
 
 extension Keyring {
-    /// The name tag of the contact `token` names: by its name, or, for 32 hex digits that name no contact, by its
-    /// identity id (commands take an id wherever they take a name: CLI.md, "Names people can trust"). A new name of 32
-    /// hex digits is refused, so only an old keyring's contact can be named so, and its name comes first.
+    /// The name tag of the contact `token` names: for 32 hex digits that are a contact's identity id, that contact
+    /// (commands take an id wherever they take a name: CLI.md, "Names people can trust"); otherwise by its name.
     func contactTag(_ db: Database, _ token: String) throws -> [UInt8] {
-        let tag = nameTag(token)
+        // An id first, as a members file (`declaredCard`) and `resolveMember` read it (227082c): in a keyring made before
+        // 32-hex names were refused, a stranger whose handle was bob's id must never stand for bob's id.
         guard token.utf8.count == 32, let bytes = try? Hex.decode(token, what: "id"), let id = try? IdentityID(bytes: bytes),
-              try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) == nil,
-              let contact = try fetchContact(db, id: id) else { return tag }
+              let contact = try fetchContact(db, id: id) else { return nameTag(token) }
         return nameTag(contact.name)
     }
 

@@ -50,7 +50,9 @@ extension Keyring {
 
     /// Every stored tenure of `member`, one per room it was ever in, with that room's row tag (found by `member_key`).
     func tenures(_ db: Database, of member: IdentityID) throws -> [(roomTag: [UInt8], tenure: MemberTenure)] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
+        // An older sealed copy of a tenure row opens as well as the current one: only the table's digest tells them apart.
+        try requireIntact(db, "member_tenure")
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT member_tag, room_tag, sealed FROM member_tenure WHERE member_key = ?"),
                          arguments: [Data(memberKey(member))]).map { row in
             let tenure = try openTenure(try row.blob("sealed", table: "member_tenure"), key: try row.blob("member_tag", table: "member_tenure"),
                                         member: member)
@@ -167,6 +169,9 @@ extension Keyring {
     /// The tenure of `member` in `room`: one indexed read, or, for a room not built yet (a keyring from before
     /// `v7-scale` opened read-only), computed from the stored log through `epoch`.
     func tenure(_ db: Database, _ room: RoomID, _ member: IdentityID, through epoch: UInt64) throws -> MemberTenure {
+        // The decision "a member then and at every later epoch" rests on this row: a row put back from an older copy of
+        // the file (before the member's removal) would make a removed member's messages believed again (hostile review).
+        try requireIntact(db, "member_tenure", "scale_backfill")
         if try awaitsBackfill(db, room) {
             return try tenures(fromLog: storedLog(db, room, through: epoch))[member] ?? MemberTenure(member: member)
         }

@@ -122,8 +122,10 @@ extension Keyring {
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
         // Held from before the file is opened for as long as the keyring is: a restore cannot replace it meanwhile.
         let inUse = try KeyringUseLock(keyring: path, exclusive: false)
-        // After the lock, before SQLite opens anything by name (a window between the two remains; a folder only the
-        // user can write, which `permissionProblem` asks for, closes it).
+        // After the lock, before SQLite opens anything by name. A window between the two remains, open only to those
+        // who can write the keyring's folder: a folder others can write without the sticky bit is refused for a keyring
+        // without a passphrase (`permissionProblem`) and warned about for one with a passphrase; a sticky shared folder
+        // (a tmpfs's root, /tmp) is allowed, and keeps that window.
         if let companion = KeyringFile.foreignCompanion(of: path) { throw KeyringError.companionNotOwn(path: companion) }
         let (db, header, readOnlyReason) = try openDatabase(path: path)
         if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {

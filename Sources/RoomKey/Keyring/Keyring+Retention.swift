@@ -7,6 +7,9 @@ import RoomKeyCore
 extension Keyring {
     /// The retention ledger of a room, if one was stored.
     func loadLedger(_ db: Database, _ room: RoomID) throws -> RetentionLedger? {
+        // An older sealed copy of the ledger opens as well as the current one, and would move every superseded epoch's
+        // deadline to "now" again (a hostile review): its digest decides first, as for sender_key.
+        try requireIntact(db, "key_retention")
         let rtag = roomTag(room)
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM key_retention WHERE room_tag = ?"), arguments: [Data(rtag)]) else {
             return nil

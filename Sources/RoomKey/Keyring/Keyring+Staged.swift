@@ -99,7 +99,9 @@ extension Keyring {
 
     /// A room's staged intents, oldest first, with their row tags.
     func stagedIntents(_ db: Database, room: RoomID) throws -> [(tag: [UInt8], intent: StagedIntent)] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT intent_tag, sealed FROM staged_intent WHERE room_tag = ? ORDER BY seq"),
+        // A published (and since undone) intent put back in the file is planned, signed and pushed again: checked first.
+        try requireIntact(db, "staged_intent", "staged_flight")
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT intent_tag, sealed FROM staged_intent WHERE room_tag = ? ORDER BY seq"),
                          arguments: [Data(roomTag(room))]).map { row in
             let tag = try row.blob("intent_tag", table: "staged_intent")
             let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
@@ -110,6 +112,7 @@ extension Keyring {
 
     /// Every room with staged intents or a flight (by room tag).
     func stagedRoomTags(_ db: Database) throws -> [[UInt8]] {
+        try requireIntact(db, "staged_intent", "staged_flight")
         let tags = try Data.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT room_tag FROM staged_intent UNION SELECT room_tag FROM staged_flight"))
         return tags.map { Array($0) }
     }
@@ -117,7 +120,8 @@ extension Keyring {
     /// Every staged intent, oldest first (for `sync` and `outbox list` to report).
     public func stagedIntents() throws -> [StagedIntent] {
         try read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT intent_tag, sealed FROM staged_intent ORDER BY seq")).map { row in
+            try requireIntact(db, "staged_intent")
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT intent_tag, sealed FROM staged_intent ORDER BY seq")).map { row in
                 let tag = try row.blob("intent_tag", table: "staged_intent")
                 let record = try rows.open(IntentRecord.self, try row.blob("sealed", table: "staged_intent"), table: "staged_intent", primaryKey: tag)
                 guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) else { throw KeyringError.integrityFailure(table: "staged_intent") }
@@ -153,6 +157,7 @@ extension Keyring {
 
     /// The commit being pushed for a room, if any.
     func flight(_ db: Database, room: RoomID) throws -> FlightRecord? {
+        try requireIntact(db, "staged_flight")
         let tag = roomTag(room)
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM staged_flight WHERE room_tag = ?"), arguments: [Data(tag)]) else { return nil }
         let record = try rows.open(FlightRecord.self, Array(sealed), table: "staged_flight", primaryKey: tag)
@@ -162,7 +167,8 @@ extension Keyring {
 
     /// Every room's flight.
     func flights(_ db: Database) throws -> [FlightRecord] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM staged_flight")).map { row in
+        try requireIntact(db, "staged_flight")
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM staged_flight")).map { row in
             try rows.open(FlightRecord.self, try row.blob("sealed", table: "staged_flight"), table: "staged_flight",
                           primaryKey: try row.blob("room_tag", table: "staged_flight"))
         }
@@ -170,7 +176,8 @@ extension Keyring {
 
     /// How many intents are staged for `room`.
     func stagedCount(_ db: Database, room: RoomID) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM staged_intent WHERE room_tag = ?"), arguments: [Data(roomTag(room))]) ?? 0
+        try requireIntact(db, "staged_intent")
+        return try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM staged_intent WHERE room_tag = ?"), arguments: [Data(roomTag(room))]) ?? 0
     }
 
     /// Records the commit being pushed for a room (one per room).

@@ -68,7 +68,7 @@ struct RoomTreeWalk {
     mutating func files(_ folders: [String: String], since old: [String: String] = [:], first: Set<String> = []) throws -> Listing {
         let changed = folders.filter { old[$0.key] != $0.value }
         let order = changed.keys.sorted { (first.contains($0) ? 0 : 1, $0) < (first.contains($1) ? 0 : 1, $1) }
-        let tooLarge = try loadLayout(order.map { id in (id, [changed[id], old[id]].compactMap { $0 }) })
+        let tooLarge = try loadLayout(order.map { id in (id, [changed[id], old[id]].compactMap { $0 }) }, held: first)
         var listing = Listing()
         var room = fileLimit
         for id in order {
@@ -152,12 +152,20 @@ struct RoomTreeWalk {
     /// new trees do not fit in what is left of `byteLimit` is read no further and comes back, with the bytes it
     /// needed, to be set aside. Before, more distinct trees than the limit (a 2.4 MB push, thanks to deltas) stopped
     /// every member's sync (a hostile review); now they cost that one folder.
-    private mutating func loadLayout(_ rooms: [(id: String, roots: [String])]) throws -> [String: Int] {
+    private mutating func loadLayout(_ rooms: [(id: String, roots: [String])], held: Set<String> = []) throws -> [String: Int] {
         var aside: [String: Int] = [:], spent: [String: Int] = [:]
         var kept = rooms
         for level in 0..<3 {
-            let wanted = kept.map { room in (room.id, Set(level == 0 ? room.roots : layoutTrees(room.roots, level: level))) }
+            var wanted = kept.map { room in (room.id, Set(level == 0 ? room.roots : layoutTrees(room.roots, level: level))) }
             let sizes = try treeSizes(Set(wanted.flatMap(\.1)).filter { trees[$0] == nil })
+            // Smallest first within each class (held rooms, then the others): a folder grown to fill what is left of
+            // the budget then crowds out only itself, never the held rooms after it in id order.
+            let need = Dictionary(wanted.map { ($0.0, $0.1.reduce(0) { $0 + (trees[$1] == nil ? sizes[$1] ?? 0 : 0) }) },
+                                  uniquingKeysWith: { a, _ in a })
+            wanted.sort { a, b in
+                let (ha, hb) = (held.contains(a.0) ? 0 : 1, held.contains(b.0) ? 0 : 1)
+                return (ha, need[a.0] ?? 0, a.0) < (hb, need[b.0] ?? 0, b.0)
+            }
             var charged = Set<String>(), cost = 0
             var fits = Set<String>()
             for (id, ids) in wanted {

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import Testing
+
+/// More tables whose rows a decision rests on, checked against their digest before it (hostile reviews): a
+/// `member_tenure` row put back from before a removal made decrypt believe the removed member again; deleted
+/// `contact_key_history` rows made `offboard` leave a contact's old key in the room; a published `staged_intent`
+/// put back made `sync` sign and push it again, re-adding a removed member.
+@Suite struct KeyringTableRollbackCLITests {
+    static func rows(_ path: String, _ sql: String) throws -> [Row] {
+        let db = try DatabaseQueue(path: path)
+        defer { try? db.close() }
+        return try db.read { db in try Row.fetchAll(db, sql: sql) }
+    }
+
+    static func write(_ path: String, _ sql: String, _ arguments: [StatementArguments]) throws {
+        let db = try DatabaseQueue(path: path)
+        try db.write { db in for a in arguments { try db.execute(sql: sql, arguments: a) } }
+        try db.close()
+    }
+
+    @Test func anOlderTenureRowIsRefusedByDecrypt() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
+        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", w.s.path("g")]).code == 0) }
+        let before = try Self.rows(w.s.keyring("carol"), "SELECT member_tag, sealed FROM member_tenure")
+        #expect(try w.rk("alice", ["room", "remove", "team", "bob", "-o", w.s.path("r")]).code == 0)
+        #expect(try w.rk("carol", ["receive", w.s.path("r")]).code == 0)
+        #expect(try w.rk("bob", ["encrypt", "team", "-o", w.s.path("m")], stdin: Data("removed but talking\n".utf8)).code == 0)
+        #expect(try w.rk("carol", ["decrypt", w.s.path("m")]).code == 2)
+        try Self.write(w.s.keyring("carol"), "UPDATE member_tenure SET sealed = ? WHERE member_tag = ?",
+                       before.map { [$0["sealed"] as Data, $0["member_tag"] as Data] })
+        let r = try w.rk("carol", ["decrypt", w.s.path("m")])
+        #expect(r.code == 2 && r.stdout.isEmpty && r.stderr.contains("rows of member_tenure were added, deleted or changed"), "\(r)")
+    }
+
+    @Test func deletedKeyHistoryIsRefusedByOffboard() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-q"]).code == 0)
+        // carol's key changes; alice takes the new card and accepts it: the old key stays in the room, in carol's history.
+        try FileManager.default.removeItem(atPath: w.s.keyring("carol"))
+        let card = try w.s.person("carol")
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(card.utf8)).code == 0)
+        #expect(try w.rk("alice", ["contact", "accept", "carol"]).code == 0)
+        try Self.write(w.s.keyring("alice"), "DELETE FROM contact_key_history", [[]])
+        let r = try w.rk("alice", ["offboard", "carol"])
+        #expect(r.code == 2 && r.stderr.contains("rows of contact_key_history were added, deleted or changed"), "\(r)")
+    }
+}
+
+/// A staged change put back after it was published and undone is refused by the next sync, not pushed again.
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed"))
+struct StagedRollbackCLITests {
+    @Test func aStagedIntentPutBackIsRefused() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "add", "team", "dave", "--no-sync"]).code == 0)
+        let saved = try KeyringTableRollbackCLITests.rows(w.s.keyring("alice"), "SELECT intent_tag, room_tag, seq, sealed FROM staged_intent")
+        #expect(saved.count == 1)
+        try w.sync("alice")
+        #expect(try w.rk("alice", ["room", "remove", "team", "dave"]).code == 0)
+        try KeyringTableRollbackCLITests.write(w.s.keyring("alice"), "INSERT INTO staged_intent (intent_tag, room_tag, seq, sealed) VALUES (?, ?, ?, ?)",
+                                               saved.map { [$0["intent_tag"] as Data, $0["room_tag"] as Data, $0["seq"] as Int64, $0["sealed"] as Data] })
+        let r = try w.rk("alice", ["sync"])
+        #expect(r.code == 2 && r.stderr.contains("rows of staged_intent were added, deleted or changed"), "\(r)")
+        let members = (try w.show("alice")["members"] as? [[String: Any]])?.compactMap { $0["handle"] as? String } ?? []
+        #expect(!members.contains("dave"), "\(members)")
+    }
+}
