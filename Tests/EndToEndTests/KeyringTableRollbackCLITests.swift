@@ -46,6 +46,21 @@ import Testing
         let r = try w.rk("alice", ["offboard", "carol"])
         #expect(r.code == 2 && r.stderr.contains("rows of contact_key_history were added, deleted or changed"), "\(r)")
     }
+
+    /// A remote's older row put back (a URL the user moved away from) is refused, as a deleted identity row is.
+    @Test func anOlderRemoteRowOrADeletedIdentityIsRefused() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["remote", "add", "origin", w.s.path("old.git")]).code == 0)
+        let old = try #require(try Self.rows(w.s.keyring("alice"), "SELECT name_tag, seq, sealed FROM remote").first)
+        #expect(try w.rk("alice", ["remote", "remove", "origin"]).code == 0)
+        #expect(try w.rk("alice", ["remote", "add", "origin", w.s.path("new.git")]).code == 0)
+        try Self.write(w.s.keyring("alice"), "UPDATE remote SET sealed = ? WHERE name_tag = ?", [[old["sealed"] as Data, old["name_tag"] as Data]])
+        let r = try w.rk("alice", ["remote", "list"])
+        #expect(r.code == 2 && r.stderr.contains("rows of remote were added, deleted or changed"), "\(r)")
+        try Self.write(w.s.keyring("bob"), "DELETE FROM identity", [[]])
+        let id = try w.rk("bob", ["id"])
+        #expect(id.code == 2 && id.stderr.contains("rows of identity were added, deleted or changed"), "\(id)")
+    }
 }
 
 /// A staged change put back after it was published and undone is refused by the next sync, not pushed again.

@@ -60,7 +60,7 @@ import Testing
 /// `-journal` hung every command for ever, and a log made by someone else got every page written (a hostile review).
 /// Anything but this user's singly linked regular file there is refused before SQLite opens anything.
 @Suite struct PlantedCompanionCLITests {
-    @Test(.timeLimit(.minutes(1)), arguments: ["-journal", "-wal", "-shm"])
+    @Test(.timeLimit(.minutes(5)), arguments: ["-journal", "-wal", "-shm"])
     func aFIFOAtACompanionIsRefusedAtOnce(suffix: String) throws {
         let s = try Sandbox()
         try s.person("alice")

@@ -11,7 +11,7 @@ import RoomKeyTestSupport
 
     /// A view stored under the name of a table read before the schema check (`grdb_migrations`), as an endless
     /// recursive query: refused before it is read (it spun at full CPU until killed).
-    @Test(.timeLimit(.minutes(1))) func aViewUnderATableNameIsRefusedBeforeItRuns() async throws {
+    @Test(.timeLimit(.minutes(5))) func aViewUnderATableNameIsRefusedBeforeItRuns() async throws {
         let path = try KeyringTests.create(passphrase: nil).path
         try Upgrade.outside(path, """
             ALTER TABLE grdb_migrations RENAME TO kept_migrations;
@@ -22,7 +22,7 @@ import RoomKeyTestSupport
     }
 
     /// A FIFO at the keyring's path is not a keyring: refused at once (opening it waited for a writer for ever).
-    @Test(.timeLimit(.minutes(1))) func aFifoAtTheKeyringPathIsRefusedAtOnce() async throws {
+    @Test(.timeLimit(.minutes(5))) func aFifoAtTheKeyringPathIsRefusedAtOnce() async throws {
         let path = try temporaryPath("keyring.sqlite")
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         #expect(mkfifo(path, 0o600) == 0)

@@ -65,7 +65,11 @@ extension Keyring {
 
     /// Loads and unseals the identity.
     public func identity() throws -> LocalIdentity {
-        let sealed = try read { db in try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) }
+        let sealed = try read { db in
+            // An older identity row put back (from before `id upgrade`) would drop the X-Wing key: checked first.
+            try requireIntact(db, "identity")
+            return try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1"))
+        }
         guard let sealed else { throw KeyringError.noIdentity }
         return try openIdentity(Array(sealed))
     }
@@ -141,6 +145,7 @@ extension Keyring {
 
     /// The identity's card, inside a transaction.
     func identityCard(_ db: Database) throws -> IdentityCard {
+        try requireIntact(db, "identity")
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
         return try openIdentityCard(Array(sealed))
     }

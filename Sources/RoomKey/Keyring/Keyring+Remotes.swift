@@ -140,6 +140,8 @@ extension Keyring {
     /// The name of the remote `room` uses, in the caller's transaction.
     func remoteName(_ db: Database, room: RoomID) throws -> String? {
         let tag = roomTag(room)
+        // An older row put back (a remote the user moved away from) would send the room's changes there again.
+        try requireIntact(db, "room_remote", "remote")
         if let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_remote WHERE room_tag = ?"), arguments: [Data(tag)]) {
             let choice = try rows.open(RoomRemoteRecord.self, Array(sealed), table: "room_remote", primaryKey: tag)
             if try remoteRecord(db, choice.remote) != nil { return choice.remote }
@@ -150,6 +152,7 @@ extension Keyring {
     /// One remote's record.
     func remoteRecord(_ db: Database, _ name: String) throws -> RemoteRecord? {
         let tag = remoteTag(name)
+        try requireIntact(db, "remote")
         guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM remote WHERE name_tag = ?"), arguments: [Data(tag)]) else { return nil }
         let record = try rows.open(RemoteRecord.self, Array(sealed), table: "remote", primaryKey: tag)
         guard record.name == name else { throw KeyringError.integrityFailure(table: "remote") }
@@ -158,14 +161,16 @@ extension Keyring {
 
     /// Every remote's record, in the order added.
     func remoteRecords(_ db: Database) throws -> [RemoteRecord] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM remote ORDER BY seq")).map { row in
+        try requireIntact(db, "remote")
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT name_tag, sealed FROM remote ORDER BY seq")).map { row in
             try rows.open(RemoteRecord.self, try row.blob("sealed", table: "remote"), table: "remote", primaryKey: try row.blob("name_tag", table: "remote"))
         }
     }
 
     /// Every room's explicit choice.
     private func roomRemoteRecords(_ db: Database) throws -> [(tag: [UInt8], record: RoomRemoteRecord)] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room_remote")).map { row in
+        try requireIntact(db, "room_remote")
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room_remote")).map { row in
             let tag = try row.blob("room_tag", table: "room_remote")
             return (tag, try rows.open(RoomRemoteRecord.self, try row.blob("sealed", table: "room_remote"), table: "room_remote", primaryKey: tag))
         }

@@ -162,6 +162,8 @@ extension Keyring {
         }
         let time = now()
         let last = try read { db -> UInt64? in
+            // An older clock put back would put off the prune that deletes expired keys.
+            try requireIntact(db, "prune_clock")
             guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM prune_clock WHERE id = 1")) else { return nil }
             return try rows.open(PruneClock.self, Array(sealed), table: "prune_clock", primaryKey: Self.pruneClockKey).last
         }
