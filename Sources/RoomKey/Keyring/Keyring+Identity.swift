@@ -103,7 +103,8 @@ extension Keyring {
         return card
     }
 
-    private func openIdentity(_ sealed: [UInt8]) throws -> LocalIdentity {
+    /// Opens the sealed identity row (its seal bound to the identity table and key).
+    func openIdentity(_ sealed: [UInt8]) throws -> LocalIdentity {
         let plain = try rows.openSecret(sealed, table: Self.identityTable, primaryKey: Self.identityKey)
         let s = SigningKeyPair.secretLength, x = SealingKeyPair.secretLength
         let (q, cardBytes) = try identityLayout(plain)
