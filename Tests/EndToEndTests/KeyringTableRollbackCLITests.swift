@@ -81,3 +81,24 @@ struct StagedRollbackCLITests {
         #expect(!members.contains("dave"), "\(members)")
     }
 }
+
+/// A message whose sender key is not held is judged by the whole of Receiving step 5 before step 6: a sender removed
+/// since is rejected (2), not pending (5), even when the same commit added it back (a review: only the message's
+/// epoch and the current one were read, so the re-added member's old-stay message waited for a key).
+@Suite struct RemovedSenderWithoutKeyCLITests {
+    @Test func aRemovedAndReaddedSendersOldStayMessageIsRejectedWithoutItsKey() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
+        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", w.s.path("g")]).code == 0) }
+        // bob's next generation, which carol never receives.
+        #expect(try w.rk("bob", ["room", "rotate", "team", "-o", w.s.path("rot")]).code == 0)
+        let script = Data("remove team bob\nadd team bob\n".utf8)
+        let applied = try w.rk("alice", ["apply", "-", "--json"], stdin: script)
+        #expect(applied.code == 0, "\(applied)")
+        let bundle = try #require((try applied.json()["rooms"] as? [[String: Any]])?.first?["bundle"] as? String)
+        #expect(try w.rk("carol", ["receive", bundle]).code == 0)
+        #expect(try w.rk("bob", ["encrypt", "team", "-o", w.s.path("m")], stdin: Data("old stay\n".utf8)).code == 0)
+        let r = try w.rk("carol", ["decrypt", w.s.path("m")])
+        #expect(r.code == 2 && r.stdout.isEmpty && r.stderr.contains("is not a member of room \"team\" at epoch 1"), "\(r)")
+    }
+}

@@ -146,7 +146,7 @@ extension Keyring {
                     keys[ktag] = state
                 } else {
                     // As in `decrypt`: nothing can be verified, so the answer depends on what the header claims.
-                    let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
+                    let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: true).ledger
                     if try retentionDeleted(db, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
                         throw MessageError.retentionDeleted(epoch: message.epoch, room: record.name)
                     }

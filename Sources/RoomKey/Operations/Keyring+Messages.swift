@@ -96,9 +96,10 @@ extension Keyring {
         let name = record.name
         let ktag = senderKeyTag(message.roomID, owner: message.sender, keyID: message.keyID)
         guard let key = try loadSenderKey(db, message.roomID, keyTag: ktag) else {
-            // No key: nothing can be verified, so the answer depends on what the header claims.
-            // Only the message's epoch and the current one are read: an unauthenticated header must stay cheap.
-            let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: false).ledger
+            // No key: nothing can be verified, so the answer depends on what the header claims. The sender's tenure is one
+            // row whatever the epochs, so the whole of step 5 runs before step 6: a sender removed since is rejected
+            // (2), not pending (5), even when the same commit added it back (a review).
+            let ledger = try checkEpochAndSender(db, message, record, me: me, everyEpoch: true).ledger
             if try retentionDeleted(db, ledger: ledger, epoch: message.epoch, keyTag: ktag) {
                 throw MessageError.retentionDeleted(epoch: message.epoch, room: name)
             }
