@@ -61,6 +61,41 @@ import Testing
         let id = try w.rk("bob", ["id"])
         #expect(id.code == 2 && id.stderr.contains("rows of identity were added, deleted or changed"), "\(id)")
     }
+
+    /// A deleted commit row is refused where a decision rests on the log: it read as "no such commit", so an old leave
+    /// request of a member added back since was taken again and removed the member (a hostile review).
+    @Test func aDeletedCommitRowIsRefusedByALeaveDecision() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
+        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", w.s.path("g")]).code == 0) }
+        #expect(try w.rk("bob", ["room", "leave", "team", "-o", w.s.path("leave")]).code == 0)
+        #expect(try w.rk("alice", ["receive", w.s.path("leave")]).code == 0)
+        let before = Set(try Self.rows(w.s.keyring("alice"), "SELECT commit_tag FROM room_commit").map { $0["commit_tag"] as Data })
+        #expect(try w.rk("alice", ["room", "add", "team", "bob"]).code == 0)
+        let readd = try #require(try Self.rows(w.s.keyring("alice"), "SELECT commit_tag FROM room_commit")
+            .map { $0["commit_tag"] as Data }.first { !before.contains($0) })
+        // Enough commits after it that the current roster no longer reads it.
+        for _ in 0..<16 {
+            #expect(try w.rk("alice", ["room", "promote", "team", "carol"]).code == 0)
+            #expect(try w.rk("alice", ["room", "demote", "team", "carol"]).code == 0)
+        }
+        try Self.write(w.s.keyring("alice"), "DELETE FROM room_commit WHERE commit_tag = ?", [[readd]])
+        let r = try w.rk("alice", ["receive", w.s.path("leave")])
+        #expect(r.code == 2 && r.stderr.contains("rows of room_commit were added, deleted or changed"), "\(r)")
+    }
+
+    /// The last audit entries deleted and an older head put back: `audit` showed a whole chain without them.
+    @Test func aShortenedAuditLogIsRefused() throws {
+        let w = try RoomWorld()
+        let path = w.s.keyring("alice")
+        let head = try #require(try Self.rows(path, "SELECT sealed FROM audit_head").first)
+        let last = try #require(try Self.rows(path, "SELECT max(seq) AS seq FROM audit_entry").first?["seq"] as Int64?)
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "-q"]).code == 0)
+        try Self.write(path, "DELETE FROM audit_entry WHERE seq > ?", [[last]])
+        try Self.write(path, "UPDATE audit_head SET sealed = ?", [[head["sealed"] as Data]])
+        let r = try w.rk("alice", ["audit"])
+        #expect(r.code == 2 && r.stdout.isEmpty && r.stderr.contains("rows of audit_"), "\(r)")
+    }
 }
 
 /// A staged change put back after it was published and undone is refused by the next sync, not pushed again.

@@ -120,10 +120,12 @@ extension Keyring {
         try saveAuditHead(db, marked)
     }
 
-    /// Every entry, oldest first (each row's integrity is checked as it is opened).
+    /// Every entry, oldest first (each row's integrity is checked as it is opened, and the tables' digests first: the
+    /// last entries deleted and an older head put back showed a whole chain without them, a hostile review).
     public func auditEntries() throws -> [AuditEntry] {
         try read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq")).map { row in
+            try requireIntact(db, "audit_entry", "audit_head")
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, sealed FROM audit_entry ORDER BY seq")).map { row in
                 let seq = try row.positiveInteger("seq", table: "audit_entry")
                 return try rows.open(AuditEntry.self, try row.blob("sealed", table: "audit_entry"), table: "audit_entry", primaryKey: u64(UInt64(seq)))
             }

@@ -154,6 +154,15 @@ extension Keyring {
         try noteMembership(db, commit, roster: roster, newRoom: newRoom)
     }
 
+    /// `storedCommit` for a decision that rests on what the log holds (a leave request's "added back since", fork
+    /// evidence, another admin's changes, sync's check of a remote commit): the table's digest is checked first, once
+    /// per connection, so a deleted commit row is refused instead of read as "no such commit" (a hostile review: one
+    /// deleted row let an old leave request remove a member who had been added back).
+    func checkedCommit(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Commit? {
+        try requireIntact(db, "room_commit")
+        return try storedCommit(db, id, epoch)
+    }
+
     /// The accepted commit of `epoch`, if stored.
     func storedCommit(_ db: Database, _ id: RoomID, _ epoch: UInt64) throws -> Commit? {
         let ctag = commitTag(id, epoch)

@@ -21,7 +21,7 @@ struct ReceiverStore: ReceiverView {
                         joinedEpoch: record.joinedEpoch, left: record.left ?? false, headTime: record.headTime)
     }
 
-    func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try keyring.storedCommit(db, room, epoch) }
+    func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try keyring.checkedCommit(db, room, epoch) }
 
     func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? { try keyring.epochRoster(db, room, epoch) }
 

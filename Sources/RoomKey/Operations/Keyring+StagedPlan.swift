@@ -25,7 +25,7 @@ extension Keyring {
         var since: [(epoch: UInt64, author: IdentityID, operations: [RoomKeyCore.Operation])] = []
         if oldest < room.state.epoch {
             for epoch in (oldest + 1)...room.state.epoch {
-                if let c = try storedCommit(db, room.id, epoch) { since.append((epoch, c.author, c.operations)) }
+                if let c = try checkedCommit(db, room.id, epoch) { since.append((epoch, c.author, c.operations)) }
             }
         }
         let leaveVetoes = try leaveVetoes(db, intents, me: me)
@@ -39,7 +39,7 @@ extension Keyring {
                 veto = veto ?? why
             }
             guard let base = intent.base, let subjects = intent.subjects else { return StagedRebase.Intent(ops, subjects: nil, veto: veto) }
-            let baseHead = base.epoch > room.state.epoch || base.epoch < room.joinedEpoch ? nil : try storedCommit(db, room.id, base.epoch)?.head
+            let baseHead = base.epoch > room.state.epoch || base.epoch < room.joinedEpoch ? nil : try checkedCommit(db, room.id, base.epoch)?.head
             if veto == nil, baseHead != base.head { veto = "the room's history changed since this change was staged" }
             if veto == nil { veto = leaveVetoes[index] }
             let changed = StagedRebase.changed(since: since.filter { $0.epoch > base.epoch }.map { ($0.author, $0.operations) }, me: me)

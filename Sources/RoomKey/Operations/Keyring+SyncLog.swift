@@ -13,15 +13,15 @@ extension Keyring {
                        me: borrowing LocalIdentity) throws -> (verdict: LockFileCheck.Verdict, opened: Bool) {
         let base: LockFileCheck.Base
         if epoch == 0 {
-            guard let genesis = try storedCommit(db, room.id, 0) else { return (.keep("epoch 0 is not held here"), false) }
+            guard let genesis = try checkedCommit(db, room.id, 0) else { return (.keep("epoch 0 is not held here"), false) }
             base = .genesis(creator: genesis.author)
         } else {
-            guard let prior = try storedCommit(db, room.id, epoch - 1), let roster = try epochRoster(db, room.id, epoch - 1) else {
+            guard let prior = try checkedCommit(db, room.id, epoch - 1), let roster = try epochRoster(db, room.id, epoch - 1) else {
                 return (.keep("epoch \(epoch - 1) is not held here"), false)
             }
             base = .after(RoomState(at: prior, name: room.name, roster: roster), time: prior.time)
         }
-        let expected = try storedCommit(db, room.id, epoch)?.head
+        let expected = try checkedCommit(db, room.id, epoch)?.head
         var senderMadeAnother = false
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(),
