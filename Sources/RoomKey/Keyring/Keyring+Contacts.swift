@@ -65,13 +65,15 @@ extension Keyring {
     }
 
     func fetchContact(_ db: Database, tag: [UInt8]) throws -> Contact? {
-        // An older copy of a contact row (its key before a change was verified or accepted) opens like the current one:
-        // the table's digest tells them apart (a hostile review). Once per connection.
-        try requireIntact(db, Self.contactTable)
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
-            return nil
-        }
+        guard let sealed = try sealedContactRow(db, tag: tag) else { return nil }
         return try openReadContact(sealed, tag: tag)
+    }
+
+    /// The sealed `contact` row of `tag`, read after the table's digest is checked: an older copy of a contact row (its
+    /// key before a change was verified or accepted) opens like the current one (a hostile review). Once per connection.
+    func sealedContactRow(_ db: Database, tag: [UInt8]) throws -> Data? {
+        try requireIntact(db, Self.contactTable)
+        return try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)])
     }
 
     /// Opens a contact row read under `tag`, remembering it when this operation keeps the contacts it reads.
@@ -179,8 +181,7 @@ extension Keyring {
                 return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
             }
             // The same identity key re-issued its card: keep every decision made about that key.
-            let accepted = try openContactRecord(Array(try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"),
-                                                                         arguments: [Data(tag)]) ?? Data()), tag: tag).accepted
+            let accepted = try openContactRecord(Array(try sealedContactRow(db, tag: tag) ?? Data()), tag: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
                                          added: existing.added), accepted: accepted)
             if upgrade { try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id) upgraded to card v2") }

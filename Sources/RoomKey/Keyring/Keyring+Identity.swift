@@ -65,13 +65,16 @@ extension Keyring {
 
     /// Loads and unseals the identity.
     public func identity() throws -> LocalIdentity {
-        let sealed = try read { db in
-            // An older identity row put back (from before `id upgrade`) would drop the X-Wing key: checked first.
-            try requireIntact(db, "identity")
-            return try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1"))
-        }
+        let sealed = try read { db in try sealedIdentityRow(db) }
         guard let sealed else { throw KeyringError.noIdentity }
         return try openIdentity(Array(sealed))
+    }
+
+    /// The sealed identity row, read after the table's digest is checked: an older identity row put back (from before
+    /// `id upgrade`) would drop the X-Wing key. Once per connection.
+    private func sealedIdentityRow(_ db: Database) throws -> Data? {
+        try requireIntact(db, "identity")
+        return try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1"))
     }
 
     /// The layout of an unsealed identity row: `version || signing secret || sealing secret || X-Wing seed (version 2)
@@ -146,8 +149,7 @@ extension Keyring {
 
     /// The identity's card, inside a transaction.
     func identityCard(_ db: Database) throws -> IdentityCard {
-        try requireIntact(db, "identity")
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
+        guard let sealed = try sealedIdentityRow(db) else { throw KeyringError.noIdentity }
         return try openIdentityCard(Array(sealed))
     }
 

@@ -140,8 +140,9 @@ extension Keyring {
     /// The name of the remote `room` uses, in the caller's transaction.
     func remoteName(_ db: Database, room: RoomID) throws -> String? {
         let tag = roomTag(room)
-        // An older row put back (a remote the user moved away from) would send the room's changes there again.
-        try requireIntact(db, "room_remote", "remote")
+        // An older row put back (a remote the user moved away from) would send the room's changes there again. (The
+        // `remote` rows are checked by `remoteRecord` and `remoteRecords`, which read them.)
+        try requireIntact(db, "room_remote")
         if let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room_remote WHERE room_tag = ?"), arguments: [Data(tag)]) {
             let choice = try rows.open(RoomRemoteRecord.self, Array(sealed), table: "room_remote", primaryKey: tag)
             if try remoteRecord(db, choice.remote) != nil { return choice.remote }

@@ -19,26 +19,24 @@ extension Keyring {
         return w.bytes
     }
 
+    /// The sealed `room` row of `tag`, read after the table's digest is checked: an older sealed copy of a row opens as
+    /// well as the current one, only the digest tells them apart, and every decision starts from the epoch and roster in
+    /// it (a hostile review). The check runs once per connection.
+    private func sealedRoomRow(_ db: Database, tag: [UInt8]) throws -> Data? {
+        try requireIntact(db, "room")
+        return try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)])
+    }
+
     /// Loads a room by id.
     func loadRoom(_ db: Database, _ id: RoomID) throws -> StoredRoom? {
         let tag = roomTag(id)
-        // An older sealed copy of this very row opens as well as the current one: only the table's digest tells them
-        // apart, and every decision starts from the epoch and roster in it (a hostile review). Once per connection.
-        try requireIntact(db, "room")
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
-            return nil
-        }
+        guard let sealed = try sealedRoomRow(db, tag: tag) else { return nil }
         return try decodeRoom(db, sealed, tag: tag, expected: id)
     }
 
     /// Loads a room by its row tag (from an index such as `owed_rotation`).
     func loadRoom(_ db: Database, tag: [UInt8]) throws -> StoredRoom? {
-        // An older sealed copy of this very row opens as well as the current one: only the table's digest tells them
-        // apart, and every decision starts from the epoch and roster in it (a hostile review). Once per connection.
-        try requireIntact(db, "room")
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
-            return nil
-        }
+        guard let sealed = try sealedRoomRow(db, tag: tag) else { return nil }
         return try decodeRoom(db, sealed, tag: tag, expected: nil)
     }
 
@@ -196,12 +194,7 @@ extension Keyring {
 
     /// A room's record and its id by its row tag, checked against the tag.
     func loadRoomRecordAndID(_ db: Database, tag: [UInt8]) throws -> (record: RoomRecord, id: RoomID)? {
-        // An older sealed copy of this very row opens as well as the current one: only the table's digest tells them
-        // apart, and every decision starts from the epoch and roster in it (a hostile review). Once per connection.
-        try requireIntact(db, "room")
-        guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM room WHERE room_tag = ?"), arguments: [Data(tag)]) else {
-            return nil
-        }
+        guard let sealed = try sealedRoomRow(db, tag: tag) else { return nil }
         let record = try openRoomRecord(Array(sealed), tag: tag)
         guard let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")), roomTag(id) == tag else {
             throw KeyringError.integrityFailure(table: "room")

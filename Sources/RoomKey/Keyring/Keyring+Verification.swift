@@ -67,10 +67,7 @@ extension Keyring {
     public func keyChangeAccepted(named name: String) throws -> Bool {
         let record = try read { db -> ContactRecord? in
             let tag = try contactTag(db, name)
-            try requireIntact(db, Self.contactTable)
-            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
-                return nil
-            }
+            guard let sealed = try sealedContactRow(db, tag: tag) else { return nil }
             return try openContactRecord(Array(sealed), tag: tag)
         }
         guard let record else { throw ContactError.notFound(name: name) }
@@ -82,10 +79,7 @@ extension Keyring {
         try automaticPrune()
         return try write { db in
             let tag = try contactTag(db, name)
-            try requireIntact(db, Self.contactTable)
-            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)]) else {
-                throw ContactError.notFound(name: name)
-            }
+            guard let sealed = try sealedContactRow(db, tag: tag) else { throw ContactError.notFound(name: name) }
             // openContactRecord checks the row's name tag.
             var record = try openContactRecord(Array(sealed), tag: tag)
             let contact = Contact(name: record.name, card: record.card, verified: record.verified, keyChanged: record.keyChanged,

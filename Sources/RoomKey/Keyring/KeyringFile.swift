@@ -59,12 +59,15 @@ enum KeyringFile {
         removeCompanions(of: path)
     }
 
+    /// The names SQLite gives a database's companions, after its path: log, index, journal.
+    static let companionSuffixes = ["-wal", "-shm", "-journal"]
+
     /// The first SQLite companion of `path` (`-wal`, `-shm`, `-journal`) that exists and is not this user's singly
     /// linked regular file. SQLite opens them by name without such a check: its hot-journal check opens `-journal`
     /// blocking (a FIFO there hung every command), and a log made by another user got every page written, the header
     /// row of `passwd` included (a hostile review). Their mode follows the keyring file's, which is the user's choice.
     static func foreignCompanion(of path: String) -> String? {
-        for suffix in ["-wal", "-shm", "-journal"] {
+        for suffix in companionSuffixes {
             var st = stat()
             guard lstat(path + suffix, &st) == 0 else { continue }
             if st.st_mode & S_IFMT != S_IFREG || st.st_uid != geteuid() || st.st_nlink != 1 { return path + suffix }
@@ -74,7 +77,7 @@ enum KeyringFile {
 
     /// Removes the SQLite companions of the keyring file at `path` (its log, index and journal), not the file.
     static func removeCompanions(of path: String) {
-        for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        for suffix in companionSuffixes { unlink(path + suffix) }
     }
 
     /// True when `path` or its folder cannot be written: permissions, a read-only mount, an immutable file.

@@ -92,7 +92,7 @@ package enum OutputPath {
         /// on both the path and its target).
         package init(keyring: String) {
             let bases = Set([keyring, (try? OutputPath.resolve(keyring)) ?? keyring])
-            let files = bases.flatMap { base in [base] + ["-wal", "-shm", "-journal"].map { base + $0 } }
+            let files = bases.flatMap { base in [base] + KeyringFile.companionSuffixes.map { base + $0 } }
             let physical = files.map { OutputPath.physical((try? OutputPath.resolve($0)) ?? $0, folder: OutputPath.realFolder) }
             paths = Set(physical)
             nodes = Set(physical.compactMap { file in

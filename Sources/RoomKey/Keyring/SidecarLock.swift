@@ -1,8 +1,7 @@
 import Foundation
 
 /// An `flock` on a file beside a keyring (`<keyring><suffix>`, named from the keyring's resolved path so that a link to
-/// the keyring takes the same lock; mode 0600): the mechanism under
-/// `KeyringUseLock` and `DecryptTurn`. SQLite's own locks are `fcntl` locks on the keyring file, which this never meets.
+/// the keyring takes the same lock; mode 0600): the mechanism under `KeyringUseLock` and `DecryptTurn`. SQLite's own locks are `fcntl` locks on the keyring file, which this never meets.
 /// Where no lock file can be made or locked (a read-only folder, a file system without `flock`), nothing is locked; a
 /// link, FIFO or folder at the lock's name is refused (`Failure.notAFile`), never followed or waited on.
 final class SidecarLock {
@@ -22,8 +21,8 @@ final class SidecarLock {
         URL(fileURLWithPath: keyring).resolvingSymlinksInPath().path + suffix
     }
 
-    /// Takes the lock (shared or exclusive), trying for `patience` seconds (0: once); throws `Busy` when another holder
-    /// kept it all that time.
+    /// Takes the lock (shared or exclusive), trying for `patience` seconds (0: once); throws `.busy` when another holder
+    /// kept it all that time, `.notAFile` for anything but this user's regular file at its name.
     init(keyring: String, suffix: String, exclusive: Bool, patience: TimeInterval) throws(Failure) {
         let path = Self.path(keyring: keyring, suffix: suffix)
         // O_NONBLOCK: a FIFO at the name is opened without waiting for a peer, and then refused below.

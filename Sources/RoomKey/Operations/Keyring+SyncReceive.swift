@@ -98,9 +98,9 @@ extension Keyring {
                                                skipped: Set(setAside))
             entries = listing.files
             skippedFolders = listing.oversized.map { String($0.folder.dropFirst(RemoteLayout.root.count + 1)) }
-            for (folder, setAside) in listing.oversized {
+            for (folder, reason) in listing.oversized {
                 let (limit, bytes) = (mirror.walkFileLimit, mirror.listingLimit)
-                let why = switch setAside {
+                let why = switch reason {
                 case let .files(count) where count > limit: "the folder names more than \(limit) files"
                 case let .files(count): "the folder names \(count) files, more than this sync had room for after the other rooms"
                 case let .treeBytes(size) where size > bytes: "the folder's trees take more than \(bytes) bytes"
