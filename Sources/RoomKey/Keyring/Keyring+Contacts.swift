@@ -150,11 +150,13 @@ extension Keyring {
         let time = now()
         try automaticPrune()
         return try write { db in
-            try cards.map { card in
+            let results = try cards.map { card in
                 var result = try addContact(db, card, name: name ?? card.handle, time: time)
                 result.lookalikes = found[card.id] ?? []
                 return result
             }
+            try noteMembersUpgraded(db, Set(results.compactMap { $0.outcome == .upgraded ? $0.id : nil }))
+            return results
         }
     }
 

@@ -134,7 +134,7 @@ extension Keyring {
     /// an identity that is already version 2, whose card is returned as it is).
     public func upgradeIdentity() throws -> (card: IdentityCard, upgraded: Bool) {
         try write { db in
-            guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM identity WHERE id = 1")) else { throw KeyringError.noIdentity }
+            guard let sealed = try sealedIdentityRow(db) else { throw KeyringError.noIdentity }
             let old = try openIdentity(Array(sealed))
             if old.card.isPostQuantum { return (old.card, false) }
             let xwing = try XWingKeyPair.generate()

@@ -248,6 +248,7 @@ extension Keyring {
     /// Refuses ("keyring was edited: …") when the rows of `tables` do not match their sealed digests, counting this
     /// transaction's own changes. A table checked once is not read again until another connection writes the file.
     func requireIntact(_ db: Database, _ tables: String...) throws {
+        assert(tables.allSatisfy(KeyringTables.checked.contains), "a table checked before use is listed in KeyringTables")
         try requireSchemaUnchanged(db)
         let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
         let due = tables.filter { integrity.verified[$0] != version }

@@ -123,6 +123,37 @@ extension Keyring {
         if !refusedAdds.isEmpty { throw RoomError.classicalMembers(room: room.name, names: refusedAdds.map(\.name), adding: true) }
         throw RoomError.classicalMembers(room: room.name, names: classical.map(\.name), adding: false)
     }
+
+    /// Contacts in `upgraded` now have version 2 cards: every room they are members of, where this keyring holds a
+    /// key of its own, starts a new generation before its next message, so that from then on this member's key reaches
+    /// them post-quantum (the current one went out in a version 1 stanza). Each room is read once, however many of
+    /// its members upgraded.
+    func noteMembersUpgraded(_ db: Database, _ upgraded: Set<IdentityID>) throws {
+        guard !upgraded.isEmpty else { return }
+        var tags = Set<[UInt8]>()
+        for id in upgraded {
+            for (roomTag, tenure) in try tenures(db, of: id) where tenure.stays.last?.left == nil { tags.insert(roomTag) }
+        }
+        // A room whose tenures are not built yet has no rows to find it by: its roster says.
+        for rtag in try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM scale_backfill")) { tags.insert(Array(rtag)) }
+        let me = try identityCard(db).id
+        for tag in tags.sorted(by: BytesOrder.precedes) {
+            guard var room = try loadRoom(db, tag: tag), !room.left, room.state.roster[me] != nil,
+                  upgraded.contains(where: { room.state.roster[$0] != nil }) else { continue }
+            room.owesNewGeneration()
+            try saveRoom(db, room)
+        }
+    }
+
+    /// Under `--require-pq`, refuses `operations` when they add a member on a version 1 card, naming them: what
+    /// `apply` checks line by line, so that the refusal names its line.
+    func refuseClassicalAdds(_ db: Database, room: StoredRoom, _ operations: [Operation]) throws {
+        guard room.requirePQ else { return }
+        let classical = operations.addedCards.filter { !$0.isPostQuantum }
+        guard !classical.isEmpty else { return }
+        let names = try classical.map { card in try fetchContact(db, id: card.id)?.name ?? card.handle }
+        throw RoomError.classicalMembers(room: room.name, names: names, adding: true)
+    }
 }
 
 /// A member still on a version 1 card, as `room show` and `room list` name it.
@@ -153,6 +184,9 @@ extension Keyring {
             var room = try findRoom(db, nameOrID)
             if room.requirePQ != on {
                 room.requirePQ = on
+                // The current key may have reached someone through a version 1 stanza (sealed before the requirement,
+                // or before a member's upgrade): a new one is due, which is distributed only under the requirement.
+                if on, !room.left, room.state.roster[try identityCard(db).id] != nil { room.owesNewGeneration() }
                 try saveRoom(db, room)
                 try audit(db, .roomPolicy, "\(Self.auditRoom(room.name, room.id)) require-pq \(on ? "on" : "off")")
             }

@@ -33,6 +33,14 @@ public struct StoredRoom: Sendable {
 
     /// The room id.
     public var id: RoomID { state.roomID }
+
+    /// Makes this member's next sender key due: a new generation, made and sent by the next command that can (as after
+    /// a commit). Nothing changes when one is due already.
+    mutating func owesNewGeneration() {
+        guard !rotationDue else { return }
+        ownGeneration &+= 1
+        rotationDue = true
+    }
     /// The room name.
     public var name: String { state.name }
 }
@@ -186,7 +194,8 @@ extension RoomError: RoomKeyError {
         case let .oldKeyMember(name, room, _, false): "swap the old key for the new one with '\(ShellWord.command(["room", "replace"], [room, name]))'"
         case let .oldKeyNotMember(name, room, false): "add the contact with '\(ShellWord.command(["room", "add"], [room, name]))'"
         case .forked: "compare the room fingerprint with the other members; an admin must resolve the fork"
-        case .classicalMembers: "each of them runs 'roomkey id upgrade' and you 'roomkey contact add' the new card, or 'roomkey room set ROOM --no-require-pq'"
+        case let .classicalMembers(room, _, _):
+            "each of them runs 'roomkey id upgrade' and you 'roomkey contact add' the new card, or '\(ShellWord.command(["room", "set"], [room], options: ["--no-require-pq"]))'"
         case .sameHandle: "to add them anyway, run again with --allow-same-handle; listings then show each with its short id"
         default: nil
         }

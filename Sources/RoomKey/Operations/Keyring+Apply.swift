@@ -71,6 +71,7 @@ extension Keyring {
                     case .rotate, .create: []
                     }
                     let lineOps = try changes.flatMap { try operations(db, for: $0, roster: roster, room: line.room, me: me.id) }
+                    if let existing { try refuseClassicalAdds(db, room: existing, lineOps) }
                     if !allowSameHandle && !lineOps.addedCards.isEmpty {
                         let index = handles ?? HandleIndex(roster)
                         try refuseSameHandles(index, adding: lineOps, room: line.room)

@@ -121,7 +121,12 @@ extension Keyring {
             }
             let kept = try outboxRecords(db, withBundles: { $0.roomID == room.id.hex && $0.epoch == epoch
                 && ($0.kind == "commit" || $0.kind == "sender-key") })
-            if !kept.isEmpty {
+            // Under `--require-pq` a kept bundle with a version 1 stanza is not sent again: the bundle is made anew,
+            // which refuses while a member is still on a version 1 card.
+            let classical = room.requirePQ && kept.contains { item in
+                (try? Bundle.parse(item.bytes))?.stanzaKinds.contains(.sealedBox) ?? true
+            }
+            if !kept.isEmpty, !classical {
                 return try kept.map { item in
                     try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),
                                 kind: "resend", deliver: deliver)
