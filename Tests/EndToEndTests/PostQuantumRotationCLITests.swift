@@ -84,3 +84,42 @@ import Testing
         #expect(add.code == 6 && add.stderr.contains("'roomkey room set team --no-require-pq'"), "\(add)")
     }
 }
+
+/// The same through a git remote: sync does not republish a sender-key file of this member that holds a version 1
+/// stanza once the room requires post-quantum stanzas, and publishes the new key instead.
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct PostQuantumSyncCLITests {
+    @Test func syncDoesNotRepublishAVersion1KeyFileUnderRequirePQ() throws {
+        let w = try GitWorld(["alice", "bob"])
+        _ = try w.s.person("carol")
+        try w.keyring("carol").makeClassicalIdentityForTests()
+        let carolCard = try w.rk("carol", ["id", "export"]).stdout
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(carolCard.utf8)).code == 0)
+        #expect(try w.rk("carol", ["contact", "add", "-"], stdin: Data((w.cards["alice"] ?? "").utf8)).code == 0)
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.addRemote(["alice", "bob", "carol"])
+        try w.sync("alice")
+        for p in ["bob", "carol"] { try w.sync(p) }
+        // alice's generation 1 goes out while carol is on a version 1 card.
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        try w.sync("alice")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let alice = try w.keyring("alice").identityCard().id.hex
+        let prefix = "rooms/\(room)/keys/0/\(alice)-"
+        #expect(try w.remoteFiles().contains(prefix + "1.roomkey"))
+        // carol upgrades, alice learns it and requires post-quantum stanzas; the remote loses generation 1's file.
+        let up = try w.rk("carol", ["id", "upgrade"])
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(up.stdout.utf8)).code == 0)
+        #expect(try w.rk("alice", ["room", "set", "team", "--require-pq"]).code == 0)
+        try w.tamper([prefix + "1.roomkey": nil])
+        try w.sync("alice")
+        let files = try w.remoteFiles()
+        #expect(!files.contains(prefix + "1.roomkey"), "\(files)")
+        #expect(files.contains(prefix + "2.roomkey"), "\(files)")
+        // carol reads alice's next message under the new key.
+        try w.sync("carol")
+        let msg = w.s.path("pq.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", msg], stdin: Data("pq only".utf8)).code == 0)
+        #expect(try w.rk("carol", ["decrypt", msg]).stdout.contains("pq only"))
+    }
+}

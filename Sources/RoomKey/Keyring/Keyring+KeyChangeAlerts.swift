@@ -145,6 +145,11 @@ extension Keyring {
         }
     }
 
+    /// True when `bundle` (a file this keyring made) seals its key to someone in a version 1 stanza, or does not parse.
+    static func hasVersion1Stanza(_ bundle: [UInt8]) -> Bool {
+        (try? Bundle.parse(bundle))?.stanzaKinds.contains(.sealedBox) ?? true
+    }
+
     /// Under `--require-pq`, refuses `operations` when they add a member on a version 1 card, naming them: what
     /// `apply` checks line by line, so that the refusal names its line.
     func refuseClassicalAdds(_ db: Database, room: StoredRoom, _ operations: [Operation]) throws {

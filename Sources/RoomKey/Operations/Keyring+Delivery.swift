@@ -123,9 +123,7 @@ extension Keyring {
                 && ($0.kind == "commit" || $0.kind == "sender-key") })
             // Under `--require-pq` a kept bundle with a version 1 stanza is not sent again: the bundle is made anew,
             // which refuses while a member is still on a version 1 card.
-            let classical = room.requirePQ && kept.contains { item in
-                (try? Bundle.parse(item.bytes))?.stanzaKinds.contains(.sealedBox) ?? true
-            }
+            let classical = room.requirePQ && kept.contains { Self.hasVersion1Stanza($0.bytes) }
             if !kept.isEmpty, !classical {
                 return try kept.map { item in
                     try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),

@@ -16,6 +16,9 @@ extension Keyring {
         for item in try read({ db in try outboxRecords(db, withBundles: { byID[$0.roomID] != nil }) }) {
             let r = item.record, bytes = item.bytes
             guard let room = byID[r.roomID] else { continue }
+            // Under `--require-pq` this member's own key files that went out with a version 1 stanza are not offered
+            // again: a new key is due (`owesNewGeneration`), and its bundle is sealed under the requirement.
+            if room.requirePQ, r.kind == "sender-key" || r.kind == "resend", Self.hasVersion1Stanza(bytes) { continue }
             let digest = Hex.encode(Array(BLAKE2b.hash([bytes]).prefix(8)))
             let path: String
             switch r.kind {
