@@ -160,6 +160,9 @@ extension Keyring {
         do { try settleOutbox() } catch let error as any RoomKeyError {
             onWarning?("\(error.message); see 'roomkey outbox list'")
         }
+        // What a killed restore or backup left beside the keyring (a staged copy) goes at every write command, not
+        // only when the prune is due: a file the keyring does not account for is not left for minutes (a review).
+        TemporaryFile.removeLeftovers(in: KeyringFile.folder(of: path))
         let time = now()
         let last = try read { db -> UInt64? in
             // An older clock put back would put off the prune that deletes expired keys.
@@ -168,8 +171,6 @@ extension Keyring {
             return try rows.open(PruneClock.self, Array(sealed), table: "prune_clock", primaryKey: Self.pruneClockKey).last
         }
         if let last, time >= last, time - last < Self.automaticPruneInterval { return }
-        // What a killed restore or backup left beside the keyring (a staged copy) goes too.
-        TemporaryFile.removeLeftovers(in: KeyringFile.folder(of: path))
         _ = try pruneExpired()
         let sealed = try rows.seal(record: PruneClock(last: time), table: "prune_clock", primaryKey: Self.pruneClockKey)
         try write { db in try db.cachedStatement(sql: "INSERT OR REPLACE INTO prune_clock (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)]) }
