@@ -41,6 +41,13 @@ struct LockFileCheckTests {
         Row(name: "from the admin, not openable here (a damaged or missing stanza)", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "keep"),
+        Row(name: "from the admin, listing this keyring, whose stanza here does not open (noise from a pusher)", file: { w in
+            let built = try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()], key: false)
+            guard let i = built.bundle.recipients.firstIndex(of: w.carol.id) else { throw CancellationError() }
+            var bytes = built.bytes
+            bytes[built.bundle.stanzaBytes.startIndex + built.bundle.sealedOffsets[i] + 40] ^= 0x01
+            return Built(bytes: bytes, bundle: try Bundle.parse(bytes), commits: built.commits, key: built.key)
+        }, verdict: "replace"),
         Row(name: "naming as sender the judging keyring, which made another bundle there (noise from a pusher)", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "replace", senderMadeAnother: true),
@@ -97,7 +104,7 @@ struct LockFileCheckTests {
         let base = LockFileCheck.Base.after(w.s1, time: w.c1.time)
         func run(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now,
-                                senderMadeAnother: senderMadeAnother, signed: signed)
+                                senderMadeAnother: senderMadeAnother, receiver: w.carol.id, signed: signed)
         }
         guard let built else { return run(.unparsable("not a roomkey bundle")) }
         guard let content = try? BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing) else {

@@ -25,7 +25,7 @@ extension Keyring {
         var senderMadeAnother = false
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(),
-                                senderMadeAnother: senderMadeAnother, signed: signed)
+                                senderMadeAnother: senderMadeAnother, receiver: me.id, signed: signed)
         }
         let bundle: Bundle
         do throws(WireError) { bundle = try Bundle.parse(bytes) } catch { return (judge(.unparsable(error.message)), false) }

@@ -36,8 +36,11 @@ public enum LockFileCheck {
     /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
     /// bundle of its own for that path (its staged flight, or its outbox copy): the one sender that can tell refuses a
     /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
+    /// `receiver` is this keyring's id: a bundle that lists it as a recipient opens here if it is valid at all, since
+    /// its sender seals one bundle key to every recipient.
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
-                             senderMadeAnother: Bool = false, signed: (SigningPublicKey) -> Bool) -> Verdict {
+                             senderMadeAnother: Bool = false, receiver: IdentityID? = nil,
+                             signed: (SigningPublicKey) -> Bool) -> Verdict {
         let bundle: Bundle
         switch found {
         case let .unparsable(why): return .replace("it cannot be parsed: \(why)")
@@ -58,7 +61,13 @@ public enum LockFileCheck {
             case let .genesis(creator) where bundle.sender != creator: return .replace("it is not from the room's creator")
             case let .after(state, _) where state.roster[bundle.sender]?.admin != true:
                 return .replace("it is from \(bundle.sender), not an admin of epoch \(state.epoch)")
-            default: return .keep("it cannot be opened here: \(why)")
+            default:
+                // Listed here yet unopened, it is not what its sender sealed (an admin's header copied onto another
+                // bundle by someone who can push: kept, it blocked the epoch for every other admin, a review).
+                if let receiver, bundle.recipients.contains(receiver) {
+                    return .replace("it lists this keyring as a recipient, but does not open here")
+                }
+                return .keep("it cannot be opened here: \(why)")
             }
         }
         guard let commit = commits.last, commit.epoch == epoch else { return .replace("it carries no commit for epoch \(epoch)") }
