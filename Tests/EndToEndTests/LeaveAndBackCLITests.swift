@@ -70,3 +70,26 @@ struct GitAdminNoiseTests {
         for p in ["bob", "carol"] { #expect(try w.state(p) == alice, "\(p)") }
     }
 }
+
+/// A member removed and added back: the commit file of the epoch it was out of has no stanza for it by design, and
+/// sync says nothing about it (a review: a false conflict, with a warning, at every sync).
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitRemovedAndBackTests {
+    @Test func theEpochAMemberWasOutOfIsNoConflict() throws {
+        let w = try GitWorld(["alice", "bob", "carol"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.addRemote(["alice", "bob", "carol"])
+        try w.sync("alice")
+        for p in ["bob", "carol"] { try w.sync(p) }
+        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
+        #expect(try w.rk("alice", ["room", "add", "team", "carol"]).code == 0)
+        for p in ["bob", "carol", "alice"] { try w.sync(p) }
+        #expect(try w.state("carol") == (try w.state("alice")))
+        for _ in 0..<2 {
+            let r = try w.rk("carol", ["sync", "--json"])
+            #expect(r.code == 0, "\(r)")
+            #expect((try r.json()["conflicts"] as? [Any])?.isEmpty ?? true, "\(r.stdout)")
+            #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+        }
+    }
+}

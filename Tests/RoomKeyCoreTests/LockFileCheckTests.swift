@@ -48,6 +48,9 @@ struct LockFileCheckTests {
             bytes[built.bundle.stanzaBytes.startIndex + built.bundle.sealedOffsets[i] + 40] ^= 0x01
             return Built(bytes: bytes, bundle: try Bundle.parse(bytes), commits: built.commits, key: built.key)
         }, verdict: "replace"),
+        Row(name: "the judging keyring's own bundle, not openable here (a member's copy of the commit for a rewound remote)", file: { w in
+            try w.seal(w.carol, epoch: 2, to: [w.alice, w.bob, w.erin], commits: [w.addErin()], key: false)
+        }, verdict: "keep"),
         Row(name: "naming as sender the judging keyring, which made another bundle there (noise from a pusher)", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "replace", senderMadeAnother: true),

@@ -136,6 +136,9 @@ extension Keyring {
                 case let .keep(why):
                     // This keyring's own bundle whose outbox entry expired cannot be opened here: nothing to say about it.
                     if !opened, (try? Bundle.parse(found))?.sender == me.id { continue }
+                    // Nor a commit of an epoch this member was out of the room (removed, then added back): it has no
+                    // stanza here by design (a review: a false conflict at every sync).
+                    if !opened, try read({ db in try epochRoster(db, s.room.id, s.epoch)?[me.id] == nil }) { continue }
                     unsettled.insert(s.room.id)
                     if !report.conflicts.contains(where: { $0.roomID == s.room.id && $0.epoch == s.epoch }) {
                         report.conflicts.append(SyncReport.LogNote(roomID: s.room.id, name: s.room.name, epoch: s.epoch, reason: why))

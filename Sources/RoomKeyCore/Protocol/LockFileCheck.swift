@@ -57,6 +57,9 @@ public enum LockFileCheck {
             // Unread, it may still be valid: only a sender who cannot have made the epoch's commit is refused outright,
             // or, at the named sender itself, a bundle it did not make.
             if senderMadeAnother { return .replace("it names this keyring as its sender, which made another bundle for epoch \(epoch)") }
+            // This keyring's own bundle (a commit it sealed again for a rewound remote, as any member may) is never
+            // sealed to itself: the others judge it (a review: a member replaced its own copy at every sync).
+            if let receiver, bundle.sender == receiver { return .keep("it is this keyring's own bundle, which does not open here") }
             switch base {
             case let .genesis(creator) where bundle.sender != creator: return .replace("it is not from the room's creator")
             case let .after(state, _) where state.roster[bundle.sender]?.admin != true:
