@@ -161,9 +161,6 @@ struct StagedRebaseTests {
         (5, 4, true, .invalid, .replace),       // forged, malformed, not from an admin, on another head
         // A commit that may be valid for others (this keyring's clock, a stanza it cannot open): never replaced.
         (5, 4, true, .other("ahead of this clock"), .blocked("ahead of this clock")),
-        // An admin's commit there with no stanza for this keyring: it was removed; the changes are dropped.
-        (5, 4, true, .leavesOut("no stanza"), .leftOut("no stanza")),
-        (5, 5, false, .leavesOut("no stanza"), .superseded),
         (5, 5, false, .other("x"), .superseded),     // the winner was received: the room moved on
         (5, 5, false, .invalid, .superseded),
         (5, 5, false, .ours, .superseded),

@@ -125,17 +125,6 @@ extension Keyring {
         return (flight, dropped)
     }
 
-    /// Drops `room`'s flight and every staged change, each reported with `reason` and recorded in the audit log: the
-    /// epoch went to a commit that leaves this member out, so none of them can be made any more.
-    func dropStagedChanges(_ db: Database, room: StoredRoom, reason: String) throws -> [DroppedChange] {
-        let dropped = try stagedIntents(db, room: room.id).flatMap { _, intent in
-            intent.operations.map { DroppedChange(roomID: room.id, name: room.name, operation: $0, reason: reason, done: false) }
-        }
-        for d in dropped { try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): dropped \(d.operation.verb): \(d.reason)") }
-        _ = try deleteStaged(db, room: room.id)
-        return dropped
-    }
-
     /// Applies a flight the remote took as `room`'s new head, in the caller's transaction: the commit and roster are
     /// stored, the bundle is recorded in the outbox (history, resend), the intents it carried are done, and this member
     /// owes its new sender key. Returns nil (and forgets the flight) when the room is no longer where it was built.

@@ -142,19 +142,14 @@ extension Keyring {
     /// Judges another file at a flight's path: `invalid` (it may be replaced) or why this keyring cannot apply it.
     private func judgeFlightPath(_ bytes: [UInt8], flight: FlightRecord, me: borrowing LocalIdentity) throws -> StagedPublication.RemoteFile {
         guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")) else { return .other("a bad room id") }
-        let (verdict, opened) = try read { db -> (LockFileCheck.Verdict, Bool) in
-            guard let room = try loadRoom(db, id) else { return (.keep("the room is not held here"), false) }
-            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, own: Array(flight.bundle), me: me)
+        let verdict = try read { db -> LockFileCheck.Verdict in
+            guard let room = try loadRoom(db, id) else { return .keep("the room is not held here") }
+            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, own: Array(flight.bundle), me: me).verdict
         }
         switch verdict {
         case .replace: return .invalid
         case .expected: return .other("it holds this keyring's commit of that epoch")
-        case let .keep(why):
-            // Kept unopened, with no stanza here and from another admin: what an admin's commit removing this member is.
-            if !opened, let bundle = try? Bundle.parse(bytes), bundle.sender != me.id, !bundle.recipients.contains(me.id) {
-                return .leavesOut("epoch \(flight.epoch) was committed by \(bundle.sender) without a stanza for you: you are no longer in the room")
-            }
-            return .other(why)
+        case let .keep(why): return .other(why)
         }
     }
 
@@ -198,8 +193,6 @@ extension Keyring {
             case .push, .replace, .published: adds.append((RemoteLayout.commitPath(room: flight.roomID, epoch: flight.epoch), Array(flight.bundle)))
             case let .blocked(why):
                 report.blocked.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: flight.epoch, reason: why))
-            case let .leftOut(why):
-                report.dropped += try write { db in try dropStagedChanges(db, room: room, reason: why) }
             case .superseded: continue
             }
         }

@@ -236,9 +236,6 @@ public enum StagedPublication {
         case invalid
         /// Another file that may be a valid commit for other receivers: why this keyring cannot apply it.
         case other(String)
-        /// A file from an admin of the previous epoch with no stanza for this keyring: if valid, it takes the epoch and
-        /// leaves this member out of the room (why, one line).
-        case leavesOut(String)
     }
 
     /// The verdict.
@@ -254,9 +251,6 @@ public enum StagedPublication {
         case blocked(String)
         /// The room moved on (another admin's commit took the epoch): drop the built commit and re-plan the intents.
         case superseded
-        /// The epoch holds a commit that leaves this member out: drop the flight and the staged changes, reporting
-        /// them (kept staged, they made every sync exit 5 for good, a review).
-        case leftOut(String)
     }
 
     /// The verdict for a commit built for `epoch` on `previousHead`, the room being at `roomEpoch` with head `roomHead`
@@ -268,7 +262,6 @@ public enum StagedPublication {
         case .absent: return .push
         case .invalid: return .replace
         case let .other(why): return .blocked(why)
-        case let .leavesOut(why): return .leftOut(why)
         }
     }
 }
