@@ -106,8 +106,10 @@ struct LockFileCheckTests {
     static func judge(_ w: World, _ built: Built?, expected: [UInt8]?, senderMadeAnother: Bool = false) -> LockFileCheck.Verdict {
         let base = LockFileCheck.Base.after(w.s1, time: w.c1.time)
         func run(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
-            LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now,
-                                senderMadeAnother: senderMadeAnother, receiver: w.carol.id, signed: signed)
+            // carol holds the key of a sealed-box stanza to her, whatever else she lost.
+            let listed = built.flatMap { $0.bundle.stanza(for: w.carol.id)?.kind == .sealedBox } ?? false
+            return LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now,
+                                       senderMadeAnother: senderMadeAnother, receiver: w.carol.id, listedWithKeyHeld: listed, signed: signed)
         }
         guard let built else { return run(.unparsable("not a roomkey bundle")) }
         guard let content = try? BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing) else {

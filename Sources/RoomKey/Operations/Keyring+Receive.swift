@@ -249,8 +249,6 @@ extension Keyring {
                 if accepted.receiverIsMember {
                     room.ownGeneration = 0
                     room.rotationDue = true
-                    // Only a commit adding this member back reaches a room it left (`BundleAcceptance`): it is in again.
-                    room.left = false
                 }
             }
             try storingCommits(db, accepted.roomID) { for (commit, roster) in accepted.commits { try storeCommit(db, commit, roster: roster) } }

@@ -22,14 +22,15 @@ extension Keyring {
             base = .after(RoomState(at: prior, name: room.name, roster: roster), time: prior.time)
         }
         let expected = try checkedCommit(db, room.id, epoch)?.head
-        var senderMadeAnother = false
+        var senderMadeAnother = false, listedWithKeyHeld = false
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(),
-                                senderMadeAnother: senderMadeAnother, receiver: me.id, signed: signed)
+                                senderMadeAnother: senderMadeAnother, receiver: me.id, listedWithKeyHeld: listedWithKeyHeld, signed: signed)
         }
         let bundle: Bundle
         do throws(WireError) { bundle = try Bundle.parse(bytes) } catch { return (judge(.unparsable(error.message)), false) }
         if let own, own != bytes, bundle.sender == me.id { senderMadeAnother = true }
+        if let kind = bundle.stanza(for: me.id)?.kind { listedWithKeyHeld = kind == .sealedBox || me.xwing != nil }
         do {
             let content = try open(bundle, me: me)
             return (judge(.opened(bundle, commits: content.commits)) { (try? content.verify(signer: $0)) != nil }, true)

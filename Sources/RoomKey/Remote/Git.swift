@@ -131,10 +131,12 @@ struct Git {
         return data.suffix(keep)
     }
 
-    /// The last non-empty line git wrote to standard error, or its exit status.
+    /// The first line git wrote to standard error that says what failed (`fatal:`, `error:`), else its last non-empty
+    /// line, or its exit status. (The last line alone was the tail of a hint over several lines: "and the repository
+    /// exists.")
     static func reason(_ r: Result) -> String {
-        let line = r.stderr.split(whereSeparator: \.isNewline).last.map(String.init)?.trimmingCharacters(in: .whitespaces)
-        return (line?.isEmpty == false ? line : nil) ?? "exit \(r.status)"
+        let lines = r.stderr.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.first { $0.hasPrefix("fatal:") || $0.hasPrefix("error:") } ?? lines.last ?? "exit \(r.status)"
     }
 
     /// Standard output as text without the final newline.

@@ -80,12 +80,9 @@ public struct BundleAcceptance<View: ReceiverView> {
             throw BundleError.epochMismatch(header: bundle.epoch, content: info.epoch)
         }
         guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content, size: size) }
-        // A room this member left takes nothing more, unless an admin adds the member back: that commit is an invitation
-        // like a new room's genesis, and the room is taken up again from it (a review: a member who left could never
-        // be added back; every later bundle was not-for-me).
-        if room.left, !commits.contains(where: { $0.epoch > room.epoch && $0.operations.addedCards.contains { $0.id == receiver } }) {
-            return .ignored("you left room \(room.name)")
-        }
+        // A room this member left takes nothing more, a commit adding it back included: nothing tells a re-add made after
+        // the leave from one made before it (taking it, a review found, undid a member's leave without a word).
+        if room.left { return .ignored("you left room \(room.name)") }
         // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all. The hash chain
         // settles that without reading them; only when it does not are they compared one by one.
         let known = commits.prefix { $0.epoch <= room.epoch }

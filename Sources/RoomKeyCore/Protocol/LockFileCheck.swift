@@ -36,10 +36,13 @@ public enum LockFileCheck {
     /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
     /// bundle of its own for that path (its staged flight, or its outbox copy): the one sender that can tell refuses a
     /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
-    /// `receiver` is this keyring's id: a bundle that lists it as a recipient opens here if it is valid at all, since
-    /// its sender seals one bundle key to every recipient.
+    /// `receiver` is this keyring's id. `listedWithKeyHeld` is true when the bundle lists this keyring with a stanza
+    /// whose key this keyring surely holds (a sealed box to its X25519 key, which never changes, or an X-Wing stanza
+    /// when it has an X-Wing key, which it never replaces): such a bundle opens here if it is valid at all, since its
+    /// sender seals one bundle key to every recipient. (An X-Wing stanza to a keyring without an X-Wing key may be
+    /// sealed to a key it lost, a restore from before `id upgrade`, and proves nothing: a review.)
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
-                             senderMadeAnother: Bool = false, receiver: IdentityID? = nil,
+                             senderMadeAnother: Bool = false, receiver: IdentityID? = nil, listedWithKeyHeld: Bool = false,
                              signed: (SigningPublicKey) -> Bool) -> Verdict {
         let bundle: Bundle
         switch found {
@@ -67,9 +70,7 @@ public enum LockFileCheck {
             default:
                 // Listed here yet unopened, it is not what its sender sealed (an admin's header copied onto another
                 // bundle by someone who can push: kept, it blocked the epoch for every other admin, a review).
-                if let receiver, bundle.recipients.contains(receiver) {
-                    return .replace("it lists this keyring as a recipient, but does not open here")
-                }
+                if listedWithKeyHeld { return .replace("it lists this keyring as a recipient, but does not open here") }
                 return .keep("it cannot be opened here: \(why)")
             }
         }
