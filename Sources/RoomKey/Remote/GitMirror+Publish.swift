@@ -70,6 +70,12 @@ extension GitMirror {
             || out.contains("failed to update ref") {
             return .raced
         }
+        // A server that refuses the push (a hook) says why on the porcelain line, "[remote rejected] (why)".
+        if let refused = String(decoding: r.stdout, as: UTF8.self).split(whereSeparator: \.isNewline).first(where: { $0.contains("[remote rejected]") }),
+           let open = refused.range(of: "[remote rejected]") {
+            let why = refused[open.upperBound...].trimmingCharacters(in: .whitespaces)
+            throw RemoteError.git(command: "push", reason: "the remote refused it" + (why.isEmpty ? "" : " " + RemoteAddress.scrub(why, url: url)))
+        }
         throw RemoteError.git(command: "push", reason: RemoteAddress.scrub(Git.reason(r), url: url))
     }
 }
