@@ -16,14 +16,22 @@ final class GitWorld: @unchecked Sendable {
     /// True when git can be run here (the suites that need it are skipped otherwise, saying so).
     static let gitAvailable: Bool = (try? GitWorld.runGit(["--version"], in: "/")).map { $0.code == 0 } ?? false
 
-    /// `people` get keyrings, every one a contact of every other.
-    init(_ people: [String]) throws {
+    /// `people` get keyrings, every one a contact of every other; those in `classical` have version 1 identities (no
+    /// X-Wing key), as keyrings made before post-quantum stanzas.
+    init(_ people: [String], classical: Set<String> = []) throws {
         s = try Sandbox()
         bare = s.path("remote.git")
         url = "file://" + bare
         let made = try GitWorld.runGit(["init", "--bare", "-q", bare], in: s.root.path)
         #expect(made.code == 0, "\(made.err)")
-        for p in people { cards[p] = try s.person(p) }
+        for p in people {
+            cards[p] = try s.person(p)
+            if classical.contains(p) {
+                try Keyring.open(path: s.keyring(p), passphrase: { throw KeyringError.passphraseRequired }, random: SystemRandom())
+                    .makeClassicalIdentityForTests()
+                cards[p] = try s.roomkey(p, ["id", "export"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
         for p in people {
             let others = people.filter { $0 != p }.compactMap { cards[$0] }.joined(separator: "\n")
             if !others.isEmpty { #expect(try rk(p, ["contact", "add", "-"], stdin: Data(others.utf8)).code == 0) }

@@ -27,12 +27,14 @@ import Testing
 }
 
 /// Noise at the next commit path naming an admin: an admin's header over another bundle, pushed by a plain member.
-/// Every admin it lists as a recipient finds that it does not open, so it is overwritten (a review: every other admin's
-/// change stayed staged, exit 5, and the member could not be removed while the named admin had nothing staged).
+/// An admin it lists with a sealed-box stanza (to an X25519 key, fixed for an identity) finds that it does not open,
+/// so it is overwritten (a review: every other admin's change stayed staged, exit 5, and the member could not be
+/// removed while the named admin had nothing staged). An X-Wing stanza that does not open proves nothing (it may be
+/// sealed to a key the keyring lost), so in a room of version 2 cards such noise still blocks.
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitAdminNoiseTests {
     @Test func aMemberCannotBlockTheNextEpochWithAnAdminsHeader() throws {
-        let w = try GitWorld(["alice", "bob", "carol", "dave"])
+        let w = try GitWorld(["alice", "bob", "carol", "dave"], classical: ["alice", "bob", "carol", "dave"])
         #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).code == 0)
         try w.addRemote(["alice", "bob", "carol", "dave"])
         try w.sync("alice")
@@ -98,5 +100,35 @@ struct GitRemovedAndBackTests {
             #expect((try r.json()["conflicts"] as? [Any])?.isEmpty ?? true, "\(r.stdout)")
             #expect(!r.stderr.contains("warning"), "\(r.stderr)")
         }
+    }
+}
+
+/// A valid commit whose X-Wing stanza for this keyring does not open is never overwritten: the keyring may have lost
+/// the key (a review: carol restored a backup from before `id upgrade`, ran `id upgrade` again as the tool suggests,
+/// and her sync overwrote alice's valid commit, forking the room).
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitLostXWingKeyTests {
+    @Test func aStanzaToALostXWingKeyIsNoReasonToOverwrite() throws {
+        let w = try GitWorld(["alice", "carol", "dave"], classical: ["carol"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "carol", "--member", "dave"]).code == 0)
+        try w.addRemote(["alice", "carol", "dave"])
+        try w.sync("alice")
+        #expect(try w.rk("alice", ["room", "promote", "team", "carol"]).code == 0)
+        for p in ["carol", "dave"] { try w.sync(p) }
+        let backup = w.s.path("carol.backup")
+        #expect(try w.rk("carol", ["backup", "-o", backup]).code == 0)
+        let first = try w.rk("carol", ["id", "upgrade"])
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(first.stdout.utf8)).code == 0)
+        #expect(try w.rk("carol", ["restore", backup, "--force"]).code == 0)
+        #expect(try w.rk("carol", ["id", "upgrade"]).code == 0)   // another X-Wing key
+        #expect(try w.rk("alice", ["room", "promote", "team", "dave"]).code == 0)   // sealed to carol's first X-Wing key
+        try w.sync("dave")
+        let alice = try w.state("alice")
+        #expect(try w.state("dave") == alice)
+        let staged = try w.rk("carol", ["room", "remove", "team", "dave", "--json"])
+        #expect(staged.code == 5, "\(staged)")
+        try w.sync("alice")
+        #expect(try w.state("alice") == alice)
+        #expect(try w.show("alice")["forked"] as? Bool == false)
     }
 }

@@ -30,13 +30,19 @@ extension Keyring {
         let bundle: Bundle
         do throws(WireError) { bundle = try Bundle.parse(bytes) } catch { return (judge(.unparsable(error.message)), false) }
         if let own, own != bytes, bundle.sender == me.id { senderMadeAnother = true }
-        if let kind = bundle.stanza(for: me.id)?.kind { listedWithKeyHeld = kind == .sealedBox || me.xwing != nil }
         do {
             let content = try open(bundle, me: me)
             return (judge(.opened(bundle, commits: content.commits)) { (try? content.verify(signer: $0)) != nil }, true)
         } catch let error as WireError {
             return (judge(.unparsable(error.message)), false)
         } catch {
+            // Proof that the file is not what its sender sealed: the stanza for this keyring opened and the payload did
+            // not, or a sealed-box stanza (to the X25519 key, fixed for an identity) did not open. An X-Wing stanza that
+            // does not open proves nothing: it may be sealed to a key this keyring no longer has (a restore, then
+            // `id upgrade` again, made another; a review).
+            let stanzaOpened: Bool
+            if case .sealedBoxOpenFailed? = error as? CryptoError { stanzaOpened = false } else { stanzaOpened = true }
+            listedWithKeyHeld = bundle.stanza(for: me.id).map { stanzaOpened || $0.kind == .sealedBox } ?? false
             let why = bundle.recipients.contains(me.id) ? "its stanza for this keyring does not open" : "it has no stanza for this keyring"
             return (judge(.sealed(bundle, why)), false)
         }

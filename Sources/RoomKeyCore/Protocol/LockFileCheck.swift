@@ -36,11 +36,11 @@ public enum LockFileCheck {
     /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
     /// bundle of its own for that path (its staged flight, or its outbox copy): the one sender that can tell refuses a
     /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
-    /// `receiver` is this keyring's id. `listedWithKeyHeld` is true when the bundle lists this keyring with a stanza
-    /// whose key this keyring surely holds (a sealed box to its X25519 key, which never changes, or an X-Wing stanza
-    /// when it has an X-Wing key, which it never replaces): such a bundle opens here if it is valid at all, since its
-    /// sender seals one bundle key to every recipient. (An X-Wing stanza to a keyring without an X-Wing key may be
-    /// sealed to a key it lost, a restore from before `id upgrade`, and proves nothing: a review.)
+    /// `receiver` is this keyring's id. `listedWithKeyHeld` is true when the bundle's stanza for this keyring shows that
+    /// the file is not what its sender sealed: the stanza opened and the payload did not, or it is a sealed box (to the
+    /// X25519 key, fixed for an identity) and did not open. A valid bundle opens for each recipient, since its sender
+    /// seals one bundle key to all of them. (An X-Wing stanza that does not open proves nothing: it may be sealed to a
+    /// key this keyring no longer holds, after a restore and another `id upgrade`, a review.)
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
                              senderMadeAnother: Bool = false, receiver: IdentityID? = nil, listedWithKeyHeld: Bool = false,
                              signed: (SigningPublicKey) -> Bool) -> Verdict {
