@@ -59,6 +59,13 @@ extension RoomKeyCommand {
             if !keyring.isPassphraseProtected {
                 output.warn("the restored keyring has no passphrase: anyone who can read \(path) can use it", hint: "set one with 'roomkey passwd'")
             }
+            // An admin's keyring put back in time no longer holds the commits it made since: one more change of members
+            // from it takes an epoch the others hold already, a fork (the review of crash safety).
+            let adminOf = try keyring.rooms().filter { !$0.left && $0.state.roster[card.id]?.admin == true }.map(\.name)
+            if !adminOf.isEmpty {
+                output.warn("the restored keyring is an admin of \(SafeText.quotedList(adminOf.sorted())) as of the backup: commits made since are not in it, and changing members before catching up forks the room",
+                            hint: "receive what the members sent since first; a member's 'roomkey outbox resend ROOM' sends an epoch again")
+            }
             output.confirmation(RestoreDocument(restored: path, auditEntries: entries, id: card.id.hex, handle: card.handle,
                                                 passphraseProtected: keyring.isPassphraseProtected)) {
                 ["restored \(file) to \(path) (\(entries) audit entries intact)", "id:     \(card.id.hex)", "handle: \(card.handle)"]

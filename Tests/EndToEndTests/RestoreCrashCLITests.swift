@@ -105,3 +105,22 @@ import Testing
         #expect(try w.rk("alice", ["room", "show", "team"]).code == 0)
     }
 }
+
+/// Restoring an admin's older backup says that commits made since are not in it (the crash review: alice restored,
+/// could not read her own later commit back, made another one for the same epoch, and forked the room for bob).
+@Suite struct RestoreAdminWarningCLITests {
+    @Test func anAdminsRestoreWarnsOfTheCommitsItLacks() throws {
+        let w = try RoomWorld.team(["bob"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        #expect(try w.rk("alice", ["room", "add", "team", "carol"]).code == 0)
+        let restore = try w.rk("alice", ["restore", backup, "--force"])
+        #expect(restore.code == 0, "\(restore)")
+        #expect(restore.stderr.contains("is an admin of \"team\" as of the backup") && restore.stderr.contains("outbox resend"), "\(restore.stderr)")
+        // A member's restore says nothing of the kind.
+        let bobBackup = w.s.path("bob.backup")
+        #expect(try w.rk("bob", ["backup", "-o", bobBackup]).code == 0)
+        let bob = try w.rk("bob", ["restore", bobBackup, "--force"])
+        #expect(bob.code == 0 && !bob.stderr.contains("is an admin of"), "\(bob)")
+    }
+}
