@@ -9,20 +9,11 @@ struct GitRefusedPushTests {
         let daemonRoot = try Sandbox()
         let repo = daemonRoot.path("team.git")
         #expect(try GitWorld.runGit(["init", "--bare", "-q", repo], in: daemonRoot.root.path).code == 0)
-        let port = try GitSyncCLITests.freePort()
-        let execPath = try GitWorld.runGit(["--exec-path"], in: "/").out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: execPath + "/git-daemon")
-        daemon.arguments = ["--reuseaddr", "--export-all", "--enable=receive-pack", "--base-path=\(daemonRoot.root.path)",
-                            "--listen=127.0.0.1", "--port=\(port)", daemonRoot.root.path]
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, port) = try GitSyncCLITests.startDaemon(serving: daemonRoot)
         defer {
             kill(daemon.processIdentifier, SIGKILL)
             daemon.waitUntilExit()
         }
-        #expect(GitSyncCLITests.waitForListener(port: port), "git daemon did not start listening on 127.0.0.1:\(port)")
         let w = try GitSyncCLITests.team([], url: { _ in "git://127.0.0.1:\(port)/team.git" })
         let hook = repo + "/hooks/pre-receive"
         try Data("#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n".utf8).write(to: URL(fileURLWithPath: hook))

@@ -110,21 +110,11 @@ struct GitSyncCLITests {
         for setting in ["uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"] {
             #expect(try GitWorld.runGit(["config", setting, "true"], in: repo).code == 0)
         }
-        let port = try Self.freePort()
-        // git-daemon itself (not the `git` wrapper, which would outlive a SIGTERM), so the test can stop it.
-        let execPath = try GitWorld.runGit(["--exec-path"], in: "/").out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: execPath + "/git-daemon")
-        daemon.arguments = ["--reuseaddr", "--export-all", "--enable=receive-pack", "--base-path=\(daemonRoot.root.path)",
-                            "--listen=127.0.0.1", "--port=\(port)", daemonRoot.root.path]
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, port) = try Self.startDaemon(serving: daemonRoot)
         defer {
             kill(daemon.processIdentifier, SIGKILL)
             daemon.waitUntilExit()
         }
-        #expect(Self.waitForListener(port: port), "git daemon did not start listening on 127.0.0.1:\(port)")
         let w = try Self.team([], url: { _ in "git://127.0.0.1:\(port)/team.git" })
         let add = try w.rk("alice", ["room", "remove", "team", "carol", "--json"])
         #expect(add.code == 0, "\(add)")
@@ -175,6 +165,22 @@ struct GitSyncCLITests {
         let listed = text.components(separatedBy: "\n").filter { $0.hasPrefix("rooms/") }
         #expect(!listed.isEmpty && listed.allSatisfy { $0.range(of: "^rooms/<id>/(log|keys|leave)/[0-9<>a-z/-]+\\.roomkey$", options: .regularExpression) != nil },
                 "\(listed)")
+    }
+
+    /// A `git daemon` on 127.0.0.1 serving the repositories in `root` (pushes allowed), listening: the caller kills it.
+    static func startDaemon(serving root: Sandbox) throws -> (Process, UInt16) {
+        let port = try freePort()
+        // git-daemon itself (not the `git` wrapper, which would outlive a SIGTERM), so the test can stop it.
+        let execPath = try GitWorld.runGit(["--exec-path"], in: "/").out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: execPath + "/git-daemon")
+        daemon.arguments = ["--reuseaddr", "--export-all", "--enable=receive-pack", "--base-path=\(root.root.path)",
+                            "--listen=127.0.0.1", "--port=\(port)", root.root.path]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        #expect(waitForListener(port: port), "git daemon did not start listening on 127.0.0.1:\(port)")
+        return (daemon, port)
     }
 
     /// A TCP port nobody listens on now.
