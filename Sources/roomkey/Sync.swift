@@ -115,6 +115,10 @@ struct SyncDocument: Encodable {
             output.warn("\(x.path): \(x.status): \(x.error ?? "")")
         }
         for line in doc.repairWarnings() { output.warn(line) }
+        for n in r?.leftOut ?? [] where !doc.blocked.contains(where: { $0.roomId == n.roomID.hex && $0.epoch == n.epoch }) {
+            output.warn("epoch \(n.epoch) of room \(Output.oneLine(n.name)) on the remote is not sealed to this keyring: you were removed, or the file is not what it claims",
+                        hint: "if you are still a member, ask an admin to look at the room's log on the remote")
+        }
         for n in doc.replaced {
             output.warn("the remote's file \(n.reason) in room \(Output.oneLine(n.name)) held other bytes than this member's; written again")
         }

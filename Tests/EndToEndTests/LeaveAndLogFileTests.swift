@@ -103,6 +103,28 @@ struct GitRemovedAndBackTests {
     }
 }
 
+/// A member whose room's next commit file is not sealed to it is told so at every sync: it was removed, or the file is
+/// forged (a review: a member kept at its old epoch by a forged file synced with exit 0 and no word, and went on
+/// sealing to a roster that still held the removed member who forged it).
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitLeftOutWarningTests {
+    @Test func aMemberLeftOutOfTheNextEpochIsTold() throws {
+        let w = try GitWorld(["alice", "bob", "carol"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.addRemote(["alice", "bob", "carol"])
+        try w.sync("alice")
+        for p in ["bob", "carol"] { try w.sync(p) }
+        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
+        for _ in 0..<2 {
+            let r = try w.rk("carol", ["sync"])
+            #expect(r.code == 0, "\(r)")
+            #expect(r.stderr.contains("epoch 1 of room team on the remote is not sealed to this keyring"), "\(r.stderr)")
+        }
+        let bob = try w.rk("bob", ["sync"])
+        #expect(bob.code == 0 && !bob.stderr.contains("not sealed to this keyring"), "\(bob)")
+    }
+}
+
 /// A valid commit whose X-Wing stanza for this keyring does not open is never overwritten: the keyring may have lost
 /// the key (a review: carol restored a backup from before `id upgrade`, ran `id upgrade` again as the tool suggests,
 /// and her sync overwrote alice's valid commit, forking the room).

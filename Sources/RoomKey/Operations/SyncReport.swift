@@ -52,6 +52,9 @@ public struct SyncReport: Sendable {
     public var conflicts: [LogNote] = []
     /// Staged commits not published because their epoch holds a commit this keyring cannot apply (kept staged).
     public var blocked: [LogNote] = []
+    /// Rooms whose next epoch's commit file has no stanza that opens here: this member was removed, or the file is not
+    /// what it claims (which only an outer signature could tell); said at every sync while it lasts.
+    public var leftOut: [LogNote] = []
     /// Commit files of held epochs that were missing or invalid on the remote and were published again.
     public var repaired: [LogNote] = []
     /// This member's own files (sender keys, leave requests, re-sent bundles) that the remote held with other bytes and
