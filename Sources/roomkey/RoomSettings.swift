@@ -17,8 +17,8 @@ extension RoomKeyCommand.RoomCommand {
                 must be post-quantum (X-Wing): adding a member on a version 1 card is refused, and nothing is \
                 distributed while a member is still on one (they run 'roomkey id upgrade', you 'roomkey contact add' \
                 the new card); turning it on makes your next sender key due, as a contact's upgrade does in their \
-                rooms, since the current one may have gone out in a version 1 stanza. --remote: deliver the room through another git remote; refused (exit 6) while the room \
-                has changes staged for its current remote, unless --force deletes them. These settings stay in your \
+                rooms, since the current one may have gone out in a version 1 stanza. --remote: deliver the room \
+                through another git remote; refused (exit 6) while the room has changes staged for its current remote, unless --force deletes them. These settings stay in your \
                 keyring; they are not sent to the other members.
                 """)
 

@@ -85,11 +85,7 @@ struct GitAdminNoiseTests {
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitRemovedAndBackTests {
     @Test func theEpochAMemberWasOutOfIsNoConflict() throws {
-        let w = try GitWorld(["alice", "bob", "carol"])
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
-        try w.addRemote(["alice", "bob", "carol"])
-        try w.sync("alice")
-        for p in ["bob", "carol"] { try w.sync(p) }
+        let w = try GitSyncCLITests.team([])
         #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
         #expect(try w.rk("alice", ["room", "add", "team", "carol"]).code == 0)
         for p in ["bob", "carol", "alice"] { try w.sync(p) }
@@ -109,11 +105,7 @@ struct GitRemovedAndBackTests {
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitLeftOutWarningTests {
     @Test func aMemberLeftOutOfTheNextEpochIsTold() throws {
-        let w = try GitWorld(["alice", "bob", "carol"])
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
-        try w.addRemote(["alice", "bob", "carol"])
-        try w.sync("alice")
-        for p in ["bob", "carol"] { try w.sync(p) }
+        let w = try GitSyncCLITests.team([])
         #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
         for _ in 0..<2 {
             let r = try w.rk("carol", ["sync"])

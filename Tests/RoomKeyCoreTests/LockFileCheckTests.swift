@@ -109,7 +109,7 @@ struct LockFileCheckTests {
             // carol holds the key of a sealed-box stanza to her, whatever else she lost.
             let listed = built.flatMap { $0.bundle.stanza(for: w.carol.id)?.kind == .sealedBox } ?? false
             return LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now,
-                                       senderMadeAnother: senderMadeAnother, receiver: w.carol.id, listedWithKeyHeld: listed, signed: signed)
+                                       senderMadeAnother: senderMadeAnother, receiver: w.carol.id, stanzaShowsForgery: listed, signed: signed)
         }
         guard let built else { return run(.unparsable("not a roomkey bundle")) }
         guard let content = try? BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing) else {

@@ -130,14 +130,9 @@ extension Keyring {
     /// its members upgraded.
     func noteMembersUpgraded(_ db: Database, _ upgraded: Set<IdentityID>) throws {
         guard !upgraded.isEmpty else { return }
-        var tags = Set<[UInt8]>()
-        for id in upgraded {
-            for (roomTag, tenure) in try tenures(db, of: id) where tenure.stays.last?.left == nil { tags.insert(roomTag) }
-        }
-        // A room whose tenures are not built yet has no rows to find it by: its roster says.
-        for rtag in try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM scale_backfill")) { tags.insert(Array(rtag)) }
         let me = try identityCard(db).id
-        for tag in tags.sorted(by: BytesOrder.precedes) {
+        // Each candidate's roster says: a room whose tenures are not built yet comes in whoever its members are.
+        for tag in try roomTags(db, withMembers: upgraded).sorted(by: BytesOrder.precedes) {
             guard var room = try loadRoom(db, tag: tag), !room.left, room.state.roster[me] != nil,
                   upgraded.contains(where: { room.state.roster[$0] != nil }) else { continue }
             room.owesNewGeneration()

@@ -123,13 +123,19 @@ extension Keyring {
 
     /// Marks every room in which one of `ids` is a member now: its summary is recounted before the transaction commits.
     func noteContactChange(_ db: Database, _ ids: [IdentityID]) throws {
-        for id in Set(ids) {
-            for (roomTag, tenure) in try tenures(db, of: id) where tenure.stays.last?.left == nil { summariesDue.insert(roomTag) }
+        summariesDue.formUnion(try roomTags(db, withMembers: Set(ids)))
+    }
+
+    /// The row tags of the rooms in which one of `ids` is a member now (by their tenures), and of every room whose
+    /// tenures are not built yet, which has no rows to find it by (the caller reads its roster if it must know).
+    func roomTags(_ db: Database, withMembers ids: Set<IdentityID>) throws -> Set<[UInt8]> {
+        guard !ids.isEmpty else { return [] }
+        var tags = Set<[UInt8]>()
+        for id in ids {
+            for (roomTag, tenure) in try tenures(db, of: id) where tenure.stays.last?.left == nil { tags.insert(roomTag) }
         }
-        // A room whose tenures are not built yet has no rows to find it by: recount it too.
-        if !ids.isEmpty {
-            for rtag in try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM scale_backfill")) { summariesDue.insert(Array(rtag)) }
-        }
+        for rtag in try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM scale_backfill")) { tags.insert(Array(rtag)) }
+        return tags
     }
 
     /// Marks every room (the owner's own card changed).

@@ -1,7 +1,8 @@
 import Foundation
 
 /// An `flock` on a file beside a keyring (`<keyring><suffix>`, named from the keyring's resolved path so that a link to
-/// the keyring takes the same lock; mode 0600): the mechanism under `KeyringUseLock` and `DecryptTurn`. SQLite's own locks are `fcntl` locks on the keyring file, which this never meets.
+/// the keyring takes the same lock; mode 0600): the mechanism under `KeyringUseLock` and `DecryptTurn`. SQLite's own
+/// locks are `fcntl` locks on the keyring file, which this never meets.
 /// Where no lock file can be made or locked (a read-only folder, a file system without `flock`), nothing is locked; a
 /// link, FIFO or folder at the lock's name is refused (`Failure.notAFile`), never followed or waited on.
 final class SidecarLock {

@@ -33,6 +33,8 @@ public struct StoredRoom: Sendable {
 
     /// The room id.
     public var id: RoomID { state.roomID }
+    /// The room name.
+    public var name: String { state.name }
 
     /// Makes this member's next sender key due: a new generation, made and sent by the next command that can (as after
     /// a commit). Nothing changes when one is due already.
@@ -41,8 +43,6 @@ public struct StoredRoom: Sendable {
         ownGeneration &+= 1
         rotationDue = true
     }
-    /// The room name.
-    public var name: String { state.name }
 }
 
 /// The sealed plaintext of a `room` row (JSON); the roster lives in the `room_epoch` row of the current epoch.

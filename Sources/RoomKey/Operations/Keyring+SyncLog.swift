@@ -22,10 +22,11 @@ extension Keyring {
             base = .after(RoomState(at: prior, name: room.name, roster: roster), time: prior.time)
         }
         let expected = try checkedCommit(db, room.id, epoch)?.head
-        var senderMadeAnother = false, listedWithKeyHeld = false
+        var senderMadeAnother = false, stanzaShowsForgery = false
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(),
-                                senderMadeAnother: senderMadeAnother, receiver: me.id, listedWithKeyHeld: listedWithKeyHeld, signed: signed)
+                                senderMadeAnother: senderMadeAnother, receiver: me.id, stanzaShowsForgery: stanzaShowsForgery,
+                                signed: signed)
         }
         let bundle: Bundle
         do throws(WireError) { bundle = try Bundle.parse(bytes) } catch { return (judge(.unparsable(error.message)), false) }
@@ -42,7 +43,7 @@ extension Keyring {
             // `id upgrade` again, made another; a review).
             let stanzaOpened: Bool
             if case .sealedBoxOpenFailed? = error as? CryptoError { stanzaOpened = false } else { stanzaOpened = true }
-            listedWithKeyHeld = bundle.stanza(for: me.id).map { stanzaOpened || $0.kind == .sealedBox } ?? false
+            stanzaShowsForgery = bundle.stanza(for: me.id).map { stanzaOpened || $0.kind == .sealedBox } ?? false
             let why = bundle.recipients.contains(me.id) ? "its stanza for this keyring does not open" : "it has no stanza for this keyring"
             return (judge(.sealed(bundle, why)), false)
         }

@@ -36,13 +36,13 @@ public enum LockFileCheck {
     /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
     /// bundle of its own for that path (its staged flight, or its outbox copy): the one sender that can tell refuses a
     /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
-    /// `receiver` is this keyring's id. `listedWithKeyHeld` is true when the bundle's stanza for this keyring shows that
+    /// `receiver` is this keyring's id. `stanzaShowsForgery` is true when the bundle's stanza for this keyring shows that
     /// the file is not what its sender sealed: the stanza opened and the payload did not, or it is a sealed box (to the
     /// X25519 key, fixed for an identity) and did not open. A valid bundle opens for each recipient, since its sender
     /// seals one bundle key to all of them. (An X-Wing stanza that does not open proves nothing: it may be sealed to a
     /// key this keyring no longer holds, after a restore and another `id upgrade`, a review.)
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
-                             senderMadeAnother: Bool = false, receiver: IdentityID? = nil, listedWithKeyHeld: Bool = false,
+                             senderMadeAnother: Bool = false, receiver: IdentityID? = nil, stanzaShowsForgery: Bool = false,
                              signed: (SigningPublicKey) -> Bool) -> Verdict {
         let bundle: Bundle
         switch found {
@@ -70,7 +70,7 @@ public enum LockFileCheck {
             default:
                 // Listed here yet unopened, it is not what its sender sealed (an admin's header copied onto another
                 // bundle by someone who can push: kept, it blocked the epoch for every other admin, a review).
-                if listedWithKeyHeld { return .replace("it lists this keyring as a recipient, but does not open here") }
+                if stanzaShowsForgery { return .replace("it lists this keyring as a recipient, but does not open here") }
                 return .keep("it cannot be opened here: \(why)")
             }
         }
