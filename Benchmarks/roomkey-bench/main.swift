@@ -4,6 +4,13 @@ import Foundation
 import RoomKey
 import RoomKeyCore
 
+/// The X-Wing keys of the version 2 cards in `cards` (one card per line), in file order.
+func xwingKeys(cards: String) throws -> [XWingPublicKey] {
+    try String(contentsOfFile: cards, encoding: .utf8).split(separator: "\n").compactMap { line in
+        try IdentityCard.parsed(text: String(line)).xwingKey
+    }
+}
+
 /// Writes `count` self-signed identity cards (handles m000001...) to `cards`, and their handles to `names`;
 /// version 2 cards (with an X-Wing key) when `postQuantum`.
 func writeCards(count: Int, cards: String, names: String, postQuantum: Bool = false) throws {
@@ -29,12 +36,15 @@ do {
     case "cards" where args.count == 5 || (args.count == 6 && args[5] == "pq"):
         guard let n = Int(args[2]), n > 0 else { throw CocoaError(.formatting) }
         try writeCards(count: n, cards: args[3], names: args[4], postQuantum: args.count == 6)
-    case "xwing-seal-loop" where args.count <= 3:
+    case "xwing-seal-loop" where args.count <= 4:
         // The post-quantum floor: N X-Wing HPKE seals of a 32-byte key on one core (the counterpart of Benchmarks/seal_loop.c).
+        // With CARDS, to the X-Wing keys of those cards in turn (a room's own recipients: ML-KEM-768 expands each key's
+        // matrix by rejection sampling, whose branches a loop over one key learns); without, to one fresh key.
         // Prints wall and CPU seconds of the loop.
         let n = args.count > 2 ? Int(args[2]) ?? 0 : 9_998
         guard n > 0 else { throw CocoaError(.formatting) }
-        let key = try XWingKeyPair.generate().publicKey
+        let keys = args.count > 3 ? try xwingKeys(cards: args[3]) : [try XWingKeyPair.generate().publicKey]
+        guard !keys.isEmpty else { throw CocoaError(.formatting) }
         var message = [UInt8](repeating: 0, count: 32)
         let info = [UInt8](repeating: 1, count: 60)
         var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
@@ -43,7 +53,7 @@ do {
         var sink: UInt8 = 0
         for i in 0..<n {
             message[0] = UInt8(truncatingIfNeeded: i)
-            let box = try message.withUnsafeBytes { try XWingHPKE.seal($0, to: key, info: info) }
+            let box = try message.withUnsafeBytes { try XWingHPKE.seal($0, to: keys[i % keys.count], info: info) }
             sink ^= box[0]
         }
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
@@ -79,7 +89,7 @@ do {
         func arg(_ i: Int, _ fallback: Int) -> Int { i < numbers.count ? numbers[i] : fallback }
         try EpochBench.run(members: arg(0, 100), epochs: arg(1, 1_000), messages: arg(2, 200), rounds: arg(3, 5))
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N] | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N [CARDS_FILE]] | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
         exit(64)
     }
 } catch {
