@@ -57,6 +57,8 @@ enum ManualExamples {
         "room promote": [.init(purpose: "Make bob an admin", arguments: "room promote team bob")],
         "room demote": [.init(purpose: "Make bob a plain member again", arguments: "room demote team bob")],
         "room leave": [.init(purpose: "Leave a room", arguments: "room leave team")],
+        "room rejoin": [.init(purpose: "Take back a room you left, then receive the bundle that adds you back",
+                              arguments: "room rejoin team")],
         "room rotate": [.init(purpose: "Start a new epoch with fresh keys", arguments: "room rotate team -o rotate.bundle")],
         "room set": [.init(purpose: "Keep old message keys for a week", arguments: "room set team --retention 7d")],
         "room list": [.init(purpose: "List rooms", arguments: "room list")],

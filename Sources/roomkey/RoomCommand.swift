@@ -15,7 +15,7 @@ extension RoomKeyCommand {
                 for the whole room: the commit and this member's new sender key, sealed to every member of the new \
                 roster. Send the same bundle file to every member; they apply it with 'roomkey receive'.
                 """,
-            subcommands: [Create.self, Add.self, Remove.self, Replace.self, Members.self, Promote.self, Demote.self, Leave.self, Rotate.self, Settings.self,
+            subcommands: [Create.self, Add.self, Remove.self, Replace.self, Members.self, Promote.self, Demote.self, Leave.self, Rejoin.self, Rotate.self, Settings.self,
                           List.self, Show.self, Log.self, Fingerprint.self, Report.self, Resolve.self])
     }
 }
@@ -196,6 +196,28 @@ struct CommitDocument: Encodable {
 
     func lines(_ verb: String) -> [String] {
         ["\(verb) room \(name) (\(roomId)), now at epoch \(epoch)", "bundle: \(bundle) (sealed to \(plural(recipients, "recipient")))"]
+    }
+}
+
+/// The JSON and text result of `room rejoin`.
+struct RejoinDocument: Encodable {
+    let roomId: String
+    let name: String
+    let epoch: UInt64
+    /// True when this member is in the roster held here.
+    let member: Bool
+    /// True when a new sender key is due.
+    let keyDue: Bool
+    /// Leave requests withdrawn from the outbox.
+    let withdrawn: Int
+
+    init(_ r: RejoinResult) {
+        roomId = r.room.id.hex
+        name = r.room.name
+        epoch = r.room.state.epoch
+        member = r.newKeyDue
+        keyDue = r.room.rotationDue
+        withdrawn = r.withdrawn
     }
 }
 

@@ -180,6 +180,36 @@ extension RoomKeyCommand.RoomCommand {
         }
     }
 
+    /// `roomkey room rejoin ROOM`.
+    struct Rejoin: KeyringCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rejoin",
+            abstract: "Take back a room you left, so that a commit adding you again is received.",
+            discussion: """
+                After 'roomkey room leave' the keyring takes nothing more for the room, a commit adding you back \
+                included ('receive' warns of one). This undoes the leave here: the room is no longer marked left, a \
+                leave request still in the outbox is withdrawn, and, while you are in the roster this keyring holds, a \
+                new sender key is due. Then receive the bundle that adds you back again. A leave request already \
+                delivered may still reach its admin, who removes you; ask to be added again then. Refused (exit 6) for \
+                a room you have not left, or a forked one.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
+
+        func execute(_ output: Output) throws {
+            let result = try openKeyring().rejoin(room: room)
+            let doc = RejoinDocument(result)
+            output.confirmation(doc) {
+                ["rejoined room \(Output.oneLine(doc.name)) (\(doc.roomId)) at epoch \(doc.epoch)"
+                    + (doc.keyDue ? "; a new sender key is due (sent by your next command that settles the outbox, or 'encrypt')" : ""),
+                 doc.withdrawn > 0 ? "withdrew \(plural(doc.withdrawn, "leave request")) from the outbox" : nil,
+                 doc.member ? nil : "you are not in the roster this keyring holds: receive the bundle that adds you back"]
+                    .compactMap { $0 }
+            }
+        }
+    }
+
     /// `roomkey room rotate ROOM`.
     struct Rotate: KeyringCommand {
         static let configuration = CommandConfiguration(

@@ -80,6 +80,7 @@ import Testing
         try c.check("contact-remove", "alice", ["contact", "remove", "bob"])
         try c.check("contact-accept", "alice", ["contact", "accept", "carol"])
         try c.check("room-commit", "dave", ["room", "leave", "team"], exit: 0)
+        try c.check("room-rejoin", "dave", ["room", "rejoin", "team"])
         try c.check("outbox-list", "alice", ["outbox", "list"])
         try c.check("outbox-flush", "alice", ["outbox", "flush"])
         try c.check("outbox-resend", "alice", ["outbox", "resend", "team"])

@@ -196,6 +196,8 @@ struct BundleAcceptanceTests {
         case rejected(Rejection)
         case fork(ForkEvidence)
         case ignored
+        /// For a room the receiver left, commits that add it back (`addsBack`).
+        case addsBack
         /// Pending, kept, waiting, with this rank in the pending store.
         case waitingRanked(WaitingRank)
 
@@ -272,6 +274,18 @@ struct BundleAcceptanceTests {
         Case(name: "a room this receiver left is ignored",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()]) },
+             expect: { _, _ in .ignored }),
+        Case(name: "a room this receiver left, a bundle that removes it and adds it back: addsBack, nothing applied",
+             holds: { w, _ in try w.member(left: true) },
+             bundle: { w in
+                 let out = w.commit(w.alice, on: w.s1, [.remove(w.carol.id)])
+                 let back = w.commit(w.alice, on: try w.s1.applying(out), [.add(w.carol.card)])
+                 return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: w.log + [out, back])
+             },
+             expect: { _, _ in .addsBack }),
+        Case(name: "a room this receiver left, a sender key of its epoch: ignored",
+             holds: { w, _ in try w.member(left: true) },
+             bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
              expect: { _, _ in .ignored }),
     ]
 
@@ -795,7 +809,7 @@ struct BundleAcceptanceTests {
                 #expect(a.state?.roster == last.roster, sourceLocation: sourceLocation)
                 #expect(last.roster.hash == last.commit.rosterHash, sourceLocation: sourceLocation)
             }
-        case (.duplicate, .duplicate), (.ignored, .ignored):
+        case (.duplicate, .duplicate), (.ignored, .ignored), (.addsBack, .addsBack):
             break
         case let (.pending(why, keep, _), .pending(x, xkeep)):
             #expect(keep == xkeep, sourceLocation: sourceLocation)
@@ -830,6 +844,7 @@ struct BundleAcceptanceTests {
         case let .rejected(error): "rejected(\(Rejection(error)))"
         case let .fork(f): "fork(epoch: \(f.epoch))"
         case let .ignored(why): "ignored(\(why))"
+        case let .addsBack(room): "addsBack(\(room))"
         }
     }
 }

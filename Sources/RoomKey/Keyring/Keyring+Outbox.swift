@@ -213,3 +213,13 @@ extension Keyring {
             return try Data.fetchAll(db.cachedStatement(sql: "SELECT room_tag FROM owed_rotation")).map { Array($0) } }
     }
 }
+
+extension Keyring {
+    /// Deletes outbox entries (both rows) by tag: a leave request withdrawn by `room rejoin`.
+    func deleteOutboxEntries(_ db: Database, tags: [[UInt8]]) throws {
+        for tag in tags {
+            try db.cachedStatement(sql: "DELETE FROM outbox_bundle WHERE entry_tag = ?").execute(arguments: [Data(tag)])
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE entry_tag = ?").execute(arguments: [Data(tag)])
+        }
+    }
+}

@@ -9,6 +9,8 @@ extension Keyring {
         case applied(advanced: StoredRoom?)
         case duplicate
         case ignored(String)
+        /// For a room this member left, a bundle that adds it again (`BundleDecision.addsBack`).
+        case addsBack(room: String)
         case pending(BundleError, keep: Bool, rank: WaitingRank)
         case rejected(any RoomKeyError)
         case malformed(any RoomKeyError)
@@ -117,6 +119,10 @@ extension Keyring {
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                 case .ignored:
                     results[item.index] = ReceiveResult(path: item.path, status: .notForMe, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
+                case let .addsBack(room):
+                    var result = ReceiveResult(path: item.path, status: .notForMe, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
+                    result.warning = Self.addsBackWarning(room: room)
+                    results[item.index] = result
                 case let .rejected(error):
                     results[item.index] = ReceiveResult(path: item.path, status: .rejected, roomID: b.roomID, epoch: b.epoch, error: error, bundles: [])
                 case let .malformed(error):
@@ -210,6 +216,7 @@ extension Keyring {
                 case .duplicate: return .duplicate
                 case let .pending(why, keep, rank): return .pending(why, keep: keep, rank: rank)
                 case let .ignored(why): return .ignored(why)
+                case let .addsBack(room): return .addsBack(room: room)
                 case let .rejected(error): return error.category == .malformed ? .malformed(error) : .rejected(error)
                 case let .fork(evidence):
                     try markFork(db, bundle.roomID, evidence)

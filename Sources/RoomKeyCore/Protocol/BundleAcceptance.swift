@@ -82,7 +82,11 @@ public struct BundleAcceptance<View: ReceiverView> {
         guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content, size: size) }
         // A room this member left takes nothing more, a commit adding it back included: nothing tells a re-add made after
         // the leave from one made before it (taking it, a review found, undid a member's leave without a word).
-        if room.left { return .ignored("you left room \(room.name)") }
+        // It says so when the bundle adds this member again: taking the room back is the member's choice (`room rejoin`).
+        if room.left {
+            let addsBack = commits.contains { $0.epoch > room.epoch && $0.operations.contains { if case let .add(card) = $0 { card.id == receiver } else { false } } }
+            return addsBack ? .addsBack(room: room.name) : .ignored("you left room \(room.name)")
+        }
         // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all. The hash chain
         // settles that without reading them; only when it does not are they compared one by one.
         let known = commits.prefix { $0.epoch <= room.epoch }

@@ -14,6 +14,9 @@ public enum BundleDecision: Sendable {
     case fork(ForkEvidence)
     /// Addressed to this receiver but for a room it left: nothing to do.
     case ignored(String)
+    /// For a room this receiver left, a bundle whose commits add it again: nothing is stored; the member takes the room
+    /// back only by choice (`room rejoin`), then receives the bundle again.
+    case addsBack(room: String)
 }
 
 /// How a waiting bundle ranks in the pending store, by who vouches for it: when the store is full, the oldest of the

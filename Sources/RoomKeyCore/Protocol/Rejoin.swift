@@ -1,0 +1,25 @@
+/// Taking back a room this member left (`room rejoin`): a pure function of the room's stored state.
+///
+/// A member's `room leave` marks the room left and the keyring takes nothing more for it, a commit adding the member
+/// again included, since nothing tells a re-add made after the leave from one made before it. Taking the room back is
+/// the member's own choice: the room is no longer left, so the next bundle that adds it again (or any bundle, while no
+/// admin has acted on its leave request) is received as for any member.
+public enum Rejoin {
+    /// What `room rejoin` does.
+    public enum Outcome: Equatable, Sendable {
+        /// Unmark the room; with `newKeyDue`, this member is in the roster held here and owes a new sender key (its own
+        /// were deleted when it left).
+        case rejoin(newKeyDue: Bool)
+        /// The room was not left: nothing to take back.
+        case notLeft
+        /// The room is forked: resolve that first (`room resolve`).
+        case forked
+    }
+
+    /// Decides for a room that is `left` or not, `forked` or not, whose roster held here has this member or not.
+    public static func decide(left: Bool, forked: Bool, inRoster: Bool) -> Outcome {
+        guard left else { return .notLeft }
+        if forked { return .forked }
+        return .rejoin(newKeyDue: inRoster)
+    }
+}

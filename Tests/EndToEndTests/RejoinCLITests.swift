@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import RoomKeyCore
+
+/// `room rejoin`: a member who left takes the room back by choice, and is then added back by the next commit that adds
+/// it (a review: once a member had left, no commit could ever add it again; it had to make a new identity).
+@Suite struct RejoinCLITests {
+    @Test func aMemberWhoLeftIsTakenBackOnlyAfterRejoining() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange(["alice", "bob", "carol"])
+        let beforeLeave = Set(try w.bundles())
+        #expect(try w.rk("carol", ["room", "leave", "team"]).code == 0)
+        try w.exchange(["alice", "bob"])
+        #expect(try w.show("alice")["epoch"] as? Int == 1)
+        // The request is acted on: later exchanges would show it again to alice, who rightly refuses it (exit 2).
+        for request in try w.bundles() where !beforeLeave.contains(request) && request.contains("-e0-") {
+            try FileManager.default.removeItem(atPath: request)
+        }
+        let had = Set(try w.bundles())
+        #expect(try w.rk("alice", ["room", "add", "team", "carol"]).code == 0)
+        let back = try #require(try w.bundles().first { !had.contains($0) })
+
+        // Received while the room is left: nothing applied, and the warning says how to take the room back.
+        let before = try w.rk("carol", ["receive", back])
+        #expect(before.code == 0, "\(before)")
+        #expect(before.stderr.contains("this bundle adds you back") && before.stderr.contains("roomkey room rejoin team"), "\(before.stderr)")
+        #expect(before.stderr.split(separator: "\n").count == 1, "\(before.stderr)")
+        #expect(try w.show("carol")["epoch"] as? Int == 0)
+
+        let rejoin = try w.rk("carol", ["room", "rejoin", "team", "--json"])
+        #expect(rejoin.code == 0, "\(rejoin)")
+        let doc = try rejoin.json()
+        #expect(doc["member"] as? Bool == true && doc["key_due"] as? Bool == true && doc["withdrawn"] as? Int == 1, "\(rejoin.stdout)")
+        let again = try w.rk("carol", ["room", "rejoin", "team"])
+        #expect(again.code == 6 && again.stderr.contains("you have not left room \"team\""), "\(again)")
+
+        let after = try w.rk("carol", ["receive", back])
+        #expect(after.code == 0 && !after.stderr.contains("adds you back"), "\(after)")
+        #expect(try w.show("carol")["epoch"] as? Int == 2)
+        try w.exchange(["alice", "bob", "carol"])
+
+        // Both ways: carol reads the room's new messages, and the others read hers (her new sender key reached them).
+        let fromAlice = w.s.path("alice.msg"), fromCarol = w.s.path("carol.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", fromAlice], stdin: Data("welcome back".utf8)).code == 0)
+        #expect(try w.rk("carol", ["encrypt", "team", "-o", fromCarol], stdin: Data("glad to be back".utf8)).code == 0)
+        try w.exchange(["alice", "bob", "carol"])
+        let read = try w.rk("carol", ["decrypt", fromAlice])
+        #expect(read.code == 0 && read.stdout.contains("welcome back"), "\(read)")
+        for p in ["alice", "bob"] {
+            let r = try w.rk(p, ["decrypt", fromCarol])
+            #expect(r.code == 0 && r.stdout.contains("glad to be back"), "\(p): \(r)")
+        }
+    }
+
+    /// Rejoining a room before any admin acted on the leave: the keyring is a member again at once, and the leave
+    /// request still in the outbox is withdrawn (sync would otherwise publish it again).
+    @Test func rejoiningBeforeTheAdminActsWithdrawsTheRequest() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        try w.exchange(["alice", "bob"])
+        #expect(try w.rk("bob", ["room", "leave", "team", "-o", w.s.path("leave.req")]).code == 0)
+        let listed = try w.rk("bob", ["outbox", "list", "--json"])
+        #expect(listed.stdout.contains("leave-request"), "\(listed)")
+        let rejoin = try w.rk("bob", ["room", "rejoin", "team"])
+        #expect(rejoin.code == 0 && rejoin.stdout.contains("withdrew 1 leave request"), "\(rejoin)")
+        #expect(!(try w.rk("bob", ["outbox", "list", "--json"])).stdout.contains("leave-request"))
+        let msg = w.s.path("bob.msg")
+        #expect(try w.rk("bob", ["encrypt", "team", "-o", msg], stdin: Data("still here".utf8)).code == 0)
+        try w.exchange(["alice", "bob"])
+        let r = try w.rk("alice", ["decrypt", msg])
+        #expect(r.code == 0 && r.stdout.contains("still here"), "\(r)")
+        let unknown = try w.rk("bob", ["room", "rejoin", "nowhere"])
+        #expect(unknown.code == 4, "\(unknown)")
+    }
+}
+
+/// `room rejoin` in a room with a git remote: the member's next sync takes the commit that adds it back.
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitRejoinTests {
+    @Test func syncTakesTheReAddAfterRejoining() throws {
+        let w = try GitSyncCLITests.team([])
+        #expect(try w.rk("carol", ["room", "leave", "team"]).code == 0)
+        try w.sync("carol")
+        try w.sync("alice")
+        #expect(try w.state("alice").0 == 1)
+        #expect(try w.rk("alice", ["room", "add", "team", "carol"]).code == 0)
+        try w.sync("alice")
+        try w.sync("carol")
+        #expect(try w.state("carol").0 == 0, "a room left takes nothing, the re-add included")
+        #expect(try w.rk("carol", ["room", "rejoin", "team"]).code == 0)
+        try w.sync("carol")
+        for p in ["bob", "alice"] { try w.sync(p) }
+        #expect(try w.state("carol") == (try w.state("alice")))
+        let msg = w.s.path("carol.msg")
+        #expect(try w.rk("carol", ["encrypt", "team", "-o", msg], stdin: Data("back through git".utf8)).code == 0)
+        try w.sync("carol")
+        try w.sync("bob")
+        let r = try w.rk("bob", ["decrypt", msg])
+        #expect(r.code == 0 && r.stdout.contains("back through git"), "\(r)")
+    }
+}
