@@ -83,7 +83,8 @@ final class ReceiveReport {
         done += 1
         guard !output.json else { drawProgress(); return }
         clearProgress()
-        if !output.quiet { print(SafeText.escaped(line.text)); fflush(nil) }
+        // Cut as a line on standard error is: an error quoting a bundle's 100,000 recipients stays one line a terminal shows.
+        if !output.quiet { print(Output.bounded(line.text)); fflush(nil) }
         drawProgress()
     }
 

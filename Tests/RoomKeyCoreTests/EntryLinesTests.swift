@@ -60,3 +60,15 @@ import Testing
         }
     }
 }
+
+/// `TextLines` gives the lines `split(omittingEmptySubsequences: false, whereSeparator:)` gives, one at a time.
+@Suite struct TextLinesTests {
+    static let texts = ["", "a", "a\n", "\n", "\n\n", "a\nb", "a\r\nb\r\n", "a\rb\u{2028}c\u{85}d\u{0B}e", "é\u{301}\n#x\n  \n", "\r\n\r\n\n\r"]
+
+    @Test(arguments: texts) func matchesSplit(_ text: String) {
+        for endsAt in [{ (c: Character) in c.isNewline }, { (c: Character) in c == "\n" || c == "\r\n" || c == "\r" }] {
+            let expected = text.split(omittingEmptySubsequences: false, whereSeparator: endsAt).map(String.init)
+            #expect(Array(TextLines(text, endsAt: endsAt)).map(String.init) == expected, "\(text.debugDescription)")
+        }
+    }
+}

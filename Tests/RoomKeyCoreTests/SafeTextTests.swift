@@ -59,4 +59,12 @@ struct SafeTextTests {
     func terminalSafe(_ what: String, _ text: String, _ safe: Bool) {
         #expect(SafeText.isTerminalSafe(text) == safe, "\(what)")
     }
+
+    /// A name list: each name quoted, a quote inside doubled (by scalar), so no name reads as two.
+    @Test func quotedListsDoubleQuotesInsideNames() {
+        #expect(SafeText.quotedList(["bob, carol", "dave"]) == "\"bob, carol\", \"dave\"")
+        #expect(SafeText.quotedList(["ev\"e, \"bob"]) == "\"ev\"\"e, \"\"bob\"")
+        #expect(SafeText.quotedList(["a\"\u{301}b"]) == "\"a\"\"\u{301}b\"")
+        #expect(SafeText.quotedList([String]()) == "")
+    }
 }

@@ -39,8 +39,9 @@ public struct ApplyScript: Sendable, Equatable {
         // vertical tab, form feed or U+2028 inside a line made the numbers in errors name other lines. A lone carriage
         // return still ends a line (old Mac files), and so never sits inside a word, where a write back would join it
         // with the next line feed (found by Fuzz/FuzzApplyScript).
-        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated() {
+        for (index, raw) in TextLines(text, endsAt: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated() {
             let number = index + 1
+            if raw.isEmpty { continue }
             // Comments and words are split on Unicode scalars, not characters: a space or `#` followed by a combining
             // mark is one character, and must still separate (found by Fuzz/FuzzApplyScript).
             let scalars = raw.unicodeScalars

@@ -31,10 +31,20 @@ public enum SafeText {
         return String(out)
     }
 
-    /// Names for one line of text, each in double quotes and joined by ", ": a name that holds ", " reads as one name,
-    /// not as two. (The line's writer escapes it, as any line.)
+    /// Names for one line of text, each in double quotes and joined by ", ", a double quote inside a name doubled (as
+    /// CSV writes it): a name that holds ", " reads as one name, not as two, and so does one that holds `", "` (a
+    /// review: the handle `ev"e, "bob` read as the two names "ev"e" and "bob"). (The line's writer escapes it, as any line.)
     public static func quotedList(_ names: some Sequence<String>) -> String {
-        names.map { "\"\($0)\"" }.joined(separator: ", ")
+        names.map { name in
+            // By scalar: a quote carrying a combining mark is one character, and must still be doubled.
+            var quoted = String.UnicodeScalarView("\"".unicodeScalars)
+            for scalar in name.unicodeScalars {
+                quoted.append(scalar)
+                if scalar == "\"" { quoted.append(scalar) }
+            }
+            quoted.append("\"")
+            return String(quoted)
+        }.joined(separator: ", ")
     }
 
     /// True when `text` may be written raw to a terminal as a message: no control character but tab and line feed,

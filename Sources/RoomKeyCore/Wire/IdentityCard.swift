@@ -182,7 +182,7 @@ public struct IdentityCard: Hashable, Sendable {
         // Counted before any card is parsed or verified: an oversized list is refused at once.
         try EntryLines.requireAtMost(maxCardsPerInput, in: text, what: "card list")
         var cards: [IdentityCard] = []
-        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        for (index, line) in TextLines(text, endsAt: \.isNewline).enumerated() {
             let trimmed = String(line).trimmingWhitespace()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if cards.count == maxCardsPerInput { throw WireError.oversized(what: "card list", limit: maxCardsPerInput, found: cards.count + 1) }
