@@ -116,6 +116,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
         var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, headTime: headTime,
                               roster: roster)
+        if first.previousHead != room.head { return try unchained(first, on: state) }
         var applied: [(commit: Commit, roster: Roster)] = []
         var previousTime = headTime
         var beforeLast = state.roster
@@ -221,6 +222,19 @@ public struct BundleAcceptance<View: ReceiverView> {
     /// A commit that differs from the accepted one of its epoch. It is evidence of a fork only when it chains to the
     /// accepted head before it, is valid there (so its author was an admin then), every later commit it brings is valid
     /// on its branch, and the bundle is signed by its sender and sealed to exactly that branch's roster minus the sender.
+    /// A commit for the epoch after the accepted one that names another head for the accepted epoch: when an admin of
+    /// the accepted roster signed it, that admin holds another commit for the accepted epoch, and the room forked there
+    /// (a review: two admins' commits for one epoch, each delivered to one half of the room, with the same members on
+    /// both branches, left the room split for good with no fork shown, the next commits only refused as unchained).
+    /// Otherwise the commit proves nothing: *rejected* as before.
+    private func unchained(_ commit: Commit, on state: RoomState) throws -> BundleDecision {
+        guard let author = state.roster[commit.author], author.admin,
+              (try? commit.verifySignature(author.card.signingKey)) != nil else {
+            throw LogError.brokenChain(epoch: commit.epoch)
+        }
+        return .fork(ForkEvidence(epoch: state.epoch, ours: state.head, theirs: commit.previousHead))
+    }
+
     private func fork(_ content: borrowing BundleContent, room: HeldRoom, conflicting commit: Commit,
                       stored: Commit) throws -> BundleDecision {
         var branch: RoomState
