@@ -161,7 +161,7 @@ enum BatchFiles {
         mutating func fail(_ error: any Error) {
             let (category, message, hint) = Output.describe(error)
             status = category.rawValue
-            self.error = Output.oneLine(message)
+            self.error = Output.oneLine(message, keepingLineFeeds: true)
             self.hint = hint
             code = ExitStatus.code(for: category)
         }

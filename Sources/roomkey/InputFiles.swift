@@ -80,6 +80,8 @@ enum InputFiles {
         var info = stat()
         let regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         if regular, info.st_size > off_t(limit) { throw InputError.tooLarge(what: what, limit: limit) }
+        // A pipe or FIFO is read (a script's process substitution); a device or socket named as an input is no file.
+        if path != "-", [S_IFCHR, S_IFBLK, S_IFSOCK].contains(info.st_mode & S_IFMT) { throw InputError.device(path: path) }
         do {
             return try body(fd, regular ? Int(info.st_size) : nil)
         } catch let error as POSIXError {

@@ -144,6 +144,9 @@ enum InputError: RoomKeyError {
     case unreadable(path: String)
     case tooLarge(what: String, limit: Int)
     case notRegular(path: String)
+    /// A character or block device, or a socket, named as an input: refused before it is read (`/dev/zero` was read
+    /// up to the size limit first, half a gigabyte of memory).
+    case device(path: String)
     case outputToTerminal
     case nameNotUTF8(path: String)
     case readFailed(path: String, reason: String)
@@ -152,7 +155,7 @@ enum InputError: RoomKeyError {
         switch self {
         case .readFailed: .failure
         case .unreadable: .notFound
-        case .tooLarge, .notRegular, .nameNotUTF8: .malformed
+        case .tooLarge, .notRegular, .device, .nameNotUTF8: .malformed
         case .outputToTerminal: .usage
         }
     }
@@ -163,6 +166,7 @@ enum InputError: RoomKeyError {
         case let .readFailed(path, reason): "cannot read \(path): \(reason.lowercased())"
         case let .tooLarge(what, limit): "\(what) is larger than \(limit) bytes"
         case let .notRegular(path): "\(path) is not a regular file"
+        case let .device(path): "\(path) is a device or a socket, not a file"
         case let .nameNotUTF8(path): "the name of \(path) is not valid UTF-8, so roomkey cannot name it; rename it"
         case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }

@@ -84,6 +84,12 @@ extension RoomKeyCommand {
                 } catch InputError.notRegular {
                     ignored.append(report.ignored(file.path, reason: Self.notRegular))
                     continue
+                } catch let error as InputError where { if case .device = error { true } else { false } }() {
+                    // A device fails alone, unread.
+                    let reason = "a device or a socket, which no bundle is"
+                    if file.inFolder { ignored.append(report.ignored(file.path, reason: reason)) }
+                    else { inputs.append(ReceiveInput(path: file.path, refused: .invalid(what: "input", reason: reason))) }
+                    continue
                 } catch InputError.tooLarge {
                     // One input larger than any bundle fails alone: the others are still received.
                     let reason = "larger than \(Self.maxBundleBytes) bytes, which no bundle is"

@@ -76,7 +76,7 @@ final class ReceiveReport {
 
     static func line(_ r: ReceiveResult) -> Line {
         Line(path: r.path, status: r.status.rawValue, roomId: r.roomID?.hex, epoch: r.epoch,
-             error: r.error.map { Output.oneLine($0.message) }, reason: nil, bundles: r.bundles)
+             error: r.error.map { Output.oneLine($0.message, keepingLineFeeds: true) }, reason: nil, bundles: r.bundles)
     }
 
     private func show(_ line: Line) {

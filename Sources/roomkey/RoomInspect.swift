@@ -176,7 +176,7 @@ extension RoomKeyCommand.RoomCommand {
         static let configuration = CommandConfiguration(
             commandName: "fingerprint",
             abstract: "Print the room fingerprint: 60 digits from room id, epoch and head; members at one epoch compare it out of band.",
-            discussion: "With --confirm DIGITS (spaces ignored), records that you compared it at the current epoch; digits that do not match exit 2.")
+            discussion: "With --confirm DIGITS (spaces ignored), records that you compared it at the current epoch; digits that do not match exit 2, and anything but 60 digits exits 64.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String

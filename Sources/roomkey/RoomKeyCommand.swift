@@ -37,8 +37,10 @@ struct RoomKeyCommand: ParsableCommand {
         ProcessMemory.disableCoreDumps()
         ProcessMemory.tuneAllocator()
         // A path that is not UTF-8 would be read as another name (U+FFFD in place of its bad bytes).
+        // With --json the error document is printed too, as for every other usage error (a hostile-input review).
         if let bad = FolderListing.argumentsNotUTF8().first {
-            Output.stderr("roomkey: error: argument \(bad) is not valid UTF-8; roomkey takes file names and text in UTF-8")
+            Output(json: CommandLine.arguments.contains("--json"), quiet: false)
+                .fail(kind: ErrorCategory.usage.rawValue, message: "argument \(bad) is not valid UTF-8; roomkey takes file names and text in UTF-8", hint: nil)
             Foundation.exit(ExitStatus.usage)
         }
         let command: any ParsableCommand

@@ -280,8 +280,12 @@ import Testing
             try f.fromAlice(epoch: 2, keyEpoch: 1))
 
         // §3.3 acceptance of commit 3 (sent by alice to carol unless said).
-        add("40-broken-chain.roomkey", "rejected", 2, "§3.3 rule 3: previous head is not the accepted head",
-            try f.fromAlice(epoch: 3, commits: [Self.promoteCarol(f, previousHead: [UInt8](repeating: 0, count: 32))]))
+        // By an admin, a commit on another head of epoch 2 is fork evidence (§3.5, unchained), which marks the room.
+        let unchained = try f.commit([.promote(f.carolCard.id)], signer: f.carol.identity().signing,
+                                     previousHead: [UInt8](repeating: 0, count: 32))
+        add("40-broken-chain.roomkey", "rejected", 2,
+            "§3.3 rule 3: previous head is not the accepted head (a commit by carol, no admin: not fork evidence, §3.5)",
+            try f.fromAlice(epoch: 3, commits: [unchained]))
         let strangerCommit = try f.commit([.promote(f.carolCard.id)], signer: f.strangerSigning)
         add("41-author-not-member.roomkey", "rejected", 2, "§3.3 rule 4: commit signed by a stranger, who sends it",
             try f.fromStranger(epoch: 3, commits: [strangerCommit]))

@@ -80,4 +80,29 @@ import RoomKeyTestSupport
         _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
         #expect(opened == Array("hi".utf8))
     }
+
+    /// A member flooding one room with bundles that wait drops its own, not another room's waiting commit (a protocol
+    /// review: a member of one room sent bundles padded to the waiting size and pushed out a commit of a room it is not
+    /// in, and the receiver stopped at the epoch before it for good).
+    @Test func aMemberOfOneRoomCannotEvictAnotherRoomsWaitingCommit() throws {
+        let alice = try KeyringTests.create("alice", passphrase: nil)
+        let bob = try KeyringTests.create("bob", passphrase: nil)
+        let carol = try KeyringTests.create("carol", passphrase: nil)
+        for a in [alice, bob, carol] { for b in [alice, bob, carol] where a !== b { _ = try a.addContacts([try b.identityCard()], as: nil) } }
+        let written = Written()
+        for k in [alice, bob, carol] { k.sink = OutboxBundleTests.sink(written) }
+        _ = try alice.createRoom(name: "team", members: ["bob", "carol"], deliver: { _ in "team-g" })
+        _ = try alice.createRoom(name: "other", members: ["bob"], deliver: { _ in "other-g" })
+        for g in ["team-g", "other-g"] { #expect(try bob.receive([written.input(g)], deliver: { _ in "x" }).map(\.status) == [.applied]) }
+        let team = try bob.room("team").id
+        bob.pendingByteLimit = 400_000
+        _ = try alice.change(room: "other", [.add(["carol"])], deliver: { _ in "other-1" })
+        _ = try alice.change(room: "other", [.remove(["carol"])], deliver: { _ in "other-2" })
+        // The commit of epoch 2 comes first: it waits for epoch 1.
+        #expect(try bob.receive([written.input("other-2")], deliver: { _ in "x" }).map(\.status) == [.pending])
+        // carol, a member of "team" only, sends bob bundles for "team" at later epochs, each near the waiting size.
+        try Self.sendPaddedKeys(from: carol, room: team, to: bob)
+        #expect(try bob.receive([written.input("other-1")], deliver: { _ in "x" }).first?.status == .applied)
+        #expect(try bob.room("other").state.epoch == 2, "the waiting commit of epoch 2 applied after epoch 1")
+    }
 }

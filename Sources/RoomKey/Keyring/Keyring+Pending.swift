@@ -43,12 +43,19 @@ extension Keyring {
     func storePending(_ inputs: [PendingInput]) throws -> [Result<Int, any Error>] {
         if inputs.isEmpty { return [] }
         return try write { db in
-            /// Drops the oldest row other than `kept` matching `filter`; its size.
-            func dropOldest(except kept: [UInt8], _ filter: String) throws -> Int? {
+            /// Drops the oldest row other than `kept` matching `filter`; its size. With `largestRoom`, the oldest of the
+            /// room whose rows matching `filter` hold the most bytes: a member flooding one room with bundles that wait
+            /// then drops its own, not those another room is waiting on (a protocol review: a member of one room pushed
+            /// out another room's waiting commit, for good).
+            func dropOldest(except kept: [UInt8], _ filter: String, largestRoom: Bool = false) throws -> Int? {
+                let roomFilter = largestRoom ? """
+                    AND room_tag = (SELECT room_tag FROM pending_bundle WHERE bundle_tag != ? \(filter)
+                                    GROUP BY room_tag ORDER BY SUM(LENGTH(sealed)) DESC, MIN(rowid) LIMIT 1)
+                    """ : ""
                 guard let oldest = try Row.fetchOne(db, sql: """
                     SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)
-                    ORDER BY rowid LIMIT 1
-                    """, arguments: [Data(kept)]) else { return nil }
+                    \(roomFilter) ORDER BY rowid LIMIT 1
+                    """, arguments: largestRoom ? [Data(kept), Data(kept)] : [Data(kept)]) else { return nil }
                 try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE rowid = ?").execute(arguments: [oldest["rowid"] as Int64])
                 return oldest["size"]
             }
@@ -93,10 +100,12 @@ extension Keyring {
                     byRank[0] -= gone
                     count += 1
                 }
-                // The oldest of the lowest rank go first, never one ranking above this row.
+                // The oldest of the lowest rank go first, never one ranking above this row; among known senders' and
+                // members' rows, the oldest of the room that holds the most bytes of that rank.
                 var lowest = 0
                 while byRank.reduce(0, +) > pendingByteLimit, lowest <= rank {
-                    guard let gone = try dropOldest(except: digest, "AND authenticated \(["<= 0", "= 1", ">= 2"][lowest])") else {
+                    guard let gone = try dropOldest(except: digest, "AND authenticated \(["<= 0", "= 1", ">= 2"][lowest])",
+                                                    largestRoom: lowest > 0) else {
                         lowest += 1
                         continue
                     }

@@ -98,6 +98,17 @@ extension Keyring {
             guard problems == ["ok"] else {
                 throw RestoreError.damaged(path: backupPath, reason: "SQLite's integrity check failed: \(problems.first ?? "no result")")
             }
+            // SQLite reads a file by the page count in its header and ignores what follows the last page; a backup is
+            // exactly its pages, as every other input is exactly its format (a hostile-input review: a backup with
+            // bytes appended was restored, and the bytes copied into the keyring file).
+            let (pageSize, pageCount) = try db.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0, try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0)
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: staged))?[.size] as? Int ?? -1
+            guard size == pageSize * pageCount else {
+                throw RestoreError.damaged(path: backupPath, reason: size > pageSize * pageCount
+                    ? "\(size - pageSize * pageCount) bytes follow its last page" : "it is shorter than its pages")
+            }
             header = try KeyringFile.checkedHeader(db, path: backupPath).header
         } catch {
             try? db.close()

@@ -6,19 +6,32 @@ import RoomKeyCore
 public enum FingerprintError: Error, Equatable, Sendable {
     /// The digits do not match the room's fingerprint at its current epoch.
     case mismatch(room: String, epoch: UInt64)
+    /// What was typed is not 60 decimal digits (spaces aside): a typo, not a failed check.
+    case notDigits(room: String, typed: String)
 }
 
 extension FingerprintError: RoomKeyError {
-    /// A mismatch is a failed check.
-    public var category: ErrorCategory { .rejected }
+    /// A mismatch is a failed check; digits mistyped are a usage error (64), as for `verify --confirm`.
+    public var category: ErrorCategory {
+        if case .notDigits = self { return .usage }
+        return .rejected
+    }
     /// A one-line description.
     public var message: String {
         switch self {
         case let .mismatch(room, epoch): "the digits do not match the fingerprint of room \"\(room)\" at epoch \(epoch)"
+        case let .notDigits(_, typed):
+            "--confirm takes the \(SafetyNumber.digitCount) digits of the room fingerprint; \"\(typed.prefix(80))\" is not (\(typed.count) characters)"
         }
     }
     /// A next step.
-    public var hint: String? { "compare again with the other members; a different fingerprint means a different room state" }
+    public var hint: String? {
+        switch self {
+        case .mismatch: "compare again with the other members; a different fingerprint means a different room state"
+        case let .notDigits(room, _):
+            "give all \(SafetyNumber.digitCount) digits that '\(ShellWord.command(["room", "fingerprint"], [room]))' shows (spaces between groups are fine)"
+        }
+    }
 }
 
 extension Keyring {
@@ -57,7 +70,11 @@ extension Keyring {
         try automaticPrune()
         return try write { db in
             var room = try findRoom(db, nameOrID)
-            let typed = Array(digits.filter { !$0.isWhitespace }.utf8)
+            let compact = digits.filter { !$0.isWhitespace }
+            guard compact.count == SafetyNumber.digitCount, compact.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                throw FingerprintError.notDigits(room: room.name, typed: compact)
+            }
+            let typed = Array(compact.utf8)
             guard ConstantTime.equals(typed, Array(room.state.fingerprint.utf8)) else {
                 throw FingerprintError.mismatch(room: room.name, epoch: room.state.epoch)
             }
