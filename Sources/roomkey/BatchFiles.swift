@@ -59,7 +59,7 @@ enum BatchFiles {
             let base = (file as NSString).lastPathComponent
             let named = suffix.map { base + $0 } ?? name(base)
             if let output { return (output as NSString).appendingPathComponent(named) }
-            return ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(named)
+            return (PathName.parent(file) as NSString).appendingPathComponent(named)
         }
         let inputs = Set(files.map(canonical))
         var seen = Set<String>()

@@ -60,6 +60,7 @@ enum InputFiles {
                                       _ body: (Int32, Int?) throws -> T) throws -> T {
         let handle: FileHandle
         if path == "-" {
+            if PassphraseInput.checkedDescriptors[0] != nil { throw InputError.standardInputIsPassphrase }
             handle = FileHandle.standardInput
         } else if regularOnly {
             let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))

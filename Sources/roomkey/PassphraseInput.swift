@@ -147,6 +147,9 @@ enum InputError: RoomKeyError {
     /// A character or block device, or a socket, named as an input: refused before it is read (`/dev/zero` was read
     /// up to the size limit first, half a gigabyte of memory).
     case device(path: String)
+    /// Standard input named as an input (`-`) while `--passphrase-fd 0` reads the passphrase from it: the input took the
+    /// passphrase's line, which an error then quoted (a hostile review).
+    case standardInputIsPassphrase
     case outputToTerminal
     case nameNotUTF8(path: String)
     case readFailed(path: String, reason: String)
@@ -156,7 +159,7 @@ enum InputError: RoomKeyError {
         case .readFailed: .failure
         case .unreadable: .notFound
         case .tooLarge, .notRegular, .device, .nameNotUTF8: .malformed
-        case .outputToTerminal: .usage
+        case .outputToTerminal, .standardInputIsPassphrase: .usage
         }
     }
 
@@ -168,6 +171,8 @@ enum InputError: RoomKeyError {
         case let .notRegular(path): "\(path) is not a regular file"
         case let .device(path): "\(path) is a device or a socket, not a file"
         case let .nameNotUTF8(path): "the name of \(path) is not valid UTF-8, so roomkey cannot name it; rename it"
+        case .standardInputIsPassphrase:
+            "standard input carries the passphrase (--passphrase-fd 0), so it cannot also be the input; give the input as a file, or the passphrase on another descriptor (--passphrase-fd 3 3<FILE)"
         case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }
     }

@@ -26,7 +26,7 @@ enum KeyringFile {
 
     /// The folder holding `path` ("." for a bare file name).
     static func folder(of path: String) -> String {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathName.parent(path)
         return parent.isEmpty ? "." : parent
     }
 
@@ -34,10 +34,10 @@ enum KeyringFile {
     /// can remove what it made.
     static func createFolders(for path: String) throws -> [String] {
         var missing: [String] = []
-        var folder = (path as NSString).deletingLastPathComponent
+        var folder = PathName.parent(path)
         while !folder.isEmpty, folder != "/", !FileManager.default.fileExists(atPath: folder) {
             missing.append(folder)
-            folder = (folder as NSString).deletingLastPathComponent
+            folder = PathName.parent(folder)
         }
         for folder in missing.reversed() where mkdir(folder, 0o700) != 0 && errno != EEXIST {
             let code = errno

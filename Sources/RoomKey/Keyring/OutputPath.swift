@@ -150,7 +150,7 @@ package enum OutputPath {
             guard n >= 0 else { throw OutputFileError.system(path: path, errno: errno) }
             let destination = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             current = destination.hasPrefix("/") ? destination
-                : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
+                : (PathName.parent(current) as NSString).appendingPathComponent(destination)
         }
         throw OutputFileError.system(path: path, errno: ELOOP)
     }
@@ -166,7 +166,7 @@ package enum OutputPath {
 
     /// The folder a path is in ("." for a bare name).
     package static func folder(of path: String) -> String {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathName.parent(path)
         return folder.isEmpty ? "." : folder
     }
 

@@ -45,7 +45,7 @@ struct GitMirror {
 
     /// The lock file of the mirror at `folder`: `remotes/locks/NAME-HASH.lock`, apart from every mirror folder.
     static func lock(of folder: String) -> String {
-        let remotes = (folder as NSString).deletingLastPathComponent
+        let remotes = PathName.parent(folder)
         return "\(remotes)/locks/\((folder as NSString).lastPathComponent).lock"
     }
 
@@ -54,7 +54,7 @@ struct GitMirror {
     /// `origin` (writing the config only when a value differs).
     func prepare(started: Date) throws {
         let fm = FileManager.default
-        let parent = (folder as NSString).deletingLastPathComponent, base = (folder as NSString).lastPathComponent
+        let parent = PathName.parent(folder), base = (folder as NSString).lastPathComponent
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {

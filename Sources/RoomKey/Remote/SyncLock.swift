@@ -29,7 +29,7 @@ final class SyncLock {
 
     /// Waits for and takes the lock file at `path` (created mode 0600, its folder 0700).
     init(path: String, maximumWait: TimeInterval = SyncLock.maximumWait) throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathName.parent(path)
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         fd = open(path, O_CREAT | O_RDWR | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw RemoteError.git(command: "lock", reason: "cannot open \(path): \(String(cString: strerror(errno)))") }

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// Findings of a hostile review of the command line, one test each.
+@Suite struct CommandLineReviewCLITests {
+    /// A file name of one character with no folder (`-o b`, `--keyring k`): Foundation's `deletingLastPathComponent`
+    /// trapped on it, and roomkey died of SIGILL (exit 132) with no message.
+    @Test func aOneCharacterNameIsAnOrdinaryName() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let backup = try s.roomkey("alice", ["backup", "-o", "b"])
+        #expect(backup.code == 0, "\(backup)")
+        #expect(FileManager.default.fileExists(atPath: s.path("b")))
+        let made = try s.roomkey("alice", ["--keyring", "k", "init", "--name", "kay", "--no-passphrase", "-q"])
+        #expect(made.code == 0, "\(made)")
+        let id = try s.roomkey("alice", ["--keyring", "k", "id"])
+        #expect(id.code == 0 && id.stdout.contains("kay"), "\(id)")
+        let accented = try s.roomkey("alice", ["id", "export", "-o", "é"])
+        #expect(accented.code == 0, "\(accented)")
+    }
+
+    /// `--passphrase-fd 0` with standard input named as the input: a usage error before anything is read, so the
+    /// passphrase's line never becomes input (an `apply` error quoted it as an unknown verb, in text and in JSON).
+    @Test(arguments: [["apply", "-"], ["contact", "add", "-"], ["decrypt", "-"]])
+    func standardInputCannotBeBothPassphraseAndInput(_ command: [String]) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        for json in [false, true] {
+            let r = try s.roomkey("alice", command + ["--passphrase-fd", "0"] + (json ? ["--json"] : []), stdin: Data("hunter2XYZ\nrotate r\n".utf8))
+            #expect(r.code == 64, "\(r)")
+            #expect(r.stderr.contains("standard input carries the passphrase"), "\(r.stderr)")
+            #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"), "\(r)")
+        }
+    }
+}
