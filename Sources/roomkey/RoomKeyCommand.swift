@@ -34,6 +34,9 @@ struct RoomKeyCommand: ParsableCommand {
         // A file-size limit (ulimit -f) reached while writing the keyring, a bundle or a backup must be an error
         // naming the file (EFBIG, exit 1), not a silent death by SIGXFSZ between a commit and its delivery.
         signal(SIGXFSZ, SIG_IGN)
+        // A reader that goes away early (`| head`, a FIFO's reader closing) makes a write fail with EPIPE, reported
+        // as any failed write ("cannot write ...", exit 1), not a silent death by SIGPIPE (exit 141, a hostile review).
+        signal(SIGPIPE, SIG_IGN)
         ProcessMemory.disableCoreDumps()
         ProcessMemory.tuneAllocator()
         // A path that is not UTF-8 would be read as another name (U+FFFD in place of its bad bytes).

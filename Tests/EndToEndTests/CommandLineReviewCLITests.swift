@@ -32,4 +32,13 @@ import Testing
             #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"), "\(r)")
         }
     }
+
+    /// A reader that closes early: the write fails with a message and exit 1, not a silent death by SIGPIPE (141).
+    @Test func aReaderThatClosesEarlyIsAFailedWrite() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let fifo = s.path("pipe")
+        let r = try InputReviewCLITests.shell(s, "alice", "mkfifo '\(fifo)' && { head -c 10 '\(fifo)' > /dev/null & } && exec \"$0\" backup -o '\(fifo)'")
+        #expect(r.code == 1 && r.stderr.contains("roomkey: error:") && r.stderr.split(separator: "\n").count <= 2, "\(r)")
+    }
 }

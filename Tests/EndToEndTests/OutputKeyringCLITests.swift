@@ -37,4 +37,16 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: k + suffix) || suffix != "-journal")
         }
     }
+
+    /// roomkey's lock files beside the keyring are refused as outputs too: a backup renamed over `KEYRING.decrypt.lock`
+    /// let a second decrypt read a message the first was still reading (a hostile review).
+    @Test(arguments: [".lock", ".decrypt.lock", ".sync.lock"]) func theLockFilesAreRefused(_ suffix: String) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let target = s.keyring("alice") + suffix
+        FileManager.default.createFile(atPath: target, contents: Data())
+        let r = try s.roomkey("alice", ["backup", "-o", target, "--force"])
+        #expect(r.code == 64 && r.stderr.contains("is the keyring (or one of its files)"), "\(r)")
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: target)))?.isEmpty == true)
+    }
 }

@@ -61,6 +61,8 @@ enum KeyringFile {
 
     /// The names SQLite gives a database's companions, after its path: log, index, journal.
     static let companionSuffixes = ["-wal", "-shm", "-journal"]
+    /// The suffixes of the lock files roomkey keeps beside a keyring (`KeyringUseLock`, `DecryptTurn`, `SyncLock`).
+    static let lockSuffixes = [".lock", ".decrypt.lock", ".sync.lock"]
 
     /// The first SQLite companion of `path` (`-wal`, `-shm`, `-journal`) that exists and is not this user's singly
     /// linked regular file. SQLite opens them by name without such a check: its hot-journal check opens `-journal`

@@ -92,7 +92,9 @@ package enum OutputPath {
         /// on both the path and its target).
         package init(keyring: String) {
             let bases = Set([keyring, (try? OutputPath.resolve(keyring)) ?? keyring])
-            let files = bases.flatMap { base in [base] + KeyringFile.companionSuffixes.map { base + $0 } }
+            // Its lock files too: an output renamed over `KEYRING.decrypt.lock` let a second decrypt read a message
+            // the first was reading, and one over `KEYRING.lock` let a restore replace a keyring in use (a hostile review).
+            let files = bases.flatMap { base in [base] + (KeyringFile.companionSuffixes + KeyringFile.lockSuffixes).map { base + $0 } }
             let physical = files.map { OutputPath.physical((try? OutputPath.resolve($0)) ?? $0, folder: OutputPath.realFolder) }
             paths = Set(physical)
             nodes = Set(physical.compactMap { file in
