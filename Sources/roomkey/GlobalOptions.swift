@@ -38,7 +38,7 @@ struct GlobalOptions: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         // A relative XDG_STATE_HOME is ignored, as the XDG spec says: it would make a cloned folder the state folder.
         if let xdg = env["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/roomkey" }
-        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/state/roomkey"
+        return Self.home + "/.local/state/roomkey"
     }
 
     /// The keyring path after applying the documented fallbacks.
@@ -49,8 +49,16 @@ struct GlobalOptions: ParsableArguments {
         // A relative XDG_DATA_HOME is ignored, as the XDG spec says and as XDG_STATE_HOME is: it would make the
         // keyring a file of whatever folder the command runs in.
         if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/roomkey/keyring.sqlite" }
-        let home = env["HOME"] ?? NSHomeDirectory()
-        return home + "/.local/share/roomkey/keyring.sqlite"
+        return Self.home + "/.local/share/roomkey/keyring.sqlite"
+    }
+
+    /// The home folder: `$HOME` when it is an absolute path, else the user's entry in the password database. An empty
+    /// `HOME` made the keyring `/.local/share/...`, and a relative one a file of whatever folder the command ran in (a
+    /// hostile review), as a relative `XDG_DATA_HOME` would, which is ignored.
+    static var home: String {
+        if let home = ProcessInfo.processInfo.environment["HOME"], home.hasPrefix("/") { return home }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir, dir.pointee == UInt8(ascii: "/") { return String(cString: dir) }
+        return NSHomeDirectory()
     }
 
     func validate() throws {

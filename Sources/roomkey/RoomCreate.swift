@@ -28,6 +28,11 @@ extension RoomKeyCommand.RoomCommand {
         @Flag(name: .long, help: "Require post-quantum stanzas from the start, as room set --require-pq does: members on version 1 cards are refused, by name (exit 6).")
         var requirePq = false
 
+        /// A room name the new-name rules refuse is a usage error (64), as `init --name` and `contact add --as` give.
+        func validate() throws {
+            do { try Handle.validateNew(name, what: "room name") } catch { throw ValidationError(error.message) }
+        }
+
         func execute(_ output: Output) throws {
             let names = members + (try MembersFile.names(membersFile))
             let result = try openKeyring(outbox: bundle.outbox.box).createRoom(name: name, members: names, allowSameHandle: allowSameHandle,

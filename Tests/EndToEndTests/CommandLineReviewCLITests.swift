@@ -41,4 +41,13 @@ import Testing
         let r = try InputReviewCLITests.shell(s, "alice", "mkfifo '\(fifo)' && { head -c 10 '\(fifo)' > /dev/null & } && exec \"$0\" backup -o '\(fifo)'")
         #expect(r.code == 1 && r.stderr.contains("roomkey: error:") && r.stderr.split(separator: "\n").count <= 2, "\(r)")
     }
+
+    /// An empty or relative `HOME` is not used: the keyring was `/.local/share/...`, or a file of whatever folder the
+    /// command ran in. (Only a missing keyring is looked up here, so nothing is written outside the sandbox.)
+    @Test(arguments: ["", "relhome"]) func anEmptyOrRelativeHomeIsNotUsed(_ home: String) throws {
+        let s = try Sandbox()
+        let r = try CLI.run(["id"], env: ["HOME": home, "XDG_DATA_HOME": ""], cwd: URL(fileURLWithPath: s.path(".")))
+        let path = r.stderr.components(separatedBy: "no keyring at ").dropFirst().first?.prefix { $0 != "\n" } ?? ""
+        #expect(r.code != 4 || (path.hasPrefix("/") && !path.hasPrefix("/.local") && !path.contains("relhome")), "\(r)")
+    }
 }
