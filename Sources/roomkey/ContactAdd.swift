@@ -40,7 +40,8 @@ extension RoomKeyCommand.ContactCommand {
         }
 
         func execute(_ output: Output) throws {
-            let inputs = try files.map { file in (file, try InFileError.naming(file, when: files.count > 1) {
+            // An error names its file (not standard input), one file given or several, as CLI.md shows.
+            let inputs = try files.map { file in (file, try InFileError.naming(file, when: files.count > 1 || file != "-") {
                 let cards = try IdentityCard.verifiedCards(in: try InputFiles.readText(file, limit: Self.maxInputBytes, what: "card input"))
                 if cards.isEmpty, files.count > 1 { throw ContactError.noCards }
                 return cards

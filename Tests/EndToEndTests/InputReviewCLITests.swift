@@ -89,4 +89,18 @@ import Testing
         let json = try w.rk("bob", ["decrypt", message, "-o", folder, "--json"])
         #expect(json.stdout.contains("a\\nb exists"), "\(json.stdout)")
     }
+
+    /// `contact add` of one file names the file in its error, as CLI.md shows (`cards/bob.card: line 1: ...`); only
+    /// standard input has no name to give.
+    @Test func aBadCardNamesItsFileAlone() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        var card = Array(try s.person("mallory").utf8)
+        let i = card.count - 5
+        card[i] = card[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let file = s.path("mallory.card")
+        try Data(card).write(to: URL(fileURLWithPath: file))
+        let r = try s.roomkey("alice", ["contact", "add", file])
+        #expect(r.code == 2 && r.stderr == "roomkey: error: \(file): line 1: signature check failed\n", "\(r)")
+    }
 }
