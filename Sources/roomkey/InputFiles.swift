@@ -60,7 +60,6 @@ enum InputFiles {
                                       _ body: (Int32, Int?) throws -> T) throws -> T {
         let handle: FileHandle
         if path == "-" {
-            if PassphraseInput.checkedDescriptors[0] != nil { throw InputError.standardInputIsPassphrase }
             handle = FileHandle.standardInput
         } else if regularOnly {
             let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
@@ -78,6 +77,8 @@ enum InputFiles {
         }
         defer { if path != "-" { try? handle.close() } }
         let fd = handle.fileDescriptor
+        // Checked on what was opened, not on the name: `-`, `/dev/stdin` and `/proc/self/fd/0` all read fd 0's pipe.
+        if let shared = PassphraseInput.passphraseDescriptor(sharing: fd) { throw InputError.inputIsPassphrase(fd: shared) }
         var info = stat()
         let regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         if regular, info.st_size > off_t(limit) { throw InputError.tooLarge(what: what, limit: limit) }
@@ -175,8 +176,11 @@ struct InFileError: RoomKeyError {
     /// `underlying` named after `path` when `name` is true (several inputs), else as it is.
     static func naming(_ path: String, when name: Bool, _ underlying: any Error) -> any Error {
         guard name, let known = underlying as? any RoomKeyError, !(known is InFileError) else { return underlying }
-        if case InputError.unreadable = known { return underlying }
-        return InFileError(path: path, underlying: known)
+        // An error that names the file itself is not named twice.
+        switch known {
+        case InputError.unreadable, InputError.readFailed, InputError.notRegular, InputError.device, InputError.nameNotUTF8: return underlying
+        default: return InFileError(path: path, underlying: known)
+        }
     }
 
     /// Runs `body`, naming `path` in what it throws when `name` is true.

@@ -46,9 +46,22 @@ enum PassphraseInput {
     /// file of its own.
     nonisolated(unsafe) static var checkedDescriptors: [Int32: Bool] = [:]
 
-    /// Notes whether `fd` is open now (called while the command line is checked).
+    /// The device and inode behind each `--passphrase-fd` descriptor, noted while the command line is checked: an input
+    /// that opens the same file or pipe (`/dev/stdin`, `/proc/self/fd/0`, `/dev/fd/3`) would take the passphrase.
+    nonisolated(unsafe) static var descriptorFiles: [Int32: [UInt64]] = [:]
+
+    /// Notes whether `fd` is open now, and what it reads (called while the command line is checked).
     static func noteDescriptor(_ fd: Int32) {
         checkedDescriptors[fd] = fcntl(fd, F_GETFD) != -1
+        var st = stat()
+        if fstat(fd, &st) == 0 { descriptorFiles[fd] = [UInt64(st.st_dev), UInt64(st.st_ino)] }
+    }
+
+    /// The `--passphrase-fd` descriptor that reads what `fd` reads (the same file or pipe), if any.
+    static func passphraseDescriptor(sharing fd: Int32) -> Int32? {
+        var st = stat()
+        guard !descriptorFiles.isEmpty, fstat(fd, &st) == 0 else { return nil }
+        return descriptorFiles.first { $0.value == [UInt64(st.st_dev), UInt64(st.st_ino)] }?.key
     }
 
     /// One line from `fd` without its line ending; nil when the descriptor ends before any byte (EOF, Ctrl-D).
@@ -147,9 +160,10 @@ enum InputError: RoomKeyError {
     /// A character or block device, or a socket, named as an input: refused before it is read (`/dev/zero` was read
     /// up to the size limit first, half a gigabyte of memory).
     case device(path: String)
-    /// Standard input named as an input (`-`) while `--passphrase-fd 0` reads the passphrase from it: the input took the
-    /// passphrase's line, which an error then quoted (a hostile review).
-    case standardInputIsPassphrase
+    /// An input that reads what the `--passphrase-fd` descriptor reads (`-` with `--passphrase-fd 0`, `/dev/stdin`,
+    /// `/dev/fd/3` with `--passphrase-fd 3`): the input took the passphrase's line, which an error then quoted (two
+    /// hostile reviews).
+    case inputIsPassphrase(fd: Int32)
     case outputToTerminal
     case nameNotUTF8(path: String)
     case readFailed(path: String, reason: String)
@@ -159,7 +173,7 @@ enum InputError: RoomKeyError {
         case .readFailed: .failure
         case .unreadable: .notFound
         case .tooLarge, .notRegular, .device, .nameNotUTF8: .malformed
-        case .outputToTerminal, .standardInputIsPassphrase: .usage
+        case .outputToTerminal, .inputIsPassphrase: .usage
         }
     }
 
@@ -171,8 +185,8 @@ enum InputError: RoomKeyError {
         case let .notRegular(path): "\(path) is not a regular file"
         case let .device(path): "\(path) is a device or a socket, not a file"
         case let .nameNotUTF8(path): "the name of \(path) is not valid UTF-8, so roomkey cannot name it; rename it"
-        case .standardInputIsPassphrase:
-            "standard input carries the passphrase (--passphrase-fd 0), so it cannot also be the input; give the input as a file, or the passphrase on another descriptor (--passphrase-fd 3 3<FILE)"
+        case let .inputIsPassphrase(fd):
+            "the input reads what carries the passphrase (--passphrase-fd \(fd)), so it cannot be the input too; give the input as a file of its own, or the passphrase on another descriptor (--passphrase-fd 3 3<FILE)"
         case .outputToTerminal: "refusing to write binary output, or text with control or bidi characters, to a terminal"
         }
     }

@@ -82,6 +82,11 @@ struct RoomKeyCommand: ParsableCommand {
                 Foundation.exit(ExitStatus.usage)
             }
             print(fullMessage(for: error))
+            // Help or a version that could not be written (a closed pipe) is a failed write, as any result is.
+            if fflush(nil) != 0 {
+                Output.stderr("roomkey: error: cannot write standard output: \(String(cString: strerror(errno)))")
+                Foundation.exit(ExitStatus.failure)
+            }
             Foundation.exit(0)
         }
         let output = Output(json: arguments.contains("--json"), quiet: false)

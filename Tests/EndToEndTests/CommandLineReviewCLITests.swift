@@ -21,14 +21,14 @@ import Testing
 
     /// `--passphrase-fd 0` with standard input named as the input: a usage error before anything is read, so the
     /// passphrase's line never becomes input (an `apply` error quoted it as an unknown verb, in text and in JSON).
-    @Test(arguments: [["apply", "-"], ["contact", "add", "-"], ["decrypt", "-"]])
+    @Test(arguments: [["apply", "-"], ["contact", "add", "-"], ["decrypt", "-"], ["apply", "/dev/stdin"], ["apply", "/proc/self/fd/0"]])
     func standardInputCannotBeBothPassphraseAndInput(_ command: [String]) throws {
         let s = try Sandbox()
         try s.person("alice")
         for json in [false, true] {
             let r = try s.roomkey("alice", command + ["--passphrase-fd", "0"] + (json ? ["--json"] : []), stdin: Data("hunter2XYZ\nrotate r\n".utf8))
             #expect(r.code == 64, "\(r)")
-            #expect(r.stderr.contains("standard input carries the passphrase"), "\(r.stderr)")
+            #expect(r.stderr.contains("the input reads what carries the passphrase (--passphrase-fd 0)"), "\(r.stderr)")
             #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"), "\(r)")
         }
     }
@@ -49,5 +49,20 @@ import Testing
         let r = try CLI.run(["id"], env: ["HOME": home, "XDG_DATA_HOME": ""], cwd: URL(fileURLWithPath: s.path(".")))
         let path = r.stderr.components(separatedBy: "no keyring at ").dropFirst().first?.prefix { $0 != "\n" } ?? ""
         #expect(r.code != 4 || (path.hasPrefix("/") && !path.hasPrefix("/.local") && !path.contains("relhome")), "\(r)")
+    }
+
+    /// Help written to a pipe nobody reads is a failed write (exit 1, one line), not a silent exit 0.
+    @Test(arguments: [["--help"], ["--version"], ["help", "room"]]) func helpToAClosedPipeFails(_ args: [String]) throws {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        try out.fileHandleForReading.close()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1 && text.hasPrefix("roomkey: error: cannot write standard output"), "\(process.terminationStatus) \(text)")
     }
 }

@@ -46,11 +46,13 @@ extension Keyring {
             /// Drops the oldest row other than `kept` matching `filter`; its size. With `largestRoom`, the oldest of the
             /// room whose rows matching `filter` hold the most bytes: a member flooding one room with bundles that wait
             /// then drops its own, not those another room is waiting on (a protocol review: a member of one room pushed
-            /// out another room's waiting commit, for good).
+            /// out another room's waiting commit, for good). Rooms not held here count as one room: a sender spreading
+            /// bundles over made-up room ids must not make each of them smaller than a real room's (the next review).
             func dropOldest(except kept: [UInt8], _ filter: String, largestRoom: Bool = false) throws -> Int? {
+                let bucket = "(CASE WHEN room_tag IN (SELECT room_tag FROM room) THEN room_tag END)"
                 let roomFilter = largestRoom ? """
-                    AND room_tag = (SELECT room_tag FROM pending_bundle WHERE bundle_tag != ? \(filter)
-                                    GROUP BY room_tag ORDER BY SUM(LENGTH(sealed)) DESC, MIN(rowid) LIMIT 1)
+                    AND \(bucket) IS (SELECT \(bucket) AS b FROM pending_bundle WHERE bundle_tag != ? \(filter)
+                                      GROUP BY b ORDER BY SUM(LENGTH(sealed)) DESC, MIN(rowid) LIMIT 1)
                     """ : ""
                 guard let oldest = try Row.fetchOne(db, sql: """
                     SELECT rowid, LENGTH(sealed) AS size, authenticated FROM pending_bundle WHERE bundle_tag != ? \(filter)

@@ -5,9 +5,12 @@ extension BundleAcceptance {
     /// the accepted roster signed it, that admin holds another commit for the accepted epoch, and the room forked there
     /// (a review: two admins' commits for one epoch, each delivered to one half of the room, with the same members on
     /// both branches, left the room split for good with no fork shown, the next commits only refused as unchained).
-    /// Otherwise the commit proves nothing: *rejected* as before.
+    /// Only a commit made at or after the accepted head counts: a branch resolved here earlier, replayed, holds commits
+    /// made before the commits that followed the resolution, and must change nothing (a review of this rule: replaying
+    /// the old branch's next commit marked a resolved room forked again). Otherwise the commit proves nothing:
+    /// *rejected* as before.
     func unchained(_ commit: Commit, on state: RoomState) throws -> BundleDecision {
-        guard let author = state.roster[commit.author], author.admin,
+        guard let author = state.roster[commit.author], author.admin, commit.time >= state.headTime ?? 0,
               (try? commit.verifySignature(author.card.signingKey)) != nil else {
             throw LogError.brokenChain(epoch: commit.epoch)
         }
