@@ -48,13 +48,15 @@ extension RoomKeyCommand {
             let file = files.first ?? "-"
             let input = try InputFiles.read(file, limit: MessageArmor.maxTextLength, what: "message")
             let message = try Self.readMessage(input, file: file)
-            var base64: String? = nil
-            let origin = try openKeyring().decrypt(message) { _, plaintext in
+            let origin = try openKeyring().decrypt(message) { origin, plaintext in
                 let data = plaintext.withUnsafeBytes { Data($0) }
                 if let output {
                     try OutputFile.write(data, to: output, force: force)
+                    if out.json { try StandardOutput.write(Data((Self.document(origin, plaintext: nil, path: output) + "\n").utf8)) }
                 } else if out.json {
-                    base64 = data.base64EncodedString()
+                    // The document holds the plaintext: written before the message's key is used up, so a write that
+                    // fails (a closed pipe) leaves the message to decrypt again (a hostile review lost one that way).
+                    try StandardOutput.write(Data((Self.document(origin, plaintext: data.base64EncodedString(), path: nil) + "\n").utf8))
                 } else {
                     if isatty(STDOUT_FILENO) == 1, !StandardOutput.isText(data) { throw InputError.outputToTerminal }
                     try StandardOutput.write(data)
@@ -62,11 +64,13 @@ extension RoomKeyCommand {
             }
             out.note("from \(origin.senderHandle) (\(origin.sender.hex)) in room \(origin.roomName) (\(origin.roomID.hex)), epoch \(origin.epoch), "
                      + "message \(origin.iteration)" + (output.map { ": wrote \($0)" } ?? ""))
-            if out.json {
-                print(Output.encode(DecryptDocument(roomId: origin.roomID.hex, name: origin.roomName, senderId: origin.sender.hex,
-                                                    senderHandle: origin.senderHandle, epoch: origin.epoch, generation: origin.generation,
-                                                    iteration: origin.iteration, plaintextBase64: base64, path: output)))
-            }
+        }
+
+        /// The JSON document of one decrypted message.
+        static func document(_ origin: MessageOrigin, plaintext base64: String?, path: String?) -> String {
+            Output.encode(DecryptDocument(roomId: origin.roomID.hex, name: origin.roomName, senderId: origin.sender.hex,
+                                          senderHandle: origin.senderHandle, epoch: origin.epoch, generation: origin.generation,
+                                          iteration: origin.iteration, plaintextBase64: base64, path: path))
         }
 
         /// Reads a room message; a bundle given by mistake gets a hint to `receive` it.

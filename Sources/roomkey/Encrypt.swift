@@ -151,10 +151,12 @@ extension RoomKeyCommand {
 enum StandardOutput {
     /// Writes `data` to standard output.
     static func write(_ data: Data) throws {
+        // write(2) directly: a failure names the system's reason ("Broken pipe"), where Foundation's write said
+        // "The operation could not be completed. (NSCocoaErrorDomain error 512.)" (a hostile review).
         do {
-            try FileHandle.standardOutput.write(contentsOf: data)
-        } catch {
-            throw OutputError.cannotWrite(path: "standard output", reason: error.localizedDescription)
+            try OutputPath.writeAll(STDOUT_FILENO, data, path: "standard output")
+        } catch OutputFileError.system(_, let code) {
+            throw OutputError.cannotWrite(path: "standard output", reason: String(cString: strerror(code)))
         }
     }
 

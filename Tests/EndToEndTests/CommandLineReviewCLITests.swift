@@ -65,4 +65,41 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 1 && text.hasPrefix("roomkey: error: cannot write standard output"), "\(process.terminationStatus) \(text)")
     }
+
+    /// Runs roomkey as `who` with standard output a pipe nobody reads: (exit code, standard error).
+    static func toClosedPipe(_ s: Sandbox, _ who: String, _ args: [String], env: [String: String] = [:]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = args
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
+        environment["ROOMKEY_KEYRING"] = s.keyring(who)
+        environment["XDG_STATE_HOME"] = s.path("state")
+        process.environment = environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        try out.fileHandleForReading.close()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// `decrypt --json` whose document cannot be written keeps the message (its key was used up, and the plaintext,
+    /// which only the document held, lost), and `encrypt` to a closed pipe names the system's reason.
+    @Test func aClosedPipeLosesNoMessage() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        try w.exchange(["alice", "bob"])
+        let msg = w.s.path("m.msg")
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", msg], stdin: Data("kept".utf8)).code == 0)
+        try w.exchange(["alice", "bob"])
+        let (code, text) = try Self.toClosedPipe(w.s, "bob", ["decrypt", msg, "--json"], env: ["ROOMKEY_OUTBOX": w.shared])
+        #expect(code == 1 && text.contains("Broken pipe"), "\(code) \(text)")
+        let again = try w.rk("bob", ["decrypt", msg, "--json"])
+        #expect(again.code == 0 && again.stdout.contains(Data("kept".utf8).base64EncodedString()), "\(again)")
+        let (sent, why) = try Self.toClosedPipe(w.s, "alice", ["encrypt", "team", "-o", "-"], env: ["ROOMKEY_OUTBOX": w.shared])
+        #expect(sent == 1 && why.contains("Broken pipe") && !why.contains("NSCocoaErrorDomain"), "\(sent) \(why)")
+    }
 }

@@ -450,21 +450,13 @@ struct BundleAcceptanceTests {
                  return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
              },
              expect: { _, _ in .rejected(.brokenChain(epoch: 1)) }),
-        Case(name: "an admin's commit for the next epoch on another head of the held epoch: fork at the held epoch",
+        Case(name: "an admin's commit for the next epoch on another head of the held epoch: rejected (otherBranch), not fork",
              holds: { w, _ in try w.member() },
              bundle: { w in
                  let next = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)], previous: [UInt8](repeating: 7, count: 32))
                  return try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.dave], commits: [next])
              },
-             expect: { w, _ in .fork(ForkEvidence(epoch: 1, ours: w.c1.head, theirs: [UInt8](repeating: 7, count: 32))) }),
-        Case(name: "an admin's commit for the next epoch on another head, made before the held head: rejected (brokenChain), not fork",
-             holds: { w, _ in try w.member() },
-             bundle: { w in
-                 let next = w.commit(w.alice, on: w.s1, [.promote(w.bob.id)], previous: [UInt8](repeating: 7, count: 32),
-                                     time: w.c1.time - 1)
-                 return try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.dave], commits: [next])
-             },
-             expect: { _, _ in .rejected(.brokenChain(epoch: 2)) }),
+             expect: { w, _ in .rejected(.otherBranch(epoch: 2, author: w.alice.id)) }),
         Case(name: "a plain member's commit for the next epoch on another head: rejected (brokenChain), not fork",
              holds: { w, _ in try w.member() },
              bundle: { w in

@@ -1,20 +1,18 @@
-/// Fork evidence (PROTOCOL §3.5): a different commit for the held epoch, or a commit for the next epoch on another
-/// head of it, signed by an admin.
+/// Fork evidence (PROTOCOL §3.5): a different commit for the held epoch; and a commit for the next epoch on another
+/// head of it, signed by an admin, which is reported but marks nothing.
 extension BundleAcceptance {
-    /// A commit for the epoch after the accepted one that names another head for the accepted epoch: when an admin of
-    /// the accepted roster signed it, that admin holds another commit for the accepted epoch, and the room forked there
-    /// (a review: two admins' commits for one epoch, each delivered to one half of the room, with the same members on
-    /// both branches, left the room split for good with no fork shown, the next commits only refused as unchained).
-    /// Only a commit made at or after the accepted head counts: a branch resolved here earlier, replayed, holds commits
-    /// made before the commits that followed the resolution, and must change nothing (a review of this rule: replaying
-    /// the old branch's next commit marked a resolved room forked again). Otherwise the commit proves nothing:
-    /// *rejected* as before.
+    /// A commit for the epoch after the accepted one that names another head for the accepted epoch. Signed by an admin
+    /// of the accepted roster, it shows that admin holding another commit for the accepted epoch: the room may have
+    /// split (a protocol review: two admins' commits for one epoch, each delivered to one half of the room, with the same
+    /// members on both branches, showed nothing but "does not chain"), so the error says so. It marks nothing: a branch
+    /// resolved here earlier, replayed, would otherwise freeze the room again at every replay, and no time or head tells
+    /// an old branch from a live one (two reviews of a rule that marked the room). Otherwise it proves nothing.
     func unchained(_ commit: Commit, on state: RoomState) throws -> BundleDecision {
-        guard let author = state.roster[commit.author], author.admin, commit.time >= state.headTime ?? 0,
+        guard let author = state.roster[commit.author], author.admin,
               (try? commit.verifySignature(author.card.signingKey)) != nil else {
             throw LogError.brokenChain(epoch: commit.epoch)
         }
-        return .fork(ForkEvidence(epoch: state.epoch, ours: state.head, theirs: commit.previousHead))
+        throw LogError.otherBranch(epoch: commit.epoch, author: commit.author)
     }
 
     /// A different commit for the held epoch: fork evidence only when it and the commits after it are valid there.

@@ -10,6 +10,9 @@ public enum LogError: Error, Equatable, Sendable {
     case fork(epoch: UInt64, ours: [UInt8], theirs: [UInt8])
     /// The previous-head hash does not match.
     case brokenChain(epoch: UInt64)
+    /// The previous-head hash does not match, and an admin of the accepted roster signed the commit: that admin holds
+    /// another commit for the epoch before, so the room may have split (PROTOCOL §3.5, "Unchained").
+    case otherBranch(epoch: UInt64, author: IdentityID)
     /// The author is not a member at the previous epoch.
     case authorNotMember(IdentityID)
     /// The signature does not verify under the author's key.
@@ -44,6 +47,8 @@ extension LogError: RoomKeyError {
         case let .fork(epoch, ours, theirs):
             "fork at epoch \(epoch): accepted head \(Hex.encode(ours)), conflicting head \(Hex.encode(theirs))"
         case let .brokenChain(epoch): "commit for epoch \(epoch) does not chain to the accepted head"
+        case let .otherBranch(epoch, author):
+            "commit for epoch \(epoch) by admin \(author) follows another commit for epoch \(epoch - 1) than the one accepted here: the room may have split; compare 'roomkey room fingerprint' with that admin"
         case let .authorNotMember(id): "commit author \(id) is not a member of the room"
         case let .badSignature(epoch): "signature of the commit for epoch \(epoch) does not verify"
         case let .notAdmin(id): "commit author \(id) is not an admin"
