@@ -102,4 +102,21 @@ import Testing
         let (sent, why) = try Self.toClosedPipe(w.s, "alice", ["encrypt", "team", "-o", "-"], env: ["ROOMKEY_OUTBOX": w.shared])
         #expect(sent == 1 && why.contains("Broken pipe") && !why.contains("NSCocoaErrorDomain"), "\(sent) \(why)")
     }
+
+    /// `init` over something that is not a keyring says what is there, instead of "a keyring already exists" with a hint
+    /// to remove it.
+    @Test func initOverAFolderOrFIFOSaysWhatIsThere() throws {
+        let s = try Sandbox()
+        let folder = s.path("folder"), fifo = s.path("fifo"), dangling = s.path("dangling")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: s.path("nothing-here"))
+        for (path, kind) in [(folder, "a folder"), (fifo, "a FIFO"), (dangling, "a symbolic link to nothing")] {
+            let r = try s.roomkey("x", ["--keyring", path, "init", "--name", "x", "--no-passphrase"])
+            #expect(r.code == 1 && r.stderr.hasPrefix("roomkey: error: \(path) is \(kind), not a place for a new keyring"), "\(r)")
+        }
+        try s.person("alice")
+        let again = try s.roomkey("alice", ["init", "--name", "alice", "--no-passphrase"])
+        #expect(again.code == 1 && again.stderr.contains("a keyring already exists"), "\(again)")
+    }
 }

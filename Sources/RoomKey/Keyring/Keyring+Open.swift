@@ -49,6 +49,19 @@ extension Keyring {
                               now: @escaping () -> UInt64 = systemClock) throws -> Keyring {
         try Handle.validateNew(handle)
         let fm = FileManager.default
+        // Not a keyring at all is said so (a review: `init` over a folder, a FIFO or a dangling link said "a keyring
+        // already exists" and hinted to remove it).
+        var st = stat(), target = stat()
+        let linkToFile = stat(path, &target) == 0 && target.st_mode & S_IFMT == S_IFREG
+        if lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG, !linkToFile {
+            let kind = switch st.st_mode & S_IFMT {
+            case S_IFDIR: "a folder"
+            case S_IFLNK: fm.fileExists(atPath: path) ? "a symbolic link to something other than a file" : "a symbolic link to nothing"
+            case S_IFIFO: "a FIFO"
+            default: "a device or a socket"
+            }
+            throw KeyringError.pathTaken(path: path, kind: kind)
+        }
         for suffix in ["", "-wal", "-journal"] where fm.fileExists(atPath: path + suffix) {
             throw KeyringError.alreadyExists(path: path)
         }

@@ -5,6 +5,9 @@ public enum KeyringError: Error, Equatable, Sendable {
     case notFound(path: String)
     /// `init` found a keyring (or another file) already at the path.
     case alreadyExists(path: String)
+    /// Something that is not a keyring file is at the path `init` would create (a folder, a FIFO, a device, a symbolic
+    /// link, dangling or not): `kind` names it.
+    case pathTaken(path: String, kind: String)
     /// The file exists but is not a roomkey keyring.
     case notAKeyring(path: String)
     /// The keyring was written by a newer roomkey (unknown migrations).
@@ -48,7 +51,7 @@ extension KeyringError: RoomKeyError {
     public var category: ErrorCategory {
         switch self {
         case .notFound, .noIdentity: .notFound
-        case .alreadyExists, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database, .busy: .failure
+        case .alreadyExists, .pathTaken, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database, .busy: .failure
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
         case .integrityFailure, .rolledBack: .rejected
@@ -61,6 +64,7 @@ extension KeyringError: RoomKeyError {
         switch self {
         case let .notFound(path): "no keyring at \(path)"
         case let .alreadyExists(path): "a keyring already exists at \(path)"
+        case let .pathTaken(path, kind): "\(path) is \(kind), not a place for a new keyring"
         case let .notAKeyring(path): "\(path) is not a roomkey keyring"
         case let .newerSchema(path, unknown): "\(path) was written by a newer roomkey (unknown migrations: \(unknown.joined(separator: ", ")))"
         case let .unsupportedHeader(reason): "keyring header is not supported: \(reason)"
@@ -88,6 +92,7 @@ extension KeyringError: RoomKeyError {
         switch self {
         case .notFound: "create one with 'roomkey init --name HANDLE', or pass --keyring PATH"
         case .alreadyExists: "choose another path with --keyring, or remove the old keyring yourself"
+        case .pathTaken: "choose another path with --keyring"
         case .newerSchema: "use a newer roomkey to open this keyring"
         case .passphraseRequired: "pass --passphrase-file PATH, set ROOMKEY_PASSPHRASE_FILE, or run in a terminal"
         case .emptyPassphrase: "use --no-passphrase to store the keyring key unwrapped"
