@@ -33,7 +33,7 @@ enum PassphraseInput {
     /// have been open when the command line was checked (`noteDescriptor`): a number the caller did not open may by
     /// now be one of roomkey's own files, the keyring itself.
     static func fromDescriptor(_ fd: Int32) throws -> SecretBytes {
-        guard checkedDescriptors[fd] != false, fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
+        guard notedDescriptors[fd] != .closed, fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
         guard var line = readLine(fd) else { throw PassphraseError.cancelled }
         if line.count > maxFileBytes {
             _ = line.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
@@ -42,26 +42,29 @@ enum PassphraseInput {
         return SecretBytes(consuming: &line)
     }
 
-    /// Whether each `--passphrase-fd` descriptor was open when the command line was checked, before roomkey opened a
-    /// file of its own.
-    nonisolated(unsafe) static var checkedDescriptors: [Int32: Bool] = [:]
+    /// A `--passphrase-fd` descriptor as it was when the command line was checked, before roomkey opened a file of its own.
+    enum NotedDescriptor: Equatable {
+        /// It was not open.
+        case closed
+        /// It was open on the file or pipe with this device and inode: an input that opens the same one (`/dev/stdin`,
+        /// `/proc/self/fd/0`, `/dev/fd/3`) would take the passphrase.
+        case open(file: [UInt64])
+    }
 
-    /// The device and inode behind each `--passphrase-fd` descriptor, noted while the command line is checked: an input
-    /// that opens the same file or pipe (`/dev/stdin`, `/proc/self/fd/0`, `/dev/fd/3`) would take the passphrase.
-    nonisolated(unsafe) static var descriptorFiles: [Int32: [UInt64]] = [:]
+    /// Each `--passphrase-fd` descriptor, noted while the command line is checked.
+    nonisolated(unsafe) static var notedDescriptors: [Int32: NotedDescriptor] = [:]
 
     /// Notes whether `fd` is open now, and what it reads (called while the command line is checked).
     static func noteDescriptor(_ fd: Int32) {
-        checkedDescriptors[fd] = fcntl(fd, F_GETFD) != -1
         var st = stat()
-        if fstat(fd, &st) == 0 { descriptorFiles[fd] = [UInt64(st.st_dev), UInt64(st.st_ino)] }
+        notedDescriptors[fd] = fstat(fd, &st) == 0 ? .open(file: [UInt64(st.st_dev), UInt64(st.st_ino)]) : .closed
     }
 
     /// The `--passphrase-fd` descriptor that reads what `fd` reads (the same file or pipe), if any.
     static func passphraseDescriptor(sharing fd: Int32) -> Int32? {
         var st = stat()
-        guard !descriptorFiles.isEmpty, fstat(fd, &st) == 0 else { return nil }
-        return descriptorFiles.first { $0.value == [UInt64(st.st_dev), UInt64(st.st_ino)] }?.key
+        guard !notedDescriptors.isEmpty, fstat(fd, &st) == 0 else { return nil }
+        return notedDescriptors.first { $0.value == .open(file: [UInt64(st.st_dev), UInt64(st.st_ino)]) }?.key
     }
 
     /// One line from `fd` without its line ending; nil when the descriptor ends before any byte (EOF, Ctrl-D).

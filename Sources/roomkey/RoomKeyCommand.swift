@@ -61,10 +61,14 @@ struct RoomKeyCommand: ParsableCommand {
         } catch {
             exit(reportingParseError: error, arguments: arguments)
         }
-        // A result that could not be written (standard output on a full disk) is a failure, not a silent success.
+        exitFlushingOutput()
+    }
+
+    /// Exits 0 once everything printed is written; a result (or help) that could not be written (standard output on a
+    /// full disk, a closed pipe) is a failure with the system's reason, not a silent success.
+    private static func exitFlushingOutput() -> Never {
         if fflush(nil) != 0 {
-            let reason = String(cString: strerror(errno))
-            Output.stderr("roomkey: error: cannot write standard output: \(reason)")
+            Output.stderr("roomkey: error: cannot write standard output: \(String(cString: strerror(errno)))")
             Foundation.exit(ExitStatus.failure)
         }
         Foundation.exit(0)
@@ -82,12 +86,7 @@ struct RoomKeyCommand: ParsableCommand {
                 Foundation.exit(ExitStatus.usage)
             }
             print(fullMessage(for: error))
-            // Help or a version that could not be written (a closed pipe) is a failed write, as any result is.
-            if fflush(nil) != 0 {
-                Output.stderr("roomkey: error: cannot write standard output: \(String(cString: strerror(errno)))")
-                Foundation.exit(ExitStatus.failure)
-            }
-            Foundation.exit(0)
+            exitFlushingOutput()
         }
         let output = Output(json: arguments.contains("--json"), quiet: false)
         if let (walk, name) = CommandPath.unknownSubcommand(arguments, root: Self.self) {

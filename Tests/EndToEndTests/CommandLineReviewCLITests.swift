@@ -53,17 +53,8 @@ import Testing
 
     /// Help written to a pipe nobody reads is a failed write (exit 1, one line), not a silent exit 0.
     @Test(arguments: [["--help"], ["--version"], ["help", "room"]]) func helpToAClosedPipeFails(_ args: [String]) throws {
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        try out.fileHandleForReading.close()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1 && text.hasPrefix("roomkey: error: cannot write standard output"), "\(process.terminationStatus) \(text)")
+        let (code, text) = try Self.toClosedPipe(try Sandbox(), "nobody", args)
+        #expect(code == 1 && text.hasPrefix("roomkey: error: cannot write standard output"), "\(code) \(text)")
     }
 
     /// Runs roomkey as `who` with standard output a pipe nobody reads: (exit code, standard error).

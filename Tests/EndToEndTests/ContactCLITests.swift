@@ -44,15 +44,20 @@ import Testing
         #expect(named.stderr.contains("already your contact \"bob\""))
     }
 
+    /// The card of a new person `who` with one base64url character inside its signature (the end of the card) changed.
+    static func forgedCard(_ s: Sandbox, _ who: String) throws -> Data {
+        var card = Array(try s.person(who).utf8)
+        let i = card.count - 5
+        card[i] = card[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        return Data(card)
+    }
+
     @Test func forgedCardExits2AndStoresNothing() throws {
         let s = try Sandbox()
         try s.person("alice")
-        var card = Array(try s.person("mallory").utf8)
-        // Change one base64url character inside the signature (the end of the card).
-        let i = card.count - 5
-        card[i] = card[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let card = try Self.forgedCard(s, "mallory")
         let before = s.rawBytes(of: "alice")
-        let r = try s.roomkey("alice", ["contact", "add", "-"], stdin: Data(card))
+        let r = try s.roomkey("alice", ["contact", "add", "-"], stdin: card)
         #expect(r.code == 2, "\(r)")
         #expect(r.stderr == "roomkey: error: line 1: signature check failed\n")
         #expect(s.rawBytes(of: "alice") == before)

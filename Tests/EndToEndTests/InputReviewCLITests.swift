@@ -95,11 +95,8 @@ import Testing
     @Test func aBadCardNamesItsFileAlone() throws {
         let s = try Sandbox()
         try s.person("alice")
-        var card = Array(try s.person("mallory").utf8)
-        let i = card.count - 5
-        card[i] = card[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         let file = s.path("mallory.card")
-        try Data(card).write(to: URL(fileURLWithPath: file))
+        try ContactCLITests.forgedCard(s, "mallory").write(to: URL(fileURLWithPath: file))
         let r = try s.roomkey("alice", ["contact", "add", file])
         #expect(r.code == 2 && r.stderr == "roomkey: error: \(file): line 1: signature check failed\n", "\(r)")
     }

@@ -52,11 +52,11 @@ extension Keyring {
         // Not a keyring at all is said so (a review: `init` over a folder, a FIFO or a dangling link said "a keyring
         // already exists" and hinted to remove it).
         var st = stat(), target = stat()
-        let linkToFile = stat(path, &target) == 0 && target.st_mode & S_IFMT == S_IFREG
-        if lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG, !linkToFile {
+        let targetExists = stat(path, &target) == 0
+        if lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG, !(targetExists && target.st_mode & S_IFMT == S_IFREG) {
             let kind = switch st.st_mode & S_IFMT {
             case S_IFDIR: "a folder"
-            case S_IFLNK: fm.fileExists(atPath: path) ? "a symbolic link to something other than a file" : "a symbolic link to nothing"
+            case S_IFLNK: targetExists ? "a symbolic link to something other than a file" : "a symbolic link to nothing"
             case S_IFIFO: "a FIFO"
             default: "a device or a socket"
             }

@@ -190,10 +190,7 @@ extension Keyring {
             if record.created > cutoff { break }
             if let delivered = record.delivered, delivered <= cutoff { expired.append(tag) }
         }
-        for tag in expired {
-            try db.cachedStatement(sql: "DELETE FROM outbox_bundle WHERE entry_tag = ?").execute(arguments: [Data(tag)])
-            try db.cachedStatement(sql: "DELETE FROM outbox WHERE entry_tag = ?").execute(arguments: [Data(tag)])
-        }
+        try deleteOutboxEntries(db, tags: expired)
         return expired.count
     }
 
@@ -215,7 +212,7 @@ extension Keyring {
 }
 
 extension Keyring {
-    /// Deletes outbox entries (both rows) by tag: a leave request withdrawn by `room rejoin`.
+    /// Deletes outbox entries (both rows) by tag: expired history (`pruneOutbox`), a leave request withdrawn by `room rejoin`.
     func deleteOutboxEntries(_ db: Database, tags: [[UInt8]]) throws {
         for tag in tags {
             try db.cachedStatement(sql: "DELETE FROM outbox_bundle WHERE entry_tag = ?").execute(arguments: [Data(tag)])
