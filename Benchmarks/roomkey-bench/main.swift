@@ -60,6 +60,27 @@ do {
         clock_gettime(CLOCK_MONOTONIC, &wall1)
         func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
         print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)) + (sink == 0 && n < 0 ? " " : ""))
+    case "xwing-batch-seal" where args.count == 4:
+        // The seals of an X-Wing `room remove` alone: N seals to the keys of CARDS in turn through the batch path
+        // (`XWingHPKE.batchSeal`, every core), for comparing with xwing-seal-loop. Prints wall and CPU seconds.
+        guard let n = Int(args[2]), n > 0 else { throw CocoaError(.formatting) }
+        let cardKeys = try xwingKeys(cards: args[3])
+        guard !cardKeys.isEmpty else { throw CocoaError(.formatting) }
+        let keys = (0..<n).map { cardKeys[$0 % cardKeys.count] }
+        let infos = (0..<n).map { [UInt8](repeating: UInt8(truncatingIfNeeded: $0), count: 60) }
+        let boxLength = XWingHPKE.encapsulatedLength + 32 + XWingHPKE.tagLength
+        let offsets = (0..<n).map { $0 * boxLength }
+        var out = [UInt8](repeating: 0, count: n * boxLength)
+        var bytes = [UInt8](repeating: 3, count: 32)
+        let message = SecretBytes(consuming: &bytes)
+        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &wall0)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
+        try XWingHPKE.batchSeal(message, keys: keys, infos: infos, offsets: offsets, into: &out)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
+        clock_gettime(CLOCK_MONOTONIC, &wall1)
+        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
+        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)))
     case "argon2id" where args.count == 2:
         // The unlock floor: one Argon2id run at the limits a new keyring's passphrase gets (libsodium's interactive),
         // as `roomkey` runs it to unwrap the keyring key. Prints wall and CPU seconds of that run.

@@ -72,6 +72,7 @@ extension RoomKeyCommand {
             func execute(_ output: Output) throws {
                 // `-o FILE` names one file: an epoch with several recorded bundles needs a folder.
                 var named = 0
+                try bundle.checkOutput()
                 let deliver = bundle.delivery
                 let paths = try openKeyring(outbox: bundle.outbox.box).resend(room: room, epoch: epoch) { output in
                     named += 1

@@ -35,6 +35,7 @@ extension RoomKeyCommand.RoomCommand {
 
         func execute(_ output: Output) throws {
             let names = members + (try MembersFile.names(membersFile))
+            try bundle.checkOutput()
             let result = try openKeyring(outbox: bundle.outbox.box).createRoom(name: name, members: names, allowSameHandle: allowSameHandle,
                                                                               requirePQ: requirePq, deliver: bundle.delivery)
             let doc = CommitDocument(result)
@@ -84,6 +85,7 @@ extension RoomKeyCommand.RoomCommand {
                 output.confirmation(doc) { doc.lines("added \(planned.operations.count) to") }
                 return
             }
+            try bundle.checkOutput()
             let result = try keyring.change(room: room, [.add(names)], allowSameHandle: allowSameHandle, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.confirmation(doc) { doc.lines("added \(result.operationCount) to") }

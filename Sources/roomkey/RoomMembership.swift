@@ -33,6 +33,7 @@ extension RoomKeyCommand.RoomCommand {
                 output.confirmation(doc) { doc.lines("removed \(planned.operations.count) from") }
                 return
             }
+            try bundle.checkOutput()
             let result = try keyring.change(room: room, [.remove(members)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.confirmation(doc) { doc.lines("removed \(result.operationCount) from") }
@@ -128,6 +129,7 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let keyring = try openKeyring(outbox: bundle.outbox.box)
             if try staging.stageIfRemote(keyring, room: room, [.promote(member)], outbox: bundle.outbox.box, output: output) { return }
+            try bundle.checkOutput()
             let result = try keyring.change(room: room, [.promote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.confirmation(doc) { doc.lines("promoted \(member) in") }
@@ -148,6 +150,7 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let keyring = try openKeyring(outbox: bundle.outbox.box)
             if try staging.stageIfRemote(keyring, room: room, [.demote(member)], outbox: bundle.outbox.box, output: output) { return }
+            try bundle.checkOutput()
             let result = try keyring.change(room: room, [.demote(member)], deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.confirmation(doc) { doc.lines("demoted \(member) in") }
@@ -170,6 +173,7 @@ extension RoomKeyCommand.RoomCommand {
             let keyring = try openKeyring(outbox: bundle.outbox.box)
             if try keyring.isAdmin(of: room),
                try staging.stageIfRemote(keyring, room: room, [.leave], outbox: bundle.outbox.box, output: output) { return }
+            try bundle.checkOutput()
             let result = try keyring.leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             guard let admin = result.leaveRequestFor else { return output.confirmation(doc) { doc.lines("left") } }
@@ -220,6 +224,7 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
+            try bundle.checkOutput()
             let result = try openKeyring(outbox: bundle.outbox.box).rotate(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             output.confirmation(doc) { doc.lines("rotated your sender key in") }
