@@ -49,7 +49,7 @@ extension RoomKeyCommand.ContactCommand {
             let keyring = try openKeyring()
             let own = try keyring.identityCard().id
             for (file, cards) in inputs where cards.contains(where: { $0.id == own }) {
-                throw InFileError.naming(file, when: files.count > 1, ContactError.ownCard)
+                throw InFileError.naming(file, when: files.count > 1 || file != "-", ContactError.ownCard)
             }
             let results = try keyring.addContacts(inputs.flatMap(\.1), as: name, allowConfusable: allowConfusable)
             for r in results {

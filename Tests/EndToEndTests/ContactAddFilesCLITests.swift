@@ -84,7 +84,20 @@ import Testing
         #expect(try s.roomkey("alice", ["id", "export", "-o", mine]).code == 0)
         let before = s.rawBytes(of: "alice")
         try s.roomkey("alice", ["contact", "add", paths[0], mine]).expect(exit: 64, stderr: "roomkey: error: \(mine): this is your own identity card\n")
+        // One file alone is named too, as every other error of one file is; standard input is not.
+        try s.roomkey("alice", ["contact", "add", mine]).expect(exit: 64, stderr: "roomkey: error: \(mine): this is your own identity card\n")
+        let card = try String(contentsOfFile: mine, encoding: .utf8)
+        try s.roomkey("alice", ["contact", "add", "-"], stdin: Data(card.utf8)).expect(exit: 64, stderr: "roomkey: error: this is your own identity card\n")
         #expect(s.rawBytes(of: "alice") == before)
+    }
+
+    /// A file that is no card names the prefix cards are made with now (`roomkey-card-v2:`), not the old one.
+    @Test func aFileThatIsNoCardNamesTheCurrentPrefix() throws {
+        let (s, _) = try Self.cards(["bob"])
+        let bad = s.path("cards/bad.card")
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: bad))
+        try s.roomkey("alice", ["contact", "add", bad])
+            .expect(exit: 65, stderr: "roomkey: error: \(bad): line 1: input does not start with \"roomkey-card-v2:\"\n")
     }
 
     @Test func asNamesOneCardAndStandardInputIsReadOnce() throws {

@@ -164,6 +164,8 @@ public struct IdentityCard: Hashable, Sendable {
     public static func parsed(text: String) throws(WireError) -> IdentityCard {
         let trimmed = text.trimmingWhitespace()
         let isV2 = trimmed.hasPrefix(textPrefixV2)
+        // Neither prefix: the error names the one `init` writes, not the old one (which read as if v2 cards were wrong).
+        if !isV2, !trimmed.hasPrefix(textPrefix) { throw .wrongPrefix(expected: textPrefixV2) }
         let bytes = try TextArmor.decode(trimmed, prefix: isV2 ? textPrefixV2 : textPrefix, what: "identity card",
                                          maxBytes: isV2 ? maxBinaryLength : maxV1BinaryLength)
         let card = try parse(bytes)
