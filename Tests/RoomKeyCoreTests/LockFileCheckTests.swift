@@ -118,6 +118,21 @@ struct LockFileCheckTests {
         return run(.opened(built.bundle, commits: content.commits)) { (try? content.verify(signer: $0)) != nil }
     }
 
+    /// When a stanza for this keyring that does not open shows a forgery: a sealed box always; an X-Wing stanza only
+    /// when it opened (the payload did not) or the roster holds this keyring's current X-Wing key.
+    @Test(arguments: [
+        (Bundle.StanzaKind.sealedBox, false, false, true),
+        (.sealedBox, true, false, true),
+        (.sealedBox, false, true, true),
+        (.xwing, false, false, false),
+        (.xwing, true, false, true),
+        (.xwing, false, true, true),
+        (.xwing, true, true, true),
+    ])
+    func stanzaShowsForgery(kind: Bundle.StanzaKind, opened: Bool, pinned: Bool, shows: Bool) {
+        #expect(LockFileCheck.stanzaShowsForgery(kind: kind, stanzaOpened: opened, rosterHoldsCurrentKey: pinned) == shows)
+    }
+
     @Test func genesis() throws {
         let w = try World()
         let other = World.commit(w.alice, room: w.room, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.bob.card)],

@@ -37,13 +37,19 @@ extension Keyring {
         } catch let error as WireError {
             return (judge(.unparsable(error.message)), false)
         } catch {
-            // Proof that the file is not what its sender sealed: the stanza for this keyring opened and the payload did
-            // not, or a sealed-box stanza (to the X25519 key, fixed for an identity) did not open. An X-Wing stanza that
-            // does not open proves nothing: it may be sealed to a key this keyring no longer has (a restore, then
-            // `id upgrade` again, made another; a review).
+            // Proof that the file is not what its sender sealed (`LockFileCheck.stanzaShowsForgery`).
             let stanzaOpened: Bool
             if case .sealedBoxOpenFailed? = error as? CryptoError { stanzaOpened = false } else { stanzaOpened = true }
-            stanzaShowsForgery = bundle.stanza(for: me.id).map { stanzaOpened || $0.kind == .sealedBox } ?? false
+            var current: XWingPublicKey?
+            switch me.xwing {
+            case .some(let pair): current = pair.publicKey
+            case .none: current = nil
+            }
+            var rosterHoldsCurrentKey = false
+            if case let .after(state, _) = base, let held = state.roster[me.id]?.card.xwingKey, held == current { rosterHoldsCurrentKey = true }
+            stanzaShowsForgery = bundle.stanza(for: me.id).map {
+                LockFileCheck.stanzaShowsForgery(kind: $0.kind, stanzaOpened: stanzaOpened, rosterHoldsCurrentKey: rosterHoldsCurrentKey)
+            } ?? false
             let why = bundle.recipients.contains(me.id) ? "its stanza for this keyring does not open" : "it has no stanza for this keyring"
             return (judge(.sealed(bundle, why)), false)
         }

@@ -31,6 +31,20 @@ public enum LockFileCheck {
         case keep(String)
     }
 
+    /// Whether this keyring's stanza in a bundle that did not open here shows that the file is not what its sender
+    /// sealed (docs/PROTOCOL.md §9.5): the stanza opened and the payload did not; it is a sealed box (to the identity's
+    /// X25519 key, which never changes); or it is an X-Wing stanza and `rosterHoldsCurrentKey` (the roster before the
+    /// epoch holds a version 2 card for this keyring with the X-Wing key it holds now: every sender seals to a version
+    /// 2 roster card's key, §5.1). Otherwise an X-Wing stanza that does not open proves nothing: it may be sealed to a
+    /// key this keyring no longer holds (a restore from before `id upgrade`, then another upgrade, makes a new one). A
+    /// member with push access once froze a room with noise of X-Wing stanzas naming an idle admin (a review).
+    public static func stanzaShowsForgery(kind: Bundle.StanzaKind, stanzaOpened: Bool, rosterHoldsCurrentKey: Bool) -> Bool {
+        switch kind {
+        case .sealedBox: true
+        case .xwing: stanzaOpened || rosterHoldsCurrentKey
+        }
+    }
+
     /// Judges `found` at the lock of `room`'s `epoch` on `base`. `expected` is the head of the commit this keyring holds
     /// for that epoch, if any; `now` is this keyring's clock; `signed(key)` checks the bundle's signature under `key`.
     /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
@@ -38,9 +52,9 @@ public enum LockFileCheck {
     /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
     /// `receiver` is this keyring's id. `stanzaShowsForgery` is true when the bundle's stanza for this keyring shows that
     /// the file is not what its sender sealed: the stanza opened and the payload did not, or it is a sealed box (to the
-    /// X25519 key, fixed for an identity) and did not open. A valid bundle opens for each recipient, since its sender
-    /// seals one bundle key to all of them. (An X-Wing stanza that does not open proves nothing: it may be sealed to a
-    /// key this keyring no longer holds, after a restore and another `id upgrade`, a review.)
+    /// X25519 key, fixed for an identity) and did not open, or an X-Wing stanza that did not open while the roster
+    /// holds this keyring's current X-Wing key (`stanzaShowsForgery(kind:...)`). A valid bundle opens for each
+    /// recipient, since its sender seals one bundle key to all of them.
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
                              senderMadeAnother: Bool = false, receiver: IdentityID? = nil, stanzaShowsForgery: Bool = false,
                              signed: (SigningPublicKey) -> Bool) -> Verdict {

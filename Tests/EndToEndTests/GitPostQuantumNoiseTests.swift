@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import RoomKey
+@testable import RoomKeyCore
+
+/// A member with push access puts noise at the next epoch's path that names an idle admin, with X-Wing stanzas that
+/// open to no one (a review): the admin making a change took it for a commit it could not open and stayed staged for
+/// good, while the same noise of sealed-box stanzas was replaced at once. A stanza to the X-Wing key the roster holds
+/// for this keyring, which every sender seals to, proves the noise as a sealed box does.
+@Suite struct GitPostQuantumNoiseTests {
+    /// Noise naming `sender` at `epoch` of `state`'s room: a version 2 bundle whose X-Wing stanzas, one to every other
+    /// member, are random bytes (they open for no one), then random bytes for the payload.
+    static func noise(naming sender: IdentityID, epoch: UInt64, of state: RoomState) throws -> [UInt8] {
+        let random = try SystemRandom()
+        var bytes = Bundle.header(roomID: state.roomID, epoch: epoch, sender: sender, version: 2)
+        let others = state.roster.sortedIDs.filter { $0 != sender }
+        let count = UInt32(others.count)
+        bytes += [UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
+        for id in others {
+            bytes += id.bytes + [Bundle.StanzaKind.xwing.rawValue]
+            bytes += try random.bytes(Bundle.stanzaLengthV2XWing - IdentityID.length - 1)
+        }
+        bytes += try random.bytes(200)
+        #expect((try? Bundle.parse(bytes)) != nil, "the noise parses as a bundle")
+        return bytes
+    }
+
+    @Test func noiseOfXWingStanzasNamingAnIdleAdminIsReplaced() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        for p in ["bob", "carol"] { try w.sync(p) }
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let state = try w.keyring("carol").room("team").state
+        let bob = try #require(state.roster.sorted.first { $0.card.handle == "bob" })
+        #expect(bob.admin)
+        // carol, a plain member with push access, names bob (who does nothing) as the sender of the next epoch.
+        try w.tamper(["rooms/\(room)/log/\(state.epoch + 1).roomkey": try Self.noise(naming: bob.id, epoch: state.epoch + 1, of: state)])
+        let add = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(add.code == 0, "alice's add is published over the noise: \(add)")
+        #expect(try w.state("alice").0 == Int(state.epoch) + 1)
+        for p in ["bob", "carol", "dave"] { try w.sync(p) }
+        for p in ["bob", "carol", "dave"] { #expect(try w.state(p) == w.state("alice"), "\(p)") }
+    }
+}
