@@ -41,4 +41,27 @@ import Testing
         for p in ["bob", "carol", "dave"] { try w.sync(p) }
         for p in ["bob", "carol", "dave"] { #expect(try w.state(p) == w.state("alice"), "\(p)") }
     }
+
+    /// Under `--require-pq` a change staged for a remote is checked as a direct one is: an add of a member on a version
+    /// 1 card is refused and nothing is staged (it was reported refused, yet stayed staged, blocked every later change of
+    /// the room, and was published with a later one once the member upgraded; a review).
+    @Test func aRefusedAddUnderRequirePQStagesNothing() throws {
+        let w = try GitWorld(["alice", "bob", "carol", "dave"], classical: ["dave"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--require-pq"]).code == 0)
+        try w.addRemote(["alice", "bob", "carol", "dave"])
+        try w.sync("alice")
+        for p in ["bob", "carol"] { try w.sync(p) }
+        let add = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(add.code == 6 && add.stderr.contains("dave"), "\(add)")
+        let staged = try w.rk("alice", ["sync", "--json"])
+        #expect(staged.code == 0, "nothing is staged: \(staged)")
+        // A later change of the room goes through.
+        let remove = try w.rk("alice", ["room", "remove", "team", "carol"])
+        #expect(remove.code == 0, "\(remove)")
+        try w.sync("bob")
+        let roster = try #require(try w.show("bob")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
+        #expect(Set(roster) == ["alice", "bob"], "\(roster)")
+        let audit = try w.rk("alice", ["audit"]).stdout
+        #expect(!audit.contains("add staged"), "\(audit)")
+    }
 }

@@ -113,12 +113,18 @@ extension Keyring {
     /// Under `--require-pq`, refuses to distribute while any member is on a version 1 card, naming them.
     /// Members that `commits` add are named as refused additions; otherwise the error is about distribution.
     func refuseClassicalMembers(_ db: Database, room: StoredRoom, me: IdentityCard, commits: [Commit] = []) throws {
+        try refuseClassicalMembers(db, room: room, roster: room.state.roster, me: me, adding: commits.flatMap(\.operations))
+    }
+
+    /// The same for `roster` (the room's roster after a change that `operations` make): what a change staged for a
+    /// remote is checked against when it is staged, so that a change the sync could never publish is refused at once
+    /// (a staged add of a member on a version 1 card was reported refused, yet stayed staged and blocked every later
+    /// change of the room; a review).
+    func refuseClassicalMembers(_ db: Database, room: StoredRoom, roster: Roster, me: IdentityCard, adding operations: [Operation]) throws {
         guard room.requirePQ else { return }
-        let classical = try classicalMembers(db, roster: room.state.roster, me: me)
+        let classical = try classicalMembers(db, roster: roster, me: me)
         if classical.isEmpty { return }
-        let added = Set(commits.flatMap { $0.operations.compactMap { op -> IdentityID? in
-            if case let .add(card) = op { return card.id } else { return nil }
-        } })
+        let added = Set(operations.addedCards.map(\.id))
         let refusedAdds = classical.filter { added.contains($0.id) }
         if !refusedAdds.isEmpty { throw RoomError.classicalMembers(room: room.name, names: refusedAdds.map(\.name), adding: true) }
         throw RoomError.classicalMembers(room: room.name, names: classical.map(\.name), adding: false)

@@ -60,7 +60,8 @@ extension Keyring {
             let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.name, me: myID) }
             if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room.name) }
             guard !ops.isEmpty else { return StagedChange(room: room, remote: remote, operations: []) }
-            _ = try checkedRoster(roster, ops, me: myID)
+            let next = try checkedRoster(roster, ops, me: myID)
+            try refuseClassicalMembers(db, room: room, roster: next, me: try identityCard(db), adding: ops)
             try stageIntent(db, try newIntent(db, room: room, operations: ops, allowSameHandle: allowSameHandle))
             try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
             return StagedChange(room: room, remote: remote, operations: ops)
@@ -71,7 +72,8 @@ extension Keyring {
     /// every earlier staged change applied; returns the remote, or nil (nothing staged) when the room has none.
     func stageIfRemote(_ db: Database, room: StoredRoom, operations ops: [RoomKeyCore.Operation], me: IdentityID) throws -> String? {
         guard let remote = try remoteName(db, room: room.id) else { return nil }
-        _ = try checkedRoster(try stagedRoster(db, room: room, me: me), ops, me: me)
+        let next = try checkedRoster(try stagedRoster(db, room: room, me: me), ops, me: me)
+        try refuseClassicalMembers(db, room: room, roster: next, me: try identityCard(db), adding: ops)
         try stageIntent(db, try newIntent(db, room: room, operations: ops))
         try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): " + ops.map(\.verb).joined(separator: ", ") + " staged for remote \(remote)")
         return remote
