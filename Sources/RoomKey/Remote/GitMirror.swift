@@ -186,10 +186,11 @@ struct GitMirror {
     /// The tree entry modes of regular files.
     static let regularModes: Set<String> = ["100644", "100755"]
 
-    /// Files added or changed from tree `old` to tree `new` (one folder at two commits, compared whole), with their blob
-    /// ids and their paths relative to the folder.
+    /// Files added or changed from tree `old` to tree `new` (one folder of files at two commits, its own entries
+    /// compared, not those of folders in it: `-r` expanded a tree bomb put there), with their blob ids and their paths
+    /// relative to the folder.
     func changedFiles(fromTree old: String, toTree new: String) throws -> [(path: String, blob: String)] {
-        let out = try listing(["diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new])
+        let out = try listing(["diff-tree", "-z", "--no-renames", "--diff-filter=AM", old, new])
         let fields = out.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         var files: [(String, String)] = []
         var i = 0
@@ -214,12 +215,27 @@ struct GitMirror {
         return try walk.files(try walk.roomFolders(at: tip), since: old, first: first)
     }
 
-    /// The files of commit `id` under `paths` (files or folders, listed recursively), path -> blob id.
+    /// The files of commit `id` at `paths`, path -> blob id: a path naming a file gives that file; one naming a folder
+    /// the files in it and in its folders, never deeper (the layout's deepest folders, `keys/EPOCH/`, are two levels
+    /// below a room's `keys`). Each level is one `ls-tree` without `-r`: a recursive listing expanded a tree bomb put
+    /// in a room's own `log` or `keys` folder (10^8 paths from a few KB), and every admin's sync of the room failed at
+    /// the listing limit for good (a review).
     func files(at id: String, under paths: [String]) throws -> [String: String] {
         var result: [String: String] = [:]
-        for start in stride(from: 0, to: paths.count, by: 500) {
-            let out = try listing(["ls-tree", "-r", "-z", id, "--"] + paths[start..<min(start + 500, paths.count)])
-            for entry in TreeEntry.entries(of: out) where entry.type == "blob" { result[entry.path] = entry.id }
+        var folders: [String] = []
+        func list(_ names: [String], keepFolders: Bool) throws {
+            for start in stride(from: 0, to: names.count, by: 500) {
+                let out = try listing(["ls-tree", "-z", id, "--"] + names[start..<min(start + 500, names.count)])
+                for entry in TreeEntry.entries(of: out) {
+                    if entry.type == "blob" { result[entry.path] = entry.id } else if keepFolders, entry.isTree { folders.append(entry.path) }
+                }
+            }
+        }
+        try list(paths, keepFolders: true)
+        for level in 0..<2 where !folders.isEmpty {
+            let these = folders.map { $0 + "/" }
+            folders = []
+            try list(these, keepFolders: level == 0)
         }
         return result
     }
