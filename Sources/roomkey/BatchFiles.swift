@@ -204,7 +204,7 @@ enum BatchFiles {
 enum BatchError: RoomKeyError {
     case usage(String)
     case outputExists(path: String)
-    case plaintextLost(output: String, reason: String)
+    case plaintextNotWritten(output: String, reason: String)
     case messageNotWritten(output: String, iteration: UInt32, reason: String)
     /// The input's output would replace another input file.
     case outputIsInput(path: String)
@@ -215,7 +215,7 @@ enum BatchError: RoomKeyError {
         switch self {
         case .usage: .usage
         case .outputExists, .outputIsInput, .sameOutput: .refused
-        case .plaintextLost, .messageNotWritten: .failure
+        case .plaintextNotWritten, .messageNotWritten: .failure
         }
     }
 
@@ -225,8 +225,8 @@ enum BatchError: RoomKeyError {
         case let .outputExists(path): "\(path) exists; nothing was read for it"
         case let .outputIsInput(path): "the output \(path) would replace an input file; nothing was read for it"
         case let .sameOutput(path): "another input of this run is written to \(path); nothing was read for it"
-        case let .plaintextLost(output, reason):
-            "the message was decrypted but its plaintext could not be written to \(output) (\(reason)); it cannot be decrypted again"
+        case let .plaintextNotWritten(output, reason):
+            "the plaintext could not be written to \(output) (\(reason)); the message was not used up"
         case let .messageNotWritten(output, iteration, reason):
             "the message (iteration \(iteration)) could not be written to \(output) (\(reason)); that iteration is used up"
         }
@@ -236,7 +236,7 @@ enum BatchError: RoomKeyError {
         switch self {
         case .outputExists: "remove it, choose another -o folder or --suffix, or give --force to replace it"
         case .messageNotWritten: "encrypt the file again"
-        case .plaintextLost: "ask the sender to send it again"
+        case .plaintextNotWritten: "fix the cause, then decrypt it again"
         case .outputIsInput, .sameOutput: "choose another -o folder or --suffix"
         case .usage: nil
         }

@@ -88,7 +88,8 @@ extension RoomKeyCommand {
             base.hasSuffix(".msg") && base.count > 4 ? String(base.dropLast(4)) : base + ".out"
         }
 
-        /// Batch mode: reads up to 100 files (and 64 MiB), decrypts them in one transaction, then writes the plaintexts.
+        /// Batch mode: reads up to 100 files (and 64 MiB) and decrypts them in one transaction, each plaintext written
+        /// before its message is used up.
         func batch(_ given: [String], _ out: Output) throws {
             let (files, unnamed, listed) = BatchFiles.expand(given)
             let (outputs, refused) = try BatchFiles.plan(files: files, output: output, suffix: suffix, name: Self.outputName)
@@ -117,7 +118,16 @@ extension RoomKeyCommand {
                 guard !chunk.isEmpty else { continue }
                 let results: [Result<DecryptedMessage, any Error>]
                 do {
-                    results = try keyring.decryptBatch(chunk.map(\.message))
+                    // Each plaintext is written before its key is used up, and the outputs are synced before the
+                    // transaction commits: a kill leaves each message written and used up, or to be decrypted again.
+                    results = try keyring.decryptBatch(chunk.map(\.message), keep: { at, decrypted in
+                        let i = chunk[at].index
+                        do {
+                            try BatchFiles.write(decrypted.plaintext, to: outputs[i], force: force)
+                        } catch {
+                            throw BatchError.plaintextNotWritten(output: outputs[i], reason: Output.describe(error).1)
+                        }
+                    }, beforeCommit: { try BatchFiles.syncWritten() })
                 } catch {
                     // Nothing was committed: this batch and the files not yet read fail with the same error.
                     for (i, _) in chunk { records[i].fail(error) }
@@ -137,12 +147,7 @@ extension RoomKeyCommand {
                         records[i].epoch = origin.epoch
                         records[i].generation = origin.generation
                         records[i].iteration = origin.iteration
-                        do {
-                            try BatchFiles.write(decrypted.plaintext, to: outputs[i], force: force)
-                            records[i].output = outputs[i]
-                        } catch {
-                            records[i].fail(BatchError.plaintextLost(output: outputs[i], reason: Output.describe(error).1))
-                        }
+                        records[i].output = outputs[i]
                     }
                 }
             }

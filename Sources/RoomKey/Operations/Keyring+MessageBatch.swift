@@ -23,12 +23,17 @@ extension Keyring {
     /// Decrypts many room messages, `messagesPerTransaction` per transaction. In each transaction every message goes
     /// through the checks of `decrypt`; one that fails a check is reported and leaves no trace, the others go on.
     /// A sender key used by several messages is loaded once, stepped in message order, and its final state written
-    /// once. The transaction commits before any plaintext is returned, so a message is never decrypted twice (across
-    /// a crash as well): a caller that fails to keep a returned plaintext has lost that message for good.
+    /// once. With `keep`, each plaintext is handed to it (with the message's index) inside the transaction, before
+    /// its key is used up: a message whose `keep` throws fails with that error and stays to be decrypted again, and
+    /// `beforeCommit` runs last (to make what `keep` wrote durable). A process killed at any instant then leaves every
+    /// message either kept and used up, or not used up: never used up and lost (a crash review: a batch killed after its
+    /// commit, before its outputs were written, lost up to 100 messages with no trace). Without `keep` the transaction
+    /// commits before any plaintext is returned, so a caller that fails to keep one has lost that message for good.
     ///
     /// Returns one result per message, in order. Throws only when nothing was committed; a transaction that fails
     /// after earlier ones committed makes its messages and every later one fail with its error.
-    public func decryptBatch(_ messages: [RoomMessage]) throws -> [Result<DecryptedMessage, any Error>] {
+    public func decryptBatch(_ messages: [RoomMessage], keep: ((Int, DecryptedMessage) throws -> Void)? = nil,
+                             beforeCommit: (() throws -> Void)? = nil) throws -> [Result<DecryptedMessage, any Error>] {
         try automaticPrune()
         let me = try identityCard().id
         // A single decrypt hands its plaintext out before it stores its state: the two take turns.
@@ -40,7 +45,11 @@ extension Keyring {
         while start < messages.count {
             let end = min(start + Self.messagesPerTransaction, messages.count)
             do {
-                results += try write { db in try decryptTransaction(db, messages[start..<end], me: me) }
+                results += try write { db in
+                    let done = try decryptTransaction(db, messages[start..<end], me: me, keep: keep)
+                    try beforeCommit?()
+                    return done
+                }
             } catch {
                 if start == 0 { throw error }
                 results += (start..<messages.count).map { _ in .failure(error) }
@@ -109,8 +118,8 @@ extension Keyring {
 
     /// One transaction of `decryptBatch`: per message the checks of `decrypt`, against the ratchet states this
     /// transaction already moved; then every moved state written once.
-    private func decryptTransaction(_ db: Database, _ messages: ArraySlice<RoomMessage>,
-                                    me: IdentityID) throws -> [Result<DecryptedMessage, any Error>] {
+    private func decryptTransaction(_ db: Database, _ messages: ArraySlice<RoomMessage>, me: IdentityID,
+                                    keep: ((Int, DecryptedMessage) throws -> Void)?) throws -> [Result<DecryptedMessage, any Error>] {
         final class KeyState {
             var record: SenderKeyRecord
             var moved = false
@@ -130,7 +139,7 @@ extension Keyring {
         var handles: [SenderAt: String] = [:]
         var results: [Result<DecryptedMessage, any Error>] = []
         results.reserveCapacity(messages.count)
-        for message in messages {
+        for (index, message) in zip(messages.indices, messages) {
             do {
                 let cached = try rooms[message.roomID] ?? loadRoomRecord(db, message.roomID)
                 rooms[message.roomID] = cached
@@ -167,9 +176,13 @@ extension Keyring {
                 let plaintext = try decryptor.open(authenticated)
                 let origin = MessageOrigin(roomID: message.roomID, roomName: record.name, sender: message.sender, senderHandle: handle,
                                            epoch: message.epoch, generation: state.record.info.generation, iteration: message.iteration)
+                let decrypted = DecryptedMessage(origin: origin, plaintext: plaintext)
+                // Kept first: a message whose plaintext could not be kept does not step its key (a later message of the
+                // same key leaves its message key among the skipped ones), so it can be decrypted again.
+                try keep?(index, decrypted)
                 state.record = state.record.with(decryptor.chain.duplicate())
                 state.moved = true
-                results.append(.success(DecryptedMessage(origin: origin, plaintext: plaintext)))
+                results.append(.success(decrypted))
             } catch let error as DatabaseError {
                 throw error
             } catch {
