@@ -176,7 +176,18 @@ struct Outbox {
                       let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false),
                       existing.elementsEqual(bytes) else { throw OutputFileError.exists(path: path) }
             }
-        })
+        }, withdraw: Outbox.removeIfUnchanged)
+    }
+
+    /// Removes `path` when it is a regular file holding exactly `bytes` (not followed through a link), and syncs its
+    /// folder; true when it did.
+    static func removeIfUnchanged(_ path: String, _ bytes: [UInt8]) -> Bool {
+        var st = stat()
+        guard path != OutputFile.standardOutput, lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
+              let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false), existing.elementsEqual(bytes),
+              unlink(path) == 0 else { return false }
+        try? OutputPath.syncFileSystem(of: PathName.parent(path))
+        return true
     }
 }
 
@@ -229,6 +240,10 @@ struct RejoinDocument: Encodable {
     let keyDue: Bool
     /// Leave requests withdrawn from the outbox.
     let withdrawn: Int
+    /// Files of leave requests written already and removed.
+    let removed: [String]
+    /// Files of leave requests written already that are no longer there as written (they may reach the admin).
+    let stillOut: [String]
 
     init(_ r: RejoinResult) {
         roomId = r.room.id.hex
@@ -237,6 +252,8 @@ struct RejoinDocument: Encodable {
         member = r.newKeyDue
         keyDue = r.room.rotationDue
         withdrawn = r.withdrawn
+        removed = r.removed
+        stillOut = r.stillOut
     }
 }
 

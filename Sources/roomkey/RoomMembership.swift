@@ -204,12 +204,17 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let result = try openKeyring().rejoin(room: room)
             let doc = RejoinDocument(result)
+            for path in doc.stillOut {
+                output.warn("the leave request written to \(Output.oneLine(path)) is no longer there as written: it may be on its way to the admin, who then removes you",
+                            hint: "if you are removed, ask an admin to add you again")
+            }
             output.confirmation(doc) {
-                ["rejoined room \(Output.oneLine(doc.name)) (\(doc.roomId)) at epoch \(doc.epoch)"
+                let lines: [String?] = ["rejoined room \(Output.oneLine(doc.name)) (\(doc.roomId)) at epoch \(doc.epoch)"
                     + (doc.keyDue ? "; a new sender key is due (sent by your next command that settles the outbox, or 'encrypt')" : ""),
-                 doc.withdrawn > 0 ? "withdrew \(plural(doc.withdrawn, "leave request")) from the outbox" : nil,
-                 doc.member ? nil : "you are not in the roster this keyring holds: receive the bundle that adds you back"]
-                    .compactMap { $0 }
+                    doc.withdrawn > 0 ? "withdrew \(plural(doc.withdrawn, "leave request")) from the outbox" : nil]
+                    + doc.removed.map { "removed \(Output.oneLine($0))" }
+                    + [doc.member ? nil : "you are not in the roster this keyring holds: receive the bundle that adds you back"]
+                return lines.compactMap { $0 }
             }
         }
     }

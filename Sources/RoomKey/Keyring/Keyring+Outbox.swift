@@ -31,10 +31,16 @@ public struct BundleSink {
     /// bytes to the same file again must succeed: an entry whose write was interrupted is written again.
     public let write: (_ path: String, _ bytes: [UInt8]) throws -> Void
 
-    /// A sink from its two halves.
-    public init(name: @escaping BundleDelivery, write: @escaping (_ path: String, _ bytes: [UInt8]) throws -> Void) {
+    /// Removes the file at `path` when it still holds exactly `bytes` (a bundle written and not taken yet, such as a
+    /// leave request being withdrawn); true when it did. Nil: nothing written is ever removed.
+    public let withdraw: ((_ path: String, _ bytes: [UInt8]) -> Bool)?
+
+    /// A sink from its halves.
+    public init(name: @escaping BundleDelivery, write: @escaping (_ path: String, _ bytes: [UInt8]) throws -> Void,
+                withdraw: ((_ path: String, _ bytes: [UInt8]) -> Bool)? = nil) {
         self.name = name
         self.write = write
+        self.withdraw = withdraw
     }
 
     /// Thrown by `write` for an entry it will never write (the standard output or a FIFO of an interrupted command):

@@ -11,6 +11,11 @@ public struct RejoinResult: Sendable {
     public let newKeyDue: Bool
     /// Leave requests of this room withdrawn from the outbox (kept there, they would be delivered or published again).
     public let withdrawn: Int
+    /// Files of leave requests written already and removed, as they were still there as written.
+    public let removed: [String]
+    /// Files of leave requests written already that are no longer there as written: they may be on their way to the
+    /// admin, who then removes this member.
+    public let stillOut: [String]
 }
 
 /// Why `room rejoin` refused.
@@ -41,27 +46,45 @@ extension RejoinError: RoomKeyError {
 }
 
 extension Keyring {
-    /// Takes back a room this member left (`Rejoin`): the room is no longer marked left, its leave requests still in the
-    /// outbox are withdrawn, and, while the roster held here has this member, a new sender key is due. A bundle that adds
-    /// the member again, received after this, takes it back in; one received before was left unapplied (`addsBack`).
+    /// Takes back a room this member left (`Rejoin`): the room is no longer marked left, its leave requests are
+    /// withdrawn from the outbox, and, while the roster held here has this member, a new sender key is due. A bundle
+    /// that adds the member again, received after this, takes it back in; one received before was left unapplied
+    /// (`addsBack`). A request written already is removed through the sink's `withdraw` while its file is still there as
+    /// written, before its entry goes; one not written yet is withdrawn before anything settles the outbox (which
+    /// wrote it, and the file then stayed with nothing accounting for it; a crash review).
     public func rejoin(room nameOrID: String) throws -> RejoinResult {
-        try automaticPrune()
         let me = try identityCard().id
-        return try write { db in
-            var room = try findRoom(db, nameOrID)
+        func decide(_ room: StoredRoom) throws -> Bool {
             switch Rejoin.decide(left: room.left, forked: room.forked, inRoster: room.state.roster[me] != nil) {
             case .notLeft: throw RejoinError.notLeft(room: room.name)
             case .forked: throw RejoinError.forked(room: room.name)
-            case let .rejoin(newKeyDue):
-                room.left = false
-                if newKeyDue { room.owesNewGeneration() }
-                try saveRoom(db, room)
-                let requests = try outboxRecords(db).filter { $0.record.roomID == room.id.hex && $0.record.kind == "leave-request" }
-                try deleteOutboxEntries(db, tags: requests.map(\.tag))
-                try audit(db, .roomPolicy, "\(Self.auditRoom(room.name, room.id)) rejoined at epoch \(room.state.epoch)"
-                          + (requests.isEmpty ? "" : ", \(requests.count) leave request(s) withdrawn from the outbox"))
-                return RejoinResult(room: room, newKeyDue: newKeyDue, withdrawn: requests.count)
+            case let .rejoin(newKeyDue): return newKeyDue
             }
+        }
+        let written = try read { db in
+            let room = try findRoom(db, nameOrID)
+            _ = try decide(room)
+            return try outboxRecords(db, withBundles: { $0.roomID == room.id.hex && $0.kind == "leave-request" && $0.delivered != nil })
+        }
+        // Nothing else is settled here (the next command does it, and sends the new sender key): settling first wrote
+        // the very requests this withdraws. Each file goes before its entry: a kill in between leaves an entry for a
+        // file that is gone, never a file that nothing accounts for; the room is still left, and rejoin runs again.
+        var removed: [String] = [], stillOut: [String] = []
+        for item in written {
+            if sink?.withdraw?(item.record.target, item.bytes) == true { removed.append(item.record.target) } else { stillOut.append(item.record.target) }
+        }
+        return try write { db in
+            var room = try findRoom(db, nameOrID)
+            let newKeyDue = try decide(room)
+            room.left = false
+            if newKeyDue { room.owesNewGeneration() }
+            try saveRoom(db, room)
+            let requests = try outboxRecords(db).filter { $0.record.roomID == room.id.hex && $0.record.kind == "leave-request" }
+            try deleteOutboxEntries(db, tags: requests.map(\.tag))
+            try audit(db, .roomPolicy, "\(Self.auditRoom(room.name, room.id)) rejoined at epoch \(room.state.epoch)"
+                      + (requests.isEmpty ? "" : ", \(requests.count) leave request(s) withdrawn from the outbox")
+                      + (stillOut.isEmpty ? "" : ", \(stillOut.count) already out"))
+            return RejoinResult(room: room, newKeyDue: newKeyDue, withdrawn: requests.count, removed: removed, stillOut: stillOut)
         }
     }
 
