@@ -134,7 +134,7 @@ struct Outbox {
         BundleSink(name: name, write: { path, bytes in
             if path == OutputFile.standardOutput {
                 guard Outbox.standardOutputNamed else {
-                    throw BundleSink.Dropped(reason: "a bundle for the standard output of an interrupted command was dropped; use 'roomkey outbox resend'")
+                    throw BundleSink.Dropped(reason: "a bundle for the standard output of an interrupted command cannot be written there")
                 }
                 try OutputFile.write(Data(bytes), to: path, force: true)
                 return
@@ -156,7 +156,9 @@ struct Outbox {
                        let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false),
                        existing.elementsEqual(bytes) { return }
                     let kind = [S_IFIFO, S_IFCHR, S_IFBLK].contains(st.st_mode & S_IFMT) ? "a FIFO or device " : ""
-                    throw BundleSink.Dropped(reason: "a bundle for \(path), \(kind)named by an interrupted command, was not written again: something else is there now; use 'roomkey outbox resend'")
+                    // What the interrupted run left beside it (its temporary file, no live writer) goes now.
+                    TemporaryFile.removeLeftovers(in: PathName.parent(path))
+                    throw BundleSink.Dropped(reason: "a bundle for \(path), \(kind)named by an interrupted command, was not written there: something else is there now")
                 }
             }
             // The entry's bytes are written from where they are: a copy into a Data of its own is a bundle's size (12 MB

@@ -43,8 +43,9 @@ public struct BundleSink {
         self.withdraw = withdraw
     }
 
-    /// Thrown by `write` for an entry it will never write (the standard output or a FIFO of an interrupted command):
-    /// the entry is settled without a file, `reason` is shown as a warning, and it is not reported as written.
+    /// Thrown by `write` for an entry it will never write where it was named (the standard output or a FIFO of an
+    /// interrupted command, or a path where something else is now): the entry is written to a new name from `name`
+    /// instead (the outbox folder), and `reason` is shown as a warning with that name.
     public struct Dropped: Error {
         /// Why, for the warning.
         public let reason: String
@@ -169,10 +170,12 @@ extension Keyring {
     }
 
     /// Marks an entry written out: rewrites its small `outbox` row only. An entry stored before `outbox_bundle` (its
-    /// bundle inside the row) gets its bundle row in the same transaction and its row in the current form.
-    func markDelivered(_ item: OutboxItem) throws {
+    /// bundle inside the row) gets its bundle row in the same transaction and its row in the current form. With
+    /// `target`, the entry was written there instead of where it was named.
+    func markDelivered(_ item: OutboxItem, target: String? = nil) throws {
         var done = item.record
         done.delivered = now()
+        if let target { done.target = target }
         let moveBundle = done.inline != nil
         done.inline = nil
         let sealed = sealOutbox(done, tag: item.tag)

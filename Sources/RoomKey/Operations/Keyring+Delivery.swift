@@ -33,8 +33,25 @@ extension Keyring {
             do {
                 try sink.write(record.target, item.bytes)
             } catch let dropped as BundleSink.Dropped {
-                onWarning?(dropped.reason)
-                try markDelivered(item)
+                // Written to a new name instead, never settled without a file: a commit or sender key dropped silently
+                // (marked delivered) left every member behind, or this member encrypting under a key no one had, until
+                // someone thought of `outbox resend` (a crash review).
+                do {
+                    let path = try redeliver(item, sink: sink)
+                    onWarning?("\(dropped.reason); written to \(path) instead")
+                    if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
+                        done.append(FlushedBundle(path: path, roomID: id, epoch: record.epoch))
+                        flushed += done.suffix(1)
+                    }
+                } catch {
+                    let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
+                    let undelivered = OutboxError.undelivered(path: record.target, reason: "\(dropped.reason); and not elsewhere: \(reason)")
+                    if ownOnly, own[item.tag] == nil {
+                        onWarning?("\(undelivered.message); see 'roomkey outbox list'")
+                    } else if failure == nil {
+                        failure = undelivered
+                    }
+                }
                 continue
             } catch {
                 let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
@@ -70,6 +87,16 @@ extension Keyring {
         }
         if let failure { throw failure }
         return done
+    }
+
+    /// Writes `item` to a new name from `sink` (the outbox folder) and records it delivered there; the path.
+    private func redeliver(_ item: OutboxItem, sink: BundleSink) throws -> String {
+        let record = item.record
+        let id = try RoomID(bytes: Hex.decode(record.roomID, what: "room id"))
+        let path = try sink.name(BundleOutput(roomID: id, roomName: record.roomName, epoch: record.epoch, recipientCount: 0, bytes: item.bytes))
+        try sink.write(path, item.bytes)
+        try markDelivered(item, target: path)
+        return path
     }
 
     /// Pays what earlier commands left: own sender keys owed for rooms that advanced (a `receive` killed before its
