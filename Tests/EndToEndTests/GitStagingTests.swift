@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import RoomKey
 
 /// Review findings H2, H3, M2 and L4 of docs/reviews/git-sync-2026-12-02.md: in a room with a git remote no command
 /// commits directly; staged changes are re-planned whole; a leave request that cannot be settled yet survives the sync
@@ -87,6 +88,31 @@ struct GitStagingTests {
         let sync = try w.sync("alice", expect: 0)
         #expect(sync["still_staged"] as? Int == 0, "\(sync)")
         #expect(try w.state("alice").0 == 0)
+    }
+
+    /// A sync killed after its push leaves the commit on the remote and in the keyring's flight: `remote remove
+    /// --force` applies it (its bundle goes to the outbox) instead of deleting it, so the next direct commit takes the
+    /// epoch after it; it used to make another commit for the same epoch, and a member who synced the remote was
+    /// forked (a crash review).
+    @Test func aForcedRemoteRemoveAppliesTheCommitBeingPushed() throws {
+        let w = try GitSyncCLITests.team()
+        let killed = try w.rk("alice", ["room", "add", "team", "dave"], env: ["ROOMKEY_TEST_CRASH": CrashPoint.afterPush])
+        #expect(killed.code == SIGKILL, "\(killed)")
+        #expect(try w.state("alice").0 == 0, "the flight is not applied yet")
+        let forced = try w.rk("alice", ["remote", "remove", "origin", "--force"])
+        #expect(forced.code == 0, "\(forced)")
+        #expect(try w.state("alice").0 == 1, "the commit being pushed is applied")
+        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
+        #expect(try w.state("alice").0 == 2)
+        // bob has epoch 1 from the remote, then alice's epoch 2 from her outbox folder: one branch.
+        try w.sync("bob")
+        let outbox = w.s.path("outbox-alice")
+        for file in try FileManager.default.contentsOfDirectory(atPath: outbox).sorted() {
+            _ = try w.rk("bob", ["receive", outbox + "/" + file])
+        }
+        let bob = try w.show("bob")
+        #expect(bob["forked"] as? Bool == false && bob["epoch"] as? Int == 2, "\(bob)")
+        #expect(try w.state("bob") == w.state("alice"))
     }
 
     // H3: bob offboards admin xavier while alice stages `room replace team xavier` for xavier's new key: alice's

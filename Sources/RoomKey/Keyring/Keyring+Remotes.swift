@@ -90,10 +90,11 @@ extension Keyring {
     /// Removes a remote and every room's choice of it; returns what it was. Refused while a room on it has staged changes
     /// or a commit being pushed, unless `force`, which deletes them (recorded in the audit log).
     public func removeRemote(name: String, force: Bool = false) throws -> RemoteInfo {
-        try write { db in
+        let me = try identity()
+        return try write { db in
             guard let record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
             for room in try allRooms(db) where try remoteName(db, room: room.id) == name {
-                try dropStaged(db, room: room, remote: name, force: force)
+                try dropStaged(db, room: room, remote: name, force: force, me: me)
             }
             try db.cachedStatement(sql: "DELETE FROM remote WHERE name_tag = ?").execute(arguments: [Data(remoteTag(name))])
             for (tag, choice) in try roomRemoteRecords(db) where choice.remote == name {
@@ -107,10 +108,13 @@ extension Keyring {
     /// Makes `room` use the remote `name` (`room set ROOM --remote NAME`). Refused while the room has staged changes or a
     /// commit being pushed through its current remote, unless `force`, which deletes them (recorded in the audit log).
     public func setRemote(room nameOrID: String, remote name: String, force: Bool = false) throws -> StoredRoom {
-        try write { db in
+        let me = try identity()
+        return try write { db in
             let room = try findRoom(db, nameOrID)
             guard try remoteRecord(db, name) != nil else { throw RemoteError.notFound(name) }
-            if let current = try remoteName(db, room: room.id), current != name { try dropStaged(db, room: room, remote: current, force: force) }
+            if let current = try remoteName(db, room: room.id), current != name {
+                try dropStaged(db, room: room, remote: current, force: force, me: me)
+            }
             let tag = roomTag(room.id)
             let record = RoomRemoteRecord(roomID: room.id.hex, remote: name)
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO room_remote (room_tag, sealed) VALUES (?, ?)").execute(
@@ -120,15 +124,21 @@ extension Keyring {
         }
     }
 
-    /// Refuses (`StagedChangesError`) when `room` has staged intents or a flight for `remote`; with `force`, deletes them
-    /// and records it in the audit log.
-    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool) throws {
+    /// Refuses (`StagedChangesError`) when `room` has staged intents or a flight for `remote`; with `force`, applies the
+    /// flight, deletes the intents left, and records it in the audit log.
+    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool, me: borrowing LocalIdentity) throws {
         let intents = try stagedCount(db, room: room.id)
-        let flying = try flight(db, room: room.id) != nil
-        guard intents > 0 || flying else { return }
-        guard force else { throw StagedChangesError.staged(room: room.name, remote: remote, intents: intents, flight: flying) }
+        let flight = try flight(db, room: room.id)
+        guard intents > 0 || flight != nil else { return }
+        guard force else { throw StagedChangesError.staged(room: room.name, remote: remote, intents: intents, flight: flight != nil) }
+        // The commit being pushed may be on the remote already (a sync killed after its push): it is applied here, its
+        // bundle recorded in the outbox, as the next sync would have done. Deleted, it let this keyring make another
+        // commit for that epoch, and members who had it from the remote were forked (a crash review).
+        var applied: UInt64?
+        if let flight, let deliver = sink?.name { applied = try applyFlight(db, flight, me: me, deliver: deliver)?.epoch }
         _ = try deleteStaged(db, room: room.id)
-        try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): \(intents) staged change(s)" + (flying ? " and the commit being pushed" : "")
+        try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): \(intents) staged change(s)"
+                  + (flight == nil ? "" : applied.map { " (the commit being pushed applied at epoch \($0))" } ?? " and the commit being pushed")
                   + " deleted (--force) as the room left remote \(remote)")
     }
 
