@@ -42,6 +42,26 @@ import Testing
         #expect(try w.rk("carol", ["decrypt", w.s.path("again.msg")]).stdout.contains("again"))
     }
 
+    /// A member's version 2 card added by someone who did not have that member as a contact (status `added`, not
+    /// `upgraded`) starts a new key too: the current one went to the member's version 1 roster card (a review).
+    @Test func aFirstVersion2CardOfAMemberStartsANewKey() throws {
+        let m = try Mixed()
+        let w = m.w
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange(["alice", "bob", "carol"])
+        let up = try w.rk("carol", ["id", "upgrade"])
+        #expect(up.code == 0, "\(up)")
+        // bob does not keep carol as a contact: his key goes to her version 1 roster card.
+        _ = try w.rk("bob", ["contact", "remove", "carol"])
+        #expect(try Self.encrypt(w, "bob", "before").generation == 0)
+        let add = try w.rk("bob", ["contact", "add", "-", "--json"], stdin: Data(up.stdout.utf8))
+        #expect(add.code == 0 && add.stdout.contains("\"added\""), "\(add)")
+        let (generation, bundles) = try Self.encrypt(w, "bob", "after")
+        #expect(generation == 1 && bundles.count == 1, "\(bundles)")
+        let (_, kinds) = try PostQuantumCLITests.stanzaKinds(try #require(bundles.first))
+        #expect(kinds.values.allSatisfy { $0 == .xwing }, "\(kinds)")
+    }
+
     @Test func turningOnRequirePQStartsANewKeyBeforeTheNextMessage() throws {
         let w = try Mixed(classical: []).w
         #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)

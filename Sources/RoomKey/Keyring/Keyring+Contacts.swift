@@ -155,7 +155,11 @@ extension Keyring {
                 result.lookalikes = found[card.id] ?? []
                 return result
             }
-            try noteMembersUpgraded(db, Set(results.compactMap { $0.outcome == .upgraded ? $0.id : nil }))
+            // A version 2 card stored for the first time counts too: a member of a room on a version 1 roster card,
+            // who was not a contact, got this member's key in a kind 1 stanza (a review: no new key followed).
+            try noteMembersUpgraded(db, Set(zip(cards, results).compactMap { card, result in
+                result.outcome == .upgraded || (result.outcome == .added && card.isPostQuantum) ? result.id : nil
+            }))
             return results
         }
     }

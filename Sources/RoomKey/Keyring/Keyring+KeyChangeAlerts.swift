@@ -130,17 +130,17 @@ extension Keyring {
         throw RoomError.classicalMembers(room: room.name, names: classical.map(\.name), adding: false)
     }
 
-    /// Contacts in `upgraded` now have version 2 cards: every room they are members of, where this keyring holds a
-    /// key of its own, starts a new generation before its next message, so that from then on this member's key reaches
-    /// them post-quantum (the current one went out in a version 1 stanza). Each room is read once, however many of
-    /// its members upgraded.
+    /// Contacts in `upgraded` now have version 2 cards: every room they are members of on a version 1 roster card of
+    /// the same identity key, where this keyring holds a key of its own, starts a new generation before its next
+    /// message, so that from then on this member's key reaches them post-quantum (the current one went out in a
+    /// version 1 stanza). Each room is read once, however many of its members upgraded.
     func noteMembersUpgraded(_ db: Database, _ upgraded: Set<IdentityID>) throws {
         guard !upgraded.isEmpty else { return }
         let me = try identityCard(db).id
         // Each candidate's roster says: a room whose tenures are not built yet comes in whoever its members are.
         for tag in try roomTags(db, withMembers: upgraded).sorted(by: BytesOrder.precedes) {
             guard var room = try loadRoom(db, tag: tag), !room.left, room.state.roster[me] != nil,
-                  upgraded.contains(where: { room.state.roster[$0] != nil }) else { continue }
+                  upgraded.contains(where: { room.state.roster[$0].map { !$0.card.isPostQuantum } ?? false }) else { continue }
             room.owesNewGeneration()
             try saveRoom(db, room)
         }
