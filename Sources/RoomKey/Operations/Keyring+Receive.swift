@@ -114,7 +114,13 @@ extension Keyring {
                         queue += more
                         resort = true
                     }
-                    results[item.index] = ReceiveResult(path: item.path, status: .applied, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
+                    var result = ReceiveResult(path: item.path, status: .applied, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
+                    // A sealed box to this post-quantum identity: its sender holds only a version 1 card of it, and
+                    // whatever it sent here is open to an X25519 break (a review: nothing said so).
+                    if me.card.isPostQuantum, b.stanza(for: me.id)?.kind == .sealedBox {
+                        result.warning = Self.classicalStanzaWarning(sender: b.sender)
+                    }
+                    results[item.index] = result
                 case .duplicate:
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                 case .ignored:
@@ -312,5 +318,11 @@ extension Keyring {
             }
         }
         return written
+    }
+
+    /// What receive says of a bundle that sealed its key to this post-quantum identity with X25519 alone.
+    static func classicalStanzaWarning(sender: IdentityID) -> String {
+        "\(sender) sealed this bundle's key to you with X25519 alone (it holds a version 1 card of yours): give it your "
+            + "version 2 card ('roomkey id export') so that its keys reach you post-quantum"
     }
 }

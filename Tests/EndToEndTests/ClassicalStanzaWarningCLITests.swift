@@ -1,0 +1,25 @@
+import Foundation
+import Testing
+
+/// A member on a version 2 identity whose copy of a bundle's key came in a version 1 stanza (its sender holds only its
+/// version 1 card) is told so when it receives the bundle: whatever that sender sends it is open to an X25519 break,
+/// and nothing said so (a post-quantum review).
+@Suite struct ClassicalStanzaWarningCLITests {
+    @Test func aSealedBoxToAPostQuantumIdentityIsReported() throws {
+        let m = try PostQuantumCLITests.Mixed()
+        let w = m.w
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange(["alice", "bob", "carol"])
+        // carol upgrades; alice never gets her new card, so alice's next key reaches carol in a sealed box.
+        #expect(try w.rk("carol", ["id", "upgrade"]).code == 0)
+        let had = Set(try w.bundles())
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        let rotation = try #require(try w.bundles().first { !had.contains($0) })
+        let carol = try w.rk("carol", ["receive", rotation])
+        #expect(carol.code == 0, "\(carol)")
+        #expect(carol.stderr.contains("sealed this bundle's key to you with X25519 alone"), "\(carol.stderr)")
+        // bob, whose version 2 card alice holds, is told nothing.
+        let bob = try w.rk("bob", ["receive", rotation])
+        #expect(bob.code == 0 && !bob.stderr.contains("X25519 alone"), "\(bob)")
+    }
+}
