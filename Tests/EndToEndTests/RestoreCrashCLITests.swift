@@ -90,6 +90,22 @@ import Testing
         #expect(try leftovers().isEmpty)
     }
 
+    /// Any command that opens the keyring to write removes it, not only those that prune: `room set`, `prune`,
+    /// `outbox flush` and read-only commands left it (a crash review), a whole copy of the keyring, keys and all.
+    @Test(arguments: [["room", "set", "team", "--rotate-messages", "50"], ["prune"], ["outbox", "flush"], ["room", "list"]])
+    func aStagedCopyGoesAtAnyCommand(command: [String]) throws {
+        let w = try RoomWorld.team(["bob"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        try crash(w, "alice", at: CrashPoint.beforeRename, ["restore", backup, "--force"])
+        let folder = (w.s.keyring("alice") as NSString).deletingLastPathComponent
+        func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".roomkey-tmp-") } }
+        #expect(try !leftovers().isEmpty, "the killed restore left its staged copy")
+        let r = try w.rk("alice", command)
+        #expect(r.code == 0, "\(r)")
+        #expect(try leftovers().isEmpty, "\(command)")
+    }
+
     /// Killed just before its rename, right after a backup (the old keyring written no more since): the old keyring
     /// opens (found by a review: the state was set to the copy's count, one above the old keyring's, which was then
     /// refused as an older copy).

@@ -150,6 +150,10 @@ extension Keyring {
         let keyring = Keyring(path: path, db: db, key: key, random: random, now: now, isPassphraseProtected: header.needsPassphrase,
                               readOnlyReason: readOnlyReason)
         keyring.useLock = inUse
+        // What a killed restore, backup or init left beside the keyring (a staged copy, keys and all, that no live
+        // writer holds) goes at every open that may write, not only with a command that prunes: `room set`, `prune` and
+        // `outbox flush` left it (a crash review).
+        if readOnlyReason == nil { TemporaryFile.removeLeftovers(in: KeyringFile.folder(of: path)) }
         if let (problem, fix) = KeyringFile.permissionProblem(path) {
             keyring.openWarnings.append("\(path) \(problem); run '\(fix)'")
         }
