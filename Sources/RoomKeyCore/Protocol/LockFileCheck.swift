@@ -31,10 +31,6 @@ public enum LockFileCheck {
         case keep(String)
     }
 
-    /// How far ahead of this keyring's clock a commit may be dated and still hold its epoch's path (30 days): receivers
-    /// refuse a commit more than 24 hours ahead of their own clocks, so only one whose clock ran as far ahead took it.
-    public static let futureLimit: UInt64 = 30 * 86_400
-
     /// Whether this keyring's stanza in a bundle that did not open here shows that the file is not what its sender
     /// sealed (docs/PROTOCOL.md §9.5): the stanza opened and the payload did not; it is a sealed box (to the identity's
     /// X25519 key, which never changes); or it is an X-Wing stanza and `rosterHoldsCurrentKey` (the roster before the
@@ -124,11 +120,6 @@ public enum LockFileCheck {
             return .replace("it is not sealed to the roster of epoch \(epoch)")
         }
         if let expected, commit.head == expected { return .expected }
-        // A commit dated beyond any clock that works is no commit anyone took: kept, it held the epoch until that date
-        // and no admin could change the room, not even to remove a member (an admin's clock set years ahead; a review).
-        if commit.time > now, commit.time - now > futureLimit {
-            return .replace("its time is more than \(futureLimit / 86_400) days ahead of this clock")
-        }
         do { try CommitClock.check(commit, previousTime: previousTime, now: now) } catch { return .keep(error.message) }
         if expected != nil { return .keep("it holds another valid commit for epoch \(epoch) than this keyring's (a fork)") }
         return .keep("it is valid here but was not applied")
