@@ -10,15 +10,21 @@ import Testing
 
     /// alice makes `team` with bob (v2) and carol (v1), everyone receives, and carol's upgraded card reaches alice.
     static func upgradedCarol() throws -> Mixed {
-        let m = try Mixed()
+        let (m, up) = try teamThenCarolUpgrades()
         let w = m.w
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
-        try w.exchange(["alice", "bob", "carol"])
-        let up = try w.rk("carol", ["id", "upgrade"])
-        #expect(up.code == 0, "\(up)")
         let add = try w.rk("alice", ["contact", "add", "-", "--json"], stdin: Data(up.stdout.utf8))
         #expect(add.code == 0 && add.stdout.contains("upgraded"), "\(add)")
         return m
+    }
+
+    /// alice makes `team` with bob (v2) and carol (v1), everyone receives, then carol runs `id upgrade` (its result).
+    static func teamThenCarolUpgrades() throws -> (Mixed, Run) {
+        let m = try Mixed()
+        #expect(try m.w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try m.w.exchange(["alice", "bob", "carol"])
+        let up = try m.w.rk("carol", ["id", "upgrade"])
+        #expect(up.code == 0, "\(up)")
+        return (m, up)
     }
 
     /// `encrypt --json` as `who` in team: the generation used and the bundles the command wrote (a rotation owed is
@@ -45,12 +51,8 @@ import Testing
     /// A member's version 2 card added by someone who did not have that member as a contact (status `added`, not
     /// `upgraded`) starts a new key too: the current one went to the member's version 1 roster card (a review).
     @Test func aFirstVersion2CardOfAMemberStartsANewKey() throws {
-        let m = try Mixed()
+        let (m, up) = try Self.teamThenCarolUpgrades()
         let w = m.w
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
-        try w.exchange(["alice", "bob", "carol"])
-        let up = try w.rk("carol", ["id", "upgrade"])
-        #expect(up.code == 0, "\(up)")
         // bob does not keep carol as a contact: his key goes to her version 1 roster card.
         _ = try w.rk("bob", ["contact", "remove", "carol"])
         #expect(try Self.encrypt(w, "bob", "before").generation == 0)

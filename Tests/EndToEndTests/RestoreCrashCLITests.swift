@@ -59,16 +59,24 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.hasPrefix(".roomkey-tmp-") })
     }
 
-    /// A staged copy that a killed restore left beside the keyring goes at the next command that writes, here one at a
-    /// later clock (it stayed for good).
-    @Test func aStagedCopyLeftByAKilledRestoreIsRemoved() throws {
+    /// A room of alice and bob, and alice's `restore --force` killed before its rename (`before`, if given, runs first);
+    /// returns the world and a function listing the staged copies beside alice's keyring (one at least, checked).
+    func killedRestore(before: ((RoomWorld) throws -> Void)? = nil) throws -> (RoomWorld, () throws -> [String]) {
         let w = try RoomWorld.team(["bob"])
         let backup = w.s.path("alice.backup")
         #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        try before?(w)
         try crash(w, "alice", at: CrashPoint.beforeRename, ["restore", backup, "--force"])
         let folder = (w.s.keyring("alice") as NSString).deletingLastPathComponent
-        func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".roomkey-tmp-") } }
+        let leftovers: () throws -> [String] = { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".roomkey-tmp-") } }
         #expect(try !leftovers().isEmpty, "the killed restore left its staged copy")
+        return (w, leftovers)
+    }
+
+    /// A staged copy that a killed restore left beside the keyring goes at the next command that writes, here one at a
+    /// later clock (it stayed for good).
+    @Test func aStagedCopyLeftByAKilledRestoreIsRemoved() throws {
+        let (w, leftovers) = try killedRestore()
         let later = UInt64(Date().timeIntervalSince1970) + 3_600
         let r = try w.s.roomkey("alice", ["room", "rotate", "team"], env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_NOW": String(later)])
         #expect(r.code == 0, "\(r)")
@@ -78,14 +86,11 @@ import Testing
     /// The next command that writes removes it at once, not only when the automatic prune is due (a review: it stayed
     /// up to 10 minutes, a file the keyring did not account for).
     @Test func aStagedCopyLeftByAKilledRestoreGoesAtTheNextWrite() throws {
-        let w = try RoomWorld.team(["bob"])
-        let backup = w.s.path("alice.backup")
-        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
-        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)   // the automatic prune has just run
-        try crash(w, "alice", at: CrashPoint.beforeRename, ["restore", backup, "--force"])
-        let folder = (w.s.keyring("alice") as NSString).deletingLastPathComponent
-        func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".roomkey-tmp-") } }
-        #expect(try !leftovers().isEmpty, "the killed restore left its staged copy")
+        // The automatic prune has just run.
+        let (w, leftovers) = try killedRestore(before: { w throws in
+            let r = try w.rk("alice", ["room", "rotate", "team"])
+            #expect(r.code == 0)
+        })
         #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
         #expect(try leftovers().isEmpty)
     }
@@ -94,13 +99,7 @@ import Testing
     /// `outbox flush` and read-only commands left it (a crash review), a whole copy of the keyring, keys and all.
     @Test(arguments: [["room", "set", "team", "--rotate-messages", "50"], ["prune"], ["outbox", "flush"], ["room", "list"]])
     func aStagedCopyGoesAtAnyCommand(command: [String]) throws {
-        let w = try RoomWorld.team(["bob"])
-        let backup = w.s.path("alice.backup")
-        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
-        try crash(w, "alice", at: CrashPoint.beforeRename, ["restore", backup, "--force"])
-        let folder = (w.s.keyring("alice") as NSString).deletingLastPathComponent
-        func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".roomkey-tmp-") } }
-        #expect(try !leftovers().isEmpty, "the killed restore left its staged copy")
+        let (w, leftovers) = try killedRestore()
         let r = try w.rk("alice", command)
         #expect(r.code == 0, "\(r)")
         #expect(try leftovers().isEmpty, "\(command)")

@@ -105,7 +105,7 @@ extension Keyring {
                     skip: Set<String>, report: inout SyncReport) throws -> (adds: [(path: String, bytes: [UInt8])], clean: [RoomID]) {
         guard !rooms.isEmpty else { return ([], []) }
         let folders = rooms.map { RemoteLayout.logFolder($0.id.hex) }
-        let log = try tip.map { try mirror.files(at: $0, under: folders) } ?? [:]
+        let log = try tip.map { try mirror.files(at: $0, under: folders, depth: 1) } ?? [:]
         let trees = try tip.map { try mirror.treeIDs(at: $0, folders) } ?? [:]
         var cache = LogCheckCache(folder: mirror.folder)
         var redo: [(room: StoredRoom, epoch: UInt64, why: String?)] = []

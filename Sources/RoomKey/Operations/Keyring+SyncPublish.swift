@@ -83,7 +83,11 @@ extension Keyring {
         let administered = rooms.filter { $0.state.roster[me]?.admin == true && $0.state.epoch > 0 }
         if administered.isEmpty { return [] }
         // One listing of every administered room's key folder (git runs once per 500 rooms, not once per room).
-        let files = try mirror.files(at: tip, under: administered.map { RemoteLayout.keysFolder($0.id.hex) })
+        // A key folder too large to list (a tree bomb put there) deletes nothing this time, and stops nothing else.
+        let files: [String: String]
+        do { files = try mirror.files(at: tip, under: administered.map { RemoteLayout.keysFolder($0.id.hex) }, depth: 2) } catch RemoteError.treeTooLarge {
+            return []
+        }
         let byRoom = Dictionary(grouping: files.keys) { path in path.split(separator: "/", maxSplits: 2).dropFirst().first.map(String.init) ?? "" }
         let time = now()
         return try read { db in

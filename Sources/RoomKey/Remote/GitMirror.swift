@@ -215,27 +215,31 @@ struct GitMirror {
         return try walk.files(try walk.roomFolders(at: tip), since: old, first: first)
     }
 
-    /// The files of commit `id` at `paths`, path -> blob id: a path naming a file gives that file; one naming a folder
-    /// the files in it and in its folders, never deeper (the layout's deepest folders, `keys/EPOCH/`, are two levels
-    /// below a room's `keys`). Each level is one `ls-tree` without `-r`: a recursive listing expanded a tree bomb put
-    /// in a room's own `log` or `keys` folder (10^8 paths from a few KB), and every admin's sync of the room failed at
-    /// the listing limit for good (a review).
-    func files(at id: String, under paths: [String]) throws -> [String: String] {
+    /// The files of commit `id` at `paths`, path -> blob id: a path naming a file gives that file; with `depth` 1 or 2,
+    /// one naming a folder gives the files in it, and with 2 those in its folders too (the layout's deepest, `keys/EPOCH/`),
+    /// never deeper. Each level is one `ls-tree` without `-r`, and the whole listing stops (`treeTooLarge`) past
+    /// `walkFileLimit` entries: a recursive listing expanded a tree bomb put in a room's own `log` or `keys` folder
+    /// (10^8 paths from a few KB), and a second level below `log/` (N folders of N files, two tree objects) listed N^2
+    /// paths, both at every sync (two reviews).
+    func files(at id: String, under paths: [String], depth: Int = 0) throws -> [String: String] {
         var result: [String: String] = [:]
         var folders: [String] = []
+        var listed = 0
         func list(_ names: [String], keepFolders: Bool) throws {
             for start in stride(from: 0, to: names.count, by: 500) {
                 let out = try listing(["ls-tree", "-z", id, "--"] + names[start..<min(start + 500, names.count)])
                 for entry in TreeEntry.entries(of: out) {
+                    listed += 1
+                    if listed > walkFileLimit { throw RemoteError.treeTooLarge(command: "ls-tree", limit: walkFileLimit) }
                     if entry.type == "blob" { result[entry.path] = entry.id } else if keepFolders, entry.isTree { folders.append(entry.path) }
                 }
             }
         }
-        try list(paths, keepFolders: true)
-        for level in 0..<2 where !folders.isEmpty {
+        try list(paths, keepFolders: depth > 0)
+        for level in 1...max(depth, 1) where !folders.isEmpty && level <= depth {
             let these = folders.map { $0 + "/" }
             folders = []
-            try list(these, keepFolders: level == 0)
+            try list(these, keepFolders: level < depth)
         }
         return result
     }
