@@ -115,6 +115,25 @@ struct GitStagingTests {
         #expect(try w.state("bob") == w.state("alice"))
     }
 
+    /// A commit being pushed that the remote does not hold (another admin's commit, dated two days ahead of this
+    /// clock, took the epoch and blocks it here) is deleted by `remote remove --force`, not applied: applied, it made
+    /// another commit for an epoch the remote had given to someone else, and members were forked (the review of the
+    /// fix above).
+    @Test func aForcedRemoteRemoveDeletesACommitTheRemoteDoesNotHold() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        for p in ["bob", "carol"] { try w.sync(p) }
+        let epoch = try w.state("alice").0
+        let ahead = ["ROOMKEY_TEST_NOW": String(UInt64(Date().timeIntervalSince1970) + 2 * 86_400)]
+        #expect(try w.rk("bob", ["room", "add", "team", "dave"], env: ahead).code == 0)
+        let blocked = try w.rk("alice", ["room", "remove", "team", "carol"])
+        #expect(blocked.code == 5, "alice's commit waits: \(blocked)")
+        let forced = try w.rk("alice", ["remote", "remove", "origin", "--force"])
+        #expect(forced.code == 0, "\(forced)")
+        #expect(try w.state("alice").0 == epoch, "the commit the remote does not hold is not applied")
+        #expect(try w.show("alice")["forked"] as? Bool == false)
+    }
+
     // H3: bob offboards admin xavier while alice stages `room replace team xavier` for xavier's new key: alice's
     // replan drops the whole swap, so the offboarded contact does not come back (as an admin) under the new key.
     @Test func replaceRacingAnOffboardDropsTheWholeSwap() throws {

@@ -91,10 +91,11 @@ extension Keyring {
     /// or a commit being pushed, unless `force`, which deletes them (recorded in the audit log).
     public func removeRemote(name: String, force: Bool = false) throws -> RemoteInfo {
         let me = try identity()
+        let taken = force ? flightsTaken(remote: name, me: me.id) : []
         return try write { db in
             guard let record = try remoteRecord(db, name) else { throw RemoteError.notFound(name) }
             for room in try allRooms(db) where try remoteName(db, room: room.id) == name {
-                try dropStaged(db, room: room, remote: name, force: force, me: me)
+                try dropStaged(db, room: room, remote: name, force: force, taken: taken, me: me)
             }
             try db.cachedStatement(sql: "DELETE FROM remote WHERE name_tag = ?").execute(arguments: [Data(remoteTag(name))])
             for (tag, choice) in try roomRemoteRecords(db) where choice.remote == name {
@@ -109,11 +110,13 @@ extension Keyring {
     /// commit being pushed through its current remote, unless `force`, which deletes them (recorded in the audit log).
     public func setRemote(room nameOrID: String, remote name: String, force: Bool = false) throws -> StoredRoom {
         let me = try identity()
+        let current = try read { db in try remoteName(db, room: try findRoom(db, nameOrID).id) }
+        let taken = force && current != nil && current != name ? flightsTaken(remote: current ?? "", me: me.id) : []
         return try write { db in
             let room = try findRoom(db, nameOrID)
             guard try remoteRecord(db, name) != nil else { throw RemoteError.notFound(name) }
             if let current = try remoteName(db, room: room.id), current != name {
-                try dropStaged(db, room: room, remote: current, force: force, me: me)
+                try dropStaged(db, room: room, remote: current, force: force, taken: taken, me: me)
             }
             let tag = roomTag(room.id)
             let record = RoomRemoteRecord(roomID: room.id.hex, remote: name)
@@ -124,18 +127,41 @@ extension Keyring {
         }
     }
 
+    /// The rooms whose commit being pushed through `remote` the remote holds now, byte for byte at its path (one fetch;
+    /// none when the remote cannot be reached): a sync killed after its push leaves such a commit.
+    private func flightsTaken(remote name: String, me: IdentityID) -> Set<RoomID> {
+        guard let (info, flights) = try? read({ db in (try remoteRecord(db, name), try flights(db)) }), let info, !flights.isEmpty,
+              let stateFolder else { return [] }
+        let url = RemoteInfo(info).url
+        guard (try? RemoteAddress.validateURL(url)) != nil else { return [] }
+        let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: name, identity: me.hex, url: url), url: url)
+        guard let lock = try? SyncLock(path: GitMirror.lock(of: mirror.folder)) else { return [] }
+        defer { lock.release() }
+        let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
+        guard (try? mirror.prepare(started: Date())) != nil, let tip = try? mirror.fetch(fileLimit: syncFileLimit).tip,
+              let present = try? mirror.files(at: tip, under: paths), let ids = try? mirror.blobIDs(of: flights.map { Array($0.bundle) }) else {
+            return []
+        }
+        return Set(zip(flights, zip(paths, ids)).compactMap { flight, file in
+            present[file.0] == file.1 ? try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")) : nil
+        })
+    }
+
     /// Refuses (`StagedChangesError`) when `room` has staged intents or a flight for `remote`; with `force`, applies the
-    /// flight, deletes the intents left, and records it in the audit log.
-    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool, me: borrowing LocalIdentity) throws {
+    /// flight when the remote holds it (`taken`), deletes the rest, and records it in the audit log.
+    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool, taken: Set<RoomID>,
+                            me: borrowing LocalIdentity) throws {
         let intents = try stagedCount(db, room: room.id)
         let flight = try flight(db, room: room.id)
         guard intents > 0 || flight != nil else { return }
         guard force else { throw StagedChangesError.staged(room: room.name, remote: remote, intents: intents, flight: flight != nil) }
-        // The commit being pushed may be on the remote already (a sync killed after its push): it is applied here, its
-        // bundle recorded in the outbox, as the next sync would have done. Deleted, it let this keyring make another
-        // commit for that epoch, and members who had it from the remote were forked (a crash review).
+        // A commit being pushed that the remote holds (a sync killed after its push) is applied here, its bundle recorded
+        // in the outbox, as the next sync would have done: deleted, it let this keyring make another commit for that
+        // epoch, and members who had it from the remote were forked (a crash review). One the remote does not hold (it
+        // lost the race, or waits on a commit this keyring cannot apply) is deleted: applied, it forked the room (the
+        // review of that fix).
         var applied: UInt64?
-        if let flight, let deliver = sink?.name { applied = try applyFlight(db, flight, me: me, deliver: deliver)?.epoch }
+        if let flight, taken.contains(room.id), let deliver = sink?.name { applied = try applyFlight(db, flight, me: me, deliver: deliver)?.epoch }
         _ = try deleteStaged(db, room: room.id)
         try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): \(intents) staged change(s)"
                   + (flight == nil ? "" : applied.map { " (the commit being pushed applied at epoch \($0))" } ?? " and the commit being pushed")
