@@ -73,6 +73,7 @@ struct SyncDocument: Encodable {
     let forks: [Note]
     let conflicts: [Note]
     let blocked: [Note]
+    let refused: [Note]
     let repaired: [Note]
     let replaced: [Note]
     let rewound: Bool
@@ -102,7 +103,7 @@ struct SyncDocument: Encodable {
             rebased: (r?.rebased ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
             behind: (r?.behind ?? []).map { Behind(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
-            forks: notes(r?.forks), conflicts: notes(r?.conflicts), blocked: notes(r?.blocked), repaired: notes(r?.repaired),
+            forks: notes(r?.forks), conflicts: notes(r?.conflicts), blocked: notes(r?.blocked), refused: notes(r?.refused), repaired: notes(r?.repaired),
             replaced: notes(r?.replaced),
             rewound: r?.rewound ?? false, filesPushed: r?.filesPushed ?? 0, filesDeleted: r?.filesDeleted ?? 0, races: r?.races ?? 0,
             stillStaged: r?.stillStaged ?? (s?.operations.isEmpty == false ? 1 : 0),
@@ -141,7 +142,10 @@ struct SyncDocument: Encodable {
                 for n in doc.blocked {
                     Output.stderr("roomkey: error: epoch \(n.epoch) of room \(Output.oneLine(n.name)) holds a commit this keyring cannot apply: \(n.reason)")
                 }
-                if doc.blocked.isEmpty {
+                for n in doc.refused {
+                    Output.stderr("roomkey: error: the change staged for room \(Output.oneLine(n.name)) is refused now: \(n.reason)")
+                }
+                if doc.blocked.isEmpty && doc.refused.isEmpty {
                     Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
                 }
                 Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")

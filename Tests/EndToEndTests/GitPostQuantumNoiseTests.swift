@@ -64,4 +64,26 @@ import Testing
         let audit = try w.rk("alice", ["audit"]).stdout
         #expect(!audit.contains("add staged"), "\(audit)")
     }
+
+    /// A change staged before `--require-pq` was set, which the setting now refuses, stays staged and is reported for
+    /// its room alone: it stopped every sync of the remote, so a new room on it was never published (a review).
+    @Test func aStagedChangeRefusedLaterStopsOnlyItsRoom() throws {
+        let w = try GitWorld(["alice", "bob", "carol", "dave"], classical: ["dave"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        try w.addRemote(["alice", "bob", "carol", "dave"])
+        try w.sync("alice")
+        #expect(try w.rk("alice", ["room", "add", "team", "dave", "--no-sync"]).code == 0)
+        #expect(try w.rk("alice", ["room", "set", "team", "--require-pq"]).code == 0)
+        let sync = try w.rk("alice", ["sync", "--json"])
+        #expect(sync.code == 5, "\(sync)")
+        let refused = try #require(try sync.json()["refused"] as? [[String: Any]], "\(sync)")
+        #expect(refused.map { $0["name"] as? String } == ["team"], "\(sync)")
+        #expect(sync.stderr.contains("the change staged for room team is refused now"), "\(sync.stderr)")
+        // Another room on the remote is published all the same.
+        #expect(try w.rk("alice", ["room", "create", "other", "--member", "carol"]).code == 0)
+        let again = try w.rk("alice", ["sync"])
+        #expect(again.code == 5 && !again.stderr.contains("room other is refused"), "\(again)")
+        try w.sync("carol")
+        #expect(try w.show("carol", room: "other")["epoch"] as? Int == 0)
+    }
 }

@@ -163,19 +163,29 @@ extension Keyring {
         guard !candidates.isEmpty else { return [] }
         var ready: [FlightRecord] = []
         for candidate in candidates {
-            let (toPublish, dropped, lost) = try write { db -> (FlightRecord?, [DroppedChange], UInt64?) in
-                guard let room = try loadRoom(db, candidate.id) else { return (nil, [], nil) }
-                var lost: UInt64?
-                if let flight = try flight(db, room: room.id), let previous = try? Hex.decode(flight.previousHead, what: "head") {
-                    let verdict = StagedPublication.decide(epoch: flight.epoch, previousHead: previous, roomEpoch: room.state.epoch,
-                                                           roomHead: room.state.head, remote: .absent)
-                    guard verdict == .superseded else { return (flight, [], nil) }
-                    try deleteFlight(db, room: room.id)
-                    lost = flight.epoch
+            let planned: (FlightRecord?, [DroppedChange], UInt64?)
+            do {
+                planned = try write { db -> (FlightRecord?, [DroppedChange], UInt64?) in
+                    guard let room = try loadRoom(db, candidate.id) else { return (nil, [], nil) }
+                    var lost: UInt64?
+                    if let flight = try flight(db, room: room.id), let previous = try? Hex.decode(flight.previousHead, what: "head") {
+                        let verdict = StagedPublication.decide(epoch: flight.epoch, previousHead: previous, roomEpoch: room.state.epoch,
+                                                               roomHead: room.state.head, remote: .absent)
+                        guard verdict == .superseded else { return (flight, [], nil) }
+                        try deleteFlight(db, room: room.id)
+                        lost = flight.epoch
+                    }
+                    let (built, dropped) = try buildFlight(db, room: room, me: me)
+                    return (built, dropped, lost)
                 }
-                let (built, dropped) = try buildFlight(db, room: room, me: me)
-                return (built, dropped, lost)
+            } catch let refusal as any RoomKeyError where refusal.category == .refused {
+                // A change the rules refuse now (a member on a version 1 card under --require-pq turned on after it was
+                // staged) stays staged and is reported; the other rooms go on (it stopped every room's sync, a review).
+                report.refused.append(SyncReport.LogNote(roomID: candidate.id, name: candidate.name, epoch: candidate.state.epoch + 1,
+                                                         reason: refusal.message))
+                continue
             }
+            let (toPublish, dropped, lost) = planned
             if let lost { report.rebased.append(SyncReport.Rebased(roomID: candidate.id, name: candidate.name, epoch: lost)) }
             report.dropped += dropped
             if let toPublish { ready.append(toPublish) }

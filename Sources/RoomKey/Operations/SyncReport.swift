@@ -52,6 +52,8 @@ public struct SyncReport: Sendable {
     public var conflicts: [LogNote] = []
     /// Staged commits not published because their epoch holds a commit this keyring cannot apply (kept staged).
     public var blocked: [LogNote] = []
+    /// Rooms whose staged change the rules refuse now (it stays staged; `reason` says why), at the epoch it was for.
+    public var refused: [LogNote] = []
     /// Rooms whose next epoch's commit file has no stanza that opens here: this member was removed, or the file is not
     /// what it claims (which only an outer signature could tell); said at every sync while it lasts.
     public var leftOut: [LogNote] = []
