@@ -99,4 +99,21 @@ struct GitRejoinTests {
         let r = try w.rk("bob", ["decrypt", msg])
         #expect(r.code == 0 && r.stdout.contains("back through git"), "\(r)")
     }
+
+    /// A leave request that sync published before the member rejoined is deleted from the remote by the member's next
+    /// sync, so that an admin who syncs after that does not remove the member who rejoined (a review: `rejoin` said the
+    /// request was removed, and the admin's next sync removed the member).
+    @Test func aPublishedLeaveRequestIsWithdrawnFromTheRemote() throws {
+        let w = try GitSyncCLITests.team([])
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.rk("carol", ["room", "leave", "team"]).code == 0)
+        try w.sync("carol")
+        #expect(try w.remoteFiles().contains { $0.hasPrefix("rooms/\(room)/leave/") }, "the request is on the remote")
+        #expect(try w.rk("carol", ["room", "rejoin", "team"]).code == 0)
+        try w.sync("carol")
+        #expect(try !w.remoteFiles().contains { $0.hasPrefix("rooms/\(room)/leave/") }, "the request is withdrawn from the remote")
+        try w.sync("alice")
+        let members = try #require(try w.show("alice")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
+        #expect(members.contains("carol"), "alice did not remove carol: \(members)")
+    }
 }

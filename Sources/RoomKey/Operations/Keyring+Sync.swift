@@ -58,6 +58,7 @@ extension Keyring {
             adds += try republish(mirror, tip: tip, rooms: rooms, me: me, taken: Set(adds.map(\.path)), checked: &checked,
                                   report: &report)
             let deletes = try expiredKeyFiles(mirror, tip: tip, rooms: rooms, me: me.id)
+                + withdrawnLeaveFiles(mirror, tip: tip, rooms: rooms, me: me.id)
             if adds.isEmpty && deletes.isEmpty { break }
             let commit = try mirror.commit(parent: tip, add: adds, delete: deletes)
             switch try mirror.push(commit) {

@@ -77,6 +77,20 @@ extension Keyring {
         return try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false).bytes
     }
 
+    /// This member's own leave requests on the remote for rooms it has not left (it rejoined since): `room rejoin`
+    /// withdraws the request from the outbox, but a sync that ran between may have published it, and an admin's next
+    /// sync removed the member who had rejoined (a review). Deleted from the branch tip like an expired key file.
+    func withdrawnLeaveFiles(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: IdentityID) throws -> [String] {
+        guard let tip else { return [] }
+        let kept = rooms.filter { !$0.left && $0.state.roster[me] != nil }
+        if kept.isEmpty { return [] }
+        let folders = kept.map { RemoteLayout.roomFolder($0.id.hex) + "/leave" }
+        let files: [String: String]
+        do { files = try mirror.files(at: tip, under: folders, depth: 1) } catch RemoteError.treeTooLarge { return [] }
+        let mine = "/leave/\(me.hex)-"
+        return files.keys.filter { $0.contains(mine) }.sorted()
+    }
+
     /// Sender-key files of epochs past the retention window, for an admin to delete from the branch tip.
     func expiredKeyFiles(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: IdentityID) throws -> [String] {
         guard let tip else { return [] }
