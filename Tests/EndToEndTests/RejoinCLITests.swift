@@ -116,4 +116,27 @@ struct GitRejoinTests {
         let members = try #require(try w.show("alice")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
         #expect(members.contains("carol"), "alice did not remove carol: \(members)")
     }
+
+    /// A file in the leave folder named like this member's request but not one (its name not UTF-8) is left alone:
+    /// every sync of the member pushed a commit that deleted nothing (a review).
+    @Test func aNameLikeAMembersRequestIsNotTakenForOne() throws {
+        let w = try GitSyncCLITests.team([])
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let carol = try #require(try w.rk("carol", ["id", "--json"]).json()["id"] as? String)
+        try w.sync("carol")
+        let script = """
+            set -e; export GIT_DIR='\(w.bare)'; b=$(printf 'x' | git hash-object -w --stdin)
+            l=$(printf "100644 blob $b\\t\(carol)-\\377.roomkey\\n" | git mktree)
+            r=$( (git ls-tree main:rooms/\(room); printf "040000 tree $l\\tleave\\n") | git mktree)
+            rs=$( (git ls-tree main:rooms | grep -v "\\t\(room)$"; printf "040000 tree $r\\t\(room)\\n") | git mktree)
+            t=$( (git ls-tree main | grep -v "\\trooms$"; printf "040000 tree $rs\\trooms\\n") | git mktree)
+            git update-ref refs/heads/main $(git commit-tree $t -p main -m odd)
+            git rev-parse main
+            """
+        let tip = try GitWorld.shell(script).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(tip.count == 40, "\(tip)")
+        let sync = try w.sync("carol")
+        #expect(sync["files_deleted"] as? Int == 0 && sync["files_pushed"] as? Int == 0, "\(sync)")
+        #expect(try w.git(["rev-parse", "main"]) == tip, "nothing was pushed")
+    }
 }

@@ -127,29 +127,32 @@ extension Keyring {
         }
     }
 
-    /// The rooms whose commit being pushed through `remote` the remote holds now, byte for byte at its path (one fetch;
-    /// none when the remote cannot be reached): a sync killed after its push leaves such a commit.
-    private func flightsTaken(remote name: String, me: IdentityID) -> Set<RoomID> {
+    /// The commits being pushed through `remote` (their bundles) that the remote holds now, byte for byte at their paths:
+    /// a sync killed after its push leaves such a commit. One fetch, given `flightCheckSeconds` (and as long for the
+    /// mirror's lock); none when the remote cannot be reached in that time: `--force` is what one uses on a dead remote.
+    private func flightsTaken(remote name: String, me: IdentityID) -> Set<Data> {
         guard let (info, flights) = try? read({ db in (try remoteRecord(db, name), try flights(db)) }), let info, !flights.isEmpty,
               let stateFolder else { return [] }
         let url = RemoteInfo(info).url
         guard (try? RemoteAddress.validateURL(url)) != nil else { return [] }
-        let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: name, identity: me.hex, url: url), url: url)
-        guard let lock = try? SyncLock(path: GitMirror.lock(of: mirror.folder)) else { return [] }
+        let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: name, identity: me.hex, url: url), url: url,
+                               timeout: Self.flightCheckSeconds)
+        guard let lock = try? SyncLock(path: GitMirror.lock(of: mirror.folder), maximumWait: Self.flightCheckSeconds) else { return [] }
         defer { lock.release() }
         let paths = flights.map { RemoteLayout.commitPath(room: $0.roomID, epoch: $0.epoch) }
         guard (try? mirror.prepare(started: Date())) != nil, let tip = try? mirror.fetch(fileLimit: syncFileLimit).tip,
               let present = try? mirror.files(at: tip, under: paths), let ids = try? mirror.blobIDs(of: flights.map { Array($0.bundle) }) else {
             return []
         }
-        return Set(zip(flights, zip(paths, ids)).compactMap { flight, file in
-            present[file.0] == file.1 ? try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")) : nil
-        })
+        return Set(zip(flights, zip(paths, ids)).compactMap { flight, file in present[file.0] == file.1 ? flight.bundle : nil })
     }
 
+    /// How long `remote remove --force` waits for the remote to say which commits being pushed it holds (30 s).
+    static let flightCheckSeconds: Double = 30
+
     /// Refuses (`StagedChangesError`) when `room` has staged intents or a flight for `remote`; with `force`, applies the
-    /// flight when the remote holds it (`taken`), deletes the rest, and records it in the audit log.
-    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool, taken: Set<RoomID>,
+    /// flight when the remote holds its bundle (`taken`), deletes the rest, and records it in the audit log.
+    private func dropStaged(_ db: Database, room: StoredRoom, remote: String, force: Bool, taken: Set<Data>,
                             me: borrowing LocalIdentity) throws {
         let intents = try stagedCount(db, room: room.id)
         let flight = try flight(db, room: room.id)
@@ -161,7 +164,8 @@ extension Keyring {
         // lost the race, or waits on a commit this keyring cannot apply) is deleted: applied, it forked the room (the
         // review of that fix).
         var applied: UInt64?
-        if let flight, taken.contains(room.id), let deliver = sink?.name { applied = try applyFlight(db, flight, me: me, deliver: deliver)?.epoch }
+        // Compared by its bytes here, in the transaction: a sync in between may have staged another commit for the room.
+        if let flight, taken.contains(flight.bundle), let deliver = sink?.name { applied = try applyFlight(db, flight, me: me, deliver: deliver)?.epoch }
         _ = try deleteStaged(db, room: room.id)
         try audit(db, .staged, "\(Self.auditRoom(room.name, room.id)): \(intents) staged change(s)"
                   + (flight == nil ? "" : applied.map { " (the commit being pushed applied at epoch \($0))" } ?? " and the commit being pushed")

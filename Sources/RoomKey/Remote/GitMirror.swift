@@ -29,10 +29,12 @@ struct GitMirror {
     /// The most files one listing of every room folder names (`RoomTreeWalk`; smaller in tests).
     var walkFileLimit = GitMirror.maxListedFiles
 
-    init(folder: String, url: String) {
+    init(folder: String, url: String, timeout: Double = Git.defaultTimeout) {
         self.folder = folder
         self.url = url
-        git = Git(directory: folder)
+        var git = Git(directory: folder)
+        git.timeout = timeout
+        self.git = git
     }
 
     /// The mirror of remote `name` with `url` for the identity `identity` (hex): `stateFolder/remotes/NAME-HASH`, HASH
