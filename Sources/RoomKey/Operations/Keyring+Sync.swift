@@ -182,8 +182,8 @@ extension Keyring {
             } catch let refusal as any RoomKeyError where refusal.category == .refused {
                 // A change the rules refuse now (a member on a version 1 card under --require-pq turned on after it was
                 // staged) stays staged and is reported; the other rooms go on (it stopped every room's sync, a review).
-                report.refused.append(SyncReport.LogNote(roomID: candidate.id, name: candidate.name, epoch: candidate.state.epoch + 1,
-                                                         reason: refusal.message))
+                let note = SyncReport.LogNote(roomID: candidate.id, name: candidate.name, epoch: candidate.state.epoch + 1, reason: refusal.message)
+                if !report.refused.contains(note) { report.refused.append(note) }
                 continue
             }
             let (toPublish, dropped, lost) = planned
