@@ -55,8 +55,7 @@ struct BundleOptions: ParsableArguments {
     var delivery: BundleDelivery {
         { bundle in
             if let output {
-                try OutputFile.check(output, force: force)
-                try OutputFile.checkBinary(output)
+                try checkOutput()
                 if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
                 let path = Outbox.absolute(output)
                 Outbox.namedHere.withLock { _ = $0.insert(path) }
@@ -151,10 +150,7 @@ struct Outbox {
                 // own bytes in a regular file, left by a run killed after its write, confirm it.
                 var st = stat()
                 if lstat(path, &st) == 0 {
-                    // Read without following a link and without waiting on a FIFO put there since the lstat.
-                    if st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
-                       let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false),
-                       existing.elementsEqual(bytes) { return }
+                    if Outbox.holdsExactly(path, bytes) { return }
                     let kind = [S_IFIFO, S_IFCHR, S_IFBLK].contains(st.st_mode & S_IFMT) ? "a FIFO or device " : ""
                     // What the interrupted run left beside it (its temporary file, no live writer) goes now.
                     TemporaryFile.removeLeftovers(in: PathName.parent(path))
@@ -173,21 +169,24 @@ struct Outbox {
                 // Another roomkey process wrote this entry first (two commands flushing one outbox at once): its own bytes
                 // in a regular file are the entry written, as PROTOCOL 7a says (a hostile review saw the loser of that
                 // race report its bundle as not written).
-                var st = stat()
-                guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
-                      let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false),
-                      existing.elementsEqual(bytes) else { throw OutputFileError.exists(path: path) }
+                guard Outbox.holdsExactly(path, bytes) else { throw OutputFileError.exists(path: path) }
             }
         }, withdraw: Outbox.removeIfUnchanged)
+    }
+
+    /// True when `path` is a regular file holding exactly `bytes`: checked with `lstat`, then read without following a
+    /// link and without waiting on a FIFO put there since.
+    static func holdsExactly(_ path: String, _ bytes: [UInt8]) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
+              let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false) else { return false }
+        return existing.elementsEqual(bytes)
     }
 
     /// Removes `path` when it is a regular file holding exactly `bytes` (not followed through a link), and syncs its
     /// folder; true when it did.
     static func removeIfUnchanged(_ path: String, _ bytes: [UInt8]) -> Bool {
-        var st = stat()
-        guard path != OutputFile.standardOutput, lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) == bytes.count,
-              let existing = try? InputFiles.read(path, limit: bytes.count, what: "bundle", followLinks: false), existing.elementsEqual(bytes),
-              unlink(path) == 0 else { return false }
+        guard path != OutputFile.standardOutput, holdsExactly(path, bytes), unlink(path) == 0 else { return false }
         try? OutputPath.syncFileSystem(of: PathName.parent(path))
         return true
     }

@@ -26,46 +26,64 @@ import RoomKeyTestSupport
         }
     }
 
+    /// alice makes `team` with bob; dave, a contact of both, is added, sends his key and the message "hi", and the key
+    /// reaches bob before alice's add: it waits. `limit` sets bob's waiting store from the size of dave's key bundle;
+    /// with `eveKnown` bob knows eve's card.
+    struct DaveWaits {
+        let bob: Keyring, eve: Keyring, written: Written, room: RoomID, sent: EncryptedMessage, keySize: Int
+
+        init(eveKnown: Bool, limit: (Int) -> Int) throws {
+            let alice = try KeyringTests.create("alice", passphrase: nil)
+            let bob = try KeyringTests.create("bob", passphrase: nil)
+            let dave = try KeyringTests.create("dave", passphrase: nil)
+            let eve = try KeyringTests.create("eve", passphrase: nil)
+            for a in [alice, bob, dave] { for b in [alice, bob, dave] where a !== b { _ = try a.addContacts([try b.identityCard()], as: nil) } }
+            if eveKnown { _ = try bob.addContacts([try eve.identityCard()], as: nil) }
+            let written = Written()
+            for k in [alice, bob, dave] { k.sink = OutboxBundleTests.sink(written) }
+            _ = try alice.createRoom(name: "team", members: ["bob"], deliver: { _ in "genesis" })
+            #expect(try bob.receive([written.input("genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
+            _ = try alice.change(room: "team", [.add(["dave"])], deliver: { _ in "add" })
+            #expect(try dave.receive([written.input("add")], deliver: { _ in "dave-join" }).first?.status == .applied)
+            sent = try dave.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "dave-key" }, deliver: { _ in })
+            let keyName = written.files["dave-key"] != nil ? "dave-key" : "dave-join"
+            keySize = written.files[keyName, default: []].count
+            bob.pendingByteLimit = limit(keySize)
+            #expect(try bob.receive([written.input(keyName)], deliver: { _ in "x" }).map(\.status) == [.pending])
+            (self.bob, self.eve, self.written, room) = (bob, eve, written, try bob.room("team").id)
+        }
+
+        /// alice's add reaches bob, and dave's message is decrypted: its plaintext (empty when it does not open).
+        func addThenOpen() throws -> [UInt8] {
+            #expect(try bob.receive([written.input("add")], deliver: { _ in "bob-add" }).first?.status == .applied)
+            var opened: [UInt8] = []
+            _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
+            return opened
+        }
+    }
+
     /// Bundles for rooms this keyring does not hold count as one room when the waiting store makes room: a contact
     /// spreading bundles over made-up room ids, each smaller than what a held room waits on, must not push that out
     /// (a review of the per-room rule).
     @Test func madeUpRoomsCountAsOneRoom() throws {
-        let alice = try KeyringTests.create("alice", passphrase: nil)
-        let bob = try KeyringTests.create("bob", passphrase: nil)
-        let dave = try KeyringTests.create("dave", passphrase: nil)
-        let eve = try KeyringTests.create("eve", passphrase: nil)
-        for a in [alice, bob, dave] { for b in [alice, bob, dave] where a !== b { _ = try a.addContacts([try b.identityCard()], as: nil) } }
-        _ = try bob.addContacts([try eve.identityCard()], as: nil)
-        let written = Written()
-        for k in [alice, bob, dave] { k.sink = OutboxBundleTests.sink(written) }
-        _ = try alice.createRoom(name: "team", members: ["bob"], deliver: { _ in "genesis" })
-        #expect(try bob.receive([written.input("genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
-        _ = try alice.change(room: "team", [.add(["dave"])], deliver: { _ in "add" })
-        #expect(try dave.receive([written.input("add")], deliver: { _ in "dave-join" }).first?.status == .applied)
-        let sent = try dave.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "dave-key" }, deliver: { _ in })
-        let keyName = written.files["dave-key"] != nil ? "dave-key" : "dave-join"
-        // dave's key (sealed to the three members) reaches bob before alice's add: it waits, ranked as a known card's.
-        bob.pendingByteLimit = 4 * written.files[keyName, default: []].count
-        #expect(try bob.receive([written.input(keyName)], deliver: { _ in "x" }).map(\.status) == [.pending])
-        // eve, also a known card, sends keys for twelve rooms bob does not hold, each smaller than dave's (sealed to bob
-        // alone), until the waiting store must drop some.
-        let e = try eve.identity()
+        // dave's key (sealed to the three members) waits, ranked as a known card's; eve is a known card too.
+        let w = try DaveWaits(eveKnown: true) { keySize in 4 * keySize }
+        // eve sends keys for twelve rooms bob does not hold, each smaller than dave's (sealed to bob alone), until the
+        // waiting store must drop some.
+        let e = try w.eve.identity()
         var dropped = 0
         for _ in 0..<12 {
             let room = RoomID.random(using: try SystemRandom())
             let key = try OwnSenderKey.generate(roomID: room, owner: e.id, epoch: 1, generation: 0, random: try SystemRandom())
-            let junk = try BundleSealer.seal(roomID: room, epoch: 1, signer: e.signing, recipients: [StanzaRecipient(card: try bob.identityCard())],
+            let junk = try BundleSealer.seal(roomID: room, epoch: 1, signer: e.signing, recipients: [StanzaRecipient(card: try w.bob.identityCard())],
                                              content: BundleContent.encode(senderKey: key.shared, commits: []), random: try SystemRandom())
-            #expect(junk.count < written.files[keyName, default: []].count)
-            let r = try bob.receive([ReceiveInput(path: "junk-\(room.hex.prefix(8))", bytes: junk)], deliver: { _ in "x" })
+            #expect(junk.count < w.keySize)
+            let r = try w.bob.receive([ReceiveInput(path: "junk-\(room.hex.prefix(8))", bytes: junk)], deliver: { _ in "x" })
             #expect(r.map(\.status) == [.pending])
             dropped += r.compactMap(\.warning).count
         }
         #expect(dropped > 0, "the flood filled the waiting store")
-        #expect(try bob.receive([written.input("add")], deliver: { _ in "bob-add" }).first?.status == .applied)
-        var opened: [UInt8] = []
-        _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
-        #expect(opened == Array("hi".utf8), "dave's waiting key applied with the add")
+        #expect(try w.addThenOpen() == Array("hi".utf8), "dave's waiting key applied with the add")
     }
 
     @Test func aContactOutsideTheRoomCannotEvictAMembersWaitingKey() throws {
@@ -98,29 +116,10 @@ import RoomKeyTestSupport
     /// A member just added, whose add has not reached the receiver, is outside its current roster: its waiting key ranks
     /// below members' but above strangers', so strangers' bundles cannot push it out (found by the review of the fix above).
     @Test func aJustAddedMembersWaitingKeyOutranksStrangers() throws {
-        let alice = try KeyringTests.create("alice", passphrase: nil)
-        let bob = try KeyringTests.create("bob", passphrase: nil)
-        let dave = try KeyringTests.create("dave", passphrase: nil)
-        let eve = try KeyringTests.create("eve", passphrase: nil)
-        for a in [alice, bob, dave] { for b in [alice, bob, dave] where a !== b { _ = try a.addContacts([try b.identityCard()], as: nil) } }
-        let written = Written()
-        for k in [alice, bob, dave] { k.sink = OutboxBundleTests.sink(written) }
-        _ = try alice.createRoom(name: "team", members: ["bob"], deliver: { _ in "genesis" })
-        #expect(try bob.receive([written.input("genesis")], deliver: { _ in "bob-g" }).map(\.status) == [.applied])
-        let room = try bob.room("team").id
-        bob.pendingByteLimit = 400_000
-        _ = try alice.change(room: "team", [.add(["dave"])], deliver: { _ in "add" })
-        #expect(try dave.receive([written.input("add")], deliver: { _ in "dave-join" }).first?.status == .applied)
-        let sent = try dave.encrypt(room: "team", plaintext: Array("hi".utf8), deliverBundle: { _ in "dave-key" }, deliver: { _ in })
-        // dave's key reaches bob before alice's add: it waits.
-        let keyName = written.files["dave-key"] != nil ? "dave-key" : "dave-join"
-        #expect(try bob.receive([written.input(keyName)], deliver: { _ in "x" }).map(\.status) == [.pending])
+        let w = try DaveWaits(eveKnown: false) { _ in 400_000 }
         // eve, whose card bob does not know, sends bundles for the room near the waiting size.
-        try Self.sendPaddedKeys(from: eve, room: room, to: bob)
-        #expect(try bob.receive([written.input("add")], deliver: { _ in "bob-add" }).first?.status == .applied)
-        var opened: [UInt8] = []
-        _ = try bob.decrypt(try RoomMessage.parse(sent.bytes)) { _, plain in opened = plain.withUnsafeBytes { Array($0) } }
-        #expect(opened == Array("hi".utf8))
+        try Self.sendPaddedKeys(from: w.eve, room: w.room, to: w.bob)
+        #expect(try w.addThenOpen() == Array("hi".utf8))
     }
 
     /// A member flooding one room with bundles that wait drops its own, not another room's waiting commit (a protocol

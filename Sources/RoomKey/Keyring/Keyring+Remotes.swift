@@ -131,8 +131,12 @@ extension Keyring {
     /// a sync killed after its push leaves such a commit. One fetch, given `flightCheckSeconds` (and as long for the
     /// mirror's lock); none when the remote cannot be reached in that time: `--force` is what one uses on a dead remote.
     private func flightsTaken(remote name: String, me: IdentityID) -> Set<Data> {
-        guard let (info, flights) = try? read({ db in (try remoteRecord(db, name), try flights(db)) }), let info, !flights.isEmpty,
-              let stateFolder else { return [] }
+        // Only the flights of rooms that use this remote: no other remote's commit is fetched for, or hashed.
+        guard let (info, flights) = try? read({ db in
+            (try remoteRecord(db, name), try flights(db).filter { flight in
+                try remoteName(db, room: try RoomID(bytes: Hex.decode(flight.roomID, what: "room id"))) == name
+            })
+        }), let info, !flights.isEmpty, let stateFolder else { return [] }
         let url = RemoteInfo(info).url
         guard (try? RemoteAddress.validateURL(url)) != nil else { return [] }
         let mirror = GitMirror(folder: GitMirror.folder(stateFolder: stateFolder, remote: name, identity: me.hex, url: url), url: url,

@@ -28,6 +28,21 @@ extension Keyring {
         var failure: OutboxError?
         // Marking an entry delivered is a write transaction, which starts a new list: the running command's are kept.
         let own = enqueuedNow
+        /// A failure of `item`'s: thrown at the end, or only said when it is an older command's (`ownOnly`).
+        func fail(_ item: OutboxItem, _ error: OutboxError, listHint: Bool = true) {
+            if ownOnly, own[item.tag] == nil {
+                onWarning?(error.message + (listHint ? "; see 'roomkey outbox list'" : ""))
+            } else if failure == nil {
+                failure = error
+            }
+        }
+        func describe(_ error: any Error) -> String { (error as? any RoomKeyError)?.message ?? "\(error)" }
+        /// `item` is written at `path`.
+        func written(_ item: OutboxItem, at path: String) {
+            guard let id = try? RoomID(bytes: Hex.decode(item.record.roomID, what: "room id")) else { return }
+            done.append(FlushedBundle(path: path, roomID: id, epoch: item.record.epoch))
+            flushed += done.suffix(1)
+        }
         for item in try undeliveredOutbox(known: own) {
             let record = item.record
             do {
@@ -39,28 +54,13 @@ extension Keyring {
                 do {
                     let path = try redeliver(item, sink: sink)
                     onWarning?("\(dropped.reason); written to \(path) instead")
-                    if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
-                        done.append(FlushedBundle(path: path, roomID: id, epoch: record.epoch))
-                        flushed += done.suffix(1)
-                    }
+                    written(item, at: path)
                 } catch {
-                    let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
-                    let undelivered = OutboxError.undelivered(path: record.target, reason: "\(dropped.reason); and not elsewhere: \(reason)")
-                    if ownOnly, own[item.tag] == nil {
-                        onWarning?("\(undelivered.message); see 'roomkey outbox list'")
-                    } else if failure == nil {
-                        failure = undelivered
-                    }
+                    fail(item, .undelivered(path: record.target, reason: "\(dropped.reason); and not elsewhere: \(describe(error))"))
                 }
                 continue
             } catch {
-                let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
-                let undelivered = OutboxError.undelivered(path: record.target, reason: reason)
-                if ownOnly, own[item.tag] == nil {
-                    onWarning?("\(undelivered.message); see 'roomkey outbox list'")
-                } else if failure == nil {
-                    failure = undelivered
-                }
+                fail(item, .undelivered(path: record.target, reason: describe(error)))
                 continue
             }
             CrashPoint.reach(CrashPoint.afterWrite)
@@ -70,20 +70,11 @@ extension Keyring {
             do {
                 try markDelivered(item)
             } catch {
-                let reason = (error as? any RoomKeyError)?.message ?? "\(error)"
-                let unmarked = OutboxError.undelivered(path: record.target,
-                                                       reason: "it was written, but recording that failed (\(reason)); it will be written again")
-                if ownOnly, own[item.tag] == nil {
-                    onWarning?(unmarked.message)
-                } else if failure == nil {
-                    failure = unmarked
-                }
+                fail(item, .undelivered(path: record.target, reason: "it was written, but recording that failed (\(describe(error))); it will be written again"),
+                     listHint: false)
                 continue
             }
-            if let id = try? RoomID(bytes: Hex.decode(record.roomID, what: "room id")) {
-                done.append(FlushedBundle(path: record.target, roomID: id, epoch: record.epoch))
-            }
-            flushed += done.suffix(1)
+            written(item, at: record.target)
         }
         if let failure { throw failure }
         return done

@@ -40,13 +40,11 @@ extension Keyring {
             // Proof that the file is not what its sender sealed (`LockFileCheck.stanzaShowsForgery`).
             let stanzaOpened: Bool
             if case .sealedBoxOpenFailed? = error as? CryptoError { stanzaOpened = false } else { stanzaOpened = true }
-            var current: XWingPublicKey?
-            switch me.xwing {
-            case .some(let pair): current = pair.publicKey
-            case .none: current = nil
+            let current: XWingPublicKey? = switch me.xwing {
+            case .some(let pair): pair.publicKey
+            case .none: nil
             }
-            var rosterHoldsCurrentKey = false
-            if case let .after(state, _) = base, let held = state.roster[me.id]?.card.xwingKey, held == current { rosterHoldsCurrentKey = true }
+            let rosterHoldsCurrentKey = if case let .after(state, _) = base { state.roster[me.id]?.card.xwingKey.map { $0 == current } ?? false } else { false }
             stanzaShowsForgery = bundle.stanza(for: me.id).map {
                 LockFileCheck.stanzaShowsForgery(kind: $0.kind, stanzaOpened: stanzaOpened, rosterHoldsCurrentKey: rosterHoldsCurrentKey)
             } ?? false

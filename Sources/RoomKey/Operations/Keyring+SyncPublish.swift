@@ -87,15 +87,9 @@ extension Keyring {
         let folders = kept.map { RemoteLayout.roomFolder($0.id.hex) + "/leave" }
         let files: [String: String]
         do { files = try mirror.files(at: tip, under: folders, depth: 1) } catch RemoteError.treeTooLarge { return [] }
-        // Only names this member's requests have (`ID-EPOCH.roomkey`, EPOCH digits): a name that is not UTF-8, read with
+        // Only what the layout names as this member's request (`ID-EPOCH.roomkey`): a name that is not UTF-8, read with
         // its bad bytes replaced, never matched the tree's entry, and every sync pushed a commit that deleted nothing.
-        let prefix = "\(me.hex)-"
-        return files.keys.filter { path in
-            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 4, parts[2] == "leave", parts[3].hasPrefix(prefix), parts[3].hasSuffix(RemoteLayout.suffix) else { return false }
-            let epoch = parts[3].dropFirst(prefix.count).dropLast(RemoteLayout.suffix.count)
-            return !epoch.isEmpty && epoch.count <= 20 && epoch.allSatisfy { $0.isASCII && $0.isNumber }
-        }.sorted()
+        return files.keys.filter { RemoteLayout.parse($0)?.kind == .leaveRequest(member: me.hex) }.sorted()
     }
 
     /// Sender-key files of epochs past the retention window, for an admin to delete from the branch tip.
