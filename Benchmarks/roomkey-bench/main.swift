@@ -81,6 +81,26 @@ do {
         clock_gettime(CLOCK_MONOTONIC, &wall1)
         func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
         print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)))
+    case "batch-seal" where args.count == 3:
+        // The seals of a version 1 `room remove` or `room create` alone: N `crypto_box_seal`s of a 32-byte key to N
+        // distinct X25519 keys through the batch path (`BatchSeal.seal`, every core; `taskset -c 0` for one), for comparing
+        // with Benchmarks/seal_loop.c. Prints wall and CPU seconds.
+        guard let n = Int(args[2]), n > 0 else { throw CocoaError(.formatting) }
+        var keys = [UInt8]()
+        keys.reserveCapacity(n * SealingPublicKey.length)
+        for _ in 0..<n { keys += try SealingKeyPair.generate().publicKey.bytes }
+        let stride = 16 + 32 + SealingPublicKey.sealOverhead
+        var out = [UInt8](repeating: 0, count: n * stride)
+        var bytes = [UInt8](repeating: 3, count: 32)
+        let message = SecretBytes(consuming: &bytes)
+        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &wall0)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
+        try BatchSeal.seal(message, keys: keys, into: &out, offset: 16, stride: stride)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
+        clock_gettime(CLOCK_MONOTONIC, &wall1)
+        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
+        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)))
     case "argon2id" where args.count == 2:
         // The unlock floor: one Argon2id run at the limits a new keyring's passphrase gets (libsodium's interactive),
         // as `roomkey` runs it to unwrap the keyring key. Prints wall and CPU seconds of that run.
@@ -110,7 +130,7 @@ do {
         func arg(_ i: Int, _ fallback: Int) -> Int { i < numbers.count ? numbers[i] : fallback }
         try EpochBench.run(members: arg(0, 100), epochs: arg(1, 1_000), messages: arg(2, 200), rounds: arg(3, 5))
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N [CARDS_FILE]] | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N [CARDS_FILE]] | xwing-batch-seal N CARDS_FILE | batch-seal N | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
         exit(64)
     }
 } catch {

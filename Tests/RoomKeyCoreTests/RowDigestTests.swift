@@ -103,10 +103,30 @@ import RoomKeyTestSupport
             let owned = RowDigest.rowHash(table: "t", values: values, key: key)
             #expect(owned == Self.hashInPlace(values, key: key))
             #expect(owned == RowDigest.rowHash(table: "t", raw: values.map { .value($0) }, key: key))
+            #expect(owned == Self.hashOnTheStack(values, table: "t", key: key))
             #expect(owned == BLAKE2b.hash([Array("roomkey/row-digest/v1".utf8), [0, 0x74, 0], Self.reference(values)], key: key))
             seen.insert(owned)
         }
         #expect(seen.count == rows.count)
+    }
+
+    /// A table name that is not ASCII is left to the `String` entry point.
+    @Test func theStackEntryPointTakesOnlyAnASCIITableName() throws {
+        let key = try makeKey(Self.key)
+        #expect(Self.hashOnTheStack(Self.everyType, table: "tablé", key: key) == nil)
+        #expect(Self.hashOnTheStack(Self.everyType, table: "table_2", key: key) == RowDigest.rowHash(table: "table_2", values: Self.everyType, key: key))
+    }
+
+    /// `rowHash(tableName:raw:key:into:)` (the digest triggers' entry point), nil when it declines the row.
+    static func hashOnTheStack(_ values: [RowDigest.Value], table: String, key: borrowing SymmetricKey) -> [UInt8]? {
+        let raw: [RowDigest.RawValue] = values.map { .value($0) }
+        var out = [UInt8](repeating: 0, count: 32)
+        let done = Array(table.utf8).withUnsafeBytes { name in
+            raw.withUnsafeBufferPointer { values in
+                out.withUnsafeMutableBytes { RowDigest.rowHash(tableName: name, raw: values, key: key, into: $0) }
+            }
+        }
+        return done ? out : nil
     }
 
     /// `rowHash(table:raw:key:)` with every blob copied to memory of its own and read there.

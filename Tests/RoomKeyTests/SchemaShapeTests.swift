@@ -96,6 +96,39 @@ import RoomKeyTestSupport
         #expect(throws: IntegrityError.self) { try reopened.verifyRows() }
     }
 
+    /// `room create` from a long members list reads the contact table itself, whose rows the digest checks: an index
+    /// whose pages were swapped for an empty one's hides no member from it, and the first lookup that goes through the
+    /// index still finds the swap.
+    @Test func aLongMembersListReadsTheContactRowsThemselvesAndALookupStillFindsASwappedIndex() throws {
+        let k = try KeyringTests.create(passphrase: nil)
+        let names = (1...70).map { String(format: "m%03d", $0) }
+        _ = try k.addContacts(try names.map { try makeTestCard(handle: $0) }, as: nil)
+        let path = k.path
+        try? k.db.close()
+        try Upgrade.outside(path, "CREATE INDEX tmpx ON contact(name_tag) WHERE 0")
+        let raw = try DatabaseQueue(path: path)
+        let pages = try raw.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
+                SELECT name, rootpage FROM sqlite_master WHERE name IN ('tmpx', 'sqlite_autoindex_contact_1')
+                """).map { ($0[0] as String, $0[1] as Int) })
+        }
+        try raw.close()
+        let (real, empty) = (try #require(pages["sqlite_autoindex_contact_1"]), try #require(pages["tmpx"]))
+        try Upgrade.outside(path, """
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET rootpage = \(empty) WHERE name = 'sqlite_autoindex_contact_1';
+            UPDATE sqlite_master SET rootpage = \(real) WHERE name = 'tmpx';
+            PRAGMA writable_schema = OFF
+            """)
+        try Upgrade.outside(path, "DROP INDEX tmpx")
+        let reopened = try Upgrade.open(path)
+        _ = try reopened.createRoom(name: "big", members: names, deliver: { _ in "out" })
+        #expect(try reopened.room("big").state.roster.members.count == 71)
+        #expect(throws: IntegrityError.edited("the indexes of contact do not match its rows")) {
+            _ = try reopened.contact(named: "m001")
+        }
+    }
+
     /// A trigger another program adds while the keyring is open (after its open checked the schema) stops the next
     /// write before it runs.
     @Test func aTriggerAddedWhileTheKeyringIsOpenStopsTheNextWrite() throws {

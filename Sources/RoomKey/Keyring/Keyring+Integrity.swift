@@ -31,8 +31,11 @@ final class IntegrityState: @unchecked Sendable {
     var functionReady = false
     /// May the next write (re)compute every digest from the rows: a new keyring, or one that migrations just changed.
     var recomputeOnWrite = false
-    /// Tables checked against the digest, with `PRAGMA data_version` as it was then: valid until another connection writes.
+    /// Tables checked against the digest, and their indexes against their rows, with `PRAGMA data_version` as it was
+    /// then: valid until another connection writes.
     var verified: [String: Int64] = [:]
+    /// Tables whose rows (but not yet their indexes) were checked against the digest, with `PRAGMA data_version` then.
+    var rowsVerified: [String: Int64] = [:]
     /// `PRAGMA schema_version` when the file's schema was last found to be the one its migrations make.
     var checkedSchemaVersion: Int64?
 
@@ -247,11 +250,13 @@ extension Keyring {
 
     /// Refuses ("keyring was edited: …") when the rows of `tables` do not match their sealed digests, counting this
     /// transaction's own changes. A table checked once is not read again until another connection writes the file.
-    func requireIntact(_ db: Database, _ tables: String...) throws {
+    /// With `indexes` false only the rows are checked, for a pass over the table itself that no index answers; its
+    /// indexes are then checked by the first call that asks for them.
+    func requireIntact(_ db: Database, _ tables: String..., indexes: Bool = true) throws {
         assert(tables.allSatisfy(KeyringTables.checked.contains), "a table checked before use is listed in KeyringTables")
         try requireSchemaUnchanged(db)
         let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-        let due = tables.filter { integrity.verified[$0] != version }
+        let due = tables.filter { integrity.verified[$0] != version && (indexes || integrity.rowsVerified[$0] != version) }
         if due.isEmpty { return }
         guard let sealed = try writeCounter(db)?.digests else {
             if integrity.recomputeOnWrite { return }
@@ -259,19 +264,24 @@ extension Keyring {
         }
         let digests = try Self.decode(sealed)
         for table in due {
-            var expected = digests[table] ?? .empty
-            if let change = try pendingDigestDelta(db, table: table)[table] {
-                expected.add(change.added)
-                expected.subtract(change.removed)
+            if integrity.rowsVerified[table] != version {
+                var expected = digests[table] ?? .empty
+                if let change = try pendingDigestDelta(db, table: table)[table] {
+                    expected.add(change.added)
+                    expected.subtract(change.removed)
+                }
+                guard try computedDigest(db, table) == expected else {
+                    throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
+                }
+                integrity.rowsVerified[table] = version
             }
-            guard try computedDigest(db, table) == expected else {
-                throw IntegrityError.edited("rows of \(table) were added, deleted or changed outside roomkey")
-            }
+            guard indexes else { continue }
             // The digest reads the table; decisions look rows up through its indexes, which must hold the same rows.
             try Self.requireIndexesMatch(db, table)
             integrity.verified[table] = version
         }
     }
+
 
     /// Refuses when SQLite finds `table`'s indexes (or its pages) out of step with its rows: an index swapped or
     /// rebuilt by hand answers lookups with other rows than the ones the digest counted.

@@ -26,6 +26,25 @@ public enum BLAKE2b {
         }
     }
 
+    /// `hash(length:key:feed:)` written to `out` (16...64 bytes, the hash's length) with the hash state on the stack:
+    /// no allocation, for a hash computed once per row of a table.
+    public static func hash(into out: UnsafeMutableRawBufferPointer, key: borrowing SymmetricKey,
+                            feed: ((UnsafeRawBufferPointer) -> Void) -> Void) {
+        Sodium.prepare()
+        precondition(out.count >= Int(crypto_generichash_BYTES_MIN) && out.count <= Int(crypto_generichash_BYTES_MAX))
+        guard let digest = out.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let stateSize = crypto_generichash_statebytes()
+        key.bytes.withUnsafeBytes { k in
+            withUnsafeTemporaryAllocation(byteCount: stateSize, alignment: 64) { raw in
+                let state = OpaquePointer(raw.baseAddress!)
+                defer { sodium_memzero(raw.baseAddress, stateSize) }
+                _ = crypto_generichash_init(state, k.baseAddress?.assumingMemoryBound(to: UInt8.self), k.count, out.count)
+                feed { part in update(state, part) }
+                _ = crypto_generichash_final(state, digest, out.count)
+            }
+        }
+    }
+
     /// Keyed BLAKE2b over the concatenation of `parts`, used as a MAC or blind index.
     public static func hash(_ parts: [[UInt8]], length: Int = 32, key: borrowing SymmetricKey) -> [UInt8] {
         key.bytes.withUnsafeBytes { k in hash(parts, length: length, keyBytes: k) }
