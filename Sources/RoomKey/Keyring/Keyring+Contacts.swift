@@ -71,9 +71,15 @@ extension Keyring {
 
     /// The sealed `contact` row of `tag`, read after the table's digest is checked: an older copy of a contact row (its
     /// key before a change was verified or accepted) opens like the current one (a hostile review). Once per connection.
+    /// A row the name index finds needs no check of the index (every caller opens it under `tag`, its associated data,
+    /// and the digest leaves one row per tag), so `PRAGMA integrity_check`, a second pass over the table, waits for a
+    /// name the index does not find: only then could an edited index be hiding its row.
     func sealedContactRow(_ db: Database, tag: [UInt8]) throws -> Data? {
+        try requireIntact(db, Self.contactTable, indexes: false)
+        let lookup = try db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?")
+        if let sealed = try Data.fetchOne(lookup, arguments: [Data(tag)]) { return sealed }
         try requireIntact(db, Self.contactTable)
-        return try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM contact WHERE name_tag = ?"), arguments: [Data(tag)])
+        return try Data.fetchOne(lookup, arguments: [Data(tag)])
     }
 
     /// Opens a contact row read under `tag`, remembering it when this operation keeps the contacts it reads.
@@ -298,11 +304,15 @@ extension Keyring {
     /// The contact whose current identity is `id`, if any (one indexed read).
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
         if let seen = contactsSeen?[id] { return seen }
-        try requireIntact(db, Self.contactTable)
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ?"),
-                                         arguments: [Data(idTag(id))]) else {
-            return nil
+        // As in `sealedContactRow`: a row found is checked below; the index is checked before it is believed to find none.
+        try requireIntact(db, Self.contactTable, indexes: false)
+        let lookup = try db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ?")
+        var found = try Row.fetchOne(lookup, arguments: [Data(idTag(id))])
+        if found == nil {
+            try requireIntact(db, Self.contactTable)
+            found = try Row.fetchOne(lookup, arguments: [Data(idTag(id))])
         }
+        guard let row = found else { return nil }
         let contact = try decodeContact(Data(try row.blob("sealed", table: Self.contactTable)),
                                         tag: try row.blob("name_tag", table: Self.contactTable))
         // id_tag is an index outside the sealed row: trust it only if the row agrees.

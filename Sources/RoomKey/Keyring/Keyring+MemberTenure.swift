@@ -48,6 +48,13 @@ extension Keyring {
         return try openTenure(Array(sealed), key: mtag, member: member)
     }
 
+    /// The stored tenure of `member` in `room`, its table not checked against the digest: a guess for work that
+    /// decides nothing (starting to make key pairs ahead), never for a decision. Nil for a room not built yet.
+    func tenureGuess(_ db: Database, _ room: RoomID, _ member: IdentityID) throws -> MemberTenure? {
+        if try awaitsBackfill(db, room) { return nil }
+        return try storedTenure(db, room, member)
+    }
+
     /// Every stored tenure of `member`, one per room it was ever in, with that room's row tag (found by `member_key`).
     func tenures(_ db: Database, of member: IdentityID) throws -> [(roomTag: [UInt8], tenure: MemberTenure)] {
         // An older sealed copy of a tenure row opens as well as the current one: only the table's digest tells them apart.
