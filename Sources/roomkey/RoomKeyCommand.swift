@@ -30,6 +30,8 @@ struct RoomKeyCommand: ParsableCommand {
 
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.
     static func main() {
+        // Before any file is opened: a closed standard stream's number must not go to the keyring's lock or an output.
+        guard StandardStreams.fillClosed() != nil else { Foundation.exit(ExitStatus.failure) }
         umask(0o077)
         // A file-size limit (ulimit -f) reached while writing the keyring, a bundle or a backup must be an error
         // naming the file (EFBIG, exit 1), not a silent death by SIGXFSZ between a commit and its delivery.
