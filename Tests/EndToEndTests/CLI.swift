@@ -38,11 +38,18 @@ enum CLI {
         return path
     }()
 
-    /// Runs roomkey with `arguments`, an environment cleared of roomkey's variables plus `env`, and `stdin`.
-    static func run(_ arguments: [String], env: [String: String] = [:], stdin: Data? = nil, cwd: URL? = nil) throws -> Run {
+    /// Runs roomkey with `arguments`, an environment cleared of roomkey's variables plus `env`, and `stdin`. With
+    /// `shell`, through `/bin/sh -c 'SETUP exec roomkey ARGS REDIRECTIONS'` (a limit set, a stream closed).
+    static func run(_ arguments: [String], env: [String: String] = [:], stdin: Data? = nil, cwd: URL? = nil,
+                    shell: (setup: String, redirections: String)? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "\(shell.setup) exec \"$0\" \"$@\" \(shell.redirections)", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
         // State files (rollback detection) go to a folder of this test process, never the user's own.
         environment["XDG_STATE_HOME"] = stateHome
@@ -92,11 +99,11 @@ final class Sandbox {
 
     /// Runs roomkey as `name`: its keyring and, if `passphrase`, the shared passphrase file.
     func roomkey(_ name: String, _ arguments: [String], passphrase: Bool = false, stdin: Data? = nil,
-                 env: [String: String] = [:]) throws -> Run {
+                 env: [String: String] = [:], shell: (setup: String, redirections: String)? = nil) throws -> Run {
         // Each sandbox has its own state folder: its keyrings are copies of nothing outside it.
         var extra = ["ROOMKEY_KEYRING": keyring(name), "XDG_STATE_HOME": path("state")]
         if passphrase { extra["ROOMKEY_PASSPHRASE_FILE"] = passphraseFile.path }
-        return try CLI.run(arguments, env: extra.merging(env) { $1 }, stdin: stdin, cwd: root)
+        return try CLI.run(arguments, env: extra.merging(env) { $1 }, stdin: stdin, cwd: root, shell: shell)
     }
 
     /// Creates a keyring without a passphrase for `name` and returns its card text.

@@ -5,22 +5,10 @@ import Testing
 /// the first file roomkey opens, and took descriptor 1, so `decrypt` wrote the plaintext into it, exited 0 and used the
 /// message up; `room rotate -o -` wrote its bundle there and marked it delivered (a hostile review).
 @Suite struct ClosedStreamCLITests {
-    /// Runs roomkey as `who` of `w` through `sh`, with the descriptors `close` closed (`>&-`, `<&-`).
+    /// Runs roomkey as `who` of `w` with the descriptors `redirections` closes (`>&-`, `<&-`).
     func runClosed(_ w: RoomWorld, _ who: String, _ args: [String], close redirections: String) throws -> (code: Int32, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "exec \"$0\" \"$@\" \(redirections)", CLI.binary.path] + args
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ROOMKEY_") }
-        env["ROOMKEY_KEYRING"] = w.s.keyring(who)
-        env["ROOMKEY_OUTBOX"] = w.shared
-        env["XDG_STATE_HOME"] = w.s.path("state")
-        p.environment = env
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        let r = try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared], shell: ("", redirections))
+        return (r.code, r.stderr)
     }
 
     /// The bytes of `who`'s lock file (empty or missing before and after any command).

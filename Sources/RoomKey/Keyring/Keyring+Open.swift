@@ -133,6 +133,9 @@ extension Keyring {
                             acceptRollback: Bool = false) throws -> Keyring {
         guard FileManager.default.fileExists(atPath: path) else { throw KeyringError.notFound(path: path) }
         if let reason = KeyringFile.unreadableReason(path) { throw KeyringError.unreadable(path: path, reason: reason) }
+        // A file that cannot be a keyring is refused before its lock file is made beside it (checked again under the
+        // lock): `--keyring report.txt` left a `report.txt.lock` behind (a hostile review).
+        if KeyringFile.cannotBeKeyring(path) { throw KeyringError.notAKeyring(path: path) }
         // Held from before the file is opened for as long as the keyring is: a restore cannot replace it meanwhile.
         let inUse = try KeyringUseLock(keyring: path, exclusive: false)
         // After the lock, before SQLite opens anything by name. A window between the two remains, open only to those

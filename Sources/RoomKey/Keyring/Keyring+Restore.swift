@@ -26,6 +26,7 @@ extension Keyring {
         var st = stat()
         guard stat(backupPath, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw RestoreError.notAFile(path: backupPath) }
         if let reason = KeyringFile.unreadableReason(backupPath) { throw KeyringError.unreadable(path: backupPath, reason: reason) }
+        if let problem = KeyringFile.backupProblem(backupPath, size: Int(st.st_size)) { throw problem }
         let what = "restoring the backup"
         let madeFolders = try KeyringFile.createFolders(for: path)
         let folder = KeyringFile.folder(of: path)

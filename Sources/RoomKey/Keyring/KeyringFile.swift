@@ -130,6 +130,27 @@ enum KeyringFile {
         return id != UInt32(bitPattern: KeyringSchema.applicationID)
     }
 
+    /// What rules out the regular file at `path` as a backup before a byte of it is copied, told from its header and
+    /// size: not a keyring (`cannotBeKeyring`), or not exactly the pages its header counts (the check the staged copy
+    /// gets again, after SQLite read it). Nil when it may be one. A sparse file of gigabytes was copied whole into the
+    /// keyring's folder, blocks and all, before it was found to be no keyring (a hostile review).
+    static func backupProblem(_ path: String, size: Int) -> (any Error)? {
+        if cannotBeKeyring(path) { return KeyringError.notAKeyring(path: path) }
+        let fd = Foundation.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 100)
+        guard read(fd, &header, header.count) == header.count else { return KeyringError.notAKeyring(path: path) }
+        func bigEndian(_ range: Range<Int>) -> Int { header[range].reduce(0) { $0 << 8 | Int($1) } }
+        // Page size 1 stands for 65,536; the page count is valid when the two change counters agree (SQLite 3.7.0 on).
+        let pageSize = bigEndian(16..<18) == 1 ? 65_536 : bigEndian(16..<18)
+        guard bigEndian(24..<28) == bigEndian(92..<96) else { return nil }
+        let pages = bigEndian(28..<32)
+        guard pageSize >= 512, size != pageSize * pages else { return nil }
+        return RestoreError.damaged(path: path, reason: size > pageSize * pages
+            ? "\(size - pageSize * pages) bytes follow its last page" : "it is shorter than its pages")
+    }
+
     /// True when `path`'s write-ahead log is missing or empty: the main file alone holds every committed change.
     static func walIsEmpty(_ path: String) -> Bool {
         var info = stat()
