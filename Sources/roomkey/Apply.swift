@@ -15,8 +15,9 @@ extension RoomKeyCommand {
                 demote, rotate, replace (swap a contact's changed key), members (the roster made exactly the names \
                 given, and the admins those after --admins; you stay); '#' starts a comment. A room whose lines ask \
                 for nothing new is already up to date: no commit, no bundle. The whole script is checked before anything changes: an unknown \
-                verb, room or contact, or a change the membership log would refuse, exits 65 naming the line, and \
-                nothing is applied. A line the rules refuse (removing a non-member, adding a member) exits 6 naming the line, \
+                verb, or a change the membership log would refuse, exits 65 naming the line, and nothing is applied; \
+                a room or contact this keyring does not have exits 4 naming the line, as the direct command does. \
+                A line the rules refuse (removing a non-member, adding a member) exits 6 naming the line, \
                 as the direct command does. A line that would put two identities with the same handle in a room exits 6 \
                 naming the line, unless --allow-same-handle is given. All changes to one room become one commit and \
                 one bundle. A room with a git remote gets its change staged instead ('staged' names the remote) and, \

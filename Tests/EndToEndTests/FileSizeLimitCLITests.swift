@@ -24,4 +24,22 @@ import Testing
         #expect(text.hasPrefix("roomkey: error:") && text.split(separator: "\n").count <= 2, "\(text)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// The backup's error names its file and the system's reason, as every other output's does; it read "keyring
+    /// database error: not an error" (SQLite's code for the failed copy), in text and in JSON (a CLI review).
+    @Test(arguments: [false, true])
+    func aBackupPastTheFileSizeLimitNamesItsFileAndTheReason(json: Bool) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let out = s.path("backup.sqlite")
+        let r = try s.roomkey("alice", (json ? ["--json"] : []) + ["backup", "-o", out], shell: ("ulimit -f 64;", ""))
+        #expect(r.code == 1, "\(r)")
+        let message = "cannot write \(out): file too large"
+        if json {
+            #expect(r.stdout == "{\"error\":{\"kind\":\"failure\",\"message\":\"\(message)\"}}\n", "\(r)")
+        } else {
+            #expect(r.stderr == "roomkey: error: \(message)\n", "\(r)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

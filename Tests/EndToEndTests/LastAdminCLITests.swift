@@ -30,6 +30,27 @@ import Testing
         }
     }
 
+    /// A room or contact this keyring does not have: exit 4 from the direct command and from an `apply` line alike
+    /// (DESIGN §5; a CLI review found 4 and 65), the line named, nothing changed.
+    @Test(arguments: [
+        (["room", "add", "nosuchroom", "bob"], "no room named \"nosuchroom\""),
+        (["room", "add", "team", "nobody"], "no contact named \"nobody\""),
+    ])
+    func aRoomOrContactThatIsNotHereIsNotFoundInAScriptToo(_ args: [String], _ reason: String) throws {
+        let w = try RoomWorld.team(["bob"])
+        let before = try w.snapshot("alice")
+        let direct = try w.rk("alice", args)
+        #expect(direct.code == 4, "\(direct)")
+        #expect(direct.stderr.contains(reason), "\(direct.stderr)")
+        let script = w.s.path("script")
+        try Data(("rotate team\n" + args.dropFirst().joined(separator: " ") + "\n").utf8).write(to: URL(fileURLWithPath: script))
+        let applied = try w.rk("alice", ["apply", script])
+        #expect(applied.code == 4, "\(applied)")
+        #expect(applied.stderr.hasPrefix("roomkey: error: line 2: "), "\(applied.stderr)")
+        #expect(applied.stderr.contains(reason), "\(applied.stderr)")
+        #expect(try w.snapshot("alice") == before)
+    }
+
     /// A member who is not an admin is told so, with the next step.
     @Test func aMemberWhoIsNotAnAdminIsRefusedWithTheNextStep() throws {
         let w = try RoomWorld.team(["bob", "carol"])

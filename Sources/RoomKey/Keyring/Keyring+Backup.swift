@@ -1,5 +1,10 @@
 import Foundation
 import GRDB
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#elseif canImport(SQLite3)
+import SQLite3
+#endif
 import RoomKeyCore
 
 /// Backups: an online copy of the keyring file (it stays sealed under the keyring key and passphrase); restoring one
@@ -11,7 +16,7 @@ extension Keyring {
     /// synced, and moved into place, and that temporary file is removed if anything fails.
     public func backup(to path: String, force: Bool = false) throws {
         do {
-            try OutputPath.write(to: path, replace: force, bytes: { try backupData() }, fill: { try self.copy(to: $0) })
+            try OutputPath.write(to: path, replace: force, bytes: { try backupData() }, fill: { try self.copy(to: $0, naming: path) })
         } catch let error as KeyringError {
             if case .noSpace = error { throw KeyringError.noSpace(while: "writing the backup") }
             throw error
@@ -24,7 +29,7 @@ extension Keyring {
     public func backupData() throws -> Data {
         do {
             return try OutputPath.withTemporaryFile(in: OutputPath.folder(of: path), for: path) { temp in
-                try copy(to: temp)
+                try copy(to: temp, naming: temp)
                 guard let data = FileManager.default.contents(atPath: temp) else {
                     throw KeyringError.database("cannot read the copy of \(path)")
                 }
@@ -35,10 +40,19 @@ extension Keyring {
         }
     }
 
-    /// Copies the keyring into the empty file at `file` through SQLite's online backup.
-    private func copy(to file: String) throws {
+    /// Copies the keyring into the empty file at `file` through SQLite's online backup. A write the system refused
+    /// is named as any other output's (`cannot write PATH: file too large`, with `path` the name the user gave):
+    /// SQLite's own error for it read "not an error" (a CLI review). A full disk is left to the callers' wording.
+    private func copy(to file: String, naming path: String) throws {
         let target = try DatabaseQueue(path: file)
-        try db.backup(to: target)
+        do {
+            try db.backup(to: target)
+        } catch {
+            let code = (try? target.inDatabase { db in db.sqliteConnection.map { sqlite3_system_errno($0) } ?? 0 }) ?? 0
+            try? target.close()
+            if code != 0, code != ENOSPC, code != EDQUOT { throw OutputFileError.system(path: path, errno: code) }
+            throw error
+        }
         try target.close()
     }
 }

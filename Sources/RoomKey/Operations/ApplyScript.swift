@@ -81,20 +81,24 @@ public enum ScriptError: Error, Equatable, Sendable {
     case line(Int, String)
     /// Line `number` is a valid change a rule refuses, for the reason given, with a next step.
     case refused(Int, String, hint: String?)
+    /// Line `number` names a room or contact this keyring does not have, with a next step.
+    case notFound(Int, String, hint: String?)
 }
 
 extension ScriptError: RoomKeyError {
-    /// A bad line is malformed input (exit 65); a refused one is refused (exit 6).
+    /// A bad line is malformed input (exit 65); a refused one is refused (exit 6); one naming a room or contact that
+    /// is not here is not found (exit 4), as from the direct command.
     public var category: ErrorCategory {
         switch self {
         case .line: .malformed
         case .refused: .refused
+        case .notFound: .notFound
         }
     }
     /// A one-line description naming the line.
     public var message: String {
         switch self {
-        case let .line(number, why), let .refused(number, why, _): "line \(number): \(why)"
+        case let .line(number, why), let .refused(number, why, _), let .notFound(number, why, _): "line \(number): \(why)"
         }
     }
     /// The next step.
@@ -102,6 +106,7 @@ extension ScriptError: RoomKeyError {
         switch self {
         case .line: "nothing was applied; fix the line and run the script again"
         case let .refused(_, _, hint): "nothing was applied; " + (hint ?? "change the line and run the script again")
+        case let .notFound(_, _, hint): "nothing was applied; " + (hint ?? "fix the line and run the script again")
         }
     }
 }

@@ -86,6 +86,9 @@ extension Keyring {
                     throw error
                 } catch let error as any RoomKeyError where error.category == .refused {
                     throw ScriptError.refused(line.number, error.message, hint: error.hint)
+                } catch let error as any RoomKeyError where error.category == .notFound {
+                    // The same mistake gets the same code as from the direct command (DESIGN §5): it got 65 here.
+                    throw ScriptError.notFound(line.number, error.message, hint: error.hint)
                 } catch let error as any RoomKeyError {
                     throw ScriptError.line(line.number, error.message)
                 }
