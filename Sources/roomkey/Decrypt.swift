@@ -21,8 +21,9 @@ extension RoomKeyCommand {
                 100 messages per keyring transaction. Each plaintext goes next to its message, or into the -o folder, \
                 named after the message without a final .msg (else with .out added), or with --suffix S added; an \
                 output that exists is refused unless --force. A bad file is reported and the others go on; the exit \
-                code is the worst among the files (2 if any was rejected, else the largest). The ratchet state is \
-                committed before the plaintexts are written: a plaintext that cannot be written is lost for good.
+                code is the worst among the files (2 if any was rejected, else the largest). Each plaintext is \
+                written, and the outputs synced, before its message is used up: one that cannot be written fails \
+                alone, and its message can be decrypted again.
                 """)
 
         @OptionGroup var global: GlobalOptions

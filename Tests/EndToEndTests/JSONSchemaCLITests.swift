@@ -70,6 +70,8 @@ import Testing
         try c.check("encrypt", "bob", ["encrypt", "team", "--armor"], stdin: Data("hi\n".utf8))
         try c.check("receive", "alice", ["receive", w.shared])
         try c.check("decrypt", "alice", ["decrypt", s.path("hello.msg")])
+        try c.check("encrypt", "bob", ["encrypt", "team", s.path("hello.txt"), "-o", s.path("hello2.msg")])
+        try c.check("decrypt", "alice", ["decrypt", s.path("hello2.msg"), "-o", s.path("hello.out")])
         try FileManager.default.createDirectory(atPath: s.path("enc"), withIntermediateDirectories: true)
         try c.check("batch", "bob", ["encrypt", "team", s.path("hello.txt"), s.path("team.txt"), "-o", s.path("enc")])
         try c.check("batch", "carol", ["decrypt", s.path("enc/hello.txt.msg"), s.path("nothing"), "-o", s.path("enc")], exit: 4)
