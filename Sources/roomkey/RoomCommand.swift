@@ -196,8 +196,10 @@ struct Outbox {
 enum MembersFile {
     static func names(_ path: String?) throws -> [String] {
         guard let path else { return [] }
-        let text = try InputFiles.readText(path, limit: 16 * 1024 * 1024, what: "members file")
-        try EntryLines.requireAtMost(Roster.maxMembers, in: text, what: "members file")
+        // The file is named, as a card file is: "members file is invalid" did not say which (a CLI review).
+        let what = "members file \(path)"
+        let text = try InputFiles.readText(path, limit: 16 * 1024 * 1024, what: what)
+        try EntryLines.requireAtMost(Roster.maxMembers, in: text, what: what)
         return EntryLines.entries(in: text)
     }
 }

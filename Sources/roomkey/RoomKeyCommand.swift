@@ -81,6 +81,11 @@ struct RoomKeyCommand: ParsableCommand {
     private static func exit(reportingParseError error: any Error, arguments: [String]) -> Never {
         let code = exitCode(for: error)
         if code == .success {
+            // `roomkey help recieve` printed the top-level help and exited 0 (a CLI review): a name that is no command
+            // is the usage error it is without `help`.
+            if arguments.first == "help", let (walk, name) = CommandPath.unknownSubcommand(Array(arguments.dropFirst()), root: Self.self) {
+                exit(unknownSubcommand: name, walk: walk, json: arguments.contains("--json"))
+            }
             let walk = CommandPath.walk(arguments, root: Self.self)
             if let (group, letter) = GroupedHelp.unknownLetter(in: Array(arguments[walk.rest...]), command: walk.command) {
                 Output(json: arguments.contains("--json"), quiet: false).fail(
@@ -92,16 +97,21 @@ struct RoomKeyCommand: ParsableCommand {
         }
         let output = Output(json: arguments.contains("--json"), quiet: false)
         if let (walk, name) = CommandPath.unknownSubcommand(arguments, root: Self.self) {
-            let names = walk.command.configuration.subcommands.map { $0._commandName }
-            let close = CommandPath.suggestions(for: name, among: names)
-            let hint = close.isEmpty ? "see '\(CommandPath.display(walk)) --help' for its commands"
-                : "did you mean " + close.map { "'\($0)'" }.joined(separator: " or ") + "?"
-            output.fail(kind: "usage", message: "'\(name)' is not a '\(CommandPath.display(walk))' command", hint: hint)
-            Foundation.exit(ExitStatus.usage)
+            exit(unknownSubcommand: name, walk: walk, json: arguments.contains("--json"))
         }
         let walk = CommandPath.walk(arguments, root: Self.self)
         output.fail(kind: "usage", message: parserLines(message(for: error)), hint: "see '\(CommandPath.display(walk)) --help'")
         Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+    }
+
+    /// Reports `name`, which names none of the subcommands of `walk`'s command, with the closest names (exit 64).
+    private static func exit(unknownSubcommand name: String, walk: CommandPath.Walk, json: Bool) -> Never {
+        let names = walk.command.configuration.subcommands.map { $0._commandName }
+        let close = CommandPath.suggestions(for: name, among: names)
+        let hint = close.isEmpty ? "see '\(CommandPath.display(walk)) --help' for its commands"
+            : "did you mean " + close.map { "'\($0)'" }.joined(separator: " or ") + "?"
+        Output(json: json, quiet: false).fail(kind: "usage", message: "'\(name)' is not a '\(CommandPath.display(walk))' command", hint: hint)
+        Foundation.exit(ExitStatus.usage)
     }
 }
 

@@ -137,4 +137,29 @@ import Testing
 
             """, stdout: "")
     }
+
+    /// `roomkey help` of a name that is no command is the usage error that name is without `help` (it printed the
+    /// top-level help and exited 0; a CLI review), with the same suggestion.
+    @Test func helpOfANameThatIsNoCommandIsAUsageError() throws {
+        let r = try CLI.run(["help", "recieve"])
+        #expect(r.code == 64, "\(r)")
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == "roomkey: error: 'recieve' is not a 'roomkey' command\nroomkey: hint: did you mean 'receive'?\n", "\(r.stderr)")
+        let nested = try CLI.run(["help", "room", "frobnicate"])
+        #expect(nested.code == 64, "\(nested)")
+        #expect(nested.stderr.hasPrefix("roomkey: error: 'frobnicate' is not a 'roomkey room' command\n"), "\(nested.stderr)")
+        let good = try CLI.run(["help", "room", "add"])
+        #expect(good.code == 0 && good.stdout.contains("USAGE: roomkey room add"), "\(good)")
+    }
+
+    /// A members file that cannot be read as names is named in the error, as a card file is.
+    @Test func aBadMembersFileIsNamed() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let file = s.path("members.txt")
+        try Data([0x62, 0x6f, 0x62, 0xff, 0x0a]).write(to: URL(fileURLWithPath: file))
+        let r = try s.roomkey("alice", ["room", "create", "team", "--members-file", file])
+        #expect(r.code == 65, "\(r)")
+        #expect(r.stderr.hasPrefix("roomkey: error: members file \(file) is invalid: not UTF-8\n"), "\(r.stderr)")
+    }
 }
