@@ -48,6 +48,11 @@ struct RoomKeyCommand: ParsableCommand {
                 .fail(kind: ErrorCategory.usage.rawValue, message: "argument \(bad) is not valid UTF-8; roomkey takes file names and text in UTF-8", hint: nil)
             Foundation.exit(ExitStatus.usage)
         }
+        if let option = emptyPathOption(Array(CommandLine.arguments.dropFirst())) {
+            Output(json: CommandLine.arguments.contains("--json"), quiet: false)
+                .fail(kind: ErrorCategory.usage.rawValue, message: "\(option) needs a path", hint: nil)
+            Foundation.exit(ExitStatus.usage)
+        }
         let command: any ParsableCommand
         let arguments = CommandPath.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self)
         do {
@@ -102,6 +107,22 @@ struct RoomKeyCommand: ParsableCommand {
         let walk = CommandPath.walk(arguments, root: Self.self)
         output.fail(kind: "usage", message: parserLines(message(for: error)), hint: "see '\(CommandPath.display(walk)) --help'")
         Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+    }
+
+    /// The options that name a file or folder.
+    static let pathOptions: Set<String> = ["-o", "--output", "--keyring", "--passphrase-file", "--qr-png", "--members-file", "--outbox"]
+
+    /// The first path option (before `--`) given an empty value: a usage error, as `--keyring ""` was and
+    /// `-o ""` (exit 1, "cannot write : ...") and `--passphrase-file ""` (exit 4, or ignored) were not (a CLI review).
+    static func emptyPathOption(_ arguments: [String]) -> String? {
+        for (i, argument) in arguments.enumerated() {
+            if argument == "--" { return nil }
+            if pathOptions.contains(argument), i + 1 < arguments.count, arguments[i + 1].isEmpty { return argument }
+            if argument.hasPrefix("--"), argument.hasSuffix("="), pathOptions.contains(String(argument.dropLast())) {
+                return String(argument.dropLast())
+            }
+        }
+        return nil
     }
 
     /// Reports `name`, which names none of the subcommands of `walk`'s command, with the closest names (exit 64).

@@ -162,4 +162,18 @@ import Testing
         #expect(r.code == 65, "\(r)")
         #expect(r.stderr.hasPrefix("roomkey: error: members file \(file) is invalid: not UTF-8\n"), "\(r.stderr)")
     }
+
+    /// An empty path for an option that names a file is a usage error, for every such option, as `--keyring ""` was:
+    /// `-o ""` failed as a write (exit 1), `--passphrase-file ""` as a missing file (exit 4) or not at all.
+    @Test(arguments: [["id", "export", "-o", ""], ["room", "list", "--passphrase-file", ""], ["id", "export", "--output="],
+                      ["verify", "bob", "--qr-png", ""], ["room", "create", "t", "--members-file", ""], ["--keyring", "", "id"]])
+    func anEmptyPathIsAUsageError(_ args: [String]) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let before = s.rawBytes(of: "alice")
+        let r = try s.roomkey("alice", args)
+        #expect(r.code == 64, "\(r)")
+        #expect(r.stderr.hasPrefix("roomkey: error: ") && r.stderr.contains("needs a path"), "\(r.stderr)")
+        #expect(s.rawBytes(of: "alice") == before)
+    }
 }
