@@ -42,4 +42,14 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// To standard output, the backup is copied beside the keyring first: the error names that copy as what it is, not
+    /// the temporary file's name, gone by then (a hostile review).
+    @Test func aBackupToStandardOutputPastTheLimitSaysWhatItCouldNotWrite() throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let r = try s.roomkey("alice", ["backup", "-o", "-"], shell: ("ulimit -f 64;", ">" + s.path("stdout")))
+        #expect(r.code == 1, "\(r)")
+        #expect(r.stderr == "roomkey: error: cannot write a copy of the keyring beside \(s.keyring("alice")): file too large\n", "\(r)")
+    }
 }

@@ -29,7 +29,8 @@ extension Keyring {
     public func backupData() throws -> Data {
         do {
             return try OutputPath.withTemporaryFile(in: OutputPath.folder(of: path), for: path) { temp in
-                try copy(to: temp, naming: temp)
+                // Named as what it is: a file of this command's own, not one the user gave (standard output).
+                try copy(to: temp, naming: "a copy of the keyring beside \(path)")
                 guard let data = FileManager.default.contents(atPath: temp) else {
                     throw KeyringError.database("cannot read the copy of \(path)")
                 }

@@ -304,15 +304,14 @@ extension Keyring {
     /// The contact whose current identity is `id`, if any (one indexed read).
     func fetchContact(_ db: Database, id: IdentityID) throws -> Contact? {
         if let seen = contactsSeen?[id] { return seen }
-        // As in `sealedContactRow`: a row found is checked below; the index is checked before it is believed to find none.
-        try requireIntact(db, Self.contactTable, indexes: false)
-        let lookup = try db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ?")
-        var found = try Row.fetchOne(lookup, arguments: [Data(idTag(id))])
-        if found == nil {
-            try requireIntact(db, Self.contactTable)
-            found = try Row.fetchOne(lookup, arguments: [Data(idTag(id))])
+        // Unlike a name, an id can belong to two contacts (a contact given another's card as a key change): the index
+        // must list every row of the id, so it is checked first, and of two rows the one with the lower name tag (a
+        // value the digest covers) is meant, never the lower rowid, which an edit can change unseen (a hostile review).
+        try requireIntact(db, Self.contactTable)
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT name_tag, sealed FROM contact WHERE id_tag = ? ORDER BY name_tag LIMIT 1"),
+                                         arguments: [Data(idTag(id))]) else {
+            return nil
         }
-        guard let row = found else { return nil }
         let contact = try decodeContact(Data(try row.blob("sealed", table: Self.contactTable)),
                                         tag: try row.blob("name_tag", table: Self.contactTable))
         // id_tag is an index outside the sealed row: trust it only if the row agrees.
