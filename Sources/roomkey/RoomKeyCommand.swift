@@ -48,9 +48,16 @@ struct RoomKeyCommand: ParsableCommand {
                 .fail(kind: ErrorCategory.usage.rawValue, message: "argument \(bad) is not valid UTF-8; roomkey takes file names and text in UTF-8", hint: nil)
             Foundation.exit(ExitStatus.usage)
         }
-        if let option = emptyPathOption(Array(CommandLine.arguments.dropFirst())) {
+        // With --json, the version is a JSON document too, as every output is (it printed the bare string; a CLI review).
+        let given = Array(CommandLine.arguments.dropFirst())
+        if given.prefix(while: { $0 != "--" }).contains("--version"), given.prefix(while: { $0 != "--" }).contains("--json") {
+            print("{\"version\":\"\(RoomKeyVersion.string)\"}")
+            exitFlushingOutput()
+        }
+        if let option = emptyPathOption(given) {
+            let walk = CommandPath.walk(given, root: Self.self)
             Output(json: CommandLine.arguments.contains("--json"), quiet: false)
-                .fail(kind: ErrorCategory.usage.rawValue, message: "\(option) needs a path", hint: nil)
+                .fail(kind: ErrorCategory.usage.rawValue, message: "\(option) needs a path", hint: "see '\(CommandPath.display(walk)) --help'")
             Foundation.exit(ExitStatus.usage)
         }
         let command: any ParsableCommand

@@ -96,6 +96,10 @@ import Testing
         try c.check("error", "alice", ["room", "show", "nowhere", "--passphrase-file", s.passphraseFile.path], exit: 4)
         let created = try c.w.s.roomkey("erin", ["init", "--name", "erin", "--json"], passphrase: true)
         #expect(JSONSchemaValidator.errors(try JSONValue.parse(created.stdout), schema: try Self.schema("init")).isEmpty, "\(created)")
+        let version = try CLI.run(["--version", "--json"])
+        #expect(version.code == 0, "\(version)")
+        #expect(JSONSchemaValidator.errors(try JSONValue.parse(version.stdout), schema: try Self.schema("version")).isEmpty, "\(version.stdout)")
+        c.used.insert("version")
         c.used.insert("init")
         try Self.checkGit(&c.used)
 
