@@ -30,6 +30,18 @@ func writeCards(count: Int, cards: String, names: String, postQuantum: Bool = fa
     try (nameLines.joined(separator: "\n") + "\n").write(toFile: names, atomically: true, encoding: .utf8)
 }
 
+/// Runs `body` once; its wall and CPU seconds (every thread of the process), as the seal commands print them.
+func timed(_ body: () throws -> Void) rethrows -> String {
+    var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &wall0)
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
+    try body()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
+    clock_gettime(CLOCK_MONOTONIC, &wall1)
+    func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
+    return String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1))
+}
+
 let args = CommandLine.arguments
 do {
     switch args.dropFirst().first {
@@ -47,19 +59,15 @@ do {
         guard !keys.isEmpty else { throw CocoaError(.formatting) }
         var message = [UInt8](repeating: 0, count: 32)
         let info = [UInt8](repeating: 1, count: 60)
-        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &wall0)
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
         var sink: UInt8 = 0
-        for i in 0..<n {
-            message[0] = UInt8(truncatingIfNeeded: i)
-            let box = try message.withUnsafeBytes { try XWingHPKE.seal($0, to: keys[i % keys.count], info: info) }
-            sink ^= box[0]
+        let times = try timed {
+            for i in 0..<n {
+                message[0] = UInt8(truncatingIfNeeded: i)
+                let box = try message.withUnsafeBytes { try XWingHPKE.seal($0, to: keys[i % keys.count], info: info) }
+                sink ^= box[0]
+            }
         }
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
-        clock_gettime(CLOCK_MONOTONIC, &wall1)
-        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
-        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)) + (sink == 0 && n < 0 ? " " : ""))
+        print(times + (sink == 0 && n < 0 ? " " : ""))
     case "xwing-batch-seal" where args.count == 4:
         // The seals of an X-Wing `room remove` alone: N seals to the keys of CARDS in turn through the batch path
         // (`XWingHPKE.batchSeal`, every core), for comparing with xwing-seal-loop. Prints wall and CPU seconds.
@@ -73,14 +81,7 @@ do {
         var out = [UInt8](repeating: 0, count: n * boxLength)
         var bytes = [UInt8](repeating: 3, count: 32)
         let message = SecretBytes(consuming: &bytes)
-        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &wall0)
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
-        try XWingHPKE.batchSeal(message, keys: keys, infos: infos, offsets: offsets, into: &out)
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
-        clock_gettime(CLOCK_MONOTONIC, &wall1)
-        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
-        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)))
+        print(try timed { try XWingHPKE.batchSeal(message, keys: keys, infos: infos, offsets: offsets, into: &out) })
     case "batch-seal" where args.count == 3:
         // The seals of a version 1 `room remove` or `room create` alone: N `crypto_box_seal`s of a 32-byte key to N
         // distinct X25519 keys through the batch path (`BatchSeal.seal`, every core; `taskset -c 0` for one), for comparing
@@ -93,14 +94,7 @@ do {
         var out = [UInt8](repeating: 0, count: n * stride)
         var bytes = [UInt8](repeating: 3, count: 32)
         let message = SecretBytes(consuming: &bytes)
-        var cpu0 = timespec(), cpu1 = timespec(), wall0 = timespec(), wall1 = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &wall0)
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0)
-        try BatchSeal.seal(message, keys: keys, into: &out, offset: 16, stride: stride)
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1)
-        clock_gettime(CLOCK_MONOTONIC, &wall1)
-        func seconds(_ a: timespec, _ b: timespec) -> Double { Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9 }
-        print(String(format: "%.6f %.6f", seconds(wall0, wall1), seconds(cpu0, cpu1)))
+        print(try timed { try BatchSeal.seal(message, keys: keys, into: &out, offset: 16, stride: stride) })
     case "argon2id" where args.count == 2:
         // The unlock floor: one Argon2id run at the limits a new keyring's passphrase gets (libsodium's interactive),
         // as `roomkey` runs it to unwrap the keyring key. Prints wall and CPU seconds of that run.

@@ -31,7 +31,7 @@ struct RoomKeyCommand: ParsableCommand {
     /// Parses the command line and runs it, reporting parse errors in roomkey's error format.
     static func main() {
         // Before any file is opened: a closed standard stream's number must not go to the keyring's lock or an output.
-        guard StandardStreams.fillClosed() != nil else { Foundation.exit(ExitStatus.failure) }
+        guard StandardStreams.fillClosed() else { Foundation.exit(ExitStatus.failure) }
         umask(0o077)
         // A file-size limit (ulimit -f) reached while writing the keyring, a bundle or a backup must be an error
         // naming the file (EFBIG, exit 1), not a silent death by SIGXFSZ between a commit and its delivery.
@@ -50,7 +50,8 @@ struct RoomKeyCommand: ParsableCommand {
         }
         // With --json, the version is a JSON document too, as every output is (it printed the bare string; a CLI review).
         let given = Array(CommandLine.arguments.dropFirst())
-        if given.prefix(while: { $0 != "--" }).contains("--version"), given.prefix(while: { $0 != "--" }).contains("--json") {
+        let options = given.prefix(while: { $0 != "--" })
+        if options.contains("--version"), options.contains("--json") {
             print("{\"version\":\"\(RoomKeyVersion.string)\"}")
             exitFlushingOutput()
         }
@@ -61,7 +62,7 @@ struct RoomKeyCommand: ParsableCommand {
             Foundation.exit(ExitStatus.usage)
         }
         let command: any ParsableCommand
-        let arguments = CommandPath.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self)
+        let arguments = CommandPath.reorder(given, root: Self.self)
         do {
             command = try parseAsRoot(ArgumentStash.collapse(arguments))
         } catch {

@@ -282,7 +282,6 @@ extension Keyring {
         }
     }
 
-
     /// Refuses when SQLite finds `table`'s indexes (or its pages) out of step with its rows: an index swapped or
     /// rebuilt by hand answers lookups with other rows than the ones the digest counted.
     static func requireIndexesMatch(_ db: Database, _ table: String) throws {

@@ -106,9 +106,8 @@ extension Keyring {
                 (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0, try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0)
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: staged))?[.size] as? Int ?? -1
-            guard size == pageSize * pageCount else {
-                throw RestoreError.damaged(path: backupPath, reason: size > pageSize * pageCount
-                    ? "\(size - pageSize * pageCount) bytes follow its last page" : "it is shorter than its pages")
+            if let reason = KeyringFile.pagesProblem(size: size, pageSize: pageSize, pages: pageCount) {
+                throw RestoreError.damaged(path: backupPath, reason: reason)
             }
             header = try KeyringFile.checkedHeader(db, path: backupPath).header
         } catch {

@@ -145,10 +145,15 @@ enum KeyringFile {
         // Page size 1 stands for 65,536; the page count is valid when the two change counters agree (SQLite 3.7.0 on).
         let pageSize = bigEndian(16..<18) == 1 ? 65_536 : bigEndian(16..<18)
         guard bigEndian(24..<28) == bigEndian(92..<96) else { return nil }
-        let pages = bigEndian(28..<32)
-        guard pageSize >= 512, size != pageSize * pages else { return nil }
-        return RestoreError.damaged(path: path, reason: size > pageSize * pages
-            ? "\(size - pageSize * pages) bytes follow its last page" : "it is shorter than its pages")
+        guard pageSize >= 512, let reason = pagesProblem(size: size, pageSize: pageSize, pages: bigEndian(28..<32)) else { return nil }
+        return RestoreError.damaged(path: path, reason: reason)
+    }
+
+    /// Why a file of `size` bytes is not exactly `pages` pages of `pageSize` bytes (nil when it is): a backup is exactly
+    /// its pages, checked from its header before the copy and by SQLite's count after.
+    static func pagesProblem(size: Int, pageSize: Int, pages: Int) -> String? {
+        if size == pageSize * pages { return nil }
+        return size > pageSize * pages ? "\(size - pageSize * pages) bytes follow its last page" : "it is shorter than its pages"
     }
 
     /// True when `path`'s write-ahead log is missing or empty: the main file alone holds every committed change.
