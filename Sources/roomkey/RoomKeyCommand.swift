@@ -63,8 +63,12 @@ struct RoomKeyCommand: ParsableCommand {
         }
         let command: any ParsableCommand
         let arguments = CommandPath.reorder(given, root: Self.self)
+        // Help is text, as `roomkey room --help --json` prints it: `roomkey --json help room` was a usage error
+        // ("unknown option '--json'", a CLI review), so `help` reads its names without the output flags (an error
+        // is still reported as the flags ask).
+        let parsed = helpArguments(arguments) ?? arguments
         do {
-            command = try parseAsRoot(ArgumentStash.collapse(arguments))
+            command = try parseAsRoot(ArgumentStash.collapse(parsed))
         } catch {
             exit(reportingParseError: error, arguments: arguments)
         }
@@ -96,7 +100,7 @@ struct RoomKeyCommand: ParsableCommand {
         if code == .success {
             // `roomkey help recieve` printed the top-level help and exited 0 (a CLI review): a name that is no command
             // is the usage error it is without `help`.
-            if arguments.first == "help", let (walk, name) = CommandPath.unknownSubcommand(Array(arguments.dropFirst()), root: Self.self) {
+            if let help = helpArguments(arguments), let (walk, name) = CommandPath.unknownSubcommand(Array(help.dropFirst()), root: Self.self) {
                 exit(unknownSubcommand: name, walk: walk, json: arguments.contains("--json"))
             }
             let walk = CommandPath.walk(arguments, root: Self.self)
@@ -115,6 +119,13 @@ struct RoomKeyCommand: ParsableCommand {
         let walk = CommandPath.walk(arguments, root: Self.self)
         output.fail(kind: "usage", message: parserLines(message(for: error)), hint: "see '\(CommandPath.display(walk)) --help'")
         Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+    }
+
+    /// For `help` (after nothing but output flags), the arguments without those flags: help is text either way.
+    static func helpArguments(_ arguments: [String]) -> [String]? {
+        let outputFlags: Set<String> = ["--json", "-q", "--quiet"]
+        guard let at = arguments.firstIndex(of: "help"), arguments[..<at].allSatisfy(outputFlags.contains) else { return nil }
+        return arguments.filter { !outputFlags.contains($0) }
     }
 
     /// The options that name a file or folder.

@@ -152,6 +152,18 @@ import Testing
         #expect(good.code == 0 && good.stdout.contains("USAGE: roomkey room add"), "\(good)")
     }
 
+    /// Help is text whatever the output flags, as `room --help --json` is: `--json help room` was "unknown option".
+    @Test func helpTakesTheOutputFlags() throws {
+        for arguments in [["--json", "help", "room"], ["help", "room", "--json"], ["-q", "help", "room", "add"]] {
+            let r = try CLI.run(arguments)
+            #expect(r.code == 0 && r.stdout.contains("USAGE: roomkey room"), "\(arguments): \(r)")
+            #expect(r.stderr.isEmpty, "\(arguments): \(r.stderr)")
+        }
+        let bad = try CLI.run(["--json", "help", "recieve"])
+        #expect(bad.code == 64, "\(bad)")
+        #expect(bad.stdout.contains("\"kind\""), "the error is the JSON document --json asks for: \(bad)")
+    }
+
     /// A members file that cannot be read as names is named in the error, as a card file is.
     @Test func aBadMembersFileIsNamed() throws {
         let s = try Sandbox()
