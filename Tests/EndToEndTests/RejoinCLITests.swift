@@ -53,6 +53,33 @@ import Testing
         }
     }
 
+    /// A member who left still follows the room's log: a removal an admin made meanwhile is applied, so after a rejoin
+    /// the member's new sender key is sealed without the removed member (a review: the keyring dropped every commit
+    /// while left, rejoined at the old epoch, and the removed member read its next message).
+    @Test func aRemovalMadeWhileLeftStillHoldsAfterARejoin() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).code == 0)
+        try w.exchange()
+        // The leave request goes to a file of bob's own: no admin acts on it.
+        #expect(try w.rk("bob", ["room", "leave", "team", "-o", w.s.path("leave.req")]).code == 0)
+        let had = Set(try w.bundles())
+        #expect(try w.rk("alice", ["room", "remove", "team", "dave"]).code == 0)
+        let removal = try #require(try w.bundles().first { !had.contains($0) })
+        let received = try w.rk("bob", ["receive", removal, "--json"])
+        #expect(received.code == 0, "\(received)")
+        #expect(try w.show("bob")["epoch"] as? Int == 1, "the removal is applied while the room is left")
+        let members = try #require(try w.show("bob")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
+        #expect(!members.contains("dave"), "\(members)")
+        #expect(try w.rk("bob", ["room", "rejoin", "team"]).code == 0)
+        let message = w.s.path("bob.msg")
+        #expect(try w.rk("bob", ["encrypt", "team", "-o", message], stdin: Data("after dave left".utf8)).code == 0)
+        try w.exchange()
+        let carol = try w.rk("carol", ["decrypt", message])
+        #expect(carol.code == 0 && carol.stdout.contains("after dave left"), "\(carol)")
+        let dave = try w.rk("dave", ["decrypt", message])
+        #expect(dave.code != 0 && !dave.stdout.contains("after dave left"), "the removed member read it: \(dave)")
+    }
+
     /// Rejoining a room before any admin acted on the leave: the keyring is a member again at once, and the leave
     /// request still in the outbox is withdrawn (sync would otherwise publish it again).
     @Test func rejoiningBeforeTheAdminActsWithdrawsTheRequest() throws {

@@ -83,9 +83,13 @@ public struct BundleAcceptance<View: ReceiverView> {
         // A room this member left takes nothing more, a commit adding it back included: nothing tells a re-add made after
         // the leave from one made before it (taking it, a review found, undid a member's leave without a word).
         // It says so when the bundle adds this member again: taking the room back is the member's choice (`room rejoin`).
+        // It still follows the log (commits applied, no sender key kept, no rotation owed): dropping the commits while
+        // left made a rejoined member seal its next key to a roster an admin had removed someone from since (a review:
+        // the removed member read the rejoined member's messages).
         if room.left {
             let addsBack = commits.contains { $0.epoch > room.epoch && $0.operations.contains { if case let .add(card) = $0 { card.id == receiver } else { false } } }
-            return addsBack ? .addsBack(room: room.name) : .ignored("you left room \(room.name)")
+            if addsBack { return .addsBack(room: room.name) }
+            guard commits.contains(where: { $0.epoch > room.epoch }) || bundle.epoch > room.epoch else { return .ignored("you left room \(room.name)") }
         }
         // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all. The hash chain
         // settles that without reading them; only when it does not are they compared one by one.
@@ -128,6 +132,10 @@ public struct BundleAcceptance<View: ReceiverView> {
             previousTime = commit.time
         }
         try checkSender(content, roster: state.roster, leaving: beforeLast)
+        if room.left {
+            return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil, storesKey: false,
+                                         receiverIsMember: false, followedWhileLeft: true))
+        }
         return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }
