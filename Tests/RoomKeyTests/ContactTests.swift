@@ -50,3 +50,32 @@ import RoomKeyTestSupport
         }
     }
 }
+
+/// Every keyring change appends an audit entry (PROTOCOL §7): a newer card of a known key, and a room's local settings,
+/// changed the keyring without one (an interop review).
+@Suite(.temporaryFolder) struct ChangeAuditTests {
+    @Test func aNewerCardOfTheSameKeyIsAudited() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        let signer = try SigningKeyPair.generate(), sealing = try SealingKeyPair.generate().publicKey
+        let first = try IdentityCard(handle: "bob", signer: signer, sealingKey: sealing, created: 1_800_000_000)
+        let newer = try IdentityCard(handle: "bob", signer: signer, sealingKey: sealing, created: 1_800_000_100)
+        _ = try keyring.addContacts([first], as: nil)
+        let before = try keyring.auditEntries()
+        #expect(try keyring.addContacts([newer], as: nil).first?.outcome == .updated)
+        let added = try keyring.auditEntries().dropFirst(before.count)
+        #expect(added.map(\.event) == [.contactAdd], "\(added.map(\.detail))")
+        #expect(added.first?.detail.contains("1800000100") == true, "\(added.map(\.detail))")
+        #expect(try keyring.contact(named: "bob").card == newer)
+    }
+
+    @Test func roomSettingsAreAudited() throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        _ = try keyring.addContacts([try makeTestCard(handle: "bob")], as: nil)
+        _ = try keyring.createRoom(name: "team", members: ["bob"], deliver: { _ in "out" })
+        let before = try keyring.auditEntries()
+        _ = try keyring.setRoomPolicy(room: "team", retentionSeconds: 172_800, rotateMessages: 5, rotateAfterSeconds: nil)
+        let added = try keyring.auditEntries().dropFirst(before.count)
+        #expect(added.map(\.event) == [.roomPolicy], "\(added.map(\.detail))")
+        #expect(added.first?.detail.contains("retention 172800s, rotate-messages 5") == true, "\(added.map(\.detail))")
+    }
+}

@@ -200,7 +200,8 @@ extension Keyring {
             let accepted = try openContactRecord(Array(try sealedContactRow(db, tag: tag) ?? Data()), tag: tag).accepted
             try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
                                          added: existing.added), accepted: accepted)
-            if upgrade { try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id) upgraded to card v2") }
+            // A newer card of the same key changes the keyring too, and is in the audit log (an interop review).
+            try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id) " + (upgrade ? "upgraded to card v2" : "card of \(card.created) replaces one of \(existing.card.created)"))
             return ContactAddResult(name: name, id: card.id, outcome: upgrade ? .upgraded : .updated)
         }
         try recordHistory(db, name: name, card: existing.card, time: time)

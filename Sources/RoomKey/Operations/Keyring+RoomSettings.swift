@@ -49,6 +49,10 @@ extension Keyring {
             if let rotateMessages { room.rotateMessages = UInt32(rotateMessages) }
             if let rotateAfterSeconds { room.rotateAfterSeconds = rotateAfterSeconds }
             try saveRoom(db, room)
+            // Every keyring change is in the audit log (PROTOCOL §7); these settings were not (an interop review).
+            let set = [retentionSeconds.map { "retention \($0)s" }, rotateMessages.map { "rotate-messages \($0)" },
+                       rotateAfterSeconds.map { "rotate-after \($0)s" }].compactMap { $0 }
+            try audit(db, .roomPolicy, "\(Self.auditRoom(room.name, room.id)) " + set.joined(separator: ", "))
             return room
         }
         return (room, try pruneExpired())
