@@ -36,7 +36,7 @@ extension RoomKeyCommand.RoomCommand {
         }
 
         struct RoomSummary: Encodable {
-            let roomId: String, name: String, epoch: UInt64, members: Int, admin: Bool, member: Bool, forked: Bool
+            let roomId: String, name: String, epoch: UInt64, members: Int, admin: Bool, member: Bool, forked: Bool, left: Bool
             let unverified: Int, keyChanged: Int
             let postQuantum: Bool, requirePq: Bool, classicalMembers: [String]
             init(_ r: RoomListing) {
@@ -52,8 +52,9 @@ extension RoomKeyCommand.RoomCommand {
                 admin = r.summary.isAdmin
                 member = r.summary.isMember
                 forked = r.forked
+                left = r.left
             }
-            var role: String { admin ? "admin" : (member ? "member" : "left") }
+            var role: String { left || !member ? "left" : (admin ? "admin" : "member") }
         }
     }
 
@@ -81,11 +82,12 @@ extension RoomKeyCommand.RoomCommand {
                 output.stream(["room:        \(doc.name)", "id:          \(doc.roomId)", "epoch:       \(doc.epoch)", "head:        \(doc.head)",
                                "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
                                "forked:      \(doc.forked ? "YES (\(h.forkHeads.joined(separator: " vs ")))" : "no")",
+                               h.left ? "left:        yes, by you ('roomkey room rejoin' takes the room back)" : nil,
                                "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
                                "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
                                "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(SafeText.quotedList(doc.classicalMembers))")
                                    + (doc.requirePq ? " (required)" : ""),
-                               "members:     \(h.summary.members)"].map { $0 + "\n" }.joined())
+                               "members:     \(h.summary.members)"].compactMap { $0 }.map { $0 + "\n" }.joined())
             }, member: { m in
                 let doc = MemberDocument(m, room: roomName)
                 if let old = m.oldKeyOf { oldKeys.append((m.id, old.contact, old.pending)) }
@@ -205,6 +207,7 @@ struct FingerprintDocument: Encodable {
 struct RoomShowHead {
     struct Before: Encodable {
         let classicalMembers: [String], epoch: UInt64, fingerprint: String, fingerprintConfirmed: Bool, forked: Bool, head: String
+        let left: Bool
     }
     struct After: Encodable {
         let name: String, postQuantum: Bool, requirePq: Bool, retentionSeconds: UInt64, roomId: String, rotateAfterSeconds: UInt64
@@ -214,7 +217,7 @@ struct RoomShowHead {
 
     init(_ h: RoomHeader) {
         before = Before(classicalMembers: h.summary.classical.map(\.name), epoch: h.epoch, fingerprint: h.fingerprint,
-                        fingerprintConfirmed: h.fingerprintConfirmed, forked: h.forked, head: Hex.encode(h.head))
+                        fingerprintConfirmed: h.fingerprintConfirmed, forked: h.forked, head: Hex.encode(h.head), left: h.left)
         after = After(name: h.name, postQuantum: h.summary.classicalCount == 0, requirePq: h.requirePQ, retentionSeconds: h.retentionSeconds,
                       roomId: h.id.hex, rotateAfterSeconds: h.rotateAfterSeconds, rotateMessages: h.rotateMessages)
     }

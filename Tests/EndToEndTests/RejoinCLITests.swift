@@ -70,7 +70,12 @@ import Testing
         #expect(try w.show("bob")["epoch"] as? Int == 1, "the removal is applied while the room is left")
         let members = try #require(try w.show("bob")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
         #expect(!members.contains("dave"), "\(members)")
+        // Both listings say the room is left, until the rejoin.
+        let listed = { () throws -> [String: Any]? in (try w.rk("bob", ["room", "list", "--json"]).json()["rooms"] as? [[String: Any]])?.first }
+        #expect(try listed()?["left"] as? Bool == true && w.show("bob")["left"] as? Bool == true)
+        #expect(try w.rk("bob", ["room", "list"]).stdout.contains(" left "))
         #expect(try w.rk("bob", ["room", "rejoin", "team"]).code == 0)
+        #expect(try listed()?["left"] as? Bool == false && w.show("bob")["left"] as? Bool == false)
         let message = w.s.path("bob.msg")
         #expect(try w.rk("bob", ["encrypt", "team", "-o", message], stdin: Data("after dave left".utf8)).code == 0)
         try w.exchange()

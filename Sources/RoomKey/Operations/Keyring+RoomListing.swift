@@ -12,6 +12,8 @@ public struct RoomListing: Sendable {
     public let epoch: UInt64
     /// True when the room is forked.
     public let forked: Bool
+    /// True when this keyring left the room (`room leave`) and has not taken it back (`room rejoin`).
+    public var left = false
     /// True when the room requires post-quantum cards (`room set --require-pq`).
     public let requirePQ: Bool
     /// Size, your role, trust counts and members on version 1 cards.
@@ -39,8 +41,10 @@ extension Keyring {
                     summary = try self.summary(db, roster: roster, me: own)
                 }
                 guard let summary else { return nil }
-                return RoomListing(id: id, name: record.name, epoch: record.epoch, forked: record.forked,
-                                   requirePQ: record.requirePQ ?? false, summary: summary)
+                var listing = RoomListing(id: id, name: record.name, epoch: record.epoch, forked: record.forked,
+                                          requirePQ: record.requirePQ ?? false, summary: summary)
+                listing.left = record.left ?? false
+                return listing
             }
         }
         return listings.sorted { RoomListing.precedes(($0.name, $0.id), ($1.name, $1.id)) }

@@ -22,6 +22,8 @@ public struct RoomHeader: Sendable {
     public let requirePQ: Bool
     /// Size, trust counts and the members on version 1 cards.
     public let summary: RosterSummary
+    /// True when this keyring left the room and has not taken it back.
+    public var left = false
 
     /// The room fingerprint at this epoch.
     public var fingerprint: String { RoomFingerprint.digits(roomID: id, epoch: epoch, head: head) }
@@ -57,11 +59,13 @@ extension Keyring {
             let me = try identityCard(db)
             var summary = try storedSummary(db, id)
             if summary == nil, let roster = try epochRoster(db, id, record.epoch) { summary = try self.summary(db, roster: roster, me: me) }
-            try header(RoomHeader(id: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),
+            var head = RoomHeader(id: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),
                                   forked: record.forked, forkHeads: record.forkHeads, fingerprintConfirmed: record.confirmedEpoch == record.epoch,
                                   retentionSeconds: record.retention, rotateMessages: record.rotateMessages ?? RoomPolicy.defaultRotateMessages,
                                   rotateAfterSeconds: record.rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
-                                  requirePQ: record.requirePQ ?? false, summary: summary ?? RosterSummary()))
+                                  requirePQ: record.requirePQ ?? false, summary: summary ?? RosterSummary())
+            head.left = record.left ?? false
+            try header(head)
             let handles = try rosterHandles(view)
             let labeler = labeler(handles)
             let alike = lookalikes(handles, me: me)
