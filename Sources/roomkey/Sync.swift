@@ -86,6 +86,9 @@ struct SyncDocument: Encodable {
     let filterIgnored: Bool
     let tip: String?
 
+    /// The most files of the remote that sync names one warning line each.
+    static let warnedFiles = 20
+
     static func op(_ o: RoomKeyCore.Operation) -> Op { Op(op: o.verb, id: o.subject?.hex) }
 
     static func notes(_ list: [SyncReport.LogNote]?) -> [Note] {
@@ -112,8 +115,11 @@ struct SyncDocument: Encodable {
         output.confirmation(doc) { doc.lines(synced: r != nil) }
         for b in doc.behind { output.warn("remote is behind this keyring at epoch \(b.epoch) in room \(Output.oneLine(b.name)); published again") }
         if doc.rewound { output.warn("the remote's branch was rewound since the last sync") }
-        for x in doc.received where x.status == "rejected" || x.status == "malformed" {
-            output.warn("\(x.path): \(x.status): \(x.error ?? "")")
+        // At most `warnedFiles` lines: a remote full of junk folders printed one line each (25,000 in a review).
+        let refused = doc.received.filter { $0.status == "rejected" || $0.status == "malformed" }
+        for x in refused.prefix(Self.warnedFiles) { output.warn("\(x.path): \(x.status): \(x.error ?? "")") }
+        if refused.count > Self.warnedFiles {
+            output.warn("\(refused.count - Self.warnedFiles) more file(s) of the remote rejected or malformed (all of them are in --json)")
         }
         for line in doc.repairWarnings() { output.warn(line) }
         for n in r?.leftOut ?? [] where !doc.blocked.contains(where: { $0.roomId == n.roomID.hex && $0.epoch == n.epoch }) {

@@ -73,3 +73,34 @@ import Testing
         }
     }
 }
+
+/// Made-up room folders that all name one `log/` tree (a git review: 1,200 of them, naming one 3,000-file tree, 190 KB
+/// pushed, made every member's sync list 3.5 million paths, 30 s and 1.8 GB). A folder that names a tree another room
+/// folder named already pays `RoomTreeWalk.repeatCost` per file: the walk lists a few of them and sets the others aside,
+/// and the real room, first, is listed whole.
+@Suite struct GitSharedTreeTests {
+    @Test func roomFoldersNamingOneTreeCostTheirRepeats() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let (files, fakes) = (100, 40)
+        let script = """
+            set -e; export GIT_DIR='\(w.bare)'; blob=$(printf junk | git hash-object -w --stdin)
+            log=$(for i in $(seq \(files)); do printf "100644 blob $blob\\t$i.roomkey\\n"; done | git mktree)
+            folder=$(printf "040000 tree $log\\tlog\\n" | git mktree)
+            rooms=$( (git ls-tree main:rooms; for i in $(seq \(fakes)); do printf "040000 tree $folder\\t%032x\\n" $i; done) | git mktree)
+            root=$( (git ls-tree main | awk -F '\\t' '$2 != "rooms"'; printf "040000 tree $rooms\\trooms\\n") | git mktree)
+            git update-ref refs/heads/main $(git commit-tree $root -p main -m fakes)
+            """
+        #expect(try GitWorld.shell(script + "\necho done").contains("done"))
+        var mirror = GitMirror(folder: w.bare, url: w.url)
+        mirror.walkFileLimit = 5_000
+        let tip = try w.git(["rev-parse", "main"])
+        let listing = try mirror.roomFiles(at: tip, since: nil, first: [room])
+        let fake = listing.files.filter { !$0.path.hasPrefix("rooms/\(room)/") }
+        // One folder at full price (100), then a few at 16 x 100 within the 5,000: at most 400 paths, not 4,000.
+        #expect(fake.count >= files, "the first made-up folder is listed as any other")
+        #expect(fake.count <= 4 * files, "\(fake.count) \(listing.files.count) \(listing.oversized)")
+        #expect(listing.oversized.filter { $0.why == .repeated(files) }.count >= fakes - 4, "\(fake.count) \(listing.files.count) \(listing.oversized.map(\.why))")
+        #expect(listing.files.contains { $0.path == "rooms/\(room)/log/0.roomkey" }, "the real room is listed")
+    }
+}

@@ -105,6 +105,7 @@ extension Keyring {
                 case let .files(count): "the folder names \(count) files, more than this sync had room for after the other rooms"
                 case let .treeBytes(size) where size > bytes: "the folder's trees take more than \(bytes) bytes"
                 case let .treeBytes(size): "the folder's trees take \(size) bytes, more than this sync had room for after the other rooms"
+                case let .repeated(count): "the folder names \(count) files that another room's folder names too"
                 }
                 report.received.append(ReceiveResult(path: "\(remote):\(folder)", status: .malformed, roomID: nil, epoch: nil,
                                                      error: RemoteError.unreadableFile(why), bundles: []))

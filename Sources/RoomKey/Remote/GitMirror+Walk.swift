@@ -29,6 +29,9 @@ struct RoomTreeWalk {
         case files(Int)
         /// Its tree objects take at least this many bytes: more than what was left of `byteLimit` when its turn came.
         case treeBytes(Int)
+        /// It names this many files in trees another room folder names too, more than what was left of `fileLimit`
+        /// at `repeatCost` each.
+        case repeated(Int)
     }
 
     let mirror: GitMirror
@@ -46,6 +49,9 @@ struct RoomTreeWalk {
         fileLimit = mirror.walkFileLimit
         byteLimit = mirror.listingLimit
     }
+
+    /// What a file costs of `fileLimit` in a room folder that names a layout tree listed under another room folder.
+    static let repeatCost = 16
 
     /// Folders of a room folder, and what each holds: files only, or one level of folders of files.
     static let layout: [String: Bool] = ["log": false, "leave": false, "keys": true, "resent": true]
@@ -71,18 +77,27 @@ struct RoomTreeWalk {
         let tooLarge = try loadLayout(order.map { id in (id, [changed[id], old[id]].compactMap { $0 }) }, held: first)
         var listing = Listing()
         var room = fileLimit
+        // Layout folder trees listed under a room folder already, by room id. Two rooms never hold the same files (each
+        // file names its room), so a folder that names another's tree again costs `repeatCost` times its files: 1,200
+        // made-up room folders naming one 3,000-file tree (190 KB pushed) made every member's sync list 3.5 million
+        // paths, 30 s and 1.8 GB (a hostile review); a folder of its own trees costs what it did.
+        var listedTrees: [String: String] = [:]
         for id in order {
             guard let tree = changed[id] else { continue }
             if let bytes = tooLarge[id] {
                 listing.oversized.append((RemoteLayout.roomFolder(id), .treeBytes(bytes)))
                 continue
             }
+            let own = layoutTrees([tree], level: 1) + layoutTrees([tree], level: 2)
+            let repeats = own.contains { listedTrees[$0].map { $0 != id } ?? false }
             let count = fileCount(tree)
-            guard count <= room else {
-                listing.oversized.append((RemoteLayout.roomFolder(id), .files(count)))
+            let cost = repeats ? count.multipliedReportingOverflow(by: Self.repeatCost).partialValue : count
+            guard cost <= room, cost >= count else {
+                listing.oversized.append((RemoteLayout.roomFolder(id), repeats ? .repeated(count) : .files(count)))
                 continue
             }
-            room -= count
+            room -= cost
+            for t in own where listedTrees[t] == nil { listedTrees[t] = id }
             // Compared with the old folder tree by tree: a subtree with the same id is skipped unread, so the old side
             // costs its changed trees' entries, never its paths (expanding it whole let a folder that was a tree bomb
             // at the marker, and small now, name every one of the bomb's paths).
