@@ -190,8 +190,8 @@ extension RoomKeyCommand.RoomCommand {
             commandName: "rejoin",
             abstract: "Take back a room you left, so that a commit adding you again is received.",
             discussion: """
-                After 'roomkey room leave' the keyring follows the room's commits but keeps no sender key for it, and \
-                takes no commit adding you back ('receive' warns of one). This undoes the leave here: the room is no longer marked left, a \
+                After 'roomkey room leave' the keyring follows the room's commits and sender keys while you are in \
+                its roster, but takes no commit adding you back ('receive' warns of one). This undoes the leave here: the room is no longer marked left, a \
                 leave request still in the outbox is withdrawn, and, while you are in the roster this keyring holds, a \
                 new sender key is due. Then receive the bundle that adds you back again. A leave request already \
                 delivered may still reach its admin, who removes you; ask to be added again then. Refused (exit 6) for \

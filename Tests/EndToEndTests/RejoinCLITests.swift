@@ -132,6 +132,51 @@ struct GitRejoinTests {
         #expect(r.code == 0 && r.stdout.contains("back through git"), "\(r)")
     }
 
+    /// The room moved on before the member who left synced: the request still goes out (a review: sync published only a
+    /// request of the room's current epoch, the room followed the newer commit first, and the request never left), and
+    /// the admin acts on it.
+    @Test func aRequestGoesOutAfterTheRoomMovedOn() throws {
+        let w = try GitSyncCLITests.team(["dave"])
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        for p in ["alice", "bob", "carol", "dave"] { try w.sync(p) }
+        #expect(try w.rk("bob", ["room", "leave", "team"]).code == 0)
+        #expect(try !w.remoteFiles().contains { $0.hasPrefix("rooms/\(room)/leave/") }, "room leave does not publish")
+        #expect(try w.rk("alice", ["room", "remove", "team", "dave"]).code == 0)
+        try w.sync("alice")
+        try w.sync("bob")
+        let files = try w.remoteFiles()
+        #expect(files.contains { $0.hasPrefix("rooms/\(room)/leave/") }, "\(files)")
+        try w.sync("alice")
+        let members = try #require(try w.show("alice")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
+        #expect(!members.contains("bob"), "alice acted on bob's request: \(members)")
+    }
+
+    /// Keys sent while the member had left are kept: after a rejoin through git it reads the messages of the epoch it
+    /// follows (a review: the sync marker had passed their files, and the room sat at an epoch no file was retried for).
+    @Test func keysSentWhileLeftAreReadAfterTheRejoin() throws {
+        let w = try GitSyncCLITests.team(["dave"])
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        for p in ["alice", "bob", "carol", "dave"] { try w.sync(p) }
+        #expect(try w.rk("bob", ["room", "leave", "team", "-o", w.s.path("leave.req")]).code == 0)
+        #expect(try w.rk("alice", ["room", "remove", "team", "dave"]).code == 0)
+        try w.sync("alice")
+        try w.sync("carol")
+        let (a, c) = (w.s.path("a.msg"), w.s.path("c.msg"))
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", a], stdin: Data("from alice".utf8)).code == 0)
+        #expect(try w.rk("carol", ["encrypt", "team", "-o", c], stdin: Data("from carol".utf8)).code == 0)
+        try w.sync("alice")
+        try w.sync("carol")
+        try w.sync("bob")
+        #expect(try w.state("bob") == w.state("alice"), "the room left followed the removal")
+        #expect(try w.rk("bob", ["room", "rejoin", "team"]).code == 0)
+        try w.sync("bob")
+        for (file, text) in [(a, "from alice"), (c, "from carol")] {
+            let r = try w.rk("bob", ["decrypt", file])
+            #expect(r.code == 0 && r.stdout.contains(text), "\(r)")
+        }
+    }
+
     /// A leave request that sync published before the member rejoined is deleted from the remote by the member's next
     /// sync, so that an admin who syncs after that does not remove the member who rejoined (a review: `rejoin` said the
     /// request was removed, and the admin's next sync removed the member).

@@ -163,7 +163,6 @@ struct BundleAcceptanceTests {
         var joinedEpoch: UInt64? = nil
         var storesKey = true
         var receiverIsMember = true
-        var followedWhileLeft = false
     }
 
     /// A rule failure, by its exact error.
@@ -272,18 +271,25 @@ struct BundleAcceptanceTests {
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol], keyEpoch: 0) },
              expect: { _, _ in .rejected(.epochMismatch(header: 1, content: 0)) }),
-        Case(name: "a room this receiver left follows its log: the commits apply, no sender key is kept, no rotation is owed",
+        Case(name: "a room this receiver left follows its log and keeps its sender keys, but owes no rotation",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()]) },
-             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2, storesKey: false, receiverIsMember: false, followedWhileLeft: true)) }),
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2, storesKey: true, receiverIsMember: false)) }),
         Case(name: "a room this receiver left, a removal of another member: applied, so a rejoin seals to the roster without it",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.carol], commits: [w.commit(w.alice, on: w.s1, [.remove(w.bob.id)])]) },
-             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2, storesKey: false, receiverIsMember: false, followedWhileLeft: true)) }),
-        Case(name: "a room this receiver left, commits it cannot check (not signed by an admin): rejected as for any member",
+             expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2, storesKey: true, receiverIsMember: false)) }),
+        Case(name: "a room this receiver left, a bundle that fails a rule (commit of a non-admin): ignored",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.bob, epoch: 2, to: [w.alice, w.carol, w.erin], commits: [w.commit(w.bob, on: w.s1, [.add(w.erin.card)])]) },
-             expect: { w, _ in .rejected(.notAdmin(w.bob.id)) }),
+             expect: { _, _ in .ignored }),
+        Case(name: "a room this receiver left, fork evidence: ignored, never marked (a forked room cannot be rejoined)",
+             holds: { w, _ in try w.member(left: true) },
+             bundle: { w in
+                 let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)])
+                 return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
+             },
+             expect: { _, _ in .ignored }),
         Case(name: "a room this receiver left, a bundle that removes it and adds it back: addsBack, nothing applied",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in
@@ -292,10 +298,10 @@ struct BundleAcceptanceTests {
                  return try w.seal(w.alice, epoch: 3, to: [w.bob, w.carol], commits: w.log + [out, back])
              },
              expect: { _, _ in .addsBack }),
-        Case(name: "a room this receiver left, a sender key of its epoch: ignored",
+        Case(name: "a room this receiver left, a sender key of its epoch: kept, as a member keeps it",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.bob, epoch: 1, to: [w.alice, w.carol]) },
-             expect: { _, _ in .ignored }),
+             expect: { _, _ in .apply(Applied(storesKey: true, receiverIsMember: false)) }),
     ]
 
     // Step 4 and 5: a room this receiver does not hold.
@@ -833,7 +839,6 @@ struct BundleAcceptanceTests {
             #expect(a.joinedEpoch == x.joinedEpoch, sourceLocation: sourceLocation)
             #expect(a.storesKey == x.storesKey, sourceLocation: sourceLocation)
             #expect(a.receiverIsMember == x.receiverIsMember, sourceLocation: sourceLocation)
-            #expect(a.followedWhileLeft == x.followedWhileLeft, sourceLocation: sourceLocation)
             if let last = a.commits.last {
                 // The new state is the one the last commit produced.
                 #expect(a.state?.head == last.commit.head, sourceLocation: sourceLocation)

@@ -278,12 +278,11 @@ extension Keyring {
             case .none: break
             }
         }
-        if !accepted.followedWhileLeft { try markSeen(db, digest, bundle.roomID) }
+        try markSeen(db, digest, bundle.roomID)
         for (commit, _) in accepted.commits {
             try audit(db, .commitApplied, "\(Self.auditRoom(name, bundle.roomID)) epoch \(commit.epoch) by \(commit.author): " + commit.operations.map(\.verb).joined(separator: ", "))
         }
-        let carried = [accepted.commits.isEmpty ? nil : "\(accepted.commits.count) commit(s)", accepted.storesKey ? "sender key" : nil,
-                       accepted.followedWhileLeft ? "room left: its sender key not kept" : nil]
+        let carried = [accepted.commits.isEmpty ? nil : "\(accepted.commits.count) commit(s)", accepted.storesKey ? "sender key" : nil]
         try audit(db, .bundleReceived, "\(Self.auditRoom(name, bundle.roomID)) epoch \(bundle.epoch) from \(bundle.sender): " + carried.compactMap { $0 }.joined(separator: ", "))
         try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: accepted.commits.count)
         return advanced

@@ -25,7 +25,9 @@ extension Keyring {
             case "commit": path = RemoteLayout.commitPath(room: r.roomID, epoch: r.epoch)
             case "sender-key" where r.epoch == room.state.epoch && !room.left:
                 path = RemoteLayout.senderKeyPath(room: r.roomID, epoch: r.epoch, sender: mine, generation: r.generation.map(String.init) ?? "x" + digest)
-            case "leave-request" where r.epoch == room.state.epoch:
+            // While the room is left and this member still in its roster, whatever epoch the room followed since (a
+            // review: a commit received before the next sync moved the room past the request, which never went out).
+            case "leave-request" where room.left && room.state.roster[me.id] != nil:
                 path = RemoteLayout.leavePath(room: r.roomID, member: mine, epoch: r.epoch)
             case "resend" where r.epoch == room.state.epoch:
                 path = RemoteLayout.resentPath(room: r.roomID, epoch: r.epoch, sender: mine, digest: digest)

@@ -80,17 +80,47 @@ public struct BundleAcceptance<View: ReceiverView> {
             throw BundleError.epochMismatch(header: bundle.epoch, content: info.epoch)
         }
         guard let room = try held({ try view.room(bundle.roomID) }) else { return try join(content, size: size) }
-        // A room this member left takes nothing more, a commit adding it back included: nothing tells a re-add made after
-        // the leave from one made before it (taking it, a review found, undid a member's leave without a word).
-        // It says so when the bundle adds this member again: taking the room back is the member's choice (`room rejoin`).
-        // It still follows the log (commits applied, no sender key kept, no rotation owed): dropping the commits while
-        // left made a rejoined member seal its next key to a roster an admin had removed someone from since (a review:
-        // the removed member read the rejoined member's messages).
+        // A room this member left takes no commit adding it back: nothing tells a re-add made after the leave from one
+        // made before it (taking it, a review found, undid a member's leave without a word). Receive says so: taking
+        // the room back is the member's choice (`room rejoin`).
         if room.left {
             let addsBack = commits.contains { $0.epoch > room.epoch && $0.operations.contains { if case let .add(card) = $0 { card.id == receiver } else { false } } }
             if addsBack { return .addsBack(room: room.name) }
-            guard commits.contains(where: { $0.epoch > room.epoch }) || bundle.epoch > room.epoch else { return .ignored("you left room \(room.name)") }
+            return try followWhileLeft(content, room: room, size: size)
         }
+        return try heldRoom(content, room: room, size: size)
+    }
+
+    /// A room this member left still follows its log and keeps the sender keys sealed to it, as any member does, but
+    /// owes no rotation, and nothing that would need an answer from it is taken: a conflict, a fork (marked, it could
+    /// never be rejoined: only an admin resolves one), a bundle that fails a rule. Dropping the commits while left made
+    /// a rejoined member seal its next key to a roster an admin had removed someone from since (a review: the removed
+    /// member read it); dropping the keys left it unable to read the messages of the epoch it rejoined at.
+    private func followWhileLeft(_ content: borrowing BundleContent, room: HeldRoom, size: Int) throws -> BundleDecision {
+        let ignored = BundleDecision.ignored("you left room \(room.name)")
+        let decision: BundleDecision
+        do {
+            decision = try heldRoom(content, room: room, size: size)
+        } catch let failure as ViewFailure {
+            throw failure
+        } catch let error as BundleError where error.category == .pending {
+            throw error
+        } catch {
+            return ignored
+        }
+        switch decision {
+        case let .apply(accepted):
+            return .apply(AcceptedBundle(roomID: accepted.roomID, state: accepted.state, commits: accepted.commits, joinedEpoch: nil,
+                                         storesKey: accepted.storesKey, receiverIsMember: false))
+        case .fork, .rejected, .ignored, .addsBack: return ignored
+        case .duplicate, .pending: return decision
+        }
+    }
+
+    /// The rules for a room held here: commits already accepted, then new ones, or a sender key of a held epoch.
+    private func heldRoom(_ content: borrowing BundleContent, room: HeldRoom, size: Int) throws -> BundleDecision {
+        let bundle = content.bundle
+        let commits = content.commits
         // Commits already accepted must be byte-identical: a different one is a fork, or nothing at all. The hash chain
         // settles that without reading them; only when it does not are they compared one by one.
         let known = commits.prefix { $0.epoch <= room.epoch }
@@ -132,10 +162,6 @@ public struct BundleAcceptance<View: ReceiverView> {
             previousTime = commit.time
         }
         try checkSender(content, roster: state.roster, leaving: beforeLast)
-        if room.left {
-            return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil, storesKey: false,
-                                         receiverIsMember: false, followedWhileLeft: true))
-        }
         return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }

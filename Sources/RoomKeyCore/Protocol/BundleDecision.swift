@@ -49,9 +49,6 @@ public struct AcceptedBundle: Sendable {
     public let storesKey: Bool
     /// True when the receiver is in the new roster (it then owes its own new sender key).
     public let receiverIsMember: Bool
-    /// True for a room this receiver left: only its commits are taken, and the bundle is not recorded as seen, so that
-    /// after `room rejoin` it can be received again for its sender key.
-    public var followedWhileLeft = false
 }
 
 /// Two different commits for one epoch, each checked as valid on the same predecessor and properly distributed.
