@@ -48,6 +48,18 @@ import Testing
     }
 
     /// A remote's older row put back (a URL the user moved away from) is refused, as a deleted identity row is.
+    /// The audit head deleted (and the entries with it) is refused by the next writing command, as an edit: it failed
+    /// with SQLite's "UNIQUE constraint failed" (exit 1), and with the entries gone too the chain began again at 1 (a review).
+    @Test(arguments: [["DELETE FROM audit_head"], ["DELETE FROM audit_head", "DELETE FROM audit_entry"]])
+    func aDeletedAuditHeadIsRefusedByTheNextChange(_ statements: [String]) throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "-q"]).code == 0)
+        for sql in statements { try Self.write(w.s.keyring("alice"), sql, [[]]) }
+        let r = try w.rk("alice", ["room", "set", "team", "--retention", "48h"])
+        #expect(r.code == 2 && r.stderr.contains("rows of audit_head were added, deleted or changed"), "\(statements): \(r)")
+        #expect(r.stderr.split(separator: "\n").filter { $0.hasPrefix("roomkey: error:") }.count == 1, "\(r.stderr)")
+    }
+
     @Test func anOlderRemoteRowOrADeletedIdentityIsRefused() throws {
         let w = try RoomWorld()
         #expect(try w.rk("alice", ["remote", "add", "origin", w.s.path("old.git")]).code == 0)

@@ -95,6 +95,10 @@ extension Keyring {
 
     /// Appends an entry inside the caller's transaction.
     func audit(_ db: Database, _ event: AuditEvent, _ detail: String) throws {
+        // The head is checked against its digest first: with it deleted from outside, every writing command failed
+        // with SQLite's "UNIQUE constraint failed" (exit 1), and with the entries deleted too the chain began again at
+        // 1 unnoticed (a review). One row: the check costs nothing.
+        try requireIntact(db, "audit_head")
         let head = try auditHead(db) ?? AuditHead(seq: 0, chain: Hex.encode(Commit.genesisHead))
         let seq = head.seq + 1
         let entry = AuditEntry(seq: seq, time: now(), event: event, detail: detail, previous: head.chain)
