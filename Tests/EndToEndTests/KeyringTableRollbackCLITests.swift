@@ -60,6 +60,19 @@ import Testing
         #expect(r.stderr.split(separator: "\n").filter { $0.hasPrefix("roomkey: error:") }.count == 1, "\(r.stderr)")
     }
 
+    /// The roster row of the room's epoch deleted: receive stops on the edit, and does not reject the valid bundle as
+    /// "for an epoch before this keyring joined" (a review: that blamed its sender, and the bundle was not kept).
+    @Test func aDeletedRosterRowIsAnEditNotARejectedBundle() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "-o", w.s.path("g")]).code == 0)
+        #expect(try w.rk("bob", ["receive", w.s.path("g")]).code == 0)
+        #expect(try w.rk("alice", ["room", "add", "team", "carol", "-o", w.s.path("a")]).code == 0)
+        try Self.write(w.s.keyring("bob"), "DELETE FROM room_epoch", [[]])
+        let r = try w.rk("bob", ["receive", w.s.path("a")])
+        #expect(r.code == 2 && r.stderr.contains("keyring was edited: the roster of epoch 0 of room team is missing from room_epoch"), "\(r)")
+        #expect(!r.stderr.contains("before this keyring joined"), "\(r)")
+    }
+
     @Test func anOlderRemoteRowOrADeletedIdentityIsRefused() throws {
         let w = try RoomWorld()
         #expect(try w.rk("alice", ["remote", "add", "origin", w.s.path("old.git")]).code == 0)

@@ -23,9 +23,19 @@ struct ReceiverStore: ReceiverView {
 
     func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try keyring.checkedCommit(db, room, epoch) }
 
-    func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? { try keyring.epochRoster(db, room, epoch) }
+    func roster(_ room: RoomID, epoch: UInt64) throws -> Roster? { try held(keyring.epochRoster(db, room, epoch), room, epoch) }
 
-    func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? { try keyring.epochRosterView(db, room, epoch) }
+    func rosterView(_ room: RoomID, epoch: UInt64) throws -> RosterView? { try held(keyring.epochRosterView(db, room, epoch), room, epoch) }
+
+    /// `roster`, which a room holds for every epoch from 0 to its own with no gap (PROTOCOL §6): one missing there was
+    /// deleted from outside, and the whole command stops (a review: a valid bundle was rejected as "for an epoch before
+    /// this keyring joined", blaming its sender).
+    private func held<R>(_ roster: R?, _ room: RoomID, _ epoch: UInt64) throws -> R? {
+        if roster == nil, let record = try keyring.loadRoomRecord(db, room), epoch <= record.epoch {
+            throw IntegrityError.edited("the roster of epoch \(epoch) of room \(record.name) is missing from room_epoch")
+        }
+        return roster
+    }
 
     func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers? { try keyring.epochMembers(db, room, epoch) }
 
