@@ -31,6 +31,23 @@ struct GitHostileRemoteTests {
         #expect(try w.state("alice") == before)
     }
 
+    /// A server that deletes `main` is a rewind to nothing: said so, and everything published again (a review: exit 0
+    /// and no word). One whose `main` names a blob is refused as damage, not taken for an empty remote (every push then
+    /// "lost a race": exit 5 after 12 waits with no other admin).
+    @Test func aDeletedOrBrokenMainIsReported() throws {
+        let w = try GitSyncCLITests.team()
+        try w.git(["update-ref", "-d", "refs/heads/main"])
+        let bob = try w.rk("bob", ["sync", "--json"])
+        #expect(bob.code == 0, "\(bob)")
+        #expect(try bob.json()["rewound"] as? Bool == true, "\(bob.stdout)")
+        #expect(bob.stderr.contains("the remote's branch was rewound"), "\(bob)")
+        // git's own update-ref refuses a blob for a branch: the server writes the ref file.
+        _ = try GitWorld.shell("export GIT_DIR='\(w.bare)'; git pack-refs --all; printf '%s\\n' $(printf junk | git hash-object -w --stdin) > '\(w.bare)/refs/heads/main'")
+        let alice = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(alice.code == 1 && alice.stderr.contains("the remote's main is not a commit"), "\(alice)")
+        #expect(!alice.stderr.contains("kept publishing first"), "\(alice)")
+    }
+
     /// Sender-key paths are predictable (`keys/<epoch>/<sender>-<generation>`), so a member with push access can take
     /// the next epoch's paths of the others first. Each sync then found its own files "published" and skipped them, and
     /// every message of those members stayed undecryptable (exit 5) for everyone, with nothing reported (a review

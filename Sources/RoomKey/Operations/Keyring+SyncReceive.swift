@@ -14,7 +14,12 @@ extension Keyring {
     /// member's own files and epochs it holds already; leave requests become staged removals. Then moves the marker.
     func receiveNew(_ mirror: GitMirror, tip: String?, remote: String, me: borrowing LocalIdentity, deliver: BundleDelivery,
                     report: inout SyncReport) throws {
-        guard let tip else { return }
+        guard let tip else {
+            // No `main` where an earlier sync saw one: the server lost or deleted it, which is a rewind (a review: sync
+            // published everything again and said nothing).
+            if try read({ db in try remoteRecord(db, remote) })?.lastSynced != nil { report.rewound = true }
+            return
+        }
         let known = try read { db in try allRooms(db) }
         let rooms = Dictionary(known.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
         var skipped: [String]? = nil

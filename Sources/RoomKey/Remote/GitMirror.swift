@@ -175,6 +175,11 @@ struct GitMirror {
             return Fetched(tip: nil, filterIgnored: false)
         }
         let tip = try git.run(["rev-parse", "-q", "--verify", Self.tracking + "^{commit}"])
+        // A `main` that names a blob or a tree is the server's damage, not an empty remote: taken for none, every push
+        // lost its "race" against it (a review: exit 5 after 12 retries, with no other admin).
+        if tip.status != 0, (try? git.run(["rev-parse", "-q", "--verify", Self.tracking]))?.status == 0 {
+            throw RemoteError.git(command: "fetch", reason: "the remote's main is not a commit; ask whoever runs the remote to repair it")
+        }
         return Fetched(tip: tip.status == 0 ? Git.text(tip.stdout) : nil, filterIgnored: r.stderr.contains("filtering not recognized by server"))
     }
 
