@@ -18,9 +18,11 @@ extension RoomKeyCommand.RoomCommand {
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
 
         func execute(_ output: Output) throws {
-            let r = try openKeyring().resolveFork(of: room)
+            let (r, wasForked) = try openKeyring().resolveFork(of: room)
             output.confirmation(["room_id": r.id.hex, "head": Hex.encode(r.state.head)]) {
-                ["room \(r.name) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"]
+                // A room that was not forked is left as it was, and says so (it said "distribution is allowed again").
+                wasForked ? ["room \(r.name) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"]
+                    : ["room \(r.name) is not forked: nothing to resolve"]
             }
         }
     }

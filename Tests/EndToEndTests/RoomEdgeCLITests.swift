@@ -147,6 +147,9 @@ import Testing
         let bob = try w.show("bob")
         #expect(bob["forked"] as? Bool == false)
         #expect(bob["epoch"] as? Int == 2)
-        #expect(try w.rk("bob", ["room", "resolve", "team"]).code == 0)
+        // Not forked any more: nothing to resolve, and it says so (it said "distribution is allowed again", a review).
+        let again = try w.rk("bob", ["room", "resolve", "team"])
+        #expect(again.code == 0 && again.stdout.contains("room team is not forked: nothing to resolve"), "\(again)")
+        #expect(!again.stdout.contains("distribution is allowed again"), "\(again)")
     }
 }

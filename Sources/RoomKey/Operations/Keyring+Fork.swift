@@ -17,18 +17,18 @@ extension Keyring {
 
     /// Clears this keyring's fork mark on a room it administers, keeping the accepted branch. The admin's next
     /// commit on that branch then clears the mark for every member who applies it.
-    public func resolveFork(of nameOrID: String) throws -> StoredRoom {
+    public func resolveFork(of nameOrID: String) throws -> (room: StoredRoom, wasForked: Bool) {
         let me = try identityCard().id
         try automaticPrune()
         return try write { db in
             var room = try findRoom(db, nameOrID)
-            guard room.forked else { return room }
+            guard room.forked else { return (room, false) }
             guard room.state.roster[me]?.admin == true else { throw LogError.notAdmin(me) }
             try audit(db, .commitApplied, "\(Self.auditRoom(room.name, room.id)) fork resolved by keeping epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")
             room.forked = false
             room.forkHeads = []
             try saveRoom(db, room)
-            return room
+            return (room, true)
         }
     }
 }
