@@ -17,7 +17,8 @@ extension RoomKeyCommand {
                 socket, a device or a link to one, which is not opened) is ignored with the reason and does not fail \
                 the run; a file named on the command line that is larger than any bundle is malformed. \
                 Every good input is applied even when another is bad; the exit code is the worst among them (rejected \
-                2, malformed 65, pending 5), and 0 when every input was applied, duplicate, not-for-me or ignored. Each \
+                2, malformed 65, pending 5), and 0 when every input was applied, duplicate, not-for-me or ignored; \
+                bundles kept by earlier runs and retried are reported but do not change it. Each \
                 result is printed as it is decided, then the bundles written in response, then a one-line summary; a \
                 progress line appears on standard error for long runs when it is a terminal. With -q only errors are \
                 printed.
@@ -149,7 +150,9 @@ extension RoomKeyCommand {
                 }
             }
             for r in results { if let warning = r.warning { output.warn(warning, hint: nil) } }
-            let worst = results.map(\.status).max() ?? .applied
+            // The inputs decide: bundles kept by earlier runs are reported, but anyone who can send bundles could keep
+            // some that are rejected once retried, and a script's valid input then exited 2 (a review).
+            let worst = results.filter { !$0.kept }.map(\.status).max() ?? .applied
             switch worst {
             case .rejected: throw ExitCode(ExitStatus.rejected)
             case .malformed: throw ExitCode(ExitStatus.malformed)

@@ -58,7 +58,7 @@ extension Keyring {
         }
         let inputs = batch.inputs
         let me = try identity()
-        var results = ReceiveResultTable(announce: onResult)
+        var results = ReceiveResultTable(inputs: inputs.count, announce: onResult)
         var queue: [Queued] = []
         var requests: [(index: Int, path: String, request: LeaveRequest)] = []
         for (index, input) in inputs.enumerated() {

@@ -44,6 +44,8 @@ public struct ReceiveResult: Sendable {
     public let bundles: [String]
     /// Something the user should know that did not fail this input (pending bundles dropped to stay under the cap).
     public var warning: String? = nil
+    /// True for a bundle an earlier run kept (`pending_bundle`), retried in this one, rather than one of its inputs.
+    public var kept = false
 }
 
 /// One input to `receive`: where it came from and its bytes, or, read ahead for one recipient, its bundle as that
@@ -163,14 +165,18 @@ public struct ReceiveInput: Sendable {
 struct ReceiveResultTable {
     /// The results so far.
     private(set) var values: [Int: ReceiveResult] = [:]
+    /// How many inputs this run has: a result at a higher index is a kept bundle's (`ReceiveResult.kept`).
+    let inputs: Int
     /// Called with each index's first result.
     let announce: (ReceiveResult) -> Void
 
     subscript(index: Int) -> ReceiveResult? {
         get { values[index] }
         set {
-            if values[index] == nil, let newValue { announce(newValue) }
-            values[index] = newValue
+            var value = newValue
+            if index >= inputs { value?.kept = true }
+            if values[index] == nil, let value { announce(value) }
+            values[index] = value
         }
     }
 }

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+/// The exit code of `receive` is the worst status among its inputs: a bundle an earlier run kept, rejected once it is
+/// retried, is reported but does not fail a run whose inputs all applied (a review: anyone who can send bundles could
+/// keep some, and a script's valid bundle then exited 2).
+@Suite struct ReceiveKeptExitCLITests {
+    @Test func aKeptBundleRejectedOnRetryDoesNotFailTheRun() throws {
+        let w = try RoomWorld()
+        let s = w.s
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave", "-o", s.path("g")]).code == 0)
+        for p in ["bob", "carol", "dave"] { #expect(try w.rk(p, ["receive", s.path("g")]).code == 0) }
+        #expect(try w.rk("alice", ["room", "promote", "team", "dave", "-o", s.path("p")]).code == 0)
+        for p in ["bob", "carol", "dave"] { #expect(try w.rk(p, ["receive", s.path("p")]).code == 0) }
+        // Two admins take epoch 2 apart: alice removes dave (carol follows her), dave removes alice (bob follows him).
+        #expect(try w.rk("alice", ["room", "remove", "team", "dave", "-o", s.path("a2")]).code == 0)
+        #expect(try w.rk("dave", ["room", "remove", "team", "alice", "-o", s.path("d2")]).code == 0)
+        let carol = try w.rk("carol", ["receive", s.path("a2"), "--json"])
+        #expect(carol.code == 0, "\(carol)")
+        let key = try #require(try carol.json()["results"] as? [[String: Any]]).first?["bundles"] as? [String]
+        let carolsKey = try #require(key?.first, "carol's new sender key for alice's epoch 2: \(carol.stdout)")
+        // bob gets carol's key first: it waits for epoch 2, kept. Then dave's epoch 2: applied, and the kept key, sealed
+        // to the other branch's roster, is rejected when retried.
+        #expect(try w.rk("bob", ["receive", carolsKey]).code == 5)
+        let r = try w.rk("bob", ["receive", s.path("d2")])
+        #expect(r.code == 0, "the input applied; only the kept bundle was rejected: \(r)")
+        #expect(r.stderr.contains("rejected") || r.stdout.contains("rejected"), "the kept bundle's rejection is still reported: \(r)")
+        #expect(try w.show("bob")["epoch"] as? Int == 2)
+    }
+}
