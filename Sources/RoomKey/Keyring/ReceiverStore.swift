@@ -37,7 +37,7 @@ struct ReceiverStore: ReceiverView {
         return roster
     }
 
-    func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers? { try keyring.epochMembers(db, room, epoch) }
+    func members(_ room: RoomID, epoch: UInt64) throws -> EpochMembers? { try held(keyring.epochMembers(db, room, epoch), room, epoch) }
 
     func contactCard(_ id: IdentityID) throws -> IdentityCard? { try keyring.fetchContact(db, id: id)?.card }
 

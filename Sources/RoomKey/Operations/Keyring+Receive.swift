@@ -163,7 +163,7 @@ extension Keyring {
             let dropped = droppedBy[item.index] ?? 0
             results[item.index] = ReceiveResult(path: item.path, status: .pending, roomID: item.bundle.roomID, epoch: item.bundle.epoch,
                                                 error: wait?.why, bundles: [],
-                                                warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes")
+                                                warning: dropped == 0 ? nil : "\(dropped) older pending bundle(s) dropped to keep pending bundles under \(pendingByteLimit) bytes in all, \(pendingByteLimit / 8) from senders known nowhere here")
         }
         // Leave requests after every bundle: an admin acts on the roster this run left. Before the rotations: a room
         // where one made a commit owes no key of its own (the commit's bundle carries one, PROTOCOL 5.3).
