@@ -152,7 +152,10 @@ struct SyncDocument: Encodable {
                     Output.stderr("roomkey: error: the change staged for room \(Output.oneLine(n.name)) is refused now: \(n.reason)")
                 }
                 if doc.blocked.isEmpty && doc.refused.isEmpty {
-                    Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: other admins kept publishing first")
+                    // No race lost: the change was staged by another command while this sync ran (a review: the message
+                    // blamed other admins, when there were none).
+                    let why = doc.races > 0 ? "other admins kept publishing first" : "staged while this sync ran"
+                    Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: \(why)")
                 }
                 Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")
             }
