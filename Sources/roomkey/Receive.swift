@@ -151,8 +151,9 @@ extension RoomKeyCommand {
             }
             for r in results { if let warning = r.warning { output.warn(warning, hint: nil) } }
             // The inputs decide: bundles kept by earlier runs are reported, but anyone who can send bundles could keep
-            // some that are rejected once retried, and a script's valid input then exited 2 (a review).
-            let worst = results.filter { !$0.kept }.map(\.status).max() ?? .applied
+            // some that are rejected once retried, and a script's valid input then exited 2 (a review). A kept bundle
+            // that marked its room forked still counts: the room's state changed (the review of that change).
+            let worst = results.filter { !$0.kept || Self.isForkEvidence($0) }.map(\.status).max() ?? .applied
             switch worst {
             case .rejected: throw ExitCode(ExitStatus.rejected)
             case .malformed: throw ExitCode(ExitStatus.malformed)
@@ -170,6 +171,12 @@ extension RoomKeyCommand {
         }
 
         /// True for a room message (binary `RKM` or armored), which `decrypt` reads, not `receive`.
+        /// True when `result` is checked evidence of a fork, which marked its room.
+        static func isForkEvidence(_ result: ReceiveResult) -> Bool {
+            if case .fork? = result.error as? LogError { return true }
+            return false
+        }
+
         static func looksLikeMessage(_ bytes: [UInt8]) -> Bool {
             bytes.starts(with: Array("RKM".utf8)) || bytes.starts(with: Array("roomkey-message-".utf8))
         }

@@ -11,10 +11,12 @@ final class ReceiveReport {
     /// One result as printed and as put in the JSON document.
     struct Line: Encodable {
         let path: String, status: String, roomId: String?, epoch: UInt64?, error: String?, reason: String?, bundles: [String]
+        /// True for a bundle an earlier run kept, retried in this one (absent for the run's own inputs).
+        var kept: Bool? = nil
 
         /// The text line: `STATUS  PATH  room ID epoch N: why`.
         var text: String {
-            "\(status)  \(path)" + (roomId.map { "  room \($0) epoch \(epoch ?? 0)" } ?? "") + ((error ?? reason).map { ": \($0)" } ?? "")
+            "\(status)  \(path)" + (kept == true ? " (kept from an earlier run)" : "") + (roomId.map { "  room \($0) epoch \(epoch ?? 0)" } ?? "") + ((error ?? reason).map { ": \($0)" } ?? "")
         }
     }
 
@@ -76,7 +78,8 @@ final class ReceiveReport {
 
     static func line(_ r: ReceiveResult) -> Line {
         Line(path: r.path, status: r.status.rawValue, roomId: r.roomID?.hex, epoch: r.epoch,
-             error: r.error.map { Output.oneLine($0.message, keepingLineFeeds: true) }, reason: nil, bundles: r.bundles)
+             error: r.error.map { Output.oneLine($0.message, keepingLineFeeds: true) }, reason: nil, bundles: r.bundles,
+             kept: r.kept ? true : nil)
     }
 
     private func show(_ line: Line) {

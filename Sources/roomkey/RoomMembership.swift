@@ -194,8 +194,9 @@ extension RoomKeyCommand.RoomCommand {
                 its roster, but takes no commit adding you back ('receive' warns of one). This undoes the leave here: the room is no longer marked left, a \
                 leave request still in the outbox is withdrawn, and, while you are in the roster this keyring holds, a \
                 new sender key is due. Then receive the bundle that adds you back again. A leave request already \
-                delivered may still reach its admin, who removes you; ask to be added again then. Refused (exit 6) for \
-                a room you have not left, or a forked one.
+                delivered may still reach its admin, who removes you; ask to be added again then. A forked room is \
+                taken back still forked: it distributes nothing until an admin's next commit reaches you. Refused \
+                (exit 6) for a room you have not left.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -204,6 +205,9 @@ extension RoomKeyCommand.RoomCommand {
         func execute(_ output: Output) throws {
             let result = try openKeyring().rejoin(room: room)
             let doc = RejoinDocument(result)
+            if result.room.forked {
+                output.warn("room \(Output.oneLine(doc.name)) is forked: it distributes nothing until an admin's next commit on the kept branch reaches you")
+            }
             for path in doc.stillOut {
                 output.warn("the leave request written to \(Output.oneLine(path)) is no longer there as written: it may be on its way to the admin, who then removes you",
                             hint: "if you are removed, ask an admin to add you again")

@@ -19,11 +19,16 @@ extension RoomKeyCommand.RoomCommand {
 
         func execute(_ output: Output) throws {
             let (r, wasForked) = try openKeyring().resolveFork(of: room)
-            output.confirmation(["room_id": r.id.hex, "head": Hex.encode(r.state.head)]) {
+            output.confirmation(ResolveDocument(roomId: r.id.hex, head: Hex.encode(r.state.head), resolved: wasForked)) {
                 // A room that was not forked is left as it was, and says so (it said "distribution is allowed again").
                 wasForked ? ["room \(r.name) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"]
                     : ["room \(r.name) is not forked: nothing to resolve"]
             }
         }
     }
+}
+
+/// `room resolve --json`: the room, the kept head, and whether a fork mark was cleared (false: it was not forked).
+struct ResolveDocument: Encodable {
+    let roomId: String, head: String, resolved: Bool
 }

@@ -26,5 +26,27 @@ import Testing
         #expect(r.code == 0, "the input applied; only the kept bundle was rejected: \(r)")
         #expect(r.stderr.contains("rejected") || r.stdout.contains("rejected"), "the kept bundle's rejection is still reported: \(r)")
         #expect(try w.show("bob")["epoch"] as? Int == 2)
+        let json = try w.rk("bob", ["receive", "--json", s.path("d2")]).json()
+        #expect((json["results"] as? [[String: Any]])?.allSatisfy { $0["kept"] == nil } == true, "inputs carry no kept: \(json)")
+    }
+
+    /// A kept bundle that turns out to be fork evidence marks the room: that still fails the run (exit 2), and the
+    /// result says it was kept (the review of the rule above: the fork was marked and the run exited 0).
+    @Test func aKeptBundleThatIsForkEvidenceStillFailsTheRun() throws {
+        let w = try RoomWorld()
+        let s = w.s
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", s.path("g")]).code == 0)
+        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", s.path("g")]).code == 0) }
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob", "-o", s.path("p")]).code == 0)
+        #expect(try w.rk("bob", ["receive", s.path("p")]).code == 0)
+        // (A promotion carries only its own commit; an add would carry the whole log.)
+        #expect(try w.rk("alice", ["room", "promote", "team", "carol", "-o", s.path("a2")]).code == 0)
+        #expect(try w.rk("bob", ["room", "demote", "team", "alice", "-o", s.path("b2")]).code == 0)
+        #expect(try w.rk("carol", ["receive", s.path("a2")]).code == 5, "alice's epoch 2 waits for epoch 1, kept")
+        let r = try w.rk("carol", ["receive", "--json", s.path("p"), s.path("b2")])
+        #expect(r.code == 2, "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect(results.contains { $0["kept"] as? Bool == true && ($0["error"] as? String)?.contains("fork at epoch 2") == true }, "\(results)")
+        #expect(try w.show("carol")["forked"] as? Bool == true)
     }
 }

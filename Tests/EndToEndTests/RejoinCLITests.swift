@@ -85,6 +85,29 @@ import Testing
         #expect(dave.code != 0 && !dave.stdout.contains("after dave left"), "the removed member read it: \(dave)")
     }
 
+    /// Two admins take one epoch apart while carol has left: the second branch is fork evidence and marks her room, as
+    /// any member's (a review: ignored while left, she rejoined the first branch unmarked and sealed her key to a member
+    /// the other branch never added). She can still rejoin; the room then sends nothing until it is resolved.
+    @Test func forkEvidenceWhileLeftMarksTheRoom() throws {
+        let w = try RoomWorld()
+        let s = w.s
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", s.path("g")]).code == 0)
+        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", s.path("g")]).code == 0) }
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob", "-o", s.path("p")]).code == 0)
+        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", s.path("p")]).code == 0) }
+        #expect(try w.rk("carol", ["room", "leave", "team", "-o", s.path("leave.req")]).code == 0)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave", "-o", s.path("a2")]).code == 0)
+        #expect(try w.rk("bob", ["room", "demote", "team", "alice", "-o", s.path("b2")]).code == 0)
+        #expect(try w.rk("carol", ["receive", s.path("a2")]).code == 0)
+        let fork = try w.rk("carol", ["receive", s.path("b2")])
+        #expect(fork.code == 2 && fork.stderr.contains("fork at epoch 2"), "\(fork)")
+        #expect(try w.show("carol")["forked"] as? Bool == true)
+        let rejoin = try w.rk("carol", ["room", "rejoin", "team"])
+        #expect(rejoin.code == 0 && rejoin.stderr.contains("is forked: it distributes nothing"), "\(rejoin)")
+        let send = try w.rk("carol", ["encrypt", "team", "-o", s.path("m")], stdin: Data("to whom?".utf8))
+        #expect(send.code == 2, "a forked room sends nothing: \(send)")
+    }
+
     /// Rejoining a room before any admin acted on the leave: the keyring is a member again at once, and the leave
     /// request still in the outbox is withdrawn (sync would otherwise publish it again).
     @Test func rejoiningBeforeTheAdminActsWithdrawsTheRequest() throws {

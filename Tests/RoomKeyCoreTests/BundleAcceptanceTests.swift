@@ -279,17 +279,17 @@ struct BundleAcceptanceTests {
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.carol], commits: [w.commit(w.alice, on: w.s1, [.remove(w.bob.id)])]) },
              expect: { _, _ in .apply(Applied(epochs: [2], stateEpoch: 2, storesKey: true, receiverIsMember: false)) }),
-        Case(name: "a room this receiver left, a bundle that fails a rule (commit of a non-admin): ignored",
+        Case(name: "a room this receiver left, a bundle that fails a rule (commit of a non-admin): rejected, as for any member",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in try w.seal(w.bob, epoch: 2, to: [w.alice, w.carol, w.erin], commits: [w.commit(w.bob, on: w.s1, [.add(w.erin.card)])]) },
-             expect: { _, _ in .ignored }),
-        Case(name: "a room this receiver left, fork evidence: ignored, never marked (a forked room cannot be rejoined)",
+             expect: { w, _ in .rejected(.notAdmin(w.bob.id)) }),
+        Case(name: "a room this receiver left, fork evidence: a fork, marked as for any member (it must not rejoin a branch unmarked)",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in
                  let other = w.commit(w.alice, on: w.s0, [.promote(w.bob.id)])
                  return try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.dave], commits: [other])
              },
-             expect: { _, _ in .ignored }),
+             expect: { w, b in .fork(ForkEvidence(epoch: 1, ours: w.c1.head, theirs: b.commits[0].head)) }),
         Case(name: "a room this receiver left, a bundle that removes it and adds it back: addsBack, nothing applied",
              holds: { w, _ in try w.member(left: true) },
              bundle: { w in

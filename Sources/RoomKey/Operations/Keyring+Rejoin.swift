@@ -22,8 +22,6 @@ public struct RejoinResult: Sendable {
 public enum RejoinError: Error, Equatable, Sendable {
     /// The room was not left.
     case notLeft(room: String)
-    /// The room is forked.
-    case forked(room: String)
 }
 
 extension RejoinError: RoomKeyError {
@@ -33,16 +31,10 @@ extension RejoinError: RoomKeyError {
     public var message: String {
         switch self {
         case let .notLeft(room): "you have not left room \"\(room)\""
-        case let .forked(room): "room \"\(room)\" is forked"
         }
     }
     /// Where to go from here.
-    public var hint: String? {
-        switch self {
-        case .notLeft: nil
-        case let .forked(room): "resolve it first: roomkey room resolve \(room)"
-        }
-    }
+    public var hint: String? { nil }
 }
 
 extension Keyring {
@@ -55,9 +47,8 @@ extension Keyring {
     public func rejoin(room nameOrID: String) throws -> RejoinResult {
         let me = try identityCard().id
         func decide(_ room: StoredRoom) throws -> Bool {
-            switch Rejoin.decide(left: room.left, forked: room.forked, inRoster: room.state.roster[me] != nil) {
+            switch Rejoin.decide(left: room.left, inRoster: room.state.roster[me] != nil) {
             case .notLeft: throw RejoinError.notLeft(room: room.name)
-            case .forked: throw RejoinError.forked(room: room.name)
             case let .rejoin(newKeyDue): return newKeyDue
             }
         }

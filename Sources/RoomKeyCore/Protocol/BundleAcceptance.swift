@@ -91,30 +91,15 @@ public struct BundleAcceptance<View: ReceiverView> {
         return try heldRoom(content, room: room, size: size)
     }
 
-    /// A room this member left still follows its log and keeps the sender keys sealed to it, as any member does, but
-    /// owes no rotation, and nothing that would need an answer from it is taken: a conflict, a fork (marked, it could
-    /// never be rejoined: only an admin resolves one), a bundle that fails a rule. Dropping the commits while left made
-    /// a rejoined member seal its next key to a roster an admin had removed someone from since (a review: the removed
-    /// member read it); dropping the keys left it unable to read the messages of the epoch it rejoined at.
+    /// A room this member left is received as by any member (commits applied, sender keys kept, fork evidence marked),
+    /// but owes no rotation. Dropping its commits made a rejoined member seal its next key to a roster an admin had
+    /// removed someone from since (a review: the removed member read it), and dropping fork evidence let it rejoin a
+    /// losing branch unmarked and seal to members the room never added (the next review).
     private func followWhileLeft(_ content: borrowing BundleContent, room: HeldRoom, size: Int) throws -> BundleDecision {
-        let ignored = BundleDecision.ignored("you left room \(room.name)")
-        let decision: BundleDecision
-        do {
-            decision = try heldRoom(content, room: room, size: size)
-        } catch let failure as ViewFailure {
-            throw failure
-        } catch let error as BundleError where error.category == .pending {
-            throw error
-        } catch {
-            return ignored
-        }
-        switch decision {
-        case let .apply(accepted):
-            return .apply(AcceptedBundle(roomID: accepted.roomID, state: accepted.state, commits: accepted.commits, joinedEpoch: nil,
-                                         storesKey: accepted.storesKey, receiverIsMember: false))
-        case .fork, .rejected, .ignored, .addsBack: return ignored
-        case .duplicate, .pending: return decision
-        }
+        let decision = try heldRoom(content, room: room, size: size)
+        guard case let .apply(accepted) = decision else { return decision }
+        return .apply(AcceptedBundle(roomID: accepted.roomID, state: accepted.state, commits: accepted.commits, joinedEpoch: nil,
+                                     storesKey: accepted.storesKey, receiverIsMember: false))
     }
 
     /// The rules for a room held here: commits already accepted, then new ones, or a sender key of a held epoch.

@@ -12,14 +12,13 @@ public enum Rejoin {
         case rejoin(newKeyDue: Bool)
         /// The room was not left: nothing to take back.
         case notLeft
-        /// The room is forked: resolve that first (`room resolve`).
-        case forked
     }
 
-    /// Decides for a room that is `left` or not, `forked` or not, whose roster held here has this member or not.
-    public static func decide(left: Bool, forked: Bool, inRoster: Bool) -> Outcome {
+    /// Decides for a room that is `left` or not, whose roster held here has this member or not. A forked room is taken
+    /// back too, still forked: it distributes nothing until an admin's next commit on the kept branch reaches it, which
+    /// only a member receives (refusing it left a member who left during a fork out for good: a review).
+    public static func decide(left: Bool, inRoster: Bool) -> Outcome {
         guard left else { return .notLeft }
-        if forked { return .forked }
         return .rejoin(newKeyDue: inRoster)
     }
 }
