@@ -15,7 +15,7 @@ import Testing
         let roster = room.state.roster
         let fast = try keyring.stanzaRecipients(db, roster: roster, me: me, room: room.id).map { "\($0.id.hex) \($0.xwingKey != nil)" }
         let slow = try roster.sortedIDs.filter { $0 != me.id }.compactMap { roster[$0] }
-            .map { "\($0.id.hex) \(try keyring.effectiveCard(db, $0, me: me).isPostQuantum)" }
+            .map { "\($0.id.hex) \(try keyring.effectiveCard(db, $0, me: me, upgrades: keyring.historyUpgrades(db)).isPostQuantum)" }
         return (fast, slow)
     }
 
@@ -35,6 +35,17 @@ import Testing
         let after = try keyring.read { db in try Self.both(keyring, db) }
         #expect(after.fast == after.slow)
         #expect(after.fast.allSatisfy { $0.hasSuffix("true") })
+
+        // Anyone can make a card named carol of another key; added (a pending key change, not accepted), it moves carol's
+        // upgraded card to key history, where it still counts: the member carol is still sealed to with X-Wing (a
+        // review: every later stanza of hers was a sealed box).
+        let forger = try Sandbox()
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(try forger.person("carol").utf8)).code == 0)
+        let forged = try keyring.read { db in try Self.both(keyring, db) }
+        #expect(forged.fast == forged.slow)
+        #expect(forged.fast.allSatisfy { $0.hasSuffix("true") }, "\(forged.fast)")
+        #expect(try w.show("alice")["post_quantum"] as? Bool == true)
+        #expect(try keyring.read { db in try keyring.historyUpgrades(db).count } == 1)
 
         // A summary marked stale in the running transaction, or missing, is not used.
         try keyring.write { db in

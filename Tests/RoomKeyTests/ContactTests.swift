@@ -79,3 +79,21 @@ import RoomKeyTestSupport
         #expect(added.first?.detail.contains("retention 172800s, rotate-messages 5") == true, "\(added.map(\.detail))")
     }
 }
+
+/// The version 2 card of a contact on a version 1 card upgrades it under any handle or name it comes with (a review: under
+/// another handle, or `--as` another name, it was "already known", and the member's stanzas stayed X25519 alone).
+@Suite(.temporaryFolder) struct UpgradeUnderAnotherNameTests {
+    @Test(arguments: [(handle: "pyz2", as: nil), (handle: "pyz", as: "someone")] as [(String, String?)])
+    func anUpgradeUnderAnotherNameUpgradesTheContact(handle: String, as name: String?) throws {
+        let keyring = try KeyringTests.create(passphrase: nil)
+        let signer = try SigningKeyPair.generate(), sealing = try SealingKeyPair.generate().publicKey
+        let v1 = try IdentityCard(handle: "pyz", signer: signer, sealingKey: sealing, created: 1_800_000_000)
+        let v2 = try IdentityCard(handle: handle, signer: signer, sealingKey: sealing, xwingKey: try XWingKeyPair.generate().publicKey,
+                                  created: 1_800_000_100)
+        _ = try keyring.addContacts([v1], as: nil)
+        let result = try #require(try keyring.addContacts([v2], as: name).first)
+        #expect(result.outcome == .upgraded && result.name == "pyz", "\(result)")
+        #expect(try keyring.contact(named: "pyz").card == v2)
+        #expect(try keyring.contacts().count == 1)
+    }
+}

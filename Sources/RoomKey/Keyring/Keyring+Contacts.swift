@@ -180,6 +180,11 @@ extension Keyring {
         if existing == nil, let otherTag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ?"),
                                                              arguments: [Data(idTag(card.id))]),
            let other = try fetchContact(db, tag: Array(otherTag)) {
+            // The upgrade of a contact's version 1 card, under another handle or `--as` another name, upgrades that
+            // contact (a review: it was "already known", nothing was stored, and the member's stanzas stayed X25519).
+            if card.isPostQuantum, !other.card.isPostQuantum, other.card.signingKey == card.signingKey {
+                return try addContact(db, card, name: other.name, time: time)
+            }
             return ContactAddResult(name: name, id: card.id, outcome: .alreadyKnown(as: other.name))
         }
         guard let existing else {
@@ -271,6 +276,24 @@ extension Keyring {
             guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
             return (card, record.replaced)
         }.sorted { $0.replaced < $1.replaced }
+    }
+
+    /// The version 2 cards kept in key history, by identity id (the newest of each): a member whose contact's current
+    /// card is of another key (a key change, forged or not) keeps the upgrade it made under its own key (a review: a
+    /// forged card, merely added, sent every later stanza of that member sealed with X25519 alone). The table is as
+    /// small as the key changes this keyring saw; it is read once per listing or bundle.
+    func historyUpgrades(_ db: Database) throws -> [IdentityID: IdentityCard] {
+        try requireIntact(db, Self.historyTable)
+        var cards: [IdentityID: IdentityCard] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history")) {
+            let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
+                                       primaryKey: try row.blob("row_id", table: Self.historyTable))
+            guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
+            guard card.isPostQuantum else { continue }
+            if let known = cards[card.id], known.created >= card.created { continue }
+            cards[card.id] = card
+        }
+        return cards
     }
 
     /// Removes the contact `name` and its key history.

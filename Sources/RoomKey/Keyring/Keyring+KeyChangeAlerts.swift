@@ -77,13 +77,15 @@ extension Keyring {
 /// Post-quantum stanzas: which card each member is sealed to, and the `--require-pq` policy.
 extension Keyring {
     /// The card a member's stanza is sealed to: this keyring's own card for itself; else the roster's card, or, when
-    /// that is version 1, a version 2 card of the same identity key stored as a contact (an upgrade, `id upgrade`).
-    func effectiveCard(_ db: Database, _ member: Member, me: IdentityCard) throws -> IdentityCard {
+    /// that is version 1, a version 2 card of the same identity key stored as a contact (an upgrade, `id upgrade`) or
+    /// kept in key history (`upgrades`, from `historyUpgrades`: the contact's card changed key since).
+    func effectiveCard(_ db: Database, _ member: Member, me: IdentityCard, upgrades: [IdentityID: IdentityCard]) throws -> IdentityCard {
         if member.id == me.id { return me }
         if member.card.isPostQuantum { return member.card }
         if let contact = try fetchContact(db, id: member.id), contact.card.isPostQuantum, contact.card.signingKey == member.card.signingKey {
             return contact.card
         }
+        if let kept = upgrades[member.id], kept.signingKey == member.card.signingKey { return kept }
         return member.card
     }
 
@@ -92,18 +94,20 @@ extension Keyring {
     /// roster card without reading its contact (a large room's bundle costs no read per member).
     func stanzaRecipients(_ db: Database, roster: Roster, me own: IdentityCard, room: RoomID) throws -> [StanzaRecipient] {
         let classical = try summaryClassicalIDs(db, room: room, roster: roster)
+        let upgrades = try historyUpgrades(db)
         return try roster.sortedIDs.compactMap { id in
             guard id != own.id, let member = roster[id] else { return nil }
             if !member.card.isPostQuantum, classical.contains(id) { return StanzaRecipient(card: member.card) }
-            return StanzaRecipient(card: try effectiveCard(db, member, me: own))
+            return StanzaRecipient(card: try effectiveCard(db, member, me: own, upgrades: upgrades))
         }
     }
 
     /// Members of `roster` (this keyring's own identity included) whose effective card is version 1, by display name.
     func classicalMembers(_ db: Database, roster: Roster, me own: IdentityCard) throws -> [(id: IdentityID, name: String)] {
         var out: [(id: IdentityID, name: String)] = []
+        let upgrades = try historyUpgrades(db)
         for id in roster.sortedIDs {
-            guard let member = roster[id], !(try effectiveCard(db, member, me: own)).isPostQuantum else { continue }
+            guard let member = roster[id], !(try effectiveCard(db, member, me: own, upgrades: upgrades)).isPostQuantum else { continue }
             let name = id == own.id ? "you (\(member.card.handle))" : (try fetchContact(db, id: id)?.name ?? member.card.handle)
             out.append((id, name))
         }

@@ -70,12 +70,13 @@ extension Keyring {
 
     /// A member's trust and, when its effective card is version 1, the name listings give it (one contact read, or one
     /// lookup in `contacts`'s pass over the table).
-    func listingFacts(_ db: Database, _ member: Member, me: IdentityCard, changedKeys: Set<IdentityID>,
+    func listingFacts(_ db: Database, _ member: Member, me: IdentityCard, changedKeys: Set<IdentityID>, upgrades: [IdentityID: IdentityCard],
                       contacts: ContactLookup = ContactLookup(scanned: nil)) throws -> (MemberTrust, String?) {
         if member.id == me.id { return (.you, me.isPostQuantum ? nil : "you (\(me.handle))") }
         let contact = try listedContact(db, member.id, in: contacts)
         let trust = MemberTrust.of(member.id, me: me.id, contact: contact.map { ($0.verified, $0.keyChanged) }, changedKeys: changedKeys)
         let upgraded = contact.map { $0.postQuantum && $0.signingKey == member.card.signingKey } ?? false
+            || upgrades[member.id].map { $0.signingKey == member.card.signingKey } ?? false
         return (trust, member.card.isPostQuantum || upgraded ? nil : (contact?.name ?? member.card.handle))
     }
 
@@ -87,9 +88,10 @@ extension Keyring {
         let readAlready = contactsSeen.map { seen in roster.members.keys.allSatisfy { $0 == me.id || seen[$0] != nil } } ?? false
         let contacts = readAlready ? ContactLookup(scanned: nil) : try contactLookup(db, members: roster.count)
         var summary = RosterSummary()
+        let upgrades = try historyUpgrades(db)
         for id in roster.sortedIDs {
             guard let member = roster[id] else { continue }
-            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, contacts: contacts)
+            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, upgrades: upgrades, contacts: contacts)
             summary.add(id, trust: trust, classicalName: classical)
         }
         summary.isMember = roster[me.id] != nil
@@ -111,9 +113,10 @@ extension Keyring {
             summary.remove(id, trust: trust)
         }
         let contacts = try contactLookup(db, members: joined.count)
+        let upgrades = joined.isEmpty ? [:] : try historyUpgrades(db)
         for id in joined.sorted() {
             guard let member = roster[id] else { continue }
-            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, contacts: contacts)
+            let (trust, classical) = try listingFacts(db, member, me: me, changedKeys: changed, upgrades: upgrades, contacts: contacts)
             summary.add(id, trust: trust, classicalName: classical)
         }
         summary.isMember = roster[me.id] != nil

@@ -72,9 +72,11 @@ extension Keyring {
             let oldKeys = record.left == true ? [:] : try oldKeyMembers(db, isMember: view.contains)
             let changed = try changedKeys(db)
             let contacts = try contactLookup(db, members: view.count)
+            let upgrades = try historyUpgrades(db)
             for (memberID, admin) in view.ordered {
                 guard let card = try view.card(of: memberID) else { continue }
-                let (trust, classical) = try listingFacts(db, Member(card: card, admin: admin), me: me, changedKeys: changed, contacts: contacts)
+                let (trust, classical) = try listingFacts(db, Member(card: card, admin: admin), me: me, changedKeys: changed, upgrades: upgrades,
+                                                          contacts: contacts)
                 try member(MemberListing(id: memberID, handle: card.handle, label: labeler.label(memberID, card.handle), admin: admin,
                                          trust: trust, postQuantum: classical == nil, oldKeyOf: oldKeys[memberID],
                                          looksLike: alike.of[memberID, default: []].map { ($0, labeler.label($0, alike.handles[$0] ?? "")) }))
