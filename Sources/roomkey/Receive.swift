@@ -18,7 +18,8 @@ extension RoomKeyCommand {
                 the run; a file named on the command line that is larger than any bundle is malformed. \
                 Every good input is applied even when another is bad; the exit code is the worst among them (rejected \
                 2, malformed 65, pending 5), and 0 when every input was applied, duplicate, not-for-me or ignored; \
-                bundles kept by earlier runs and retried are reported but do not change it. Each \
+                bundles kept by earlier runs and retried are reported but do not change it, unless one is evidence \
+                of a fork or of another branch (exit 2). Each \
                 result is printed as it is decided, then the bundles written in response, then a one-line summary; a \
                 progress line appears on standard error for long runs when it is a terminal. With -q only errors are \
                 printed.
@@ -171,10 +172,13 @@ extension RoomKeyCommand {
         }
 
         /// True for a room message (binary `RKM` or armored), which `decrypt` reads, not `receive`.
-        /// True when `result` is checked evidence of a fork, which marked its room.
+        /// True when `result` is checked evidence of a fork, which marked its room, or an admin-signed commit on another
+        /// branch (the room may have split): neither is anyone's to plant (the reviews of the kept-bundle rule).
         static func isForkEvidence(_ result: ReceiveResult) -> Bool {
-            if case .fork? = result.error as? LogError { return true }
-            return false
+            switch result.error as? LogError {
+            case .fork?, .otherBranch?: return true
+            default: return false
+            }
         }
 
         static func looksLikeMessage(_ bytes: [UInt8]) -> Bool {

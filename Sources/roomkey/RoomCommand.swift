@@ -247,9 +247,12 @@ struct RejoinDocument: Encodable {
     let removed: [String]
     /// Files of leave requests written already that are no longer there as written (they may reach the admin).
     let stillOut: [String]
+    /// True when the room is forked: taken back, it distributes nothing until an admin's next commit reaches it.
+    let forked: Bool
 
     init(_ r: RejoinResult) {
         roomId = r.room.id.hex
+        forked = r.room.forked
         name = r.room.name
         epoch = r.room.state.epoch
         member = r.newKeyDue

@@ -49,4 +49,24 @@ import Testing
         #expect(results.contains { $0["kept"] as? Bool == true && ($0["error"] as? String)?.contains("fork at epoch 2") == true }, "\(results)")
         #expect(try w.show("carol")["forked"] as? Bool == true)
     }
+
+    /// A kept bundle whose admin-signed commit follows another branch (the room may have split) counts too: it is
+    /// no one's to plant (the review of the rule above).
+    @Test func aKeptCommitOnAnotherBranchStillFailsTheRun() throws {
+        let w = try RoomWorld()
+        let s = w.s
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "dave", "-o", s.path("g")]).code == 0)
+        #expect(try w.rk("alice", ["room", "promote", "team", "dave", "-o", s.path("p")]).code == 0)
+        for p in ["bob", "dave"] { #expect(try w.rk(p, ["receive", s.path("g"), s.path("p")]).code == 0) }
+        #expect(try w.rk("alice", ["room", "add", "team", "carol", "-o", s.path("a2")]).code == 0)
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob", "-o", s.path("a3")]).code == 0)
+        #expect(try w.rk("dave", ["receive", s.path("a2")]).code == 0)
+        #expect(try w.rk("dave", ["room", "remove", "team", "carol", "-o", s.path("d3")]).code == 0)
+        #expect(try w.rk("dave", ["room", "demote", "team", "alice", "-o", s.path("d4")]).code == 0)
+        #expect(try w.rk("bob", ["receive", s.path("d4")]).code == 5, "dave's epoch 4 waits, kept")
+        let r = try w.rk("bob", ["receive", "--json", s.path("a2"), s.path("a3")])
+        #expect(r.code == 2, "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect(results.contains { $0["kept"] as? Bool == true && ($0["error"] as? String)?.contains("the room may have split") == true }, "\(results)")
+    }
 }

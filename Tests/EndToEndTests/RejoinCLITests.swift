@@ -106,6 +106,10 @@ import Testing
         #expect(rejoin.code == 0 && rejoin.stderr.contains("is forked: it distributes nothing"), "\(rejoin)")
         let send = try w.rk("carol", ["encrypt", "team", "-o", s.path("m")], stdin: Data("to whom?".utf8))
         #expect(send.code == 2, "a forked room sends nothing: \(send)")
+        #expect(try w.rk("carol", ["room", "rejoin", "team", "--json"]).code == 6, "not left any more")
+        // She can leave again while it is forked: a member's leave makes no commit (a review: no way out).
+        let again = try w.rk("carol", ["room", "leave", "team", "-o", s.path("leave2.req")])
+        #expect(again.code == 0, "\(again)")
     }
 
     /// Rejoining a room before any admin acted on the leave: the keyring is a member again at once, and the leave

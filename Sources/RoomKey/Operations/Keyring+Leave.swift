@@ -10,7 +10,11 @@ extension Keyring {
         try automaticPrune()
         let me = try identity()
         return try write { db in
-            var room = try distributableRoom(db, nameOrID, me: me.id)
+            // A member's leave makes no commit, so a fork does not stop it: a member who left, rejoined the forked room
+            // and could not leave again had no way out (a review). An admin's `[leave]` is a commit.
+            let found = try findRoom(db, nameOrID)
+            let forkedMember = found.forked && !found.left && found.state.roster[me.id].map { !$0.admin } == true
+            var room = forkedMember ? found : try distributableRoom(db, nameOrID, me: me.id)
             if room.state.roster[me.id]?.admin == true {
                 return try commit(db, room: room, operations: [.leave], me: me, deliver: deliver)
             }
