@@ -142,13 +142,10 @@ struct GitMirror {
     /// repository in a folder other people can write (a shared or synced folder) could run their commands as this user
     /// at every sync. These settings, given to that process itself, turn off hooks, the alternate-refs command and
     /// garbage collection after a push, and never update a work tree (`receive.denyCurrentBranch=updateInstead` ran the
-    /// repository's `core.fsmonitor` and smudge filters: review 41a). The upload side also honours the fetch's size
-    /// filter, whatever the repository says: a member who can write a shared folder pushed blobs of hundreds of MiB of
-    /// zeros there, and every other member's fetch downloaded and inflated them all (a review measured 28 s and 2.4 GB).
+    /// repository's `core.fsmonitor` and smudge filters: review 41a).
     static func localServer(_ program: String) -> String {
         "git -c core.hooksPath=/dev/null -c core.alternateRefsCommand=true -c receive.autogc=false -c gc.auto=0 " +
-            "-c receive.denyCurrentBranch=refuse -c core.fsmonitor=false " +
-            (program == "upload-pack" ? "-c uploadpack.allowFilter=true " : "") + program
+            "-c receive.denyCurrentBranch=refuse -c core.fsmonitor=false \(program)"
     }
 
     /// What a fetch found.
