@@ -5,6 +5,14 @@ import Testing
 /// retried, is reported but does not fail a run whose inputs all applied (a review: anyone who can send bundles could
 /// keep some, and a script's valid bundle then exited 2).
 @Suite struct ReceiveKeptExitCLITests {
+    /// `who` receives `files`: exit 2, and a retried kept bundle's result says `error`.
+    static func expectKeptFailure(_ w: RoomWorld, _ who: String, _ files: [String], saying error: String) throws {
+        let r = try w.rk(who, ["receive", "--json"] + files)
+        #expect(r.code == 2, "\(r)")
+        let results = try #require(try r.json()["results"] as? [[String: Any]])
+        #expect(results.contains { $0["kept"] as? Bool == true && ($0["error"] as? String)?.contains(error) == true }, "\(results)")
+    }
+
     @Test func aKeptBundleRejectedOnRetryDoesNotFailTheRun() throws {
         let w = try RoomWorld()
         let s = w.s
@@ -35,18 +43,12 @@ import Testing
     @Test func aKeptBundleThatIsForkEvidenceStillFailsTheRun() throws {
         let w = try RoomWorld()
         let s = w.s
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", s.path("g")]).code == 0)
-        for p in ["bob", "carol"] { #expect(try w.rk(p, ["receive", s.path("g")]).code == 0) }
-        #expect(try w.rk("alice", ["room", "promote", "team", "bob", "-o", s.path("p")]).code == 0)
-        #expect(try w.rk("bob", ["receive", s.path("p")]).code == 0)
+        try w.twoAdminTeam(members: ["bob", "carol"], admin: "bob", promotedTo: ["bob"])
         // (A promotion carries only its own commit; an add would carry the whole log.)
         #expect(try w.rk("alice", ["room", "promote", "team", "carol", "-o", s.path("a2")]).code == 0)
         #expect(try w.rk("bob", ["room", "demote", "team", "alice", "-o", s.path("b2")]).code == 0)
         #expect(try w.rk("carol", ["receive", s.path("a2")]).code == 5, "alice's epoch 2 waits for epoch 1, kept")
-        let r = try w.rk("carol", ["receive", "--json", s.path("p"), s.path("b2")])
-        #expect(r.code == 2, "\(r)")
-        let results = try #require(try r.json()["results"] as? [[String: Any]])
-        #expect(results.contains { $0["kept"] as? Bool == true && ($0["error"] as? String)?.contains("fork at epoch 2") == true }, "\(results)")
+        try Self.expectKeptFailure(w, "carol", [s.path("p"), s.path("b2")], saying: "fork at epoch 2")
         #expect(try w.show("carol")["forked"] as? Bool == true)
     }
 
@@ -55,18 +57,13 @@ import Testing
     @Test func aKeptCommitOnAnotherBranchStillFailsTheRun() throws {
         let w = try RoomWorld()
         let s = w.s
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "dave", "-o", s.path("g")]).code == 0)
-        #expect(try w.rk("alice", ["room", "promote", "team", "dave", "-o", s.path("p")]).code == 0)
-        for p in ["bob", "dave"] { #expect(try w.rk(p, ["receive", s.path("g"), s.path("p")]).code == 0) }
+        try w.twoAdminTeam(members: ["bob", "dave"], admin: "dave", promotedTo: ["bob", "dave"])
         #expect(try w.rk("alice", ["room", "add", "team", "carol", "-o", s.path("a2")]).code == 0)
         #expect(try w.rk("alice", ["room", "promote", "team", "bob", "-o", s.path("a3")]).code == 0)
         #expect(try w.rk("dave", ["receive", s.path("a2")]).code == 0)
         #expect(try w.rk("dave", ["room", "remove", "team", "carol", "-o", s.path("d3")]).code == 0)
         #expect(try w.rk("dave", ["room", "demote", "team", "alice", "-o", s.path("d4")]).code == 0)
         #expect(try w.rk("bob", ["receive", s.path("d4")]).code == 5, "dave's epoch 4 waits, kept")
-        let r = try w.rk("bob", ["receive", "--json", s.path("a2"), s.path("a3")])
-        #expect(r.code == 2, "\(r)")
-        let results = try #require(try r.json()["results"] as? [[String: Any]])
-        #expect(results.contains { $0["kept"] as? Bool == true && ($0["error"] as? String)?.contains("the room may have split") == true }, "\(results)")
+        try Self.expectKeptFailure(w, "bob", [s.path("a2"), s.path("a3")], saying: "the room may have split")
     }
 }

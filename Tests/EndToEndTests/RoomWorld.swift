@@ -29,6 +29,15 @@ final class RoomWorld {
         }
     }
 
+    /// alice's room "team" of `members`, its genesis (file `g`) received by each of them, and `admin` promoted (file
+    /// `p`) as received by `promotedTo` only: two admins who can then take one epoch apart.
+    func twoAdminTeam(members: [String], admin: String, promotedTo: [String]) throws {
+        #expect(try rk("alice", ["room", "create", "team", "-o", s.path("g")] + members.flatMap { ["--member", $0] }).code == 0)
+        for p in members { #expect(try rk(p, ["receive", s.path("g")]).code == 0) }
+        #expect(try rk("alice", ["room", "promote", "team", admin, "-o", s.path("p")]).code == 0)
+        for p in promotedTo { #expect(try rk(p, ["receive", s.path("p")]).code == 0) }
+    }
+
     /// Runs roomkey as `who` with the shared folder as outbox.
     func rk(_ who: String, _ args: [String], stdin: Data? = nil) throws -> Run {
         try s.roomkey(who, args, stdin: stdin, env: ["ROOMKEY_OUTBOX": shared])
