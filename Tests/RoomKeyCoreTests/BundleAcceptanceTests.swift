@@ -195,7 +195,6 @@ struct BundleAcceptanceTests {
         case pending(BundleError, keep: Bool)
         case rejected(Rejection)
         case fork(ForkEvidence)
-        case ignored
         /// For a room the receiver left, commits that add it back (`addsBack`).
         case addsBack
         /// Pending, kept, waiting, with this rank in the pending store.
@@ -845,7 +844,7 @@ struct BundleAcceptanceTests {
                 #expect(a.state?.roster == last.roster, sourceLocation: sourceLocation)
                 #expect(last.roster.hash == last.commit.rosterHash, sourceLocation: sourceLocation)
             }
-        case (.duplicate, .duplicate), (.ignored, .ignored), (.addsBack, .addsBack):
+        case (.duplicate, .duplicate), (.addsBack, .addsBack):
             break
         case let (.pending(why, keep, _), .pending(x, xkeep)):
             #expect(keep == xkeep, sourceLocation: sourceLocation)
@@ -879,7 +878,6 @@ struct BundleAcceptanceTests {
         case let .pending(why, keep, _): "pending(\(why), keep: \(keep))"
         case let .rejected(error): "rejected(\(Rejection(error)))"
         case let .fork(f): "fork(epoch: \(f.epoch))"
-        case let .ignored(why): "ignored(\(why))"
         case let .addsBack(room): "addsBack(\(room))"
         }
     }

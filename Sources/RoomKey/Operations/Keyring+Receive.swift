@@ -8,7 +8,6 @@ extension Keyring {
     enum Outcome {
         case applied(advanced: StoredRoom?)
         case duplicate
-        case ignored(String)
         /// For a room this member left, a bundle that adds it again (`BundleDecision.addsBack`).
         case addsBack(room: String)
         case pending(BundleError, keep: Bool, rank: WaitingRank)
@@ -123,8 +122,6 @@ extension Keyring {
                     results[item.index] = result
                 case .duplicate:
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
-                case .ignored:
-                    results[item.index] = ReceiveResult(path: item.path, status: .notForMe, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                 case let .addsBack(room):
                     var result = ReceiveResult(path: item.path, status: .notForMe, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
                     result.warning = Self.addsBackWarning(room: room)
@@ -221,7 +218,6 @@ extension Keyring {
                 switch decision {
                 case .duplicate: return .duplicate
                 case let .pending(why, keep, rank): return .pending(why, keep: keep, rank: rank)
-                case let .ignored(why): return .ignored(why)
                 case let .addsBack(room): return .addsBack(room: room)
                 case let .rejected(error): return error.category == .malformed ? .malformed(error) : .rejected(error)
                 case let .fork(evidence):

@@ -12,8 +12,6 @@ public enum BundleDecision: Sendable {
     case rejected(any RoomKeyError)
     /// Checked evidence that the room forked; only the room's fork mark may change.
     case fork(ForkEvidence)
-    /// Addressed to this receiver but for a room it left: nothing to do.
-    case ignored(String)
     /// For a room this receiver left, a bundle whose commits add it again: nothing is stored; the member takes the room
     /// back only by choice (`room rejoin`), then receives the bundle again.
     case addsBack(room: String)

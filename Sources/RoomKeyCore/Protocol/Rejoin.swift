@@ -1,9 +1,9 @@
 /// Taking back a room this member left (`room rejoin`): a pure function of the room's stored state.
 ///
-/// A member's `room leave` marks the room left and the keyring takes nothing more for it, a commit adding the member
-/// again included, since nothing tells a re-add made after the leave from one made before it. Taking the room back is
-/// the member's own choice: the room is no longer left, so the next bundle that adds it again (or any bundle, while no
-/// admin has acted on its leave request) is received as for any member.
+/// A member's `room leave` marks the room left; the keyring still follows it as a member's, but takes no commit adding
+/// the member again, since nothing tells a re-add made after the leave from one made before it. Taking the room back is
+/// the member's own choice: the room is no longer left, so the next bundle that adds it again is received as for any
+/// member.
 public enum Rejoin {
     /// What `room rejoin` does.
     public enum Outcome: Equatable, Sendable {
