@@ -174,45 +174,47 @@ extension Keyring {
         }
     }
 
+    /// Stores what `ContactAdmission` decides for `card` under `name`.
     private func addContact(_ db: Database, _ card: IdentityCard, name: String, time: UInt64) throws -> ContactAddResult {
-        let tag = nameTag(name)
-        let existing = try fetchContact(db, tag: tag)
-        if existing == nil, let otherTag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ?"),
-                                                             arguments: [Data(idTag(card.id))]),
-           let other = try fetchContact(db, tag: Array(otherTag)) {
-            // The upgrade of a contact's version 1 card, under another handle or `--as` another name, upgrades that
-            // contact (a review: it was "already known", nothing was stored, and the member's stanzas stayed X25519).
-            if card.isPostQuantum, !other.card.isPostQuantum, other.card.signingKey == card.signingKey {
-                return try addContact(db, card, name: other.name, time: time)
-            }
-            return ContactAddResult(name: name, id: card.id, outcome: .alreadyKnown(as: other.name))
+        // Read here, not through `fetchContact(db, id:)`, whose per-operation cache does not see this write's rows.
+        var holder: Contact?
+        if let holderTag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ? ORDER BY name_tag LIMIT 1"),
+                                             arguments: [Data(idTag(card.id))]) {
+            holder = try fetchContact(db, tag: Array(holderTag))
+            guard holder?.id == card.id else { throw KeyringError.integrityFailure(table: Self.contactTable) }
         }
-        guard let existing else {
+        let requested = try fetchContact(db, tag: nameTag(name))
+        let decision = ContactAdmission.decide(card: card, name: name, stored: requested?.card,
+                                               holder: holder.map { ($0.name, $0.card) })
+        let name = decision.name
+        let tag = nameTag(name)
+        let existing = name == holder?.name ? holder : requested
+        switch decision.action {
+        case let .alreadyKnown(as: other):
+            return ContactAddResult(name: name, id: card.id, outcome: .alreadyKnown(as: other))
+        case .unchanged:
+            return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
+        case .add:
             try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: false, added: time))
             try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id)")
             return ContactAddResult(name: name, id: card.id, outcome: .added)
-        }
-        if existing.card == card { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
-        if existing.card.signingKey == card.signingKey {
-            // A version 2 card for a version 1 one is an upgrade (same identity key, so nothing about trust changes);
-            // a version 1 card never replaces a version 2 one (no downgrade).
-            let upgrade = card.isPostQuantum && !existing.card.isPostQuantum
-            if existing.card.isPostQuantum && !card.isPostQuantum { return ContactAddResult(name: name, id: card.id, outcome: .unchanged) }
-            guard card.created > existing.card.created || (upgrade && card.created == existing.card.created) else {
-                return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
-            }
-            // The same identity key re-issued its card: keep every decision made about that key.
+        case let .update(upgrade, keepsVerified):
+            guard let existing else { throw IntegrityError.edited("a contact row vanished while it was read") }
+            // The same identity key re-issued its card: keep every decision made about that key (but a confirmed safety
+            // number, when the handle in it changed).
             let accepted = try openContactRecord(Array(try sealedContactRow(db, tag: tag) ?? Data()), tag: tag).accepted
-            try storeContact(db, Contact(name: name, card: card, verified: existing.verified, keyChanged: existing.keyChanged,
-                                         added: existing.added), accepted: accepted)
+            try storeContact(db, Contact(name: name, card: card, verified: existing.verified && keepsVerified,
+                                         keyChanged: existing.keyChanged, added: existing.added), accepted: accepted)
             // A newer card of the same key changes the keyring too, and is in the audit log (an interop review).
             try audit(db, .contactAdd, "\(Self.auditName(name)) \(card.id) " + (upgrade ? "upgraded to card v2" : "card of \(card.created) replaces one of \(existing.card.created)"))
             return ContactAddResult(name: name, id: card.id, outcome: upgrade ? .upgraded : .updated)
+        case let .keyChange(previous):
+            guard let existing else { throw IntegrityError.edited("a contact row vanished while it was read") }
+            try recordHistory(db, name: name, card: existing.card, time: time)
+            try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))
+            try audit(db, .contactKeyChange, "\(Self.auditName(name)) \(previous) -> \(card.id)")
+            return ContactAddResult(name: name, id: card.id, outcome: .keyChanged(previous: previous))
         }
-        try recordHistory(db, name: name, card: existing.card, time: time)
-        try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))
-        try audit(db, .contactKeyChange, "\(Self.auditName(name)) \(existing.id) -> \(card.id)")
-        return ContactAddResult(name: name, id: card.id, outcome: .keyChanged(previous: existing.id))
     }
 
     private func recordHistory(_ db: Database, name: String, card: IdentityCard, time: UInt64) throws {

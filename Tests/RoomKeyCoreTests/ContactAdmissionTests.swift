@@ -1,0 +1,68 @@
+import Testing
+@testable import RoomKeyCore
+
+/// `ContactAdmission.decide`, one row per case of PROTOCOL §2.6: what a verified card does under a name, given the card
+/// stored under that name and the contact holding the card's identity.
+struct ContactAdmissionTests {
+    /// Three identities: bob's (v1 and v2 cards, an older one and one under another handle), mallory's and carol's.
+    struct People: Sendable {
+        let bob, bobOlder, bobV2, bobRenamed, mallory, malloryAsBob, malloryV2AsBob: IdentityCard
+    }
+
+    static let people: People = {
+        func card(_ signer: borrowing SigningKeyPair, _ sealing: SealingPublicKey, handle: String, created: UInt64,
+                  xwing: XWingPublicKey? = nil) -> IdentityCard {
+            // Fresh keys always make a valid card; a failure here is a broken test set-up, not an input.
+            guard let card = try? IdentityCard(handle: handle, signer: signer, sealingKey: sealing, xwingKey: xwing,
+                                               created: created) else { fatalError("test card") }
+            return card
+        }
+        guard let bob = try? SigningKeyPair.generate(), let mallory = try? SigningKeyPair.generate(),
+              let bobBox = try? SealingKeyPair.generate().publicKey, let malBox = try? SealingKeyPair.generate().publicKey,
+              let xwing = try? XWingKeyPair.generate().publicKey else { fatalError("test keys") }
+        return People(bob: card(bob, bobBox, handle: "bob", created: 200),
+                      bobOlder: card(bob, bobBox, handle: "bob", created: 100),
+                      bobV2: card(bob, bobBox, handle: "bob", created: 200, xwing: xwing),
+                      bobRenamed: card(bob, bobBox, handle: "robert", created: 300),
+                      mallory: card(mallory, malBox, handle: "mallory", created: 200),
+                      malloryAsBob: card(mallory, malBox, handle: "bob", created: 300),
+                      malloryV2AsBob: card(mallory, malBox, handle: "bob", created: 300, xwing: xwing))
+    }()
+
+    typealias Holder = (name: String, card: IdentityCard)
+
+    /// (case, card, name, stored under the name, holder of the identity, expected name, expected action)
+    static let cases: [(String, @Sendable (People) -> (IdentityCard, String, IdentityCard?, Holder?, String, ContactAdmission.Action))] = [
+        ("a new name and a new identity", { p in (p.bob, "bob", nil, nil, "bob", .add) }),
+        ("the stored card again", { p in (p.bob, "bob", p.bob, ("bob", p.bob), "bob", .unchanged) }),
+        ("an older card of the stored key", { p in (p.bobOlder, "bob", p.bob, ("bob", p.bob), "bob", .unchanged) }),
+        ("a newer card of the stored key, same handle", { p in
+            (p.bob, "bob", p.bobOlder, ("bob", p.bobOlder), "bob", .update(upgrade: false, keepsVerified: true)) }),
+        ("a newer card of the stored key under another handle: the safety number changes", { p in
+            (p.bobRenamed, "bob", p.bob, ("bob", p.bob), "bob", .update(upgrade: false, keepsVerified: false)) }),
+        ("a version 2 card of the stored version 1 card", { p in
+            (p.bobV2, "bob", p.bob, ("bob", p.bob), "bob", .update(upgrade: true, keepsVerified: true)) }),
+        ("a version 1 card never replaces a version 2 one", { p in (p.bob, "bob", p.bobV2, ("bob", p.bobV2), "bob", .unchanged) }),
+        ("another identity under the name, not a contact yet: a key change", { p in
+            (p.malloryAsBob, "bob", p.bob, nil, "bob", .keyChange(previous: p.bob.id)) }),
+        // The review's finding: a contact's card under another contact's name re-pointed that name.
+        ("a contact's card under another contact's handle is already known", { p in
+            (p.malloryAsBob, "bob", p.bob, ("mallory", p.mallory), "bob", .alreadyKnown(as: "mallory")) }),
+        ("a contact's own card given --as another contact's name is already known", { p in
+            (p.mallory, "bob", p.bob, ("mallory", p.mallory), "bob", .alreadyKnown(as: "mallory")) }),
+        ("a version 2 card of a contact's version 1 card under another contact's name upgrades the holder", { p in
+            (p.malloryV2AsBob, "bob", p.bob, ("mallory", p.mallory), "mallory", .update(upgrade: true, keepsVerified: false)) }),
+        ("a version 2 card of a version 1 contact under a free name upgrades the holder", { p in
+            (p.bobV2, "robert", nil, ("bob", p.bob), "bob", .update(upgrade: true, keepsVerified: true)) }),
+        ("a known identity under a free name is already known", { p in
+            (p.bobRenamed, "robert", nil, ("bob", p.bob), "robert", .alreadyKnown(as: "bob")) }),
+    ]
+
+    @Test(arguments: cases.indices) func decision(_ index: Int) {
+        let (what, make) = Self.cases[index]
+        let (card, name, stored, holder, expectedName, expected) = make(Self.people)
+        let decision = ContactAdmission.decide(card: card, name: name, stored: stored, holder: holder)
+        #expect(decision.action == expected, "\(what)")
+        #expect(decision.name == expectedName, "\(what)")
+    }
+}
