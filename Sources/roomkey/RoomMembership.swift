@@ -65,7 +65,9 @@ extension RoomKeyCommand.RoomCommand {
             let removed = planned.operations.compactMap { if case let .remove(id) = $0 { id.hex } else { nil } }
             let added = planned.operations.compactMap { if case let .add(card) = $0 { card.id.hex } else { nil } }
             output.confirmation(doc) {
-                doc.lines("replaced \(name) (\(removed.joined(separator: ", ")) -> \(added.joined(separator: ", "))) in")
+                // The new key may be a member already (then the commit only removes the old one): say so, not "-> ".
+                let new = added.isEmpty ? "its new key already a member" : added.joined(separator: ", ")
+                doc.lines("replaced \(name) (\(removed.joined(separator: ", ")) -> \(new)) in")
             }
         }
     }
