@@ -67,7 +67,7 @@ extension RoomKeyCommand.RoomCommand {
             output.confirmation(doc) {
                 // The new key may be a member already (then the commit only removes the old one): say so, not "-> ".
                 let new = added.isEmpty ? "its new key already a member" : added.joined(separator: ", ")
-                doc.lines("replaced \(name) (\(removed.joined(separator: ", ")) -> \(new)) in")
+                return doc.lines("replaced \(name) (\(removed.joined(separator: ", ")) -> \(new)) in")
             }
         }
     }
