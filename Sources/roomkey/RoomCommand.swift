@@ -15,7 +15,7 @@ extension RoomKeyCommand {
                 for the whole room: the commit and this member's new sender key, sealed to every member of the new \
                 roster. Send the same bundle file to every member; they apply it with 'roomkey receive'.
                 """,
-            subcommands: [Create.self, Add.self, Remove.self, Replace.self, Members.self, Promote.self, Demote.self, Leave.self, Rejoin.self, Rotate.self, Settings.self,
+            subcommands: [Create.self, Add.self, Remove.self, Replace.self, Members.self, Promote.self, Demote.self, Leave.self, Rejoin.self, Forget.self, Rotate.self, Settings.self,
                           List.self, Show.self, Log.self, Fingerprint.self, Report.self, Resolve.self])
     }
 }

@@ -83,6 +83,8 @@ import Testing
         try c.check("contact-accept", "alice", ["contact", "accept", "carol"])
         try c.check("room-commit", "dave", ["room", "leave", "team"], exit: 0)
         try c.check("room-rejoin", "dave", ["room", "rejoin", "team"])
+        try c.check("error", "alice", ["room", "forget", "ops"], exit: 6)
+        try c.check("room-forget", "alice", ["room", "forget", "ops", "--force"])
         try c.check("outbox-list", "alice", ["outbox", "list"])
         try c.check("outbox-flush", "alice", ["outbox", "flush"])
         try c.check("outbox-resend", "alice", ["outbox", "resend", "team"])

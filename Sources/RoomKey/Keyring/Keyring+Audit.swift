@@ -23,6 +23,7 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case roomPolicy = "room-policy"
     case remote
     case staged
+    case roomForget = "room-forget"
 }
 
 /// One entry of the keyring's audit log.

@@ -35,3 +35,10 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its report of bundles made and received (`roomTag` is the room's tag).
+    func forgetBundleRecords(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM room_bundle WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

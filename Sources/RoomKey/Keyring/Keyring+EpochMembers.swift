@@ -50,3 +50,11 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its per-epoch member rows and their to-do entry (`roomTag` is the room's tag).
+    func forgetEpochMembers(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM epoch_members WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM epoch_members_backfill WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

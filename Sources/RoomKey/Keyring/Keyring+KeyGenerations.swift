@@ -195,3 +195,11 @@ extension Keyring {
         return Set(tags.map { Hex.encode(Array($0)) })
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its key generation heads and retired keys (`roomTag` is the room's tag).
+    func forgetKeyGenerations(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM sender_key_head WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM retired_key WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

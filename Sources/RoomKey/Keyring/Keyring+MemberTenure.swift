@@ -211,3 +211,11 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its tenures and their to-do entry (`roomTag` is the room's tag).
+    func forgetTenures(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM member_tenure WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM scale_backfill WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -229,3 +229,17 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes the room's owed rotation and its outbox entries, waiting or delivered (both rows).
+    func forgetOutbox(_ db: Database, roomTag: Data, roomID: RoomID) throws {
+        try db.cachedStatement(sql: "DELETE FROM owed_rotation WHERE room_tag = ?").execute(arguments: [roomTag])
+        var tags: [[UInt8]] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT entry_tag, sealed FROM outbox ORDER BY seq")
+        while let row = try cursor.next() {
+            let tag = try row.blob("entry_tag", table: "outbox")
+            if try openOutbox(try row.blob("sealed", table: "outbox"), tag: tag).roomID == roomID.hex { tags.append(tag) }
+        }
+        try deleteOutboxEntries(db, tags: tags)
+    }
+}

@@ -182,3 +182,12 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its waiting bundles and the digests of bundles applied (`roomTag` is the room's tag).
+    func forgetBundlesSeen(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM seen_bundle WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM seen_bundle_whole WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

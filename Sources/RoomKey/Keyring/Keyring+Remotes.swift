@@ -237,3 +237,10 @@ extension Keyring {
 extension RemoteInfo {
     init(_ r: Keyring.RemoteRecord) { self.init(name: r.name, url: r.url, added: r.added, lastSynced: r.lastSynced) }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its remote (`roomTag` is the room's tag).
+    func forgetRoomRemote(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM room_remote WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -176,3 +176,10 @@ extension Keyring {
         try write { db in try db.cachedStatement(sql: "INSERT OR REPLACE INTO prune_clock (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)]) }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its retention ledger (`roomTag` is the room's tag).
+    func forgetRetention(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM key_retention WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -158,3 +158,10 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its summary row (`roomTag` is the room's tag).
+    func forgetSummary(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM room_summary WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -210,3 +210,11 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its room row and commits (`roomTag` is the room's tag).
+    func forgetRoomRows(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM room WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM room_commit WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -113,3 +113,10 @@ extension Keyring {
         return roster
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its rosters (`roomTag` is the room's tag).
+    func forgetRosterRows(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM room_epoch WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -127,3 +127,10 @@ extension Keyring {
         }
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes every sender key of it (`roomTag` is the room's tag).
+    func forgetSenderKeys(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM sender_key WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

@@ -193,3 +193,11 @@ extension Keyring {
         try db.cachedStatement(sql: "DELETE FROM staged_flight WHERE room_tag = ?").execute(arguments: [Data(roomTag(room))])
     }
 }
+
+extension Keyring {
+    /// `room forget`: deletes its staged changes (`roomTag` is the room's tag).
+    func forgetStaged(_ db: Database, roomTag: Data) throws {
+        try db.cachedStatement(sql: "DELETE FROM staged_intent WHERE room_tag = ?").execute(arguments: [roomTag])
+        try db.cachedStatement(sql: "DELETE FROM staged_flight WHERE room_tag = ?").execute(arguments: [roomTag])
+    }
+}

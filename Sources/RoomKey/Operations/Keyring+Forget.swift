@@ -1,0 +1,33 @@
+import Foundation
+import GRDB
+import RoomKeyCore
+
+extension Keyring {
+    /// `room forget`: deletes every row this keyring holds about a room (its log, rosters, tenures, sender keys, waiting
+    /// and seen bundles, outbox entries, staged changes, remote and summary), in one transaction, with an audit entry.
+    ///
+    /// Messages of the room can no longer be read here, and the room can be received again from its genesis: the way
+    /// back into a real room for a member who first took a made-up genesis that reused its room id (PROTOCOL §5.4), and
+    /// the way to drop a room for good. Returns the room as it was.
+    public func forgetRoom(_ nameOrID: String) throws -> StoredRoom {
+        try write { db in
+            let room = try findRoom(db, nameOrID)
+            let tag = Data(roomTag(room.id))
+            try forgetRoomRows(db, roomTag: tag)
+            try forgetRosterRows(db, roomTag: tag)
+            try forgetEpochMembers(db, roomTag: tag)
+            try forgetTenures(db, roomTag: tag)
+            try forgetSenderKeys(db, roomTag: tag)
+            try forgetKeyGenerations(db, roomTag: tag)
+            try forgetRetention(db, roomTag: tag)
+            try forgetBundlesSeen(db, roomTag: tag)
+            try forgetBundleRecords(db, roomTag: tag)
+            try forgetSummary(db, roomTag: tag)
+            try forgetRoomRemote(db, roomTag: tag)
+            try forgetStaged(db, roomTag: tag)
+            try forgetOutbox(db, roomTag: tag, roomID: room.id)
+            try audit(db, .roomForget, "\(Self.auditRoom(room.name, room.id)) forgotten at epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")
+            return room
+        }
+    }
+}
