@@ -57,7 +57,7 @@ extension LogError: RoomKeyError {
         case .noAdminLeft: "the change would leave the room without an admin"
         case let .rosterMismatch(epoch): "roster hash of the commit for epoch \(epoch) does not match its operations"
         case let .otherGenesis(held, carried):
-            "it carries a genesis by \(carried) for a room whose genesis here is by \(held): one of them reused the other's room id"
+            "it carries a genesis by \(carried) for a room whose genesis here is by \(held): one of them reused the other's room id (if the room held here is the made-up one, 'roomkey room forget ROOM --force' drops it)"
         }
     }
 
@@ -66,6 +66,7 @@ extension LogError: RoomKeyError {
         switch self {
         case .fork: "the room refuses to distribute keys until an admin resolves the fork"
         case .notAdmin: "ask an admin of the room to make this change"
+        case .otherGenesis: "compare 'roomkey room fingerprint' with members you trust; 'roomkey room forget ROOM --force' drops the room held here"
         default: nil
         }
     }
