@@ -43,6 +43,27 @@ struct ApplyScriptTests {
         #expect(s.lines[1].verb == .rotate && s.lines[1].arguments.isEmpty)
     }
 
+    /// `#` is valid inside names: it starts a comment only at the start of a word (a review: `add proj carol#work` added
+    /// the contact "carol", and the dry run did not say who).
+    @Test func aHashInsideAWordIsPartOfTheName() throws {
+        let s = try ApplyScript(parsing: "add proj#1 carol#work #carol\nadd proj carol# #x\n#add proj bob\n\tremove proj dave\t# gone\n")
+        #expect(s.lines.map(\.room) == ["proj#1", "proj", "proj"])
+        #expect(s.lines.map(\.arguments) == [["carol#work"], ["carol#"], ["dave"]])
+    }
+
+    /// Names are bounded per line (as a room is) and over the script (a review: one line of 400,000 names took 1.1 GB).
+    @Test func namesAreBoundedPerLineAndInAll() {
+        let long = "add eng " + Array(repeating: "dave", count: Roster.maxMembers + 1).joined(separator: " ") + "\n"
+        #expect(throws: ScriptError.line(1, "more than \(Roster.maxMembers) names on one line (a room holds at most that many members)")) {
+            try ApplyScript(parsing: long)
+        }
+        let fine = "add eng " + Array(repeating: "dave", count: Roster.maxMembers).joined(separator: " ") + "\n"
+        let many = String(repeating: fine, count: ApplyScript.maxNames / Roster.maxMembers) + "add eng erin\n"
+        #expect(throws: ScriptError.line(ApplyScript.maxNames / Roster.maxMembers + 1, "the script names more than \(ApplyScript.maxNames) members in all")) {
+            try ApplyScript(parsing: many)
+        }
+    }
+
     @Test func scriptErrorsAreMalformedInput() {
         #expect(ScriptError.line(3, "x").category == .malformed)
         #expect(ScriptError.line(3, "x").message == "line 3: x")

@@ -32,9 +32,31 @@ public struct ApplyScript: Sendable, Equatable {
     /// The most lines a script may hold.
     public static let maxLines = 1_000_000
 
+    /// The most names (members, contacts) a script may give in all.
+    public static let maxNames = 1_000_000
+
+    /// The words of a line before its comment. A `#` starts a comment only at the start of a word (a review: `#` is
+    /// valid in names, and `add proj carol#work` added the contact "carol"); words are split on spaces and tabs.
+    static func words(_ scalars: Substring.UnicodeScalarView) -> [String] {
+        var words: [String] = []
+        var word = String.UnicodeScalarView()
+        for scalar in scalars {
+            if scalar == " " || scalar == "\t" {
+                if !word.isEmpty { words.append(String(word)); word = String.UnicodeScalarView() }
+            } else if scalar == "#", word.isEmpty {
+                break
+            } else {
+                word.append(scalar)
+            }
+        }
+        if !word.isEmpty { words.append(String(word)) }
+        return words
+    }
+
     /// Parses a script; the first bad line throws `ScriptError` naming it.
     public init(parsing text: String) throws(ScriptError) {
         var lines: [Line] = []
+        var names = 0
         // Lines end at a line feed, a carriage return, or both (one character in Swift), as editors count them: a
         // vertical tab, form feed or U+2028 inside a line made the numbers in errors name other lines. A lone carriage
         // return still ends a line (old Mac files), and so never sits inside a word, where a write back would join it
@@ -45,10 +67,16 @@ public struct ApplyScript: Sendable, Equatable {
             // Comments and words are split on Unicode scalars, not characters: a space or `#` followed by a combining
             // mark is one character, and must still separate (found by Fuzz/FuzzApplyScript).
             let scalars = raw.unicodeScalars
-            let content = scalars.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? scalars[...]
-            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String(String.UnicodeScalarView($0)) }
+            let words = Self.words(scalars)
             guard let first = words.first else { continue }
             if lines.count == Self.maxLines { throw .line(number, "the script has more than \(Self.maxLines) changes") }
+            // Every name is looked up and planned: bounded per line as a room is, and over the script (a review: one line
+            // of 400,000 names took 1.1 GB).
+            if words.count - 2 > Roster.maxMembers {
+                throw .line(number, "more than \(Roster.maxMembers) names on one line (a room holds at most that many members)")
+            }
+            names += max(0, words.count - 2)
+            if names > Self.maxNames { throw .line(number, "the script names more than \(Self.maxNames) members in all") }
             guard let verb = Verb(rawValue: first) else {
                 throw .line(number, "unknown verb \"\(first)\" (expected \(Verb.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
