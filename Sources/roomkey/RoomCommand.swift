@@ -59,6 +59,7 @@ struct BundleOptions: ParsableArguments {
                 if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
                 let path = Outbox.absolute(output)
                 Outbox.namedHere.withLock { _ = $0.insert(path) }
+                if force { Outbox.forcedHere.withLock { _ = $0.insert(path) } }
                 return path
             }
             return try outbox.box.name(bundle)
@@ -117,6 +118,8 @@ struct Outbox {
     nonisolated(unsafe) static var standardOutputNamed = false
     /// The `-o` paths this process named for bundles.
     static let namedHere = Mutex<Set<String>>([])
+    /// The `-o` paths of `namedHere` given with `--force`: only these replace a regular file at write time.
+    static let forcedHere = Mutex<Set<String>>([])
 
     /// True when `path` exists and is no regular file (a FIFO, a device, a socket): written in place, never read.
     static func isInPlace(_ path: String) -> Bool {
@@ -126,7 +129,7 @@ struct Outbox {
 
     /// The keyring's sink: names files in this folder; writes each entry under the output-file rules, after its
     /// transaction committed. A path this process named was checked then (an existing file only with --force), so the
-    /// write replaces; one an earlier, interrupted command named is written only where nothing is now, links not
+    /// write replaces with --force, and otherwise refuses a file that appeared since; one an earlier, interrupted command named is written only where nothing is now, links not
     /// followed. A file that already holds the entry's bytes is an interrupted write, confirmed as it is. An entry meant
     /// for the standard output of an earlier, interrupted command is not printed here ('outbox resend' makes it again).
     var sink: BundleSink {
@@ -163,7 +166,17 @@ struct Outbox {
                 try bytes.withUnsafeBytes { raw in
                     let view = raw.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: raw.count, deallocator: .none) } ?? Data()
                     // Not named now: only a new file, refused if anything (a FIFO too) appeared at the name since the lstat.
-                    try OutputPath.write(view, to: path, replace: namedNow, sweep: OutputFile.sweep, followLinks: namedNow, inPlace: namedNow)
+                    // Named now without --force: a file that appeared at the name since the check is refused, not replaced
+                    // (a review: it was renamed over), as `encrypt -o` and `backup -o` do.
+                    let forced = Outbox.forcedHere.withLock { $0.contains(path) }
+                    #if DEBUG
+                    // Test builds: a file appears at the name between the check and the write (the race, made certain).
+                    if ProcessInfo.processInfo.environment["ROOMKEY_TEST_APPEAR"] == path {
+                        FileManager.default.createFile(atPath: path, contents: Data("appeared\n".utf8))
+                    }
+                    #endif
+                    try OutputPath.write(view, to: path, replace: namedNow && forced, sweep: OutputFile.sweep, followLinks: namedNow,
+                                         inPlace: namedNow)
                 }
             } catch OutputFileError.exists {
                 // Another roomkey process wrote this entry first (two commands flushing one outbox at once): its own bytes
