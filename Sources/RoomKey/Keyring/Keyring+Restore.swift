@@ -64,9 +64,11 @@ extension Keyring {
                 // This machine's state is lowered, before the rename, to the lower of what it holds (at most the old
                 // keyring's count) and the restored copy's: whether the restore is killed before or after its rename,
                 // or fails at the rename, the keyring left in place opens (the state file catches up with it).
+                // The anchor is the target path's (the staged copy is opened at its own path).
                 if let stateFolder {
                     keyring.stateFolder = stateFolder
-                    if let seen = keyring.seenCount(in: stateFolder), seen > count { keyring.recordState(count, durable: true) }
+                    keyring.anchorPath = path
+                    if let seen = try keyring.seenCount(in: stateFolder), seen > count { keyring.recordState(count, durable: true) }
                 }
                 try install(staged, at: path, force: force, what: what)
             }

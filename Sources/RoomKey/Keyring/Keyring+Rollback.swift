@@ -39,9 +39,48 @@ extension Keyring {
         return next.count
     }
 
-    /// The state file of this keyring in `folder`: named by a keyed tag, so it names no user and no path.
+    /// The state file of this keyring file in `folder`: named by a keyed tag of the keyring's real path, so it names no
+    /// user and no path, and a copy of the keyring used at another path (a backup restored elsewhere to look at it) has
+    /// an anchor of its own and never lowers this one (a review: it turned rollback detection off for the live keyring).
     func stateFilePath(in folder: String) -> String {
+        let real = Array(Self.realPath(anchorPath ?? path).utf8)
+        return (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-file", real).prefix(16))) + ".state")
+    }
+
+    /// The state file of the keyring key, whatever its path (the one file before anchors were kept per path): written
+    /// beside the path's own, and read for a path that has none yet (a keyring moved, or first opened by this roomkey).
+    func legacyStateFilePath(in folder: String) -> String {
         (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-file").prefix(16))) + ".state")
+    }
+
+    /// `path` with every link resolved: the file itself when it exists, else its folder's real path and its name.
+    static func realPath(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        let folder = PathName.parent(path), name = (path as NSString).lastPathComponent
+        guard let resolved = realpath(folder, nil) else { return path }
+        defer { free(resolved) }
+        return (String(cString: resolved) as NSString).appendingPathComponent(name)
+    }
+
+    /// The state file's text: nil when there is none; refused when the name holds something other than a regular file
+    /// (a FIFO hung every command, a link had its target written over, a folder turned detection off), read without
+    /// following a link or waiting on a FIFO.
+    static func readStateFile(_ path: String) throws -> String? {
+        var st = stat()
+        if lstat(path, &st) != 0 { return nil }
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_nlink == 1 else {
+            throw KeyringError.companionNotOwn(path: path)
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = Glibc.read(fd, &buffer, buffer.count)
+        guard n > 0, n < 256 else { return nil }
+        return String(decoding: buffer[..<n], as: UTF8.self)
     }
 
     /// The line the state file holds for `count`: `roomkey-state-v1 COUNT MAC`.
@@ -49,10 +88,17 @@ extension Keyring {
         "roomkey-state-v1 \(count) \(Hex.encode(tag("state-mac", u64(count))))\n"
     }
 
-    /// The count an authentic state file holds, or nil (missing, unreadable, or not made with this keyring's key).
-    func seenCount(in folder: String) -> UInt64? {
-        guard let data = FileManager.default.contents(atPath: stateFilePath(in: folder)), data.count < 256,
-              let text = String(data: data, encoding: .utf8) else { return nil }
+    /// The count an authentic state file holds, or nil (missing, unreadable, or not made with this keyring's key); the
+    /// file of the keyring's path, else (none written yet) the one file of its key from before.
+    func seenCount(in folder: String) throws -> UInt64? {
+        let own = stateFilePath(in: folder)
+        var st = stat()
+        return try count(inStateFile: lstat(own, &st) == 0 ? own : legacyStateFilePath(in: folder))
+    }
+
+    /// The count the state file `file` holds, or nil (missing, unreadable, or not made with this keyring's key).
+    func count(inStateFile file: String) throws -> UInt64? {
+        guard let text = try Self.readStateFile(file) else { return nil }
         let parts = text.split(separator: " ")
         guard parts.count == 3, parts[0] == "roomkey-state-v1", let count = UInt64(parts[1]), text == stateLine(count) else { return nil }
         return count
@@ -68,9 +114,13 @@ extension Keyring {
         guard let folder = stateFolder else { return }
         // A count that only grows never lowers the file: a file swapped under a running command must not make this
         // machine forget the count it saw.
-        if !durable, let seen = seenCount(in: folder), seen >= count { return }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try? OutputPath.write(Data(stateLine(count).utf8), to: stateFilePath(in: folder), replace: true, durable: durable)
+        for file in [stateFilePath(in: folder), legacyStateFilePath(in: folder)] {
+            if !durable, let seen = try? self.count(inStateFile: file), seen >= count { continue }
+            // A new file renamed over the name: never written through a link or into a FIFO found there.
+            try? OutputPath.write(Data(stateLine(count).utf8), to: file, replace: true, durable: durable, followLinks: false,
+                                  inPlace: false)
+        }
     }
 
     /// Makes this machine's state file follow the keyring as it is now (after a deliberate restore).
@@ -86,7 +136,7 @@ extension Keyring {
         guard let folder = stateFolder else { return nil }
         // The state file first: it is written only after the keyring's commit, and the keyring's count only grows, so
         // another process writing in between cannot make this keyring look older than the file.
-        let seen = seenCount(in: folder)
+        let seen = try seenCount(in: folder)
         // A keyring from before the write counter (`v5-outbox`) counts none yet.
         let count = try read { db in try db.tableExists("write_counter") ? try writeCount(db) : 0 }
         guard let seen, seen > count else {

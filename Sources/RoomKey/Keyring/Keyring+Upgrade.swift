@@ -28,7 +28,7 @@ extension Keyring {
     /// `stateFolder` is where this machine's rollback state files are (the keyring's own when nil).
     @discardableResult
     func upgradeSchema(stateFolder folder: String? = nil) throws -> SchemaUpgrade {
-        let countSeen = (folder ?? stateFolder).flatMap { seenCount(in: $0) }.map { $0 > 0 } ?? false
+        let countSeen = try (folder ?? stateFolder).flatMap { try seenCount(in: $0) }.map { $0 > 0 } ?? false
         var version: Int64 = 0
         var plan = try read { db in
             version = try Int64.fetchOne(db, sql: "PRAGMA main.schema_version") ?? 0

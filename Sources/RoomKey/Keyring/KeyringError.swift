@@ -95,7 +95,7 @@ extension KeyringError: RoomKeyError {
         case .pathTaken: "choose another path with --keyring"
         case .newerSchema: "use a newer roomkey to open this keyring"
         case .passphraseRequired: "pass --passphrase-file PATH, set ROOMKEY_PASSPHRASE_FILE, or run in a terminal"
-        case .emptyPassphrase: "use --no-passphrase to store the keyring key unwrapped"
+        case .emptyPassphrase: "give a passphrase that is not empty (only 'roomkey init --no-passphrase' makes a keyring without one)"
         case .readOnly: "commands that only read still work; make the file and its folder writable to change it"
         case .noSpace: "nothing was changed; free some space and run the command again"
         case .busy: "let the other command finish (or stop it), then run this one again"

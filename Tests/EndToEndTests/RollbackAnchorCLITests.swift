@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import RoomKey
+
+/// The rollback anchor is kept per keyring file, and only a regular file of the user's is one.
+@Suite struct RollbackAnchorCLITests {
+    /// A review: following the restore hint ("restore to another path with --keyring to look at it") lowered the
+    /// anchor of the live keyring, and an older copy of it then opened without a word, its ratchets rewound.
+    @Test func aBackupRestoredElsewhereLeavesTheLiveKeyringsAnchor() throws {
+        let w = try RoomWorld.team(["bob"])
+        let live = w.s.keyring("alice")
+        #expect(try w.rk("alice", ["backup", "-o", w.s.path("old.backup")]).code == 0)
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", w.s.path("m0.msg")], stdin: Data("one".utf8)).code == 0)
+        let old = try Data(contentsOf: URL(fileURLWithPath: live))
+        #expect(try w.rk("alice", ["encrypt", "team", "-o", w.s.path("m1.msg")], stdin: Data("two".utf8)).code == 0)
+
+        let look = w.s.path("look/keyring.sqlite")
+        let restored = try w.s.roomkey("alice", ["restore", w.s.path("old.backup"), "--keyring", look])
+        #expect(restored.code == 0, "\(restored)")
+        #expect(try w.s.roomkey("alice", ["room", "list", "--keyring", look]).code == 0, "the restored copy opens at its path")
+
+        try old.write(to: URL(fileURLWithPath: live))
+        let refused = try w.rk("alice", ["room", "list"])
+        #expect(refused.code == 2, "\(refused)")
+        #expect(refused.stderr.contains("is older than the state this machine last saw"), "\(refused)")
+    }
+
+    /// The state file's name holding a FIFO hung every command; a link had its target written over; a folder turned
+    /// detection off. Each is refused, exit 6, as the keyring's other side files are, and nothing is written through it.
+    @Test(arguments: ["fifo", "link", "folder"])
+    func aStateFileThatIsNoRegularFileIsRefused(_ kind: String) throws {
+        let s = try Sandbox()
+        try s.person("alice")
+        let folder = s.path("state/roomkey")
+        let states = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".state") }
+        #expect(!states.isEmpty)
+        let victim = s.path("victim.txt")
+        try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
+        for name in states {
+            let file = folder + "/" + name
+            try FileManager.default.removeItem(atPath: file)
+            switch kind {
+            case "fifo": #expect(mkfifo(file, 0o600) == 0)
+            case "link": try FileManager.default.createSymbolicLink(atPath: file, withDestinationPath: victim)
+            default: try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
+            }
+        }
+        let r = try s.roomkey("alice", ["room", "create", "team"])
+        #expect(r.code == 6, "\(r)")
+        #expect(r.stderr.contains("is not a regular file of yours"), "\(r)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+    }
+}
