@@ -302,7 +302,7 @@ extension RestoreError: RoomKeyError {
     /// The next step.
     public var hint: String? {
         switch self {
-        case .wouldReplace: "add --force to replace it, or restore to another path with --keyring to look at it (use one copy only: two copies of one keyring in use look to this machine like a rollback of each other)"
+        case .wouldReplace: "add --force to replace it, or restore to another path with --keyring to look at it"
         case .damaged: "the keyring was left as it was; restore an older backup"
         case .keyringInUse: "let it finish, then restore again"
         case .notAFile: nil
