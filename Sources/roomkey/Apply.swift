@@ -62,7 +62,9 @@ extension RoomKeyCommand {
                 docs.flatMap { d in
                     if d.upToDate { return ["\(d.name) is already up to date at epoch \(d.epoch)"] }
                     let verb = dryRun ? "would commit " : d.staged.map { "staged for remote \($0): " } ?? "committed "
-                    return [verb + "\(d.name) epoch \(d.epoch): \(d.operations.isEmpty ? "rotate" : d.operations.joined(separator: ", "))"]
+                    let said = d.changes.map { c in [c.op] + [c.handle, c.id.map { "(\($0))" }].compactMap { $0 } }
+                        .map { $0.joined(separator: " ") }
+                    return [verb + "\(d.name) epoch \(d.epoch): \(said.isEmpty ? "rotate" : said.joined(separator: ", "))"]
                         + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
                 }
             }
@@ -76,7 +78,9 @@ extension RoomKeyCommand {
         struct ApplyDocument: Encodable { let dryRun: Bool, rooms: [RoomDocument] }
 
         struct RoomDocument: Encodable {
-            let name: String, roomId: String?, operations: [String], upToDate: Bool
+            /// One operation and whom it is about.
+            struct Change: Encodable { let op: String, id: String?, handle: String? }
+            let name: String, roomId: String?, operations: [String], changes: [Change], upToDate: Bool
             var epoch: UInt64, bundle: String?, staged: String?
             init(_ r: AppliedRoom) {
                 upToDate = r.upToDate
@@ -84,6 +88,7 @@ extension RoomKeyCommand {
                 roomId = r.roomID?.hex
                 epoch = r.epoch
                 operations = r.operations
+                changes = r.changes.map { Change(op: $0.verb, id: $0.id?.hex, handle: $0.handle) }
                 bundle = r.bundle
                 staged = r.staged
             }

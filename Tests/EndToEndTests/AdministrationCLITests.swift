@@ -68,7 +68,9 @@ import Testing
         #expect(rule.stderr.contains("line 2:"))
         let dry = try w.rk("alice", ["apply", "-", "--dry-run"], stdin: Data(Self.onboarding.utf8))
         #expect(dry.code == 0, "\(dry)")
-        #expect(dry.stdout.contains("would commit eng epoch 0: create, add, add, add, promote"))
+        // The dry run names whom each operation is about (a review: `add proj carol#work` added "carol" unseen).
+        let ids = try ["bob", "carol", "dave"].map { try w.keyring($0).identityCard().id.hex }
+        #expect(dry.stdout.contains("would commit eng epoch 0: create, add bob (\(ids[0])), add carol (\(ids[1])), add dave (\(ids[2])), promote bob (\(ids[0]))"), "\(dry)")
         #expect(try w.snapshot("alice") == before)
         #expect(try w.bundles().isEmpty)
     }

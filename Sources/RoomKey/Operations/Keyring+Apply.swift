@@ -14,6 +14,9 @@ public struct AppliedRoom: Sendable {
     public let operations: [String]
     /// The bundle written (nil in a dry run, or when the room was already up to date).
     public let bundle: String?
+    /// The same operations with whom each is about: its verb, and the identity id and handle (none for `create`), so a
+    /// dry run shows who a name in the script turned out to be.
+    public var changes: [(verb: String, id: IdentityID?, handle: String?)] = []
     /// True when the room's lines asked for nothing new (`members`, `add --if-missing`, `remove --if-present` already
     /// satisfied): no commit, no bundle.
     public var upToDate: Bool = false
@@ -126,7 +129,7 @@ extension Keyring {
                 try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
                     AppliedRoom(name: p.name, roomID: p.existing?.id, epoch: p.existing.map { $0.state.epoch + (p.operations.isEmpty ? 0 : 1) } ?? 0,
                                 operations: p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb), bundle: nil,
-                                upToDate: p.upToDate)
+                                changes: Self.changes(p), upToDate: p.upToDate)
                 }
             }
         }
@@ -145,8 +148,20 @@ extension Keyring {
                 }
                 let ops = p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb)
                 return AppliedRoom(name: p.name, roomID: result.room.id, epoch: result.room.state.epoch, operations: ops,
-                                   bundle: result.stagedFor == nil ? result.bundlePath : nil, staged: result.stagedFor)
+                                   bundle: result.stagedFor == nil ? result.bundlePath : nil, changes: Self.changes(p),
+                                   staged: result.stagedFor)
             }
+        }
+    }
+
+    /// A plan's operations with whom each is about (an added card's own id and handle, else the member's in the roster).
+    private static func changes(_ p: Planned) -> [(verb: String, id: IdentityID?, handle: String?)] {
+        var handles: [IdentityID: String] = [:]
+        for op in p.operations { if case let .add(card) = op { handles[card.id] = card.handle } }
+        return (p.existing == nil ? [("create", nil, nil)] : []) + p.operations.map { op in
+            if case let .add(card) = op { return (op.verb, card.id, card.handle) }
+            let id = op.subject
+            return (op.verb, id, id.flatMap { handles[$0] ?? p.existing?.state.roster[$0]?.card.handle })
         }
     }
 }
