@@ -19,10 +19,40 @@ import Testing
         #expect(restored.code == 0, "\(restored)")
         #expect(try w.s.roomkey("alice", ["room", "list", "--keyring", look]).code == 0, "the restored copy opens at its path")
 
+        // An older copy at a path never used (a review: the restore elsewhere had lowered the key's one anchor).
+        let elsewhere = w.s.path("copy/keyring.sqlite")
+        try FileManager.default.createDirectory(atPath: w.s.path("copy"), withIntermediateDirectories: true)
+        try old.write(to: URL(fileURLWithPath: elsewhere))
+        #expect(chmod(elsewhere, 0o600) == 0)
+        let atElsewhere = try w.s.roomkey("alice", ["room", "list", "--keyring", elsewhere])
+        #expect(atElsewhere.code == 2, "\(atElsewhere.stderr)")
+
         try old.write(to: URL(fileURLWithPath: live))
         let refused = try w.rk("alice", ["room", "list"])
         #expect(refused.code == 2, "\(refused)")
         #expect(refused.stderr.contains("is older than the state this machine last saw"), "\(refused)")
+    }
+
+    /// The anchor follows the keyring, not its path: moved, or reached through a second hard link, an older copy put
+    /// back at any name it had is refused (a review of a per-path anchor, which let both through).
+    @Test func aMovedOrLinkedKeyringKeepsItsAnchor() throws {
+        let w = try RoomWorld.team(["bob"])
+        let live = w.s.keyring("alice")
+        let moved = w.s.path("alice/moved.sqlite"), linked = w.s.path("alice/linked.sqlite")
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        let old = try Data(contentsOf: URL(fileURLWithPath: live))
+        #expect(link(live, linked) == 0)
+        #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", linked], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
+        try FileManager.default.moveItem(atPath: live, toPath: moved)
+        #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", moved], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
+        try old.write(to: URL(fileURLWithPath: live))
+        #expect(chmod(live, 0o600) == 0)
+        #expect(try w.rk("alice", ["room", "list"]).code == 2, "the old path")
+        try FileManager.default.removeItem(atPath: linked)
+        try old.write(to: URL(fileURLWithPath: linked))
+        #expect(chmod(linked, 0o600) == 0)
+        #expect(try w.s.roomkey("alice", ["room", "list", "--keyring", linked]).code == 2, "the other link's name")
+        #expect(try w.s.roomkey("alice", ["room", "list", "--keyring", moved]).code == 0, "the keyring itself")
     }
 
     /// The state file's name holding a FIFO hung every command; a link had its target written over; a folder turned

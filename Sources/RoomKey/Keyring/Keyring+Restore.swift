@@ -61,14 +61,12 @@ extension Keyring {
                 // No other process may have the keyring open from here until the rename is done (`KeyringUseLock`).
                 let exclusive = try KeyringUseLock(keyring: path, exclusive: true)
                 defer { exclusive.release() }
-                // This machine's state is lowered, before the rename, to the lower of what it holds (at most the old
-                // keyring's count) and the restored copy's: whether the restore is killed before or after its rename,
-                // or fails at the rename, the keyring left in place opens (the state file catches up with it).
-                // The anchor is the target path's (the staged copy is opened at its own path).
+                // The restored copy has a new lineage, whose anchor is recorded before the rename: the old lineage's
+                // anchor is left as it is, so an older copy of the keyring replaced here is still refused, and a restore
+                // to another path leaves the live keyring's anchor alone.
                 if let stateFolder {
                     keyring.stateFolder = stateFolder
-                    keyring.anchorPath = path
-                    if let seen = try keyring.seenCount(in: stateFolder), seen > count { keyring.recordState(count, durable: true) }
+                    keyring.recordState(count, durable: true)
                 }
                 try install(staged, at: path, force: force, what: what)
             }
@@ -143,7 +141,7 @@ extension Keyring {
             try keyring.db.inTransaction(.immediate) { db in
                 try keyring.rotateEveryRoom(db)
                 try keyring.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
-                _ = try keyring.bumpWriteCount(db)
+                _ = try keyring.bumpWriteCount(db, newLineage: true)
                 return .commit
             }
             keyring.digestCommitted()

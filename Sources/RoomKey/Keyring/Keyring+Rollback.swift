@@ -13,6 +13,9 @@ extension Keyring {
         var digests: [String: String]?
         /// How many migrations the keyring had when this record was written.
         var migrations: Int?
+        /// The keyring's line of copies (hex of 16 random bytes), new at each restore; absent until the first restore.
+        /// The rollback anchor is kept per lineage: a restore starts a new one instead of lowering the old one.
+        var lineage: String?
     }
 
     static let writeCounterKey: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
@@ -29,40 +32,28 @@ extension Keyring {
     }
 
     /// Counts the running write transaction and folds its row changes into the sealed digests; returns the new count.
-    func bumpWriteCount(_ db: Database) throws -> UInt64 {
+    /// With `newLineage` (a restore), the keyring starts a new lineage, and so a rollback anchor of its own.
+    func bumpWriteCount(_ db: Database, newLineage: Bool = false) throws -> UInt64 {
         try markAuditHead(db)
         let old = try writeCounter(db)
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
-                                migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count)
+                                migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count,
+                                lineage: newLineage ? Hex.encode(random.bytes(16)) : old?.lineage)
+        lineage = .some(next.lineage)
         let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)])
         return next.count
     }
 
-    /// The state file of this keyring file in `folder`: named by a keyed tag of the keyring's real path, so it names no
-    /// user and no path, and a copy of the keyring used at another path (a backup restored elsewhere to look at it) has
-    /// an anchor of its own and never lowers this one (a review: it turned rollback detection off for the live keyring).
+    /// The state file of this keyring's lineage in `folder`: named by a keyed tag, so it names no user and no path. A
+    /// keyring never restored has none (the one file of its key); a restore starts a new lineage with its own file, so a
+    /// backup restored elsewhere (to look at it) never lowers the live keyring's anchor (a review: an older copy of the
+    /// live keyring then opened without a word, its ratchets rewound), and a keyring moved or linked keeps its anchor.
     func stateFilePath(in folder: String) -> String {
-        let real = Array(Self.realPath(anchorPath ?? path).utf8)
-        return (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-file", real).prefix(16))) + ".state")
-    }
-
-    /// The state file of the keyring key, whatever its path (the one file before anchors were kept per path): written
-    /// beside the path's own, and read for a path that has none yet (a keyring moved, or first opened by this roomkey).
-    func legacyStateFilePath(in folder: String) -> String {
-        (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-file").prefix(16))) + ".state")
-    }
-
-    /// `path` with every link resolved: the file itself when it exists, else its folder's real path and its name.
-    static func realPath(_ path: String) -> String {
-        if let resolved = realpath(path, nil) {
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
-        let folder = PathName.parent(path), name = (path as NSString).lastPathComponent
-        guard let resolved = realpath(folder, nil) else { return path }
-        defer { free(resolved) }
-        return (String(cString: resolved) as NSString).appendingPathComponent(name)
+        let known: String?
+        if case let .some(value) = lineage { known = value } else { known = (try? read { db in try writeCounter(db)?.lineage }) ?? nil }
+        let tagged = known.flatMap { try? Hex.decode($0, what: "lineage") }.map { tag("state-file", $0) } ?? tag("state-file")
+        return (folder as NSString).appendingPathComponent(Hex.encode(Array(tagged.prefix(16))) + ".state")
     }
 
     /// The state file's text: nil when there is none; refused when the name holds something other than a regular file
@@ -91,9 +82,7 @@ extension Keyring {
     /// The count an authentic state file holds, or nil (missing, unreadable, or not made with this keyring's key); the
     /// file of the keyring's path, else (none written yet) the one file of its key from before.
     func seenCount(in folder: String) throws -> UInt64? {
-        let own = stateFilePath(in: folder)
-        var st = stat()
-        return try count(inStateFile: lstat(own, &st) == 0 ? own : legacyStateFilePath(in: folder))
+        try count(inStateFile: stateFilePath(in: folder))
     }
 
     /// The count the state file `file` holds, or nil (missing, unreadable, or not made with this keyring's key).
@@ -115,12 +104,11 @@ extension Keyring {
         // A count that only grows never lowers the file: a file swapped under a running command must not make this
         // machine forget the count it saw.
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        for file in [stateFilePath(in: folder), legacyStateFilePath(in: folder)] {
-            if !durable, let seen = try? self.count(inStateFile: file), seen >= count { continue }
-            // A new file renamed over the name: never written through a link or into a FIFO found there.
-            try? OutputPath.write(Data(stateLine(count).utf8), to: file, replace: true, durable: durable, followLinks: false,
-                                  inPlace: false)
-        }
+        let file = stateFilePath(in: folder)
+        if !durable, let seen = try? self.count(inStateFile: file), seen >= count { return }
+        // A new file renamed over the name: never written through a link or into a FIFO found there.
+        try? OutputPath.write(Data(stateLine(count).utf8), to: file, replace: true, durable: durable, followLinks: false,
+                              inPlace: false)
     }
 
     /// Makes this machine's state file follow the keyring as it is now (after a deliberate restore).
