@@ -51,6 +51,34 @@ import Testing
         #expect(!admins.contains(mallory ?? ""), "\(members)")
     }
 
+    /// A contact's replaced key is still that contact's: under another contact's name it is already known, not that
+    /// contact's key change (a review: carol's old key under the handle "bob" became bob's, and `room replace team bob`
+    /// then removed the real bob).
+    @Test func aContactsFormerKeyUnderAnotherNameIsAlreadyKnown() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        let bob = try w.keyring("bob").identityCard().id
+        let carol = try w.keyring("carol").identity()
+        #expect(try w.s.roomkey("carol2", ["init", "--name", "carol", "--no-passphrase", "-q"]).code == 0)
+        let newCarol = try w.s.roomkey("carol2", ["id", "export"]).stdout
+        #expect(try w.rk("alice", ["contact", "add", "-"], stdin: Data(newCarol.utf8)).code == 0)
+        #expect(try w.rk("alice", ["contact", "accept", "carol"]).code == 0)
+        let before = try w.snapshot("alice")
+
+        let oldAsBob = try IdentityCard(handle: "bob", signer: carol.signing, sealingKey: carol.card.sealingKey,
+                                        xwingKey: carol.card.xwingKey, created: carol.card.created + 60)
+        for extra in [[], ["--as", "zed"]] {
+            let added = try w.rk("alice", ["contact", "add", "-", "--json"] + extra, stdin: Data((oldAsBob.text + "\n").utf8))
+            #expect(added.code == 0, "\(added)")
+            let result = try #require((try added.json()["results"] as? [[String: Any]])?.first)
+            #expect(result["status"] as? String == "already-known", "\(added)")
+            #expect(try w.snapshot("alice") == before)
+        }
+        #expect(try w.rk("alice", ["contact", "show", "bob", "--json"]).json()["id"] as? String == bob.hex)
+        let replace = try w.rk("alice", ["room", "replace", "team", "bob"])
+        #expect(replace.code == 6, "bob's key never changed: \(replace)")
+    }
+
     /// A newer card of a verified contact's key with another handle keeps the contact but not the verified mark: the
     /// handle is the safety number's stable id, so the number the user compared is not the new card's.
     @Test func aNewHandleDropsTheVerifiedMark() throws {

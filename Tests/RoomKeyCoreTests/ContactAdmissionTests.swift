@@ -58,6 +58,18 @@ struct ContactAdmissionTests {
             (p.bobRenamed, "robert", nil, ("bob", p.bob), "robert", .alreadyKnown(as: "bob")) }),
     ]
 
+    /// A key in a contact's key history (`former`) is not another contact's new key; under its own name it is a key
+    /// change again, as any re-added old key.
+    @Test func aFormerKeyOfAContactIsAlreadyKnown() {
+        let p = Self.people
+        let other = ContactAdmission.decide(card: p.malloryAsBob, name: "bob", stored: p.bob, holder: nil, former: "carol")
+        #expect(other == ContactAdmission(name: "bob", action: .alreadyKnown(as: "carol")))
+        let free = ContactAdmission.decide(card: p.mallory, name: "zed", stored: nil, holder: nil, former: "carol")
+        #expect(free == ContactAdmission(name: "zed", action: .alreadyKnown(as: "carol")))
+        let own = ContactAdmission.decide(card: p.malloryAsBob, name: "carol", stored: p.bob, holder: nil, former: "carol")
+        #expect(own == ContactAdmission(name: "carol", action: .keyChange(previous: p.bob.id)))
+    }
+
     @Test(arguments: cases.indices) func decision(_ index: Int) {
         let (what, make) = Self.cases[index]
         let (card, name, stored, holder, expectedName, expected) = make(Self.people)

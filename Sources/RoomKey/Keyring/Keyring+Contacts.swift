@@ -160,8 +160,9 @@ extension Keyring {
         let time = now()
         try automaticPrune()
         return try write { db in
+            var formers = try historyNames(db)
             let results = try cards.map { card in
-                var result = try addContact(db, card, name: name ?? card.handle, time: time)
+                var result = try addContact(db, card, name: name ?? card.handle, time: time, formers: &formers)
                 result.lookalikes = found[card.id] ?? []
                 return result
             }
@@ -175,7 +176,8 @@ extension Keyring {
     }
 
     /// Stores what `ContactAdmission` decides for `card` under `name`.
-    private func addContact(_ db: Database, _ card: IdentityCard, name: String, time: UInt64) throws -> ContactAddResult {
+    private func addContact(_ db: Database, _ card: IdentityCard, name: String, time: UInt64,
+                            formers: inout [IdentityID: String]) throws -> ContactAddResult {
         // Read here, not through `fetchContact(db, id:)`, whose per-operation cache does not see this write's rows.
         var holder: Contact?
         if let holderTag = try Data.fetchOne(db.cachedStatement(sql: "SELECT name_tag FROM contact WHERE id_tag = ? ORDER BY name_tag LIMIT 1"),
@@ -185,7 +187,7 @@ extension Keyring {
         }
         let requested = try fetchContact(db, tag: nameTag(name))
         let decision = ContactAdmission.decide(card: card, name: name, stored: requested?.card,
-                                               holder: holder.map { ($0.name, $0.card) })
+                                               holder: holder.map { ($0.name, $0.card) }, former: formers[card.id])
         let name = decision.name
         let tag = nameTag(name)
         let existing = name == holder?.name ? holder : requested
@@ -211,6 +213,7 @@ extension Keyring {
         case let .keyChange(previous):
             guard let existing else { throw IntegrityError.edited("a contact row vanished while it was read") }
             try recordHistory(db, name: name, card: existing.card, time: time)
+            formers[existing.card.id] = formers[existing.card.id] ?? name
             try storeContact(db, Contact(name: name, card: card, verified: false, keyChanged: true, added: existing.added))
             try audit(db, .contactKeyChange, "\(Self.auditName(name)) \(previous) -> \(card.id)")
             return ContactAddResult(name: name, id: card.id, outcome: .keyChanged(previous: previous))
@@ -278,6 +281,19 @@ extension Keyring {
             guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
             return (card, record.replaced)
         }.sorted { $0.replaced < $1.replaced }
+    }
+
+    /// The name whose key history holds each identity (one of them, when several do).
+    func historyNames(_ db: Database) throws -> [IdentityID: String] {
+        try requireIntact(db, Self.historyTable)
+        var names: [IdentityID: String] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history")) {
+            let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
+                                       primaryKey: try row.blob("row_id", table: Self.historyTable))
+            guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
+            if names[card.id] == nil { names[card.id] = record.name }
+        }
+        return names
     }
 
     /// The version 2 cards kept in key history, by identity id (the newest of each): a member whose contact's current

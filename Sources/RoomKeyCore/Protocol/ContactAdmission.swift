@@ -25,10 +25,11 @@ public struct ContactAdmission: Equatable, Sendable {
     /// What to do.
     public let action: Action
 
-    /// Decides for `card` under `name`, given the card stored under `name` (if any) and the contact holding the card's
-    /// identity under any name (if any).
+    /// Decides for `card` under `name`, given the card stored under `name` (if any), the contact holding the card's
+    /// identity under any name (if any), and a contact whose key history holds it (`former`, if any): an old key of one
+    /// contact is not another contact's new key (a review: carol's replaced key under the handle "bob" became bob's).
     public static func decide(card: IdentityCard, name: String, stored: IdentityCard?,
-                              holder: (name: String, card: IdentityCard)?) -> ContactAdmission {
+                              holder: (name: String, card: IdentityCard)?, former: String? = nil) -> ContactAdmission {
         if let holder, holder.name != name {
             // The same identity under another name: a version 2 card of its version 1 card upgrades that contact under
             // its own name; anything else is already known there.
@@ -37,6 +38,7 @@ public struct ContactAdmission: Equatable, Sendable {
             }
             return ContactAdmission(name: name, action: .alreadyKnown(as: holder.name))
         }
+        if holder == nil, let former, former != name { return ContactAdmission(name: name, action: .alreadyKnown(as: former)) }
         guard let stored else { return ContactAdmission(name: name, action: .add) }
         guard stored.signingKey == card.signingKey else {
             return ContactAdmission(name: name, action: .keyChange(previous: stored.id))
