@@ -57,6 +57,10 @@ struct ApplyScriptTests {
         #expect(throws: ScriptError.line(1, "more than \(Roster.maxMembers) names on one line (a room holds at most that many members)")) {
             try ApplyScript(parsing: long)
         }
+        // A members line's admins (named among its members too) and its flags do not count twice (a review).
+        let members = (0..<60_000).map { "u\($0)" }
+        let withAdmins = "members eng " + members.joined(separator: " ") + " --admins " + members.prefix(50_000).joined(separator: " ") + "\n"
+        #expect((try? ApplyScript(parsing: withAdmins))?.lines.first?.admins?.count == 50_000)
         let fine = "add eng " + Array(repeating: "dave", count: Roster.maxMembers).joined(separator: " ") + "\n"
         let many = String(repeating: fine, count: ApplyScript.maxNames / Roster.maxMembers) + "add eng erin\n"
         #expect(throws: ScriptError.line(ApplyScript.maxNames / Roster.maxMembers + 1, "the script names more than \(ApplyScript.maxNames) members in all")) {

@@ -70,11 +70,8 @@ public struct ApplyScript: Sendable, Equatable {
             let words = Self.words(scalars)
             guard let first = words.first else { continue }
             if lines.count == Self.maxLines { throw .line(number, "the script has more than \(Self.maxLines) changes") }
-            // Every name is looked up and planned: bounded per line as a room is, and over the script (a review: one line
-            // of 400,000 names took 1.1 GB).
-            if words.count - 2 > Roster.maxMembers {
-                throw .line(number, "more than \(Roster.maxMembers) names on one line (a room holds at most that many members)")
-            }
+            // Every name is looked up and planned: bounded over the script (a review: one line of 400,000 names took
+            // 1.1 GB), and per line below, members and admins each as a room is.
             names += max(0, words.count - 2)
             if names > Self.maxNames { throw .line(number, "the script names more than \(Self.maxNames) members in all") }
             guard let verb = Verb(rawValue: first) else {
@@ -89,6 +86,9 @@ public struct ApplyScript: Sendable, Equatable {
             if verb == .members, let i = args.firstIndex(of: "--admins") {
                 admins = Array(args[(i + 1)...])
                 args = Array(args[..<i])
+            }
+            if max(args.count, admins?.count ?? 0) > Roster.maxMembers {
+                throw .line(number, "more than \(Roster.maxMembers) names on one line (a room holds at most that many members)")
             }
             if let option = (args + (admins ?? [])).first(where: { $0.hasPrefix("--") }) {
                 throw .line(number, "unknown option \"\(option)\" for \(verb.rawValue)")

@@ -6,9 +6,10 @@ extension Keyring {
     /// `room forget`: deletes every row this keyring holds about a room (its log, rosters, tenures, sender keys, waiting
     /// and seen bundles, outbox entries, staged changes, remote and summary), in one transaction, with an audit entry.
     ///
-    /// Messages of the room can no longer be read here, and the room can be received again from its genesis: the way
-    /// back into a real room for a member who first took a made-up genesis that reused its room id (PROTOCOL §5.4), and
-    /// the way to drop a room for good. Returns the room as it was.
+    /// Messages of the room can no longer be read here, and the room can be received again from its genesis (any later
+    /// bundle of it brings it back): the way back into a real room for a member who first took a made-up genesis that
+    /// reused its room id (PROTOCOL §5.4), and the way to drop a room's state. Bundle files already written are left.
+    /// Returns the room as it was.
     public func forgetRoom(_ nameOrID: String) throws -> StoredRoom {
         try write { db in
             let room = try findRoom(db, nameOrID)
