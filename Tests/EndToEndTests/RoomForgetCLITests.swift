@@ -30,37 +30,23 @@ import Testing
 
     @Test func aMemberLuredIntoAReusedRoomIdForgetsItAndJoinsTheRealRoom() throws {
         let w = try RoomWorld()
-        let mallory = try w.s.person("mallory")
-        #expect(try w.rk("dave", ["contact", "add", "-"], stdin: Data(mallory.utf8)).code == 0)
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
         #expect(try w.rk("dave", ["room", "create", "other", "--member", "alice"]).code == 0)
-        let real = try w.keyring("alice").room("team").state
-        let malloryKeyring = try w.keyring("mallory")
-        let malloryCard = try malloryKeyring.identityCard(), daveCard = try w.keyring("dave").identityCard()
-        let ops: [RoomKeyCore.Operation] = [.create(name: "team", creator: malloryCard), .add(daveCard)]
-        let roster = try RoomState.apply(ops, to: Roster(), author: malloryCard.id, genesis: true)
-        let genesis = Commit(roomID: real.roomID, epoch: 0, previousHead: Commit.genesisHead, signer: try malloryKeyring.identity().signing,
-                             time: UInt64(Date().timeIntervalSince1970), operations: ops, rosterHash: roster.hash)
-        let lure = try HostileMemberTests.seal(w, signer: "mallory", room: real.roomID, epoch: 0, commits: [genesis], to: [daveCard],
-                                               name: "reused-id")
-        #expect(try w.rk("dave", ["receive", lure, "-q"]).code == 0)
-        let add = try w.rk("alice", ["room", "add", "team", "dave", "--json"])
-        let bundle = try #require(try add.json()["bundle"] as? String, "\(add)")
+        let (roomID, _, bundle) = try RoomIDReuseCLITests.lured(w)
         #expect(try w.rk("dave", ["receive", bundle]).code == 2)
-        let tag = try w.keyring("dave").roomTag(real.roomID)
+        let tag = try w.keyring("dave").roomTag(roomID)
         #expect(!(try Self.rows(w, "dave", tag: tag)).isEmpty)
 
         // Without --force: refused, nothing changed.
         let before = try w.snapshot("dave")
         let refused = try w.rk("dave", ["room", "forget", "team"])
         #expect(refused.code == 6, "\(refused)")
-        #expect(refused.stderr.hasPrefix("roomkey: error: forgetting room \"team\" (\(real.roomID.hex))"), "\(refused)")
+        #expect(refused.stderr.hasPrefix("roomkey: error: forgetting room \"team\" (\(roomID.hex))"), "\(refused)")
         #expect(refused.stderr.contains("roomkey: hint: add --force"), "\(refused)")
         #expect(try w.snapshot("dave") == before)
 
-        let forgot = try w.rk("dave", ["room", "forget", real.roomID.hex, "--force"])
+        let forgot = try w.rk("dave", ["room", "forget", roomID.hex, "--force"])
         #expect(forgot.code == 0, "\(forgot)")
-        #expect(forgot.stdout.hasPrefix("forgot room \"team\" (\(real.roomID.hex)) at epoch 0"), "\(forgot)")
+        #expect(forgot.stdout.hasPrefix("forgot room \"team\" (\(roomID.hex)) at epoch 0"), "\(forgot)")
         #expect(try Self.rows(w, "dave", tag: tag).isEmpty, "every row of the room is gone")
         #expect(try w.rk("dave", ["room", "show", "team"]).code == 4)
         // Only that room: dave's own room is untouched, and the audit log says what happened.

@@ -283,16 +283,21 @@ extension Keyring {
         }.sorted { $0.replaced < $1.replaced }
     }
 
-    /// The name whose key history holds each identity (one of them, when several do).
-    func historyNames(_ db: Database) throws -> [IdentityID: String] {
+    /// Every card in key history with the name it was replaced under (checked against the table's digest first).
+    func historyCards(_ db: Database) throws -> [(name: String, card: IdentityCard)] {
         try requireIntact(db, Self.historyTable)
-        var names: [IdentityID: String] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history")) {
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history")).map { row in
             let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
                                        primaryKey: try row.blob("row_id", table: Self.historyTable))
             guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
-            if names[card.id] == nil { names[card.id] = record.name }
+            return (record.name, card)
         }
+    }
+
+    /// The name whose key history holds each identity (one of them, when several do).
+    func historyNames(_ db: Database) throws -> [IdentityID: String] {
+        var names: [IdentityID: String] = [:]
+        for (name, card) in try historyCards(db) where names[card.id] == nil { names[card.id] = name }
         return names
     }
 
@@ -301,13 +306,8 @@ extension Keyring {
     /// forged card, merely added, sent every later stanza of that member sealed with X25519 alone). The table is as
     /// small as the key changes this keyring saw; it is read once per listing or bundle.
     func historyUpgrades(_ db: Database) throws -> [IdentityID: IdentityCard] {
-        try requireIntact(db, Self.historyTable)
         var cards: [IdentityID: IdentityCard] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT row_id, sealed FROM contact_key_history")) {
-            let record = try rows.open(ContactHistoryRecord.self, try row.blob("sealed", table: Self.historyTable), table: Self.historyTable,
-                                       primaryKey: try row.blob("row_id", table: Self.historyTable))
-            guard let card = try? IdentityCard.parsed(text: record.card) else { throw KeyringError.integrityFailure(table: Self.historyTable) }
-            guard card.isPostQuantum else { continue }
+        for (_, card) in try historyCards(db) where card.isPostQuantum {
             if let known = cards[card.id], known.created >= card.created { continue }
             cards[card.id] = card
         }
