@@ -79,6 +79,21 @@ import Testing
         #expect(replace.code == 6, "bob's key never changed: \(replace)")
     }
 
+    /// A contact's name means that contact: with the contact out of the room, a member whose card carries the name as
+    /// its handle is not taken instead (a review: `room promote lab bob` promoted mallory, whose card said "bob").
+    @Test func aContactsNameNeverFallsBackToAnotherMembersHandle() throws {
+        let (w, _) = try Self.world()
+        #expect(try w.rk("alice", ["room", "create", "lab", "--member", "mallory", "--allow-same-handle"]).code == 0)
+        let before = try w.snapshot("alice")
+        for verb in ["promote", "remove"] {
+            let r = try w.rk("alice", ["room", verb, "lab", "bob"])
+            #expect(r.code == 6, "\(verb): \(r)")
+            #expect(r.stderr.contains("\"bob\" is not a member of room \"lab\""), "\(r)")
+        }
+        #expect(try w.snapshot("alice") == before)
+        #expect(try w.rk("alice", ["room", "promote", "lab", "mallory"]).code == 0)
+    }
+
     /// A newer card of a verified contact's key with another handle keeps the contact but not the verified mark: the
     /// handle is the safety number's stable id, so the number the user compared is not the new card's.
     @Test func aNewHandleDropsTheVerifiedMark() throws {

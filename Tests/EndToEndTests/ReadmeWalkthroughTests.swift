@@ -36,7 +36,7 @@ import Testing
         #expect(text.contains("room team (") && text.contains(") is already up to date at epoch 1"), "the second 'room members' is a no-op")
         #expect(text.contains("hello team, bob here"))
         #expect(text.contains("carol cannot read it (exit 4)"))
-        #expect(text.contains("would commit ops epoch 0: create, add, add"))
+        #expect(text.contains("would commit ops epoch 0: create, add bob ("), "the plan names whom it adds")
         #expect(text.contains("removed  eng"))
         #expect(text.contains("audit log intact"))
         #expect(FileManager.default.fileExists(atPath: s.path("alice.backup")))

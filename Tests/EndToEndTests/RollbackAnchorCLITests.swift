@@ -33,6 +33,34 @@ import Testing
         #expect(refused.stderr.contains("is older than the state this machine last saw"), "\(refused)")
     }
 
+    /// The copy restored elsewhere, copied over the live keyring, is an older keyring there (a review: it opened, with a
+    /// removed member back in its room); and an accepted rollback starts a new lineage rather than lowering the old one,
+    /// so the copies between the accepted one and the newest are still refused (a review: they all opened).
+    @Test func aLookCopyOverTheLiveKeyringAndCopiesAfterAnAcceptedRollbackAreRefused() throws {
+        let w = try RoomWorld.team(["bob", "carol"])
+        let live = w.s.keyring("alice")
+        #expect(try w.rk("alice", ["backup", "-o", w.s.path("old.backup")]).code == 0)
+        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
+        let look = w.s.path("look/keyring.sqlite")
+        #expect(try w.s.roomkey("alice", ["restore", w.s.path("old.backup"), "--keyring", look]).code == 0)
+        let current = try Data(contentsOf: URL(fileURLWithPath: live))
+        try Data(contentsOf: URL(fileURLWithPath: look)).write(to: URL(fileURLWithPath: live))
+        let swapped = try w.rk("alice", ["room", "show", "team"])
+        #expect(swapped.code == 2, "\(swapped)")
+        try current.write(to: URL(fileURLWithPath: live))
+        #expect(try w.rk("alice", ["room", "show", "team"]).code == 0)
+
+        let s1 = try Data(contentsOf: URL(fileURLWithPath: live))
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        let s2 = try Data(contentsOf: URL(fileURLWithPath: live))
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        try s1.write(to: URL(fileURLWithPath: live))
+        #expect(try w.rk("alice", ["room", "list", "--accept-rollback"]).code == 0)
+        try s2.write(to: URL(fileURLWithPath: live))
+        let between = try w.rk("alice", ["room", "list"])
+        #expect(between.code == 2, "\(between)")
+    }
+
     /// The anchor follows the keyring, not its path: moved, or reached through a second hard link, an older copy put
     /// back at any name it had is refused (a review of a per-path anchor, which let both through).
     @Test func aMovedOrLinkedKeyringKeepsItsAnchor() throws {

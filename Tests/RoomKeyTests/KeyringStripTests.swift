@@ -83,17 +83,22 @@ import RoomKeyTestSupport
         #expect(try reopened.verifyRows() > 0)
     }
 
-    /// The state file only goes down on purpose (a restore, an accepted rollback), never with a later count that is lower.
+    /// The state files only go down on purpose, and only the path's: a lineage's count never does (a restore or an
+    /// accepted rollback starts a new lineage), and no later count that is lower lowers either.
     @Test func theStateFileIsNotLoweredByAnOrdinaryWrite() throws {
         let k = try KeyringTests.create(passphrase: nil)
-        k.stateFolder = try Upgrade.pathInNewFolder("state")
+        let folder = try Upgrade.pathInNewFolder("state")
+        k.stateFolder = folder
         k.recordState(7)
         k.recordState(5)
-        #expect(try k.seenCount(in: try #require(k.stateFolder)) == 7)
+        #expect(try k.seenCount(in: folder) == 7)
         k.recordState(9)
-        #expect(try k.seenCount(in: try #require(k.stateFolder)) == 9)
+        #expect(try k.seenCount(in: folder) == 9)
         k.recordState(5, durable: true)
-        #expect(try k.seenCount(in: try #require(k.stateFolder)) == 5)
+        #expect(try k.count(inStateFile: k.pathStateFilePath(in: folder)) == 5)
+        #expect(try k.count(inStateFile: k.stateFilePath(in: folder)) == 9)
+        k.recordState(11, durable: true)
+        #expect(try k.count(inStateFile: k.pathStateFilePath(in: folder)) == 5, "a durable write never raises the path's")
     }
 
     /// Strips `path` to the shape of a roomkey 0.1.0 keyring (`v1-keyring` to `v4-audit`: the later tables, the column

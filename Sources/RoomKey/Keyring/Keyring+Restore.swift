@@ -61,11 +61,13 @@ extension Keyring {
                 // No other process may have the keyring open from here until the rename is done (`KeyringUseLock`).
                 let exclusive = try KeyringUseLock(keyring: path, exclusive: true)
                 defer { exclusive.release() }
-                // The restored copy has a new lineage, whose anchor is recorded before the rename: the old lineage's
-                // anchor is left as it is, so an older copy of the keyring replaced here is still refused, and a restore
-                // to another path leaves the live keyring's anchor alone.
+                // The restored copy has a new lineage, whose anchor is recorded before the rename with the target path's
+                // (lowered: the keyring there is deliberately replaced); the old lineage's anchor is left as it is, so an
+                // older copy of the keyring replaced here is still refused, and a restore elsewhere leaves the live
+                // keyring's anchors alone.
                 if let stateFolder {
                     keyring.stateFolder = stateFolder
+                    keyring.anchorPath = path
                     keyring.recordState(count, durable: true)
                 }
                 try install(staged, at: path, force: force, what: what)

@@ -38,7 +38,8 @@ extension Keyring {
         let old = try writeCounter(db)
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
                                 migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count,
-                                lineage: newLineage ? Hex.encode(random.bytes(16)) : old?.lineage)
+                                lineage: newLineage || startsLineage ? Hex.encode(random.bytes(16)) : old?.lineage)
+        startsLineage = false
         lineage = .some(next.lineage)
         let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)])
@@ -54,6 +55,26 @@ extension Keyring {
         if case let .some(value) = lineage { known = value } else { known = (try? read { db in try writeCounter(db)?.lineage }) ?? nil }
         let tagged = known.flatMap { try? Hex.decode($0, what: "lineage") }.map { tag("state-file", $0) } ?? tag("state-file")
         return (folder as NSString).appendingPathComponent(Hex.encode(Array(tagged.prefix(16))) + ".state")
+    }
+
+    /// The state file of this keyring's path in `folder`: a keyed tag of its real path (links resolved). The count seen
+    /// there is checked too, so a copy of another lineage put in the keyring's place (a backup restored elsewhere to look
+    /// at it, then copied over the live keyring) is refused as well (a review of the lineage anchor alone).
+    func pathStateFilePath(in folder: String) -> String {
+        let real = Array(Self.realPath(anchorPath ?? path).utf8)
+        return (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-path", real).prefix(16))) + ".state")
+    }
+
+    /// `path` with every link resolved: the file itself when it exists, else its folder's real path and its name.
+    static func realPath(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        let folder = PathName.parent(path), name = (path as NSString).lastPathComponent
+        guard let resolved = realpath(folder, nil) else { return path }
+        defer { free(resolved) }
+        return (String(cString: resolved) as NSString).appendingPathComponent(name)
     }
 
     /// The state file's text: nil when there is none; refused when the name holds something other than a regular file
@@ -79,10 +100,11 @@ extension Keyring {
         "roomkey-state-v1 \(count) \(Hex.encode(tag("state-mac", u64(count))))\n"
     }
 
-    /// The count an authentic state file holds, or nil (missing, unreadable, or not made with this keyring's key); the
-    /// file of the keyring's path, else (none written yet) the one file of its key from before.
+    /// The highest count the authentic state files of this keyring hold (its lineage's and its path's), or nil (none:
+    /// missing, unreadable, or not made with this keyring's key).
     func seenCount(in folder: String) throws -> UInt64? {
-        try count(inStateFile: stateFilePath(in: folder))
+        let counts = try [stateFilePath(in: folder), pathStateFilePath(in: folder)].compactMap { try count(inStateFile: $0) }
+        return counts.max()
     }
 
     /// The count the state file `file` holds, or nil (missing, unreadable, or not made with this keyring's key).
@@ -104,11 +126,18 @@ extension Keyring {
         // A count that only grows never lowers the file: a file swapped under a running command must not make this
         // machine forget the count it saw.
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let file = stateFilePath(in: folder)
-        if !durable, let seen = try? self.count(inStateFile: file), seen >= count { return }
-        // A new file renamed over the name: never written through a link or into a FIFO found there.
-        try? OutputPath.write(Data(stateLine(count).utf8), to: file, replace: true, durable: durable, followLinks: false,
-                              inPlace: false)
+        // A lineage's count only grows (a restore or an accepted rollback starts a new lineage, whose file is new). A
+        // durable write (a restore, an accepted rollback) lowers the path's count to `count` when it holds more, as the
+        // keyring there was deliberately replaced, and never raises it: a restore killed before its rename leaves the
+        // old keyring there, which must still open.
+        let lineageFile = stateFilePath(in: folder), pathFile = pathStateFilePath(in: folder)
+        for file in [lineageFile, pathFile] {
+            let seen = try? self.count(inStateFile: file)
+            if let seen, durable && file == pathFile ? seen <= count : seen >= count { continue }
+            // A new file renamed over the name: never written through a link or into a FIFO found there.
+            try? OutputPath.write(Data(stateLine(count).utf8), to: file, replace: true, durable: durable, followLinks: false,
+                                  inPlace: false)
+        }
     }
 
     /// Makes this machine's state file follow the keyring as it is now (after a deliberate restore).
@@ -136,9 +165,11 @@ extension Keyring {
     }
 
     /// Accepts a rollback from write `seen` to `count`: every room rotates before its next message (as after a restore),
-    /// and the state file follows the keyring.
+    /// and the keyring starts a new lineage whose state file follows it; the old lineage's anchor stays, so the copies
+    /// between this one and the newest are still refused (a review: lowering it let them all open).
     func acceptRollback(_ rollback: (seen: UInt64, count: UInt64)) throws {
         let (seen, count) = rollback
+        startsLineage = true
         try write { db in
             try rotateEveryRoom(db)
             try audit(db, .restore, "accepted a rollback from write \(seen) to \(count); every room rotates before its next message")

@@ -74,6 +74,10 @@ public final class Keyring {
     var stateFolder: String?
     /// The lineage of the keyring's rollback anchor as last read or written (`.some(nil)`: none yet), nil until known.
     var lineage: String??
+    /// True when the next counted write starts a new lineage (an accepted rollback).
+    var startsLineage = false
+    /// The keyring path whose rollback anchor this keyring keeps, when not `path` (a restore's staged copy: its target).
+    var anchorPath: String?
     /// Where the keyring reports what the user should know but that does not fail the command (undelivered bundles).
     public var onWarning: ((String) -> Void)?
     /// Warnings found while opening (permissions of a passphrase-protected keyring) for the caller to show.

@@ -79,7 +79,7 @@ extension KeyringError: RoomKeyError {
         case let .database(detail): "keyring database error: \(detail)"
         case let .busy(path, seconds): "another roomkey process kept the keyring at \(path) locked for \(seconds) seconds; nothing was changed"
         case let .rolledBack(path, keyring, seen):
-            "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy, or another copy of it (a backup restored to another path) was used since"
+            "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy of itself, or by another copy of this keyring (a backup restored elsewhere)"
         case let .unsafePermissions(path, problem, _): "\(path) has no passphrase and \(problem)"
         case let .lockNotAFile(path): "\(path) is not a regular file of yours, so it cannot lock the keyring; nothing was changed"
         case let .companionNotOwn(path):

@@ -181,6 +181,10 @@ extension Keyring {
             if roster[contact.id] != nil { return contact.id }
             let old = try keyHistory(db, named: token).map(\.card.id).filter { roster[$0] != nil }
             if let id = old.last { return id }
+            // A contact of this name means that contact: never another member whose card carries the name as its
+            // handle (a review: with the contact "bob" out of the room, `room promote lab bob` promoted mallory, whose
+            // card said "bob").
+            throw RoomError.contactNotMember(name: token, room: room)
         }
         let byHandle = roster.members.values.filter { $0.card.handle == token }
         if byHandle.count == 1 { return byHandle[0].id }
