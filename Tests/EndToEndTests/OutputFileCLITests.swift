@@ -287,9 +287,10 @@ import Testing
 
     @Test func aKilledDeliverysTemporaryFileInTheOutboxGoesWithTheNextCommandsBundles() throws {
         let s = try Self.alice()
-        // Rotations killed at their first, second and third file beside its place (the state file, the bundles).
-        // Each run removes what the runs before it left in the folders it writes into. (A bundle in the outbox folder
-        // now goes to its free name as an unnamed file, so a kill there leaves nothing; the state file's stays.)
+        // Rotations killed at their first, second and third file beside its place (the two rollback state files, the
+        // bundles); a run whose kill comes as it catches the state files up at open commits nothing. Each run removes
+        // what the runs before it left in the folders it writes into. (A bundle in the outbox folder goes to its free
+        // name as an unnamed file, so a kill there leaves nothing; the state files' stay.)
         var left: [String] = []
         for n in 1...3 {
             let killed = try s.roomkey("alice", ["room", "rotate", "solo"], env: ["ROOMKEY_TEST_CRASH": "before-rename#\(n)"])
@@ -303,7 +304,7 @@ import Testing
         #expect(Self.temporariesBelow(s.root.path).isEmpty, "\(Self.temporariesBelow(s.root.path))")
         let listed = try s.roomkey("alice", ["outbox", "list", "--json"])
         let entries = try #require(try listed.json()["entries"] as? [[String: Any]], "\(listed)")
-        #expect(entries.count >= 4 && entries.allSatisfy { $0["delivered"] != nil }, "\(listed)")
+        #expect(entries.count >= 3 && entries.allSatisfy { $0["delivered"] != nil }, "\(listed)")
     }
 
     @Test func noTemporaryFileIsLeftAfterARefusedBundleOrAFailure() throws {

@@ -181,9 +181,13 @@ extension Keyring {
             if roster[contact.id] != nil { return contact.id }
             let old = try keyHistory(db, named: token).map(\.card.id).filter { roster[$0] != nil }
             if let id = old.last { return id }
-            // A contact of this name means that contact: never another member whose card carries the name as its
-            // handle (a review: with the contact "bob" out of the room, `room promote lab bob` promoted mallory, whose
-            // card said "bob").
+            // Else a member by that handle who is no contact here (the contact's old key, met only in the roster), but
+            // never one that is another contact: a review found `room promote lab bob`, with the contact "bob" out of
+            // the room, promoting the contact "mal", whose card said "bob".
+            let strangers = try roster.members.values.filter { member in
+                try member.card.handle == token && fetchContact(db, id: member.id) == nil
+            }
+            if strangers.count == 1 { return strangers[0].id }
             throw RoomError.contactNotMember(name: token, room: room)
         }
         let byHandle = roster.members.values.filter { $0.card.handle == token }
