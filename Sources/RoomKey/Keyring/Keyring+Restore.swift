@@ -140,10 +140,11 @@ extension Keyring {
     private static func markRestored(_ keyring: Keyring, backupPath: String, what: String) throws {
         do {
             try keyring.installDigestTriggers()
+            keyring.startsLineage = true
             try keyring.db.inTransaction(.immediate) { db in
                 try keyring.rotateEveryRoom(db)
                 try keyring.audit(db, .restore, "restored from \(backupPath); every room rotates before its next message")
-                _ = try keyring.bumpWriteCount(db, newLineage: true)
+                _ = try keyring.bumpWriteCount(db)
                 return .commit
             }
             keyring.digestCommitted()

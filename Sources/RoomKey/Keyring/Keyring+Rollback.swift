@@ -32,13 +32,14 @@ extension Keyring {
     }
 
     /// Counts the running write transaction and folds its row changes into the sealed digests; returns the new count.
-    /// With `newLineage` (a restore), the keyring starts a new lineage, and so a rollback anchor of its own.
-    func bumpWriteCount(_ db: Database, newLineage: Bool = false) throws -> UInt64 {
+    /// With `startsLineage` set (a restore, an accepted rollback), the keyring starts a new lineage, and so a rollback
+    /// anchor of its own.
+    func bumpWriteCount(_ db: Database) throws -> UInt64 {
         try markAuditHead(db)
         let old = try writeCounter(db)
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
                                 migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count,
-                                lineage: newLineage || startsLineage ? Hex.encode(random.bytes(16)) : old?.lineage)
+                                lineage: startsLineage ? Hex.encode(random.bytes(16)) : old?.lineage)
         startsLineage = false
         lineage = .some(next.lineage)
         let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
@@ -67,25 +68,14 @@ extension Keyring {
 
     /// `path` with every link resolved: the file itself when it exists, else its folder's real path and its name.
     static func realPath(_ path: String) -> String {
-        if let resolved = realpath(path, nil) {
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
-        let folder = PathName.parent(path), name = (path as NSString).lastPathComponent
-        guard let resolved = realpath(folder, nil) else { return path }
-        defer { free(resolved) }
-        return (String(cString: resolved) as NSString).appendingPathComponent(name)
+        OutputPath.realFolder(path) ?? OutputPath.physical(path, folder: OutputPath.realFolder)
     }
 
     /// The state file's text: nil when there is none; refused when the name holds something other than a regular file
     /// (a FIFO hung every command, a link had its target written over, a folder turned detection off), read without
     /// following a link or waiting on a FIFO.
     static func readStateFile(_ path: String) throws -> String? {
-        var st = stat()
-        if lstat(path, &st) != 0 { return nil }
-        guard st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_nlink == 1 else {
-            throw KeyringError.companionNotOwn(path: path)
-        }
+        if KeyringFile.isForeign(path) { throw KeyringError.companionNotOwn(path: path) }
         let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

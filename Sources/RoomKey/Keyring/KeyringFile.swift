@@ -69,12 +69,14 @@ enum KeyringFile {
     /// blocking (a FIFO there hung every command), and a log made by another user got every page written, the header
     /// row of `passwd` included (a hostile review). Their mode follows the keyring file's, which is the user's choice.
     static func foreignCompanion(of path: String) -> String? {
-        for suffix in companionSuffixes {
-            var st = stat()
-            guard lstat(path + suffix, &st) == 0 else { continue }
-            if st.st_mode & S_IFMT != S_IFREG || st.st_uid != geteuid() || st.st_nlink != 1 { return path + suffix }
-        }
-        return nil
+        companionSuffixes.lazy.map { path + $0 }.first(where: isForeign)
+    }
+
+    /// True when something is at `path` that is not a regular file of the user's with one link (not followed).
+    static func isForeign(_ path: String) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return false }
+        return st.st_mode & S_IFMT != S_IFREG || st.st_uid != geteuid() || st.st_nlink != 1
     }
 
     /// Removes the SQLite companions of the keyring file at `path` (its log, index and journal), not the file.
