@@ -58,8 +58,7 @@ struct BundleOptions: ParsableArguments {
                 try checkOutput()
                 if output == OutputFile.standardOutput { Outbox.standardOutputNamed = true }
                 let path = Outbox.absolute(output)
-                Outbox.namedHere.withLock { _ = $0.insert(path) }
-                if force { Outbox.forcedHere.withLock { _ = $0.insert(path) } }
+                Outbox.namedHere.withLock { $0[path] = force || $0[path] == true }
                 return path
             }
             return try outbox.box.name(bundle)
@@ -116,10 +115,9 @@ struct Outbox {
 
     /// True once this process named standard output (`-o -`) for a bundle.
     nonisolated(unsafe) static var standardOutputNamed = false
-    /// The `-o` paths this process named for bundles.
-    static let namedHere = Mutex<Set<String>>([])
-    /// The `-o` paths of `namedHere` given with `--force`: only these replace a regular file at write time.
-    static let forcedHere = Mutex<Set<String>>([])
+    /// The `-o` paths this process named for bundles, each with whether `--force` came with it: only those replace a
+    /// regular file at write time.
+    static let namedHere = Mutex<[String: Bool]>([:])
 
     /// True when `path` exists and is no regular file (a FIFO, a device, a socket): written in place, never read.
     static func isInPlace(_ path: String) -> Bool {
@@ -143,7 +141,8 @@ struct Outbox {
             }
             // A FIFO or device that an earlier, interrupted command named is not written again: no reader may ever come,
             // and waiting for one would hang this command and every later one ('outbox resend' makes the bundle again).
-            let namedNow = Outbox.namedHere.withLock { $0.contains(path) }
+            let named = Outbox.namedHere.withLock { $0[path] }
+            let namedNow = named != nil
             if namedNow {
                 if !Outbox.isInPlace(path), let existing = FileManager.default.contents(atPath: path), existing.elementsEqual(bytes) { return }
             } else {
@@ -168,14 +167,13 @@ struct Outbox {
                     // Not named now: only a new file, refused if anything (a FIFO too) appeared at the name since the lstat.
                     // Named now without --force: a file that appeared at the name since the check is refused, not replaced
                     // (a review: it was renamed over), as `encrypt -o` and `backup -o` do.
-                    let forced = Outbox.forcedHere.withLock { $0.contains(path) }
                     #if DEBUG
                     // Test builds: a file appears at the name between the check and the write (the race, made certain).
                     if ProcessInfo.processInfo.environment["ROOMKEY_TEST_APPEAR"] == path {
                         FileManager.default.createFile(atPath: path, contents: Data("appeared\n".utf8))
                     }
                     #endif
-                    try OutputPath.write(view, to: path, replace: namedNow && forced, sweep: OutputFile.sweep, followLinks: namedNow,
+                    try OutputPath.write(view, to: path, replace: named == true, sweep: OutputFile.sweep, followLinks: namedNow,
                                          inPlace: namedNow)
                 }
             } catch OutputFileError.exists {

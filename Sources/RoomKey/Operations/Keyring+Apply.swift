@@ -10,13 +10,13 @@ public struct AppliedRoom: Sendable {
     public let roomID: RoomID?
     /// The epoch after the change.
     public let epoch: UInt64
-    /// The operations of the commit (empty for a plain rotation or a room already up to date).
-    public let operations: [String]
     /// The bundle written (nil in a dry run, or when the room was already up to date).
     public let bundle: String?
     /// The same operations with whom each is about: its verb, and the identity id and handle (none for `create`), so a
     /// dry run shows who a name in the script turned out to be.
     public var changes: [(verb: String, id: IdentityID?, handle: String?)] = []
+    /// The operations of the commit, by verb (empty for a plain rotation or a room already up to date).
+    public var operations: [String] { changes.map(\.verb) }
     /// True when the room's lines asked for nothing new (`members`, `add --if-missing`, `remove --if-present` already
     /// satisfied): no commit, no bundle.
     public var upToDate: Bool = false
@@ -128,15 +128,14 @@ extension Keyring {
             return try read { db in
                 try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
                     AppliedRoom(name: p.name, roomID: p.existing?.id, epoch: p.existing.map { $0.state.epoch + (p.operations.isEmpty ? 0 : 1) } ?? 0,
-                                operations: p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb), bundle: nil,
-                                changes: Self.changes(p), upToDate: p.upToDate)
+                                bundle: nil, changes: Self.changes(p), upToDate: p.upToDate)
                 }
             }
         }
         return try write { db in
             try plan(db, script, me: me, allowSameHandle: allowSameHandle).map { p in
                 if p.upToDate, let room = p.existing {
-                    return AppliedRoom(name: p.name, roomID: room.id, epoch: room.state.epoch, operations: [], bundle: nil, upToDate: true)
+                    return AppliedRoom(name: p.name, roomID: room.id, epoch: room.state.epoch, bundle: nil, upToDate: true)
                 }
                 let result: CommitResult
                 if let room = p.existing {
@@ -146,8 +145,7 @@ extension Keyring {
                 } else {
                     result = try createRoom(db, name: p.name, operations: p.operations, me: me, deliver: deliver)
                 }
-                let ops = p.existing == nil ? ["create"] + p.operations.map(\.verb) : p.operations.map(\.verb)
-                return AppliedRoom(name: p.name, roomID: result.room.id, epoch: result.room.state.epoch, operations: ops,
+                return AppliedRoom(name: p.name, roomID: result.room.id, epoch: result.room.state.epoch,
                                    bundle: result.stagedFor == nil ? result.bundlePath : nil, changes: Self.changes(p),
                                    staged: result.stagedFor)
             }
