@@ -60,6 +60,9 @@ extension RoomKeyCommand.ContactCommand {
                                 hint: "compare safety numbers with '\(ShellWord.command(["verify"], [r.name]))' before sending it keys")
                 case let .alreadyKnown(existing):
                     output.note("\(r.id.hex) is already your contact \"\(existing)\"; nothing stored for \"\(r.name)\"")
+                case let .roomMember(handle):
+                    output.warn("\(r.id.hex) is a member of your rooms as \"\(handle)\", not a new key of \"\(r.name)\"; nothing stored",
+                                hint: "add it under its own name with '\(ShellWord.command(["contact", "add"], ["FILE", "--as", handle]))'")
                 default: break
                 }
             }
@@ -82,7 +85,10 @@ extension RoomKeyCommand.ContactCommand {
                 id = r.id.hex
                 status = r.outcome.word
                 if case let .keyChanged(previous) = r.outcome { previousId = previous.hex } else { previousId = nil }
-                if case let .alreadyKnown(existing) = r.outcome { existingName = existing } else { existingName = nil }
+                switch r.outcome {
+                case let .alreadyKnown(existing), let .roomMember(existing): existingName = existing
+                default: existingName = nil
+                }
             }
         }
     }
@@ -97,7 +103,7 @@ extension ContactAddOutcome {
         case .updated: "updated"
         case .upgraded: "upgraded"
         case .keyChanged: "key-changed"
-        case .alreadyKnown: "already-known"
+        case .alreadyKnown, .roomMember: "already-known"
         }
     }
 }

@@ -30,6 +30,9 @@ public enum ContactAddOutcome: Sendable, Equatable {
     case keyChanged(previous: IdentityID)
     /// The identity is already a contact under another name; nothing was stored.
     case alreadyKnown(as: String)
+    /// The identity is no contact but a room member here under `handle`, not the new key of the contact under the name;
+    /// nothing was stored.
+    case roomMember(handle: String)
 }
 
 /// The result of adding one card.

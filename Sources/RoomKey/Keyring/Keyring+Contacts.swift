@@ -186,14 +186,22 @@ extension Keyring {
             guard holder?.id == card.id else { throw KeyringError.integrityFailure(table: Self.contactTable) }
         }
         let requested = try fetchContact(db, tag: nameTag(name))
+        // Looked up only when the card would change the key of the contact under the name (a bulk add of new cards reads
+        // no tenure).
+        var member: ContactAdmission.Membership?
+        if holder == nil, let requested, requested.card.signingKey != card.signingKey {
+            member = try membership(db, of: card.id, beside: requested.id)
+        }
         let decision = ContactAdmission.decide(card: card, name: name, stored: requested?.card,
-                                               holder: holder.map { ($0.name, $0.card) }, former: formers[card.id])
+                                               holder: holder.map { ($0.name, $0.card) }, former: formers[card.id], member: member)
         let name = decision.name
         let tag = nameTag(name)
         let existing = name == holder?.name ? holder : requested
         switch decision.action {
         case let .alreadyKnown(as: other):
             return ContactAddResult(name: name, id: card.id, outcome: .alreadyKnown(as: other))
+        case let .roomMember(handle):
+            return ContactAddResult(name: name, id: card.id, outcome: .roomMember(handle: handle))
         case .unchanged:
             return ContactAddResult(name: name, id: card.id, outcome: .unchanged)
         case .add:

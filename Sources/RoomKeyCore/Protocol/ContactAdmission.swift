@@ -10,6 +10,9 @@ public struct ContactAdmission: Equatable, Sendable {
         case add
         /// Nothing to store: the identity is already the contact `as`.
         case alreadyKnown(as: String)
+        /// Nothing to store: the identity is no contact but a room member here as `handle`, so it is not the new key of
+        /// the contact under this name.
+        case roomMember(handle: String)
         /// Nothing to store: the stored card is this one, newer, or a version 2 card this one would downgrade.
         case unchanged
         /// Replace the stored card with a newer card of the same identity key; `upgrade` when it adds an X-Wing key.
@@ -25,11 +28,30 @@ public struct ContactAdmission: Equatable, Sendable {
     /// What to do.
     public let action: Action
 
+    /// A room membership of the card's identity, for an identity no contact holds.
+    public struct Membership: Equatable, Sendable {
+        /// The handle it was last a member under.
+        public let handle: String
+        /// True when the identity of the card stored under the name is a member of a room it is a member of, now.
+        public let besideStored: Bool
+
+        /// A membership.
+        public init(handle: String, besideStored: Bool) {
+            self.handle = handle
+            self.besideStored = besideStored
+        }
+    }
+
     /// Decides for `card` under `name`, given the card stored under `name` (if any), the contact holding the card's
-    /// identity under any name (if any), and a contact whose key history holds it (`former`, if any): an old key of one
-    /// contact is not another contact's new key (a review: carol's replaced key under the handle "bob" became bob's).
+    /// identity under any name (if any), a contact whose key history holds it (`former`, if any): an old key of one
+    /// contact is not another contact's new key (a review: carol's replaced key under the handle "bob" became bob's),
+    /// and the card's identity's room membership here (`member`, if any): a room member who is no contact (a contact
+    /// removed while still in a room) is not the new key of a contact it is a member beside, or under another handle
+    /// than its card's (a review: mallory's card with the handle "bob" became bob's key change, and `room replace` of
+    /// bob then removed the real bob).
     public static func decide(card: IdentityCard, name: String, stored: IdentityCard?,
-                              holder: (name: String, card: IdentityCard)?, former: String? = nil) -> ContactAdmission {
+                              holder: (name: String, card: IdentityCard)?, former: String? = nil,
+                              member: Membership? = nil) -> ContactAdmission {
         if let holder, holder.name != name {
             // The same identity under another name: a version 2 card of its version 1 card upgrades that contact under
             // its own name; anything else is already known there.
@@ -41,6 +63,9 @@ public struct ContactAdmission: Equatable, Sendable {
         if holder == nil, let former, former != name { return ContactAdmission(name: name, action: .alreadyKnown(as: former)) }
         guard let stored else { return ContactAdmission(name: name, action: .add) }
         guard stored.signingKey == card.signingKey else {
+            if holder == nil, let member, member.besideStored || member.handle != card.handle {
+                return ContactAdmission(name: name, action: .roomMember(handle: member.handle))
+            }
             return ContactAdmission(name: name, action: .keyChange(previous: stored.id))
         }
         if stored == card || (stored.isPostQuantum && !card.isPostQuantum) {
