@@ -67,6 +67,6 @@ struct OldKeyDocument: Encodable {
         newId = m.newID.hex
         contact = m.contact
         pending = m.pending
-        command = ShellWord.command(["room", "replace"], [m.room, m.contact])
+        command = ShellWord.command(["room", "replace"], [ShellWord.reference(m.room, id: m.roomID.hex), m.contact])
     }
 }

@@ -62,7 +62,7 @@ extension RoomKeyCommand.ContactCommand {
                     output.note("\(r.id.hex) is already your contact \"\(existing)\"; nothing stored for \"\(r.name)\"")
                 case let .roomMember(handle):
                     output.warn("\(r.id.hex) is a member of your rooms as \"\(handle)\", not a new key of \"\(r.name)\"; nothing stored",
-                                hint: "add it under its own name with '\(ShellWord.command(["contact", "add"], ["FILE", "--as", handle]))'")
+                                hint: "to keep it as a contact, add it under a name of its own: 'roomkey contact add FILE --as NAME'")
                 default: break
                 }
             }

@@ -75,7 +75,7 @@ extension RoomKeyCommand.RoomCommand {
             var roomName = "", jsonTail = ""
             var first = true
             try openKeyring().showRoom(room, header: { h in
-                roomName = h.name
+                roomName = ShellWord.reference(h.name, id: h.id.hex)
                 let doc = RoomShowHead(h)
                 jsonTail = doc.jsonAfterMembers
                 if output.json { return output.stream(doc.jsonBeforeMembers) }

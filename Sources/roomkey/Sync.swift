@@ -143,7 +143,7 @@ struct SyncDocument: Encodable {
             if let f = doc.forked.first {
                 // Nothing is published in a forked room: retrying cannot help until an admin resolves the fork.
                 let name = Output.oneLine(f.name)
-                Output.stderr("roomkey: error: room \(name) is forked; resolve it first (\(ShellWord.command(["room", "resolve"], [f.name]))); its staged changes are kept")
+                Output.stderr("roomkey: error: room \(name) is forked; resolve it first (\(ShellWord.command(["room", "resolve"], [ShellWord.reference(f.name, id: f.roomId)]))); its staged changes are kept")
             } else {
                 for n in doc.blocked {
                     Output.stderr("roomkey: error: epoch \(n.epoch) of room \(Output.oneLine(n.name)) holds a commit this keyring cannot apply: \(n.reason)")

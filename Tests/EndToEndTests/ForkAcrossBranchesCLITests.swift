@@ -28,6 +28,31 @@ import Testing
         #expect(dave["forked"] as? Bool == false && dave["epoch"] as? Int == 2, "\(dave)")
     }
 
+    /// Fork evidence received again changes nothing: the room is marked with it already (a review: every replay exited 2,
+    /// "nothing stored", and wrote another audit entry, so anyone holding the file could grow the log without end).
+    @Test func forkEvidenceReplayedChangesNothing() throws {
+        let w = try RoomWorld()
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange()
+        #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
+        try w.exchange()
+        let a2 = w.s.path("a2.roomkey"), b2 = w.s.path("b2.roomkey")
+        #expect(try w.rk("alice", ["room", "promote", "team", "carol", "-o", a2]).code == 0)
+        #expect(try w.rk("bob", ["room", "promote", "team", "carol", "-o", b2]).code == 0)
+        #expect(try w.rk("carol", ["receive", a2]).code == 0)
+        let first = try w.rk("carol", ["receive", b2])
+        #expect(first.code == 2 && first.stderr.contains("fork at epoch 2"), "\(first)")
+        #expect(try w.show("carol")["forked"] as? Bool == true)
+        let marked = try w.snapshot("carol")
+        let entries = try w.rk("carol", ["audit", "--json"]).stdout
+        for _ in 0..<2 {
+            let again = try w.rk("carol", ["receive", b2])
+            #expect(again.code == 2 && again.stderr.contains("fork at epoch 2"), "\(again)")
+            #expect(try w.snapshot("carol") == marked)
+        }
+        #expect(try w.rk("carol", ["audit", "--json"]).stdout == entries)
+    }
+
     /// A branch resolved here, replayed later, changes nothing, whatever the times of its commits.
     @Test func aResolvedBranchReplayedMarksNothing() throws {
         let w = try RoomWorld()

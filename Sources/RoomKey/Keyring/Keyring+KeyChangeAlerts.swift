@@ -130,8 +130,8 @@ extension Keyring {
         if classical.isEmpty { return }
         let added = Set(operations.addedCards.map(\.id))
         let refusedAdds = classical.filter { added.contains($0.id) }
-        if !refusedAdds.isEmpty { throw RoomError.classicalMembers(room: room.name, names: refusedAdds.map(\.name), adding: true) }
-        throw RoomError.classicalMembers(room: room.name, names: classical.map(\.name), adding: false)
+        if !refusedAdds.isEmpty { throw RoomError.classicalMembers(room: room.commandName, names: refusedAdds.map(\.name), adding: true) }
+        throw RoomError.classicalMembers(room: room.commandName, names: classical.map(\.name), adding: false)
     }
 
     /// Contacts in `upgraded` now have version 2 cards: every room they are members of on a version 1 roster card of
@@ -162,7 +162,7 @@ extension Keyring {
         let classical = operations.addedCards.filter { !$0.isPostQuantum }
         guard !classical.isEmpty else { return }
         let names = try classical.map { card in try fetchContact(db, id: card.id)?.name ?? card.handle }
-        throw RoomError.classicalMembers(room: room.name, names: names, adding: true)
+        throw RoomError.classicalMembers(room: room.commandName, names: names, adding: true)
     }
 }
 

@@ -35,6 +35,8 @@ public struct StoredRoom: Sendable {
     public var id: RoomID { state.roomID }
     /// The room name.
     public var name: String { state.name }
+    /// The room as a suggested command names it: its name, or its id when the name shows escaped (`ShellWord.reference`).
+    public var commandName: String { ShellWord.reference(state.name, id: state.roomID.hex) }
 
     /// Makes this member's next sender key due: a new generation, made and sent by the next command that can (as after
     /// a commit). Nothing changes when one is due already.

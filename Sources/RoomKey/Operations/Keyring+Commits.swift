@@ -107,8 +107,8 @@ extension Keyring {
         let me = try identity()
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
-            let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.name, me: me.id) }
-            if !allowSameHandle { try refuseSameHandles(room.state.roster, adding: ops, room: room.name) }
+            let ops = try changes.flatMap { try operations(db, for: $0, roster: room.state.roster, room: room.commandName, me: me.id) }
+            if !allowSameHandle { try refuseSameHandles(room.state.roster, adding: ops, room: room.commandName) }
             return try commit(db, room: room, operations: ops, me: me, deliver: deliver)
         }
     }
@@ -123,8 +123,8 @@ extension Keyring {
         let myID = me.id
         let plan = { (db: Database) throws -> (StoredRoom, [Operation]) in
             let room = try self.distributableRoom(db, nameOrID, me: myID)
-            let ops = try changes.flatMap { try self.operations(db, for: $0, roster: room.state.roster, room: room.name, me: myID) }
-            if !allowSameHandle { try self.refuseSameHandles(room.state.roster, adding: ops, room: room.name) }
+            let ops = try changes.flatMap { try self.operations(db, for: $0, roster: room.state.roster, room: room.commandName, me: myID) }
+            if !allowSameHandle { try self.refuseSameHandles(room.state.roster, adding: ops, room: room.commandName) }
             if !ops.isEmpty { _ = try self.checkedRoster(room.state.roster, ops, me: myID) }
             return (room, ops)
         }

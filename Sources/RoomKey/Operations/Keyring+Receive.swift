@@ -318,7 +318,8 @@ extension Keyring {
 
     /// What receive says of a bundle that sealed its key to this post-quantum identity with X25519 alone.
     static func classicalStanzaWarning(sender: IdentityID) -> String {
-        "\(sender) sealed this bundle's key to you with X25519 alone (it holds a version 1 card of yours): give it your "
-            + "version 2 card ('roomkey id export') so that its keys reach you post-quantum"
+        // The sender may hold a version 1 card of this identity, or may have chosen X25519 alone: both read the same here.
+        "\(sender) sealed this bundle's key to you with X25519 alone, not post-quantum: it holds a version 1 card of "
+            + "yours, or chose not to use your X-Wing key; if it has no version 2 card of yours, give it one ('roomkey id export')"
     }
 }

@@ -72,7 +72,7 @@ extension Keyring {
             var room = try findRoom(db, nameOrID)
             let compact = digits.filter { !$0.isWhitespace }
             guard compact.count == SafetyNumber.digitCount, compact.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw FingerprintError.notDigits(room: room.name, typed: compact)
+                throw FingerprintError.notDigits(room: room.commandName, typed: compact)
             }
             let typed = Array(compact.utf8)
             guard ConstantTime.equals(typed, Array(room.state.fingerprint.utf8)) else {

@@ -57,8 +57,8 @@ extension Keyring {
             guard let remote = try remoteName(db, room: try findRoomID(db, nameOrID)) else { return nil }
             let room = try distributableRoom(db, nameOrID, me: myID)
             let roster = try stagedRoster(db, room: room, me: myID)
-            let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.name, me: myID) }
-            if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room.name) }
+            let ops = try changes.flatMap { try operations(db, for: $0, roster: roster, room: room.commandName, me: myID) }
+            if !allowSameHandle { try refuseSameHandles(roster, adding: ops, room: room.commandName) }
             guard !ops.isEmpty else { return StagedChange(room: room, remote: remote, operations: []) }
             let next = try checkedRoster(roster, ops, me: myID)
             try refuseClassicalMembers(db, room: room, roster: next, me: try identityCard(db), adding: ops)

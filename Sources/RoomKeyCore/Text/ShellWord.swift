@@ -14,6 +14,13 @@ public enum ShellWord {
         return "'" + text.replacingAll("'", with: "'\"'\"'") + "'"
     }
 
+    /// How a command names a room or contact in a suggested command: by `name`, or by `id` when the name holds a
+    /// character that a line of text shows escaped (`SafeText.escaped`), since the escaped form names nothing (a review:
+    /// a received room name with U+2028 gave a hint that, pasted, exited 4). Commands take an id wherever they take a name.
+    public static func reference(_ name: String, id: String) -> String {
+        SafeText.escaped(name) == name ? name : id
+    }
+
     /// `roomkey`, `words` (the subcommand, written as it is), each of `names` quoted, then `options` (written as they
     /// are). When a name starts with `-` the options come before the names, after them `--`, so no name reads as an option.
     public static func command(_ words: [String], _ names: [String], options: [String] = []) -> String {
