@@ -49,6 +49,17 @@ import Testing
         #expect(swapped.code == 2, "\(swapped)")
         try current.write(to: URL(fileURLWithPath: live))
         #expect(try w.rk("alice", ["room", "show", "team"]).code == 0)
+        // Written to at its own path until its count passes the live keyring's, the look copy is still another copy
+        // there (a crash review: one write was enough, as the path's anchor compared counts alone).
+        for _ in 0..<3 {
+            #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", look], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
+        }
+        try Data(contentsOf: URL(fileURLWithPath: look)).write(to: URL(fileURLWithPath: live))
+        let written = try w.rk("alice", ["room", "show", "team"])
+        #expect(written.code == 2 && written.stderr.contains("is another copy of this keyring than the one this machine last used"),
+                "\(written)")
+        try current.write(to: URL(fileURLWithPath: live))
+        #expect(try w.rk("alice", ["room", "show", "team"]).code == 0)
 
         let s1 = try Data(contentsOf: URL(fileURLWithPath: live))
         #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
@@ -61,8 +72,9 @@ import Testing
         #expect(between.code == 2, "\(between)")
     }
 
-    /// The anchor follows the keyring, not its path: moved, or reached through a second hard link, an older copy put
-    /// back at any name it had is refused (a review of a per-path anchor, which let both through).
+    /// The anchor follows the keyring, not its path: moved, an older copy put back at any name it had is refused (a
+    /// review of a per-path anchor, which let it through). A second hard link is refused outright (a crash review: two
+    /// names kept two logs and two locks, and one admin forked its own room).
     @Test func aMovedOrLinkedKeyringKeepsItsAnchor() throws {
         let w = try RoomWorld.team(["bob"])
         let live = w.s.keyring("alice")
@@ -70,13 +82,18 @@ import Testing
         #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
         let old = try Data(contentsOf: URL(fileURLWithPath: live))
         #expect(link(live, linked) == 0)
-        #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", linked], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
+        // A keyring with a second name is refused, through either name (SQLite's log and locks are per name).
+        for name in [linked, live] {
+            let twice = try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", name], env: ["ROOMKEY_OUTBOX": w.shared])
+            #expect(twice.code == 6 && twice.stderr.contains("has 1 other name(s) (hard links)"), "\(twice)")
+        }
+        try FileManager.default.removeItem(atPath: linked)
+        #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", live], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
         try FileManager.default.moveItem(atPath: live, toPath: moved)
         #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", moved], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
         try old.write(to: URL(fileURLWithPath: live))
         #expect(chmod(live, 0o600) == 0)
         #expect(try w.rk("alice", ["room", "list"]).code == 2, "the old path")
-        try FileManager.default.removeItem(atPath: linked)
         try old.write(to: URL(fileURLWithPath: linked))
         #expect(chmod(linked, 0o600) == 0)
         #expect(try w.s.roomkey("alice", ["room", "list", "--keyring", linked]).code == 2, "the other link's name")

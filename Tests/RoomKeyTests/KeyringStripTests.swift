@@ -95,10 +95,11 @@ import RoomKeyTestSupport
         k.recordState(9)
         #expect(try k.seenCount(in: folder) == 9)
         k.recordState(5, durable: true)
-        #expect(try k.count(inStateFile: k.pathStateFilePath(in: folder)) == 5)
+        #expect(try k.pathState(in: k.pathStateFilePath(in: folder))?.count == 5)
         #expect(try k.count(inStateFile: k.stateFilePath(in: folder)) == 9)
         k.recordState(11, durable: true)
-        #expect(try k.count(inStateFile: k.pathStateFilePath(in: folder)) == 5, "a durable write never raises the path's")
+        #expect(try k.pathState(in: k.pathStateFilePath(in: folder))?.count == 5, "a durable write never raises the path's")
+        #expect(try k.pathState(in: k.pathStateFilePath(in: folder))?.lineages == [Keyring.noLineage], "it names the keyring there")
     }
 
     /// Strips `path` to the shape of a roomkey 0.1.0 keyring (`v1-keyring` to `v4-audit`: the later tables, the column

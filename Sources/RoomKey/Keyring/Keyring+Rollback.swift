@@ -52,15 +52,25 @@ extension Keyring {
     /// backup restored elsewhere (to look at it) never lowers the live keyring's anchor (a review: an older copy of the
     /// live keyring then opened without a word, its ratchets rewound), and a keyring moved or linked keeps its anchor.
     func stateFilePath(in folder: String) -> String {
-        let known: String?
-        if case let .some(value) = lineage { known = value } else { known = (try? read { db in try writeCounter(db)?.lineage }) ?? nil }
-        let tagged = known.flatMap { try? Hex.decode($0, what: "lineage") }.map { tag("state-file", $0) } ?? tag("state-file")
+        let known = lineageName()
+        let tagged = (known == Self.noLineage ? nil : try? Hex.decode(known, what: "lineage")).map { tag("state-file", $0) } ?? tag("state-file")
         return (folder as NSString).appendingPathComponent(Hex.encode(Array(tagged.prefix(16))) + ".state")
     }
 
-    /// The state file of this keyring's path in `folder`: a keyed tag of its real path (links resolved). The count seen
-    /// there is checked too, so a copy of another lineage put in the keyring's place (a backup restored elsewhere to look
-    /// at it, then copied over the live keyring) is refused as well (a review of the lineage anchor alone).
+    /// How the path's state file names a keyring never restored (no lineage yet).
+    static let noLineage = "-"
+
+    /// This keyring's lineage (hex), or `noLineage`.
+    func lineageName() -> String {
+        let known: String?
+        if case let .some(value) = lineage { known = value } else { known = (try? read { db in try writeCounter(db)?.lineage }) ?? nil }
+        return known ?? Self.noLineage
+    }
+
+    /// The state file of this keyring's path in `folder`: a keyed tag of its real path (links resolved). It holds the
+    /// count seen there and the lineage of the keyring there (two, while a restore replaces it): a keyring of another
+    /// lineage at the path (a backup restored elsewhere to look at it, then copied over the live keyring) is refused,
+    /// whatever its count (a review: one write after the restore raised its count past the path's, and it opened).
     func pathStateFilePath(in folder: String) -> String {
         let real = Array(Self.realPath(anchorPath ?? path).utf8)
         return (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-path", real).prefix(16))) + ".state")
@@ -93,8 +103,33 @@ extension Keyring {
     /// The highest count the authentic state files of this keyring hold (its lineage's and its path's), or nil (none:
     /// missing, unreadable, or not made with this keyring's key).
     func seenCount(in folder: String) throws -> UInt64? {
-        let counts = try [stateFilePath(in: folder), pathStateFilePath(in: folder)].compactMap { try count(inStateFile: $0) }
-        return counts.max()
+        [try count(inStateFile: stateFilePath(in: folder)), try pathState(in: pathStateFilePath(in: folder))?.count].compactMap { $0 }.max()
+    }
+
+    /// What the path's state file holds: the count, and the lineages of the keyring at the path (nil in a file written
+    /// before they were kept, which then checks the count alone).
+    struct PathState: Equatable {
+        let count: UInt64
+        let lineages: [String]?
+    }
+
+    /// The line of the path's state file: `roomkey-path-v1 COUNT LINEAGE[,LINEAGE] MAC`.
+    func pathLine(_ count: UInt64, _ lineages: [String]) -> String {
+        let names = lineages.joined(separator: ",")
+        return "roomkey-path-v1 \(count) \(names) \(Hex.encode(tag("state-path-mac", u64(count), Array(names.utf8))))\n"
+    }
+
+    /// The path state in `file`, or nil (missing, unreadable, or not made with this keyring's key).
+    func pathState(in file: String) throws -> PathState? {
+        guard let text = try Self.readStateFile(file) else { return nil }
+        let parts = text.split(separator: " ")
+        if parts.count == 3, parts[0] == "roomkey-state-v1", let count = UInt64(parts[1]), text == stateLine(count) {
+            return PathState(count: count, lineages: nil)
+        }
+        guard parts.count == 4, parts[0] == "roomkey-path-v1", let count = UInt64(parts[1]) else { return nil }
+        let lineages = parts[2].split(separator: ",").map(String.init)
+        guard (1...2).contains(lineages.count), text == pathLine(count, lineages) else { return nil }
+        return PathState(count: count, lineages: lineages)
     }
 
     /// The count the state file `file` holds, or nil (missing, unreadable, or not made with this keyring's key).
@@ -121,12 +156,21 @@ extension Keyring {
         // keyring there was deliberately replaced, and never raises it: a restore killed before its rename leaves the
         // old keyring there, which must still open.
         let lineageFile = stateFilePath(in: folder), pathFile = pathStateFilePath(in: folder)
-        for file in [lineageFile, pathFile] {
-            let seen = try? self.count(inStateFile: file)
-            if let seen, durable && file == pathFile ? seen <= count : seen >= count { continue }
-            // A new file renamed over the name: never written through a link or into a FIFO found there.
-            try? OutputPath.write(Data(stateLine(count).utf8), to: file, replace: true, durable: durable, followLinks: false,
-                                  inPlace: false)
+        // A new file renamed over the name: never written through a link or into a FIFO found there.
+        func put(_ line: String, _ file: String) {
+            try? OutputPath.write(Data(line.utf8), to: file, replace: true, durable: durable, followLinks: false, inPlace: false)
+        }
+        if (try? self.count(inStateFile: lineageFile)).flatMap({ $0 }).map({ $0 < count }) ?? true { put(stateLine(count), lineageFile) }
+        // The path's file names the keyring there; a restore (`anchorPath`) names the old one too until the restored
+        // keyring is first opened, so that a restore killed before its rename leaves a keyring that opens.
+        let mine = lineageName()
+        let seen = (try? pathState(in: pathFile)).flatMap { $0 }
+        if durable {
+            let kept = anchorPath == nil ? [] : (seen?.lineages ?? []).filter { $0 != mine }.prefix(1)
+            let lowered = min(seen?.count ?? count, count)
+            if seen != PathState(count: lowered, lineages: [mine] + kept) { put(pathLine(lowered, [mine] + kept), pathFile) }
+        } else if !(seen.map { $0.count >= count && $0.lineages == [mine] } ?? false) {
+            put(pathLine(max(seen?.count ?? count, count), [mine]), pathFile)
         }
     }
 
@@ -146,8 +190,13 @@ extension Keyring {
         let seen = try seenCount(in: folder)
         // A keyring from before the write counter (`v5-outbox`) counts none yet.
         let count = try read { db in try db.tableExists("write_counter") ? try writeCount(db) : 0 }
+        let atPath = try pathState(in: pathStateFilePath(in: folder))
+        if let lineages = atPath?.lineages, !lineages.contains(lineageName()) {
+            guard acceptRollback else { throw KeyringError.otherCopy(path: path) }
+            return (max(seen ?? count, count), count)
+        }
         guard let seen, seen > count else {
-            if readOnlyReason == nil, seen != count { recordState(count) }
+            if readOnlyReason == nil, seen != count || atPath?.lineages != [lineageName()] { recordState(count) }
             return nil
         }
         guard acceptRollback else { throw KeyringError.rolledBack(path: path, keyring: count, seen: seen) }

@@ -36,6 +36,9 @@ public enum KeyringError: Error, Equatable, Sendable {
     case busy(path: String, seconds: Int)
     /// The keyring is older than the last state this machine saw it in: it was replaced by an older copy.
     case rolledBack(path: String, keyring: UInt64, seen: UInt64)
+    /// The keyring at a path is another copy (another lineage) than the one this machine last used there: a backup
+    /// restored elsewhere, then copied over the live keyring.
+    case otherCopy(path: String)
     /// A keyring without a passphrase that others could read or change.
     case unsafePermissions(path: String, problem: String, fix: String)
     /// Something other than this user's regular file (a symbolic link, a FIFO, a folder, another user's file) is at the
@@ -44,6 +47,10 @@ public enum KeyringError: Error, Equatable, Sendable {
     /// A keyring's log, index or journal (`-wal`, `-shm`, `-journal`) is not this user's singly linked regular file: a
     /// FIFO there blocks SQLite for ever, and another user's file gets every page SQLite writes (and can feed it pages).
     case companionNotOwn(path: String)
+    /// The keyring file has other names (hard links): SQLite keeps a log, an index and roomkey a lock per name, so
+    /// commands through two names neither wait for nor see each other's writes (a hostile review: one admin forked its
+    /// own room, every command exiting 0).
+    case otherNames(path: String, links: Int)
 }
 
 extension KeyringError: RoomKeyError {
@@ -54,8 +61,8 @@ extension KeyringError: RoomKeyError {
         case .alreadyExists, .pathTaken, .notAKeyring, .newerSchema, .unsupportedHeader, .readOnly, .noSpace, .unreadable, .database, .busy: .failure
         case .passphraseRequired, .wrongPassphrase: .locked
         case .emptyPassphrase: .usage
-        case .integrityFailure, .rolledBack: .rejected
-        case .unsafePermissions, .lockNotAFile, .companionNotOwn: .refused
+        case .integrityFailure, .rolledBack, .otherCopy: .rejected
+        case .unsafePermissions, .lockNotAFile, .companionNotOwn, .otherNames: .refused
         }
     }
 
@@ -80,10 +87,14 @@ extension KeyringError: RoomKeyError {
         case let .busy(path, seconds): "another roomkey process kept the keyring at \(path) locked for \(seconds) seconds; nothing was changed"
         case let .rolledBack(path, keyring, seen):
             "\(path) is older than the state this machine last saw (write \(keyring) < \(seen)): it was replaced by an older copy of itself, or by another copy of this keyring (a backup restored elsewhere)"
+        case let .otherCopy(path):
+            "\(path) is another copy of this keyring than the one this machine last used at this path (a backup restored elsewhere, then copied here?)"
         case let .unsafePermissions(path, problem, _): "\(path) has no passphrase and \(problem)"
         case let .lockNotAFile(path): "\(path) is not a regular file of yours, so it cannot lock the keyring; nothing was changed"
         case let .companionNotOwn(path):
             "\(path) is not a regular file of yours (a FIFO, link, folder, another user's file or a second link to one); the keyring was not opened"
+        case let .otherNames(path, links):
+            "\(path) has \(links - 1) other name(s) (hard links), through which commands would not see each other's writes; the keyring was not opened"
         }
     }
 
@@ -99,10 +110,11 @@ extension KeyringError: RoomKeyError {
         case .readOnly: "commands that only read still work; make the file and its folder writable to change it"
         case .noSpace: "nothing was changed; free some space and run the command again"
         case .busy: "let the other command finish (or stop it), then run this one again"
-        case .rolledBack: "if you restored this copy on purpose, run the command again with --accept-rollback (every room then rotates)"
+        case .rolledBack, .otherCopy: "if you restored this copy on purpose, run the command again with --accept-rollback (every room then rotates)"
         case let .unsafePermissions(_, _, fix): "run '\(fix)'"
         case let .lockNotAFile(path): "remove \(path) if no roomkey is running; it is made again"
         case let .companionNotOwn(path): "find out who made \(path), remove it, and keep the keyring in a folder only you can write"
+        case let .otherNames(path, _): "keep one name: find the others with 'find / -xdev -samefile \(path)' and remove them"
         default: nil
         }
     }

@@ -72,6 +72,13 @@ enum KeyringFile {
         companionSuffixes.lazy.map { path + $0 }.first(where: isForeign)
     }
 
+    /// How many names (hard links) the file at `path` has (followed); 1 when it cannot be read.
+    static func linkCount(_ path: String) -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return 1 }
+        return Int(st.st_nlink)
+    }
+
     /// True when something is at `path` that is not a regular file of the user's with one link (not followed).
     static func isForeign(_ path: String) -> Bool {
         var st = stat()
