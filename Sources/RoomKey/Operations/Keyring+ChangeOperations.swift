@@ -160,14 +160,17 @@ extension Keyring {
     }
 
     /// The contacts named `names`, in order, that keys may be sealed to: each exists and its key change, if any, was
-    /// accepted or verified. They are read together (see `fetchContacts`); the first name that fails throws.
+    /// accepted or verified. They are read together (see `fetchContacts`); the first name that fails throws. A contact
+    /// named twice (by name, or by name and id) is one member, as `room add` takes it (a review: `room create` of a
+    /// members file with a repeated line was refused as "already a member", exit 2).
     func sealableContacts(_ db: Database, _ names: [String]) throws -> [Contact] {
         var out: [Contact] = []
         out.reserveCapacity(names.count)
+        var seen = Set<IdentityID>()
         try forEachContact(db, named: names) { name, contact in
             guard let contact else { throw ContactError.notFound(name: name) }
             if contact.keyChanged { throw RoomError.keyChangedContact(name: name) }
-            out.append(contact)
+            if seen.insert(contact.id).inserted { out.append(contact) }
         }
         return out
     }
