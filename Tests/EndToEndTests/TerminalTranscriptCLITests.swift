@@ -51,7 +51,10 @@ import Testing
             // A name typed on the command line that the rules refuse is a usage error (64), as for `init --name`.
             let r = try s.roomkey("alice", ["room", "create", name, "-o", s.path("r.roomkey")])
             #expect(r.code == 64, "\(r)")
-            #expect(Self.same(r.stderr, "roomkey: error: room name is invalid: contains a control character\nroomkey: hint: see 'roomkey room create --help'\n"), "\(r)")
+            let first = try #require(name.unicodeScalars.first { $0.properties.generalCategory == .control })
+            let code = String(first.value, radix: 16, uppercase: true)
+            let expected = "contains a control character U+" + String(repeating: "0", count: max(0, 4 - code.count)) + code
+            #expect(Self.same(r.stderr, "roomkey: error: room name is invalid: \(expected)\nroomkey: hint: see 'roomkey room create --help'\n"), "\(r)")
         }
         let rtl = try s.roomkey("alice", ["room", "create", "team\u{202e}", "-o", s.path("r.roomkey")])
         #expect(rtl.code == 64, "\(rtl)")

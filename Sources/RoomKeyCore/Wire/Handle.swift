@@ -13,8 +13,9 @@ public enum Handle {
         if bytes > maxBytes { throw .oversized(what: what, limit: maxBytes, found: bytes) }
         // Printable ASCII is always NFC and free of control characters: the common case needs no Unicode tables.
         if handle.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return handle }
-        if handle.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalid(what: what, reason: "contains a control character")
+        if let control = handle.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            // Named, as the other refused characters are (a review: a tab was only "a control character").
+            throw .invalid(what: what, reason: "contains a control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(4))")
         }
         if !handle.utf8.elementsEqual(handle.precomposedStringWithCanonicalMapping.utf8) {
             throw .invalid(what: what, reason: "not in Unicode NFC")
@@ -33,7 +34,7 @@ public enum Handle {
         if readsAsID(name) { throw .invalid(what: what, reason: "is 32 hex digits, which read as an identity or room id") }
         for scalar in name.unicodeScalars where scalar.value >= 0x7F {
             if let kind = refusedKind(scalar) {
-                throw .invalid(what: what, reason: "contains \(kind) U+\(String(scalar.value, radix: 16, uppercase: true))")
+                throw .invalid(what: what, reason: "contains \(kind) U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(4))")
             }
         }
         return name
@@ -67,4 +68,9 @@ public enum Handle {
         guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid(what: what, reason: "not UTF-8") }
         return try validate(s, what: what)
     }
+}
+
+private extension String {
+    /// This hex number with leading zeros to `width` digits (U+0009, as Unicode writes code points).
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
