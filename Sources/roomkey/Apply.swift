@@ -61,10 +61,14 @@ extension RoomKeyCommand {
             (dryRun ? output.result : output.confirmation)(ApplyDocument(dryRun: dryRun, rooms: docs)) {
                 docs.flatMap { d in
                     if d.upToDate { return ["\(d.name) is already up to date at epoch \(d.epoch)"] }
-                    let verb = dryRun ? "would commit " : d.staged.map { "staged for remote \($0): " } ?? "committed "
                     let said = d.changes.map { c in [c.op] + [c.handle, c.id.map { "(\($0))" }].compactMap { $0 } }
                         .map { $0.joined(separator: " ") }
-                    return [verb + "\(d.name) epoch \(d.epoch): \(said.isEmpty ? "rotate" : said.joined(separator: ", "))"]
+                    // A plain rotation makes a new sender key, no commit (a review: it said "committed").
+                    if said.isEmpty {
+                        return [(dryRun ? "would rotate " : "rotated ") + "\(d.name) at epoch \(d.epoch)"] + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
+                    }
+                    let verb = dryRun ? "would commit " : d.staged.map { "staged for remote \($0): " } ?? "committed "
+                    return [verb + "\(d.name) epoch \(d.epoch): \(said.joined(separator: ", "))"]
                         + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
                 }
             }

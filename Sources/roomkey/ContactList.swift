@@ -93,7 +93,7 @@ extension RoomKeyCommand.ContactCommand {
             try keyring.removeContact(named: name)
             if !rooms.isEmpty {
                 output.warn("\(name) is still a member of \(plural(rooms.count, "room")): \(SafeText.quotedList(rooms.map(\.name)))",
-                            hint: "removing a contact changes no room; take them out with 'roomkey room remove ROOM \(id.hex)'")
+                            hint: "removing a contact changes no room; take them out with '\(ShellWord.command(["room", "remove"], [rooms.count == 1 ? rooms[0].commandName : "ROOM", id.hex]))'")
             }
             output.confirmation(RemoveDocument(removed: name, stillMemberOf: rooms.map { .init(name: $0.name, roomId: $0.id.hex) })) {
                 ["removed \(name)"]

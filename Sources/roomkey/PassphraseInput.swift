@@ -34,7 +34,16 @@ enum PassphraseInput {
     /// now be one of roomkey's own files, the keyring itself.
     static func fromDescriptor(_ fd: Int32) throws -> SecretBytes {
         guard notedDescriptors[fd] != .closed, fcntl(fd, F_GETFD) != -1 else { throw PassphraseError.badDescriptor(fd) }
-        guard var line = readLine(fd) else { throw PassphraseError.cancelled }
+        // A folder reads as an error, as does a descriptor open for writing only: reported as what they are, not as a
+        // passphrase nobody typed (a review: both said "cancelled", the message of Ctrl-D).
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            throw PassphraseError.unreadableDescriptor(fd, reason: "it is a folder, not a passphrase")
+        }
+        var failure: Int32 = 0
+        let got = readLine(fd, error: &failure)
+        if failure != 0 { throw PassphraseError.unreadableDescriptor(fd, reason: String(cString: strerror(failure)).lowercased()) }
+        guard var line = got else { throw PassphraseError.cancelled }
         if line.count > maxFileBytes {
             _ = line.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
             throw InputError.tooLarge(what: "the passphrase line from --passphrase-fd \(fd)", limit: maxFileBytes)
@@ -67,12 +76,17 @@ enum PassphraseInput {
         return notedDescriptors.first { $0.value == .open(file: [UInt64(st.st_dev), UInt64(st.st_ino)]) }?.key
     }
 
-    /// One line from `fd` without its line ending; nil when the descriptor ends before any byte (EOF, Ctrl-D).
-    static func readLine(_ fd: Int32) -> [UInt8]? {
+    /// One line from `fd` without its line ending; nil when the descriptor ends before any byte (EOF, Ctrl-D), or
+    /// fails before any (`error` then holds its errno).
+    static func readLine(_ fd: Int32, error: UnsafeMutablePointer<Int32>? = nil) -> [UInt8]? {
         var bytes: [UInt8] = []
         var c: UInt8 = 0
         var sawAny = false
-        while read(fd, &c, 1) == 1 {
+        while true {
+            let n = read(fd, &c, 1)
+            if n < 0, errno == EINTR { continue }
+            if n < 0, !sawAny { error?.pointee = errno }
+            guard n == 1 else { break }
             sawAny = true
             if c == 0x0A || bytes.count > maxFileBytes { break }
             bytes.append(c)

@@ -37,6 +37,8 @@ enum PassphraseError: RoomKeyError, Equatable {
     case cancelled
     case mismatch(tries: Int)
     case badDescriptor(Int32)
+    /// The descriptor is open but cannot be read (a folder, a write-only end): the system's reason.
+    case unreadableDescriptor(Int32, reason: String)
     case twoSources
 
     var category: ErrorCategory {
@@ -44,6 +46,7 @@ enum PassphraseError: RoomKeyError, Equatable {
         case .wrong, .cancelled: .locked
         case .mismatch, .twoSources: .usage
         case .badDescriptor: .notFound
+        case .unreadableDescriptor: .malformed
         }
     }
 
@@ -53,6 +56,7 @@ enum PassphraseError: RoomKeyError, Equatable {
         case .cancelled: "cancelled: no passphrase was entered"
         case let .mismatch(tries): "the passphrases did not match (\(tries) \(tries == 1 ? "try" : "tries"))"
         case let .badDescriptor(fd): "cannot read the passphrase from file descriptor \(fd): it is not open"
+        case let .unreadableDescriptor(fd, reason): "cannot read the passphrase from file descriptor \(fd): \(reason)"
         case .twoSources: "--passphrase-file and --passphrase-fd cannot be used together"
         }
     }
@@ -65,6 +69,7 @@ enum PassphraseError: RoomKeyError, Equatable {
         case .wrong(.prompt): "try again"
         case .cancelled, .mismatch, .twoSources: nil
         case .badDescriptor: "open it for the command, e.g. 'roomkey ... --passphrase-fd 3 3<FILE'"
+        case .unreadableDescriptor: "open it for reading, on a file or pipe that holds the passphrase, e.g. '--passphrase-fd 3 3<FILE'"
         }
     }
 

@@ -97,6 +97,15 @@ import RoomKeyCore
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let r = try s.roomkey("alice", ["room", "list", "--passphrase-file", folder])
         #expect(r.code == 65 && r.stderr.contains("\(folder) is not a regular file"), "\(r)")
+        // The same folder open as the descriptor, and a descriptor open for writing only: what they are, exit 65, not
+        // "cancelled", the message of Ctrl-D (a review).
+        let asFolder = try Self.withDescriptor3(s, ["room", "list", "--keyring", k, "--passphrase-fd", "3"], file: folder)
+        #expect(asFolder.code == 65 && asFolder.stderr.hasPrefix("roomkey: error: cannot read the passphrase from file descriptor 3: it is a folder"),
+                "\(asFolder)")
+        let writeOnly = try CLI.run(["room", "list", "--keyring", k, "--passphrase-fd", "4"], env: ["XDG_STATE_HOME": s.path("state")],
+                                    cwd: s.root, shell: ("", "4>'\(s.path("write-only"))'"))
+        #expect(writeOnly.code == 65 && writeOnly.stderr.hasPrefix("roomkey: error: cannot read the passphrase from file descriptor 4: bad file descriptor"),
+                "\(writeOnly)")
     }
 
     @Test func initReadsTheNewPassphraseFromADescriptor() throws {

@@ -67,6 +67,8 @@ struct NameRulesTests {
         ("the ASCII fast path agrees: 0 and O", "b0b", "bOb", true),
         ("the ASCII fast path agrees: | and l", "a|ice", "alice", true),
         ("% maps outside ASCII", "100%", "100\u{BA}/\u{2080}", true),
+        ("fullwidth small b (the prototype table maps only the capitals)", "\u{FF42}ob", "bob", true),
+        ("fullwidth capital B", "\u{FF22}ob", "Bob", true),
         ("different names", "alice", "alicia", false),
         ("case is not a look-alike", "bob", "Bob", false),
     ]

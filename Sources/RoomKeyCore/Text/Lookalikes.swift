@@ -28,11 +28,14 @@ public enum Lookalikes {
     }()
 
     /// The UTS #39 skeleton of `name`: NFD, default-ignorable code points dropped, each scalar replaced by its
-    /// prototype, NFD again; then blanks folded (`foldingBlanks`). Two names look alike when their skeletons are equal.
+    /// prototype (a fullwidth form of an ASCII character by that character first: the table maps the fullwidth capitals
+    /// but not the small letters, and a review found `ｂob` stored beside `bob`), NFD again; then blanks folded
+    /// (`foldingBlanks`). Two names look alike when their skeletons are equal.
     public static func skeleton(_ name: String) -> String {
         if let ascii = asciiSkeleton(name) { return foldingBlanks(ascii) }
         var mapped = String.UnicodeScalarView()
-        for scalar in name.decomposedStringWithCanonicalMapping.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
+        for original in name.decomposedStringWithCanonicalMapping.unicodeScalars where !original.properties.isDefaultIgnorableCodePoint {
+            let scalar = (0xFF01...0xFF5E).contains(original.value) ? Unicode.Scalar(original.value - 0xFEE0) ?? original : original
             if let prototype = prototypes[scalar.value] { mapped.append(contentsOf: prototype) } else { mapped.append(scalar) }
         }
         return foldingBlanks(String(mapped).decomposedStringWithCanonicalMapping)
