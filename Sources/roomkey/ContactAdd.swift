@@ -103,7 +103,8 @@ extension ContactAddOutcome {
         case .updated: "updated"
         case .upgraded: "upgraded"
         case .keyChanged: "key-changed"
-        case .alreadyKnown, .roomMember: "already-known"
+        case .alreadyKnown: "already-known"
+        case .roomMember: "room-member"
         }
     }
 }

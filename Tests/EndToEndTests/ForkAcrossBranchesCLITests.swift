@@ -28,26 +28,31 @@ import Testing
         #expect(dave["forked"] as? Bool == false && dave["epoch"] as? Int == 2, "\(dave)")
     }
 
-    /// Fork evidence received again changes nothing: the room is marked with it already (a review: every replay exited 2,
-    /// "nothing stored", and wrote another audit entry, so anyone holding the file could grow the log without end).
+    /// Fork evidence received again changes nothing, nor does other evidence in a room marked forked already (a review:
+    /// every replay exited 2, "nothing stored", and wrote another audit entry, so anyone holding the file could grow
+    /// the log without end; the review of the first fix alternated two pieces of evidence).
     @Test func forkEvidenceReplayedChangesNothing() throws {
         let w = try RoomWorld()
-        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol", "--member", "dave"]).code == 0)
         try w.exchange()
         #expect(try w.rk("alice", ["room", "promote", "team", "bob"]).code == 0)
         try w.exchange()
-        let a2 = w.s.path("a2.roomkey"), b2 = w.s.path("b2.roomkey")
-        #expect(try w.rk("alice", ["room", "promote", "team", "carol", "-o", a2]).code == 0)
-        #expect(try w.rk("bob", ["room", "promote", "team", "carol", "-o", b2]).code == 0)
-        #expect(try w.rk("carol", ["receive", a2]).code == 0)
-        let first = try w.rk("carol", ["receive", b2])
-        #expect(first.code == 2 && first.stderr.contains("fork at epoch 2"), "\(first)")
+        #expect(try w.rk("alice", ["room", "promote", "team", "dave"]).code == 0)
+        try w.exchange()
+        // Epoch 3 three times: alice's reaches carol first, then bob's and dave's.
+        let a = w.s.path("a3.roomkey"), b = w.s.path("b3.roomkey"), d = w.s.path("d3.roomkey")
+        #expect(try w.rk("alice", ["room", "demote", "team", "dave", "-o", a]).code == 0)
+        #expect(try w.rk("bob", ["room", "promote", "team", "carol", "-o", b]).code == 0)
+        #expect(try w.rk("dave", ["room", "demote", "team", "bob", "-o", d]).code == 0)
+        #expect(try w.rk("carol", ["receive", a]).code == 0)
+        let first = try w.rk("carol", ["receive", b])
+        #expect(first.code == 2 && first.stderr.contains("fork at epoch 3"), "\(first)")
         #expect(try w.show("carol")["forked"] as? Bool == true)
         let marked = try w.snapshot("carol")
         let entries = try w.rk("carol", ["audit", "--json"]).stdout
-        for _ in 0..<2 {
-            let again = try w.rk("carol", ["receive", b2])
-            #expect(again.code == 2 && again.stderr.contains("fork at epoch 2"), "\(again)")
+        for file in [b, d, b, d] {
+            let again = try w.rk("carol", ["receive", file])
+            #expect(again.code == 2 && again.stderr.contains("fork at epoch 3"), "\(again)")
             #expect(try w.snapshot("carol") == marked)
         }
         #expect(try w.rk("carol", ["audit", "--json"]).stdout == entries)

@@ -87,4 +87,21 @@ struct GitLostRaceCLITests {
         #expect(r.code == 4, "\(r)")
         #expect(w.s.rawBytes(of: "bob") == before)
     }
+
+    /// The push reads the mirror's objects through `GIT_ALTERNATE_OBJECT_DIRECTORIES`, a list split at colons: a state
+    /// folder whose path holds a colon still pushes.
+    @Test func aMirrorPathWithAColonStillPushes() throws {
+        let w = try GitWorld(["alice", "bob"])
+        let state = w.s.path("state:with:colons")
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"], env: ["XDG_STATE_HOME": state]).code == 0)
+        #expect(try w.rk("alice", ["remote", "add", "origin", w.url], env: ["XDG_STATE_HOME": state]).code == 0)
+        let first = try w.rk("alice", ["sync"], env: ["XDG_STATE_HOME": state])
+        #expect(first.code == 0, "\(first)")
+        let change = try w.rk("alice", ["room", "rotate", "team"], env: ["XDG_STATE_HOME": state])
+        #expect(change.code == 0, "\(change)")
+        let again = try w.rk("alice", ["sync"], env: ["XDG_STATE_HOME": state])
+        #expect(again.code == 0, "\(again)")
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.remoteFiles().contains("rooms/\(room)/log/0.roomkey"))
+    }
 }

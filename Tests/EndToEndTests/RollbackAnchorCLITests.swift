@@ -88,7 +88,12 @@ import Testing
             #expect(twice.code == 6 && twice.stderr.contains("has 1 other name(s) (hard links)"), "\(twice)")
         }
         try FileManager.default.removeItem(atPath: linked)
+        // The second name a killed init or restore leaves (its temporary file, linked at the keyring's name and not yet
+        // removed) goes at the next open, which then goes on.
+        let leftover = w.s.path("alice/.roomkey-tmp-killed")
+        #expect(link(live, leftover) == 0)
         #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", live], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
         try FileManager.default.moveItem(atPath: live, toPath: moved)
         #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", moved], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0)
         try old.write(to: URL(fileURLWithPath: live))

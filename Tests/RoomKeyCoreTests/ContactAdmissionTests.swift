@@ -70,25 +70,22 @@ struct ContactAdmissionTests {
         #expect(own == ContactAdmission(name: "carol", action: .keyChange(previous: p.bob.id)))
     }
 
-    /// A room member who is no contact (`member`) is not the new key of a contact it is a member beside, nor under a
-    /// handle other than its card's; otherwise (another admin put the contact's new key in the room under the same
-    /// handle) it is a key change, as before.
+    /// A room member who is no contact (`member`) is not the new key of a contact under a handle other than its card's;
+    /// under its card's handle (another admin put the contact's new key in the room first, beside the old one or not) it
+    /// is a key change, as before.
     @Test func aRoomMemberWhoIsNoContactIsNoOtherContactsNewKey() {
         let p = Self.people
         let rows: [(String, ContactAdmission.Membership?, String, ContactAdmission.Action)] = [
             ("no membership", nil, "bob", .keyChange(previous: p.bob.id)),
-            ("a member under another handle", .init(handle: "mallory", besideStored: false), "bob", .roomMember(handle: "mallory")),
-            ("a member under the card's handle beside the contact", .init(handle: "bob", besideStored: true), "bob",
-             .roomMember(handle: "bob")),
-            ("a member under the card's handle, not beside the contact", .init(handle: "bob", besideStored: false), "bob",
-             .keyChange(previous: p.bob.id)),
+            ("a member under another handle", .init(handle: "mallory"), "bob", .roomMember(handle: "mallory")),
+            ("a member under the card's handle", .init(handle: "bob"), "bob", .keyChange(previous: p.bob.id)),
         ]
         for (what, member, name, expected) in rows {
             let decision = ContactAdmission.decide(card: p.malloryAsBob, name: name, stored: p.bob, holder: nil, member: member)
             #expect(decision == ContactAdmission(name: name, action: expected), "\(what)")
         }
         // Under a free name, or when a contact holds the identity, the membership changes nothing.
-        let member = ContactAdmission.Membership(handle: "mallory", besideStored: true)
+        let member = ContactAdmission.Membership(handle: "mallory")
         #expect(ContactAdmission.decide(card: p.malloryAsBob, name: "zed", stored: nil, holder: nil, member: member).action == .add)
         #expect(ContactAdmission.decide(card: p.malloryAsBob, name: "bob", stored: p.bob, holder: ("mallory", p.mallory), member: member).action
                 == .alreadyKnown(as: "mallory"))

@@ -190,7 +190,7 @@ extension Keyring {
         // no tenure).
         var member: ContactAdmission.Membership?
         if holder == nil, let requested, requested.card.signingKey != card.signingKey {
-            member = try membership(db, of: card.id, beside: requested.id)
+            member = try membership(db, of: card.id)
         }
         let decision = ContactAdmission.decide(card: card, name: name, stored: requested?.card,
                                                holder: holder.map { ($0.name, $0.card) }, former: formers[card.id], member: member)

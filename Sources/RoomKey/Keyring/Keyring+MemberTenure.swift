@@ -68,20 +68,12 @@ extension Keyring {
     }
 
     /// What `ContactAdmission` needs to know of `member`'s room memberships here: the handle of its latest stay in any
-    /// room, and whether `other` is a member now of a room `member` is a member of now. Nil when no room's tenures name it.
-    func membership(_ db: Database, of member: IdentityID, beside other: IdentityID?) throws -> ContactAdmission.Membership? {
-        let found = try tenures(db, of: member)
-        guard let latest = found.compactMap({ $0.tenure.stays.last }).max(by: { $0.joined < $1.joined }) else { return nil }
-        var beside = false
-        if let other {
-            for (roomTag, tenure) in found where tenure.stays.last?.left == nil {
-                let mtag = roomTag + memberKey(other)
-                guard let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM member_tenure WHERE member_tag = ?"),
-                                                     arguments: [Data(mtag)]) else { continue }
-                if try openTenure(Array(sealed), key: mtag, member: other).stays.last?.left == nil { beside = true }
-            }
+    /// room. Nil when no room's tenures name it.
+    func membership(_ db: Database, of member: IdentityID) throws -> ContactAdmission.Membership? {
+        guard let latest = try tenures(db, of: member).compactMap({ $0.tenure.stays.last }).max(by: { $0.joined < $1.joined }) else {
+            return nil
         }
-        return ContactAdmission.Membership(handle: latest.handle, besideStored: beside)
+        return ContactAdmission.Membership(handle: latest.handle)
     }
 
     /// A sealed `member_tenure` row with primary key `mtag`, opened and checked to be `member`'s.

@@ -143,7 +143,13 @@ extension Keyring {
         // without a passphrase (`permissionProblem`) and warned about for one with a passphrase; a sticky shared folder
         // (a tmpfs's root, /tmp) is allowed, and keeps that window.
         if let companion = KeyringFile.foreignCompanion(of: path) { throw KeyringError.companionNotOwn(path: companion) }
-        let links = KeyringFile.linkCount(path)
+        var links = KeyringFile.linkCount(path)
+        if links > 1 {
+            // `init` and `restore` link their finished temporary file at the keyring's name, then remove the temporary
+            // name: killed in between, the second name is that leftover, which goes first (a review of this check).
+            TemporaryFile.removeLeftovers(in: KeyringFile.folder(of: path))
+            links = KeyringFile.linkCount(path)
+        }
         if links > 1 { throw KeyringError.otherNames(path: path, links: links) }
         let (db, header, readOnlyReason) = try openDatabase(path: path)
         if let (problem, fix) = KeyringFile.permissionProblem(path), !header.needsPassphrase {

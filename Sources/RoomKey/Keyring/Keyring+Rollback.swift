@@ -59,6 +59,10 @@ extension Keyring {
 
     /// How the path's state file names a keyring never restored (no lineage yet).
     static let noLineage = "-"
+    /// How the path's state file says that a restore is replacing the keyring there: whatever keyring the path holds
+    /// opens, once (the replaced one, when the restore was killed before its rename or failed after recording this,
+    /// whatever state files an earlier version or an earlier failed restore left), and names itself there.
+    static let anyLineage = "*"
 
     /// This keyring's lineage (hex), or `noLineage`.
     func lineageName() -> String {
@@ -68,7 +72,7 @@ extension Keyring {
     }
 
     /// The state file of this keyring's path in `folder`: a keyed tag of its real path (links resolved). It holds the
-    /// count seen there and the lineage of the keyring there (two, while a restore replaces it): a keyring of another
+    /// count seen there and the lineage of the keyring there (and `anyLineage`, while a restore replaces it): a keyring of another
     /// lineage at the path (a backup restored elsewhere to look at it, then copied over the live keyring) is refused,
     /// whatever its count (a review: one write after the restore raised its count past the path's, and it opened).
     func pathStateFilePath(in folder: String) -> String {
@@ -161,14 +165,16 @@ extension Keyring {
             try? OutputPath.write(Data(line.utf8), to: file, replace: true, durable: durable, followLinks: false, inPlace: false)
         }
         if (try? self.count(inStateFile: lineageFile)).flatMap({ $0 }).map({ $0 < count }) ?? true { put(stateLine(count), lineageFile) }
-        // The path's file names the keyring there; a restore (`anchorPath`) names the old one too until the restored
-        // keyring is first opened, so that a restore killed before its rename leaves a keyring that opens.
+        // The path's file names the keyring there; a restore (`anchorPath`) lets any keyring there open once more, so
+        // that a restore killed before its rename, or failing after this, leaves a keyring that opens (a review: naming
+        // the old keyring's lineage as the file had it refused the old keyring after an earlier failed restore, or with
+        // a file from before lineages were kept).
         let mine = lineageName()
         let seen = (try? pathState(in: pathFile)).flatMap { $0 }
         if durable {
-            let kept = anchorPath == nil ? [] : (seen?.lineages ?? []).filter { $0 != mine }.prefix(1)
+            let lineages = anchorPath == nil ? [mine] : [mine, Self.anyLineage]
             let lowered = min(seen?.count ?? count, count)
-            if seen != PathState(count: lowered, lineages: [mine] + kept) { put(pathLine(lowered, [mine] + kept), pathFile) }
+            if seen != PathState(count: lowered, lineages: lineages) { put(pathLine(lowered, lineages), pathFile) }
         } else if !(seen.map { $0.count >= count && $0.lineages == [mine] } ?? false) {
             put(pathLine(max(seen?.count ?? count, count), [mine]), pathFile)
         }
@@ -191,7 +197,7 @@ extension Keyring {
         // A keyring from before the write counter (`v5-outbox`) counts none yet.
         let count = try read { db in try db.tableExists("write_counter") ? try writeCount(db) : 0 }
         let atPath = try pathState(in: pathStateFilePath(in: folder))
-        if let lineages = atPath?.lineages, !lineages.contains(lineageName()) {
+        if let lineages = atPath?.lineages, !lineages.contains(lineageName()), !lineages.contains(Self.anyLineage) {
             guard acceptRollback else { throw KeyringError.otherCopy(path: path) }
             return (max(seen ?? count, count), count)
         }

@@ -54,6 +54,18 @@ extension GitMirror {
         return Git.text(try git.check(["hash-object", "-t", "tree", "-w", "--literally", "--stdin"], input: object))
     }
 
+    /// `path` as one entry of `GIT_ALTERNATE_OBJECT_DIRECTORIES`, whose entries are separated by colons: a path with a
+    /// colon (or starting with a double quote) is written C-quoted, as git reads it.
+    static func alternateEntry(_ path: String) -> String {
+        guard path.contains(":") || path.hasPrefix("\"") else { return path }
+        var quoted = "\""
+        for c in path {
+            if c == "\"" || c == "\\" { quoted.append("\\") }
+            quoted.append(c)
+        }
+        return quoted + "\""
+    }
+
     /// How a push ended.
     enum PushResult { case pushed, raced }
 
@@ -72,7 +84,7 @@ extension GitMirror {
             try FileManager.default.createDirectory(atPath: objects + "/info", withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             return try git.run(["push", "-q", "--porcelain", "--no-verify", "--no-signed", "origin", "\(commit):\(Self.branch)"],
-                               env: ["GIT_OBJECT_DIRECTORY": objects, "GIT_ALTERNATE_OBJECT_DIRECTORIES": folder + "/objects"],
+                               env: ["GIT_OBJECT_DIRECTORY": objects, "GIT_ALTERNATE_OBJECT_DIRECTORIES": Self.alternateEntry(folder + "/objects")],
                                options: ["remote.origin.promisor=true"])
         }
         if r.status == 0 {

@@ -32,13 +32,10 @@ public struct ContactAdmission: Equatable, Sendable {
     public struct Membership: Equatable, Sendable {
         /// The handle it was last a member under.
         public let handle: String
-        /// True when the identity of the card stored under the name is a member of a room it is a member of, now.
-        public let besideStored: Bool
 
         /// A membership.
-        public init(handle: String, besideStored: Bool) {
+        public init(handle: String) {
             self.handle = handle
-            self.besideStored = besideStored
         }
     }
 
@@ -46,9 +43,10 @@ public struct ContactAdmission: Equatable, Sendable {
     /// identity under any name (if any), a contact whose key history holds it (`former`, if any): an old key of one
     /// contact is not another contact's new key (a review: carol's replaced key under the handle "bob" became bob's),
     /// and the card's identity's room membership here (`member`, if any): a room member who is no contact (a contact
-    /// removed while still in a room) is not the new key of a contact it is a member beside, or under another handle
-    /// than its card's (a review: mallory's card with the handle "bob" became bob's key change, and `room replace` of
-    /// bob then removed the real bob).
+    /// removed while still in a room) is not the new key of another contact under a handle other than its membership's
+    /// (a review: mallory's card with the handle "bob" became bob's key change, and `room replace` of bob then removed
+    /// the real bob). Under its membership's handle it may be: another admin may have added a contact's new key first,
+    /// beside the old one (the review of this rule found that refused when it also asked for no member beside it).
     public static func decide(card: IdentityCard, name: String, stored: IdentityCard?,
                               holder: (name: String, card: IdentityCard)?, former: String? = nil,
                               member: Membership? = nil) -> ContactAdmission {
@@ -63,7 +61,7 @@ public struct ContactAdmission: Equatable, Sendable {
         if holder == nil, let former, former != name { return ContactAdmission(name: name, action: .alreadyKnown(as: former)) }
         guard let stored else { return ContactAdmission(name: name, action: .add) }
         guard stored.signingKey == card.signingKey else {
-            if holder == nil, let member, member.besideStored || member.handle != card.handle {
+            if holder == nil, let member, member.handle != card.handle {
                 return ContactAdmission(name: name, action: .roomMember(handle: member.handle))
             }
             return ContactAdmission(name: name, action: .keyChange(previous: stored.id))

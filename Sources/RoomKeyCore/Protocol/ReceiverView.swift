@@ -14,7 +14,7 @@ public struct HeldRoom: Sendable {
     public let left: Bool
     /// The time of the accepted head's commit, when the row keeps it (else the decision reads that commit).
     public let headTime: UInt64?
-    /// The two heads of the fork the room is marked with (ours, theirs), empty when it is not marked.
+    /// The two heads of the fork the room is marked with (ours, theirs), empty when it is not marked forked.
     public let forkHeads: [[UInt8]]
 
     /// Describes a held room.

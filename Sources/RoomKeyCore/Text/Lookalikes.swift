@@ -27,18 +27,44 @@ public enum Lookalikes {
         return ranges.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }()
 
-    /// The UTS #39 skeleton of `name`: NFD, default-ignorable code points dropped, each scalar replaced by its
-    /// prototype (a fullwidth form of an ASCII character by that character first: the table maps the fullwidth capitals
-    /// but not the small letters, and a review found `ｂob` stored beside `bob`), NFD again; then blanks folded
-    /// (`foldingBlanks`). Two names look alike when their skeletons are equal.
+    /// The UTS #39 skeleton of `name`, with compatibility forms of ASCII letters and digits read as those: NFD,
+    /// default-ignorable code points dropped, each scalar whose compatibility decomposition is ASCII letters and digits
+    /// replaced by them (`ｂ`, `ᵇ`, `ⓑ`, `ₒ`, `ﬁ`: the prototype table maps only some of them, and reviews found `ｂob`,
+    /// then `ᵇob` and `ⓑob`, stored beside `bob`), each scalar replaced by its prototype, NFD again, the last two steps
+    /// repeated until nothing changes (a prototype may itself be such a form); then blanks folded (`foldingBlanks`).
+    /// Two names look alike when their skeletons are equal.
     public static func skeleton(_ name: String) -> String {
         if let ascii = asciiSkeleton(name) { return foldingBlanks(ascii) }
-        var mapped = String.UnicodeScalarView()
-        for original in name.decomposedStringWithCanonicalMapping.unicodeScalars where !original.properties.isDefaultIgnorableCodePoint {
-            let scalar = (0xFF01...0xFF5E).contains(original.value) ? Unicode.Scalar(original.value - 0xFEE0) ?? original : original
-            if let prototype = prototypes[scalar.value] { mapped.append(contentsOf: prototype) } else { mapped.append(scalar) }
+        return generalSkeleton(name)
+    }
+
+    /// `skeleton` without the ASCII fast path.
+    static func generalSkeleton(_ name: String) -> String {
+        var text = String(String.UnicodeScalarView(name.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+            !$0.properties.isDefaultIgnorableCodePoint
+        }))
+        // Each round only shortens what is left to map; four are more than any prototype chain needs.
+        for _ in 0..<4 {
+            var mapped = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                for folded in compatibilityLetters(scalar) {
+                    if let prototype = prototypes[folded.value] { mapped.append(contentsOf: prototype) } else { mapped.append(folded) }
+                }
+            }
+            let next = String(mapped).decomposedStringWithCanonicalMapping
+            if next == text { break }
+            text = next
         }
-        return foldingBlanks(String(mapped).decomposedStringWithCanonicalMapping)
+        return foldingBlanks(text)
+    }
+
+    /// `scalar`'s compatibility decomposition when that is ASCII letters and digits only (and not `scalar` itself),
+    /// else `scalar`.
+    static func compatibilityLetters(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
+        guard !scalar.isASCII else { return [scalar] }
+        let decomposed = String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars
+        guard decomposed.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else { return [scalar] }
+        return Array(decomposed)
     }
 
     /// `text` with every run of blanks (white space of any kind, and U+2800 BRAILLE PATTERN BLANK, which shows as
