@@ -34,8 +34,23 @@ import Testing
             #expect(r.code == 6, "\(r)")
         }
         #expect(unlink(wal) == 0)
+        // Meanwhile, a copy of another lineage (the backup restored elsewhere) put at the path is still refused: the
+        // failed restores let in only the keyring they replaced (a review: any keyring opened, and took the path).
+        let look = w.s.path("look/keyring.sqlite")
+        #expect(try w.s.roomkey("alice", ["restore", backup, "--keyring", look]).code == 0)
+        // The live keyring's files are kept whole (its log may hold its last commits) and put back after.
+        let files = ["", "-wal", "-shm"].map { w.s.keyring("alice") + $0 }
+        let live = files.map { FileManager.default.contents(atPath: $0) }
+        for file in files.dropFirst() { try? FileManager.default.removeItem(atPath: file) }
+        try Data(contentsOf: URL(fileURLWithPath: look)).write(to: URL(fileURLWithPath: files[0]))
+        let other = try w.rk("alice", ["room", "list"])
+        #expect(other.code == 2 && other.stderr.contains("another copy of this keyring"), "\(other)")
+        for (file, data) in zip(files, live) {
+            try? FileManager.default.removeItem(atPath: file)
+            if let data { #expect(FileManager.default.createFile(atPath: file, contents: data, attributes: [.posixPermissions: 0o600])) }
+        }
         let opened = try w.rk("alice", ["room", "list"])
-        #expect(opened.code == 0, "\(opened)")
+        #expect(opened.code == 0, "\(opened) \(other)")
         // Killed twice after recording, the path's file first written as before lineages were kept.
         do {
             // Closed before the restores below: an open keyring holds its use lock, which a restore waits for.

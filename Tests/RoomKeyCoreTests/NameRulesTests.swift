@@ -73,6 +73,9 @@ struct NameRulesTests {
         ("circled small b", "\u{24D1}ob", "bob", true),
         ("subscript o", "b\u{2092}b", "bob", true),
         ("the ligature fi", "\u{FB01}le", "file", true),
+        ("fullwidth full stop", "bob\u{FF0E}smith", "bob.smith", true),
+        ("fullwidth commercial at", "bob\u{FF20}home", "bob@home", true),
+        ("long s keeps its prototype f", "\u{17F}red", "fred", true),
         ("different names", "alice", "alicia", false),
         ("case is not a look-alike", "bob", "Bob", false),
     ]

@@ -147,7 +147,10 @@ extension Keyring {
         if links > 1 {
             // `init` and `restore` link their finished temporary file at the keyring's name, then remove the temporary
             // name: killed in between, the second name is that leftover, which goes first (a review of this check).
-            TemporaryFile.removeLeftovers(in: KeyringFile.folder(of: path))
+            // In the folder named and in the real one, when a link leads elsewhere (a review).
+            for folder in Set([KeyringFile.folder(of: path), KeyringFile.folder(of: Keyring.realPath(path))]) {
+                TemporaryFile.removeLeftovers(in: folder)
+            }
             links = KeyringFile.linkCount(path)
         }
         if links > 1 { throw KeyringError.otherNames(path: path, links: links) }

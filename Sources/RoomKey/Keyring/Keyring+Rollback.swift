@@ -59,10 +59,23 @@ extension Keyring {
 
     /// How the path's state file names a keyring never restored (no lineage yet).
     static let noLineage = "-"
-    /// How the path's state file says that a restore is replacing the keyring there: whatever keyring the path holds
-    /// opens, once (the replaced one, when the restore was killed before its rename or failed after recording this,
-    /// whatever state files an earlier version or an earlier failed restore left), and names itself there.
-    static let anyLineage = "*"
+
+    /// The lineage of the keyring file at `path` when it is a copy of this keyring (its sealed write counter opens with
+    /// this keyring's key), `noLineage` for such a copy never restored, nil otherwise (no file, another keyring, a
+    /// companion file that is not the user's own, a file SQLite cannot read). Read by a restore about the keyring it
+    /// replaces, under the restore's exclusive use lock.
+    func lineage(ofCopyAt path: String) -> String? {
+        guard FileManager.default.fileExists(atPath: path), KeyringFile.foreignCompanion(of: path) == nil else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
+        defer { try? queue.close() }
+        guard let sealed = (try? queue.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") }) ?? nil,
+              let counter = try? rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey) else {
+            return nil
+        }
+        return counter.lineage ?? Self.noLineage
+    }
 
     /// This keyring's lineage (hex), or `noLineage`.
     func lineageName() -> String {
@@ -72,7 +85,7 @@ extension Keyring {
     }
 
     /// The state file of this keyring's path in `folder`: a keyed tag of its real path (links resolved). It holds the
-    /// count seen there and the lineage of the keyring there (and `anyLineage`, while a restore replaces it): a keyring of another
+    /// count seen there and the lineage of the keyring there (and the replaced one's, while a restore replaces it): a keyring of another
     /// lineage at the path (a backup restored elsewhere to look at it, then copied over the live keyring) is refused,
     /// whatever its count (a review: one write after the restore raised its count past the path's, and it opened).
     func pathStateFilePath(in folder: String) -> String {
@@ -132,7 +145,7 @@ extension Keyring {
         }
         guard parts.count == 4, parts[0] == "roomkey-path-v1", let count = UInt64(parts[1]) else { return nil }
         let lineages = parts[2].split(separator: ",").map(String.init)
-        guard (1...2).contains(lineages.count), text == pathLine(count, lineages) else { return nil }
+        guard (1...4).contains(lineages.count), text == pathLine(count, lineages) else { return nil }
         return PathState(count: count, lineages: lineages)
     }
 
@@ -165,14 +178,17 @@ extension Keyring {
             try? OutputPath.write(Data(line.utf8), to: file, replace: true, durable: durable, followLinks: false, inPlace: false)
         }
         if (try? self.count(inStateFile: lineageFile)).flatMap({ $0 }).map({ $0 < count }) ?? true { put(stateLine(count), lineageFile) }
-        // The path's file names the keyring there; a restore (`anchorPath`) lets any keyring there open once more, so
-        // that a restore killed before its rename, or failing after this, leaves a keyring that opens (a review: naming
-        // the old keyring's lineage as the file had it refused the old keyring after an earlier failed restore, or with
-        // a file from before lineages were kept).
+        // The path's file names the keyring there; a restore (`anchorPath`) names the keyring it replaces too, read from
+        // that keyring itself, so that a restore killed before its rename, or failing after this, leaves a keyring that
+        // opens (reviews: the lineage the file named was an earlier failed restore's, or none in a file from before
+        // lineages were kept; and letting any keyring open instead let a copy of another lineage take the path).
         let mine = lineageName()
         let seen = (try? pathState(in: pathFile)).flatMap { $0 }
         if durable {
-            let lineages = anchorPath == nil ? [mine] : [mine, Self.anyLineage]
+            let replaced = anchorPath.flatMap { lineage(ofCopyAt: $0) }
+            // Unread (a companion file that is not the user's own), every lineage the file named is kept, a few at most.
+            let kept = anchorPath == nil ? [] : replaced.map { [$0] } ?? Array((seen?.lineages ?? []).filter { $0 != mine }.prefix(3))
+            let lineages = [mine] + kept.filter { $0 != mine }
             let lowered = min(seen?.count ?? count, count)
             if seen != PathState(count: lowered, lineages: lineages) { put(pathLine(lowered, lineages), pathFile) }
         } else if !(seen.map { $0.count >= count && $0.lineages == [mine] } ?? false) {
@@ -197,7 +213,7 @@ extension Keyring {
         // A keyring from before the write counter (`v5-outbox`) counts none yet.
         let count = try read { db in try db.tableExists("write_counter") ? try writeCount(db) : 0 }
         let atPath = try pathState(in: pathStateFilePath(in: folder))
-        if let lineages = atPath?.lineages, !lineages.contains(lineageName()), !lineages.contains(Self.anyLineage) {
+        if let lineages = atPath?.lineages, !lineages.contains(lineageName()) {
             guard acceptRollback else { throw KeyringError.otherCopy(path: path) }
             return (max(seen ?? count, count), count)
         }

@@ -114,7 +114,8 @@ extension KeyringError: RoomKeyError {
         case let .unsafePermissions(_, _, fix): "run '\(fix)'"
         case let .lockNotAFile(path): "remove \(path) if no roomkey is running; it is made again"
         case let .companionNotOwn(path): "find out who made \(path), remove it, and keep the keyring in a folder only you can write"
-        case let .otherNames(path, _): "keep one name: find the others with 'find / -xdev -samefile \(path)' and remove them"
+        case let .otherNames(path, _):
+            "if an init or restore of it is running, let it finish; else keep one name: find the others with 'find / -xdev -samefile \(path)' and remove them"
         default: nil
         }
     }

@@ -27,12 +27,12 @@ public enum Lookalikes {
         return ranges.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }()
 
-    /// The UTS #39 skeleton of `name`, with compatibility forms of ASCII letters and digits read as those: NFD,
-    /// default-ignorable code points dropped, each scalar whose compatibility decomposition is ASCII letters and digits
-    /// replaced by them (`ｂ`, `ᵇ`, `ⓑ`, `ₒ`, `ﬁ`: the prototype table maps only some of them, and reviews found `ｂob`,
-    /// then `ᵇob` and `ⓑob`, stored beside `bob`), each scalar replaced by its prototype, NFD again, the last two steps
-    /// repeated until nothing changes (a prototype may itself be such a form); then blanks folded (`foldingBlanks`).
-    /// Two names look alike when their skeletons are equal.
+    /// The UTS #39 skeleton of `name`, with compatibility forms of ASCII characters read as those: NFD,
+    /// default-ignorable code points dropped, each scalar replaced by its prototype or, when it has none and its
+    /// compatibility decomposition is printable ASCII, by that (`ｂ`, `．`, `ᵇ`, `ⓑ`, `ₒ`, `ﬁ`: the prototype table maps
+    /// only some of them, and reviews found `ｂob`, then `ᵇob` and `ⓑob`, stored beside `bob`; a prototype goes first, so
+    /// `ſ` still reads as `f`), NFD again, repeated until nothing changes (a prototype may itself be such a form); then
+    /// blanks folded (`foldingBlanks`). Two names look alike when their skeletons are equal.
     public static func skeleton(_ name: String) -> String {
         if let ascii = asciiSkeleton(name) { return foldingBlanks(ascii) }
         return generalSkeleton(name)
@@ -47,7 +47,8 @@ public enum Lookalikes {
         for _ in 0..<4 {
             var mapped = String.UnicodeScalarView()
             for scalar in text.unicodeScalars {
-                for folded in compatibilityLetters(scalar) {
+                if let prototype = prototypes[scalar.value] { mapped.append(contentsOf: prototype); continue }
+                for folded in compatibilityASCII(scalar) {
                     if let prototype = prototypes[folded.value] { mapped.append(contentsOf: prototype) } else { mapped.append(folded) }
                 }
             }
@@ -58,12 +59,11 @@ public enum Lookalikes {
         return foldingBlanks(text)
     }
 
-    /// `scalar`'s compatibility decomposition when that is ASCII letters and digits only (and not `scalar` itself),
-    /// else `scalar`.
-    static func compatibilityLetters(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
+    /// `scalar`'s compatibility decomposition when that is printable ASCII only (and not `scalar` itself), else `scalar`.
+    static func compatibilityASCII(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
         guard !scalar.isASCII else { return [scalar] }
         let decomposed = String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars
-        guard decomposed.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else { return [scalar] }
+        guard decomposed.allSatisfy({ (0x21...0x7E).contains($0.value) }) else { return [scalar] }
         return Array(decomposed)
     }
 
