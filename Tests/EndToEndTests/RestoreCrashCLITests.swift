@@ -64,6 +64,44 @@ import Testing
         #expect(try w.rk("alice", ["audit", "--verify"]).code == 0)
     }
 
+    /// A copy of another lineage refused at the path stays refused after a restore over it that is killed: the restore
+    /// names the keyring it replaces only when the path allowed that one (a review: the killed restore let it in, and it
+    /// took the path). Over a keyring it cannot read, with no lineage-bearing state for the path, a failed restore leaves
+    /// the count alone to check, and that keyring opens (a review: it named the restored copy alone).
+    @Test func aRestoreOverARefusedCopyLetsNothingIn() throws {
+        let w = try RoomWorld.team(["bob"])
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
+        let look = w.s.path("look/keyring.sqlite")
+        #expect(try w.s.roomkey("alice", ["restore", backup, "--keyring", look]).code == 0)
+        for _ in 0..<2 { #expect(try w.s.roomkey("alice", ["room", "rotate", "team", "--keyring", look], env: ["ROOMKEY_OUTBOX": w.shared]).code == 0) }
+        let files = ["", "-wal", "-shm"].map { w.s.keyring("alice") + $0 }
+        let live = files.map { FileManager.default.contents(atPath: $0) }
+        for file in files.dropFirst() { try? FileManager.default.removeItem(atPath: file) }
+        try Data(contentsOf: URL(fileURLWithPath: look)).write(to: URL(fileURLWithPath: files[0]))
+        #expect(try w.rk("alice", ["room", "list"]).code == 2)
+        try crash(w, "alice", at: CrashPoint.logDeleted, ["restore", backup, "--force"])
+        let after = try w.rk("alice", ["room", "list"])
+        #expect(after.code == 2 && after.stderr.contains("another copy of this keyring"), "\(after)")
+        for (file, data) in zip(files, live) {
+            try? FileManager.default.removeItem(atPath: file)
+            if let data { #expect(FileManager.default.createFile(atPath: file, contents: data, attributes: [.posixPermissions: 0o600])) }
+        }
+        #expect(try w.rk("alice", ["room", "list"]).code == 0)
+
+        // No state for the path at all, and the keyring unreadable to the restore (a link at its log): refused, then
+        // the keyring opens once the link is gone.
+        try FileManager.default.removeItem(atPath: w.s.path("state"))
+        let wal = files[1]
+        try? FileManager.default.removeItem(atPath: wal)
+        #expect(symlink(w.s.path("nowhere"), wal) == 0)
+        #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 6)
+        #expect(unlink(wal) == 0)
+        let opened = try w.rk("alice", ["room", "list"])
+        #expect(opened.code == 0, "\(opened)")
+    }
+
     @Test func killedAfterTheOldLogIsDeletedTheOldKeyringKeepsItsLastCommit() throws {
         let w = try RoomWorld.team(["bob", "carol"])
         let backup = w.s.path("alice.backup")

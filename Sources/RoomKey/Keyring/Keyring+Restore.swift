@@ -68,7 +68,7 @@ extension Keyring {
                 if let stateFolder {
                     keyring.stateFolder = stateFolder
                     keyring.anchorPath = path
-                    keyring.recordState(count, durable: true)
+                    try keyring.recordState(count, durable: true, strictly: true)
                 }
                 try install(staged, at: path, force: force, what: what)
             }

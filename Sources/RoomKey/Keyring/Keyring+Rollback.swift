@@ -39,8 +39,9 @@ extension Keyring {
         let old = try writeCounter(db)
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
                                 migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count,
-                                lineage: startsLineage ? Hex.encode(random.bytes(16)) : old?.lineage)
+                                lineage: startsLineage ? nextLineage ?? Hex.encode(random.bytes(16)) : old?.lineage)
         startsLineage = false
+        nextLineage = nil
         lineage = .some(next.lineage)
         let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)])
@@ -60,37 +61,11 @@ extension Keyring {
     /// How the path's state file names a keyring never restored (no lineage yet).
     static let noLineage = "-"
 
-    /// The lineage of the keyring file at `path` when it is a copy of this keyring (its sealed write counter opens with
-    /// this keyring's key), `noLineage` for such a copy never restored, nil otherwise (no file, another keyring, a
-    /// companion file that is not the user's own, a file SQLite cannot read). Read by a restore about the keyring it
-    /// replaces, under the restore's exclusive use lock.
-    func lineage(ofCopyAt path: String) -> String? {
-        guard FileManager.default.fileExists(atPath: path), KeyringFile.foreignCompanion(of: path) == nil else { return nil }
-        var configuration = Configuration()
-        configuration.readonly = true
-        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
-        defer { try? queue.close() }
-        guard let sealed = (try? queue.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") }) ?? nil,
-              let counter = try? rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey) else {
-            return nil
-        }
-        return counter.lineage ?? Self.noLineage
-    }
-
     /// This keyring's lineage (hex), or `noLineage`.
     func lineageName() -> String {
         let known: String?
         if case let .some(value) = lineage { known = value } else { known = (try? read { db in try writeCounter(db)?.lineage }) ?? nil }
         return known ?? Self.noLineage
-    }
-
-    /// The state file of this keyring's path in `folder`: a keyed tag of its real path (links resolved). It holds the
-    /// count seen there and the lineage of the keyring there (and the replaced one's, while a restore replaces it): a keyring of another
-    /// lineage at the path (a backup restored elsewhere to look at it, then copied over the live keyring) is refused,
-    /// whatever its count (a review: one write after the restore raised its count past the path's, and it opened).
-    func pathStateFilePath(in folder: String) -> String {
-        let real = Array(Self.realPath(anchorPath ?? path).utf8)
-        return (folder as NSString).appendingPathComponent(Hex.encode(Array(tag("state-path", real).prefix(16))) + ".state")
     }
 
     /// `path` with every link resolved: the file itself when it exists, else its folder's real path and its name.
@@ -123,32 +98,6 @@ extension Keyring {
         [try count(inStateFile: stateFilePath(in: folder)), try pathState(in: pathStateFilePath(in: folder))?.count].compactMap { $0 }.max()
     }
 
-    /// What the path's state file holds: the count, and the lineages of the keyring at the path (nil in a file written
-    /// before they were kept, which then checks the count alone).
-    struct PathState: Equatable {
-        let count: UInt64
-        let lineages: [String]?
-    }
-
-    /// The line of the path's state file: `roomkey-path-v1 COUNT LINEAGE[,LINEAGE] MAC`.
-    func pathLine(_ count: UInt64, _ lineages: [String]) -> String {
-        let names = lineages.joined(separator: ",")
-        return "roomkey-path-v1 \(count) \(names) \(Hex.encode(tag("state-path-mac", u64(count), Array(names.utf8))))\n"
-    }
-
-    /// The path state in `file`, or nil (missing, unreadable, or not made with this keyring's key).
-    func pathState(in file: String) throws -> PathState? {
-        guard let text = try Self.readStateFile(file) else { return nil }
-        let parts = text.split(separator: " ")
-        if parts.count == 3, parts[0] == "roomkey-state-v1", let count = UInt64(parts[1]), text == stateLine(count) {
-            return PathState(count: count, lineages: nil)
-        }
-        guard parts.count == 4, parts[0] == "roomkey-path-v1", let count = UInt64(parts[1]) else { return nil }
-        let lineages = parts[2].split(separator: ",").map(String.init)
-        guard (1...4).contains(lineages.count), text == pathLine(count, lineages) else { return nil }
-        return PathState(count: count, lineages: lineages)
-    }
-
     /// The count the state file `file` holds, or nil (missing, unreadable, or not made with this keyring's key).
     func count(inStateFile file: String) throws -> UInt64? {
         guard let text = try Self.readStateFile(file) else { return nil }
@@ -157,43 +106,34 @@ extension Keyring {
         return count
     }
 
-    /// Records `count` in the state file (best effort: a lost update only weakens detection, never blocks a command).
+    /// Records `count` in the state files (best effort: a lost update only weakens detection, never blocks a command).
     ///
     /// A count that only grows (`durable` false: after a write, or catching up with the keyring at open) is not
     /// synced: it is written after the keyring's own commit is durable, so a crash can leave the file older, empty or
     /// missing (each read as "not seen"), never ahead of the keyring. A count that goes down (a restore, an accepted
     /// rollback) is synced, since losing it would leave the higher count behind and refuse the keyring.
     func recordState(_ count: UInt64, durable: Bool = false) {
+        try? recordState(count, durable: durable, strictly: false)
+    }
+
+    /// `recordState`; with `strictly`, a path's file that cannot be written throws (a restore must not go on to leave
+    /// its keyring refused: a review found it exit 0 with a full state folder, and the restored keyring then refused).
+    func recordState(_ count: UInt64, durable: Bool, strictly: Bool) throws {
         guard let folder = stateFolder else { return }
-        // A count that only grows never lowers the file: a file swapped under a running command must not make this
-        // machine forget the count it saw.
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // A lineage's count only grows (a restore or an accepted rollback starts a new lineage, whose file is new). A
-        // durable write (a restore, an accepted rollback) lowers the path's count to `count` when it holds more, as the
-        // keyring there was deliberately replaced, and never raises it: a restore killed before its rename leaves the
-        // old keyring there, which must still open.
-        let lineageFile = stateFilePath(in: folder), pathFile = pathStateFilePath(in: folder)
-        // A new file renamed over the name: never written through a link or into a FIFO found there.
-        func put(_ line: String, _ file: String) {
-            try? OutputPath.write(Data(line.utf8), to: file, replace: true, durable: durable, followLinks: false, inPlace: false)
+        // A lineage's count only grows (a restore or an accepted rollback starts a new lineage, whose file is new).
+        let lineageFile = stateFilePath(in: folder)
+        if (try? self.count(inStateFile: lineageFile)).flatMap({ $0 }).map({ $0 < count }) ?? true {
+            try? putStateFile(stateLine(count), lineageFile, durable: durable)
         }
-        if (try? self.count(inStateFile: lineageFile)).flatMap({ $0 }).map({ $0 < count }) ?? true { put(stateLine(count), lineageFile) }
-        // The path's file names the keyring there; a restore (`anchorPath`) names the keyring it replaces too, read from
-        // that keyring itself, so that a restore killed before its rename, or failing after this, leaves a keyring that
-        // opens (reviews: the lineage the file named was an earlier failed restore's, or none in a file from before
-        // lineages were kept; and letting any keyring open instead let a copy of another lineage take the path).
-        let mine = lineageName()
-        let seen = (try? pathState(in: pathFile)).flatMap { $0 }
-        if durable {
-            let replaced = anchorPath.flatMap { lineage(ofCopyAt: $0) }
-            // Unread (a companion file that is not the user's own), every lineage the file named is kept, a few at most.
-            let kept = anchorPath == nil ? [] : replaced.map { [$0] } ?? Array((seen?.lineages ?? []).filter { $0 != mine }.prefix(3))
-            let lineages = [mine] + kept.filter { $0 != mine }
-            let lowered = min(seen?.count ?? count, count)
-            if seen != PathState(count: lowered, lineages: lineages) { put(pathLine(lowered, lineages), pathFile) }
-        } else if !(seen.map { $0.count >= count && $0.lineages == [mine] } ?? false) {
-            put(pathLine(max(seen?.count ?? count, count), [mine]), pathFile)
-        }
+        let pathFile = pathStateFilePath(in: folder)
+        guard let line = pathStateLine(count, durable: durable, seen: (try? pathState(in: pathFile)).flatMap { $0 }) else { return }
+        do { try putStateFile(line, pathFile, durable: durable) } catch { if strictly { throw error } }
+    }
+
+    /// Writes a state file: a new file renamed over the name, never written through a link or into a FIFO found there.
+    func putStateFile(_ line: String, _ file: String, durable: Bool) throws {
+        try OutputPath.write(Data(line.utf8), to: file, replace: true, durable: durable, followLinks: false, inPlace: false)
     }
 
     /// Makes this machine's state file follow the keyring as it is now (after a deliberate restore).
@@ -230,6 +170,13 @@ extension Keyring {
     /// between this one and the newest are still refused (a review: lowering it let them all open).
     func acceptRollback(_ rollback: (seen: UInt64, count: UInt64)) throws {
         let (seen, count) = rollback
+        // The path's file names the new lineage and this one before the transaction that starts it, so that killed
+        // between the two, the keyring opens either way (a review: it was refused again).
+        let next = Hex.encode(random.bytes(16))
+        replacing = (lineageName(), next)
+        defer { replacing = nil }
+        try recordState(count, durable: true, strictly: true)
+        nextLineage = next
         startsLineage = true
         try write { db in
             try rotateEveryRoom(db)

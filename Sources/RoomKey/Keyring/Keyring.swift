@@ -76,6 +76,11 @@ public final class Keyring {
     var lineage: String??
     /// True when the next counted write starts a new lineage (an accepted rollback).
     var startsLineage = false
+    /// The lineage the next write that starts one takes (an accepted rollback draws it first, to record it ahead).
+    var nextLineage: String?
+    /// While an accepted rollback records the path's state ahead of starting its lineage: the lineage it replaces and
+    /// the one it starts.
+    var replacing: (current: String, next: String)?
     /// The keyring path whose rollback anchor this keyring keeps, when not `path` (a restore's staged copy: its target).
     var anchorPath: String?
     /// Where the keyring reports what the user should know but that does not fail the command (undelivered bundles).
