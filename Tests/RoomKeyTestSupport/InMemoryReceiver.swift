@@ -75,11 +75,11 @@ package struct InMemoryReceiver: ReceiverView {
         rooms[id] = HeldRoom(roomID: r.roomID, name: r.name, epoch: r.epoch, head: r.head, joinedEpoch: r.joinedEpoch, left: r.left)
     }
 
-    /// Marks a held room forked with the heads `ours` and `theirs`, as `markFork` records evidence.
-    package mutating func markFork(_ id: RoomID, ours: [UInt8], theirs: [UInt8]) {
+    /// Marks a held room forked, as `markFork` records evidence.
+    package mutating func markForked(_ id: RoomID) {
         guard let r = rooms[id] else { return }
         rooms[id] = HeldRoom(roomID: r.roomID, name: r.name, epoch: r.epoch, head: r.head, joinedEpoch: r.joinedEpoch, left: r.left,
-                             headTime: r.headTime, forkHeads: [ours, theirs])
+                             headTime: r.headTime, forked: true)
     }
 
     /// Adds a contact.

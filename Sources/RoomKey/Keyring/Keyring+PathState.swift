@@ -53,10 +53,7 @@ extension Keyring {
         configuration.readonly = true
         guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
         defer { try? queue.close() }
-        guard let sealed = (try? queue.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM write_counter WHERE id = 1") }) ?? nil,
-              let counter = try? rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey) else {
-            return nil
-        }
+        guard let counter = (try? queue.read { db in try writeCounter(db) }) ?? nil else { return nil }
         return counter.lineage ?? Self.noLineage
     }
 

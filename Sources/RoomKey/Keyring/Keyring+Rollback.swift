@@ -39,9 +39,8 @@ extension Keyring {
         let old = try writeCounter(db)
         let next = WriteCounter(count: (old?.count ?? 0) &+ 1, digests: try foldedDigests(db, sealed: old?.digests),
                                 migrations: try KeyringSchema.migrator.appliedIdentifiers(db).count,
-                                lineage: startsLineage ? nextLineage ?? Hex.encode(random.bytes(16)) : old?.lineage)
+                                lineage: startsLineage ? replacing?.next ?? Hex.encode(random.bytes(16)) : old?.lineage)
         startsLineage = false
-        nextLineage = nil
         lineage = .some(next.lineage)
         let sealed = try rows.seal(record: next, table: "write_counter", primaryKey: Self.writeCounterKey)
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_counter (id, sealed) VALUES (1, ?)").execute(arguments: [Data(sealed)])
@@ -176,12 +175,13 @@ extension Keyring {
         replacing = (lineageName(), next)
         defer { replacing = nil }
         try recordState(count, durable: true, strictly: true)
-        nextLineage = next
         startsLineage = true
         try write { db in
             try rotateEveryRoom(db)
             try audit(db, .restore, "accepted a rollback from write \(seen) to \(count); every room rotates before its next message")
         }
+        // The new lineage is the keyring's now: the path names it alone.
+        replacing = nil
         recordState(try read { db in try writeCount(db) }, durable: true)
     }
 }

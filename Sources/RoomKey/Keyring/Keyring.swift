@@ -76,10 +76,8 @@ public final class Keyring {
     var lineage: String??
     /// True when the next counted write starts a new lineage (an accepted rollback).
     var startsLineage = false
-    /// The lineage the next write that starts one takes (an accepted rollback draws it first, to record it ahead).
-    var nextLineage: String?
-    /// While an accepted rollback records the path's state ahead of starting its lineage: the lineage it replaces and
-    /// the one it starts.
+    /// While an accepted rollback records the path's state ahead of starting its lineage, and starts it: the lineage it
+    /// replaces and the one it starts (drawn first, so that it is recorded before the write that takes it).
     var replacing: (current: String, next: String)?
     /// The keyring path whose rollback anchor this keyring keeps, when not `path` (a restore's staged copy: its target).
     var anchorPath: String?

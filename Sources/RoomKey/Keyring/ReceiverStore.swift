@@ -19,7 +19,7 @@ struct ReceiverStore: ReceiverView {
         guard let record = try keyring.loadRoomRecord(db, id) else { return nil }
         return HeldRoom(roomID: id, name: record.name, epoch: record.epoch, head: try Hex.decode(record.head, what: "head"),
                         joinedEpoch: record.joinedEpoch, left: record.left ?? false, headTime: record.headTime,
-                        forkHeads: record.forked ? try record.forkHeads.map { try Hex.decode($0, what: "fork head") } : [])
+                        forked: record.forked)
     }
 
     func commit(_ room: RoomID, epoch: UInt64) throws -> Commit? { try keyring.checkedCommit(db, room, epoch) }

@@ -79,10 +79,10 @@ extension GitMirror {
     func push(_ commit: String) throws -> PushResult {
         let r = try withScratch { scratch in
             let objects = scratch + "/objects"
-            try FileManager.default.createDirectory(atPath: objects + "/pack", withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            try FileManager.default.createDirectory(atPath: objects + "/info", withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            for part in ["pack", "info"] {
+                try FileManager.default.createDirectory(atPath: objects + "/" + part, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            }
             return try git.run(["push", "-q", "--porcelain", "--no-verify", "--no-signed", "origin", "\(commit):\(Self.branch)"],
                                env: ["GIT_OBJECT_DIRECTORY": objects, "GIT_ALTERNATE_OBJECT_DIRECTORIES": Self.alternateEntry(folder + "/objects")],
                                options: ["remote.origin.promisor=true"])

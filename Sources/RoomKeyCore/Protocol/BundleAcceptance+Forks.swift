@@ -47,7 +47,7 @@ extension BundleAcceptance {
         try checkSender(content, roster: branch.roster, leaving: beforeLast)
         // A room marked forked already is not marked again (a review: each replay of the evidence wrote another audit
         // entry, though the exit code says nothing was stored; the review of that fix alternated two pieces of it).
-        if !room.forkHeads.isEmpty {
+        if room.forked {
             throw LogError.fork(epoch: commit.epoch, ours: stored.head, theirs: commit.head)
         }
         return .fork(ForkEvidence(epoch: commit.epoch, ours: stored.head, theirs: commit.head))

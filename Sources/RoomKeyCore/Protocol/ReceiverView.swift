@@ -14,13 +14,13 @@ public struct HeldRoom: Sendable {
     public let left: Bool
     /// The time of the accepted head's commit, when the row keeps it (else the decision reads that commit).
     public let headTime: UInt64?
-    /// The two heads of the fork the room is marked with (ours, theirs), empty when it is not marked forked.
-    public let forkHeads: [[UInt8]]
+    /// True when the room is marked forked (fork evidence was recorded and no admin resolved it since).
+    public let forked: Bool
 
     /// Describes a held room.
     public init(roomID: RoomID, name: String, epoch: UInt64, head: [UInt8], joinedEpoch: UInt64, left: Bool,
-                headTime: UInt64? = nil, forkHeads: [[UInt8]] = []) {
-        self.forkHeads = forkHeads
+                headTime: UInt64? = nil, forked: Bool = false) {
+        self.forked = forked
         self.roomID = roomID
         self.name = name
         self.epoch = epoch

@@ -15,7 +15,7 @@ public enum Handle {
         if handle.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return handle }
         if let control = handle.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
             // Named, as the other refused characters are (a review: a tab was only "a control character").
-            throw .invalid(what: what, reason: "contains a control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(4))")
+            throw .invalid(what: what, reason: "contains a control character \(codePoint(control))")
         }
         if !handle.utf8.elementsEqual(handle.precomposedStringWithCanonicalMapping.utf8) {
             throw .invalid(what: what, reason: "not in Unicode NFC")
@@ -34,7 +34,7 @@ public enum Handle {
         if readsAsID(name) { throw .invalid(what: what, reason: "is 32 hex digits, which read as an identity or room id") }
         for scalar in name.unicodeScalars where scalar.value >= 0x7F {
             if let kind = refusedKind(scalar) {
-                throw .invalid(what: what, reason: "contains \(kind) U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(4))")
+                throw .invalid(what: what, reason: "contains \(kind) \(codePoint(scalar))")
             }
         }
         return name
@@ -63,14 +63,15 @@ public enum Handle {
         return nil
     }
 
+    /// `scalar` as Unicode writes a code point: `U+` and four hex digits at least (U+0009, U+202E).
+    static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
     /// Decodes UTF-8 bytes strictly (no replacement characters) and validates the result.
     public static func decode(_ bytes: [UInt8], what: String = "handle") throws(WireError) -> String {
         guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid(what: what, reason: "not UTF-8") }
         return try validate(s, what: what)
     }
-}
-
-private extension String {
-    /// This hex number with leading zeros to `width` digits (U+0009, as Unicode writes code points).
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
