@@ -154,6 +154,9 @@ extension RoomKeyCommand {
                 output.warn("some removals are staged but not published yet", hint: "run 'roomkey sync' again")
                 throw ExitCode(ExitStatus.pending)
             }
+            for d in docs where d.status == "failed" {
+                output.partFailed("\(contact) was not removed from \(d.name): \(d.error ?? "failed")")
+            }
             if docs.contains(where: { $0.status != "removed" }) { throw ExitCode(ExitStatus.failure) }
         }
 

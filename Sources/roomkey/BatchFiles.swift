@@ -173,10 +173,11 @@ enum BatchFiles {
             if let error { return "\(status)  \(path): \(error)" }
             var text = "ok  \(path)"
             if let output { text += " -> \(output)" }
-            // Handles and room names are chosen by others: the ids beside them tell two senders or rooms of one name apart.
-            let room = name.map { n in roomId.map { "\(n) (\($0.prefix(MemberNames.shortIDDigits)))" } ?? n }
+            // Handles and room names are chosen by others: the ids beside them tell two senders or rooms of one name apart,
+            // and the quotes (a quote inside doubled) where a name ends, so that no name spells an attribution of its own.
+            let room = name.map { n in roomId.map { "\(SafeText.quotedList([n])) (\($0.prefix(MemberNames.shortIDDigits)))" } ?? SafeText.quotedList([n]) }
             if let senderHandle, let room {
-                text += "  from \(senderHandle)" + (senderId.map { " (\($0.prefix(MemberNames.shortIDDigits)))" } ?? "") + " in room \(room)"
+                text += "  from \(SafeText.quotedList([senderHandle]))" + (senderId.map { " (\($0.prefix(MemberNames.shortIDDigits)))" } ?? "") + " in room \(room)"
             } else if let room { text += "  room \(room)" }
             if let epoch, let iteration { text += ", epoch \(epoch), message \(iteration)" }
             return text

@@ -63,7 +63,9 @@ extension RoomKeyCommand {
                     try StandardOutput.write(data)
                 }
             }
-            out.note("from \(origin.senderHandle) (\(origin.sender.hex)) in room \(origin.roomName) (\(origin.roomID.hex)), epoch \(origin.epoch), "
+            // Quoted (a quote inside doubled): a handle or room name, chosen by others, could otherwise spell a whole
+            // attribution of its own, "bob (HIS ID) in room ..." (a review).
+            out.note("from \(SafeText.quotedList([origin.senderHandle])) (\(origin.sender.hex)) in room \(SafeText.quotedList([origin.roomName])) (\(origin.roomID.hex)), epoch \(origin.epoch), "
                      + "message \(origin.iteration)" + (output.map { ": wrote \($0)" } ?? ""))
         }
 

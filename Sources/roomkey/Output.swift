@@ -73,6 +73,12 @@ struct Output {
         if let hint { Self.stderr("roomkey: hint: \(hint)") }
     }
 
+    /// An error line on stderr for one part of a command that went on with the rest; the command's own document (text or
+    /// JSON) reports that part too, so no error document is printed.
+    func partFailed(_ message: String) {
+        Self.stderr("roomkey: error: \(Self.oneLine(message, keepingLineFeeds: true))")
+    }
+
     /// Reports an error in the documented format and returns its exit code.
     func report(_ error: any Error) -> Int32 {
         let (category, message, hint) = Self.describe(error)

@@ -13,15 +13,18 @@ extension RoomKeyCommand.RoomCommand {
                 first, use 'roomkey room leave'. The room can then be received again from its genesis. This is the way \
                 back into a room whose id someone reused: when a bundle is rejected because "one of them reused the \
                 other's room id", compare the room fingerprint with the members you trust; if the room held here is \
-                the made-up one, forget it and receive the real bundle again.
+                the made-up one, forget it and receive the real bundle again. Bundles this keyring recorded but did not \
+                write yet are written first (into the outbox folder); while one of the room's cannot be written, the room \
+                is not forgotten.
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
         @Flag(help: "Confirm: the room's keys are deleted and its messages can no longer be read here.") var force = false
+        @OptionGroup var outbox: OutboxOption
 
         func execute(_ output: Output) throws {
-            let keyring = try openKeyring()
+            let keyring = try openKeyring(outbox: outbox.box)
             guard force else {
                 let r = try keyring.room(room)
                 throw ForgetError.needsForce(name: r.name, id: r.id)

@@ -30,11 +30,11 @@ import Testing
         #expect(try w.bytes(out + "/m1") == Array("plaintext 1".utf8))
         #expect(try w.bytes(out + "/m3") == Array("plaintext 3".utf8))
         #expect(!FileManager.default.fileExists(atPath: out + "/m2"))
-        #expect(r.stdout.contains("ok  \(paths[0]) -> \(out)/m1  from alice ("), "\(r)")
+        #expect(r.stdout.contains("ok  \(paths[0]) -> \(out)/m1  from \"alice\" ("), "\(r)")
         // The sender's and the room's short ids stand beside the names someone else chose (a review found two senders
         // named "bob" in two rooms named "team" read the same).
         let alice = try #require(try w.run("alice", ["id", "--json"]).json()["id"] as? String)
-        #expect(r.stdout.contains("from alice (\(alice.prefix(8))) in room team ("), "\(r)")
+        #expect(r.stdout.contains("from \"alice\" (\(alice.prefix(8))) in room \"team\" ("), "\(r)")
         #expect(r.stdout.contains("rejected  \(paths[1]): "), "\(r)")
         #expect(r.stderr.contains("roomkey: error: \(paths[1]): "), "\(r)")
 

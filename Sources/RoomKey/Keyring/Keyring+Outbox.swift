@@ -60,6 +60,8 @@ public enum OutboxError: Error, Equatable, Sendable {
     case undelivered(path: String, reason: String)
     /// `outbox resend` names an epoch this keyring does not hold.
     case noSuchEpoch(room: String, epoch: UInt64)
+    /// `room forget` would delete bundles of the room that are recorded but not written yet (their epochs).
+    case unsentBeforeForget(room: String, epochs: [UInt64])
 }
 
 extension OutboxError: RoomKeyError {
@@ -68,6 +70,7 @@ extension OutboxError: RoomKeyError {
         switch self {
         case .undelivered: .failure
         case .noSuchEpoch: .notFound
+        case .unsentBeforeForget: .refused
         }
     }
 
@@ -76,6 +79,8 @@ extension OutboxError: RoomKeyError {
         switch self {
         case let .undelivered(path, reason): "the change is recorded but its bundle was not written to \(path): \(reason)"
         case let .noSuchEpoch(room, epoch): "room \"\(room)\" has no epoch \(epoch) here"
+        case let .unsentBeforeForget(room, epochs):
+            "room \"\(room)\" has bundles its members need that are not written yet (epoch \(epochs.map(String.init).joined(separator: ", "))); nothing was changed"
         }
     }
 
@@ -84,6 +89,7 @@ extension OutboxError: RoomKeyError {
         switch self {
         case .undelivered: "fix the cause, then run 'roomkey outbox flush' (any later command also retries it)"
         case .noSuchEpoch: "see 'roomkey room log ROOM' for the epochs this keyring holds"
+        case .unsentBeforeForget: "run 'roomkey outbox flush' (see 'roomkey outbox list'), then forget the room"
         }
     }
 }
@@ -232,6 +238,14 @@ extension Keyring {
 
 extension Keyring {
     /// `room forget`: deletes the room's owed rotation and its outbox entries, waiting or delivered (both rows).
+    /// The epochs of a room's outbox entries that are not written yet.
+    func undeliveredEpochs(_ db: Database, roomID: RoomID) throws -> [UInt64] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT entry_tag, sealed FROM outbox WHERE delivered = 0 ORDER BY seq")).compactMap { row in
+            let record = try openOutbox(try row.blob("sealed", table: "outbox"), tag: try row.blob("entry_tag", table: "outbox"))
+            return record.roomID == roomID.hex ? record.epoch : nil
+        }
+    }
+
     func forgetOutbox(_ db: Database, roomTag: Data, roomID: RoomID) throws {
         try db.cachedStatement(sql: "DELETE FROM owed_rotation WHERE room_tag = ?").execute(arguments: [roomTag])
         var tags: [[UInt8]] = []

@@ -107,34 +107,32 @@ public struct ApplyScript: Sendable, Equatable {
 public enum ScriptError: Error, Equatable, Sendable {
     /// Line `number` is wrong, for the reason given.
     case line(Int, String)
-    /// Line `number` is a valid change a rule refuses, for the reason given, with a next step.
-    case refused(Int, String, hint: String?)
-    /// Line `number` names a room or contact this keyring does not have, with a next step.
-    case notFound(Int, String, hint: String?)
+    /// Line `number` is a valid line the keyring cannot apply (a rule refuses it, it names a room or contact that is
+    /// not here, the room is forked, ...), for the reason given, with the category and next step of the direct command.
+    case failed(Int, String, category: ErrorCategory, hint: String?)
 }
 
 extension ScriptError: RoomKeyError {
-    /// A bad line is malformed input (exit 65); a refused one is refused (exit 6); one naming a room or contact that
-    /// is not here is not found (exit 4), as from the direct command.
+    /// A bad line is malformed input (exit 65); any other failure has the category the direct command gives it
+    /// (DESIGN §5: the same mistake gets the same code from a direct command and from `apply`).
     public var category: ErrorCategory {
         switch self {
         case .line: .malformed
-        case .refused: .refused
-        case .notFound: .notFound
+        case let .failed(_, _, category, _): category
         }
     }
     /// A one-line description naming the line.
     public var message: String {
         switch self {
-        case let .line(number, why), let .refused(number, why, _), let .notFound(number, why, _): "line \(number): \(why)"
+        case let .line(number, why), let .failed(number, why, _, _): "line \(number): \(why)"
         }
     }
     /// The next step.
     public var hint: String? {
         switch self {
         case .line: "nothing was applied; fix the line and run the script again"
-        case let .refused(_, _, hint): "nothing was applied; " + (hint ?? "change the line and run the script again")
-        case let .notFound(_, _, hint): "nothing was applied; " + (hint ?? "fix the line and run the script again")
+        case let .failed(_, _, category, hint):
+            "nothing was applied; " + (hint ?? (category == .refused ? "change the line and run the script again" : "fix the line and run the script again"))
         }
     }
 }

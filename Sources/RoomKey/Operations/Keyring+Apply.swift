@@ -87,13 +87,13 @@ extension Keyring {
                     ops += lineOps
                 } catch let error as ScriptError {
                     throw error
-                } catch let error as any RoomKeyError where error.category == .refused {
-                    throw ScriptError.refused(line.number, error.message, hint: error.hint)
-                } catch let error as any RoomKeyError where error.category == .notFound {
-                    // The same mistake gets the same code as from the direct command (DESIGN §5): it got 65 here.
-                    throw ScriptError.notFound(line.number, error.message, hint: error.hint)
-                } catch let error as any RoomKeyError {
+                } catch let error as any RoomKeyError where error.category == .usage || error.category == .malformed {
+                    // A line the direct command would take as a usage error is bad input in a script file.
                     throw ScriptError.line(line.number, error.message)
+                } catch let error as any RoomKeyError {
+                    // The same mistake gets the same code as from the direct command (DESIGN §5): a forked room's
+                    // line got 65 here, "fix the line" (a review).
+                    throw ScriptError.failed(line.number, error.message, category: error.category, hint: error.hint)
                 }
             }
             return Planned(name: existing?.name ?? group.room, existing: existing, operations: ops,

@@ -124,9 +124,9 @@ extension Keyring {
     }
 
     /// Writes again what this keyring sent for a room's epoch (default: the current one), for members who lost it:
-    /// the recorded bundles of that epoch if the outbox still holds them, else a new bundle carrying the epoch's commit
-    /// (the whole log if it added members) and, at the current epoch, this member's current sender key, sealed to that
-    /// epoch's roster. Returns the files written.
+    /// the recorded bundles of that epoch if the outbox still holds one carrying the epoch's commit, else a new bundle
+    /// carrying that commit (the whole log if it added members) and this member's newest sender key of that epoch, sealed
+    /// to that epoch's roster, beside the recorded bundles of its older keys of that epoch. Returns the files written.
     public func resend(room nameOrID: String, epoch requested: UInt64?, deliver: BundleDelivery) throws -> [String] {
         try automaticPrune()
         let me = try identity()
@@ -142,20 +142,24 @@ extension Keyring {
             // Under `--require-pq` a kept bundle with a version 1 stanza is not sent again: the bundle is made anew,
             // which refuses while a member is still on a version 1 card.
             let classical = room.requirePQ && kept.contains { Self.hasVersion1Stanza($0.bytes) }
-            if !kept.isEmpty, !classical {
-                return try kept.map { item in
-                    try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),
-                                kind: "resend", deliver: deliver)
-                }
+            func again(_ item: OutboxItem) throws -> String {
+                try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),
+                            kind: "resend", deliver: deliver)
             }
+            if !classical, kept.contains(where: { $0.record.kind == "commit" }) { return try kept.map(again) }
+            // Only the commit's author recorded a bundle carrying it; a member's own bundles of the epoch carry keys
+            // alone, and a keyring that lost the commit (an admin restored from a backup) could not catch up from them (a
+            // review). So the bundle is made anew with the commit and this member's newest key of the epoch (the head,
+            // the only one still held), and the recorded bundles of its older keys of the epoch go beside it.
             guard roster[me.id] != nil else { throw RoomError.notMember(room: room.name) }
             let adds = commit.operations.contains { if case .add = $0 { true } else { false } }
             let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]
             var atEpoch = room
             atEpoch.state = RoomState(at: commit, name: room.name, roster: roster)
-            let output = try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false,
-                                        ownKey: epoch == room.state.epoch ? room.ownGeneration : nil)
-            return [try enqueue(db, output, kind: "resend", deliver: deliver)]
+            let head = try loadHead(db, room.id, owner: me.id, epoch: epoch)?.generation
+            let output = try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false, ownKey: head)
+            let older = kept.filter { (head == nil || $0.record.generation != head) && !(room.requirePQ && Self.hasVersion1Stanza($0.bytes)) }
+            return [try enqueue(db, output, kind: "resend", deliver: deliver)] + (try older.map(again))
         }
     }
 }

@@ -9,10 +9,15 @@ extension Keyring {
     /// Messages of the room can no longer be read here, and the room can be received again from its genesis (any later
     /// bundle of it brings it back): the way back into a real room for a member who first took a made-up genesis that
     /// reused its room id (PROTOCOL §5.4), and the way to drop a room's state. Bundle files already written are left.
-    /// Returns the room as it was.
+    /// What the keyring still owes anyone is written first, as by any write command; a bundle of the room that still
+    /// cannot be written stops the forget (deleting it silently left the room's members at the epoch before it, for
+    /// good: a review). Returns the room as it was.
     public func forgetRoom(_ nameOrID: String) throws -> StoredRoom {
-        try write { db in
+        try automaticPrune()
+        return try write { db in
             let room = try findRoom(db, nameOrID)
+            let unsent = try undeliveredEpochs(db, roomID: room.id)
+            if !unsent.isEmpty { throw OutboxError.unsentBeforeForget(room: room.name, epochs: Array(Set(unsent)).sorted()) }
             let tag = Data(roomTag(room.id))
             try forgetRoomRows(db, roomTag: tag)
             try forgetRosterRows(db, roomTag: tag)

@@ -23,7 +23,9 @@ extension Keyring {
         return try write { db in
             var room = try findRoom(db, nameOrID)
             guard room.forked else { return (room, false) }
-            guard room.state.roster[me]?.admin == true else { throw LogError.notAdmin(me) }
+            // A rule of this keyring's own request, refused (exit 6) as any change by a member who is not an admin; it
+            // was exit 2 as a commit of someone else's ("commit author ... is not an admin": a review).
+            guard room.state.roster[me]?.admin == true else { throw RefusedChange(rule: .notAdmin(me)) }
             try audit(db, .commitApplied, "\(Self.auditRoom(room.name, room.id)) fork resolved by keeping epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")
             room.forked = false
             room.forkHeads = []
