@@ -155,7 +155,7 @@ extension RoomKeyCommand {
                 throw ExitCode(ExitStatus.pending)
             }
             for d in docs where d.status == "failed" {
-                output.partFailed("\(contact) was not removed from \(d.name): \(d.error ?? "failed")")
+                output.partFailed("\(SafeText.quotedList([contact])) was not removed from \(SafeText.quotedList([d.name])) (\(d.roomId)): \(d.error ?? "failed")")
             }
             if docs.contains(where: { $0.status != "removed" }) { throw ExitCode(ExitStatus.failure) }
         }

@@ -64,7 +64,7 @@ extension RoomKeyCommand {
             let adminOf = try keyring.rooms().filter { !$0.left && $0.state.roster[card.id]?.admin == true }.map(\.name)
             if !adminOf.isEmpty {
                 output.warn("the restored keyring is an admin of \(SafeText.quotedList(adminOf.sorted())) as of the backup: commits made since are not in it, and changing members before catching up forks the room",
-                            hint: "receive what the members sent since first; a member's 'roomkey outbox resend ROOM' sends an epoch again")
+                            hint: "receive what the members sent since first; a member's 'roomkey outbox resend ROOM --epoch N --with-commit' sends an epoch again")
             }
             output.confirmation(RestoreDocument(restored: path, auditEntries: entries, id: card.id.hex, handle: card.handle,
                                                 passphraseProtected: keyring.isPassphraseProtected)) {

@@ -59,22 +59,27 @@ extension RoomKeyCommand {
                 abstract: "Write again the bundle of a recorded epoch, for members who lost it.",
                 discussion: """
                     Writes again what this keyring sent for the epoch (default: the room's current one) while the \
-                    outbox still holds it (30 days); otherwise a new bundle with the epoch's commit (the whole log if it \
-                    added members) and, at the current epoch, your current sender key, sealed to that epoch's roster. \
-                    Members who already have everything in it see 'duplicate' or a no-op refusal; the others apply it.
+                    outbox still holds it (30 days), byte for byte; otherwise a new bundle with the epoch's commit (the \
+                    whole log if it added members) and, at the current epoch, your current sender key, sealed to that \
+                    epoch's roster. Members who already have everything in it see 'duplicate' or a no-op refusal; the \
+                    others apply it. A member's own bundles carry only its keys: with --with-commit, a bundle carrying \
+                    the epoch's commit (and no key) is written too, for a keyring that lost the commit (an admin \
+                    restored from a backup); members who have the commit refuse it as a no-op.
                     """)
 
             @OptionGroup var global: GlobalOptions
             @OptionGroup var bundle: BundleOptions
             @Argument(help: ArgumentHelp("The room's name or id.", valueName: "room")) var room: String
             @Option(name: .long, help: ArgumentHelp("The epoch to resend.", valueName: "n")) var epoch: UInt64?
+            @Flag(name: .long, help: "Also write a bundle carrying the epoch's commit, when your recorded bundles do not.")
+            var withCommit = false
 
             func execute(_ output: Output) throws {
                 // `-o FILE` names one file: an epoch with several recorded bundles needs a folder.
                 var named = 0
                 try bundle.checkOutput()
                 let deliver = bundle.delivery
-                let paths = try openKeyring(outbox: bundle.outbox.box).resend(room: room, epoch: epoch) { output in
+                let paths = try openKeyring(outbox: bundle.outbox.box).resend(room: room, epoch: epoch, withCommit: withCommit) { output in
                     named += 1
                     if named > 1, bundle.output != nil { throw ResendError.severalBundles }
                     return try deliver(output)

@@ -22,4 +22,20 @@ import Testing
         let bob = try w.rk("bob", ["receive", rotation])
         #expect(bob.code == 0 && !bob.stderr.contains("X25519 alone"), "\(bob)")
     }
+
+    /// The same for a commit's bundle, which makes the receiver send a key of its own: the warning was dropped when the
+    /// result was rewritten to name that key's bundle (a review of room name warnings, which went the same way).
+    @Test func aSealedBoxInACommitsBundleIsReportedToo() throws {
+        let m = try PostQuantumCLITests.Mixed()
+        let w = m.w
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob", "--member", "carol"]).code == 0)
+        try w.exchange(["alice", "bob", "carol"])
+        #expect(try w.rk("carol", ["id", "upgrade"]).code == 0)
+        let had = Set(try w.bundles())
+        #expect(try w.rk("alice", ["room", "remove", "team", "bob"]).code == 0)
+        let commit = try #require(try w.bundles().first { !had.contains($0) })
+        let carol = try w.rk("carol", ["receive", commit])
+        #expect(carol.code == 0, "\(carol)")
+        #expect(carol.stderr.contains("sealed this bundle's key to you with X25519 alone"), "\(carol.stderr)")
+    }
 }

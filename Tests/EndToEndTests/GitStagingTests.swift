@@ -173,7 +173,7 @@ struct GitStagingTests {
         #expect((results.first?["error"] as? String)?.contains("no longer an admin") == true, "\(off)")
         #expect(off.code == 1, "\(off)")
         // Exit 1 comes with its error line (a review: it came with none).
-        #expect(off.stderr.contains("roomkey: error: carol was not removed from team: "), "\(off)")
+        #expect(off.stderr.contains("roomkey: error: \"carol\" was not removed from \"team\" ("), "\(off)")
         #expect(try Self.members(w, "alice").contains { $0.handle == "carol" })
     }
 

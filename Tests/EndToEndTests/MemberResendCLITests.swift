@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 /// `outbox resend` by a member who did not make the epoch's commit: its own bundles of that epoch carry keys alone, so
-/// the resend must carry the commit too, or a keyring that lost the commit (an admin restored from a backup) cannot
-/// catch up from it (a review: the restored admin's `receive` of a member's resend stayed pending, and its next commit
-/// forked the room).
+/// a keyring that lost the commit (an admin restored from a backup) could not catch up from them (a review: the restored
+/// admin's `receive` of a member's resend stayed pending, and its next commit forked the room). `--with-commit` adds the
+/// commit; the recorded bundles still go byte for byte (the review of the first fix: a key re-sealed from the ratchet
+/// as it stood skipped the messages already sent, and the others got exit 2 for a resend they already had).
 @Suite struct MemberResendCLITests {
     @Test func aMembersResendBringsARestoredAdminBackToTheEpoch() throws {
         let w = try RoomWorld()
@@ -15,29 +16,43 @@ import Testing
         #expect(try w.rk("alice", ["room", "remove", "team", "dave"]).code == 0)
         try w.exchange(["bob", "carol"])
         #expect(try w.show("carol")["epoch"] as? Int == 1)
+        // carol writes under her epoch 1 key before anyone resends anything.
+        let early = w.s.path("early.msg")
+        #expect(try w.rk("carol", ["encrypt", "team", "-o", early], stdin: Data("early".utf8)).code == 0)
         #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 0)
         #expect(try w.show("alice")["epoch"] as? Int == 0)
 
-        let resend = try w.rk("carol", ["outbox", "resend", "team", "--epoch", "1", "--json"])
+        // Without the commit, a member's resend is its own bundles again, byte for byte: duplicates for bob.
+        let plain = try w.rk("carol", ["outbox", "resend", "team", "--epoch", "1", "--json"])
+        #expect(plain.code == 0, "\(plain)")
+        let plainFiles = try #require(try plain.json()["bundles"] as? [String])
+        let bob = try w.rk("bob", ["receive", "--json"] + plainFiles)
+        #expect(bob.code == 0, "\(bob)")
+        #expect(((try bob.json()["results"] as? [[String: Any]]) ?? []).allSatisfy { $0["status"] as? String == "duplicate" }, "\(bob)")
+
+        let resend = try w.rk("carol", ["outbox", "resend", "team", "--epoch", "1", "--with-commit", "--json"])
         #expect(resend.code == 0, "\(resend)")
         let files = try #require(try resend.json()["bundles"] as? [String])
+        #expect(files.count == plainFiles.count + 1, "\(resend)")
         let received = try w.rk("alice", ["receive"] + files)
         #expect(received.code == 0, "\(received)")
         let shown = try w.show("alice")
         #expect(shown["epoch"] as? Int == 1, "\(shown)")
         let handles = (shown["members"] as? [[String: Any]] ?? []).compactMap { $0["handle"] as? String }
         #expect(handles.sorted() == ["alice", "bob", "carol"])
-        // Caught up, the admin's next commit follows the others' log instead of forking it; carol's messages of epoch 1
-        // (her key came in the resend) read.
-        let message = w.s.path("m.msg")
-        #expect(try w.rk("carol", ["encrypt", "team", "-o", message], stdin: Data("hi".utf8)).code == 0)
-        let read = try w.rk("alice", ["decrypt", message])
-        #expect(read.code == 0 && read.stdout == "hi", "\(read)")
+        // carol's key came from message 0: what she wrote before the resend reads, and so does what she writes after.
+        let read = try w.rk("alice", ["decrypt", early])
+        #expect(read.code == 0 && read.stdout == "early", "\(read)")
+        let late = w.s.path("late.msg")
+        #expect(try w.rk("carol", ["encrypt", "team", "-o", late], stdin: Data("late".utf8)).code == 0)
+        let readLate = try w.rk("alice", ["decrypt", late])
+        #expect(readLate.code == 0 && readLate.stdout == "late", "\(readLate)")
+        // Caught up, the admin's next commit follows the others' log instead of forking it.
         let add = try w.rk("alice", ["room", "add", "team", "dave", "--json"])
         #expect(add.code == 0, "\(add)")
         let bundle = try #require(try add.json()["bundle"] as? String)
-        let bob = try w.rk("bob", ["receive", bundle])
-        #expect(bob.code == 0, "\(bob)")
+        let next = try w.rk("bob", ["receive", bundle])
+        #expect(next.code == 0, "\(next)")
         #expect(try w.show("bob")["epoch"] as? Int == 2)
     }
 }

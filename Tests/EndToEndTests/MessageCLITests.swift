@@ -13,7 +13,7 @@ import Testing
             let (r, got) = try w.receiveMessage("bob", path)
             #expect(r.code == 0, "\(r)")
             #expect(got == plain)
-            #expect(r.stderr.contains("from alice"))
+            #expect(r.stderr.contains("from \"alice\" ("))
             let (again, none) = try w.receiveMessage("bob", path)
             #expect(again.code == 6, "replay: \(again)")
             #expect(again.stderr.contains("replayed message"))

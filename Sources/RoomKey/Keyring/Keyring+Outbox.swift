@@ -237,7 +237,6 @@ extension Keyring {
 }
 
 extension Keyring {
-    /// `room forget`: deletes the room's owed rotation and its outbox entries, waiting or delivered (both rows).
     /// The epochs of a room's outbox entries that are not written yet.
     func undeliveredEpochs(_ db: Database, roomID: RoomID) throws -> [UInt64] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT entry_tag, sealed FROM outbox WHERE delivered = 0 ORDER BY seq")).compactMap { row in
@@ -246,6 +245,7 @@ extension Keyring {
         }
     }
 
+    /// `room forget`: deletes the room's owed rotation and its outbox entries, waiting or delivered (both rows).
     func forgetOutbox(_ db: Database, roomTag: Data, roomID: RoomID) throws {
         try db.cachedStatement(sql: "DELETE FROM owed_rotation WHERE room_tag = ?").execute(arguments: [roomTag])
         var tags: [[UInt8]] = []

@@ -123,11 +123,14 @@ extension Keyring {
         }
     }
 
-    /// Writes again what this keyring sent for a room's epoch (default: the current one), for members who lost it:
-    /// the recorded bundles of that epoch if the outbox still holds one carrying the epoch's commit, else a new bundle
-    /// carrying that commit (the whole log if it added members) and this member's newest sender key of that epoch, sealed
-    /// to that epoch's roster, beside the recorded bundles of its older keys of that epoch. Returns the files written.
-    public func resend(room nameOrID: String, epoch requested: UInt64?, deliver: BundleDelivery) throws -> [String] {
+    /// Writes again what this keyring sent for a room's epoch (default: the current one), for members who lost it: the
+    /// recorded bundles of that epoch, byte for byte, if the outbox still holds them, else a new bundle carrying the
+    /// epoch's commit (the whole log if it added members) and, at the current epoch, this member's current sender key,
+    /// sealed to that epoch's roster. `withCommit` adds, before recorded bundles that do not carry the epoch's commit (a
+    /// member's own carry only its keys), a bundle carrying that commit and no key, for a keyring that lost the commit
+    /// (an admin restored from a backup). Returns the files written.
+    public func resend(room nameOrID: String, epoch requested: UInt64?, withCommit: Bool = false,
+                       deliver: BundleDelivery) throws -> [String] {
         try automaticPrune()
         let me = try identity()
         return try write { db in
@@ -142,24 +145,27 @@ extension Keyring {
             // Under `--require-pq` a kept bundle with a version 1 stanza is not sent again: the bundle is made anew,
             // which refuses while a member is still on a version 1 card.
             let classical = room.requirePQ && kept.contains { Self.hasVersion1Stanza($0.bytes) }
-            func again(_ item: OutboxItem) throws -> String {
+            guard roster[me.id] != nil || (!kept.isEmpty && !classical) else { throw RoomError.notMember(room: room.name) }
+            let adds = commit.operations.contains { if case .add = $0 { true } else { false } }
+            var atEpoch = room
+            atEpoch.state = RoomState(at: commit, name: room.name, roster: roster)
+            /// A new bundle of the epoch's commits, with this member's current key at the current epoch when `key`.
+            func anew(key: Bool) throws -> String {
+                let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]
+                let output = try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false,
+                                            ownKey: key && epoch == room.state.epoch ? room.ownGeneration : nil)
+                return try enqueue(db, output, kind: "resend", deliver: deliver)
+            }
+            guard !kept.isEmpty, !classical else { return [try anew(key: true)] }
+            // Byte for byte, so that a member who has them sees `duplicate`. The commit goes apart and without a key: a
+            // key from the ratchet as it stands now would skip the messages already sent under it, and the recorded
+            // bundle that starts that key at message 0 would then be refused as no new key (a review).
+            let again = try kept.map { item in
                 try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),
                             kind: "resend", deliver: deliver)
             }
-            if !classical, kept.contains(where: { $0.record.kind == "commit" }) { return try kept.map(again) }
-            // Only the commit's author recorded a bundle carrying it; a member's own bundles of the epoch carry keys
-            // alone, and a keyring that lost the commit (an admin restored from a backup) could not catch up from them (a
-            // review). So the bundle is made anew with the commit and this member's newest key of the epoch (the head,
-            // the only one still held), and the recorded bundles of its older keys of the epoch go beside it.
-            guard roster[me.id] != nil else { throw RoomError.notMember(room: room.name) }
-            let adds = commit.operations.contains { if case .add = $0 { true } else { false } }
-            let commits = adds ? try storedLog(db, room.id, through: epoch) : [commit]
-            var atEpoch = room
-            atEpoch.state = RoomState(at: commit, name: room.name, roster: roster)
-            let head = try loadHead(db, room.id, owner: me.id, epoch: epoch)?.generation
-            let output = try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false, ownKey: head)
-            let older = kept.filter { (head == nil || $0.record.generation != head) && !(room.requirePQ && Self.hasVersion1Stanza($0.bytes)) }
-            return [try enqueue(db, output, kind: "resend", deliver: deliver)] + (try older.map(again))
+            guard withCommit, !kept.contains(where: { $0.record.kind == "commit" }), roster[me.id] != nil else { return again }
+            return [try anew(key: false)] + again
         }
     }
 }

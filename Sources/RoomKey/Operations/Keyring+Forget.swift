@@ -9,11 +9,13 @@ extension Keyring {
     /// Messages of the room can no longer be read here, and the room can be received again from its genesis (any later
     /// bundle of it brings it back): the way back into a real room for a member who first took a made-up genesis that
     /// reused its room id (PROTOCOL §5.4), and the way to drop a room's state. Bundle files already written are left.
-    /// What the keyring still owes anyone is written first, as by any write command; a bundle of the room that still
-    /// cannot be written stops the forget (deleting it silently left the room's members at the epoch before it, for
-    /// good: a review). Returns the room as it was.
+    /// Bundles recorded but not written yet are written first; one of the room's that still cannot be written stops the
+    /// forget (deleting it silently left the room's members at the epoch before it, for good: a review). Nothing new is
+    /// made: a sender key owed in the room is dropped with it (a review of the first version, which settled the whole
+    /// outbox and so sent a new key for the room it was forgetting). Returns the room as it was.
     public func forgetRoom(_ nameOrID: String) throws -> StoredRoom {
-        try automaticPrune()
+        // A failed write is reported at the end, as the room's own refusal or as a warning for another room's entry.
+        do { try flushOutbox(ownOnly: true) } catch let error as any RoomKeyError { onWarning?(error.message) }
         return try write { db in
             let room = try findRoom(db, nameOrID)
             let unsent = try undeliveredEpochs(db, roomID: room.id)

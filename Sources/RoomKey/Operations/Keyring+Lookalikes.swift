@@ -1,3 +1,4 @@
+import GRDB
 import RoomKeyCore
 
 extension Keyring {
@@ -24,5 +25,23 @@ extension Keyring {
             for candidate in candidates { index.add(candidate, owner: card.id) }
         }
         return found
+    }
+}
+
+extension Keyring {
+    /// For a room new here: a warning naming the rooms held here whose name is its name, or looks like it (same UTS #39
+    /// skeleton, as "tеam" with a Cyrillic е and "team"). Anyone may make a room and name it; one named like a room
+    /// the user knows is read as that room in every line that names it ("in room team").
+    func roomNameWarning(_ db: Database, name: String, id: RoomID) throws -> String? {
+        let skeleton = Lookalikes.skeleton(name)
+        var alike: [(name: String, id: RoomID)] = []
+        for tag in try roomTags(db) {
+            guard let (record, other) = try loadRoomRecordAndID(db, tag: tag), other != id else { continue }
+            if record.name == name || Lookalikes.skeleton(record.name) == skeleton { alike.append((record.name, other)) }
+        }
+        guard !alike.isEmpty else { return nil }
+        let held = alike.sorted { RoomListing.precedes($0, $1) }.map { "\(SafeText.quotedList([$0.name])) (\($0.id.hex))" }
+        return "the new room \(SafeText.quotedList([name])) (\(id.hex)) is named like your room \(held.joined(separator: ", ")): "
+            + "it is another room; compare 'roomkey room fingerprint \(id.hex)' with members you trust"
     }
 }

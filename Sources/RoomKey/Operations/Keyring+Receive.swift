@@ -6,7 +6,7 @@ import RoomKeyCore
 /// with inputs that wait for an earlier epoch kept as pending and retried whenever something is applied.
 extension Keyring {
     enum Outcome {
-        case applied(advanced: StoredRoom?)
+        case applied(advanced: StoredRoom?, warning: String?)
         case duplicate
         /// For a room this member left, a bundle that adds it again (`BundleDecision.addsBack`).
         case addsBack(room: String)
@@ -106,7 +106,7 @@ extension Keyring {
                 case let .pending(why, keep, rank):
                     waiting[item.index] = (why, keep, rank)
                     continue
-                case let .applied(advanced):
+                case let .applied(advanced, joinWarning):
                     progress = true
                     if let advanced { latest[advanced.id] = advanced }
                     if let more = stored.removeValue(forKey: b.roomID) {
@@ -119,6 +119,7 @@ extension Keyring {
                     if me.card.isPostQuantum, b.stanza(for: me.id)?.kind == .sealedBox {
                         result.warning = Self.classicalStanzaWarning(sender: b.sender)
                     }
+                    if let joinWarning { result.warning = [result.warning, joinWarning].compactMap { $0 }.joined(separator: "; ") }
                     results[item.index] = result
                 case .duplicate:
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
@@ -174,10 +175,14 @@ extension Keyring {
         for (index, result) in results.values.sorted(by: { $0.key > $1.key }) where result.status == .applied && !requestIndices.contains(index) {
             guard let room = result.roomID else { continue }
             if let path = rotated[room] {
-                results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path])
+                // The result's warning and kept mark stay: they were lost here (the classical-stanza warning of any bundle whose
+                // commit made this member rotate).
+                results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: nil, bundles: [path],
+                                               warning: result.warning, kept: result.kept)
                 rotated[room] = nil
             } else if let why = blocked[room] {
-                results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: why, bundles: [])
+                results[index] = ReceiveResult(path: result.path, status: .applied, roomID: room, epoch: result.epoch, error: why, bundles: [],
+                                               warning: result.warning, kept: result.kept)
                 blocked[room] = nil
             }
         }
@@ -225,7 +230,8 @@ extension Keyring {
                     return .rejected(LogError.fork(epoch: evidence.epoch, ours: evidence.ours, theirs: evidence.theirs))
                 case let .apply(accepted):
                     if let state = accepted.state, accepted.receiverIsMember { sealAheadOfRotation(roster: state.roster) }
-                    return .applied(advanced: try store(db, accepted, content: content, digest: digest))
+                    let (advanced, warning) = try store(db, accepted, content: content, digest: digest)
+                    return .applied(advanced: advanced, warning: warning)
                 }
             }
         } catch let error as WireError {
@@ -239,16 +245,20 @@ extension Keyring {
     }
 
     /// Stores what an applied bundle brings: the new commits, rosters and room state, the sender key if it is new
-    /// here, the digest, and audit entries naming exactly what arrived.
-    private func store(_ db: Database, _ accepted: AcceptedBundle, content: borrowing BundleContent, digest: [UInt8]) throws -> StoredRoom? {
+    /// here, the digest, and audit entries naming exactly what arrived. Returns the room as it now is when it advanced,
+    /// and a warning when the room is new here and named like a room held here.
+    private func store(_ db: Database, _ accepted: AcceptedBundle, content: borrowing BundleContent, digest: [UInt8]) throws
+        -> (StoredRoom?, String?) {
         let bundle = content.bundle
         var advanced: StoredRoom? = nil
+        var warning: String? = nil
         let name: String
         if let state = accepted.state {
             var room: StoredRoom
             if let joined = accepted.joinedEpoch {
                 room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: joined,
                                   confirmedEpoch: nil, rotationDue: accepted.receiverIsMember)
+                warning = try roomNameWarning(db, name: state.name, id: accepted.roomID)
             } else {
                 guard let record = try loadRoomRecord(db, accepted.roomID) else { throw KeyringError.integrityFailure(table: "room") }
                 room = try record.room(roster: state.roster)
@@ -281,7 +291,7 @@ extension Keyring {
         let carried = [accepted.commits.isEmpty ? nil : "\(accepted.commits.count) commit(s)", accepted.storesKey ? "sender key" : nil]
         try audit(db, .bundleReceived, "\(Self.auditRoom(name, bundle.roomID)) epoch \(bundle.epoch) from \(bundle.sender): " + carried.compactMap { $0 }.joined(separator: ", "))
         try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: accepted.commits.count)
-        return advanced
+        return (advanced, warning)
     }
 
 
