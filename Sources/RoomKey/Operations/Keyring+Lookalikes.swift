@@ -28,20 +28,35 @@ extension Keyring {
     }
 }
 
-extension Keyring {
-    /// For a room new here: a warning naming the rooms held here whose name is its name, or looks like it (same UTS #39
-    /// skeleton, as "tеam" with a Cyrillic е and "team"). Anyone may make a room and name it; one named like a room
-    /// the user knows is read as that room in every line that names it ("in room team").
-    func roomNameWarning(_ db: Database, name: String, id: RoomID) throws -> String? {
-        let skeleton = Lookalikes.skeleton(name)
-        var alike: [(name: String, id: RoomID)] = []
-        for tag in try roomTags(db) {
-            guard let (record, other) = try loadRoomRecordAndID(db, tag: tag), other != id else { continue }
-            if record.name == name || Lookalikes.skeleton(record.name) == skeleton { alike.append((record.name, other)) }
-        }
+/// The names of the rooms held here, by skeleton: anyone may make a room and name it, and one named like a room the
+/// user knows (the same name, or "tеam" with a Cyrillic е beside "team") reads as that room in every line that names it.
+struct RoomNameIndex {
+    private var bySkeleton: [String: [(name: String, id: RoomID)]] = [:]
+
+    /// Records that room `id` is named `name`.
+    mutating func add(_ name: String, id: RoomID) {
+        bySkeleton[Lookalikes.skeleton(name), default: []].append((name, id))
+    }
+
+    /// A warning naming the held rooms other than `id` whose name is `name` or looks like it, or nil.
+    func warning(name: String, id: RoomID) -> String? {
+        let alike = (bySkeleton[Lookalikes.skeleton(name)] ?? []).filter { $0.id != id }
         guard !alike.isEmpty else { return nil }
         let held = alike.sorted { RoomListing.precedes($0, $1) }.map { "\(SafeText.quotedList([$0.name])) (\($0.id.hex))" }
         return "the new room \(SafeText.quotedList([name])) (\(id.hex)) is named like your room \(held.joined(separator: ", ")): "
             + "it is another room; compare 'roomkey room fingerprint \(id.hex)' with members you trust"
+    }
+}
+
+extension Keyring {
+    /// Every held room's name, indexed by skeleton.
+    func roomNameIndex() throws -> RoomNameIndex {
+        try read { db in
+            var index = RoomNameIndex()
+            for tag in try roomTags(db) {
+                if let (record, id) = try loadRoomRecordAndID(db, tag: tag) { index.add(record.name, id: id) }
+            }
+            return index
+        }
     }
 }

@@ -6,7 +6,8 @@ import RoomKeyCore
 /// with inputs that wait for an earlier epoch kept as pending and retried whenever something is applied.
 extension Keyring {
     enum Outcome {
-        case applied(advanced: StoredRoom?, warning: String?)
+        /// The room as it now is when it advanced, and its name when it is new here.
+        case applied(advanced: StoredRoom?, joined: String?)
         case duplicate
         /// For a room this member left, a bundle that adds it again (`BundleDecision.addsBack`).
         case addsBack(room: String)
@@ -94,6 +95,8 @@ extension Keyring {
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
         var waiting: [Int: (why: BundleError, keep: Bool, rank: WaitingRank)] = [:]
         var latest: [RoomID: StoredRoom] = [:]
+        // The held rooms' names, read at the first room new here, then kept up to date, to warn of a name like one of them.
+        var roomNames: RoomNameIndex?
         var progress = true
         while progress {
             progress = false
@@ -106,7 +109,7 @@ extension Keyring {
                 case let .pending(why, keep, rank):
                     waiting[item.index] = (why, keep, rank)
                     continue
-                case let .applied(advanced, joinWarning):
+                case let .applied(advanced, joined):
                     progress = true
                     if let advanced { latest[advanced.id] = advanced }
                     if let more = stored.removeValue(forKey: b.roomID) {
@@ -119,7 +122,14 @@ extension Keyring {
                     if me.card.isPostQuantum, b.stanza(for: me.id)?.kind == .sealedBox {
                         result.warning = Self.classicalStanzaWarning(sender: b.sender)
                     }
-                    if let joinWarning { result.warning = [result.warning, joinWarning].compactMap { $0 }.joined(separator: "; ") }
+                    if let joined {
+                        var index = try roomNames ?? roomNameIndex()
+                        if let warning = index.warning(name: joined, id: b.roomID) {
+                            result.warning = [result.warning, warning].compactMap { $0 }.joined(separator: "; ")
+                        }
+                        index.add(joined, id: b.roomID)
+                        roomNames = index
+                    }
                     results[item.index] = result
                 case .duplicate:
                     results[item.index] = ReceiveResult(path: item.path, status: .duplicate, roomID: b.roomID, epoch: b.epoch, error: nil, bundles: [])
@@ -230,8 +240,8 @@ extension Keyring {
                     return .rejected(LogError.fork(epoch: evidence.epoch, ours: evidence.ours, theirs: evidence.theirs))
                 case let .apply(accepted):
                     if let state = accepted.state, accepted.receiverIsMember { sealAheadOfRotation(roster: state.roster) }
-                    let (advanced, warning) = try store(db, accepted, content: content, digest: digest)
-                    return .applied(advanced: advanced, warning: warning)
+                    let (advanced, joined) = try store(db, accepted, content: content, digest: digest)
+                    return .applied(advanced: advanced, joined: joined)
                 }
             }
         } catch let error as WireError {
@@ -246,19 +256,19 @@ extension Keyring {
 
     /// Stores what an applied bundle brings: the new commits, rosters and room state, the sender key if it is new
     /// here, the digest, and audit entries naming exactly what arrived. Returns the room as it now is when it advanced,
-    /// and a warning when the room is new here and named like a room held here.
+    /// and its name when it is new here.
     private func store(_ db: Database, _ accepted: AcceptedBundle, content: borrowing BundleContent, digest: [UInt8]) throws
         -> (StoredRoom?, String?) {
         let bundle = content.bundle
         var advanced: StoredRoom? = nil
-        var warning: String? = nil
+        var joinedName: String? = nil
         let name: String
         if let state = accepted.state {
             var room: StoredRoom
             if let joined = accepted.joinedEpoch {
                 room = StoredRoom(state: state, forked: false, forkHeads: [], ownGeneration: 0, joinedEpoch: joined,
                                   confirmedEpoch: nil, rotationDue: accepted.receiverIsMember)
-                warning = try roomNameWarning(db, name: state.name, id: accepted.roomID)
+                joinedName = state.name
             } else {
                 guard let record = try loadRoomRecord(db, accepted.roomID) else { throw KeyringError.integrityFailure(table: "room") }
                 room = try record.room(roster: state.roster)
@@ -291,7 +301,7 @@ extension Keyring {
         let carried = [accepted.commits.isEmpty ? nil : "\(accepted.commits.count) commit(s)", accepted.storesKey ? "sender key" : nil]
         try audit(db, .bundleReceived, "\(Self.auditRoom(name, bundle.roomID)) epoch \(bundle.epoch) from \(bundle.sender): " + carried.compactMap { $0 }.joined(separator: ", "))
         try recordBundle(db, room: bundle.roomID, epoch: bundle.epoch, sender: bundle.sender, made: false, commits: accepted.commits.count)
-        return (advanced, warning)
+        return (advanced, joinedName)
     }
 
 
