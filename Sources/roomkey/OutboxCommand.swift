@@ -92,7 +92,7 @@ extension RoomKeyCommand {
         enum ResendError: RoomKeyError {
             case severalBundles
             var category: ErrorCategory { .usage }
-            var message: String { "this epoch has several recorded bundles, and -o names one file" }
+            var message: String { "this resend writes several bundles (the epoch's recorded ones, and its commit with --with-commit), and -o names one file" }
             var hint: String? { "write them into a folder with --outbox DIR instead of -o" }
         }
 

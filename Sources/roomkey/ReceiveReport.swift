@@ -13,6 +13,8 @@ final class ReceiveReport {
         let path: String, status: String, roomId: String?, epoch: UInt64?, error: String?, reason: String?, bundles: [String]
         /// True for a bundle an earlier run kept, retried in this one (absent for the run's own inputs).
         var kept: Bool? = nil
+        /// What the user should know of an input that did not fail it (also a `roomkey: warning:` line).
+        var warning: String? = nil
 
         /// The text line: `STATUS  PATH  room ID epoch N: why`.
         var text: String {
@@ -79,7 +81,7 @@ final class ReceiveReport {
     static func line(_ r: ReceiveResult) -> Line {
         Line(path: r.path, status: r.status.rawValue, roomId: r.roomID?.hex, epoch: r.epoch,
              error: r.error.map { Output.oneLine($0.message, keepingLineFeeds: true) }, reason: nil, bundles: r.bundles,
-             kept: r.kept ? true : nil)
+             kept: r.kept ? true : nil, warning: r.warning.map { Output.oneLine($0, keepingLineFeeds: true) })
     }
 
     private func show(_ line: Line) {

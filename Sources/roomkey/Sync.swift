@@ -60,7 +60,7 @@ struct SyncDocument: Encodable {
     struct Dropped: Encodable { let roomId: String, name: String, operation: Op, reason: String }
     struct Behind: Encodable { let roomId: String, name: String, epoch: UInt64 }
     struct Note: Encodable { let roomId: String, name: String, epoch: UInt64, reason: String }
-    struct Received: Encodable { let path: String, status: String, roomId: String?, epoch: UInt64?, error: String? }
+    struct Received: Encodable { let path: String, status: String, roomId: String?, epoch: UInt64?, error: String?, warning: String? }
     struct Staged: Encodable { let roomId: String, name: String, remote: String, operations: [Op], upToDate: Bool }
 
     let remote: String?
@@ -101,7 +101,8 @@ struct SyncDocument: Encodable {
             remote: r?.remote ?? s?.remote,
             staged: s.map { Staged(roomId: $0.room.id.hex, name: $0.room.name, remote: $0.remote, operations: $0.operations.map(op), upToDate: $0.operations.isEmpty) },
             received: (r?.received ?? []).map { Received(path: $0.path, status: $0.status.rawValue, roomId: $0.roomID?.hex, epoch: $0.epoch,
-                                                          error: $0.error.map { Output.oneLine($0.message) }) },
+                                                          error: $0.error.map { Output.oneLine($0.message) },
+                                                          warning: $0.warning.map { Output.oneLine($0) }) },
             published: (r?.published ?? []).map { Published(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch, operations: $0.operations.map(op)) },
             rebased: (r?.rebased ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
@@ -121,6 +122,9 @@ struct SyncDocument: Encodable {
         if refused.count > Self.warnedFiles {
             output.warn("\(refused.count - Self.warnedFiles) more file(s) of the remote rejected or malformed (all of them are in --json)")
         }
+        // What a received file brought that the user should know (a room named like one held here): it was printed by
+        // `receive` and not by sync (a review).
+        for x in doc.received { if let warning = x.warning { output.warn("\(x.path): \(warning)") } }
         for line in doc.repairWarnings() { output.warn(line) }
         for n in r?.leftOut ?? [] where !doc.blocked.contains(where: { $0.roomId == n.roomID.hex && $0.epoch == n.epoch }) {
             output.warn("epoch \(n.epoch) of room \(Output.oneLine(n.name)) on the remote is not sealed to this keyring: you were removed, or the file is not what it claims",

@@ -55,4 +55,29 @@ import Testing
         #expect(next.code == 0, "\(next)")
         #expect(try w.show("bob")["epoch"] as? Int == 2)
     }
+
+    /// An admin's own commit whose recorded bundle is gone (30 days) while a later rotation of the epoch is kept is still
+    /// resent, first: the resend was that rotation alone, and a member who lost the commit could only keep it waiting
+    /// (a review).
+    @Test func anAdminsResendCarriesItsCommitAfterItsRecordIsPruned() throws {
+        let w = try RoomWorld()
+        let t0 = UInt64(Date().timeIntervalSince1970)
+        let day: UInt64 = 86_400
+        func at(_ who: String, _ t: UInt64, _ args: [String]) throws -> Run {
+            try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_NOW": String(t)])
+        }
+        #expect(try at("alice", t0, ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
+        #expect(try at("bob", t0, ["receive", w.s.path("g")]).code == 0)
+        #expect(try at("alice", t0 + day, ["room", "remove", "team", "carol", "-o", w.s.path("lost")]).code == 0)
+        #expect(try at("alice", t0 + 25 * day, ["room", "rotate", "team", "-o", w.s.path("rot")]).code == 0)
+        let resend = try at("alice", t0 + 35 * day, ["outbox", "resend", "team", "--json"])
+        #expect(resend.code == 0, "\(resend)")
+        let files = try #require(try resend.json()["bundles"] as? [String])
+        #expect(files.count == 2, "\(resend)")
+        // The commit first, then the rotation byte for byte.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: files[1])) == Data(contentsOf: URL(fileURLWithPath: w.s.path("rot"))))
+        let bob = try at("bob", t0 + 35 * day, ["receive"] + files)
+        #expect(bob.code == 0, "\(bob)")
+        #expect(try w.show("bob")["epoch"] as? Int == 1)
+    }
 }

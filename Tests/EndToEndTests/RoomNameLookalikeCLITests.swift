@@ -18,7 +18,7 @@ import Testing
             #expect(try w.rk("dave", ["room", "create", name, "--member", "bob", "-o", genesis, "-q"]).code == 0)
             let r = try w.rk("bob", ["receive", genesis])
             #expect(r.code == 0, "\(r)")
-            let said = r.stderr.contains("is named like your room \"team\" (\(team))")
+            let said = r.stderr.contains("named like it: \"team\" (\(team))")
             #expect(said == warned, "\(name): \(r)")
             if warned { #expect(r.stderr.contains("roomkey: warning: the new room \""), "\(r)") }
         }

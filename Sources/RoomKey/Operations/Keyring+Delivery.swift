@@ -128,7 +128,7 @@ extension Keyring {
     /// epoch's commit (the whole log if it added members) and, at the current epoch, this member's current sender key,
     /// sealed to that epoch's roster. `withCommit` adds, before recorded bundles that do not carry the epoch's commit (a
     /// member's own carry only its keys), a bundle carrying that commit and no key, for a keyring that lost the commit
-    /// (an admin restored from a backup). Returns the files written.
+    /// (an admin restored from a backup); this keyring's own commit is added so without asking. Returns the files written.
     public func resend(room nameOrID: String, epoch requested: UInt64?, withCommit: Bool = false,
                        deliver: BundleDelivery) throws -> [String] {
         try automaticPrune()
@@ -157,15 +157,19 @@ extension Keyring {
                 return try enqueue(db, output, kind: "resend", deliver: deliver)
             }
             guard !kept.isEmpty, !classical else { return [try anew(key: true)] }
-            // Byte for byte, so that a member who has them sees `duplicate`. The commit goes apart and without a key: a
-            // key from the ratchet as it stands now would skip the messages already sent under it, and the recorded
-            // bundle that starts that key at message 0 would then be refused as no new key (a review).
-            let again = try kept.map { item in
+            // The commit goes apart, first, and without a key: a key from the ratchet as it stands now would skip the
+            // messages already sent under it, and the recorded bundle that starts that key at message 0 would then be
+            // refused as no new key (a review). It goes when asked, and always for this keyring's own commit whose
+            // recorded bundle is gone while a later one of the epoch (a rotation) is kept (a review: the admin's resend
+            // was that rotation alone).
+            let commitKept = kept.contains { $0.record.kind == "commit" }
+            let withTheCommit = !commitKept && (withCommit || commit.author == me.id) && roster[me.id] != nil
+            let first = withTheCommit ? [try anew(key: false)] : []
+            // Byte for byte, so that a member who has them sees `duplicate`.
+            return first + (try kept.map { item in
                 try enqueue(db, BundleOutput(roomID: room.id, roomName: room.name, epoch: epoch, recipientCount: 0, bytes: item.bytes),
                             kind: "resend", deliver: deliver)
-            }
-            guard withCommit, !kept.contains(where: { $0.record.kind == "commit" }), roster[me.id] != nil else { return again }
-            return [try anew(key: false)] + again
+            })
         }
     }
 }

@@ -31,6 +31,8 @@ extension Keyring {
 /// The names of the rooms held here, by skeleton: anyone may make a room and name it, and one named like a room the
 /// user knows (the same name, or "tеam" with a Cyrillic е beside "team") reads as that room in every line that names it.
 struct RoomNameIndex {
+    /// The most held rooms a warning names.
+    static let namedRooms = 5
     private var bySkeleton: [String: [(name: String, id: RoomID)]] = [:]
 
     /// Records that room `id` is named `name`.
@@ -42,9 +44,12 @@ struct RoomNameIndex {
     func warning(name: String, id: RoomID) -> String? {
         let alike = (bySkeleton[Lookalikes.skeleton(name)] ?? []).filter { $0.id != id }
         guard !alike.isEmpty else { return nil }
-        let held = alike.sorted { RoomListing.precedes($0, $1) }.map { "\(SafeText.quotedList([$0.name])) (\($0.id.hex))" }
-        return "the new room \(SafeText.quotedList([name])) (\(id.hex)) is named like your room \(held.joined(separator: ", ")): "
-            + "it is another room; compare 'roomkey room fingerprint \(id.hex)' with members you trust"
+        // The advice first and the list cut (a review: 120 rooms named alike cut the advice off every long line, and
+        // the text grew with the square of the rooms).
+        let held = alike.sorted { RoomListing.precedes($0, $1) }.prefix(Self.namedRooms).map { "\(SafeText.quotedList([$0.name])) (\($0.id.hex))" }
+        let more = alike.count > Self.namedRooms ? " and \(alike.count - Self.namedRooms) more" : ""
+        return "the new room \(SafeText.quotedList([name])) (\(id.hex)) is another room than the one named like it here: "
+            + "compare 'roomkey room fingerprint \(id.hex)' with members you trust; named like it: \(held.joined(separator: "; "))\(more)"
     }
 }
 
