@@ -27,4 +27,23 @@ import Testing
         let again = try w.rk("bob", ["receive", w.s.path("rot")])
         #expect(again.code == 0 && !again.stderr.contains("named like"), "\(again)")
     }
+
+    /// Through a git remote too: `sync` printed no result's warning, and its JSON had no field for one (a review).
+    @Test(.enabled(if: GitWorld.gitAvailable, "needs the system git"))
+    func syncWarnsToo() throws {
+        let w = try GitSyncCLITests.team()
+        let team = try #require(try w.show("bob")["room_id"] as? String)
+        #expect(try w.rk("dave", ["room", "create", "t\u{0435}am", "--member", "bob", "-q"]).code == 0)
+        try w.sync("dave")
+        let r = try w.rk("bob", ["sync"])
+        #expect(r.code == 0, "\(r)")
+        #expect(r.stderr.contains("named like it: \"team\" (\(team))"), "\(r)")
+        #expect(try w.rk("dave", ["room", "create", "team", "--member", "bob", "-q"]).code == 0)
+        try w.sync("dave")
+        let doc = try w.sync("bob")
+        let warnings = (doc["received"] as? [[String: Any]] ?? []).compactMap { $0["warning"] as? String }
+        #expect(warnings.contains { $0.contains("named like it: \"team\" (\(team))") }, "\(doc)")
+        let again = try w.rk("bob", ["sync"])
+        #expect(again.code == 0 && !again.stderr.contains("named like it"), "\(again)")
+    }
 }
