@@ -215,3 +215,21 @@ struct GitSyncCLITests {
         return false
     }
 }
+
+/// A room forgotten here comes back with the next sync, as CLI.md says: the sync listed only what changed since its
+/// marker, so the room's files never came again (a review).
+@Suite(.enabled(if: GitWorld.gitAvailable, "needs the system git"))
+struct GitForgetCLITests {
+    @Test func aForgottenRoomComesBackWithTheNextSync() throws {
+        let w = try GitSyncCLITests.team()
+        let before = try w.state("carol")
+        #expect(try w.rk("carol", ["room", "forget", "team", "--force"]).code == 0)
+        #expect(try w.rk("carol", ["room", "show", "team"]).code == 4)
+        try w.sync("carol")
+        #expect(try w.state("carol") == before)
+        // And it keeps up: alice's next change reaches it.
+        #expect(try w.rk("alice", ["room", "remove", "team", "bob"]).code == 0)
+        try w.sync("carol")
+        #expect(try w.state("carol") == w.state("alice"))
+    }
+}

@@ -239,8 +239,16 @@ extension RemoteInfo {
 }
 
 extension Keyring {
-    /// `room forget`: deletes its remote (`roomTag` is the room's tag).
-    func forgetRoomRemote(_ db: Database, roomTag: Data) throws {
+    /// `room forget`: deletes its remote (`roomTag` is the room's tag), and has every remote list the room's folder
+    /// whole at its next sync, as a folder set aside: a sync lists only what changed since its marker, so the files of
+    /// a forgotten room never came again and the room stayed gone (a review).
+    func forgetRoomRemote(_ db: Database, roomTag: Data, roomID: RoomID) throws {
         try db.cachedStatement(sql: "DELETE FROM room_remote WHERE room_tag = ?").execute(arguments: [roomTag])
+        for var record in try remoteRecords(db) where !(record.skippedFolders ?? []).contains(roomID.hex) {
+            record.skippedFolders = (record.skippedFolders ?? []) + [roomID.hex]
+            let tag = remoteTag(record.name)
+            try db.cachedStatement(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?").execute(
+                           arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])
+        }
     }
 }

@@ -31,7 +31,7 @@ extension Keyring {
             try forgetBundlesSeen(db, roomTag: tag)
             try forgetBundleRecords(db, roomTag: tag)
             try forgetSummary(db, roomTag: tag)
-            try forgetRoomRemote(db, roomTag: tag)
+            try forgetRoomRemote(db, roomTag: tag, roomID: room.id)
             try forgetStaged(db, roomTag: tag)
             try forgetOutbox(db, roomTag: tag, roomID: room.id)
             try audit(db, .roomForget, "\(Self.auditRoom(room.name, room.id)) forgotten at epoch \(room.state.epoch), head \(Hex.encode(room.state.head))")

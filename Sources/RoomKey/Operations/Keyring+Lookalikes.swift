@@ -35,9 +35,11 @@ struct RoomNameIndex {
     static let namedRooms = 5
     private var bySkeleton: [String: [(name: String, id: RoomID)]] = [:]
 
-    /// Records that room `id` is named `name`.
+    /// Records that room `id` is named `name` (once: the first room new in a receive is in the rooms read, and added).
     mutating func add(_ name: String, id: RoomID) {
-        bySkeleton[Lookalikes.skeleton(name), default: []].append((name, id))
+        let skeleton = Lookalikes.skeleton(name)
+        guard !(bySkeleton[skeleton] ?? []).contains(where: { $0.id == id }) else { return }
+        bySkeleton[skeleton, default: []].append((name, id))
     }
 
     /// A warning naming the held rooms other than `id` whose name is `name` or looks like it, or nil.
