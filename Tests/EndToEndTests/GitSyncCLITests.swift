@@ -233,3 +233,17 @@ struct GitForgetCLITests {
         #expect(try w.state("carol") == w.state("alice"))
     }
 }
+
+/// A new room's first publish is no sign of a remote behind this keyring (a review: it warned "remote is behind this
+/// keyring at epoch 0" for every new room).
+@Suite(.enabled(if: GitWorld.gitAvailable, "needs the system git"))
+struct GitNewRoomCLITests {
+    @Test func aNewRoomsFirstPublishDoesNotWarn() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("alice", ["room", "create", "side", "--member", "bob", "-q"]).code == 0)
+        let r = try w.rk("alice", ["sync"])
+        #expect(r.code == 0 && !r.stderr.contains("remote is behind"), "\(r)")
+        try w.sync("bob")
+        #expect(try w.state("bob", room: "side") == w.state("alice", room: "side"))
+    }
+}

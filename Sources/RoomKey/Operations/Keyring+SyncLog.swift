@@ -163,7 +163,12 @@ extension Keyring {
             unsettled.insert(room.id)
             if tip != nil {
                 if why == nil && epoch == room.state.epoch {
-                    report.behind.append(SyncReport.Behind(roomID: room.id, name: room.name, epoch: epoch))
+                    // A room's genesis with no file of the room on the remote is its first publish, not a remote behind
+                    // (a review: every new room warned "remote is behind ... at epoch 0").
+                    let folder = RemoteLayout.logFolder(room.id.hex) + "/"
+                    if epoch > 0 || log.keys.contains(where: { $0.hasPrefix(folder) }) {
+                        report.behind.append(SyncReport.Behind(roomID: room.id, name: room.name, epoch: epoch))
+                    }
                 } else {
                     report.repaired.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: epoch, reason: why ?? "missing"))
                 }
