@@ -44,4 +44,27 @@ struct GitRetentionTests {
         let files = try w.remoteFiles()
         for id in ids[0...1] { for e in 0...2 { #expect(files.contains("rooms/\(id)/log/\(e).roomkey"), "\(id) \(e)") } }
     }
+
+    /// Files written again (`resent/<epoch>/`) go with the sender keys of their epoch: they were never deleted, and each
+    /// resend with the commit is a new file (a review).
+    @Test func expiredResentFilesLeaveTheRemoteToo() throws {
+        let w = try GitWorld(["alice", "bob", "carol"])
+        #expect(try w.rk("alice", ["room", "create", "team", "--member", "bob"]).code == 0)
+        try w.addRemote(["alice", "bob", "carol"])
+        for p in ["alice", "bob"] { try w.sync(p) }
+        #expect(try w.rk("alice", ["room", "add", "team", "carol"]).code == 0)
+        for p in ["bob", "carol", "alice"] { try w.sync(p) }
+        #expect(try w.rk("bob", ["outbox", "resend", "team", "--with-commit"]).code == 0)
+        try w.sync("bob")
+        let id = try #require(try w.show("alice")["room_id"] as? String)
+        let resent = { try w.remoteFiles().filter { $0.hasPrefix("rooms/\(id)/resent/") } }
+        #expect(try !resent().isEmpty)
+        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
+        for p in ["bob", "alice"] { try w.sync(p) }
+        let later = try w.rk("alice", ["sync", "--json"], env: ["ROOMKEY_TEST_NOW": String(Keyring.systemClock() + 4 * 24 * 3600)])
+        #expect(later.code == 0, "\(later)")
+        let left = try resent()
+        #expect(left.isEmpty, "\(left)")
+        #expect(try Self.keyEpochs(w, id) == [2])
+    }
 }

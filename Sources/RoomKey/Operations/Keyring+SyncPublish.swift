@@ -94,7 +94,8 @@ extension Keyring {
         return files.keys.filter { RemoteLayout.parse($0)?.kind == .leaveRequest(member: me.hex) }.sorted()
     }
 
-    /// Sender-key files of epochs past the retention window, for an admin to delete from the branch tip.
+    /// Sender-key files, and files written again (`resent/`), of epochs past the retention window, for an admin to delete
+    /// from the branch tip (resent files were never deleted, and each `--with-commit` resend is a new one: a review).
     func expiredKeyFiles(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: IdentityID) throws -> [String] {
         guard let tip else { return [] }
         let administered = rooms.filter { $0.state.roster[me]?.admin == true && $0.state.epoch > 0 }
@@ -102,7 +103,8 @@ extension Keyring {
         // One listing of every administered room's key folder (git runs once per 500 rooms, not once per room).
         // A key folder too large to list (a tree bomb put there) deletes nothing this time, and stops nothing else.
         let files: [String: String]
-        do { files = try mirror.files(at: tip, under: administered.map { RemoteLayout.keysFolder($0.id.hex) }, depth: 2) } catch RemoteError.treeTooLarge {
+        let folders = administered.flatMap { [RemoteLayout.keysFolder($0.id.hex), RemoteLayout.resentFolder($0.id.hex)] }
+        do { files = try mirror.files(at: tip, under: folders, depth: 2) } catch RemoteError.treeTooLarge {
             return []
         }
         let byRoom = Dictionary(grouping: files.keys) { path in path.split(separator: "/", maxSplits: 2).dropFirst().first.map(String.init) ?? "" }

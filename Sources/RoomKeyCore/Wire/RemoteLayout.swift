@@ -38,6 +38,9 @@ public enum RemoteLayout {
     /// The folder of a room's sender-key bundles.
     public static func keysFolder(_ room: String) -> String { "\(roomFolder(room))/keys" }
 
+    /// The folder of bundles written again (`outbox resend`), one folder per epoch.
+    public static func resentFolder(_ room: String) -> String { "\(roomFolder(room))/resent" }
+
     /// The commit bundle of `epoch`.
     public static func commitPath(room: String, epoch: UInt64) -> String { "\(logFolder(room))/\(epoch)\(suffix)" }
 
