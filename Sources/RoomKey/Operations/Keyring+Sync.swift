@@ -128,7 +128,10 @@ extension Keyring {
     /// What the remote holds at each flight's path, by room id; another file is judged by `judge` as soon as it is
     /// read (by default `other`), so no file is kept beyond its batch: the files are read within the sync's byte
     /// budget at a time, and junk at many flight paths never sits in memory at once (a review measured 300 MB a file).
-    private func remoteFiles(_ mirror: GitMirror, tip: String?, flights: [FlightRecord],
+    /// A file larger than any bundle (its size known, or left out by a size filter the server applied: `missingAreFiltered`)
+    /// fails a check every receiver makes, so it is `invalid` (a review: one file over 256 MiB at the next epoch's path,
+    /// "could not be read", blocked every admin's commit at every sync).
+    private func remoteFiles(_ mirror: GitMirror, tip: String?, flights: [FlightRecord], missingAreFiltered: Bool = false,
                              judge: (FlightRecord, [UInt8]) throws -> StagedPublication.RemoteFile = { _, _ in .other("another file") })
         throws -> [String: StagedPublication.RemoteFile] {
         guard let tip else { return Dictionary(flights.map { ($0.roomID, .absent) }, uniquingKeysWith: { a, _ in a }) }
@@ -136,10 +139,13 @@ extension Keyring {
         let files = try mirror.files(at: tip, under: paths)
         var result: [String: StagedPublication.RemoteFile] = [:]
         for (flight, path) in zip(flights, paths) where files[path] == nil { result[flight.roomID] = .absent }
-        try mirror.forEachBatch(Array(Set(files.values)), limit: syncFileLimit, budget: syncByteBudget) { batch in
+        try mirror.forEachBatch(Array(Set(files.values)), limit: syncFileLimit, budget: syncByteBudget, missingAreFiltered: missingAreFiltered) { batch in
             for (flight, path) in zip(flights, paths) {
                 guard let blob = files[path], result[flight.roomID] == nil, !batch.deferred.contains(blob) else { continue }
-                guard let found = batch.bytes[blob] else { result[flight.roomID] = .other("it could not be read"); continue }
+                guard let found = batch.bytes[blob] else {
+                    result[flight.roomID] = batch.oversized.contains(blob) ? .invalid : .other("it could not be read")
+                    continue
+                }
                 if found == Array(flight.bundle) { result[flight.roomID] = .ours; continue }
                 result[flight.roomID] = try judge(flight, found)
             }
@@ -199,7 +205,9 @@ extension Keyring {
             if let toPublish { ready.append(toPublish) }
         }
         // Only now look at each flight's path: a flight built just above may find it taken too.
-        let held = try remoteFiles(mirror, tip: tip, flights: ready) { flight, bytes in try self.judgeFlightPath(bytes, flight: flight, me: me) }
+        let held = try remoteFiles(mirror, tip: tip, flights: ready, missingAreFiltered: !report.filterIgnored) { flight, bytes in
+            try self.judgeFlightPath(bytes, flight: flight, me: me)
+        }
         var adds: [(path: String, bytes: [UInt8])] = []
         for flight in ready {
             let remote = held[flight.roomID] ?? .absent

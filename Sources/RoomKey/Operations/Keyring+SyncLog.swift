@@ -136,9 +136,12 @@ extension Keyring {
         var unsettled = Set<RoomID>()
         // Read and judged within the sync's byte budget at a time: a log of many large files (junk anyone with push
         // access can add) never sits in memory whole (a review measured 1.2 GB for five files of 200 MiB).
-        try mirror.forEachBatch(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: syncByteBudget) { batch in
+        try mirror.forEachBatch(Array(Set(suspects.map(\.blob))), limit: syncFileLimit, budget: syncByteBudget,
+                                missingAreFiltered: !report.filterIgnored) { batch in
             let bytes = batch.bytes
-            unsettled.formUnion(suspects.filter { batch.unreadable[$0.blob] != nil }.map(\.room.id))
+            // A file larger than any bundle fails a check every receiver makes: written again, as any such file.
+            for s in suspects where batch.oversized.contains(s.blob) { redo.append((s.room, s.epoch, "it is larger than any bundle")) }
+            unsettled.formUnion(suspects.filter { batch.unreadable[$0.blob] != nil && !batch.oversized.contains($0.blob) }.map(\.room.id))
             let readable = suspects.compactMap { s in bytes[s.blob].map { (s, $0) } }
             let verdicts = try judgeLockFiles(readable.map { ($0.1, $0.0.room, $0.0.epoch, wanted[$0.0.path]) }, me: me)
             for ((s, found), (verdict, opened)) in zip(readable, verdicts) {

@@ -9,6 +9,9 @@ struct BlobBatch {
     var unreadable: [String: String] = [:]
     /// Blobs left for the next sync because reading them would pass this sync's byte budget.
     var deferred: Set<String> = []
+    /// Of `unreadable`, the blobs known to be larger than the file limit: their size said so, or they are missing after
+    /// a fetch whose size filter the server applied (it leaves out exactly the files larger than the limit).
+    var oversized: Set<String> = []
 }
 
 /// Reading files without holding more than they need in memory.
@@ -21,7 +24,7 @@ extension GitMirror {
     /// `first` (blob ids, oldest first: files an earlier sync left unread) go before the smallest-first fill, the
     /// first of them whatever the budget: a file larger than what the others leave is read at last instead of being
     /// put off at every sync (a review of the smallest-first order found a legitimate large file starved for ever).
-    func readBlobs(_ ids: [String], limit: Int, budget: Int, first: [String] = []) throws -> BlobBatch {
+    func readBlobs(_ ids: [String], limit: Int, budget: Int, first: [String] = [], missingAreFiltered: Bool = false) throws -> BlobBatch {
         var batch = BlobBatch()
         var seen = Set<String>(), unique: [String] = []
         for id in ids where seen.insert(id).inserted { unique.append(id) }
@@ -37,9 +40,17 @@ extension GitMirror {
         }
         var candidates: [(id: String, size: Int)] = []
         for id in unique {
-            guard let info = sizes[id] else { batch.unreadable[id] = "the remote did not provide this file"; continue }
+            guard let info = sizes[id] else {
+                batch.unreadable[id] = "the remote did not provide this file"
+                if missingAreFiltered { batch.oversized.insert(id) }
+                continue
+            }
             guard info.type == "blob" else { batch.unreadable[id] = "not a file"; continue }
-            guard info.size <= limit else { batch.unreadable[id] = "larger than \(limit) bytes"; continue }
+            guard info.size <= limit else {
+                batch.unreadable[id] = "larger than \(limit) bytes"
+                batch.oversized.insert(id)
+                continue
+            }
             candidates.append((id, info.size))
         }
         var chosen = Set<String>(), total = 0
@@ -86,10 +97,10 @@ extension GitMirror {
 extension GitMirror {
     /// Reads `ids` batch by batch (`readBlobs`, each within `budget`), handing each batch to `body` before the next is
     /// read, until no blob is left: every blob is read once, and none is kept beyond its batch.
-    func forEachBatch(_ ids: [String], limit: Int, budget: Int, _ body: (BlobBatch) throws -> Void) throws {
+    func forEachBatch(_ ids: [String], limit: Int, budget: Int, missingAreFiltered: Bool = false, _ body: (BlobBatch) throws -> Void) throws {
         var remaining = ids
         while !remaining.isEmpty {
-            let batch = try readBlobs(remaining, limit: limit, budget: budget)
+            let batch = try readBlobs(remaining, limit: limit, budget: budget, missingAreFiltered: missingAreFiltered)
             try body(batch)
             remaining = remaining.filter { batch.deferred.contains($0) }
         }

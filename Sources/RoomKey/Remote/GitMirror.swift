@@ -158,7 +158,9 @@ struct GitMirror {
 
     /// Fetches the remote's `main` alone, without files larger than `fileLimit` where the server allows filters.
     func fetch(fileLimit: Int) throws -> Fetched {
-        let r = try git.run(["fetch", "-q", "--no-tags", "--no-write-fetch-head", "--filter=blob:limit=\(fileLimit)", "origin", Self.refspec],
+        // `blob:limit=N` leaves out the files of N bytes or more: N is one past the largest file read, so that what is
+        // left out is exactly what no receiver reads (a file that missing can then be judged too large, §9.5).
+        let r = try git.run(["fetch", "-q", "--no-tags", "--no-write-fetch-head", "--filter=blob:limit=\(fileLimit + 1)", "origin", Self.refspec],
                             options: ["remote.origin.promisor=true"])
         // The fetch recorded its filter in the config; without removing it, reading would fetch what was filtered.
         if (try? git.run(["config", "--get-all", "remote.origin.partialclonefilter"]))?.status == 0 {
