@@ -21,3 +21,29 @@ struct GitOversizedLockTests {
         #expect(try w.state("bob") == w.state("alice"))
     }
 }
+
+/// A bundle is received from a remote only at the path of its own room and epoch (a review: a pusher moved another
+/// room's genesis into this room's folder, and a member who had forgotten that room joined it from there).
+@Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
+struct GitMisplacedFileTests {
+    @Test func aBundleAtAnotherEpochsPathIsRejected() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        let show = Process()
+        show.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        show.arguments = ["git", "-C", w.bare, "cat-file", "blob", "main:rooms/\(room)/log/1.roomkey"]
+        let out = Pipe()
+        show.standardOutput = out
+        try show.run()
+        let commit = Array(out.fileHandleForReading.readDataToEndOfFile())
+        show.waitUntilExit()
+        #expect(show.terminationStatus == 0 && commit.count > 100)
+        try w.tamper(["rooms/\(room)/keys/7/\(String(repeating: "cd", count: 16))-0.roomkey": commit])
+        let r = try w.rk("carol", ["sync"])
+        #expect(r.code == 0, "\(r)")
+        #expect(r.stderr.contains("keys/7/") && r.stderr.contains("its header names another room or epoch than its path"), "\(r)")
+        let carol = try w.state("carol"), alice = try w.state("alice")
+        #expect(carol == alice, "\(carol) \(alice) \(r)")
+    }
+}

@@ -50,13 +50,23 @@ extension Keyring {
                                                      error: RemoteError.unreadableFile(why), bundles: []))
             }
             guard let data = bytes[blob] else { continue }
+            // A bundle is received only from the path of its own room and epoch: the layout is one file per path, and
+            // a pusher could otherwise move authenticated bundles into another room's folder (a review). Before the
+            // duplicate check: the same bytes at a wrong path must not make the right one a duplicate.
+            if let header = Bundle.headerFields(data), let entry = RemoteLayout.parse(path),
+               header.roomID.hex != entry.room || header.epoch != entry.epoch {
+                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .rejected, roomID: header.roomID, epoch: header.epoch,
+                                                     error: RemoteError.misplacedFile(room: entry.room, epoch: entry.epoch), bundles: []))
+                continue
+            }
             guard taken.insert(blob).inserted else {
                 let header = Bundle.headerFields(data)
                 report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .duplicate, roomID: header?.roomID, epoch: header?.epoch,
                                                      error: nil, bundles: []))
                 continue
             }
-            if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)) } else { bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data)) }
+            if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)); continue }
+            bundles.append(ReceiveInput(path: "\(remote):\(path)", bytes: data))
         }
         if !bundles.isEmpty {
             let results = try receive(bundles, deliver: deliver)

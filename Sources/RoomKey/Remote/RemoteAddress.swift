@@ -73,6 +73,8 @@ public enum RemoteError: Error, Equatable, Sendable {
     case git(command: String, reason: String)
     /// A file of the remote that sync did not read (too large, or not provided); reported as malformed.
     case unreadableFile(String)
+    /// A bundle at a path of another room or epoch than its header names (room id hex and epoch of the path).
+    case misplacedFile(room: String, epoch: UInt64)
     /// The push kept losing races to other admins.
     case tooManyRetries(attempts: Int)
     /// A listing of the remote's tree, or its tree objects, ran past `GitMirror.maxListingBytes` (a tree that names one
@@ -89,6 +91,7 @@ extension RemoteError: RoomKeyError {
         case .exists: .refused
         case .gitMissing, .git: .failure
         case .unreadableFile: .malformed
+        case .misplacedFile: .rejected
         case .tooManyRetries: .pending
         case .treeTooLarge: .rejected
         }
@@ -106,6 +109,7 @@ extension RemoteError: RoomKeyError {
         case .gitMissing: "git is not installed (no 'git' on PATH)"
         case let .git(command, reason): "git \(command) failed: \(reason)"
         case let .unreadableFile(reason): "not read from the remote: \(reason)"
+        case let .misplacedFile(room, epoch): "its header names another room or epoch than its path (room \(room), epoch \(epoch)); not received"
         case let .tooManyRetries(attempts): "other admins kept publishing first; gave up after \(attempts) attempts with changes still staged"
         case let .treeTooLarge(command, limit):
             "the remote's tree under rooms/ runs past \(limit >> 20) MiB (git \(command)); nothing was read from it"
@@ -120,7 +124,7 @@ extension RemoteError: RoomKeyError {
         case .notFound, .noRemote: "see 'roomkey remote list'; add one with 'roomkey remote add NAME URL'"
         case .exists: "remove it first with 'roomkey remote remove NAME'"
         case .gitMissing: "install git (Debian: apt-get install git)"
-        case .git, .unreadableFile: nil
+        case .git, .unreadableFile, .misplacedFile: nil
         case .tooManyRetries: "run 'roomkey sync' again: the staged changes are kept"
         case .treeTooLarge: "ask whoever runs the remote to take the oversized tree off its branch (see 'git log --stat' there)"
         }
