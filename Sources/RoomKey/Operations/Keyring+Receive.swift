@@ -73,7 +73,7 @@ extension Keyring {
                 let bundle = try parsedBundle.get()
                 if bundle.sender == me.id || !bundle.recipients.contains(me.id) {
                     results[index] = ReceiveResult(path: input.path, status: .notForMe, roomID: bundle.roomID, epoch: bundle.epoch,
-                                                   error: nil, bundles: [])
+                                                   error: nil, bundles: [], ownBundle: bundle.sender == me.id)
                 } else {
                     queue.append(Queued(index: index, path: input.path, input: input, bundle: bundle, pendingTag: nil))
                 }

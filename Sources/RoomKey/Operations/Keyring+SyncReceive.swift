@@ -174,7 +174,13 @@ extension Keyring {
             let path = String(result.path.dropFirst(remote.count + 1))
             guard let entry = RemoteLayout.parse(path), entry.kind == .commit, let room = rooms[entry.room], !room.left, !room.forked,
                   entry.epoch == room.state.epoch &+ 1, result.epoch == entry.epoch else { continue }
-            report.leftOut.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: entry.epoch, reason: path))
+            // This identity's own commit, which never opens here: said as such (a review: a restored admin was told it had
+            // been removed, while the remote was ahead of its backup).
+            if result.ownBundle {
+                report.ownAhead.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: entry.epoch, reason: path))
+            } else {
+                report.leftOut.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: entry.epoch, reason: path))
+            }
         }
         for result in results {
             guard case let .fork(epoch, _, _)? = result.error as? LogError, let id = result.roomID, let room = rooms[id.hex] else { continue }

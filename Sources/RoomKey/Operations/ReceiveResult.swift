@@ -46,6 +46,8 @@ public struct ReceiveResult: Sendable {
     public var warning: String? = nil
     /// True for a bundle an earlier run kept (`pending_bundle`), retried in this one, rather than one of its inputs.
     public var kept = false
+    /// True for a bundle whose header names this identity as its sender (never sealed to itself: not-for-me).
+    public var ownBundle = false
 }
 
 /// One input to `receive`: where it came from and its bytes, or, read ahead for one recipient, its bundle as that

@@ -57,6 +57,9 @@ public struct SyncReport: Sendable {
     /// Rooms whose next epoch's commit file has no stanza that opens here: this member was removed, or the file is not
     /// what it claims (which only an outer signature could tell); said at every sync while it lasts.
     public var leftOut: [LogNote] = []
+    /// Rooms whose next epoch's commit file names this identity as its sender, though this keyring does not hold that
+    /// commit: a later state of this keyring made it (this one was restored from a backup), or someone made it look so.
+    public var ownAhead: [LogNote] = []
     /// Commit files of held epochs that were missing or invalid on the remote and were published again.
     public var repaired: [LogNote] = []
     /// This member's own files (sender keys, leave requests, re-sent bundles) that the remote held with other bytes and
