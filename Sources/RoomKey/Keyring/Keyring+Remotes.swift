@@ -228,7 +228,12 @@ extension Keyring {
         record.lastSynced = tip
         if let unread { record.unread = unread.isEmpty ? nil : unread }
         if let skipped { record.skippedFolders = skipped.isEmpty ? nil : skipped }
-        let tag = remoteTag(name)
+        try updateRemoteRecord(db, record)
+    }
+
+    /// Seals `record` again into its existing `remote` row.
+    private func updateRemoteRecord(_ db: Database, _ record: RemoteRecord) throws {
+        let tag = remoteTag(record.name)
         try db.cachedStatement(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?").execute(
                        arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])
     }
@@ -246,9 +251,7 @@ extension Keyring {
         try db.cachedStatement(sql: "DELETE FROM room_remote WHERE room_tag = ?").execute(arguments: [roomTag])
         for var record in try remoteRecords(db) where !(record.skippedFolders ?? []).contains(roomID.hex) {
             record.skippedFolders = (record.skippedFolders ?? []) + [roomID.hex]
-            let tag = remoteTag(record.name)
-            try db.cachedStatement(sql: "UPDATE remote SET sealed = ? WHERE name_tag = ?").execute(
-                           arguments: [Data(try rows.seal(record: record, table: "remote", primaryKey: tag)), Data(tag)])
+            try updateRemoteRecord(db, record)
         }
     }
 }
