@@ -42,19 +42,21 @@ import RoomKeyTestSupport
     }
 
     /// The digest a current keyring's schema is checked against without a scratch database is the digest of what the
-    /// migrations make; a migration that makes a table or index must change it. (`v13-roster-replay` and `v14-head-time`
-    /// make none: they change what a `room_epoch` and a `room` row may hold, and the sealed migration count tells a file
-    /// without them; `v15-key-generations`, the last, makes two tables.)
+    /// migrations make; a migration that makes a table or index must change it. (`v13-roster-replay`, `v14-head-time`
+    /// and `v16-epoch-member-changes` make none: they change what a `room_epoch`, a `room` and an `epoch_members` row may
+    /// hold, and the sealed migration count tells a file without them; `v15-key-generations` makes two tables.)
     @Test func theLatestSchemaDigestIsTheOneTheMigrationsMake() throws {
         let made = try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)
         #expect(KeyringSchema.digest(of: made) == KeyringSchema.latestDigest)
         #expect(KeyringSchema.digest(of: Array(made.dropLast())) != KeyringSchema.latestDigest)
-        #expect(KeyringSchema.migrations.last?.identifier == "v15-key-generations")
-        let beforeLast = try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 1)
-        #expect(KeyringSchema.digest(of: beforeLast) != KeyringSchema.latestDigest)
-        #expect(try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 2) == beforeLast)
-        #expect(try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 3) == beforeLast)
-        #expect(try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count - 4) != beforeLast)
+        #expect(KeyringSchema.migrations.last?.identifier == "v16-epoch-member-changes")
+        let generations = try #require(KeyringSchema.migrations.firstIndex { $0.identifier == "v15-key-generations" })
+        #expect(try KeyringSchema.expectedObjects(count: generations + 1) == made)
+        let beforeGenerations = try KeyringSchema.expectedObjects(count: generations)
+        #expect(KeyringSchema.digest(of: beforeGenerations) != KeyringSchema.latestDigest)
+        #expect(try KeyringSchema.expectedObjects(count: generations - 1) == beforeGenerations)
+        #expect(try KeyringSchema.expectedObjects(count: generations - 2) == beforeGenerations)
+        #expect(try KeyringSchema.expectedObjects(count: generations - 3) != beforeGenerations)
     }
 
     /// Objects whose names only look like SQLite's own (`_` and case are wildcards to LIKE) are part of the schema.

@@ -15,7 +15,12 @@ import RoomKeyTestSupport
     /// last four migrations (`v13-roster-replay` and `v14-head-time` make no table, so `seen_bundle_whole` tells whether
     /// `v12` ran, and `retired_key` whether `v15` did).
     static func olderByOne(_ k: Keyring) throws {
-        try olderSchema(k, keeping: KeyringSchema.migrations.count - 4, dropping: ["seen_bundle_whole"])
+        try olderSchema(k, keeping: try beforeSeenDigest(), dropping: ["seen_bundle_whole"])
+    }
+
+    /// How many migrations come before `v12-seen-digest` (the last to move rows from one table to another).
+    static func beforeSeenDigest() throws -> Int {
+        try #require(KeyringSchema.migrations.firstIndex { $0.identifier == "v12-seen-digest" })
     }
 
     /// Turns `k`'s file into a keyring as the roomkey with only the first `count` migrations left it: the tables the
@@ -132,7 +137,11 @@ import RoomKeyTestSupport
         #expect(try SeenDigestTests.seenTags(k, table: "seen_bundle_whole") == seen)
         #expect(try SeenDigestTests.seenTags(k).isEmpty)
         let counter = try #require(try k.read { db in try k.writeCounter(db) })
-        #expect(counter.migrations == KeyringSchema.migrations.count && counter.count == writes + 1)
+        // The upgrade is one write; each room's epoch member rows are then written again in one write of its own
+        // (`v16-epoch-member-changes` lists every room).
+        let rooms = try #require(try k.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM room") })
+        #expect(counter.migrations == KeyringSchema.migrations.count && counter.count == writes + 1 + UInt64(rooms))
+        #expect(try k.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM epoch_members_backfill") } == 0)
         #expect(try k.verifyRows() > 0)
         #expect(try k.read { db in try k.schemaUpgrade(db) } == .upToDate)
     }
@@ -214,7 +223,7 @@ import RoomKeyTestSupport
         let (bob, _, _, _) = try SeenDigestTests.applied()
         let path = bob.path
         let seen = try SeenDigestTests.seenTags(bob)
-        try Self.olderSchema(bob, keeping: KeyringSchema.migrations.count - 4, dropping: ["seen_bundle_whole"])
+        try Self.olderSchema(bob, keeping: try Self.beforeSeenDigest(), dropping: ["seen_bundle_whole"])
         let raw = try DatabaseQueue(path: path)
         try KeyringSchema.migrator.migrate(raw, upTo: "v11-tenure-order")
         try raw.close()

@@ -148,7 +148,7 @@ extension Keyring {
         try db.executeWithLargeBlob("INSERT OR REPLACE INTO room_commit (commit_tag, room_tag, sealed) VALUES (?, ?, ?)",
                                     [Data(ctag), rtag], blob: sealed)
         try storeRoster(db, commit, roster)
-        try saveEpochMembers(db, commit.roomID, commit.epoch, EpochMembers(roster: roster))
+        try saveEpochMembers(db, commit) { EpochMembers(roster: roster) }
         try noteMembership(db, commit, roster: roster, newRoom: newRoom)
     }
 

@@ -317,6 +317,13 @@ enum KeyringSchema {
                 CREATE INDEX retired_key_by_epoch ON retired_key(epoch_tag);
                 """)
         })
+        m.append(Migration("v16-epoch-member-changes", rewrites: [.relisted("epoch_members_backfill")]) { db in
+            // An epoch_members row may from here on hold the changes since an earlier epoch's whole row (`02 ||`,
+            // EpochMembersDelta) instead of every member. Every room is listed in epoch_members_backfill, so that its
+            // rows are written again in that form once the keyring is unlocked (a whole row per epoch until then, read as
+            // they are); a roomkey that reads only whole rows refuses the file as newer instead of as damaged.
+            try db.execute(sql: "INSERT OR IGNORE INTO epoch_members_backfill (room_tag) SELECT room_tag FROM room")
+        })
         return m
     }()
 }

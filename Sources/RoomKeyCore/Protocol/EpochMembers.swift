@@ -38,7 +38,7 @@ public struct EpochMembers: Equatable, Sendable {
     }
 
     /// The signing key bytes of the member at `index` in `ids`.
-    private func key(at index: Int) -> ArraySlice<UInt8> {
+    func key(at index: Int) -> ArraySlice<UInt8> {
         let start = index * SigningPublicKey.length
         return keyBytes[start..<(start + SigningPublicKey.length)]
     }
@@ -64,7 +64,8 @@ public struct EpochMembers: Equatable, Sendable {
         return w.bytes
     }
 
-    private init(ids: [IdentityID], keyBytes: [UInt8]) {
+    /// Members from ids in increasing order and their keys, 32 bytes each in the same order.
+    init(ids: [IdentityID], keyBytes: [UInt8]) {
         self.ids = ids
         self.keyBytes = keyBytes
     }
