@@ -118,13 +118,17 @@ do {
         let rounds = args.count > 4 ? Int(args[4]) ?? 0 : 3
         guard count > 0, keyringCount >= 0, rounds > 0 else { throw CocoaError(.formatting) }
         try MessageBench.run(count: count, size: 1024, keyringCount: min(keyringCount, count), rounds: rounds)
+    case "join" where args.count == 4:
+        // bob's receive of the bundle that adds him to a room of MEMBERS after EPOCHS commits (JoinBench.swift).
+        guard let m = Int(args[2]), let e = Int(args[3]) else { throw CocoaError(.formatting) }
+        try JoinBench.run(members: m, epochs: e)
     case "epochs" where args.count <= 6:
         // epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]: defaults 100 members, 1,000 epochs, 200 messages, 5 rounds.
         let numbers = args.dropFirst(2).map { Int($0) ?? 0 }
         func arg(_ i: Int, _ fallback: Int) -> Int { i < numbers.count ? numbers[i] : fallback }
         try EpochBench.run(members: arg(0, 100), epochs: arg(1, 1_000), messages: arg(2, 200), rounds: arg(3, 5))
     default:
-        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N [CARDS_FILE]] | xwing-batch-seal N CARDS_FILE | batch-seal N | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: roomkey-bench cards N CARDS_FILE NAMES_FILE [pq] | xwing-seal-loop [N [CARDS_FILE]] | xwing-batch-seal N CARDS_FILE | batch-seal N | argon2id | messages [COUNT] [KEYRING_COUNT] [ROUNDS] | epochs [MEMBERS] [EPOCHS] [MESSAGES] [ROUNDS] | join MEMBERS EPOCHS\n".utf8))
         exit(64)
     }
 } catch {

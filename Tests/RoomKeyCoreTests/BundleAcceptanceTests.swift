@@ -840,16 +840,24 @@ struct BundleAcceptanceTests {
     func check(_ decision: BundleDecision, _ expected: Expected, sourceLocation: SourceLocation = #_sourceLocation) {
         switch (decision, expected) {
         case let (.apply(a), .apply(x)):
-            #expect(a.commits.map(\.commit.epoch) == x.epochs, sourceLocation: sourceLocation)
+            #expect(a.commits.map(\.epoch) == x.epochs, sourceLocation: sourceLocation)
             #expect(a.state?.epoch == x.stateEpoch, sourceLocation: sourceLocation)
             #expect(a.joinedEpoch == x.joinedEpoch, sourceLocation: sourceLocation)
             #expect(a.storesKey == x.storesKey, sourceLocation: sourceLocation)
             #expect(a.receiverIsMember == x.receiverIsMember, sourceLocation: sourceLocation)
-            if let last = a.commits.last {
-                // The new state is the one the last commit produced.
+            // Each commit's roster, as the bundle hands them out one at a time, is the one the commit names; the new
+            // state is the one the last commit produced.
+            var last: (commit: Commit, roster: Roster)?
+            #expect(throws: Never.self, sourceLocation: sourceLocation) {
+                try a.forEachRoster { commit, roster in
+                    #expect(roster.hash == commit.rosterHash, "epoch \(commit.epoch)", sourceLocation: sourceLocation)
+                    last = (commit, roster)
+                }
+            }
+            #expect(last?.commit.epoch == a.commits.last?.epoch, sourceLocation: sourceLocation)
+            if let last {
                 #expect(a.state?.head == last.commit.head, sourceLocation: sourceLocation)
                 #expect(a.state?.roster == last.roster, sourceLocation: sourceLocation)
-                #expect(last.roster.hash == last.commit.rosterHash, sourceLocation: sourceLocation)
             }
         case (.duplicate, .duplicate), (.addsBack, .addsBack):
             break
@@ -880,7 +888,7 @@ struct BundleAcceptanceTests {
 
     static func describe(_ decision: BundleDecision) -> String {
         switch decision {
-        case let .apply(a): "apply(epochs: \(a.commits.map(\.commit.epoch)), storesKey: \(a.storesKey))"
+        case let .apply(a): "apply(epochs: \(a.commits.map(\.epoch)), storesKey: \(a.storesKey))"
         case .duplicate: "duplicate"
         case let .pending(why, keep, _): "pending(\(why), keep: \(keep))"
         case let .rejected(error): "rejected(\(Rejection(error)))"

@@ -280,7 +280,7 @@ extension Keyring {
                     room.rotationDue = true
                 }
             }
-            try storingCommits(db, accepted.roomID) { for (commit, roster) in accepted.commits { try storeCommit(db, commit, roster: roster) } }
+            try storingCommits(db, accepted.roomID) { try accepted.forEachRoster { commit, roster in try storeCommit(db, commit, roster: roster) } }
             try saveRoom(db, room)
             advanced = room
             name = room.name
@@ -295,7 +295,7 @@ extension Keyring {
             }
         }
         try markSeen(db, digest, bundle.roomID)
-        for (commit, _) in accepted.commits {
+        for commit in accepted.commits {
             try audit(db, .commitApplied, "\(Self.auditRoom(name, bundle.roomID)) epoch \(commit.epoch) by \(commit.author): " + commit.operations.map(\.verb).joined(separator: ", "))
         }
         let carried = [accepted.commits.isEmpty ? nil : "\(accepted.commits.count) commit(s)", accepted.storesKey ? "sender key" : nil]

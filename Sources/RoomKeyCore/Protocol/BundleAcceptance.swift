@@ -98,7 +98,8 @@ public struct BundleAcceptance<View: ReceiverView> {
     private func followWhileLeft(_ content: borrowing BundleContent, room: HeldRoom, size: Int) throws -> BundleDecision {
         let decision = try heldRoom(content, room: room, size: size)
         guard case let .apply(accepted) = decision else { return decision }
-        return .apply(AcceptedBundle(roomID: accepted.roomID, state: accepted.state, commits: accepted.commits, joinedEpoch: nil,
+        return .apply(AcceptedBundle(roomID: accepted.roomID, state: accepted.state, commits: accepted.commits,
+                                     firstRoster: accepted.firstRoster, joinedEpoch: nil,
                                      storesKey: accepted.storesKey, receiverIsMember: false))
     }
 
@@ -136,18 +137,20 @@ public struct BundleAcceptance<View: ReceiverView> {
         var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, headTime: headTime,
                               roster: roster)
         if first.previousHead != room.head { return try unchained(first, on: state) }
-        var applied: [(commit: Commit, roster: Roster)] = []
+        var applied: [Commit] = []
+        var firstRoster: Roster?
         var previousTime = headTime
         var beforeLast = state.roster
         for commit in fresh {
             try CommitClock.check(commit, previousTime: previousTime, now: now)
             beforeLast = state.roster
             state = try state.applying(commit)
-            applied.append((commit, state.roster))
+            applied.append(commit)
+            if firstRoster == nil { firstRoster = state.roster }
             previousTime = commit.time
         }
         try checkSender(content, roster: state.roster, leaving: beforeLast)
-        return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, joinedEpoch: nil,
+        return .apply(AcceptedBundle(roomID: room.roomID, state: state, commits: applied, firstRoster: firstRoster, joinedEpoch: nil,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }
 
@@ -179,18 +182,20 @@ public struct BundleAcceptance<View: ReceiverView> {
         }
         try CommitClock.check(genesis, previousTime: nil, now: now)
         var state = try RoomState.genesis(genesis)
-        var applied = [(commit: genesis, roster: state.roster)]
+        var applied = [genesis]
+        let firstRoster = state.roster
         var joined: UInt64? = state.roster[receiver] != nil ? 0 : nil
         var beforeLast = Roster()
         for (previous, commit) in zip(commits, commits.dropFirst()) {
             try CommitClock.check(commit, previousTime: previous.time, now: now)
             beforeLast = state.roster
             state = try state.applying(commit)
-            applied.append((commit, state.roster))
+            applied.append(commit)
             if joined == nil, state.roster[receiver] != nil { joined = commit.epoch }
         }
         try checkSender(content, roster: state.roster, leaving: beforeLast, verified: card.signingKey)
-        return .apply(AcceptedBundle(roomID: bundle.roomID, state: state, commits: applied, joinedEpoch: joined ?? state.epoch,
+        return .apply(AcceptedBundle(roomID: bundle.roomID, state: state, commits: applied, firstRoster: firstRoster,
+                                     joinedEpoch: joined ?? state.epoch,
                                      storesKey: content.senderKeyInfo != nil, receiverIsMember: state.roster[receiver] != nil))
     }
 
@@ -206,7 +211,7 @@ public struct BundleAcceptance<View: ReceiverView> {
         try checkRecipients(bundle, isMember: members.contains, count: members.count, all: { members.ids })
         guard let info = content.senderKeyInfo else { throw BundleError.noOp(epoch: bundle.epoch) }
         if try held({ try view.holdsSenderKey(info) }) { throw BundleError.noOp(epoch: bundle.epoch) }
-        return .apply(AcceptedBundle(roomID: room.roomID, state: nil, commits: [], joinedEpoch: nil, storesKey: true,
+        return .apply(AcceptedBundle(roomID: room.roomID, state: nil, commits: [], firstRoster: nil, joinedEpoch: nil, storesKey: true,
                                      receiverIsMember: members.contains(receiver)))
     }
 
