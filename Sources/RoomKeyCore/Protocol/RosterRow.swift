@@ -91,8 +91,18 @@ public enum RosterRowPlan {
         case replay(RosterReplay)
     }
 
-    /// The most commits one replay row applies.
+    /// The most commits one replay row applies on a base of up to 1 MiB (`commitLimit`).
     public static let maxCommits: UInt32 = 32
+    /// Base bytes per further commit a replay may apply: fetching and opening one small commit costs about as much as
+    /// reading this much of a whole roster, so a large base's chain may be longer for the same share of its read.
+    public static let baseBytesPerCommit: UInt64 = 32 * 1024
+
+    /// The most commits a replay of a base stored in `baseSize` bytes applies: `maxCommits`, more on a base past 1 MiB,
+    /// never more than a reader accepts. A room of 10,000 members on version 2 cards (13 MB a whole row) then stores a
+    /// whole row every 400 tiny commits instead of every 32 (a hostile review: 1,000 commits stored 400 MB of rosters).
+    public static func commitLimit(baseSize: UInt64) -> UInt32 {
+        UInt32(min(UInt64(RosterReplay.maxCommits), max(UInt64(maxCommits), baseSize / baseBytesPerCommit)))
+    }
     /// The commit bytes a replay may always apply; above it, at most a quarter of its base's size.
     public static let minCommitBytes = 64 * 1024
 
@@ -112,7 +122,7 @@ public enum RosterRowPlan {
             guard baseSize > 0, size <= commitByteLimit(baseSize: UInt64(baseSize)) else { return .whole }
             return .replay(RosterReplay(base: epoch - 1, baseSize: UInt64(baseSize), commits: 1, commitBytes: size))
         case let .replay(r):
-            guard r.epoch == epoch - 1, r.commits < maxCommits else { return .whole }
+            guard r.epoch == epoch - 1, r.commits < commitLimit(baseSize: r.baseSize) else { return .whole }
             let (bytes, overflow) = r.commitBytes.addingReportingOverflow(size)
             guard !overflow, bytes <= commitByteLimit(baseSize: r.baseSize) else { return .whole }
             return .replay(RosterReplay(base: r.base, baseSize: r.baseSize, commits: r.commits + 1, commitBytes: bytes))
