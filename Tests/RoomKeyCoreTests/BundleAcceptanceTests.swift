@@ -29,6 +29,8 @@ struct BundleAcceptanceTests {
         /// The receiver's clock.
         static let clock: UInt64 = 1_800_000_000
         let alice: Person, bob: Person, carol: Person, dave: Person, erin: Person, mallory: Person
+        /// 64 people in no room, for a commit that adds more cards than the early recipients check waits for.
+        let newcomers: [Person]
         let room: RoomID
         let c0: Commit, c1: Commit
         let s0: RoomState, s1: RoomState
@@ -53,12 +55,20 @@ struct BundleAcceptanceTests {
             self.dave = dave
             erin = try Self.person("erin")
             mallory = try Self.person("mallory")
+            newcomers = try (0..<64).map { try Self.person(String(format: "n%02d", $0)) }
             self.random = random
             self.room = room
             self.c0 = c0
             self.c1 = c1
             self.s0 = s0
             s1 = try s0.applying(c1)
+        }
+
+        /// erin's card with its signature's last byte flipped (parsed, never verified).
+        func forgedErin() throws -> IdentityCard {
+            var bytes = erin.card.encoded
+            bytes[bytes.count - 1] ^= 1
+            return try IdentityCard.parse(bytes)
         }
 
         var everyone: [Person] { [alice, bob, carol, dave, erin, mallory] }
@@ -352,6 +362,13 @@ struct BundleAcceptanceTests {
              holds: { w, _ in w.stranger(contacts: [w.alice]) },
              bundle: { w in try w.seal(w.alice, epoch: 1, to: [w.bob, w.carol, w.mallory], commits: w.log) },
              expect: { w, _ in .rejected(.recipientsMismatch(extra: [w.mallory.id], missing: [])) }),
+        Case(name: "unknown room from a contact, genesis with a forged card sealed to too few: rejected (recipientsMismatch) before any card is checked",
+             holds: { w, _ in w.stranger(contacts: [w.alice]) },
+             bundle: { w in
+                 let g = w.commit(w.alice, on: nil, [.create(name: "team", creator: w.alice.card), .add(w.carol.card), .add(try w.forgedErin())])
+                 return try w.seal(w.alice, epoch: 0, to: [w.carol], commits: [g])
+             },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [], missing: [w.erin.id])) }),
         Case(name: "unknown room from a contact, genesis at time 0: rejected (badTime)",
              holds: { w, _ in w.stranger(contacts: [w.alice]) },
              bundle: { w in
@@ -417,6 +434,13 @@ struct BundleAcceptanceTests {
              holds: { w, _ in try w.member() },
              bundle: { w in try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.addErin()]) },
              expect: { w, _ in .rejected(.recipientsMismatch(extra: [], missing: [w.erin.id])) }),
+        Case(name: "an admin's commit adding 65 with a forged card, sealed to the old roster: rejected (recipientsMismatch) before any card is checked",
+             holds: { w, _ in try w.member() },
+             bundle: { w in
+                 let cards = w.newcomers.map(\.card) + [try w.forgedErin()]
+                 return try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol], commits: [w.commit(w.alice, on: w.s1, cards.map { .add($0) })])
+             },
+             expect: { w, _ in .rejected(.recipientsMismatch(extra: [], missing: (w.newcomers.map(\.id) + [w.erin.id]).sorted())) }),
         Case(name: "an admin's own [leave], no sender key, sealed to the new roster: applied",
              holds: { w, _ in try w.member(w.log + [w.commit(w.alice, on: w.s1, [.promote(w.bob.id)])]) },
              bundle: { w in

@@ -137,6 +137,9 @@ public struct BundleAcceptance<View: ReceiverView> {
         var state = RoomState(roomID: room.roomID, name: room.name, epoch: room.epoch, head: room.head, headTime: headTime,
                               roster: roster)
         if first.previousHead != room.head { return try unchained(first, on: state) }
+        if Self.addedCards(fresh) > Self.earlyRecipientsCheckAdds {
+            try checkClaimedRecipients(bundle, commits: fresh, base: roster.sortedIDs)
+        }
         var applied: [Commit] = []
         var firstRoster: Roster?
         var previousTime = headTime
@@ -180,6 +183,7 @@ public struct BundleAcceptance<View: ReceiverView> {
             // Verified under a contact's card, but no roster here holds the sender: it ranks below a held room's members.
             return .pending(.waiting("the log of room \(bundle.roomID)"), keep: true, rank: .known)
         }
+        try checkClaimedRecipients(bundle, commits: commits, base: [])
         try CommitClock.check(genesis, previousTime: nil, now: now)
         var state = try RoomState.genesis(genesis)
         var applied = [genesis]
