@@ -169,6 +169,19 @@ extension Keyring {
         }
     }
 
+    /// The pending rows of `room`, in stored order: only these are opened (a receive that applies something to one
+    /// room read and opened the whole store, up to 64 MiB, at every run: a hostile review measured 0.9 s and 148 MB).
+    func pendingBundles(room: RoomID) throws -> [(tag: [UInt8], path: String, bytes: [UInt8])] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT bundle_tag, sealed FROM pending_bundle WHERE room_tag = ?"),
+                             arguments: [Data(roomTag(room))]).map { row in
+                let tag = try row.blob("bundle_tag", table: "pending_bundle")
+                let record = try rows.open(PendingRecord.self, try row.blob("sealed", table: "pending_bundle"), table: "pending_bundle", primaryKey: tag)
+                return (tag, record.path, Array(record.bundle))
+            }
+        }
+    }
+
     /// Tags of pending bundles that have waited longer than `olderThan` seconds.
     func stalePendingTags(olderThan: UInt64, now time: UInt64) throws -> [[UInt8]] {
         try read { db in

@@ -83,14 +83,19 @@ extension Keyring {
                                                error: error, bundles: [])
             }
         }
-        // Bundles kept by earlier runs could not apply then, and their room has not moved since: they are retried only
-        // when this run applies something to their room, so a full pending store costs nothing to an unrelated run.
-        var stored: [RoomID: [Queued]] = [:]
-        for (offset, kept) in try pendingBundles().enumerated() {
-            guard let bundle = try? Bundle.parse(kept.bytes) else { continue }
-            stored[bundle.roomID, default: []].append(
-                Queued(index: inputs.count + offset, path: kept.path, input: ReceiveInput(path: kept.path, bytes: kept.bytes), bundle: bundle,
-                       pendingTag: kept.tag))
+        // Bundles kept by earlier runs could not apply then, and their room has not moved since: they are read and
+        // retried only when this run applies something to their room, so a full pending store costs nothing to an
+        // unrelated run.
+        var retried: Set<RoomID> = []
+        var nextIndex = inputs.count
+        func keptBundles(of room: RoomID) throws -> [Queued] {
+            guard retried.insert(room).inserted else { return [] }
+            return try pendingBundles(room: room).compactMap { kept in
+                guard let bundle = try? Bundle.parse(kept.bytes), bundle.roomID == room else { return nil }
+                defer { nextIndex += 1 }
+                return Queued(index: nextIndex, path: kept.path, input: ReceiveInput(path: kept.path, bytes: kept.bytes), bundle: bundle,
+                              pendingTag: kept.tag)
+            }
         }
         queue.sort { ($0.bundle.epoch, $0.index) < ($1.bundle.epoch, $1.index) }
         var waiting: [Int: (why: BundleError, keep: Bool, rank: WaitingRank)] = [:]
@@ -112,7 +117,8 @@ extension Keyring {
                 case let .applied(advanced, joined):
                     progress = true
                     if let advanced { latest[advanced.id] = advanced }
-                    if let more = stored.removeValue(forKey: b.roomID) {
+                    let more = try keptBundles(of: b.roomID)
+                    if !more.isEmpty {
                         queue += more
                         resort = true
                     }
