@@ -11,12 +11,7 @@ import RoomKeyTestSupport
 @Suite(.temporaryFolder) struct EpochMembersRowStorageTests {
     /// The sealed size of every stored row of `room`, by epoch.
     static func rowSizes(_ keyring: Keyring, _ room: StoredRoom) throws -> [Int] {
-        try keyring.read { db in
-            try (0...room.state.epoch).map { e in
-                try #require(try Int.fetchOne(db, sql: "SELECT length(sealed) FROM epoch_members WHERE epoch_tag = ?",
-                                              arguments: [Data(keyring.epochMembersTag(room.id, e))]))
-            }
-        }
+        try RosterRowStorageTests.sealedSizes(keyring, room, table: "epoch_members") { keyring.epochMembersTag(room.id, $0) }
     }
 
     static func expectEveryEpochReadsBack(_ keyring: Keyring, _ room: StoredRoom) throws {

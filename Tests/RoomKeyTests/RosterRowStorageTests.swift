@@ -10,10 +10,14 @@ import RoomKeyTestSupport
 @Suite(.temporaryFolder) struct RosterRowStorageTests {
     /// The sealed size of every stored roster row of `room`, by epoch.
     static func rowSizes(_ keyring: Keyring, _ room: StoredRoom) throws -> [Int] {
+        try sealedSizes(keyring, room, table: "room_epoch") { keyring.epochTag(room.id, $0) }
+    }
+
+    /// The sealed size of the row of every epoch of `room` in `table` (keyed `epoch_tag`, as `tag` gives it), by epoch.
+    static func sealedSizes(_ keyring: Keyring, _ room: StoredRoom, table: String, tag: (UInt64) -> [UInt8]) throws -> [Int] {
         try keyring.read { db in
             try (0...room.state.epoch).map { e in
-                try #require(try Int.fetchOne(db, sql: "SELECT length(sealed) FROM room_epoch WHERE epoch_tag = ?",
-                                              arguments: [Data(keyring.epochTag(room.id, e))]))
+                try #require(try Int.fetchOne(db, sql: "SELECT length(sealed) FROM \(table) WHERE epoch_tag = ?", arguments: [Data(tag(e))]))
             }
         }
     }

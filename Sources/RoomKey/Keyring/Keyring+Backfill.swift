@@ -15,6 +15,8 @@ extension Keyring {
         for rtag in waiting {
             do {
                 try write { db in
+                    // Another process that opened the file at the same time may have built it since the list was read.
+                    guard try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE room_tag = ?", arguments: [Data(rtag)]) == true else { return }
                     try build(db, rtag)
                     try db.execute(sql: "DELETE FROM \(table) WHERE room_tag = ?", arguments: [Data(rtag)])
                 }

@@ -82,18 +82,24 @@ public struct EpochMembers: Equatable, Sendable {
             }
             throw .trailingBytes(what: "epoch members", count: r.remaining - count * entryLength)
         }
+        let (ids, keys) = try readEntries(&r, count: count, what: "epoch members")
+        try r.finish()
+        return EpochMembers(ids: ids, keyBytes: keys)
+    }
+
+    /// Reads `count` entries `id (16) || signing key (32)` (the caller checked that they fit), ids strictly increasing.
+    static func readEntries(_ r: inout ByteReader, count: Int, what: String) throws(WireError) -> (ids: [IdentityID], keys: [UInt8]) {
         var ids: [IdentityID] = []
         var keys: [UInt8] = []
         ids.reserveCapacity(count)
         keys.reserveCapacity(count * SigningPublicKey.length)
         for _ in 0..<count {
             let id = try IdentityID(from: &r, "member id")
-            if let last = ids.last, !(last < id) { throw .invalid(what: "epoch members", reason: "ids out of order") }
+            if let last = ids.last, !(last < id) { throw .invalid(what: what, reason: "ids out of order") }
             // Any 32 bytes are a signing key here, as `SigningPublicKey(bytes:)` takes them; a bad one fails its verify.
             try r.read(SigningPublicKey.length, "signing key", appendingTo: &keys)
             ids.append(id)
         }
-        try r.finish()
-        return EpochMembers(ids: ids, keyBytes: keys)
+        return (ids, keys)
     }
 }

@@ -99,15 +99,7 @@ public struct EpochMembersDelta: Equatable, Sendable {
             }
             throw .trailingBytes(what: "epoch members delta", count: r.remaining - addedCount * EpochMembers.entryLength)
         }
-        var added: [IdentityID] = [], keys: [UInt8] = []
-        added.reserveCapacity(addedCount)
-        keys.reserveCapacity(addedCount * SigningPublicKey.length)
-        for _ in 0..<addedCount {
-            let id = try IdentityID(from: &r, "added member id")
-            if let last = added.last, !(last < id) { throw .invalid(what: "epoch members delta", reason: "ids out of order") }
-            try r.read(SigningPublicKey.length, "signing key", appendingTo: &keys)
-            added.append(id)
-        }
+        let (added, keys) = try EpochMembers.readEntries(&r, count: addedCount, what: "epoch members delta")
         try r.finish()
         return EpochMembersDelta(base: base, epoch: epoch, baseCount: baseCount, removed: removed, added: added, addedKeys: keys)
     }
