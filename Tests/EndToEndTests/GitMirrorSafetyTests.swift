@@ -106,6 +106,26 @@ struct GitMirrorSafetyTests {
         #expect(try w.state("bob") == w.state("alice"))
     }
 
+    /// Files put off for lack of budget are found again by listing their folder once (looked up 500 paths at a time,
+    /// 300,000 of them in one folder took minutes at every sync, a hostile review), and every one is read in the end.
+    @Test func manyFilesPutOffAreFoundByListingTheirFolder() throws {
+        let w = try GitSyncCLITests.team()
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let alice = try #require(try w.rk("alice", ["id", "--json"]).json()["id"] as? String)
+        var junk: [String: [UInt8]?] = [:]
+        for i in 0..<150 { junk["rooms/\(room)/keys/0/\(alice)-\(1_000 + i).roomkey"] = (0..<100).map { _ in UInt8.random(in: 0...255) } }
+        try w.tamper(junk)
+        var read = Set<String>(), deferred: [Int] = []
+        for _ in 0..<12 {
+            let r = try Self.sync(w, "bob", fileLimit: Bundle.maxLength, budget: 3_000)
+            for result in r.received { if let path = junk.keys.first(where: { result.path.hasSuffix($0) }) { read.insert(path) } }
+            deferred.append(r.deferred)
+            if r.deferred == 0 { break }
+        }
+        #expect(deferred.first ?? 0 > 64, "\(deferred)")
+        #expect(read == Set(junk.keys), "\(junk.count - read.count) never read; \(deferred)")
+    }
+
     /// Junk at the commit paths of held epochs is read and judged within the byte budget at a time (it was all read at
     /// once: five files of 200 MiB took 1.2 GB, found by a review), and every file is still judged and repaired in the
     /// one sync.
