@@ -70,12 +70,17 @@ final class ReceiveReport {
 
     /// `summary: 3 applied, 1 duplicate, 2 ignored` in a fixed order of statuses.
     static func summary(_ statuses: [String]) -> String {
+        let counts = counted(statuses)
+        return "summary: " + (counts.isEmpty ? "nothing to receive" : counts.joined(separator: ", "))
+    }
+
+    /// `["3 applied", "1 duplicate"]`: how many of `statuses` have each status, in a fixed order, none for a zero.
+    static func counted(_ statuses: [String], leaving: Set<String> = []) -> [String] {
         let order = ["applied", "duplicate", "pending", "not-for-me", "ignored", "rejected", "malformed"]
-        let counts = order.compactMap { status -> String? in
+        return order.filter { !leaving.contains($0) }.compactMap { status -> String? in
             let n = statuses.filter { $0 == status }.count
             return n == 0 ? nil : "\(n) \(status)"
         }
-        return "summary: " + (counts.isEmpty ? "nothing to receive" : counts.joined(separator: ", "))
     }
 
     static func line(_ r: ReceiveResult) -> Line {

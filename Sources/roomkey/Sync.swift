@@ -207,7 +207,9 @@ struct SyncDocument: Encodable {
         }
         guard synced else { return out }
         let applied = received.filter { $0.status == "applied" }.count
-        out.append("received \(applied) bundle(s) from \(remote ?? "the remote")" + (received.count > applied ? " (\(received.count - applied) other file(s) skipped)" : ""))
+        // The other files by status, as receive counts them: pending ones wait for a later sync, they are not skipped.
+        let others = ReceiveReport.counted(received.map(\.status), leaving: ["applied"])
+        out.append("received \(applied) bundle(s) from \(remote ?? "the remote")" + (others.isEmpty ? "" : " (" + others.joined(separator: ", ") + ")"))
         for p in published {
             out.append("published room \(Output.oneLine(p.name)) epoch \(p.epoch): " + p.operations.map { "\($0.op) \($0.id ?? "")" }.joined(separator: ", "))
         }
