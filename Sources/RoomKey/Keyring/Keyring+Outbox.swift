@@ -60,6 +60,8 @@ public enum OutboxError: Error, Equatable, Sendable {
     case undelivered(path: String, reason: String)
     /// `outbox resend` names an epoch this keyring does not hold.
     case noSuchEpoch(room: String, epoch: UInt64)
+    /// `outbox resend` names an epoch before this keyring joined the room (`joined`).
+    case beforeJoin(room: String, epoch: UInt64, joined: UInt64)
     /// `room forget` would delete bundles of the room that are recorded but not written yet (their epochs).
     case unsentBeforeForget(room: String, epochs: [UInt64])
 }
@@ -69,7 +71,7 @@ extension OutboxError: RoomKeyError {
     public var category: ErrorCategory {
         switch self {
         case .undelivered: .failure
-        case .noSuchEpoch: .notFound
+        case .noSuchEpoch, .beforeJoin: .notFound
         case .unsentBeforeForget: .refused
         }
     }
@@ -79,6 +81,8 @@ extension OutboxError: RoomKeyError {
         switch self {
         case let .undelivered(path, reason): "the change is recorded but its bundle was not written to \(path): \(reason)"
         case let .noSuchEpoch(room, epoch): "room \"\(room)\" has no epoch \(epoch) here"
+        case let .beforeJoin(room, epoch, joined):
+            "epoch \(epoch) of room \"\(room)\" is from before this keyring joined it (epoch \(joined)): it sent nothing then"
         case let .unsentBeforeForget(room, epochs):
             "room \"\(room)\" has bundles its members need that are not written yet (epoch \(epochs.map(String.init).joined(separator: ", "))); nothing was changed"
         }
@@ -89,6 +93,7 @@ extension OutboxError: RoomKeyError {
         switch self {
         case .undelivered: "fix the cause, then run 'roomkey outbox flush' (any later command also retries it)"
         case .noSuchEpoch: "see 'roomkey room log ROOM' for the epochs this keyring holds"
+        case .beforeJoin: "ask a member who was in the room then to resend it"
         case .unsentBeforeForget: "run 'roomkey outbox flush' (see 'roomkey outbox list'), then forget the room"
         }
     }

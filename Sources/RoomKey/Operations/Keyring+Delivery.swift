@@ -136,7 +136,8 @@ extension Keyring {
         return try write { db in
             let room = try distributableRoom(db, nameOrID, me: me.id)
             let epoch = requested ?? room.state.epoch
-            guard epoch <= room.state.epoch, epoch >= room.joinedEpoch, let commit = try storedCommit(db, room.id, epoch),
+            if epoch < room.joinedEpoch { throw OutboxError.beforeJoin(room: room.name, epoch: epoch, joined: room.joinedEpoch) }
+            guard epoch <= room.state.epoch, let commit = try storedCommit(db, room.id, epoch),
                   let roster = try epochRoster(db, room.id, epoch) else {
                 throw OutboxError.noSuchEpoch(room: room.name, epoch: epoch)
             }
