@@ -62,6 +62,8 @@ public enum OutboxError: Error, Equatable, Sendable {
     case noSuchEpoch(room: String, epoch: UInt64)
     /// `outbox resend` names an epoch before this keyring joined the room (`joined`).
     case beforeJoin(room: String, epoch: UInt64, joined: UInt64)
+    /// `outbox resend` names an epoch that ended longer ago than the room's retention: its keys are not sent again.
+    case pastRetention(room: String, epoch: UInt64)
     /// `room forget` would delete bundles of the room that are recorded but not written yet (their epochs).
     case unsentBeforeForget(room: String, epochs: [UInt64])
 }
@@ -72,7 +74,7 @@ extension OutboxError: RoomKeyError {
         switch self {
         case .undelivered: .failure
         case .noSuchEpoch, .beforeJoin: .notFound
-        case .unsentBeforeForget: .refused
+        case .unsentBeforeForget, .pastRetention: .refused
         }
     }
 
@@ -83,6 +85,8 @@ extension OutboxError: RoomKeyError {
         case let .noSuchEpoch(room, epoch): "room \"\(room)\" has no epoch \(epoch) here"
         case let .beforeJoin(room, epoch, joined):
             "epoch \(epoch) of room \"\(room)\" is from before this keyring joined it (epoch \(joined)): it sent nothing then"
+        case let .pastRetention(room, epoch):
+            "epoch \(epoch) of room \"\(room)\" ended longer ago than the room's retention: its keys are not sent again"
         case let .unsentBeforeForget(room, epochs):
             "room \"\(room)\" has bundles its members need that are not written yet (epoch \(epochs.map(String.init).joined(separator: ", "))); nothing was changed"
         }
@@ -94,6 +98,7 @@ extension OutboxError: RoomKeyError {
         case .undelivered: "fix the cause, then run 'roomkey outbox flush' (any later command also retries it)"
         case .noSuchEpoch: "see 'roomkey room log ROOM' for the epochs this keyring holds"
         case .beforeJoin: "ask a member who was in the room then to resend it"
+        case .pastRetention: "'--with-commit' sends its commit alone, for a keyring that lost it"
         case .unsentBeforeForget: "run 'roomkey outbox flush' (see 'roomkey outbox list'), then forget the room"
         }
     }

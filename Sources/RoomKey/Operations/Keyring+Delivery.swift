@@ -147,6 +147,11 @@ extension Keyring {
             // which refuses while a member is still on a version 1 card.
             let classical = room.requirePQ && kept.contains { Self.hasVersion1Stanza($0.bytes) }
             guard roster[me.id] != nil || (!kept.isEmpty && !classical) else { throw RoomError.notMember(room: room.name) }
+            // An epoch that ended longer ago than the room's retention (as sync deletes its keys folder, §9.3): its keys
+            // are not handed out again, to a member who never held them either (a review); its commit alone may go.
+            let ended = epoch < room.state.epoch ? try storedCommit(db, room.id, epoch + 1)?.time : nil
+            let expired = !RemoteLayout.expiredKeyEpochs([epoch], current: room.state.epoch, retention: room.retentionSeconds,
+                                                         now: now(), superseded: { _ in ended }).isEmpty
             let adds = commit.operations.contains { if case .add = $0 { true } else { false } }
             var atEpoch = room
             atEpoch.state = RoomState(at: commit, name: room.name, roster: roster)
@@ -156,6 +161,10 @@ extension Keyring {
                 let output = try makeBundle(db, room: atEpoch, commits: commits, me: me, withKey: false,
                                             ownKey: key && epoch == room.state.epoch ? room.ownGeneration : nil)
                 return try enqueue(db, output, kind: "resend", deliver: deliver)
+            }
+            if expired {
+                guard withCommit, roster[me.id] != nil else { throw OutboxError.pastRetention(room: room.name, epoch: epoch) }
+                return [try anew(key: false)]
             }
             guard !kept.isEmpty, !classical else { return [try anew(key: true)] }
             // The commit goes apart, first, and without a key: a key from the ratchet as it stands now would skip the
