@@ -106,14 +106,19 @@ struct GitMirrorSafetyTests {
         #expect(try w.state("bob") == w.state("alice"))
     }
 
-    /// Files put off for lack of budget are found again by listing their folder once (looked up 500 paths at a time,
-    /// 300,000 of them in one folder took minutes at every sync, a hostile review), and every one is read in the end.
-    @Test func manyFilesPutOffAreFoundByListingTheirFolder() throws {
+    /// Files put off for lack of budget are found again by listing their room's folder (looked up 500 paths at a time,
+    /// 300,000 of them took minutes at every sync, in one folder or one a folder: two hostile reviews), and every one is
+    /// read in the end.
+    @Test(arguments: [false, true])
+    func manyFilesPutOffAreFoundByListingTheirRoom(spread: Bool) throws {
         let w = try GitSyncCLITests.team()
         let room = try #require(try w.show("alice")["room_id"] as? String)
         let alice = try #require(try w.rk("alice", ["id", "--json"]).json()["id"] as? String)
         var junk: [String: [UInt8]?] = [:]
-        for i in 0..<150 { junk["rooms/\(room)/keys/0/\(alice)-\(1_000 + i).roomkey"] = (0..<100).map { _ in UInt8.random(in: 0...255) } }
+        for i in 0..<150 {
+            let path = spread ? "rooms/\(room)/keys/\(i)/\(alice)-1.roomkey" : "rooms/\(room)/keys/0/\(alice)-\(1_000 + i).roomkey"
+            junk[path] = (0..<100).map { _ in UInt8.random(in: 0...255) }
+        }
         try w.tamper(junk)
         var read = Set<String>(), deferred: [Int] = []
         for _ in 0..<12 {

@@ -57,9 +57,12 @@ import RoomKeyTestSupport
         #expect(whole.stanza(for: other) != nil && slim.stanza(for: other) == nil)
         let content = try BundleContent(opening: slim, recipient: b.id, keyPair: b.sealing)
         try content.verify(signer: b.signer.publicKey)
-        // Kept for someone it does not name, it holds no stanza.
+        #expect(slim.payload == whole.payload && !whole.payload.isEmpty)
+        // Kept for someone it does not name, it holds no stanza and no payload (nothing opens it for them), and is still
+        // the same bundle to them: header, recipients, hashes and digest.
         let stranger = whole.retainingStanza(of: IdentityID(signingKey: try SigningKeyPair.generate().publicKey))
-        #expect(stranger.stanzaBytes.isEmpty && stranger.stanza(for: b.id) == nil)
+        #expect(stranger.stanzaBytes.isEmpty && stranger.stanza(for: b.id) == nil && stranger.payload.isEmpty)
+        #expect(stranger.recipients == whole.recipients && stranger.seenDigest == whole.seenDigest && stranger.headerBytes == whole.headerBytes)
     }
 
     /// Every byte of a bundle is in its seen digest: a changed byte anywhere (header, count, a stanza, the payload)

@@ -231,7 +231,7 @@ struct GitMirror {
     /// (10^8 paths from a few KB), and a second level below `log/` (N folders of N files, two tree objects) listed N^2
     /// paths, both at every sync (two reviews).
     func files(at id: String, under paths: [String], depth: Int = 0) throws -> [String: String] {
-        if depth == 0, paths.count > 64, let found = try filesByFolder(at: id, paths) { return found }
+        if depth == 0, paths.count > 64, let found = try filesOfRooms(at: id, paths) { return found }
         var result: [String: String] = [:]
         var folders: [String] = []
         var listed = 0
@@ -257,28 +257,24 @@ struct GitMirror {
     /// The most paths one `ls-tree` is given: git compares each with every entry of the folders it lists.
     static let pathspecsPerListing = 500
 
-    /// `files(at:under:)` of more than 64 files that share few folders: each folder listed once, by one `ls-tree` of it alone,
-    /// and the wanted files taken from that listing. Looked up 500 pathspecs at a time, 300,000 files that a sync left
-    /// unread in one folder cost 600 listings of the folder, each matching every entry against 500 paths: minutes at
-    /// every sync (a hostile review). nil when the paths do not share folders enough, or a folder is too large to list.
-    private func filesByFolder(at id: String, _ paths: [String]) throws -> [String: String]? {
-        var byFolder: [String: Set<String>] = [:]
+    /// `files(at:under:)` of more than 64 files of the layout, at least 8 a room: the folders of their rooms listed by the
+    /// tree walk (`RoomTreeWalk`: each tree object read once, within its limits), and the wanted files taken from that.
+    /// Looked up 500 pathspecs at a time, files a sync had put off cost a listing of their folders per 500: 300,000 files
+    /// in one folder took minutes at every sync, and so did 300,000 folders of one file each (two hostile reviews).
+    /// Files in a room folder the walk sets aside are not found (the listing of that sync set it aside too). nil when a
+    /// path is not of the layout, or the paths are too few a room for listing their rooms to pay.
+    private func filesOfRooms(at id: String, _ paths: [String]) throws -> [String: String]? {
+        var rooms = Set<String>()
         for path in paths {
-            let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
-            byFolder[folder, default: []].insert(path)
+            guard let entry = RemoteLayout.parse(path) else { return nil }
+            rooms.insert(entry.room)
         }
-        guard byFolder.count * 8 <= paths.count else { return nil }
+        guard rooms.count * 8 <= paths.count else { return nil }
+        var walk = RoomTreeWalk(self)
+        let folders = try walk.roomFolders(at: id).filter { rooms.contains($0.key) }
+        let wanted = Set(paths)
         var result: [String: String] = [:]
-        var listed = 0
-        for (folder, wanted) in byFolder {
-            let out: Data
-            do { out = try listing(["ls-tree", "-z", id] + (folder.isEmpty ? [] : ["--", folder + "/"])) } catch RemoteError.treeTooLarge { return nil }
-            for entry in TreeEntry.entries(of: out) {
-                listed += 1
-                if listed > walkFileLimit { return nil }
-                if entry.type == "blob", wanted.contains(entry.path) { result[entry.path] = entry.id }
-            }
-        }
+        for (path, blob) in try walk.files(folders).files where wanted.contains(path) { result[path] = blob }
         return result
     }
 
