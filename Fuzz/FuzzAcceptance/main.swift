@@ -103,7 +103,8 @@ func person(_ b: UInt8) -> Person { people[Int(b) % people.count] }
 func summary(_ d: BundleDecision) -> String {
     guard case let .apply(a) = d else { return String(describing: d) }
     let state = a.state.map { "\($0.epoch) \($0.head) \(String(describing: $0.headTime)) \($0.roster.hash) \($0.roster.sortedIDs)" }
-    let commits = a.commits.map { "\($0.commit.epoch) \($0.commit.head) \($0.roster.hash)" }
+    var commits: [String] = []
+    try? a.forEachRoster { commit, roster in commits.append("\(commit.epoch) \(commit.head) \(roster.hash)") }
     return "apply \(a.roomID) \(state ?? "-") \(commits) \(String(describing: a.joinedEpoch)) \(a.storesKey) \(a.receiverIsMember)"
 }
 
@@ -227,11 +228,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         require(signer.map { (try? content.verify(signer: $0.signing.publicKey)) != nil } ?? false,
                 "applied a bundle its sender did not sign")
         if let state = accepted.state {
-            require(state.roster.hash == accepted.commits.last?.commit.rosterHash, "state does not match the last commit")
+            require(state.roster.hash == accepted.commits.last?.rosterHash, "state does not match the last commit")
             for (a, b) in zip(accepted.commits, accepted.commits.dropFirst()) {
-                require(b.commit.epoch == a.commit.epoch + 1 && b.commit.previousHead == a.commit.head, "applied commits do not chain")
+                require(b.epoch == a.epoch + 1 && b.previousHead == a.head, "applied commits do not chain")
             }
-            if bundle.roomID == room { require(accepted.commits.first?.commit.previousHead == s1.head, "applied past a gap") }
+            // Each roster the bundle hands out to be stored is the one its commit names.
+            var rostersMatch = true
+            do { try accepted.forEachRoster { commit, roster in rostersMatch = rostersMatch && roster.hash == commit.rosterHash } }
+            catch { rostersMatch = false }
+            require(rostersMatch, "a stored roster is not the one its commit names")
+            if bundle.roomID == room { require(accepted.commits.first?.previousHead == s1.head, "applied past a gap") }
         }
     case .fork(let evidence):
         require(bundle.roomID == room && evidence.epoch <= 1 && evidence.ours != evidence.theirs, "fork evidence is wrong")
