@@ -17,7 +17,9 @@ extension Keyring {
     /// row before builds on, as `EpochMembersRowPlan` decides (replacing a row for that epoch, as its roster is).
     func saveEpochMembers(_ db: Database, _ commit: Commit, members: () throws -> EpochMembers?) throws {
         let room = commit.roomID, epoch = commit.epoch
-        let existing = try epochMembersRowBytes(db, room, epoch) != nil
+        // Whether a row is there, without opening it (SQLite answers `length` of a blob from its header).
+        let existing = try Int.fetchOne(db.cachedStatement(sql: "SELECT length(sealed) FROM epoch_members WHERE epoch_tag = ?"),
+                                        arguments: [Data(epochMembersTag(room, epoch))]) != nil
         var previous = EpochMembersRowPlan.Previous.missing
         if epoch > 0, !existing, let bytes = try epochMembersRowBytes(db, room, epoch - 1) {
             // A row that does not read is built on by none: this one is written whole.

@@ -150,8 +150,8 @@ extension Keyring {
             // An epoch that ended longer ago than the room's retention (as sync deletes its keys folder, §9.3): its keys
             // are not handed out again, to a member who never held them either (a review); its commit alone may go.
             let ended = epoch < room.state.epoch ? try storedCommit(db, room.id, epoch + 1)?.time : nil
-            let expired = !RemoteLayout.expiredKeyEpochs([epoch], current: room.state.epoch, retention: room.retentionSeconds,
-                                                         now: now(), superseded: { _ in ended }).isEmpty
+            let expired = RemoteLayout.keysExpired(epoch: epoch, current: room.state.epoch, retention: room.retentionSeconds,
+                                                   now: now(), ended: ended)
             let adds = commit.operations.contains { if case .add = $0 { true } else { false } }
             var atEpoch = room
             atEpoch.state = RoomState(at: commit, name: room.name, roster: roster)

@@ -90,10 +90,15 @@ public enum RemoteLayout {
     /// before `now`. `superseded` gives the time epoch `e` ended (the time of commit `e + 1`), when known.
     public static func expiredKeyEpochs(_ epochs: [UInt64], current: UInt64, retention: UInt64, now: UInt64,
                                         superseded: (UInt64) -> UInt64?) -> [UInt64] {
-        epochs.filter { e in
-            guard e < current, let ended = superseded(e) else { return false }
-            return now >= ended && now - ended >= retention
-        }.sorted()
+        epochs.filter { keysExpired(epoch: $0, current: current, retention: retention, now: now, ended: superseded($0)) }.sorted()
+    }
+
+    /// True when the keys of `epoch` are past the retention window: it is before `current` and `ended` (the time of
+    /// commit `epoch + 1`, when known) at least `retention` seconds before `now`. Sync deletes such an epoch's
+    /// `keys/` folder, and `outbox resend` sends no key of it.
+    public static func keysExpired(epoch: UInt64, current: UInt64, retention: UInt64, now: UInt64, ended: UInt64?) -> Bool {
+        guard epoch < current, let ended else { return false }
+        return now >= ended && now - ended >= retention
     }
 
     /// `a-b` split at the last hyphen.
