@@ -130,7 +130,8 @@ struct SyncDocument: Encodable {
             output.warn("epoch \(n.epoch) of room \(Output.oneLine(n.name)) on the remote is not sealed to this keyring: you were removed, or the file is not what it claims",
                         hint: "if you are still a member, ask an admin to look at the room's log on the remote")
         }
-        for n in r?.ownAhead ?? [] where !doc.blocked.contains(where: { $0.roomId == n.roomID.hex && $0.epoch == n.epoch }) {
+        // Said also when a staged change waits on that file: the hint is how to catch up (a review).
+        for n in r?.ownAhead ?? [] {
             output.warn("epoch \(n.epoch) of room \(Output.oneLine(n.name)) on the remote is a commit of this identity that this keyring does not hold: it was restored from a backup older than that commit, or the file only claims so",
                         hint: "catch up before changing members (a change now would take an epoch the others hold): ask a member for 'roomkey outbox resend ROOM --epoch \(n.epoch) --with-commit' and receive it")
         }

@@ -21,6 +21,8 @@ struct LockFileCheckTests {
         let verdict: String
         /// The bundle names the judging keyring as its sender, which holds another bundle of its own for the path.
         var senderMadeAnother = false
+        /// The judging keyring was restored from a backup and has not caught up with the remote since.
+        var restored = false
         var testDescription: String { name }
     }
 
@@ -54,6 +56,12 @@ struct LockFileCheckTests {
         Row(name: "naming as sender the judging keyring, which made another bundle there (noise from a pusher)", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "replace", senderMadeAnother: true),
+        Row(name: "naming as sender the judging keyring, restored from a backup, which made another bundle since (its own commit from after the backup)", file: { w in
+            try w.seal(w.carol, epoch: 2, to: [w.alice, w.bob, w.erin], commits: [w.addErin()], key: false)
+        }, verdict: "keep", senderMadeAnother: true, restored: true),
+        Row(name: "naming as sender another identity, judged by a restored keyring that made another bundle there", file: { w in
+            try w.seal(w.mallory, epoch: 2, to: [w.bob], commits: [w.addErin()], key: false)
+        }, verdict: "replace", senderMadeAnother: false, restored: true),
         Row(name: "a valid admin commit not applied here", file: { w in
             try w.seal(w.alice, epoch: 2, to: [w.bob, w.carol, w.erin], commits: [w.addErin()], key: false)
         }, verdict: "keep"),
@@ -92,7 +100,7 @@ struct LockFileCheckTests {
     func judge(_ row: Row) throws {
         let w = try World()
         let built = try row.file(w)
-        let verdict = Self.judge(w, built, expected: row.expected(w, built), senderMadeAnother: row.senderMadeAnother)
+        let verdict = Self.judge(w, built, expected: row.expected(w, built), senderMadeAnother: row.senderMadeAnother, restored: row.restored)
         let kind: String
         switch verdict {
         case .expected: kind = "expected"
@@ -103,13 +111,14 @@ struct LockFileCheckTests {
     }
 
     /// Carol's verdict on `built` (garbage when nil) at epoch 2 on epoch 1.
-    static func judge(_ w: World, _ built: Built?, expected: [UInt8]?, senderMadeAnother: Bool = false) -> LockFileCheck.Verdict {
+    static func judge(_ w: World, _ built: Built?, expected: [UInt8]?, senderMadeAnother: Bool = false,
+                      restored: Bool = false) -> LockFileCheck.Verdict {
         let base = LockFileCheck.Base.after(w.s1, time: w.c1.time)
         func run(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             // carol holds the key of a sealed-box stanza to her, whatever else she lost.
             let listed = built.flatMap { $0.bundle.stanza(for: w.carol.id)?.kind == .sealedBox } ?? false
             return LockFileCheck.judge(found, room: w.room, epoch: 2, base: base, expected: expected, now: w.now,
-                                       senderMadeAnother: senderMadeAnother, receiver: w.carol.id, stanzaShowsForgery: listed, signed: signed)
+                                       senderMadeAnother: senderMadeAnother, restored: restored, receiver: w.carol.id, stanzaShowsForgery: listed, signed: signed)
         }
         guard let built else { return run(.unparsable("not a roomkey bundle")) }
         guard let content = try? BundleContent(opening: built.bundle, recipient: w.carol.id, keyPair: w.carol.sealing) else {

@@ -11,7 +11,8 @@ import RoomKeyTestSupport
                    forked: !forks.isEmpty, forkHeads: forks, ownGeneration: 7, joinedEpoch: 3,
                    confirmedEpoch: optionals ? 40 : nil, rotationDue: optionals ? true : nil, confirmedEpochs: optionals ? [1, 40] : nil,
                    retentionSeconds: optionals ? 3_600 : nil, rotateMessages: optionals ? 100 : nil, rotateAfterSeconds: optionals ? 60 : nil,
-                   left: optionals ? false : nil, requirePQ: optionals ? true : nil, headTime: optionals ? 1_700_000_000 : nil)
+                   left: optionals ? false : nil, requirePQ: optionals ? true : nil, headTime: optionals ? 1_700_000_000 : nil,
+                   restored: optionals ? true : nil)
     }
 
     static func json(_ r: RoomRecord) throws -> [UInt8] {
@@ -26,6 +27,7 @@ import RoomKeyTestSupport
         let back = try #require(RoomRecord.decode(r.encoded()))
         #expect(try Self.json(back) == Self.json(r))
         #expect(back.headTime == r.headTime)
+        #expect(back.restored == r.restored)
     }
 
     /// Each edit of a good row, and what it is.
@@ -35,11 +37,12 @@ import RoomKeyTestSupport
         ("unknown version", { [2] + $0.dropFirst() }),
         ("truncated", { Array($0.dropLast()) }),
         ("trailing byte", { $0 + [0] }),
-        ("flag that is not 0 or 1 (require post-quantum, before the 8-byte head time)", { var b = $0; b[b.count - 9] = 2; return b }),
+        ("flag that is not 0 or 1 (require post-quantum, before the 8-byte head time and the restored flag)", { var b = $0; b[b.count - 10] = 2; return b }),
+        ("flag that is not 0 or 1 (restored, the last byte)", { var b = $0; b[b.count - 1] = 2; return b }),
     ]
 
-    /// A bit of `present` above 8 (0-8 name fields) makes the row unreadable, with or without the known fields.
-    @Test(arguments: [(true, 9), (false, 9), (true, 15), (false, 15)])
+    /// A bit of `present` above 9 (0-9 name fields) makes the row unreadable, with or without the known fields.
+    @Test(arguments: [(true, 10), (false, 10), (true, 15), (false, 15)])
     func anUnknownOptionalFieldIsRefused(optionals: Bool, bit: Int) {
         var row = Self.record(optionals: optionals).encoded()
         row[1] |= UInt8(1 << (bit - 8))

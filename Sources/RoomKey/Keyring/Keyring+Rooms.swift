@@ -60,11 +60,13 @@ extension Keyring {
     }
 
     /// Every room starts a new generation before its next message, numbered well past any made since: the state is
-    /// older than what others have seen (a restored backup, an accepted rollback).
+    /// older than what others have seen (a restored backup, an accepted rollback), so each room is also marked as not
+    /// caught up with its remote (`StoredRoom.restoredBehind`).
     func rotateEveryRoom(_ db: Database) throws {
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT room_tag, sealed FROM room")) {
             var record = try openRoomRecord(try row.blob("sealed", table: "room"), tag: try row.blob("room_tag", table: "room"))
             record.rotationDue = true
+            record.restored = true
             record.ownGeneration = record.ownGeneration &+ (1 << 16)
             try saveRecord(db, record)
         }

@@ -6,7 +6,7 @@ import RoomKeyCore
 /// head (u8-prefixed hex) | forked (u8) | fork heads (u16 count, each u8-prefixed) | own generation (u32) |
 /// joined epoch (u64)`, then each present optional field in declaration order: confirmed epoch (u64), rotation due (u8),
 /// confirmed epochs (u32 count, each u64), retention (u64), rotate messages (u32), rotate after (u64), left (u8),
-/// require post-quantum (u8), head time (u64, from `v14-head-time`). Rows written before it are JSON (they start with `{`)
+/// require post-quantum (u8), head time (u64, from `v14-head-time`), restored and not caught up (u8). Rows written before it are JSON (they start with `{`)
 /// and are still read.
 extension RoomRecord {
     /// The first byte of the binary form.
@@ -15,17 +15,20 @@ extension RoomRecord {
     /// A record from its fields.
     init(roomID: String, name: String, epoch: UInt64, head: String, forked: Bool, forkHeads: [String], ownGeneration: UInt32,
          joinedEpoch: UInt64, confirmedEpoch: UInt64?, rotationDue: Bool?, confirmedEpochs: [UInt64]?, retentionSeconds: UInt64?,
-         rotateMessages: UInt32?, rotateAfterSeconds: UInt64?, left: Bool?, requirePQ: Bool?, headTime: UInt64?) {
+         rotateMessages: UInt32?, rotateAfterSeconds: UInt64?, left: Bool?, requirePQ: Bool?, headTime: UInt64?,
+         restored: Bool? = nil) {
         (self.roomID, self.name, self.epoch, self.head, self.forked, self.forkHeads) = (roomID, name, epoch, head, forked, forkHeads)
         (self.ownGeneration, self.joinedEpoch, self.confirmedEpoch, self.rotationDue) = (ownGeneration, joinedEpoch, confirmedEpoch, rotationDue)
         (self.confirmedEpochs, self.retentionSeconds, self.rotateMessages) = (confirmedEpochs, retentionSeconds, rotateMessages)
         (self.rotateAfterSeconds, self.left, self.requirePQ, self.headTime) = (rotateAfterSeconds, left, requirePQ, headTime)
+        self.restored = restored
     }
 
     /// The binary form.
     func encoded() -> [UInt8] {
         let optionals: [Bool] = [confirmedEpoch != nil, rotationDue != nil, confirmedEpochs != nil, retentionSeconds != nil,
-                                 rotateMessages != nil, rotateAfterSeconds != nil, left != nil, requirePQ != nil, headTime != nil]
+                                 rotateMessages != nil, rotateAfterSeconds != nil, left != nil, requirePQ != nil, headTime != nil,
+                                 restored != nil]
         var present: UInt16 = 0
         for (bit, isPresent) in optionals.enumerated() where isPresent { present |= 1 << bit }
         var w = ByteWriter(capacity: 128)
@@ -52,6 +55,7 @@ extension RoomRecord {
         if let left { w.writeU8(left ? 1 : 0) }
         if let requirePQ { w.writeU8(requirePQ ? 1 : 0) }
         if let headTime { w.writeU64(headTime) }
+        if let restored { w.writeU8(restored ? 1 : 0) }
         return w.bytes
     }
 
@@ -73,7 +77,7 @@ extension RoomRecord {
         do {
             _ = try r.readU8("version")
             let present = try r.readU16("present")
-            guard present >> 9 == 0 else { return nil }
+            guard present >> 10 == 0 else { return nil }
             func has(_ bit: Int) -> Bool { present & (1 << bit) != 0 }
             let roomID = try text(1), name = try text(2), epoch = try r.readU64("epoch"), head = try text(1), forked = try flag()
             let forks = Int(try r.readU16("fork heads"))
@@ -94,12 +98,13 @@ extension RoomRecord {
             let left = has(6) ? try flag() : nil
             let requirePQ = has(7) ? try flag() : nil
             let headTime = has(8) ? try r.readU64("head time") : nil
+            let restored = has(9) ? try flag() : nil
             try r.finish()
             return RoomRecord(roomID: roomID, name: name, epoch: epoch, head: head, forked: forked, forkHeads: forkHeads,
                               ownGeneration: ownGeneration, joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch,
                               rotationDue: rotationDue, confirmedEpochs: confirmedEpochs, retentionSeconds: retention,
                               rotateMessages: rotateMessages, rotateAfterSeconds: rotateAfter, left: left, requirePQ: requirePQ,
-                              headTime: headTime)
+                              headTime: headTime, restored: restored)
         } catch {
             return nil
         }

@@ -30,6 +30,10 @@ public struct StoredRoom: Sendable {
     /// True when every stanza must be post-quantum (`room set --require-pq`, local setting): members on version 1
     /// cards cannot be added, and nothing is distributed while one is in the roster.
     public var requirePQ = false
+    /// True from a restore or an accepted rollback until a sync finds no commit on the remote past this keyring's epoch:
+    /// till then a commit file at the next epoch naming this identity as its sender may be its own, made after the
+    /// backup, and is never replaced (`LockFileCheck.judge`'s `restored`; a review saw such a replacement split a room).
+    public var restoredBehind = false
 
     /// The room id.
     public var id: RoomID { state.roomID }
@@ -65,6 +69,9 @@ struct RoomRecord: Codable {
     var rotateAfterSeconds: UInt64?
     var left: Bool?
     var requirePQ: Bool?
+    /// Restored from a backup and not yet caught up with the remote (`StoredRoom.restoredBehind`). Only the binary form
+    /// holds it.
+    var restored: Bool?
     /// The time of the commit at `epoch` (nil in rows written before it was kept). Only the binary form holds it.
     var headTime: UInt64?
 
@@ -91,6 +98,7 @@ struct RoomRecord: Codable {
         rotateAfterSeconds = room.rotateAfterSeconds
         left = room.left ? true : nil
         requirePQ = room.requirePQ ? true : nil
+        restored = room.restoredBehind ? true : nil
         headTime = room.state.headTime
     }
 
@@ -105,7 +113,8 @@ struct RoomRecord: Codable {
                           joinedEpoch: joinedEpoch, confirmedEpoch: confirmedEpoch, rotationDue: rotationDue ?? false,
                           retentionSeconds: retention, rotateMessages: rotateMessages ?? RoomPolicy.defaultRotateMessages,
                           rotateAfterSeconds: rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
-                          confirmedEpochs: confirmedEpochs ?? [], left: left ?? false, requirePQ: requirePQ ?? false)
+                          confirmedEpochs: confirmedEpochs ?? [], left: left ?? false, requirePQ: requirePQ ?? false,
+                          restoredBehind: restored ?? false)
     }
 }
 

@@ -54,6 +54,7 @@ extension Keyring {
             report.filterIgnored = report.filterIgnored || fetched.filterIgnored
             try confirmFlights(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
             try receiveNew(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
+            try settleRestoredRooms(mirror, tip: tip, rooms: try roomsOn(remote: info.name))
             let rooms = try roomsOn(remote: info.name)
             var adds = try stageFlights(mirror, tip: tip, rooms: rooms, me: me, report: &report)
             adds += try republish(mirror, tip: tip, rooms: rooms, me: me, taken: Set(adds.map(\.path)), checked: &checked,
@@ -154,11 +155,14 @@ extension Keyring {
     }
 
     /// Judges another file at a flight's path: `invalid` (it may be replaced) or why this keyring cannot apply it.
-    private func judgeFlightPath(_ bytes: [UInt8], flight: FlightRecord, me: borrowing LocalIdentity) throws -> StagedPublication.RemoteFile {
+    /// `restored`: the rooms where a file naming this keyring as its sender may be its own (`othersAhead`).
+    private func judgeFlightPath(_ bytes: [UInt8], flight: FlightRecord, restored: Set<String>,
+                                 me: borrowing LocalIdentity) throws -> StagedPublication.RemoteFile {
         guard let id = try? RoomID(bytes: Hex.decode(flight.roomID, what: "room id")) else { return .other("a bad room id") }
         let verdict = try read { db -> LockFileCheck.Verdict in
             guard let room = try loadRoom(db, id) else { return .keep("the room is not held here") }
-            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, own: Array(flight.bundle), me: me).verdict
+            return try judgeLockFile(db, bytes, room: room, epoch: flight.epoch, own: Array(flight.bundle),
+                                     restored: restored.contains(flight.roomID), me: me).verdict
         }
         switch verdict {
         case .replace: return .invalid
@@ -205,8 +209,9 @@ extension Keyring {
             if let toPublish { ready.append(toPublish) }
         }
         // Only now look at each flight's path: a flight built just above may find it taken too.
+        let restored = try othersAhead(mirror, tip: tip, rooms: candidates.filter(\.restoredBehind), me: me.id)
         let held = try remoteFiles(mirror, tip: tip, flights: ready, missingAreFiltered: !report.filterIgnored) { flight, bytes in
-            try self.judgeFlightPath(bytes, flight: flight, me: me)
+            try self.judgeFlightPath(bytes, flight: flight, restored: restored, me: me)
         }
         var adds: [(path: String, bytes: [UInt8])] = []
         for flight in ready {

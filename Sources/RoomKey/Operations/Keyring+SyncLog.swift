@@ -8,8 +8,9 @@ import RoomKeyCore
 extension Keyring {
     /// Judges the file `bytes` at the commit path of `room`'s `epoch` against what this keyring holds; `opened` is
     /// true when this keyring could open it (so a different commit in it can be shown to `receive`). `own` is this
-    /// keyring's own bundle for that path, when it holds one (its staged flight, or its outbox copy).
-    func judgeLockFile(_ db: Database, _ bytes: [UInt8], room: StoredRoom, epoch: UInt64, own: [UInt8]? = nil,
+    /// keyring's own bundle for that path, when it holds one (its staged flight, or its outbox copy). `restored`: the
+    /// file may be this keyring's own commit from after the backup it was restored from (`LockFileCheck.judge`).
+    func judgeLockFile(_ db: Database, _ bytes: [UInt8], room: StoredRoom, epoch: UInt64, own: [UInt8]? = nil, restored: Bool = false,
                        me: borrowing LocalIdentity) throws -> (verdict: LockFileCheck.Verdict, opened: Bool) {
         let base: LockFileCheck.Base
         if epoch == 0 {
@@ -25,7 +26,8 @@ extension Keyring {
         var senderMadeAnother = false, stanzaShowsForgery = false
         func judge(_ found: LockFileCheck.Found, _ signed: (SigningPublicKey) -> Bool = { _ in false }) -> LockFileCheck.Verdict {
             LockFileCheck.judge(found, room: room.id, epoch: epoch, base: base, expected: expected, now: now(),
-                                senderMadeAnother: senderMadeAnother, receiver: me.id, stanzaShowsForgery: stanzaShowsForgery,
+                                senderMadeAnother: senderMadeAnother, restored: restored, receiver: me.id,
+                                stanzaShowsForgery: stanzaShowsForgery,
                                 signed: signed)
         }
         let bundle: Bundle

@@ -49,14 +49,17 @@ public enum LockFileCheck {
     /// for that epoch, if any; `now` is this keyring's clock; `signed(key)` checks the bundle's signature under `key`.
     /// `senderMadeAnother` is true when the bundle names this keyring as its sender and this keyring holds a different
     /// bundle of its own for that path (its staged flight, or its outbox copy): the one sender that can tell refuses a
-    /// file that only claims to be its own (a member with push access could otherwise block the epoch for good).
+    /// file that only claims to be its own (a member with push access could otherwise block the epoch for good), unless
+    /// `restored`: this keyring was restored from a backup (or rolled back) and has not yet caught up with the remote, so
+    /// such a file may be its own commit made after the backup, and replacing it would split the room (a review).
     /// `receiver` is this keyring's id. `stanzaShowsForgery` is true when the bundle's stanza for this keyring shows that
     /// the file is not what its sender sealed: the stanza opened and the payload did not, or it is a sealed box (to the
     /// X25519 key, fixed for an identity) and did not open, or an X-Wing stanza that did not open while the roster
     /// holds this keyring's current X-Wing key (`stanzaShowsForgery(kind:...)`). A valid bundle opens for each
     /// recipient, since its sender seals one bundle key to all of them.
     public static func judge(_ found: Found, room: RoomID, epoch: UInt64, base: Base, expected: [UInt8]?, now: UInt64,
-                             senderMadeAnother: Bool = false, receiver: IdentityID? = nil, stanzaShowsForgery: Bool = false,
+                             senderMadeAnother: Bool = false, restored: Bool = false, receiver: IdentityID? = nil,
+                             stanzaShowsForgery: Bool = false,
                              signed: (SigningPublicKey) -> Bool) -> Verdict {
         let bundle: Bundle
         switch found {
@@ -73,10 +76,15 @@ public enum LockFileCheck {
         case let .sealed(_, why):
             // Unread, it may still be valid: only a sender who cannot have made the epoch's commit is refused outright,
             // or, at the named sender itself, a bundle it did not make.
-            if senderMadeAnother { return .replace("it names this keyring as its sender, which made another bundle for epoch \(epoch)") }
+            if senderMadeAnother && !restored {
+                return .replace("it names this keyring as its sender, which made another bundle for epoch \(epoch)")
+            }
             // This keyring's own bundle (a commit it sealed again for a rewound remote, as any member may) is never
             // sealed to itself: the others judge it (a review: a member replaced its own copy at every sync).
-            if let receiver, bundle.sender == receiver { return .keep("it is this keyring's own bundle, which does not open here") }
+            if let receiver, bundle.sender == receiver {
+                return .keep(restored ? "it names this keyring as its sender, which was restored from an older backup: it may be its own commit from after the backup"
+                    : "it is this keyring's own bundle, which does not open here")
+            }
             switch base {
             case let .genesis(creator) where bundle.sender != creator: return .replace("it is not from the room's creator")
             case let .after(state, _) where state.roster[bundle.sender]?.admin != true:
