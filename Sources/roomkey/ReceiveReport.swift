@@ -75,10 +75,10 @@ final class ReceiveReport {
     }
 
     /// `["3 applied", "1 duplicate"]`: how many of `statuses` have each status, in a fixed order, none for a zero.
-    static func counted(_ statuses: [String], leaving: Set<String> = []) -> [String] {
+    static func counted(_ statuses: [String], leaving: Set<String> = [], extra: [String: Int] = [:]) -> [String] {
         let order = ["applied", "duplicate", "pending", "not-for-me", "ignored", "rejected", "malformed"]
         return order.filter { !leaving.contains($0) }.compactMap { status -> String? in
-            let n = statuses.filter { $0 == status }.count
+            let n = statuses.filter { $0 == status }.count + (extra[status] ?? 0)
             return n == 0 ? nil : "\(n) \(status)"
         }
     }

@@ -44,6 +44,7 @@ extension Keyring {
         // One file's bytes at many paths (anyone with push access can add names for one blob: a review made a member
         // open one bundle 100,000 times) are received once; every other path is a duplicate, opened by nothing.
         var taken = Set<String>()
+        var duplicates = 0
         for (path, blob) in entries {
             if let why = batch.unreadable[blob] {
                 report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil,
@@ -60,6 +61,11 @@ extension Keyring {
                 continue
             }
             guard taken.insert(blob).inserted else {
+                guard duplicates < SyncReport.listedDuplicates else {
+                    report.duplicatesUnlisted += 1
+                    continue
+                }
+                duplicates += 1
                 let header = Bundle.headerFields(data)
                 report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .duplicate, roomID: header?.roomID, epoch: header?.epoch,
                                                      error: nil, bundles: []))

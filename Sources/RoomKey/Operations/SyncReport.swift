@@ -36,8 +36,13 @@ public struct SyncReport: Sendable {
 
     /// The remote's name.
     public let remote: String
-    /// Every bundle received from the remote.
+    /// Every bundle received from the remote, but for the paths counted in `duplicatesUnlisted`.
     public var received: [ReceiveResult] = []
+    /// The paths naming a file this sync received at another path, past the first `listedDuplicates`: counted, not
+    /// listed (a review: one blob at 3.4 million paths, a push of 112 KB, held 3.2 GB as one result per path).
+    public var duplicatesUnlisted = 0
+    /// How many such duplicate paths a sync lists in `received`.
+    public static let listedDuplicates = 64
     /// Commits this keyring published and applied.
     public var published: [PublishedCommit] = []
     /// Staged commits that another admin's commit superseded.
