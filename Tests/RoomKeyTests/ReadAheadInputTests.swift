@@ -65,4 +65,37 @@ import RoomKeyTestSupport
                                  reload: { throw POSIXError(.ENOENT) })
         #expect(try Keyring.WholeFileHash().of(input) == BLAKE2b.hash([bytes]))
     }
+
+    /// A bundle read ahead that names this keyring keeps its payload only up to `Bundle.retainedPayloadLimit`: a larger
+    /// one is let go and read again at its turn (a review: anyone holding a card can add a stanza for it, and twelve
+    /// padded bundles held 1.36 GB until their turn). Read again, it must be the same bundle.
+    @Test func aLargePayloadIsLetGoAndReadAgainAtItsTurn() throws {
+        let alice = try KeyringTests.create("alice", passphrase: nil)
+        let bob = try KeyringTests.create("bob", passphrase: nil)
+        let others = try (0..<600).map { try makeTestCard(handle: "m\($0)") }
+        _ = try alice.addContacts([try bob.identityCard()] + others, as: nil)
+        _ = try bob.addContacts([try alice.identityCard()], as: nil)
+        var files: [String: [UInt8]] = [:]
+        _ = try alice.createRoom(name: "big", members: ["bob"] + others.map(\.handle)) { files["big"] = $0.bytes; return "big" }
+        _ = try alice.createRoom(name: "small", members: ["bob"]) { files["small"] = $0.bytes; return "small" }
+        let big = try #require(files["big"]), small = try #require(files["small"])
+        let me = try bob.identityCard().id
+        func ahead(_ bytes: [UInt8], reload: [UInt8]) -> ReceiveInput {
+            ReceiveInput(path: "f", read: ReceiveInput(path: "f", bytes: bytes), retainingFor: me, reload: { reload })
+        }
+        let whole = try Bundle.parse(big)
+        #expect(whole.payload.count > Bundle.retainedPayloadLimit)
+        let kept = try #require(try ahead(big, reload: big).parsed?.get())
+        #expect(kept.payload.isEmpty && kept.payloadLetGo && kept.seenDigest == whole.seenDigest)
+        let smallKept = try #require(try ahead(small, reload: small).parsed?.get())
+        #expect(!smallKept.payload.isEmpty && !smallKept.payloadLetGo)
+        // Its file changed before its turn: malformed, nothing applied.
+        let changed = try bob.receive([ahead(big, reload: small)], deliver: { _ in "bob-out" })
+        #expect(changed.map(\.status) == [.malformed])
+        #expect(changed.first?.error?.message == "the file changed while it was being received")
+        #expect(try bob.roomListings().isEmpty)
+        let results = try bob.receive([ahead(big, reload: big), ahead(small, reload: small)], deliver: { _ in "bob-out" })
+        #expect(results.map(\.status) == [.applied, .applied])
+        #expect(try bob.roomListings().map(\.name).sorted() == ["big", "small"])
+    }
 }

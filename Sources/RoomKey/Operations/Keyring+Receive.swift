@@ -217,7 +217,7 @@ extension Keyring {
 
     /// Checks one bundle in one transaction: the core decides (`BundleAcceptance`), this stores what it decided.
     func process(_ item: Queued, me: borrowing LocalIdentity, deliver: BundleDelivery) throws -> Outcome {
-        let bundle = item.bundle
+        var bundle = item.bundle
         let digest = tag("bundle", bundle.seenDigest)
         // Keyrings before the seen digest recorded the hash of the whole file: made only in a room that holds such rows.
         let earlierDigest = { self.tag("bundle", try item.wholeFileHash.of(item.input)) }
@@ -228,6 +228,17 @@ extension Keyring {
                 case let .pending(why, keep, rank)?: return .pending(why, keep: keep, rank: rank)
                 case let .rejected(error)?: return .rejected(error)
                 default: break
+                }
+                // A large payload read ahead was let go (`Bundle.retainingStanza`): read again now, at its turn, and it
+                // must be the same bundle (`ReceiveInput.wholeBytes`).
+                if bundle.payloadLetGo {
+                    do {
+                        bundle = try Bundle.parse(try item.input.wholeBytes())
+                    } catch let error as any RoomKeyError {
+                        return .malformed(error)
+                    } catch {
+                        return .malformed(ReceiveInput.ReloadError.unreadable(reason: "\(error)"))
+                    }
                 }
                 let content: BundleContent
                 switch me.xwing {

@@ -72,6 +72,11 @@ public struct Bundle: Sendable {
     public let stanzaHash: [UInt8]
     /// Set by `retainingStanza(of:)`: the one stanza whose sealed key `stanzaBytes` still holds (alone).
     private var retainedIndex: Int? = nil
+    /// Set by `retainingStanza(of:)` for a bundle it kept a stanza of whose payload was larger than
+    /// `retainedPayloadLimit`: the payload is gone, and the bundle must be parsed again from its bytes to be opened.
+    package private(set) var payloadLetGo = false
+    /// The largest payload `retainingStanza(of:)` keeps (a sender key or a small commit's; larger ones are read again).
+    package static let retainedPayloadLimit = 64 * 1024
 
     /// What a keyring records of a bundle it applied: `BLAKE2b-256("roomkey/bundle-seen/v1" 00 || header || stanza hash
     /// || payload)`. It names exactly one file (the header has a fixed length, the stanza hash covers the count and every
@@ -179,11 +184,14 @@ public struct Bundle: Sendable {
     /// seen digest stay, so it is checked and opened for `id` as the whole bundle is, and holds a few bytes per
     /// recipient instead of up to 1,185 (a receiver of many large rooms' bundles keeps each in memory until its turn).
     /// A bundle with no stanza for `id` keeps none, and no payload: nothing opens it for `id` (a hostile review: a
-    /// bundle of another room padded to 100 MB, twelve times, held 1.36 GB through a receive).
+    /// bundle of another room padded to 100 MB, twelve times, held 1.36 GB through a receive). One that has keeps its
+    /// payload up to `retainedPayloadLimit` bytes, and lets a larger one go (`payloadLetGo`): anyone holding `id`'s card
+    /// can add a stanza for it, and twelve such bundles held as much (the next review).
     package func retainingStanza(of id: IdentityID) -> Bundle {
         var slim = self
         let found = stanza(for: id)
-        if found == nil { slim.payload = [] }
+        if found == nil || payload.count > Self.retainedPayloadLimit { slim.payload = [] }
+        slim.payloadLetGo = found != nil && payload.count > Self.retainedPayloadLimit
         slim.stanzaBytes = ArraySlice(found?.sealed ?? [])
         slim.sealedOffsets = []
         slim.retainedIndex = found == nil ? -1 : recipients.firstIndex(of: id)
