@@ -169,7 +169,11 @@ struct SyncDocument: Encodable {
                     let why = doc.races > 0 ? "other admins kept publishing first" : "staged while this sync ran"
                     Output.stderr("roomkey: error: \(doc.stillStaged) staged change(s) not published yet: \(why)")
                 }
-                Output.stderr("roomkey: hint: run 'roomkey sync' again; staged changes are kept")
+                // Waiting on this identity's own later commit, another sync alone never helps: catching up does.
+                let own = r?.ownAhead ?? []
+                let waitsOnOwn = !doc.blocked.isEmpty && doc.blocked.allSatisfy { b in own.contains { $0.roomID.hex == b.roomId && $0.epoch == b.epoch } }
+                Output.stderr(waitsOnOwn ? "roomkey: hint: catch up first, as the warning above says; staged changes are kept"
+                              : "roomkey: hint: run 'roomkey sync' again; staged changes are kept")
             }
             throw ExitCode(ExitStatus.pending)
         }

@@ -25,6 +25,7 @@ struct GitRestoredAdminSplitTests {
         #expect(add.code == 5, "\(add)")
         #expect(add.stderr.contains("epoch 1 of room team holds a commit this keyring cannot apply: it names this keyring as its sender, which was restored"), "\(add)")
         #expect(add.stderr.contains("--with-commit"), "\(add)")
+        #expect(add.stderr.contains("roomkey: hint: catch up first") && !add.stderr.contains("run 'roomkey sync' again"), "\(add)")
         // Nothing on the remote changed: bob and dave still agree on epoch 2, and see no fork.
         #expect(try GitWorld.runGit(["rev-parse", "HEAD:rooms"], in: w.bare).out == log1)
         for p in ["bob", "dave"] {
@@ -69,7 +70,13 @@ struct GitRestoredAdminSplitTests {
         let bobHeader = Bundle.header(roomID: room, epoch: forged.epoch, sender: try w.keyring("bob").identity().id)
         let aliceHeader = Bundle.header(roomID: room, epoch: forged.epoch, sender: try w.keyring("alice").identity().id)
         #expect(Array(forged.bytes.prefix(bobHeader.count)) == bobHeader)
-        try w.tamper([RemoteLayout.commitPath(room: room.hex, epoch: forged.epoch): aliceHeader + forged.bytes.dropFirst(bobHeader.count)])
+        // And, in the next epoch's keys folder, a copy of bob's real epoch 0 key file and junk under another member's
+        // name: neither proves anything (a review: any file there froze the restored admin, and every other admin).
+        let bobID = try w.keyring("bob").identity().id.hex, carolID = try w.keyring("carol").identity().id.hex
+        let bobsKey = try #require(try w.remoteFiles().first { $0.hasPrefix("rooms/\(room.hex)/keys/0/\(bobID)-") })
+        try w.tamper([RemoteLayout.commitPath(room: room.hex, epoch: forged.epoch): aliceHeader + forged.bytes.dropFirst(bobHeader.count),
+                      "rooms/\(room.hex)/keys/1/\(bobID)-0.roomkey": try GitWorld.blobBytes(w, bobsKey),
+                      "rooms/\(room.hex)/keys/1/\(carolID)-0.roomkey": Array(repeating: 7, count: 300)])
         let add = try w.rk("alice", ["room", "add", "team", "dave"])
         #expect(add.code == 0, "\(add)")
         #expect(try w.state("alice").0 == 1)
@@ -92,6 +99,16 @@ struct GitRestoredAdminSplitTests {
         #expect(try w.keyring("alice").room("team").restoredBehind)
         try w.sync("alice")
         #expect(try w.keyring("alice").room("team").restoredBehind, "epoch 1 on the remote is alice's own, not held")
+        // A folder put at the path for a while does not clear it (a review: the file put back was then overwritten).
+        let room = try w.keyring("alice").room("team").id.hex
+        let path = RemoteLayout.commitPath(room: room, epoch: 1)
+        let original = try GitWorld.blobBytes(w, path)
+        try w.tamper([path: nil])
+        try w.tamper([path + "/x": [1, 2, 3]])
+        _ = try w.rk("alice", ["sync"])
+        #expect(try w.keyring("alice").room("team").restoredBehind)
+        try w.tamper([path + "/x": nil])
+        try w.tamper([path: original])
         let resend = try w.rk("bob", ["outbox", "resend", "team", "--epoch", "1", "--with-commit", "--json"])
         let files = try #require(try resend.json()["bundles"] as? [String])
         #expect(try w.rk("alice", ["receive"] + files).code == 0)

@@ -105,6 +105,17 @@ final class GitWorld: @unchecked Sendable {
         return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The bytes of the file at `path` on the remote's `main`.
+    static func blobBytes(_ w: GitWorld, _ path: String) throws -> [UInt8] {
+        let copy = w.s.path("blob-\(UUID().uuidString)")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "git --git-dir=\"$1\" cat-file blob \"main:$2\" > \"$3\"", "sh", w.bare, path, copy]
+        try shell.run()
+        shell.waitUntilExit()
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy)))
+    }
+
     /// Every file path on the remote's `main`.
     func remoteFiles() throws -> [String] {
         try git(["ls-tree", "-r", "--name-only", "refs/heads/main"]).split(separator: "\n").map(String.init)

@@ -191,18 +191,18 @@ import Testing
             // No generation rows, as before `v15-key-generations`.
             try db.execute(sql: "DELETE FROM sender_key_head; DELETE FROM retired_key")
         }
-        // The migrations after it (`v12-seen-digest` to `v16-epoch-member-changes`) go too: the tables of v12 and v15
-        // are empty here and v13, v14 and v16 make none, so the digests stay true.
+        // The migrations after it (`v12-seen-digest` to `v17-restored-mark`) go too: the tables of v12 and v15 are
+        // empty here and v13, v14, v16 and v17 make none, so the digests stay true.
         var counter = try #require(try keyring.read { db in try keyring.writeCounter(db) })
         #expect(try keyring.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM seen_bundle_whole") } == 0)
-        counter.migrations = counter.migrations.map { $0 - 6 }
+        counter.migrations = counter.migrations.map { $0 - 7 }
         let sealedCounter = try keyring.rows.seal(record: counter, table: "write_counter", primaryKey: Keyring.writeCounterKey)
         try keyring.db.write { db in
             try db.execute(sql: "DROP TABLE seen_bundle_whole; DROP TABLE sender_key_head; DROP TABLE retired_key")
             try db.execute(sql: """
                 DELETE FROM grdb_migrations WHERE identifier IN
                     ('v11-tenure-order', 'v12-seen-digest', 'v13-roster-replay', 'v14-head-time', 'v15-key-generations',
-                     'v16-epoch-member-changes')
+                     'v16-epoch-member-changes', 'v17-restored-mark')
                 """)
             try db.execute(sql: "UPDATE write_counter SET sealed = ? WHERE id = 1", arguments: [Data(sealedCounter)])
         }

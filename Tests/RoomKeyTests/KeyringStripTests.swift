@@ -19,7 +19,7 @@ import RoomKeyTestSupport
         try Upgrade.outside(path, """
             DELETE FROM write_counter; DROP TABLE seen_bundle_whole; DROP TABLE sender_key_head; DROP TABLE retired_key;
             DELETE FROM grdb_migrations WHERE identifier IN ('v12-seen-digest', 'v13-roster-replay', 'v14-head-time', '\(Upgrade.last)',
-                'v16-epoch-member-changes');
+                'v16-epoch-member-changes', 'v17-restored-mark');
             DELETE FROM seen_bundle
             """)
         #expect(throws: IntegrityError.edited("its integrity digest is missing, but its audit head was written by a later roomkey")) { try Upgrade.open(path) }

@@ -43,13 +43,13 @@ import RoomKeyTestSupport
 
     /// The digest a current keyring's schema is checked against without a scratch database is the digest of what the
     /// migrations make; a migration that makes a table or index must change it. (`v13-roster-replay`, `v14-head-time`
-    /// and `v16-epoch-member-changes` make none: they change what a `room_epoch`, a `room` and an `epoch_members` row may
-    /// hold, and the sealed migration count tells a file without them; `v15-key-generations` makes two tables.)
+    /// `v16-epoch-member-changes` and `v17-restored-mark` make none: they change what a `room_epoch`, a `room` and an
+    /// `epoch_members` row may hold, and the sealed migration count tells a file without them; `v15-key-generations` makes two tables.)
     @Test func theLatestSchemaDigestIsTheOneTheMigrationsMake() throws {
         let made = try KeyringSchema.expectedObjects(count: KeyringSchema.migrations.count)
         #expect(KeyringSchema.digest(of: made) == KeyringSchema.latestDigest)
         #expect(KeyringSchema.digest(of: Array(made.dropLast())) != KeyringSchema.latestDigest)
-        #expect(KeyringSchema.migrations.last?.identifier == "v16-epoch-member-changes")
+        #expect(KeyringSchema.migrations.last?.identifier == "v17-restored-mark")
         let generations = try #require(KeyringSchema.migrations.firstIndex { $0.identifier == "v15-key-generations" })
         #expect(try KeyringSchema.expectedObjects(count: generations + 1) == made)
         let beforeGenerations = try KeyringSchema.expectedObjects(count: generations)

@@ -209,7 +209,7 @@ extension Keyring {
             if let toPublish { ready.append(toPublish) }
         }
         // Only now look at each flight's path: a flight built just above may find it taken too.
-        let restored = try othersAhead(mirror, tip: tip, rooms: candidates.filter(\.restoredBehind), me: me.id)
+        let restored = try othersAhead(mirror, tip: tip, rooms: candidates.filter(\.restoredBehind), me: me)
         let held = try remoteFiles(mirror, tip: tip, flights: ready, missingAreFiltered: !report.filterIgnored) { flight, bytes in
             try self.judgeFlightPath(bytes, flight: flight, restored: restored, me: me)
         }

@@ -63,7 +63,7 @@ extension Keyring {
     }
 
     /// Opens `bundle`'s payload with whichever of this identity's key pairs its stanza needs.
-    private func open(_ bundle: Bundle, me: borrowing LocalIdentity) throws -> BundleContent {
+    func open(_ bundle: Bundle, me: borrowing LocalIdentity) throws -> BundleContent {
         switch me.xwing {
         case .some(let xwing): try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing, xwing: xwing)
         case .none: try BundleContent(opening: bundle, recipient: me.id, keyPair: me.sealing)

@@ -3,16 +3,22 @@ import GRDB
 import RoomKeyCore
 
 /// The mark a restore leaves on every room (`StoredRoom.restoredBehind`), cleared by the first sync that finds the
-/// remote holds no commit past the room's epoch: the keyring has caught up, and from then on a file at its next epoch
-/// that only claims to be its own is replaced again (docs/PROTOCOL.md §9.3).
+/// remote holds nothing at the room's next epoch: the keyring has caught up, and from then on a file there that only
+/// claims to be its own is replaced again (docs/PROTOCOL.md §9.3).
 extension Keyring {
-    /// Clears the mark of each room of `rooms` whose next epoch's commit path is free at `tip` (nil: an empty remote).
+    /// How many other members' sender-key files of later epochs a sync opens per marked room, looking for one that
+    /// proves a later epoch exists (`othersAhead`).
+    static let restoredEvidenceFiles = 8
+
+    /// Clears the mark of each room of `rooms` whose next epoch's commit path holds nothing at `tip` (nil: an empty
+    /// remote): neither a file nor a folder (a folder there, then the file put back, cleared it for good, a review).
     func settleRestoredRooms(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom]) throws {
         let marked = rooms.filter(\.restoredBehind)
         guard !marked.isEmpty else { return }
         let paths = marked.map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch &+ 1) }
         let held = try tip.map { try mirror.files(at: $0, under: paths) } ?? [:]
-        let caughtUp = zip(marked, paths).filter { held[$0.1] == nil }.map(\.0)
+        let folders = try tip.map { try mirror.treeIDs(at: $0, paths) } ?? [:]
+        let caughtUp = zip(marked, paths).filter { held[$0.1] == nil && folders[$0.1] == nil }.map(\.0)
         guard !caughtUp.isEmpty else { return }
         try write { db in
             for room in caughtUp {
@@ -24,22 +30,36 @@ extension Keyring {
         }
     }
 
-    /// Of the marked `rooms`, those (by id in hex) where the remote holds another member's sender-key file of an epoch
-    /// past this keyring's: someone took a later epoch, so a commit file there naming this identity is likely its own
-    /// from after the backup, and replacing it would split the room. Where no one did, no one read that file either,
-    /// and the restored admin's change may take its place as before.
-    func othersAhead(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: IdentityID) throws -> Set<String> {
+    /// Of the marked `rooms`, those (by id in hex) where the remote proves that another member took an epoch past this
+    /// keyring's: a sender-key bundle of that epoch, at its own path, from a member of the room here, that opens for
+    /// this keyring and whose signature verifies under that member's card. A commit file at the next epoch naming this
+    /// identity is then likely its own from after the backup, and replacing it would split the room. A path name or an
+    /// unopened file proves nothing (a review: a pusher's noise at the next epoch and a file under any name in a later
+    /// epoch's folder froze every admin's changes); where nothing proves it, the file is replaced as before.
+    func othersAhead(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity) throws -> Set<String> {
         guard let tip, !rooms.isEmpty else { return [] }
-        // A keys folder too large to list says nothing either way: the file is kept, as where others are ahead.
-        guard let files = try? mirror.files(at: tip, under: rooms.map { RemoteLayout.keysFolder($0.id.hex) }, depth: 2) else {
-            return Set(rooms.map(\.id.hex))
+        // A keys folder too large to list proves nothing either.
+        guard let files = try? mirror.files(at: tip, under: rooms.map { RemoteLayout.keysFolder($0.id.hex) }, depth: 2) else { return [] }
+        let byHex = Dictionary(rooms.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
+        var candidates: [String: [(epoch: UInt64, sender: Member, blob: String)]] = [:]
+        for (path, blob) in files {
+            guard let entry = RemoteLayout.parse(path), case let .senderKey(sender, _) = entry.kind, sender != me.id.hex,
+                  let room = byHex[entry.room], entry.epoch > room.state.epoch,
+                  let member = room.state.roster.sorted.first(where: { $0.id.hex == sender }) else { continue }
+            candidates[entry.room, default: []].append((entry.epoch, member, blob))
         }
-        let epochs = Dictionary(rooms.map { ($0.id.hex, $0.state.epoch) }, uniquingKeysWith: { a, _ in a })
+        let chosen = candidates.mapValues { Array($0.sorted { ($0.epoch, $0.blob) < ($1.epoch, $1.blob) }.prefix(Self.restoredEvidenceFiles)) }
+        let batch = try mirror.readBlobs(chosen.values.flatMap { $0.map(\.blob) }, limit: syncFileLimit, budget: syncByteBudget)
         var ahead = Set<String>()
-        for path in files.keys {
-            guard let entry = RemoteLayout.parse(path), case let .senderKey(sender, _) = entry.kind, sender != me.hex,
-                  let epoch = epochs[entry.room], entry.epoch > epoch else { continue }
-            ahead.insert(entry.room)
+        for (roomHex, list) in chosen {
+            guard let room = byHex[roomHex] else { continue }
+            for c in list {
+                guard let bytes = batch.bytes[c.blob], let bundle = try? Bundle.parse(bytes), bundle.roomID == room.id,
+                      bundle.epoch == c.epoch, bundle.sender == c.sender.id,
+                      let content = try? open(bundle, me: me), (try? content.verify(signer: c.sender.card.signingKey)) != nil else { continue }
+                ahead.insert(roomHex)
+                break
+            }
         }
         return ahead
     }
