@@ -81,3 +81,35 @@ import Testing
         #expect(try w.show("bob")["epoch"] as? Int == 1)
     }
 }
+
+/// A member's delivered sender-key bundles go from its outbox once their epoch's keys are past the room's retention,
+/// not after 30 days: each commit of a large room added one as large as the roster (a review: 774 KB a commit for
+/// 652 members on version 2 cards, 206 MB after 265 commits).
+@Suite struct OutboxKeyExpiryCLITests {
+    @Test func aSupersededSenderKeyLeavesTheOutboxAfterTheRetention() throws {
+        let w = try RoomWorld()
+        let t0 = UInt64(Date().timeIntervalSince1970)
+        let hour: UInt64 = 3_600
+        func at(_ who: String, _ t: UInt64, _ args: [String]) throws -> Run {
+            try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_NOW": String(t)])
+        }
+        #expect(try at("alice", t0, ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
+        #expect(try at("bob", t0, ["receive", w.s.path("g")]).code == 0)
+        #expect(try at("alice", t0 + hour, ["room", "remove", "team", "carol", "-o", w.s.path("r")]).code == 0)
+        #expect(try at("bob", t0 + hour, ["receive", w.s.path("r")]).code == 0)
+        func keyEpochs(_ t: UInt64) throws -> [Int] {
+            #expect(try at("bob", t, ["prune"]).code == 0)
+            let list = try at("bob", t, ["outbox", "list", "--json"])
+            let entries = (try list.json()["entries"] as? [[String: Any]]) ?? []
+            return entries.filter { $0["kind"] as? String == "sender-key" }.compactMap { $0["epoch"] as? Int }.sorted()
+        }
+        #expect(try keyEpochs(t0 + 2 * hour) == [0, 1])
+        // Epoch 0 ended at t0 + 1 h; the default retention is 72 h.
+        #expect(try keyEpochs(t0 + 72 * hour) == [0, 1])
+        #expect(try keyEpochs(t0 + 74 * hour) == [1])
+        // alice's commit bundles stay.
+        let alice = try at("alice", t0 + 74 * hour, ["outbox", "list", "--json"])
+        let kinds = ((try alice.json()["entries"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
+        #expect(kinds.filter { $0 == "commit" }.count == 2, "\(alice)")
+    }
+}

@@ -86,6 +86,7 @@ extension Keyring {
             }
             for tag in stalePending { try db.cachedStatement(sql: "DELETE FROM pending_bundle WHERE bundle_tag = ?").execute(arguments: [Data(tag)]) }
             _ = try pruneOutbox(db, now: time)
+            _ = try pruneExpiredKeyEntries(db, now: time)
             var result = PruneResult(senderKeys: keys, rooms: rooms)
             result.pendingBundles = stalePending.count
             if keys > 0 || !stalePending.isEmpty {

@@ -196,7 +196,7 @@ extension Keyring {
         // The contacts a new room read have served its summary and its stanzas; the bundle's copies, the largest buffers
         // of the command, come next (the outbox's sealed copy and SQLite's own), so the cache is let go first.
         contactsSeen = nil
-        let path = try enqueue(db, output, kind: commits.isEmpty ? "sender-key" : "commit", generation: rotate ? room.ownGeneration : nil,
+        let path = try enqueue(db, output, kind: commits.isEmpty ? OutboxHistory.senderKeyKind : "commit", generation: rotate ? room.ownGeneration : nil,
                                deliver: deliver)
         if let last = commits.last, last.epoch == room.state.epoch {
             try audit(db, .commitMade, "\(Self.auditRoom(room.name, room.id)) epoch \(last.epoch): " + last.operations.map(\.verb).joined(separator: ", "))
