@@ -66,8 +66,8 @@ struct SyncDocument: Encodable {
     let remote: String?
     let staged: Staged?
     let received: [Received]
-    /// Paths of a file received at another path, past the first 64: counted as duplicates, not listed.
-    let duplicatesUnlisted: Int
+    /// The results of paths naming a file met at another path, past the first 64: counted by status, not listed.
+    let unlisted: [String: Int]
     let published: [Published]
     let rebased: [Rebased]
     let dropped: [Dropped]
@@ -105,7 +105,7 @@ struct SyncDocument: Encodable {
             received: (r?.received ?? []).map { Received(path: $0.path, status: $0.status.rawValue, roomId: $0.roomID?.hex, epoch: $0.epoch,
                                                           error: $0.error.map { Output.oneLine($0.message) },
                                                           warning: $0.warning.map { Output.oneLine($0) }) },
-            duplicatesUnlisted: r?.duplicatesUnlisted ?? 0,
+            unlisted: Dictionary(uniqueKeysWithValues: (r?.unlisted ?? [:]).map { ($0.key.rawValue, $0.value) }),
             published: (r?.published ?? []).map { Published(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch, operations: $0.operations.map(op)) },
             rebased: (r?.rebased ?? []).map { Rebased(roomId: $0.roomID.hex, name: $0.name, epoch: $0.epoch) },
             dropped: (r?.dropped ?? []).map { Dropped(roomId: $0.roomID.hex, name: $0.name, operation: op($0.operation), reason: $0.reason) },
@@ -216,7 +216,7 @@ struct SyncDocument: Encodable {
         guard synced else { return out }
         let applied = received.filter { $0.status == "applied" }.count
         // The other files by status, as receive counts them: pending ones wait for a later sync, they are not skipped.
-        let others = ReceiveReport.counted(received.map(\.status), leaving: ["applied"], extra: ["duplicate": duplicatesUnlisted])
+        let others = ReceiveReport.counted(received.map(\.status), leaving: ["applied"], extra: unlisted)
         out.append("received \(applied) bundle(s) from \(remote ?? "the remote")" + (others.isEmpty ? "" : " (" + others.joined(separator: ", ") + ")"))
         for p in published {
             out.append("published room \(Output.oneLine(p.name)) epoch \(p.epoch): " + p.operations.map { "\($0.op) \($0.id ?? "")" }.joined(separator: ", "))

@@ -42,13 +42,23 @@ extension Keyring {
         var bundles: [ReceiveInput] = conflicting.map { ReceiveInput(path: "\(remote):\($0.path)", bytes: $0.bytes) }
         var leaves: [(path: String, bytes: [UInt8])] = []
         // One file's bytes at many paths (anyone with push access can add names for one blob: a review made a member
-        // open one bundle 100,000 times) are received once; every other path is a duplicate, opened by nothing.
+        // open one bundle 100,000 times) are received once; every other path is a duplicate, opened by nothing. The
+        // results of a blob's later paths are listed up to `listedRepeats` in all, then counted by status.
         var taken = Set<String>()
-        var duplicates = 0
+        var pathsSeen: [String: Int] = [:]
+        var repeatsListed = 0
         for (path, blob) in entries {
+            let repeated = pathsSeen[blob, default: 0] > 0
+            pathsSeen[blob, default: 0] += 1
+            func note(_ result: ReceiveResult) {
+                guard repeated else { return report.received.append(result) }
+                guard repeatsListed < SyncReport.listedRepeats else { return report.unlisted[result.status, default: 0] += 1 }
+                repeatsListed += 1
+                report.received.append(result)
+            }
             if let why = batch.unreadable[blob] {
-                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil,
-                                                     error: RemoteError.unreadableFile(why), bundles: []))
+                note(ReceiveResult(path: "\(remote):\(path)", status: .malformed, roomID: nil, epoch: nil, error: RemoteError.unreadableFile(why),
+                                   bundles: []))
             }
             guard let data = bytes[blob] else { continue }
             // A bundle is received only from the path of its own room and epoch: the layout is one file per path, and
@@ -56,19 +66,14 @@ extension Keyring {
             // duplicate check: the same bytes at a wrong path must not make the right one a duplicate.
             if let header = Bundle.headerFields(data), let entry = RemoteLayout.parse(path),
                header.roomID.hex != entry.room || header.epoch != entry.epoch {
-                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .rejected, roomID: header.roomID, epoch: header.epoch,
-                                                     error: RemoteError.misplacedFile(room: entry.room, epoch: entry.epoch), bundles: []))
+                note(ReceiveResult(path: "\(remote):\(path)", status: .rejected, roomID: header.roomID, epoch: header.epoch,
+                                   error: RemoteError.misplacedFile(room: entry.room, epoch: entry.epoch), bundles: []))
                 continue
             }
             guard taken.insert(blob).inserted else {
-                guard duplicates < SyncReport.listedDuplicates else {
-                    report.duplicatesUnlisted += 1
-                    continue
-                }
-                duplicates += 1
                 let header = Bundle.headerFields(data)
-                report.received.append(ReceiveResult(path: "\(remote):\(path)", status: .duplicate, roomID: header?.roomID, epoch: header?.epoch,
-                                                     error: nil, bundles: []))
+                note(ReceiveResult(path: "\(remote):\(path)", status: .duplicate, roomID: header?.roomID, epoch: header?.epoch, error: nil,
+                                   bundles: []))
                 continue
             }
             if LeaveRequest.looksLike(data) { leaves.append(("\(remote):\(path)", data)); continue }

@@ -36,13 +36,14 @@ public struct SyncReport: Sendable {
 
     /// The remote's name.
     public let remote: String
-    /// Every bundle received from the remote, but for the paths counted in `duplicatesUnlisted`.
+    /// Every bundle received from the remote, but for the paths counted in `unlisted`.
     public var received: [ReceiveResult] = []
-    /// The paths naming a file this sync received at another path, past the first `listedDuplicates`: counted, not
-    /// listed (a review: one blob at 3.4 million paths, a push of 112 KB, held 3.2 GB as one result per path).
-    public var duplicatesUnlisted = 0
-    /// How many such duplicate paths a sync lists in `received`.
-    public static let listedDuplicates = 64
+    /// The results of paths naming a file this sync met at another path (a duplicate, a misplaced copy, an unreadable
+    /// file), past the first `listedRepeats` of them: counted by status, not listed (two reviews: one blob at 3.4
+    /// million paths, a push of 112 KB, held 3.2 GB as one result per path; at 3.3 million wrong paths, 5.5 GB).
+    public var unlisted: [ReceiveStatus: Int] = [:]
+    /// How many results of such repeated paths a sync lists in `received`.
+    public static let listedRepeats = 64
     /// Commits this keyring published and applied.
     public var published: [PublishedCommit] = []
     /// Staged commits that another admin's commit superseded.
