@@ -7,8 +7,8 @@ import RoomKeyCore
 /// claims to be its own is replaced again (docs/PROTOCOL.md §9.3).
 extension Keyring {
     /// How many other members' sender-key files of later epochs a sync opens per marked room, looking for one that
-    /// proves a later epoch exists (`othersAhead`).
-    static let restoredEvidenceFiles = 8
+    /// proves a later epoch exists (`othersAhead`): taken a sender at a time, so junk under one name cannot fill them.
+    static let restoredEvidenceFiles = 32
 
     /// Clears the mark of each room of `rooms` whose next epoch's commit path holds nothing at `tip` (nil: an empty
     /// remote): neither a file nor a folder (a folder there, then the file put back, cleared it for good, a review).
@@ -31,32 +31,48 @@ extension Keyring {
     }
 
     /// Of the marked `rooms`, those (by id in hex) where the remote proves that another member took an epoch past this
-    /// keyring's: a sender-key bundle of that epoch, at its own path, from a member of the room here, that opens for
-    /// this keyring and whose signature verifies under that member's card. A commit file at the next epoch naming this
-    /// identity is then likely its own from after the backup, and replacing it would split the room. A path name or an
-    /// unopened file proves nothing (a review: a pusher's noise at the next epoch and a file under any name in a later
-    /// epoch's folder froze every admin's changes); where nothing proves it, the file is replaced as before.
+    /// keyring's: a sender-key bundle of that epoch, at its own path, from an identity this keyring knows (a member of
+    /// the room here, or a contact: the lost commit may have added it), that opens for this keyring and whose signature
+    /// verifies under that identity's card. A commit file at the next epoch naming this identity is then likely its own
+    /// from after the backup, and replacing it would split the room. A path name or an unopened file proves nothing (a
+    /// review: a pusher's noise at the next epoch and a file under any name in a later epoch's folder froze every
+    /// admin's changes); where nothing proves it, the file is replaced as before. Files are opened a sender at a time,
+    /// lowest epoch first, up to `restoredEvidenceFiles` a room (a review: eight junk files under one member's name,
+    /// their blob ids ground to sort first, hid every real key).
     func othersAhead(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom], me: borrowing LocalIdentity) throws -> Set<String> {
         guard let tip, !rooms.isEmpty else { return [] }
         // A keys folder too large to list proves nothing either.
         guard let files = try? mirror.files(at: tip, under: rooms.map { RemoteLayout.keysFolder($0.id.hex) }, depth: 2) else { return [] }
         let byHex = Dictionary(rooms.map { ($0.id.hex, $0) }, uniquingKeysWith: { a, _ in a })
-        var candidates: [String: [(epoch: UInt64, sender: Member, blob: String)]] = [:]
+        var bySender: [String: [String: [(epoch: UInt64, blob: String)]]] = [:]
         for (path, blob) in files {
             guard let entry = RemoteLayout.parse(path), case let .senderKey(sender, _) = entry.kind, sender != me.id.hex,
-                  let room = byHex[entry.room], entry.epoch > room.state.epoch,
-                  let member = room.state.roster.sorted.first(where: { $0.id.hex == sender }) else { continue }
-            candidates[entry.room, default: []].append((entry.epoch, member, blob))
+                  let room = byHex[entry.room], entry.epoch > room.state.epoch else { continue }
+            bySender[entry.room, default: [:]][sender, default: []].append((entry.epoch, blob))
         }
-        let chosen = candidates.mapValues { Array($0.sorted { ($0.epoch, $0.blob) < ($1.epoch, $1.blob) }.prefix(Self.restoredEvidenceFiles)) }
+        var chosen: [String: [(epoch: UInt64, sender: String, blob: String)]] = [:]
+        for (roomHex, senders) in bySender {
+            let queues = senders.map { sender, list in (sender, list.sorted { ($0.epoch, $0.blob) < ($1.epoch, $1.blob) }) }
+                .sorted { ($0.1[0].epoch, $0.0) < ($1.1[0].epoch, $1.0) }
+            var picked: [(epoch: UInt64, sender: String, blob: String)] = []
+            var round = 0
+            while picked.count < Self.restoredEvidenceFiles, queues.contains(where: { $0.1.count > round }) {
+                for (sender, list) in queues where list.count > round && picked.count < Self.restoredEvidenceFiles {
+                    picked.append((list[round].epoch, sender, list[round].blob))
+                }
+                round += 1
+            }
+            chosen[roomHex] = picked
+        }
         let batch = try mirror.readBlobs(chosen.values.flatMap { $0.map(\.blob) }, limit: syncFileLimit, budget: syncByteBudget)
         var ahead = Set<String>()
         for (roomHex, list) in chosen {
             guard let room = byHex[roomHex] else { continue }
             for c in list {
                 guard let bytes = batch.bytes[c.blob], let bundle = try? Bundle.parse(bytes), bundle.roomID == room.id,
-                      bundle.epoch == c.epoch, bundle.sender == c.sender.id,
-                      let content = try? open(bundle, me: me), (try? content.verify(signer: c.sender.card.signingKey)) != nil else { continue }
+                      bundle.epoch == c.epoch, bundle.sender.hex == c.sender,
+                      let card = try room.state.roster[bundle.sender]?.card ?? read({ db in try fetchContact(db, id: bundle.sender)?.card }),
+                      let content = try? open(bundle, me: me), (try? content.verify(signer: card.signingKey)) != nil else { continue }
                 ahead.insert(roomHex)
                 break
             }
