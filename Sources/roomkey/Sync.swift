@@ -136,7 +136,7 @@ struct SyncDocument: Encodable {
         // Said also when a staged change waits on that file: the hint is how to catch up (a review).
         for n in r?.ownAhead ?? [] {
             output.warn("epoch \(n.epoch) of room \(Output.oneLine(n.name)) on the remote is a commit of this identity that this keyring does not hold: it was restored from a backup older than that commit, or the file only claims so",
-                        hint: "catch up before changing members (a change now would take an epoch the others hold): ask a member for 'roomkey outbox resend ROOM --epoch \(n.epoch) --with-commit' and receive it")
+                        hint: "catch up before changing members: ask a member for 'roomkey outbox resend ROOM --epoch \(n.epoch) --with-commit' and receive it (a change made now waits while another member is seen to hold a later epoch, and replaces the file otherwise)")
         }
         for n in doc.replaced {
             output.warn("the remote's file \(n.reason) in room \(Output.oneLine(n.name)) held other bytes than this member's; written again")
@@ -172,7 +172,7 @@ struct SyncDocument: Encodable {
                 // Waiting on this identity's own later commit, another sync alone never helps: catching up does.
                 let own = r?.ownAhead ?? []
                 let waitsOnOwn = !doc.blocked.isEmpty && doc.blocked.allSatisfy { b in own.contains { $0.roomID.hex == b.roomId && $0.epoch == b.epoch } }
-                Output.stderr(waitsOnOwn ? "roomkey: hint: catch up first, as the warning above says; staged changes are kept"
+                Output.stderr(waitsOnOwn ? "roomkey: hint: catch up first, as the warning above says, or, once the members confirm that your epoch is the latest, run 'roomkey room resolve ROOM'; staged changes are kept"
                               : "roomkey: hint: run 'roomkey sync' again; staged changes are kept")
             }
             throw ExitCode(ExitStatus.pending)

@@ -157,4 +157,25 @@ struct GitRestoredAdminSplitTests {
         try w.sync("bob")
         #expect(try w.state("bob") == w.state("dave"))
     }
+
+    /// `room resolve` in a room that is not forked clears the restore mark: the way out when a member with push access
+    /// signs a key for an epoch that does not exist and keeps noise at the next one (a review). Only an admin may.
+    @Test func resolveClearsTheRestoreMark() throws {
+        let w = try GitSyncCLITests.team()
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        try w.sync("bob")
+        #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 0)
+        let add = try w.rk("alice", ["room", "add", "team", "dave"])
+        #expect(add.code == 5 && add.stderr.contains("roomkey room resolve"), "\(add)")
+        let member = try w.rk("bob", ["room", "resolve", "team"])
+        #expect(member.code == 0 && member.stdout.contains("is not forked"), "\(member)")
+        let resolved = try w.rk("alice", ["room", "resolve", "team", "--json"])
+        #expect(resolved.code == 0, "\(resolved)")
+        #expect(try resolved.json()["restore_mark_cleared"] as? Bool == true)
+        #expect(try w.keyring("alice").room("team").restoredBehind == false)
+        let again = try w.rk("alice", ["room", "resolve", "team"])
+        #expect(again.code == 0 && again.stdout.contains("is not forked: nothing to resolve"), "\(again)")
+    }
 }
