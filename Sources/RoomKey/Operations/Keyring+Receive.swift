@@ -237,7 +237,7 @@ extension Keyring {
                     } catch let error as any RoomKeyError {
                         return .malformed(error)
                     } catch {
-                        return .malformed(ReceiveInput.ReloadError.unreadable(reason: "\(error)"))
+                        return .malformed(ReceiveInput.ReloadError.unreadableToOpen(reason: "\(error)"))
                     }
                 }
                 let content: BundleContent

@@ -69,12 +69,15 @@ public struct ReceiveInput: Sendable {
         case changed
         /// Reading it again failed.
         case unreadable(reason: String)
+        /// Reading it again at its turn (its large payload was let go, `Bundle.retainingStanza`) failed.
+        case unreadableToOpen(reason: String)
 
         public var category: ErrorCategory { .malformed }
         public var message: String {
             switch self {
             case .changed: "the file changed while it was being received"
             case let .unreadable(reason): "the file could not be read again to keep it: \(reason)"
+            case let .unreadableToOpen(reason): "the file could not be read again to open it: \(reason)"
             }
         }
     }
