@@ -159,13 +159,7 @@ struct GitMirrorSafetyTests {
         let alice = try #require(try w.rk("alice", ["id", "--json"]).json()["id"] as? String)
         let files = try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/keys/") && $0.contains("/\(alice)-") }
         let original = try #require(files.first)
-        let copy = w.s.path("copy.roomkey")
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "git --git-dir=\"$1\" cat-file blob \"main:$2\" > \"$3\"", "sh", w.bare, original, copy]
-        try shell.run()
-        shell.waitUntilExit()
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy)))
+        let bytes = try GitWorld.blobBytes(w, original)
         #expect(bytes.count > 100)
         let folder = (original as NSString).deletingLastPathComponent
         let sender = ((original as NSString).lastPathComponent).split(separator: "-").first.map(String.init) ?? ""

@@ -9,13 +9,20 @@ import Testing
 /// branch (a review). A restore marks every room until a sync finds it caught up; till then the change waits.
 @Suite(.enabled(if: GitWorld.gitAvailable, "git is not installed: the git remote tests need the system git (apt-get install git)"))
 struct GitRestoredAdminSplitTests {
-    @Test func aRestoredAdminsChangeWaitsUntilItCatchesUp() throws {
+    /// alice backs up at epoch 0, then adds dave (epoch 1) and removes carol (epoch 2); bob and dave apply both in one
+    /// sync each. Returns the world and alice's backup.
+    static func twoEpochsAfterTheBackup() throws -> (GitWorld, String) {
         let w = try GitSyncCLITests.team(["dave", "erin"])
         let backup = w.s.path("alice.backup")
         #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
         #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
         #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
         for p in ["bob", "dave"] { try w.sync(p) }
+        return (w, backup)
+    }
+
+    @Test func aRestoredAdminsChangeWaitsUntilItCatchesUp() throws {
+        let (w, backup) = try Self.twoEpochsAfterTheBackup()
         let before = try w.state("bob")
         #expect(before.0 == 2)
         let log1 = try GitWorld.runGit(["rev-parse", "HEAD:rooms"], in: w.bare).out
@@ -119,13 +126,8 @@ struct GitRestoredAdminSplitTests {
     /// Junk under one member's name in an earlier folder than the real keys does not hide them: files are opened a
     /// sender at a time (a review: eight junk files whose blob ids sorted first hid every real key, and the room split).
     @Test func junkUnderOneNameDoesNotHideTheProof() throws {
-        let w = try GitSyncCLITests.team(["dave", "erin"])
-        let backup = w.s.path("alice.backup")
-        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
-        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
-        #expect(try w.rk("alice", ["room", "remove", "team", "carol"]).code == 0)
         // bob and dave apply both epochs in one sync: their keys are in keys/2 only.
-        for p in ["bob", "dave"] { try w.sync(p) }
+        let (w, backup) = try Self.twoEpochsAfterTheBackup()
         let room = try w.keyring("alice").room("team").id.hex
         let bobID = try w.keyring("bob").identity().id.hex
         var junk: [String: [UInt8]?] = [:]

@@ -56,18 +56,24 @@ import Testing
         #expect(try w.show("bob")["epoch"] as? Int == 2)
     }
 
-    /// An admin's own commit whose recorded bundle is gone (30 days) while a later rotation of the epoch is kept is still
-    /// resent, first: the resend was that rotation alone, and a member who lost the commit could only keep it waiting
-    /// (a review).
-    @Test func anAdminsResendCarriesItsCommitAfterItsRecordIsPruned() throws {
+    /// alice's room "team" with bob and carol, made and received at `t0` (now), each command run at a clock it is given.
+    static func clockedTeam() throws -> (RoomWorld, UInt64, (String, UInt64, [String]) throws -> Run) {
         let w = try RoomWorld()
         let t0 = UInt64(Date().timeIntervalSince1970)
-        let day: UInt64 = 86_400
-        func at(_ who: String, _ t: UInt64, _ args: [String]) throws -> Run {
+        let at = { (who: String, t: UInt64, args: [String]) throws -> Run in
             try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_NOW": String(t)])
         }
         #expect(try at("alice", t0, ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
         #expect(try at("bob", t0, ["receive", w.s.path("g")]).code == 0)
+        return (w, t0, at)
+    }
+
+    /// An admin's own commit whose recorded bundle is gone (30 days) while a later rotation of the epoch is kept is still
+    /// resent, first: the resend was that rotation alone, and a member who lost the commit could only keep it waiting
+    /// (a review).
+    @Test func anAdminsResendCarriesItsCommitAfterItsRecordIsPruned() throws {
+        let (w, t0, at) = try Self.clockedTeam()
+        let day: UInt64 = 86_400
         #expect(try at("alice", t0 + day, ["room", "remove", "team", "carol", "-o", w.s.path("lost")]).code == 0)
         #expect(try at("alice", t0 + 25 * day, ["room", "rotate", "team", "-o", w.s.path("rot")]).code == 0)
         let resend = try at("alice", t0 + 35 * day, ["outbox", "resend", "team", "--json"])
@@ -87,14 +93,8 @@ import Testing
 /// 652 members on version 2 cards, 206 MB after 265 commits).
 @Suite struct OutboxKeyExpiryCLITests {
     @Test func aSupersededSenderKeyLeavesTheOutboxAfterTheRetention() throws {
-        let w = try RoomWorld()
-        let t0 = UInt64(Date().timeIntervalSince1970)
+        let (w, t0, at) = try MemberResendCLITests.clockedTeam()
         let hour: UInt64 = 3_600
-        func at(_ who: String, _ t: UInt64, _ args: [String]) throws -> Run {
-            try w.s.roomkey(who, args, env: ["ROOMKEY_OUTBOX": w.shared, "ROOMKEY_TEST_NOW": String(t)])
-        }
-        #expect(try at("alice", t0, ["room", "create", "team", "--member", "bob", "--member", "carol", "-o", w.s.path("g")]).code == 0)
-        #expect(try at("bob", t0, ["receive", w.s.path("g")]).code == 0)
         #expect(try at("alice", t0 + hour, ["room", "remove", "team", "carol", "-o", w.s.path("r")]).code == 0)
         #expect(try at("bob", t0 + hour, ["receive", w.s.path("r")]).code == 0)
         func keyEpochs(_ t: UInt64) throws -> [Int] {
