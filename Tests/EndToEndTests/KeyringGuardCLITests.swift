@@ -22,6 +22,8 @@ import Testing
         #expect(accepted.code == 0, "\(accepted)")
         let events = (try w.rk("alice", ["audit", "--json"]).json()["entries"] as? [[String: Any]] ?? []).compactMap { $0["detail"] as? String }
         #expect(events.contains { $0.contains("accepted a rollback") })
+        // Every room is marked as a restore marks it: a commit on a remote naming alice may be her own, lost with the copy.
+        #expect(try w.keyring("alice").room("team").restoredBehind)
         // The next write pays the owed rotation: a new generation goes out before any message.
         let before = try w.bundles()
         #expect(try w.rk("alice", ["encrypt", "team", "-o", w.s.path("m.msg")], stdin: Data("hi".utf8)).code == 0)
