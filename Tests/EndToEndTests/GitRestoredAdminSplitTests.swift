@@ -123,15 +123,20 @@ struct GitRestoredAdminSplitTests {
         #expect(try w.keyring("alice").room("team").restoredBehind == false)
     }
 
-    /// Junk under one member's name in an earlier folder than the real keys does not hide them: files are opened a
-    /// sender at a time (a review: eight junk files whose blob ids sorted first hid every real key, and the room split).
-    @Test func junkUnderOneNameDoesNotHideTheProof() throws {
+    /// Junk in an earlier folder than the real keys does not hide them: files are opened a known sender at a time, in
+    /// an order the remote cannot foresee (two reviews: junk files whose blob ids sorted first under one member's name,
+    /// then under 32 made-up names, hid every real key, and the room split).
+    @Test func junkDoesNotHideTheProof() throws {
         // bob and dave apply both epochs in one sync: their keys are in keys/2 only.
         let (w, backup) = try Self.twoEpochsAfterTheBackup()
         let room = try w.keyring("alice").room("team").id.hex
         let bobID = try w.keyring("bob").identity().id.hex
         var junk: [String: [UInt8]?] = [:]
         for g in 1...12 { junk["rooms/\(room)/keys/1/\(bobID)-\(g).roomkey"] = Array(repeating: UInt8(g), count: 200) }
+        for n in 1...40 {
+            let madeUp = String(repeating: "0", count: 30) + String(format: "%02x", n)
+            junk["rooms/\(room)/keys/1/\(madeUp)-0.roomkey"] = Array(repeating: UInt8(n), count: 201)
+        }
         try w.tamper(junk)
         #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 0)
         let add = try w.rk("alice", ["room", "add", "team", "erin"])
