@@ -24,7 +24,11 @@ extension RoomKeyCommand.RoomCommand {
             output.confirmation(ResolveDocument(roomId: r.id.hex, head: Hex.encode(r.state.head), resolved: wasForked || restoreMark,
                                                 restoreMarkCleared: restoreMark)) {
                 // A room that was not forked is left as it was, and says so (it said "distribution is allowed again").
-                if wasForked { return ["room \(Output.oneLine(r.name)) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"] }
+                if wasForked {
+                    let kept = "room \(Output.oneLine(r.name)) keeps epoch \(r.state.epoch), head \(Hex.encode(r.state.head)); distribution is allowed again"
+                    // The restore mark, if any, stays for a second run (a review: nothing said it was still there).
+                    return r.restoredBehind ? [kept, "room \(Output.oneLine(r.name)) still carries the mark a restore left: run 'roomkey room resolve' again to clear it"] : [kept]
+                }
                 if restoreMark {
                     return ["room \(Output.oneLine(r.name)): the restore mark is cleared; epoch \(r.state.epoch) is taken as the latest, and a file at epoch \(r.state.epoch + 1) naming you is replaced by your next change"]
                 }
