@@ -83,6 +83,7 @@ extension RoomKeyCommand.RoomCommand {
                                "fingerprint: \(RoomFingerprint.grouped(doc.fingerprint)) (\(doc.fingerprintConfirmed ? "confirmed" : "not confirmed") at this epoch)",
                                "forked:      \(doc.forked ? "YES (\(h.forkHeads.joined(separator: " vs ")))" : "no")",
                                h.left ? "left:        yes, by you ('roomkey room rejoin' takes the room back)" : nil,
+                               h.restored ? "restored:    yes, from a backup, and not yet found caught up by a sync (a change waits while the remote shows a later epoch)" : nil,
                                "retention:   \(DurationText.format(doc.retentionSeconds)) (superseded sender keys, then deleted)",
                                "rotation:    your sender key after \(doc.rotateMessages) messages or \(DurationText.format(doc.rotateAfterSeconds))",
                                "post-quantum: " + (doc.postQuantum ? "yes, every member has an X-Wing key" : "no, on version 1 cards: \(SafeText.quotedList(doc.classicalMembers))")
@@ -210,7 +211,7 @@ struct RoomShowHead {
         let left: Bool
     }
     struct After: Encodable {
-        let name: String, postQuantum: Bool, requirePq: Bool, retentionSeconds: UInt64, roomId: String, rotateAfterSeconds: UInt64
+        let name: String, postQuantum: Bool, requirePq: Bool, restored: Bool, retentionSeconds: UInt64, roomId: String, rotateAfterSeconds: UInt64
         let rotateMessages: UInt32
     }
     let before: Before, after: After
@@ -218,7 +219,7 @@ struct RoomShowHead {
     init(_ h: RoomHeader) {
         before = Before(classicalMembers: h.summary.classical.map(\.name), epoch: h.epoch, fingerprint: h.fingerprint,
                         fingerprintConfirmed: h.fingerprintConfirmed, forked: h.forked, head: Hex.encode(h.head), left: h.left)
-        after = After(name: h.name, postQuantum: h.summary.classicalCount == 0, requirePq: h.requirePQ, retentionSeconds: h.retentionSeconds,
+        after = After(name: h.name, postQuantum: h.summary.classicalCount == 0, requirePq: h.requirePQ, restored: h.restored, retentionSeconds: h.retentionSeconds,
                       roomId: h.id.hex, rotateAfterSeconds: h.rotateAfterSeconds, rotateMessages: h.rotateMessages)
     }
 

@@ -104,6 +104,8 @@ struct GitRestoredAdminSplitTests {
         #expect(try w.keyring("alice").room("team").restoredBehind == false)
         #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 0)
         #expect(try w.keyring("alice").room("team").restoredBehind)
+        #expect(try w.show("alice")["restored"] as? Bool == true)
+        #expect(try w.rk("alice", ["room", "show", "team"]).stdout.contains("restored:    yes, from a backup"))
         try w.sync("alice")
         #expect(try w.keyring("alice").room("team").restoredBehind, "epoch 1 on the remote is alice's own, not held")
         // A folder put at the path for a while does not clear it (a review: the file put back was then overwritten).
@@ -121,6 +123,8 @@ struct GitRestoredAdminSplitTests {
         #expect(try w.rk("alice", ["receive"] + files).code == 0)
         try w.sync("alice")
         #expect(try w.keyring("alice").room("team").restoredBehind == false)
+        #expect(try w.show("alice")["restored"] as? Bool == false)
+        #expect(!(try w.rk("alice", ["room", "show", "team"]).stdout.contains("restored:")))
     }
 
     /// Junk in an earlier folder than the real keys does not hide them: files are opened a known sender at a time, in

@@ -24,6 +24,9 @@ public struct RoomHeader: Sendable {
     public let summary: RosterSummary
     /// True when this keyring left the room and has not taken it back.
     public var left = false
+    /// True when a restore (or an accepted rollback) marked the room and no sync has found it caught up since
+    /// (`StoredRoom.restoredBehind`).
+    public var restored = false
 
     /// The room fingerprint at this epoch.
     public var fingerprint: String { RoomFingerprint.digits(roomID: id, epoch: epoch, head: head) }
@@ -65,6 +68,7 @@ extension Keyring {
                                   rotateAfterSeconds: record.rotateAfterSeconds ?? RoomPolicy.defaultRotateAfterSeconds,
                                   requirePQ: record.requirePQ ?? false, summary: summary ?? RosterSummary())
             head.left = record.left ?? false
+            head.restored = record.restored ?? false
             try header(head)
             let handles = try rosterHandles(view)
             let labeler = labeler(handles)
