@@ -21,6 +21,16 @@ struct GitRestoredAdminSplitTests {
         return (w, backup)
     }
 
+    /// alice backs up at epoch 0, then adds dave (epoch 1), which bob applies. Returns the world and alice's backup.
+    static func oneEpochAfterTheBackup() throws -> (GitWorld, String) {
+        let w = try GitSyncCLITests.team()
+        let backup = w.s.path("alice.backup")
+        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
+        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
+        try w.sync("bob")
+        return (w, backup)
+    }
+
     @Test func aRestoredAdminsChangeWaitsUntilItCatchesUp() throws {
         let (w, backup) = try Self.twoEpochsAfterTheBackup()
         let before = try w.state("bob")
@@ -96,11 +106,7 @@ struct GitRestoredAdminSplitTests {
     /// A restore marks every room; a sync that finds nothing past the room's epoch on the remote clears the mark, and
     /// one that finds the admin's own later commit keeps it until the admin has caught up.
     @Test func theMarkLastsUntilASyncFindsTheKeyringAtTheHead() throws {
-        let w = try GitSyncCLITests.team()
-        let backup = w.s.path("alice.backup")
-        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
-        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
-        try w.sync("bob")
+        let (w, backup) = try Self.oneEpochAfterTheBackup()
         #expect(try w.keyring("alice").room("team").restoredBehind == false)
         #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 0)
         #expect(try w.keyring("alice").room("team").restoredBehind)
@@ -172,11 +178,7 @@ struct GitRestoredAdminSplitTests {
     /// `room resolve` in a room that is not forked clears the restore mark: the way out when a member with push access
     /// signs a key for an epoch that does not exist and keeps noise at the next one (a review). Only an admin may.
     @Test func resolveClearsTheRestoreMark() throws {
-        let w = try GitSyncCLITests.team()
-        let backup = w.s.path("alice.backup")
-        #expect(try w.rk("alice", ["backup", "-o", backup]).code == 0)
-        #expect(try w.rk("alice", ["room", "add", "team", "dave"]).code == 0)
-        try w.sync("bob")
+        let (w, backup) = try Self.oneEpochAfterTheBackup()
         #expect(try w.rk("alice", ["restore", backup, "--force"]).code == 0)
         let add = try w.rk("alice", ["room", "add", "team", "dave"])
         #expect(add.code == 5 && add.stderr.contains("roomkey room resolve"), "\(add)")

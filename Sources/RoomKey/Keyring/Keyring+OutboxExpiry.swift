@@ -11,7 +11,11 @@ extension Keyring {
         var gone = Set<String>()
         var expiredEpochs: [String: Bool] = [:]
         var expired: [[UInt8]] = []
-        for (tag, entry) in try outboxRecords(db) where entry.delivered != nil && entry.kind == OutboxHistory.senderKeyKind {
+        // Only entries the rule could let go once their keys expire are looked into (rooms and commits are read for those).
+        let candidates = try outboxRecords(db).filter {
+            OutboxHistory.expiresEarly(kind: $0.record.kind, delivered: $0.record.delivered != nil, keysExpired: true)
+        }
+        for (tag, entry) in candidates {
             if rooms[entry.roomID] == nil, !gone.contains(entry.roomID) {
                 if let id = try? RoomID(bytes: Hex.decode(entry.roomID, what: "room id")), let record = try loadRoomRecord(db, id) {
                     rooms[entry.roomID] = (id, record)
@@ -26,7 +30,7 @@ extension Keyring {
                 expiredEpochs[key] = RemoteLayout.keysExpired(epoch: entry.epoch, current: room.epoch, retention: room.retention,
                                                               now: time, ended: ended)
             }
-            if OutboxHistory.expiresEarly(kind: entry.kind, delivered: true, keysExpired: expiredEpochs[key] ?? false) { expired.append(tag) }
+            if expiredEpochs[key] == true { expired.append(tag) }
         }
         try deleteOutboxEntries(db, tags: expired)
         return expired.count

@@ -54,8 +54,8 @@ extension Keyring {
             report.filterIgnored = report.filterIgnored || fetched.filterIgnored
             try confirmFlights(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
             try receiveNew(mirror, tip: tip, remote: info.name, me: me, deliver: deliver, report: &report)
-            try settleRestoredRooms(mirror, tip: tip, rooms: try roomsOn(remote: info.name))
-            let rooms = try roomsOn(remote: info.name)
+            var rooms = try roomsOn(remote: info.name)
+            try settleRestoredRooms(mirror, tip: tip, rooms: &rooms)
             var adds = try stageFlights(mirror, tip: tip, rooms: rooms, me: me, report: &report)
             adds += try republish(mirror, tip: tip, rooms: rooms, me: me, taken: Set(adds.map(\.path)), checked: &checked,
                                   report: &report)

@@ -45,11 +45,10 @@ extension Keyring {
         // open one bundle 100,000 times) are received once; every other path is a duplicate, opened by nothing. The
         // results of a blob's later paths are listed up to `listedRepeats` in all, then counted by status.
         var taken = Set<String>()
-        var pathsSeen: [String: Int] = [:]
+        var blobsSeen = Set<String>()
         var repeatsListed = 0
         for (path, blob) in entries {
-            let repeated = pathsSeen[blob, default: 0] > 0
-            pathsSeen[blob, default: 0] += 1
+            let repeated = !blobsSeen.insert(blob).inserted
             func note(_ result: ReceiveResult) {
                 guard repeated else { return report.received.append(result) }
                 guard repeatsListed < SyncReport.listedRepeats else { return report.unlisted[result.status, default: 0] += 1 }

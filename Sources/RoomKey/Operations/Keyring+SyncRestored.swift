@@ -15,22 +15,26 @@ extension Keyring {
 
     /// Clears the mark of each room of `rooms` whose next epoch's commit path holds nothing at `tip` (nil: an empty
     /// remote): neither a file nor a folder (a folder there, then the file put back, cleared it for good, a review).
-    func settleRestoredRooms(_ mirror: GitMirror, tip: String?, rooms: [StoredRoom]) throws {
-        let marked = rooms.filter(\.restoredBehind)
+    /// `rooms` is updated to match, so the sync goes on without loading them again.
+    func settleRestoredRooms(_ mirror: GitMirror, tip: String?, rooms: inout [StoredRoom]) throws {
+        let marked = rooms.indices.filter { rooms[$0].restoredBehind }
         guard !marked.isEmpty else { return }
-        let paths = marked.map { RemoteLayout.commitPath(room: $0.id.hex, epoch: $0.state.epoch &+ 1) }
+        let paths = marked.map { RemoteLayout.commitPath(room: rooms[$0].id.hex, epoch: rooms[$0].state.epoch &+ 1) }
         let held = try tip.map { try mirror.files(at: $0, under: paths) } ?? [:]
         let folders = try tip.map { try mirror.treeIDs(at: $0, paths) } ?? [:]
         let caughtUp = zip(marked, paths).filter { held[$0.1] == nil && folders[$0.1] == nil }.map(\.0)
         guard !caughtUp.isEmpty else { return }
-        try write { db in
-            for room in caughtUp {
+        let cleared = try write { db -> [Int] in
+            try caughtUp.filter { index in
                 // Only a room still at the epoch looked at: one that moved since is looked at again by the next sync.
-                guard var record = try loadRoomRecord(db, room.id), record.restored == true, record.epoch == room.state.epoch else { continue }
+                let room = rooms[index]
+                guard var record = try loadRoomRecord(db, room.id), record.restored == true, record.epoch == room.state.epoch else { return false }
                 record.restored = nil
                 try saveRecord(db, record)
+                return true
             }
         }
+        for index in cleared { rooms[index].restoredBehind = false }
     }
 
     /// Of the marked `rooms`, those (by id in hex) where the remote proves that another member took an epoch past this
