@@ -148,18 +148,23 @@ struct GitMirrorSafetyTests {
         for (path, _) in junk { #expect((try w.git(["cat-file", "-s", "main:" + path])) != "150000", "\(path)") }
     }
 
-    /// One bundle under many names is received once: the other paths are duplicates that nothing opens (a review had a
-    /// member open one sender-key bundle at 100,000 names for minutes), and past the first 64 they are counted, not
-    /// listed (a review: 3.4 million names of one blob held 3.2 GB, one result a path).
-    @Test func oneFileAtManyNamesIsReceivedOnce() throws {
+    /// The team after alice rotated and synced: the world, the room id, alice's id, the path of her key file on the
+    /// remote, and its bytes.
+    static func alicesRotatedKey() throws -> (GitWorld, String, String, String, [UInt8]) {
         let w = try GitSyncCLITests.team()
         #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
         try w.sync("alice")
         let room = try #require(try w.show("alice")["room_id"] as? String)
         let alice = try #require(try w.rk("alice", ["id", "--json"]).json()["id"] as? String)
-        let files = try w.remoteFiles().filter { $0.hasPrefix("rooms/\(room)/keys/") && $0.contains("/\(alice)-") }
-        let original = try #require(files.first)
-        let bytes = try GitWorld.blobBytes(w, original)
+        let original = try #require(try w.remoteFiles().first { $0.hasPrefix("rooms/\(room)/keys/") && $0.contains("/\(alice)-") })
+        return (w, room, alice, original, try GitWorld.blobBytes(w, original))
+    }
+
+    /// One bundle under many names is received once: the other paths are duplicates that nothing opens (a review had a
+    /// member open one sender-key bundle at 100,000 names for minutes), and past the first 64 they are counted, not
+    /// listed (a review: 3.4 million names of one blob held 3.2 GB, one result a path).
+    @Test func oneFileAtManyNamesIsReceivedOnce() throws {
+        let (w, _, alice, original, bytes) = try Self.alicesRotatedKey()
         #expect(bytes.count > 100)
         let folder = (original as NSString).deletingLastPathComponent
         let sender = ((original as NSString).lastPathComponent).split(separator: "-").first.map(String.init) ?? ""
@@ -185,13 +190,7 @@ struct GitMirrorSafetyTests {
     /// One bundle copied to many wrong paths (another epoch's folder): each is refused as misplaced, and past the first
     /// 64 repeated paths they are counted, not listed (a review: 3.3 million such paths held 5.5 GB).
     @Test func oneFileAtManyWrongPathsIsCountedNotListed() throws {
-        let w = try GitSyncCLITests.team()
-        #expect(try w.rk("alice", ["room", "rotate", "team"]).code == 0)
-        try w.sync("alice")
-        let room = try #require(try w.show("alice")["room_id"] as? String)
-        let alice = try #require(try w.rk("alice", ["id", "--json"]).json()["id"] as? String)
-        let original = try #require(try w.remoteFiles().first { $0.hasPrefix("rooms/\(room)/keys/") && $0.contains("/\(alice)-") })
-        let bytes = try GitWorld.blobBytes(w, original)
+        let (w, room, alice, _, bytes) = try Self.alicesRotatedKey()
         var copies: [String: [UInt8]?] = [:]
         for e in 5..<205 { copies["rooms/\(room)/keys/\(e)/\(alice)-0.roomkey"] = bytes }
         try w.tamper(copies)
