@@ -64,7 +64,7 @@ extension RoomKeyCommand {
                     let said = d.changes.map { c in [c.op] + [c.handle, c.id.map { "(\($0))" }].compactMap { $0 } }
                         .map { $0.joined(separator: " ") }
                     // A plain rotation makes a new sender key, no commit (a review: it said "committed").
-                    if said.isEmpty {
+                    if d.operations == ["rotate"] {
                         return [(dryRun ? "would rotate " : "rotated ") + "\(d.name) at epoch \(d.epoch)"] + (d.bundle.map { ["  bundle: \($0)"] } ?? [])
                     }
                     let verb = dryRun ? "would commit " : d.staged.map { "staged for remote \($0): " } ?? "committed "
@@ -91,8 +91,11 @@ extension RoomKeyCommand {
                 name = r.name
                 roomId = r.roomID?.hex
                 epoch = r.epoch
-                operations = r.operations
-                changes = r.changes.map { Change(op: $0.verb, id: $0.id?.hex, handle: $0.handle) }
+                // A plain rotation (a `rotate` line, no commit) is named as its verb too (review r: `operations` was empty).
+                let rotation = r.changes.isEmpty && !r.upToDate
+                operations = rotation ? ["rotate"] : r.operations
+                changes = rotation ? [Change(op: "rotate", id: nil, handle: nil)]
+                    : r.changes.map { Change(op: $0.verb, id: $0.id?.hex, handle: $0.handle) }
                 bundle = r.bundle
                 staged = r.staged
             }

@@ -94,7 +94,8 @@ extension RoomKeyCommand.RoomCommand {
                 if let old = m.oldKeyOf { oldKeys.append((m.id, old.contact, old.pending)) }
                 if m.trust == .keyChanged, m.oldKeyOf == nil { unresolved.append((m.id, m.handle)) }
                 if !m.looksLike.isEmpty {
-                    lookalikeWarnings.append("member \"\(m.label)\" (\(m.id.hex)) looks like " + m.looksLike.map { "\"\($0.label)\" (\($0.id.hex))" }.joined(separator: ", "))
+                    lookalikeWarnings.append("member \(SafeText.quotedList([m.label])) (\(m.id.hex)) looks like "
+                                             + m.looksLike.map { "\(SafeText.quotedList([$0.label])) (\($0.id.hex))" }.joined(separator: ", "))
                 }
                 if output.json {
                     output.stream((first ? "" : ",") + Output.encode(doc))

@@ -46,7 +46,10 @@ extension RoomKeyCommand.RoomCommand {
             output.result(doc) {
                 var lines = ["room \(doc.name) (\(doc.roomId))"]
                 for (e, source) in zip(doc.epochs, epochs) {
-                    let operations = source.commit.operations.map { "\($0.verb) \"\(label(($0.subject ?? source.commit.author).hex))\"" }
+                    // Handles are chosen by others: quoted with a quote inside doubled, so none can spell an operation of its own.
+                    let operations = source.commit.operations.map {
+                        "\($0.verb) \(SafeText.quotedList([label(($0.subject ?? source.commit.author).hex)]))"
+                    }
                     lines.append("epoch \(e.epoch)  by \(label(e.author))  \(CommandClock.iso8601(e.time))  \(operations.joined(separator: ", "))")
                     lines.append("  fingerprint \(RoomFingerprint.grouped(e.fingerprint))  \(e.fingerprintConfirmed ? "confirmed" : "not confirmed")")
                     for (b, bundle) in zip(e.bundles, source.bundles) {

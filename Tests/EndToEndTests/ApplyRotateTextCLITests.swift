@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// A `rotate` line alone makes a new sender key and no commit: the text says so (a review: it said "committed ROOM
-/// epoch N: rotate", and the epoch did not move), and JSON lists no operation, as documented.
+/// epoch N: rotate", and the epoch did not move), and JSON names it by its verb, `rotate` (review r: `operations` was
+/// empty, so a script could not tell a rotation from nothing).
 @Suite struct ApplyRotateTextCLITests {
     @Test func aRotationIsNotCalledACommit() throws {
         let w = try RoomWorld.team(["bob"])
@@ -16,6 +17,8 @@ import Testing
         #expect(try w.show("alice")["epoch"] as? Int == epoch)
         let json = try w.rk("alice", ["apply", script, "--json"]).json()
         let rooms = try #require(json["rooms"] as? [[String: Any]])
-        #expect((rooms.first?["operations"] as? [Any])?.isEmpty == true, "\(json)")
+        #expect(rooms.first?["operations"] as? [String] == ["rotate"], "\(json)")
+        #expect((rooms.first?["changes"] as? [[String: Any]])?.map { $0["op"] as? String } == ["rotate"], "\(json)")
+        #expect(rooms.first?["up_to_date"] as? Bool == false && rooms.first?["bundle"] is String, "\(json)")
     }
 }

@@ -66,6 +66,10 @@ struct ApplyScriptTests {
         #expect(throws: ScriptError.line(ApplyScript.maxNames / Roster.maxMembers + 1, "the script names more than \(ApplyScript.maxNames) members in all")) {
             try ApplyScript(parsing: many)
         }
+        // Flags are not names (review r: `--if-missing` counted as a member toward the script's limit).
+        let flagged = "add eng --if-missing " + Array(repeating: "dave", count: Roster.maxMembers).joined(separator: " ") + "\n"
+        let allowed = String(repeating: flagged, count: ApplyScript.maxNames / Roster.maxMembers)
+        #expect((try? ApplyScript(parsing: allowed))?.lines.count == ApplyScript.maxNames / Roster.maxMembers)
     }
 
     @Test func scriptErrorsAreMalformedInput() {

@@ -224,7 +224,11 @@ enum KeyringFile {
         let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(migrator.migrations)
         if !unknown.isEmpty { throw KeyringError.newerSchema(path: path, unknown: unknown.sorted()) }
-        guard let header = try db.read({ db in try db.tableExists("keyring_header") ? try KeyringHeader.fetchOne(db) : nil }) else {
+        guard let header = try db.read({ db -> KeyringHeader? in
+            guard try db.tableExists("keyring_header") else { return nil }
+            try KeyringHeader.requireBounded(db)
+            return try KeyringHeader.fetchOne(db)
+        }) else {
             throw KeyringError.notAKeyring(path: path)
         }
         return (header, applied.count == migrator.migrations.count)

@@ -54,6 +54,22 @@ struct KeyringHeader: Codable, FetchableRecord, PersistableRecord {
         return header
     }
 
+    /// The most bytes a stored salt or wrapped key may hold (the current ones hold 16 and 72, or 0 and 32).
+    static let maxStoredBytes = 256
+
+    /// Checks the one header row's types and lengths before anything reads its values: a header edited to hold
+    /// 100 MB in its salt or wrapped key was loaded whole before its length was looked at (review r). SQLite gives a
+    /// blob's length without loading it.
+    static func requireBounded(_ db: Database) throws {
+        // No row: nothing to read (the caller finds no header). The table allows one row only (`id = 1`).
+        guard let fits = try Bool.fetchOne(db, sql: """
+            SELECT typeof(salt) = 'blob' AND length(salt) <= ? AND typeof(wrapped_key) = 'blob' AND length(wrapped_key) <= ?
+                AND typeof(kdf) = 'text' AND typeof(format) = 'integer' AND typeof(ops_limit) = 'integer'
+                AND typeof(mem_limit) = 'integer' FROM keyring_header
+            """, arguments: [maxStoredBytes, maxStoredBytes]) else { return }
+        guard fits else { throw KeyringError.unsupportedHeader(reason: "a value of the wrong type or over \(maxStoredBytes) bytes") }
+    }
+
     /// True when unlocking needs a passphrase.
     var needsPassphrase: Bool { kdf != Self.none }
 
@@ -73,6 +89,11 @@ struct KeyringHeader: Codable, FetchableRecord, PersistableRecord {
                 throw KeyringError.unsupportedHeader(reason: "argon2id limits out of range")
             }
             guard salt.count == Argon2id.saltLength else { throw KeyringError.unsupportedHeader(reason: "argon2id salt of \(salt.count) bytes") }
+            // A wrapped key of another length is a damaged header, not a wrong passphrase (review r).
+            let wrappedLength = SymmetricKey.length + XChaCha20Poly1305.overhead
+            guard wrappedKey.count == wrappedLength else {
+                throw KeyringError.unsupportedHeader(reason: "wrapped key of \(wrappedKey.count) bytes (expected \(wrappedLength))")
+            }
             let secret = try passphrase()
             let kek = try Argon2id.deriveKey(passphrase: secret, salt: Array(salt), opsLimit: UInt64(opsLimit), memLimit: UInt64(memLimit))
             do {

@@ -70,10 +70,6 @@ public struct ApplyScript: Sendable, Equatable {
             let words = Self.words(scalars)
             guard let first = words.first else { continue }
             if lines.count == Self.maxLines { throw .line(number, "the script has more than \(Self.maxLines) changes") }
-            // Every name is looked up and planned: bounded over the script (a review: one line of 400,000 names took
-            // 1.1 GB), and per line below, members and admins each as a room is.
-            names += max(0, words.count - 2)
-            if names > Self.maxNames { throw .line(number, "the script names more than \(Self.maxNames) members in all") }
             guard let verb = Verb(rawValue: first) else {
                 throw .line(number, "unknown verb \"\(first)\" (expected \(Verb.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -87,6 +83,11 @@ public struct ApplyScript: Sendable, Equatable {
                 admins = Array(args[(i + 1)...])
                 args = Array(args[..<i])
             }
+            // Every name is looked up and planned: bounded over the script (a review: one line of 400,000 names took
+            // 1.1 GB), and per line below, members and admins each as a room is. Names only: `--if-missing`,
+            // `--if-present` and `--admins` are not members (review r counted them).
+            names += args.count + (admins?.count ?? 0)
+            if names > Self.maxNames { throw .line(number, "the script names more than \(Self.maxNames) members in all") }
             if max(args.count, admins?.count ?? 0) > Roster.maxMembers {
                 throw .line(number, "more than \(Roster.maxMembers) names on one line (a room holds at most that many members)")
             }

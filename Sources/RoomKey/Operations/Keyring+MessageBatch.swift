@@ -46,6 +46,8 @@ extension Keyring {
             let end = min(start + Self.messagesPerTransaction, messages.count)
             do {
                 results += try write { db in
+                    // The commit reads the audit head (`bumpWriteCount`): checked before any plaintext is kept (review r).
+                    try requireIntact(db, "audit_head")
                     let done = try decryptTransaction(db, messages[start..<end], me: me, keep: keep)
                     try beforeCommit?()
                     return done

@@ -76,7 +76,10 @@ extension Keyring {
         let turn = try DecryptTurn(keyring: path)
         defer { turn.release() }
         let origin = try read { db in
-            try open(db, message, me: me) { origin, plaintext, _ in try deliver(origin, plaintext) }
+            // The write below reads the audit head first (`bumpWriteCount`): an edited one is refused before the
+            // plaintext is handed out, not after (review r: written, then exit 2, and again at every run).
+            try requireIntact(db, "audit_head")
+            return try open(db, message, me: me) { origin, plaintext, _ in try deliver(origin, plaintext) }
         }
         try write { db in
             do {

@@ -69,6 +69,10 @@ extension Keyring {
                                   requirePQ: record.requirePQ ?? false, summary: summary ?? RosterSummary())
             head.left = record.left ?? false
             head.restored = record.restored ?? false
+            // The contact tables are read member by member below, after the header is out: their digests are checked
+            // first, so an edited keyring is refused before the first byte rather than in the middle of the listing
+            // (review r: half a room, then the error; in --json, no valid document).
+            try requireIntact(db, Self.contactTable, Self.historyTable, "contact_alert")
             try header(head)
             let handles = try rosterHandles(view)
             let labeler = labeler(handles)
