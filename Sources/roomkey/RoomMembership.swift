@@ -179,9 +179,13 @@ extension RoomKeyCommand.RoomCommand {
             let result = try keyring.leave(room: room, deliver: bundle.delivery)
             let doc = CommitDocument(result)
             guard let admin = result.leaveRequestFor else { return output.confirmation(doc) { doc.lines("left") } }
+            // Through a git remote any admin's sync acts on the request (PROTOCOL §5.5, rule 6; an independent check
+            // found this line naming one admin there).
+            let remote = try keyring.remote(forRoom: doc.roomId)
             output.confirmation(doc) {
                 ["left room \(doc.name) (\(doc.roomId)) at epoch \(doc.epoch); your keys for it are deleted",
-                 "leave request: \(doc.bundle) (give it to admin \(Output.oneLine(admin.handle)) (\(admin.id.shortHex)), who removes you; no other admin acts on it)"]
+                 remote.map { "leave request: \(doc.bundle) (published by your next 'roomkey sync' to remote \(Output.oneLine($0.name)); the first admin to sync removes you)" }
+                    ?? "leave request: \(doc.bundle) (give it to admin \(Output.oneLine(admin.handle)) (\(admin.id.shortHex)), who removes you; no other admin acts on it)"]
             }
         }
     }

@@ -19,7 +19,7 @@ extension Keyring {
             // Under `--require-pq` this member's own key files that went out with a version 1 stanza are not offered
             // again: a new key is due (`owesNewGeneration`), and its bundle is sealed under the requirement.
             if room.requirePQ, r.kind == "sender-key" || r.kind == "resend", Self.hasVersion1Stanza(bytes) { continue }
-            let digest = Hex.encode(Array(BLAKE2b.hash([bytes]).prefix(8)))
+            let digest = RemotePlacement.digest(bytes)
             let path: String
             switch r.kind {
             case "commit": path = RemoteLayout.commitPath(room: r.roomID, epoch: r.epoch)

@@ -60,13 +60,14 @@ extension Keyring {
                                    bundles: []))
             }
             guard let data = bytes[blob] else { continue }
-            // A bundle is received only from the path of its own room and epoch: the layout is one file per path, and
-            // a pusher could otherwise move authenticated bundles into another room's folder (a review). Before the
+            // A file is received only from the path its header names (room, epoch, sender, the digest in its name; a
+            // leave request only in `leave/`): the layout is one file per path, and a pusher could otherwise move
+            // authenticated files into another room's folder or under another member's name (reviews). Before the
             // duplicate check: the same bytes at a wrong path must not make the right one a duplicate.
-            if let header = Bundle.headerFields(data), let entry = RemoteLayout.parse(path),
-               header.roomID.hex != entry.room || header.epoch != entry.epoch {
-                note(ReceiveResult(path: "\(remote):\(path)", status: .rejected, roomID: header.roomID, epoch: header.epoch,
-                                   error: RemoteError.misplacedFile(room: entry.room, epoch: entry.epoch), bundles: []))
+            if let entry = RemoteLayout.parse(path), let why = RemotePlacement.mismatch(entry, bytes: data) {
+                let header = Bundle.headerFields(data)
+                note(ReceiveResult(path: "\(remote):\(path)", status: .rejected, roomID: header?.roomID, epoch: header?.epoch,
+                                   error: RemoteError.misplacedFile(room: entry.room, epoch: entry.epoch, why: why), bundles: []))
                 continue
             }
             guard taken.insert(blob).inserted else {

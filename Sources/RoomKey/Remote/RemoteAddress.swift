@@ -73,8 +73,8 @@ public enum RemoteError: Error, Equatable, Sendable {
     case git(command: String, reason: String)
     /// A file of the remote that sync did not read (too large, or not provided); reported as malformed.
     case unreadableFile(String)
-    /// A bundle at a path of another room or epoch than its header names (room id hex and epoch of the path).
-    case misplacedFile(room: String, epoch: UInt64)
+    /// A file at a path its header does not name (room id hex and epoch of the path, and how it does not fit).
+    case misplacedFile(room: String, epoch: UInt64, why: RemotePlacement.Mismatch)
     /// The push kept losing races to other admins.
     case tooManyRetries(attempts: Int)
     /// A listing of the remote's tree, or its tree objects, ran past `GitMirror.maxListingBytes` (a tree that names one
@@ -109,7 +109,13 @@ extension RemoteError: RoomKeyError {
         case .gitMissing: "git is not installed (no 'git' on PATH)"
         case let .git(command, reason): "git \(command) failed: \(reason)"
         case let .unreadableFile(reason): "not read from the remote: \(reason)"
-        case let .misplacedFile(room, epoch): "its header names another room or epoch than its path (room \(room), epoch \(epoch)); not received"
+        case let .misplacedFile(room, epoch, why):
+            switch why {
+            case .roomOrEpoch: "its header names another room or epoch than its path (room \(room), epoch \(epoch)); not received"
+            case .sender: "its header names another sender than its path; not received"
+            case .digest: "the digest in its name is not the file's; not received"
+            case .kind: "a leave request is read only from leave/, and a bundle never from there; not received"
+            }
         case let .tooManyRetries(attempts): "other admins kept publishing first; gave up after \(attempts) attempts with changes still staged"
         case let .treeTooLarge(command, limit):
             "the remote's tree under rooms/ runs past \(limit >> 20) MiB (git \(command)); nothing was read from it"

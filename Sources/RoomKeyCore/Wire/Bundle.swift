@@ -93,15 +93,16 @@ public struct Bundle: Sendable {
         package let hash: [UInt8]
     }
 
-    /// The room id and epoch of the header `bytes` start with, when those bytes are a whole header of a known version:
+    /// The room id, epoch and sender of the header `bytes` start with, when those bytes are a whole header of a known version:
     /// what a result reports of a bundle that is malformed further on.
-    public static func headerFields(_ bytes: [UInt8]) -> (roomID: RoomID, epoch: UInt64)? {
+    public static func headerFields(_ bytes: [UInt8]) -> (roomID: RoomID, epoch: UInt64, sender: IdentityID)? {
         guard bytes.count >= headerLength, bytes.starts(with: magic.prefix(3)), bytes[3] == magic[3] || bytes[3] == magicV2[3] else {
             return nil
         }
         var r = ByteReader(Array(bytes[4..<headerLength]), what: "bundle header")
-        guard let room = try? RoomID(bytes: r.read(16, "room id")), let epoch = try? r.readU64("epoch") else { return nil }
-        return (room, epoch)
+        guard let room = try? RoomID(bytes: r.read(16, "room id")), let epoch = try? r.readU64("epoch"),
+              let sender = try? IdentityID(from: &r, "sender id") else { return nil }
+        return (room, epoch, sender)
     }
 
     /// Parses a bundle strictly: a known version, bounded counts, known stanza kinds, unique recipients, a payload at
