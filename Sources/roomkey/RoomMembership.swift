@@ -184,7 +184,7 @@ extension RoomKeyCommand.RoomCommand {
             let remote = try keyring.remote(forRoom: doc.roomId)
             output.confirmation(doc) {
                 ["left room \(doc.name) (\(doc.roomId)) at epoch \(doc.epoch); your keys for it are deleted",
-                 remote.map { "leave request: \(doc.bundle) (published by your next 'roomkey sync' to remote \(Output.oneLine($0.name)); the first admin to sync removes you)" }
+                 remote.map { "leave request: \(doc.bundle) (published by your next 'roomkey sync \(Output.oneLine($0.name))'; the first admin to sync removes you)" }
                     ?? "leave request: \(doc.bundle) (give it to admin \(Output.oneLine(admin.handle)) (\(admin.id.shortHex)), who removes you; no other admin acts on it)"]
             }
         }

@@ -24,6 +24,9 @@ extension RoomKeyCommand.RoomCommand {
             // Text tells everyone who was ever in the room apart by short id where handles collide; JSON has the ids.
             let labels = Dictionary(uniqueKeysWithValues: MemberNames.labels(handles.map { ($0.key, $0.value) }).map { ($0.key.hex, $0.value) })
             func label(_ hex: String) -> String { labels[hex] ?? hex }
+            // Every handle in a line of text is quoted with a quote inside doubled: chosen by others, none may spell a
+            // time, an operation or a role of its own (reviews r and s).
+            func quoted(_ hex: String) -> String { SafeText.quotedList([label(hex)]) }
             let doc = ReportDocument(
                 roomId: r.id.hex, name: r.name,
                 epochs: epochs.map { e in
@@ -48,17 +51,17 @@ extension RoomKeyCommand.RoomCommand {
                 for (e, source) in zip(doc.epochs, epochs) {
                     // Handles are chosen by others: quoted with a quote inside doubled, so none can spell an operation of its own.
                     let operations = source.commit.operations.map {
-                        "\($0.verb) \(SafeText.quotedList([label(($0.subject ?? source.commit.author).hex)]))"
+                        "\($0.verb) \(quoted(($0.subject ?? source.commit.author).hex))"
                     }
-                    lines.append("epoch \(e.epoch)  by \(label(e.author))  \(CommandClock.iso8601(e.time))  \(operations.joined(separator: ", "))")
+                    lines.append("epoch \(e.epoch)  by \(quoted(e.author))  \(CommandClock.iso8601(e.time))  \(operations.joined(separator: ", "))")
                     lines.append("  fingerprint \(RoomFingerprint.grouped(e.fingerprint))  \(e.fingerprintConfirmed ? "confirmed" : "not confirmed")")
                     for (b, bundle) in zip(e.bundles, source.bundles) {
                         let recipients = (source.roster?.sorted ?? []).map(\.id.hex).filter { $0 != bundle.sender }.map(label)
-                        lines.append("  bundle \(b.direction) from \(label(bundle.sender)) to \(recipients.count): \(SafeText.quotedList(recipients))")
+                        lines.append("  bundle \(b.direction) from \(quoted(bundle.sender)) to \(recipients.count): \(SafeText.quotedList(recipients))")
                     }
                 }
                 lines.append("members:")
-                lines += doc.members.map { "  \(label($0.id))  \($0.admin ? "admin" : "member")  \($0.trust)" }
+                lines += doc.members.map { "  \(quoted($0.id))  \($0.admin ? "admin" : "member")  \($0.trust)" }
                 return lines
             }
         }

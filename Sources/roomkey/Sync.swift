@@ -223,7 +223,7 @@ struct SyncDocument: Encodable {
         }
         for r in rebased { out.append("another admin took epoch \(r.epoch) of room \(Output.oneLine(r.name)); planned again") }
         for d in dropped { out.append("dropped in room \(Output.oneLine(d.name)): \(d.operation.op) \(d.operation.id ?? ""): \(d.reason)") }
-        out.append("pushed \(filesPushed) file(s)" + (filesDeleted > 0 ? ", removed \(filesDeleted) expired" : ""))
+        out.append("pushed \(filesPushed) file(s)" + (filesDeleted > 0 ? ", removed \(filesDeleted) (expired keys, withdrawn leave requests)" : ""))
         if deferred > 0 { out.append("\(deferred) file(s) left for the next sync (this one read as much as it may)") }
         if filterIgnored { out.append("the server does not filter by size: every file was downloaded (git config uploadpack.allowFilter true on it avoids that)") }
         return out

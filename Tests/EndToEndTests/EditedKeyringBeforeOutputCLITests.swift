@@ -47,10 +47,13 @@ import Testing
     /// A header edited to an oversized or short wrapped key, or an oversized salt, is a header error (exit 1) found
     /// before the value is read or a passphrase is asked for: the wrapped key was blamed on the passphrase (exit 3), and
     /// a 100 MB value was loaded whole before its length was looked at.
-    @Test(arguments: [("UPDATE keyring_header SET wrapped_key = zeroblob(100000)", "over 256 bytes"),
-                      ("UPDATE keyring_header SET salt = zeroblob(100000)", "over 256 bytes"),
+    @Test(arguments: [("UPDATE keyring_header SET wrapped_key = zeroblob(100000)", "its row holds more than 4096 bytes"),
+                      ("UPDATE keyring_header SET salt = zeroblob(100000)", "its row holds more than 4096 bytes"),
+                      ("UPDATE keyring_header SET salt = zeroblob(300)", "over 256 bytes"),
                       ("UPDATE keyring_header SET wrapped_key = x'00'", "wrapped key of 1 bytes (expected 72)"),
-                      ("UPDATE keyring_header SET wrapped_key = 'text'", "wrong type")])
+                      ("UPDATE keyring_header SET wrapped_key = 'text'", "wrong type"),
+                      // Review s: the kdf name was not bounded (a 100 MB one took 320 MB before the refusal).
+                      ("UPDATE keyring_header SET kdf = 'x' || hex(zeroblob(5000))", "its row holds more than 4096 bytes")])
     func aDamagedHeaderIsAHeaderError(_ edit: (sql: String, reason: String)) throws {
         let s = try Sandbox()
         #expect(try s.roomkey("pp", ["init", "--name", "pp", "-q"], passphrase: true).code == 0)

@@ -33,7 +33,7 @@ import Testing
         let left = try w.rk("carol", ["room", "leave", "team"])
         #expect(left.code == 0, "\(left)")
         // Through a remote, any admin's sync acts on it: the line no longer sends it to one admin.
-        #expect(left.stdout.contains("published by your next 'roomkey sync' to remote origin; the first admin to sync removes you"), "\(left)")
+        #expect(left.stdout.contains("published by your next 'roomkey sync origin'; the first admin to sync removes you"), "\(left)")
         try w.sync("carol")
         let path = try #require(try w.remoteFiles().first { $0.hasPrefix("rooms/\(room)/leave/") })
         let bytes = try GitWorld.blobBytes(w, path)
@@ -53,5 +53,26 @@ import Testing
         #expect((admin["published"] as? [[String: Any]])?.first?["operations"] != nil, "\(admin)")
         let members = try #require(try w.show("alice")["members"] as? [[String: Any]]).compactMap { $0["handle"] as? String }
         #expect(!members.contains("carol"), "\(members)")
+    }
+
+    /// Review s: a request withdrawn (`room rejoin`) and made again at the same epoch replaces the member's own
+    /// earlier one without the warning that another's bytes were at its path; junk there still gets it.
+    @Test func aMembersOwnEarlierLeaveRequestIsReplacedWithoutAWarning() throws {
+        let w = try GitSyncCLITests.team()
+        #expect(try w.rk("carol", ["room", "leave", "team"]).code == 0)
+        try w.sync("carol")
+        #expect(try w.rk("carol", ["room", "rejoin", "team"]).code == 0)
+        // Made later (a request carries its time): other bytes at the same path.
+        #expect(try w.rk("carol", ["room", "leave", "team"], env: ["ROOMKEY_TEST_NOW": "2000000000"]).code == 0)
+        let quiet = try w.rk("carol", ["sync", "--json"])
+        #expect(quiet.code == 0 && !quiet.stderr.contains("held other bytes"), "\(quiet)")
+        #expect((try quiet.json()["replaced"] as? [Any])?.isEmpty == true, "\(quiet)")
+        // Junk at the same path is still reported.
+        let room = try #require(try w.show("alice")["room_id"] as? String)
+        let path = try #require(try w.remoteFiles().first { $0.hasPrefix("rooms/\(room)/leave/") })
+        try w.tamper([path: Array("junk".utf8)])
+        let loud = try w.rk("carol", ["sync", "--json"])
+        #expect(loud.code == 0 && loud.stderr.contains("held other bytes"), "\(loud)")
+        #expect((try loud.json()["replaced"] as? [Any])?.count == 1, "\(loud)")
     }
 }

@@ -26,5 +26,20 @@ import Testing
         let epochs = json["epochs"] as? [[String: Any]] ?? []
         #expect((epochs.last?["operations"] as? [String]) == ["add \(Self.hostile)"], "\(json)")
         #expect((try w.show("alice")["members"] as? [[String: Any]])?.contains { $0["handle"] as? String == "carol" } == true)
+
+        // Review s: the author, a bundle's sender and the member lines quote the handle too.
+        let alice = try #require(try w.rk("alice", ["id", "export"]).stdout.data(using: .utf8))
+        #expect(try w.rk("mallory", ["contact", "add", "-"], stdin: alice).code == 0)
+        #expect(try w.rk("alice", ["room", "promote", "team", Self.hostile]).code == 0)
+        #expect(try w.rk("mallory", ["receive"] + (try w.bundles())).code == 0)
+        #expect(try w.rk("mallory", ["room", "promote", "team", "carol"]).code == 0)
+        #expect(try w.rk("alice", ["receive"] + (try w.bundles())).code == 0)
+        let again = try w.rk("alice", ["room", "report", "team"]).stdout
+        let quoted = "\"mallory\"\", remove \"\"carol\""
+        let epoch3 = again.split(separator: "\n").first { $0.hasPrefix("epoch 3 ") }.map(String.init) ?? ""
+        #expect(epoch3.hasPrefix("epoch 3  by \(quoted)  ") && epoch3.hasSuffix("  promote \"carol\""), "\(again)")
+        #expect(again.contains("  bundle received from \(quoted) to "), "\(again)")
+        #expect(again.contains("\n  \(quoted)  admin  "), "\(again)")
+        #expect(again.contains("epoch 0  by \"alice\"  "), "\(again)")
     }
 }

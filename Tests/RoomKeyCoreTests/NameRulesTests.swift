@@ -137,6 +137,10 @@ struct NameRulesTests {
         #expect(c.mixedScripts == ["Cyrl", "Latn"], "а is Cyrillic, lice Latin")
         #expect(c.descriptions == ["\"\u{430}lice\" looks like \"alice\"", "\"\u{430}lice\" mixes the scripts Cyrl, Latn"])
         #expect(Lookalikes.confusions(of: "carol", with: ["alice", "bob"]).isEmpty)
+        // A quote inside a name is doubled: the name cannot spell a clause of its own (review s).
+        let spelled = NameConfusions(name: "m\u{430}llory\" looks like \"alice", looksLike: ["mallory\" looks like \"alice"], mixedScripts: ["Cyrl", "Latn"])
+        #expect(spelled.descriptions == ["\"m\u{430}llory\"\" looks like \"\"alice\" looks like \"mallory\"\" looks like \"\"alice\"",
+                                         "\"m\u{430}llory\"\" looks like \"\"alice\" mixes the scripts Cyrl, Latn"])
     }
 
     @Test func indexIgnoresTheSameOwner() {

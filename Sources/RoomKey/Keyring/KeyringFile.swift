@@ -226,8 +226,7 @@ enum KeyringFile {
         if !unknown.isEmpty { throw KeyringError.newerSchema(path: path, unknown: unknown.sorted()) }
         guard let header = try db.read({ db -> KeyringHeader? in
             guard try db.tableExists("keyring_header") else { return nil }
-            try KeyringHeader.requireBounded(db)
-            return try KeyringHeader.fetchOne(db)
+            return try KeyringHeader.fetchBounded(db)
         }) else {
             throw KeyringError.notAKeyring(path: path)
         }

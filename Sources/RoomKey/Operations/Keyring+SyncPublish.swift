@@ -37,7 +37,7 @@ extension Keyring {
         }
         let present = tip == nil ? [:] : try mirror.files(at: tip ?? "", under: Array(wanted.keys))
         var adds = wanted.filter { present[$0.key] == nil }.map { (path: $0.key, bytes: $0.value) }
-        adds += try reclaimed(mirror, wanted: wanted, present: present, rooms: byID, report: &report)
+        adds += try reclaimed(mirror, wanted: wanted, present: present, rooms: byID, me: me.card, report: &report)
         let unchecked = rooms.filter { !$0.left && !checked.contains($0.id) }
         let repair = try repairLogs(mirror, tip: tip, rooms: unchecked, me: me, wanted: wanted,
                                     skip: taken.union(adds.map(\.path)), report: &report)
@@ -51,7 +51,7 @@ extension Keyring {
     /// `replaced`. Their names are predictable, so a member who can push could otherwise take them first and keep this
     /// member's keys from everyone, while sync skipped the path as published. Commit files are left to `repairLogs`.
     private func reclaimed(_ mirror: GitMirror, wanted: [String: [UInt8]], present: [String: String], rooms: [String: StoredRoom],
-                           report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
+                           me: IdentityCard, report: inout SyncReport) throws -> [(path: String, bytes: [UInt8])] {
         let held = wanted.filter { entry in
             guard present[entry.key] != nil, let file = RemoteLayout.parse(entry.key) else { return false }
             if case .commit = file.kind { return false }
@@ -60,12 +60,34 @@ extension Keyring {
         if held.isEmpty { return [] }
         let ids = try mirror.blobIDs(of: held.map(\.value))
         var out: [(path: String, bytes: [UInt8])] = []
+        var replaced: [(path: String, blob: String)] = []
         for ((path, bytes), id) in zip(held, ids) where present[path] != id {
             out.append((path: path, bytes: bytes))
+            if let blob = present[path] { replaced.append((path, blob)) }
+        }
+        let own = try ownEarlierLeaveRequests(mirror, replaced, me: me)
+        for (path, _) in replaced where !own.contains(path) {
             guard let file = RemoteLayout.parse(path), let room = rooms[file.room] else { continue }
             report.replaced.append(SyncReport.LogNote(roomID: room.id, name: room.name, epoch: file.epoch, reason: path))
         }
         return out
+    }
+
+    /// Of the replaced files, the leave-request paths whose file is this member's own earlier request for that room and
+    /// epoch (signed by it: withdrawn with `room rejoin`, then made again by a new `room leave` at the same epoch). Those
+    /// are written over without the warning, which is for other bytes than this member's (review s: a false tamper
+    /// warning). Only files of a request's exact length are read.
+    private func ownEarlierLeaveRequests(_ mirror: GitMirror, _ replaced: [(path: String, blob: String)], me: IdentityCard) throws -> Set<String> {
+        let leaves = replaced.filter { RemoteLayout.parse($0.path)?.kind == .leaveRequest(member: me.id.hex) }
+        if leaves.isEmpty { return [] }
+        let batch = try mirror.readBlobs(leaves.map(\.blob), limit: LeaveRequest.length, budget: LeaveRequest.length * leaves.count)
+        var own = Set<String>()
+        for (path, blob) in leaves {
+            guard let bytes = batch.bytes[blob], let entry = RemoteLayout.parse(path), RemotePlacement.mismatch(entry, bytes: bytes) == nil,
+                  let request = try? LeaveRequest.parse(bytes), (try? request.verify(me.signingKey)) != nil else { continue }
+            own.insert(path)
+        }
+        return own
     }
 
     /// A new bundle from this member carrying the commit of `epoch` (the whole log through it if it added members),

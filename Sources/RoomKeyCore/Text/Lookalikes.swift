@@ -168,9 +168,11 @@ public struct NameConfusions: Equatable, Sendable {
     /// True when nothing is wrong.
     public var isEmpty: Bool { looksLike.isEmpty && mixedScripts.isEmpty }
 
-    /// One clause per problem, quoting the names: `"аlice" looks like "alice"`, `"pаypal" mixes the scripts Cyrl, Latn`.
+    /// One clause per problem, quoting the names with a quote inside doubled (`SafeText.quotedList`), so a name cannot
+    /// spell a clause of its own (review s): `"аlice" looks like "alice"`, `"pаypal" mixes the scripts Cyrl, Latn`.
     public var descriptions: [String] {
-        looksLike.map { "\"\(name)\" looks like \"\($0)\"" }
-            + (mixedScripts.isEmpty ? [] : ["\"\(name)\" mixes the scripts \(mixedScripts.joined(separator: ", "))"])
+        let quoted = SafeText.quotedList([name])
+        return looksLike.map { "\(quoted) looks like \(SafeText.quotedList([$0]))" }
+            + (mixedScripts.isEmpty ? [] : ["\(quoted) mixes the scripts \(mixedScripts.joined(separator: ", "))"])
     }
 }
