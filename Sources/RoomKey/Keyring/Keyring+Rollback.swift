@@ -31,6 +31,13 @@ extension Keyring {
         return try rows.open(WriteCounter.self, Array(sealed), table: "write_counter", primaryKey: Self.writeCounterKey)
     }
 
+    /// Checks, in a read or before anything is handed out, the rows every write transaction reads first
+    /// (`bumpWriteCount` reads the audit head): a command that gives something out before its write (`decrypt`) refuses
+    /// an edited row before, not after it has (review r: a plaintext written, then exit 2, at every run).
+    func requireWhatWritesRead(_ db: Database) throws {
+        try requireIntact(db, "audit_head")
+    }
+
     /// Counts the running write transaction and folds its row changes into the sealed digests; returns the new count.
     /// With `startsLineage` set (a restore, an accepted rollback), the keyring starts a new lineage, and so a rollback
     /// anchor of its own.

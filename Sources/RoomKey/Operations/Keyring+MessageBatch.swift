@@ -46,8 +46,8 @@ extension Keyring {
             let end = min(start + Self.messagesPerTransaction, messages.count)
             do {
                 results += try write { db in
-                    // The commit reads the audit head (`bumpWriteCount`): checked before any plaintext is kept (review r).
-                    try requireIntact(db, "audit_head")
+                    // Before any plaintext is kept: what this transaction's commit reads.
+                    try requireWhatWritesRead(db)
                     let done = try decryptTransaction(db, messages[start..<end], me: me, keep: keep)
                     try beforeCommit?()
                     return done

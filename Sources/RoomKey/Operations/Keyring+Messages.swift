@@ -76,9 +76,8 @@ extension Keyring {
         let turn = try DecryptTurn(keyring: path)
         defer { turn.release() }
         let origin = try read { db in
-            // The write below reads the audit head first (`bumpWriteCount`): an edited one is refused before the
-            // plaintext is handed out, not after (review r: written, then exit 2, and again at every run).
-            try requireIntact(db, "audit_head")
+            // Before the plaintext is handed out: what the write below reads.
+            try requireWhatWritesRead(db)
             return try open(db, message, me: me) { origin, plaintext, _ in try deliver(origin, plaintext) }
         }
         try write { db in

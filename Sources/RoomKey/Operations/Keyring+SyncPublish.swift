@@ -78,12 +78,15 @@ extension Keyring {
     /// are written over without the warning, which is for other bytes than this member's (review s: a false tamper
     /// warning). Only files of a request's exact length are read.
     private func ownEarlierLeaveRequests(_ mirror: GitMirror, _ replaced: [(path: String, blob: String)], me: IdentityCard) throws -> Set<String> {
-        let leaves = replaced.filter { RemoteLayout.parse($0.path)?.kind == .leaveRequest(member: me.id.hex) }
+        let leaves = replaced.compactMap { file -> (path: String, blob: String, entry: RemoteLayout.Entry)? in
+            guard let entry = RemoteLayout.parse(file.path), entry.kind == .leaveRequest(member: me.id.hex) else { return nil }
+            return (file.path, file.blob, entry)
+        }
         if leaves.isEmpty { return [] }
         let batch = try mirror.readBlobs(leaves.map(\.blob), limit: LeaveRequest.length, budget: LeaveRequest.length * leaves.count)
         var own = Set<String>()
-        for (path, blob) in leaves {
-            guard let bytes = batch.bytes[blob], let entry = RemoteLayout.parse(path), RemotePlacement.mismatch(entry, bytes: bytes) == nil,
+        for (path, blob, entry) in leaves {
+            guard let bytes = batch.bytes[blob], RemotePlacement.mismatch(entry, bytes: bytes) == nil,
                   let request = try? LeaveRequest.parse(bytes), (try? request.verify(me.signingKey)) != nil else { continue }
             own.insert(path)
         }

@@ -23,6 +23,17 @@ public struct LeaveRequest: Sendable, Equatable {
     /// True when `bytes` start like a leave request (any version), so a reader can tell it from a bundle.
     public static func looksLike(_ bytes: [UInt8]) -> Bool { bytes.starts(with: magic.prefix(3)) }
 
+    /// The room, epoch and member of the first 44 bytes of a request (any version), or nil when it is shorter: what a
+    /// path is checked against before the request itself is parsed (`RemotePlacement`).
+    public static func headerFields(_ bytes: [UInt8]) -> (roomID: RoomID, epoch: UInt64, member: IdentityID)? {
+        let end = magic.count + RoomID.length + 8 + IdentityID.length
+        guard bytes.count >= end else { return nil }
+        var r = ByteReader(Array(bytes[magic.count..<end]), what: "leave request")
+        guard let room = try? RoomID(bytes: r.read(RoomID.length, "room id")), let epoch = try? r.readU64("epoch"),
+              let member = try? IdentityID(from: &r, "member id") else { return nil }
+        return (room, epoch, member)
+    }
+
     /// Makes and signs a request.
     public init(roomID: RoomID, epoch: UInt64, signer: borrowing SigningKeyPair, time: UInt64) {
         let member = IdentityID(signingKey: signer.publicKey)

@@ -21,8 +21,8 @@ public enum RemotePlacement {
     public static func mismatch(_ entry: RemoteLayout.Entry, bytes: [UInt8]) -> Mismatch? {
         if LeaveRequest.looksLike(bytes) {
             guard case let .leaveRequest(member) = entry.kind else { return .kind }
-            guard let fields = leaveFields(bytes) else { return nil }
-            if fields.room.hex != entry.room || fields.epoch != entry.epoch { return .roomOrEpoch }
+            guard let fields = LeaveRequest.headerFields(bytes) else { return nil }
+            if fields.roomID.hex != entry.room || fields.epoch != entry.epoch { return .roomOrEpoch }
             return fields.member.hex == member ? nil : .sender
         }
         guard let header = Bundle.headerFields(bytes) else { return nil }
@@ -45,15 +45,5 @@ public enum RemotePlacement {
     /// The digest a file's name carries: the first 8 bytes of BLAKE2b-256 of the whole file, lowercase hex.
     public static func digest(_ bytes: [UInt8]) -> String {
         Hex.encode(Array(BLAKE2b.hash([bytes]).prefix(8)))
-    }
-
-    /// The room, epoch and member of a leave request's first 44 bytes (any version), or nil when it is shorter.
-    private static func leaveFields(_ bytes: [UInt8]) -> (room: RoomID, epoch: UInt64, member: IdentityID)? {
-        let end = 4 + RoomID.length + 8 + IdentityID.length
-        guard bytes.count >= end else { return nil }
-        var r = ByteReader(Array(bytes[4..<end]), what: "leave request")
-        guard let room = try? RoomID(bytes: r.read(RoomID.length, "room id")), let epoch = try? r.readU64("epoch"),
-              let member = try? IdentityID(from: &r, "member id") else { return nil }
-        return (room, epoch, member)
     }
 }
